@@ -1,0 +1,66 @@
+/**
+ * Errors a user can cause. Each has a stable `code` so scripts and tests can branch on it,
+ * and carries the context a user needs to find the cause (job, stage, partition, blob…).
+ */
+export interface ErrorContext {
+  appId?: string;
+  jobId?: number;
+  stageId?: number;
+  partition?: number;
+  attempt?: number;
+  blob?: string;
+  queue?: string;
+  field?: string;
+  /** The user's own stack trace when the error came from user code on an executor. */
+  userStack?: string;
+}
+
+/** Base class of every error a user can cause; `code` is stable across versions. */
+export class StratusError extends Error {
+  readonly code: string;
+  readonly context: ErrorContext;
+
+  constructor(code: string, message: string, context: ErrorContext = {}, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'StratusError';
+    this.code = code;
+    this.context = context;
+  }
+}
+
+/** A queue message or blob that does not match the protocol (wrong shape, wrong version, bad encoding). */
+export class ProtocolError extends StratusError {
+  constructor(message: string, context: ErrorContext = {}) {
+    super('PROTOCOL', message, context);
+    this.name = 'ProtocolError';
+  }
+}
+
+/** A job failed: a task kept failing, its message was poisoned, or the plan could not be built. */
+export class JobFailedError extends StratusError {
+  constructor(message: string, context: ErrorContext = {}, options?: { cause?: unknown }) {
+    super('JOB_FAILED', message, context, options);
+    this.name = 'JobFailedError';
+  }
+}
+
+/** Invalid configuration or arguments given by the user (CLI flags, options, params). */
+export class ConfigError extends StratusError {
+  constructor(message: string, context: ErrorContext = {}) {
+    super('CONFIG', message, context);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Describe `ctx` as ` (job 3, stage 5, partition 2)` for error messages; empty when there is none. */
+export function describeContext(ctx: ErrorContext): string {
+  const parts: string[] = [];
+  if (ctx.appId !== undefined) parts.push(`app ${ctx.appId}`);
+  if (ctx.jobId !== undefined) parts.push(`job ${ctx.jobId}`);
+  if (ctx.stageId !== undefined) parts.push(`stage ${ctx.stageId}`);
+  if (ctx.partition !== undefined) parts.push(`partition ${ctx.partition}`);
+  if (ctx.attempt !== undefined) parts.push(`attempt ${ctx.attempt}`);
+  if (ctx.blob !== undefined) parts.push(`blob ${ctx.blob}`);
+  if (ctx.queue !== undefined) parts.push(`queue ${ctx.queue}`);
+  return parts.length > 0 ? ` (${parts.join(', ')})` : '';
+}

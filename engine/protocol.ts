@@ -1,0 +1,223 @@
+/**
+ * Protocol v1: the queue messages between driver and executors.
+ *
+ * Every message is a JSON object (never a bare string or number: the Functions worker
+ * JSON-parses any body it can) carrying `v`, base64-encoded on the wire because that is
+ * the Functions host's default `messageEncoding`. Messages stay small: plans, map-output
+ * tables, params and results travel as blobs named in the message.
+ */
+import { z } from 'zod';
+import { ProtocolError } from './errors.js';
+
+/** The protocol version every message carries; a different version is rejected. */
+export const PROTOCOL_VERSION = 1;
+
+/** Azure Storage queue messages are at most 64 KiB; we stay well below (base64 included). */
+export const MAX_MESSAGE_BYTES = 48 * 1024;
+
+const appId = z.string().regex(/^[a-z0-9-]{3,48}$/, 'lowercase letters, digits and hyphens, 3–48 chars');
+const nonNegInt = z.number().int().nonnegative();
+
+/** A built-in task used by fabric tests and the throughput benchmark. */
+export const NoopWorkSchema = z.object({
+  kind: z.literal('noop'),
+  /** Sleep this long (ms) before succeeding, to hold a slot. */
+  sleepMs: nonNegInt.default(0),
+  /** Spin the CPU this long (ms), to prove real parallelism across slots. */
+  busyMs: nonNegInt.default(0),
+  /** Fail while the queue's dequeueCount is at most this (0 = never, a large number = always). */
+  failUntilDequeue: nonNegInt.default(0),
+});
+
+/** One task of an engine stage; everything large is in the stage blob. */
+export const StageWorkSchema = z.object({
+  kind: z.literal('stage'),
+  /** sha256 of the job bundle in the code container. */
+  codeHash: z.string().regex(/^[0-9a-f]{64}$/),
+  /** Blob (in the data container) describing the stage: job params, plan node, inputs, output. */
+  stageBlob: z.string().min(1),
+});
+
+export const TaskWorkSchema = z.discriminatedUnion('kind', [NoopWorkSchema, StageWorkSchema]);
+
+/** A task message: one partition of one stage, one attempt. */
+export const TaskMessageSchema = z.object({
+  v: z.literal(PROTOCOL_VERSION),
+  type: z.literal('task'),
+  appId,
+  jobId: nonNegInt,
+  stageId: nonNegInt,
+  partition: nonNegInt,
+  /** Driver-assigned attempt number; every blob the task writes carries it. */
+  attempt: nonNegInt,
+  /** Queue on which the executor reports this task's events. */
+  eventsQueue: z.string().min(3).max(63),
+  /** Driver clock when the message was sent (ms since epoch), for scheduling-delay metrics. */
+  sentAt: z.number(),
+  work: TaskWorkSchema,
+  /** HMAC-SHA256 (hex) over the canonical message without this field, when signing is on. */
+  signature: z.string().optional(),
+});
+
+export const TaskMetricsSchema = z.object({
+  durationMs: z.number().nonnegative(),
+  recordsRead: nonNegInt.default(0),
+  recordsWritten: nonNegInt.default(0),
+  bytesRead: nonNegInt.default(0),
+  bytesWritten: nonNegInt.default(0),
+  shuffleReadBytes: nonNegInt.default(0),
+  shuffleWriteBytes: nonNegInt.default(0),
+  peakMemoryBytes: nonNegInt.default(0),
+  spillCount: nonNegInt.default(0),
+});
+
+export const TaskErrorSchema = z.object({
+  name: z.string(),
+  message: z.string(),
+  stack: z.string().optional(),
+  code: z.string().optional(),
+});
+
+/** A task's result: inline JSON when small, else a blob in the data container. */
+export const TaskResultSchema = z.union([
+  z.object({ inline: z.unknown() }),
+  z.object({ blob: z.string().min(1), bytes: nonNegInt }),
+]);
+
+const eventBase = {
+  v: z.literal(PROTOCOL_VERSION),
+  appId,
+  jobId: nonNegInt,
+  stageId: nonNegInt,
+  partition: nonNegInt,
+  attempt: nonNegInt,
+  /** Stable id of the executor (one Functions host instance). */
+  executorId: z.string().min(1),
+  /** Slot index inside the executor (0 … slots-1) the invocation ran in. */
+  slot: nonNegInt,
+  /** Executor clock (ms since epoch) when the event happened. */
+  at: z.number(),
+  /** The queue message's dequeue count as the trigger reported it. */
+  dequeueCount: nonNegInt,
+};
+
+export const TaskStartedEventSchema = z.object({ ...eventBase, type: z.literal('task-started') });
+export const TaskHeartbeatEventSchema = z.object({ ...eventBase, type: z.literal('task-heartbeat') });
+export const TaskSucceededEventSchema = z.object({
+  ...eventBase,
+  type: z.literal('task-succeeded'),
+  metrics: TaskMetricsSchema,
+  /** For shuffle-map tasks: the byte size of each of the R segments in the map output blob. */
+  segmentSizes: z.array(nonNegInt).optional(),
+  /** For shuffle-map tasks: the name of the attempt's map output blob. */
+  mapOutputBlob: z.string().optional(),
+  result: TaskResultSchema.optional(),
+  /** Accumulator updates made by this attempt (name → value), merged by the driver once per partition. */
+  accumulators: z.record(z.string(), z.unknown()).optional(),
+});
+export const TaskFailedEventSchema = z.object({
+  ...eventBase,
+  type: z.literal('task-failed'),
+  error: TaskErrorSchema,
+  /** True when retrying cannot help (bad message, missing code, non-deterministic plan). */
+  fatal: z.boolean().default(false),
+});
+
+/** An event an executor sends to the driver's events queue. */
+export const ExecutorEventSchema = z.discriminatedUnion('type', [
+  TaskStartedEventSchema,
+  TaskHeartbeatEventSchema,
+  TaskSucceededEventSchema,
+  TaskFailedEventSchema,
+]);
+
+export type NoopWork = z.infer<typeof NoopWorkSchema>;
+export type StageWork = z.infer<typeof StageWorkSchema>;
+export type TaskWork = z.infer<typeof TaskWorkSchema>;
+export type TaskMessage = z.infer<typeof TaskMessageSchema>;
+/** What a sender writes: defaults may be omitted. */
+export type TaskMessageInput = z.input<typeof TaskMessageSchema>;
+export type TaskMetrics = z.infer<typeof TaskMetricsSchema>;
+export type TaskError = z.infer<typeof TaskErrorSchema>;
+export type TaskResult = z.infer<typeof TaskResultSchema>;
+export type ExecutorEvent = z.infer<typeof ExecutorEventSchema>;
+export type ExecutorEventInput = z.input<typeof ExecutorEventSchema>;
+export type TaskSucceededEvent = z.infer<typeof TaskSucceededEventSchema>;
+export type TaskFailedEvent = z.infer<typeof TaskFailedEventSchema>;
+
+/** A short id for one task attempt, used in blob names and logs: `j<job>-s<stage>-p<partition>-a<attempt>`. */
+export function taskAttemptId(t: { jobId: number; stageId: number; partition: number; attempt: number }): string {
+  return `j${t.jobId}-s${t.stageId}-p${t.partition}-a${t.attempt}`;
+}
+
+function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : '(message)'}: ${issue.message}`)
+    .join('; ');
+}
+
+function firstPath(error: z.ZodError): string | undefined {
+  const path = error.issues[0]?.path;
+  return path && path.length > 0 ? path.join('.') : undefined;
+}
+
+function parseWith<S extends z.ZodType>(schema: S, what: string, value: unknown): z.infer<S> {
+  if (typeof value === 'object' && value !== null && 'v' in value && value.v !== PROTOCOL_VERSION) {
+    throw new ProtocolError(
+      `${what} has protocol version ${JSON.stringify(value.v)}, this build speaks version ${PROTOCOL_VERSION}`,
+      { field: 'v' },
+    );
+  }
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    const field = firstPath(parsed.error);
+    throw new ProtocolError(`invalid ${what}: ${describeIssues(parsed.error)}`, field ? { field } : {});
+  }
+  return parsed.data;
+}
+
+/** Validate an already-decoded task message; throws ProtocolError naming the offending field. */
+export function parseTaskMessage(value: unknown): TaskMessage {
+  return parseWith(TaskMessageSchema, 'task message', value);
+}
+
+/** Validate an already-decoded executor event; throws ProtocolError naming the offending field. */
+export function parseExecutorEvent(value: unknown): ExecutorEvent {
+  return parseWith(ExecutorEventSchema, 'executor event', value);
+}
+
+/** Encode a message object as the wire text: base64 of its JSON. Throws when it would exceed MAX_MESSAGE_BYTES. */
+export function encodeWire(message: object): string {
+  const text = Buffer.from(JSON.stringify(message), 'utf8').toString('base64');
+  if (text.length > MAX_MESSAGE_BYTES) {
+    throw new ProtocolError(
+      `queue message of ${text.length} bytes exceeds the ${MAX_MESSAGE_BYTES}-byte limit; large values must go to a blob`,
+    );
+  }
+  return text;
+}
+
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+/** Decode wire text (base64 JSON) to a value; throws ProtocolError when it is not base64 or not JSON. */
+export function decodeWire(text: string): unknown {
+  if (text.length % 4 !== 0 || !BASE64.test(text)) {
+    throw new ProtocolError('queue message is not valid base64');
+  }
+  const json = Buffer.from(text, 'base64').toString('utf8');
+  try {
+    return JSON.parse(json);
+  } catch {
+    throw new ProtocolError('queue message is base64 but not JSON');
+  }
+}
+
+/** Build and validate a task message for sending; returns its wire text. */
+export function encodeTaskMessage(message: TaskMessageInput): string {
+  return encodeWire(parseTaskMessage(message));
+}
+
+/** Build and validate an executor event for sending; returns its wire text. */
+export function encodeExecutorEvent(event: ExecutorEventInput): string {
+  return encodeWire(parseExecutorEvent(event));
+}
