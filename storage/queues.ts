@@ -1,0 +1,83 @@
+/**
+ * Queue access in stratus' vocabulary: the task queue the executor function is triggered
+ * by, its poison queue, and a driver application's events queue. Bodies are the wire
+ * text (base64 JSON) produced by engine/protocol.
+ */
+import type { QueueClient } from '@azure/storage-queue';
+import { decodeWire, type ExecutorEvent, parseExecutorEvent } from '../engine/protocol.js';
+import type { StorageConnection } from './connection.js';
+
+/** One received message with what is needed to delete it. */
+export interface ReceivedMessage {
+  messageId: string;
+  popReceipt: string;
+  dequeueCount: number;
+  insertedOn: Date | undefined;
+  text: string;
+}
+
+/** A thin wrapper over one storage queue. */
+export class StorageQueue {
+  readonly client: QueueClient;
+
+  constructor(
+    connection: StorageConnection,
+    readonly name: string,
+  ) {
+    this.client = connection.queueService.getQueueClient(name);
+  }
+
+  /** Create the queue if it does not exist. */
+  async ensure(): Promise<void> {
+    await this.client.createIfNotExists();
+  }
+
+  /** Delete the queue if it exists. */
+  async destroy(): Promise<void> {
+    await this.client.deleteIfExists();
+  }
+
+  /** Send one message (wire text); `visibilityTimeoutSec` delays its first delivery. */
+  async send(text: string, visibilityTimeoutSec?: number): Promise<void> {
+    await this.client.sendMessage(
+      text,
+      visibilityTimeoutSec !== undefined ? { visibilityTimeout: visibilityTimeoutSec } : {},
+    );
+  }
+
+  /** Receive up to `max` (1–32) messages, hidden for `visibilityTimeoutSec`. */
+  async receive(max: number, visibilityTimeoutSec = 30): Promise<ReceivedMessage[]> {
+    const response = await this.client.receiveMessages({
+      numberOfMessages: Math.max(1, Math.min(32, max)),
+      visibilityTimeout: visibilityTimeoutSec,
+    });
+    return response.receivedMessageItems.map((m) => ({
+      messageId: m.messageId,
+      popReceipt: m.popReceipt,
+      dequeueCount: m.dequeueCount,
+      insertedOn: m.insertedOn,
+      text: m.messageText,
+    }));
+  }
+
+  /** Delete a received message. */
+  async delete(message: Pick<ReceivedMessage, 'messageId' | 'popReceipt'>): Promise<void> {
+    await this.client.deleteMessage(message.messageId, message.popReceipt);
+  }
+
+  /** Approximate number of messages in the queue (0 when the queue does not exist). */
+  async approximateLength(): Promise<number> {
+    try {
+      const props = await this.client.getProperties();
+      return props.approximateMessagesCount ?? 0;
+    } catch (error) {
+      if ((error as { statusCode?: number }).statusCode === 404) return 0;
+      throw error;
+    }
+  }
+}
+
+/** Decode and validate an events-queue message body; throws ProtocolError naming the field. */
+export function decodeExecutorEvent(text: string): ExecutorEvent {
+  return parseExecutorEvent(decodeWire(text));
+}
