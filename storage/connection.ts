@@ -4,7 +4,7 @@
  * identity / `DefaultAzureCredential`, the documented default on Azure).
  */
 import type { TokenCredential } from '@azure/core-auth';
-import { BlobServiceClient, type StoragePipelineOptions } from '@azure/storage-blob';
+import { BlobServiceClient } from '@azure/storage-blob';
 import { QueueServiceClient } from '@azure/storage-queue';
 
 /** Either a connection string or an account name plus a token credential. */
@@ -20,10 +20,10 @@ export interface StorageConnection {
   readonly description: string;
 }
 
-const pipeline: StoragePipelineOptions = {
+const pipeline = {
   // The SDK's own exponential retry policy handles throttling (503/500) and timeouts.
   retryOptions: { maxTries: 5, retryDelayInMs: 200, maxRetryDelayInMs: 5_000 },
-};
+} as const;
 
 /** Build the blob and queue service clients for a connection. */
 export function connectStorage(options: StorageConnectionOptions): StorageConnection {
