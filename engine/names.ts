@@ -34,3 +34,55 @@ export function isValidAppId(appId: string): boolean {
 export function bundleBlobName(codeHash: string): string {
   return `code/${codeHash}.mjs`;
 }
+
+/** Prefix of every data blob one driver application writes; deleted when the application ends. */
+export function appPrefix(appId: string): string {
+  return `apps/${appId}/`;
+}
+
+/** Blob describing one stage of one job (params, plan, inputs, outputs), read by each of its tasks. */
+export function stageBlobName(appId: string, jobId: number, stageId: number): string {
+  return `apps/${appId}/jobs/${jobId}/stage-${stageId}.json`;
+}
+
+/** Where one attempt of a map task writes its R segments (attempt and delivery both in the name). */
+export function mapOutputBlobName(
+  appId: string,
+  shuffleId: number,
+  mapPartition: number,
+  attempt: number,
+  dequeueCount: number,
+): string {
+  return `apps/${appId}/shuffle/${shuffleId}/map-${mapPartition}-a${attempt}-d${dequeueCount}.bin`;
+}
+
+/** The map-output table of one shuffle, written once by the driver when the map stage completes. */
+export function mapOutputTableBlobName(appId: string, shuffleId: number): string {
+  return `apps/${appId}/shuffle/${shuffleId}/outputs.json`;
+}
+
+/** Where one attempt of a result task writes a result too large to travel inline. */
+export function resultBlobName(appId: string, taskAttempt: string, dequeueCount: number): string {
+  return `apps/${appId}/results/${taskAttempt}-d${dequeueCount}.bin`;
+}
+
+/** Where one attempt persists a cached partition of a dataset node. */
+export function cachedPartitionBlobName(
+  appId: string,
+  nodeId: number,
+  partition: number,
+  attempt: string,
+  dequeueCount: number,
+): string {
+  return `apps/${appId}/cache/${nodeId}/part-${partition}-${attempt}-d${dequeueCount}.bin`;
+}
+
+/** A broadcast value's blob. */
+export function broadcastBlobName(appId: string, broadcastId: number): string {
+  return `apps/${appId}/broadcast/${broadcastId}.bin`;
+}
+
+/** One input partition the driver cut from a local file. */
+export function inputPartitionBlobName(appId: string, nodeId: number, partition: number): string {
+  return `apps/${appId}/input/${nodeId}/part-${String(partition).padStart(5, '0')}`;
+}
