@@ -1,0 +1,244 @@
+/**
+ * Record codecs: how records travel in shuffle segments, cached partitions, spill runs and
+ * results. A codec is named, so a stage descriptor can say which one its blobs use and a
+ * faster codec (MessagePack…) can be swapped in later behind the same interface.
+ *
+ * The default codec, `json-lines`, writes each record as one line of JSON (UTF-8, '\n'
+ * after every record). JSON never writes a raw newline inside a value, so a stream can be
+ * cut at any '\n' byte. Supported record values, exactly:
+ *   - null, booleans, finite numbers (-0 arrives as 0), strings (any UTF-16, lone
+ *     surrogates included);
+ *   - arrays of supported values (no holes, no `undefined` elements);
+ *   - plain objects (prototype Object.prototype or null) whose property values are
+ *     supported; a property whose value is `undefined` is dropped, as JSON does.
+ * Anything else — undefined as a record, NaN, Infinity, bigint, functions, symbols, Date,
+ * Map, Set, Buffer, typed arrays, class instances, cycles — is rejected with a
+ * RecordEncodingError naming the operator that produced the record.
+ */
+import { StratusError } from './errors.js';
+
+/** A record the codec cannot encode; `operator` names the dataset operation that produced it. */
+export class RecordEncodingError extends StratusError {
+  readonly operator: string;
+  constructor(operator: string, message: string) {
+    super('RECORD_NOT_ENCODABLE', `${operator} produced a record that cannot be encoded: ${message}`);
+    this.name = 'RecordEncodingError';
+    this.operator = operator;
+  }
+}
+
+/** Bytes that do not decode as records of the codec (a truncated or foreign blob). */
+export class RecordDecodingError extends StratusError {
+  constructor(codec: string, message: string) {
+    super('RECORD_NOT_DECODABLE', `${codec} codec: ${message}`);
+    this.name = 'RecordDecodingError';
+  }
+}
+
+/** Incremental decoder: push chunks in order (a record may straddle chunks), then end(). */
+export interface RecordStreamDecoder {
+  /** Decode every record completed by `chunk`. */
+  push(chunk: Uint8Array): unknown[];
+  /** The records left at end of stream; throws RecordDecodingError on a truncated record. */
+  end(): unknown[];
+}
+
+/** A named, swappable record codec. Encoded batches concatenate: encode(a) + encode(b) decodes to a ++ b. */
+export interface RecordCodec {
+  readonly name: string;
+  /** Encode records; `operator` labels the producer in errors. Throws RecordEncodingError. */
+  encode(records: Iterable<unknown>, operator: string): Buffer;
+  /** Decode a whole buffer (concatenated batches allowed). */
+  decode(bytes: Uint8Array): unknown[];
+  /** A streaming decoder over chunks. */
+  decoder(): RecordStreamDecoder;
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'function') return `a function (${value.name || 'anonymous'})`;
+  if (typeof value === 'symbol') return 'a symbol';
+  if (typeof value === 'bigint') return `a bigint (${value}n)`;
+  if (typeof value === 'number') return String(value);
+  if (value === undefined) return 'undefined';
+  const ctor = (value as { constructor?: { name?: string } }).constructor?.name;
+  return `an instance of ${ctor ?? 'an unknown class'}`;
+}
+
+function pathText(path: string[]): string {
+  return path.length === 0 ? 'the record itself' : path.map((p) => `[${JSON.stringify(p)}]`).join('');
+}
+
+/** Check one record against the supported set; returns a message when it is not supported. */
+export function unsupportedValue(record: unknown): string | undefined {
+  const path: string[] = [];
+  const seen = new Set<object>();
+  const visit = (value: unknown, inArrayOrTop: boolean): string | undefined => {
+    switch (typeof value) {
+      case 'string':
+      case 'boolean':
+        return undefined;
+      case 'number':
+        return Number.isFinite(value) ? undefined : `${describe(value)} at ${pathText(path)}`;
+      case 'undefined':
+        return inArrayOrTop ? `undefined at ${pathText(path)}` : undefined;
+      case 'object': {
+        if (value === null) return undefined;
+        if (seen.has(value)) return `a cycle at ${pathText(path)}`;
+        const isArray = Array.isArray(value);
+        const proto = Object.getPrototypeOf(value);
+        if (!isArray && proto !== Object.prototype && proto !== null)
+          return `${describe(value)} at ${pathText(path)}`;
+        seen.add(value);
+        if (isArray) {
+          for (let i = 0; i < value.length; i++) {
+            if (!(i in value)) return `a hole at ${pathText([...path, String(i)])}`;
+            path.push(String(i));
+            const bad = visit(value[i], true);
+            path.pop();
+            if (bad) return bad;
+          }
+        } else {
+          for (const key of Object.keys(value)) {
+            path.push(key);
+            const bad = visit((value as Record<string, unknown>)[key], false);
+            path.pop();
+            if (bad) return bad;
+          }
+        }
+        seen.delete(value);
+        return undefined;
+      }
+      default:
+        return `${describe(value)} at ${pathText(path)}`;
+    }
+  };
+  return visit(record, true);
+}
+
+const NEWLINE = 0x0a;
+
+function parseLine(line: string): unknown {
+  try {
+    return JSON.parse(line);
+  } catch {
+    throw new RecordDecodingError('json-lines', `not a JSON record: ${line.slice(0, 80)}`);
+  }
+}
+
+function decodeText(text: string, out: unknown[]): void {
+  let start = 0;
+  for (;;) {
+    const end = text.indexOf('\n', start);
+    if (end < 0) break;
+    out.push(parseLine(text.slice(start, end)));
+    start = end + 1;
+  }
+  if (start < text.length) throw new RecordDecodingError('json-lines', 'the last record is not terminated');
+}
+
+/** The JSON Lines codec (the default). */
+export const jsonLinesCodec: RecordCodec = {
+  name: 'json-lines',
+  encode(records: Iterable<unknown>, operator: string): Buffer {
+    const lines: string[] = [];
+    for (const record of records) {
+      let text: string | undefined;
+      try {
+        text = JSON.stringify(record, checkingReplacer);
+      } catch (error) {
+        const bad = unsupportedValue(record);
+        throw new RecordEncodingError(operator, bad ?? (error as Error).message);
+      }
+      if (text === undefined) throw new RecordEncodingError(operator, `${describe(record)} is not a record`);
+      lines.push(text);
+    }
+    if (lines.length === 0) return Buffer.alloc(0);
+    lines.push('');
+    return Buffer.from(lines.join('\n'), 'utf8');
+  },
+  decode(bytes: Uint8Array): unknown[] {
+    const out: unknown[] = [];
+    decodeText(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'), out);
+    return out;
+  },
+  decoder(): RecordStreamDecoder {
+    let pending: Buffer[] = [];
+    return {
+      push(chunk: Uint8Array): unknown[] {
+        const buf = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+        const last = buf.lastIndexOf(NEWLINE);
+        if (last < 0) {
+          pending.push(buf);
+          return [];
+        }
+        const head = buf.subarray(0, last + 1);
+        const whole = pending.length > 0 ? Buffer.concat([...pending, head]) : head;
+        pending = last + 1 < buf.length ? [buf.subarray(last + 1)] : [];
+        const out: unknown[] = [];
+        decodeText(whole.toString('utf8'), out);
+        return out;
+      },
+      end(): unknown[] {
+        const rest = Buffer.concat(pending);
+        pending = [];
+        if (rest.length > 0) throw new RecordDecodingError('json-lines', 'the stream ends inside a record');
+        return [];
+      },
+    };
+  },
+};
+
+/** Rejects what JSON would silently change (NaN → null, Date → string, Map → {}); see the file comment. */
+function checkingReplacer(this: unknown, key: string, value: unknown): unknown {
+  const original = (this as Record<string, unknown>)[key];
+  switch (typeof original) {
+    case 'number':
+      if (!Number.isFinite(original)) throw new Error('non-finite number');
+      return value;
+    case 'undefined':
+      if (key === '' || Array.isArray(this)) throw new Error('undefined');
+      return value;
+    case 'object': {
+      if (original === null || Array.isArray(original)) return value;
+      const proto = Object.getPrototypeOf(original);
+      if (proto !== Object.prototype && proto !== null) throw new Error('class instance');
+      return value;
+    }
+    case 'string':
+    case 'boolean':
+      return value;
+    default:
+      throw new Error(typeof original);
+  }
+}
+
+const codecs = new Map<string, RecordCodec>([[jsonLinesCodec.name, jsonLinesCodec]]);
+
+/** The codec used when a stage descriptor names none. */
+export const DEFAULT_CODEC_NAME = jsonLinesCodec.name;
+
+/** Look a codec up by name; throws StratusError('UNKNOWN_CODEC') when this build does not have it. */
+export function getCodec(name: string = DEFAULT_CODEC_NAME): RecordCodec {
+  const codec = codecs.get(name);
+  if (!codec) throw new StratusError('UNKNOWN_CODEC', `unknown record codec ${JSON.stringify(name)}`);
+  return codec;
+}
+
+/** Register another codec (e.g. a MessagePack codec under performance work). */
+export function registerCodec(codec: RecordCodec): void {
+  codecs.set(codec.name, codec);
+}
+
+/** Decode a stream of chunks into batches of records. */
+export async function* decodeChunks(
+  codec: RecordCodec,
+  chunks: AsyncIterable<Uint8Array>,
+): AsyncIterable<unknown[]> {
+  const decoder = codec.decoder();
+  for await (const chunk of chunks) {
+    const records = decoder.push(chunk);
+    if (records.length > 0) yield records;
+  }
+  const rest = decoder.end();
+  if (rest.length > 0) yield rest;
+}
