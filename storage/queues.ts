@@ -14,6 +14,10 @@ export interface ReceivedMessage {
   dequeueCount: number;
   insertedOn: Date | undefined;
   text: string;
+  /** When the message expires from the queue. */
+  expiresOn?: Date | undefined;
+  /** When the message becomes visible again unless it is deleted or its lease renewed. */
+  nextVisibleOn?: Date | undefined;
 }
 
 /** A thin wrapper over one storage queue. */
@@ -57,12 +61,36 @@ export class StorageQueue {
       dequeueCount: m.dequeueCount,
       insertedOn: m.insertedOn,
       text: m.messageText,
+      expiresOn: m.expiresOn,
+      nextVisibleOn: m.nextVisibleOn,
     }));
   }
 
   /** Delete a received message. */
   async delete(message: Pick<ReceivedMessage, 'messageId' | 'popReceipt'>): Promise<void> {
     await this.client.deleteMessage(message.messageId, message.popReceipt);
+  }
+
+  /** True when the queue exists (a listener checks this rather than creating the queue). */
+  async exists(): Promise<boolean> {
+    return this.client.exists();
+  }
+
+  /**
+   * Make a received message visible again after `visibilityTimeoutSec` (0 = now), keeping its text.
+   * Returns the new pop receipt, which replaces the old one for delete and further updates.
+   */
+  async updateVisibility(
+    message: Pick<ReceivedMessage, 'messageId' | 'popReceipt'>,
+    visibilityTimeoutSec: number,
+  ): Promise<{ popReceipt: string; nextVisibleOn: Date | undefined }> {
+    const response = await this.client.updateMessage(
+      message.messageId,
+      message.popReceipt,
+      undefined,
+      visibilityTimeoutSec,
+    );
+    return { popReceipt: response.popReceipt ?? message.popReceipt, nextVisibleOn: response.nextVisibleOn };
   }
 
   /** Approximate number of messages in the queue (0 when the queue does not exist). */

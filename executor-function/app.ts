@@ -1,0 +1,39 @@
+/**
+ * Entry point of the executor function app (package.json `main` of the deployed bundle).
+ *
+ * It registers the queue-triggered `executor` function before doing anything else: an entry
+ * point that throws before `app.storageQueue(...)` leaves the Functions host with no functions,
+ * consuming nothing and saying little. Everything heavy (protocol schemas, storage SDK, the task
+ * thread pool) is loaded lazily at the first invocation.
+ */
+import { app, type InvocationContext } from '@azure/functions';
+
+/** The app setting holding the task queue's name (`%STRATUS_TASK_QUEUE%` in the binding). */
+export const TASK_QUEUE_SETTING = 'STRATUS_TASK_QUEUE';
+
+/** The registered function's name. */
+export const EXECUTOR_FUNCTION_NAME = 'executor';
+
+/** Turn anything into an Error: the worker reports a thrown undefined/null as success. */
+function asError(thrown: unknown): Error {
+  return thrown instanceof Error
+    ? thrown
+    : new Error(`executor handler failed with a non-Error: ${String(thrown)}`);
+}
+
+/** The queue trigger handler: one invocation = one task attempt. Throws only Error objects. */
+export async function executorHandler(queueItem: unknown, context: InvocationContext): Promise<void> {
+  try {
+    const { runTaskInvocation } = await import('./task-runner.js');
+    const dequeueCount = Number(context.triggerMetadata?.dequeueCount ?? 1);
+    await runTaskInvocation(queueItem, { dequeueCount: Number.isFinite(dequeueCount) ? dequeueCount : 1 });
+  } catch (error) {
+    throw asError(error);
+  }
+}
+
+app.storageQueue(EXECUTOR_FUNCTION_NAME, {
+  queueName: `%${TASK_QUEUE_SETTING}%`,
+  connection: 'AzureWebJobsStorage',
+  handler: executorHandler,
+});

@@ -1,0 +1,26 @@
+/**
+ * Sends an executor's task events (`task-started`, heartbeats, `task-succeeded`, `task-failed`)
+ * to the events queue the task message names. The driver creates that queue; the executor
+ * never does, so a missing queue is an error the caller sees.
+ */
+import { type ExecutorEventInput, encodeExecutorEvent } from '../engine/protocol.js';
+import type { StorageConnection } from '../storage/connection.js';
+import { StorageQueue } from '../storage/queues.js';
+
+/** Validates and sends executor events; one instance per executor. */
+export class EventReporter {
+  private readonly queues = new Map<string, StorageQueue>();
+
+  constructor(private readonly connection: StorageConnection) {}
+
+  /** Validate `event` against the protocol and send it to `queueName`; throws on invalid event or send failure. */
+  async send(queueName: string, event: ExecutorEventInput): Promise<void> {
+    const text = encodeExecutorEvent(event);
+    let queue = this.queues.get(queueName);
+    if (!queue) {
+      queue = new StorageQueue(this.connection, queueName);
+      this.queues.set(queueName, queue);
+    }
+    await queue.send(text);
+  }
+}

@@ -1,0 +1,142 @@
+#!/usr/bin/env node
+/**
+ * The local executor host: one process = one executor, standing in for a Functions host instance
+ * (which cannot be installed here). It loads a function app directory unchanged, reads its
+ * host.json (plus `AzureFunctionsJobHost__extensions__queues__*` overrides), listens on the
+ * trigger queue like the storage extension, and drives each invocation through the app's own
+ * programming model. See process-contract.ts for the command line, environment and stdout lines.
+ */
+import { availableParallelism } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { ConfigError } from '../../engine/errors.js';
+import { DEFAULT_TASK_QUEUE } from '../../engine/names.js';
+import { redactSecrets } from '../../storage/connection.js';
+import { resolveExecutorId } from '../executor-identity.js';
+import { readHostJson, resolveQueueTriggerOptions, slotCount } from '../queue-options.js';
+import { connectFromSetting } from '../storage-binding.js';
+import { HostStartError, loadFunctionApp } from './app-loader.js';
+import { FunctionsCore } from './functions-core.js';
+import { invokeQueueFunction } from './invoker.js';
+import { defaultFunctionAppDir, HOST_ENV, type HostLine } from './process-contract.js';
+import { QueueListener } from './queue-listener.js';
+
+const env = process.env;
+const verbose = env[HOST_ENV.verbose] === '1';
+
+function printLine(line: HostLine): void {
+  process.stdout.write(`${JSON.stringify(line)}\n`);
+}
+
+function warn(text: string): void {
+  process.stderr.write(`stratus local host: ${redactSecrets(text)}\n`);
+}
+
+function positiveNumber(name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0)
+    throw new HostStartError(`${name}=${raw} must be a positive number`);
+  return value;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { app: { type: 'string' } }, strict: true });
+  const appDir = path.resolve(values.app ?? defaultFunctionAppDir());
+  // The local host plays Core Tools: a development environment with the default task queue name.
+  env.AZURE_FUNCTIONS_ENVIRONMENT ??= 'Development';
+  env[HOST_ENV.taskQueue] ??= DEFAULT_TASK_QUEUE;
+  env[HOST_ENV.executorId] ??= resolveExecutorId(env);
+
+  const options = resolveQueueTriggerOptions(
+    readHostJson(path.join(appDir, 'host.json')),
+    env,
+    availableParallelism(),
+  );
+  const timings = {
+    leaseSeconds: Math.ceil(positiveNumber(HOST_ENV.leaseSeconds, 600)),
+    minPollMs: positiveNumber(HOST_ENV.minPollMs, 100),
+  };
+
+  const core = new FunctionsCore((level, category, message) => {
+    if (verbose || ['warning', 'error', 'critical'].includes(level))
+      warn(`[${category} ${level}] ${message}`);
+  });
+  const fn = await loadFunctionApp(appDir, core, env);
+  const connection = connectFromSetting(env, fn.connection);
+  await core.runHooks('appStart', {
+    hookData: {},
+    appHookData: core.appHookData,
+    functionAppDirectory: appDir,
+  });
+
+  const userLog = (level: string, message: string) => {
+    if (verbose || level === 'warning' || level === 'error' || level === 'critical')
+      warn(`[${fn.metadata.name}] ${message}`);
+  };
+  let listener: QueueListener | undefined;
+  const line = verbose ? printLine : undefined;
+  listener = new QueueListener({
+    connection,
+    queueName: fn.queueName,
+    options,
+    timings,
+    warn,
+    ...(line ? { line } : {}),
+    invoke: async (delivery) => {
+      const inFlight = () => listener?.inFlightCount ?? 0;
+      line?.({
+        event: 'invocation-start',
+        at: Date.now(),
+        messageId: delivery.messageId,
+        dequeueCount: delivery.dequeueCount,
+        inFlight: inFlight(),
+      });
+      const outcome = await invokeQueueFunction(core, fn, delivery, userLog);
+      if (!outcome.ok)
+        warn(`invocation for message ${delivery.messageId} failed: ${describe(outcome.error)}`);
+      line?.({
+        event: 'invocation-end',
+        at: Date.now(),
+        messageId: delivery.messageId,
+        ok: outcome.ok,
+        inFlight: inFlight(),
+      });
+      return outcome;
+    },
+  });
+
+  let signalled = false;
+  const shutdown = (signal: string) => {
+    if (signalled) return;
+    signalled = true;
+    warn(`${signal}: no more fetching; waiting for ${listener?.inFlightCount ?? 0} in-flight invocation(s)`);
+    listener?.stop();
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+
+  const running = listener.run();
+  printLine({
+    event: 'ready',
+    executorId: env[HOST_ENV.executorId]!,
+    slots: slotCount(options),
+    queue: fn.queueName,
+    pid: process.pid,
+  });
+  await running;
+  await core.runHooks('appTerminate', { hookData: {}, appHookData: core.appHookData });
+  process.exit(0);
+}
+
+function describe(error: unknown): string {
+  if (error instanceof Error) return error.stack ?? error.message;
+  return String(error);
+}
+
+main().catch((error: unknown) => {
+  const expected = error instanceof HostStartError || error instanceof ConfigError;
+  warn(`cannot start: ${expected ? (error as Error).message : describe(error)}`);
+  process.exit(expected ? 3 : 1);
+});

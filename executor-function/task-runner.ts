@@ -1,0 +1,169 @@
+/**
+ * The task runner: what one invocation of the executor function does with one task message.
+ * It validates the message, takes a slot, reports `task-started`, heartbeats while the task runs
+ * in a task thread, then reports `task-succeeded` or `task-failed` and returns or throws, so the
+ * host deletes the message or retries it (and poisons it after maxDequeueCount).
+ */
+import {
+  type ExecutorEventInput,
+  parseExecutorEvent,
+  parseTaskMessage,
+  type TaskMessage,
+  taskAttemptId,
+} from '../engine/protocol.js';
+import { EventReporter } from './event-reporter.js';
+import { executorSlotCount, resolveExecutorId, SlotAllocator } from './executor-identity.js';
+import { connectFromSetting } from './storage-binding.js';
+import { NonRetryableTaskError, serializeTaskError, TaskAttemptFailedError } from './task-errors.js';
+import { TaskThreadPool } from './worker-pool.js';
+
+/** What the runner needs from the queue trigger's metadata. */
+export interface TriggerInfo {
+  /** The message's dequeue count (1 on first delivery). */
+  dequeueCount: number;
+}
+
+/** Default interval between `task-heartbeat` events (ms); `STRATUS_HEARTBEAT_MS` overrides it. */
+export const DEFAULT_HEARTBEAT_MS = 3000;
+
+interface Executor {
+  executorId: string;
+  slots: SlotAllocator;
+  pool: TaskThreadPool;
+  events: EventReporter;
+  heartbeatMs: number;
+}
+
+let executor: Executor | undefined;
+
+/** The per-process executor state, built at the first invocation. */
+function currentExecutor(): Executor {
+  if (!executor) {
+    const heartbeat = Number(process.env.STRATUS_HEARTBEAT_MS ?? DEFAULT_HEARTBEAT_MS);
+    executor = {
+      executorId: resolveExecutorId(),
+      slots: new SlotAllocator(),
+      pool: new TaskThreadPool(executorSlotCount()),
+      events: new EventReporter(connectFromSetting(process.env)),
+      heartbeatMs: Number.isFinite(heartbeat) && heartbeat > 0 ? heartbeat : DEFAULT_HEARTBEAT_MS,
+    };
+  }
+  return executor;
+}
+
+/** The worker hands the body JSON-parsed when it parses; a string means it did not. */
+function decodeInput(input: unknown): unknown {
+  if (typeof input !== 'string') return input;
+  try {
+    return JSON.parse(input);
+  } catch {
+    return input;
+  }
+}
+
+/** A bad message may still name enough (events queue, ids) to tell the driver; send `task-failed` if so. */
+async function reportInvalidMessage(ex: Executor, raw: unknown, dequeueCount: number, error: unknown) {
+  if (typeof raw !== 'object' || raw === null) return;
+  const fields = raw as Record<string, unknown>;
+  const event = {
+    v: fields.v,
+    type: 'task-failed',
+    appId: fields.appId,
+    jobId: fields.jobId,
+    stageId: fields.stageId,
+    partition: fields.partition,
+    attempt: fields.attempt,
+    executorId: ex.executorId,
+    slot: 0,
+    at: Date.now(),
+    dequeueCount,
+    error: serializeTaskError(error),
+    fatal: true,
+  };
+  try {
+    parseExecutorEvent(event);
+  } catch {
+    return; // not enough to address an event: the poison queue is the only record
+  }
+  if (typeof fields.eventsQueue !== 'string') return;
+  await ex.events.send(fields.eventsQueue, event as ExecutorEventInput).catch((sendError: unknown) => {
+    process.stderr.write(`stratus executor: cannot report invalid task message: ${String(sendError)}\n`);
+  });
+}
+
+/**
+ * Run one task invocation. Resolves when the task succeeded and its `task-succeeded` event was
+ * sent; otherwise throws an Error (never anything else) after reporting what it could.
+ */
+export async function runTaskInvocation(input: unknown, trigger: TriggerInfo): Promise<void> {
+  const ex = currentExecutor();
+  const raw = decodeInput(input);
+  let message: TaskMessage;
+  try {
+    message = parseTaskMessage(raw);
+  } catch (error) {
+    await reportInvalidMessage(ex, raw, trigger.dequeueCount, error);
+    throw new NonRetryableTaskError(`rejected task message: ${(error as Error).message}`, { cause: error });
+  }
+  const attemptId = taskAttemptId(message);
+  const slot = ex.slots.acquire();
+  const base = {
+    v: message.v,
+    appId: message.appId,
+    jobId: message.jobId,
+    stageId: message.stageId,
+    partition: message.partition,
+    attempt: message.attempt,
+    executorId: ex.executorId,
+    slot,
+    dequeueCount: trigger.dequeueCount,
+  };
+  const report = (event: Record<string, unknown>) =>
+    ex.events.send(message.eventsQueue, { ...base, at: Date.now(), ...event } as ExecutorEventInput);
+  const warn = (what: string) => (error: unknown) =>
+    process.stderr.write(
+      `stratus executor ${ex.executorId}: ${what} for ${attemptId} failed: ${String(error)}\n`,
+    );
+
+  const started = performance.now();
+  const heartbeat = setInterval(
+    () => void report({ type: 'task-heartbeat' }).catch(warn('heartbeat')),
+    ex.heartbeatMs,
+  );
+  try {
+    // A lost task-started is not fatal: the driver also learns from heartbeats and the outcome.
+    await report({ type: 'task-started' }).catch(warn('task-started'));
+    const result = await ex.pool.run({
+      message,
+      executorId: ex.executorId,
+      slot,
+      dequeueCount: trigger.dequeueCount,
+    });
+    clearInterval(heartbeat);
+    if (result.ok) {
+      const { metrics, ...rest } = result.outcome;
+      const durationMs = metrics.durationMs ?? performance.now() - started;
+      // If this send fails the handler throws and the host retries: the driver must learn of success.
+      await report({ type: 'task-succeeded', ...rest, metrics: { ...metrics, durationMs } });
+      return;
+    }
+    await report({ type: 'task-failed', error: stripFatal(result.error), fatal: result.error.fatal }).catch(
+      warn('task-failed'),
+    );
+    throw new TaskAttemptFailedError(attemptId, result.error);
+  } finally {
+    clearInterval(heartbeat);
+    ex.slots.release(slot);
+  }
+}
+
+function stripFatal<T extends { fatal: boolean }>(error: T): Omit<T, 'fatal'> {
+  const { fatal: _fatal, ...rest } = error;
+  return rest;
+}
+
+/** Stop the executor's task threads (graceful shutdown of the host process). */
+export async function closeTaskRunner(): Promise<void> {
+  await executor?.pool.close();
+  executor = undefined;
+}

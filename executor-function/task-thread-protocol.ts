@@ -1,0 +1,28 @@
+/**
+ * Messages between the main thread (TaskThreadPool) and a task thread. Everything here must
+ * survive structured clone.
+ */
+import type { SerializedTaskError } from './task-errors.js';
+import type { TaskOutcome } from './work-kinds.js';
+
+/** Main thread → task thread: run one task, or abort the one with this id. */
+export type TaskThreadRequest =
+  | {
+      type: 'run';
+      /** Pool-assigned id of this run, echoed in the reply. */
+      id: number;
+      /** The task message as received (validated again in the thread). */
+      message: unknown;
+      executorId: string;
+      slot: number;
+      dequeueCount: number;
+    }
+  | { type: 'abort'; id: number };
+
+/** Task thread → main thread: the outcome of one run. */
+export type TaskThreadReply =
+  | { type: 'done'; id: number; outcome: TaskOutcome }
+  | { type: 'failed'; id: number; error: SerializedTaskError };
+
+/** What the pool needs to start a run (the pool assigns the id). */
+export type TaskRunRequest = Omit<Extract<TaskThreadRequest, { type: 'run' }>, 'type' | 'id'>;

@@ -1,0 +1,68 @@
+/**
+ * Entry point of a task thread (a `worker_threads` Worker of the TaskThreadPool). It runs one task
+ * at a time: loads the work kind, builds the TaskContext, and posts back the outcome or the
+ * serialized error. CPU-bound work here does not block the main thread, which keeps serving the
+ * trigger, heartbeats and lease renewals.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parentPort } from 'node:worker_threads';
+import { parseTaskMessage, taskAttemptId } from '../engine/protocol.js';
+import { BlobStore } from '../storage/blob-store.js';
+import { connectFromSetting } from './storage-binding.js';
+import { serializeTaskError } from './task-errors.js';
+import type { TaskThreadReply, TaskThreadRequest } from './task-thread-protocol.js';
+import { loadWorkKind, type TaskContext } from './work-kinds.js';
+
+const aborts = new Map<number, AbortController>();
+let blobStore: BlobStore | undefined;
+
+/** One BlobStore per thread, built when a task first needs it (noop tasks never do). */
+function blobs(): BlobStore {
+  blobStore ??= new BlobStore(connectFromSetting(process.env));
+  return blobStore;
+}
+
+async function runOne(request: Extract<TaskThreadRequest, { type: 'run' }>): Promise<TaskThreadReply> {
+  const abort = new AbortController();
+  aborts.set(request.id, abort);
+  let tempDir: string | undefined;
+  try {
+    const message = parseTaskMessage(request.message);
+    const attemptId = taskAttemptId(message);
+    tempDir = await mkdtemp(path.join(tmpdir(), `stratus-${attemptId}-d${request.dequeueCount}-`));
+    const context: TaskContext = {
+      message,
+      attemptId,
+      executorId: request.executorId,
+      slot: request.slot,
+      dequeueCount: request.dequeueCount,
+      get blobs(): BlobStore {
+        return blobs();
+      },
+      signal: abort.signal,
+      tempDir,
+      log: (line) =>
+        process.stderr.write(`[${request.executorId} slot ${request.slot} ${attemptId}] ${line}\n`),
+    };
+    const run = await loadWorkKind(message.work);
+    const outcome = await run(message.work, context);
+    return { type: 'done', id: request.id, outcome };
+  } catch (error) {
+    return { type: 'failed', id: request.id, error: serializeTaskError(error) };
+  } finally {
+    aborts.delete(request.id);
+    if (tempDir) await rm(tempDir, { recursive: true, force: true });
+  }
+}
+
+if (!parentPort) throw new Error('task-thread.js must run as a worker thread');
+const port = parentPort;
+port.on('message', (request: TaskThreadRequest) => {
+  if (request.type === 'abort') {
+    aborts.get(request.id)?.abort(new Error('executor is shutting down'));
+    return;
+  }
+  void runOne(request).then((reply) => port.postMessage(reply));
+});

@@ -1,0 +1,81 @@
+/**
+ * The registry of work kinds: what a task message's `work.kind` runs. Each kind is loaded lazily
+ * inside a task thread and gets a TaskContext; it returns a TaskOutcome, which the runner turns
+ * into the `task-succeeded` event (or throws, which becomes `task-failed`).
+ *
+ * To add a kind, write `executor-function/<kind>-task.ts` exporting a `WorkKindRunner` and add
+ * one line to `workKinds` below; the task runner, the thread pool and the host are untouched.
+ */
+import type { TaskMessage, TaskMetrics, TaskResult, TaskWork } from '../engine/protocol.js';
+import type { BlobStore } from '../storage/blob-store.js';
+import { NonRetryableTaskError } from './task-errors.js';
+
+/** Everything a work kind may use while it runs one task attempt, inside a task thread. */
+export interface TaskContext {
+  /** The validated task message. */
+  readonly message: TaskMessage;
+  /** `j<job>-s<stage>-p<partition>-a<attempt>`, for blob names and logs. */
+  readonly attemptId: string;
+  /** The executor (Functions host instance) running the task. */
+  readonly executorId: string;
+  /** The slot index (0 … slots-1) the invocation holds. */
+  readonly slot: number;
+  /** The queue message's dequeue count (1 on first delivery); goes into every blob name the task writes. */
+  readonly dequeueCount: number;
+  /** Blob access for the task, built on first use from the `AzureWebJobsStorage` setting. */
+  readonly blobs: BlobStore;
+  /** Aborted when the executor is shutting down and the task should stop early. */
+  readonly signal: AbortSignal;
+  /** A directory private to this attempt, removed when the task ends (spills, downloads). */
+  readonly tempDir: string;
+  /** Write a diagnostic line to the executor's stderr, prefixed with the attempt id. */
+  log(line: string): void;
+}
+
+/**
+ * What a work kind returns; the fields map one-to-one onto TaskSucceededEventSchema. The runner
+ * fills `metrics.durationMs` when the kind leaves it out and applies the schema's defaults.
+ * Everything must survive structured clone (it crosses from the task thread).
+ */
+export interface TaskOutcome {
+  metrics: Partial<TaskMetrics>;
+  /** Shuffle-map tasks: the byte size of each of the R segments of the map output blob. */
+  segmentSizes?: number[];
+  /** Shuffle-map tasks: the attempt's map output blob name. */
+  mapOutputBlob?: string;
+  /** Result tasks: the result, inline when small, else a blob. */
+  result?: TaskResult;
+  /** Accumulator updates made by this attempt (name → value). */
+  accumulators?: Record<string, unknown>;
+}
+
+/** Runs one task of one work kind. Throw to fail the attempt (NonRetryableTaskError when retrying cannot help). */
+export type WorkKindRunner<W extends TaskWork = TaskWork> = (
+  work: W,
+  context: TaskContext,
+) => Promise<TaskOutcome>;
+
+type WorkOfKind<K extends TaskWork['kind']> = Extract<TaskWork, { kind: K }>;
+
+/** For every kind of the protocol, a lazy loader of its runner (so a thread only loads what it runs). */
+export type WorkKindRegistry = {
+  readonly [K in TaskWork['kind']]: () => Promise<WorkKindRunner<WorkOfKind<K>>>;
+};
+
+/** The work kinds this build of the executor can run. */
+export const workKinds: WorkKindRegistry = {
+  noop: async () => (await import('./noop-task.js')).runNoopTask,
+  // Engine stage tasks land in ./stage-task.ts: `stage: async () => (await import('./stage-task.js')).runStageTask,`
+  stage: async () => {
+    throw new NonRetryableTaskError(
+      'this executor build cannot run stage tasks (executor-function/stage-task.ts)',
+    );
+  },
+};
+
+/** Load the runner for a task's work; throws NonRetryableTaskError for a kind this build does not know. */
+export async function loadWorkKind(work: TaskWork): Promise<WorkKindRunner> {
+  const loader = (workKinds as Record<string, (() => Promise<WorkKindRunner>) | undefined>)[work.kind];
+  if (!loader) throw new NonRetryableTaskError(`unknown work kind "${work.kind}"`);
+  return loader();
+}

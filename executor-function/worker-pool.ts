@@ -1,0 +1,112 @@
+/**
+ * TaskThreadPool: the task threads of one executor. Node runs JavaScript on one thread, so each
+ * slot's task body runs in its own `worker_threads` Worker; the main thread only serves the
+ * trigger, events and leases. The pool holds at most `size` threads (the slot count), starts
+ * them on demand, runs one task per thread at a time and queues any excess.
+ */
+import { Worker } from 'node:worker_threads';
+import type { SerializedTaskError } from './task-errors.js';
+import type { TaskRunRequest, TaskThreadReply, TaskThreadRequest } from './task-thread-protocol.js';
+import type { TaskOutcome } from './work-kinds.js';
+
+/** The result of one task run: the work kind's outcome, or its serialized error. */
+export type TaskRunResult = { ok: true; outcome: TaskOutcome } | { ok: false; error: SerializedTaskError };
+
+interface Run {
+  id: number;
+  request: TaskRunRequest;
+  resolve: (result: TaskRunResult) => void;
+}
+
+/** Where the task-thread entry lives: next to this module, both in `dist/` and in the function bundle. */
+export function defaultTaskThreadEntry(): URL {
+  return new URL('./task-thread.js', import.meta.url);
+}
+
+/** A bounded pool of task threads; one task per thread at a time. */
+export class TaskThreadPool {
+  private readonly idle: Worker[] = [];
+  private readonly busy = new Map<Worker, Run>();
+  private readonly waiting: Run[] = [];
+  private nextId = 1;
+  private closed = false;
+
+  /** @param size most threads at once (the executor's slot count); @param entry the task-thread script. */
+  constructor(
+    readonly size: number,
+    private readonly entry: URL = defaultTaskThreadEntry(),
+  ) {
+    if (!Number.isInteger(size) || size < 1) throw new Error(`TaskThreadPool size must be ≥ 1, got ${size}`);
+  }
+
+  /** Threads currently started (idle or busy). */
+  get threadCount(): number {
+    return this.idle.length + this.busy.size;
+  }
+
+  /** Run one task in a thread; never rejects (a thread crash becomes a failed result). */
+  run(request: TaskRunRequest): Promise<TaskRunResult> {
+    if (this.closed) return Promise.resolve(crashed('the task thread pool is closed'));
+    return new Promise((resolve) => {
+      this.waiting.push({ id: this.nextId++, request, resolve });
+      this.dispatch();
+    });
+  }
+
+  /** Ask every running task to stop early (their signals abort). */
+  abortAll(): void {
+    for (const [worker, run] of this.busy)
+      worker.postMessage({ type: 'abort', id: run.id } satisfies TaskThreadRequest);
+  }
+
+  /** Stop accepting work, fail queued runs, wait for running ones, then end every thread. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const run of this.waiting.splice(0))
+      run.resolve(crashed('the task thread pool closed before the task ran'));
+    while (this.busy.size > 0) await new Promise((r) => setTimeout(r, 20));
+    await Promise.all(this.idle.splice(0).map((w) => w.terminate()));
+  }
+
+  private dispatch(): void {
+    while (this.waiting.length > 0) {
+      const worker = this.idle.pop() ?? (this.threadCount < this.size ? this.startThread() : undefined);
+      if (!worker) return;
+      const run = this.waiting.shift()!;
+      this.busy.set(worker, run);
+      // A busy thread keeps the process alive; an idle one must not.
+      worker.ref();
+      worker.postMessage({ type: 'run', id: run.id, ...run.request } satisfies TaskThreadRequest);
+    }
+  }
+
+  private startThread(): Worker {
+    const worker = new Worker(this.entry);
+    worker.on('message', (reply: TaskThreadReply) => {
+      const run = this.busy.get(worker);
+      if (!run || run.id !== reply.id) return; // a reply for a run we already gave up on
+      this.busy.delete(worker);
+      worker.unref();
+      this.idle.push(worker);
+      run.resolve(
+        reply.type === 'done' ? { ok: true, outcome: reply.outcome } : { ok: false, error: reply.error },
+      );
+      this.dispatch();
+    });
+    const lost = (why: string) => {
+      const run = this.busy.get(worker);
+      this.busy.delete(worker);
+      const at = this.idle.indexOf(worker);
+      if (at >= 0) this.idle.splice(at, 1);
+      run?.resolve(crashed(why));
+      if (!this.closed) this.dispatch();
+    };
+    worker.on('error', (error) => lost(`task thread crashed: ${error.stack ?? error.message}`));
+    worker.on('exit', (code) => lost(`task thread exited with code ${code}`));
+    return worker;
+  }
+}
+
+function crashed(message: string): TaskRunResult {
+  return { ok: false, error: { name: 'TaskThreadError', message, fatal: false } };
+}

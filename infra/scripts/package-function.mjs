@@ -1,0 +1,61 @@
+#!/usr/bin/env node
+/**
+ * Builds the deployable executor function app into dist/function-app/:
+ *   host.json        the same file the local host reads (executor-function/host.json)
+ *   package.json     `main: app.js`, CommonJS
+ *   app.js           the entry point, @azure/functions bundled in
+ *   task-thread.js   the task-thread entry the app's worker pool starts
+ *
+ * `@azure/functions-core` stays external: the Functions Node worker provides it at runtime by
+ * intercepting `require` (and so does stratus' local host). Usage: `npm run package:function`.
+ */
+import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const outdir = path.join(root, 'dist', 'function-app');
+const rootPackage = JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8'));
+
+await rm(outdir, { recursive: true, force: true });
+await mkdir(outdir, { recursive: true });
+
+const result = await build({
+  absWorkingDir: root,
+  entryPoints: {
+    app: 'executor-function/app.ts',
+    'task-thread': 'executor-function/task-thread.ts',
+  },
+  outdir,
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  sourcemap: 'linked',
+  logLevel: 'warning',
+  metafile: true,
+  external: ['@azure/functions-core'],
+  // The sources are ESM and find their neighbours (host.json, task-thread.js) through
+  // import.meta.url; in a CommonJS bundle that is the bundle file's own URL.
+  define: { 'import.meta.url': '__stratusModuleUrl' },
+  banner: { js: "const __stratusModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
+});
+
+await copyFile(path.join(root, 'executor-function', 'host.json'), path.join(outdir, 'host.json'));
+const appPackage = {
+  name: 'stratus-executor',
+  version: rootPackage.version,
+  description: 'stratus executor: the queue-triggered Azure Functions app that runs tasks',
+  private: true,
+  type: 'commonjs',
+  main: 'app.js',
+  engines: { node: '>=20' },
+  dependencies: {},
+};
+await writeFile(path.join(outdir, 'package.json'), `${JSON.stringify(appPackage, null, 2)}\n`);
+
+const sizes = Object.entries(result.metafile.outputs)
+  .filter(([file]) => file.endsWith('.js'))
+  .map(([file, info]) => `${path.relative(root, file)} ${(info.bytes / 1024).toFixed(0)} KiB`);
+console.log(`function app packaged in ${path.relative(root, outdir)}: ${sizes.join(', ')}`);
