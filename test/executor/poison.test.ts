@@ -1,0 +1,124 @@
+/**
+ * Retries and poison messages: a failing task is retried until maxDequeueCount and then moved to
+ * `<queue>-poison`; a body that is not base64, or a message already past maxDequeueCount, is
+ * poisoned without invoking the function.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HostFleet, TaskChannel, TestStorage, uniqueQueueName, waitFor } from './harness.js';
+
+let storage: TestStorage;
+let fleet: HostFleet;
+const channels: TaskChannel[] = [];
+
+beforeAll(async () => {
+  storage = await TestStorage.open();
+  fleet = new HostFleet(storage);
+});
+
+afterAll(async () => {
+  await fleet?.killAll();
+  await Promise.all(channels.map((c) => c.close()));
+  await storage?.close();
+});
+
+async function channel(label: string): Promise<TaskChannel> {
+  const c = new TaskChannel(storage, uniqueQueueName(label));
+  await c.open();
+  channels.push(c);
+  return c;
+}
+
+/** Wait until the poison queue holds a message; returns its text. */
+async function poisoned(c: TaskChannel): Promise<string> {
+  return waitFor(`a message in ${c.poison.name}`, async () => {
+    if (!(await c.poison.exists())) return undefined;
+    const [message] = await c.poison.receive(1, 30);
+    return message?.text;
+  });
+}
+
+describe('retries and the poison queue', () => {
+  it('retries a failing task and moves it to <queue>-poison after maxDequeueCount deliveries', async () => {
+    const c = await channel('retry');
+    const host = fleet.start({
+      queue: c.name,
+      slots: 1,
+      env: { AzureFunctionsJobHost__extensions__queues__maxDequeueCount: '3' },
+    });
+    await host.ready();
+    const wire = await c.sendNoop(0, { failUntilDequeue: 1000 });
+    expect(await poisoned(c)).toBe(wire);
+    const failures = await c.waitForEvents('task-failed', 3);
+    expect(failures.map((e) => e.dequeueCount)).toEqual([1, 2, 3]);
+    expect(failures[0]?.error.name).toBe('NoopTaskFailure');
+    expect(await c.tasks.approximateLength()).toBe(0);
+  });
+
+  it('succeeds on a retry when the failure is transient', async () => {
+    const c = await channel('transient');
+    const host = fleet.start({ queue: c.name, slots: 1 });
+    await host.ready();
+    await c.sendNoop(0, { failUntilDequeue: 2 });
+    const [done] = await c.waitForEvents('task-succeeded', 1);
+    expect(done?.dequeueCount).toBe(3);
+    expect(c.eventsOf('task-failed').map((e) => e.dequeueCount)).toEqual([1, 2]);
+    expect(await c.poison.exists()).toBe(false);
+  });
+
+  it('poisons a body that is not valid base64 without invoking the function', async () => {
+    const c = await channel('nob64');
+    const host = fleet.start({ queue: c.name, slots: 1 });
+    await host.ready();
+    await c.tasks.send('this is {not} base64!');
+    expect(await poisoned(c)).toBe('this is {not} base64!');
+    await waitFor('the poison line', () => host.linesOf('poison')[0]);
+    expect(host.linesOf('invocation-start')).toHaveLength(0);
+  });
+
+  it('poisons a message received already past maxDequeueCount without invoking the function', async () => {
+    const c = await channel('past');
+    const wire = await c.sendNoop(0);
+    // Deliver it twice by hand (lease 1 s each), so the host receives it with dequeueCount 3 > 2.
+    for (let i = 0; i < 2; i++) {
+      await waitFor('the message to be visible', async () => (await c.tasks.receive(1, 1)).length === 1);
+    }
+    const host = fleet.start({
+      queue: c.name,
+      slots: 1,
+      env: { AzureFunctionsJobHost__extensions__queues__maxDequeueCount: '2' },
+    });
+    await host.ready();
+    expect(await poisoned(c)).toBe(wire);
+    const [line] = host.linesOf('poison');
+    expect(line?.dequeueCount).toBe(3);
+    expect(host.linesOf('invocation-start')).toHaveLength(0);
+  });
+
+  it('reports a message that fails validation as a fatal task-failed event', async () => {
+    const c = await channel('invalid');
+    const host = fleet.start({
+      queue: c.name,
+      slots: 1,
+      env: { AzureFunctionsJobHost__extensions__queues__maxDequeueCount: '1' },
+    });
+    await host.ready();
+    const bad = {
+      v: 1,
+      type: 'task',
+      appId: c.name,
+      jobId: 0,
+      stageId: 0,
+      partition: 7,
+      attempt: 0,
+      eventsQueue: c.eventsQueue.name,
+      sentAt: Date.now(),
+      work: { kind: 'teleport' },
+    };
+    await c.tasks.send(Buffer.from(JSON.stringify(bad)).toString('base64'));
+    const [failed] = await c.waitForEvents('task-failed', 1);
+    expect(failed?.fatal).toBe(true);
+    expect(failed?.partition).toBe(7);
+    expect(failed?.error.message).toMatch(/work/);
+    await poisoned(c);
+  });
+});
