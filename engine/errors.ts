@@ -64,3 +64,28 @@ export function describeContext(ctx: ErrorContext): string {
   if (ctx.queue !== undefined) parts.push(`queue ${ctx.queue}`);
   return parts.length > 0 ? ` (${parts.join(', ')})` : '';
 }
+
+/** User code (a closure given to a dataset operation) threw while a task ran it. */
+export class UserCodeError extends StratusError {
+  constructor(operation: string, error: unknown, context: ErrorContext = {}) {
+    const message = error instanceof Error ? error.message : String(error);
+    const stack = error instanceof Error ? error.stack : undefined;
+    super('USER_CODE', `${operation} threw: ${message}`, stack ? { ...context, userStack: stack } : context, {
+      cause: error,
+    });
+    this.name = 'UserCodeError';
+  }
+}
+
+/** An action that needs at least one record (first, reduce) ran on an empty dataset. */
+export class EmptyCollectionError extends StratusError {
+  constructor(action: string) {
+    super('EMPTY_COLLECTION', `${action}: empty collection`);
+    this.name = 'EmptyCollectionError';
+  }
+}
+
+/** Wrap what user code threw so it names the operation; StratusErrors pass through unchanged. */
+export function asUserCodeError(operation: string, error: unknown): StratusError {
+  return error instanceof StratusError ? error : new UserCodeError(operation, error);
+}

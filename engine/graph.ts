@@ -1,0 +1,222 @@
+/**
+ * The logical graph of one job module run with one set of params: nodes (numbered in
+ * construction order), named actions, shared variables, and a fingerprint of its shape
+ * so an executor can check that its builder produced the same graph as the driver's.
+ */
+import { createHash } from 'node:crypto';
+import { Action, type ActionRef, actionImpls } from './actions.js';
+import { GraphJobContext } from './context.js';
+import { ConfigError, StratusError } from './errors.js';
+import { GraphBuilder, type TaskBinding } from './graph-builder.js';
+import type { JobDefinition } from './job.js';
+import { type GraphNode, nodeLabel, type ShuffleDependency, shuffleDepsOf } from './nodes.js';
+
+/** The name of the action when the builder returns a single action instead of an object. */
+export const SINGLE_ACTION_NAME = 'result';
+
+/** A file source the driver must resolve and split before planning (its partition count is known then). */
+export interface SourceNodeInfo {
+  nodeId: number;
+  kind: 'textFile' | 'jsonLines';
+  /** The path or glob exactly as the builder gave it. */
+  uri: string;
+  minPartitions: number;
+}
+
+/** Options of buildJobGraph. */
+export interface BuildOptions {
+  /** Partitions of wide ops that name none, and of parallelize without numSlices (the driver: total slots). */
+  defaultParallelism: number;
+}
+
+/** A built job graph. Bind it to at most one running task at a time (the task runtime does). */
+export class JobGraph {
+  /** Action names in the order the builder listed them (the run's jobs, in order). */
+  readonly actionNames: readonly string[];
+  /** True when the builder returned one action (its result is returned bare, under SINGLE_ACTION_NAME). */
+  readonly singleAction: boolean;
+  /** Hex digest of the graph's shape: node ops, ids, parents, partition counts, options, actions. */
+  readonly fingerprint: string;
+  private readonly sampleActions = new Map<string, Action<unknown>>();
+  private readonly shuffleIndex = new Map<number, { node: GraphNode; dep: ShuffleDependency }>();
+
+  constructor(
+    private readonly builder: GraphBuilder,
+    private readonly actions: ReadonlyMap<string, Action<unknown>>,
+    singleAction: boolean,
+  ) {
+    this.actionNames = [...actions.keys()];
+    this.singleAction = singleAction;
+    for (const node of builder.nodes)
+      for (const dep of shuffleDepsOf(node)) this.shuffleIndex.set(dep.shuffleId, { node, dep });
+    this.fingerprint = computeFingerprint(builder, actions);
+  }
+
+  /** Every node, index = id. */
+  get nodes(): readonly GraphNode[] {
+    return this.builder.nodes;
+  }
+
+  /** The default parallelism the graph was built with. */
+  get defaultParallelism(): number {
+    return this.builder.defaultParallelism;
+  }
+
+  /** The node with id `id`; throws when there is none (a plan from another graph). */
+  node(id: number): GraphNode {
+    const node = this.builder.nodes[id];
+    if (!node) throw new StratusError('PLAN_MISMATCH', `the job graph has no node ${id}`);
+    return node;
+  }
+
+  /** The named action. */
+  action(name: string): Action<unknown> {
+    const action = this.actions.get(name);
+    if (!action)
+      throw new StratusError('UNKNOWN_ACTION', `the job has no action named ${JSON.stringify(name)}`);
+    return action;
+  }
+
+  /** The action a plan or stage refers to: a named one or a sort's sampling action. */
+  resolveAction(ref: ActionRef): Action<unknown> {
+    if ('name' in ref) return this.action(ref.name);
+    const key = `${ref.sampleSortKeys}/${ref.perPartition}`;
+    let action = this.sampleActions.get(key);
+    if (!action) {
+      const sort = this.node(ref.sampleSortKeys);
+      action = new Action(
+        'sampleSortKeys',
+        sort.parents[0]!,
+        { sortNodeId: sort.id, perPartition: ref.perPartition },
+        actionImpls.sampleSortKeys(sort.id, ref.perPartition),
+        this.builder,
+      );
+      this.sampleActions.set(key, action);
+    }
+    return action;
+  }
+
+  /** The shuffled/cogroup node that reads shuffle `shuffleId`, and the dependency. */
+  shuffleDependency(shuffleId: number): { node: GraphNode; dep: ShuffleDependency } {
+    const found = this.shuffleIndex.get(shuffleId);
+    if (!found) throw new StratusError('PLAN_MISMATCH', `the job graph has no shuffle ${shuffleId}`);
+    return found;
+  }
+
+  /** File sources, for the driver to resolve into partitions before planning. */
+  sources(): SourceNodeInfo[] {
+    const out: SourceNodeInfo[] = [];
+    for (const node of this.builder.nodes) {
+      if (node.impl.type !== 'file') continue;
+      out.push({
+        nodeId: node.id,
+        kind: node.impl.format === 'text' ? 'textFile' : 'jsonLines',
+        uri: node.impl.uri,
+        minPartitions: node.requestedPartitions ?? 1,
+      });
+    }
+    return out;
+  }
+
+  /** Broadcast values as given to the builder (driver side), by broadcast id, for upload. */
+  broadcastValues(): ReadonlyMap<number, unknown> {
+    return new Map(this.builder.broadcastValues.map((v, i) => [i, v]));
+  }
+
+  /** Fold one task's accumulator updates into the driver values (call once per partition that wins). */
+  mergeAccumulatorUpdates(updates: Readonly<Record<string, unknown>>): void {
+    for (const [name, update] of Object.entries(updates)) {
+      const state = this.builder.accumulators.get(name);
+      if (!state)
+        throw new StratusError('PLAN_MISMATCH', `the job graph has no accumulator ${JSON.stringify(name)}`);
+      state.value = state.merge(state.value, update);
+    }
+  }
+
+  /** The driver values of every accumulator, by name. */
+  accumulatorValues(): Record<string, unknown> {
+    return Object.fromEntries([...this.builder.accumulators].map(([name, s]) => [name, s.value]));
+  }
+
+  /** @internal Bind (or unbind with undefined) the task whose closures run now. */
+  bindTask(task: TaskBinding | undefined): void {
+    if (task && this.builder.task) {
+      throw new Error('a JobGraph runs one task at a time; build one graph per concurrent task');
+    }
+    this.builder.task = task;
+  }
+
+  /** `reduceByKey (node 4)`. */
+  label(id: number): string {
+    return nodeLabel(this.node(id));
+  }
+}
+
+function computeFingerprint(builder: GraphBuilder, actions: ReadonlyMap<string, Action<unknown>>): string {
+  const shape = {
+    defaultParallelism: builder.defaultParallelism,
+    nodes: builder.nodes.map((n) => [
+      n.id,
+      n.op,
+      n.impl.type,
+      n.parents,
+      n.requestedPartitions ?? null,
+      n.options,
+      n.cached,
+      shuffleDepsOf(n).map((d) => [d.shuffleId, d.parent, d.keyed, d.mapSideCombine]),
+    ]),
+    actions: [...actions].map(([name, a]) => [name, a.op, a.nodeId, a.options]),
+    broadcasts: builder.broadcastValues.length,
+    accumulators: [...builder.accumulators.keys()],
+  };
+  return createHash('sha256').update(JSON.stringify(shape)).digest('hex').slice(0, 32);
+}
+
+function isAction(value: unknown): value is Action<unknown> {
+  return (
+    value instanceof Action ||
+    (typeof value === 'object' && value !== null && (value as Action<unknown>).kind === 'stratus-action')
+  );
+}
+
+/** Run the job builder with `params` and return its graph. Throws JOB_BUILDER_INVALID for a bad builder. */
+export function buildJobGraph<P>(def: JobDefinition<P>, params: P, options: BuildOptions): JobGraph {
+  const builder = new GraphBuilder(options.defaultParallelism);
+  const returned: unknown = def.builder(new GraphJobContext(builder), params);
+  builder.open = false;
+  if (
+    returned instanceof Promise ||
+    (typeof returned === 'object' && returned !== null && 'then' in returned)
+  ) {
+    throw new StratusError(
+      'JOB_BUILDER_INVALID',
+      'the job builder must be synchronous: it returned a promise',
+    );
+  }
+  const actions = new Map<string, Action<unknown>>();
+  const single = isAction(returned);
+  const entries: [string, unknown][] = single
+    ? [[SINGLE_ACTION_NAME, returned]]
+    : typeof returned === 'object' && returned !== null
+      ? Object.entries(returned)
+      : [];
+  if (entries.length === 0) {
+    throw new StratusError(
+      'JOB_BUILDER_INVALID',
+      'the job builder must return an action (e.g. ds.count()) or an object of named actions',
+    );
+  }
+  for (const [name, value] of entries) {
+    if (!isAction(value)) {
+      throw new StratusError(
+        'JOB_BUILDER_INVALID',
+        `the job builder returned ${JSON.stringify(name)}, which is not an action`,
+      );
+    }
+    if (value.builder !== builder) {
+      throw new ConfigError(`action ${JSON.stringify(name)} was built in another job graph`);
+    }
+    actions.set(name, value);
+  }
+  return new JobGraph(builder, actions, single);
+}

@@ -1,0 +1,62 @@
+/**
+ * Job modules. A job module default-exports `defineJob(builder)`; the builder is a
+ * synchronous, deterministic `(ctx, params) => action | { name: action }` that the driver
+ * and every executor run to get the same graph.
+ */
+import type { Action } from './actions.js';
+import type { JobContext } from './context.js';
+
+/** What a builder returns: one action, or named actions (run as jobs in key order). */
+export type JobActions = Action<unknown> | { readonly [name: string]: Action<unknown> };
+
+/** The results a run returns for a builder's actions: the value, or an object of values by name. */
+export type JobResults<R> =
+  R extends Action<infer X> ? X : { [K in keyof R]: R[K] extends Action<infer X> ? X : never };
+
+/** A job module's default export. */
+export interface JobDefinition<P = unknown, R extends JobActions = JobActions> {
+  readonly kind: 'stratus-job';
+  /** Builds the graph; must be synchronous and deterministic (method syntax keeps definitions assignable). */
+  builder(ctx: JobContext, params: P): R;
+  /** file: URL of the module that called defineJob (best effort), so the driver can bundle it. */
+  readonly moduleUrl?: string;
+}
+
+const FRAME_LOCATION = /(?:\(|\s|^)((?:file:\/\/)?(?:\/|[A-Za-z]:[\\/])[^()]*?):\d+:\d+\)?\s*$/;
+
+function frameFile(line: string): string | undefined {
+  const match = FRAME_LOCATION.exec(line.trim());
+  return match?.[1];
+}
+
+function toFileUrl(file: string): string {
+  if (file.startsWith('file://')) return file;
+  const slashed = file.replace(/\\/g, '/');
+  return `file://${slashed.startsWith('/') ? '' : '/'}${encodeURI(slashed).replace(/[?#]/g, encodeURIComponent)}`;
+}
+
+/** The file: URL of the first stack frame outside the engine's folder (frame 0 is defineJob), from `stack`; undefined when none is found. */
+export function callerModuleUrl(stack: string | undefined): string | undefined {
+  if (!stack) return undefined;
+  const files = stack
+    .split('\n')
+    .slice(1)
+    .map(frameFile)
+    .filter((f): f is string => f !== undefined);
+  const own = files[0];
+  if (own === undefined) return undefined;
+  const ownDir = own.replace(/[\\/][^\\/]*$/, '');
+  const caller = files.find((f) => !f.startsWith(`${ownDir}/`) && !f.startsWith(`${ownDir}\\`));
+  return caller === undefined ? undefined : toFileUrl(caller);
+}
+
+/** Declare a job module: `export default defineJob((ctx, params) => …)`. */
+export function defineJob<P = unknown, R extends JobActions = JobActions>(
+  builder: (ctx: JobContext, params: P) => R,
+): JobDefinition<P, R> {
+  if (typeof builder !== 'function') throw new TypeError('defineJob expects a builder function');
+  const moduleUrl = callerModuleUrl(new Error().stack);
+  return moduleUrl === undefined
+    ? { kind: 'stratus-job', builder }
+    : { kind: 'stratus-job', builder, moduleUrl };
+}
