@@ -95,6 +95,22 @@ describe('local host lifecycle', () => {
     }).then(([first, second]) => expect(second!.at - first!.at).toBeLessThan(400));
   });
 
+  it('does not create a missing trigger queue: it says so once and keeps polling until the queue appears', async () => {
+    const name = uniqueQueueName('late');
+    const host = fleet.start({ queue: name, slots: 1 });
+    await host.ready();
+    await waitFor('the missing-queue warning', () =>
+      host.stderr.includes(`trigger queue ${name} does not exist`),
+    );
+    expect(await storage.queue(name).exists()).toBe(false);
+    const c = new TaskChannel(storage, name);
+    channels.push(c);
+    await c.open();
+    await c.sendNoop(0);
+    await c.waitForEvents('task-succeeded', 1);
+    expect(host.stderr.split('does not exist').length - 1).toBe(1);
+  });
+
   it('stops gracefully on SIGTERM: no more fetching, in-flight tasks finish, exit code 0', async () => {
     const c = await channel('stop');
     const host = fleet.start({ queue: c.name, slots: 2 });

@@ -28,7 +28,7 @@ async function channel(label: string): Promise<TaskChannel> {
   return c;
 }
 
-const shortLease = { STRATUS_HOST_LEASE_SECONDS: '2' };
+const shortLease = { STRATUS_HOST_LEASE_SECONDS: '2', STRATUS_HEARTBEAT_MS: '1000' };
 
 describe('message leases', () => {
   it('keeps the lease of a task that runs longer than it, so the task is delivered once', async () => {
@@ -40,6 +40,8 @@ describe('message leases', () => {
     const [done] = await c.waitForEvents('task-succeeded', 1, 30_000);
     expect(done?.dequeueCount).toBe(1);
     expect(c.eventsOf('task-started')).toHaveLength(1);
+    // heartbeats every STRATUS_HEARTBEAT_MS while the task runs
+    expect(c.eventsOf('task-heartbeat').length).toBeGreaterThanOrEqual(5);
     const invocations = a.linesOf('invocation-start').length + b.linesOf('invocation-start').length;
     expect(invocations).toBe(1);
     await waitFor('the task queue to be empty', async () => (await c.tasks.approximateLength()) === 0);
