@@ -84,3 +84,14 @@ export {
   type ShuffleWriteInfo,
   type StagePlan,
 } from './stages.js';
+export type { SpillStore } from './spill.js';
+export type { TaskIO } from './task-io.js';
+export {
+  type CachedPartitionOutput,
+  type ResultTaskOutput,
+  type RunTaskOptions,
+  runTask,
+  type ShuffleMapTaskOutput,
+  type TaskOutput,
+  type TaskRunMetrics,
+} from './task-runtime.js';

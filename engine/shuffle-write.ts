@@ -1,0 +1,132 @@
+/**
+ * The map side of a shuffle (Spark's sort-based shuffle writer, simplified): each record
+ * is routed to its reduce partition — by the stage's partitioner for [key, value] records,
+ * round-robin for repartition — and, with map-side combine, folded per key first. Every
+ * reduce partition's records are encoded into its own segment; a map output is the R
+ * segments (some possibly empty), which the executor writes contiguously to one blob.
+ */
+import type { RecordCodec } from './codec.js';
+import { asUserCodeError, StratusError } from './errors.js';
+import { canonicalKey, InvalidKeyError } from './keys.js';
+import { estimateSize, type MemoryTracker } from './memory.js';
+import { mixInts } from './murmur3.js';
+import type { Aggregator, ShuffleDependency } from './nodes.js';
+import { createPartitioner } from './partitioner.js';
+import { BATCH_SIZE } from './spill.js';
+import type { ShuffleWriteInfo } from './stages.js';
+
+/** What a map task wrote. */
+export interface ShuffleWriteResult {
+  /** One encoded segment per reduce partition. */
+  segments: Buffer[];
+  recordsWritten: number;
+}
+
+/** Options of writeShuffle. */
+export interface ShuffleWriteOptions {
+  info: ShuffleWriteInfo;
+  dep: ShuffleDependency;
+  /** Set when the shuffle combines map-side. */
+  aggregator: Aggregator | undefined;
+  mapPartition: number;
+  codec: RecordCodec;
+  memory: MemoryTracker;
+  /** The operation whose shuffle this is, for errors (`reduceByKey (node 4)`). */
+  label: string;
+}
+
+/** Partition (and maybe combine) the records of one map partition into R encoded segments. */
+export async function writeShuffle(
+  batches: AsyncIterable<unknown[]>,
+  options: ShuffleWriteOptions,
+): Promise<ShuffleWriteResult> {
+  const { info, dep, aggregator, codec, label } = options;
+  const partitioner = createPartitioner(info.partitioner);
+  const R = info.numReducePartitions;
+  if (dep.keyed && partitioner.numPartitions !== R) {
+    throw new Error(`internal: partitioner has ${partitioner.numPartitions} partitions, shuffle has ${R}`);
+  }
+  const chunks: Buffer[][] = Array.from({ length: R }, () => []);
+  const pending: unknown[][] = Array.from({ length: R }, () => []);
+  let recordsWritten = 0;
+  const emit = (p: number, record: unknown) => {
+    const list = pending[p]!;
+    list.push(record);
+    recordsWritten++;
+    if (list.length >= BATCH_SIZE) {
+      chunks[p]!.push(codec.encode(list, label));
+      pending[p] = [];
+    }
+  };
+  const partitionOf = (key: unknown): number => {
+    try {
+      return partitioner.getPartition(key);
+    } catch (error) {
+      if (error instanceof InvalidKeyError) throw new InvalidKeyError(`${label}: ${error.message}`);
+      throw error;
+    }
+  };
+  const checkPair = (record: unknown): [unknown, unknown] => {
+    if (!Array.isArray(record) || record.length !== 2) {
+      throw new StratusError(
+        'NOT_A_PAIR',
+        `${label} needs [key, value] records, got ${JSON.stringify(record)}`,
+      );
+    }
+    return record as [unknown, unknown];
+  };
+
+  if (!dep.keyed) {
+    let next = mixInts(options.mapPartition, 0) % R;
+    for await (const batch of batches) {
+      for (const record of batch) {
+        emit(next, record);
+        next = next + 1 === R ? 0 : next + 1;
+      }
+    }
+  } else if (!aggregator) {
+    for await (const batch of batches)
+      for (const record of batch) emit(partitionOf(checkPair(record)[0]), record);
+  } else {
+    // Map-side combine; over the memory share, flush the partial combiners (the reduce side merges them).
+    const memory = options.memory.register();
+    let combiners = new Map<string, { p: number; key: unknown; combiner: unknown }>();
+    const flush = () => {
+      for (const e of combiners.values()) emit(e.p, [e.key, e.combiner]);
+      combiners = new Map();
+      memory.set(0);
+    };
+    try {
+      for await (const batch of batches) {
+        for (const record of batch) {
+          const [key, value] = checkPair(record);
+          const p = partitionOf(key);
+          const id = canonicalKey(key);
+          const entry = combiners.get(id);
+          try {
+            if (entry) {
+              entry.combiner = aggregator.mergeValue(entry.combiner, value);
+              memory.add(estimateSize(value));
+            } else {
+              const combiner = aggregator.createCombiner(value);
+              combiners.set(id, { p, key, combiner });
+              memory.add(64 + 3 * id.length + estimateSize(combiner));
+            }
+          } catch (error) {
+            throw asUserCodeError(label, error);
+          }
+          if (memory.overLimit()) flush();
+        }
+      }
+      flush();
+    } finally {
+      memory.release();
+    }
+  }
+  const segments = chunks.map((list, p) => {
+    const rest = pending[p]!;
+    if (rest.length > 0) list.push(codec.encode(rest, label));
+    return list.length === 1 ? list[0]! : Buffer.concat(list);
+  });
+  return { segments, recordsWritten };
+}

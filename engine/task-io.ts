@@ -1,0 +1,33 @@
+/**
+ * TaskIO: everything a task needs from outside the engine, implemented by the executor
+ * over blobs (and by the in-memory runner in tests). The engine never touches storage.
+ */
+import type { SourceNodeInfo } from './graph.js';
+import type { SpillStore } from './spill.js';
+
+/** The I/O of one task attempt. */
+export interface TaskIO {
+  /**
+   * The input partition `partition` of a file source (textFile / jsonLines): either the
+   * partition's raw bytes as Buffer chunks (lines are split by the engine, '\r\n' too),
+   * or its lines as strings. Parallelize sources never come here: the engine slices them.
+   */
+  readSource(source: SourceNodeInfo, partition: number): AsyncIterable<unknown>;
+  /**
+   * The segment for `reducePartition` of every winning map output of the shuffle, in any
+   * order of map outputs; a segment may arrive in several chunks, but segments must not
+   * interleave.
+   */
+  readShuffle(shuffleId: number, reducePartition: number): AsyncIterable<Buffer>;
+  /**
+   * A cached partition as the task that cached it returned it (cachedOutputs[].data, as
+   * Buffer chunks) or as decoded records; undefined when it is not cached.
+   */
+  readCached(nodeId: number, partition: number): AsyncIterable<unknown> | undefined;
+  /** The value of broadcast `id` (downloaded once per executor, typically). */
+  broadcastValue(id: number): unknown;
+  /** Temporary storage for spilled sorted runs. */
+  spill: SpillStore;
+  /** Memory the task's aggregations and sorts may hold before spilling (bytes, estimated). */
+  memoryBudgetBytes: number;
+}

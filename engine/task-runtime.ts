@@ -1,0 +1,162 @@
+/**
+ * Runs ONE task — one partition of one stage — given the job graph the executor built
+ * (one graph per concurrent task: the graph carries the task's accumulators and
+ * broadcast access) and the TaskIO it implements over blobs.
+ *
+ * A shuffle-map task returns the R encoded segments of its map output (one per reduce
+ * partition, possibly empty) for the executor to write contiguously into one blob; a
+ * result task returns its action's partial result (JSON-serialisable; see actions.ts) for
+ * the driver's mergeActionResults. Both return accumulator updates, cached partitions and
+ * metrics.
+ */
+import { getCodec } from './codec.js';
+import { asUserCodeError, StratusError } from './errors.js';
+import type { JobGraph } from './graph.js';
+import type { TaskBinding } from './graph-builder.js';
+import { MemoryTracker } from './memory.js';
+import { nodeLabel } from './nodes.js';
+import {
+  type CachedPartitionOutput,
+  computePartition,
+  type PipelineContext,
+  type TaskRunMetrics,
+} from './pipeline.js';
+import { writeShuffle } from './shuffle-write.js';
+import type { StagePlan } from './stages.js';
+import type { TaskIO } from './task-io.js';
+
+export type { CachedPartitionOutput, TaskRunMetrics } from './pipeline.js';
+export type { TaskIO } from './task-io.js';
+
+interface TaskOutputBase {
+  /** Accumulator name → this task's merged update (absent when the task added nothing). */
+  accumulatorUpdates: Record<string, unknown>;
+  /** Partitions of cache()d nodes this task computed in full. */
+  cachedOutputs: CachedPartitionOutput[];
+  metrics: TaskRunMetrics;
+}
+
+/** What a shuffle-map task produced. */
+export interface ShuffleMapTaskOutput extends TaskOutputBase {
+  kind: 'shuffle-map';
+  /** One encoded segment per reduce partition (length = stage.shuffle.numReducePartitions). */
+  segments: Buffer[];
+}
+
+/** What a result task produced. */
+export interface ResultTaskOutput extends TaskOutputBase {
+  kind: 'result';
+  /** The action's partial for this partition (JSON-serialisable). */
+  result: unknown;
+}
+
+/** The output of runTask. */
+export type TaskOutput = ShuffleMapTaskOutput | ResultTaskOutput;
+
+/** Options of runTask. */
+export interface RunTaskOptions {
+  /** The plan's fingerprint: when given and different from the graph's, the builder is not deterministic. */
+  fingerprint?: string;
+}
+
+/** Run one task. Throws StratusErrors a user can cause (USER_CODE, INVALID_KEY, RECORD_NOT_ENCODABLE…). */
+export async function runTask(
+  graph: JobGraph,
+  stage: StagePlan,
+  partition: number,
+  io: TaskIO,
+  options: RunTaskOptions = {},
+): Promise<TaskOutput> {
+  if (options.fingerprint !== undefined && options.fingerprint !== graph.fingerprint) {
+    throw new StratusError(
+      'NONDETERMINISTIC_BUILDER',
+      'the job builder produced a different graph here than on the driver; builders must be deterministic',
+      { stageId: stage.stageId, partition },
+    );
+  }
+  if (!Number.isInteger(partition) || partition < 0 || partition >= stage.numPartitions) {
+    throw new StratusError('PLAN_MISMATCH', `stage ${stage.stageId} has no partition ${partition}`);
+  }
+  const broadcasts = new Map<number, unknown>();
+  const binding: TaskBinding = {
+    accumulatorUpdates: new Map(),
+    broadcastValue(id) {
+      if (!broadcasts.has(id)) broadcasts.set(id, io.broadcastValue(id));
+      return broadcasts.get(id);
+    },
+  };
+  const memory = new MemoryTracker(io.memoryBudgetBytes);
+  const ctx: PipelineContext = {
+    graph,
+    stage,
+    io,
+    codec: getCodec(stage.codec),
+    memory,
+    metrics: {
+      recordsRead: 0,
+      recordsWritten: 0,
+      bytesRead: 0,
+      bytesWritten: 0,
+      shuffleReadBytes: 0,
+      shuffleWriteBytes: 0,
+      peakMemoryBytes: 0,
+      spillCount: 0,
+    },
+    cachedOutputs: [],
+  };
+  graph.bindTask(binding);
+  try {
+    const records = computePartition(ctx, stage.rddNodeId, partition);
+    let output: { kind: 'shuffle-map'; segments: Buffer[] } | { kind: 'result'; result: unknown };
+    if (stage.kind === 'shuffle-map') {
+      const info = stage.shuffle;
+      if (!info) throw new Error(`internal: shuffle-map stage ${stage.stageId} has no shuffle`);
+      const { node, dep } = graph.shuffleDependency(info.shuffleId);
+      const aggregator =
+        dep.mapSideCombine && node.impl.type === 'shuffled' ? node.impl.aggregator : undefined;
+      const written = await writeShuffle(records, {
+        info,
+        dep,
+        aggregator,
+        mapPartition: partition,
+        codec: ctx.codec,
+        memory,
+        label: nodeLabel(node),
+      });
+      const bytes = written.segments.reduce((n, s) => n + s.length, 0);
+      ctx.metrics.recordsWritten += written.recordsWritten;
+      ctx.metrics.shuffleWriteBytes += bytes;
+      ctx.metrics.bytesWritten += bytes;
+      output = { kind: 'shuffle-map', segments: written.segments };
+    } else {
+      if (!stage.action) throw new Error(`internal: result stage ${stage.stageId} has no action`);
+      const action = graph.resolveAction(stage.action);
+      let result: unknown;
+      try {
+        result = await action.impl.partial(records, partition);
+      } catch (error) {
+        throw asUserCodeError(action.op, error);
+      }
+      if (action.op === 'saveAsTextFile' || action.op === 'saveAsJsonLines') {
+        ctx.metrics.recordsWritten += (result as string[]).length;
+      }
+      output = { kind: 'result', result };
+    }
+    ctx.metrics.peakMemoryBytes = Math.round(memory.peakBytes);
+    ctx.metrics.spillCount = memory.spillCount;
+    return {
+      ...output,
+      accumulatorUpdates: Object.fromEntries(binding.accumulatorUpdates),
+      cachedOutputs: ctx.cachedOutputs,
+      metrics: ctx.metrics,
+    };
+  } catch (error) {
+    if (error instanceof StratusError && error.context.stageId === undefined) {
+      (error.context as { stageId?: number; partition?: number }).stageId = stage.stageId;
+      (error.context as { stageId?: number; partition?: number }).partition ??= partition;
+    }
+    throw error;
+  } finally {
+    graph.bindTask(undefined);
+  }
+}
