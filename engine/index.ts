@@ -74,6 +74,7 @@ export {
   type RangeSample,
 } from './partitioner.js';
 export type { Accumulator, Broadcast } from './shared-variables.js';
+export type { SpillStore } from './spill.js';
 export {
   isSamplingRequest,
   type JobPlan,
@@ -84,7 +85,6 @@ export {
   type ShuffleWriteInfo,
   type StagePlan,
 } from './stages.js';
-export type { SpillStore } from './spill.js';
 export type { TaskIO } from './task-io.js';
 export {
   type CachedPartitionOutput,

@@ -146,7 +146,12 @@ export type TaskSucceededEvent = z.infer<typeof TaskSucceededEventSchema>;
 export type TaskFailedEvent = z.infer<typeof TaskFailedEventSchema>;
 
 /** A short id for one task attempt, used in blob names and logs: `j<job>-s<stage>-p<partition>-a<attempt>`. */
-export function taskAttemptId(t: { jobId: number; stageId: number; partition: number; attempt: number }): string {
+export function taskAttemptId(t: {
+  jobId: number;
+  stageId: number;
+  partition: number;
+  attempt: number;
+}): string {
   return `j${t.jobId}-s${t.stageId}-p${t.partition}-a${t.attempt}`;
 }
 

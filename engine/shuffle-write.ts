@@ -33,6 +33,8 @@ export interface ShuffleWriteOptions {
   memory: MemoryTracker;
   /** The operation whose shuffle this is, for errors (`reduceByKey (node 4)`). */
   label: string;
+  /** The node whose records are written (`map (node 3)`), named when a record cannot be encoded. */
+  producer: string;
 }
 
 /** Partition (and maybe combine) the records of one map partition into R encoded segments. */
@@ -41,6 +43,8 @@ export async function writeShuffle(
   options: ShuffleWriteOptions,
 ): Promise<ShuffleWriteResult> {
   const { info, dep, aggregator, codec, label } = options;
+  // Combiners come from the shuffle's own aggregator; plain records from the map-side node.
+  const encodeLabel = aggregator ? label : options.producer;
   const partitioner = createPartitioner(info.partitioner);
   const R = info.numReducePartitions;
   if (dep.keyed && partitioner.numPartitions !== R) {
@@ -54,7 +58,7 @@ export async function writeShuffle(
     list.push(record);
     recordsWritten++;
     if (list.length >= BATCH_SIZE) {
-      chunks[p]!.push(codec.encode(list, label));
+      chunks[p]!.push(codec.encode(list, encodeLabel));
       pending[p] = [];
     }
   };
@@ -125,7 +129,7 @@ export async function writeShuffle(
   }
   const segments = chunks.map((list, p) => {
     const rest = pending[p]!;
-    if (rest.length > 0) list.push(codec.encode(rest, label));
+    if (rest.length > 0) list.push(codec.encode(rest, encodeLabel));
     return list.length === 1 ? list[0]! : Buffer.concat(list);
   });
   return { segments, recordsWritten };

@@ -9,7 +9,7 @@
  * the driver's mergeActionResults. Both return accumulator updates, cached partitions and
  * metrics.
  */
-import { getCodec } from './codec.js';
+import { getCodec, RecordEncodingError, unsupportedValue } from './codec.js';
 import { asUserCodeError, StratusError } from './errors.js';
 import type { JobGraph } from './graph.js';
 import type { TaskBinding } from './graph-builder.js';
@@ -122,6 +122,7 @@ export async function runTask(
         codec: ctx.codec,
         memory,
         label: nodeLabel(node),
+        producer: graph.label(stage.rddNodeId),
       });
       const bytes = written.segments.reduce((n, s) => n + s.length, 0);
       ctx.metrics.recordsWritten += written.recordsWritten;
@@ -137,6 +138,9 @@ export async function runTask(
       } catch (error) {
         throw asUserCodeError(action.op, error);
       }
+      const bad = unsupportedValue(result);
+      if (bad)
+        throw new RecordEncodingError(graph.label(stage.rddNodeId), `its ${action.op} result has ${bad}`);
       if (action.op === 'saveAsTextFile' || action.op === 'saveAsJsonLines') {
         ctx.metrics.recordsWritten += (result as string[]).length;
       }
