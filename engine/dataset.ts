@@ -5,6 +5,10 @@
  * `[key, value]` tuples. Wide operations take an optional number of partitions, defaulting
  * to the context's defaultParallelism. Outer-join misses are `null`. Records must be what
  * the record codec supports (see codec.ts); keys must be Keys (see keys.ts).
+ *
+ * This file is longer than most: it is the whole user-facing RDD API on one class (the
+ * `this: Dataset<[K, V]>` typing needs the pair methods on the class itself); the bodies
+ * stay one-liners over wide-ops.ts and actions.ts.
  */
 import { Action, actionImpls, type SaveResult } from './actions.js';
 import { jsonLinesCodec } from './codec.js';

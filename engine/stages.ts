@@ -146,11 +146,7 @@ export class PartitionCounter {
       case 'coalesce':
         return Math.min(node.requestedPartitions!, this.of(node.parents[0]!));
       case 'shuffled':
-        if (impl.partitioning === 'range') {
-          const bounds = this.options.rangeBounds?.get(node.id);
-          if (!bounds) throw new Error(`internal: sort node ${node.id} has no bounds`);
-          return bounds.length + 1;
-        }
+        if (impl.partitioning === 'range') return this.boundsOf(node).length + 1;
         return node.requestedPartitions!;
       case 'cogroup':
         return node.requestedPartitions!;
@@ -159,12 +155,20 @@ export class PartitionCounter {
     }
   }
 
+  /** Range bounds of a sort node: sampled, or none at all when it asks for one partition (as Spark). */
+  boundsOf(node: GraphNode): Key[] {
+    const bounds = this.options.rangeBounds?.get(node.id);
+    if (bounds) return bounds;
+    if (node.requestedPartitions === 1) return [];
+    throw new Error(`internal: sort node ${node.id} has no bounds`);
+  }
+
   /** The partitioner a shuffle into node `node` uses. */
   partitionerOf(node: GraphNode): PartitionerDesc {
     if (isSortNode(node) && node.impl.type === 'shuffled') {
       return {
         kind: 'range',
-        bounds: this.options.rangeBounds?.get(node.id) ?? [],
+        bounds: this.boundsOf(node),
         ascending: node.impl.sort?.ascending ?? true,
       };
     }
@@ -204,7 +208,12 @@ export function planJob(
   const reachable = upstream(graph, resolved.nodeId, cached);
   for (const id of reachable) {
     const node = graph.node(id);
-    if (isSortNode(node) && !cached.has(id) && !options.rangeBounds?.has(id)) {
+    if (
+      isSortNode(node) &&
+      !cached.has(id) &&
+      !options.rangeBounds?.has(id) &&
+      node.requestedPartitions !== 1
+    ) {
       const parent = node.parents[0]!;
       const numPartitions = node.requestedPartitions!;
       const perPartition = sampleSizePerPartition(numPartitions, counter.of(parent));

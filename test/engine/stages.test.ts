@@ -176,3 +176,16 @@ describe('job graph', () => {
     expect(() => saved!.map((x) => x)).toThrow(/after the job builder returned/);
   });
 });
+
+describe('sorting into one partition', () => {
+  it('needs no sampling job, as Spark skips sampling for a single range partition', () => {
+    const job = defineJob((ctx) =>
+      ctx
+        .parallelize([3, 1, 2], 2)
+        .sortBy((x) => x, true, 1)
+        .collect(),
+    );
+    const p = planJob(buildJobGraph(job, undefined, { defaultParallelism: 4 }), 'result');
+    expect(isSamplingRequest(p)).toBe(false);
+  });
+});
