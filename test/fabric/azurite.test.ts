@@ -1,0 +1,81 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, readFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
+import { pathToFileURL } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type AzuriteHandle, startAzurite } from '../../driver/azurite.js';
+import { connectStorage } from '../../storage/connection.js';
+import { StorageQueue } from '../../storage/queues.js';
+import { builtFile } from '../helpers/dist.js';
+import { isProcessAlive, killIfAlive, waitUntilGone } from '../helpers/processes.js';
+
+/** The parent pid of `pid`, from /proc (field 4 of stat). */
+function parentPid(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+}
+
+describe('the Azurite launcher', () => {
+  const started: AzuriteHandle[] = [];
+  const pidsToReap: number[] = [];
+  afterEach(async () => {
+    await Promise.all(started.splice(0).map((a) => a.stop()));
+    killIfAlive(pidsToReap.splice(0));
+  });
+
+  it('starts Azurite with blob and queue answering on free loopback ports', async () => {
+    const azurite = await startAzurite();
+    started.push(azurite);
+    expect(azurite.blobPort).not.toBe(azurite.queuePort);
+    expect(azurite.connectionString).toContain(`127.0.0.1:${azurite.queuePort}`);
+    const storage = connectStorage({ connectionString: azurite.connectionString });
+    const queue = new StorageQueue(storage, 'launcher-check');
+    await queue.ensure();
+    await queue.send('e30=');
+    expect(await queue.receive(1)).toHaveLength(1);
+    await storage.blobService.getContainerClient('launcher-check').createIfNotExists();
+    expect(isProcessAlive(azurite.pid)).toBe(true);
+  });
+
+  it('two launches get separate ports and data folders', async () => {
+    const [a, b] = await Promise.all([startAzurite(), startAzurite()]);
+    started.push(a, b);
+    expect(new Set([a.blobPort, a.queuePort, b.blobPort, b.queuePort]).size).toBe(4);
+    expect(a.location).not.toBe(b.location);
+  });
+
+  it('stop ends the Azurite process and removes its temp data folder', async () => {
+    const azurite = await startAzurite();
+    const watchdog = parentPid(azurite.pid);
+    await azurite.stop();
+    expect(isProcessAlive(azurite.pid)).toBe(false);
+    await waitUntilGone([watchdog]);
+    expect(existsSync(azurite.location)).toBe(false);
+  });
+
+  it('Azurite dies with the process that started it, even when that process is SIGKILLed', async () => {
+    const launcher = pathToFileURL(builtFile('driver/azurite.js')).href;
+    const script = [
+      `const { startAzurite } = await import(${JSON.stringify(launcher)});`,
+      'const a = await startAzurite();',
+      'console.log(JSON.stringify({ pid: a.pid, location: a.location }));',
+      'setInterval(() => {}, 1000);',
+    ].join('\n');
+    const parent = spawn(process.execPath, ['--input-type=module', '-e', script], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    pidsToReap.push(parent.pid!);
+    const [line] = (await once(createInterface({ input: parent.stdout! }), 'line')) as [string];
+    const { pid, location } = JSON.parse(line) as { pid: number; location: string };
+    pidsToReap.push(pid);
+    const watchdog = parentPid(pid);
+    pidsToReap.push(watchdog);
+    expect(isProcessAlive(pid)).toBe(true);
+
+    process.kill(parent.pid!, 'SIGKILL');
+    await waitUntilGone([pid, watchdog]);
+    await rm(location, { recursive: true, force: true });
+  });
+});
