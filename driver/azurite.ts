@@ -21,6 +21,8 @@ export interface AzuriteOptions {
   location?: string;
   /** Pass `--silent` (no access log); default true. The output is only kept for error messages. */
   silent?: boolean;
+  /** Keep all data in memory (`--inMemoryPersistence`); the data folder then only holds Azurite's debris. */
+  inMemory?: boolean;
   /** How long to wait for blob and queue to answer (ms); default 30 000. */
   startTimeoutMs?: number;
 }
@@ -101,7 +103,8 @@ async function startOnce(
     // Always: no telemetry; accept the API versions newer SDKs send; ignore unsupported headers.
     ...['--disableTelemetry', '--skipApiVersionCheck', '--loose'],
     ...(options.silent === false ? [] : ['--silent']),
-    ...['--location', location],
+    // Azurite refuses --location with --inMemoryPersistence; it still runs in `location` (cwd).
+    ...(options.inMemory ? ['--inMemoryPersistence'] : ['--location', location]),
     ...['--blobHost', '127.0.0.1', '--blobPort', String(blobPort)],
     ...['--queueHost', '127.0.0.1', '--queuePort', String(queuePort)],
     ...['--tableHost', '127.0.0.1', '--tablePort', String(tablePort)],

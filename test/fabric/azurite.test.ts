@@ -1,14 +1,10 @@
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { existsSync, readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { createInterface } from 'node:readline';
-import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type AzuriteHandle, startAzurite } from '../../driver/azurite.js';
 import { connectStorage } from '../../storage/connection.js';
 import { StorageQueue } from '../../storage/queues.js';
-import { builtFile } from '../helpers/dist.js';
+import { startChildScript } from '../helpers/child-script.js';
 import { isProcessAlive, killIfAlive, waitUntilGone } from '../helpers/processes.js';
 
 /** The parent pid of `pid`, from /proc (field 4 of stat). */
@@ -56,25 +52,20 @@ describe('the Azurite launcher', () => {
   });
 
   it('Azurite dies with the process that started it, even when that process is SIGKILLed', async () => {
-    const launcher = pathToFileURL(builtFile('driver/azurite.js')).href;
-    const script = [
-      `const { startAzurite } = await import(${JSON.stringify(launcher)});`,
-      'const a = await startAzurite();',
-      'console.log(JSON.stringify({ pid: a.pid, location: a.location }));',
-      'setInterval(() => {}, 1000);',
-    ].join('\n');
-    const parent = spawn(process.execPath, ['--input-type=module', '-e', script], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    pidsToReap.push(parent.pid!);
-    const [line] = (await once(createInterface({ input: parent.stdout! }), 'line')) as [string];
-    const { pid, location } = JSON.parse(line) as { pid: number; location: string };
-    pidsToReap.push(pid);
+    const { child, firstLine } = await startChildScript<{ pid: number; location: string }>(
+      { launcher: 'driver/azurite.js' },
+      [
+        'const a = await launcher.startAzurite();',
+        'console.log(JSON.stringify({ pid: a.pid, location: a.location }));',
+        'setInterval(() => {}, 1000);',
+      ].join('\n'),
+    );
+    const { pid, location } = firstLine;
     const watchdog = parentPid(pid);
-    pidsToReap.push(watchdog);
+    pidsToReap.push(child.pid!, pid, watchdog);
     expect(isProcessAlive(pid)).toBe(true);
 
-    process.kill(parent.pid!, 'SIGKILL');
+    process.kill(child.pid!, 'SIGKILL');
     await waitUntilGone([pid, watchdog]);
     await rm(location, { recursive: true, force: true });
   });

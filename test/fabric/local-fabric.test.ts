@@ -1,0 +1,119 @@
+import { once } from 'node:events';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { ExecutorHandle } from '../../driver/executor-process.js';
+import { type LocalFabric, startLocalFabric } from '../../driver/local-fabric.js';
+import { runNoop } from '../../driver/noop-run.js';
+import { CODE_CONTAINER, DATA_CONTAINER, LOGS_CONTAINER } from '../../engine/names.js';
+import { connectStorage } from '../../storage/connection.js';
+import { StorageQueue } from '../../storage/queues.js';
+import { startChildScript } from '../helpers/child-script.js';
+import { FAST_HOST_ENV, suiteConnectionString, uniqueTaskQueue } from '../helpers/fabric.js';
+import { isProcessAlive, killIfAlive, waitFor, waitUntilGone } from '../helpers/processes.js';
+
+describe('the local fabric', () => {
+  const fabrics: LocalFabric[] = [];
+  const pids: number[] = [];
+  afterEach(async () => {
+    const running = fabrics.splice(0);
+    await Promise.all(running.map((f) => f.stop(5_000)));
+    killIfAlive([...pids.splice(0), ...running.flatMap((f) => f.executors.map((e) => e.pid))]);
+  });
+
+  async function fabric(executors: number, slots: number, label: string): Promise<LocalFabric> {
+    const started = await startLocalFabric({
+      executors,
+      slots,
+      queue: uniqueTaskQueue(label),
+      connectionString: suiteConnectionString(),
+      hostEnv: FAST_HOST_ENV,
+      log: () => undefined,
+    });
+    fabrics.push(started);
+    pids.push(...started.executors.map((e) => e.pid));
+    return started;
+  }
+
+  it('starts N executors with S slots each, after creating the task queue and containers', async () => {
+    const f = await fabric(3, 2, 'start');
+    expect(f.executors.map((e) => e.executorId)).toEqual(['executor-1', 'executor-2', 'executor-3']);
+    expect(f.totalSlots).toBe(6);
+    const ready = await Promise.all(f.executors.map((e) => e.ready));
+    expect(ready.map((r) => r.slots)).toEqual([2, 2, 2]);
+    expect(ready.map((r) => r.queue)).toEqual([f.queue, f.queue, f.queue]);
+    expect(new Set(ready.map((r) => r.pid)).size).toBe(3);
+    const storage = connectStorage({ connectionString: f.connectionString });
+    expect(await new StorageQueue(storage, f.queue).exists()).toBe(true);
+    for (const container of [CODE_CONTAINER, DATA_CONTAINER, LOGS_CONTAINER])
+      expect(await storage.blobService.getContainerClient(container).exists()).toBe(true);
+  });
+
+  it('a noop run completes with every task succeeded, on every executor', async () => {
+    const f = await fabric(2, 3, 'noop');
+    const summary = await runNoop({
+      tasks: 60,
+      executors: 0,
+      slots: 1,
+      sleepMs: 20,
+      connectionString: f.connectionString,
+      queue: f.queue,
+      timeoutMs: 60_000,
+    });
+    expect(summary.succeeded).toBe(60);
+    expect(summary.executorsSeen).toEqual(['executor-1', 'executor-2']);
+    expect(summary.slots).toBe(6);
+    expect(summary.schedulingDelayMs.p99).toBeGreaterThanOrEqual(summary.schedulingDelayMs.p50);
+  });
+
+  it('an executor that dies is replaced by a new one, and runs go on', async () => {
+    const f = await fabric(2, 2, 'replace');
+    const replaced = once(f, 'executor-replaced') as Promise<[ExecutorHandle, ExecutorHandle]>;
+    const victim = f.killExecutor('executor-1');
+    const [dead, fresh] = await replaced;
+    pids.push(fresh.pid);
+    expect(dead.executorId).toBe('executor-1');
+    expect(fresh.executorId).toBe('executor-3');
+    expect(await dead.exited).toMatchObject({ signal: 'SIGKILL' });
+    expect(isProcessAlive(victim.pid)).toBe(false);
+    expect(f.executors.map((e) => e.executorId).sort()).toEqual(['executor-2', 'executor-3']);
+    const summary = await runNoop({
+      tasks: 20,
+      executors: 0,
+      slots: 1,
+      connectionString: f.connectionString,
+      queue: f.queue,
+      timeoutMs: 60_000,
+    });
+    expect(summary.succeeded).toBe(20);
+  });
+
+  it('an executor stopped on purpose is not replaced', async () => {
+    const f = await fabric(2, 1, 'scalein');
+    const exit = await f.stopExecutor('executor-2');
+    expect(exit).toEqual({ code: 0, signal: null });
+    expect(f.executors.map((e) => e.executorId)).toEqual(['executor-1']);
+    expect(f.totalSlots).toBe(1);
+  });
+
+  it('stop ends every executor process', async () => {
+    const f = await fabric(2, 1, 'stop');
+    const hostPids = f.executors.map((e) => e.pid);
+    await f.stop();
+    await waitUntilGone(hostPids);
+  });
+
+  it('executors and Azurite die with the driver process, even when it is SIGKILLed', async () => {
+    const { child, firstLine } = await startChildScript<{ azurite: number; executors: number[] }>(
+      { fabric: 'driver/local-fabric.js' },
+      [
+        'const f = await fabric.startLocalFabric({ executors: 2, slots: 1, log: () => {} });',
+        'console.log(JSON.stringify({ azurite: f.azuritePid, executors: f.executors.map((e) => e.pid) }));',
+        'setInterval(() => {}, 1000);',
+      ].join('\n'),
+    );
+    const all = [firstLine.azurite, ...firstLine.executors];
+    pids.push(child.pid!, ...all);
+    await waitFor('processes to run', () => all.every(isProcessAlive), 5_000);
+    process.kill(child.pid!, 'SIGKILL');
+    await waitUntilGone(all);
+  });
+});
