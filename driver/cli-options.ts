@@ -1,0 +1,37 @@
+/**
+ * Option parsing and process plumbing shared by the CLI's subcommands: integer flags that fail
+ * with a clear message, and shutdown on Ctrl-C / SIGTERM that stops what a command started.
+ */
+import { InvalidArgumentError } from 'commander';
+
+/** A commander argument parser for an integer ≥ `min`. */
+export function integerAtLeast(min: number): (value: string) => number {
+  return (value: string) => {
+    const n = Number(value);
+    if (!/^\s*-?\d+\s*$/.test(value) || !Number.isSafeInteger(n) || n < min)
+      throw new InvalidArgumentError(`expected an integer ≥ ${min}, got '${value}'`);
+    return n;
+  };
+}
+
+/**
+ * Run `shutdown` once on the first SIGINT or SIGTERM, then exit with 130/143; a second signal
+ * exits at once (the watchdogs still take every child process down with this one).
+ */
+export function onShutdownSignal(shutdown: (signal: NodeJS.Signals) => Promise<void>): void {
+  let stopping = false;
+  const handler = (signal: NodeJS.Signals) => {
+    const code = signal === 'SIGINT' ? 130 : 143;
+    if (stopping) process.exit(code);
+    stopping = true;
+    shutdown(signal).then(
+      () => process.exit(code),
+      (error: Error) => {
+        process.stderr.write(`stratus: shutdown failed: ${error.message}\n`);
+        process.exit(code);
+      },
+    );
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+}
