@@ -1,0 +1,47 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { builtFile } from '../helpers/dist.js';
+
+/** Run the built CLI; resolves with exit code and stderr (never rejects). */
+async function stratus(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(
+      process.execPath,
+      [builtFile('driver/cli.js'), ...args],
+      {
+        timeout: 30_000,
+      },
+    );
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+  }
+}
+
+describe('the stratus CLI', () => {
+  it('rejects an unknown flag with a clear error and a non-zero exit', async () => {
+    const result = await stratus('noop', '--bogus');
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain("unknown option '--bogus'");
+  });
+
+  it('rejects an unknown command', async () => {
+    const result = await stratus('frobnicate');
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain("unknown command 'frobnicate'");
+  });
+
+  it('rejects a slot count that is not a positive integer', async () => {
+    const result = await stratus('local', '--slots', '0');
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain('expected an integer ≥ 1');
+  });
+
+  it('lists its subcommands in --help', async () => {
+    const result = await stratus('--help');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/local[\s\S]*noop/);
+  });
+});
