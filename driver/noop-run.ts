@@ -17,9 +17,9 @@ import { type LocalFabric, startLocalFabric } from './local-fabric.js';
 export interface NoopRunOptions {
   /** Number of noop tasks (one partition each). */
   tasks: number;
-  /** Executors and slots of the local fabric started for the run (ignored with `connectionString`). */
-  executors: number;
-  slots: number;
+  /** Executors and slots of the local fabric started for the run (default 2 × 4; unused with `connectionString`). */
+  executors?: number;
+  slots?: number;
   /** How long each task holds its slot (ms). */
   sleepMs?: number;
   /** Run against this storage account's executors instead of starting a local fabric. */
@@ -66,8 +66,8 @@ export async function runNoop(options: NoopRunOptions): Promise<NoopRunSummary> 
   let fabric: LocalFabric | undefined;
   if (options.connectionString === undefined) {
     fabric = await startLocalFabric({
-      executors: options.executors,
-      slots: options.slots,
+      executors: options.executors ?? 2,
+      slots: options.slots ?? 4,
       queue: queueName,
       ...(options.hostEnv !== undefined ? { hostEnv: options.hostEnv } : {}),
       ...(options.log !== undefined ? { log: options.log } : {}),

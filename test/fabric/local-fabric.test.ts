@@ -1,4 +1,7 @@
 import { once } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ExecutorHandle } from '../../driver/executor-process.js';
 import { type LocalFabric, startLocalFabric } from '../../driver/local-fabric.js';
@@ -51,8 +54,6 @@ describe('the local fabric', () => {
     const f = await fabric(2, 3, 'noop');
     const summary = await runNoop({
       tasks: 60,
-      executors: 0,
-      slots: 1,
       sleepMs: 20,
       connectionString: f.connectionString,
       queue: f.queue,
@@ -77,8 +78,6 @@ describe('the local fabric', () => {
     expect(f.executors.map((e) => e.executorId).sort()).toEqual(['executor-2', 'executor-3']);
     const summary = await runNoop({
       tasks: 20,
-      executors: 0,
-      slots: 1,
       connectionString: f.connectionString,
       queue: f.queue,
       timeoutMs: 60_000,
@@ -102,18 +101,25 @@ describe('the local fabric', () => {
   });
 
   it('executors and Azurite die with the driver process, even when it is SIGKILLed', async () => {
-    const { child, firstLine } = await startChildScript<{ azurite: number; executors: number[] }>(
-      { fabric: 'driver/local-fabric.js' },
-      [
-        'const f = await fabric.startLocalFabric({ executors: 2, slots: 1, log: () => {} });',
-        'console.log(JSON.stringify({ azurite: f.azuritePid, executors: f.executors.map((e) => e.pid) }));',
-        'setInterval(() => {}, 1000);',
-      ].join('\n'),
-    );
-    const all = [firstLine.azurite, ...firstLine.executors];
-    pids.push(child.pid!, ...all);
-    await waitFor('processes to run', () => all.every(isProcessAlive), 5_000);
-    process.kill(child.pid!, 'SIGKILL');
-    await waitUntilGone(all);
+    // The killed driver cannot remove Azurite's temp folder: give it a temp root this test removes.
+    const tempRoot = await mkdtemp(path.join(tmpdir(), 'stratus-killed-driver-'));
+    try {
+      const { child, firstLine } = await startChildScript<{ azurite: number; executors: number[] }>(
+        { fabric: 'driver/local-fabric.js' },
+        [
+          'const f = await fabric.startLocalFabric({ executors: 2, slots: 1, log: () => {} });',
+          'console.log(JSON.stringify({ azurite: f.azuritePid, executors: f.executors.map((e) => e.pid) }));',
+          'setInterval(() => {}, 1000);',
+        ].join('\n'),
+        { env: { ...process.env, TMPDIR: tempRoot } },
+      );
+      const all = [firstLine.azurite, ...firstLine.executors];
+      pids.push(child.pid!, ...all);
+      await waitFor('processes to run', () => all.every(isProcessAlive), 5_000);
+      process.kill(child.pid!, 'SIGKILL');
+      await waitUntilGone(all);
+    } finally {
+      await rm(tempRoot, { recursive: true, force: true });
+    }
   });
 });

@@ -16,14 +16,15 @@ export interface ChildScript<T> {
 
 /**
  * Run `body` as an ES module in a new Node process, with `imports` (name → file under dist/)
- * bound as module namespaces; resolves with the first stdout line parsed as JSON.
+ * bound as module namespaces, and `options.env` as its environment; resolves with the first stdout line parsed as JSON.
  * Throws when the process exits first or prints nothing within `timeoutMs`.
  */
 export async function startChildScript<T>(
   imports: Record<string, string>,
   body: string,
-  timeoutMs = 60_000,
+  options: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
 ): Promise<ChildScript<T>> {
+  const timeoutMs = options.timeoutMs ?? 60_000;
   const header = Object.entries(imports)
     .map(
       ([name, file]) =>
@@ -32,6 +33,7 @@ export async function startChildScript<T>(
     .join('\n');
   const child = spawn(process.execPath, ['--input-type=module', '-e', `${header}\n${body}`], {
     stdio: ['ignore', 'pipe', 'pipe'],
+    env: options.env ?? process.env,
   });
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => {
