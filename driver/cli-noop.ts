@@ -35,7 +35,15 @@ export function registerNoopCommand(program: Command): void {
         ? 'the given account'
         : `a local fabric of ${flags.executors} executors × ${flags.slots} slots`;
       process.stdout.write(`stratus noop: ${flags.tasks} tasks on ${where}\n`);
+      // Ctrl-C / SIGTERM abort the run; runNoop then stops the fabric it started before we exit.
+      const abort = new AbortController();
+      for (const signal of ['SIGINT', 'SIGTERM'] as const)
+        process.once(signal, () => {
+          process.stderr.write(`stratus noop: ${signal}, stopping…\n`);
+          abort.abort();
+        });
       const summary = await runNoop({
+        signal: abort.signal,
         tasks: flags.tasks,
         executors: flags.executors,
         slots: flags.slots,

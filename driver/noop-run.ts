@@ -28,6 +28,8 @@ export interface NoopRunOptions {
   queue?: string;
   /** Give up when not every task succeeded within this many ms of the first send; default 120 000. */
   timeoutMs?: number;
+  /** Abort the run (Ctrl-C): it rejects, and the fabric it started is stopped first. */
+  signal?: AbortSignal;
   /** Concurrent queue sends while enqueuing; default 16. */
   sendConcurrency?: number;
   /** Extra environment for the local executor hosts. */
@@ -125,26 +127,29 @@ async function runStage(
   const receiver = new EventReceiver(events, onEvent);
   receiver.start();
   const started = Date.now();
-  try {
-    await enqueue(tasks, appId, events.name, options, sentAt);
+  const timeoutMs = options.timeoutMs ?? 120_000;
+  // Stops the senders too when the run ends early (timeout, abort, a fatal failure).
+  const stopSending = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const interrupted = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const progress = `${succeeded.size}/${options.tasks} tasks succeeded`;
+      reject(new JobFailedError(`noop run timed out after ${timeoutMs} ms: ${progress}`, { appId }));
+    }, timeoutMs);
+    const onAbort = () => reject(new JobFailedError('noop run aborted', { appId }));
+    if (options.signal?.aborted) onAbort();
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+  });
+  const enqueued = enqueue(tasks, appId, events.name, options, sentAt, stopSending.signal).then(() => {
     receiver.poke();
     if (options.tasks === 0) settle();
-    const timeoutMs = options.timeoutMs ?? 120_000;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(
-            new JobFailedError(
-              `noop run timed out after ${timeoutMs} ms: ${succeeded.size}/${options.tasks} tasks succeeded`,
-              { appId, queue: queueName },
-            ),
-          ),
-        timeoutMs,
-      );
-    });
-    await Promise.race([done, timeout]).finally(() => clearTimeout(timer));
+  });
+  try {
+    await Promise.race([Promise.all([enqueued, done]), interrupted]);
   } finally {
+    clearTimeout(timer);
+    stopSending.abort();
+    await enqueued.catch(() => undefined); // its failure, if any, already rejected the race
     await receiver.stop();
     await events.destroy();
   }
@@ -168,10 +173,11 @@ async function enqueue(
   eventsQueue: string,
   options: NoopRunOptions,
   sentAt: Map<number, number>,
+  stop: AbortSignal,
 ): Promise<void> {
   let next = 0;
   const sender = async () => {
-    while (next < options.tasks) {
+    while (next < options.tasks && !stop.aborted) {
       const partition = next++;
       const now = Date.now();
       sentAt.set(partition, now);

@@ -65,6 +65,12 @@ describe('the local fabric', () => {
     expect(summary.schedulingDelayMs.p99).toBeGreaterThanOrEqual(summary.schedulingDelayMs.p50);
   });
 
+  it('a noop run with no executor to run it fails with a clear timeout error', async () => {
+    const f = await fabric(0, 1, 'timeout');
+    const run = runNoop({ tasks: 3, connectionString: f.connectionString, queue: f.queue, timeoutMs: 1_500 });
+    await expect(run).rejects.toThrow(/timed out after 1500 ms: 0\/3 tasks succeeded/);
+  });
+
   it('an executor that dies is replaced by a new one, and runs go on', async () => {
     const f = await fabric(2, 2, 'replace');
     const replaced = once(f, 'executor-replaced') as Promise<[ExecutorHandle, ExecutorHandle]>;
