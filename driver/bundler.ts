@@ -11,8 +11,8 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'esbuild';
-import * as engine from '../engine/index.js';
 import { StratusError } from '../engine/errors.js';
+import * as engine from '../engine/index.js';
 
 /** A bundled job module: its code and the sha256 that names it in the code container. */
 export interface JobBundle {
@@ -40,7 +40,10 @@ const engineFromHost: Plugin = {
   name: 'stratus-engine-from-host',
   setup(b) {
     b.onResolve({ filter: /^stratus$/ }, () => ({ path: 'stratus', namespace: 'stratus-engine' }));
-    b.onLoad({ filter: /.*/, namespace: 'stratus-engine' }, () => ({ contents: engineShimSource(), loader: 'js' }));
+    b.onLoad({ filter: /.*/, namespace: 'stratus-engine' }, () => ({
+      contents: engineShimSource(),
+      loader: 'js',
+    }));
   },
 };
 
@@ -70,14 +73,20 @@ export async function bundleJobModule(entry: string): Promise<JobBundle> {
       sourcesContent: false,
       plugins: [engineFromHost],
       // Bundled CommonJS dependencies may call require(); give them Node's.
-      banner: { js: "import { createRequire as __stratusCreateRequire } from 'node:module'; const require = __stratusCreateRequire(import.meta.url);" },
+      banner: {
+        js: "import { createRequire as __stratusCreateRequire } from 'node:module'; const require = __stratusCreateRequire(import.meta.url);",
+      },
     });
   } catch (error) {
-    const messages = (error as { errors?: { text: string; location?: { file: string; line: number } }[] }).errors;
+    const messages = (error as { errors?: { text: string; location?: { file: string; line: number } }[] })
+      .errors;
     const detail = messages
       ?.map((m) => (m.location ? `${m.location.file}:${m.location.line}: ${m.text}` : m.text))
       .join('\n');
-    throw new StratusError('JOB_MODULE_BUILD', `job module ${file} does not build:\n${detail ?? String(error)}`);
+    throw new StratusError(
+      'JOB_MODULE_BUILD',
+      `job module ${file} does not build:\n${detail ?? String(error)}`,
+    );
   }
   const code = result.outputFiles?.[0]?.text;
   if (code === undefined) throw new Error(`esbuild produced no output for ${file}`);

@@ -40,7 +40,11 @@ export async function resolveInputFiles(pattern: string, cwd = process.cwd()): P
 }
 
 /** The offset just after the first '\n' at or after `from`, or `size` when there is none. */
-async function nextLineStart(handle: Awaited<ReturnType<typeof open>>, from: number, size: number): Promise<number> {
+async function nextLineStart(
+  handle: Awaited<ReturnType<typeof open>>,
+  from: number,
+  size: number,
+): Promise<number> {
   const buffer = Buffer.allocUnsafe(64 * 1024);
   let position = from;
   while (position < size) {
@@ -57,7 +61,11 @@ async function nextLineStart(handle: Awaited<ReturnType<typeof open>>, from: num
  * Cut files into splits of about `targetBytes`, at least `minPartitions` in total, each
  * ending just after a newline. Empty files give no split; empty splits are dropped.
  */
-export async function planFileSplits(files: string[], minPartitions: number, targetBytes: number): Promise<FileSplit[]> {
+export async function planFileSplits(
+  files: string[],
+  minPartitions: number,
+  targetBytes: number,
+): Promise<FileSplit[]> {
   const sizes = await Promise.all(files.map(async (f) => (await stat(f)).size));
   const total = sizes.reduce((a, b) => a + b, 0);
   const goal = Math.max(1, Math.min(targetBytes, Math.ceil(total / Math.max(1, minPartitions))));

@@ -21,7 +21,10 @@ export interface MapOutputTable {
 
 /** Tracks map outputs of the shuffles of one application. */
 export class MapOutputTracker {
-  private readonly shuffles = new Map<number, { numMaps: number; numReduce: number; outputs: (MapStatus | undefined)[] }>();
+  private readonly shuffles = new Map<
+    number,
+    { numMaps: number; numReduce: number; outputs: (MapStatus | undefined)[] }
+  >();
   private readonly tableBlobs = new Map<number, string>();
 
   constructor(

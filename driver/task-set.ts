@@ -9,8 +9,8 @@
  */
 import { JobFailedError } from '../engine/errors.js';
 import {
-  encodeTaskMessage,
   type ExecutorEvent,
+  encodeTaskMessage,
   type TaskFailedEvent,
   type TaskMessageInput,
   type TaskSucceededEvent,
@@ -107,7 +107,9 @@ export class TaskSetManager {
         await this.queue.send(encodeTaskMessage(this.listener.makeMessage(partition, attempt)));
       }
     };
-    await Promise.all(Array.from({ length: Math.min(this.options.sendConcurrency, partitions.length) }, sendOne));
+    await Promise.all(
+      Array.from({ length: Math.min(this.options.sendConcurrency, partitions.length) }, sendOne),
+    );
   }
 
   /** Route one event of this stage here. */
