@@ -1,0 +1,208 @@
+/**
+ * Run events: what the driver's scheduler reports as an application runs — one event per
+ * application, job, stage and task-attempt transition. They feed the console progress,
+ * the event log (JSON lines in `stratus-logs`), the run summary and `stratus ui`, the way
+ * Spark's listener bus feeds its UI and event log. The schema is the event log's format:
+ * a log written by one version must stay readable, so fields are only ever added.
+ */
+import { z } from 'zod';
+
+/** Version of the event log format, in every `app-start` event. */
+export const EVENT_LOG_VERSION = 1;
+
+const int = z.number().int().nonnegative();
+
+/** Per-task figures as executors report them (see TaskMetricsSchema in engine/protocol.ts). */
+export const RunTaskMetricsSchema = z.object({
+  durationMs: z.number().nonnegative(),
+  recordsRead: int,
+  recordsWritten: int,
+  bytesRead: int,
+  bytesWritten: int,
+  shuffleReadBytes: int,
+  shuffleWriteBytes: int,
+  peakMemoryBytes: int,
+  spillCount: int,
+});
+
+const ErrorInfoSchema = z.object({
+  name: z.string(),
+  message: z.string(),
+  stack: z.string().optional(),
+});
+
+export const AppStartEventSchema = z.object({
+  type: z.literal('app-start'),
+  at: z.number(),
+  logVersion: z.literal(EVENT_LOG_VERSION),
+  appId: z.string(),
+  /** What the application runs (the job module's file name, or the driver script's). */
+  name: z.string(),
+  /** `local` (embedded fabric), `connect` (a running `stratus local` or a connection string), `azure`. */
+  mode: z.enum(['local', 'connect', 'azure']),
+  taskQueue: z.string(),
+  /** Slots the driver plans for (default parallelism): executors × slots per executor. */
+  totalSlots: int,
+  executors: int.optional(),
+  slotsPerExecutor: int.optional(),
+  defaultParallelism: int,
+});
+
+export const AppEndEventSchema = z.object({
+  type: z.literal('app-end'),
+  at: z.number(),
+  appId: z.string(),
+  status: z.enum(['succeeded', 'failed', 'cancelled']),
+  error: ErrorInfoSchema.optional(),
+});
+
+export const JobStartEventSchema = z.object({
+  type: z.literal('job-start'),
+  at: z.number(),
+  appId: z.string(),
+  jobId: int,
+  /** The action that triggered the job: `collect`, `count`, `saveAsTextFile`… */
+  action: z.string(),
+  /** The action's name in the job module's result object (`result` for a single action). */
+  actionName: z.string(),
+  /** True for jobs the engine runs on its own, such as the sampling job of a sort. */
+  hidden: z.boolean(),
+  /** Why a hidden job runs ("sampling for sortBy at node 7"). */
+  reason: z.string().optional(),
+  /** Every stage of the job, parents first, including stages skipped because their output exists. */
+  stageIds: z.array(int),
+  skippedStageIds: z.array(int),
+  /** `describePlan` text of the job. */
+  plan: z.string().optional(),
+});
+
+export const JobEndEventSchema = z.object({
+  type: z.literal('job-end'),
+  at: z.number(),
+  appId: z.string(),
+  jobId: int,
+  status: z.enum(['succeeded', 'failed', 'cancelled']),
+  error: ErrorInfoSchema.optional(),
+});
+
+export const StageSubmittedEventSchema = z.object({
+  type: z.literal('stage-submitted'),
+  at: z.number(),
+  appId: z.string(),
+  jobId: int,
+  stageId: int,
+  kind: z.enum(['shuffle-map', 'result']),
+  /** A label for the stage: the operators it pipelines (e.g. `textFile → flatMap → map → reduceByKey`). */
+  name: z.string(),
+  numTasks: int,
+  parentStageIds: z.array(int),
+  /** The shuffle this stage writes (shuffle-map stages). */
+  shuffleId: int.optional(),
+});
+
+export const StageCompletedEventSchema = z.object({
+  type: z.literal('stage-completed'),
+  at: z.number(),
+  appId: z.string(),
+  jobId: int,
+  stageId: int,
+  status: z.enum(['succeeded', 'failed', 'cancelled']),
+  error: ErrorInfoSchema.optional(),
+});
+
+export const TaskStartEventSchema = z.object({
+  type: z.literal('task-start'),
+  at: z.number(),
+  appId: z.string(),
+  jobId: int,
+  stageId: int,
+  partition: int,
+  attempt: int,
+  executorId: z.string(),
+  slot: int,
+  /** When the driver enqueued this attempt (driver clock); `at - launchedAt` is the scheduling delay. */
+  launchedAt: z.number(),
+  speculative: z.boolean().default(false),
+});
+
+export const TaskEndEventSchema = z.object({
+  type: z.literal('task-end'),
+  at: z.number(),
+  appId: z.string(),
+  jobId: int,
+  stageId: int,
+  partition: int,
+  attempt: int,
+  executorId: z.string(),
+  slot: int,
+  launchedAt: z.number(),
+  /** Executor clock when the attempt started running (its `task-started`), if known. */
+  startedAt: z.number().optional(),
+  /**
+   * `succeeded`: the winning attempt of its partition. `failed`: threw. `ignored`: a late or
+   * duplicate success of a partition that already had one. `lost`: its executor went silent.
+   * `killed`: the job ended first.
+   */
+  status: z.enum(['succeeded', 'failed', 'ignored', 'lost', 'killed']),
+  speculative: z.boolean().default(false),
+  metrics: RunTaskMetricsSchema.optional(),
+  error: ErrorInfoSchema.optional(),
+});
+
+/** Anything else worth a line in the log (executor replaced, poison message noticed…). */
+export const NoticeEventSchema = z.object({
+  type: z.literal('notice'),
+  at: z.number(),
+  appId: z.string(),
+  level: z.enum(['info', 'warn', 'error']),
+  message: z.string(),
+});
+
+export const RunEventSchema = z.discriminatedUnion('type', [
+  AppStartEventSchema,
+  AppEndEventSchema,
+  JobStartEventSchema,
+  JobEndEventSchema,
+  StageSubmittedEventSchema,
+  StageCompletedEventSchema,
+  TaskStartEventSchema,
+  TaskEndEventSchema,
+  NoticeEventSchema,
+]);
+
+export type RunEvent = z.input<typeof RunEventSchema>;
+export type RunTaskMetrics = z.infer<typeof RunTaskMetricsSchema>;
+export type AppStartEvent = z.input<typeof AppStartEventSchema>;
+export type JobStartEvent = z.input<typeof JobStartEventSchema>;
+export type StageSubmittedEvent = z.input<typeof StageSubmittedEventSchema>;
+export type TaskEndEvent = z.input<typeof TaskEndEventSchema>;
+
+/** Something that follows a run: progress bar, event log writer, summary builder, live UI. */
+export interface RunListener {
+  onEvent(event: RunEvent): void;
+  /** Called once when the application ends, after `app-end`; flush and release resources. */
+  close?(): Promise<void>;
+}
+
+/** Fan one stream of events out to several listeners; a listener that throws is reported, not fatal. */
+export class RunEventBus implements RunListener {
+  private readonly listeners: RunListener[] = [];
+
+  add(listener: RunListener): void {
+    this.listeners.push(listener);
+  }
+
+  onEvent(event: RunEvent): void {
+    for (const l of this.listeners) {
+      try {
+        l.onEvent(event);
+      } catch (error) {
+        process.emitWarning(`stratus: a run listener failed on ${event.type}: ${(error as Error).message}`);
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.listeners.map((l) => l.close?.()));
+  }
+}
