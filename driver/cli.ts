@@ -11,6 +11,7 @@ import { describeContext, StratusError } from '../engine/errors.js';
 import { redactSecrets } from '../storage/connection.js';
 import { registerLocalCommand } from './cli-local.js';
 import { registerNoopCommand } from './cli-noop.js';
+import { registerRunCommand } from './cli-run.js';
 
 /** This package's version: package.json is two folders up from `dist/driver/`, one from `driver/`. */
 function packageVersion(): string {
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
     .description("Spark's execution model on Azure Functions and Azure Storage")
     .version(packageVersion())
     .showHelpAfterError('(run with --help for usage)');
+  registerRunCommand(program);
   registerLocalCommand(program);
   registerNoopCommand(program);
   return program;

@@ -62,7 +62,7 @@ export class MapOutputTracker {
     if (existing) return existing;
     const shuffle = this.shuffles.get(shuffleId);
     if (!shuffle) throw new Error(`shuffle ${shuffleId} is not registered`);
-    const missing = shuffle.outputs.findIndex((o) => o === undefined);
+    const missing = shuffle.outputs.indexOf(undefined);
     if (missing >= 0) throw new Error(`shuffle ${shuffleId} has no output for map partition ${missing}`);
     const table: MapOutputTable = {
       shuffleId,

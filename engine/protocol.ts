@@ -81,8 +81,22 @@ export const TaskErrorSchema = z.object({
 /** A task's result: inline JSON when small, else a blob in the data container. */
 export const TaskResultSchema = z.union([
   z.object({ inline: z.unknown() }),
-  z.object({ blob: z.string().min(1), bytes: nonNegInt }),
+  z.object({
+    blob: z.string().min(1),
+    bytes: nonNegInt,
+    /** Save actions: records in the part file the blob holds. */
+    records: nonNegInt.optional(),
+  }),
 ]);
+
+/** A partition of a cache()d dataset node that a task persisted to a blob. */
+export const CachedPartitionSchema = z.object({
+  nodeId: nonNegInt,
+  partition: nonNegInt,
+  blob: z.string().min(1),
+  records: nonNegInt,
+  bytes: nonNegInt,
+});
 
 const eventBase = {
   v: z.literal(PROTOCOL_VERSION),
@@ -114,6 +128,8 @@ export const TaskSucceededEventSchema = z.object({
   result: TaskResultSchema.optional(),
   /** Accumulator updates made by this attempt (name → value), merged by the driver once per partition. */
   accumulators: z.record(z.string(), z.unknown()).optional(),
+  /** Partitions of cache()d nodes this attempt computed and persisted. */
+  cachedPartitions: z.array(CachedPartitionSchema).optional(),
 });
 export const TaskFailedEventSchema = z.object({
   ...eventBase,
@@ -140,6 +156,7 @@ export type TaskMessageInput = z.input<typeof TaskMessageSchema>;
 export type TaskMetrics = z.infer<typeof TaskMetricsSchema>;
 export type TaskError = z.infer<typeof TaskErrorSchema>;
 export type TaskResult = z.infer<typeof TaskResultSchema>;
+export type CachedPartition = z.infer<typeof CachedPartitionSchema>;
 export type ExecutorEvent = z.infer<typeof ExecutorEventSchema>;
 export type ExecutorEventInput = z.input<typeof ExecutorEventSchema>;
 export type TaskSucceededEvent = z.infer<typeof TaskSucceededEventSchema>;

@@ -6,7 +6,7 @@
  * To add a kind, write `executor-function/<kind>-task.ts` exporting a `WorkKindRunner` and add
  * one line to `workKinds` below; the task runner, the thread pool and the host are untouched.
  */
-import type { TaskMessage, TaskMetrics, TaskResult, TaskWork } from '../engine/protocol.js';
+import type { CachedPartition, TaskMessage, TaskMetrics, TaskResult, TaskWork } from '../engine/protocol.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { NonRetryableTaskError } from './task-errors.js';
 
@@ -47,6 +47,8 @@ export interface TaskOutcome {
   result?: TaskResult;
   /** Accumulator updates made by this attempt (name → value). */
   accumulators?: Record<string, unknown>;
+  /** Partitions of cache()d nodes the task persisted. */
+  cachedPartitions?: CachedPartition[];
 }
 
 /** Runs one task of one work kind. Throw to fail the attempt (NonRetryableTaskError when retrying cannot help). */
@@ -65,12 +67,7 @@ export type WorkKindRegistry = {
 /** The work kinds this build of the executor can run. */
 export const workKinds: WorkKindRegistry = {
   noop: async () => (await import('./noop-task.js')).runNoopTask,
-  // Engine stage tasks land in ./stage-task.ts: `stage: async () => (await import('./stage-task.js')).runStageTask,`
-  stage: async () => {
-    throw new NonRetryableTaskError(
-      'this executor build cannot run stage tasks (executor-function/stage-task.ts)',
-    );
-  },
+  stage: async () => (await import('./stage-task.js')).runStageTask,
 };
 
 /** Load the runner for a task's work; throws NonRetryableTaskError for a kind this build does not know. */

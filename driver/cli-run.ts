@@ -1,0 +1,138 @@
+/**
+ * `stratus run <module> --param k=v …`: run a job module (default export `defineJob(...)`)
+ * or a driver script (default export `defineDriverScript(...)`) on a local fabric it starts
+ * (the default), on a running `stratus local`, or on any account by connection string.
+ * Results go to stdout (`--json`: only the results, as JSON); progress and logs to stderr.
+ */
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { ConfigError } from '../engine/errors.js';
+import { resolveModulePath } from './bundler.js';
+import { integerAtLeast, onShutdownSignal } from './cli-options.js';
+import { Driver, type DriverOptions } from './driver.js';
+import { isDriverScript } from './driver-script.js';
+import { registerTypeScriptLoader } from './ts-loader.js';
+
+interface RunFlags {
+  param: Record<string, unknown>;
+  json?: boolean;
+  local?: boolean;
+  connectionString?: string;
+  executors?: number;
+  slots?: number;
+  totalSlots?: number;
+  overwrite?: boolean;
+  memoryMb?: number;
+  splitMb?: number;
+}
+
+/** Parse one `--param key=value`: the value is JSON when it parses as JSON, else the raw string. */
+export function parseParam(raw: string, previous: Record<string, unknown> = {}): Record<string, unknown> {
+  const eq = raw.indexOf('=');
+  if (eq <= 0) throw new InvalidArgumentError(`expected key=value, got '${raw}'`);
+  const key = raw.slice(0, eq);
+  const text = raw.slice(eq + 1);
+  let value: unknown = text;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    // not JSON: a plain string such as a path or a glob
+  }
+  return { ...previous, [key]: value };
+}
+
+/** Add the `run` subcommand to `program`. */
+export function registerRunCommand(program: Command): void {
+  program
+    .command('run')
+    .description('run a job module or driver script (local fabric by default)')
+    .argument('<module>', 'job module or driver script (.ts or .js)')
+    .option('-p, --param <key=value>', 'a job parameter (repeatable; JSON values are parsed)', parseParam, {})
+    .option('--json', 'print only the results, as JSON, on stdout')
+    .option('--local', 'start a local fabric (Azurite + executors) for this run (the default)')
+    .addOption(
+      new Option('--connection-string <string>', 'run on the executors of this storage account').env(
+        'STRATUS_CONNECTION',
+      ),
+    )
+    .option('-e, --executors <n>', 'executors of the local fabric (default 2)', integerAtLeast(1))
+    .option('-s, --slots <n>', 'slots per executor of the local fabric (default 2)', integerAtLeast(1))
+    .option('--total-slots <n>', 'default parallelism when joining a running fabric', integerAtLeast(1))
+    .option('--overwrite', 'replace existing output of save actions')
+    .option('--memory-mb <n>', 'per-task memory budget before spilling (MiB, default 256)', integerAtLeast(1))
+    .option(
+      '--split-mb <n>',
+      'target size of input partitions cut from local files (MiB, default 32)',
+      integerAtLeast(1),
+    )
+    .action(async (modulePath: string, flags: RunFlags) => {
+      const file = resolveModulePath(modulePath);
+      registerTypeScriptLoader();
+      const mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
+      const entry = mod.default;
+      const isJob =
+        typeof entry === 'object' && entry !== null && (entry as { kind?: unknown }).kind === 'stratus-job';
+      if (!isJob && !isDriverScript(entry)) {
+        throw new ConfigError(
+          `${modulePath} must default-export defineJob((ctx, params) => …) or defineDriverScript(async (driver, params) => …)`,
+        );
+      }
+      if (
+        flags.local &&
+        flags.connectionString &&
+        process.env.STRATUS_CONNECTION !== flags.connectionString
+      ) {
+        throw new ConfigError('--local and --connection-string cannot be used together');
+      }
+      const options: DriverOptions = { name: path.basename(file) };
+      if (flags.local || !flags.connectionString) {
+        options.local = {
+          ...(flags.executors ? { executors: flags.executors } : {}),
+          ...(flags.slots ? { slots: flags.slots } : {}),
+        };
+      } else {
+        options.connectionString = flags.connectionString;
+        if (flags.totalSlots) options.totalSlots = flags.totalSlots;
+      }
+      if (flags.memoryMb) options.memoryBudgetBytes = flags.memoryMb * 1024 * 1024;
+      if (flags.splitMb) options.splitBytes = flags.splitMb * 1024 * 1024;
+      const started = performance.now();
+      const driver = await Driver.connect(options);
+      onShutdownSignal(async (signal) => {
+        process.stderr.write(`stratus run: ${signal}, cancelling…\n`);
+        await driver.close('cancelled');
+      });
+      let results: unknown;
+      try {
+        if (isJob) {
+          const report = await driver.runWithReport(file, flags.param, {
+            overwrite: flags.overwrite === true,
+          });
+          results = report.results;
+          const accumulators = Object.entries(report.accumulators);
+          if (!flags.json && accumulators.length > 0) {
+            process.stderr.write(
+              `accumulators: ${accumulators.map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(', ')}\n`,
+            );
+          }
+        } else {
+          results = await (entry as { main: (d: Driver, p: unknown) => Promise<unknown> }).main(
+            driver,
+            flags.param,
+          );
+        }
+      } catch (error) {
+        await driver.close('failed');
+        throw error;
+      }
+      await driver.close('succeeded');
+      const seconds = ((performance.now() - started) / 1000).toFixed(1);
+      if (flags.json) {
+        process.stdout.write(`${JSON.stringify(results ?? null)}\n`);
+      } else {
+        process.stdout.write(`${JSON.stringify(results ?? null, null, 2)}\n`);
+        process.stderr.write(`stratus run: ${path.basename(file)} finished in ${seconds} s\n`);
+      }
+    });
+}

@@ -1,0 +1,556 @@
+/**
+ * DAGScheduler: turns the actions of one job-module run into jobs, each job into stages
+ * (the engine's planJob splits at shuffles), and submits a stage as one task set as soon
+ * as its parents are done — independent parents (the two sides of a join) run at once.
+ * Hidden jobs (the sampling job of a sort) are real jobs, reported as such. A shuffle
+ * computed by an earlier job of the run is reused (its map stage is skipped), as are
+ * cached partitions. As Spark's DAGScheduler, it owns no storage of its own: task sets
+ * go through the task queue, completions arrive from the events queue via `handleEvent`.
+ */
+import { type ActionRef, mergeActionResults, type SaveResult } from '../engine/actions.js';
+import { JobFailedError, StratusError } from '../engine/errors.js';
+import { describePlan } from '../engine/explain.js';
+import type { JobGraph } from '../engine/graph.js';
+import type { Key } from '../engine/keys.js';
+import { DATA_CONTAINER, stageBlobName } from '../engine/names.js';
+import { computeRangeBounds, type RangeSample } from '../engine/partitioner.js';
+import { type ExecutorEvent, PROTOCOL_VERSION, type TaskSucceededEvent } from '../engine/protocol.js';
+import type { InputSplit, StageDescriptorInput } from '../engine/stage-descriptor.js';
+import { isSamplingRequest, type JobPlan, planJob, type StagePlan } from '../engine/stages.js';
+import type { BlobStore } from '../storage/blob-store.js';
+import type { StorageQueue } from '../storage/queues.js';
+import { MapOutputTracker } from './map-output-tracker.js';
+import type { RunEvent, RunListener } from './run-events.js';
+import { TaskSetManager, type TaskSetOptions } from './task-set.js';
+
+/** What the scheduler needs from the application. */
+export interface SchedulerEnv {
+  appId: string;
+  blobs: BlobStore;
+  taskQueue: StorageQueue;
+  eventsQueue: string;
+  listener: RunListener;
+  taskSet: TaskSetOptions;
+  /** Per-task memory budget before spilling (bytes). */
+  memoryBudgetBytes: number;
+  /** Results whose JSON is at most this size travel inline in events. */
+  inlineResultMaxBytes: number;
+  /** Total result bytes the driver accepts from one job (Spark's spark.driver.maxResultSize). */
+  maxResultBytes: number;
+}
+
+/** One `driver.run`: the graph, its bundle, its inputs, and what its jobs have computed so far. */
+export interface RunState {
+  graph: JobGraph;
+  codeHash: string;
+  params: unknown;
+  defaultParallelism: number;
+  /** File source node id → input partition → splits. */
+  inputs: Map<number, InputSplit[][]>;
+  sourcePartitions: Map<number, number>;
+  tracker: MapOutputTracker;
+  /** Shuffle id → map-output table blob, for shuffles complete in this run. */
+  shuffleTables: Map<number, string>;
+  /** Cached node id → partition → blob. */
+  cached: Map<number, (string | undefined)[]>;
+  cachedNodes: Set<number>;
+  rangeBounds: Map<number, Key[]>;
+  /** Where save actions' attempts write part files, per job. */
+  savePrefix: (jobId: number) => string;
+}
+
+/** What a job produced: merged result plus, for save actions, the winning part-file blobs. */
+export interface JobOutcome {
+  jobId: number;
+  result: unknown;
+  /** Save actions: partition → winning attempt's blob and record count. */
+  savedParts?: { blob: string; records: number }[];
+}
+
+/** Create the per-run state for a graph. */
+export function newRunState(
+  env: SchedulerEnv,
+  init: Pick<
+    RunState,
+    'graph' | 'codeHash' | 'params' | 'defaultParallelism' | 'inputs' | 'sourcePartitions'
+  >,
+): RunState {
+  return {
+    ...init,
+    tracker: new MapOutputTracker(env.appId, env.blobs),
+    shuffleTables: new Map(),
+    cached: new Map(),
+    cachedNodes: new Set(),
+    rangeBounds: new Map(),
+    savePrefix: (jobId) => `apps/${env.appId}/output-attempts/job-${jobId}/`,
+  };
+}
+
+interface StageRun {
+  jobId: number;
+  stageId: number;
+  plan: StagePlan;
+  taskSet: TaskSetManager;
+  launchedAt: Map<string, number>;
+  startedAt: Map<string, number>;
+  results: unknown[];
+  resultBlobs: (string | undefined)[];
+  resultBytes: number;
+  saved: { blob: string; records: number }[];
+}
+
+const key = (jobId: number, stageId: number) => `${jobId}:${stageId}`;
+const attemptKey = (partition: number, attempt: number) => `${partition}/${attempt}`;
+
+function errorInfo(error: unknown): { name: string; message: string; stack?: string } {
+  const e = error instanceof Error ? error : new Error(String(error));
+  const userStack = (e as StratusError).context?.userStack;
+  return { name: e.name, message: e.message, ...(userStack ? { stack: userStack } : {}) };
+}
+
+/** Schedules the jobs of an application. */
+export class DAGScheduler {
+  private nextJobId = 0;
+  private nextStageId = 0;
+  private readonly active = new Map<string, StageRun>();
+  private readonly lostTimer: NodeJS.Timeout;
+  /** Jobs run so far (hidden included). */
+  jobsRun = 0;
+
+  constructor(private readonly env: SchedulerEnv) {
+    // Relaunch tasks whose executor went silent, without waiting for the queue lease.
+    this.lostTimer = setInterval(() => {
+      for (const run of this.active.values()) {
+        run.taskSet.checkLostTasks().catch((error: unknown) => {
+          run.taskSet.abort(error instanceof Error ? error : new Error(String(error)));
+        });
+      }
+    }, 1000);
+    this.lostTimer.unref();
+  }
+
+  private emit(event: RunEvent): void {
+    this.env.listener.onEvent(event);
+  }
+
+  /** Route one executor event to its task set; events of finished stages are late duplicates. */
+  handleEvent(event: ExecutorEvent): void {
+    if (event.appId !== this.env.appId) return;
+    const run = this.active.get(key(event.jobId, event.stageId));
+    if (!run) {
+      // A late attempt of a stage that already finished: its outcome cannot change anything.
+      if (event.type === 'task-succeeded' || event.type === 'task-failed') {
+        this.emit({
+          type: 'task-end',
+          at: Date.now(),
+          appId: this.env.appId,
+          jobId: event.jobId,
+          stageId: event.stageId,
+          partition: event.partition,
+          attempt: event.attempt,
+          executorId: event.executorId,
+          slot: event.slot,
+          launchedAt: event.at,
+          status: event.type === 'task-succeeded' ? 'ignored' : 'failed',
+        });
+      }
+      return;
+    }
+    run.taskSet.handle(event);
+  }
+
+  /** Stop the lost-task timer and abort running task sets. */
+  close(reason = new Error('the driver is closing')): void {
+    clearInterval(this.lostTimer);
+    for (const run of this.active.values()) run.taskSet.abort(reason);
+  }
+
+  /**
+   * Run the action `ref` of `state.graph` as a job — after any hidden sampling jobs its sorts
+   * need (each one a real job, itself possibly preceded by another) — and return its outcome.
+   */
+  async runAction(
+    state: RunState,
+    ref: ActionRef,
+    actionName: string,
+    how: { hidden: boolean; reason?: string } = { hidden: false },
+  ): Promise<JobOutcome> {
+    for (;;) {
+      const planned = planJob(state.graph, ref, {
+        cachedNodes: state.cachedNodes,
+        rangeBounds: state.rangeBounds,
+        sourcePartitions: state.sourcePartitions,
+      });
+      if (!isSamplingRequest(planned)) return this.runJob(state, planned, actionName, how);
+      const { nodeId, sampleAction, numPartitions } = planned.needsSampling;
+      const sampled = await this.runAction(state, sampleAction, actionName, {
+        hidden: true,
+        reason: `sampling for the sort at node ${nodeId} (${numPartitions} range partitions) of "${actionName}"`,
+      });
+      state.rangeBounds.set(nodeId, computeRangeBounds(sampled.result as RangeSample[], numPartitions));
+    }
+  }
+
+  /** Run one planned job: its stages in dependency order, each as a task set. */
+  async runJob(
+    state: RunState,
+    plan: JobPlan,
+    actionName: string,
+    how: { hidden: boolean; reason?: string },
+  ): Promise<JobOutcome> {
+    const jobId = this.nextJobId++;
+    this.jobsRun++;
+    const globalIds = new Map<number, number>();
+    for (const stage of plan.stages) globalIds.set(stage.stageId, this.nextStageId++);
+    const skipped = new Set<number>();
+    for (const stage of plan.stages) {
+      if (stage.kind === 'shuffle-map' && state.shuffleTables.has(stage.shuffle!.shuffleId)) {
+        skipped.add(stage.stageId);
+      }
+    }
+    const { appId } = this.env;
+    this.emit({
+      type: 'job-start',
+      at: Date.now(),
+      appId,
+      jobId,
+      action: plan.actionOp,
+      actionName,
+      hidden: how.hidden,
+      ...(how.reason ? { reason: how.reason } : {}),
+      stageIds: plan.stages.map((s) => globalIds.get(s.stageId)!),
+      skippedStageIds: [...skipped].map((s) => globalIds.get(s)!),
+      plan: describePlan(plan),
+    });
+
+    const done = new Set<number>(skipped);
+    const running = new Map<number, Promise<StageRun>>();
+    let resultRun: StageRun | undefined;
+    try {
+      while (done.size < plan.stages.length) {
+        for (const stage of plan.stages) {
+          if (done.has(stage.stageId) || running.has(stage.stageId)) continue;
+          if (!stage.parents.every((p) => done.has(p))) continue;
+          running.set(
+            stage.stageId,
+            this.runStage(state, plan, stage, jobId, globalIds.get(stage.stageId)!, globalIds),
+          );
+        }
+        if (running.size === 0) throw new Error(`internal: job ${jobId} has stages that can never run`);
+        const finished = await Promise.race([...running].map(([id, p]) => p.then((run) => ({ id, run }))));
+        running.delete(finished.id);
+        done.add(finished.id);
+        if (finished.run.plan.kind === 'result') resultRun = finished.run;
+      }
+    } catch (error) {
+      for (const other of this.active.values()) {
+        if (other.jobId === jobId) other.taskSet.abort(error as Error);
+      }
+      await Promise.allSettled(running.values());
+      this.emit({
+        type: 'job-end',
+        at: Date.now(),
+        appId,
+        jobId,
+        status: 'failed',
+        error: errorInfo(error),
+      });
+      throw error;
+    }
+    if (!resultRun) throw new Error(`internal: job ${jobId} has no result stage`);
+    const action = state.graph.resolveAction(plan.action);
+    let outcome: JobOutcome;
+    if (action.op === 'saveAsTextFile' || action.op === 'saveAsJsonLines') {
+      const parts = resultRun.saved;
+      const merged: SaveResult = {
+        path: String(action.options.path),
+        partitions: parts.length,
+        records: parts.reduce((n, p) => n + p.records, 0),
+      };
+      outcome = { jobId, result: merged, savedParts: parts };
+    } else {
+      const partials = await this.fetchResults(resultRun);
+      outcome = { jobId, result: mergeActionResults(action, partials) };
+    }
+    this.emit({ type: 'job-end', at: Date.now(), appId, jobId, status: 'succeeded' });
+    return outcome;
+  }
+
+  /** Download results that came through blobs; partials in partition order. */
+  private async fetchResults(run: StageRun): Promise<unknown[]> {
+    const partials = run.results.slice();
+    const pending = run.resultBlobs.map((blob, p) => ({ blob, p })).filter((x) => x.blob !== undefined);
+    let next = 0;
+    const worker = async () => {
+      while (next < pending.length) {
+        const { blob, p } = pending[next++]!;
+        const text = (await this.env.blobs.get(DATA_CONTAINER, blob!)).toString('utf8');
+        partials[p] = JSON.parse(text);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(8, pending.length) }, worker));
+    return partials;
+  }
+
+  private descriptorFor(
+    state: RunState,
+    plan: JobPlan,
+    stage: StagePlan,
+    jobId: number,
+    stageId: number,
+  ): StageDescriptorInput {
+    const inputs: Record<string, InputSplit[][]> = {};
+    const shuffles: Record<string, { tableBlob: string }> = {};
+    const cached: Record<string, string[]> = {};
+    for (const nodeId of stage.pipeline) {
+      const splits = state.inputs.get(nodeId);
+      if (splits) inputs[String(nodeId)] = splits;
+    }
+    for (const read of stage.shuffleReads) {
+      const table = state.shuffleTables.get(read.shuffleId);
+      if (!table)
+        throw new Error(`internal: stage ${stageId} reads shuffle ${read.shuffleId} before it exists`);
+      shuffles[String(read.shuffleId)] = { tableBlob: table };
+    }
+    for (const nodeId of stage.cacheReads) {
+      const blobs = state.cached.get(nodeId);
+      if (!blobs) throw new Error(`internal: stage ${stageId} reads node ${nodeId}, which is not cached`);
+      cached[String(nodeId)] = blobs as string[];
+    }
+    const action = stage.kind === 'result' ? state.graph.resolveAction(plan.action) : undefined;
+    const isSave = action?.op === 'saveAsTextFile' || action?.op === 'saveAsJsonLines';
+    return {
+      v: 1,
+      appId: this.env.appId,
+      jobId,
+      stageId,
+      codeHash: state.codeHash,
+      fingerprint: plan.fingerprint,
+      params: state.params,
+      defaultParallelism: state.defaultParallelism,
+      plan: stage as unknown as Record<string, unknown>,
+      inputs,
+      shuffles,
+      cached,
+      memoryBudgetBytes: this.env.memoryBudgetBytes,
+      inlineResultMaxBytes: this.env.inlineResultMaxBytes,
+      ...(isSave ? { save: { attemptPrefix: state.savePrefix(jobId) } } : {}),
+    };
+  }
+
+  private async runStage(
+    state: RunState,
+    plan: JobPlan,
+    stage: StagePlan,
+    jobId: number,
+    stageId: number,
+    globalIds: Map<number, number>,
+  ): Promise<StageRun> {
+    const { appId, blobs } = this.env;
+    const stageBlob = stageBlobName(appId, jobId, stageId);
+    await blobs.put(
+      DATA_CONTAINER,
+      stageBlob,
+      JSON.stringify(this.descriptorFor(state, plan, stage, jobId, stageId)),
+    );
+    if (stage.shuffle) {
+      state.tracker.register(stage.shuffle.shuffleId, stage.numPartitions, stage.shuffle.numReducePartitions);
+    }
+    const partitions = Array.from({ length: stage.numPartitions }, (_, p) => p);
+    const run: StageRun = {
+      jobId,
+      stageId,
+      plan: stage,
+      launchedAt: new Map(),
+      startedAt: new Map(),
+      results: new Array(stage.numPartitions).fill(undefined),
+      resultBlobs: new Array(stage.numPartitions).fill(undefined),
+      resultBytes: 0,
+      saved: new Array(stage.numPartitions),
+      taskSet: undefined as unknown as TaskSetManager,
+    };
+    const base = { appId, jobId, stageId };
+    run.taskSet = new TaskSetManager(
+      jobId,
+      stageId,
+      partitions,
+      this.env.taskQueue,
+      {
+        makeMessage: (partition, attempt) => {
+          const sentAt = Date.now();
+          run.launchedAt.set(attemptKey(partition, attempt), sentAt);
+          return {
+            v: PROTOCOL_VERSION,
+            type: 'task',
+            appId,
+            jobId,
+            stageId,
+            partition,
+            attempt,
+            eventsQueue: this.env.eventsQueue,
+            sentAt,
+            work: { kind: 'stage', codeHash: state.codeHash, stageBlob },
+          };
+        },
+        onTaskSucceeded: (event) => this.taskSucceeded(state, run, event),
+        onTaskEvent: (event, ignored) => this.reportTaskEvent(run, event, ignored),
+        onTaskLost: (partition, attempt, executorId) => {
+          const k = attemptKey(partition, attempt);
+          this.emit({
+            ...base,
+            type: 'task-end',
+            at: Date.now(),
+            partition,
+            attempt,
+            executorId,
+            slot: 0,
+            launchedAt: run.launchedAt.get(k) ?? Date.now(),
+            status: 'lost',
+          });
+          this.emit({
+            type: 'notice',
+            at: Date.now(),
+            appId,
+            level: 'warn',
+            message: `stage ${stageId} partition ${partition} attempt ${attempt}: executor ${executorId} went silent; launching a new attempt`,
+          });
+        },
+      },
+      this.env.taskSet,
+    );
+    this.active.set(key(jobId, stageId), run);
+    this.emit({
+      ...base,
+      type: 'stage-submitted',
+      at: Date.now(),
+      kind: stage.kind,
+      name: stage.pipeline.map((id) => plan.nodeLabels[id] ?? `node ${id}`).join(' → '),
+      numTasks: stage.numPartitions,
+      parentStageIds: stage.parents.map((p) => globalIds.get(p)!),
+      ...(stage.shuffle ? { shuffleId: stage.shuffle.shuffleId } : {}),
+    });
+    try {
+      await run.taskSet.launch();
+      await run.taskSet.completion;
+      if (run.resultBytes > this.env.maxResultBytes) {
+        throw new JobFailedError(
+          `job ${jobId}: the results of stage ${stageId} total ${run.resultBytes} bytes, above the driver's limit of ${this.env.maxResultBytes} (maxResultBytes); save large outputs with saveAsTextFile instead of collect`,
+          { jobId, stageId },
+        );
+      }
+      if (stage.shuffle) {
+        const table = await state.tracker.publish(stage.shuffle.shuffleId);
+        state.shuffleTables.set(stage.shuffle.shuffleId, table);
+      }
+      for (const nodeId of stage.cacheWrites) {
+        const parts = state.cached.get(nodeId);
+        if (parts && parts.length === stage.nodePartitions[nodeId] && !parts.includes(undefined)) {
+          state.cachedNodes.add(nodeId);
+        }
+      }
+    } catch (error) {
+      this.emit({
+        ...base,
+        type: 'stage-completed',
+        at: Date.now(),
+        status: 'failed',
+        error: errorInfo(error),
+      });
+      throw error;
+    } finally {
+      this.active.delete(key(jobId, stageId));
+    }
+    this.emit({ ...base, type: 'stage-completed', at: Date.now(), status: 'succeeded' });
+    return run;
+  }
+
+  private taskSucceeded(state: RunState, run: StageRun, event: TaskSucceededEvent): void {
+    // Called once per partition: the first success wins, its side effects count once.
+    if (event.accumulators) state.graph.mergeAccumulatorUpdates(event.accumulators);
+    for (const c of event.cachedPartitions ?? []) {
+      const parts = state.cached.get(c.nodeId) ?? [];
+      parts[c.partition] ??= c.blob;
+      state.cached.set(c.nodeId, parts);
+    }
+    const stage = run.plan;
+    if (stage.kind === 'shuffle-map') {
+      if (!event.mapOutputBlob || !event.segmentSizes) {
+        run.taskSet.abort(
+          new StratusError('PROTOCOL', `map task of stage ${run.stageId} succeeded without a map output`, {
+            stageId: run.stageId,
+            partition: event.partition,
+          }),
+        );
+        return;
+      }
+      state.tracker.registerMapOutput(stage.shuffle!.shuffleId, event.partition, {
+        blob: event.mapOutputBlob,
+        segmentSizes: event.segmentSizes,
+      });
+      return;
+    }
+    const result = event.result;
+    if (!result) return;
+    if ('inline' in result) {
+      run.results[event.partition] = result.inline;
+      run.resultBytes += JSON.stringify(result.inline ?? null).length;
+    } else if (result.records !== undefined) {
+      run.saved[event.partition] = { blob: result.blob, records: result.records };
+    } else {
+      run.resultBlobs[event.partition] = result.blob;
+      run.resultBytes += result.bytes;
+    }
+  }
+
+  private reportTaskEvent(run: StageRun, event: ExecutorEvent, ignored: boolean): void {
+    const k = attemptKey(event.partition, event.attempt);
+    const launchedAt = run.launchedAt.get(k) ?? event.at;
+    const common = {
+      appId: this.env.appId,
+      jobId: run.jobId,
+      stageId: run.stageId,
+      partition: event.partition,
+      attempt: event.attempt,
+      executorId: event.executorId,
+      slot: event.slot,
+      launchedAt,
+    };
+    switch (event.type) {
+      case 'task-started':
+        if (run.startedAt.has(k)) return; // a redelivery of the same attempt
+        run.startedAt.set(k, event.at);
+        this.emit({ ...common, type: 'task-start', at: event.at });
+        return;
+      case 'task-heartbeat':
+        return;
+      case 'task-succeeded': {
+        const startedAt = run.startedAt.get(k);
+        this.emit({
+          ...common,
+          type: 'task-end',
+          at: event.at,
+          ...(startedAt !== undefined ? { startedAt } : {}),
+          status: ignored ? 'ignored' : 'succeeded',
+          metrics: event.metrics,
+        });
+        return;
+      }
+      case 'task-failed': {
+        const startedAt = run.startedAt.get(k);
+        this.emit({
+          ...common,
+          type: 'task-end',
+          at: event.at,
+          ...(startedAt !== undefined ? { startedAt } : {}),
+          status: 'failed',
+          error: {
+            name: event.error.name,
+            message: event.error.message,
+            ...(event.error.stack ? { stack: event.error.stack } : {}),
+          },
+        });
+        return;
+      }
+    }
+  }
+}

@@ -1,0 +1,385 @@
+/**
+ * The Driver: one stratus application. It connects to a fabric — an embedded local one
+ * (Azurite + executor host processes it starts and stops), a running `stratus local` or
+ * any storage account by connection string, or Azure — and runs job modules on it:
+ * bundle and upload the module, build the graph with the params, cut file inputs into
+ * partition blobs, run each action as jobs through the DAGScheduler, commit saved output.
+ *
+ * ```ts
+ * const driver = await Driver.connect();          // local unless configured otherwise
+ * const counts = await driver.run(wordcount, { input: 'data/*.txt' });
+ * await driver.close();
+ * ```
+ */
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import type { ActionRef } from '../engine/actions.js';
+import { ConfigError, StratusError } from '../engine/errors.js';
+import { buildJobGraph, type JobGraph } from '../engine/graph.js';
+import type { JobActions, JobDefinition, JobResults } from '../engine/job.js';
+import { loadJobBundle } from '../engine/module-loader.js';
+import {
+  appPrefix,
+  bundleBlobName,
+  CODE_CONTAINER,
+  DATA_CONTAINER,
+  DEFAULT_TASK_QUEUE,
+  eventsQueueName,
+  LOGS_CONTAINER,
+} from '../engine/names.js';
+import type { InputSplit } from '../engine/stage-descriptor.js';
+import { BlobStore } from '../storage/blob-store.js';
+import { connectStorage, type StorageConnection } from '../storage/connection.js';
+import { StorageQueue } from '../storage/queues.js';
+import { bundleJobModule, type JobBundle, resolveModulePath } from './bundler.js';
+import { DAGScheduler, type JobOutcome, newRunState, type SchedulerEnv } from './dag-scheduler.js';
+import { EventReceiver } from './event-receiver.js';
+import { DEFAULT_SPLIT_BYTES, planFileSplits, resolveInputFiles, uploadSplits } from './input-splitter.js';
+import { type LocalFabric, startLocalFabric } from './local-fabric.js';
+import { checkOutputTarget, commitSavedOutput } from './output-committer.js';
+import { type RunEvent, RunEventBus, type RunListener } from './run-events.js';
+import { DEFAULT_TASK_SET_OPTIONS } from './task-set.js';
+
+/** How `Driver.connect` reaches executors. Environment variables fill what is not given. */
+export interface DriverOptions {
+  /**
+   * Start an embedded local fabric (Azurite + executor hosts), stopped by `close()`. The
+   * default when no connection string is configured. `STRATUS_EXECUTORS`/`STRATUS_SLOTS`.
+   */
+  local?: boolean | { executors?: number; slots?: number; hostEnv?: Record<string, string> };
+  /** Join a running fabric (`stratus local` prints it) or an account; `STRATUS_CONNECTION`. */
+  connectionString?: string;
+  /** Task queue executors are triggered by; `STRATUS_TASK_QUEUE`, default `stratus-tasks`. */
+  taskQueue?: string;
+  /** Default parallelism when joining a fabric (executors × slots); `STRATUS_TOTAL_SLOTS`. */
+  totalSlots?: number;
+  /** Per-task memory budget before spilling (bytes); `STRATUS_TASK_MEMORY_MB`, default 256 MiB. */
+  memoryBudgetBytes?: number;
+  /** Failures of one partition that fail the job (Spark's spark.task.maxFailures); default 4. */
+  maxFailures?: number;
+  /** Silence after which a running task is presumed lost and relaunched (ms); default 20 s. */
+  heartbeatTimeoutMs?: number;
+  /** Target size of an input partition cut from local files (bytes); default 32 MiB. */
+  splitBytes?: number;
+  /** Total result bytes accepted from one job (Spark's spark.driver.maxResultSize); default 1 GiB. */
+  maxResultBytes?: number;
+  /** Listeners of run events (progress, event log…). */
+  listeners?: RunListener[];
+  /** Name of the application in logs and the UI. */
+  name?: string;
+  /** Where the driver's own status lines go (default: stderr). */
+  log?: (line: string) => void;
+}
+
+/** Options of one run. */
+export interface RunOptions {
+  /** Replace existing output folders / prefixes of save actions (default: refuse). */
+  overwrite?: boolean;
+}
+
+/** A run's results and what it did. */
+export interface RunReport<R> {
+  results: R;
+  /** Final values of the job module's accumulators. */
+  accumulators: Record<string, unknown>;
+  /** The jobs the run triggered, hidden ones included, in order. */
+  jobs: number[];
+}
+
+function envInt(name: string): number | undefined {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return undefined;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value <= 0) {
+    throw new ConfigError(`${name} must be a positive integer, got ${JSON.stringify(raw)}`);
+  }
+  return value;
+}
+
+function newAppId(): string {
+  return `app-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
+}
+
+/** A stratus application; create it with `Driver.connect`. */
+export class Driver {
+  private readonly bundles = new Map<string, Promise<JobBundle>>();
+  private readonly uploaded = new Set<string>();
+  private closed = false;
+  private runs = 0;
+
+  private constructor(
+    readonly appId: string,
+    readonly mode: 'local' | 'connect',
+    /** Default parallelism: the total slots of the fabric. */
+    readonly totalSlots: number,
+    private readonly storage: StorageConnection,
+    private readonly blobs: BlobStore,
+    private readonly taskQueue: StorageQueue,
+    private readonly events: StorageQueue,
+    private readonly receiver: EventReceiver,
+    private readonly scheduler: DAGScheduler,
+    private readonly schedulerEnv: SchedulerEnv,
+    private readonly bus: RunEventBus,
+    private readonly fabric: LocalFabric | undefined,
+    private readonly options: DriverOptions,
+  ) {}
+
+  /** Connect to a fabric as the options and environment say; see DriverOptions. */
+  static async connect(options: DriverOptions = {}): Promise<Driver> {
+    const connectionString =
+      options.local === true || typeof options.local === 'object'
+        ? undefined
+        : (options.connectionString ?? process.env.STRATUS_CONNECTION);
+    const queueName = options.taskQueue ?? process.env.STRATUS_TASK_QUEUE ?? DEFAULT_TASK_QUEUE;
+    const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+    let fabric: LocalFabric | undefined;
+    let totalSlots: number;
+    if (connectionString === undefined) {
+      const local = typeof options.local === 'object' ? options.local : {};
+      fabric = await startLocalFabric({
+        executors: local.executors ?? envInt('STRATUS_EXECUTORS') ?? 2,
+        slots: local.slots ?? envInt('STRATUS_SLOTS') ?? 2,
+        queue: queueName,
+        log,
+        ...(local.hostEnv ? { hostEnv: local.hostEnv } : {}),
+      });
+      totalSlots = fabric.totalSlots;
+    } else {
+      totalSlots = options.totalSlots ?? envInt('STRATUS_TOTAL_SLOTS') ?? 4;
+    }
+    try {
+      const storage = connectStorage({ connectionString: connectionString ?? fabric!.connectionString });
+      const blobs = new BlobStore(storage);
+      const appId = newAppId();
+      const taskQueue = new StorageQueue(storage, queueName);
+      const events = new StorageQueue(storage, eventsQueueName(appId));
+      await Promise.all([
+        blobs.ensureContainers([CODE_CONTAINER, DATA_CONTAINER, LOGS_CONTAINER]),
+        taskQueue.ensure(),
+        events.ensure(),
+      ]);
+      const bus = new RunEventBus();
+      for (const l of options.listeners ?? []) bus.add(l);
+      const env: SchedulerEnv = {
+        appId,
+        blobs,
+        taskQueue,
+        eventsQueue: events.name,
+        listener: bus,
+        taskSet: {
+          ...DEFAULT_TASK_SET_OPTIONS,
+          maxFailures: options.maxFailures ?? DEFAULT_TASK_SET_OPTIONS.maxFailures,
+          heartbeatTimeoutMs: options.heartbeatTimeoutMs ?? DEFAULT_TASK_SET_OPTIONS.heartbeatTimeoutMs,
+        },
+        memoryBudgetBytes:
+          options.memoryBudgetBytes ?? (envInt('STRATUS_TASK_MEMORY_MB') ?? 256) * 1024 * 1024,
+        inlineResultMaxBytes: 16 * 1024,
+        maxResultBytes: options.maxResultBytes ?? 1024 * 1024 * 1024,
+      };
+      const scheduler = new DAGScheduler(env);
+      const receiver = new EventReceiver(events, (event) => scheduler.handleEvent(event), {
+        onInvalid: (_text, error) =>
+          bus.onEvent({
+            type: 'notice',
+            at: Date.now(),
+            appId,
+            level: 'warn',
+            message: `dropped an invalid event: ${(error as Error).message}`,
+          }),
+      });
+      receiver.start();
+      const driver = new Driver(
+        appId,
+        fabric ? 'local' : 'connect',
+        totalSlots,
+        storage,
+        blobs,
+        taskQueue,
+        events,
+        receiver,
+        scheduler,
+        env,
+        bus,
+        fabric,
+        options,
+      );
+      bus.onEvent({
+        type: 'app-start',
+        at: Date.now(),
+        logVersion: 1,
+        appId,
+        name: options.name ?? 'stratus',
+        mode: driver.mode,
+        taskQueue: queueName,
+        totalSlots,
+        ...(fabric ? { executors: fabric.executors.length, slotsPerExecutor: fabric.slots } : {}),
+        defaultParallelism: totalSlots,
+      });
+      return driver;
+    } catch (error) {
+      await fabric?.stop();
+      throw error;
+    }
+  }
+
+  /** The storage connection string of an embedded local fabric (undefined otherwise). */
+  get localConnectionString(): string | undefined {
+    return this.fabric?.connectionString;
+  }
+
+  /** A description of the storage account with secrets removed. */
+  get storageDescription(): string {
+    return this.storage.description;
+  }
+
+  /** Follow this application's run events (progress, event log, summary…). */
+  addListener(listener: RunListener): void {
+    this.bus.add(listener);
+  }
+
+  /** Run a job module (its default export, or a path to it) with `params`; returns its actions' results. */
+  async run<P, R extends JobActions>(
+    job: JobDefinition<P, R> | string,
+    params: P,
+    options: RunOptions = {},
+  ): Promise<JobResults<R>> {
+    return (await this.runWithReport(job, params, options)).results;
+  }
+
+  /** As `run`, also returning accumulator values and the jobs triggered. */
+  async runWithReport<P, R extends JobActions>(
+    job: JobDefinition<P, R> | string,
+    params: P,
+    options: RunOptions = {},
+  ): Promise<RunReport<JobResults<R>>> {
+    if (this.closed) throw new StratusError('DRIVER_CLOSED', 'this driver is closed');
+    const bundle = await this.bundle(job);
+    await this.upload(bundle);
+    const definition = await loadJobBundle(bundle.codeHash, bundle.code);
+    const graph = this.buildGraph(definition, params, bundle.entry);
+    const runIndex = this.runs++;
+    const { inputs, sourcePartitions } = await this.prepareInputs(graph, runIndex);
+    const state = newRunState(this.schedulerEnv, {
+      graph,
+      codeHash: bundle.codeHash,
+      params: params ?? null,
+      defaultParallelism: this.totalSlots,
+      inputs,
+      sourcePartitions,
+    });
+    const results: Record<string, unknown> = {};
+    const jobs: number[] = [];
+    const before = this.scheduler.jobsRun;
+    for (const name of graph.actionNames) {
+      const ref: ActionRef = { name };
+      const action = graph.resolveAction(ref);
+      const isSave = action.op === 'saveAsTextFile' || action.op === 'saveAsJsonLines';
+      if (isSave)
+        await checkOutputTarget(this.blobs, String(action.options.path), options.overwrite === true);
+      const outcome: JobOutcome = await this.scheduler.runAction(state, ref, name);
+      jobs.push(outcome.jobId);
+      if (isSave && outcome.savedParts) {
+        await commitSavedOutput(this.blobs, String(action.options.path), outcome.savedParts, {
+          overwrite: options.overwrite === true,
+        });
+      }
+      results[name] = outcome.result;
+    }
+    const allJobs = Array.from({ length: this.scheduler.jobsRun - before }, (_, i) => before + i);
+    const value = graph.singleAction ? results[graph.actionNames[0]!] : results;
+    return { results: value as JobResults<R>, accumulators: graph.accumulatorValues(), jobs: allJobs };
+  }
+
+  private async bundle(job: JobDefinition | string): Promise<JobBundle> {
+    let entry: string;
+    if (typeof job === 'string') entry = resolveModulePath(job);
+    else if (job?.kind === 'stratus-job' && job.moduleUrl) entry = resolveModulePath(job.moduleUrl);
+    else {
+      throw new ConfigError(
+        'driver.run needs a job module: its default export (defineJob(...)) or the path to the module file',
+      );
+    }
+    let pending = this.bundles.get(entry);
+    if (!pending) {
+      pending = bundleJobModule(entry);
+      pending.catch(() => this.bundles.delete(entry));
+      this.bundles.set(entry, pending);
+    }
+    return pending;
+  }
+
+  private async upload(bundle: JobBundle): Promise<void> {
+    if (this.uploaded.has(bundle.codeHash)) return;
+    const name = bundleBlobName(bundle.codeHash);
+    if (!(await this.blobs.exists(CODE_CONTAINER, name))) {
+      await this.blobs.put(CODE_CONTAINER, name, bundle.code);
+    }
+    this.uploaded.add(bundle.codeHash);
+  }
+
+  private buildGraph(definition: JobDefinition, params: unknown, entry: string): JobGraph {
+    try {
+      return buildJobGraph(definition, params as never, { defaultParallelism: this.totalSlots });
+    } catch (error) {
+      if (error instanceof StratusError) throw error;
+      const e = error as Error;
+      throw new StratusError(
+        'BUILDER_FAILED',
+        `job module ${path.basename(entry)} threw while building its plan (no task was run): ${e?.message ?? String(error)}`,
+        e?.stack ? { userStack: e.stack } : {},
+        { cause: error },
+      );
+    }
+  }
+
+  /** Cut every file source into partition blobs; returns the splits and partition counts. */
+  private async prepareInputs(
+    graph: JobGraph,
+    runIndex: number,
+  ): Promise<{ inputs: Map<number, InputSplit[][]>; sourcePartitions: Map<number, number> }> {
+    const inputs = new Map<number, InputSplit[][]>();
+    const sourcePartitions = new Map<number, number>();
+    for (const source of graph.sources()) {
+      const files = await resolveInputFiles(source.uri);
+      const splits = await planFileSplits(
+        files,
+        source.minPartitions,
+        this.options.splitBytes ?? DEFAULT_SPLIT_BYTES,
+      );
+      // Input blobs are per run: two runs of one driver may read different files under one node id.
+      const nodeKey = runIndex * 100_000 + source.nodeId;
+      const names = await uploadSplits(this.blobs, this.appId, nodeKey, splits);
+      inputs.set(
+        source.nodeId,
+        names.map((blob) => [{ container: DATA_CONTAINER, blob, start: 0, gzip: false, exact: true }]),
+      );
+      sourcePartitions.set(source.nodeId, names.length);
+    }
+    return { inputs, sourcePartitions };
+  }
+
+  /** Emit an event on this application's bus (e.g. notices from the CLI). */
+  emit(event: RunEvent): void {
+    this.bus.onEvent(event);
+  }
+
+  /** End the application: stop receiving events, delete its events queue and temporary blobs, stop an embedded fabric. */
+  async close(status: 'succeeded' | 'failed' | 'cancelled' = 'succeeded'): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.scheduler.close();
+    await this.receiver.stop();
+    this.bus.onEvent({ type: 'app-end', at: Date.now(), appId: this.appId, status });
+    const cleanup = await Promise.allSettled([
+      this.events.destroy(),
+      this.blobs.deletePrefix(DATA_CONTAINER, appPrefix(this.appId)),
+    ]);
+    await this.bus.close();
+    await this.fabric?.stop();
+    for (const r of cleanup) {
+      if (r.status === 'rejected') {
+        process.emitWarning(`stratus: cleanup of application ${this.appId} failed: ${String(r.reason)}`);
+      }
+    }
+  }
+}

@@ -1,0 +1,326 @@
+/**
+ * The `stage` work kind: one task of an engine stage. It reads the stage descriptor blob,
+ * loads the job bundle (once per thread, by hash), rebuilds the job graph with the job's
+ * params, checks that it is the graph the driver planned, and runs the task through the
+ * engine with a TaskIO over blobs: input splits, the shuffle's winning map outputs
+ * (range reads of this reduce partition's segment only), cached partitions, and spilled
+ * runs in the attempt's temp folder. Every blob it writes carries the attempt and the
+ * delivery count in its name; the driver decides which attempt wins.
+ */
+import { createReadStream } from 'node:fs';
+import { rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { partFileName } from '../engine/actions.js';
+import { StratusError } from '../engine/errors.js';
+import { buildJobGraph } from '../engine/graph.js';
+import type { JobDefinition } from '../engine/job.js';
+import { loadJobBundle } from '../engine/module-loader.js';
+import {
+  bundleBlobName,
+  CODE_CONTAINER,
+  cachedPartitionBlobName,
+  DATA_CONTAINER,
+  mapOutputBlobName,
+  resultBlobName,
+} from '../engine/names.js';
+import type { CachedPartition, StageWork, TaskResult } from '../engine/protocol.js';
+import type { SpillStore } from '../engine/spill.js';
+import {
+  descriptorPlan,
+  type InputSplit,
+  type MapOutputTableData,
+  MapOutputTableSchema,
+  parseStageDescriptor,
+  type StageDescriptor,
+} from '../engine/stage-descriptor.js';
+import type { TaskIO } from '../engine/task-io.js';
+import { runTask } from '../engine/task-runtime.js';
+import type { BlobStore } from '../storage/blob-store.js';
+import { BlobNotFoundError } from '../storage/blob-store.js';
+import { NonRetryableTaskError } from './task-errors.js';
+import type { TaskContext, TaskOutcome, WorkKindRunner } from './work-kinds.js';
+
+/** Concurrent range reads of one reduce task (one per map output holding data for it). */
+export const SHUFFLE_FETCH_CONCURRENCY = 8;
+
+/** Errors whose retry cannot help: the code, the plan or the descriptor is wrong. */
+const FATAL_CODES = new Set([
+  'JOB_MODULE_INVALID',
+  'NONDETERMINISTIC_BUILDER',
+  'PLAN_MISMATCH',
+  'PROTOCOL',
+  'BUILDER_FAILED',
+]);
+
+/** A small per-thread cache of values keyed by blob name (descriptors and map-output tables). */
+class BlobValueCache<T> {
+  private readonly entries = new Map<string, Promise<T>>();
+  constructor(private readonly capacity: number) {}
+
+  get(key: string, load: () => Promise<T>): Promise<T> {
+    let value = this.entries.get(key);
+    if (value) {
+      this.entries.delete(key);
+      this.entries.set(key, value); // most recently used last
+      return value;
+    }
+    value = load();
+    value.catch(() => this.entries.delete(key));
+    this.entries.set(key, value);
+    if (this.entries.size > this.capacity) {
+      const oldest = this.entries.keys().next().value;
+      if (oldest !== undefined) this.entries.delete(oldest);
+    }
+    return value;
+  }
+}
+
+const descriptors = new BlobValueCache<StageDescriptor>(64);
+const mapOutputTables = new BlobValueCache<MapOutputTableData>(64);
+
+async function readBlobOrFail(blobs: BlobStore, container: string, name: string, what: string) {
+  try {
+    return await blobs.get(container, name);
+  } catch (error) {
+    if (error instanceof BlobNotFoundError) {
+      throw new NonRetryableTaskError(`${what} ${container}/${name} does not exist`, { cause: error });
+    }
+    throw error;
+  }
+}
+
+function loadDescriptor(blobs: BlobStore, name: string): Promise<StageDescriptor> {
+  return descriptors.get(name, async () => {
+    const text = (await readBlobOrFail(blobs, DATA_CONTAINER, name, 'stage descriptor')).toString('utf8');
+    return parseStageDescriptor(text, name);
+  });
+}
+
+function loadMapOutputTable(blobs: BlobStore, name: string): Promise<MapOutputTableData> {
+  return mapOutputTables.get(name, async () => {
+    const text = (await readBlobOrFail(blobs, DATA_CONTAINER, name, 'map-output table')).toString('utf8');
+    const parsed = MapOutputTableSchema.safeParse(JSON.parse(text));
+    if (!parsed.success) throw new NonRetryableTaskError(`map-output table ${name} is malformed`);
+    return parsed.data;
+  });
+}
+
+function loadBundle(blobs: BlobStore, codeHash: string): Promise<JobDefinition> {
+  return loadJobBundle(codeHash, async () =>
+    (await readBlobOrFail(blobs, CODE_CONTAINER, bundleBlobName(codeHash), 'job bundle')).toString('utf8'),
+  );
+}
+
+/** Spilled runs as files in the attempt's temp folder (removed with it when the task ends). */
+class TempFileSpillStore implements SpillStore {
+  private next = 0;
+  constructor(private readonly dir: string) {}
+
+  async writeRun(chunks: readonly Buffer[]): Promise<string> {
+    const file = path.join(this.dir, `run-${this.next++}.bin`);
+    await writeFile(file, chunks);
+    return file;
+  }
+
+  readRun(runId: string): AsyncIterable<Buffer> {
+    return createReadStream(runId, { highWaterMark: 1024 * 1024 });
+  }
+
+  async deleteRun(runId: string): Promise<void> {
+    await rm(runId, { force: true });
+  }
+}
+
+/** Yield the segment of `reducePartition` from every map output, fetching up to `concurrency` at once. */
+async function* fetchSegments(
+  blobs: BlobStore,
+  table: MapOutputTableData,
+  reducePartition: number,
+  concurrency: number,
+): AsyncGenerator<Buffer> {
+  const ranges: { blob: string; offset: number; count: number }[] = [];
+  for (const output of table.outputs) {
+    const count = output.segmentSizes[reducePartition] ?? 0;
+    if (count === 0) continue; // an empty segment costs no request
+    let offset = 0;
+    for (let r = 0; r < reducePartition; r++) offset += output.segmentSizes[r] ?? 0;
+    ranges.push({ blob: output.blob, offset, count });
+  }
+  // Keep up to `concurrency` reads in flight; yield segments in the order they were requested.
+  const inFlight: Promise<Buffer>[] = [];
+  let next = 0;
+  const startNext = () => {
+    const range = ranges[next++]!;
+    inFlight.push(
+      blobs.getRange(DATA_CONTAINER, range.blob, range.offset, range.count).catch((error: unknown) => {
+        if (error instanceof BlobNotFoundError) {
+          throw new StratusError('SHUFFLE_OUTPUT_MISSING', `shuffle ${table.shuffleId}: ${error.message}`, {
+            blob: range.blob,
+          });
+        }
+        throw error;
+      }),
+    );
+  };
+  while (next < ranges.length && inFlight.length < concurrency) startNext();
+  while (inFlight.length > 0) {
+    const segment = await inFlight.shift()!;
+    if (next < ranges.length) startNext();
+    yield segment;
+  }
+}
+
+/** The bytes of one input split (a partition blob the driver cut on record boundaries). */
+async function* readInputSplit(blobs: BlobStore, split: InputSplit): AsyncGenerator<Buffer> {
+  if (!split.exact) {
+    throw new NonRetryableTaskError(
+      `byte-range input splits are not supported yet (${split.container}/${split.blob})`,
+    );
+  }
+  try {
+    yield await blobs.get(split.container, split.blob);
+  } catch (error) {
+    if (error instanceof BlobNotFoundError) {
+      throw new StratusError('INPUT_MISSING', `input blob ${split.container}/${split.blob} does not exist`, {
+        blob: split.blob,
+      });
+    }
+    throw error;
+  }
+}
+
+function makeTaskIO(
+  context: TaskContext,
+  descriptor: StageDescriptor,
+  broadcasts: ReadonlyMap<number, unknown>,
+): TaskIO {
+  const { blobs } = context;
+  return {
+    async *readSource(source, partition) {
+      const splits: InputSplit[] | undefined = descriptor.inputs[String(source.nodeId)]?.[partition];
+      if (!splits) {
+        throw new NonRetryableTaskError(
+          `stage descriptor has no input for ${source.kind}(${source.uri}) partition ${partition}`,
+        );
+      }
+      for (const split of splits) yield* readInputSplit(blobs, split);
+    },
+    async *readShuffle(shuffleId, reducePartition) {
+      const location = descriptor.shuffles[String(shuffleId)];
+      if (!location)
+        throw new NonRetryableTaskError(`stage descriptor has no map outputs for shuffle ${shuffleId}`);
+      const table = await loadMapOutputTable(blobs, location.tableBlob);
+      yield* fetchSegments(blobs, table, reducePartition, SHUFFLE_FETCH_CONCURRENCY);
+    },
+    readCached(nodeId, partition) {
+      const blob = descriptor.cached[String(nodeId)]?.[partition];
+      if (blob === undefined) return undefined;
+      return (async function* () {
+        yield await blobs.get(DATA_CONTAINER, blob);
+      })();
+    },
+    broadcastValue: (id) => structuredClone(broadcasts.get(id)),
+    spill: new TempFileSpillStore(context.tempDir),
+    memoryBudgetBytes: descriptor.memoryBudgetBytes,
+  };
+}
+
+function asFatal(error: unknown): unknown {
+  if (
+    error instanceof StratusError &&
+    FATAL_CODES.has(error.code) &&
+    !(error instanceof NonRetryableTaskError)
+  ) {
+    const fatal = new NonRetryableTaskError(error.message, { cause: error });
+    if (error.stack) fatal.stack = error.stack;
+    return fatal;
+  }
+  return error;
+}
+
+/** Run one stage task. */
+export const runStageTask: WorkKindRunner<StageWork> = async (work, context): Promise<TaskOutcome> => {
+  const started = performance.now();
+  try {
+    const { blobs, message, attemptId, dequeueCount } = context;
+    const descriptor = await loadDescriptor(blobs, work.stageBlob);
+    if (descriptor.codeHash !== work.codeHash) {
+      throw new NonRetryableTaskError(
+        `task names bundle ${work.codeHash.slice(0, 12)} but stage descriptor ${work.stageBlob} names ${descriptor.codeHash.slice(0, 12)}`,
+      );
+    }
+    const definition = await loadBundle(blobs, work.codeHash);
+    let graph: ReturnType<typeof buildJobGraph>;
+    try {
+      graph = buildJobGraph(definition, descriptor.params as never, {
+        defaultParallelism: descriptor.defaultParallelism,
+      });
+    } catch (error) {
+      throw new NonRetryableTaskError(
+        `the job builder threw on the executor but not on the driver (builders must be deterministic): ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
+    const plan = descriptorPlan(descriptor);
+    const io = makeTaskIO(context, descriptor, graph.broadcastValues());
+    const output = await runTask(graph, plan, message.partition, io, { fingerprint: descriptor.fingerprint });
+
+    const cachedPartitions: CachedPartition[] = [];
+    for (const c of output.cachedOutputs) {
+      const blob = cachedPartitionBlobName(message.appId, c.nodeId, c.partition, attemptId, dequeueCount);
+      await blobs.put(DATA_CONTAINER, blob, c.data);
+      cachedPartitions.push({
+        nodeId: c.nodeId,
+        partition: c.partition,
+        blob,
+        records: c.records,
+        bytes: c.data.length,
+      });
+    }
+    const outcome: TaskOutcome = {
+      metrics: { ...output.metrics, durationMs: performance.now() - started },
+      accumulators: output.accumulatorUpdates,
+    };
+    if (cachedPartitions.length > 0) outcome.cachedPartitions = cachedPartitions;
+
+    if (output.kind === 'shuffle-map') {
+      const shuffleId = plan.shuffle!.shuffleId;
+      const blob = mapOutputBlobName(
+        message.appId,
+        shuffleId,
+        message.partition,
+        message.attempt,
+        dequeueCount,
+      );
+      // One blob per map attempt holding all R segments back to back; sizes index it.
+      await blobs.put(DATA_CONTAINER, blob, Buffer.concat(output.segments));
+      outcome.mapOutputBlob = blob;
+      outcome.segmentSizes = output.segments.map((s) => s.length);
+    } else if (descriptor.save) {
+      const lines = output.result as string[];
+      const text = lines.length > 0 ? `${lines.join('\n')}\n` : '';
+      const blob = `${descriptor.save.attemptPrefix}${partFileName(message.partition)}-${attemptId}-d${dequeueCount}`;
+      await blobs.put(DATA_CONTAINER, blob, text);
+      outcome.result = { blob, bytes: Buffer.byteLength(text), records: lines.length };
+    } else {
+      outcome.result = await packResult(context, descriptor, output.result);
+    }
+    return outcome;
+  } catch (error) {
+    throw asFatal(error);
+  }
+};
+
+/** A result travels inline when its JSON is small, else through a blob named by the attempt. */
+async function packResult(
+  context: TaskContext,
+  descriptor: StageDescriptor,
+  result: unknown,
+): Promise<TaskResult> {
+  const json = JSON.stringify(result ?? null);
+  const bytes = Buffer.byteLength(json);
+  if (bytes <= descriptor.inlineResultMaxBytes) return { inline: result ?? null };
+  const blob = resultBlobName(context.message.appId, context.attemptId, context.dequeueCount);
+  await context.blobs.put(DATA_CONTAINER, blob, json);
+  return { blob, bytes };
+}
