@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build, type Plugin } from 'esbuild';
 import { StratusError } from '../engine/errors.js';
 import * as engine from '../engine/index.js';
@@ -71,6 +71,9 @@ export async function bundleJobModule(entry: string): Promise<JobBundle> {
       logLevel: 'silent',
       sourcemap: 'inline',
       sourcesContent: false,
+      // Stacks from executors then name the user's files as they are on the driver's machine.
+      absWorkingDir: path.dirname(file),
+      sourceRoot: `${pathToFileURL(path.dirname(file)).href}/`,
       plugins: [engineFromHost],
       // Bundled CommonJS dependencies may call require(); give them Node's.
       banner: {

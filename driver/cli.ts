@@ -37,7 +37,9 @@ export function buildProgram(): Command {
 function reportError(error: unknown): void {
   const message =
     error instanceof StratusError
-      ? `${error.message}${describeContext(error.context)}`
+      ? `${error.message}${describeContext(error.context)}${
+          error.context.userStack ? `\n--- the task's error ---\n${error.context.userStack}` : ''
+        }`
       : error instanceof Error
         ? (error.stack ?? error.message)
         : String(error);

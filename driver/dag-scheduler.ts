@@ -41,6 +41,8 @@ export interface SchedulerEnv {
 
 /** One `driver.run`: the graph, its bundle, its inputs, and what its jobs have computed so far. */
 export interface RunState {
+  /** `<appId>/run-<n>`: names this run's shuffle and cache blobs (ids restart in every run's graph). */
+  scope: string;
   graph: JobGraph;
   codeHash: string;
   params: unknown;
@@ -72,17 +74,17 @@ export function newRunState(
   env: SchedulerEnv,
   init: Pick<
     RunState,
-    'graph' | 'codeHash' | 'params' | 'defaultParallelism' | 'inputs' | 'sourcePartitions'
+    'scope' | 'graph' | 'codeHash' | 'params' | 'defaultParallelism' | 'inputs' | 'sourcePartitions'
   >,
 ): RunState {
   return {
     ...init,
-    tracker: new MapOutputTracker(env.appId, env.blobs),
+    tracker: new MapOutputTracker(init.scope, env.blobs),
     shuffleTables: new Map(),
     cached: new Map(),
     cachedNodes: new Set(),
     rangeBounds: new Map(),
-    savePrefix: (jobId) => `apps/${env.appId}/output-attempts/job-${jobId}/`,
+    savePrefix: (jobId) => `apps/${init.scope}/output-attempts/job-${jobId}/`,
   };
 }
 
@@ -322,6 +324,7 @@ export class DAGScheduler {
     return {
       v: 1,
       appId: this.env.appId,
+      scope: state.scope,
       jobId,
       stageId,
       codeHash: state.codeHash,

@@ -260,6 +260,7 @@ export class Driver {
     const runIndex = this.runs++;
     const { inputs, sourcePartitions } = await this.prepareInputs(graph, runIndex);
     const state = newRunState(this.schedulerEnv, {
+      scope: `${this.appId}/run-${runIndex}`,
       graph,
       codeHash: bundle.codeHash,
       params: params ?? null,
@@ -347,8 +348,7 @@ export class Driver {
         this.options.splitBytes ?? DEFAULT_SPLIT_BYTES,
       );
       // Input blobs are per run: two runs of one driver may read different files under one node id.
-      const nodeKey = runIndex * 100_000 + source.nodeId;
-      const names = await uploadSplits(this.blobs, this.appId, nodeKey, splits);
+      const names = await uploadSplits(this.blobs, `${this.appId}/run-${runIndex}`, source.nodeId, splits);
       inputs.set(
         source.nodeId,
         names.map((blob) => [{ container: DATA_CONTAINER, blob, start: 0, gzip: false, exact: true }]),

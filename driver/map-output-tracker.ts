@@ -28,7 +28,8 @@ export class MapOutputTracker {
   private readonly tableBlobs = new Map<number, string>();
 
   constructor(
-    private readonly appId: string,
+    /** `<appId>/run-<n>`: names the table blobs. */
+    private readonly scope: string,
     private readonly blobs: BlobStore,
   ) {}
 
@@ -69,7 +70,7 @@ export class MapOutputTracker {
       numReducePartitions: shuffle.numReduce,
       outputs: shuffle.outputs as MapStatus[],
     };
-    const name = mapOutputTableBlobName(this.appId, shuffleId);
+    const name = mapOutputTableBlobName(this.scope, shuffleId);
     await this.blobs.put(DATA_CONTAINER, name, JSON.stringify(table));
     this.tableBlobs.set(shuffleId, name);
     return name;

@@ -3,7 +3,7 @@
  * a per-process cache directory named by its hash and imports it once. Driver and
  * executors both load bundles this way, so both build the graph from the same code.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -39,7 +39,13 @@ export function loadJobBundle(
       const dir = codeCacheDir();
       mkdirSync(dir, { recursive: true });
       const file = path.join(dir, `${codeHash}.mjs`);
-      writeFileSync(file, text);
+      // Executor processes and threads share the folder: write a private file and rename it
+      // into place, so no importer ever sees a half-written bundle.
+      if (!existsSync(file)) {
+        const temp = `${file}.${process.pid}-${Math.random().toString(36).slice(2)}.tmp`;
+        writeFileSync(temp, text);
+        renameSync(temp, file);
+      }
       const mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
       if (!isJobDefinition(mod.default)) {
         throw new StratusError(

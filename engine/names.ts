@@ -45,20 +45,23 @@ export function stageBlobName(appId: string, jobId: number, stageId: number): st
   return `apps/${appId}/jobs/${jobId}/stage-${stageId}.json`;
 }
 
-/** Where one attempt of a map task writes its R segments (attempt and delivery both in the name). */
+/**
+ * Where one attempt of a map task writes its R segments (attempt and delivery both in the
+ * name). `scope` is `<appId>/run-<n>`: shuffle ids restart in every run of an application.
+ */
 export function mapOutputBlobName(
-  appId: string,
+  scope: string,
   shuffleId: number,
   mapPartition: number,
   attempt: number,
   dequeueCount: number,
 ): string {
-  return `apps/${appId}/shuffle/${shuffleId}/map-${mapPartition}-a${attempt}-d${dequeueCount}.bin`;
+  return `apps/${scope}/shuffle/${shuffleId}/map-${mapPartition}-a${attempt}-d${dequeueCount}.bin`;
 }
 
-/** The map-output table of one shuffle, written once by the driver when the map stage completes. */
-export function mapOutputTableBlobName(appId: string, shuffleId: number): string {
-  return `apps/${appId}/shuffle/${shuffleId}/outputs.json`;
+/** The map-output table of one shuffle (`scope` as above), written once by the driver when the map stage completes. */
+export function mapOutputTableBlobName(scope: string, shuffleId: number): string {
+  return `apps/${scope}/shuffle/${shuffleId}/outputs.json`;
 }
 
 /** Where one attempt of a result task writes a result too large to travel inline. */
@@ -66,15 +69,15 @@ export function resultBlobName(appId: string, taskAttempt: string, dequeueCount:
   return `apps/${appId}/results/${taskAttempt}-d${dequeueCount}.bin`;
 }
 
-/** Where one attempt persists a cached partition of a dataset node. */
+/** Where one attempt persists a cached partition of a dataset node (`scope` as for map outputs). */
 export function cachedPartitionBlobName(
-  appId: string,
+  scope: string,
   nodeId: number,
   partition: number,
   attempt: string,
   dequeueCount: number,
 ): string {
-  return `apps/${appId}/cache/${nodeId}/part-${partition}-${attempt}-d${dequeueCount}.bin`;
+  return `apps/${scope}/cache/${nodeId}/part-${partition}-${attempt}-d${dequeueCount}.bin`;
 }
 
 /** A broadcast value's blob. */
@@ -82,7 +85,7 @@ export function broadcastBlobName(appId: string, broadcastId: number): string {
   return `apps/${appId}/broadcast/${broadcastId}.bin`;
 }
 
-/** One input partition the driver cut from a local file. */
-export function inputPartitionBlobName(appId: string, nodeId: number, partition: number): string {
-  return `apps/${appId}/input/${nodeId}/part-${String(partition).padStart(5, '0')}`;
+/** One input partition the driver cut from a local file (`scope` as for map outputs). */
+export function inputPartitionBlobName(scope: string, nodeId: number, partition: number): string {
+  return `apps/${scope}/input/${nodeId}/part-${String(partition).padStart(5, '0')}`;
 }

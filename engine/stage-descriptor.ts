@@ -42,6 +42,11 @@ export const StageDescriptorSchema = z.object({
   v: z.literal(STAGE_DESCRIPTOR_VERSION),
   appId: z.string(),
   jobId: int,
+  /**
+   * Names the blobs the task writes: `<appId>/run-<n>`, one per `driver.run`, since shuffle
+   * and node ids restart at 0 in every run's graph.
+   */
+  scope: z.string().min(1),
   /** The application-wide stage id (what task messages and events carry). */
   stageId: int,
   codeHash: z.string().regex(/^[0-9a-f]{64}$/),

@@ -267,7 +267,7 @@ export const runStageTask: WorkKindRunner<StageWork> = async (work, context): Pr
 
     const cachedPartitions: CachedPartition[] = [];
     for (const c of output.cachedOutputs) {
-      const blob = cachedPartitionBlobName(message.appId, c.nodeId, c.partition, attemptId, dequeueCount);
+      const blob = cachedPartitionBlobName(descriptor.scope, c.nodeId, c.partition, attemptId, dequeueCount);
       await blobs.put(DATA_CONTAINER, blob, c.data);
       cachedPartitions.push({
         nodeId: c.nodeId,

@@ -60,6 +60,11 @@ export function serializeTaskError(thrown: unknown): SerializedTaskError {
     fatal: error instanceof ProtocolError || (error as { fatal?: unknown }).fatal === true,
   };
   if (error.stack !== undefined) out.stack = error.stack;
+  // A wrapped user error (UserCodeError and the like): its own stack is where the user's code is.
+  const cause = (error as { cause?: unknown }).cause;
+  if (cause instanceof Error && cause.stack !== undefined) {
+    out.stack = `${out.stack ?? `${error.name}: ${error.message}`}\nCaused by: ${cause.stack}`;
+  }
   if (typeof code === 'string') out.code = code;
   return out;
 }

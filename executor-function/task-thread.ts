@@ -15,6 +15,9 @@ import { serializeTaskError } from './task-errors.js';
 import type { TaskThreadReply, TaskThreadRequest } from './task-thread-protocol.js';
 import { loadWorkKind, type TaskContext } from './work-kinds.js';
 
+// Job bundles carry inline source maps: user stacks then name the user's own files and lines.
+process.setSourceMapsEnabled(true);
+
 const aborts = new Map<number, AbortController>();
 let blobStore: BlobStore | undefined;
 

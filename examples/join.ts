@@ -1,0 +1,41 @@
+/**
+ * Join: total spent per customer name, joining orders (by customer key) with customers —
+ * a shuffle on both sides, then a reduce, then a global sort by amount.
+ *
+ *   stratus run examples/join.ts --param orders=5000
+ */
+import { defineJob } from 'stratus';
+import { generateOrders, seededRandom } from './lib/generate.js';
+
+export interface JoinParams {
+  orders: number;
+  seed?: number;
+  /** How many of the biggest customers to return (default 10). */
+  top?: number;
+}
+
+export default defineJob((ctx, p: JoinParams) => {
+  const seed = p.seed ?? 7;
+  const { orders, lineItems } = generateOrders(p.orders, seed);
+  const random = seededRandom(seed + 1);
+  const customerKeys = [...new Set(orders.map((o) => o.customerKey))].sort((a, b) => a - b);
+  const customers = ctx.parallelize(
+    customerKeys.map((key) => [key, `customer-${key}-${Math.floor(random() * 1000)}`] as [number, string]),
+  );
+  const orderTotals = ctx
+    .parallelize(lineItems)
+    .map((li) => [li.orderKey, li.extendedPrice] as [number, number])
+    .reduceByKey((a, b) => a + b);
+  const spentByCustomer = ctx
+    .parallelize(orders)
+    .map((o) => [o.orderKey, o.customerKey] as [number, number])
+    .join(orderTotals)
+    .map(([, [customer, total]]) => [customer, total] as [number, number])
+    .reduceByKey((a, b) => a + b)
+    .join(customers)
+    .map(([, [spent, name]]) => [name, spent] as [string, number]);
+  return {
+    top: spentByCustomer.sortBy(([name, spent]) => [-spent, name]).take(p.top ?? 10),
+    customers: spentByCustomer.count(),
+  };
+});

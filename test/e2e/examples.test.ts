@@ -1,0 +1,170 @@
+/**
+ * The examples a new user starts from, run end to end on executors (2 × 2 slots) and
+ * compared with plain-JS computations over the same data.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateLinks, generateOrders, seededRandom } from '../../examples/lib/generate.js';
+import pagerankDriver from '../../examples/pagerank-driver.js';
+import { sortRecords } from '../../examples/sort.js';
+import { type E2EFabric, startE2E } from '../helpers/e2e.js';
+
+const EXAMPLES = path.resolve(import.meta.dirname, '../../examples');
+
+let e2e: E2EFabric;
+let dataDir: string;
+
+beforeAll(async () => {
+  e2e = await startE2E({ label: 'examples' });
+  dataDir = await mkdtemp(path.join(tmpdir(), 'stratus-e2e-data-'));
+});
+
+afterAll(async () => {
+  await e2e?.close();
+  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+});
+
+function wordsOf(line: string): string[] {
+  return line
+    .toLowerCase()
+    .split(/[^\p{L}\p{N}']+/u)
+    .filter((w) => w.length > 0);
+}
+
+describe('examples on executors', () => {
+  it('word count over several files equals a plain-JS count', async () => {
+    const random = seededRandom(11);
+    const vocabulary = ['alpha', 'beta', 'gamma', 'delta', 'épsilon', 'zeta', "it's", 'eta', 'theta'];
+    const files: string[] = [];
+    for (let f = 0; f < 3; f++) {
+      const lines: string[] = [];
+      for (let l = 0; l < 400 + f * 100; l++) {
+        const n = Math.floor(random() * 12);
+        lines.push(
+          Array.from({ length: n }, () => vocabulary[Math.floor(random() * vocabulary.length)]).join(
+            random() < 0.5 ? ' ' : ', ',
+          ),
+        );
+      }
+      const file = path.join(dataDir, `words-${f}.txt`);
+      await writeFile(file, lines.join(f === 1 ? '\r\n' : '\n'));
+      files.push(lines.join('\n'));
+    }
+    const reference = new Map<string, number>();
+    for (const text of files)
+      for (const line of text.split('\n'))
+        for (const w of wordsOf(line)) reference.set(w, (reference.get(w) ?? 0) + 1);
+    const expectedTop = [...reference].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, 5);
+
+    const result = await e2e.driver.run(path.join(EXAMPLES, 'wordcount.ts'), {
+      input: path.join(dataDir, 'words-*.txt'),
+      top: 5,
+    });
+    expect(result).toEqual({ top: expectedTop, distinct: reference.size });
+  });
+
+  it('join of orders and customers equals a plain-JS join', async () => {
+    const orders = 800;
+    const seed = 7;
+    const result = (await e2e.driver.run(path.join(EXAMPLES, 'join.ts'), { orders, seed, top: 5 })) as {
+      top: [string, number][];
+      customers: number;
+    };
+    const data = generateOrders(orders, seed);
+    const random = seededRandom(seed + 1);
+    const names = new Map<number, string>();
+    for (const key of [...new Set(data.orders.map((o) => o.customerKey))].sort((a, b) => a - b)) {
+      names.set(key, `customer-${key}-${Math.floor(random() * 1000)}`);
+    }
+    const orderTotal = new Map<number, number>();
+    for (const li of data.lineItems)
+      orderTotal.set(li.orderKey, (orderTotal.get(li.orderKey) ?? 0) + li.extendedPrice);
+    const spent = new Map<string, number>();
+    for (const o of data.orders) {
+      const total = orderTotal.get(o.orderKey);
+      if (total === undefined) continue;
+      const name = names.get(o.customerKey)!;
+      spent.set(name, (spent.get(name) ?? 0) + total);
+    }
+    const expected = [...spent].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, 5);
+    expect(result).toEqual({ top: expected, customers: spent.size });
+  });
+
+  it('a global sort runs a hidden sampling job and returns keys in order', async () => {
+    e2e.events.clear();
+    const records = 5000;
+    const result = (await e2e.driver.run(path.join(EXAMPLES, 'sort.ts'), { records, partitions: 4 })) as {
+      first: string[];
+      count: number;
+    };
+    const keys = sortRecords(records, 42)
+      .map((r) => r.slice(0, 10))
+      .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    expect(result).toEqual({ first: keys.slice(0, 5), count: records });
+    const jobs = e2e.events.of('job-start');
+    expect(jobs.some((j) => j.hidden && /sampling/.test(j.reason ?? ''))).toBe(true);
+  });
+
+  it('the order/line-item aggregation equals plain-JS sums', async () => {
+    const result = (await e2e.driver.run(path.join(EXAMPLES, 'orders.ts'), { orders: 1000, seed: 5 })) as {
+      pricing: [string, number[]][];
+      revenueByStatus: [string, number][];
+      lineItems: number;
+    };
+    const data = generateOrders(1000, 5);
+    const pricing = new Map<string, number[]>();
+    for (const li of data.lineItems) {
+      const row = pricing.get(li.returnFlag) ?? [0, 0, 0, 0];
+      row[0]! += 1;
+      row[1]! += li.quantity;
+      row[2]! += li.extendedPrice;
+      row[3]! += li.extendedPrice * (100 - li.discount);
+      pricing.set(li.returnFlag, row);
+    }
+    const status = new Map(data.orders.map((o) => [o.orderKey, o.status]));
+    const revenue = new Map<string, number>();
+    for (const li of data.lineItems) {
+      const s = status.get(li.orderKey)!;
+      revenue.set(s, (revenue.get(s) ?? 0) + li.extendedPrice * (100 - li.discount));
+    }
+    const byKey = (a: [string, unknown], b: [string, unknown]) => (a[0] < b[0] ? -1 : 1);
+    expect(result).toEqual({
+      pricing: [...pricing].sort(byKey),
+      revenueByStatus: [...revenue].sort(byKey),
+      lineItems: data.lineItems.length,
+    });
+  });
+
+  it('the PageRank driver script converges to the plain-JS ranks', async () => {
+    const pages = 40;
+    const tolerance = 1e-3;
+    const result = await pagerankDriver.main(e2e.driver, { pages, tolerance, maxIterations: 30 });
+    // Reference: the same iteration in plain JS (pages without in-links drop out, as in Spark's example).
+    const edges = generateLinks(pages, 8, 3);
+    const links = new Map<number, number[]>();
+    for (const [s, d] of edges) links.set(s, [...(links.get(s) ?? []), d]);
+    let ranks = new Map<number, number>([...links.keys()].map((p) => [p, 1]));
+    let iterations = 0;
+    for (let i = 1; i <= 30; i++) {
+      const sums = new Map<number, number>();
+      for (const [page, targets] of links) {
+        const rank = ranks.get(page);
+        if (rank === undefined) continue;
+        for (const t of targets) sums.set(t, (sums.get(t) ?? 0) + rank / targets.length);
+      }
+      const next = new Map([...sums].map(([p, s]) => [p, 0.15 + 0.85 * s]));
+      const delta = Math.max(...[...next].map(([p, r]) => Math.abs(r - (ranks.get(p) ?? 1))));
+      ranks = next;
+      iterations = i;
+      if (delta < tolerance) break;
+    }
+    expect(result.iterations).toBe(iterations);
+    expect(result.converged).toBe(true);
+    const expectedTop = [...ranks].sort((a, b) => b[1] - a[1] || a[0] - b[0]).slice(0, 10);
+    expect(result.top.map(([p]) => p)).toEqual(expectedTop.map(([p]) => p));
+    // Sums of the same floats in a different order may differ in the last bits.
+    for (const [i, [, rank]] of result.top.entries()) expect(rank).toBeCloseTo(expectedTop[i]![1], 9);
+  });
+});

@@ -1,0 +1,80 @@
+/**
+ * What a user sees when their job goes wrong: a throwing user function fails the run with
+ * its message, stack, stage and partition; a builder that throws fails before any task; a
+ * non-deterministic builder is detected; a partition larger than its memory budget spills.
+ */
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { StratusError } from '../../engine/errors.js';
+import { type E2EFabric, startE2E } from '../helpers/e2e.js';
+
+const JOBS = path.resolve(import.meta.dirname, 'jobs');
+
+let e2e: E2EFabric;
+
+beforeAll(async () => {
+  e2e = await startE2E({ label: 'fail', driver: { memoryBudgetBytes: 256 * 1024 } });
+});
+
+afterAll(async () => {
+  await e2e?.close();
+});
+
+describe('failing jobs', () => {
+  it('a user function that throws fails the job with its message, stack, stage and partition', async () => {
+    e2e.events.clear();
+    const error = (await e2e.driver
+      .run(path.join(JOBS, 'throws.ts'), {})
+      .catch((e: unknown) => e)) as StratusError;
+    expect(error).toBeInstanceOf(Error);
+    expect(error.code).toBe('JOB_FAILED');
+    expect(error.message).toContain('unlucky record 13');
+    expect(error.message).toMatch(/stage \d+, partition 1 failed 4 times/);
+    expect(error.context).toMatchObject({ partition: 1 });
+    expect(error.context.userStack).toContain('checkRecord');
+    // Spark's spark.task.maxFailures: 4 failed attempts, then the job fails.
+    const failed = e2e.events.of('task-end').filter((t) => t.status === 'failed' && t.partition === 1);
+    expect(failed.length).toBeGreaterThanOrEqual(4);
+    expect(e2e.events.of('job-end').at(-1)).toMatchObject({ status: 'failed' });
+  });
+
+  it('a builder that throws fails before any task is enqueued', async () => {
+    e2e.events.clear();
+    const error = (await e2e.driver
+      .run(path.join(JOBS, 'builder-throws.ts'), {})
+      .catch((e: unknown) => e)) as StratusError;
+    expect(error.code).toBe('BUILDER_FAILED');
+    expect(error.message).toContain('params.input is required');
+    expect(error.message).toContain('builder-throws.ts');
+    expect(e2e.events.of('job-start')).toHaveLength(0);
+  });
+
+  it('a builder that builds a different graph on executors is reported as non-deterministic', async () => {
+    const error = (await e2e.driver
+      .run(path.join(JOBS, 'nondeterministic.ts'), {})
+      .catch((e: unknown) => e)) as StratusError;
+    expect(error.message).toMatch(/deterministic/);
+    expect(error.message).toContain('retrying cannot fix');
+  });
+
+  it('groupByKey with a hot key larger than the task memory budget spills and stays correct', async () => {
+    e2e.events.clear();
+    const n = 60_000;
+    const result = (await e2e.driver.run(path.join(JOBS, 'hot-key.ts'), { n, partitions: 2 })) as [
+      string,
+      [number, number],
+    ][];
+    const expected = new Map<string, [number, number]>();
+    for (let i = 0; i < n; i++) {
+      const k = i % 3 === 0 ? `k${i % 10}` : 'hot';
+      const [c, s] = expected.get(k) ?? [0, 0];
+      expected.set(k, [c + 1, s + i]);
+    }
+    expect(new Map(result)).toEqual(expected);
+    const spills = e2e.events
+      .of('task-end')
+      .filter((t) => t.status === 'succeeded')
+      .reduce((n, t) => n + (t.metrics?.spillCount ?? 0), 0);
+    expect(spills).toBeGreaterThan(0);
+  });
+});

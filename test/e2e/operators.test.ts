@@ -1,0 +1,143 @@
+/**
+ * Wide operators, cache, accumulators, large results and committed output on real
+ * executors, against plain-JS references; partition counts vary, empty partitions included.
+ */
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { compareKeys } from '../../engine/keys.js';
+import { type E2EFabric, startE2E } from '../helpers/e2e.js';
+
+const JOBS = path.resolve(import.meta.dirname, 'jobs');
+
+let e2e: E2EFabric;
+let outDir: string;
+
+beforeAll(async () => {
+  e2e = await startE2E({ label: 'ops' });
+  outDir = await mkdtemp(path.join(tmpdir(), 'stratus-e2e-out-'));
+});
+
+afterAll(async () => {
+  await e2e?.close();
+  if (outDir) await rm(outDir, { recursive: true, force: true });
+});
+
+const byKey = <T extends [unknown, ...unknown[]]>(rows: T[]): T[] =>
+  [...rows].sort(
+    (a, b) =>
+      compareKeys(a[0] as never, b[0] as never) ||
+      compareKeys(JSON.stringify(a) as never, JSON.stringify(b) as never),
+  );
+
+function reference(pairs: [string, number][], other: [string, number][]) {
+  const groups = new Map<string, number[]>();
+  for (const [k, v] of pairs) groups.set(k, [...(groups.get(k) ?? []), v]);
+  const right = new Map<string, number[]>();
+  for (const [k, v] of other) right.set(k, [...(right.get(k) ?? []), v]);
+  const joined: [string, [number, number]][] = [];
+  const leftOuter: [string, [number, number | null]][] = [];
+  for (const [k, v] of pairs) {
+    const matches = right.get(k);
+    if (!matches) leftOuter.push([k, [v, null]]);
+    for (const w of matches ?? []) {
+      joined.push([k, [v, w]]);
+      leftOuter.push([k, [v, w]]);
+    }
+  }
+  return {
+    sums: byKey([...groups].map(([k, vs]) => [k, vs.reduce((a, b) => a + b, 0)] as [string, number])),
+    groups: byKey([...groups].map(([k, vs]) => [k, [...vs].sort((a, b) => a - b)] as [string, number[]])),
+    joined: byKey(joined),
+    leftOuter: byKey(leftOuter),
+    distinctKeys: groups.size,
+    sortedKeys: pairs.map(([k]) => k).sort((a, b) => compareKeys(a, b)),
+  };
+}
+
+describe('operators on executors', () => {
+  it('reduceByKey, groupByKey, joins, distinct and sortByKey equal plain JS for any partitioning', async () => {
+    const pair = fc.tuple(
+      fc.constantFrom('a', 'b', 'c', 'd', 'e', 'ü', 'a b', ''),
+      fc.integer({ min: -50, max: 50 }),
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(pair, { maxLength: 40 }),
+        fc.array(pair, { maxLength: 15 }),
+        fc.integer({ min: 1, max: 6 }),
+        fc.integer({ min: 1, max: 5 }),
+        async (pairs, other, slices, partitions) => {
+          const result = (await e2e.driver.run(path.join(JOBS, 'pairs.ts'), {
+            pairs,
+            other,
+            slices,
+            partitions,
+          })) as ReturnType<typeof reference>;
+          const expected = reference(pairs, other);
+          expect({
+            ...result,
+            sums: byKey(result.sums),
+            groups: byKey(result.groups),
+            joined: byKey(result.joined),
+            leftOuter: byKey(result.leftOuter),
+          }).toEqual(expected);
+        },
+      ),
+      { numRuns: 4, seed: 20261125 },
+    );
+  });
+
+  it('a cached dataset is computed once for two actions, and accumulators count each partition once', async () => {
+    e2e.events.clear();
+    const n = 500;
+    const report = await e2e.driver.runWithReport(path.join(JOBS, 'cached.ts'), { n, slices: 5 });
+    const sums = new Map<number, number>();
+    for (let i = 0; i < n; i++) sums.set(i % 7, (sums.get(i % 7) ?? 0) + i * i);
+    const results = report.results as { total: number; keys: number[] };
+    expect(results.total).toBe([...sums.values()].reduce((a, b) => a + b, 0));
+    expect([...results.keys].sort()).toEqual([...sums.keys()].sort());
+    expect(report.accumulators.computed).toBe(n);
+    const jobs = e2e.events.of('job-start');
+    expect(jobs).toHaveLength(2);
+    // The second job reads the cached partitions: its shuffle-map stage is not even planned.
+    expect(jobs[1]!.stageIds.length).toBeLessThan(jobs[0]!.stageIds.length);
+  });
+
+  it('results too large to travel inline come back through blobs, complete and in order', async () => {
+    const n = 3000;
+    const result = await e2e.driver.run(path.join(JOBS, 'big-collect.ts'), { n });
+    expect(result).toEqual(Array.from({ length: n }, (_, i) => `record-${i}-${'z'.repeat(20)}`));
+  });
+
+  it('save actions commit one part file per partition and _SUCCESS, and refuse an existing output', async () => {
+    const text = path.join(outDir, 'text');
+    const json = path.join(outDir, 'json');
+    const n = 50;
+    const result = await e2e.driver.run(path.join(JOBS, 'save.ts'), { n, text, json });
+    expect(result).toEqual({
+      text: { path: text, partitions: 4, records: n },
+      json: { path: json, partitions: 4, records: n },
+    });
+    const files = (await readdir(text)).sort();
+    expect(files).toEqual(['_SUCCESS', 'part-00000', 'part-00001', 'part-00002', 'part-00003']);
+    let lines: string[] = [];
+    for (const f of files.filter((x) => x.startsWith('part-'))) {
+      lines = lines.concat((await readFile(path.join(text, f), 'utf8')).split('\n').filter((l) => l !== ''));
+    }
+    expect(lines).toEqual(Array.from({ length: n }, (_, i) => `${i}\t${i * i}`));
+    const jsonLines = (await readFile(path.join(json, 'part-00003'), 'utf8')).trim().split('\n');
+    expect(jsonLines.map((l) => JSON.parse(l))).toEqual(
+      Array.from({ length: n }, (_, i) => ({ i, square: i * i })).slice(Math.floor((3 * n) / 4)),
+    );
+
+    await expect(e2e.driver.run(path.join(JOBS, 'save.ts'), { n, text, json })).rejects.toMatchObject({
+      code: 'OUTPUT_EXISTS',
+    });
+    const again = await e2e.driver.run(path.join(JOBS, 'save.ts'), { n: 8, text, json }, { overwrite: true });
+    expect(again).toMatchObject({ text: { records: 8 } });
+    expect((await readdir(text)).sort()).toContain('_SUCCESS');
+  });
+});

@@ -1,0 +1,69 @@
+/**
+ * End-to-end helpers: a real Driver on a local fabric — the suite's Azurite, executor host
+ * processes on a task queue of their own — and a listener that records run events.
+ */
+import { Driver, type DriverOptions } from '../../driver/driver.js';
+import { type LocalFabric, startLocalFabric } from '../../driver/local-fabric.js';
+import type { RunEvent, RunListener } from '../../driver/run-events.js';
+import { FAST_HOST_ENV, suiteConnectionString, uniqueTaskQueue } from './fabric.js';
+
+/** Records every run event, for assertions on jobs, stages and task metrics. */
+export class RecordingListener implements RunListener {
+  readonly events: RunEvent[] = [];
+  onEvent(event: RunEvent): void {
+    this.events.push(event);
+  }
+  /** Events of one type, typed. */
+  of<T extends RunEvent['type']>(type: T): Extract<RunEvent, { type: T }>[] {
+    return this.events.filter((e): e is Extract<RunEvent, { type: T }> => e.type === type);
+  }
+  clear(): void {
+    this.events.length = 0;
+  }
+}
+
+/** A driver joined to its own executors; `close` stops both. */
+export interface E2EFabric {
+  driver: Driver;
+  fabric: LocalFabric;
+  events: RecordingListener;
+  close(): Promise<void>;
+}
+
+/** Start `executors` × `slots` executors on a fresh queue of the suite's Azurite and connect a driver. */
+export async function startE2E(
+  options: { executors?: number; slots?: number; label?: string; driver?: DriverOptions } = {},
+): Promise<E2EFabric> {
+  const connectionString = suiteConnectionString();
+  const queue = uniqueTaskQueue(options.label ?? 'e2e');
+  const fabric = await startLocalFabric({
+    executors: options.executors ?? 2,
+    slots: options.slots ?? 2,
+    queue,
+    connectionString,
+    hostEnv: { ...FAST_HOST_ENV, STRATUS_HEARTBEAT_MS: '1000' },
+    log: () => undefined,
+  });
+  const events = new RecordingListener();
+  try {
+    const driver = await Driver.connect({
+      connectionString,
+      taskQueue: queue,
+      totalSlots: fabric.totalSlots,
+      listeners: [events],
+      ...options.driver,
+    });
+    return {
+      driver,
+      fabric,
+      events,
+      async close() {
+        await driver.close();
+        await fabric.stop();
+      },
+    };
+  } catch (error) {
+    await fabric.stop();
+    throw error;
+  }
+}
