@@ -38,7 +38,7 @@ describe('the published package', () => {
     if (folder) await rm(folder, { recursive: true, force: true });
   });
 
-  it('installed from its tarball into a fresh folder, `npx stratus noop` runs to success', async () => {
+  it('installed from its tarball into a fresh folder, `npx stratus noop` and `npx stratus run` of a user job module and driver script succeed', async () => {
     builtFile('driver/cli.js'); // fail early, clearly, when the package was not built
     folder = await mkdtemp(path.join(tmpdir(), 'stratus-pack-'));
     const packed = await run('npm', ['pack', '--pack-destination', folder], PACKAGE_ROOT, pids);
@@ -61,5 +61,60 @@ describe('the published package', () => {
     expect(noop.code, noop.output).toBe(0);
     expect(noop.output).toMatch(/tasks:\s+20\/20 succeeded/);
     expect(noop.output).toMatch(/executors seen:\s+2 /);
-  }, 300_000);
+
+    // A user's own job module and driver script, importing the installed package.
+    await writeFile(
+      path.join(app, 'squares.ts'),
+      [
+        "import { defineJob } from 'stratus';",
+        'export default defineJob((ctx, p: { n: number }) =>',
+        '  ctx.parallelize(Array.from({ length: p.n }, (_, i) => i), 3)',
+        '    .map((i) => [i % 4, i * i] as [number, number])',
+        '    .reduceByKey((a, b) => a + b)',
+        '    .sortByKey()',
+        '    .collect(),',
+        ');',
+        '',
+      ].join('\n'),
+    );
+    await writeFile(
+      path.join(app, 'twice.ts'),
+      [
+        "import { defineDriverScript } from 'stratus/driver';",
+        "import squares from './squares.js';",
+        'export default defineDriverScript(async (driver, p: { n: number }) => {',
+        '  const first = await driver.run(squares, { n: p.n });',
+        '  const second = await driver.run(squares, { n: p.n * 2 });',
+        '  return { first, second };',
+        '});',
+        '',
+      ].join('\n'),
+    );
+    const sums = (n: number) => {
+      const out = [0, 0, 0, 0];
+      for (let i = 0; i < n; i++) out[i % 4]! += i * i;
+      return out.map((v, k) => [k, v]);
+    };
+    const job = await run(
+      'npx',
+      ['stratus', 'run', 'squares.ts', '--json', '--param', 'n=100'],
+      app,
+      pids,
+      120_000,
+    );
+    expect(job.code, job.output).toBe(0);
+    expect(JSON.parse(job.output.split('\n').find((l) => l.startsWith('['))!)).toEqual(sums(100));
+    const script = await run(
+      'npx',
+      ['stratus', 'run', 'twice.ts', '--json', '--param', 'n=10'],
+      app,
+      pids,
+      120_000,
+    );
+    expect(script.code, script.output).toBe(0);
+    expect(JSON.parse(script.output.split('\n').find((l) => l.startsWith('{'))!)).toEqual({
+      first: sums(10),
+      second: sums(20),
+    });
+  }, 400_000);
 });

@@ -1,0 +1,86 @@
+/**
+ * `stratus run` as a user runs it: a separate process that starts its own local fabric,
+ * prints only the results as JSON with --json, and fails with the cause on stderr.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { builtFile, PACKAGE_ROOT } from '../helpers/dist.js';
+
+async function stratus(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(
+      process.execPath,
+      [builtFile('driver/cli.js'), ...args],
+      {
+        cwd: PACKAGE_ROOT,
+        timeout: 120_000,
+      },
+    );
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+  }
+}
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'stratus-cli-run-'));
+});
+afterAll(async () => {
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe('stratus run', () => {
+  it('runs word count on a local fabric and prints only the results as JSON with --json', async () => {
+    const text = ['to be or not to be', 'that is the question', 'to be is to do'].join('\n');
+    await writeFile(path.join(dir, 'words.txt'), text);
+    const result = await stratus(
+      'run',
+      'examples/wordcount.ts',
+      '--json',
+      '--executors',
+      '2',
+      '--slots',
+      '1',
+      '--param',
+      `input=${path.join(dir, 'words.txt')}`,
+      '--param',
+      'top=3',
+    );
+    expect(result.code, result.stderr).toBe(0);
+    const counts = new Map<string, number>();
+    for (const w of text.split(/\s+/)) counts.set(w, (counts.get(w) ?? 0) + 1);
+    const top = [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, 3);
+    expect(JSON.parse(result.stdout)).toEqual({ top, distinct: counts.size });
+  });
+
+  it('exits non-zero with the user error, stage and partition on stderr when a task keeps failing', async () => {
+    const result = await stratus(
+      'run',
+      'test/e2e/jobs/throws.ts',
+      '--json',
+      '--executors',
+      '1',
+      '--slots',
+      '2',
+    );
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toMatch(/stage \d+, partition 1 failed 4 times/);
+    expect(result.stderr).toContain('unlucky record 13');
+    expect(result.stderr).toMatch(/at checkRecord \(.*throws\.ts:\d+:\d+\)/);
+  });
+
+  it('refuses a module that is neither a job module nor a driver script', async () => {
+    const file = path.join(dir, 'plain.mjs');
+    await writeFile(file, 'export default 42;\n');
+    const result = await stratus('run', file);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('must default-export defineJob');
+  });
+});
