@@ -42,9 +42,11 @@ export class BlobStore {
   /** Write a whole blob, replacing any previous content. One request for up to 256 MiB. */
   async put(container: string, name: string, body: Buffer | string): Promise<void> {
     const data = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
-    await this.container(container).getBlockBlobClient(name).uploadData(data, {
-      maxSingleShotSize: 256 * 1024 * 1024,
-    });
+    await this.container(container)
+      .getBlockBlobClient(name)
+      .uploadData(data, {
+        maxSingleShotSize: 256 * 1024 * 1024,
+      });
   }
 
   /** Read a whole blob; throws BlobNotFoundError when it does not exist. */
