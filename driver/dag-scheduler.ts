@@ -116,6 +116,9 @@ export class DAGScheduler {
   private nextStageId = 0;
   private readonly active = new Map<string, StageRun>();
   private readonly lostTimer: NodeJS.Timeout;
+  private readonly speculationTimer: NodeJS.Timeout;
+  /** Jobs currently running. */
+  private readonly runningJobs = new Set<number>();
   /** Jobs run so far (hidden included). */
   jobsRun = 0;
 
@@ -129,6 +132,44 @@ export class DAGScheduler {
       }
     }, 1000);
     this.lostTimer.unref();
+    // Spark checks for stragglers every 100 ms (spark.speculation.interval).
+    this.speculationTimer = setInterval(() => {
+      for (const run of this.active.values()) {
+        run.taskSet.checkSpeculatableTasks().catch((error: unknown) => {
+          run.taskSet.abort(error instanceof Error ? error : new Error(String(error)));
+        });
+      }
+    }, 100);
+    this.speculationTimer.unref();
+  }
+
+  /** Cancel every running job (their task sets stop; the caller tells executors through the lease). Returns their ids. */
+  cancelRunningJobs(reason: string): number[] {
+    const jobs = [...this.runningJobs];
+    for (const run of this.active.values()) {
+      run.taskSet.abort(
+        new StratusError('JOB_CANCELLED', `job ${run.jobId} was cancelled: ${reason}`, { jobId: run.jobId }),
+      );
+    }
+    return jobs;
+  }
+
+  /**
+   * A task message of this application reached the poison queue: the host delivered it
+   * maxDequeueCount times without success (or an executor rejected it). Fail its job.
+   */
+  noticePoisonedTask(task: { jobId: number; stageId: number; partition: number; attempt: number }): boolean {
+    const run = this.active.get(key(task.jobId, task.stageId));
+    if (!run) return false;
+    run.taskSet.noticePoisoned(
+      task.partition,
+      new JobFailedError(
+        `job ${task.jobId} aborted: the task message of stage ${task.stageId}, partition ${task.partition} (attempt ${task.attempt}) ` +
+          'reached the poison queue — executors failed to process it maxDequeueCount times, or rejected it (see the executor logs)',
+        { jobId: task.jobId, stageId: task.stageId, partition: task.partition, attempt: task.attempt },
+      ),
+    );
+    return true;
   }
 
   private emit(event: RunEvent): void {
@@ -164,6 +205,7 @@ export class DAGScheduler {
   /** Stop the lost-task timer and abort running task sets. */
   close(reason = new Error('the driver is closing')): void {
     clearInterval(this.lostTimer);
+    clearInterval(this.speculationTimer);
     for (const run of this.active.values()) run.taskSet.abort(reason);
   }
 
@@ -202,6 +244,21 @@ export class DAGScheduler {
   ): Promise<JobOutcome> {
     const jobId = this.nextJobId++;
     this.jobsRun++;
+    this.runningJobs.add(jobId);
+    try {
+      return await this.runJobStages(state, plan, actionName, how, jobId);
+    } finally {
+      this.runningJobs.delete(jobId);
+    }
+  }
+
+  private async runJobStages(
+    state: RunState,
+    plan: JobPlan,
+    actionName: string,
+    how: { hidden: boolean; reason?: string },
+    jobId: number,
+  ): Promise<JobOutcome> {
     const globalIds = new Map<number, number>();
     for (const stage of plan.stages) globalIds.set(stage.stageId, this.nextStageId++);
     const skipped = new Set<number>();
@@ -254,7 +311,7 @@ export class DAGScheduler {
         at: Date.now(),
         appId,
         jobId,
-        status: 'failed',
+        status: (error as StratusError).code === 'JOB_CANCELLED' ? 'cancelled' : 'failed',
         error: errorInfo(error),
       });
       throw error;
@@ -397,6 +454,15 @@ export class DAGScheduler {
         },
         onTaskSucceeded: (event) => this.taskSucceeded(state, run, event),
         onTaskEvent: (event, ignored) => this.reportTaskEvent(run, event, ignored),
+        onSpeculativeLaunch: (partition, attempt, runningMs, thresholdMs) => {
+          this.emit({
+            type: 'notice',
+            at: Date.now(),
+            appId,
+            level: 'info',
+            message: `stage ${stageId} partition ${partition}: running ${Math.round(runningMs)} ms (> ${Math.round(thresholdMs)} ms), launching speculative attempt ${attempt}`,
+          });
+        },
         onTaskLost: (partition, attempt, executorId) => {
           const k = attemptKey(partition, attempt);
           this.emit({
@@ -517,6 +583,7 @@ export class DAGScheduler {
       executorId: event.executorId,
       slot: event.slot,
       launchedAt,
+      speculative: run.taskSet.isSpeculative(event.partition, event.attempt),
     };
     switch (event.type) {
       case 'task-started':

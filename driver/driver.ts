@@ -14,6 +14,7 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { ActionRef } from '../engine/actions.js';
+import { APP_LEASE_TTL_MS, type AppLease, appLeaseBlobName } from '../engine/app-lease.js';
 import { ConfigError, StratusError } from '../engine/errors.js';
 import { buildJobGraph, type JobGraph } from '../engine/graph.js';
 import type { JobActions, JobDefinition, JobResults } from '../engine/job.js';
@@ -26,7 +27,10 @@ import {
   DEFAULT_TASK_QUEUE,
   eventsQueueName,
   LOGS_CONTAINER,
+  poisonQueueName,
 } from '../engine/names.js';
+import { decodeWire, parseTaskMessage } from '../engine/protocol.js';
+import { signingKeyFromEnv } from '../engine/signing.js';
 import type { InputSplit } from '../engine/stage-descriptor.js';
 import { BlobStore } from '../storage/blob-store.js';
 import { connectStorage, type StorageConnection } from '../storage/connection.js';
@@ -38,7 +42,7 @@ import { DEFAULT_SPLIT_BYTES, planFileSplits, resolveInputFiles, uploadSplits } 
 import { type LocalFabric, startLocalFabric } from './local-fabric.js';
 import { checkOutputTarget, commitSavedOutput } from './output-committer.js';
 import { type RunEvent, RunEventBus, type RunListener } from './run-events.js';
-import { DEFAULT_TASK_SET_OPTIONS } from './task-set.js';
+import { DEFAULT_TASK_SET_OPTIONS, type SpeculationOptions } from './task-set.js';
 
 /** How `Driver.connect` reaches executors. Environment variables fill what is not given. */
 export interface DriverOptions {
@@ -63,6 +67,12 @@ export interface DriverOptions {
   splitBytes?: number;
   /** Total result bytes accepted from one job (Spark's spark.driver.maxResultSize); default 1 GiB. */
   maxResultBytes?: number;
+  /** Speculative execution of stragglers (Spark's spark.speculation.*); on by default. */
+  speculation?: Partial<SpeculationOptions>;
+  /** Sign task messages with this HMAC key (`STRATUS_SIGNING_KEY`); executors with the same key refuse unsigned ones. */
+  signingKey?: string;
+  /** How often the poison queue is checked for this application's tasks (ms); default 2000. */
+  poisonCheckMs?: number;
   /** Listeners of run events (progress, event log…). */
   listeners?: RunListener[];
   /** Name of the application in logs and the UI. */
@@ -96,6 +106,43 @@ function envInt(name: string): number | undefined {
   return value;
 }
 
+/** Where a params value stops being JSON (a path such as `params.ranks[3]`), or undefined when it is JSON. */
+function nonJsonPath(value: unknown, where: string, seen: Set<object>): string | undefined {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return undefined;
+  if (typeof value === 'number') return Number.isFinite(value) ? undefined : `${where} (${value})`;
+  if (typeof value !== 'object') return `${where} (a ${typeof value})`;
+  if (seen.has(value)) return `${where} (a cycle)`;
+  seen.add(value);
+  if (Array.isArray(value)) {
+    for (const [i, v] of value.entries()) {
+      const bad = v === undefined ? `${where}[${i}] (undefined)` : nonJsonPath(v, `${where}[${i}]`, seen);
+      if (bad) return bad;
+    }
+  } else {
+    const proto = Object.getPrototypeOf(value);
+    if (proto !== Object.prototype && proto !== null)
+      return `${where} (a ${value.constructor?.name ?? 'class instance'})`;
+    for (const [k, v] of Object.entries(value)) {
+      if (v === undefined) continue; // dropped, as JSON.stringify does
+      const bad = nonJsonPath(v, `${where}.${k}`, seen);
+      if (bad) return bad;
+    }
+  }
+  seen.delete(value);
+  return undefined;
+}
+
+/** Params travel as JSON to every executor: anything JSON would change is refused up front. */
+function checkParams(params: unknown): void {
+  const bad = params === undefined ? undefined : nonJsonPath(params, 'params', new Set());
+  if (bad) {
+    throw new StratusError(
+      'PARAMS_INVALID',
+      `job params must be JSON values (plain objects, arrays, strings, finite numbers, booleans, null): ${bad} is not`,
+    );
+  }
+}
+
 function newAppId(): string {
   return `app-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
 }
@@ -106,6 +153,10 @@ export class Driver {
   private readonly uploaded = new Set<string>();
   private closed = false;
   private runs = 0;
+  private readonly cancelledJobs = new Set<number>();
+  private leaseTimer: NodeJS.Timeout | undefined;
+  private poisonTimer: NodeJS.Timeout | undefined;
+  private leaseWrite: Promise<void> = Promise.resolve();
 
   private constructor(
     readonly appId: string,
@@ -170,6 +221,11 @@ export class Driver {
           ...DEFAULT_TASK_SET_OPTIONS,
           maxFailures: options.maxFailures ?? DEFAULT_TASK_SET_OPTIONS.maxFailures,
           heartbeatTimeoutMs: options.heartbeatTimeoutMs ?? DEFAULT_TASK_SET_OPTIONS.heartbeatTimeoutMs,
+          speculation: { ...DEFAULT_TASK_SET_OPTIONS.speculation, ...options.speculation },
+          totalSlots,
+          ...((options.signingKey ?? signingKeyFromEnv()) !== undefined
+            ? { signingKey: (options.signingKey ?? signingKeyFromEnv())! }
+            : {}),
         },
         memoryBudgetBytes:
           options.memoryBudgetBytes ?? (envInt('STRATUS_TASK_MEMORY_MB') ?? 256) * 1024 * 1024,
@@ -187,7 +243,6 @@ export class Driver {
             message: `dropped an invalid event: ${(error as Error).message}`,
           }),
       });
-      receiver.start();
       const driver = new Driver(
         appId,
         fabric ? 'local' : 'connect',
@@ -215,6 +270,20 @@ export class Driver {
         ...(fabric ? { executors: fabric.executors.length, slotsPerExecutor: fabric.slots } : {}),
         defaultParallelism: totalSlots,
       });
+      await driver.startLease();
+      receiver.start();
+      driver.startPoisonWatch(queueName, options.poisonCheckMs ?? 2000);
+      if (fabric) {
+        fabric.on('executor-replaced', (dead, fresh) =>
+          bus.onEvent({
+            type: 'notice',
+            at: Date.now(),
+            appId,
+            level: 'warn',
+            message: `executor ${dead.executorId} died; started ${fresh.executorId} in its place`,
+          }),
+        );
+      }
       return driver;
     } catch (error) {
       await fabric?.stop();
@@ -253,6 +322,7 @@ export class Driver {
     options: RunOptions = {},
   ): Promise<RunReport<JobResults<R>>> {
     if (this.closed) throw new StratusError('DRIVER_CLOSED', 'this driver is closed');
+    checkParams(params);
     const bundle = await this.bundle(job);
     await this.upload(bundle);
     const definition = await loadJobBundle(bundle.codeHash, bundle.code);
@@ -358,6 +428,80 @@ export class Driver {
     return { inputs, sourcePartitions };
   }
 
+  /** Write the application lease now and keep renewing it (executors drop tasks of ended applications). */
+  private async startLease(): Promise<void> {
+    await this.writeLease();
+    this.leaseTimer = setInterval(() => {
+      this.writeLease().catch((error: unknown) =>
+        process.emitWarning(`stratus: renewing the application lease failed: ${(error as Error).message}`),
+      );
+    }, APP_LEASE_TTL_MS / 3);
+    this.leaseTimer.unref();
+  }
+
+  private writeLease(): Promise<void> {
+    const lease: AppLease = {
+      appId: this.appId,
+      expiresAt: Date.now() + APP_LEASE_TTL_MS,
+      cancelledJobs: [...this.cancelledJobs],
+    };
+    // Serialize writes so an older lease never lands after a newer one.
+    this.leaseWrite = this.leaseWrite
+      .catch(() => undefined)
+      .then(() => this.blobs.put(DATA_CONTAINER, appLeaseBlobName(this.appId), JSON.stringify(lease)));
+    return this.leaseWrite;
+  }
+
+  /** Watch the task queue's poison queue for this application's tasks and fail their jobs. */
+  private startPoisonWatch(queueName: string, everyMs: number): void {
+    const poison = new StorageQueue(this.storage, poisonQueueName(queueName));
+    const seen = new Set<string>();
+    let busy = false;
+    this.poisonTimer = setInterval(() => {
+      if (busy) return;
+      busy = true;
+      poison
+        .peek(32)
+        .then((messages) => {
+          for (const m of messages) {
+            if (seen.has(m.messageId)) continue;
+            seen.add(m.messageId);
+            let task: ReturnType<typeof parseTaskMessage>;
+            try {
+              task = parseTaskMessage(decodeWire(m.text));
+            } catch {
+              continue; // not a task message of any driver: the host poisoned a malformed body
+            }
+            if (task.appId !== this.appId) continue;
+            // The task's own failure events may still be on their way (the host retries
+            // failures at once, so it can poison a message before the driver has read the
+            // failures): poll events now and give them a second, so the user's error wins.
+            this.receiver.poke();
+            setTimeout(() => this.scheduler.noticePoisonedTask(task), 1000).unref();
+          }
+        })
+        .catch((error: unknown) => {
+          // A missing poison queue means nothing was poisoned yet.
+          if ((error as { statusCode?: number }).statusCode !== 404) {
+            process.emitWarning(`stratus: checking the poison queue failed: ${(error as Error).message}`);
+          }
+        })
+        .finally(() => {
+          busy = false;
+        });
+    }, everyMs);
+    this.poisonTimer.unref();
+  }
+
+  /**
+   * Cancel the jobs running now (as SparkContext.cancelAllJobs): their runs reject with
+   * JOB_CANCELLED and executors drop their remaining tasks. The driver stays usable.
+   */
+  async cancel(reason = 'cancelled by the driver'): Promise<void> {
+    for (const jobId of this.scheduler.cancelRunningJobs(reason)) this.cancelledJobs.add(jobId);
+    await this.writeLease();
+  }
+
   /** Emit an event on this application's bus (e.g. notices from the CLI). */
   emit(event: RunEvent): void {
     this.bus.onEvent(event);
@@ -367,9 +511,13 @@ export class Driver {
   async close(status: 'succeeded' | 'failed' | 'cancelled' = 'succeeded'): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.scheduler.close();
+    clearInterval(this.leaseTimer);
+    clearInterval(this.poisonTimer);
+    this.scheduler.close(new StratusError('JOB_CANCELLED', `the driver is closing (${status})`));
+    await this.leaseWrite.catch(() => undefined);
     await this.receiver.stop();
     this.bus.onEvent({ type: 'app-end', at: Date.now(), appId: this.appId, status });
+    // Deleting the application's blobs removes its lease too: executors drop what is left.
     const cleanup = await Promise.allSettled([
       this.events.destroy(),
       this.blobs.deletePrefix(DATA_CONTAINER, appPrefix(this.appId)),

@@ -55,12 +55,9 @@ export interface NoopRunSummary {
   failedAttempts: number;
 }
 
-/** The q-quantile (0–1) of `values` by nearest rank; 0 for none. */
-export function quantile(values: readonly number[], q: number): number {
-  if (values.length === 0) return 0;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
-}
+export { quantile } from './stats.js';
+
+import { quantile } from './stats.js';
 
 /** Run `tasks` noop tasks to completion and report; throws JobFailedError on a fatal failure or timeout. */
 export async function runNoop(options: NoopRunOptions): Promise<NoopRunSummary> {

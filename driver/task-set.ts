@@ -10,12 +10,15 @@
 import { JobFailedError } from '../engine/errors.js';
 import {
   type ExecutorEvent,
-  encodeTaskMessage,
+  encodeWire,
+  parseTaskMessage,
   type TaskFailedEvent,
   type TaskMessageInput,
   type TaskSucceededEvent,
 } from '../engine/protocol.js';
+import { signTaskMessage } from '../engine/signing.js';
 import type { StorageQueue } from '../storage/queues.js';
+import { quantile } from './stats.js';
 
 /** How a task set launches and judges its tasks. */
 export interface TaskSetOptions {
@@ -25,6 +28,25 @@ export interface TaskSetOptions {
   heartbeatTimeoutMs: number;
   /** Concurrent send requests while launching. */
   sendConcurrency: number;
+  /** HMAC key that signs every task message (STRATUS_SIGNING_KEY); unsigned when undefined. */
+  signingKey?: string;
+  /** Speculative execution, as Spark's spark.speculation.* (on by default). */
+  speculation: SpeculationOptions;
+  /** Slots of the fabric: a speculative copy is only launched while fewer tasks than this run. */
+  totalSlots?: number;
+}
+
+/** When a running task is a straggler worth a second copy (Spark 4 defaults). */
+export interface SpeculationOptions {
+  enabled: boolean;
+  /** A task is slow when it has run longer than `multiplier` × the median of finished tasks. */
+  multiplier: number;
+  /** …once this fraction of the stage's tasks has finished. */
+  quantile: number;
+  /** Never speculate on tasks that have run less than this (ms). */
+  minTaskRuntimeMs: number;
+  /** Stages with fewer tasks are never speculated on. */
+  minTasks: number;
 }
 
 /** Default options: Spark's maxFailures = 4; heartbeats every 3 s, lost after 20 s of silence. */
@@ -32,6 +54,7 @@ export const DEFAULT_TASK_SET_OPTIONS: TaskSetOptions = {
   maxFailures: 4,
   heartbeatTimeoutMs: 20_000,
   sendConcurrency: 16,
+  speculation: { enabled: true, multiplier: 3, quantile: 0.9, minTaskRuntimeMs: 100, minTasks: 4 },
 };
 
 /** What a task set reports to the scheduler and to listeners (progress, event log). */
@@ -44,12 +67,16 @@ export interface TaskSetListener {
   onTaskEvent?(event: ExecutorEvent, ignored: boolean): void;
   /** A task was relaunched because its executor went silent. */
   onTaskLost?(partition: number, attempt: number, executorId: string): void;
+  /** A speculative copy of a slow task was launched. */
+  onSpeculativeLaunch?(partition: number, attempt: number, runningMs: number, thresholdMs: number): void;
 }
 
 interface RunningAttempt {
   attempt: number;
   executorId: string;
   lastSeen: number;
+  /** Driver clock when its task-started arrived. */
+  startedAt: number;
 }
 
 /** One stage's tasks from launch to the last partition's first success. */
@@ -64,6 +91,11 @@ export class TaskSetManager {
   readonly completion: Promise<void>;
   /** Late or duplicate successes that were ignored. */
   ignoredDuplicates = 0;
+  /** Run times (driver clock, started → succeeded) of the winning attempts. */
+  private readonly durations: number[] = [];
+  /** Partitions that already have a speculative copy, and the attempts that are speculative. */
+  private readonly speculated = new Set<number>();
+  readonly speculativeAttempts = new Set<string>();
 
   constructor(
     readonly jobId: number,
@@ -104,7 +136,11 @@ export class TaskSetManager {
         const partition = partitions[next++]!;
         const attempt = this.nextAttempt.get(partition) ?? 0;
         this.nextAttempt.set(partition, attempt + 1);
-        await this.queue.send(encodeTaskMessage(this.listener.makeMessage(partition, attempt)));
+        const message = parseTaskMessage(this.listener.makeMessage(partition, attempt));
+        if (this.options.signingKey !== undefined) {
+          message.signature = signTaskMessage(message, this.options.signingKey);
+        }
+        await this.queue.send(encodeWire(message));
       }
     };
     await Promise.all(
@@ -126,15 +162,25 @@ export class TaskSetManager {
     this.running.set(partition, attempts);
     switch (event.type) {
       case 'task-started':
-      case 'task-heartbeat':
-        attempts.set(event.attempt, { attempt: event.attempt, executorId: event.executorId, lastSeen: now });
+      case 'task-heartbeat': {
+        const known = attempts.get(event.attempt);
+        attempts.set(event.attempt, {
+          attempt: event.attempt,
+          executorId: event.executorId,
+          lastSeen: now,
+          startedAt: known?.startedAt ?? now,
+        });
         return;
-      case 'task-succeeded':
+      }
+      case 'task-succeeded': {
+        const started = attempts.get(event.attempt)?.startedAt;
+        this.durations.push(started !== undefined ? now - started : event.metrics.durationMs);
         this.succeeded.add(partition);
         this.running.delete(partition);
         this.listener.onTaskSucceeded(event);
         if (this.succeeded.size === this.partitions.length) this.finish();
         return;
+      }
       case 'task-failed': {
         attempts.delete(event.attempt);
         const list = this.failures.get(partition) ?? [];
@@ -161,6 +207,53 @@ export class TaskSetManager {
       }
     }
     if (relaunch.length > 0) await this.send(relaunch);
+  }
+
+  /**
+   * Launch a speculative copy of each straggler: once `quantile` of the tasks finished, a task
+   * running longer than `multiplier` × their median (and `minTaskRuntimeMs`) gets a second
+   * attempt, while free slots remain. The first attempt to succeed wins. Returns how many launched.
+   */
+  async checkSpeculatableTasks(now = Date.now()): Promise<number> {
+    const spec = this.options.speculation;
+    const total = this.partitions.length;
+    if (this.done || !spec.enabled || total < spec.minTasks) return 0;
+    if (this.succeeded.size < Math.max(1, Math.floor(spec.quantile * total))) return 0;
+    const threshold = Math.max(spec.minTaskRuntimeMs, spec.multiplier * quantile(this.durations, 0.5));
+    const candidates: { partition: number; runningMs: number }[] = [];
+    for (const [partition, attempts] of this.running) {
+      if (this.succeeded.has(partition) || this.speculated.has(partition) || attempts.size === 0) continue;
+      const oldest = Math.min(...[...attempts.values()].map((a) => a.startedAt));
+      if (now - oldest > threshold) candidates.push({ partition, runningMs: now - oldest });
+    }
+    const free =
+      this.options.totalSlots === undefined ? candidates.length : this.options.totalSlots - this.runningCount;
+    const launch = candidates.slice(0, Math.max(0, free));
+    for (const c of launch) {
+      this.speculated.add(c.partition);
+      const attempt = this.nextAttempt.get(c.partition) ?? 0;
+      this.speculativeAttempts.add(`${c.partition}/${attempt}`);
+      this.listener.onSpeculativeLaunch?.(c.partition, attempt, c.runningMs, threshold);
+    }
+    if (launch.length > 0) await this.send(launch.map((c) => c.partition));
+    return launch.length;
+  }
+
+  /** True when attempt `attempt` of `partition` was launched as a speculative copy. */
+  isSpeculative(partition: number, attempt: number): boolean {
+    return this.speculativeAttempts.has(`${partition}/${attempt}`);
+  }
+
+  /**
+   * A message of this task set reached the poison queue. When the partition has failed
+   * before, the job fails with that (the user's) error; otherwise with `poisonError`.
+   */
+  noticePoisoned(partition: number, poisonError: Error): void {
+    if (this.done || this.succeeded.has(partition)) return;
+    const failures = this.failures.get(partition);
+    const last = failures?.at(-1);
+    if (last) this.fail(last, failures!.length);
+    else this.abort(poisonError);
   }
 
   /** Stop accepting events, e.g. when the job is cancelled. */

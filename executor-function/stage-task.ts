@@ -7,10 +7,12 @@
  * runs in the attempt's temp folder. Every blob it writes carries the attempt and the
  * delivery count in its name; the driver decides which attempt wins.
  */
+import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { partFileName } from '../engine/actions.js';
+import { type AppLease, AppLeaseSchema, appLeaseBlobName, leaseAllows } from '../engine/app-lease.js';
 import { StratusError } from '../engine/errors.js';
 import { buildJobGraph } from '../engine/graph.js';
 import type { JobDefinition } from '../engine/job.js';
@@ -106,9 +108,55 @@ function loadMapOutputTable(blobs: BlobStore, name: string): Promise<MapOutputTa
 }
 
 function loadBundle(blobs: BlobStore, codeHash: string): Promise<JobDefinition> {
-  return loadJobBundle(codeHash, async () =>
-    (await readBlobOrFail(blobs, CODE_CONTAINER, bundleBlobName(codeHash), 'job bundle')).toString('utf8'),
-  );
+  return loadJobBundle(codeHash, async () => {
+    const code = await readBlobOrFail(blobs, CODE_CONTAINER, bundleBlobName(codeHash), 'job bundle');
+    // Content-addressed: a bundle whose bytes do not hash to its name was altered; never load it.
+    if (createHash('sha256').update(code).digest('hex') !== codeHash) {
+      throw new NonRetryableTaskError(
+        `job bundle ${codeHash.slice(0, 12)} does not match its hash; refusing to load it`,
+      );
+    }
+    return code.toString('utf8');
+  });
+}
+
+/** Leases read recently, per application (one small read per app every few seconds per thread). */
+const leases = new Map<string, { readAt: number; lease: AppLease | undefined }>();
+const LEASE_CACHE_MS = 2000;
+
+/** Thrown when the task's job was cancelled or its driver is gone; the runner drops the task. */
+export class ApplicationEndedError extends StratusError {
+  constructor(message: string) {
+    super('APP_ENDED', message);
+    this.name = 'ApplicationEndedError';
+  }
+}
+
+async function checkLease(blobs: BlobStore, appId: string, jobId: number): Promise<void> {
+  const now = Date.now();
+  let entry = leases.get(appId);
+  if (!entry || now - entry.readAt > LEASE_CACHE_MS) {
+    let lease: AppLease | undefined;
+    try {
+      const parsed = AppLeaseSchema.safeParse(
+        JSON.parse((await blobs.get(DATA_CONTAINER, appLeaseBlobName(appId))).toString('utf8')),
+      );
+      lease = parsed.success ? parsed.data : undefined;
+    } catch (error) {
+      if (!(error instanceof BlobNotFoundError)) throw error;
+    }
+    entry = { readAt: now, lease };
+    leases.set(appId, entry);
+  }
+  if (!leaseAllows(entry.lease, jobId, now)) {
+    throw new ApplicationEndedError(
+      entry.lease === undefined
+        ? `application ${appId} has ended (no lease)`
+        : entry.lease.cancelledJobs.includes(jobId)
+          ? `job ${jobId} of application ${appId} was cancelled`
+          : `application ${appId}'s lease expired (its driver is gone)`,
+    );
+  }
 }
 
 /** Spilled runs as files in the attempt's temp folder (removed with it when the task ends). */
@@ -243,6 +291,7 @@ export const runStageTask: WorkKindRunner<StageWork> = async (work, context): Pr
   const started = performance.now();
   try {
     const { blobs, message, attemptId, dequeueCount } = context;
+    await checkLease(blobs, message.appId, message.jobId);
     const descriptor = await loadDescriptor(blobs, work.stageBlob);
     if (descriptor.codeHash !== work.codeHash) {
       throw new NonRetryableTaskError(

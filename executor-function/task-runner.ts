@@ -4,13 +4,17 @@
  * in a task thread, then reports `task-succeeded` or `task-failed` and returns or throws, so the
  * host deletes the message or retries it (and poisons it after maxDequeueCount).
  */
+import { poisonQueueName } from '../engine/names.js';
 import {
   type ExecutorEventInput,
+  encodeWire,
   parseExecutorEvent,
   parseTaskMessage,
   type TaskMessage,
   taskAttemptId,
 } from '../engine/protocol.js';
+import { signingKeyFromEnv, verifyTaskMessage } from '../engine/signing.js';
+import { StorageQueue } from '../storage/queues.js';
 import { EventReporter } from './event-reporter.js';
 import { executorSlotCount, resolveExecutorId, SlotAllocator } from './executor-identity.js';
 import { connectFromSetting } from './storage-binding.js';
@@ -106,6 +110,18 @@ export async function runTaskInvocation(input: unknown, trigger: TriggerInfo): P
     throw new NonRetryableTaskError(`rejected task message: ${(error as Error).message}`, { cause: error });
   }
   const attemptId = taskAttemptId(message);
+  const key = signingKeyFromEnv(process.env);
+  if (key !== undefined) {
+    const problem = verifyTaskMessage(raw as object, key);
+    if (problem !== undefined) {
+      // Never load code for it: move it to the poison queue, where the driver notices it.
+      await quarantine(
+        raw,
+        `${problem === 'unsigned' ? 'unsigned' : 'tampered (bad signature)'} task message ${attemptId}`,
+      );
+      return;
+    }
+  }
   const slot = ex.slots.acquire();
   const base = {
     v: message.v,
@@ -147,6 +163,13 @@ export async function runTaskInvocation(input: unknown, trigger: TriggerInfo): P
       await report({ type: 'task-succeeded', ...rest, metrics: { ...metrics, durationMs } });
       return;
     }
+    if (result.error.code === 'APP_ENDED') {
+      // The driver cancelled the job or is gone: nobody will read the outcome. Drop the task.
+      process.stderr.write(
+        `stratus executor ${ex.executorId}: dropped ${attemptId}: ${result.error.message}\n`,
+      );
+      return;
+    }
     await report({ type: 'task-failed', error: stripFatal(result.error), fatal: result.error.fatal }).catch(
       warn('task-failed'),
     );
@@ -155,6 +178,17 @@ export async function runTaskInvocation(input: unknown, trigger: TriggerInfo): P
     clearInterval(heartbeat);
     ex.slots.release(slot);
   }
+}
+
+/** Send a rejected message to the task queue's poison queue (with a security log line) instead of running it. */
+async function quarantine(raw: unknown, why: string): Promise<void> {
+  const queue = process.env.STRATUS_TASK_QUEUE ?? 'stratus-tasks';
+  process.stderr.write(
+    `stratus executor SECURITY: rejected ${why}; moved to ${poisonQueueName(queue)}, no code loaded\n`,
+  );
+  const poison = new StorageQueue(connectFromSetting(process.env), poisonQueueName(queue));
+  await poison.ensure();
+  await poison.send(encodeWire(raw as object));
 }
 
 function stripFatal<T extends { fatal: boolean }>(error: T): Omit<T, 'fatal'> {

@@ -66,6 +66,16 @@ export class StorageQueue {
     }));
   }
 
+  /** Look at up to `max` (1–32) messages at the front of the queue without changing their visibility. */
+  async peek(max: number): Promise<{ messageId: string; dequeueCount: number; text: string }[]> {
+    const response = await this.client.peekMessages({ numberOfMessages: Math.max(1, Math.min(32, max)) });
+    return response.peekedMessageItems.map((m) => ({
+      messageId: m.messageId,
+      dequeueCount: m.dequeueCount,
+      text: m.messageText,
+    }));
+  }
+
   /** Delete a received message. */
   async delete(message: Pick<ReceivedMessage, 'messageId' | 'popReceipt'>): Promise<void> {
     await this.client.deleteMessage(message.messageId, message.popReceipt);

@@ -1,0 +1,50 @@
+/**
+ * Task-message signing: with a signing key configured (`STRATUS_SIGNING_KEY`, the same on the
+ * driver and the function app), the driver signs every task message — ids, the bundle hash and
+ * the stage descriptor's name included — with HMAC-SHA256, and executors refuse to load any
+ * code for a message whose signature does not verify. The bundle itself is content-addressed:
+ * executors also check that its sha256 equals the signed hash.
+ */
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { ConfigError } from './errors.js';
+
+/** Minimum length of a signing key (characters); a short key is a configuration error. */
+export const MIN_SIGNING_KEY_LENGTH = 32;
+
+/** JSON with object keys sorted at every level, so both sides hash the same bytes. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** The signing key from the environment, or undefined when signing is off; throws when too short. */
+export function signingKeyFromEnv(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const key = env.STRATUS_SIGNING_KEY;
+  if (key === undefined || key === '') return undefined;
+  if (key.length < MIN_SIGNING_KEY_LENGTH) {
+    throw new ConfigError(`STRATUS_SIGNING_KEY must be at least ${MIN_SIGNING_KEY_LENGTH} characters`);
+  }
+  return key;
+}
+
+/** The HMAC-SHA256 (hex) of a task message without its `signature` field. */
+export function signTaskMessage(message: object, key: string): string {
+  const { signature: _ignored, ...unsigned } = message as { signature?: unknown };
+  return createHmac('sha256', key).update(canonicalJson(unsigned)).digest('hex');
+}
+
+/** Why a message fails verification, or undefined when its signature is valid. */
+export function verifyTaskMessage(message: object, key: string): 'unsigned' | 'bad-signature' | undefined {
+  const signature = (message as { signature?: unknown }).signature;
+  if (typeof signature !== 'string' || signature === '') return 'unsigned';
+  const expected = Buffer.from(signTaskMessage(message, key), 'hex');
+  const given = Buffer.from(signature, 'hex');
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return 'bad-signature';
+  return undefined;
+}

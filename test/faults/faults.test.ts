@@ -1,0 +1,158 @@
+/**
+ * Faults with real executors: duplicate delivery cannot change an answer, poisoned task
+ * messages and cancelled jobs end the job with a clear reason (and executors drop what is
+ * left), bad params and unencodable records are named, stragglers get speculative copies.
+ */
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { StratusError } from '../../engine/errors.js';
+import { poisonQueueName } from '../../engine/names.js';
+import { encodeWire, PROTOCOL_VERSION } from '../../engine/protocol.js';
+import { connectStorage } from '../../storage/connection.js';
+import { StorageQueue } from '../../storage/queues.js';
+import { type E2EFabric, startE2E } from '../helpers/e2e.js';
+
+const JOBS = path.resolve(import.meta.dirname, 'jobs');
+const E2E_JOBS = path.resolve(import.meta.dirname, '../e2e/jobs');
+
+let e2e: E2EFabric;
+let dir: string;
+
+/** Resolve when `predicate` holds, polling every 50 ms; reject after `ms`. */
+async function waitFor(predicate: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await predicate())) {
+    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+beforeAll(async () => {
+  e2e = await startE2E({ label: 'faults', executors: 2, slots: 2, driver: { poisonCheckMs: 300 } });
+  dir = await mkdtemp(path.join(tmpdir(), 'stratus-faults-'));
+});
+
+afterAll(async () => {
+  await e2e?.close();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe('faults', () => {
+  it('every task message delivered twice gives the same answers, the duplicates ignored', async () => {
+    const original = StorageQueue.prototype.send;
+    const taskQueue = e2e.fabric.queue;
+    StorageQueue.prototype.send = async function (this: StorageQueue, text: string, visibility?: number) {
+      await original.call(this, text, visibility);
+      if (this.name === taskQueue) await original.call(this, text, visibility);
+    };
+    e2e.events.clear();
+    try {
+      const pairs: [string, number][] = Array.from({ length: 300 }, (_, i) => [`k${i % 17}`, i]);
+      const result = (await e2e.driver.run(path.join(E2E_JOBS, 'pairs.ts'), {
+        pairs,
+        other: pairs.slice(0, 40),
+        slices: 4,
+        partitions: 3,
+      })) as { sums: [string, number][]; distinctKeys: number; joined: unknown[] };
+      const sums = new Map<string, number>();
+      for (const [k, v] of pairs) sums.set(k, (sums.get(k) ?? 0) + v);
+      expect(new Map(result.sums)).toEqual(sums);
+      expect(result.distinctKeys).toBe(17);
+      let joined = 0;
+      for (const [k] of pairs) for (const [k2] of pairs.slice(0, 40)) if (k === k2) joined++;
+      expect(result.joined).toHaveLength(joined);
+    } finally {
+      StorageQueue.prototype.send = original;
+    }
+    // Duplicates ran (or were at least delivered) and lost: ignored, never merged twice.
+    await waitFor(
+      () => e2e.events.of('task-end').some((t) => t.status === 'ignored'),
+      10_000,
+      'an ignored duplicate',
+    );
+  });
+
+  it('a task message that reaches the poison queue fails its job with a clear reason', async () => {
+    e2e.events.clear();
+    const run = e2e.driver.run(path.join(JOBS, 'slow.ts'), { tasks: 4, ms: 4000 }).catch((e: unknown) => e);
+    await waitFor(() => e2e.events.of('task-start').length > 0, 20_000, 'a task to start');
+    const stage = e2e.events.of('stage-submitted').at(-1)!;
+    // What the Functions host does after maxDequeueCount failed deliveries.
+    const poison = new StorageQueue(
+      connectStorage({ connectionString: e2e.fabric.connectionString }),
+      poisonQueueName(e2e.fabric.queue),
+    );
+    await poison.ensure();
+    await poison.send(
+      encodeWire({
+        v: PROTOCOL_VERSION,
+        type: 'task',
+        appId: e2e.driver.appId,
+        jobId: stage.jobId,
+        stageId: stage.stageId,
+        partition: 3,
+        attempt: 0,
+        eventsQueue: 'stratus-events-x',
+        sentAt: Date.now(),
+        work: { kind: 'noop' },
+      }),
+    );
+    const error = (await run) as StratusError;
+    expect(error.code).toBe('JOB_FAILED');
+    expect(error.message).toContain('poison queue');
+    expect(error.message).toMatch(new RegExp(`stage ${stage.stageId}, partition 3`));
+  });
+
+  it('cancel stops a running job at once, and executors drop its remaining tasks', async () => {
+    e2e.events.clear();
+    const tasks = 40; // 40 × 1.5 s on 4 slots: 15 s of work if it all ran
+    const run = e2e.driver.run(path.join(JOBS, 'slow.ts'), { tasks, ms: 1500 }).catch((e: unknown) => e);
+    await waitFor(() => e2e.events.of('task-start').length > 0, 20_000, 'a task to start');
+    const cancelledAt = Date.now();
+    await e2e.driver.cancel('test');
+    const error = (await run) as StratusError;
+    expect(error.code).toBe('JOB_CANCELLED');
+    expect(Date.now() - cancelledAt).toBeLessThan(2000);
+    expect(e2e.events.of('job-end').at(-1)).toMatchObject({ status: 'cancelled' });
+    // Executors drop the rest instead of running it: the queue drains far sooner than 15 s.
+    const queue = new StorageQueue(
+      connectStorage({ connectionString: e2e.fabric.connectionString }),
+      e2e.fabric.queue,
+    );
+    await waitFor(async () => (await queue.approximateLength()) === 0, 10_000, 'the task queue to drain');
+  });
+
+  it('params that are not JSON are refused before anything runs, naming the value', async () => {
+    const error = (await e2e.driver
+      .run(path.join(JOBS, 'slow.ts'), { tasks: 1, ms: 0, when: new Date() } as never)
+      .catch((e: unknown) => e)) as StratusError;
+    expect(error.code).toBe('PARAMS_INVALID');
+    expect(error.message).toContain('params.when (a Date)');
+  });
+
+  it('a record the codec cannot encode fails the job naming the operator', async () => {
+    const error = (await e2e.driver
+      .run(path.join(JOBS, 'bigint.ts'), {})
+      .catch((e: unknown) => e)) as StratusError;
+    expect(error.code).toBe('JOB_FAILED');
+    expect(error.message).toMatch(/map .*cannot be encoded/);
+  });
+
+  it('a straggler gets a speculative copy that wins; the answer is unchanged', async () => {
+    e2e.events.clear();
+    const marker = path.join(dir, 'straggler-marker');
+    const tasks = 8;
+    const started = Date.now();
+    const result = await e2e.driver.run(path.join(JOBS, 'straggler.ts'), { tasks, slowMs: 15_000, marker });
+    expect(result).toEqual(Array.from({ length: tasks }, (_, i) => i * 10));
+    expect(existsSync(marker)).toBe(true);
+    expect(Date.now() - started).toBeLessThan(12_000);
+    const speculative = e2e.events.of('task-start').filter((t) => t.speculative);
+    expect(speculative.length).toBeGreaterThanOrEqual(1);
+    expect(speculative[0]!.partition).toBe(0);
+    expect(e2e.events.of('task-end').some((t) => t.speculative && t.status === 'succeeded')).toBe(true);
+  }, 60_000);
+});

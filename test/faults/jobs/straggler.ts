@@ -1,0 +1,33 @@
+/**
+ * One straggler: the first attempt of partition 0 to run creates `marker` and then runs for
+ * `slowMs`; every other attempt (a speculative copy included) finishes at once.
+ */
+import { closeSync, openSync } from 'node:fs';
+import { defineJob } from 'stratus';
+
+function firstToArrive(marker: string): boolean {
+  try {
+    closeSync(openSync(marker, 'wx'));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export default defineJob((ctx, p: { tasks: number; slowMs: number; marker: string }) =>
+  ctx
+    .parallelize(
+      Array.from({ length: p.tasks }, (_, i) => i),
+      p.tasks,
+    )
+    .map((i) => {
+      if (i === 0 && firstToArrive(p.marker)) {
+        const end = Date.now() + p.slowMs;
+        while (Date.now() < end) {
+          // straggle
+        }
+      }
+      return i * 10;
+    })
+    .collect(),
+);
