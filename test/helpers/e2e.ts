@@ -32,7 +32,13 @@ export interface E2EFabric {
 
 /** Start `executors` × `slots` executors on a fresh queue of the suite's Azurite and connect a driver. */
 export async function startE2E(
-  options: { executors?: number; slots?: number; label?: string; driver?: DriverOptions } = {},
+  options: {
+    executors?: number;
+    slots?: number;
+    label?: string;
+    driver?: DriverOptions;
+    hostEnv?: Record<string, string>;
+  } = {},
 ): Promise<E2EFabric> {
   const connectionString = suiteConnectionString();
   const queue = uniqueTaskQueue(options.label ?? 'e2e');
@@ -41,7 +47,7 @@ export async function startE2E(
     slots: options.slots ?? 2,
     queue,
     connectionString,
-    hostEnv: { ...FAST_HOST_ENV, STRATUS_HEARTBEAT_MS: '1000' },
+    hostEnv: { ...FAST_HOST_ENV, STRATUS_HEARTBEAT_MS: '1000', ...options.hostEnv },
     log: () => undefined,
   });
   const events = new RecordingListener();

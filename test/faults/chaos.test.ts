@@ -1,0 +1,139 @@
+/**
+ * Executors vanish: a task whose executor is killed mid-run is relaunched after its
+ * heartbeats stop (not after the 10-minute queue lease), and the fabric replaces the dead
+ * executor. The chaos run: a global sort and a join while a random executor is killed every
+ * few seconds and a quarter of the task messages are delivered twice — same answers.
+ */
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { generateOrders, seededRandom } from '../../examples/lib/generate.js';
+import { sortRecords } from '../../examples/sort.js';
+import { StorageQueue } from '../../storage/queues.js';
+import { type E2EFabric, startE2E } from '../helpers/e2e.js';
+
+const EXAMPLES = path.resolve(import.meta.dirname, '../../examples');
+const JOBS = path.resolve(import.meta.dirname, 'jobs');
+
+let e2e: E2EFabric | undefined;
+afterEach(async () => {
+  await e2e?.close();
+  e2e = undefined;
+});
+
+async function waitFor(predicate: () => boolean, ms: number, what: string): Promise<void> {
+  const end = Date.now() + ms;
+  while (!predicate()) {
+    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Deliver a share of the task messages twice (seeded), as an at-least-once queue may. */
+function duplicateSends(queueName: string, share: number, seed: number): () => void {
+  const original = StorageQueue.prototype.send;
+  const random = seededRandom(seed);
+  StorageQueue.prototype.send = async function (this: StorageQueue, text: string, visibility?: number) {
+    await original.call(this, text, visibility);
+    if (this.name === queueName && random() < share) await original.call(this, text, visibility);
+  };
+  return () => {
+    StorageQueue.prototype.send = original;
+  };
+}
+
+describe('lost executors', () => {
+  it('a task whose executor is killed is relaunched once its heartbeats stop, and the executor is replaced', async () => {
+    const fabric = await startE2E({
+      label: 'lost',
+      executors: 2,
+      slots: 1,
+      driver: { heartbeatTimeoutMs: 3000 },
+    });
+    e2e = fabric;
+    const started = Date.now();
+    const run = fabric.driver.run(path.join(JOBS, 'slow.ts'), { tasks: 2, ms: 4000 });
+    await waitFor(() => fabric.events.of('task-start').length === 2, 20_000, 'both tasks to start');
+    const victim = fabric.events.of('task-start')[0]!;
+    fabric.fabric.killExecutor(victim.executorId);
+    expect(await run).toBe(1);
+    // Well before the 10-minute queue lease would have given the message back.
+    expect(Date.now() - started).toBeLessThan(30_000);
+    const lost = fabric.events.of('task-end').filter((t) => t.status === 'lost');
+    expect(lost.map((t) => [t.partition, t.executorId])).toEqual([[victim.partition, victim.executorId]]);
+    const retried = fabric.events
+      .of('task-end')
+      .find((t) => t.status === 'succeeded' && t.partition === victim.partition);
+    expect(retried!.attempt).toBeGreaterThan(victim.attempt);
+    // Like Azure's scale controller bringing a new instance, the fabric replaces the dead executor.
+    await waitFor(
+      () =>
+        fabric.fabric.executors.length === 2 &&
+        fabric.fabric.executors.every((e) => e.executorId !== victim.executorId),
+      20_000,
+      'a replacement executor',
+    );
+  }, 60_000);
+});
+
+describe('chaos', () => {
+  it('a sort and a join give the reference answers while executors are killed and messages duplicated', async () => {
+    const fabric = await startE2E({
+      label: 'chaos',
+      executors: 3,
+      slots: 2,
+      driver: { heartbeatTimeoutMs: 3000 },
+    });
+    e2e = fabric;
+    const restore = duplicateSends(fabric.fabric.queue, 0.25, 99);
+    const random = seededRandom(5);
+    let kills = 0;
+    const killer = setInterval(() => {
+      const live = fabric.fabric.executors;
+      if (live.length < 2) return; // keep the fabric able to make progress while replacements start
+      const victim = live[Math.floor(random() * live.length)]!;
+      try {
+        fabric.fabric.killExecutor(victim.executorId);
+        kills++;
+      } catch {
+        // it died on its own meanwhile
+      }
+    }, 2500);
+    try {
+      const records = 20_000;
+      const sorted = (await fabric.driver.run(path.join(EXAMPLES, 'sort.ts'), {
+        records,
+        partitions: 6,
+      })) as {
+        first: string[];
+        count: number;
+      };
+      const keys = sortRecords(records, 42)
+        .map((r) => r.slice(0, 10))
+        .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+      expect(sorted).toEqual({ first: keys.slice(0, 5), count: records });
+
+      const joined = (await fabric.driver.run(path.join(EXAMPLES, 'join.ts'), {
+        orders: 1500,
+        seed: 3,
+        top: 5,
+      })) as {
+        top: [string, number][];
+        customers: number;
+      };
+      const data = generateOrders(1500, 3);
+      const totals = new Map<number, number>();
+      for (const li of data.lineItems)
+        totals.set(li.orderKey, (totals.get(li.orderKey) ?? 0) + li.extendedPrice);
+      const byCustomer = new Map<number, number>();
+      for (const o of data.orders)
+        byCustomer.set(o.customerKey, (byCustomer.get(o.customerKey) ?? 0) + totals.get(o.orderKey)!);
+      expect(joined.customers).toBe(byCustomer.size);
+      const bestSpent = [...byCustomer.values()].sort((a, b) => b - a).slice(0, 5);
+      expect(joined.top.map(([, spent]) => spent)).toEqual(bestSpent);
+    } finally {
+      clearInterval(killer);
+      restore();
+    }
+    expect(kills).toBeGreaterThan(0);
+  }, 180_000);
+});
