@@ -26,6 +26,7 @@ import {
   DATA_CONTAINER,
   DEFAULT_TASK_QUEUE,
   eventsQueueName,
+  fabricInfoBlobName,
   LOGS_CONTAINER,
   poisonQueueName,
 } from '../engine/names.js';
@@ -143,6 +144,21 @@ function checkParams(params: unknown): void {
   }
 }
 
+/** The total slots a running `stratus local` published for its queue, if any. */
+async function fabricSlots(connectionString: string, queue: string): Promise<number | undefined> {
+  try {
+    const blobs = new BlobStore(connectStorage({ connectionString }));
+    const info = JSON.parse(
+      (await blobs.get(CODE_CONTAINER, fabricInfoBlobName(queue))).toString('utf8'),
+    ) as {
+      totalSlots?: unknown;
+    };
+    return typeof info.totalSlots === 'number' && info.totalSlots > 0 ? info.totalSlots : undefined;
+  } catch {
+    return undefined; // no fabric description: fall back to the default
+  }
+}
+
 function newAppId(): string {
   return `app-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
 }
@@ -196,7 +212,11 @@ export class Driver {
       });
       totalSlots = fabric.totalSlots;
     } else {
-      totalSlots = options.totalSlots ?? envInt('STRATUS_TOTAL_SLOTS') ?? 4;
+      totalSlots =
+        options.totalSlots ??
+        envInt('STRATUS_TOTAL_SLOTS') ??
+        (await fabricSlots(connectionString, queueName)) ??
+        4;
     }
     try {
       const storage = connectStorage({ connectionString: connectionString ?? fabric!.connectionString });

@@ -89,3 +89,8 @@ export function broadcastBlobName(appId: string, broadcastId: number): string {
 export function inputPartitionBlobName(scope: string, nodeId: number, partition: number): string {
   return `apps/${scope}/input/${nodeId}/part-${String(partition).padStart(5, '0')}`;
 }
+
+/** Blob (code container) where a running fabric describes itself: executors, slots, queue. */
+export function fabricInfoBlobName(queue: string): string {
+  return `fabric/${queue}.json`;
+}
