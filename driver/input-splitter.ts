@@ -1,9 +1,11 @@
 /**
  * Splits local text files into input partitions on line boundaries and uploads each
  * partition as a blob, as Spark's textFile splits HDFS blocks: a line belongs to the
- * partition in which it starts, so no line is lost, cut or read twice.
+ * partition in which it starts, so no line is lost, cut or read twice. Gzip files are not
+ * splittable: each is one partition, uploaded as is. Partition blobs are written by up to
+ * `concurrency` uploads at once, with byte progress.
  */
-import { open, stat } from 'node:fs/promises';
+import { open, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { glob } from 'tinyglobby';
 import { StratusError } from '../engine/errors.js';
@@ -13,18 +15,60 @@ import type { BlobStore } from '../storage/blob-store.js';
 /** Default target size of one input partition (bytes); Spark's default split is 128 MB. */
 export const DEFAULT_SPLIT_BYTES = 32 * 1024 * 1024;
 
-/** One partition: a byte range [start, end) of a local file. */
+/**
+ * A file's last split may be up to this much larger than the target rather than leave a
+ * sliver of a split behind (Hadoop's SPLIT_SLOP), unless that would give fewer splits than
+ * minPartitions.
+ */
+export const SPLIT_SLOP = 1.1;
+
+/** One partition: a byte range [start, end) of a local file (a whole file when gzip). */
 export interface FileSplit {
   file: string;
   start: number;
   end: number;
+  /** A gzip file: not splittable, uploaded as is and decompressed by the executor. */
+  gzip?: boolean;
 }
 
-/** Files matching a path or glob, sorted by name; throws when nothing matches. */
+/** True for names of gzip files (`.gz`), which are read whole. */
+export function isGzipName(name: string): boolean {
+  return /\.gz$/i.test(name);
+}
+
+/**
+ * The target split size for `totalBytes` of splittable input: at most `splitBytes`, and
+ * small enough that there are at least `minPartitions` splits (floor, so that
+ * ceil(total / goal) >= minPartitions). At least 1 byte.
+ */
+export function splitGoal(totalBytes: number, minPartitions: number, splitBytes: number): number {
+  return Math.max(1, Math.min(splitBytes, Math.floor(totalBytes / Math.max(1, minPartitions))));
+}
+
+/** A hidden file in Hadoop's sense (`_SUCCESS`, `.crc`…): skipped when a folder or prefix is listed. */
+export function isHiddenName(name: string): boolean {
+  const base = name.slice(name.lastIndexOf('/') + 1);
+  return base.startsWith('_') || base.startsWith('.');
+}
+
+/**
+ * Files matching a path, folder or glob, sorted by name; throws INPUT_NOT_FOUND naming the
+ * pattern when nothing matches. A folder means its files (not recursive, hidden ones skipped).
+ */
 export async function resolveInputFiles(pattern: string, cwd = process.cwd()): Promise<string[]> {
-  const files = /[*?[{]/.test(pattern)
-    ? (await glob(pattern, { cwd, absolute: true, onlyFiles: true })).sort()
-    : [path.resolve(cwd, pattern)];
+  let files: string[];
+  if (/[*?[{]/.test(pattern)) {
+    files = (await glob(pattern, { cwd, absolute: true, onlyFiles: true })).sort();
+  } else {
+    const target = path.resolve(cwd, pattern);
+    const info = await stat(target).catch(() => undefined);
+    files = info?.isDirectory()
+      ? (await readdir(target, { withFileTypes: true }))
+          .filter((e) => e.isFile() && !isHiddenName(e.name))
+          .map((e) => path.join(target, e.name))
+          .sort()
+      : [target];
+  }
   const existing: string[] = [];
   for (const file of files) {
     try {
@@ -58,8 +102,9 @@ async function nextLineStart(
 }
 
 /**
- * Cut files into splits of about `targetBytes`, at least `minPartitions` in total, each
- * ending just after a newline. Empty files give no split; empty splits are dropped.
+ * Cut files into splits of about `targetBytes` (see splitGoal), each ending just after a
+ * newline, so no line is cut; gzip files are one split each. Empty files give no split.
+ * There are at least `minPartitions` splits when the files have enough lines.
  */
 export async function planFileSplits(
   files: string[],
@@ -67,26 +112,43 @@ export async function planFileSplits(
   targetBytes: number,
 ): Promise<FileSplit[]> {
   const sizes = await Promise.all(files.map(async (f) => (await stat(f)).size));
-  const total = sizes.reduce((a, b) => a + b, 0);
-  const goal = Math.max(1, Math.min(targetBytes, Math.ceil(total / Math.max(1, minPartitions))));
-  const splits: FileSplit[] = [];
-  for (const [i, file] of files.entries()) {
-    const size = sizes[i]!;
-    if (size === 0) continue;
-    const handle = await open(file, 'r');
-    try {
-      let start = 0;
-      while (start < size) {
-        // A line starting before start+goal belongs here; the split ends after that line.
-        const end = start + goal >= size ? size : await nextLineStart(handle, start + goal - 1, size);
-        splits.push({ file, start, end });
-        start = end;
+  const total = files.reduce((sum, f, i) => (isGzipName(f) ? sum : sum + sizes[i]!), 0);
+  const goal = splitGoal(total, minPartitions, targetBytes);
+  const plan = async (slop: number): Promise<FileSplit[]> => {
+    const splits: FileSplit[] = [];
+    for (const [i, file] of files.entries()) {
+      const size = sizes[i]!;
+      if (size === 0) continue;
+      if (isGzipName(file)) {
+        splits.push({ file, start: 0, end: size, gzip: true });
+        continue;
       }
-    } finally {
-      await handle.close();
+      const handle = await open(file, 'r');
+      try {
+        let start = 0;
+        while (start < size) {
+          // A line starting before start+goal belongs here; the split ends after that line.
+          const end =
+            size - start <= goal * slop ? size : await nextLineStart(handle, start + goal - 1, size);
+          splits.push({ file, start, end });
+          start = end;
+        }
+      } finally {
+        await handle.close();
+      }
     }
-  }
-  return splits;
+    return splits;
+  };
+  const splits = await plan(SPLIT_SLOP);
+  return splits.length >= minPartitions ? splits : plan(1);
+}
+
+/** Progress of an input upload, reported after each partition blob is written. */
+export interface UploadProgress {
+  bytesUploaded: number;
+  totalBytes: number;
+  partitionsUploaded: number;
+  totalPartitions: number;
 }
 
 /** Upload each split as one blob of the application; returns blob names in partition order. */
@@ -96,11 +158,13 @@ export async function uploadSplits(
   nodeId: number,
   splits: FileSplit[],
   concurrency = 4,
-  onProgress?: (done: number, total: number) => void,
+  onProgress?: (progress: UploadProgress) => void,
 ): Promise<string[]> {
   const names = splits.map((_, p) => inputPartitionBlobName(appId, nodeId, p));
+  const totalBytes = splits.reduce((sum, s) => sum + (s.end - s.start), 0);
   let next = 0;
   let done = 0;
+  let bytesUploaded = 0;
   const uploadOne = async (): Promise<void> => {
     while (next < splits.length) {
       const p = next++;
@@ -108,12 +172,17 @@ export async function uploadSplits(
       const handle = await open(split.file, 'r');
       try {
         const buffer = Buffer.allocUnsafe(split.end - split.start);
-        await handle.read(buffer, 0, buffer.length, split.start);
+        for (let at = 0; at < buffer.length; ) {
+          const { bytesRead } = await handle.read(buffer, at, buffer.length - at, split.start + at);
+          if (bytesRead === 0) throw new Error(`${split.file} shrank while it was being uploaded`);
+          at += bytesRead;
+        }
         await blobs.put(DATA_CONTAINER, names[p]!, buffer);
       } finally {
         await handle.close();
       }
-      onProgress?.(++done, splits.length);
+      bytesUploaded += split.end - split.start;
+      onProgress?.({ bytesUploaded, totalBytes, partitionsUploaded: ++done, totalPartitions: splits.length });
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, splits.length) }, uploadOne));

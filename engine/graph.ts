@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { Action, type ActionRef, actionImpls } from './actions.js';
 import { GraphJobContext } from './context.js';
+import type { CsvFormat } from './csv.js';
 import { ConfigError, StratusError } from './errors.js';
 import { GraphBuilder, type TaskBinding } from './graph-builder.js';
 import type { JobDefinition } from './job.js';
@@ -17,10 +18,30 @@ export const SINGLE_ACTION_NAME = 'result';
 /** A file source the driver must resolve and split before planning (its partition count is known then). */
 export interface SourceNodeInfo {
   nodeId: number;
-  kind: 'textFile' | 'jsonLines';
+  kind: 'textFile' | 'jsonLines' | 'csv';
   /** The path or glob exactly as the builder gave it. */
   uri: string;
   minPartitions: number;
+  /** CSV sources: the format (the driver reads the first file's header when `csv.header` is set). */
+  csv?: CsvFormat;
+  /** The accumulator counting skipped bad records, for sources with `badRecords: 'skip'`. */
+  badRecordsAccumulator?: string;
+}
+
+/** The SourceNodeInfo of a file node (undefined for other nodes). */
+export function sourceNodeInfo(node: GraphNode): SourceNodeInfo | undefined {
+  const impl = node.impl;
+  if (impl.type !== 'file') return undefined;
+  const kind = impl.format === 'text' ? 'textFile' : impl.format === 'csv' ? 'csv' : 'jsonLines';
+  const info: SourceNodeInfo = {
+    nodeId: node.id,
+    kind,
+    uri: impl.uri,
+    minPartitions: node.requestedPartitions ?? 1,
+  };
+  if (impl.csv) info.csv = impl.csv;
+  if (impl.badRecordCounter) info.badRecordsAccumulator = impl.badRecordCounter.name;
+  return info;
 }
 
 /** Options of buildJobGraph. */
@@ -107,13 +128,8 @@ export class JobGraph {
   sources(): SourceNodeInfo[] {
     const out: SourceNodeInfo[] = [];
     for (const node of this.builder.nodes) {
-      if (node.impl.type !== 'file') continue;
-      out.push({
-        nodeId: node.id,
-        kind: node.impl.format === 'text' ? 'textFile' : 'jsonLines',
-        uri: node.impl.uri,
-        minPartitions: node.requestedPartitions ?? 1,
-      });
+      const info = sourceNodeInfo(node);
+      if (info) out.push(info);
     }
     return out;
   }

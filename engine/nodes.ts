@@ -5,6 +5,9 @@
  * task runtime calls. Wide operations are `shuffled` nodes (one parent, one shuffle) or
  * `cogroup` nodes (one shuffle per parent), as Spark's ShuffledRDD and CoGroupedRDD.
  */
+import type { CsvFormat } from './csv.js';
+import type { BadRecordPolicy } from './record-formats.js';
+import type { Accumulator } from './shared-variables.js';
 
 /** JSON-like option values recorded on nodes (and hashed into the fingerprint). */
 export type OptionValue = string | number | boolean | null | readonly OptionValue[];
@@ -34,7 +37,16 @@ export type BatchTransform = (batch: unknown[]) => unknown[];
 /** How a node computes its partitions. */
 export type NodeImpl =
   | { readonly type: 'parallelize'; readonly data: readonly unknown[] }
-  | { readonly type: 'file'; readonly format: 'text' | 'json-lines'; readonly uri: string }
+  | {
+      readonly type: 'file';
+      readonly format: 'text' | 'json-lines' | 'csv';
+      readonly uri: string;
+      /** The CSV format (format 'csv' only). */
+      readonly csv?: CsvFormat;
+      /** Bad records fail the task (default) or are skipped and counted in `badRecordCounter`. */
+      readonly badRecords?: BadRecordPolicy;
+      readonly badRecordCounter?: Accumulator<number>;
+    }
   | { readonly type: 'narrow'; readonly open: (partition: number) => BatchTransform }
   | {
       readonly type: 'mapPartitions';

@@ -5,12 +5,14 @@
  * through TaskIO; a cache()d node computed here is teed into an encoded cached output.
  */
 import type { RecordCodec } from './codec.js';
+import { CsvDecoder } from './csv.js';
 import { asUserCodeError, StratusError } from './errors.js';
 import { ExternalAggregator } from './external-aggregator.js';
 import { ExternalSorter } from './external-sorter.js';
-import type { JobGraph, SourceNodeInfo } from './graph.js';
+import { type JobGraph, sourceNodeInfo } from './graph.js';
 import type { MemoryTracker } from './memory.js';
 import { type GraphNode, nodeLabel } from './nodes.js';
+import { BadRecords, type LineBatch, lineBatches, parseJsonLines } from './record-formats.js';
 import { BATCH_SIZE, inBatches, type SpillEnv } from './spill.js';
 import type { StagePlan } from './stages.js';
 import type { TaskIO } from './task-io.js';
@@ -54,75 +56,46 @@ function partitionsOf(ctx: PipelineContext, id: number): number {
   return n;
 }
 
-async function* rebatch(records: AsyncIterable<unknown> | Iterable<unknown>, ctx: PipelineContext) {
-  let batch: unknown[] = [];
-  for await (const r of records) {
-    batch.push(r);
-    if (batch.length >= BATCH_SIZE) {
-      ctx.metrics.recordsRead += batch.length;
-      yield batch;
-      batch = [];
-    }
-  }
-  ctx.metrics.recordsRead += batch.length;
-  if (batch.length > 0) yield batch;
-}
-
-/** Lines of a source given as raw byte chunks or as strings. */
-async function* sourceLines(items: AsyncIterable<unknown>, ctx: PipelineContext): AsyncIterable<string> {
-  const decoder = new TextDecoder('utf-8');
-  let rest = '';
-  const line = (s: string) => (s.endsWith('\r') ? s.slice(0, -1) : s);
-  for await (const item of items) {
-    if (typeof item === 'string') {
-      yield item;
-      continue;
-    }
-    if (!(item instanceof Uint8Array))
-      throw new Error('internal: TaskIO.readSource must yield strings or Buffers');
-    ctx.metrics.bytesRead += item.byteLength;
-    const text = rest + decoder.decode(item, { stream: true });
-    const parts = text.split('\n');
-    rest = parts.pop()!;
-    for (const p of parts) yield line(p);
-  }
-  rest += decoder.decode();
-  if (rest.length > 0) yield line(rest);
-}
-
+/**
+ * The records of one partition of a file source: the bytes (or lines) TaskIO.readSource
+ * yields, split by split (see record-formats.ts), parsed by the source's format. Skipped bad
+ * records are added to the source's accumulator as they are found, while the task runs.
+ */
 async function* readFileSource(ctx: PipelineContext, node: GraphNode, partition: number) {
-  if (node.impl.type !== 'file') return;
-  const info: SourceNodeInfo = {
-    nodeId: node.id,
-    kind: node.impl.format === 'text' ? 'textFile' : 'jsonLines',
-    uri: node.impl.uri,
-    minPartitions: node.requestedPartitions ?? 1,
-  };
-  const lines = sourceLines(ctx.io.readSource(info, partition), ctx);
-  if (node.impl.format === 'text') {
-    yield* rebatch(lines, ctx);
-    return;
+  const impl = node.impl;
+  if (impl.type !== 'file') return;
+  const info = sourceNodeInfo(node)!;
+  const label = `${info.kind}(${impl.uri})`;
+  const bad = new BadRecords(impl.badRecords ?? 'fail', label, partition);
+  let decode: (batch: LineBatch) => unknown[];
+  if (impl.format === 'text') decode = (batch) => batch.lines;
+  else if (impl.format === 'json-lines') decode = (batch) => parseJsonLines(batch, bad);
+  else {
+    const csv = new CsvDecoder(impl.csv!, label);
+    decode = (batch) => csv.decode(batch, bad);
   }
-  const uri = node.impl.uri;
-  let lineNo = 0;
-  async function* parsed() {
-    for await (const l of lines) {
-      lineNo++;
-      if (l.trim().length === 0) continue;
-      try {
-        yield JSON.parse(l) as unknown;
-      } catch {
-        throw new StratusError(
-          'BAD_INPUT_RECORD',
-          `jsonLines ${uri}: line ${lineNo} of partition ${partition} is not JSON`,
-          {
-            partition,
-          },
-        );
+  let counted = 0;
+  let out: unknown[] = [];
+  const batches = lineBatches(ctx.io.readSource(info, partition), impl.uri, (n) => {
+    ctx.metrics.bytesRead += n;
+  });
+  for await (const batch of batches) {
+    const records = decode(batch);
+    if (bad.skipped > counted) {
+      impl.badRecordCounter?.add(bad.skipped - counted);
+      counted = bad.skipped;
+    }
+    for (const record of records) {
+      out.push(record);
+      if (out.length >= BATCH_SIZE) {
+        ctx.metrics.recordsRead += out.length;
+        yield out;
+        out = [];
       }
     }
   }
-  yield* rebatch(parsed(), ctx);
+  ctx.metrics.recordsRead += out.length;
+  if (out.length > 0) yield out;
 }
 
 async function* readShuffleBatches(ctx: PipelineContext, shuffleId: number, partition: number) {

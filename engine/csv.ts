@@ -1,0 +1,272 @@
+/**
+ * The CSV input format: one record per line (Spark's `multiLine = false`), fields parsed by
+ * csv-parse (RFC 4180 quoting: `"a ""quoted"" field, with a delimiter"`), rows turned into
+ * objects keyed by column name (from the header, the `columns` option, or the columns the
+ * driver read from the first file's header) or into arrays of strings when no names are
+ * known, and values converted by the `types` option.
+ *
+ * A header exists only at the start of a file, so only a split beginning a file (offset 0)
+ * drops its first non-empty line; every other split gets the column names from the driver
+ * (SourceSplitStart.columns). A quoted field that is not closed on its line is a bad record
+ * naming the reason, never a silently wrong row: byte-range splits cut at '\n', so records
+ * containing newlines cannot be split correctly.
+ */
+import { parse } from 'csv-parse/sync';
+import { ConfigError, StratusError } from './errors.js';
+import type { OptionValue } from './nodes.js';
+import type { BadRecords, LineBatch, SplitPosition } from './record-formats.js';
+
+/** How a CSV column's text is converted: kept, parsed as a number, or as true/false. */
+export type CsvColumnType = 'string' | 'number' | 'boolean';
+
+/** The CSV format of a source, validated and JSON-describable (what the graph node records). */
+export interface CsvFormat {
+  /** The first line of each file holds the column names. */
+  readonly header: boolean;
+  /** Column names given by the user (they win over the header's). */
+  readonly columns: readonly string[] | undefined;
+  /** Per-column types (by name, or by index for rows without names), per-value inference, or none. */
+  readonly types: Readonly<Record<string, CsvColumnType>> | 'infer' | undefined;
+  readonly delimiter: string;
+}
+
+const TYPES = new Set<string>(['string', 'number', 'boolean']);
+
+/** Check user CSV options (throws ConfigError naming the option) and normalise them. */
+export function csvFormatOf(
+  uri: string,
+  options: {
+    header?: boolean | undefined;
+    columns?: readonly string[] | undefined;
+    types?: Readonly<Record<string, CsvColumnType>> | 'infer' | undefined;
+    delimiter?: string | undefined;
+  },
+): CsvFormat {
+  const fail = (what: string) => new ConfigError(`csv(${uri}): ${what}`);
+  const header = options.header ?? false;
+  if (typeof header !== 'boolean') throw fail('header must be true or false');
+  const delimiter = options.delimiter ?? ',';
+  if (typeof delimiter !== 'string' || delimiter.length === 0 || /["\r\n]/.test(delimiter))
+    throw fail('delimiter must be a non-empty string without quotes or newlines');
+  let columns: string[] | undefined;
+  if (options.columns !== undefined) {
+    if (
+      !Array.isArray(options.columns) ||
+      options.columns.length === 0 ||
+      options.columns.some((c) => typeof c !== 'string')
+    )
+      throw fail('columns must be a non-empty array of strings');
+    if (new Set(options.columns).size !== options.columns.length) throw fail('columns has a duplicate name');
+    columns = [...options.columns];
+  }
+  let types: Record<string, CsvColumnType> | 'infer' | undefined;
+  if (options.types === 'infer') types = 'infer';
+  else if (options.types !== undefined) {
+    if (typeof options.types !== 'object' || options.types === null || Array.isArray(options.types))
+      throw fail("types must be 'infer' or an object mapping columns to 'string' | 'number' | 'boolean'");
+    types = {};
+    for (const [column, type] of Object.entries(options.types)) {
+      if (!TYPES.has(type))
+        throw fail(`types.${column} must be 'string', 'number' or 'boolean', got ${String(type)}`);
+      if (columns && !columns.includes(column)) throw fail(`types names ${column}, which is not in columns`);
+      if (!header && !columns && !/^\d+$/.test(column))
+        throw fail(
+          `types names ${column}, but rows without header or columns are arrays: use column indices`,
+        );
+      types[column] = type;
+    }
+  }
+  return { header, columns, types, delimiter };
+}
+
+/** The format as JSON node options (hashed into the graph's fingerprint). */
+export function csvFormatOptions(format: CsvFormat): Record<string, OptionValue> {
+  const types: OptionValue =
+    format.types === undefined || format.types === 'infer'
+      ? (format.types ?? null)
+      : Object.entries(format.types).map(([c, t]) => [c, t]);
+  return { header: format.header, columns: format.columns ?? null, types, delimiter: format.delimiter };
+}
+
+/** Column names from a header row, made unique as Spark does: empty → `_c<i>`, a repeat gets its index appended. */
+export function columnsFromHeader(fields: readonly string[]): string[] {
+  const named = fields.map((f, i) => (f.length === 0 ? `_c${i}` : f));
+  const counts = new Map<string, number>();
+  for (const n of named) counts.set(n, (counts.get(n) ?? 0) + 1);
+  return named.map((n, i) => (counts.get(n)! > 1 ? `${n}${i}` : n));
+}
+
+/** Split one CSV header line into column names (for the driver). Throws CSV_BAD_HEADER naming the file. */
+export function parseCsvHeader(line: string, format: CsvFormat, file: string): string[] {
+  const fields = parseRow(line, format);
+  if (typeof fields === 'string')
+    throw new StratusError('CSV_BAD_HEADER', `csv header of ${file} does not parse: ${fields}`);
+  return columnsFromHeader(fields);
+}
+
+const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+const BOOLEAN = /^(?:true|false)$/i;
+
+function parseOptions(format: CsvFormat) {
+  return { delimiter: format.delimiter, record_delimiter: '\n', relax_column_count: true } as const;
+}
+
+function reasonOf(error: unknown): string {
+  const code = (error as { code?: string }).code;
+  if (code === 'CSV_QUOTE_NOT_CLOSED')
+    return 'a quoted field is not closed on its line (stratus reads CSV one line per record, as Spark with multiLine=false: quoted fields cannot contain newlines)';
+  return (error as Error).message;
+}
+
+/** The fields of one line, or the reason it does not parse. */
+function parseRow(line: string, format: CsvFormat): string[] | string {
+  try {
+    const rows = parse(line, parseOptions(format));
+    if (rows.length !== 1) return `expected one record on the line, found ${rows.length}`;
+    return rows[0]!;
+  } catch (error) {
+    return reasonOf(error);
+  }
+}
+
+function convert(text: string, type: CsvColumnType | 'infer', column: string): unknown {
+  switch (type) {
+    case 'string':
+      return text;
+    case 'number': {
+      if (text.length === 0) return null;
+      const value = NUMBER.test(text.trim()) ? Number(text) : Number.NaN;
+      if (!Number.isFinite(value))
+        throw new RowError(`column ${column}: ${JSON.stringify(text)} is not a number`);
+      return value;
+    }
+    case 'boolean':
+      if (text.length === 0) return null;
+      if (!BOOLEAN.test(text.trim()))
+        throw new RowError(`column ${column}: ${JSON.stringify(text)} is not true or false`);
+      return text.trim().toLowerCase() === 'true';
+    case 'infer': {
+      if (text.length === 0) return null;
+      const t = text.trim();
+      if (NUMBER.test(t)) {
+        const n = Number(t);
+        if (Number.isFinite(n)) return n;
+      }
+      if (BOOLEAN.test(t)) return t.toLowerCase() === 'true';
+      return text;
+    }
+  }
+}
+
+class RowError extends Error {}
+
+/**
+ * Decodes the lines of a partition into CSV records, split by split. One per task: it keeps
+ * the columns of the current split.
+ */
+export class CsvDecoder {
+  private split: SplitPosition | undefined;
+  private columns: readonly string[] | undefined;
+  private headerPending = false;
+
+  constructor(
+    private readonly format: CsvFormat,
+    private readonly sourceLabel: string,
+  ) {}
+
+  private enterSplit(split: SplitPosition): void {
+    this.split = split;
+    this.headerPending = this.format.header && split.offset === 0;
+    this.columns = this.format.columns ?? split.columns;
+    if (this.format.header && !this.headerPending && !this.columns) {
+      throw new StratusError(
+        'CSV_HEADER_UNKNOWN',
+        `${this.sourceLabel}: the split of ${split.file} at byte ${split.offset} has no header line and no column names were given to it (the driver reads them from the first file's header; or pass columns)`,
+      );
+    }
+    if (this.columns) this.checkTypes(this.columns);
+  }
+
+  private checkTypes(columns: readonly string[]): void {
+    const types = this.format.types;
+    if (types === undefined || types === 'infer') return;
+    for (const column of Object.keys(types)) {
+      if (!columns.includes(column))
+        throw new StratusError(
+          'CONFIG',
+          `${this.sourceLabel}: types names column ${column}, which is not among the columns ${columns.join(', ')}`,
+        );
+    }
+  }
+
+  /** The records of one batch of lines; bad rows go to `bad` (which throws under 'fail'). */
+  decode(batch: LineBatch, bad: BadRecords): unknown[] {
+    if (batch.split !== this.split) this.enterSplit(batch.split);
+    const texts: string[] = [];
+    const lineNos: number[] = [];
+    for (const [i, line] of batch.lines.entries()) {
+      if (line.length === 0) continue; // empty lines are not records (as Spark)
+      if (this.headerPending) {
+        this.headerPending = false;
+        if (!this.columns) this.enterHeader(line, batch.firstLine + i);
+        continue;
+      }
+      texts.push(line);
+      lineNos.push(batch.firstLine + i);
+    }
+    if (texts.length === 0) return [];
+    // One parse per batch; when a line is not exactly one record, parse line by line to name it.
+    let rows: string[][] | undefined;
+    try {
+      rows = parse(texts.join('\n'), parseOptions(this.format));
+    } catch {
+      rows = undefined;
+    }
+    const out: unknown[] = [];
+    for (const [i, text] of texts.entries()) {
+      const fields = rows && rows.length === texts.length ? rows[i]! : parseRow(text, this.format);
+      if (typeof fields === 'string') {
+        bad.report(batch.split, lineNos[i]!, fields, text);
+        continue;
+      }
+      try {
+        out.push(this.record(fields));
+      } catch (error) {
+        if (!(error instanceof RowError)) throw error;
+        bad.report(batch.split, lineNos[i]!, error.message, text);
+      }
+    }
+    return out;
+  }
+
+  private enterHeader(line: string, lineNo: number): void {
+    const fields = parseRow(line, this.format);
+    if (typeof fields === 'string') {
+      throw new StratusError(
+        'CSV_BAD_HEADER',
+        `${this.sourceLabel}: the header (line ${lineNo}) of ${this.split!.file} does not parse: ${fields}`,
+      );
+    }
+    this.columns = columnsFromHeader(fields);
+    this.checkTypes(this.columns);
+  }
+
+  private record(fields: string[]): unknown {
+    const { types } = this.format;
+    const columns = this.columns;
+    if (!columns) {
+      if (types === undefined) return fields;
+      return fields.map((f, i) =>
+        convert(f, types === 'infer' ? 'infer' : (types[String(i)] ?? 'string'), String(i)),
+      );
+    }
+    if (fields.length !== columns.length)
+      throw new RowError(`expected ${columns.length} fields (${columns.join(', ')}), found ${fields.length}`);
+    const entries = columns.map((c, i): [string, unknown] => {
+      const type = types === undefined ? 'string' : types === 'infer' ? 'infer' : (types[c] ?? 'string');
+      return [c, convert(fields[i]!, type, c)];
+    });
+    // fromEntries defines own properties: a column named __proto__ stays a column.
+    return Object.fromEntries(entries);
+  }
+}
