@@ -64,6 +64,8 @@ export interface ResolveInputOptions {
   };
   /** Folder relative local paths are resolved from (default: the process's). */
   cwd?: string;
+  /** One split per file, never a byte range (CSV multiLine, where records may span lines). */
+  wholeFiles?: boolean;
 }
 
 /** A parsed blob address: the container and the blob name, prefix or glob inside it. */
@@ -208,6 +210,7 @@ export function planByteSplits(
   files: readonly SizedFile[],
   minPartitions: number,
   splitBytes: number,
+  wholeFiles = false,
 ): { file: number; start: number; end: number }[] {
   const total = files.reduce((sum, f) => (f.gzip ? sum : sum + f.size), 0);
   const goal = splitGoal(total, minPartitions, splitBytes);
@@ -215,7 +218,7 @@ export function planByteSplits(
     const out: { file: number; start: number; end: number }[] = [];
     for (const [i, f] of files.entries()) {
       if (f.size === 0) continue;
-      if (f.gzip) {
+      if (f.gzip || wholeFiles) {
         out.push({ file: i, start: 0, end: f.size });
         continue;
       }
@@ -244,7 +247,8 @@ async function resolveBlobInput(
   }
   const matched = await matchBlobs(options.blobs, location, uri);
   const files = matched.map((b) => ({ size: b.size, gzip: isGzipName(b.name) }));
-  return planByteSplits(files, options.minPartitions, options.splitBytes ?? DEFAULT_SPLIT_BYTES).map((r) => {
+  const splitBytes = options.splitBytes ?? DEFAULT_SPLIT_BYTES;
+  return planByteSplits(files, options.minPartitions, splitBytes, options.wholeFiles).map((r) => {
     const blob = matched[r.file]!;
     return {
       kind: 'blob',
@@ -269,6 +273,7 @@ async function resolveLocalInput(uri: string, options: ResolveInputOptions): Pro
     files,
     options.minPartitions,
     options.splitBytes ?? DEFAULT_SPLIT_BYTES,
+    options.wholeFiles,
   );
   const names = await uploadSplits(
     options.blobs,
@@ -341,13 +346,17 @@ export async function readCsvColumns(
 /**
  * Resolve one file source of a job graph: its splits, one partition each, in the shape a
  * stage descriptor's `inputs[nodeId]` takes (partition → splits), with the CSV columns on
- * every split when the driver had to read them.
+ * every split when the driver had to read them. A CSV source with multiLine gets whole files.
  */
 export async function resolveSourceInput(
   source: SourceNodeInfo,
   options: Omit<ResolveInputOptions, 'minPartitions'>,
 ): Promise<InputSplit[][]> {
-  const splits = await resolveInput(source.uri, { ...options, minPartitions: source.minPartitions });
+  const splits = await resolveInput(source.uri, {
+    ...options,
+    minPartitions: source.minPartitions,
+    wholeFiles: source.csv?.multiLine === true,
+  });
   const columns = await readCsvColumns(source, splits, options.blobs);
   return splits.map((s) => [columns ? { ...s, columns } : s]);
 }

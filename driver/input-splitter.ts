@@ -103,13 +103,16 @@ async function nextLineStart(
 
 /**
  * Cut files into splits of about `targetBytes` (see splitGoal), each ending just after a
- * newline, so no line is cut; gzip files are one split each. Empty files give no split.
+ * newline, so no line is cut; gzip files (all files with `wholeFiles`) are one split each.
+ * Empty files give no split.
  * There are at least `minPartitions` splits when the files have enough lines.
  */
 export async function planFileSplits(
   files: string[],
   minPartitions: number,
   targetBytes: number,
+  /** Never split a file (CSV multiLine: records may span lines). */
+  wholeFiles = false,
 ): Promise<FileSplit[]> {
   const sizes = await Promise.all(files.map(async (f) => (await stat(f)).size));
   const total = files.reduce((sum, f, i) => (isGzipName(f) ? sum : sum + sizes[i]!), 0);
@@ -119,8 +122,8 @@ export async function planFileSplits(
     for (const [i, file] of files.entries()) {
       const size = sizes[i]!;
       if (size === 0) continue;
-      if (isGzipName(file)) {
-        splits.push({ file, start: 0, end: size, gzip: true });
+      if (isGzipName(file) || wholeFiles) {
+        splits.push({ file, start: 0, end: size, gzip: isGzipName(file) });
         continue;
       }
       const handle = await open(file, 'r');

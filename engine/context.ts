@@ -37,6 +37,11 @@ export interface CsvSourceOptions extends ParsedSourceOptions {
   types?: Record<string, CsvColumnType> | 'infer';
   /** Field delimiter (default ','). */
   delimiter?: string;
+  /**
+   * Quoted fields may contain line breaks (Spark's multiLine). Files are then read whole, one
+   * partition each; without it such a record is a bad record.
+   */
+  multiLine?: boolean;
 }
 
 /** The builder's handle on the job: sources, shared variables, default parallelism. */

@@ -1,6 +1,6 @@
 /**
- * The CSV input format: one record per line (Spark's `multiLine = false`), fields parsed by
- * csv-parse (RFC 4180 quoting: `"a ""quoted"" field, with a delimiter"`), rows turned into
+ * The CSV input format: one record per line by default (Spark's `multiLine = false`), fields
+ * parsed by csv-parse (RFC 4180 quoting: `"a ""quoted"" field, with a delimiter"`), rows turned into
  * objects keyed by column name (from the header, the `columns` option, or the columns the
  * driver read from the first file's header) or into arrays of strings when no names are
  * known, and values converted by the `types` option.
@@ -9,7 +9,9 @@
  * drops its first non-empty line; every other split gets the column names from the driver
  * (SourceSplitStart.columns). A quoted field that is not closed on its line is a bad record
  * naming the reason, never a silently wrong row: byte-range splits cut at '\n', so records
- * containing newlines cannot be split correctly.
+ * containing newlines cannot be split correctly. With `multiLine: true` (as Spark's option)
+ * a quoted field may span lines: the driver then reads every file whole, one partition
+ * each, and a record continues over the following lines until its quotes close.
  */
 import { parse } from 'csv-parse/sync';
 import { ConfigError, StratusError } from './errors.js';
@@ -28,7 +30,12 @@ export interface CsvFormat {
   /** Per-column types (by name, or by index for rows without names), per-value inference, or none. */
   readonly types: Readonly<Record<string, CsvColumnType>> | 'infer' | undefined;
   readonly delimiter: string;
+  /** Quoted fields may contain line breaks; files are then not split. */
+  readonly multiLine: boolean;
 }
+
+/** Longest record (characters) a multiLine source gathers before calling it a bad record. */
+export const MAX_MULTILINE_RECORD_CHARS = 16 * 1024 * 1024;
 
 const TYPES = new Set<string>(['string', 'number', 'boolean']);
 
@@ -40,11 +47,14 @@ export function csvFormatOf(
     columns?: readonly string[] | undefined;
     types?: Readonly<Record<string, CsvColumnType>> | 'infer' | undefined;
     delimiter?: string | undefined;
+    multiLine?: boolean | undefined;
   },
 ): CsvFormat {
   const fail = (what: string) => new ConfigError(`csv(${uri}): ${what}`);
   const header = options.header ?? false;
   if (typeof header !== 'boolean') throw fail('header must be true or false');
+  const multiLine = options.multiLine ?? false;
+  if (typeof multiLine !== 'boolean') throw fail('multiLine must be true or false');
   const delimiter = options.delimiter ?? ',';
   if (typeof delimiter !== 'string' || delimiter.length === 0 || /["\r\n]/.test(delimiter))
     throw fail('delimiter must be a non-empty string without quotes or newlines');
@@ -76,7 +86,7 @@ export function csvFormatOf(
       types[column] = type;
     }
   }
-  return { header, columns, types, delimiter };
+  return { header, columns, types, delimiter, multiLine };
 }
 
 /** The format as JSON node options (hashed into the graph's fingerprint). */
@@ -85,7 +95,13 @@ export function csvFormatOptions(format: CsvFormat): Record<string, OptionValue>
     format.types === undefined || format.types === 'infer'
       ? (format.types ?? null)
       : Object.entries(format.types).map(([c, t]) => [c, t]);
-  return { header: format.header, columns: format.columns ?? null, types, delimiter: format.delimiter };
+  return {
+    header: format.header,
+    columns: format.columns ?? null,
+    types,
+    delimiter: format.delimiter,
+    multiLine: format.multiLine,
+  };
 }
 
 /** Column names from a header row, made unique as Spark does: empty → `_c<i>`, a repeat gets its index appended. */
@@ -99,8 +115,8 @@ export function columnsFromHeader(fields: readonly string[]): string[] {
 /** Split one CSV header line into column names (for the driver). Throws CSV_BAD_HEADER naming the file. */
 export function parseCsvHeader(line: string, format: CsvFormat, file: string): string[] {
   const fields = parseRow(line, format);
-  if (typeof fields === 'string')
-    throw new StratusError('CSV_BAD_HEADER', `csv header of ${file} does not parse: ${fields}`);
+  if (!Array.isArray(fields))
+    throw new StratusError('CSV_BAD_HEADER', `csv header of ${file} does not parse: ${fields.reason}`);
   return columnsFromHeader(fields);
 }
 
@@ -111,21 +127,25 @@ function parseOptions(format: CsvFormat) {
   return { delimiter: format.delimiter, record_delimiter: '\n', relax_column_count: true } as const;
 }
 
-function reasonOf(error: unknown): string {
-  const code = (error as { code?: string }).code;
-  if (code === 'CSV_QUOTE_NOT_CLOSED')
-    return 'a quoted field is not closed on its line (stratus reads CSV one line per record, as Spark with multiLine=false: quoted fields cannot contain newlines)';
-  return (error as Error).message;
+/** Why a line (or, with multiLine, lines) did not parse; `unclosed` when a quote is still open at its end. */
+interface RowFailure {
+  reason: string;
+  unclosed: boolean;
 }
 
-/** The fields of one line, or the reason it does not parse. */
-function parseRow(line: string, format: CsvFormat): string[] | string {
+const UNCLOSED_REASON =
+  'a quoted field is not closed on its line (stratus reads CSV one line per record, as Spark with multiLine=false: use multiLine: true for quoted fields containing line breaks)';
+
+/** The fields of one record's text, or why it does not parse. */
+function parseRow(text: string, format: CsvFormat): string[] | RowFailure {
   try {
-    const rows = parse(line, parseOptions(format));
-    if (rows.length !== 1) return `expected one record on the line, found ${rows.length}`;
+    const rows = parse(text, parseOptions(format));
+    if (rows.length !== 1) return { reason: `expected one record, found ${rows.length}`, unclosed: false };
     return rows[0]!;
   } catch (error) {
-    return reasonOf(error);
+    if ((error as { code?: string }).code === 'CSV_QUOTE_NOT_CLOSED')
+      return { reason: UNCLOSED_REASON, unclosed: true };
+    return { reason: (error as Error).message, unclosed: false };
   }
 }
 
@@ -162,12 +182,14 @@ class RowError extends Error {}
 
 /**
  * Decodes the lines of a partition into CSV records, split by split. One per task: it keeps
- * the columns of the current split.
+ * the columns of the current split and, with multiLine, the record still open.
  */
 export class CsvDecoder {
   private split: SplitPosition | undefined;
   private columns: readonly string[] | undefined;
   private headerPending = false;
+  /** multiLine: the text of a record whose quotes are still open, and its first line. */
+  private open: { text: string; line: number } | undefined;
 
   constructor(
     private readonly format: CsvFormat,
@@ -201,50 +223,112 @@ export class CsvDecoder {
 
   /** The records of one batch of lines; bad rows go to `bad` (which throws under 'fail'). */
   decode(batch: LineBatch, bad: BadRecords): unknown[] {
-    if (batch.split !== this.split) this.enterSplit(batch.split);
-    const texts: string[] = [];
-    const lineNos: number[] = [];
-    for (const [i, line] of batch.lines.entries()) {
-      if (line.length === 0) continue; // empty lines are not records (as Spark)
-      if (this.headerPending) {
-        this.headerPending = false;
-        if (!this.columns) this.enterHeader(line, batch.firstLine + i);
-        continue;
-      }
-      texts.push(line);
-      lineNos.push(batch.firstLine + i);
+    if (batch.split !== this.split) {
+      this.end(bad);
+      this.enterSplit(batch.split);
     }
-    if (texts.length === 0) return [];
-    // One parse per batch; when a line is not exactly one record, parse line by line to name it.
-    let rows: string[][] | undefined;
-    try {
-      rows = parse(texts.join('\n'), parseOptions(this.format));
-    } catch {
-      rows = undefined;
+    const { lines } = batch;
+    let first = 0;
+    if (this.headerPending) {
+      while (first < lines.length && lines[first]!.length === 0) first++;
+      if (first === lines.length) return [];
+      this.headerPending = false;
+      if (!this.columns) this.enterHeader(lines[first]!, batch.firstLine + first);
+      first++;
     }
     const out: unknown[] = [];
-    for (const [i, text] of texts.entries()) {
-      const fields = rows && rows.length === texts.length ? rows[i]! : parseRow(text, this.format);
-      if (typeof fields === 'string') {
-        bad.report(batch.split, lineNos[i]!, fields, text);
+    if (!this.open) {
+      const texts: string[] = [];
+      const lineNos: number[] = [];
+      for (let i = first; i < lines.length; i++) {
+        if (lines[i]!.length === 0) continue; // empty lines are not records (as Spark)
+        texts.push(lines[i]!);
+        lineNos.push(batch.firstLine + i);
+      }
+      if (texts.length === 0) return out;
+      // One parse per batch: when every line is exactly one record (the usual case) we are done.
+      let rows: string[][] | undefined;
+      try {
+        rows = parse(texts.join('\n'), parseOptions(this.format));
+      } catch {
+        rows = undefined;
+      }
+      if (rows && rows.length === texts.length) {
+        for (const [i, fields] of rows.entries())
+          this.emit(fields, batch.split, lineNos[i]!, texts[i]!, bad, out);
+        return out;
+      }
+      if (!this.format.multiLine) {
+        // Line by line, to name the bad ones.
+        for (const [i, text] of texts.entries()) {
+          const fields = parseRow(text, this.format);
+          if (Array.isArray(fields)) this.emit(fields, batch.split, lineNos[i]!, text, bad, out);
+          else bad.report(batch.split, lineNos[i]!, fields.reason, text);
+        }
+        return out;
+      }
+    }
+    // multiLine: a record goes on over the next lines (empty ones too) while a quote is open.
+    for (let i = first; i < lines.length; i++) {
+      const line = lines[i]!;
+      if (this.open) this.open.text += `\n${line}`;
+      else if (line.length === 0) continue;
+      else this.open = { text: line, line: batch.firstLine + i };
+      const record = this.open;
+      const fields = parseRow(record.text, this.format);
+      if (!Array.isArray(fields) && fields.unclosed) {
+        if (record.text.length <= MAX_MULTILINE_RECORD_CHARS) continue;
+        this.open = undefined;
+        bad.report(
+          batch.split,
+          record.line,
+          `a record longer than ${MAX_MULTILINE_RECORD_CHARS} characters (a quote never closes?)`,
+          record.text,
+        );
         continue;
       }
-      try {
-        out.push(this.record(fields));
-      } catch (error) {
-        if (!(error instanceof RowError)) throw error;
-        bad.report(batch.split, lineNos[i]!, error.message, text);
-      }
+      this.open = undefined;
+      if (Array.isArray(fields)) this.emit(fields, batch.split, record.line, record.text, bad, out);
+      else bad.report(batch.split, record.line, fields.reason, record.text);
     }
     return out;
   }
 
+  /** End of a split or of the partition: a multiLine record still open is a bad record. */
+  end(bad: BadRecords): void {
+    const record = this.open;
+    if (!record || !this.split) return;
+    this.open = undefined;
+    bad.report(
+      this.split,
+      record.line,
+      'a quoted field is not closed before the end of the file',
+      record.text,
+    );
+  }
+
+  private emit(
+    fields: string[],
+    split: SplitPosition,
+    line: number,
+    text: string,
+    bad: BadRecords,
+    out: unknown[],
+  ): void {
+    try {
+      out.push(this.record(fields));
+    } catch (error) {
+      if (!(error instanceof RowError)) throw error;
+      bad.report(split, line, error.message, text);
+    }
+  }
+
   private enterHeader(line: string, lineNo: number): void {
     const fields = parseRow(line, this.format);
-    if (typeof fields === 'string') {
+    if (!Array.isArray(fields)) {
       throw new StratusError(
         'CSV_BAD_HEADER',
-        `${this.sourceLabel}: the header (line ${lineNo}) of ${this.split!.file} does not parse: ${fields}`,
+        `${this.sourceLabel}: the header (line ${lineNo}) of ${this.split!.file} does not parse: ${fields.reason}`,
       );
     }
     this.columns = columnsFromHeader(fields);

@@ -68,23 +68,26 @@ async function* readFileSource(ctx: PipelineContext, node: GraphNode, partition:
   const label = `${info.kind}(${impl.uri})`;
   const bad = new BadRecords(impl.badRecords ?? 'fail', label, partition);
   let decode: (batch: LineBatch) => unknown[];
+  let end = () => {};
   if (impl.format === 'text') decode = (batch) => batch.lines;
   else if (impl.format === 'json-lines') decode = (batch) => parseJsonLines(batch, bad);
   else {
     const csv = new CsvDecoder(impl.csv!, label);
     decode = (batch) => csv.decode(batch, bad);
+    end = () => csv.end(bad);
   }
   let counted = 0;
+  const countSkipped = () => {
+    if (bad.skipped > counted) impl.badRecordCounter?.add(bad.skipped - counted);
+    counted = bad.skipped;
+  };
   let out: unknown[] = [];
   const batches = lineBatches(ctx.io.readSource(info, partition), impl.uri, (n) => {
     ctx.metrics.bytesRead += n;
   });
   for await (const batch of batches) {
     const records = decode(batch);
-    if (bad.skipped > counted) {
-      impl.badRecordCounter?.add(bad.skipped - counted);
-      counted = bad.skipped;
-    }
+    countSkipped();
     for (const record of records) {
       out.push(record);
       if (out.length >= BATCH_SIZE) {
@@ -94,6 +97,8 @@ async function* readFileSource(ctx: PipelineContext, node: GraphNode, partition:
       }
     }
   }
+  end();
+  countSkipped();
   ctx.metrics.recordsRead += out.length;
   if (out.length > 0) yield out;
 }

@@ -140,6 +140,44 @@ describe('ctx.csv', () => {
   });
 });
 
+describe('ctx.csv with multiLine', () => {
+  it('reads quoted fields containing line breaks, empty lines included', async () => {
+    const text = 'id,note\r\n1,"two\r\nlines"\r\n2,"with\n\nan empty line"\n3,plain\n';
+    expect(await collect([text], (ctx) => ctx.csv('in.csv', { header: true, multiLine: true }))).toEqual([
+      { id: '1', note: 'two\nlines' },
+      { id: '2', note: 'with\n\nan empty line' },
+      { id: '3', note: 'plain' },
+    ]);
+  });
+
+  it('a quote never closed before the end of the file is a bad record at the line it opened', async () => {
+    const text = 'a,b\n1,2\n3,"open\n4,5\n';
+    await expect(
+      collect([text], (ctx) => ctx.csv('in.csv', { header: true, multiLine: true })),
+    ).rejects.toThrow(/line 3 .*not closed before the end of the file/);
+    const job = defineJob((ctx) =>
+      ctx.csv('in.csv', { header: true, multiLine: true, badRecords: 'skip' }).collect(),
+    );
+    const run = await runJobInMemory(job, undefined, { files: { 'in.csv': [text] } });
+    expect(run.results).toEqual([{ a: '1', b: '2' }]);
+    expect(run.accumulators).toEqual({ 'badRecords:in.csv': 1 });
+  });
+
+  it('round-trips any table whose fields hold line breaks', async () => {
+    const field = fc.string({ unit: fc.constantFrom('a', '\n', ',', '"', 'é'), maxLength: 6 });
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.tuple(field, field), { maxLength: 10 }), async (rows) => {
+        const text = ['x,y', ...rows.map((r) => r.map((f) => `"${f.replace(/"/g, '""')}"`).join(','))].join(
+          '\n',
+        );
+        const got = await collect([text], (ctx) => ctx.csv('in.csv', { header: true, multiLine: true }));
+        expect(got).toEqual(rows.map(([x, y]) => ({ x, y })));
+      }),
+      { numRuns: 60 },
+    );
+  });
+});
+
 describe('bad CSV rows', () => {
   const text = 'id,n\n1,10\n2,ten\n3\n4,"unclosed\n5,50\n';
   const types = { n: 'number' } as const;

@@ -307,6 +307,23 @@ describe('CSV headers', () => {
     expect(noHeader.every((p) => p[0]!.columns === undefined)).toBe(true);
   });
 
+  it('a multiLine CSV source is read in whole files, local or in blobs', async () => {
+    const name = uniqueName('multi');
+    const text = 'a,b\n1,"x\ny"\n2,z\n';
+    await blobs.put(CONTAINER, `${name}.csv`, text);
+    const file = path.join(dir, `${name}.csv`);
+    await writeFile(file, text);
+    const multi = (uri: string): SourceNodeInfo => ({
+      ...source(uri),
+      csv: csvFormatOf(uri, { header: true, multiLine: true }),
+    });
+    for (const uri of [`az://${CONTAINER}/${name}.csv`, file]) {
+      const parts = await resolveSourceInput(multi(uri), { blobs, splitBytes: 2, upload: upload() });
+      expect(parts.map((p) => p.map((s) => [s.sourceOffset, s.end - s.start]))).toEqual([[[0, text.length]]]);
+      expect(parts[0]![0]!.columns).toEqual(['a', 'b']);
+    }
+  });
+
   it('reads the header of a local file (gzip too) before upload', async () => {
     const file = path.join(dir, 'people.csv.gz');
     await writeFile(file, gzipSync(Buffer.from('a;b\n1;2\n')));
