@@ -7,7 +7,12 @@
  *   task-thread.js   the task-thread entry the app's worker pool starts
  *
  * `@azure/functions-core` stays external: the Functions Node worker provides it at runtime by
- * intercepting `require` (and so does stratus' local host). Usage: `npm run package:function`.
+ * intercepting `require` (and so does stratus' local host). Every other dependency is bundled, so
+ * the artifact needs no `npm install` on Azure (azd deploys this folder as is).
+ *
+ * Beside the artifact, dist/function-app.meta.json records which source files went into each
+ * bundle (esbuild's metafile), so tests can prove no devDependency was bundled.
+ * Usage: `npm run package:function`.
  */
 import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -42,6 +47,7 @@ const result = await build({
   banner: { js: "const __stratusModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
 });
 
+await writeFile(`${outdir}.meta.json`, `${JSON.stringify(result.metafile)}\n`);
 await copyFile(path.join(root, 'executor-function', 'host.json'), path.join(outdir, 'host.json'));
 const appPackage = {
   name: 'stratus-executor',

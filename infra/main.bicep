@@ -1,0 +1,196 @@
+// stratus on Azure: the executor fabric an `azd up` (or `az deployment sub create`) provisions.
+//
+//   resource group rg-<env>
+//   ├─ storage account     task queue + poison queue, stratus-code/-data/-logs, package container
+//   ├─ managed identity    the executors' identity: blob data owner + queue data contributor
+//   ├─ Flex Consumption    plan + executor function app (Node), slots and scale as parameters
+//   └─ App Insights        + Log Analytics workspace
+//
+// The deploying principal (principalId, set by azd) gets the same data roles, so the driver on a
+// laptop submits jobs with DefaultAzureCredential. The outputs are named after the environment
+// variables the driver reads: azd writes them to .azure/<env>/.env (`azd env get-values`).
+targetScope = 'subscription'
+
+@minLength(1)
+@maxLength(64)
+@description('azd environment name; seeds resource names and the azd-env-name tag.')
+param environmentName string
+
+@minLength(1)
+@description('Region of every resource; must offer the Flex Consumption plan.')
+@metadata({
+  azd: {
+    type: 'location'
+  }
+})
+param location string
+
+@description('Object id of the deploying user or service principal, given the data roles the driver needs; empty to skip.')
+param principalId string = ''
+
+@description('Kind of principalId: User when deploying interactively, ServicePrincipal from CI.')
+@allowed([
+  'User'
+  'Group'
+  'ServicePrincipal'
+])
+param principalType string = 'User'
+
+@description('Concurrent tasks per executor instance (Spark: cores per executor).')
+@minValue(1)
+@maxValue(64)
+param slotsPerExecutor int = 4
+
+@description('Maximum executor instances the platform may run at once.')
+@minValue(1)
+@maxValue(1000)
+param maximumInstanceCount int = 40
+
+@description('Memory of each executor instance (MB); CPU is allocated in proportion.')
+@allowed([
+  512
+  2048
+  4096
+])
+param instanceMemoryMB int = 2048
+
+@description('Node.js major version of the executors.')
+@allowed([
+  '20'
+  '22'
+])
+param nodeVersion string = '20'
+
+@description('Queue the executor function is triggered by.')
+param taskQueueName string = 'stratus-tasks'
+
+@description('Days after which per-application blobs (stratus-data/apps/) are deleted.')
+@minValue(1)
+param tempDataRetentionDays int = 7
+
+@secure()
+@description('Optional HMAC signing key for task messages (at least 32 characters); empty = signing off.')
+param signingKey string = ''
+
+var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
+var tags = {
+  'azd-env-name': environmentName
+  application: 'stratus'
+}
+var functionAppName = 'func-stratus-${resourceToken}'
+
+resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
+  name: 'rg-${environmentName}'
+  location: location
+  tags: tags
+}
+
+module identity 'modules/identity.bicep' = {
+  name: 'identity'
+  scope: rg
+  params: {
+    name: 'id-stratus-${resourceToken}'
+    location: location
+    tags: tags
+  }
+}
+
+module storage 'modules/storage.bicep' = {
+  name: 'storage'
+  scope: rg
+  params: {
+    name: 'ststratus${resourceToken}'
+    location: location
+    tags: tags
+    taskQueueName: taskQueueName
+    deploymentContainerName: 'app-package-${resourceToken}'
+    tempDataRetentionDays: tempDataRetentionDays
+  }
+}
+
+module executorRoles 'modules/storage-roles.bicep' = {
+  name: 'executor-storage-roles'
+  scope: rg
+  params: {
+    storageAccountName: storage.outputs.accountName
+    principalId: identity.outputs.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+module deployerRoles 'modules/storage-roles.bicep' = if (!empty(principalId)) {
+  name: 'deployer-storage-roles'
+  scope: rg
+  params: {
+    storageAccountName: storage.outputs.accountName
+    principalId: principalId
+    principalType: principalType
+  }
+}
+
+module monitoring 'modules/monitoring.bicep' = {
+  name: 'monitoring'
+  scope: rg
+  params: {
+    workspaceName: 'log-stratus-${resourceToken}'
+    appInsightsName: 'appi-stratus-${resourceToken}'
+    location: location
+    tags: tags
+    publisherPrincipalId: identity.outputs.principalId
+  }
+}
+
+module functionApp 'modules/function-app.bicep' = {
+  name: 'function-app'
+  scope: rg
+  params: {
+    name: functionAppName
+    planName: 'plan-stratus-${resourceToken}'
+    location: location
+    tags: tags
+    serviceName: 'executor'
+    storageAccountName: storage.outputs.accountName
+    deploymentContainerName: storage.outputs.deploymentContainerName
+    taskQueueName: storage.outputs.taskQueueName
+    identityResourceId: identity.outputs.resourceId
+    identityClientId: identity.outputs.clientId
+    appInsightsConnectionString: monitoring.outputs.connectionString
+    slotsPerExecutor: slotsPerExecutor
+    maximumInstanceCount: maximumInstanceCount
+    instanceMemoryMB: instanceMemoryMB
+    nodeVersion: nodeVersion
+    signingKey: signingKey
+  }
+  // The host connects to storage as soon as the app starts: its roles must exist first.
+  dependsOn: [
+    executorRoles
+  ]
+}
+
+output AZURE_LOCATION string = location
+output AZURE_TENANT_ID string = tenant().tenantId
+output AZURE_RESOURCE_GROUP string = rg.name
+
+@description('Storage account the driver connects to (driver: --account / STRATUS_ACCOUNT).')
+output STRATUS_ACCOUNT string = storage.outputs.accountName
+
+@description('Task queue (STRATUS_TASK_QUEUE).')
+output STRATUS_TASK_QUEUE string = storage.outputs.taskQueueName
+
+@description('Blob endpoint of the account.')
+output STRATUS_BLOB_ENDPOINT string = storage.outputs.blobEndpoint
+
+@description('Queue endpoint of the account.')
+output STRATUS_QUEUE_ENDPOINT string = storage.outputs.queueEndpoint
+
+@description('The executor function app.')
+output STRATUS_FUNCTION_APP string = functionApp.outputs.name
+
+@description('Slots per executor instance.')
+output STRATUS_SLOTS_PER_EXECUTOR int = slotsPerExecutor
+
+@description('Maximum executor instances.')
+output STRATUS_MAX_INSTANCES int = maximumInstanceCount
+
+@description('Default parallelism of a job: slots per executor × maximum instances (STRATUS_TOTAL_SLOTS).')
+output STRATUS_TOTAL_SLOTS int = functionApp.outputs.totalSlots
