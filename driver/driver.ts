@@ -39,7 +39,7 @@ import { StorageQueue } from '../storage/queues.js';
 import { bundleJobModule, type JobBundle, resolveModulePath } from './bundler.js';
 import { DAGScheduler, type JobOutcome, newRunState, type SchedulerEnv } from './dag-scheduler.js';
 import { EventReceiver } from './event-receiver.js';
-import { DEFAULT_SPLIT_BYTES, planFileSplits, resolveInputFiles, uploadSplits } from './input-splitter.js';
+import { resolveSourceInput } from './input-sources.js';
 import { type LocalFabric, startLocalFabric } from './local-fabric.js';
 import { checkOutputTarget, commitSavedOutput } from './output-committer.js';
 import { type RunEvent, RunEventBus, type RunListener } from './run-events.js';
@@ -316,6 +316,11 @@ export class Driver {
     return this.fabric?.connectionString;
   }
 
+  /** The storage account's name, as its blob service reports it. */
+  private get accountName(): string | undefined {
+    return this.storage.blobService.accountName || undefined;
+  }
+
   /** A description of the storage account with secrets removed. */
   get storageDescription(): string {
     return this.storage.description;
@@ -431,19 +436,15 @@ export class Driver {
     const inputs = new Map<number, InputSplit[][]>();
     const sourcePartitions = new Map<number, number>();
     for (const source of graph.sources()) {
-      const files = await resolveInputFiles(source.uri);
-      const splits = await planFileSplits(
-        files,
-        source.minPartitions,
-        this.options.splitBytes ?? DEFAULT_SPLIT_BYTES,
-      );
-      // Input blobs are per run: two runs of one driver may read different files under one node id.
-      const names = await uploadSplits(this.blobs, `${this.appId}/run-${runIndex}`, source.nodeId, splits);
-      inputs.set(
-        source.nodeId,
-        names.map((blob) => [{ container: DATA_CONTAINER, blob, start: 0, gzip: false, exact: true }]),
-      );
-      sourcePartitions.set(source.nodeId, names.length);
+      const parts = await resolveSourceInput(source, {
+        blobs: this.blobs,
+        ...(this.accountName !== undefined ? { accountName: this.accountName } : {}),
+        ...(this.options.splitBytes !== undefined ? { splitBytes: this.options.splitBytes } : {}),
+        // Input blobs are per run: two runs of one driver may read different files under one node id.
+        upload: { scope: `${this.appId}/run-${runIndex}`, nodeId: source.nodeId },
+      });
+      inputs.set(source.nodeId, parts as unknown as InputSplit[][]);
+      sourcePartitions.set(source.nodeId, parts.length);
     }
     return { inputs, sourcePartitions };
   }

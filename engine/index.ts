@@ -4,7 +4,7 @@
  *
  * API overview
  * - Job modules: `defineJob((ctx, params) => action | {name: action})` → JobDefinition.
- *   `ctx` (JobContext): parallelize, textFile, jsonLines, broadcast, accumulator,
+ *   `ctx` (JobContext): parallelize, textFile, jsonLines, csv, broadcast, accumulator,
  *   defaultParallelism. Dataset<T>: map, flatMap, filter, mapPartitions, union, sample,
  *   coalesce, keyBy, cache, repartition, distinct, sortBy; on Dataset<[K, V]>: mapValues,
  *   flatMapValues, keys, values, reduceByKey, foldByKey, aggregateByKey, combineByKey,
@@ -45,7 +45,8 @@ export {
   type RecordStreamDecoder,
   registerCodec,
 } from './codec.js';
-export type { FileSourceOptions, JobContext } from './context.js';
+export type { CsvSourceOptions, FileSourceOptions, JobContext, ParsedSourceOptions } from './context.js';
+export type { CsvColumnType } from './csv.js';
 export { Dataset } from './dataset.js';
 export {
   ConfigError,
@@ -73,6 +74,13 @@ export {
   RangePartitioner,
   type RangeSample,
 } from './partitioner.js';
+export {
+  BadRecordError,
+  type BadRecordPolicy,
+  badRecordsAccumulatorName,
+  isSplitStart,
+  type SourceSplitStart,
+} from './record-formats.js';
 export type { Accumulator, Broadcast } from './shared-variables.js';
 export type { SpillStore } from './spill.js';
 export {

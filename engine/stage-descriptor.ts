@@ -20,13 +20,20 @@ const int = z.number().int().nonnegative();
  * gzip blobs are always read whole.
  */
 export const InputSplitSchema = z.object({
+  kind: z.literal('blob').default('blob'),
   container: z.string().min(1),
   blob: z.string().min(1),
   start: int.default(0),
   end: int.optional(),
+  /** The blob's size when the driver knows it (saves a request). */
+  fileSize: int.optional(),
   gzip: z.boolean().default(false),
-  /** True when the driver already cut the blob on record boundaries (read it as is). */
-  exact: z.boolean().default(false),
+  /** The file the user named (local path or az:// address), for error messages. */
+  source: z.string().optional(),
+  /** Offset of the split in that file (differs from `start` for uploaded local partitions). */
+  sourceOffset: int.optional(),
+  /** CSV column names the driver read from the source's header. */
+  columns: z.array(z.string()).optional(),
 });
 
 /** Where the outputs of one shuffle's winning map attempts are listed. */

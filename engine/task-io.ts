@@ -8,9 +8,10 @@ import type { SpillStore } from './spill.js';
 /** The I/O of one task attempt. */
 export interface TaskIO {
   /**
-   * The input partition `partition` of a file source (textFile / jsonLines): either the
+   * The input partition `partition` of a file source (textFile / jsonLines / csv): either the
    * partition's raw bytes as Buffer chunks (lines are split by the engine, '\r\n' too),
-   * or its lines as strings. Parallelize sources never come here: the engine slices them.
+   * each split preceded by a SourceSplitStart marker (file, offset, CSV columns) — see
+   * storage/split-reader.ts — or its lines as strings. Parallelize sources never come here: the engine slices them.
    */
   readSource(source: SourceNodeInfo, partition: number): AsyncIterable<unknown>;
   /**

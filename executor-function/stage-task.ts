@@ -39,6 +39,7 @@ import type { TaskIO } from '../engine/task-io.js';
 import { runTask } from '../engine/task-runtime.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { BlobNotFoundError } from '../storage/blob-store.js';
+import { readPartitionSplits } from '../storage/split-reader.js';
 import { NonRetryableTaskError } from './task-errors.js';
 import type { TaskContext, TaskOutcome, WorkKindRunner } from './work-kinds.js';
 
@@ -218,25 +219,6 @@ async function* fetchSegments(
   }
 }
 
-/** The bytes of one input split (a partition blob the driver cut on record boundaries). */
-async function* readInputSplit(blobs: BlobStore, split: InputSplit): AsyncGenerator<Buffer> {
-  if (!split.exact) {
-    throw new NonRetryableTaskError(
-      `byte-range input splits are not supported yet (${split.container}/${split.blob})`,
-    );
-  }
-  try {
-    yield await blobs.get(split.container, split.blob);
-  } catch (error) {
-    if (error instanceof BlobNotFoundError) {
-      throw new StratusError('INPUT_MISSING', `input blob ${split.container}/${split.blob} does not exist`, {
-        blob: split.blob,
-      });
-    }
-    throw error;
-  }
-}
-
 function makeTaskIO(
   context: TaskContext,
   descriptor: StageDescriptor,
@@ -251,7 +233,7 @@ function makeTaskIO(
           `stage descriptor has no input for ${source.kind}(${source.uri}) partition ${partition}`,
         );
       }
-      for (const split of splits) yield* readInputSplit(blobs, split);
+      yield* readPartitionSplits(blobs, splits);
     },
     async *readShuffle(shuffleId, reducePartition) {
       const location = descriptor.shuffles[String(shuffleId)];
