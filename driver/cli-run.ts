@@ -18,6 +18,8 @@ interface RunFlags {
   param: Record<string, unknown>;
   json?: boolean;
   local?: boolean;
+  azure?: boolean;
+  account?: string;
   connectionString?: string;
   executors?: number;
   slots?: number;
@@ -51,6 +53,15 @@ export function registerRunCommand(program: Command): void {
     .option('-p, --param <key=value>', 'a job parameter (repeatable; JSON values are parsed)', parseParam, {})
     .option('--json', 'print only the results, as JSON, on stdout')
     .option('--local', 'start a local fabric (Azurite + executors) for this run (the default)')
+    .option(
+      '--azure',
+      'run on a deployment: the storage account of --account / STRATUS_ACCOUNT, with your Entra identity',
+    )
+    .addOption(
+      new Option('--account <name>', 'storage account of the deployment (implies --azure)').env(
+        'STRATUS_ACCOUNT',
+      ),
+    )
     .addOption(
       new Option('--connection-string <string>', 'run on the executors of this storage account').env(
         'STRATUS_CONNECTION',
@@ -85,8 +96,17 @@ export function registerRunCommand(program: Command): void {
       ) {
         throw new ConfigError('--local and --connection-string cannot be used together');
       }
+      if (flags.azure && !flags.account) {
+        throw new ConfigError(
+          "--azure needs the deployment's storage account: --account <name> or STRATUS_ACCOUNT (azd env get-values prints it)",
+        );
+      }
       const options: DriverOptions = { name: path.basename(file) };
-      if (flags.local || !flags.connectionString) {
+      const azure = flags.azure || (flags.account !== undefined && !flags.local && !flags.connectionString);
+      if (azure) {
+        options.account = flags.account!;
+        if (flags.totalSlots) options.totalSlots = flags.totalSlots;
+      } else if (flags.local || !flags.connectionString) {
         options.local = {
           ...(flags.executors ? { executors: flags.executors } : {}),
           ...(flags.slots ? { slots: flags.slots } : {}),

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { describeContext, StratusError } from '../engine/errors.js';
 import { redactSecrets } from '../storage/connection.js';
+import { registerDoctorCommand } from './cli-doctor.js';
 import { registerLocalCommand } from './cli-local.js';
 import { registerNoopCommand } from './cli-noop.js';
 import { registerRunCommand } from './cli-run.js';
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   registerRunCommand(program);
   registerLocalCommand(program);
   registerNoopCommand(program);
+  registerDoctorCommand(program);
   return program;
 }
 

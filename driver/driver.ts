@@ -13,6 +13,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
+import type { TokenCredential } from '@azure/core-auth';
 import type { ActionRef } from '../engine/actions.js';
 import { APP_LEASE_TTL_MS, type AppLease, appLeaseBlobName } from '../engine/app-lease.js';
 import { ConfigError, StratusError } from '../engine/errors.js';
@@ -36,6 +37,7 @@ import type { InputSplit } from '../engine/stage-descriptor.js';
 import { BlobStore } from '../storage/blob-store.js';
 import { connectStorage, type StorageConnection } from '../storage/connection.js';
 import { StorageQueue } from '../storage/queues.js';
+import { resolveAzureConnection } from './azure-connection.js';
 import { bundleJobModule, type JobBundle, resolveModulePath } from './bundler.js';
 import { DAGScheduler, type JobOutcome, newRunState, type SchedulerEnv } from './dag-scheduler.js';
 import { EventReceiver } from './event-receiver.js';
@@ -54,6 +56,13 @@ export interface DriverOptions {
   local?: boolean | { executors?: number; slots?: number; hostEnv?: Record<string, string> };
   /** Join a running fabric (`stratus local` prints it) or an account; `STRATUS_CONNECTION`. */
   connectionString?: string;
+  /**
+   * A deployment's storage account, reached with your Microsoft Entra identity
+   * (DefaultAzureCredential: `az login`, managed identity…); `STRATUS_ACCOUNT`. See docs/deploy.md.
+   */
+  account?: string;
+  /** Credential for `account`; default DefaultAzureCredential. */
+  credential?: TokenCredential;
   /** Task queue executors are triggered by; `STRATUS_TASK_QUEUE`, default `stratus-tasks`. */
   taskQueue?: string;
   /** Default parallelism when joining a fabric (executors × slots); `STRATUS_TOTAL_SLOTS`. */
@@ -145,9 +154,8 @@ function checkParams(params: unknown): void {
 }
 
 /** The total slots a running `stratus local` published for its queue, if any. */
-async function fabricSlots(connectionString: string, queue: string): Promise<number | undefined> {
+async function fabricSlots(blobs: BlobStore, queue: string): Promise<number | undefined> {
   try {
-    const blobs = new BlobStore(connectStorage({ connectionString }));
     const info = JSON.parse(
       (await blobs.get(CODE_CONTAINER, fabricInfoBlobName(queue))).toString('utf8'),
     ) as {
@@ -176,7 +184,7 @@ export class Driver {
 
   private constructor(
     readonly appId: string,
-    readonly mode: 'local' | 'connect',
+    readonly mode: 'local' | 'connect' | 'azure',
     /** Default parallelism: the total slots of the fabric. */
     readonly totalSlots: number,
     private readonly storage: StorageConnection,
@@ -193,16 +201,22 @@ export class Driver {
 
   /** Connect to a fabric as the options and environment say; see DriverOptions. */
   static async connect(options: DriverOptions = {}): Promise<Driver> {
-    const connectionString =
-      options.local === true || typeof options.local === 'object'
-        ? undefined
-        : (options.connectionString ?? process.env.STRATUS_CONNECTION);
-    const queueName = options.taskQueue ?? process.env.STRATUS_TASK_QUEUE ?? DEFAULT_TASK_QUEUE;
+    const wantsLocal = options.local === true || typeof options.local === 'object';
+    const remote =
+      !wantsLocal &&
+      (options.connectionString ??
+        options.account ??
+        process.env.STRATUS_CONNECTION ??
+        process.env.STRATUS_ACCOUNT) !== undefined;
     const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
     let fabric: LocalFabric | undefined;
     let totalSlots: number;
-    if (connectionString === undefined) {
+    let storage: StorageConnection;
+    let queueName: string;
+    let mode: 'local' | 'connect' | 'azure';
+    if (!remote) {
       const local = typeof options.local === 'object' ? options.local : {};
+      queueName = options.taskQueue ?? process.env.STRATUS_TASK_QUEUE ?? DEFAULT_TASK_QUEUE;
       fabric = await startLocalFabric({
         executors: local.executors ?? envInt('STRATUS_EXECUTORS') ?? 2,
         slots: local.slots ?? envInt('STRATUS_SLOTS') ?? 2,
@@ -211,15 +225,23 @@ export class Driver {
         ...(local.hostEnv ? { hostEnv: local.hostEnv } : {}),
       });
       totalSlots = fabric.totalSlots;
+      storage = connectStorage({ connectionString: fabric.connectionString });
+      mode = 'local';
     } else {
-      totalSlots =
-        options.totalSlots ??
-        envInt('STRATUS_TOTAL_SLOTS') ??
-        (await fabricSlots(connectionString, queueName)) ??
-        4;
+      // A running `stratus local` or any account by connection string, or a deployment by account name.
+      const resolved = resolveAzureConnection({
+        account: options.account,
+        connectionString: options.connectionString,
+        queue: options.taskQueue,
+        totalSlots: options.totalSlots,
+        credential: options.credential,
+      });
+      storage = resolved.storage;
+      queueName = resolved.taskQueue;
+      mode = resolved.mode;
+      totalSlots = resolved.totalSlots ?? (await fabricSlots(new BlobStore(storage), queueName)) ?? 4;
     }
     try {
-      const storage = connectStorage({ connectionString: connectionString ?? fabric!.connectionString });
       const blobs = new BlobStore(storage);
       const appId = newAppId();
       const taskQueue = new StorageQueue(storage, queueName);
@@ -265,7 +287,7 @@ export class Driver {
       });
       const driver = new Driver(
         appId,
-        fabric ? 'local' : 'connect',
+        mode,
         totalSlots,
         storage,
         blobs,

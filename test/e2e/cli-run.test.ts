@@ -76,6 +76,12 @@ describe('stratus run', () => {
     expect(result.stderr).toMatch(/at checkRecord \(.*throws\.ts:\d+:\d+\)/);
   });
 
+  it('--azure without a storage account says how to name the deployment', async () => {
+    const result = await stratus('run', 'examples/wordcount.ts', '--azure');
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('--account <name> or STRATUS_ACCOUNT');
+  });
+
   it('refuses a module that is neither a job module nor a driver script', async () => {
     const file = path.join(dir, 'plain.mjs');
     await writeFile(file, 'export default 42;\n');
