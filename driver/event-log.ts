@@ -1,0 +1,262 @@
+/**
+ * The event log (Spark's EventLoggingListener): every run event as one JSON line in an
+ * append blob `stratus-logs/<appId>.jsonl`, and optionally in a local file, readable
+ * offline by `stratus ui`, the run summary and tests. Appends are batched — at most one
+ * append request per ~500 ms, or as soon as 64 events are waiting — because Azurite serves
+ * a few hundred requests per second and the task path must keep them; an append blob takes
+ * at most 50,000 appends, so a log holds millions of events.
+ */
+import { appendFile, readFile } from 'node:fs/promises';
+import type { z } from 'zod';
+import { StratusError } from '../engine/errors.js';
+import { LOGS_CONTAINER } from '../engine/names.js';
+import type { BlobStore } from '../storage/blob-store.js';
+import { type RunEvent, RunEventSchema, type RunListener } from './run-events.js';
+
+/** A run event as read back from a log (defaults applied, e.g. `speculative`). */
+export type LoggedRunEvent = z.output<typeof RunEventSchema>;
+
+/** Blob name (in LOGS_CONTAINER) of an application's event log. */
+export function eventLogBlobName(appId: string): string {
+  return `${appId}.jsonl`;
+}
+
+/** A line of an event log that is not a valid run event; the message names the source and line. */
+export class EventLogFormatError extends StratusError {
+  constructor(
+    readonly source: string,
+    readonly line: number,
+    detail: string,
+  ) {
+    super('EVENT_LOG_INVALID', `${source}: line ${line} is not a valid run event: ${detail}`);
+    this.name = 'EventLogFormatError';
+  }
+}
+
+/** Options of EventLogWriter: at least one of `blobs` and `localFile`. */
+export interface EventLogWriterOptions {
+  /** Append to `stratus-logs/<appId>.jsonl` in this account (the container is created if missing). */
+  blobs?: BlobStore;
+  /** Also append every line to this local file. */
+  localFile?: string;
+  /** Longest time an event waits before it is appended (ms, default 500). */
+  flushIntervalMs?: number;
+  /** Append at once when this many events are waiting (default 64). */
+  maxBatchEvents?: number;
+  /** Called when an append fails (default: a process warning); the lines are kept and retried. */
+  onError?: (error: Error) => void;
+}
+
+/**
+ * Writes run events as JSON lines. The application id comes from the first event (the
+ * driver's `app-start`); events are buffered until then. `close()` flushes everything.
+ */
+export class EventLogWriter implements RunListener {
+  private appId: string | undefined;
+  private pending: string[] = [];
+  /** Lines whose blob append failed, appended first next time. */
+  private blobBacklog: string[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private writing: Promise<void> = Promise.resolve();
+  private containerReady = false;
+  private closed = false;
+  /** Events appended so far. */
+  eventsWritten = 0;
+  /** Append requests made to the blob so far. */
+  blobAppends = 0;
+
+  constructor(private readonly options: EventLogWriterOptions) {
+    if (!options.blobs && !options.localFile) {
+      throw new Error('EventLogWriter needs a BlobStore, a local file, or both');
+    }
+  }
+
+  /** The blob this writer appends to, once the application id is known. */
+  get blobName(): string | undefined {
+    return this.appId === undefined ? undefined : eventLogBlobName(this.appId);
+  }
+
+  onEvent(event: RunEvent): void {
+    if (this.closed) return;
+    this.appId ??= event.appId;
+    this.pending.push(`${JSON.stringify(event)}\n`);
+    if (this.pending.length >= (this.options.maxBatchEvents ?? 64)) this.flushSoon(0);
+    else this.flushSoon(this.options.flushIntervalMs ?? 500);
+  }
+
+  private flushSoon(delayMs: number): void {
+    if (this.timer && delayMs > 0) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.flush();
+    }, delayMs);
+    this.timer.unref();
+  }
+
+  /** Append what is waiting; appends are serialised, so lines stay in event order. */
+  flush(): Promise<void> {
+    this.writing = this.writing.then(() => this.appendPending());
+    return this.writing;
+  }
+
+  private async appendPending(): Promise<void> {
+    if (this.appId === undefined) return;
+    const lines = this.pending;
+    this.pending = [];
+    if (this.options.localFile && lines.length > 0) {
+      try {
+        await appendFile(this.options.localFile, lines.join(''));
+      } catch (error) {
+        this.report(error);
+      }
+    }
+    if (!this.options.blobs) {
+      this.eventsWritten += lines.length;
+      return;
+    }
+    const batch = [...this.blobBacklog, ...lines];
+    this.blobBacklog = [];
+    if (batch.length === 0) return;
+    try {
+      if (!this.containerReady) {
+        await this.options.blobs.ensureContainers([LOGS_CONTAINER]);
+        this.containerReady = true;
+      }
+      await this.options.blobs.append(LOGS_CONTAINER, eventLogBlobName(this.appId), batch.join(''));
+      this.blobAppends++;
+      this.eventsWritten += batch.length;
+    } catch (error) {
+      // Keep the lines, in order, for the next append (the SDK has already retried this one).
+      this.blobBacklog = batch;
+      this.report(error);
+      if (!this.closed) this.flushSoon(this.options.flushIntervalMs ?? 500);
+    }
+  }
+
+  private report(error: unknown): void {
+    const e = error instanceof Error ? error : new Error(String(error));
+    if (this.options.onError) this.options.onError(e);
+    else process.emitWarning(`stratus: writing the event log failed: ${e.message}`);
+  }
+
+  async close(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.flush();
+    this.closed = true;
+    // One last try for lines a failed append kept; after that they are reported lost.
+    if (this.blobBacklog.length > 0) await this.flush();
+    if (this.blobBacklog.length > 0) {
+      this.report(new Error(`${this.blobBacklog.length} events could not be appended to ${this.blobName}`));
+    }
+  }
+}
+
+/** Where an event log is read from. */
+export type EventLogSource = { file: string } | { blobs: BlobStore; appId: string };
+
+function describeSource(source: EventLogSource): string {
+  return 'file' in source ? source.file : `${LOGS_CONTAINER}/${eventLogBlobName(source.appId)}`;
+}
+
+/**
+ * Parse JSON lines into run events; `firstLine` numbers the first line (for messages).
+ * Blank lines are skipped; any other line that is not a valid event throws EventLogFormatError.
+ */
+export function parseEventLines(text: string, sourceName: string, firstLine = 1): LoggedRunEvent[] {
+  const events: LoggedRunEvent[] = [];
+  const lines = text.split('\n');
+  for (const [i, line] of lines.entries()) {
+    if (line.trim() === '') continue;
+    let json: unknown;
+    try {
+      json = JSON.parse(line);
+    } catch (error) {
+      throw new EventLogFormatError(sourceName, firstLine + i, `not JSON (${(error as Error).message})`);
+    }
+    const parsed = RunEventSchema.safeParse(json);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const where = issue && issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
+      throw new EventLogFormatError(sourceName, firstLine + i, `${where}${issue?.message ?? 'invalid'}`);
+    }
+    events.push(parsed.data);
+  }
+  return events;
+}
+
+/** Read a whole event log (a local file or an application's blob), validating every line. */
+export async function readEventLog(source: EventLogSource): Promise<LoggedRunEvent[]> {
+  return (await new EventLogTail(source).poll()).events;
+}
+
+/**
+ * Follows a growing event log: each `poll()` returns the events appended since the last one
+ * (only complete lines), so a live UI re-reads only the new bytes.
+ */
+export class EventLogTail {
+  private offset = 0;
+  private linesRead = 0;
+  private readonly sourceName: string;
+
+  constructor(private readonly source: EventLogSource) {
+    this.sourceName = describeSource(source);
+  }
+
+  /** New events since the last poll; `grew` is false when nothing was appended. */
+  async poll(): Promise<{ events: LoggedRunEvent[]; grew: boolean }> {
+    let bytes: Buffer;
+    if ('file' in this.source) {
+      const all = await readFile(this.source.file).catch((error: NodeJS.ErrnoException) => {
+        if (error.code === 'ENOENT') {
+          throw new StratusError('EVENT_LOG_NOT_FOUND', `no event log at ${this.sourceName}`);
+        }
+        throw error;
+      });
+      bytes = all.subarray(this.offset);
+    } else {
+      const size = await this.source.blobs.size(LOGS_CONTAINER, eventLogBlobName(this.source.appId));
+      if (size === undefined) {
+        throw new StratusError('EVENT_LOG_NOT_FOUND', `no event log for application ${this.source.appId}`, {
+          blob: this.sourceName,
+        });
+      }
+      bytes =
+        size > this.offset
+          ? await this.source.blobs.getRange(LOGS_CONTAINER, eventLogBlobName(this.source.appId), this.offset)
+          : Buffer.alloc(0);
+    }
+    // A local file may be caught mid-write: take complete lines only.
+    const end = bytes.lastIndexOf(10) + 1;
+    if (end === 0) return { events: [], grew: false };
+    const text = bytes.subarray(0, end).toString('utf8');
+    const events = parseEventLines(text, this.sourceName, this.linesRead + 1);
+    this.offset += end;
+    this.linesRead += text.split('\n').length - 1;
+    return { events, grew: true };
+  }
+}
+
+/** One application's event log in the account. */
+export interface EventLogInfo {
+  appId: string;
+  blobName: string;
+  sizeBytes: number;
+}
+
+/** Every event log in `stratus-logs`, newest application first (app ids start with a base-36 time). */
+export async function listApplications(blobs: BlobStore): Promise<EventLogInfo[]> {
+  let listed: { name: string; size: number }[];
+  try {
+    listed = await blobs.list(LOGS_CONTAINER, '');
+  } catch (error) {
+    // No container yet: no application has logged anything.
+    if ((error as { statusCode?: number }).statusCode === 404) return [];
+    throw error;
+  }
+  return listed
+    .filter((b) => b.name.endsWith('.jsonl') && !b.name.includes('/'))
+    .map((b) => ({ appId: b.name.slice(0, -'.jsonl'.length), blobName: b.name, sizeBytes: b.size }))
+    .sort((a, b) => (a.appId < b.appId ? 1 : a.appId > b.appId ? -1 : 0));
+}

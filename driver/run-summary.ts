@@ -1,0 +1,657 @@
+/**
+ * The run summary printed after each run, and the model behind `stratus ui`: jobs (hidden
+ * ones marked), their stages run and skipped, tasks and partitions, executors and slots
+ * seen, failed / ignored / lost / speculative attempts, skew per stage, wall time and an
+ * estimated Azure Flex Consumption cost. Built from run events only, so a live run and an
+ * event log read offline give the same figures.
+ */
+import type { RunEvent, RunListener, RunTaskMetrics } from './run-events.js';
+
+/**
+ * Azure Functions Flex Consumption, on-demand billing: instance memory × the time an instance
+ * is actively executing (GB-s), plus executions. Defaults: East US pay-as-you-go list prices,
+ * $0.000026 per GB-s and $0.40 per million executions (Azure Functions pricing page, as of
+ * May 2025), with the plan's default 2048 MB instances. Monthly free grants are not deducted.
+ */
+export interface CostRates {
+  usdPerGbSecond: number;
+  usdPerMillionExecutions: number;
+  instanceMemoryMb: number;
+}
+
+/** The documented defaults (see CostRates). */
+export const DEFAULT_COST_RATES: Readonly<CostRates> = {
+  usdPerGbSecond: 0.000026,
+  usdPerMillionExecutions: 0.4,
+  instanceMemoryMb: 2048,
+};
+
+function envRate(name: string): number | undefined {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return undefined;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0)
+    throw new Error(`${name} must be a non-negative number, got ${raw}`);
+  return value;
+}
+
+/**
+ * Rates from options, then `STRATUS_COST_USD_PER_GB_SECOND`, `STRATUS_COST_USD_PER_MILLION_EXECUTIONS`
+ * and `STRATUS_INSTANCE_MEMORY_MB`, then DEFAULT_COST_RATES.
+ */
+export function resolveCostRates(options: Partial<CostRates> = {}): CostRates {
+  return {
+    usdPerGbSecond:
+      options.usdPerGbSecond ??
+      envRate('STRATUS_COST_USD_PER_GB_SECOND') ??
+      DEFAULT_COST_RATES.usdPerGbSecond,
+    usdPerMillionExecutions:
+      options.usdPerMillionExecutions ??
+      envRate('STRATUS_COST_USD_PER_MILLION_EXECUTIONS') ??
+      DEFAULT_COST_RATES.usdPerMillionExecutions,
+    instanceMemoryMb:
+      options.instanceMemoryMb ??
+      envRate('STRATUS_INSTANCE_MEMORY_MB') ??
+      DEFAULT_COST_RATES.instanceMemoryMb,
+  };
+}
+
+/** An estimated bill for one run. */
+export interface CostEstimate {
+  rates: CostRates;
+  /** Instance-seconds with at least one execution running, summed over executors. */
+  activeInstanceSeconds: number;
+  gbSeconds: number;
+  executions: number;
+  totalUsd: number;
+}
+
+/** Estimate the Flex Consumption bill of `activeInstanceSeconds` of executor time and `executions` task attempts. */
+export function estimateFlexCost(
+  activeInstanceSeconds: number,
+  executions: number,
+  rates: CostRates,
+): CostEstimate {
+  const gbSeconds = activeInstanceSeconds * (rates.instanceMemoryMb / 1024);
+  return {
+    rates,
+    activeInstanceSeconds,
+    gbSeconds,
+    executions,
+    totalUsd: gbSeconds * rates.usdPerGbSecond + (executions / 1e6) * rates.usdPerMillionExecutions,
+  };
+}
+
+type Outcome = 'succeeded' | 'failed' | 'cancelled';
+type AttemptStatus = 'running' | 'succeeded' | 'failed' | 'ignored' | 'lost' | 'killed';
+
+/** One task attempt as the events tell it. */
+export interface TaskAttemptRecord {
+  jobId: number;
+  stageId: number;
+  partition: number;
+  attempt: number;
+  executorId: string;
+  slot: number;
+  launchedAt: number;
+  /** When it started on its executor (undefined when it was never seen starting). */
+  startedAt?: number;
+  endedAt?: number;
+  status: AttemptStatus;
+  speculative: boolean;
+  /** Run time: the executor's measure when reported, else end − start. */
+  durationMs?: number;
+  metrics?: RunTaskMetrics;
+  error?: { name: string; message: string };
+}
+
+/** Min, 25th percentile, median, 75th percentile and max, as in Spark's stage page. */
+export interface Quantiles {
+  min: number;
+  p25: number;
+  median: number;
+  p75: number;
+  max: number;
+}
+
+/**
+ * Spark's quantiles (its `Distribution`): the value at index ⌊q·(n−1)⌋ of the sorted values,
+ * so every figure is one that occurred. Undefined for no values.
+ */
+export function quantiles(values: readonly number[]): Quantiles | undefined {
+  if (values.length === 0) return undefined;
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.floor(q * (sorted.length - 1))]!;
+  return { min: at(0), p25: at(0.25), median: at(0.5), p75: at(0.75), max: at(1) };
+}
+
+/** One stage: submitted (run) or skipped because an earlier job computed its shuffle. */
+export interface StageSummary {
+  stageId: number;
+  jobId: number;
+  kind?: 'shuffle-map' | 'result';
+  name?: string;
+  parentStageIds: number[];
+  shuffleId?: number;
+  skipped: boolean;
+  status: 'pending' | 'running' | 'skipped' | Outcome;
+  /** Partitions = tasks (0 for a skipped stage, whose size the events do not say). */
+  numTasks: number;
+  submittedAt?: number;
+  completedAt?: number;
+  durationMs?: number;
+  attempts: number;
+  succeeded: number;
+  failed: number;
+  ignored: number;
+  lost: number;
+  killed: number;
+  speculative: number;
+  /** Durations of the winning attempts (ms). */
+  taskTime?: Quantiles;
+  /** max / median of the winning attempts' durations; 1 means no skew. */
+  skew?: number;
+  recordsRead: number;
+  recordsWritten: number;
+  bytesRead: number;
+  bytesWritten: number;
+  shuffleReadBytes: number;
+  shuffleWriteBytes: number;
+  peakMemoryBytes: number;
+  spillCount: number;
+}
+
+/** One job (an action, or a hidden job the engine ran on its own). */
+export interface JobSummary {
+  jobId: number;
+  action: string;
+  actionName: string;
+  hidden: boolean;
+  reason?: string;
+  status: 'running' | Outcome;
+  startedAt: number;
+  endedAt?: number;
+  durationMs?: number;
+  stageIds: number[];
+  skippedStageIds: number[];
+  stagesRun: number;
+  /** Tasks of the job's stages that ran (= their partitions). */
+  tasks: number;
+  plan?: string;
+  error?: string;
+}
+
+/** What one executor did. */
+export interface ExecutorSummary {
+  executorId: string;
+  /** Distinct slots seen running a task. */
+  slots: number[];
+  attempts: number;
+  succeeded: number;
+  failed: number;
+  firstSeenAt: number;
+  lastSeenAt: number;
+  /** Time with at least one task running (ms): what Flex Consumption bills as active. */
+  activeMs: number;
+}
+
+/** Everything the summary says about one application. */
+export interface RunSummary {
+  appId: string;
+  name: string;
+  mode?: string;
+  status: 'running' | Outcome;
+  startedAt?: number;
+  endedAt?: number;
+  wallTimeMs: number;
+  plannedSlots?: number;
+  plannedExecutors?: number;
+  slotsPerExecutor?: number;
+  defaultParallelism?: number;
+  jobs: JobSummary[];
+  stages: StageSummary[];
+  executors: ExecutorSummary[];
+  totals: {
+    jobs: number;
+    hiddenJobs: number;
+    stagesRun: number;
+    stagesSkipped: number;
+    /** Tasks of stages that ran: the partitions computed. */
+    tasks: number;
+    attempts: number;
+    succeeded: number;
+    failed: number;
+    ignored: number;
+    lost: number;
+    killed: number;
+    speculative: number;
+    executorsSeen: number;
+    /** Distinct (executor, slot) pairs that ran a task. */
+    slotsSeen: number;
+    recordsRead: number;
+    recordsWritten: number;
+    shuffleReadBytes: number;
+    shuffleWriteBytes: number;
+  };
+  notices: { at: number; level: string; message: string }[];
+  cost: CostEstimate;
+}
+
+/** Options of RunSummaryBuilder. */
+export interface RunSummaryOptions {
+  /** Cost rates; unset ones come from the environment, then the documented defaults. */
+  cost?: Partial<CostRates>;
+}
+
+const attemptKey = (stageId: number, partition: number, attempt: number, executorId: string) =>
+  `${stageId}/${partition}/${attempt}/${executorId}`;
+
+/** Total length of the union of [start, end) intervals (ms). */
+function unionLength(intervals: [number, number][]): number {
+  const sorted = intervals.filter(([s, e]) => e > s).sort((a, b) => a[0] - b[0]);
+  let total = 0;
+  let curStart = Number.NEGATIVE_INFINITY;
+  let curEnd = Number.NEGATIVE_INFINITY;
+  for (const [s, e] of sorted) {
+    if (s > curEnd) {
+      if (curEnd > curStart) total += curEnd - curStart;
+      curStart = s;
+      curEnd = e;
+    } else if (e > curEnd) curEnd = e;
+  }
+  if (curEnd > curStart) total += curEnd - curStart;
+  return total;
+}
+
+function emptyStage(stageId: number, jobId: number): StageSummary {
+  return {
+    stageId,
+    jobId,
+    parentStageIds: [],
+    skipped: false,
+    status: 'pending',
+    numTasks: 0,
+    attempts: 0,
+    succeeded: 0,
+    failed: 0,
+    ignored: 0,
+    lost: 0,
+    killed: 0,
+    speculative: 0,
+    recordsRead: 0,
+    recordsWritten: 0,
+    bytesRead: 0,
+    bytesWritten: 0,
+    shuffleReadBytes: 0,
+    shuffleWriteBytes: 0,
+    peakMemoryBytes: 0,
+    spillCount: 0,
+  };
+}
+
+/** Follows run events and builds the RunSummary; feed it live or from an event log. */
+export class RunSummaryBuilder implements RunListener {
+  private app: Extract<RunEvent, { type: 'app-start' }> | undefined;
+  private appEnd: Extract<RunEvent, { type: 'app-end' }> | undefined;
+  private appId = '';
+  private firstAt: number | undefined;
+  private lastAt: number | undefined;
+  private readonly jobs = new Map<number, JobSummary>();
+  private readonly stages = new Map<number, StageSummary>();
+  private readonly attemptsByKey = new Map<string, TaskAttemptRecord>();
+  private readonly notices: RunSummary['notices'] = [];
+  private readonly rates: CostRates;
+
+  constructor(options: RunSummaryOptions = {}) {
+    this.rates = resolveCostRates(options.cost);
+  }
+
+  onEvent(event: RunEvent): void {
+    this.appId ||= event.appId;
+    this.firstAt = Math.min(this.firstAt ?? event.at, event.at);
+    this.lastAt = Math.max(this.lastAt ?? event.at, event.at);
+    switch (event.type) {
+      case 'app-start':
+        this.app = event;
+        return;
+      case 'app-end':
+        this.appEnd = event;
+        return;
+      case 'job-start': {
+        const skipped = new Set(event.skippedStageIds);
+        this.jobs.set(event.jobId, {
+          jobId: event.jobId,
+          action: event.action,
+          actionName: event.actionName,
+          hidden: event.hidden,
+          ...(event.reason !== undefined ? { reason: event.reason } : {}),
+          status: 'running',
+          startedAt: event.at,
+          stageIds: [...event.stageIds],
+          skippedStageIds: [...event.skippedStageIds],
+          stagesRun: 0,
+          tasks: 0,
+          ...(event.plan !== undefined ? { plan: event.plan } : {}),
+        });
+        for (const stageId of event.stageIds) {
+          const stage = this.stages.get(stageId) ?? emptyStage(stageId, event.jobId);
+          if (skipped.has(stageId)) {
+            stage.skipped = true;
+            stage.status = 'skipped';
+          }
+          this.stages.set(stageId, stage);
+        }
+        return;
+      }
+      case 'job-end': {
+        const job = this.jobs.get(event.jobId);
+        if (!job) return;
+        job.status = event.status;
+        job.endedAt = event.at;
+        job.durationMs = event.at - job.startedAt;
+        if (event.error) job.error = `${event.error.name}: ${event.error.message}`;
+        return;
+      }
+      case 'stage-submitted': {
+        const stage = this.stages.get(event.stageId) ?? emptyStage(event.stageId, event.jobId);
+        Object.assign(stage, {
+          kind: event.kind,
+          name: event.name,
+          numTasks: event.numTasks,
+          parentStageIds: [...event.parentStageIds],
+          status: 'running',
+          skipped: false,
+          submittedAt: event.at,
+        });
+        if (event.shuffleId !== undefined) stage.shuffleId = event.shuffleId;
+        this.stages.set(event.stageId, stage);
+        return;
+      }
+      case 'stage-completed': {
+        const stage = this.stages.get(event.stageId);
+        if (!stage) return;
+        stage.status = event.status;
+        stage.completedAt = event.at;
+        if (stage.submittedAt !== undefined) stage.durationMs = event.at - stage.submittedAt;
+        return;
+      }
+      case 'task-start': {
+        const k = attemptKey(event.stageId, event.partition, event.attempt, event.executorId);
+        const existing = this.attemptsByKey.get(k);
+        if (existing) {
+          existing.startedAt ??= event.at;
+          return;
+        }
+        this.attemptsByKey.set(k, {
+          jobId: event.jobId,
+          stageId: event.stageId,
+          partition: event.partition,
+          attempt: event.attempt,
+          executorId: event.executorId,
+          slot: event.slot,
+          launchedAt: event.launchedAt,
+          startedAt: event.at,
+          status: 'running',
+          speculative: event.speculative ?? false,
+        });
+        return;
+      }
+      case 'task-end': {
+        const k = attemptKey(event.stageId, event.partition, event.attempt, event.executorId);
+        const record: TaskAttemptRecord = this.attemptsByKey.get(k) ?? {
+          jobId: event.jobId,
+          stageId: event.stageId,
+          partition: event.partition,
+          attempt: event.attempt,
+          executorId: event.executorId,
+          slot: event.slot,
+          launchedAt: event.launchedAt,
+          status: 'running',
+          speculative: event.speculative ?? false,
+        };
+        record.status = event.status;
+        record.endedAt = event.at;
+        if (event.startedAt !== undefined) record.startedAt ??= event.startedAt;
+        if (event.speculative) record.speculative = true;
+        if (event.metrics) {
+          record.metrics = event.metrics;
+          record.durationMs = event.metrics.durationMs;
+        } else if (record.startedAt !== undefined) {
+          record.durationMs = event.at - record.startedAt;
+        }
+        if (event.error) record.error = { name: event.error.name, message: event.error.message };
+        this.attemptsByKey.set(k, record);
+        return;
+      }
+      case 'notice':
+        this.notices.push({ at: event.at, level: event.level, message: event.message });
+        return;
+    }
+  }
+
+  /** Every task attempt seen, in the order they were first reported. */
+  attempts(): TaskAttemptRecord[] {
+    return [...this.attemptsByKey.values()];
+  }
+
+  /** The attempts of one stage. */
+  stageAttempts(stageId: number): TaskAttemptRecord[] {
+    return this.attempts().filter((a) => a.stageId === stageId);
+  }
+
+  /** The summary as of the events seen so far. */
+  summary(): RunSummary {
+    const attempts = this.attempts();
+    const stages = [...this.stages.values()].sort((a, b) => a.stageId - b.stageId);
+    const stageById = new Map(stages.map((s) => [s.stageId, { ...s }]));
+    const winners = new Map<number, number[]>();
+    for (const a of attempts) {
+      const s = stageById.get(a.stageId);
+      if (!s) continue;
+      s.attempts++;
+      if (a.speculative) s.speculative++;
+      if (a.status !== 'running') s[a.status]++;
+      if (a.status === 'succeeded') {
+        if (a.durationMs !== undefined)
+          winners.set(a.stageId, [...(winners.get(a.stageId) ?? []), a.durationMs]);
+      }
+      // Records and bytes of winning attempts only, as Spark's stage totals.
+      if (a.metrics && a.status === 'succeeded') {
+        s.recordsRead += a.metrics.recordsRead;
+        s.recordsWritten += a.metrics.recordsWritten;
+        s.bytesRead += a.metrics.bytesRead;
+        s.bytesWritten += a.metrics.bytesWritten;
+        s.shuffleReadBytes += a.metrics.shuffleReadBytes;
+        s.shuffleWriteBytes += a.metrics.shuffleWriteBytes;
+        s.peakMemoryBytes = Math.max(s.peakMemoryBytes, a.metrics.peakMemoryBytes);
+        s.spillCount += a.metrics.spillCount;
+      }
+    }
+    for (const s of stageById.values()) {
+      const q = quantiles(winners.get(s.stageId) ?? []);
+      if (q) {
+        s.taskTime = q;
+        s.skew = q.median > 0 ? q.max / q.median : 1;
+      }
+    }
+    const stageList = [...stageById.values()];
+    const jobs = [...this.jobs.values()]
+      .sort((a, b) => a.jobId - b.jobId)
+      .map((j) => {
+        const run = j.stageIds.filter((id) => !j.skippedStageIds.includes(id));
+        return {
+          ...j,
+          stagesRun: run.length,
+          tasks: run.reduce((n, id) => n + (stageById.get(id)?.numTasks ?? 0), 0),
+        };
+      });
+    const executors = this.executorSummaries(attempts);
+    const slotsSeen = executors.reduce((n, e) => n + e.slots.length, 0);
+    const sum = (f: (s: StageSummary) => number) => stageList.reduce((n, s) => n + f(s), 0);
+    const runStages = stageList.filter((s) => !s.skipped);
+    const startedAt = this.app?.at ?? this.firstAt;
+    const endedAt = this.appEnd?.at;
+    const activeSeconds = executors.reduce((n, e) => n + e.activeMs, 0) / 1000;
+    return {
+      appId: this.appId,
+      name: this.app?.name ?? this.appId,
+      ...(this.app ? { mode: this.app.mode } : {}),
+      status: this.appEnd?.status ?? 'running',
+      ...(startedAt !== undefined ? { startedAt } : {}),
+      ...(endedAt !== undefined ? { endedAt } : {}),
+      wallTimeMs: startedAt === undefined ? 0 : (endedAt ?? this.lastAt ?? startedAt) - startedAt,
+      ...(this.app
+        ? {
+            plannedSlots: this.app.totalSlots,
+            defaultParallelism: this.app.defaultParallelism,
+            ...(this.app.executors !== undefined ? { plannedExecutors: this.app.executors } : {}),
+            ...(this.app.slotsPerExecutor !== undefined
+              ? { slotsPerExecutor: this.app.slotsPerExecutor }
+              : {}),
+          }
+        : {}),
+      jobs,
+      stages: stageList,
+      executors,
+      totals: {
+        jobs: jobs.length,
+        hiddenJobs: jobs.filter((j) => j.hidden).length,
+        stagesRun: runStages.length,
+        stagesSkipped: stageList.length - runStages.length,
+        tasks: sum((s) => (s.skipped ? 0 : s.numTasks)),
+        attempts: attempts.length,
+        succeeded: sum((s) => s.succeeded),
+        failed: sum((s) => s.failed),
+        ignored: sum((s) => s.ignored),
+        lost: sum((s) => s.lost),
+        killed: sum((s) => s.killed),
+        speculative: sum((s) => s.speculative),
+        executorsSeen: executors.length,
+        slotsSeen,
+        recordsRead: sum((s) => s.recordsRead),
+        recordsWritten: sum((s) => s.recordsWritten),
+        shuffleReadBytes: sum((s) => s.shuffleReadBytes),
+        shuffleWriteBytes: sum((s) => s.shuffleWriteBytes),
+      },
+      notices: [...this.notices],
+      cost: estimateFlexCost(activeSeconds, attempts.length, this.rates),
+    };
+  }
+
+  private executorSummaries(attempts: TaskAttemptRecord[]): ExecutorSummary[] {
+    const byExecutor = new Map<string, TaskAttemptRecord[]>();
+    for (const a of attempts) byExecutor.set(a.executorId, [...(byExecutor.get(a.executorId) ?? []), a]);
+    const now = this.lastAt ?? 0;
+    return [...byExecutor.entries()]
+      .map(([executorId, list]) => {
+        // A lost attempt's slot is unknown (the driver reports 0): only started attempts name a slot.
+        const slots = [...new Set(list.filter((a) => a.startedAt !== undefined).map((a) => a.slot))].sort(
+          (a, b) => a - b,
+        );
+        const times = list.flatMap((a) => [
+          a.startedAt ?? a.launchedAt,
+          a.endedAt ?? a.startedAt ?? a.launchedAt,
+        ]);
+        const intervals = list
+          .filter((a) => a.startedAt !== undefined)
+          .map((a): [number, number] => [a.startedAt!, a.endedAt ?? now]);
+        return {
+          executorId,
+          slots,
+          attempts: list.length,
+          succeeded: list.filter((a) => a.status === 'succeeded').length,
+          failed: list.filter((a) => a.status === 'failed').length,
+          firstSeenAt: Math.min(...times),
+          lastSeenAt: Math.max(...times),
+          activeMs: unionLength(intervals),
+        };
+      })
+      .sort((a, b) => a.executorId.localeCompare(b.executorId, 'en', { numeric: true }));
+  }
+
+  /** The summary as text for the console. */
+  text(): string {
+    return formatRunSummary(this.summary());
+  }
+}
+
+const ms = (n: number | undefined) =>
+  n === undefined ? '–' : n < 1000 ? `${Math.round(n)} ms` : `${(n / 1000).toFixed(n < 10_000 ? 2 : 1)} s`;
+
+/** Bytes in binary units (`1.5 MiB`). */
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let value = n / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
+}
+
+const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
+/** The run summary as the console prints it after a run. */
+export function formatRunSummary(s: RunSummary): string {
+  const t = s.totals;
+  const lines: string[] = [];
+  lines.push(`Run summary — ${s.name} (${s.appId}): ${s.status} in ${ms(s.wallTimeMs)}`);
+  const planned =
+    s.plannedSlots === undefined
+      ? ''
+      : `${plural(s.plannedSlots, 'slot')} planned${
+          s.plannedExecutors !== undefined && s.slotsPerExecutor !== undefined
+            ? ` (${s.plannedExecutors} executors × ${s.slotsPerExecutor})`
+            : ''
+        }, `;
+  lines.push(
+    `  slots:     ${planned}${plural(t.executorsSeen, 'executor')} and ${plural(t.slotsSeen, 'slot')} seen running tasks`,
+  );
+  lines.push(`  jobs:      ${t.jobs}${t.hiddenJobs > 0 ? ` (${t.hiddenJobs} hidden)` : ''}`);
+  for (const job of s.jobs) {
+    const tag = job.hidden ? ` [hidden${job.reason ? `: ${job.reason}` : ''}]` : '';
+    lines.push(
+      `    job ${job.jobId} ${job.action} "${job.actionName}"${tag}: ${plural(job.stageIds.length, 'stage')} (${job.stagesRun} run, ${job.skippedStageIds.length} skipped), ${plural(job.tasks, 'task')}, ${job.status} in ${ms(job.durationMs)}`,
+    );
+    for (const id of job.stageIds) {
+      const st = s.stages.find((x) => x.stageId === id);
+      if (!st) continue;
+      if (st.skipped) {
+        lines.push(`      stage ${id}: skipped (its shuffle output exists)`);
+        continue;
+      }
+      const skew =
+        st.taskTime && st.skew !== undefined
+          ? `, task time median ${ms(st.taskTime.median)} max ${ms(st.taskTime.max)} (skew ${st.skew.toFixed(1)}×)`
+          : '';
+      const extra = [
+        st.failed ? `${st.failed} failed` : '',
+        st.speculative ? `${st.speculative} speculative` : '',
+        st.lost ? `${st.lost} lost` : '',
+        st.ignored ? `${st.ignored} ignored` : '',
+      ].filter(Boolean);
+      lines.push(
+        `      stage ${id} ${st.kind ?? ''}: ${plural(st.numTasks, 'partition')}, ${plural(st.attempts, 'attempt')}${
+          extra.length ? ` (${extra.join(', ')})` : ''
+        }${skew}, ${ms(st.durationMs)} — ${st.name ?? ''}`,
+      );
+    }
+  }
+  lines.push(
+    `  stages:    ${t.stagesRun} run, ${t.stagesSkipped} skipped; tasks: ${t.tasks} (one per partition)`,
+  );
+  lines.push(
+    `  attempts:  ${t.attempts}: ${t.succeeded} succeeded, ${t.failed} failed, ${t.ignored} ignored, ${t.lost} lost, ${t.killed} killed; ${t.speculative} speculative`,
+  );
+  lines.push(
+    `  data:      ${t.recordsRead} records read, ${t.recordsWritten} written; shuffle ${formatBytes(t.shuffleWriteBytes)} written, ${formatBytes(t.shuffleReadBytes)} read`,
+  );
+  const c = s.cost;
+  lines.push(
+    `  cost:      ~$${c.totalUsd.toFixed(6)} on Azure Flex Consumption (${c.gbSeconds.toFixed(2)} GB-s × $${c.rates.usdPerGbSecond}/GB-s at ${c.rates.instanceMemoryMb} MB, ${c.executions} executions × $${c.rates.usdPerMillionExecutions}/million; free grants not deducted)`,
+  );
+  for (const n of s.notices.filter((x) => x.level !== 'info')) lines.push(`  ${n.level}: ${n.message}`);
+  return lines.join('\n');
+}

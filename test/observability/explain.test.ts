@@ -1,0 +1,91 @@
+/**
+ * `stratus explain` on small job modules: jobs (hidden sampling jobs included), stages with
+ * their partitions, shuffle boundaries, skipped stages and waves — without running a task.
+ * (run-observed.test.ts checks these predictions against real runs.)
+ */
+import path from 'node:path';
+import { Command } from 'commander';
+import { describe, expect, it } from 'vitest';
+import { registerExplainCommand } from '../../driver/cli-explain.js';
+import { explainModule, formatExplanation } from '../../driver/explain.js';
+
+const JOBS = path.resolve(import.meta.dirname, 'fixtures/jobs');
+const DATA = path.resolve(import.meta.dirname, 'fixtures/data');
+
+describe('stratus explain', () => {
+  it('a shuffle makes two stages; waves are ⌈partitions / slots⌉', async () => {
+    const e = await explainModule(path.join(JOBS, 'pair-sums.ts'), {}, { slots: 4 });
+    expect(e.jobs).toHaveLength(1);
+    const [map, result] = e.jobs[0]!.stages;
+    expect(map).toMatchObject({
+      stageId: 0,
+      kind: 'shuffle-map',
+      partitions: 6,
+      waves: 2,
+      shuffleWrite: { shuffleId: 0, reducePartitions: 3, partitioner: 'hash' },
+    });
+    expect(result).toMatchObject({
+      stageId: 1,
+      kind: 'result',
+      partitions: 3,
+      waves: 1,
+      parentStageIds: [0],
+      shuffleReads: [{ shuffleId: 0, mapPartitions: 6 }],
+    });
+    expect(e.totals).toEqual({ jobs: 1, hiddenJobs: 0, stages: 2, stagesSkipped: 0, tasks: 9, waves: 3 });
+    const one = await explainModule(path.join(JOBS, 'pair-sums.ts'), {}, { slots: 1 });
+    expect(one.totals.waves).toBe(9);
+  });
+
+  it('a sort adds a hidden sampling job, and later jobs skip the shuffles earlier jobs wrote', async () => {
+    const e = await explainModule(path.join(JOBS, 'sorted-counts.ts'), { partitions: 5 }, { slots: 2 });
+    expect(e.jobs.map((j) => [j.action, j.actionName, j.hidden])).toEqual([
+      ['sampleSortKeys', 'top', true],
+      ['take', 'top', false],
+      ['count', 'distinct', false],
+      ['count', 'total', false],
+    ]);
+    expect(e.jobs.map((j) => j.stages.map((s) => (s.skipped ? 'skipped' : s.partitions)))).toEqual([
+      [4, 3],
+      ['skipped', 3, 5],
+      ['skipped', 3],
+      ['skipped', 'skipped', 5],
+    ]);
+    expect(e.jobs[1]!.stages[1]!.shuffleWrite).toMatchObject({ partitioner: 'range', reducePartitions: 5 });
+    expect(e.totals).toMatchObject({ jobs: 4, hiddenJobs: 1, stages: 10, stagesSkipped: 4 });
+    expect(formatExplanation(e)).toContain(
+      '[hidden: sampling for the sort at node 4 (5 range partitions) of "top"]',
+    );
+  });
+
+  it('file sources are split as the driver would, and a cached dataset is read, not recomputed', async () => {
+    const e = await explainModule(
+      path.join(JOBS, 'cached-words.ts'),
+      { input: path.join(DATA, '*.txt') },
+      { slots: 4 },
+    );
+    expect(e.sources).toEqual([expect.objectContaining({ nodeId: 0, files: 3, partitions: 3 })]);
+    expect(e.jobs[0]!.stages[0]!.cacheWrites).toEqual([2]);
+    expect(e.jobs[1]!.stages[0]).toMatchObject({ cacheReads: [2], partitions: 3 });
+    expect(e.jobs[1]!.stages[0]!.name).not.toContain('textFile');
+  });
+
+  it('prints JSON from the command line with --json and --slots', async () => {
+    const program = new Command().exitOverride();
+    registerExplainCommand(program);
+    const writes: string[] = [];
+    const write = process.stdout.write;
+    process.stdout.write = ((chunk: string) => writes.push(chunk) > 0) as typeof process.stdout.write;
+    try {
+      await program.parseAsync(
+        ['explain', path.join(JOBS, 'pair-sums.ts'), '--param', 'n=30', '--slots', '3', '--json'],
+        { from: 'user' },
+      );
+    } finally {
+      process.stdout.write = write;
+    }
+    const e = JSON.parse(writes.join(''));
+    expect(e.slots).toBe(3);
+    expect(e.totals).toMatchObject({ jobs: 1, stages: 2, tasks: 9, waves: 3 });
+  });
+});

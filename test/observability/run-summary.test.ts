@@ -1,0 +1,248 @@
+/**
+ * The run summary against a hand-computed reference: a synthetic application of 2 jobs (one
+ * hidden), 5 stages (one skipped), 7 tasks and 10 attempts — a failure, a speculative copy
+ * whose late success is ignored, and an attempt lost with its executor.
+ */
+import { describe, expect, it } from 'vitest';
+import type { RunEvent } from '../../driver/run-events.js';
+import {
+  DEFAULT_COST_RATES,
+  formatRunSummary,
+  quantiles,
+  RunSummaryBuilder,
+} from '../../driver/run-summary.js';
+
+const appId = 'app-synthetic-1';
+const metrics = (durationMs: number) => ({
+  durationMs,
+  recordsRead: 10,
+  recordsWritten: 5,
+  bytesRead: 100,
+  bytesWritten: 50,
+  shuffleReadBytes: 7,
+  shuffleWriteBytes: 3,
+  peakMemoryBytes: 1000,
+  spillCount: 0,
+});
+
+type Attempt = [
+  stage: number,
+  job: number,
+  partition: number,
+  attempt: number,
+  executor: string,
+  slot: number,
+  start: number,
+  end: number,
+  status: 'succeeded' | 'failed' | 'ignored' | 'lost',
+  speculative?: boolean,
+];
+
+function attemptEvents([
+  stageId,
+  jobId,
+  partition,
+  attempt,
+  executorId,
+  slot,
+  start,
+  end,
+  status,
+  speculative = false,
+]: Attempt): RunEvent[] {
+  const base = {
+    appId,
+    jobId,
+    stageId,
+    partition,
+    attempt,
+    executorId,
+    slot,
+    launchedAt: start - 10,
+    speculative,
+  };
+  return [
+    { ...base, type: 'task-start', at: start },
+    {
+      ...base,
+      type: 'task-end',
+      at: end,
+      startedAt: start,
+      status,
+      ...(status === 'succeeded' || status === 'ignored' ? { metrics: metrics(end - start) } : {}),
+      ...(status === 'failed' ? { error: { name: 'Error', message: 'boom' } } : {}),
+    },
+  ];
+}
+
+const stage = (
+  stageId: number,
+  jobId: number,
+  numTasks: number,
+  parentStageIds: number[],
+  at: number,
+): RunEvent => ({
+  type: 'stage-submitted',
+  at,
+  appId,
+  jobId,
+  stageId,
+  kind: parentStageIds.length === 0 || stageId === 3 ? 'shuffle-map' : 'result',
+  name: `stage ${stageId} ops`,
+  numTasks,
+  parentStageIds,
+});
+const done = (stageId: number, jobId: number, at: number): RunEvent => ({
+  type: 'stage-completed',
+  at,
+  appId,
+  jobId,
+  stageId,
+  status: 'succeeded',
+});
+
+const events: RunEvent[] = [
+  {
+    type: 'app-start',
+    at: 1000,
+    logVersion: 1,
+    appId,
+    name: 'synthetic.ts',
+    mode: 'local',
+    taskQueue: 'q',
+    totalSlots: 4,
+    executors: 2,
+    slotsPerExecutor: 2,
+    defaultParallelism: 4,
+  },
+  {
+    type: 'job-start',
+    at: 1050,
+    appId,
+    jobId: 0,
+    action: 'sampleSortKeys',
+    actionName: 'top',
+    hidden: true,
+    reason: 'sampling',
+    stageIds: [0, 1],
+    skippedStageIds: [],
+  },
+  stage(0, 0, 3, [], 1060),
+  ...attemptEvents([0, 0, 0, 0, 'executor-1', 0, 1100, 1200, 'succeeded']),
+  ...attemptEvents([0, 0, 1, 0, 'executor-1', 1, 1100, 1400, 'failed']),
+  ...attemptEvents([0, 0, 1, 1, 'executor-2', 0, 1400, 1500, 'succeeded']),
+  ...attemptEvents([0, 0, 2, 0, 'executor-2', 1, 1100, 1700, 'succeeded']),
+  done(0, 0, 1700),
+  stage(1, 0, 1, [0], 1750),
+  ...attemptEvents([1, 0, 0, 0, 'executor-1', 0, 1800, 1900, 'succeeded']),
+  ...attemptEvents([1, 0, 0, 1, 'executor-2', 1, 1810, 1950, 'ignored', true]),
+  done(1, 0, 1950),
+  { type: 'job-end', at: 1960, appId, jobId: 0, status: 'succeeded' },
+  {
+    type: 'job-start',
+    at: 1970,
+    appId,
+    jobId: 1,
+    action: 'take',
+    actionName: 'top',
+    hidden: false,
+    stageIds: [2, 3, 4],
+    skippedStageIds: [2],
+  },
+  stage(3, 1, 2, [2], 1980),
+  ...attemptEvents([3, 1, 0, 0, 'executor-1', 0, 2000, 2200, 'succeeded']),
+  ...attemptEvents([3, 1, 1, 0, 'executor-2', 0, 2000, 2120, 'lost']),
+  ...attemptEvents([3, 1, 1, 1, 'executor-2', 1, 2150, 2300, 'succeeded']),
+  done(3, 1, 2300),
+  stage(4, 1, 1, [3], 2350),
+  ...attemptEvents([4, 1, 0, 0, 'executor-1', 1, 2400, 2450, 'succeeded']),
+  done(4, 1, 2450),
+  { type: 'job-end', at: 2460, appId, jobId: 1, status: 'succeeded' },
+  { type: 'app-end', at: 2500, appId, status: 'succeeded' },
+];
+
+function build() {
+  const builder = new RunSummaryBuilder({
+    cost: { usdPerGbSecond: 0.00002, usdPerMillionExecutions: 0.5, instanceMemoryMb: 2048 },
+  });
+  for (const e of events) builder.onEvent(e);
+  return builder;
+}
+
+describe('the run summary', () => {
+  it('counts jobs, stages, tasks, attempts, executors and slots as computed by hand', () => {
+    const s = build().summary();
+    expect(s.status).toBe('succeeded');
+    expect(s.wallTimeMs).toBe(1500);
+    expect(s.totals).toEqual({
+      jobs: 2,
+      hiddenJobs: 1,
+      stagesRun: 4,
+      stagesSkipped: 1,
+      tasks: 7,
+      attempts: 10,
+      succeeded: 7,
+      failed: 1,
+      ignored: 1,
+      lost: 1,
+      killed: 0,
+      speculative: 1,
+      executorsSeen: 2,
+      slotsSeen: 4,
+      recordsRead: 70,
+      recordsWritten: 35,
+      shuffleReadBytes: 49,
+      shuffleWriteBytes: 21,
+    });
+    expect(
+      s.jobs.map((j) => [j.jobId, j.hidden, j.stagesRun, j.skippedStageIds.length, j.tasks, j.durationMs]),
+    ).toEqual([
+      [0, true, 2, 0, 4, 910],
+      [1, false, 2, 1, 3, 490],
+    ]);
+  });
+
+  it("measures skew per stage as max / median of the winning attempts' times", () => {
+    const s = build().summary();
+    const s0 = s.stages.find((x) => x.stageId === 0)!;
+    // winners 100, 100, 600 ms: Spark's quantile indices ⌊q·(n−1)⌋ → 100, 100, 100, 100, 600
+    expect(s0.taskTime).toEqual({ min: 100, p25: 100, median: 100, p75: 100, max: 600 });
+    expect(s0.skew).toBe(6);
+    expect(s0.durationMs).toBe(640);
+    expect(s.stages.find((x) => x.stageId === 2)).toMatchObject({ skipped: true, status: 'skipped' });
+    expect(quantiles([4, 1, 3, 2])).toEqual({ min: 1, p25: 1, median: 2, p75: 3, max: 4 });
+  });
+
+  it('estimates the Flex Consumption cost from executor active time and executions', () => {
+    const s = build().summary();
+    // executor-1 busy 300 + 100 + 200 + 50 ms, executor-2 600 + 140 + 120 + 150 ms
+    expect(s.executors.map((e) => [e.executorId, e.activeMs, e.slots])).toEqual([
+      ['executor-1', 650, [0, 1]],
+      ['executor-2', 1010, [0, 1]],
+    ]);
+    expect(s.cost.activeInstanceSeconds).toBeCloseTo(1.66, 10);
+    expect(s.cost.gbSeconds).toBeCloseTo(3.32, 10);
+    expect(s.cost.executions).toBe(10);
+    expect(s.cost.totalUsd).toBeCloseTo(3.32 * 0.00002 + 10 * 0.5e-6, 12);
+  });
+
+  it('takes cost rates from the environment when options do not set them', () => {
+    process.env.STRATUS_COST_USD_PER_GB_SECOND = '0.001';
+    try {
+      const builder = new RunSummaryBuilder();
+      expect(builder.summary().cost.rates).toEqual({ ...DEFAULT_COST_RATES, usdPerGbSecond: 0.001 });
+    } finally {
+      delete process.env.STRATUS_COST_USD_PER_GB_SECOND;
+    }
+  });
+
+  it('prints the hidden job, the skipped stage and the attempt outcomes', () => {
+    const text = formatRunSummary(build().summary());
+    expect(text).toContain('jobs:      2 (1 hidden)');
+    expect(text).toContain('job 0 sampleSortKeys "top" [hidden: sampling]');
+    expect(text).toContain('stage 2: skipped');
+    expect(text).toContain('10: 7 succeeded, 1 failed, 1 ignored, 1 lost, 0 killed; 1 speculative');
+    expect(text).toContain('skew 6.0×');
+    expect(text).toContain('4 slots planned (2 executors × 2), 2 executors and 4 slots seen running tasks');
+  });
+});

@@ -1,0 +1,144 @@
+/**
+ * `stratus ui` in a real headless Chromium (Debian's `chromium`, driven by playwright-core):
+ * it loads a recorded run's event log and shows its counts — 7 jobs (1 hidden), 15 stages
+ * (4 skipped), 34 tasks on 2 executors × 2 slots — its stage DAGs, task tables with
+ * quantiles and the timeline; it follows a log that is still being written; and it saves a
+ * screenshot to test-artifacts/ui.png. Without Chromium this test fails, it never skips.
+ */
+import { existsSync } from 'node:fs';
+import { appendFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startUiServer, type UiServer } from '../../driver/cli-ui.js';
+
+const CHROMIUM = process.env.STRATUS_CHROMIUM ?? '/usr/bin/chromium';
+const FIXTURE = path.resolve(import.meta.dirname, 'fixtures/recorded-run.jsonl');
+const ARTIFACTS = path.resolve(import.meta.dirname, '../../test-artifacts');
+
+let browser: Browser;
+let server: UiServer;
+let appId: string;
+let lines: string[];
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(
+      `Chromium is not installed at ${CHROMIUM}: the UI test needs it. Install it with ` +
+        `'apt-get update && apt-get install -y chromium' (Debian), or point STRATUS_CHROMIUM at a Chromium binary.`,
+    );
+  }
+  lines = (await readFile(FIXTURE, 'utf8')).trim().split('\n');
+  appId = (JSON.parse(lines[0]!) as { appId: string }).appId;
+  server = await startUiServer({ port: 0, source: { file: FIXTURE } });
+  // Root in a container has no user namespaces for Chromium's sandbox.
+  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+async function open(url: string): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(url);
+  await page.waitForSelector('body[data-ready="true"]', { timeout: 15_000 });
+  expect(errors).toEqual([]);
+  expect(await page.locator('p.error').count()).toBe(0);
+  return page;
+}
+
+const statValue = (page: Page, id: string) => page.locator(`[data-testid="stat-${id}"] b`).textContent();
+
+describe('stratus ui in headless Chromium', () => {
+  it('lists the recorded application with its jobs, stages and tasks', async () => {
+    const page = await open(server.url);
+    const row = page.locator('#apps tbody tr');
+    expect(await row.count()).toBe(1);
+    const cells = await row.locator('td').allInnerTexts();
+    expect(cells[0]).toBe(appId);
+    expect(cells[1]).toBe('observed');
+    expect(cells[2]).toBe('succeeded');
+    expect(cells.slice(5)).toEqual(['7', '15', '34']);
+    await page.close();
+  });
+
+  it("shows the application's jobs, stages, executors, slots and one timeline bar per attempt", async () => {
+    const page = await open(`${server.url}#/app/${appId}`);
+    expect(await statValue(page, 'jobs')).toBe('7');
+    expect(await statValue(page, 'stages')).toBe('15');
+    expect(await statValue(page, 'tasks')).toBe('34');
+    expect(await statValue(page, 'executors')).toBe('2');
+    expect(await statValue(page, 'slots')).toBe('4');
+    expect(await page.locator('#jobs tbody tr').count()).toBe(7);
+    expect(await page.locator('#jobs .hidden-job').count()).toBe(1);
+    expect(await page.locator('#stages tbody tr').count()).toBe(15);
+    expect(await page.locator('#stages .status-skipped').count()).toBe(4);
+    expect(await page.locator('#executors tbody tr').count()).toBe(2);
+    expect(await page.locator('#timeline rect.task-bar').count()).toBe(34);
+    expect(await page.locator('#timeline rect.task-bar[data-status="succeeded"]').count()).toBe(34);
+    await mkdir(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: path.join(ARTIFACTS, 'ui.png'), fullPage: true });
+    await page.close();
+  });
+
+  it("draws a job's stage DAG: stages as boxes, skipped ones marked, shuffle dependencies as arrows", async () => {
+    // Job 2 is sorted-counts' `take`: its first stage was computed by the hidden sampling job.
+    const page = await open(`${server.url}#/app/${appId}/job/2`);
+    expect(await page.locator('#dag g.stage').count()).toBe(3);
+    expect(await page.locator('#dag g.stage.skipped').count()).toBe(1);
+    expect(await page.locator('#dag line.edge').count()).toBe(2);
+    expect(await statValue(page, 'job-tasks')).toBe('5');
+    await page.close();
+  });
+
+  it("shows a stage's task attempts and Spark's summary quantiles of their durations", async () => {
+    const page = await open(`${server.url}#/app/${appId}/stage/0`);
+    expect(await page.locator('#tasks tbody tr').count()).toBe(6);
+    const durations = lines
+      .map((l) => JSON.parse(l) as { type: string; stageId?: number; metrics?: { durationMs: number } })
+      .filter((e) => e.type === 'task-end' && e.stageId === 0)
+      .map((e) => e.metrics!.durationMs)
+      .sort((a, b) => a - b);
+    const fmt = (ms: number) => (ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(2)} s`);
+    const row = await page.locator('#quantiles tbody tr').first().locator('td').allInnerTexts();
+    // min, 25th, median (index ⌊0.5·5⌋ = 2), 75th, max of 6 durations
+    expect(row).toEqual(['Duration', ...[0, 1, 2, 3, 5].map((i) => fmt(durations[i]!))]);
+    await page.close();
+  });
+
+  it('follows a running application: new events in the log appear without a reload', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'stratus-ui-live-'));
+    try {
+      const file = path.join(dir, 'live.jsonl');
+      // Everything up to the end of the first job (pair-sums: 9 tasks).
+      const firstJobEnd = lines.findIndex((l) => l.includes('"type":"job-end"'));
+      await writeFile(file, `${lines.slice(0, firstJobEnd + 1).join('\n')}\n`);
+      const live = await startUiServer({ port: 0, source: { file } });
+      try {
+        const page = await open(`${live.url}#/app/${appId}`);
+        expect(await statValue(page, 'tasks')).toBe('9');
+        expect(await page.locator('#live').isVisible()).toBe(true);
+        await appendFile(file, `${lines.slice(firstJobEnd + 1).join('\n')}\n`);
+        // Functions run in the page: given as source text, as this project compiles without DOM types.
+        await page.waitForFunction(
+          `document.querySelector('[data-testid="stat-tasks"] b')?.textContent === '34'`,
+          undefined,
+          { timeout: 10_000 },
+        );
+        await page.waitForFunction(`document.getElementById('live').hidden === true`, undefined, {
+          timeout: 10_000,
+        });
+        await page.close();
+      } finally {
+        await live.close();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
