@@ -12,6 +12,8 @@ import { resolveModulePath } from './bundler.js';
 import { integerAtLeast, onShutdownSignal } from './cli-options.js';
 import { Driver, type DriverOptions } from './driver.js';
 import { isDriverScript } from './driver-script.js';
+import { ConsoleProgress } from './progress.js';
+import { RunSummaryBuilder } from './run-summary.js';
 import { registerTypeScriptLoader } from './ts-loader.js';
 
 interface RunFlags {
@@ -27,6 +29,7 @@ interface RunFlags {
   overwrite?: boolean;
   memoryMb?: number;
   splitMb?: number;
+  eventLog?: string;
 }
 
 /** Parse one `--param key=value`: the value is JSON when it parses as JSON, else the raw string. */
@@ -71,6 +74,7 @@ export function registerRunCommand(program: Command): void {
     .option('-s, --slots <n>', 'slots per executor of the local fabric (default 2)', integerAtLeast(1))
     .option('--total-slots <n>', 'default parallelism when joining a running fabric', integerAtLeast(1))
     .option('--overwrite', 'replace existing output of save actions')
+    .option('--event-log <file>', 'also write the event log (JSON lines) to this local file')
     .option('--memory-mb <n>', 'per-task memory budget before spilling (MiB, default 256)', integerAtLeast(1))
     .option(
       '--split-mb <n>',
@@ -118,6 +122,9 @@ export function registerRunCommand(program: Command): void {
       if (flags.memoryMb) options.memoryBudgetBytes = flags.memoryMb * 1024 * 1024;
       if (flags.splitMb) options.splitBytes = flags.splitMb * 1024 * 1024;
       const started = performance.now();
+      const summary = new RunSummaryBuilder();
+      options.listeners = [new ConsoleProgress(), summary];
+      if (flags.eventLog) options.eventLog = { localFile: path.resolve(flags.eventLog) };
       const driver = await Driver.connect(options);
       onShutdownSignal(async (signal) => {
         process.stderr.write(`stratus run: ${signal}, cancelling…\n`);
@@ -144,9 +151,11 @@ export function registerRunCommand(program: Command): void {
         }
       } catch (error) {
         await driver.close('failed');
+        if (!flags.json) process.stderr.write(`${summary.text()}\n`);
         throw error;
       }
       await driver.close('succeeded');
+      process.stderr.write(`${summary.text()}\n`);
       const seconds = ((performance.now() - started) / 1000).toFixed(1);
       if (flags.json) {
         process.stdout.write(`${JSON.stringify(results ?? null)}\n`);

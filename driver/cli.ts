@@ -10,9 +10,13 @@ import { Command } from 'commander';
 import { describeContext, StratusError } from '../engine/errors.js';
 import { redactSecrets } from '../storage/connection.js';
 import { registerDoctorCommand } from './cli-doctor.js';
+import { registerExplainCommand } from './cli-explain.js';
 import { registerLocalCommand } from './cli-local.js';
 import { registerNoopCommand } from './cli-noop.js';
+import { registerOutputCommands } from './cli-output.js';
 import { registerRunCommand } from './cli-run.js';
+import { registerStatusCommand } from './cli-status.js';
+import { registerUiCommand } from './cli-ui.js';
 
 /** This package's version: package.json is two folders up from `dist/driver/`, one from `driver/`. */
 function packageVersion(): string {
@@ -29,6 +33,10 @@ export function buildProgram(): Command {
     .version(packageVersion())
     .showHelpAfterError('(run with --help for usage)');
   registerRunCommand(program);
+  registerExplainCommand(program);
+  registerUiCommand(program);
+  registerStatusCommand(program);
+  registerOutputCommands(program);
   registerLocalCommand(program);
   registerNoopCommand(program);
   registerDoctorCommand(program);

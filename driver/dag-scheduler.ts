@@ -7,7 +7,7 @@
  * cached partitions. As Spark's DAGScheduler, it owns no storage of its own: task sets
  * go through the task queue, completions arrive from the events queue via `handleEvent`.
  */
-import { type ActionRef, mergeActionResults, type SaveResult } from '../engine/actions.js';
+import { type ActionRef, isSaveOp, mergeActionResults, type SaveResult } from '../engine/actions.js';
 import { JobFailedError, StratusError } from '../engine/errors.js';
 import { describePlan } from '../engine/explain.js';
 import type { JobGraph } from '../engine/graph.js';
@@ -319,7 +319,7 @@ export class DAGScheduler {
     if (!resultRun) throw new Error(`internal: job ${jobId} has no result stage`);
     const action = state.graph.resolveAction(plan.action);
     let outcome: JobOutcome;
-    if (action.op === 'saveAsTextFile' || action.op === 'saveAsJsonLines') {
+    if (isSaveOp(action.op)) {
       const parts = resultRun.saved;
       const merged: SaveResult = {
         path: String(action.options.path),
@@ -377,7 +377,7 @@ export class DAGScheduler {
       cached[String(nodeId)] = blobs as string[];
     }
     const action = stage.kind === 'result' ? state.graph.resolveAction(plan.action) : undefined;
-    const isSave = action?.op === 'saveAsTextFile' || action?.op === 'saveAsJsonLines';
+    const isSave = action !== undefined && isSaveOp(action.op);
     return {
       v: 1,
       appId: this.env.appId,
@@ -454,6 +454,16 @@ export class DAGScheduler {
         },
         onTaskSucceeded: (event) => this.taskSucceeded(state, run, event),
         onTaskEvent: (event, ignored) => this.reportTaskEvent(run, event, ignored),
+        isTaskQueueIdle: async () => (await this.env.taskQueue.peek(1)).length === 0,
+        onTaskVanished: (partition) => {
+          this.emit({
+            type: 'notice',
+            at: Date.now(),
+            appId,
+            level: 'warn',
+            message: `stage ${stageId} partition ${partition}: its task message vanished (an executor died before starting it); launching a new attempt`,
+          });
+        },
         onSpeculativeLaunch: (partition, attempt, runningMs, thresholdMs) => {
           this.emit({
             type: 'notice',

@@ -14,7 +14,7 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { TokenCredential } from '@azure/core-auth';
-import type { ActionRef } from '../engine/actions.js';
+import { type ActionRef, isSaveOp } from '../engine/actions.js';
 import { APP_LEASE_TTL_MS, type AppLease, appLeaseBlobName } from '../engine/app-lease.js';
 import { ConfigError, StratusError } from '../engine/errors.js';
 import { buildJobGraph, type JobGraph } from '../engine/graph.js';
@@ -40,6 +40,7 @@ import { StorageQueue } from '../storage/queues.js';
 import { resolveAzureConnection } from './azure-connection.js';
 import { bundleJobModule, type JobBundle, resolveModulePath } from './bundler.js';
 import { DAGScheduler, type JobOutcome, newRunState, type SchedulerEnv } from './dag-scheduler.js';
+import { EventLogWriter } from './event-log.js';
 import { EventReceiver } from './event-receiver.js';
 import { resolveSourceInput } from './input-sources.js';
 import { type LocalFabric, startLocalFabric } from './local-fabric.js';
@@ -83,6 +84,11 @@ export interface DriverOptions {
   signingKey?: string;
   /** How often the poison queue is checked for this application's tasks (ms); default 2000. */
   poisonCheckMs?: number;
+  /**
+   * The event log: JSON lines in `stratus-logs/<appId>.jsonl` (default on; `stratus ui` reads
+   * it), optionally also to a local file. `false` turns it off.
+   */
+  eventLog?: boolean | { localFile?: string };
   /** Listeners of run events (progress, event log…). */
   listeners?: RunListener[];
   /** Name of the application in logs and the UI. */
@@ -252,6 +258,10 @@ export class Driver {
         events.ensure(),
       ]);
       const bus = new RunEventBus();
+      if (options.eventLog !== false) {
+        const localFile = typeof options.eventLog === 'object' ? options.eventLog.localFile : undefined;
+        bus.add(new EventLogWriter({ blobs, ...(localFile !== undefined ? { localFile } : {}) }));
+      }
       for (const l of options.listeners ?? []) bus.add(l);
       const env: SchedulerEnv = {
         appId,
@@ -391,7 +401,7 @@ export class Driver {
     for (const name of graph.actionNames) {
       const ref: ActionRef = { name };
       const action = graph.resolveAction(ref);
-      const isSave = action.op === 'saveAsTextFile' || action.op === 'saveAsJsonLines';
+      const isSave = isSaveOp(action.op);
       if (isSave)
         await checkOutputTarget(this.blobs, String(action.options.path), options.overwrite === true);
       const outcome: JobOutcome = await this.scheduler.runAction(state, ref, name);

@@ -54,7 +54,7 @@ export const DEFAULT_TASK_SET_OPTIONS: TaskSetOptions = {
   maxFailures: 4,
   heartbeatTimeoutMs: 20_000,
   sendConcurrency: 16,
-  speculation: { enabled: true, multiplier: 3, quantile: 0.9, minTaskRuntimeMs: 100, minTasks: 4 },
+  speculation: { enabled: true, multiplier: 3, quantile: 0.9, minTaskRuntimeMs: 1000, minTasks: 4 },
 };
 
 /** What a task set reports to the scheduler and to listeners (progress, event log). */
@@ -67,6 +67,14 @@ export interface TaskSetListener {
   onTaskEvent?(event: ExecutorEvent, ignored: boolean): void;
   /** A task was relaunched because its executor went silent. */
   onTaskLost?(partition: number, attempt: number, executorId: string): void;
+  /**
+   * True when no task message is waiting (visible) on the task queue. Used to tell a task
+   * that is merely queued from one whose message was taken by an executor that died before
+   * it could report `task-started`.
+   */
+  isTaskQueueIdle?(): Promise<boolean>;
+  /** A partition's message vanished (see checkVanishedTasks) and is being relaunched. */
+  onTaskVanished?(partition: number): void;
   /** A speculative copy of a slow task was launched. */
   onSpeculativeLaunch?(partition: number, attempt: number, runningMs: number, thresholdMs: number): void;
 }
@@ -91,6 +99,12 @@ export class TaskSetManager {
   readonly completion: Promise<void>;
   /** Late or duplicate successes that were ignored. */
   ignoredDuplicates = 0;
+  /** Driver clock of the last event of this task set (progress of any kind). */
+  private lastEventAt = Date.now();
+  /** Driver clock of the latest launch of each partition. */
+  private readonly launchedAt = new Map<number, number>();
+  /** Partitions relaunched because their message vanished before any executor reported them. */
+  vanishedRelaunches = 0;
   /** Run times (driver clock, started → succeeded) of the winning attempts. */
   private readonly durations: number[] = [];
   /** Partitions that already have a speculative copy, and the attempts that are speculative. */
@@ -136,6 +150,7 @@ export class TaskSetManager {
         const partition = partitions[next++]!;
         const attempt = this.nextAttempt.get(partition) ?? 0;
         this.nextAttempt.set(partition, attempt + 1);
+        this.launchedAt.set(partition, Date.now());
         const message = parseTaskMessage(this.listener.makeMessage(partition, attempt));
         if (this.options.signingKey !== undefined) {
           message.signature = signTaskMessage(message, this.options.signingKey);
@@ -151,6 +166,7 @@ export class TaskSetManager {
   /** Route one event of this stage here. */
   handle(event: ExecutorEvent, now = Date.now()): void {
     const partition = event.partition;
+    this.lastEventAt = now;
     const ignored = this.done || this.succeeded.has(partition);
     this.listener.onTaskEvent?.(event, ignored);
     if (ignored) {
@@ -207,6 +223,29 @@ export class TaskSetManager {
       }
     }
     if (relaunch.length > 0) await this.send(relaunch);
+    await this.checkVanishedTasks(now);
+  }
+
+  /**
+   * A task message taken by an executor that died before reporting `task-started` stays
+   * invisible for the queue lease (10 minutes) and no heartbeat ever tells us. When the task
+   * set has been silent for the heartbeat timeout, nothing is waiting on the queue, and some
+   * partitions were launched but never seen running, their messages vanished: relaunch them.
+   */
+  private async checkVanishedTasks(now: number): Promise<void> {
+    const timeout = this.options.heartbeatTimeoutMs;
+    if (this.done || now - this.lastEventAt <= timeout || !this.listener.isTaskQueueIdle) return;
+    const unseen = this.partitions.filter(
+      (p) =>
+        !this.succeeded.has(p) &&
+        (this.running.get(p)?.size ?? 0) === 0 &&
+        now - (this.launchedAt.get(p) ?? now) > timeout,
+    );
+    if (unseen.length === 0 || !(await this.listener.isTaskQueueIdle())) return;
+    this.lastEventAt = now;
+    this.vanishedRelaunches += unseen.length;
+    for (const partition of unseen) this.listener.onTaskVanished?.(partition);
+    await this.send(unseen);
   }
 
   /**

@@ -29,7 +29,13 @@ export type ActionOp =
   | 'countByKey'
   | 'saveAsTextFile'
   | 'saveAsJsonLines'
+  | 'saveAsCsv'
   | 'sampleSortKeys';
+
+/** True for the actions that write one part file per partition (committed by the driver). */
+export function isSaveOp(op: string): boolean {
+  return op === 'saveAsTextFile' || op === 'saveAsJsonLines' || op === 'saveAsCsv';
+}
 
 /** JSON reference to an action of a graph: a named action, or the sampling job of sort node `sortNodeId`. */
 export type ActionRef = { name: string } | { sampleSortKeys: number; perPartition: number };

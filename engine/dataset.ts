@@ -434,6 +434,54 @@ export class Dataset<T> {
     return this.action('saveAsTextFile', actionImpls.save(path, toLine), { path });
   }
 
+  /**
+   * Write one CSV file per partition under `path`. Records are arrays (fields in order) or
+   * objects (fields named by `columns`, which objects require); `header` writes the column
+   * names first in every non-empty part file, as Spark does. Fields are quoted when needed
+   * (delimiter, quote, line break, surrounding space); null and undefined are empty.
+   */
+  saveAsCsv(
+    path: string,
+    options: { columns?: string[]; header?: boolean; delimiter?: string } = {},
+  ): Action<SaveResult> {
+    const delimiter = options.delimiter ?? ',';
+    if (delimiter.length !== 1 || delimiter === '"' || delimiter === '\n' || delimiter === '\r') {
+      throw new ConfigError(
+        `saveAsCsv(${path}): the delimiter must be one character other than a quote or line break`,
+      );
+    }
+    if (options.header && !options.columns) {
+      throw new ConfigError(`saveAsCsv(${path}): header: true needs columns`);
+    }
+    const columns = options.columns;
+    const quote = (value: unknown): string => {
+      if (value === null || value === undefined) return '';
+      const text =
+        typeof value === 'string' ? value : typeof value === 'object' ? JSON.stringify(value) : String(value);
+      return /["\r\n]/.test(text) || text.includes(delimiter) || text.trim() !== text
+        ? `"${text.replace(/"/g, '""')}"`
+        : text;
+    };
+    const toLine = (r: unknown): string => {
+      if (Array.isArray(r)) return r.map(quote).join(delimiter);
+      if (r !== null && typeof r === 'object') {
+        if (!columns) {
+          throw new StratusError(
+            'CSV_COLUMNS_REQUIRED',
+            `saveAsCsv(${path}): object records need the columns option`,
+          );
+        }
+        return columns.map((c) => quote((r as Record<string, unknown>)[c])).join(delimiter);
+      }
+      return quote(r);
+    };
+    const header = options.header && columns ? columns.map(quote).join(delimiter) : undefined;
+    return this.action('saveAsCsv', actionImpls.save(path, toLine), {
+      path,
+      ...(header !== undefined ? { header } : {}),
+    });
+  }
+
   /** Write one JSON Lines file per partition under `path` (records must be codec-encodable). */
   saveAsJsonLines(path: string): Action<SaveResult> {
     const toLine = (r: unknown) =>

@@ -9,6 +9,7 @@
  * the driver's mergeActionResults. Both return accumulator updates, cached partitions and
  * metrics.
  */
+import { isSaveOp } from './actions.js';
 import { getCodec, RecordEncodingError, unsupportedValue } from './codec.js';
 import { asUserCodeError, StratusError } from './errors.js';
 import type { JobGraph } from './graph.js';
@@ -141,7 +142,7 @@ export async function runTask(
       const bad = unsupportedValue(result);
       if (bad)
         throw new RecordEncodingError(graph.label(stage.rddNodeId), `its ${action.op} result has ${bad}`);
-      if (action.op === 'saveAsTextFile' || action.op === 'saveAsJsonLines') {
+      if (isSaveOp(action.op)) {
         ctx.metrics.recordsWritten += (result as string[]).length;
       }
       output = { kind: 'result', result };

@@ -329,7 +329,10 @@ export const runStageTask: WorkKindRunner<StageWork> = async (work, context): Pr
       outcome.segmentSizes = output.segments.map((s) => s.length);
     } else if (descriptor.save) {
       const lines = output.result as string[];
-      const text = lines.length > 0 ? `${lines.join('\n')}\n` : '';
+      // A CSV header line (saveAsCsv with header) starts every non-empty part file, as in Spark.
+      const header = graph.resolveAction(plan.action!).options.header;
+      const body = typeof header === 'string' && lines.length > 0 ? [header, ...lines] : lines;
+      const text = body.length > 0 ? `${body.join('\n')}\n` : '';
       const blob = `${descriptor.save.attemptPrefix}${partFileName(message.partition)}-${attemptId}-d${dequeueCount}`;
       await blobs.put(DATA_CONTAINER, blob, text);
       outcome.result = { blob, bytes: Buffer.byteLength(text), records: lines.length };

@@ -13,7 +13,7 @@
  *     partitions are), merge accumulator updates once per partition, merge the result
  *     stage's partials in partition order.
  */
-import { type ActionRef, mergeActionResults } from '../actions.js';
+import { type ActionRef, isSaveOp, mergeActionResults } from '../actions.js';
 import { buildJobGraph, type JobGraph } from '../graph.js';
 import type { JobActions, JobDefinition, JobResults } from '../job.js';
 import type { Key } from '../keys.js';
@@ -154,7 +154,7 @@ export async function runJobInMemory<P, R extends JobActions>(
       }
       const action = graph.resolveAction(ref);
       const merged = mergeActionResults(action, partials);
-      if (action.op === 'saveAsTextFile' || action.op === 'saveAsJsonLines') {
+      if (isSaveOp(action.op)) {
         savedFiles.set(action.options.path as string, partials as string[][]);
       }
       return merged;
