@@ -473,7 +473,11 @@ export class Driver {
         ...(this.accountName !== undefined ? { accountName: this.accountName } : {}),
         ...(this.options.splitBytes !== undefined ? { splitBytes: this.options.splitBytes } : {}),
         // Input blobs are per run: two runs of one driver may read different files under one node id.
-        upload: { scope: `${this.appId}/run-${runIndex}`, nodeId: source.nodeId },
+        upload: {
+          scope: `${this.appId}/run-${runIndex}`,
+          nodeId: source.nodeId,
+          onProgress: (p) => this.reportUpload(source.uri, p),
+        },
       });
       inputs.set(source.nodeId, parts as unknown as InputSplit[][]);
       sourcePartitions.set(source.nodeId, parts.length);
@@ -553,6 +557,24 @@ export class Driver {
   async cancel(reason = 'cancelled by the driver'): Promise<void> {
     for (const jobId of this.scheduler.cancelRunningJobs(reason)) this.cancelledJobs.add(jobId);
     await this.writeLease();
+  }
+
+  private uploadShown = new Map<string, number>();
+
+  /** Input uploads above 8 MiB report progress every ~10 % (local files are copied into partition blobs). */
+  private reportUpload(
+    uri: string,
+    p: { bytesUploaded: number; totalBytes: number; partitionsUploaded: number; totalPartitions: number },
+  ): void {
+    if (p.totalBytes < 8 * 1024 * 1024) return;
+    const step = Math.floor((10 * p.bytesUploaded) / p.totalBytes);
+    if ((this.uploadShown.get(uri) ?? -1) >= step && p.bytesUploaded < p.totalBytes) return;
+    this.uploadShown.set(uri, step);
+    const mb = (n: number) => (n / 1024 / 1024).toFixed(1);
+    const log = this.options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+    log(
+      `input ${uri}: ${p.partitionsUploaded}/${p.totalPartitions} partitions uploaded (${mb(p.bytesUploaded)}/${mb(p.totalBytes)} MiB)`,
+    );
   }
 
   /** Emit an event on this application's bus (e.g. notices from the CLI). */
