@@ -47,6 +47,15 @@ export function parseParam(raw: string, previous: Record<string, unknown> = {}):
   return { ...previous, [key]: value };
 }
 
+/** Human output: one `name: value` line per named action (compact JSON), else the value. */
+export function formatResults(results: unknown): string {
+  const isNamed = results !== null && typeof results === 'object' && !Array.isArray(results);
+  if (!isNamed) return `${JSON.stringify(results ?? null)}\n`;
+  return Object.entries(results as Record<string, unknown>)
+    .map(([name, value]) => `${name}: ${JSON.stringify(value)}\n`)
+    .join('');
+}
+
 /** Add the `run` subcommand to `program`. */
 export function registerRunCommand(program: Command): void {
   program
@@ -160,7 +169,7 @@ export function registerRunCommand(program: Command): void {
       if (flags.json) {
         process.stdout.write(`${JSON.stringify(results ?? null)}\n`);
       } else {
-        process.stdout.write(`${JSON.stringify(results ?? null, null, 2)}\n`);
+        process.stdout.write(formatResults(results));
         process.stderr.write(`stratus run: ${path.basename(file)} finished in ${seconds} s\n`);
       }
     });
