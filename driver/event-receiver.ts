@@ -13,8 +13,13 @@ const HIDE_SECONDS = 7 * 24 * 3600;
 
 /** Options for polling the events queue. */
 export interface EventReceiverOptions {
-  /** First wait after an empty poll (ms); doubles up to maxPollMs. */
+  /** First wait after an empty poll (ms, default 10); doubles up to maxPollMs. */
   minPollMs?: number;
+  /**
+   * Longest wait between polls (ms, default 50): the last task's success waits for the next poll
+   * before the next stage can be submitted, so this bounds the driver's share of stage latency
+   * (see docs/decisions.md); an idle driver makes 20 requests/s on its own events queue.
+   */
   maxPollMs?: number;
   /** Called with each undecodable message text, which is then dropped. */
   onInvalid?: (text: string, error: unknown) => void;
@@ -57,7 +62,7 @@ export class EventReceiver {
 
   private async run(): Promise<void> {
     const minPoll = this.options.minPollMs ?? 10;
-    const maxPoll = this.options.maxPollMs ?? 250;
+    const maxPoll = this.options.maxPollMs ?? 50;
     let wait = minPoll;
     while (this.running) {
       let batch: Awaited<ReturnType<StorageQueue['receive']>> = [];
