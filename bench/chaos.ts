@@ -1,0 +1,78 @@
+/**
+ * The chaos run of issue 5, repeated: test/faults/chaos.test.ts's scenario (a global sort and a
+ * join on 3 executors while a random executor is killed every 2.5 s and a quarter of the task
+ * messages are delivered twice, answers compared with plain JS) run `runs` times in a row, each
+ * in a fresh vitest process with its own Azurite. The test file is the single source of the
+ * scenario; this bench only repeats it and records pass/fail and durations.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { type BenchReport, type Row, seconds } from './lib/report.js';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+const VITEST = path.join(ROOT, 'node_modules/vitest/vitest.mjs');
+
+interface VitestJson {
+  testResults: {
+    assertionResults: { title: string; status: string; duration?: number; failureMessages: string[] }[];
+  }[];
+}
+
+/** Run the chaos test once; resolves with its status and durations. */
+async function runOnce(): Promise<{ passed: boolean; testMs: number; wallMs: number; failure?: string }> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'stratus-bench-chaos-'));
+  const out = path.join(dir, 'result.json');
+  const started = performance.now();
+  const code = await new Promise<number>((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      [VITEST, 'run', 'test/faults/chaos.test.ts', '-t', 'chaos', '--reporter=json', `--outputFile=${out}`],
+      { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] },
+    );
+    child.on('error', reject);
+    child.on('exit', (c) => resolve(c ?? 1));
+  });
+  const wallMs = performance.now() - started;
+  try {
+    const json = JSON.parse(await readFile(out, 'utf8')) as VitestJson;
+    const test = json.testResults.flatMap((r) => r.assertionResults).find((a) => a.status !== 'skipped');
+    const failure = test?.failureMessages[0]?.split('\n')[0];
+    return {
+      passed: code === 0 && test?.status === 'passed',
+      testMs: test?.duration ?? 0,
+      wallMs,
+      ...(failure ? { failure } : {}),
+    };
+  } catch {
+    return { passed: false, testMs: 0, wallMs, failure: `vitest exited with ${code} and no report` };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Repeat the chaos scenario `runs` times in a row. */
+export async function benchChaos(options: { runs: number }): Promise<BenchReport> {
+  const rows: Row[] = [];
+  let passed = 0;
+  for (let i = 1; i <= options.runs; i++) {
+    process.stderr.write(`  chaos run ${i}/${options.runs}…\n`);
+    const r = await runOnce();
+    if (r.passed) passed++;
+    rows.push({
+      metric: `run ${i}`,
+      value: r.passed ? 'pass' : 'FAIL',
+      note: `test ${seconds(r.testMs)}, with vitest and Azurite start ${seconds(r.wallMs)}${r.failure ? `; ${r.failure}` : ''}`,
+    });
+  }
+  rows.push({
+    metric: 'passed',
+    value: `${passed}/${options.runs}`,
+    note: passed === options.runs ? 'all passed' : 'NOT all passed',
+  });
+  return {
+    title: `chaos (issue 5): sort + join on 3 executors, kills every 2.5 s, 25 % duplicate task messages, ${options.runs} runs in a row`,
+    rows,
+  };
+}

@@ -1,0 +1,105 @@
+/**
+ * The benches' fabric: an Azurite they start (so they can reach it directly for the raw
+ * floors), optionally behind the counting proxy, plus executor host processes on it, and a
+ * sampler of the executors' resident memory read from /proc by pid.
+ */
+import { readFile } from 'node:fs/promises';
+import { type AzuriteHandle, startAzurite } from '../../driver/azurite.js';
+import { type LocalFabric, startLocalFabric } from '../../driver/local-fabric.js';
+import { RequestCounter } from './request-counter.js';
+
+/** Azurite + executors for one bench; `stop` tears down in order. */
+export interface BenchFabric {
+  azurite: AzuriteHandle;
+  local: LocalFabric;
+  /** Connection string clients use (the proxy's when counting). */
+  connectionString: string;
+  /** Azurite's own connection string (bypasses the counting proxy). */
+  directConnectionString: string;
+  counter: RequestCounter | undefined;
+  stop(): Promise<void>;
+}
+
+/** Executor host settings for every bench, plus `extra`. Defaults are the shipped host.json's. */
+export function hostEnvWith(extra: Record<string, string> = {}): Record<string, string> {
+  return { ...extra };
+}
+
+/** Start Azurite (on disk, as `stratus local` runs it) and `executors` × `slots` executor hosts. */
+export async function startBenchFabric(options: {
+  executors: number;
+  slots: number;
+  hostEnv?: Record<string, string>;
+  countRequests?: boolean;
+  queue?: string;
+}): Promise<BenchFabric> {
+  const azurite = await startAzurite();
+  let counter: RequestCounter | undefined;
+  try {
+    if (options.countRequests) counter = await RequestCounter.start(azurite.blobPort, azurite.queuePort);
+    const connectionString = counter?.connectionString ?? azurite.connectionString;
+    const local = await startLocalFabric({
+      executors: options.executors,
+      slots: options.slots,
+      queue: options.queue ?? 'stratus-bench',
+      connectionString,
+      ...(options.hostEnv ? { hostEnv: options.hostEnv } : {}),
+      log: (line) => process.stderr.write(`  fabric: ${line}\n`),
+    });
+    return {
+      azurite,
+      local,
+      connectionString,
+      directConnectionString: azurite.connectionString,
+      counter,
+      async stop() {
+        await local.stop();
+        await counter?.stop();
+        await azurite.stop();
+      },
+    };
+  } catch (error) {
+    await counter?.stop();
+    await azurite.stop();
+    throw error;
+  }
+}
+
+/** Resident set size of a process (bytes) from /proc/<pid>/status, or undefined when it is gone. */
+export async function readRss(pid: number): Promise<number | undefined> {
+  try {
+    const status = await readFile(`/proc/${pid}/status`, 'utf8');
+    const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(status);
+    return match ? Number(match[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Samples the RSS of the fabric's live executor processes every `everyMs`; keeps the peak per pid. */
+export class RssSampler {
+  readonly peaks = new Map<number, { executorId: string; peakBytes: number }>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly fabric: LocalFabric,
+    private readonly everyMs = 100,
+  ) {}
+
+  start(): void {
+    const sample = async () => {
+      for (const e of this.fabric.executors) {
+        const rss = await readRss(e.pid);
+        if (rss === undefined) continue;
+        const entry = this.peaks.get(e.pid) ?? { executorId: e.executorId, peakBytes: 0 };
+        entry.peakBytes = Math.max(entry.peakBytes, rss);
+        this.peaks.set(e.pid, entry);
+      }
+    };
+    this.timer = setInterval(() => void sample(), this.everyMs);
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+}

@@ -1,0 +1,131 @@
+/**
+ * The benchmark runner: `npm run bench` runs every bench, `npm run bench -- <name>…` some.
+ * Each prints a table and appends it to bench/RESULTS.md. Sizes default to the recorded
+ * settings; `--small` runs everything at sizes that finish in a minute or two (to debug).
+ *
+ *   npm run bench -- throughput stages
+ *   npm run bench -- sort --sort-mb 1024
+ */
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { benchChaos } from './chaos.js';
+import { type BenchReport, captureContext, recordReport } from './lib/report.js';
+import { benchRequests } from './requests.js';
+import { benchSort } from './sort.js';
+import { benchStageLatency } from './stage-latency.js';
+import { benchThroughput } from './throughput.js';
+import { benchWordCount } from './wordcount.js';
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    small: { type: 'boolean', default: false },
+    tasks: { type: 'string' },
+    repeats: { type: 'string' },
+    'wordcount-mb': { type: 'string' },
+    'sort-mb': { type: 'string' },
+    'memory-mb': { type: 'string' },
+    'chaos-runs': { type: 'string' },
+    'poll-ms': { type: 'string' },
+    'cpu-prof': { type: 'string' },
+    'executor-node-options': { type: 'string' },
+    help: { type: 'boolean', default: false },
+  },
+});
+
+const BENCHES = ['throughput', 'stages', 'wordcount', 'sort', 'requests', 'chaos'] as const;
+type BenchName = (typeof BENCHES)[number];
+
+if (values.help) {
+  process.stdout.write(
+    [
+      `usage: npm run bench -- [${BENCHES.join('|')}]… [--small] [--tasks N] [--wordcount-mb N]`,
+      '                        [--sort-mb N] [--memory-mb N] [--chaos-runs N] [--poll-ms N]',
+      '  --small       debug sizes (200 tasks, 16 MB word count, 32 MB sort, 1 chaos run)',
+      '  --sort-mb     sort input size (default 1024 = 1 GB of 100-byte records)',
+      '  --memory-mb   per-task memory budget of the sort (default 64)',
+      '  --poll-ms     executor maxPollingInterval override for every bench (default: host.json)',
+      '  --executor-node-options O   extra NODE_OPTIONS for executor hosts (e.g. --max-old-space-size=160)',
+      '  --cpu-prof D  write V8 CPU profiles of every executor host (and its task threads) to folder D',
+      '',
+    ].join('\n'),
+  );
+  process.exit(0);
+}
+
+const unknown = positionals.filter((p) => !(BENCHES as readonly string[]).includes(p));
+if (unknown.length > 0) {
+  process.stderr.write(`bench: unknown bench ${unknown.join(', ')}; choose from ${BENCHES.join(', ')}\n`);
+  process.exit(2);
+}
+const selected: BenchName[] = positionals.length > 0 ? (positionals as BenchName[]) : [...BENCHES];
+
+function int(value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) {
+    process.stderr.write(`bench: expected a positive number, got ${value}\n`);
+    process.exit(2);
+  }
+  return n;
+}
+
+const small = values.small === true;
+const nodeOptions = [
+  ...(values['cpu-prof'] !== undefined
+    ? [`--require ${path.resolve(import.meta.dirname, 'lib/cpu-profile.cjs')}`]
+    : []),
+  ...(values['executor-node-options'] !== undefined ? [values['executor-node-options']] : []),
+];
+const hostEnv: Record<string, string> = {
+  ...(nodeOptions.length > 0 ? { NODE_OPTIONS: nodeOptions.join(' ') } : {}),
+  ...(values['poll-ms'] !== undefined
+    ? {
+        AzureFunctionsJobHost__extensions__queues__maxPollingInterval: timeSpan(int(values['poll-ms'], 2000)),
+      }
+    : {}),
+  ...(values['cpu-prof'] !== undefined
+    ? {
+        STRATUS_BENCH_PROF_DIR: path.resolve(values['cpu-prof']),
+        STRATUS_BENCH_PROF_MS: process.env.STRATUS_BENCH_PROF_MS ?? '0',
+      }
+    : {}),
+};
+
+function timeSpan(ms: number): string {
+  const s = Math.floor(ms / 1000);
+  return `00:00:${String(s).padStart(2, '0')}.${String(ms % 1000).padStart(3, '0')}`;
+}
+
+const runners: Record<BenchName, () => Promise<BenchReport | BenchReport[]>> = {
+  throughput: () =>
+    benchThroughput({ tasks: int(values.tasks, small ? 200 : 2000), executors: 2, slots: 4, hostEnv }),
+  stages: () => benchStageLatency({ repeats: int(values.repeats, small ? 1 : 5), hostEnv }),
+  wordcount: () => benchWordCount({ megabytes: int(values['wordcount-mb'], small ? 16 : 256), hostEnv }),
+  sort: () =>
+    benchSort({
+      megabytes: int(values['sort-mb'], small ? 32 : 1024),
+      memoryMb: int(values['memory-mb'], small ? 8 : 64),
+      hostEnv,
+    }),
+  requests: () => benchRequests({ small, hostEnv }),
+  chaos: () => benchChaos({ runs: int(values['chaos-runs'], small ? 1 : 5) }),
+};
+
+const context = captureContext();
+let failed = false;
+for (const name of selected) {
+  process.stderr.write(`bench: ${name}…\n`);
+  try {
+    const reports = await runners[name]();
+    for (const report of Array.isArray(reports) ? reports : [reports]) await recordReport(context, report);
+  } catch (error) {
+    failed = true;
+    process.stderr.write(`bench: ${name} failed: ${(error as Error).stack ?? String(error)}\n`);
+    await recordReport(context, {
+      title: `${name}: FAILED`,
+      rows: [{ metric: 'error', value: (error as Error).message.split('\n')[0] ?? 'unknown' }],
+    });
+  }
+}
+process.exitCode = failed ? 1 : 0;
