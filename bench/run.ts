@@ -22,6 +22,8 @@ const { values, positionals } = parseArgs({
     small: { type: 'boolean', default: false },
     tasks: { type: 'string' },
     repeats: { type: 'string' },
+    slots: { type: 'string' },
+    'split-mb': { type: 'string' },
     'wordcount-mb': { type: 'string' },
     'sort-mb': { type: 'string' },
     'memory-mb': { type: 'string' },
@@ -44,6 +46,8 @@ if (values.help) {
       '  --small       debug sizes (200 tasks, 16 MB word count, 32 MB sort, 1 chaos run)',
       '  --sort-mb     sort input size (default 1024 = 1 GB of 100-byte records)',
       '  --memory-mb   per-task memory budget of the sort (default 64)',
+      '  --split-mb N  sort input (and reduce) partition size in MiB (default 32)',
+      '  --slots N     slots per executor for word count and sort (default 1 = one per core here; 2 executors)',
       '  --poll-ms     executor maxPollingInterval override for every bench (default: host.json)',
       '  --executor-node-options O   extra NODE_OPTIONS for executor hosts (e.g. --max-old-space-size=160)',
       '  --cpu-prof D  write V8 CPU profiles of every executor host (and its task threads) to folder D',
@@ -101,11 +105,18 @@ const runners: Record<BenchName, () => Promise<BenchReport | BenchReport[]>> = {
   throughput: () =>
     benchThroughput({ tasks: int(values.tasks, small ? 200 : 2000), executors: 2, slots: 4, hostEnv }),
   stages: () => benchStageLatency({ repeats: int(values.repeats, small ? 1 : 5), hostEnv }),
-  wordcount: () => benchWordCount({ megabytes: int(values['wordcount-mb'], small ? 16 : 256), hostEnv }),
+  wordcount: () =>
+    benchWordCount({
+      megabytes: int(values['wordcount-mb'], small ? 16 : 256),
+      slots: int(values.slots, 1),
+      hostEnv,
+    }),
   sort: () =>
     benchSort({
       megabytes: int(values['sort-mb'], small ? 32 : 1024),
       memoryMb: int(values['memory-mb'], small ? 8 : 64),
+      slots: int(values.slots, 1),
+      splitMb: int(values['split-mb'], small ? 8 : 32),
       hostEnv,
     }),
   requests: () => benchRequests({ small, hostEnv }),

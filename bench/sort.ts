@@ -30,6 +30,8 @@ export interface SortOptions {
   memoryMb: number;
   executors?: number;
   slots?: number;
+  /** Input partition size (MiB); also the target size of a reduce partition. Default 32. */
+  splitMb?: number;
   hostEnv?: Record<string, string>;
 }
 
@@ -106,7 +108,8 @@ export async function benchSort(options: SortOptions): Promise<BenchReport[]> {
   const bytes = input.records * SORT_RECORD_BYTES;
   const executors = options.executors ?? 2;
   const slots = options.slots ?? 2;
-  const partitions = Math.max(executors * slots, Math.ceil(bytes / BLOCK));
+  const splitBytes = (options.splitMb ?? 32) * 1024 * 1024;
+  const partitions = Math.max(executors * slots, Math.ceil(bytes / splitBytes));
   const env = hostEnvWith(options.hostEnv);
   const fabric = await startBenchFabric({ executors, slots, hostEnv: env });
   const events = new EventRecorder();
@@ -124,6 +127,7 @@ export async function benchSort(options: SortOptions): Promise<BenchReport[]> {
       taskQueue: fabric.local.queue,
       totalSlots: fabric.local.totalSlots,
       memoryBudgetBytes: options.memoryMb * 1024 * 1024,
+      splitBytes,
       listeners: [events],
       log: () => undefined,
     });
@@ -158,7 +162,7 @@ export async function benchSort(options: SortOptions): Promise<BenchReport[]> {
   const worst = Math.max(0, ...peaks.map((p) => p.peakBytes));
   const memoryOk = worst <= budgetPerExecutor + 256 * 1024 * 1024;
   const sortReport: BenchReport = {
-    title: `sort: ${mib(bytes)} (${input.records} records of ${SORT_RECORD_BYTES} bytes), ${executors} executors × ${slots} slots, ${partitions} partitions`,
+    title: `sort: ${mib(bytes)} (${input.records} records of ${SORT_RECORD_BYTES} bytes), ${executors} executors × ${slots} slots, ${partitions} partitions of ${mib(splitBytes)}`,
     rows: [
       {
         metric: 'raw I/O floor (4 passes through Azurite)',
