@@ -15,7 +15,6 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { TokenCredential } from '@azure/core-auth';
 import { type ActionRef, isSaveOp } from '../engine/actions.js';
-import { APP_LEASE_TTL_MS, type AppLease, appLeaseBlobName } from '../engine/app-lease.js';
 import { ConfigError, StratusError } from '../engine/errors.js';
 import { buildJobGraph, type JobGraph } from '../engine/graph.js';
 import type { JobActions, JobDefinition, JobResults } from '../engine/job.js';
@@ -25,26 +24,25 @@ import {
   bundleBlobName,
   CODE_CONTAINER,
   DATA_CONTAINER,
-  DEFAULT_TASK_QUEUE,
   eventsQueueName,
-  fabricInfoBlobName,
   LOGS_CONTAINER,
-  poisonQueueName,
 } from '../engine/names.js';
-import { decodeWire, parseTaskMessage } from '../engine/protocol.js';
 import { signingKeyFromEnv } from '../engine/signing.js';
 import type { InputSplit } from '../engine/stage-descriptor.js';
 import { BlobStore } from '../storage/blob-store.js';
-import { connectStorage, type StorageConnection } from '../storage/connection.js';
+import type { StorageConnection } from '../storage/connection.js';
 import { StorageQueue } from '../storage/queues.js';
-import { resolveAzureConnection } from './azure-connection.js';
+import { AppLeaseKeeper } from './app-lease-keeper.js';
 import { bundleJobModule, type JobBundle, resolveModulePath } from './bundler.js';
 import { DAGScheduler, type JobOutcome, newRunState, type SchedulerEnv } from './dag-scheduler.js';
 import { EventLogWriter } from './event-log.js';
 import { EventReceiver } from './event-receiver.js';
+import { connectFabric, envInt } from './fabric-connection.js';
 import { resolveSourceInput } from './input-sources.js';
-import { type LocalFabric, startLocalFabric } from './local-fabric.js';
+import { checkJobParams } from './job-params.js';
+import type { LocalFabric } from './local-fabric.js';
 import { checkOutputTarget, commitSavedOutput } from './output-committer.js';
+import { PoisonWatch } from './poison-watch.js';
 import { type RunEvent, RunEventBus, type RunListener } from './run-events.js';
 import { DEFAULT_TASK_SET_OPTIONS, type SpeculationOptions } from './task-set.js';
 
@@ -112,67 +110,6 @@ export interface RunReport<R> {
   jobs: number[];
 }
 
-function envInt(name: string): number | undefined {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return undefined;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value <= 0) {
-    throw new ConfigError(`${name} must be a positive integer, got ${JSON.stringify(raw)}`);
-  }
-  return value;
-}
-
-/** Where a params value stops being JSON (a path such as `params.ranks[3]`), or undefined when it is JSON. */
-function nonJsonPath(value: unknown, where: string, seen: Set<object>): string | undefined {
-  if (value === null || typeof value === 'string' || typeof value === 'boolean') return undefined;
-  if (typeof value === 'number') return Number.isFinite(value) ? undefined : `${where} (${value})`;
-  if (typeof value !== 'object') return `${where} (a ${typeof value})`;
-  if (seen.has(value)) return `${where} (a cycle)`;
-  seen.add(value);
-  if (Array.isArray(value)) {
-    for (const [i, v] of value.entries()) {
-      const bad = v === undefined ? `${where}[${i}] (undefined)` : nonJsonPath(v, `${where}[${i}]`, seen);
-      if (bad) return bad;
-    }
-  } else {
-    const proto = Object.getPrototypeOf(value);
-    if (proto !== Object.prototype && proto !== null)
-      return `${where} (a ${value.constructor?.name ?? 'class instance'})`;
-    for (const [k, v] of Object.entries(value)) {
-      if (v === undefined) continue; // dropped, as JSON.stringify does
-      const bad = nonJsonPath(v, `${where}.${k}`, seen);
-      if (bad) return bad;
-    }
-  }
-  seen.delete(value);
-  return undefined;
-}
-
-/** Params travel as JSON to every executor: anything JSON would change is refused up front. */
-function checkParams(params: unknown): void {
-  const bad = params === undefined ? undefined : nonJsonPath(params, 'params', new Set());
-  if (bad) {
-    throw new StratusError(
-      'PARAMS_INVALID',
-      `job params must be JSON values (plain objects, arrays, strings, finite numbers, booleans, null): ${bad} is not`,
-    );
-  }
-}
-
-/** The total slots a running `stratus local` published for its queue, if any. */
-async function fabricSlots(blobs: BlobStore, queue: string): Promise<number | undefined> {
-  try {
-    const info = JSON.parse(
-      (await blobs.get(CODE_CONTAINER, fabricInfoBlobName(queue))).toString('utf8'),
-    ) as {
-      totalSlots?: unknown;
-    };
-    return typeof info.totalSlots === 'number' && info.totalSlots > 0 ? info.totalSlots : undefined;
-  } catch {
-    return undefined; // no fabric description: fall back to the default
-  }
-}
-
 function newAppId(): string {
   return `app-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
 }
@@ -183,10 +120,8 @@ export class Driver {
   private readonly uploaded = new Set<string>();
   private closed = false;
   private runs = 0;
-  private readonly cancelledJobs = new Set<number>();
-  private leaseTimer: NodeJS.Timeout | undefined;
-  private poisonTimer: NodeJS.Timeout | undefined;
-  private leaseWrite: Promise<void> = Promise.resolve();
+  private readonly lease: AppLeaseKeeper;
+  private readonly poisonWatch: PoisonWatch;
 
   private constructor(
     readonly appId: string,
@@ -195,7 +130,7 @@ export class Driver {
     readonly totalSlots: number,
     private readonly storage: StorageConnection,
     private readonly blobs: BlobStore,
-    private readonly taskQueue: StorageQueue,
+    readonly taskQueue: StorageQueue,
     private readonly events: StorageQueue,
     private readonly receiver: EventReceiver,
     private readonly scheduler: DAGScheduler,
@@ -203,50 +138,20 @@ export class Driver {
     private readonly bus: RunEventBus,
     private readonly fabric: LocalFabric | undefined,
     private readonly options: DriverOptions,
-  ) {}
+  ) {
+    this.lease = new AppLeaseKeeper(blobs, appId);
+    this.poisonWatch = new PoisonWatch(storage, taskQueue.name, appId, (task) => {
+      // The task's own failure events may still be on their way (the host retries failures
+      // at once, so it can poison a message before the driver has read them): poll events
+      // now and give them a second, so the user's error is the one reported.
+      receiver.poke();
+      setTimeout(() => scheduler.noticePoisonedTask(task), 1000).unref();
+    });
+  }
 
   /** Connect to a fabric as the options and environment say; see DriverOptions. */
   static async connect(options: DriverOptions = {}): Promise<Driver> {
-    const wantsLocal = options.local === true || typeof options.local === 'object';
-    const remote =
-      !wantsLocal &&
-      (options.connectionString ??
-        options.account ??
-        process.env.STRATUS_CONNECTION ??
-        process.env.STRATUS_ACCOUNT) !== undefined;
-    const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-    let fabric: LocalFabric | undefined;
-    let totalSlots: number;
-    let storage: StorageConnection;
-    let queueName: string;
-    let mode: 'local' | 'connect' | 'azure';
-    if (!remote) {
-      const local = typeof options.local === 'object' ? options.local : {};
-      queueName = options.taskQueue ?? process.env.STRATUS_TASK_QUEUE ?? DEFAULT_TASK_QUEUE;
-      fabric = await startLocalFabric({
-        executors: local.executors ?? envInt('STRATUS_EXECUTORS') ?? 2,
-        slots: local.slots ?? envInt('STRATUS_SLOTS') ?? 2,
-        queue: queueName,
-        log,
-        ...(local.hostEnv ? { hostEnv: local.hostEnv } : {}),
-      });
-      totalSlots = fabric.totalSlots;
-      storage = connectStorage({ connectionString: fabric.connectionString });
-      mode = 'local';
-    } else {
-      // A running `stratus local` or any account by connection string, or a deployment by account name.
-      const resolved = resolveAzureConnection({
-        account: options.account,
-        connectionString: options.connectionString,
-        queue: options.taskQueue,
-        totalSlots: options.totalSlots,
-        credential: options.credential,
-      });
-      storage = resolved.storage;
-      queueName = resolved.taskQueue;
-      mode = resolved.mode;
-      totalSlots = resolved.totalSlots ?? (await fabricSlots(new BlobStore(storage), queueName)) ?? 4;
-    }
+    const { fabric, storage, queueName, totalSlots, mode } = await connectFabric(options);
     try {
       const blobs = new BlobStore(storage);
       const appId = newAppId();
@@ -322,9 +227,9 @@ export class Driver {
         ...(fabric ? { executors: fabric.executors.length, slotsPerExecutor: fabric.slots } : {}),
         defaultParallelism: totalSlots,
       });
-      await driver.startLease();
+      await driver.lease.start();
       receiver.start();
-      driver.startPoisonWatch(queueName, options.poisonCheckMs ?? 2000);
+      driver.poisonWatch.start(options.poisonCheckMs ?? 2000);
       if (fabric) {
         fabric.on('executor-replaced', (dead, fresh) =>
           bus.onEvent({
@@ -379,7 +284,7 @@ export class Driver {
     options: RunOptions = {},
   ): Promise<RunReport<JobResults<R>>> {
     if (this.closed) throw new StratusError('DRIVER_CLOSED', 'this driver is closed');
-    checkParams(params);
+    checkJobParams(params);
     const bundle = await this.bundle(job);
     await this.upload(bundle);
     const definition = await loadJobBundle(bundle.codeHash, bundle.code);
@@ -485,78 +390,12 @@ export class Driver {
     return { inputs, sourcePartitions };
   }
 
-  /** Write the application lease now and keep renewing it (executors drop tasks of ended applications). */
-  private async startLease(): Promise<void> {
-    await this.writeLease();
-    this.leaseTimer = setInterval(() => {
-      this.writeLease().catch((error: unknown) =>
-        process.emitWarning(`stratus: renewing the application lease failed: ${(error as Error).message}`),
-      );
-    }, APP_LEASE_TTL_MS / 3);
-    this.leaseTimer.unref();
-  }
-
-  private writeLease(): Promise<void> {
-    const lease: AppLease = {
-      appId: this.appId,
-      expiresAt: Date.now() + APP_LEASE_TTL_MS,
-      cancelledJobs: [...this.cancelledJobs],
-    };
-    // Serialize writes so an older lease never lands after a newer one.
-    this.leaseWrite = this.leaseWrite
-      .catch(() => undefined)
-      .then(() => this.blobs.put(DATA_CONTAINER, appLeaseBlobName(this.appId), JSON.stringify(lease)));
-    return this.leaseWrite;
-  }
-
-  /** Watch the task queue's poison queue for this application's tasks and fail their jobs. */
-  private startPoisonWatch(queueName: string, everyMs: number): void {
-    const poison = new StorageQueue(this.storage, poisonQueueName(queueName));
-    const seen = new Set<string>();
-    let busy = false;
-    this.poisonTimer = setInterval(() => {
-      if (busy) return;
-      busy = true;
-      poison
-        .peek(32)
-        .then((messages) => {
-          for (const m of messages) {
-            if (seen.has(m.messageId)) continue;
-            seen.add(m.messageId);
-            let task: ReturnType<typeof parseTaskMessage>;
-            try {
-              task = parseTaskMessage(decodeWire(m.text));
-            } catch {
-              continue; // not a task message of any driver: the host poisoned a malformed body
-            }
-            if (task.appId !== this.appId) continue;
-            // The task's own failure events may still be on their way (the host retries
-            // failures at once, so it can poison a message before the driver has read the
-            // failures): poll events now and give them a second, so the user's error wins.
-            this.receiver.poke();
-            setTimeout(() => this.scheduler.noticePoisonedTask(task), 1000).unref();
-          }
-        })
-        .catch((error: unknown) => {
-          // A missing poison queue means nothing was poisoned yet.
-          if ((error as { statusCode?: number }).statusCode !== 404) {
-            process.emitWarning(`stratus: checking the poison queue failed: ${(error as Error).message}`);
-          }
-        })
-        .finally(() => {
-          busy = false;
-        });
-    }, everyMs);
-    this.poisonTimer.unref();
-  }
-
   /**
    * Cancel the jobs running now (as SparkContext.cancelAllJobs): their runs reject with
    * JOB_CANCELLED and executors drop their remaining tasks. The driver stays usable.
    */
   async cancel(reason = 'cancelled by the driver'): Promise<void> {
-    for (const jobId of this.scheduler.cancelRunningJobs(reason)) this.cancelledJobs.add(jobId);
-    await this.writeLease();
+    await this.lease.cancelJobs(this.scheduler.cancelRunningJobs(reason));
   }
 
   private uploadShown = new Map<string, number>();
@@ -586,10 +425,9 @@ export class Driver {
   async close(status: 'succeeded' | 'failed' | 'cancelled' = 'succeeded'): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    clearInterval(this.leaseTimer);
-    clearInterval(this.poisonTimer);
+    this.poisonWatch.stop();
     this.scheduler.close(new StratusError('JOB_CANCELLED', `the driver is closing (${status})`));
-    await this.leaseWrite.catch(() => undefined);
+    await this.lease.stop();
     await this.receiver.stop();
     this.bus.onEvent({ type: 'app-end', at: Date.now(), appId: this.appId, status });
     // Deleting the application's blobs removes its lease too: executors drop what is left.
