@@ -102,15 +102,16 @@ export async function writeShuffle(
   } else {
     // Map-side combine; over the memory share, flush the partial combiners (the reduce side merges them).
     // String keys (the common case) are their own map key — two strings are equal keys exactly when
-    // they are equal strings — so only other keys pay for a canonical encoding; and a key's reduce
-    // partition is computed once, when its combiner is created, not per record (profile of word
-    // count: hashing and encoding every record's key was a fifth of the map task).
+    // they are equal strings — and map straight to their combiner: no canonical encoding, no entry
+    // object, and the reduce partition is computed once per key when flushed (word-count profile:
+    // per-record key encoding, hashing and entry reads were most of the map task). Other keys are
+    // encoded once and keep an entry with the original key and its partition.
     const memory = options.memory.register();
     type Entry = { p: number; key: unknown; combiner: unknown };
-    let stringCombiners = new Map<string, Entry>();
+    let stringCombiners = new Map<string, unknown>();
     let otherCombiners = new Map<string, Entry>();
     const flush = () => {
-      for (const e of stringCombiners.values()) emit(e.p, [e.key, e.combiner]);
+      for (const [key, combiner] of stringCombiners) emit(partitionOf(key), [key, combiner]);
       for (const e of otherCombiners.values()) emit(e.p, [e.key, e.combiner]);
       stringCombiners = new Map();
       otherCombiners = new Map();
@@ -120,22 +121,37 @@ export async function writeShuffle(
       for await (const batch of batches) {
         for (const record of batch) {
           const [key, value] = checkPair(record);
-          const isString = typeof key === 'string';
-          const id = isString ? key : keyId(key);
-          const combiners = isString ? stringCombiners : otherCombiners;
-          const entry = combiners.get(id);
-          const p = entry === undefined ? partitionOf(key) : entry.p;
-          try {
-            if (entry) {
-              entry.combiner = aggregator.mergeValue(entry.combiner, value);
-              memory.add(estimateSize(value));
-            } else {
-              const combiner = aggregator.createCombiner(value);
-              combiners.set(id, { p, key, combiner });
-              memory.add(64 + 3 * id.length + estimateSize(combiner));
+          if (typeof key === 'string') {
+            const current = stringCombiners.get(key);
+            const exists = current !== undefined || stringCombiners.has(key);
+            try {
+              if (exists) {
+                stringCombiners.set(key, aggregator.mergeValue(current, value));
+                memory.add(estimateSize(value));
+              } else {
+                const combiner = aggregator.createCombiner(value);
+                stringCombiners.set(key, combiner);
+                memory.add(64 + 3 * key.length + estimateSize(combiner));
+              }
+            } catch (error) {
+              throw asUserCodeError(label, error);
             }
-          } catch (error) {
-            throw asUserCodeError(label, error);
+          } else {
+            const id = keyId(key);
+            const entry = otherCombiners.get(id);
+            const p = entry === undefined ? partitionOf(key) : entry.p;
+            try {
+              if (entry) {
+                entry.combiner = aggregator.mergeValue(entry.combiner, value);
+                memory.add(estimateSize(value));
+              } else {
+                const combiner = aggregator.createCombiner(value);
+                otherCombiners.set(id, { p, key, combiner });
+                memory.add(64 + 3 * id.length + estimateSize(combiner));
+              }
+            } catch (error) {
+              throw asUserCodeError(label, error);
+            }
           }
           if (memory.overLimit()) flush();
         }
