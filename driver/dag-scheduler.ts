@@ -10,17 +10,16 @@
 import { type ActionRef, isSaveOp, mergeActionResults, type SaveResult } from '../engine/actions.js';
 import { JobFailedError, StratusError } from '../engine/errors.js';
 import { describePlan } from '../engine/explain.js';
-import type { JobGraph } from '../engine/graph.js';
-import type { Key } from '../engine/keys.js';
 import { DATA_CONTAINER, stageBlobName } from '../engine/names.js';
 import { computeRangeBounds, type RangeSample } from '../engine/partitioner.js';
 import { type ExecutorEvent, PROTOCOL_VERSION, type TaskSucceededEvent } from '../engine/protocol.js';
-import type { InputSplit, StageDescriptorInput } from '../engine/stage-descriptor.js';
 import { isSamplingRequest, type JobPlan, planJob, type StagePlan } from '../engine/stages.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import type { StorageQueue } from '../storage/queues.js';
-import { MapOutputTracker } from './map-output-tracker.js';
 import type { RunEvent, RunListener } from './run-events.js';
+import type { JobOutcome, RunState } from './run-state.js';
+import { buildStageDescriptor, fetchResultPartials } from './stage-io.js';
+import { taskRunEvent } from './task-run-events.js';
 import { TaskSetManager, type TaskSetOptions } from './task-set.js';
 
 /** What the scheduler needs from the application. */
@@ -37,55 +36,6 @@ export interface SchedulerEnv {
   inlineResultMaxBytes: number;
   /** Total result bytes the driver accepts from one job (Spark's spark.driver.maxResultSize). */
   maxResultBytes: number;
-}
-
-/** One `driver.run`: the graph, its bundle, its inputs, and what its jobs have computed so far. */
-export interface RunState {
-  /** `<appId>/run-<n>`: names this run's shuffle and cache blobs (ids restart in every run's graph). */
-  scope: string;
-  graph: JobGraph;
-  codeHash: string;
-  params: unknown;
-  defaultParallelism: number;
-  /** File source node id → input partition → splits. */
-  inputs: Map<number, InputSplit[][]>;
-  sourcePartitions: Map<number, number>;
-  tracker: MapOutputTracker;
-  /** Shuffle id → map-output table blob, for shuffles complete in this run. */
-  shuffleTables: Map<number, string>;
-  /** Cached node id → partition → blob. */
-  cached: Map<number, (string | undefined)[]>;
-  cachedNodes: Set<number>;
-  rangeBounds: Map<number, Key[]>;
-  /** Where save actions' attempts write part files, per job. */
-  savePrefix: (jobId: number) => string;
-}
-
-/** What a job produced: merged result plus, for save actions, the winning part-file blobs. */
-export interface JobOutcome {
-  jobId: number;
-  result: unknown;
-  /** Save actions: partition → winning attempt's blob and record count. */
-  savedParts?: { blob: string; records: number }[];
-}
-
-/** Create the per-run state for a graph. */
-export function newRunState(
-  env: SchedulerEnv,
-  init: Pick<
-    RunState,
-    'scope' | 'graph' | 'codeHash' | 'params' | 'defaultParallelism' | 'inputs' | 'sourcePartitions'
-  >,
-): RunState {
-  return {
-    ...init,
-    tracker: new MapOutputTracker(init.scope, env.blobs),
-    shuffleTables: new Map(),
-    cached: new Map(),
-    cachedNodes: new Set(),
-    rangeBounds: new Map(),
-    savePrefix: (jobId) => `apps/${init.scope}/output-attempts/job-${jobId}/`,
-  };
 }
 
 interface StageRun {
@@ -328,74 +278,11 @@ export class DAGScheduler {
       };
       outcome = { jobId, result: merged, savedParts: parts };
     } else {
-      const partials = await this.fetchResults(resultRun);
+      const partials = await fetchResultPartials(this.env.blobs, resultRun.results, resultRun.resultBlobs);
       outcome = { jobId, result: mergeActionResults(action, partials) };
     }
     this.emit({ type: 'job-end', at: Date.now(), appId, jobId, status: 'succeeded' });
     return outcome;
-  }
-
-  /** Download results that came through blobs; partials in partition order. */
-  private async fetchResults(run: StageRun): Promise<unknown[]> {
-    const partials = run.results.slice();
-    const pending = run.resultBlobs.map((blob, p) => ({ blob, p })).filter((x) => x.blob !== undefined);
-    let next = 0;
-    const worker = async () => {
-      while (next < pending.length) {
-        const { blob, p } = pending[next++]!;
-        const text = (await this.env.blobs.get(DATA_CONTAINER, blob!)).toString('utf8');
-        partials[p] = JSON.parse(text);
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(8, pending.length) }, worker));
-    return partials;
-  }
-
-  private descriptorFor(
-    state: RunState,
-    plan: JobPlan,
-    stage: StagePlan,
-    jobId: number,
-    stageId: number,
-  ): StageDescriptorInput {
-    const inputs: Record<string, InputSplit[][]> = {};
-    const shuffles: Record<string, { tableBlob: string }> = {};
-    const cached: Record<string, string[]> = {};
-    for (const nodeId of stage.pipeline) {
-      const splits = state.inputs.get(nodeId);
-      if (splits) inputs[String(nodeId)] = splits;
-    }
-    for (const read of stage.shuffleReads) {
-      const table = state.shuffleTables.get(read.shuffleId);
-      if (!table)
-        throw new Error(`internal: stage ${stageId} reads shuffle ${read.shuffleId} before it exists`);
-      shuffles[String(read.shuffleId)] = { tableBlob: table };
-    }
-    for (const nodeId of stage.cacheReads) {
-      const blobs = state.cached.get(nodeId);
-      if (!blobs) throw new Error(`internal: stage ${stageId} reads node ${nodeId}, which is not cached`);
-      cached[String(nodeId)] = blobs as string[];
-    }
-    const action = stage.kind === 'result' ? state.graph.resolveAction(plan.action) : undefined;
-    const isSave = action !== undefined && isSaveOp(action.op);
-    return {
-      v: 1,
-      appId: this.env.appId,
-      scope: state.scope,
-      jobId,
-      stageId,
-      codeHash: state.codeHash,
-      fingerprint: plan.fingerprint,
-      params: state.params,
-      defaultParallelism: state.defaultParallelism,
-      plan: stage as unknown as Record<string, unknown>,
-      inputs,
-      shuffles,
-      cached,
-      memoryBudgetBytes: this.env.memoryBudgetBytes,
-      inlineResultMaxBytes: this.env.inlineResultMaxBytes,
-      ...(isSave ? { save: { attemptPrefix: state.savePrefix(jobId) } } : {}),
-    };
   }
 
   private async runStage(
@@ -411,7 +298,7 @@ export class DAGScheduler {
     await blobs.put(
       DATA_CONTAINER,
       stageBlob,
-      JSON.stringify(this.descriptorFor(state, plan, stage, jobId, stageId)),
+      JSON.stringify(buildStageDescriptor(this.env, state, plan, stage, jobId, stageId)),
     );
     if (stage.shuffle) {
       state.tracker.register(stage.shuffle.shuffleId, stage.numPartitions, stage.shuffle.numReducePartitions);
@@ -582,55 +469,7 @@ export class DAGScheduler {
   }
 
   private reportTaskEvent(run: StageRun, event: ExecutorEvent, ignored: boolean): void {
-    const k = attemptKey(event.partition, event.attempt);
-    const launchedAt = run.launchedAt.get(k) ?? event.at;
-    const common = {
-      appId: this.env.appId,
-      jobId: run.jobId,
-      stageId: run.stageId,
-      partition: event.partition,
-      attempt: event.attempt,
-      executorId: event.executorId,
-      slot: event.slot,
-      launchedAt,
-      speculative: run.taskSet.isSpeculative(event.partition, event.attempt),
-    };
-    switch (event.type) {
-      case 'task-started':
-        if (run.startedAt.has(k)) return; // a redelivery of the same attempt
-        run.startedAt.set(k, event.at);
-        this.emit({ ...common, type: 'task-start', at: event.at });
-        return;
-      case 'task-heartbeat':
-        return;
-      case 'task-succeeded': {
-        const startedAt = run.startedAt.get(k);
-        this.emit({
-          ...common,
-          type: 'task-end',
-          at: event.at,
-          ...(startedAt !== undefined ? { startedAt } : {}),
-          status: ignored ? 'ignored' : 'succeeded',
-          metrics: event.metrics,
-        });
-        return;
-      }
-      case 'task-failed': {
-        const startedAt = run.startedAt.get(k);
-        this.emit({
-          ...common,
-          type: 'task-end',
-          at: event.at,
-          ...(startedAt !== undefined ? { startedAt } : {}),
-          status: 'failed',
-          error: {
-            name: event.error.name,
-            message: event.error.message,
-            ...(event.error.stack ? { stack: event.error.stack } : {}),
-          },
-        });
-        return;
-      }
-    }
+    const runEvent = taskRunEvent(this.env.appId, run, event, ignored);
+    if (runEvent) this.emit(runEvent);
   }
 }

@@ -34,7 +34,7 @@ import type { StorageConnection } from '../storage/connection.js';
 import { StorageQueue } from '../storage/queues.js';
 import { AppLeaseKeeper } from './app-lease-keeper.js';
 import { bundleJobModule, type JobBundle, resolveModulePath } from './bundler.js';
-import { DAGScheduler, type JobOutcome, newRunState, type SchedulerEnv } from './dag-scheduler.js';
+import { DAGScheduler, type SchedulerEnv } from './dag-scheduler.js';
 import { EventLogWriter } from './event-log.js';
 import { EventReceiver } from './event-receiver.js';
 import { connectFabric, envInt } from './fabric-connection.js';
@@ -44,6 +44,7 @@ import type { LocalFabric } from './local-fabric.js';
 import { checkOutputTarget, commitSavedOutput } from './output-committer.js';
 import { PoisonWatch } from './poison-watch.js';
 import { type RunEvent, RunEventBus, type RunListener } from './run-events.js';
+import { type JobOutcome, newRunState } from './run-state.js';
 import { DEFAULT_TASK_SET_OPTIONS, type SpeculationOptions } from './task-set.js';
 
 /** How `Driver.connect` reaches executors. Environment variables fill what is not given. */

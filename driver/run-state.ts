@@ -1,0 +1,59 @@
+/**
+ * The state of one `driver.run` as its jobs progress: the graph and bundle, the inputs, the
+ * shuffles written and the partitions cached so far (reused by later jobs of the same run),
+ * the sort bounds found by sampling jobs.
+ */
+import type { JobGraph } from '../engine/graph.js';
+import type { Key } from '../engine/keys.js';
+import type { InputSplit } from '../engine/stage-descriptor.js';
+import type { BlobStore } from '../storage/blob-store.js';
+import { MapOutputTracker } from './map-output-tracker.js';
+
+/** One `driver.run`: the graph, its bundle, its inputs, and what its jobs have computed so far. */
+export interface RunState {
+  /** `<appId>/run-<n>`: names this run's shuffle and cache blobs (ids restart in every run's graph). */
+  scope: string;
+  graph: JobGraph;
+  codeHash: string;
+  params: unknown;
+  defaultParallelism: number;
+  /** File source node id → input partition → splits. */
+  inputs: Map<number, InputSplit[][]>;
+  sourcePartitions: Map<number, number>;
+  tracker: MapOutputTracker;
+  /** Shuffle id → map-output table blob, for shuffles complete in this run. */
+  shuffleTables: Map<number, string>;
+  /** Cached node id → partition → blob. */
+  cached: Map<number, (string | undefined)[]>;
+  cachedNodes: Set<number>;
+  rangeBounds: Map<number, Key[]>;
+  /** Where save actions' attempts write part files, per job. */
+  savePrefix: (jobId: number) => string;
+}
+
+/** What a job produced: merged result plus, for save actions, the winning part-file blobs. */
+export interface JobOutcome {
+  jobId: number;
+  result: unknown;
+  /** Save actions: partition → winning attempt's blob and record count. */
+  savedParts?: { blob: string; records: number }[];
+}
+
+/** Create the per-run state for a graph. */
+export function newRunState(
+  env: { blobs: BlobStore },
+  init: Pick<
+    RunState,
+    'scope' | 'graph' | 'codeHash' | 'params' | 'defaultParallelism' | 'inputs' | 'sourcePartitions'
+  >,
+): RunState {
+  return {
+    ...init,
+    tracker: new MapOutputTracker(init.scope, env.blobs),
+    shuffleTables: new Map(),
+    cached: new Map(),
+    cachedNodes: new Set(),
+    rangeBounds: new Map(),
+    savePrefix: (jobId) => `apps/${init.scope}/output-attempts/job-${jobId}/`,
+  };
+}

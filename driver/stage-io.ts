@@ -1,0 +1,81 @@
+/**
+ * What the scheduler writes for and reads from a stage's tasks: the stage descriptor blob
+ * every task of the stage reads (params, plan, input splits, map-output tables, cached
+ * partitions, save target), and result partials that came back through blobs.
+ */
+import { isSaveOp } from '../engine/actions.js';
+import { DATA_CONTAINER } from '../engine/names.js';
+import type { InputSplit, StageDescriptorInput } from '../engine/stage-descriptor.js';
+import type { JobPlan, StagePlan } from '../engine/stages.js';
+import type { BlobStore } from '../storage/blob-store.js';
+import type { SchedulerEnv } from './dag-scheduler.js';
+import type { RunState } from './run-state.js';
+
+/** The descriptor of one stage of `plan` for application-wide ids `jobId` / `stageId`. */
+export function buildStageDescriptor(
+  env: Pick<SchedulerEnv, 'appId' | 'memoryBudgetBytes' | 'inlineResultMaxBytes'>,
+  state: RunState,
+  plan: JobPlan,
+  stage: StagePlan,
+  jobId: number,
+  stageId: number,
+): StageDescriptorInput {
+  const inputs: Record<string, InputSplit[][]> = {};
+  const shuffles: Record<string, { tableBlob: string }> = {};
+  const cached: Record<string, string[]> = {};
+  for (const nodeId of stage.pipeline) {
+    const splits = state.inputs.get(nodeId);
+    if (splits) inputs[String(nodeId)] = splits;
+  }
+  for (const read of stage.shuffleReads) {
+    const table = state.shuffleTables.get(read.shuffleId);
+    if (!table)
+      throw new Error(`internal: stage ${stageId} reads shuffle ${read.shuffleId} before it exists`);
+    shuffles[String(read.shuffleId)] = { tableBlob: table };
+  }
+  for (const nodeId of stage.cacheReads) {
+    const blobs = state.cached.get(nodeId);
+    if (!blobs) throw new Error(`internal: stage ${stageId} reads node ${nodeId}, which is not cached`);
+    cached[String(nodeId)] = blobs as string[];
+  }
+  const action = stage.kind === 'result' ? state.graph.resolveAction(plan.action) : undefined;
+  const isSave = action !== undefined && isSaveOp(action.op);
+  return {
+    v: 1,
+    appId: env.appId,
+    scope: state.scope,
+    jobId,
+    stageId,
+    codeHash: state.codeHash,
+    fingerprint: plan.fingerprint,
+    params: state.params,
+    defaultParallelism: state.defaultParallelism,
+    plan: stage as unknown as Record<string, unknown>,
+    inputs,
+    shuffles,
+    cached,
+    memoryBudgetBytes: env.memoryBudgetBytes,
+    inlineResultMaxBytes: env.inlineResultMaxBytes,
+    ...(isSave ? { save: { attemptPrefix: state.savePrefix(jobId) } } : {}),
+  };
+}
+
+/** Download results that came through blobs (up to 8 at once); partials in partition order. */
+export async function fetchResultPartials(
+  blobs: BlobStore,
+  inline: readonly unknown[],
+  resultBlobs: readonly (string | undefined)[],
+): Promise<unknown[]> {
+  const partials = inline.slice();
+  const pending = resultBlobs.map((blob, p) => ({ blob, p })).filter((x) => x.blob !== undefined);
+  let next = 0;
+  const worker = async () => {
+    while (next < pending.length) {
+      const { blob, p } = pending[next++]!;
+      const text = (await blobs.get(DATA_CONTAINER, blob!)).toString('utf8');
+      partials[p] = JSON.parse(text);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(8, pending.length) }, worker));
+  return partials;
+}
