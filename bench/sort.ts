@@ -14,7 +14,7 @@ import { BlobStore } from '../storage/blob-store.js';
 import { connectStorage } from '../storage/connection.js';
 import { ChecksumBuilder, type RecordChecksum, SORT_RECORD_BYTES, sortRecordsFile } from './lib/datasets.js';
 import { EventRecorder, stageLines } from './lib/events.js';
-import { hostEnvWith, RssSampler, readRss, startBenchFabric } from './lib/fabric.js';
+import { CpuAccount, hostEnvWith, RssSampler, readRss, startBenchFabric } from './lib/fabric.js';
 import { type BenchReport, mib, ratio, seconds, verdict } from './lib/report.js';
 import { stageGaps } from './stage-latency.js';
 
@@ -114,6 +114,8 @@ export async function benchSort(options: SortOptions): Promise<BenchReport[]> {
   const fabric = await startBenchFabric({ executors, slots, hostEnv: env });
   const events = new EventRecorder();
   const sampler = new RssSampler(fabric.local, 100);
+  const cpu = new CpuAccount(fabric);
+  let cpuLine = '';
   const idleRss = await Promise.all(fabric.local.executors.map((e) => readRss(e.pid)));
   let driver: Driver | undefined;
   const prefix = `run-${Date.now().toString(36)}/`;
@@ -132,9 +134,11 @@ export async function benchSort(options: SortOptions): Promise<BenchReport[]> {
       log: () => undefined,
     });
     sampler.start();
+    await cpu.start();
     runStart = Date.now();
     await driver.run(JOB, { input: input.file, output: `az://${OUTPUT_CONTAINER}/${prefix}`, partitions });
     runMs = Date.now() - runStart;
+    cpuLine = await cpu.stop();
     sampler.stop();
     await driver.close();
     driver = undefined;
@@ -203,6 +207,7 @@ export async function benchSort(options: SortOptions): Promise<BenchReport[]> {
       },
     ],
     notes: [
+      cpuLine,
       ...stageLines(events),
       `input ${input.file}`,
       `executor host environment: ${JSON.stringify(env)}`,

@@ -10,7 +10,7 @@ import { Driver } from '../driver/driver.js';
 import { quantile } from '../driver/stats.js';
 import { wordCountText } from './lib/datasets.js';
 import { EventRecorder, stageLines } from './lib/events.js';
-import { hostEnvWith, startBenchFabric } from './lib/fabric.js';
+import { CpuAccount, hostEnvWith, startBenchFabric } from './lib/fabric.js';
 import { type BenchReport, mib, ratio, seconds, verdict } from './lib/report.js';
 import { stageGaps } from './stage-latency.js';
 
@@ -61,14 +61,19 @@ export async function benchWordCount(options: WordCountOptions): Promise<BenchRe
   const file = await wordCountText(options.megabytes);
   const bytes = (await stat(file)).size;
   const baselineStart = performance.now();
+  const baselineCpu = process.cpuUsage();
   const baseline = await wordCountBaseline(file);
   const baselineMs = performance.now() - baselineStart;
+  const baselineCpuUsage = process.cpuUsage(baselineCpu);
+  const baselineCpuMs = (baselineCpuUsage.user + baselineCpuUsage.system) / 1000;
 
   const executors = options.executors ?? 2;
   const slots = options.slots ?? 2;
   const env = hostEnvWith(options.hostEnv);
   const fabric = await startBenchFabric({ executors, slots, hostEnv: env });
   const events = new EventRecorder();
+  const cpu = new CpuAccount(fabric);
+  let cpuLine = '';
   let driver: Driver | undefined;
   let answer: WordCountAnswer;
   let runMs: number;
@@ -81,9 +86,11 @@ export async function benchWordCount(options: WordCountOptions): Promise<BenchRe
       listeners: [events],
       log: () => undefined,
     });
+    await cpu.start();
     runStart = Date.now();
     answer = (await driver.run(JOB, { input: file })) as WordCountAnswer;
     runMs = Date.now() - runStart;
+    cpuLine = await cpu.stop();
   } finally {
     await driver?.close();
     await fabric.stop();
@@ -132,6 +139,12 @@ export async function benchWordCount(options: WordCountOptions): Promise<BenchRe
         note: `distinct ${baseline.distinct}, top ${baseline.top[0]?.join(' ')}`,
       },
     ],
-    notes: [...stageLines(events), `input ${file}`, `executor host environment: ${JSON.stringify(env)}`],
+    notes: [
+      `baseline CPU ${(baselineCpuMs / 1000).toFixed(1)} s in ${(baselineMs / 1000).toFixed(1)} s wall`,
+      cpuLine,
+      ...stageLines(events),
+      `input ${file}`,
+      `executor host environment: ${JSON.stringify(env)}`,
+    ],
   };
 }

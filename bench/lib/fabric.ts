@@ -103,3 +103,51 @@ export class RssSampler {
     clearInterval(this.timer);
   }
 }
+
+/** CPU time (user + system, seconds) a process has used so far, from /proc/<pid>/stat; undefined when gone. */
+export async function readCpuSeconds(pid: number): Promise<number | undefined> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may contain spaces) start after the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15)
+    return ticks / 100; // USER_HZ is 100 on Linux
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU seconds used between `start()` and `stop()` by the executors, Azurite and this process. */
+export class CpuAccount {
+  private readonly before = new Map<number, number>();
+  private driverBefore = process.cpuUsage();
+  private startedAt = 0;
+
+  constructor(private readonly fabric: BenchFabric) {}
+
+  private pids(): number[] {
+    return [this.fabric.azurite.pid, ...this.fabric.local.executors.map((e) => e.pid)];
+  }
+
+  async start(): Promise<void> {
+    for (const pid of this.pids()) this.before.set(pid, (await readCpuSeconds(pid)) ?? 0);
+    this.driverBefore = process.cpuUsage();
+    this.startedAt = performance.now();
+  }
+
+  /** One line: CPU seconds of executors, Azurite and the driver, against the machine's cores × wall. */
+  async stop(): Promise<string> {
+    const wall = (performance.now() - this.startedAt) / 1000;
+    let executors = 0;
+    for (const e of this.fabric.local.executors) {
+      executors += ((await readCpuSeconds(e.pid)) ?? 0) - (this.before.get(e.pid) ?? 0);
+    }
+    const azurite =
+      ((await readCpuSeconds(this.fabric.azurite.pid)) ?? 0) -
+      (this.before.get(this.fabric.azurite.pid) ?? 0);
+    const d = process.cpuUsage(this.driverBefore);
+    const driver = (d.user + d.system) / 1e6;
+    const cores = (await import('node:os')).cpus().length;
+    return `CPU over the run (${wall.toFixed(1)} s wall, ${cores} cores = ${(cores * wall).toFixed(0)} core-s): executors ${executors.toFixed(1)} s, Azurite ${azurite.toFixed(1)} s, driver (this process) ${driver.toFixed(1)} s; the rest of the machine (other processes) used the remainder`;
+  }
+}
