@@ -73,8 +73,10 @@ describe('executor slots', () => {
     const span = Math.max(...done.map((e) => e.at)) - Math.min(...started.map((e) => e.at));
     const overlap = Math.min(...done.map((e) => e.at)) - Math.max(...started.map((e) => e.at));
     // Serialized on one thread the pair would take ≥ 2 × busyMs; in parallel close to busyMs.
+    // (Both spin for busyMs of wall time, so on a loaded machine only the second start's delay
+    // stretches the span; serialized, it could not be under 2 × busyMs.)
     expect(overlap).toBeGreaterThan(busyMs / 2);
-    expect(span).toBeLessThan(busyMs * 1.7);
+    expect(span).toBeLessThan(busyMs * 2);
     console.log(`two ${busyMs} ms busy tasks on 2 slots: span ${span} ms, overlap ${overlap} ms`);
   });
 });
