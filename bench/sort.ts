@@ -14,7 +14,7 @@ import { BlobStore } from '../storage/blob-store.js';
 import { connectStorage } from '../storage/connection.js';
 import { ChecksumBuilder, type RecordChecksum, SORT_RECORD_BYTES, sortRecordsFile } from './lib/datasets.js';
 import { EventRecorder, stageLines } from './lib/events.js';
-import { CpuAccount, hostEnvWith, RssSampler, readRss, startBenchFabric } from './lib/fabric.js';
+import { CpuAccount, type CpuUse, hostEnvWith, RssSampler, readRss, startBenchFabric } from './lib/fabric.js';
 import { type BenchReport, mib, ratio, seconds, verdict } from './lib/report.js';
 import { stageGaps } from './stage-latency.js';
 
@@ -49,7 +49,12 @@ async function forEachConcurrently(count: number, concurrency: number, fn: (i: n
  * before a real job starts), then time read input → write shuffle → read shuffle → write
  * output, `streams` blobs at a time.
  */
-async function measureIoFloor(connectionString: string, file: string, streams: number): Promise<number> {
+async function measureIoFloor(
+  connectionString: string,
+  file: string,
+  streams: number,
+  cpu: CpuAccount,
+): Promise<number> {
   const blobs = new BlobStore(connectStorage({ connectionString }));
   await blobs.ensureContainers([FLOOR_CONTAINER]);
   let count = 0;
@@ -59,6 +64,7 @@ async function measureIoFloor(connectionString: string, file: string, streams: n
     if (uploads.length >= streams) await uploads.shift();
   }
   await Promise.all(uploads);
+  await cpu.start();
   const started = performance.now();
   await forEachConcurrently(count, streams, async (i) => {
     const data = await blobs.get(FLOOR_CONTAINER, `input/${i}`);
@@ -115,7 +121,8 @@ export async function benchSort(options: SortOptions): Promise<BenchReport[]> {
   const events = new EventRecorder();
   const sampler = new RssSampler(fabric.local, 100);
   const cpu = new CpuAccount(fabric);
-  let cpuLine = '';
+  let cpuUse: CpuUse | undefined;
+  let floorCpu: CpuUse | undefined;
   const idleRss = await Promise.all(fabric.local.executors.map((e) => readRss(e.pid)));
   let driver: Driver | undefined;
   const prefix = `run-${Date.now().toString(36)}/`;
@@ -138,12 +145,19 @@ export async function benchSort(options: SortOptions): Promise<BenchReport[]> {
     runStart = Date.now();
     await driver.run(JOB, { input: input.file, output: `az://${OUTPUT_CONTAINER}/${prefix}`, partitions });
     runMs = Date.now() - runStart;
-    cpuLine = await cpu.stop();
+    cpuUse = await cpu.stop();
     sampler.stop();
     await driver.close();
     driver = undefined;
     validation = await validateOutput(fabric.connectionString, prefix);
-    floorMs = await measureIoFloor(fabric.directConnectionString, input.file, executors * slots);
+    const floorAccount = new CpuAccount(fabric);
+    floorMs = await measureIoFloor(
+      fabric.directConnectionString,
+      input.file,
+      executors * slots,
+      floorAccount,
+    );
+    floorCpu = await floorAccount.stop();
   } finally {
     sampler.stop();
     await driver?.close();
@@ -207,7 +221,8 @@ export async function benchSort(options: SortOptions): Promise<BenchReport[]> {
       },
     ],
     notes: [
-      cpuLine,
+      cpuUse?.line ?? '',
+      `Azurite CPU: ${(cpuUse?.azurite ?? 0).toFixed(1)} s for the stratus run, which moves the data through storage 8 times (upload, sampling read, map read, shuffle write and read, attempt write, commit read and write), against ${(floorCpu?.azurite ?? 0).toFixed(1)} s for the floor's 4 passes; executors ${(cpuUse?.executors ?? 0).toFixed(1)} s of CPU for ${(bytes / 1024 / 1024).toFixed(0)} MiB (${(bytes / 1024 / 1024 / Math.max(0.001, cpuUse?.executors ?? 0)).toFixed(1)} MiB per executor CPU-second over the three stages)`,
       ...stageLines(events),
       `input ${input.file}`,
       `executor host environment: ${JSON.stringify(env)}`,
@@ -230,7 +245,9 @@ export async function benchSort(options: SortOptions): Promise<BenchReport[]> {
       { metric: 'spilled runs (all tasks)', value: String(spills) },
     ],
     notes: [
+      `executor NODE_OPTIONS: ${env.NODE_OPTIONS ?? '(none)'}`,
       'RSS sampled every 100 ms from /proc/<pid>/status (VmRSS) of each executor host process (worker threads included).',
+      'The budget bounds what the sorter and aggregators hold (they spill beyond it); outside it a task holds its whole input split (the blob and its decoded text), its whole map output (the segments, then their concatenation for one Put Blob) and, in a saving stage, its whole partition as lines, joined text and bytes; and V8 lets each thread’s heap grow well past the live data before it collects. Capping the executors’ V8 heap (--executor-node-options=--max-old-space-size=N) trades a little time for a much lower peak.',
     ],
   };
   return [sortReport, memoryReport];

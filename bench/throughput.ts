@@ -220,7 +220,7 @@ export async function benchThroughput(options: ThroughputOptions): Promise<Bench
         { metric: 'succeeded / failed attempts', value: `${noop.succeeded} / ${noop.failedAttempts}` },
       ],
       notes: [
-        'Scheduling delay is task-started − sentAt. With 2,000 tasks sent at once on 8 slots it is mostly queue wait (a task waits for a free slot), so its p50 is about half the run’s wall time whatever the fabric does; the light-load row measures the fabric’s reaction time (the executors’ poll back-off, 100 ms minimum in the Functions queue listener).',
+        'Scheduling delay is task-started − sentAt. With 2,000 tasks sent at once on 8 slots it is mostly queue wait (a task waits for a free slot), so its p50 is about half the run’s wall time whatever the fabric does; the light-load row measures the fabric’s reaction time: an executor with a free slot polls the task queue with the Functions queue listener’s back-off (100 ms after a poll that found a message, doubling with jitter while empty, up to maxPollingInterval), so a task sent at a random moment waits about half a poll interval plus a send and a receive; that 100 ms minimum is the host’s, not a stratus setting.',
         `executor host environment: ${JSON.stringify(hostEnvWith(options.hostEnv))}`,
       ],
     };

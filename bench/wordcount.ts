@@ -5,12 +5,13 @@
  */
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
+import { cpus } from 'node:os';
 import path from 'node:path';
 import { Driver } from '../driver/driver.js';
 import { quantile } from '../driver/stats.js';
 import { wordCountText } from './lib/datasets.js';
 import { EventRecorder, stageLines } from './lib/events.js';
-import { CpuAccount, hostEnvWith, startBenchFabric } from './lib/fabric.js';
+import { CpuAccount, type CpuUse, hostEnvWith, startBenchFabric } from './lib/fabric.js';
 import { type BenchReport, mib, ratio, seconds, verdict } from './lib/report.js';
 import { stageGaps } from './stage-latency.js';
 
@@ -73,7 +74,7 @@ export async function benchWordCount(options: WordCountOptions): Promise<BenchRe
   const fabric = await startBenchFabric({ executors, slots, hostEnv: env });
   const events = new EventRecorder();
   const cpu = new CpuAccount(fabric);
-  let cpuLine = '';
+  let cpuUse: CpuUse | undefined;
   let driver: Driver | undefined;
   let answer: WordCountAnswer;
   let runMs: number;
@@ -90,7 +91,7 @@ export async function benchWordCount(options: WordCountOptions): Promise<BenchRe
     runStart = Date.now();
     answer = (await driver.run(JOB, { input: file })) as WordCountAnswer;
     runMs = Date.now() - runStart;
-    cpuLine = await cpu.stop();
+    cpuUse = await cpu.stop();
   } finally {
     await driver?.close();
     await fabric.stop();
@@ -141,7 +142,8 @@ export async function benchWordCount(options: WordCountOptions): Promise<BenchRe
     ],
     notes: [
       `baseline CPU ${(baselineCpuMs / 1000).toFixed(1)} s in ${(baselineMs / 1000).toFixed(1)} s wall`,
-      cpuLine,
+      cpuUse?.line ?? '',
+      `stratus used ${(((cpuUse?.executors ?? 0) + (cpuUse?.azurite ?? 0) + (cpuUse?.driver ?? 0)) / (baselineCpuMs / 1000)).toFixed(2)}× the baseline's CPU (executors alone ${((cpuUse?.executors ?? 0) / (baselineCpuMs / 1000)).toFixed(2)}×): with ${executors * slots} task threads on ${cpus().length} cores it can only beat the baseline if that ratio stays under the cores it gets`,
       ...stageLines(events),
       `input ${file}`,
       `executor host environment: ${JSON.stringify(env)}`,

@@ -4,6 +4,7 @@
  * sampler of the executors' resident memory read from /proc by pid.
  */
 import { readFile } from 'node:fs/promises';
+import { cpus } from 'node:os';
 import { type AzuriteHandle, startAzurite } from '../../driver/azurite.js';
 import { type LocalFabric, startLocalFabric } from '../../driver/local-fabric.js';
 import { RequestCounter } from './request-counter.js';
@@ -135,8 +136,8 @@ export class CpuAccount {
     this.startedAt = performance.now();
   }
 
-  /** One line: CPU seconds of executors, Azurite and the driver, against the machine's cores × wall. */
-  async stop(): Promise<string> {
+  /** CPU seconds of executors, Azurite and the driver since `start()`, with a one-line summary. */
+  async stop(): Promise<CpuUse> {
     const wall = (performance.now() - this.startedAt) / 1000;
     let executors = 0;
     for (const e of this.fabric.local.executors) {
@@ -147,7 +148,18 @@ export class CpuAccount {
       (this.before.get(this.fabric.azurite.pid) ?? 0);
     const d = process.cpuUsage(this.driverBefore);
     const driver = (d.user + d.system) / 1e6;
-    const cores = (await import('node:os')).cpus().length;
-    return `CPU over the run (${wall.toFixed(1)} s wall, ${cores} cores = ${(cores * wall).toFixed(0)} core-s): executors ${executors.toFixed(1)} s, Azurite ${azurite.toFixed(1)} s, driver (this process) ${driver.toFixed(1)} s; the rest of the machine (other processes) used the remainder`;
+    const cores = cpus().length;
+    const line = `CPU over the run (${wall.toFixed(1)} s wall, ${cores} cores = ${(cores * wall).toFixed(0)} core-s): executors ${executors.toFixed(1)} s, Azurite ${azurite.toFixed(1)} s, driver (this process) ${driver.toFixed(1)} s; other processes on the machine used the rest`;
+    return { wall, executors, azurite, driver, line };
   }
+}
+
+/** CPU seconds used over a measured span, by role. */
+export interface CpuUse {
+  wall: number;
+  executors: number;
+  azurite: number;
+  driver: number;
+  /** A one-line summary for a report. */
+  line: string;
 }
