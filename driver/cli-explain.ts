@@ -3,6 +3,8 @@
  * partitions, shuffle boundaries, slots and waves a job module will run, without running it.
  */
 import { type Command, InvalidArgumentError } from 'commander';
+import { BlobStore } from '../storage/blob-store.js';
+import { resolveAzureConnection } from './azure-connection.js';
 import { integerAtLeast } from './cli-options.js';
 import { parseParam } from './cli-run.js';
 import { explainModule, formatExplanation } from './explain.js';
@@ -13,6 +15,8 @@ interface ExplainFlags {
   splitMb?: number;
   sourcePartitions: Map<number, number>;
   json?: boolean;
+  connectionString?: string;
+  account?: string;
 }
 
 /** Total slots explain plans for when `--slots` is not given: what `stratus run` would start. */
@@ -55,9 +59,23 @@ export function registerExplainCommand(program: Command): void {
       parseSourcePartitions,
       new Map<number, number>(),
     )
+    .option('--connection-string <string>', 'list az:// inputs in this account (env STRATUS_CONNECTION)')
+    .option('--account <name>', 'list az:// inputs in this storage account, signing in with your identity')
     .option('--json', 'print the explanation as JSON')
     .action(async (modulePath: string, flags: ExplainFlags) => {
+      const wantsStorage =
+        flags.connectionString ??
+        flags.account ??
+        process.env.STRATUS_CONNECTION ??
+        process.env.STRATUS_ACCOUNT;
+      const blobs = wantsStorage
+        ? new BlobStore(
+            resolveAzureConnection({ account: flags.account, connectionString: flags.connectionString })
+              .storage,
+          )
+        : undefined;
       const explanation = await explainModule(modulePath, flags.param, {
+        ...(blobs ? { blobs } : {}),
         slots: flags.slots ?? defaultExplainSlots(),
         ...(flags.splitMb ? { splitBytes: flags.splitMb * 1024 * 1024 } : {}),
         sourcePartitions: flags.sourcePartitions,

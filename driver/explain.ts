@@ -9,12 +9,15 @@
  */
 
 import type { ActionRef } from '../engine/actions.js';
+import { StratusError } from '../engine/errors.js';
 import { describePlan } from '../engine/explain.js';
 import { buildJobGraph, type JobGraph } from '../engine/graph.js';
 import type { Key } from '../engine/keys.js';
 import { loadJobBundle } from '../engine/module-loader.js';
 import { isSamplingRequest, type JobPlan, planJob } from '../engine/stages.js';
+import type { BlobStore } from '../storage/blob-store.js';
 import { bundleJobModule } from './bundler.js';
+import { parseBlobLocation, resolveInput } from './input-sources.js';
 import { DEFAULT_SPLIT_BYTES, planFileSplits, resolveInputFiles } from './input-splitter.js';
 
 /** One stage as it will run (or be skipped). */
@@ -203,6 +206,8 @@ export interface ExplainModuleOptions {
   slots: number;
   /** Target input partition size for local files (bytes, default 32 MiB as `stratus run`). */
   splitBytes?: number;
+  /** Storage to list blob (az://) inputs in, as the driver would. */
+  blobs?: BlobStore;
   /** Partition counts to assume for file sources (node id → n), e.g. blob inputs explain cannot list. */
   sourcePartitions?: ReadonlyMap<number, number>;
   cwd?: string;
@@ -230,11 +235,36 @@ export async function explainModule(
       sources.push({ nodeId: source.nodeId, uri: source.uri, files: 0, partitions: given });
       continue;
     }
+    const wholeFiles = source.csv?.multiLine === true;
+    if (parseBlobLocation(source.uri)) {
+      if (!options.blobs) {
+        throw new StratusError(
+          'EXPLAIN_NEEDS_STORAGE',
+          `${source.uri} is a blob input: give --connection-string / --account so explain can list it, or --source-partitions ${source.nodeId}=<n>`,
+        );
+      }
+      const blobSplits = await resolveInput(source.uri, {
+        blobs: options.blobs,
+        minPartitions: source.minPartitions,
+        wholeFiles,
+        ...(options.splitBytes !== undefined ? { splitBytes: options.splitBytes } : {}),
+      });
+      sourcePartitions.set(source.nodeId, blobSplits.length);
+      sources.push({
+        nodeId: source.nodeId,
+        uri: source.uri,
+        files: new Set(blobSplits.map((b) => b.blob)).size,
+        bytes: blobSplits.reduce((n, b) => n + (b.end - b.start), 0),
+        partitions: blobSplits.length,
+      });
+      continue;
+    }
     const files = await resolveInputFiles(source.uri, options.cwd);
     const splits = await planFileSplits(
       files,
       source.minPartitions,
       options.splitBytes ?? DEFAULT_SPLIT_BYTES,
+      wholeFiles,
     );
     sourcePartitions.set(source.nodeId, splits.length);
     sources.push({

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Driver } from '../../driver/driver.js';
+import { explainModule } from '../../driver/explain.js';
 import { seededRandom } from '../../examples/lib/generate.js';
 import { BlobStore } from '../../storage/blob-store.js';
 import { connectStorage } from '../../storage/connection.js';
@@ -117,6 +118,31 @@ describe('inputs and outputs', () => {
         output: `az://${container}/out/totals`,
       }),
     ).rejects.toMatchObject({ code: 'OUTPUT_EXISTS' });
+  });
+
+  it('explain lists blob inputs as the driver splits them', async () => {
+    const input = `az://${container}/words/`;
+    const explained = await explainModule(
+      path.join(EXAMPLES, 'wordcount.ts'),
+      { input },
+      { slots: 4, blobs, splitBytes: 1500 },
+    );
+    e2e.events.clear();
+    const driver = await Driver.connect({
+      connectionString: e2e.fabric.connectionString,
+      taskQueue: e2e.fabric.queue,
+      totalSlots: 4,
+      splitBytes: 1500,
+      listeners: [e2e.events],
+    });
+    try {
+      await driver.run(path.join(EXAMPLES, 'wordcount.ts'), { input });
+    } finally {
+      await driver.close();
+    }
+    const firstStage = e2e.events.of('stage-submitted')[0]!;
+    expect(explained.sources[0]!.partitions).toBe(firstStage.numTasks);
+    expect(firstStage.numTasks).toBeGreaterThan(3);
   });
 
   it('a glob that matches nothing fails before any task, naming the pattern', async () => {
