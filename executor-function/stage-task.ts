@@ -46,13 +46,17 @@ import type { TaskContext, TaskOutcome, WorkKindRunner } from './work-kinds.js';
 /** Concurrent range reads of one reduce task (one per map output holding data for it). */
 export const SHUFFLE_FETCH_CONCURRENCY = 8;
 
-/** Errors whose retry cannot help: the code, the plan or the descriptor is wrong. */
+/** Errors whose retry cannot help: the code, the plan, the descriptor or the input is wrong. */
 const FATAL_CODES = new Set([
   'JOB_MODULE_INVALID',
   'NONDETERMINISTIC_BUILDER',
   'PLAN_MISMATCH',
   'PROTOCOL',
   'BUILDER_FAILED',
+  // Input that is missing or malformed stays so: fail the job with the file and line at once.
+  'INPUT_MISSING',
+  'BAD_INPUT_FILE',
+  'BAD_INPUT_RECORD',
 ]);
 
 /** A small per-thread cache of values keyed by blob name (descriptors and map-output tables). */
