@@ -151,5 +151,11 @@ function compareIn(a: unknown, b: unknown, wa: unknown, wb: unknown): number {
 
 /** Total order on keys (see the file comment): negative, 0 or positive. Throws InvalidKeyError. */
 export function compareKeys(a: unknown, b: unknown): number {
+  // Two strings or two numbers (nearly every sort) compare directly; everything else ranks
+  // types first. Same order as compareIn: -0 and 0 are equal, NaN never gets here unchecked.
+  if (typeof a === 'string' && typeof b === 'string') return a < b ? -1 : a > b ? 1 : 0;
+  if (typeof a === 'number' && typeof b === 'number' && Number.isFinite(a) && Number.isFinite(b)) {
+    return a < b ? -1 : a > b ? 1 : 0;
+  }
   return compareIn(a, b, a, b);
 }

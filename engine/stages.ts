@@ -98,7 +98,7 @@ export interface PlanOptions {
   rangeBounds?: ReadonlyMap<number, Key[]>;
   /** Partition counts of file sources, as the driver split them (graph.sources()). */
   sourcePartitions?: ReadonlyMap<number, number>;
-  /** Record codec name (default json-lines). */
+  /** Record codec name (default json-batches). */
   codec?: string;
 }
 

@@ -1,6 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeChunks, getCodec, jsonLinesCodec, RecordEncodingError } from '../../engine/codec.js';
+import {
+  DEFAULT_CODEC_NAME,
+  decodeChunks,
+  getCodec,
+  jsonBatchesCodec,
+  jsonLinesCodec,
+  type RecordCodec,
+  RecordEncodingError,
+} from '../../engine/codec.js';
 
 const recordArb = fc.jsonValue().map((v) => JSON.parse(JSON.stringify(v)) as unknown);
 
@@ -15,11 +23,14 @@ async function* chunksOf(buffer: Buffer, cuts: number[]): AsyncIterable<Buffer> 
   yield buffer.subarray(start);
 }
 
-describe('json-lines record codec', () => {
+describe.each<[string, RecordCodec]>([
+  ['json-lines', jsonLinesCodec],
+  ['json-batches', jsonBatchesCodec],
+])('%s record codec', (_name, codec) => {
   it('decodes what it encodes', () => {
     fc.assert(
       fc.property(fc.array(recordArb, { maxLength: 20 }), (records) => {
-        expect(jsonLinesCodec.decode(jsonLinesCodec.encode(records, 'test'))).toEqual(records);
+        expect(codec.decode(codec.encode(records, 'test'))).toEqual(records);
       }),
     );
   });
@@ -30,9 +41,9 @@ describe('json-lines record codec', () => {
         fc.array(fc.oneof(recordArb, fc.string({ unit: 'grapheme' })), { maxLength: 20 }),
         fc.array(fc.nat(400), { maxLength: 10 }),
         async (records, cuts) => {
-          const bytes = jsonLinesCodec.encode(records, 'test');
+          const bytes = codec.encode(records, 'test');
           const out: unknown[] = [];
-          for await (const batch of decodeChunks(jsonLinesCodec, chunksOf(bytes, cuts))) out.push(...batch);
+          for await (const batch of decodeChunks(codec, chunksOf(bytes, cuts))) out.push(...batch);
           expect(out).toEqual(records);
         },
       ),
@@ -40,9 +51,10 @@ describe('json-lines record codec', () => {
   });
 
   it('concatenated batches decode as one sequence', () => {
-    const a = jsonLinesCodec.encode([1, 'x'], 'op');
-    const b = jsonLinesCodec.encode([[1, null]], 'op');
-    expect(jsonLinesCodec.decode(Buffer.concat([a, b]))).toEqual([1, 'x', [1, null]]);
+    const a = codec.encode([1, 'x'], 'op');
+    const b = codec.encode([[1, null]], 'op');
+    const c = codec.encode([], 'op');
+    expect(codec.decode(Buffer.concat([a, c, b]))).toEqual([1, 'x', [1, null]]);
   });
 
   it('rejects functions, class instances, NaN and undefined, naming the operator', () => {
@@ -61,24 +73,33 @@ describe('json-lines record codec', () => {
       { a: Symbol() },
     ];
     for (const record of bad) {
-      expect(() => jsonLinesCodec.encode([record], 'map at node 3')).toThrow(RecordEncodingError);
+      expect(() => codec.encode([record], 'map at node 3')).toThrow(RecordEncodingError);
     }
-    expect(() => jsonLinesCodec.encode([{ p: new Point() }], 'map at node 3')).toThrow(
+    expect(() => codec.encode([{ p: new Point() }], 'map at node 3')).toThrow(
       /map at node 3 produced a record that cannot be encoded: an instance of Point at \["p"\]/,
     );
   });
 
   it('drops object properties whose value is undefined, as JSON does', () => {
-    expect(jsonLinesCodec.decode(jsonLinesCodec.encode([{ a: 1, b: undefined }], 'op'))).toEqual([{ a: 1 }]);
+    expect(codec.decode(codec.encode([{ a: 1, b: undefined }], 'op'))).toEqual([{ a: 1 }]);
   });
 
   it('a truncated stream is an error, not a silently lost record', () => {
-    const bytes = jsonLinesCodec.encode([{ a: 1 }], 'op');
-    expect(() => jsonLinesCodec.decode(bytes.subarray(0, bytes.length - 1))).toThrow(/not terminated/);
+    const bytes = codec.encode([{ a: 1 }], 'op');
+    expect(() => codec.decode(bytes.subarray(0, bytes.length - 1))).toThrow(/not terminated/);
   });
 
-  it('is found by name', () => {
+  it('encodes a batch containing a record the quick check cannot prove plain (a nested toJSON-free object)', () => {
+    const records = [{ a: [1, { b: 'x' }] }, Object.assign(Object.create(null), { c: 2 }), 'z'];
+    expect(codec.decode(codec.encode(records, 'op'))).toEqual([{ a: [1, { b: 'x' }] }, { c: 2 }, 'z']);
+  });
+});
+
+describe('codec registry', () => {
+  it('finds codecs by name; json-batches is the default', () => {
     expect(getCodec('json-lines')).toBe(jsonLinesCodec);
+    expect(getCodec()).toBe(jsonBatchesCodec);
+    expect(DEFAULT_CODEC_NAME).toBe('json-batches');
     expect(() => getCodec('nope')).toThrow(/unknown record codec/);
   });
 });
