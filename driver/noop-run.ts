@@ -49,7 +49,12 @@ export interface NoopRunSummary {
   /** From the first send to the last success (ms). */
   wallMs: number;
   tasksPerSecond: number;
-  /** Time from a task's send to its start on an executor (ms). */
+  /** Time from a task's send to its start on an executor (ms): queue wait included. */
+  queueDelayMs: { p50: number; p99: number };
+  /**
+   * Spark's scheduler delay: how long a task waited while a slot was free for it, i.e. its start
+   * minus the later of its send and the end of the previous task on the slot it ran on (ms).
+   */
   schedulingDelayMs: { p50: number; p99: number };
   /** Failed attempts that were retried. */
   failedAttempts: number;
@@ -94,6 +99,7 @@ async function runStage(
 
   const sentAt = new Map<number, number>();
   const delays: number[] = [];
+  const slotTimeline: SlotEvent[] = [];
   const succeeded = new Set<number>();
   const slotsSeen = new Map<string, number>();
   let failedAttempts = 0;
@@ -105,6 +111,15 @@ async function runStage(
   const onEvent = (event: ExecutorEvent) => {
     if (event.appId !== appId) return;
     slotsSeen.set(event.executorId, Math.max(slotsSeen.get(event.executorId) ?? 0, event.slot + 1));
+    const slot = `${event.executorId}/${event.slot}`;
+    if (event.type === 'task-started' || event.type === 'task-succeeded' || event.type === 'task-failed') {
+      slotTimeline.push({
+        slot,
+        at: event.at,
+        partition: event.partition,
+        start: event.type === 'task-started',
+      });
+    }
     if (event.type === 'task-started' && event.dequeueCount === 1) {
       delays.push(event.at - (sentAt.get(event.partition) ?? event.at));
     } else if (event.type === 'task-succeeded') {
@@ -158,9 +173,55 @@ async function runStage(
     slots: fabricSlots ?? [...slotsSeen.values()].reduce((a, b) => a + b, 0),
     wallMs,
     tasksPerSecond: options.tasks / Math.max(wallMs / 1000, 0.001),
-    schedulingDelayMs: { p50: quantile(delays, 0.5), p99: quantile(delays, 0.99) },
+    queueDelayMs: { p50: quantile(delays, 0.5), p99: quantile(delays, 0.99) },
+    schedulingDelayMs: slotSchedulingDelay(slotTimeline, sentAt),
     failedAttempts,
   };
+}
+
+/** A task start or end on one executor slot (`slot` is `<executorId>/<slot>`), for slotSchedulingDelay. */
+export interface SlotEvent {
+  slot: string;
+  at: number;
+  partition: number;
+  start: boolean;
+}
+
+/**
+ * Per slot, in time order: each start's delay is start − max(sent, previous end on that slot).
+ * A task started on a slot that had been idle since its send waited only for the fabric.
+ */
+export function slotSchedulingDelay(
+  timeline: readonly SlotEvent[],
+  sentAt: ReadonlyMap<number, number>,
+): { p50: number; p99: number } {
+  const bySlot = new Map<string, { starts: SlotEvent[]; ends: SlotEvent[] }>();
+  for (const e of timeline) {
+    let slot = bySlot.get(e.slot);
+    if (!slot) {
+      slot = { starts: [], ends: [] };
+      bySlot.set(e.slot, slot);
+    }
+    (e.start ? slot.starts : slot.ends).push(e);
+  }
+  const delays: number[] = [];
+  for (const { starts, ends } of bySlot.values()) {
+    // A slot runs one task at a time: the task before a start is the previous start (stable
+    // sort keeps arrival order for equal times), and its end is the first end of its
+    // partition at or after it.
+    starts.sort((a, b) => a.at - b.at);
+    starts.forEach((e, i) => {
+      const previous = starts[i - 1];
+      const freeSince =
+        previous === undefined
+          ? Number.NEGATIVE_INFINITY
+          : (ends.find((end) => end.partition === previous.partition && end.at >= previous.at)?.at ??
+            previous.at);
+      const sent = sentAt.get(e.partition) ?? e.at;
+      delays.push(Math.max(0, e.at - Math.max(sent, freeSince)));
+    });
+  }
+  return { p50: quantile(delays, 0.5), p99: quantile(delays, 0.99) };
 }
 
 /** Send one noop task message per partition, `sendConcurrency` sends at a time. */
@@ -199,6 +260,7 @@ export function formatNoopSummary(s: NoopRunSummary): string {
     `slots:            ${s.slots}`,
     `wall time:        ${(s.wallMs / 1000).toFixed(2)} s`,
     `throughput:       ${s.tasksPerSecond.toFixed(1)} tasks/s`,
-    `scheduling delay: p50 ${s.schedulingDelayMs.p50} ms, p99 ${s.schedulingDelayMs.p99} ms`,
+    `scheduling delay: p50 ${s.schedulingDelayMs.p50} ms, p99 ${s.schedulingDelayMs.p99} ms (a free slot waiting for its next task)`,
+    `queue delay:      p50 ${s.queueDelayMs.p50} ms, p99 ${s.queueDelayMs.p99} ms (send → start, waiting for a slot included)`,
   ].join('\n');
 }

@@ -90,6 +90,26 @@ export class BlobStore {
     await poller.pollUntilDone();
   }
 
+  /**
+   * Stage one uncommitted block of a block blob (Put Block). Staged blocks are invisible to
+   * readers until a block list naming them is committed; every id of one blob must have the
+   * same length (see blockId in block-writer.ts).
+   */
+  async stageBlock(container: string, name: string, blockId: string, body: Buffer): Promise<void> {
+    await this.container(container).getBlockBlobClient(name).stageBlock(blockId, body, body.length);
+  }
+
+  /**
+   * Make `blockIds` (staged earlier, in this order) the blob's content (Put Block List): one
+   * atomic request that replaces any previous content and discards the blob's other
+   * uncommitted blocks. An empty list makes an empty blob.
+   */
+  async commitBlocks(container: string, name: string, blockIds: readonly string[]): Promise<void> {
+    await this.container(container)
+      .getBlockBlobClient(name)
+      .commitBlockList([...blockIds]);
+  }
+
   /** Names and sizes of the blobs under a prefix, in name order. */
   async list(container: string, prefix: string): Promise<{ name: string; size: number }[]> {
     const out: { name: string; size: number }[] = [];

@@ -63,6 +63,8 @@ describe('the local fabric', () => {
     expect(summary.executorsSeen).toEqual(['executor-1', 'executor-2']);
     expect(summary.slots).toBe(6);
     expect(summary.schedulingDelayMs.p99).toBeGreaterThanOrEqual(summary.schedulingDelayMs.p50);
+    // 60 tasks of 20 ms on 6 slots: most wait in the queue for a slot, which the scheduling delay excludes.
+    expect(summary.queueDelayMs.p50).toBeGreaterThan(summary.schedulingDelayMs.p50);
   });
 
   it('a noop run with no executor to run it fails with a clear timeout error', async () => {
