@@ -64,9 +64,9 @@ export function mapOutputTableBlobName(scope: string, shuffleId: number): string
   return `apps/${scope}/shuffle/${shuffleId}/outputs.json`;
 }
 
-/** Where one attempt of a result task writes a result too large to travel inline. */
-export function resultBlobName(appId: string, taskAttempt: string, dequeueCount: number): string {
-  return `apps/${appId}/results/${taskAttempt}-d${dequeueCount}.bin`;
+/** Where one attempt of a result task writes a result too large to travel inline (`scope` as for map outputs). */
+export function resultBlobName(scope: string, taskAttempt: string, dequeueCount: number): string {
+  return `apps/${scope}/results/${taskAttempt}-d${dequeueCount}.bin`;
 }
 
 /** Where one attempt persists a cached partition of a dataset node (`scope` as for map outputs). */

@@ -320,8 +320,9 @@ export const runStageTask: WorkKindRunner<StageWork> = async (work, context): Pr
 
     if (output.kind === 'shuffle-map') {
       const shuffleId = plan.shuffle!.shuffleId;
+      // The run's scope, not the application's: shuffle ids restart at 0 in every run.
       const blob = mapOutputBlobName(
-        message.appId,
+        descriptor.scope,
         shuffleId,
         message.partition,
         message.attempt,
@@ -358,7 +359,7 @@ async function packResult(
   const json = JSON.stringify(result ?? null);
   const bytes = Buffer.byteLength(json);
   if (bytes <= descriptor.inlineResultMaxBytes) return { inline: result ?? null };
-  const blob = resultBlobName(context.message.appId, context.attemptId, context.dequeueCount);
+  const blob = resultBlobName(descriptor.scope, context.attemptId, context.dequeueCount);
   await context.blobs.put(DATA_CONTAINER, blob, json);
   return { blob, bytes };
 }
