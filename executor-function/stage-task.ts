@@ -4,8 +4,10 @@
  * params, checks that it is the graph the driver planned, and runs the task through the
  * engine with a TaskIO over blobs: input splits, the shuffle's winning map outputs
  * (range reads of this reduce partition's segment only), cached partitions, and spilled
- * runs in the attempt's temp folder. Every blob it writes carries the attempt and the
- * delivery count in its name; the driver decides which attempt wins.
+ * runs in the execution's temp folder. Every blob it writes is named by the run's scope and
+ * by this execution (attempt, delivery count and a random nonce), so no two executions —
+ * not even two concurrent deliveries of one message — write the same blob; the success
+ * event names each blob, and the driver commits exactly the blobs its winner reported.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -276,7 +278,7 @@ function asFatal(error: unknown): unknown {
 export const runStageTask: WorkKindRunner<StageWork> = async (work, context): Promise<TaskOutcome> => {
   const started = performance.now();
   try {
-    const { blobs, message, attemptId, dequeueCount } = context;
+    const { blobs, message, execution, executionId } = context;
     await checkLease(blobs, message.appId, message.jobId);
     const descriptor = await loadDescriptor(blobs, work.stageBlob);
     if (descriptor.codeHash !== work.codeHash) {
@@ -302,7 +304,7 @@ export const runStageTask: WorkKindRunner<StageWork> = async (work, context): Pr
 
     const cachedPartitions: CachedPartition[] = [];
     for (const c of output.cachedOutputs) {
-      const blob = cachedPartitionBlobName(descriptor.scope, c.nodeId, c.partition, attemptId, dequeueCount);
+      const blob = cachedPartitionBlobName(descriptor.scope, c.nodeId, c.partition, executionId);
       await blobs.put(DATA_CONTAINER, blob, c.data);
       cachedPartitions.push({
         nodeId: c.nodeId,
@@ -321,13 +323,7 @@ export const runStageTask: WorkKindRunner<StageWork> = async (work, context): Pr
     if (output.kind === 'shuffle-map') {
       const shuffleId = plan.shuffle!.shuffleId;
       // The run's scope, not the application's: shuffle ids restart at 0 in every run.
-      const blob = mapOutputBlobName(
-        descriptor.scope,
-        shuffleId,
-        message.partition,
-        message.attempt,
-        dequeueCount,
-      );
+      const blob = mapOutputBlobName(descriptor.scope, shuffleId, message.partition, execution);
       // One blob per map attempt holding all R segments back to back; sizes index it.
       await blobs.put(DATA_CONTAINER, blob, Buffer.concat(output.segments));
       outcome.mapOutputBlob = blob;
@@ -338,7 +334,7 @@ export const runStageTask: WorkKindRunner<StageWork> = async (work, context): Pr
       const header = graph.resolveAction(plan.action!).options.header;
       const body = typeof header === 'string' && lines.length > 0 ? [header, ...lines] : lines;
       const text = body.length > 0 ? `${body.join('\n')}\n` : '';
-      const blob = `${descriptor.save.attemptPrefix}${partFileName(message.partition)}-${attemptId}-d${dequeueCount}`;
+      const blob = `${descriptor.save.attemptPrefix}${partFileName(message.partition)}-${executionId}`;
       await blobs.put(DATA_CONTAINER, blob, text);
       outcome.result = { blob, bytes: Buffer.byteLength(text), records: lines.length };
     } else {
@@ -350,7 +346,7 @@ export const runStageTask: WorkKindRunner<StageWork> = async (work, context): Pr
   }
 };
 
-/** A result travels inline when its JSON is small, else through a blob named by the attempt. */
+/** A result travels inline when its JSON is small, else through a blob named by the execution. */
 async function packResult(
   context: TaskContext,
   descriptor: StageDescriptor,
@@ -359,7 +355,7 @@ async function packResult(
   const json = JSON.stringify(result ?? null);
   const bytes = Buffer.byteLength(json);
   if (bytes <= descriptor.inlineResultMaxBytes) return { inline: result ?? null };
-  const blob = resultBlobName(descriptor.scope, context.attemptId, context.dequeueCount);
+  const blob = resultBlobName(descriptor.scope, context.executionId);
   await context.blobs.put(DATA_CONTAINER, blob, json);
   return { blob, bytes };
 }
