@@ -134,7 +134,10 @@ export class JobGraph {
     return out;
   }
 
-  /** Broadcast values as given to the builder (driver side), by broadcast id, for upload. */
+  /**
+   * Broadcast values as this build of the builder computed them, by broadcast id. The driver
+   * ships its own (encodeBroadcastValue); an executor's rebuild may compute others and ignores them.
+   */
   broadcastValues(): ReadonlyMap<number, unknown> {
     return new Map(this.builder.broadcastValues.map((v, i) => [i, v]));
   }

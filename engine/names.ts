@@ -104,9 +104,9 @@ export function cachedPartitionBlobName(
   return `apps/${scope}/cache/${nodeId}/part-${partition}-${executionId}.bin`;
 }
 
-/** A broadcast value's blob. */
-export function broadcastBlobName(appId: string, broadcastId: number): string {
-  return `apps/${appId}/broadcast/${broadcastId}.bin`;
+/** A broadcast value's blob, written once per run by the driver (`scope` as for map outputs). */
+export function broadcastBlobName(scope: string, broadcastId: number): string {
+  return `apps/${scope}/broadcast/${broadcastId}.bin`;
 }
 
 /** One input partition the driver cut from a local file (`scope` as for map outputs). */

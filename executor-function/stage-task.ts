@@ -3,8 +3,9 @@
  * loads the job bundle (once per thread, by hash), rebuilds the job graph with the job's
  * params, checks that it is the graph the driver planned, and runs the task through the
  * engine with a TaskIO over blobs: input splits, the shuffle's winning map outputs
- * (range reads of this reduce partition's segment only), cached partitions, and spilled
- * runs in the execution's temp folder. Every blob it writes is named by the run's scope and
+ * (range reads of this reduce partition's segment only), cached partitions, the driver's
+ * broadcast values (read once per thread; the rebuild's own values are ignored), and
+ * spilled runs in the execution's temp folder. Every blob it writes is named by the run's scope and
  * by this execution (attempt, delivery count and a random nonce), so no two executions —
  * not even two concurrent deliveries of one message — write the same blob; the success
  * event names each blob, and the driver commits exactly the blobs its winner reported.
@@ -28,6 +29,7 @@ import {
   resultBlobName,
 } from '../engine/names.js';
 import type { CachedPartition, StageWork, TaskResult } from '../engine/protocol.js';
+import { decodeBroadcastValue } from '../engine/shared-variables.js';
 import type { SpillStore } from '../engine/spill.js';
 import {
   descriptorPlan,
@@ -61,7 +63,7 @@ const FATAL_CODES = new Set([
   'BAD_INPUT_RECORD',
 ]);
 
-/** A small per-thread cache of values keyed by blob name (descriptors and map-output tables). */
+/** A small per-thread cache of values keyed by blob name (descriptors, map-output tables, broadcasts). */
 class BlobValueCache<T> {
   private readonly entries = new Map<string, Promise<T>>();
   constructor(private readonly capacity: number) {}
@@ -86,6 +88,7 @@ class BlobValueCache<T> {
 
 const descriptors = new BlobValueCache<StageDescriptor>(64);
 const mapOutputTables = new BlobValueCache<MapOutputTableData>(64);
+const broadcastValues = new BlobValueCache<unknown>(16);
 
 async function readBlobOrFail(blobs: BlobStore, container: string, name: string, what: string) {
   try {
@@ -112,6 +115,23 @@ function loadMapOutputTable(blobs: BlobStore, name: string): Promise<MapOutputTa
     if (!parsed.success) throw new NonRetryableTaskError(`map-output table ${name} is malformed`);
     return parsed.data;
   });
+}
+
+/**
+ * The driver's value of every broadcast the descriptor names, by id. Loaded before the task
+ * runs because user code reads `.value` synchronously; cached per thread by blob name, so
+ * each value is downloaded and decoded once per thread and run.
+ */
+async function loadBroadcasts(blobs: BlobStore, descriptor: StageDescriptor): Promise<Map<number, unknown>> {
+  const entries = await Promise.all(
+    Object.entries(descriptor.broadcasts).map(async ([id, { blob }]) => {
+      const value = await broadcastValues.get(blob, async () =>
+        decodeBroadcastValue(await readBlobOrFail(blobs, DATA_CONTAINER, blob, 'broadcast value')),
+      );
+      return [Number(id), value] as const;
+    }),
+  );
+  return new Map(entries);
 }
 
 function loadBundle(blobs: BlobStore, codeHash: string): Promise<JobDefinition> {
@@ -255,7 +275,13 @@ function makeTaskIO(
         yield await blobs.get(DATA_CONTAINER, blob);
       })();
     },
-    broadcastValue: (id) => structuredClone(broadcasts.get(id)),
+    broadcastValue: (id) => {
+      if (!broadcasts.has(id)) {
+        throw new NonRetryableTaskError(`stage descriptor names no blob for broadcast ${id}`);
+      }
+      // A copy per task: a task that mutates its value must not change another task's.
+      return structuredClone(broadcasts.get(id));
+    },
     spill: new TempFileSpillStore(context.tempDir),
     memoryBudgetBytes: descriptor.memoryBudgetBytes,
   };
@@ -299,7 +325,8 @@ export const runStageTask: WorkKindRunner<StageWork> = async (work, context): Pr
       );
     }
     const plan = descriptorPlan(descriptor);
-    const io = makeTaskIO(context, descriptor, graph.broadcastValues());
+    // The driver's broadcast values, never the ones this rebuild of the builder computed.
+    const io = makeTaskIO(context, descriptor, await loadBroadcasts(blobs, descriptor));
     const output = await runTask(graph, plan, message.partition, io, { fingerprint: descriptor.fingerprint });
 
     const cachedPartitions: CachedPartition[] = [];
