@@ -82,6 +82,7 @@ export function buildStageDescriptor(
     stageId,
     codeHash: state.codeHash,
     fingerprint: plan.fingerprint,
+    parallelizeDigests: state.graph.parallelizeDigests,
     params: state.params,
     defaultParallelism: state.defaultParallelism,
     plan: stage as unknown as Record<string, unknown>,

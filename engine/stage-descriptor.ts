@@ -62,6 +62,8 @@ export const StageDescriptorSchema = z.object({
   codeHash: z.string().regex(/^[0-9a-f]{64}$/),
   /** The graph fingerprint the driver planned with; a rebuilt graph must match it. */
   fingerprint: z.string(),
+  /** The driver's parallelize node id → content hash, to name the array that differs on a mismatch. */
+  parallelizeDigests: z.record(z.string(), z.string()).default({}),
   /** The params the builder is called with (JSON). */
   params: z.unknown(),
   defaultParallelism: z.number().int().positive(),

@@ -327,7 +327,10 @@ export const runStageTask: WorkKindRunner<StageWork> = async (work, context): Pr
     const plan = descriptorPlan(descriptor);
     // The driver's broadcast values, never the ones this rebuild of the builder computed.
     const io = makeTaskIO(context, descriptor, await loadBroadcasts(blobs, descriptor));
-    const output = await runTask(graph, plan, message.partition, io, { fingerprint: descriptor.fingerprint });
+    const output = await runTask(graph, plan, message.partition, io, {
+      fingerprint: descriptor.fingerprint,
+      parallelizeDigests: descriptor.parallelizeDigests,
+    });
 
     const cachedPartitions: CachedPartition[] = [];
     for (const c of output.cachedOutputs) {
