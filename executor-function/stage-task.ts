@@ -1,6 +1,7 @@
 /**
  * The `stage` work kind: one task of an engine stage. It reads the stage descriptor blob,
- * loads the job bundle (once per thread, by hash), rebuilds the job graph with the job's
+ * loads the job bundle (downloaded once per instance into the shared on-disk cache, imported
+ * once per thread, verified by hash), rebuilds the job graph with the job's
  * params, checks that it is the graph the driver planned, and runs the task through the
  * engine with a TaskIO over blobs: input splits, the shuffle's winning map outputs
  * (range reads of this reduce partition's segment only), cached partitions, the driver's
@@ -53,6 +54,7 @@ export const SHUFFLE_FETCH_CONCURRENCY = 8;
 /** Errors whose retry cannot help: the code, the plan, the descriptor or the input is wrong. */
 const FATAL_CODES = new Set([
   'JOB_MODULE_INVALID',
+  'BUNDLE_HASH_MISMATCH',
   'NONDETERMINISTIC_BUILDER',
   'PLAN_MISMATCH',
   'PROTOCOL',
@@ -134,6 +136,11 @@ async function loadBroadcasts(blobs: BlobStore, descriptor: StageDescriptor): Pr
   return new Map(entries);
 }
 
+/**
+ * The job definition of bundle `codeHash`. The loader looks in the instance's on-disk bundle
+ * cache (shared by its task threads, verified by hash) first, so this downloads the bundle
+ * only when no thread of this instance has yet.
+ */
 function loadBundle(blobs: BlobStore, codeHash: string): Promise<JobDefinition> {
   return loadJobBundle(codeHash, async () => {
     const code = await readBlobOrFail(blobs, CODE_CONTAINER, bundleBlobName(codeHash), 'job bundle');
