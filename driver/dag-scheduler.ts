@@ -60,6 +60,14 @@ function errorInfo(error: unknown): { name: string; message: string; stack?: str
   return { name: e.name, message: e.message, ...(userStack ? { stack: userStack } : {}) };
 }
 
+/** Every blob name a success event reports (map output, result or part file, cached partitions). */
+function reportedBlobs(event: TaskSucceededEvent): string[] {
+  const names = (event.cachedPartitions ?? []).map((c) => c.blob);
+  if (event.mapOutputBlob !== undefined) names.push(event.mapOutputBlob);
+  if (event.result && 'blob' in event.result) names.push(event.result.blob);
+  return names;
+}
+
 /** Schedules the jobs of an application. */
 export class DAGScheduler {
   private nextJobId = 0;
@@ -431,7 +439,20 @@ export class DAGScheduler {
   }
 
   private taskSucceeded(state: RunState, run: StageRun, event: TaskSucceededEvent): void {
-    // Called once per partition: the first success wins, its side effects count once.
+    // Called once per partition: the first success wins, its side effects count once. Every
+    // blob is taken by the name the winning execution reported (never rebuilt here), so what
+    // is committed or read is exactly what that execution wrote and measured.
+    const outside = reportedBlobs(event).find((blob) => !blob.startsWith(`apps/${state.scope}/`));
+    if (outside !== undefined) {
+      run.taskSet.abort(
+        new StratusError(
+          'PROTOCOL',
+          `task of stage ${run.stageId} reported blob ${outside}, outside its run's folder apps/${state.scope}/ (an executor of another stratus version?)`,
+          { stageId: run.stageId, partition: event.partition, blob: outside },
+        ),
+      );
+      return;
+    }
     if (event.accumulators) state.graph.mergeAccumulatorUpdates(event.accumulators);
     for (const c of event.cachedPartitions ?? []) {
       const parts = state.cached.get(c.nodeId) ?? [];

@@ -45,6 +45,7 @@ import { checkOutputTarget, commitSavedOutput } from './output-committer.js';
 import { PoisonWatch } from './poison-watch.js';
 import { type RunEvent, RunEventBus, type RunListener } from './run-events.js';
 import { type JobOutcome, newRunState } from './run-state.js';
+import { uploadBroadcasts } from './stage-io.js';
 import { DEFAULT_TASK_SET_OPTIONS, type SpeculationOptions } from './task-set.js';
 
 /** How `Driver.connect` reaches executors. Environment variables fill what is not given. */
@@ -291,9 +292,13 @@ export class Driver {
     const definition = await loadJobBundle(bundle.codeHash, bundle.code);
     const graph = this.buildGraph(definition, params, bundle.entry);
     const runIndex = this.runs++;
+    const scope = `${this.appId}/run-${runIndex}`;
+    // Broadcast values are the driver's: computed by this build, shipped before any task runs.
+    const broadcasts = await uploadBroadcasts(this.blobs, scope, graph);
     const { inputs, sourcePartitions } = await this.prepareInputs(graph, runIndex);
     const state = newRunState(this.schedulerEnv, {
-      scope: `${this.appId}/run-${runIndex}`,
+      scope,
+      broadcasts,
       graph,
       codeHash: bundle.codeHash,
       params: params ?? null,

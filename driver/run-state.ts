@@ -23,6 +23,8 @@ export interface RunState {
   tracker: MapOutputTracker;
   /** Shuffle id → map-output table blob, for shuffles complete in this run. */
   shuffleTables: Map<number, string>;
+  /** Broadcast id → blob of the driver's encoded value (uploaded once, before the run's first job). */
+  broadcasts: ReadonlyMap<number, string>;
   /** Cached node id → partition → blob. */
   cached: Map<number, (string | undefined)[]>;
   cachedNodes: Set<number>;
@@ -44,7 +46,14 @@ export function newRunState(
   env: { blobs: BlobStore },
   init: Pick<
     RunState,
-    'scope' | 'graph' | 'codeHash' | 'params' | 'defaultParallelism' | 'inputs' | 'sourcePartitions'
+    | 'scope'
+    | 'graph'
+    | 'codeHash'
+    | 'params'
+    | 'defaultParallelism'
+    | 'inputs'
+    | 'sourcePartitions'
+    | 'broadcasts'
   >,
 ): RunState {
   return {

@@ -1,15 +1,47 @@
 /**
- * What the scheduler writes for and reads from a stage's tasks: the stage descriptor blob
- * every task of the stage reads (params, plan, input splits, map-output tables, cached
- * partitions, save target), and result partials that came back through blobs.
+ * What the scheduler writes for and reads from a stage's tasks: the broadcast value blobs
+ * (once per run), the stage descriptor blob every task of the stage reads (params, plan,
+ * input splits, map-output tables, cached partitions, broadcasts, save target), and result
+ * partials that came back through blobs.
  */
 import { isSaveOp } from '../engine/actions.js';
-import { DATA_CONTAINER } from '../engine/names.js';
+import type { JobGraph } from '../engine/graph.js';
+import { broadcastBlobName, DATA_CONTAINER } from '../engine/names.js';
+import { encodeBroadcastValue } from '../engine/shared-variables.js';
 import type { InputSplit, StageDescriptorInput } from '../engine/stage-descriptor.js';
 import type { JobPlan, StagePlan } from '../engine/stages.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import type { SchedulerEnv } from './dag-scheduler.js';
 import type { RunState } from './run-state.js';
+
+/**
+ * Encode every broadcast value of the driver's graph and upload it under the run's `scope`;
+ * returns broadcast id → blob. Call once per run, before any task: executors use these
+ * values, never their own rebuild's. Throws BROADCAST_NOT_ENCODABLE for a value the record
+ * codec cannot carry.
+ */
+export async function uploadBroadcasts(
+  blobs: BlobStore,
+  scope: string,
+  graph: JobGraph,
+): Promise<Map<number, string>> {
+  const encoded = [...graph.broadcastValues()].map(([id, value]) => ({
+    id,
+    blob: broadcastBlobName(scope, id),
+    bytes: encodeBroadcastValue(id, value),
+  }));
+  const names = new Map<number, string>();
+  let next = 0;
+  const worker = async () => {
+    while (next < encoded.length) {
+      const { id, blob, bytes } = encoded[next++]!;
+      await blobs.put(DATA_CONTAINER, blob, bytes);
+      names.set(id, blob);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(8, encoded.length) }, worker));
+  return names;
+}
 
 /** The descriptor of one stage of `plan` for application-wide ids `jobId` / `stageId`. */
 export function buildStageDescriptor(
@@ -38,6 +70,8 @@ export function buildStageDescriptor(
     if (!blobs) throw new Error(`internal: stage ${stageId} reads node ${nodeId}, which is not cached`);
     cached[String(nodeId)] = blobs as string[];
   }
+  const broadcasts: Record<string, { blob: string }> = {};
+  for (const [id, blob] of state.broadcasts) broadcasts[String(id)] = { blob };
   const action = stage.kind === 'result' ? state.graph.resolveAction(plan.action) : undefined;
   const isSave = action !== undefined && isSaveOp(action.op);
   return {
@@ -48,12 +82,14 @@ export function buildStageDescriptor(
     stageId,
     codeHash: state.codeHash,
     fingerprint: plan.fingerprint,
+    parallelizeDigests: state.graph.parallelizeDigests,
     params: state.params,
     defaultParallelism: state.defaultParallelism,
     plan: stage as unknown as Record<string, unknown>,
     inputs,
     shuffles,
     cached,
+    broadcasts,
     memoryBudgetBytes: env.memoryBudgetBytes,
     inlineResultMaxBytes: env.inlineResultMaxBytes,
     ...(isSave ? { save: { attemptPrefix: state.savePrefix(jobId) } } : {}),

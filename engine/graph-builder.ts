@@ -33,7 +33,7 @@ export function checkPartitionCount(n: number | undefined, what: string): void {
 export class GraphBuilder {
   readonly nodes: GraphNode[] = [];
   private shuffles = 0;
-  /** Broadcast values by id, as given on the driver (the executor's come from TaskIO). */
+  /** Broadcast values by id, as this build computed them (tasks read the driver's, through TaskIO). */
   readonly broadcastValues: unknown[] = [];
   /** Accumulator merge state by name. */
   readonly accumulators = new Map<string, AccumulatorState>();

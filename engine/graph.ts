@@ -1,10 +1,12 @@
 /**
  * The logical graph of one job module run with one set of params: nodes (numbered in
- * construction order), named actions, shared variables, and a fingerprint of its shape
- * so an executor can check that its builder produced the same graph as the driver's.
+ * construction order), named actions, shared variables, and a fingerprint of its shape and
+ * of the data given to parallelize, so an executor can check that its builder produced the
+ * same graph as the driver's (executors slice their own rebuild's parallelize arrays).
  */
 import { createHash } from 'node:crypto';
 import { Action, type ActionRef, actionImpls } from './actions.js';
+import { hashValues } from './content-hash.js';
 import { GraphJobContext } from './context.js';
 import type { CsvFormat } from './csv.js';
 import { ConfigError, StratusError } from './errors.js';
@@ -56,8 +58,13 @@ export class JobGraph {
   readonly actionNames: readonly string[];
   /** True when the builder returned one action (its result is returned bare, under SINGLE_ACTION_NAME). */
   readonly singleAction: boolean;
-  /** Hex digest of the graph's shape: node ops, ids, parents, partition counts, options, actions. */
+  /**
+   * Hex digest of the graph's shape — node ops, ids, parents, partition counts, options,
+   * actions, shared variables — and of the contents of every parallelize array.
+   */
   readonly fingerprint: string;
+  /** Parallelize node id → content hash of its array (computed once per build; part of the fingerprint). */
+  readonly parallelizeDigests: Readonly<Record<string, string>>;
   private readonly sampleActions = new Map<string, Action<unknown>>();
   private readonly shuffleIndex = new Map<number, { node: GraphNode; dep: ShuffleDependency }>();
 
@@ -70,7 +77,12 @@ export class JobGraph {
     this.singleAction = singleAction;
     for (const node of builder.nodes)
       for (const dep of shuffleDepsOf(node)) this.shuffleIndex.set(dep.shuffleId, { node, dep });
-    this.fingerprint = computeFingerprint(builder, actions);
+    const digests: Record<string, string> = {};
+    for (const node of builder.nodes) {
+      if (node.impl.type === 'parallelize') digests[String(node.id)] = hashValues(node.impl.data);
+    }
+    this.parallelizeDigests = digests;
+    this.fingerprint = computeFingerprint(builder, actions, digests);
   }
 
   /** Every node, index = id. */
@@ -134,7 +146,10 @@ export class JobGraph {
     return out;
   }
 
-  /** Broadcast values as given to the builder (driver side), by broadcast id, for upload. */
+  /**
+   * Broadcast values as this build of the builder computed them, by broadcast id. The driver
+   * ships its own (encodeBroadcastValue); an executor's rebuild may compute others and ignores them.
+   */
   broadcastValues(): ReadonlyMap<number, unknown> {
     return new Map(this.builder.broadcastValues.map((v, i) => [i, v]));
   }
@@ -168,7 +183,11 @@ export class JobGraph {
   }
 }
 
-function computeFingerprint(builder: GraphBuilder, actions: ReadonlyMap<string, Action<unknown>>): string {
+function computeFingerprint(
+  builder: GraphBuilder,
+  actions: ReadonlyMap<string, Action<unknown>>,
+  parallelizeDigests: Readonly<Record<string, string>>,
+): string {
   const shape = {
     defaultParallelism: builder.defaultParallelism,
     nodes: builder.nodes.map((n) => [
@@ -182,6 +201,8 @@ function computeFingerprint(builder: GraphBuilder, actions: ReadonlyMap<string, 
       shuffleDepsOf(n).map((d) => [d.shuffleId, d.parent, d.keyed, d.mapSideCombine]),
     ]),
     actions: [...actions].map(([name, a]) => [name, a.op, a.nodeId, a.options]),
+    parallelizeDigests,
+    // The count only: tasks use the driver's broadcast values, so executors' may differ.
     broadcasts: builder.broadcastValues.length,
     accumulators: [...builder.accumulators.keys()],
   };

@@ -46,17 +46,42 @@ export function stageBlobName(appId: string, jobId: number, stageId: number): st
 }
 
 /**
- * Where one attempt of a map task writes its R segments (attempt and delivery both in the
- * name). `scope` is `<appId>/run-<n>`: shuffle ids restart in every run of an application.
+ * One execution of a task attempt. The attempt number and the delivery count do not tell
+ * executions apart — two deliveries of one queue message (Azure delivers at least once) or
+ * two copies of it both run with dequeueCount 1 — so every execution also draws a random
+ * `nonce`, and every blob it writes carries all three: no two executions share a blob name.
+ */
+export interface TaskExecution {
+  readonly attempt: number;
+  readonly dequeueCount: number;
+  /** Random, drawn by the executor once per execution (8 hex digits). */
+  readonly nonce: string;
+}
+
+/** `a<attempt>-d<dequeueCount>-<nonce>`: the part of a blob name that makes it one execution's. */
+export function executionTag(execution: TaskExecution): string {
+  return `a${execution.attempt}-d${execution.dequeueCount}-${execution.nonce}`;
+}
+
+/** `j<job>-s<stage>-p<partition>-a<attempt>-d<dequeueCount>-<nonce>`: one execution, for blob names and logs. */
+export function taskExecutionId(
+  task: { jobId: number; stageId: number; partition: number },
+  execution: TaskExecution,
+): string {
+  return `j${task.jobId}-s${task.stageId}-p${task.partition}-${executionTag(execution)}`;
+}
+
+/**
+ * Where one execution of a map task writes its R segments. `scope` is `<appId>/run-<n>`:
+ * shuffle ids restart in every run of an application, so the run must be in the name.
  */
 export function mapOutputBlobName(
   scope: string,
   shuffleId: number,
   mapPartition: number,
-  attempt: number,
-  dequeueCount: number,
+  execution: TaskExecution,
 ): string {
-  return `apps/${scope}/shuffle/${shuffleId}/map-${mapPartition}-a${attempt}-d${dequeueCount}.bin`;
+  return `apps/${scope}/shuffle/${shuffleId}/map-${mapPartition}-${executionTag(execution)}.bin`;
 }
 
 /** The map-output table of one shuffle (`scope` as above), written once by the driver when the map stage completes. */
@@ -64,25 +89,24 @@ export function mapOutputTableBlobName(scope: string, shuffleId: number): string
   return `apps/${scope}/shuffle/${shuffleId}/outputs.json`;
 }
 
-/** Where one attempt of a result task writes a result too large to travel inline. */
-export function resultBlobName(appId: string, taskAttempt: string, dequeueCount: number): string {
-  return `apps/${appId}/results/${taskAttempt}-d${dequeueCount}.bin`;
+/** Where one execution of a result task writes a result too large to travel inline (`executionId`: taskExecutionId). */
+export function resultBlobName(scope: string, executionId: string): string {
+  return `apps/${scope}/results/${executionId}.bin`;
 }
 
-/** Where one attempt persists a cached partition of a dataset node (`scope` as for map outputs). */
+/** Where one execution persists a cached partition of a dataset node (`scope` as for map outputs). */
 export function cachedPartitionBlobName(
   scope: string,
   nodeId: number,
   partition: number,
-  attempt: string,
-  dequeueCount: number,
+  executionId: string,
 ): string {
-  return `apps/${scope}/cache/${nodeId}/part-${partition}-${attempt}-d${dequeueCount}.bin`;
+  return `apps/${scope}/cache/${nodeId}/part-${partition}-${executionId}.bin`;
 }
 
-/** A broadcast value's blob. */
-export function broadcastBlobName(appId: string, broadcastId: number): string {
-  return `apps/${appId}/broadcast/${broadcastId}.bin`;
+/** A broadcast value's blob, written once per run by the driver (`scope` as for map outputs). */
+export function broadcastBlobName(scope: string, broadcastId: number): string {
+  return `apps/${scope}/broadcast/${broadcastId}.bin`;
 }
 
 /** One input partition the driver cut from a local file (`scope` as for map outputs). */

@@ -1,17 +1,22 @@
 /**
  * Broadcast variables and accumulators (Spark's shared variables).
  *
- * A broadcast's value is read inside tasks only: on the driver it is uploaded once
- * (JobGraph.broadcastValues), and an executor's TaskIO provides it to every task.
+ * A broadcast's value is computed by the builder on the driver and read inside tasks only:
+ * the driver encodes each value with the record codec into a blob once per run
+ * (encodeBroadcastValue), the stage descriptor names the blobs, and an executor's TaskIO
+ * serves the decoded driver value to every task. The value the executor's own rebuild of
+ * the builder computes is never used, so it may differ (a file or variable only the
+ * driver has).
  * An accumulator is added to inside tasks; each task reports its merged updates with its
  * result and the driver folds them, once per partition, into the value it reads after
  * the run (JobGraph.mergeAccumulatorUpdates / accumulatorValues). The first update of a
  * task is taken as is, so no zero value is needed: merge must be associative.
  */
+import { DEFAULT_CODEC_NAME, getCodec, RecordEncodingError } from './codec.js';
 import { ConfigError, StratusError } from './errors.js';
 import type { GraphBuilder } from './graph-builder.js';
 
-/** A read-only value shipped once to executors; `.value` is available inside tasks only. */
+/** A read-only value computed on the driver and shipped once per run to executors; `.value` is available inside tasks only. */
 export class Broadcast<T> {
   /** @internal */
   constructor(
@@ -74,6 +79,35 @@ function defaultMerge(name: string, initial: unknown): (a: unknown, b: unknown) 
   throw new ConfigError(
     `accumulator ${name}: give a merge function for a non-number, non-array initial value`,
   );
+}
+
+/**
+ * The blob bytes of broadcast `id`'s value: one record of the default record codec. Throws
+ * BROADCAST_NOT_ENCODABLE (naming the broadcast and the bad part) for a value the codec cannot
+ * carry, such as a Map, a Date or a class instance.
+ */
+export function encodeBroadcastValue(id: number, value: unknown): Buffer {
+  try {
+    return getCodec(DEFAULT_CODEC_NAME).encode([value], `broadcast ${id}`);
+  } catch (error) {
+    if (!(error instanceof RecordEncodingError)) throw error;
+    throw new StratusError(
+      'BROADCAST_NOT_ENCODABLE',
+      `broadcast ${id}: its value cannot be shipped to executors (${error.message.replace(/^.*cannot be encoded: /, '')}); ` +
+        'broadcast values must be records: JSON-like values, arrays and plain objects (turn a Map into an object or an array of entries)',
+      {},
+      { cause: error },
+    );
+  }
+}
+
+/** The value of a broadcast blob written by encodeBroadcastValue. Throws RecordDecodingError for other bytes. */
+export function decodeBroadcastValue(bytes: Uint8Array): unknown {
+  const records = getCodec(DEFAULT_CODEC_NAME).decode(bytes);
+  if (records.length !== 1) {
+    throw new StratusError('RECORD_NOT_DECODABLE', `a broadcast blob holds ${records.length} records, not 1`);
+  }
+  return records[0];
 }
 
 /** Register a broadcast value on the builder. */

@@ -1,8 +1,8 @@
 /**
  * The stage descriptor: the blob every task of one stage reads before it runs (named in
  * the task message, written once by the driver). It carries what is too large for a queue
- * message — the job's params, the stage plan, where each input partition, shuffle and
- * cached partition lives — so the executor can rebuild the job graph and run its task.
+ * message — the job's params, the stage plan, where each input partition, shuffle, cached
+ * partition and broadcast value lives — so the executor can rebuild the job graph and run its task.
  */
 import { z } from 'zod';
 import { ProtocolError } from './errors.js';
@@ -39,6 +39,9 @@ export const InputSplitSchema = z.object({
 /** Where the outputs of one shuffle's winning map attempts are listed. */
 export const ShuffleLocationSchema = z.object({ tableBlob: z.string().min(1) });
 
+/** Where the driver put one broadcast value (record codec, one record). */
+export const BroadcastLocationSchema = z.object({ blob: z.string().min(1) });
+
 /** Where a save action's task attempts write their part files. */
 export const SaveTargetSchema = z.object({
   /** Blob prefix (data container) for attempt-named part files; the driver commits the winners. */
@@ -59,6 +62,8 @@ export const StageDescriptorSchema = z.object({
   codeHash: z.string().regex(/^[0-9a-f]{64}$/),
   /** The graph fingerprint the driver planned with; a rebuilt graph must match it. */
   fingerprint: z.string(),
+  /** The driver's parallelize node id → content hash, to name the array that differs on a mismatch. */
+  parallelizeDigests: z.record(z.string(), z.string()).default({}),
   /** The params the builder is called with (JSON). */
   params: z.unknown(),
   defaultParallelism: z.number().int().positive(),
@@ -70,6 +75,8 @@ export const StageDescriptorSchema = z.object({
   shuffles: z.record(z.string(), ShuffleLocationSchema).default({}),
   /** Cached node id → partition → blob of the cached partition. */
   cached: z.record(z.string(), z.array(z.string())).default({}),
+  /** Broadcast id → the blob of the driver's value (every broadcast of the job). */
+  broadcasts: z.record(z.string(), BroadcastLocationSchema).default({}),
   /** Per-task memory budget for aggregation and sorting before spilling (bytes). */
   memoryBudgetBytes: z.number().int().positive(),
   /** Results whose JSON is at most this many bytes travel inline in the success event. */

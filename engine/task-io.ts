@@ -25,7 +25,11 @@ export interface TaskIO {
    * Buffer chunks) or as decoded records; undefined when it is not cached.
    */
   readCached(nodeId: number, partition: number): AsyncIterable<unknown> | undefined;
-  /** The value of broadcast `id` (downloaded once per executor, typically). */
+  /**
+   * The driver's value of broadcast `id` (executors download its blob once per thread, before
+   * the task runs: this is called synchronously from user code). Never the value of the
+   * executor's own rebuild of the graph.
+   */
   broadcastValue(id: number): unknown;
   /** Temporary storage for spilled sorted runs. */
   spill: SpillStore;

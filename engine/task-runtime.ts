@@ -58,6 +58,21 @@ export type TaskOutput = ShuffleMapTaskOutput | ResultTaskOutput;
 export interface RunTaskOptions {
   /** The plan's fingerprint: when given and different from the graph's, the builder is not deterministic. */
   fingerprint?: string;
+  /** The driver's JobGraph.parallelizeDigests, to name the parallelize whose data differs. */
+  parallelizeDigests?: Readonly<Record<string, string>>;
+}
+
+/** `: the data given to parallelize (node 3) differs…` when that explains a fingerprint mismatch, else ''. */
+function differingData(graph: JobGraph, driverDigests: Readonly<Record<string, string>> | undefined): string {
+  if (!driverDigests) return '';
+  for (const [id, digest] of Object.entries(graph.parallelizeDigests)) {
+    const driver = driverDigests[id];
+    if (driver === undefined || driver === digest) continue;
+    const node = graph.nodes[Number(id)];
+    const length = node?.impl.type === 'parallelize' ? node.impl.data.length : undefined;
+    return `: the data given to ${node ? nodeLabel(node) : `node ${id}`} differs from the driver's (${length} elements here; compute it from params or module constants, or read it on the driver and broadcast it)`;
+  }
+  return '';
 }
 
 /** Run one task. Throws StratusErrors a user can cause (USER_CODE, INVALID_KEY, RECORD_NOT_ENCODABLE…). */
@@ -71,7 +86,7 @@ export async function runTask(
   if (options.fingerprint !== undefined && options.fingerprint !== graph.fingerprint) {
     throw new StratusError(
       'NONDETERMINISTIC_BUILDER',
-      'the job builder produced a different graph here than on the driver; builders must be deterministic',
+      `the job builder produced a different graph here than on the driver${differingData(graph, options.parallelizeDigests)}; builders must be deterministic`,
       { stageId: stage.stageId, partition },
     );
   }

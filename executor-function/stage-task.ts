@@ -1,11 +1,15 @@
 /**
  * The `stage` work kind: one task of an engine stage. It reads the stage descriptor blob,
- * loads the job bundle (once per thread, by hash), rebuilds the job graph with the job's
+ * loads the job bundle (downloaded once per instance into the shared on-disk cache, imported
+ * once per thread, verified by hash), rebuilds the job graph with the job's
  * params, checks that it is the graph the driver planned, and runs the task through the
  * engine with a TaskIO over blobs: input splits, the shuffle's winning map outputs
- * (range reads of this reduce partition's segment only), cached partitions, and spilled
- * runs in the attempt's temp folder. Every blob it writes carries the attempt and the
- * delivery count in its name; the driver decides which attempt wins.
+ * (range reads of this reduce partition's segment only), cached partitions, the driver's
+ * broadcast values (read once per thread; the rebuild's own values are ignored), and
+ * spilled runs in the execution's temp folder. Every blob it writes is named by the run's scope and
+ * by this execution (attempt, delivery count and a random nonce), so no two executions —
+ * not even two concurrent deliveries of one message — write the same blob; the success
+ * event names each blob, and the driver commits exactly the blobs its winner reported.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -26,6 +30,7 @@ import {
   resultBlobName,
 } from '../engine/names.js';
 import type { CachedPartition, StageWork, TaskResult } from '../engine/protocol.js';
+import { decodeBroadcastValue } from '../engine/shared-variables.js';
 import type { SpillStore } from '../engine/spill.js';
 import {
   descriptorPlan,
@@ -49,6 +54,7 @@ export const SHUFFLE_FETCH_CONCURRENCY = 8;
 /** Errors whose retry cannot help: the code, the plan, the descriptor or the input is wrong. */
 const FATAL_CODES = new Set([
   'JOB_MODULE_INVALID',
+  'BUNDLE_HASH_MISMATCH',
   'NONDETERMINISTIC_BUILDER',
   'PLAN_MISMATCH',
   'PROTOCOL',
@@ -59,7 +65,7 @@ const FATAL_CODES = new Set([
   'BAD_INPUT_RECORD',
 ]);
 
-/** A small per-thread cache of values keyed by blob name (descriptors and map-output tables). */
+/** A small per-thread cache of values keyed by blob name (descriptors, map-output tables, broadcasts). */
 class BlobValueCache<T> {
   private readonly entries = new Map<string, Promise<T>>();
   constructor(private readonly capacity: number) {}
@@ -84,6 +90,7 @@ class BlobValueCache<T> {
 
 const descriptors = new BlobValueCache<StageDescriptor>(64);
 const mapOutputTables = new BlobValueCache<MapOutputTableData>(64);
+const broadcastValues = new BlobValueCache<unknown>(16);
 
 async function readBlobOrFail(blobs: BlobStore, container: string, name: string, what: string) {
   try {
@@ -112,6 +119,28 @@ function loadMapOutputTable(blobs: BlobStore, name: string): Promise<MapOutputTa
   });
 }
 
+/**
+ * The driver's value of every broadcast the descriptor names, by id. Loaded before the task
+ * runs because user code reads `.value` synchronously; cached per thread by blob name, so
+ * each value is downloaded and decoded once per thread and run.
+ */
+async function loadBroadcasts(blobs: BlobStore, descriptor: StageDescriptor): Promise<Map<number, unknown>> {
+  const entries = await Promise.all(
+    Object.entries(descriptor.broadcasts).map(async ([id, { blob }]) => {
+      const value = await broadcastValues.get(blob, async () =>
+        decodeBroadcastValue(await readBlobOrFail(blobs, DATA_CONTAINER, blob, 'broadcast value')),
+      );
+      return [Number(id), value] as const;
+    }),
+  );
+  return new Map(entries);
+}
+
+/**
+ * The job definition of bundle `codeHash`. The loader looks in the instance's on-disk bundle
+ * cache (shared by its task threads, verified by hash) first, so this downloads the bundle
+ * only when no thread of this instance has yet.
+ */
 function loadBundle(blobs: BlobStore, codeHash: string): Promise<JobDefinition> {
   return loadJobBundle(codeHash, async () => {
     const code = await readBlobOrFail(blobs, CODE_CONTAINER, bundleBlobName(codeHash), 'job bundle');
@@ -253,7 +282,13 @@ function makeTaskIO(
         yield await blobs.get(DATA_CONTAINER, blob);
       })();
     },
-    broadcastValue: (id) => structuredClone(broadcasts.get(id)),
+    broadcastValue: (id) => {
+      if (!broadcasts.has(id)) {
+        throw new NonRetryableTaskError(`stage descriptor names no blob for broadcast ${id}`);
+      }
+      // A copy per task: a task that mutates its value must not change another task's.
+      return structuredClone(broadcasts.get(id));
+    },
     spill: new TempFileSpillStore(context.tempDir),
     memoryBudgetBytes: descriptor.memoryBudgetBytes,
   };
@@ -276,7 +311,7 @@ function asFatal(error: unknown): unknown {
 export const runStageTask: WorkKindRunner<StageWork> = async (work, context): Promise<TaskOutcome> => {
   const started = performance.now();
   try {
-    const { blobs, message, attemptId, dequeueCount } = context;
+    const { blobs, message, execution, executionId } = context;
     await checkLease(blobs, message.appId, message.jobId);
     const descriptor = await loadDescriptor(blobs, work.stageBlob);
     if (descriptor.codeHash !== work.codeHash) {
@@ -297,12 +332,16 @@ export const runStageTask: WorkKindRunner<StageWork> = async (work, context): Pr
       );
     }
     const plan = descriptorPlan(descriptor);
-    const io = makeTaskIO(context, descriptor, graph.broadcastValues());
-    const output = await runTask(graph, plan, message.partition, io, { fingerprint: descriptor.fingerprint });
+    // The driver's broadcast values, never the ones this rebuild of the builder computed.
+    const io = makeTaskIO(context, descriptor, await loadBroadcasts(blobs, descriptor));
+    const output = await runTask(graph, plan, message.partition, io, {
+      fingerprint: descriptor.fingerprint,
+      parallelizeDigests: descriptor.parallelizeDigests,
+    });
 
     const cachedPartitions: CachedPartition[] = [];
     for (const c of output.cachedOutputs) {
-      const blob = cachedPartitionBlobName(descriptor.scope, c.nodeId, c.partition, attemptId, dequeueCount);
+      const blob = cachedPartitionBlobName(descriptor.scope, c.nodeId, c.partition, executionId);
       await blobs.put(DATA_CONTAINER, blob, c.data);
       cachedPartitions.push({
         nodeId: c.nodeId,
@@ -320,13 +359,8 @@ export const runStageTask: WorkKindRunner<StageWork> = async (work, context): Pr
 
     if (output.kind === 'shuffle-map') {
       const shuffleId = plan.shuffle!.shuffleId;
-      const blob = mapOutputBlobName(
-        message.appId,
-        shuffleId,
-        message.partition,
-        message.attempt,
-        dequeueCount,
-      );
+      // The run's scope, not the application's: shuffle ids restart at 0 in every run.
+      const blob = mapOutputBlobName(descriptor.scope, shuffleId, message.partition, execution);
       // One blob per map attempt holding all R segments back to back; sizes index it.
       await blobs.put(DATA_CONTAINER, blob, Buffer.concat(output.segments));
       outcome.mapOutputBlob = blob;
@@ -337,7 +371,7 @@ export const runStageTask: WorkKindRunner<StageWork> = async (work, context): Pr
       const header = graph.resolveAction(plan.action!).options.header;
       const body = typeof header === 'string' && lines.length > 0 ? [header, ...lines] : lines;
       const text = body.length > 0 ? `${body.join('\n')}\n` : '';
-      const blob = `${descriptor.save.attemptPrefix}${partFileName(message.partition)}-${attemptId}-d${dequeueCount}`;
+      const blob = `${descriptor.save.attemptPrefix}${partFileName(message.partition)}-${executionId}`;
       await blobs.put(DATA_CONTAINER, blob, text);
       outcome.result = { blob, bytes: Buffer.byteLength(text), records: lines.length };
     } else {
@@ -349,7 +383,7 @@ export const runStageTask: WorkKindRunner<StageWork> = async (work, context): Pr
   }
 };
 
-/** A result travels inline when its JSON is small, else through a blob named by the attempt. */
+/** A result travels inline when its JSON is small, else through a blob named by the execution. */
 async function packResult(
   context: TaskContext,
   descriptor: StageDescriptor,
@@ -358,7 +392,7 @@ async function packResult(
   const json = JSON.stringify(result ?? null);
   const bytes = Buffer.byteLength(json);
   if (bytes <= descriptor.inlineResultMaxBytes) return { inline: result ?? null };
-  const blob = resultBlobName(context.message.appId, context.attemptId, context.dequeueCount);
+  const blob = resultBlobName(descriptor.scope, context.executionId);
   await context.blobs.put(DATA_CONTAINER, blob, json);
   return { blob, bytes };
 }

@@ -4,6 +4,7 @@
  * in a task thread, then reports `task-succeeded` or `task-failed` and returns or throws, so the
  * host deletes the message or retries it (and poisons it after maxDequeueCount).
  */
+import { randomBytes } from 'node:crypto';
 import { poisonQueueName } from '../engine/names.js';
 import {
   type ExecutorEventInput,
@@ -154,6 +155,8 @@ export async function runTaskInvocation(input: unknown, trigger: TriggerInfo): P
       executorId: ex.executorId,
       slot,
       dequeueCount: trigger.dequeueCount,
+      // Two deliveries of one message can share attempt and dequeueCount; the nonce never does.
+      nonce: randomBytes(4).toString('hex'),
     });
     clearInterval(heartbeat);
     if (result.ok) {

@@ -16,6 +16,8 @@ export type TaskThreadRequest =
       executorId: string;
       slot: number;
       dequeueCount: number;
+      /** Random, drawn once per execution by the runner; goes into every blob name the execution writes. */
+      nonce: string;
     }
   | { type: 'abort'; id: number };
 

@@ -8,6 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parentPort } from 'node:worker_threads';
+import { type TaskExecution, taskExecutionId } from '../engine/names.js';
 import { parseTaskMessage, taskAttemptId } from '../engine/protocol.js';
 import { BlobStore } from '../storage/blob-store.js';
 import { connectFromSetting } from './storage-binding.js';
@@ -34,10 +35,18 @@ async function runOne(request: Extract<TaskThreadRequest, { type: 'run' }>): Pro
   try {
     const message = parseTaskMessage(request.message);
     const attemptId = taskAttemptId(message);
-    tempDir = await mkdtemp(path.join(tmpdir(), `stratus-${attemptId}-d${request.dequeueCount}-`));
+    const execution: TaskExecution = {
+      attempt: message.attempt,
+      dequeueCount: request.dequeueCount,
+      nonce: request.nonce,
+    };
+    const executionId = taskExecutionId(message, execution);
+    tempDir = await mkdtemp(path.join(tmpdir(), `stratus-${executionId}-`));
     const context: TaskContext = {
       message,
       attemptId,
+      execution,
+      executionId,
       executorId: request.executorId,
       slot: request.slot,
       dequeueCount: request.dequeueCount,
@@ -47,7 +56,7 @@ async function runOne(request: Extract<TaskThreadRequest, { type: 'run' }>): Pro
       signal: abort.signal,
       tempDir,
       log: (line) =>
-        process.stderr.write(`[${request.executorId} slot ${request.slot} ${attemptId}] ${line}\n`),
+        process.stderr.write(`[${request.executorId} slot ${request.slot} ${executionId}] ${line}\n`),
     };
     const run = await loadWorkKind(message.work);
     const outcome = await run(message.work, context);

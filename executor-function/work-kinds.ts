@@ -6,6 +6,7 @@
  * To add a kind, write `executor-function/<kind>-task.ts` exporting a `WorkKindRunner` and add
  * one line to `workKinds` below; the task runner, the thread pool and the host are untouched.
  */
+import type { TaskExecution } from '../engine/names.js';
 import type { CachedPartition, TaskMessage, TaskMetrics, TaskResult, TaskWork } from '../engine/protocol.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { NonRetryableTaskError } from './task-errors.js';
@@ -14,19 +15,26 @@ import { NonRetryableTaskError } from './task-errors.js';
 export interface TaskContext {
   /** The validated task message. */
   readonly message: TaskMessage;
-  /** `j<job>-s<stage>-p<partition>-a<attempt>`, for blob names and logs. */
+  /** `j<job>-s<stage>-p<partition>-a<attempt>`, for logs. */
   readonly attemptId: string;
+  /** This execution of the attempt: attempt, delivery count and a nonce no other execution has. */
+  readonly execution: TaskExecution;
+  /**
+   * `<attemptId>-d<dequeueCount>-<nonce>`: unique to this execution, so every blob it writes
+   * is named with it (two deliveries of one message may both have dequeueCount 1).
+   */
+  readonly executionId: string;
   /** The executor (Functions host instance) running the task. */
   readonly executorId: string;
   /** The slot index (0 … slots-1) the invocation holds. */
   readonly slot: number;
-  /** The queue message's dequeue count (1 on first delivery); goes into every blob name the task writes. */
+  /** The queue message's dequeue count (1 on first delivery). */
   readonly dequeueCount: number;
   /** Blob access for the task, built on first use from the `AzureWebJobsStorage` setting. */
   readonly blobs: BlobStore;
   /** Aborted when the executor is shutting down and the task should stop early. */
   readonly signal: AbortSignal;
-  /** A directory private to this attempt, removed when the task ends (spills, downloads). */
+  /** A directory private to this execution, removed when the task ends (spills, downloads). */
   readonly tempDir: string;
   /** Write a diagnostic line to the executor's stderr, prefixed with the attempt id. */
   log(line: string): void;

@@ -18,6 +18,7 @@ import { buildJobGraph, type JobGraph } from '../graph.js';
 import type { JobActions, JobDefinition, JobResults } from '../job.js';
 import type { Key } from '../keys.js';
 import { computeRangeBounds, type RangeSample } from '../partitioner.js';
+import { decodeBroadcastValue, encodeBroadcastValue } from '../shared-variables.js';
 import { isSamplingRequest, type JobPlan, planJob, type StagePlan } from '../stages.js';
 import type { TaskIO } from '../task-io.js';
 import { runTask, type TaskOutput } from '../task-runtime.js';
@@ -76,6 +77,10 @@ export async function runJobInMemory<P, R extends JobActions>(
   const jobs: InMemoryJobRecord[] = [];
   const savedFiles = new Map<string, string[][]>();
 
+  // Broadcasts travel as the driver's encoded values, as on executors (never the task's rebuild).
+  const shipped = new Map(
+    [...graph.broadcastValues()].map(([id, value]) => [id, encodeBroadcastValue(id, value)] as const),
+  );
   const io: TaskIO = {
     async *readSource(source, partition) {
       const text = Buffer.from(files[source.uri]![partition]!, 'utf8');
@@ -98,7 +103,11 @@ export async function runJobInMemory<P, R extends JobActions>(
           })()
         : undefined;
     },
-    broadcastValue: (id) => structuredClone(graph.broadcastValues().get(id)),
+    broadcastValue: (id) => {
+      const bytes = shipped.get(id);
+      if (!bytes) throw new Error(`in-memory run: no broadcast ${id}`);
+      return decodeBroadcastValue(bytes);
+    },
     spill,
     memoryBudgetBytes: budget,
   };

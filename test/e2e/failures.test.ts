@@ -57,6 +57,16 @@ describe('failing jobs', () => {
     expect(error.message).toContain('retrying cannot fix');
   });
 
+  it('a builder whose parallelize data differs on executors at the same length is reported as non-deterministic', async () => {
+    const error = (await e2e.driver
+      .run(path.join(JOBS, 'nondeterministic-data.ts'), {})
+      .catch((e: unknown) => e)) as StratusError;
+    expect(error).toBeInstanceOf(Error);
+    expect(error.message).toMatch(/deterministic/);
+    expect(error.message).toContain('the data given to parallelize (node 0) differs');
+    expect(error.message).toContain('retrying cannot fix');
+  });
+
   it('groupByKey with a hot key larger than the task memory budget spills and stays correct', async () => {
     e2e.events.clear();
     const n = 60_000;

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { defineJob } from '../../engine/job.js';
+import { decodeBroadcastValue, encodeBroadcastValue } from '../../engine/shared-variables.js';
 import { runJobInMemory } from '../../engine/testing/in-memory-runner.js';
 import { intsArb, jobRuns, partitionsArb, runAction } from './run-helpers.js';
 
@@ -125,6 +126,37 @@ describe('shared variables and cache', () => {
     expect(run.results).toEqual([10, 20, 30, 40, 50]);
     expect(run.accumulators.seen).toBe(5);
     expect((run.accumulators.odd as number[]).sort()).toEqual([1, 3, 5]);
+  });
+
+  it("tasks read the driver's broadcast value, not the one their own rebuild of the builder computes", async () => {
+    let builds = 0;
+    const job = defineJob((ctx) => {
+      builds += 1; // the driver's build is the first; every task rebuilds the graph
+      const build = ctx.broadcast({ build: builds });
+      return ctx
+        .parallelize([1, 2, 3, 4], 4)
+        .map((x) => [x, build.value.build])
+        .collect();
+    });
+    const run = await runJobInMemory(job, undefined);
+    expect(builds).toBeGreaterThan(1);
+    expect(run.results).toEqual([
+      [1, 1],
+      [2, 1],
+      [3, 1],
+      [4, 1],
+    ]);
+  });
+
+  it('a broadcast value goes through the record codec: plain data round-trips, a Map is refused by name', async () => {
+    const value = { table: { a: [1, 2.5, null], é: 'ü' }, ok: true };
+    expect(decodeBroadcastValue(encodeBroadcastValue(3, value))).toEqual(value);
+    expect(() => encodeBroadcastValue(2, new Map([['a', 1]]))).toThrow(
+      expect.objectContaining({
+        code: 'BROADCAST_NOT_ENCODABLE',
+        message: expect.stringContaining('broadcast 2'),
+      }),
+    );
   });
 
   it('reading a broadcast value in the builder is an error', async () => {

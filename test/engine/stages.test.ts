@@ -133,6 +133,14 @@ describe('job graph', () => {
     expect(f1).not.toBe(f2);
   });
 
+  it('the fingerprint differs when parallelize data changes but keeps its length', () => {
+    const job = defineJob((ctx, p: { data: number[] }) => ctx.parallelize(p.data, 2).count());
+    const of = (data: number[]) => buildJobGraph(job, { data }, { defaultParallelism: 2 }).fingerprint;
+    expect(of([1, 2, 3, 4])).toBe(of([1, 2, 3, 4]));
+    expect(of([1, 2, 3, 5])).not.toBe(of([1, 2, 3, 4]));
+    expect(of([4, 3, 2, 1])).not.toBe(of([1, 2, 3, 4]));
+  });
+
   it('the fingerprint ignores closures, so equal shapes with different lambdas match', () => {
     const mk = (k: number) =>
       buildJobGraph(

@@ -172,6 +172,23 @@ describe('task failures name their cause', () => {
     });
   });
 
+  it('a rebuild whose parallelize data differs at the same length is refused, naming the parallelize', async () => {
+    const job = defineJob((ctx, p: { data: number[] }) => ctx.parallelize(p.data, 2).count());
+    const driver = buildJobGraph(job, { data: [1, 2, 3, 4] }, { defaultParallelism: 2 });
+    const plan = planJob(driver, 'result');
+    if (isSamplingRequest(plan)) throw new Error('unexpected');
+    const rebuilt = buildJobGraph(job, { data: [1, 2, 3, 5] }, { defaultParallelism: 2 });
+    const io = {} as TaskIO;
+    const run = runTask(rebuilt, plan.stages[0]!, 0, io, {
+      fingerprint: plan.fingerprint,
+      parallelizeDigests: driver.parallelizeDigests,
+    });
+    await expect(run).rejects.toMatchObject({
+      code: 'NONDETERMINISTIC_BUILDER',
+      message: expect.stringContaining('the data given to parallelize (node 0) differs'),
+    });
+  });
+
   it('a shuffle-map task returns one segment per reduce partition, some empty', async () => {
     const job = defineJob((ctx) =>
       ctx
