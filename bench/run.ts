@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util';
 import { benchChaos } from './chaos.js';
 import { type BenchReport, captureContext, recordReport } from './lib/report.js';
 import { benchRequests } from './requests.js';
+import { benchSlots } from './slots.js';
 import { benchSort } from './sort.js';
 import { benchStageLatency } from './stage-latency.js';
 import { benchThroughput } from './throughput.js';
@@ -26,6 +27,7 @@ const { values, positionals } = parseArgs({
     'split-mb': { type: 'string' },
     'wordcount-mb': { type: 'string' },
     'sort-mb': { type: 'string' },
+    'slots-mb': { type: 'string' },
     'memory-mb': { type: 'string' },
     'chaos-runs': { type: 'string' },
     'poll-ms': { type: 'string' },
@@ -35,7 +37,7 @@ const { values, positionals } = parseArgs({
   },
 });
 
-const BENCHES = ['throughput', 'stages', 'wordcount', 'sort', 'requests', 'chaos'] as const;
+const BENCHES = ['throughput', 'stages', 'wordcount', 'slots', 'sort', 'requests', 'chaos'] as const;
 type BenchName = (typeof BENCHES)[number];
 
 if (values.help) {
@@ -45,6 +47,7 @@ if (values.help) {
       '                        [--sort-mb N] [--memory-mb N] [--chaos-runs N] [--poll-ms N]',
       '  --small       debug sizes (200 tasks, 16 MB word count, 32 MB sort, 1 chaos run)',
       '  --sort-mb     sort input size (default 1024 = 1 GB of 100-byte records)',
+      '  --slots-mb    word count size of the 1-slot vs 2-slot bench (default 64)',
       '  --memory-mb   per-task memory budget of the sort (default 64)',
       '  --split-mb N  sort input (and reduce) partition size in MiB (default 32)',
       '  --slots N     slots per executor for word count and sort (default 1 = one per core here; 2 executors)',
@@ -111,6 +114,7 @@ const runners: Record<BenchName, () => Promise<BenchReport | BenchReport[]>> = {
       slots: int(values.slots, 1),
       hostEnv,
     }),
+  slots: () => benchSlots({ megabytes: int(values['slots-mb'], small ? 16 : 64), hostEnv }),
   sort: () =>
     benchSort({
       megabytes: int(values['sort-mb'], small ? 32 : 1024),
