@@ -7,6 +7,7 @@
  * Every split is one partition, as in Spark's textFile; empty files give none.
  */
 import { createReadStream } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { createGunzip } from 'node:zlib';
 import { parseCsvHeader } from '../engine/csv.js';
 import { ConfigError, StratusError } from '../engine/errors.js';
@@ -264,10 +265,25 @@ async function resolveBlobInput(
   });
 }
 
+/**
+ * The local path a `file://` URL names, percent-decoded (`file:///my%20data/a.txt` →
+ * `/my data/a.txt`); any other input is a path already. A raw `?` or `#` stays in the path
+ * (a glob character, or part of a name) rather than starting a query or a fragment, which a
+ * local input cannot have. Throws ConfigError for a URL naming another host.
+ */
+export function localInputPath(uri: string): string {
+  if (!uri.startsWith('file:')) return uri;
+  try {
+    return fileURLToPath(uri.replace(/[?#]/g, encodeURIComponent));
+  } catch (error) {
+    throw new ConfigError(`${uri} is not a local file URL: ${(error as Error).message}`);
+  }
+}
+
 async function resolveLocalInput(uri: string, options: ResolveInputOptions): Promise<InputSplit[]> {
   const { upload } = options;
   if (!upload) throw new Error(`internal: resolveInput of local ${uri} needs upload options`);
-  const local = uri.startsWith('file://') ? new URL(uri).pathname : uri;
+  const local = localInputPath(uri);
   const files = await resolveInputFiles(local, options.cwd);
   const splits = await planFileSplits(
     files,
