@@ -112,6 +112,18 @@ export function columnsFromHeader(fields: readonly string[]): string[] {
   return named.map((n, i) => (counts.get(n)! > 1 ? `${n}${i}` : n));
 }
 
+/**
+ * The header of a CSV file among the lines of the split that begins it (BOM and '\r'
+ * removed): the first non-empty line, since empty lines are not records anywhere in a file,
+ * before the header included. Returns its index in `lines`, or -1 when every line is empty.
+ * The driver (reading the column names once) and CsvDecoder (dropping the header line) both
+ * decide with this function, so they agree on which line is the header.
+ */
+export function csvHeaderIndex(lines: readonly string[]): number {
+  for (let i = 0; i < lines.length; i++) if (lines[i]!.length > 0) return i;
+  return -1;
+}
+
 /** Split one CSV header line into column names (for the driver). Throws CSV_BAD_HEADER naming the file. */
 export function parseCsvHeader(line: string, format: CsvFormat, file: string): string[] {
   const fields = parseRow(line, format);
@@ -188,6 +200,8 @@ export class CsvDecoder {
   private split: SplitPosition | undefined;
   private columns: readonly string[] | undefined;
   private headerPending = false;
+  /** The split needs column names (header: true, not the file's start) and has none. */
+  private columnsMissing = false;
   /** multiLine: the text of a record whose quotes are still open, and its first line. */
   private open: { text: string; line: number } | undefined;
 
@@ -200,13 +214,16 @@ export class CsvDecoder {
     this.split = split;
     this.headerPending = this.format.header && split.offset === 0;
     this.columns = this.format.columns ?? split.columns;
-    if (this.format.header && !this.headerPending && !this.columns) {
-      throw new StratusError(
-        'CSV_HEADER_UNKNOWN',
-        `${this.sourceLabel}: the split of ${split.file} at byte ${split.offset} has no header line and no column names were given to it (the driver reads them from the first file's header; or pass columns)`,
-      );
-    }
+    // Only a record needs the names: a split of nothing but empty lines is fine without them.
+    this.columnsMissing = this.format.header && !this.headerPending && !this.columns;
     if (this.columns) this.checkTypes(this.columns);
+  }
+
+  private failColumnsMissing(split: SplitPosition): never {
+    throw new StratusError(
+      'CSV_HEADER_UNKNOWN',
+      `${this.sourceLabel}: the split of ${split.file} at byte ${split.offset} has no header line and no column names were given to it (the driver reads them from the first file's header; or pass columns)`,
+    );
   }
 
   private checkTypes(columns: readonly string[]): void {
@@ -230,11 +247,15 @@ export class CsvDecoder {
     const { lines } = batch;
     let first = 0;
     if (this.headerPending) {
-      while (first < lines.length && lines[first]!.length === 0) first++;
-      if (first === lines.length) return [];
+      first = csvHeaderIndex(lines);
+      if (first < 0) return [];
       this.headerPending = false;
       if (!this.columns) this.enterHeader(lines[first]!, batch.firstLine + first);
       first++;
+    }
+    if (this.columnsMissing) {
+      for (let i = first; i < lines.length; i++)
+        if (lines[i]!.length > 0) this.failColumnsMissing(batch.split);
     }
     const out: unknown[] = [];
     if (!this.open) {

@@ -203,27 +203,3 @@ export async function* readPartitionSplits(
     yield* readSplit(blobs, split, options);
   }
 }
-
-/**
- * The first record of a blob (without its line terminator), decoded as UTF-8 with a BOM
- * removed, or undefined for an empty blob: how the driver reads a CSV header once.
- */
-export async function readFirstRecord(
-  blobs: BlobStore,
-  split: Pick<BlobSplit, 'container' | 'blob' | 'fileSize' | 'gzip'>,
-): Promise<string | undefined> {
-  const parts: Buffer[] = [];
-  // The first record is the split [0, 1): readSplit reads on to its '\n'.
-  for await (const chunk of readSplit(blobs, { ...split, start: 0, end: split.gzip ? undefined : 1 })) {
-    const i = chunk.indexOf(NEWLINE);
-    if (i >= 0) {
-      parts.push(chunk.subarray(0, i));
-      break;
-    }
-    parts.push(chunk);
-  }
-  if (parts.length === 0) return undefined;
-  let text = Buffer.concat(parts).toString('utf8');
-  if (text.endsWith('\r')) text = text.slice(0, -1);
-  return text.startsWith('\ufeff') ? text.slice(1) : text;
-}

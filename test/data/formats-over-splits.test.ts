@@ -97,6 +97,43 @@ describe('formats over byte-range splits', () => {
     );
   });
 
+  it('a CSV file beginning with empty lines takes its first non-empty line as the header, on the driver and the executors', async () => {
+    const name = uniqueName('blank-start');
+    const rows = Array.from({ length: 12 }, (_, i) => ({ id: String(i), word: `w${i % 5}` }));
+    const prefix = '\ufeff\r\n\n';
+    const text = `${prefix}id,word\n${rows.map((r) => `${r.id},${r.word}`).join('\n')}\n`;
+    await blobs.put(CONTAINER, `${name}.csv`, text);
+    const job = defineJob((ctx) => ctx.csv(`az://${CONTAINER}/${name}.csv`, { header: true }).collect());
+    // Any split size that puts the header's first byte in the file's first split.
+    const headerStart = Buffer.byteLength(prefix);
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: headerStart + 1, max: 200 }), async (splitBytes) => {
+        const { result } = await runOverSplits(job, splitBytes);
+        expect(result).toEqual(rows);
+      }),
+      { numRuns: 10 },
+    );
+  });
+
+  it('a CSV header after a first split of only empty lines is a CSV_BAD_HEADER naming the file; an all-empty file is no rows', async () => {
+    const name = uniqueName('late-header');
+    const uri = `az://${CONTAINER}/${name}.csv`;
+    await blobs.put(CONTAINER, `${name}.csv`, '\n\n\n\nid,word\n1,a\n');
+    const job = defineJob((ctx) => ctx.csv(uri, { header: true }).collect());
+    await expect(runOverSplits(job, 2)).rejects.toMatchObject({
+      code: 'CSV_BAD_HEADER',
+      message: expect.stringContaining(`csv header of ${uri} is not in its first split`),
+    });
+    const blank = uniqueName('all-blank');
+    await blobs.put(CONTAINER, `${blank}.csv`, '\n\r\n\n\n\n');
+    const blankJob = defineJob((ctx) =>
+      ctx.csv(`az://${CONTAINER}/${blank}.csv`, { header: true }).collect(),
+    );
+    const { result, partitions } = await runOverSplits(blankJob, 2);
+    expect(partitions).toBeGreaterThan(1);
+    expect(result).toEqual([]);
+  });
+
   it('the last line of a file without a newline does not run into the next file of the partition', async () => {
     const name = uniqueName('text');
     await blobs.put(CONTAINER, `${name}/1.txt`, 'a\nb');

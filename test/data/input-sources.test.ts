@@ -350,6 +350,18 @@ describe('CSV headers', () => {
     }
   });
 
+  it('takes the first non-empty line of a file beginning with empty lines as its header, local or in blobs', async () => {
+    const name = uniqueName('blank-header');
+    const text = '\r\n\n\nid,"full name"\n1,ann\n';
+    await blobs.put(CONTAINER, `${name}.csv`, text);
+    const file = path.join(dir, `${name}.csv`);
+    await writeFile(file, text);
+    for (const uri of [`az://${CONTAINER}/${name}.csv`, file]) {
+      const parts = await resolveSourceInput(source(uri), { blobs, upload: upload() });
+      expect(parts.map((p) => p[0]!.columns)).toEqual([['id', 'full name']]);
+    }
+  });
+
   it('reads the header of a local file (gzip too) before upload', async () => {
     const file = path.join(dir, 'people.csv.gz');
     await writeFile(file, gzipSync(Buffer.from('a;b\n1;2\n')));

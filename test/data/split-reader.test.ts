@@ -8,12 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { splitLines } from '../../engine/text.js';
 import { BlobStore } from '../../storage/blob-store.js';
 import { connectStorage } from '../../storage/connection.js';
-import {
-  type BlobSplit,
-  readFirstRecord,
-  readPartitionSplits,
-  readSplit,
-} from '../../storage/split-reader.js';
+import { type BlobSplit, readPartitionSplits, readSplit } from '../../storage/split-reader.js';
 import { suiteConnectionString } from '../helpers/fabric.js';
 import { fileContentArb, uniqueName } from './arbitraries.js';
 
@@ -145,7 +140,7 @@ describe('readSplit', () => {
   });
 });
 
-describe('readPartitionSplits and readFirstRecord', () => {
+describe('readPartitionSplits', () => {
   it('yields a split-start marker naming the file and offset before each split', async () => {
     const blob = await upload(Buffer.from('h1,h2\n1,2\n3,4\n'));
     const items: unknown[] = [];
@@ -164,14 +159,5 @@ describe('readPartitionSplits and readFirstRecord', () => {
       { kind: 'split-start', file: `az://${CONTAINER}/${blob}`, offset: 7, columns: ['h1', 'h2'] },
       '3,4\n',
     ]);
-  });
-
-  it('reads the first record of a blob without its terminator or BOM', async () => {
-    const blob = await upload(Buffer.from('\ufeffname,age\r\nann,3\n'));
-    expect(await readFirstRecord(blobs, { container: CONTAINER, blob })).toBe('name,age');
-    const gz = await upload(gzipSync(Buffer.from('a;b\nc;d\n')));
-    expect(await readFirstRecord(blobs, { container: CONTAINER, blob: gz, gzip: true })).toBe('a;b');
-    const empty = await upload(Buffer.alloc(0));
-    expect(await readFirstRecord(blobs, { container: CONTAINER, blob: empty })).toBeUndefined();
   });
 });
