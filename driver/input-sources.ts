@@ -47,6 +47,8 @@ export interface InputSplit extends BlobSplit, SplitOrigin {
   readonly gzip: boolean;
   readonly source: string;
   readonly sourceOffset: number;
+  /** The file's line number of the split's first line: counted by the driver for local files only. */
+  readonly sourceLine?: number;
 }
 
 /** Options of resolveInput. */
@@ -295,7 +297,7 @@ async function resolveLocalInput(uri: string, options: ResolveInputOptions): Pro
     options.splitBytes ?? DEFAULT_SPLIT_BYTES,
     options.wholeFiles,
   );
-  const names = await uploadSplits(
+  const { names, firstLines } = await uploadSplits(
     options.blobs,
     upload.scope,
     upload.nodeId,
@@ -313,6 +315,7 @@ async function resolveLocalInput(uri: string, options: ResolveInputOptions): Pro
     gzip: split.gzip === true,
     source: split.file,
     sourceOffset: split.start,
+    sourceLine: firstLines[p]!,
   }));
 }
 

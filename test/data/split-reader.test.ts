@@ -141,12 +141,24 @@ describe('readSplit', () => {
 });
 
 describe('readPartitionSplits', () => {
-  it('yields a split-start marker naming the file and offset before each split', async () => {
-    const blob = await upload(Buffer.from('h1,h2\n1,2\n3,4\n'));
+  it('yields a split-start marker naming the file, the offsets of the split and of its first record, and the first line when known', async () => {
+    const text = 'h1,h2\n1,2\n3,4\n';
+    const blob = await upload(Buffer.from(text));
     const items: unknown[] = [];
     const splits = [
       { container: CONTAINER, blob, start: 0, end: 7 },
+      // Starts inside "1,2": its first record is "3,4".
       { container: CONTAINER, blob, start: 7, end: 14, columns: ['h1', 'h2'] },
+      // A local file's partition blob holding the file's bytes from 6 on, whose first line the driver counted.
+      {
+        container: CONTAINER,
+        blob,
+        start: 6,
+        end: 14,
+        source: '/data/f.csv',
+        sourceOffset: 106,
+        sourceLine: 9,
+      },
     ];
     for await (const item of readPartitionSplits(blobs, splits)) {
       // Chunks of one split are joined: only their concatenation is specified.
@@ -154,10 +166,18 @@ describe('readPartitionSplits', () => {
       else items.push(Buffer.isBuffer(item) ? item.toString() : item);
     }
     expect(items).toEqual([
-      { kind: 'split-start', file: `az://${CONTAINER}/${blob}`, offset: 0 },
+      { kind: 'split-start', file: `az://${CONTAINER}/${blob}`, offset: 0, recordsStart: 0, firstLine: 1 },
       'h1,h2\n1,2\n',
-      { kind: 'split-start', file: `az://${CONTAINER}/${blob}`, offset: 7, columns: ['h1', 'h2'] },
+      {
+        kind: 'split-start',
+        file: `az://${CONTAINER}/${blob}`,
+        offset: 7,
+        recordsStart: text.indexOf('3,4'),
+        columns: ['h1', 'h2'],
+      },
       '3,4\n',
+      { kind: 'split-start', file: '/data/f.csv', offset: 106, recordsStart: 106, firstLine: 9 },
+      '1,2\n3,4\n',
     ]);
   });
 });
