@@ -6,14 +6,19 @@
  * and uploaded as partition blobs (input-splitter.ts). Gzip files are one split each.
  * Every split is one partition, as in Spark's textFile; empty files give none.
  */
-import { createReadStream } from 'node:fs';
-import { createGunzip } from 'node:zlib';
-import { parseCsvHeader } from '../engine/csv.js';
+import { fileURLToPath } from 'node:url';
+import { csvHeaderIndex, parseCsvHeader } from '../engine/csv.js';
 import { ConfigError, StratusError } from '../engine/errors.js';
 import type { SourceNodeInfo } from '../engine/graph.js';
 import { DATA_CONTAINER } from '../engine/names.js';
+import { lineBatches } from '../engine/record-formats.js';
 import type { BlobStore } from '../storage/blob-store.js';
-import { type BlobSplit, blobAddress, readFirstRecord, type SplitOrigin } from '../storage/split-reader.js';
+import {
+  type BlobSplit,
+  blobAddress,
+  readPartitionSplits,
+  type SplitOrigin,
+} from '../storage/split-reader.js';
 import {
   DEFAULT_SPLIT_BYTES,
   isGzipName,
@@ -42,6 +47,8 @@ export interface InputSplit extends BlobSplit, SplitOrigin {
   readonly gzip: boolean;
   readonly source: string;
   readonly sourceOffset: number;
+  /** The file's line number of the split's first line: counted by the driver for local files only. */
+  readonly sourceLine?: number;
 }
 
 /** Options of resolveInput. */
@@ -264,10 +271,25 @@ async function resolveBlobInput(
   });
 }
 
+/**
+ * The local path a `file://` URL names, percent-decoded (`file:///my%20data/a.txt` →
+ * `/my data/a.txt`); any other input is a path already. A raw `?` or `#` stays in the path
+ * (a glob character, or part of a name) rather than starting a query or a fragment, which a
+ * local input cannot have. Throws ConfigError for a URL naming another host.
+ */
+export function localInputPath(uri: string): string {
+  if (!uri.startsWith('file:')) return uri;
+  try {
+    return fileURLToPath(uri.replace(/[?#]/g, encodeURIComponent));
+  } catch (error) {
+    throw new ConfigError(`${uri} is not a local file URL: ${(error as Error).message}`);
+  }
+}
+
 async function resolveLocalInput(uri: string, options: ResolveInputOptions): Promise<InputSplit[]> {
   const { upload } = options;
   if (!upload) throw new Error(`internal: resolveInput of local ${uri} needs upload options`);
-  const local = uri.startsWith('file://') ? new URL(uri).pathname : uri;
+  const local = localInputPath(uri);
   const files = await resolveInputFiles(local, options.cwd);
   const splits = await planFileSplits(
     files,
@@ -275,7 +297,7 @@ async function resolveLocalInput(uri: string, options: ResolveInputOptions): Pro
     options.splitBytes ?? DEFAULT_SPLIT_BYTES,
     options.wholeFiles,
   );
-  const names = await uploadSplits(
+  const { names, firstLines } = await uploadSplits(
     options.blobs,
     upload.scope,
     upload.nodeId,
@@ -293,6 +315,7 @@ async function resolveLocalInput(uri: string, options: ResolveInputOptions): Pro
     gzip: split.gzip === true,
     source: split.file,
     sourceOffset: split.start,
+    sourceLine: firstLines[p]!,
   }));
 }
 
@@ -306,27 +329,28 @@ export async function resolveInput(uri: string, options: ResolveInputOptions): P
   return location ? resolveBlobInput(location, uri, options) : resolveLocalInput(uri, options);
 }
 
-/** The first line of a local file (UTF-8, BOM and '\r' removed), or undefined when it is empty. */
-async function firstLocalLine(file: string, gzip: boolean): Promise<string | undefined> {
-  const chunks: Buffer[] = [];
-  const stream = createReadStream(file, { highWaterMark: 64 * 1024 });
-  // Reads stop at the first '\n': a header is short, the file may be large.
-  for await (const chunk of gzip ? stream.pipe(createGunzip()) : stream) {
-    const buf = chunk as Buffer;
-    const nl = buf.indexOf(0x0a);
-    chunks.push(nl < 0 ? buf : buf.subarray(0, nl));
-    if (nl >= 0) break;
+/** Range reads of the driver's header search: a header is short, the split may be large. */
+const HEADER_READ_BYTES = 64 * 1024;
+
+/**
+ * The CSV header line of the split that begins a file, read as an executor reads that split
+ * (the same bytes, line splitting, BOM and '\r' rules) and chosen by csvHeaderIndex, the rule
+ * the executors' CsvDecoder applies: so driver and executors agree on which line is the header.
+ */
+async function csvHeaderOfSplit(blobs: BlobStore, split: InputSplit): Promise<string | undefined> {
+  const items = readPartitionSplits(blobs, [split], { chunkBytes: HEADER_READ_BYTES });
+  for await (const batch of lineBatches(items, split.source, () => undefined)) {
+    const at = csvHeaderIndex(batch.lines);
+    if (at >= 0) return batch.lines[at];
   }
-  stream.destroy();
-  if (chunks.length === 0) return undefined;
-  let line = Buffer.concat(chunks).toString('utf8');
-  if (line.endsWith('\r')) line = line.slice(0, -1);
-  return line.startsWith('\ufeff') ? line.slice(1) : line;
+  return undefined;
 }
 
 /**
  * The CSV column names of a source with `header: true` and no `columns`, read once from the
- * header of its first non-empty file (as Spark does); every file is assumed to share it.
+ * header of its first file that has one (as Spark does); every file is assumed to share it.
+ * The header must begin in a file's first split: only that split drops it, so a file whose
+ * first split holds nothing but empty lines before its header is a CSV_BAD_HEADER naming it.
  */
 export async function readCsvColumns(
   source: SourceNodeInfo,
@@ -335,12 +359,22 @@ export async function readCsvColumns(
 ): Promise<string[] | undefined> {
   const csv = source.csv;
   if (!csv?.header || csv.columns) return undefined;
-  const first = splits.find((s) => s.sourceOffset === 0);
-  if (!first) return undefined;
-  const local = first.source !== blobAddress(first.container, first.blob);
-  const line = local ? await firstLocalLine(first.source, first.gzip) : await readFirstRecord(blobs, first);
-  if (line === undefined) return undefined;
-  return parseCsvHeader(line, csv, first.source);
+  for (const [i, first] of splits.entries()) {
+    if (first.sourceOffset !== 0) continue;
+    const line = await csvHeaderOfSplit(blobs, first);
+    if (line !== undefined) return parseCsvHeader(line, csv, first.source);
+    // Only empty lines in the first split: the header, if any, is in a later split of the file.
+    for (const later of splits.slice(i + 1)) {
+      if (later.source !== first.source) break;
+      if ((await csvHeaderOfSplit(blobs, later)) !== undefined) {
+        throw new StratusError(
+          'CSV_BAD_HEADER',
+          `csv header of ${first.source} is not in its first split (bytes 0–${first.end - first.start} hold only empty lines): remove the empty lines before the header, or use larger splits (splitBytes)`,
+        );
+      }
+    }
+  }
+  return undefined;
 }
 
 /**

@@ -154,7 +154,25 @@ export interface UploadProgress {
   totalPartitions: number;
 }
 
-/** Upload each split as one blob of the application; returns blob names in partition order. */
+/** The partition blobs of uploaded splits, in partition order. */
+export interface UploadedSplits {
+  names: string[];
+  /**
+   * The file's 1-based line number of each split's first line, counted from the bytes read for
+   * the upload (a split of a file is cut after a '\n', so its lines follow the earlier splits').
+   * Gzip splits begin their file: line 1.
+   */
+  firstLines: number[];
+}
+
+/** Count '\n' bytes (~1 GB/s with indexOf: cheap next to uploading the same bytes). */
+function countNewlines(buffer: Buffer): number {
+  let n = 0;
+  for (let at = buffer.indexOf(10); at >= 0; at = buffer.indexOf(10, at + 1)) n++;
+  return n;
+}
+
+/** Upload each split as one blob of the application; returns blob names and first line numbers. */
 export async function uploadSplits(
   blobs: BlobStore,
   appId: string,
@@ -162,8 +180,9 @@ export async function uploadSplits(
   splits: FileSplit[],
   concurrency = 4,
   onProgress?: (progress: UploadProgress) => void,
-): Promise<string[]> {
+): Promise<UploadedSplits> {
   const names = splits.map((_, p) => inputPartitionBlobName(appId, nodeId, p));
+  const newlines = splits.map(() => 0);
   const totalBytes = splits.reduce((sum, s) => sum + (s.end - s.start), 0);
   let next = 0;
   let done = 0;
@@ -180,6 +199,7 @@ export async function uploadSplits(
           if (bytesRead === 0) throw new Error(`${split.file} shrank while it was being uploaded`);
           at += bytesRead;
         }
+        if (!split.gzip) newlines[p] = countNewlines(buffer);
         await blobs.put(DATA_CONTAINER, names[p]!, buffer);
       } finally {
         await handle.close();
@@ -189,5 +209,9 @@ export async function uploadSplits(
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, splits.length) }, uploadOne));
-  return names;
+  const firstLines = splits.map(() => 1);
+  for (let p = 1; p < splits.length; p++) {
+    if (splits[p]!.file === splits[p - 1]!.file) firstLines[p] = firstLines[p - 1]! + newlines[p - 1]!;
+  }
+  return { names, firstLines };
 }

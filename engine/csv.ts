@@ -16,7 +16,12 @@
 import { parse } from 'csv-parse/sync';
 import { ConfigError, StratusError } from './errors.js';
 import type { OptionValue } from './nodes.js';
-import type { BadRecords, LineBatch, SplitPosition } from './record-formats.js';
+import {
+  type BadRecords,
+  describeRecordPosition,
+  type LineBatch,
+  type SplitPosition,
+} from './record-formats.js';
 
 /** How a CSV column's text is converted: kept, parsed as a number, or as true/false. */
 export type CsvColumnType = 'string' | 'number' | 'boolean';
@@ -112,6 +117,18 @@ export function columnsFromHeader(fields: readonly string[]): string[] {
   return named.map((n, i) => (counts.get(n)! > 1 ? `${n}${i}` : n));
 }
 
+/**
+ * The header of a CSV file among the lines of the split that begins it (BOM and '\r'
+ * removed): the first non-empty line, since empty lines are not records anywhere in a file,
+ * before the header included. Returns its index in `lines`, or -1 when every line is empty.
+ * The driver (reading the column names once) and CsvDecoder (dropping the header line) both
+ * decide with this function, so they agree on which line is the header.
+ */
+export function csvHeaderIndex(lines: readonly string[]): number {
+  for (let i = 0; i < lines.length; i++) if (lines[i]!.length > 0) return i;
+  return -1;
+}
+
 /** Split one CSV header line into column names (for the driver). Throws CSV_BAD_HEADER naming the file. */
 export function parseCsvHeader(line: string, format: CsvFormat, file: string): string[] {
   const fields = parseRow(line, format);
@@ -188,8 +205,10 @@ export class CsvDecoder {
   private split: SplitPosition | undefined;
   private columns: readonly string[] | undefined;
   private headerPending = false;
-  /** multiLine: the text of a record whose quotes are still open, and its first line. */
-  private open: { text: string; line: number } | undefined;
+  /** The split needs column names (header: true, not the file's start) and has none. */
+  private columnsMissing = false;
+  /** multiLine: the text of a record whose quotes are still open, and where its first line is. */
+  private open: { text: string; batch: LineBatch; index: number } | undefined;
 
   constructor(
     private readonly format: CsvFormat,
@@ -200,13 +219,16 @@ export class CsvDecoder {
     this.split = split;
     this.headerPending = this.format.header && split.offset === 0;
     this.columns = this.format.columns ?? split.columns;
-    if (this.format.header && !this.headerPending && !this.columns) {
-      throw new StratusError(
-        'CSV_HEADER_UNKNOWN',
-        `${this.sourceLabel}: the split of ${split.file} at byte ${split.offset} has no header line and no column names were given to it (the driver reads them from the first file's header; or pass columns)`,
-      );
-    }
+    // Only a record needs the names: a split of nothing but empty lines is fine without them.
+    this.columnsMissing = this.format.header && !this.headerPending && !this.columns;
     if (this.columns) this.checkTypes(this.columns);
+  }
+
+  private failColumnsMissing(split: SplitPosition): never {
+    throw new StratusError(
+      'CSV_HEADER_UNKNOWN',
+      `${this.sourceLabel}: the split of ${split.file} at byte ${split.offset} has no header line and no column names were given to it (the driver reads them from the first file's header; or pass columns)`,
+    );
   }
 
   private checkTypes(columns: readonly string[]): void {
@@ -230,20 +252,24 @@ export class CsvDecoder {
     const { lines } = batch;
     let first = 0;
     if (this.headerPending) {
-      while (first < lines.length && lines[first]!.length === 0) first++;
-      if (first === lines.length) return [];
+      first = csvHeaderIndex(lines);
+      if (first < 0) return [];
       this.headerPending = false;
-      if (!this.columns) this.enterHeader(lines[first]!, batch.firstLine + first);
+      if (!this.columns) this.enterHeader(batch, first);
       first++;
+    }
+    if (this.columnsMissing) {
+      for (let i = first; i < lines.length; i++)
+        if (lines[i]!.length > 0) this.failColumnsMissing(batch.split);
     }
     const out: unknown[] = [];
     if (!this.open) {
       const texts: string[] = [];
-      const lineNos: number[] = [];
+      const indices: number[] = [];
       for (let i = first; i < lines.length; i++) {
         if (lines[i]!.length === 0) continue; // empty lines are not records (as Spark)
         texts.push(lines[i]!);
-        lineNos.push(batch.firstLine + i);
+        indices.push(i);
       }
       if (texts.length === 0) return out;
       // One parse per batch: when every line is exactly one record (the usual case) we are done.
@@ -254,16 +280,15 @@ export class CsvDecoder {
         rows = undefined;
       }
       if (rows && rows.length === texts.length) {
-        for (const [i, fields] of rows.entries())
-          this.emit(fields, batch.split, lineNos[i]!, texts[i]!, bad, out);
+        for (const [i, fields] of rows.entries()) this.emit(fields, batch, indices[i]!, texts[i]!, bad, out);
         return out;
       }
       if (!this.format.multiLine) {
         // Line by line, to name the bad ones.
         for (const [i, text] of texts.entries()) {
           const fields = parseRow(text, this.format);
-          if (Array.isArray(fields)) this.emit(fields, batch.split, lineNos[i]!, text, bad, out);
-          else bad.report(batch.split, lineNos[i]!, fields.reason, text);
+          if (Array.isArray(fields)) this.emit(fields, batch, indices[i]!, text, bad, out);
+          else bad.report(batch, indices[i]!, fields.reason, text);
         }
         return out;
       }
@@ -273,23 +298,23 @@ export class CsvDecoder {
       const line = lines[i]!;
       if (this.open) this.open.text += `\n${line}`;
       else if (line.length === 0) continue;
-      else this.open = { text: line, line: batch.firstLine + i };
+      else this.open = { text: line, batch, index: i };
       const record = this.open;
       const fields = parseRow(record.text, this.format);
       if (!Array.isArray(fields) && fields.unclosed) {
         if (record.text.length <= MAX_MULTILINE_RECORD_CHARS) continue;
         this.open = undefined;
         bad.report(
-          batch.split,
-          record.line,
+          record.batch,
+          record.index,
           `a record longer than ${MAX_MULTILINE_RECORD_CHARS} characters (a quote never closes?)`,
           record.text,
         );
         continue;
       }
       this.open = undefined;
-      if (Array.isArray(fields)) this.emit(fields, batch.split, record.line, record.text, bad, out);
-      else bad.report(batch.split, record.line, fields.reason, record.text);
+      if (Array.isArray(fields)) this.emit(fields, record.batch, record.index, record.text, bad, out);
+      else bad.report(record.batch, record.index, fields.reason, record.text);
     }
     return out;
   }
@@ -300,8 +325,8 @@ export class CsvDecoder {
     if (!record || !this.split) return;
     this.open = undefined;
     bad.report(
-      this.split,
-      record.line,
+      record.batch,
+      record.index,
       'a quoted field is not closed before the end of the file',
       record.text,
     );
@@ -309,8 +334,8 @@ export class CsvDecoder {
 
   private emit(
     fields: string[],
-    split: SplitPosition,
-    line: number,
+    batch: LineBatch,
+    index: number,
     text: string,
     bad: BadRecords,
     out: unknown[],
@@ -319,16 +344,16 @@ export class CsvDecoder {
       out.push(this.record(fields));
     } catch (error) {
       if (!(error instanceof RowError)) throw error;
-      bad.report(split, line, error.message, text);
+      bad.report(batch, index, error.message, text);
     }
   }
 
-  private enterHeader(line: string, lineNo: number): void {
-    const fields = parseRow(line, this.format);
+  private enterHeader(batch: LineBatch, index: number): void {
+    const fields = parseRow(batch.lines[index]!, this.format);
     if (!Array.isArray(fields)) {
       throw new StratusError(
         'CSV_BAD_HEADER',
-        `${this.sourceLabel}: the header (line ${lineNo}) of ${this.split!.file} does not parse: ${fields.reason}`,
+        `${this.sourceLabel}: the header in ${describeRecordPosition(batch, index)} does not parse: ${fields.reason}`,
       );
     }
     this.columns = columnsFromHeader(fields);

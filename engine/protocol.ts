@@ -183,7 +183,25 @@ function firstPath(error: z.ZodError): string | undefined {
   return path && path.length > 0 ? path.join('.') : undefined;
 }
 
+/** `a string`, `an array`, `null`…: what a value that should be a message object is. */
+function describeKind(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  const type = typeof value;
+  return `${/^[aeiou]/.test(type) ? 'an' : 'a'} ${type}`;
+}
+
+/** Messages are JSON objects, never bare values: the Functions worker JSON-parses any body it can. */
+function requireObject(what: string, value: unknown): void {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new ProtocolError(
+      `${what} must be a JSON object, got ${describeKind(value)} (bare strings and numbers are not messages: the Functions worker JSON-parses every body it can)`,
+    );
+  }
+}
+
 function parseWith<S extends z.ZodType>(schema: S, what: string, value: unknown): z.infer<S> {
+  requireObject(what, value);
   if (typeof value === 'object' && value !== null && 'v' in value && value.v !== PROTOCOL_VERSION) {
     throw new ProtocolError(
       `${what} has protocol version ${JSON.stringify(value.v)}, this build speaks version ${PROTOCOL_VERSION}`,
@@ -208,8 +226,9 @@ export function parseExecutorEvent(value: unknown): ExecutorEvent {
   return parseWith(ExecutorEventSchema, 'executor event', value);
 }
 
-/** Encode a message object as the wire text: base64 of its JSON. Throws when it would exceed MAX_MESSAGE_BYTES. */
+/** Encode a message object as the wire text: base64 of its JSON. Throws ProtocolError for a non-object or beyond MAX_MESSAGE_BYTES. */
 export function encodeWire(message: object): string {
+  requireObject('queue message', message);
   const text = Buffer.from(JSON.stringify(message), 'utf8').toString('base64');
   if (text.length > MAX_MESSAGE_BYTES) {
     throw new ProtocolError(

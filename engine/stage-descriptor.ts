@@ -32,6 +32,8 @@ export const InputSplitSchema = z.object({
   source: z.string().optional(),
   /** Offset of the split in that file (differs from `start` for uploaded local partitions). */
   sourceOffset: int.optional(),
+  /** The file's line number of the split's first line, when the driver counted it (local files). */
+  sourceLine: z.number().int().positive().optional(),
   /** CSV column names the driver read from the source's header. */
   columns: z.array(z.string()).optional(),
 });

@@ -43,6 +43,8 @@ export interface SplitOrigin {
   readonly source?: string | undefined;
   /** Byte offset of the split's first byte in that file (differs from `start` for uploaded local partitions). */
   readonly sourceOffset?: number | undefined;
+  /** The file's 1-based line number of the split's first line, when the driver counted it (local files). */
+  readonly sourceLine?: number | undefined;
   /** CSV column names the driver read from the source's header. */
   readonly columns?: readonly string[] | undefined;
 }
@@ -51,6 +53,8 @@ export interface SplitOrigin {
 export interface ReadSplitOptions {
   /** Largest single range read (bytes); default 4 MiB. */
   chunkBytes?: number;
+  /** Called once, before the first chunk, with the blob offset of the split's first record. */
+  onRecordsStart?: (offset: number) => void;
 }
 
 /** `az://container/blob`: how a blob is named to users. */
@@ -108,6 +112,7 @@ export async function* readSplit(
   if (split.gzip) {
     if (split.start !== 0) throw new Error(`internal: gzip split of ${split.blob} must start at 0`);
     if (size === 0) return;
+    options.onRecordsStart?.(0);
     const gunzip = Readable.from(wholeBlobChunks(blobs, split, size, chunkBytes)).pipe(createGunzip());
     try {
       for await (const chunk of gunzip) yield chunk as Buffer;
@@ -147,6 +152,7 @@ export async function* readSplit(
   }
 
   // 2. Yield [pos, end).
+  options.onRecordsStart?.(pos);
   let at = pos;
   let last = -1; // the last byte yielded
   if (pending && pending.length > 0) {
@@ -198,19 +204,28 @@ export async function* readSplit(
   }
 }
 
-/** The marker TaskIO.readSource yields before a split's bytes (see engine/record-formats.ts). */
-export function splitStartOf(split: BlobSplit & SplitOrigin): SourceSplitStart {
+/**
+ * The marker TaskIO.readSource yields before a split's bytes (see engine/record-formats.ts);
+ * `recordsAt` is the blob offset where the split's first record starts, when it has one.
+ */
+export function splitStartOf(split: BlobSplit & SplitOrigin, recordsAt?: number): SourceSplitStart {
+  const offset = split.sourceOffset ?? split.start;
+  const firstLine = split.sourceLine ?? (offset === 0 ? 1 : undefined);
   const marker: SourceSplitStart = {
     kind: 'split-start',
     file: split.source ?? blobAddress(split.container, split.blob),
-    offset: split.sourceOffset ?? split.start,
+    offset,
+    // The split's blob offsets map to the file's: local partitions are the file's bytes from sourceOffset on.
+    ...(recordsAt !== undefined ? { recordsStart: offset + (recordsAt - split.start) } : {}),
+    ...(firstLine !== undefined ? { firstLine } : {}),
   };
   return split.columns ? { ...marker, columns: split.columns } : marker;
 }
 
 /**
  * What an executor's TaskIO.readSource yields for one input partition: for each of its
- * splits in order, a SourceSplitStart marker and then the split's bytes.
+ * splits in order, a SourceSplitStart marker and then the split's bytes. The marker waits
+ * for the split's first read, which finds where its first record starts.
  */
 export async function* readPartitionSplits(
   blobs: BlobStore,
@@ -218,31 +233,17 @@ export async function* readPartitionSplits(
   options: ReadSplitOptions = {},
 ): AsyncGenerator<SourceSplitStart | Buffer> {
   for (const split of splits) {
-    yield splitStartOf(split);
-    yield* readSplit(blobs, split, options);
+    let recordsAt: number | undefined;
+    const chunks = readSplit(blobs, split, {
+      ...options,
+      onRecordsStart: (offset) => {
+        recordsAt = offset;
+      },
+    });
+    const first = await chunks.next();
+    yield splitStartOf(split, recordsAt);
+    if (first.done) continue;
+    yield first.value;
+    yield* chunks;
   }
-}
-
-/**
- * The first record of a blob (without its line terminator), decoded as UTF-8 with a BOM
- * removed, or undefined for an empty blob: how the driver reads a CSV header once.
- */
-export async function readFirstRecord(
-  blobs: BlobStore,
-  split: Pick<BlobSplit, 'container' | 'blob' | 'fileSize' | 'gzip'>,
-): Promise<string | undefined> {
-  const parts: Buffer[] = [];
-  // The first record is the split [0, 1): readSplit reads on to its '\n'.
-  for await (const chunk of readSplit(blobs, { ...split, start: 0, end: split.gzip ? undefined : 1 })) {
-    const i = chunk.indexOf(NEWLINE);
-    if (i >= 0) {
-      parts.push(chunk.subarray(0, i));
-      break;
-    }
-    parts.push(chunk);
-  }
-  if (parts.length === 0) return undefined;
-  let text = Buffer.concat(parts).toString('utf8');
-  if (text.endsWith('\r')) text = text.slice(0, -1);
-  return text.startsWith('\ufeff') ? text.slice(1) : text;
 }

@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { type AzuriteHandle, startAzurite } from '../../driver/azurite.js';
 import { type LocalFabric, startLocalFabric } from '../../driver/local-fabric.js';
-import { RequestCounter } from './request-counter.js';
+import { RequestCounter } from '../../storage/testing/request-counter.js';
 
 /** Azurite + executors for one bench; `stop` tears down in order. */
 export interface BenchFabric {

@@ -182,15 +182,16 @@ describe('bad CSV rows', () => {
   const text = 'id,n\n1,10\n2,ten\n3\n4,"unclosed\n5,50\n';
   const types = { n: 'number' } as const;
 
-  it('fail the task by default, naming the file, the line and the reason', async () => {
+  it('fail the task by default, naming the file, the byte offset, the line and the reason', async () => {
     await expect(collect([text], (ctx) => ctx.csv('in.csv', { header: true, types }))).rejects.toMatchObject({
       code: 'BAD_INPUT_RECORD',
-      message: expect.stringMatching(
-        /csv\(in\.csv\): bad record in in\.csv, line 3 .*column n: "ten" is not a number/,
+      message: expect.stringContaining(
+        `csv(in.csv): bad record in in.csv at byte ${text.indexOf('2,ten')}, line 3 (partition 0): column n: "ten" is not a number`,
       ),
+      position: { file: 'in.csv', byteOffset: text.indexOf('2,ten'), line: 3 },
     });
     await expect(collect(['a,b\n1\n'], (ctx) => ctx.csv('in.csv', { header: true }))).rejects.toThrow(
-      /line 2 .*expected 2 fields \(a, b\), found 1/,
+      /at byte 4, line 2 .*expected 2 fields \(a, b\), found 1/,
     );
   });
 

@@ -3,13 +3,17 @@
  * (readPartitionSplits → TaskIO.readSource → runTask): a CSV header reaches every split,
  * files without a final newline do not run together, and errors name the split.
  */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type InputSplit, resolveSourceInput } from '../../driver/input-sources.js';
 import { type ActionRef, mergeActionResults } from '../../engine/actions.js';
 import { buildJobGraph } from '../../engine/graph.js';
 import { defineJob, type JobDefinition } from '../../engine/job.js';
-import { lineBatches } from '../../engine/record-formats.js';
+import { DATA_CONTAINER } from '../../engine/names.js';
+import { type BadRecordError, lineBatches } from '../../engine/record-formats.js';
 import { isSamplingRequest, planJob } from '../../engine/stages.js';
 import type { TaskIO } from '../../engine/task-io.js';
 import { runTask } from '../../engine/task-runtime.js';
@@ -21,15 +25,22 @@ import { suiteConnectionString } from '../helpers/fabric.js';
 import { uniqueName } from './arbitraries.js';
 
 const CONTAINER = `formats-${process.pid}`;
+/** Local inputs are uploaded under this scope of the data container. */
+const SCOPE = `formats-test-${process.pid}/run-0`;
 let blobs: BlobStore;
+let dir: string;
+let nodes = 0;
 
 beforeAll(async () => {
   blobs = new BlobStore(connectStorage({ connectionString: suiteConnectionString() }));
-  await blobs.ensureContainers([CONTAINER]);
+  await blobs.ensureContainers([CONTAINER, DATA_CONTAINER]);
+  dir = await mkdtemp(path.join(tmpdir(), 'stratus-formats-'));
 });
 
 afterAll(async () => {
   await blobs.deletePrefix(CONTAINER, '');
+  await blobs.deletePrefix(DATA_CONTAINER, `apps/formats-test-${process.pid}/`);
+  if (dir) await rm(dir, { recursive: true, force: true });
 });
 
 /**
@@ -40,7 +51,10 @@ async function runOverSplits<R>(def: JobDefinition<undefined>, splitBytes: numbe
   const graph = buildJobGraph(def, undefined, { defaultParallelism: 2 });
   const inputs = new Map<number, InputSplit[][]>();
   for (const source of graph.sources())
-    inputs.set(source.nodeId, await resolveSourceInput(source, { blobs, splitBytes }));
+    inputs.set(
+      source.nodeId,
+      await resolveSourceInput(source, { blobs, splitBytes, upload: { scope: SCOPE, nodeId: nodes++ } }),
+    );
   const sourcePartitions = new Map([...inputs].map(([id, parts]) => [id, parts.length]));
   const ref: ActionRef = { name: graph.actionNames[0]! };
   const plan = planJob(graph, ref, { sourcePartitions });
@@ -97,6 +111,65 @@ describe('formats over byte-range splits', () => {
     );
   });
 
+  it('a CSV file beginning with empty lines takes its first non-empty line as the header, on the driver and the executors', async () => {
+    const name = uniqueName('blank-start');
+    const rows = Array.from({ length: 12 }, (_, i) => ({ id: String(i), word: `w${i % 5}` }));
+    const prefix = '\ufeff\r\n\n';
+    const text = `${prefix}id,word\n${rows.map((r) => `${r.id},${r.word}`).join('\n')}\n`;
+    await blobs.put(CONTAINER, `${name}.csv`, text);
+    const job = defineJob((ctx) => ctx.csv(`az://${CONTAINER}/${name}.csv`, { header: true }).collect());
+    // Any split size that puts the header's first byte in the file's first split.
+    const headerStart = Buffer.byteLength(prefix);
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: headerStart + 1, max: 200 }), async (splitBytes) => {
+        const { result } = await runOverSplits(job, splitBytes);
+        expect(result).toEqual(rows);
+      }),
+      { numRuns: 10 },
+    );
+  });
+
+  it('a CSV header after a first split of only empty lines is a CSV_BAD_HEADER naming the file; an all-empty file is no rows', async () => {
+    const name = uniqueName('late-header');
+    const uri = `az://${CONTAINER}/${name}.csv`;
+    await blobs.put(CONTAINER, `${name}.csv`, '\n\n\n\nid,word\n1,a\n');
+    const job = defineJob((ctx) => ctx.csv(uri, { header: true }).collect());
+    await expect(runOverSplits(job, 2)).rejects.toMatchObject({
+      code: 'CSV_BAD_HEADER',
+      message: expect.stringContaining(`csv header of ${uri} is not in its first split`),
+    });
+    const blank = uniqueName('all-blank');
+    await blobs.put(CONTAINER, `${blank}.csv`, '\n\r\n\n\n\n');
+    const blankJob = defineJob((ctx) =>
+      ctx.csv(`az://${CONTAINER}/${blank}.csv`, { header: true }).collect(),
+    );
+    const { result, partitions } = await runOverSplits(blankJob, 2);
+    expect(partitions).toBeGreaterThan(1);
+    expect(result).toEqual([]);
+  });
+
+  it('a bad record in a later split of a local file names its byte offset and its line, counted by the driver', async () => {
+    const name = uniqueName('local-events');
+    const lines = Array.from({ length: 40 }, (_, i) => JSON.stringify({ i, s: 'ü'.repeat(i % 4) }));
+    lines.splice(29, 0, '{"not": json}');
+    const text = `${lines.join('\r\n')}\n`;
+    const file = path.join(dir, `${name}.jsonl`);
+    await writeFile(file, text);
+    const badAt = text.indexOf('{"not": json}');
+    const reference = { byteOffset: Buffer.byteLength(text.slice(0, badAt)), line: 30 };
+    const job = defineJob((ctx) => ctx.jsonLines(file, { minPartitions: 1 }).count());
+    const error = await runOverSplits(job, 150).then(
+      () => undefined,
+      (e: unknown) => e as BadRecordError,
+    );
+    expect(reference.byteOffset).toBeGreaterThan(150 * 1.1);
+    expect(error?.message).toContain(
+      `bad record in ${file} at byte ${reference.byteOffset}, line ${reference.line} (partition `,
+    );
+    expect(error?.position).toEqual({ file, ...reference });
+    expect(error?.context.partition).toBeGreaterThan(0);
+  });
+
   it('the last line of a file without a newline does not run into the next file of the partition', async () => {
     const name = uniqueName('text');
     await blobs.put(CONTAINER, `${name}/1.txt`, 'a\nb');
@@ -112,20 +185,24 @@ describe('formats over byte-range splits', () => {
     expect(lines).toEqual(['a', 'b', 'c']);
   });
 
-  it('a bad JSON line names the file, the split and the line within it; skipped ones are counted', async () => {
+  it('a bad JSON line in a later split of a blob names the file and its byte offset in the file; skipped ones are counted', async () => {
     const name = uniqueName('events');
-    const text = `${Array.from({ length: 20 }, (_, i) => JSON.stringify({ i })).join('\n')}\n{broken\n{"i":20}\n`;
+    const text = `${Array.from({ length: 20 }, (_, i) => JSON.stringify({ i, s: 'é' })).join('\r\n')}\r\n{broken\n{"i":20}\n`;
     await blobs.put(CONTAINER, `${name}.jsonl`, text);
     const uri = `az://${CONTAINER}/${name}.jsonl`;
-    const brokenAt = text.indexOf('{broken');
+    // Reference: the offset of the broken line in the file's bytes.
+    const brokenAt = Buffer.byteLength(text.slice(0, text.indexOf('{broken')));
     const failing = defineJob((ctx) => ctx.jsonLines(uri, { minPartitions: 1 }).count());
-    // Splits of 100 bytes: the broken line starts in the split at byte 100 * floor(brokenAt / 100).
-    const splitStart = Math.floor(brokenAt / 100) * 100;
-    const firstRecord = splitStart === 0 ? 0 : text.indexOf('\n', splitStart - 1) + 1;
-    const lineInSplit = text.slice(firstRecord, brokenAt).split('\n').length;
-    await expect(runOverSplits(failing, 100)).rejects.toThrow(
-      new RegExp(`bad record in ${uri} \\(split at byte ${splitStart}\\), line ${lineInSplit} of the split`),
+    // Splits of 200 bytes: the broken line starts in the second split (or later), not at the file's start.
+    expect(brokenAt).toBeGreaterThan(200);
+    const error = await runOverSplits(failing, 200).then(
+      () => undefined,
+      (e: unknown) => e as BadRecordError,
     );
+    expect(error?.message).toContain(`bad record in ${uri} at byte ${brokenAt} (partition `);
+    // The line number of a blob split that does not begin the file is not known to its task.
+    expect(error?.position).toEqual({ file: uri, byteOffset: brokenAt, line: undefined });
+    expect(error?.context.partition).toBeGreaterThan(0);
     const skipping = defineJob((ctx) => ctx.jsonLines(uri, { badRecords: 'skip', minPartitions: 1 }).count());
     const { result, accumulators } = await runOverSplits(skipping, 100);
     expect(result).toBe(21);

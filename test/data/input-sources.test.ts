@@ -6,12 +6,14 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   globToRegExp,
   type InputSplit,
+  localInputPath,
   parseBlobLocation,
   planByteSplits,
   readCsvColumns,
@@ -256,6 +258,30 @@ describe('local inputs', () => {
     ).toEqual([]);
   });
 
+  it('a file:// URL is percent-decoded: a folder with a space in its name, as a file and as a glob', async () => {
+    const folder = path.join(dir, 'my data #1');
+    await mkdir(folder);
+    const text = 'first line\nsecond line\n';
+    await writeFile(path.join(folder, 'a b.txt'), text);
+    await writeFile(path.join(folder, 'c.txt'), 'third\n');
+    const fileUrl = pathToFileURL(path.join(folder, 'a b.txt')).href;
+    expect(fileUrl).toContain('%20');
+    const one = await resolveInput(fileUrl, { minPartitions: 1, blobs, upload: upload() });
+    expect(one.map((s) => s.source)).toEqual([path.join(folder, 'a b.txt')]);
+    expect(await linesOf(one)).toEqual(splitLines(text));
+    const glob = `${pathToFileURL(folder).href}/*.txt`;
+    const all = await resolveInput(glob, { minPartitions: 1, blobs, upload: upload() });
+    expect(all.map((s) => s.source)).toEqual([path.join(folder, 'a b.txt'), path.join(folder, 'c.txt')]);
+    expect(await linesOf(all)).toEqual([...splitLines(text), 'third']);
+  });
+
+  it('localInputPath keeps a raw ? (a glob character) in the path and refuses another host', () => {
+    expect(localInputPath('file:///data/part-?.txt')).toBe('/data/part-?.txt');
+    expect(localInputPath('file:///data/with%20space/a%23b.txt')).toBe('/data/with space/a#b.txt');
+    expect(localInputPath('data/plain path.txt')).toBe('data/plain path.txt');
+    expect(() => localInputPath('file://elsewhere/data/a.txt')).toThrow(/not a local file URL/);
+  });
+
   it('a glob matching nothing is an error naming the pattern', async () => {
     await expect(
       resolveInput(path.join(dir, 'nothing-*.txt'), { minPartitions: 1, blobs, upload: upload() }),
@@ -321,6 +347,18 @@ describe('CSV headers', () => {
       const parts = await resolveSourceInput(multi(uri), { blobs, splitBytes: 2, upload: upload() });
       expect(parts.map((p) => p.map((s) => [s.sourceOffset, s.end - s.start]))).toEqual([[[0, text.length]]]);
       expect(parts[0]![0]!.columns).toEqual(['a', 'b']);
+    }
+  });
+
+  it('takes the first non-empty line of a file beginning with empty lines as its header, local or in blobs', async () => {
+    const name = uniqueName('blank-header');
+    const text = '\r\n\n\nid,"full name"\n1,ann\n';
+    await blobs.put(CONTAINER, `${name}.csv`, text);
+    const file = path.join(dir, `${name}.csv`);
+    await writeFile(file, text);
+    for (const uri of [`az://${CONTAINER}/${name}.csv`, file]) {
+      const parts = await resolveSourceInput(source(uri), { blobs, upload: upload() });
+      expect(parts.map((p) => p[0]!.columns)).toEqual([['id', 'full name']]);
     }
   });
 

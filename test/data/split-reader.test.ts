@@ -8,12 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { splitLines } from '../../engine/text.js';
 import { BlobStore } from '../../storage/blob-store.js';
 import { connectStorage } from '../../storage/connection.js';
-import {
-  type BlobSplit,
-  readFirstRecord,
-  readPartitionSplits,
-  readSplit,
-} from '../../storage/split-reader.js';
+import { type BlobSplit, readPartitionSplits, readSplit } from '../../storage/split-reader.js';
 import { suiteConnectionString } from '../helpers/fabric.js';
 import { fileContentArb, uniqueName } from './arbitraries.js';
 
@@ -145,13 +140,25 @@ describe('readSplit', () => {
   });
 });
 
-describe('readPartitionSplits and readFirstRecord', () => {
-  it('yields a split-start marker naming the file and offset before each split', async () => {
-    const blob = await upload(Buffer.from('h1,h2\n1,2\n3,4\n'));
+describe('readPartitionSplits', () => {
+  it('yields a split-start marker naming the file, the offsets of the split and of its first record, and the first line when known', async () => {
+    const text = 'h1,h2\n1,2\n3,4\n';
+    const blob = await upload(Buffer.from(text));
     const items: unknown[] = [];
     const splits = [
       { container: CONTAINER, blob, start: 0, end: 7 },
+      // Starts inside "1,2": its first record is "3,4".
       { container: CONTAINER, blob, start: 7, end: 14, columns: ['h1', 'h2'] },
+      // A local file's partition blob holding the file's bytes from 6 on, whose first line the driver counted.
+      {
+        container: CONTAINER,
+        blob,
+        start: 6,
+        end: 14,
+        source: '/data/f.csv',
+        sourceOffset: 106,
+        sourceLine: 9,
+      },
     ];
     for await (const item of readPartitionSplits(blobs, splits)) {
       // Chunks of one split are joined: only their concatenation is specified.
@@ -159,19 +166,18 @@ describe('readPartitionSplits and readFirstRecord', () => {
       else items.push(Buffer.isBuffer(item) ? item.toString() : item);
     }
     expect(items).toEqual([
-      { kind: 'split-start', file: `az://${CONTAINER}/${blob}`, offset: 0 },
+      { kind: 'split-start', file: `az://${CONTAINER}/${blob}`, offset: 0, recordsStart: 0, firstLine: 1 },
       'h1,h2\n1,2\n',
-      { kind: 'split-start', file: `az://${CONTAINER}/${blob}`, offset: 7, columns: ['h1', 'h2'] },
+      {
+        kind: 'split-start',
+        file: `az://${CONTAINER}/${blob}`,
+        offset: 7,
+        recordsStart: text.indexOf('3,4'),
+        columns: ['h1', 'h2'],
+      },
       '3,4\n',
+      { kind: 'split-start', file: '/data/f.csv', offset: 106, recordsStart: 106, firstLine: 9 },
+      '1,2\n3,4\n',
     ]);
-  });
-
-  it('reads the first record of a blob without its terminator or BOM', async () => {
-    const blob = await upload(Buffer.from('\ufeffname,age\r\nann,3\n'));
-    expect(await readFirstRecord(blobs, { container: CONTAINER, blob })).toBe('name,age');
-    const gz = await upload(gzipSync(Buffer.from('a;b\nc;d\n')));
-    expect(await readFirstRecord(blobs, { container: CONTAINER, blob: gz, gzip: true })).toBe('a;b');
-    const empty = await upload(Buffer.alloc(0));
-    expect(await readFirstRecord(blobs, { container: CONTAINER, blob: empty })).toBeUndefined();
   });
 });

@@ -1,12 +1,13 @@
 /**
  * A counting pass-through proxy in front of Azurite's blob and queue ports: every storage
- * request of the driver and of every executor process goes through it, so the benchmarks
- * count real requests by kind (no mock: the requests reach the real Azurite unchanged).
- * Used to check the request model of docs/scale.md against what the engine actually does.
+ * request of the driver and of every executor process goes through it, so benchmarks and
+ * tests count real requests by kind (no mock: the requests reach the real Azurite unchanged).
+ * The benches use it to check the request model of docs/scale.md against what the engine
+ * does; the executor tests, to see when the queue listener polls, measured at storage.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { azuriteConnectionString } from '../../storage/connection.js';
+import { azuriteConnectionString } from '../connection.js';
 
 /** Request counts by operation kind (`blob:range-read`, `queue:receive`…) and bytes moved. */
 export interface RequestCounts {
@@ -54,9 +55,20 @@ function blobKind(pathname: string): string {
   return 'other';
 }
 
+/** One request as the proxy saw it arrive. */
+export interface CountedRequest {
+  /** As in RequestCounts.byKind: `queue:receive`, `blob:read:input`… */
+  kind: string;
+  /** The URL path, `/<account>/<queue>/messages` for a receive. */
+  path: string;
+  /** Arrival time (ms since epoch, this machine's clock). */
+  at: number;
+}
+
 /** A running counting proxy; `connectionString` points clients at it. */
 export class RequestCounter {
   private counts: RequestCounts = { byKind: {}, total: 0, bytesUp: 0, bytesDown: 0 };
+  private readonly listeners = new Set<(request: CountedRequest) => void>();
   private constructor(
     private readonly servers: http.Server[],
     readonly connectionString: string,
@@ -70,7 +82,7 @@ export class RequestCounter {
     const serve = (service: 'blob' | 'queue', targetPort: number) =>
       new Promise<http.Server>((resolve) => {
         const server = http.createServer((req, res) => {
-          counter?.count(classify(service, req));
+          counter?.count(classify(service, req), req.url ?? '/');
           const upstream = http.request(
             {
               host: '127.0.0.1',
@@ -106,9 +118,18 @@ export class RequestCounter {
     return counter;
   }
 
-  private count(kind: string): void {
+  private count(kind: string, url: string): void {
     this.counts.byKind[kind] = (this.counts.byKind[kind] ?? 0) + 1;
     this.counts.total++;
+    if (this.listeners.size === 0) return;
+    const request = { kind, path: new URL(url, 'http://x').pathname, at: Date.now() };
+    for (const listener of this.listeners) listener(request);
+  }
+
+  /** Call `listener` for every request from now on, as it arrives; returns the unsubscribe function. */
+  onRequest(listener: (request: CountedRequest) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   /** Counts since the last reset. */

@@ -1,0 +1,130 @@
+/**
+ * Ctrl-C on `stratus local`, as a terminal delivers it (SIGINT to the CLI's process group):
+ * the CLI stops the executors and Azurite, and no process it started is left — found by
+ * walking /proc for every descendant of the CLI while it runs, not by trusting what it printed.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { afterAll, describe, expect, it } from 'vitest';
+import { builtFile, PACKAGE_ROOT } from '../helpers/dist.js';
+import { isProcessAlive, killIfAlive, waitFor, waitUntilGone } from '../helpers/processes.js';
+
+const started: number[] = [];
+afterAll(() => {
+  killIfAlive(started);
+});
+
+/** Every live descendant of `root` (children, their children…), from the ppid field of /proc/<pid>/stat. */
+function descendantsOf(root: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue; // exited while we listed
+    }
+    // "pid (comm) state ppid …": comm may hold spaces and parentheses, so parse after the last ')'.
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+  }
+  const out: number[] = [];
+  const todo = [root];
+  while (todo.length > 0) {
+    for (const child of children.get(todo.pop()!) ?? []) {
+      out.push(child);
+      todo.push(child);
+    }
+  }
+  return out;
+}
+
+function commandLine(pid: number): string[] {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+  } catch {
+    return [];
+  }
+}
+
+/** Resolves true when something accepts a TCP connection on `port`, false when it is refused. */
+function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+describe('stratus local and Ctrl-C', () => {
+  it('SIGINT stops Azurite and every executor: no process the CLI started is left', async () => {
+    const executors = 2;
+    const local = spawn(
+      process.execPath,
+      [
+        builtFile('driver/cli.js'),
+        'local',
+        '--executors',
+        String(executors),
+        '--slots',
+        '1',
+        '--queue',
+        `sigint-${process.pid}`,
+      ],
+      // Its own process group, as a shell runs a foreground job, so Ctrl-C can go to the group.
+      { cwd: PACKAGE_ROOT, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
+    );
+    started.push(local.pid!);
+    let out = '';
+    local.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+    });
+    let err = '';
+    local.stderr.on('data', (chunk: Buffer) => {
+      err += chunk.toString();
+    });
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      local.once('exit', (code, signal) => resolve({ code, signal })),
+    );
+    await waitFor('stratus local to be running', () => out.includes('running;'), 60_000);
+
+    const tree = descendantsOf(local.pid!);
+    started.push(...tree);
+    const printed = [...out.matchAll(/^executor:\s+\S+\s+pid (\d+)/gm)].map((m) => Number(m[1]));
+    expect(printed).toHaveLength(executors);
+    for (const pid of printed) expect(tree).toContain(pid);
+    // Azurite itself, `node …/azurite.js …` (its watchdog, `node -e <script> …`, names it too).
+    const azurite = tree.filter((pid) => /azurite\.js$/.test(commandLine(pid)[1] ?? ''));
+    expect(azurite).toHaveLength(1);
+    const args = commandLine(azurite[0]!);
+    const location = args[args.indexOf('--location') + 1]!;
+    const queuePort = Number(args[args.indexOf('--queuePort') + 1]);
+    expect(existsSync(location)).toBe(true);
+    expect(await listening(queuePort)).toBe(true);
+    // Each executor and Azurite runs under a watchdog: at least the 3 targets and their 3 watchdogs.
+    expect(tree.length).toBeGreaterThanOrEqual(2 * (executors + 1));
+
+    process.kill(-local.pid!, 'SIGINT');
+    const exit = await Promise.race([
+      exited,
+      new Promise<never>((_, reject) =>
+        setTimeout(
+          () => reject(new Error(`stratus local did not exit after SIGINT: ${err}`)),
+          30_000,
+        ).unref(),
+      ),
+    ]);
+    expect(exit, err).toEqual({ code: 130, signal: null });
+    expect(out).toContain('stopping executors');
+    await waitUntilGone(tree, 15_000);
+    expect(tree.filter(isProcessAlive)).toEqual([]);
+    expect(await listening(queuePort)).toBe(false);
+    // Azurite's temp data folder goes with it.
+    expect(existsSync(location)).toBe(false);
+  }, 120_000);
+});
