@@ -10,7 +10,7 @@ import { appendFile, readFile } from 'node:fs/promises';
 import type { z } from 'zod';
 import { StratusError } from '../engine/errors.js';
 import { LOGS_CONTAINER } from '../engine/names.js';
-import type { BlobStore } from '../storage/blob-store.js';
+import type { AppendBlobWriter, BlobStore } from '../storage/blob-store.js';
 import { type RunEvent, RunEventSchema, type RunListener } from './run-events.js';
 
 /** A run event as read back from a log (defaults applied, e.g. `speculative`). */
@@ -54,15 +54,19 @@ export interface EventLogWriterOptions {
 export class EventLogWriter implements RunListener {
   private appId: string | undefined;
   private pending: string[] = [];
-  /** Lines whose blob append failed, appended first next time. */
-  private blobBacklog: string[] = [];
+  /** The application's append blob, once the application id is known. */
+  private blob: AppendBlobWriter | undefined;
+  /** Lines not handed to the blob writer yet (its container could not be created). */
+  private blobQueue: string[] = [];
+  /** Lines handed to the blob writer whose append has not succeeded yet (it keeps their bytes). */
+  private blobPendingLines = 0;
   private timer: NodeJS.Timeout | undefined;
   private writing: Promise<void> = Promise.resolve();
   private containerReady = false;
   private closed = false;
   /** Events appended so far. */
   eventsWritten = 0;
-  /** Append requests made to the blob so far. */
+  /** Successful append calls to the blob so far (each one or more append requests). */
   blobAppends = 0;
 
   constructor(private readonly options: EventLogWriterOptions) {
@@ -115,20 +119,24 @@ export class EventLogWriter implements RunListener {
       this.eventsWritten += lines.length;
       return;
     }
-    const batch = [...this.blobBacklog, ...lines];
-    this.blobBacklog = [];
-    if (batch.length === 0) return;
+    this.blobQueue.push(...lines);
+    if (this.blobQueue.length === 0 && this.blobPendingLines === 0) return;
     try {
       if (!this.containerReady) {
         await this.options.blobs.ensureContainers([LOGS_CONTAINER]);
         this.containerReady = true;
       }
-      await this.options.blobs.append(LOGS_CONTAINER, eventLogBlobName(this.appId), batch.join(''));
+      this.blob ??= this.options.blobs.appendBlob(LOGS_CONTAINER, eventLogBlobName(this.appId));
+      const handed = this.blobQueue;
+      this.blobQueue = [];
+      this.blobPendingLines += handed.length;
+      await this.blob.append(handed.join(''));
       this.blobAppends++;
-      this.eventsWritten += batch.length;
+      this.eventsWritten += this.blobPendingLines;
+      this.blobPendingLines = 0;
     } catch (error) {
-      // Keep the lines, in order, for the next append (the SDK has already retried this one).
-      this.blobBacklog = batch;
+      // The blob writer keeps what did not land, in order, for the next append (the SDK has
+      // already retried this one).
       this.report(error);
       if (!this.closed) this.flushSoon(this.options.flushIntervalMs ?? 500);
     }
@@ -146,9 +154,10 @@ export class EventLogWriter implements RunListener {
     await this.flush();
     this.closed = true;
     // One last try for lines a failed append kept; after that they are reported lost.
-    if (this.blobBacklog.length > 0) await this.flush();
-    if (this.blobBacklog.length > 0) {
-      this.report(new Error(`${this.blobBacklog.length} events could not be appended to ${this.blobName}`));
+    const unsent = () => this.blobPendingLines + this.blobQueue.length;
+    if (unsent() > 0) await this.flush();
+    if (unsent() > 0) {
+      this.report(new Error(`${unsent()} events could not be appended to ${this.blobName}`));
     }
   }
 }
