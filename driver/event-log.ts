@@ -6,7 +6,7 @@
  * a few hundred requests per second and the task path must keep them; an append blob takes
  * at most 50,000 appends, so a log holds millions of events.
  */
-import { appendFile, readFile } from 'node:fs/promises';
+import { appendFile, type FileHandle, open } from 'node:fs/promises';
 import type { z } from 'zod';
 import { StratusError } from '../engine/errors.js';
 import { LOGS_CONTAINER } from '../engine/names.js';
@@ -195,9 +195,28 @@ export function parseEventLines(text: string, sourceName: string, firstLine = 1)
   return events;
 }
 
-/** Read a whole event log (a local file or an application's blob), validating every line. */
+/**
+ * Read a whole event log (a local file or an application's blob), validating every line. A
+ * local file may hold several applications (a reused `--event-log` file): see
+ * `groupByApplication`.
+ */
 export async function readEventLog(source: EventLogSource): Promise<LoggedRunEvent[]> {
   return (await new EventLogTail(source).poll()).events;
+}
+
+/**
+ * Split the events of a log by application, in order of first appearance. A blob log holds one
+ * application; a local file that several runs appended to holds one per run, each one whole
+ * (a writer appends only its own application's lines).
+ */
+export function groupByApplication(events: readonly LoggedRunEvent[]): Map<string, LoggedRunEvent[]> {
+  const apps = new Map<string, LoggedRunEvent[]>();
+  for (const e of events) {
+    const list = apps.get(e.appId);
+    if (list) list.push(e);
+    else apps.set(e.appId, [e]);
+  }
+  return apps;
 }
 
 /**
@@ -215,28 +234,9 @@ export class EventLogTail {
 
   /** New events since the last poll; `grew` is false when nothing was appended. */
   async poll(): Promise<{ events: LoggedRunEvent[]; grew: boolean }> {
-    let bytes: Buffer;
-    if ('file' in this.source) {
-      const all = await readFile(this.source.file).catch((error: NodeJS.ErrnoException) => {
-        if (error.code === 'ENOENT') {
-          throw new StratusError('EVENT_LOG_NOT_FOUND', `no event log at ${this.sourceName}`);
-        }
-        throw error;
-      });
-      bytes = all.subarray(this.offset);
-    } else {
-      const size = await this.source.blobs.size(LOGS_CONTAINER, eventLogBlobName(this.source.appId));
-      if (size === undefined) {
-        throw new StratusError('EVENT_LOG_NOT_FOUND', `no event log for application ${this.source.appId}`, {
-          blob: this.sourceName,
-        });
-      }
-      bytes =
-        size > this.offset
-          ? await this.source.blobs.getRange(LOGS_CONTAINER, eventLogBlobName(this.source.appId), this.offset)
-          : Buffer.alloc(0);
-    }
-    // A local file may be caught mid-write: take complete lines only.
+    const bytes =
+      'file' in this.source ? await this.readFileTail(this.source.file) : await this.readBlobTail();
+    // A log may be caught mid-write: take complete lines only.
     const end = bytes.lastIndexOf(10) + 1;
     if (end === 0) return { events: [], grew: false };
     const text = bytes.subarray(0, end).toString('utf8');
@@ -245,6 +245,41 @@ export class EventLogTail {
     this.linesRead += text.split('\n').length - 1;
     return { events, grew: true };
   }
+
+  /** The bytes of a local file past the offset, read without re-reading what came before. */
+  private async readFileTail(file: string): Promise<Buffer> {
+    let handle: FileHandle;
+    try {
+      handle = await open(file, 'r');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+        throw new StratusError('EVENT_LOG_NOT_FOUND', `no event log at ${this.sourceName}`);
+      }
+      throw error;
+    }
+    try {
+      const { size } = await handle.stat();
+      if (size <= this.offset) return Buffer.alloc(0);
+      const bytes = Buffer.alloc(size - this.offset);
+      const { bytesRead } = await handle.read(bytes, 0, bytes.length, this.offset);
+      return bytes.subarray(0, bytesRead);
+    } finally {
+      await handle.close();
+    }
+  }
+
+  private async readBlobTail(): Promise<Buffer> {
+    const { blobs, appId } = this.source as { blobs: BlobStore; appId: string };
+    const size = await blobs.size(LOGS_CONTAINER, eventLogBlobName(appId));
+    if (size === undefined) {
+      throw new StratusError('EVENT_LOG_NOT_FOUND', `no event log for application ${appId}`, {
+        blob: this.sourceName,
+      });
+    }
+    return size > this.offset
+      ? await blobs.getRange(LOGS_CONTAINER, eventLogBlobName(appId), this.offset)
+      : Buffer.alloc(0);
+  }
 }
 
 /** One application's event log in the account. */
@@ -252,11 +287,13 @@ export interface EventLogInfo {
   appId: string;
   blobName: string;
   sizeBytes: number;
+  /** When the log was last appended to (ms since epoch): the application's last activity. */
+  lastModifiedAt: number;
 }
 
 /** Every event log in `stratus-logs`, newest application first (app ids start with a base-36 time). */
 export async function listApplications(blobs: BlobStore): Promise<EventLogInfo[]> {
-  let listed: { name: string; size: number }[];
+  let listed: { name: string; size: number; lastModified: number }[];
   try {
     listed = await blobs.list(LOGS_CONTAINER, '');
   } catch (error) {
@@ -266,6 +303,11 @@ export async function listApplications(blobs: BlobStore): Promise<EventLogInfo[]
   }
   return listed
     .filter((b) => b.name.endsWith('.jsonl') && !b.name.includes('/'))
-    .map((b) => ({ appId: b.name.slice(0, -'.jsonl'.length), blobName: b.name, sizeBytes: b.size }))
+    .map((b) => ({
+      appId: b.name.slice(0, -'.jsonl'.length),
+      blobName: b.name,
+      sizeBytes: b.size,
+      lastModifiedAt: b.lastModified,
+    }))
     .sort((a, b) => (a.appId < b.appId ? 1 : a.appId > b.appId ? -1 : 0));
 }

@@ -301,12 +301,21 @@ export class RunSummaryBuilder implements RunListener {
   private readonly attemptsByKey = new Map<string, TaskAttemptRecord>();
   private readonly notices: RunSummary['notices'] = [];
   private readonly rates: CostRates;
+  /**
+   * Events of another application, ignored: a builder follows one application (the first it
+   * sees), so a log file that several runs appended to never merges them.
+   */
+  foreignEvents = 0;
 
   constructor(options: RunSummaryOptions = {}) {
     this.rates = resolveCostRates(options.cost);
   }
 
   onEvent(event: RunEvent): void {
+    if (this.appId !== '' && event.appId !== this.appId) {
+      this.foreignEvents++;
+      return;
+    }
     this.appId ||= event.appId;
     this.firstAt = Math.min(this.firstAt ?? event.at, event.at);
     this.lastAt = Math.max(this.lastAt ?? event.at, event.at);

@@ -90,11 +90,18 @@ export class BlobStore {
     await poller.pollUntilDone();
   }
 
-  /** Names and sizes of the blobs under a prefix, in name order. */
-  async list(container: string, prefix: string): Promise<{ name: string; size: number }[]> {
-    const out: { name: string; size: number }[] = [];
+  /** Names, sizes and last-modified times (ms since epoch) of the blobs under a prefix, in name order. */
+  async list(
+    container: string,
+    prefix: string,
+  ): Promise<{ name: string; size: number; lastModified: number }[]> {
+    const out: { name: string; size: number; lastModified: number }[] = [];
     for await (const item of this.container(container).listBlobsFlat({ prefix })) {
-      out.push({ name: item.name, size: item.properties.contentLength ?? 0 });
+      out.push({
+        name: item.name,
+        size: item.properties.contentLength ?? 0,
+        lastModified: item.properties.lastModified.getTime(),
+      });
     }
     return out;
   }
