@@ -60,6 +60,11 @@ function errorInfo(error: unknown): { name: string; message: string; stack?: str
   return { name: e.name, message: e.message, ...(userStack ? { stack: userStack } : {}) };
 }
 
+/** A stage's label in run events: the operators it pipelines. */
+function stageName(plan: JobPlan, stage: StagePlan): string {
+  return stage.pipeline.map((id) => plan.nodeLabels[id] ?? `node ${id}`).join(' → ');
+}
+
 /** Schedules the jobs of an application. */
 export class DAGScheduler {
   private nextJobId = 0;
@@ -229,6 +234,14 @@ export class DAGScheduler {
       ...(how.reason ? { reason: how.reason } : {}),
       stageIds: plan.stages.map((s) => globalIds.get(s.stageId)!),
       skippedStageIds: [...skipped].map((s) => globalIds.get(s)!),
+      stages: plan.stages.map((s) => ({
+        stageId: globalIds.get(s.stageId)!,
+        kind: s.kind,
+        name: stageName(plan, s),
+        numPartitions: s.numPartitions,
+        parentStageIds: s.parents.map((p) => globalIds.get(p)!),
+        ...(s.shuffle ? { shuffleId: s.shuffle.shuffleId } : {}),
+      })),
       plan: describePlan(plan),
     });
 
@@ -390,7 +403,7 @@ export class DAGScheduler {
       type: 'stage-submitted',
       at: Date.now(),
       kind: stage.kind,
-      name: stage.pipeline.map((id) => plan.nodeLabels[id] ?? `node ${id}`).join(' → '),
+      name: stageName(plan, stage),
       numTasks: stage.numPartitions,
       parentStageIds: stage.parents.map((p) => globalIds.get(p)!),
       ...(stage.shuffle ? { shuffleId: stage.shuffle.shuffleId } : {}),

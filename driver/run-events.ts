@@ -56,6 +56,22 @@ export const AppEndEventSchema = z.object({
   error: ErrorInfoSchema.optional(),
 });
 
+/**
+ * A stage as its job plans it (Spark's StageInfo in JobStart): known for every stage of the
+ * job when it starts, skipped ones included, so their size and place in the DAG are logged.
+ */
+export const StageInfoSchema = z.object({
+  stageId: int,
+  kind: z.enum(['shuffle-map', 'result']),
+  /** The operators it pipelines, as `stage-submitted` names them. */
+  name: z.string(),
+  /** Its partitions: the tasks it runs (a skipped stage would have run this many). */
+  numPartitions: int,
+  parentStageIds: z.array(int),
+  /** The shuffle a shuffle-map stage writes. */
+  shuffleId: int.optional(),
+});
+
 export const JobStartEventSchema = z.object({
   type: z.literal('job-start'),
   at: z.number(),
@@ -72,6 +88,8 @@ export const JobStartEventSchema = z.object({
   /** Every stage of the job, parents first, including stages skipped because their output exists. */
   stageIds: z.array(int),
   skippedStageIds: z.array(int),
+  /** Every stage of the job, as stageIds orders them (absent in logs written before it was added). */
+  stages: z.array(StageInfoSchema).optional(),
   /** `describePlan` text of the job. */
   plan: z.string().optional(),
 });
@@ -175,6 +193,7 @@ export type RunTaskMetrics = z.infer<typeof RunTaskMetricsSchema>;
 export type AppStartEvent = z.input<typeof AppStartEventSchema>;
 export type JobStartEvent = z.input<typeof JobStartEventSchema>;
 export type StageSubmittedEvent = z.input<typeof StageSubmittedEventSchema>;
+export type StageInfo = z.input<typeof StageInfoSchema>;
 export type TaskEndEvent = z.input<typeof TaskEndEventSchema>;
 
 /** Something that follows a run: progress bar, event log writer, summary builder, live UI. */

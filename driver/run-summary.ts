@@ -135,8 +135,10 @@ export interface StageSummary {
   shuffleId?: number;
   skipped: boolean;
   status: 'pending' | 'running' | 'skipped' | Outcome;
-  /** Partitions = tasks (0 for a skipped stage, whose size the events do not say). */
+  /** Tasks run: its partitions, 0 for a skipped stage. */
   numTasks: number;
+  /** Its partitions, skipped stages included (0 when a log predates stage infos in job-start). */
+  partitions: number;
   submittedAt?: number;
   completedAt?: number;
   durationMs?: number;
@@ -271,6 +273,7 @@ function emptyStage(stageId: number, jobId: number): StageSummary {
     skipped: false,
     status: 'pending',
     numTasks: 0,
+    partitions: 0,
     attempts: 0,
     succeeded: 0,
     failed: 0,
@@ -342,8 +345,17 @@ export class RunSummaryBuilder implements RunListener {
           tasks: 0,
           ...(event.plan !== undefined ? { plan: event.plan } : {}),
         });
+        const infos = new Map((event.stages ?? []).map((s) => [s.stageId, s]));
         for (const stageId of event.stageIds) {
           const stage = this.stages.get(stageId) ?? emptyStage(stageId, event.jobId);
+          const info = infos.get(stageId);
+          if (info) {
+            stage.kind = info.kind;
+            stage.name = info.name;
+            stage.partitions = info.numPartitions;
+            stage.parentStageIds = [...info.parentStageIds];
+            if (info.shuffleId !== undefined) stage.shuffleId = info.shuffleId;
+          }
           if (skipped.has(stageId)) {
             stage.skipped = true;
             stage.status = 'skipped';
@@ -367,6 +379,7 @@ export class RunSummaryBuilder implements RunListener {
           kind: event.kind,
           name: event.name,
           numTasks: event.numTasks,
+          partitions: event.numTasks,
           parentStageIds: [...event.parentStageIds],
           status: 'running',
           skipped: false,
@@ -628,7 +641,10 @@ export function formatRunSummary(s: RunSummary): string {
       const st = s.stages.find((x) => x.stageId === id);
       if (!st) continue;
       if (st.skipped) {
-        lines.push(`      stage ${id}: skipped (its shuffle output exists)`);
+        const size = st.partitions > 0 ? ` ${st.kind ?? ''}: ${plural(st.partitions, 'partition')},` : ':';
+        lines.push(
+          `      stage ${id}${size} skipped (its shuffle output exists)${st.name ? ` — ${st.name}` : ''}`,
+        );
         continue;
       }
       const skew =

@@ -104,6 +104,12 @@ async function appsPage() {
 
 // ---- one application ----------------------------------------------------------------------
 
+// A stage's partitions: its tasks when it ran; a skipped stage's from its job's stage infos
+// (0 in logs written before job-start carried them).
+function partitionsOf(stage) {
+  return stage.partitions ?? stage.numTasks;
+}
+
 function timelineSvg(attempts) {
   const started = attempts.filter((a) => a.startedAt !== undefined);
   if (started.length === 0) return '<p>No task has started yet.</p>';
@@ -167,21 +173,30 @@ async function appPage(appId) {
     stat('attempts', `attempts (${t.failed} failed, ${t.speculative} speculative)`, t.attempts),
     stat('executors', 'executors seen', t.executorsSeen),
     stat('slots', `slots seen (${s.plannedSlots ?? '?'} planned)`, t.slotsSeen),
+    stat(
+      'planned-slots',
+      s.plannedExecutors !== undefined
+        ? `slots planned (${s.plannedExecutors} executors × ${s.slotsPerExecutor})`
+        : 'slots planned',
+      s.plannedSlots ?? '?',
+    ),
     stat('wall', 'wall time', fmtMs(s.wallTimeMs)),
     stat('cost', 'est. Flex Consumption cost', `$${s.cost.totalUsd.toFixed(6)}`),
   ];
   const jobRows = s.jobs.map(
     (j) =>
-      `<tr><td><a href="${appLink(s.appId, `/job/${j.jobId}`)}">job ${j.jobId}</a></td>` +
+      `<tr data-job-id="${j.jobId}" data-hidden="${j.hidden}" data-stages="${j.stageIds.length}"><td><a href="${appLink(s.appId, `/job/${j.jobId}`)}">job ${j.jobId}</a></td>` +
       `<td>${esc(j.action)} "${esc(j.actionName)}" ${j.hidden ? `<span class="badge hidden-job" title="${esc(j.reason)}">hidden</span>` : ''}</td>` +
       `<td>${status(j.status)}</td><td class="num">${j.stagesRun}</td><td class="num">${j.skippedStageIds.length}</td>` +
       `<td class="num">${j.tasks}</td><td class="num">${fmtMs(j.durationMs)}</td></tr>`,
   );
+  // Skipped stages are listed greyed, with the partitions they would have run.
   const stageRows = s.stages.map(
     (st) =>
-      `<tr><td>${st.skipped ? `stage ${st.stageId}` : `<a href="${appLink(s.appId, `/stage/${st.stageId}`)}">stage ${st.stageId}</a>`}</td>` +
+      `<tr class="${st.skipped ? 'skipped' : ''}" data-stage-id="${st.stageId}" data-job-id="${st.jobId}" data-partitions="${partitionsOf(st)}" data-skipped="${st.skipped}">` +
+      `<td>${st.skipped ? `stage ${st.stageId}` : `<a href="${appLink(s.appId, `/stage/${st.stageId}`)}">stage ${st.stageId}</a>`}</td>` +
       `<td class="num">${st.jobId}</td><td>${esc(st.kind ?? '')}</td><td>${status(st.status)}</td>` +
-      `<td class="num">${st.skipped ? '–' : st.numTasks}</td><td class="num">${st.attempts}</td>` +
+      `<td class="num">${partitionsOf(st) || '–'}</td><td class="num">${st.attempts}</td>` +
       `<td class="num">${st.taskTime ? fmtMs(st.taskTime.median) : '–'}</td><td class="num">${st.skew ? `${st.skew.toFixed(1)}×` : '–'}</td>` +
       `<td class="num">${fmtBytes(st.shuffleReadBytes)}</td><td class="num">${fmtBytes(st.shuffleWriteBytes)}</td>` +
       `<td>${esc(st.name ?? '')}</td></tr>`,
@@ -199,7 +214,7 @@ async function appPage(appId) {
     `<h2>${esc(s.name)} <small>${esc(s.appId)} · ${esc(s.mode ?? '')} · ${status(s.status)}</small></h2>` +
     `<div class="stats">${stats.join('')}</div>` +
     `<h2>Jobs</h2>${table('jobs', ['job', 'action', 'status', '#stages run', '#skipped', '#tasks', '#duration'], jobRows)}` +
-    `<h2>Stages</h2>${table('stages', ['stage', '#job', 'kind', 'status', '#tasks', '#attempts', '#median task', '#skew', '#shuffle read', '#shuffle write', 'operators'], stageRows)}` +
+    `<h2>Stages</h2>${table('stages', ['stage', '#job', 'kind', 'status', '#partitions', '#attempts', '#median task', '#skew', '#shuffle read', '#shuffle write', 'operators'], stageRows)}` +
     `<h2>Executors and slots</h2>${table('executors', ['executor', '#slots', 'slot ids', '#attempts', '#succeeded', '#failed', '#active'], executorRows)}` +
     `<h2>Timeline</h2>${timelineSvg(attempts)}` +
     (notices.length ? `<h2>Notices</h2><ul>${notices.join('')}</ul>` : '');
@@ -245,7 +260,7 @@ function dagSvg(appId, stages) {
       const a = pos.get(p);
       const b = pos.get(s.stageId);
       parts.push(
-        `<line class="edge" x1="${a.x + boxW}" y1="${a.y + boxH / 2}" x2="${b.x}" y2="${b.y + boxH / 2}" stroke="#57606a" marker-end="url(#arrow)"/>`,
+        `<line class="edge" data-from="${p}" data-to="${s.stageId}" x1="${a.x + boxW}" y1="${a.y + boxH / 2}" x2="${b.x}" y2="${b.y + boxH / 2}" stroke="#57606a" marker-end="url(#arrow)"/>`,
       );
     }
   }
@@ -253,9 +268,11 @@ function dagSvg(appId, stages) {
     const { x, y } = pos.get(s.stageId);
     const name = s.name ?? '(output reused)';
     const short = name.length > 36 ? `${name.slice(0, 35)}…` : name;
-    const line2 = s.skipped ? 'skipped' : `${s.kind} · ${s.numTasks} partitions`;
+    const n = partitionsOf(s);
+    const size = n ? ` · ${n} partition${n === 1 ? '' : 's'}` : '';
+    const line2 = s.skipped ? `skipped${size}` : `${s.kind}${size}`;
     const box =
-      `<g class="stage${s.skipped ? ' skipped' : ''}${s.status === 'failed' ? ' failed' : ''}" data-stage="${s.stageId}">` +
+      `<g class="stage${s.skipped ? ' skipped' : ''}${s.status === 'failed' ? ' failed' : ''}" data-stage="${s.stageId}" data-partitions="${n}">` +
       `<rect x="${x}" y="${y}" width="${boxW}" height="${boxH}" rx="6"/>` +
       `<text x="${x + 10}" y="${y + 20}" font-weight="600">Stage ${s.stageId}</text>` +
       `<text x="${x + 10}" y="${y + 38}">${esc(line2)}</text>` +
