@@ -16,6 +16,7 @@ import { type ExecutorEvent, PROTOCOL_VERSION, type TaskSucceededEvent } from '.
 import { isSamplingRequest, type JobPlan, planJob, type StagePlan } from '../engine/stages.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import type { StorageQueue } from '../storage/queues.js';
+import { OpenAttempts } from './open-attempts.js';
 import type { RunEvent, RunListener } from './run-events.js';
 import type { JobOutcome, RunState } from './run-state.js';
 import { buildStageDescriptor, fetchResultPartials } from './stage-io.js';
@@ -49,6 +50,10 @@ interface StageRun {
   resultBlobs: (string | undefined)[];
   resultBytes: number;
   saved: { blob: string; records: number }[];
+  /** Attempts started and not ended, reported killed when their partition or stage is decided. */
+  attempts: OpenAttempts;
+  /** Why the stage's task set was aborted from outside (job cancelled, application closing). */
+  abortReason?: string;
 }
 
 const key = (jobId: number, stageId: number) => `${jobId}:${stageId}`;
@@ -76,6 +81,10 @@ export class DAGScheduler {
   private readonly runningJobs = new Set<number>();
   /** Jobs run so far (hidden included). */
   jobsRun = 0;
+  /** `jobId:stageId:partition/attempt` of attempts reported killed in stages that have ended. */
+  private readonly killedAttempts = new Set<string>();
+  /** Outcomes that executors reported for attempts already reported killed (dropped, counted). */
+  lateOutcomesOfKilledAttempts = 0;
 
   constructor(private readonly env: SchedulerEnv) {
     // Relaunch tasks whose executor went silent, without waiting for the queue lease.
@@ -102,6 +111,7 @@ export class DAGScheduler {
   cancelRunningJobs(reason: string): number[] {
     const jobs = [...this.runningJobs];
     for (const run of this.active.values()) {
+      run.abortReason ??= `job ${run.jobId} was cancelled: ${reason}`;
       run.taskSet.abort(
         new StratusError('JOB_CANCELLED', `job ${run.jobId} was cancelled: ${reason}`, { jobId: run.jobId }),
       );
@@ -138,6 +148,11 @@ export class DAGScheduler {
     if (!run) {
       // A late attempt of a stage that already finished: its outcome cannot change anything.
       if (event.type === 'task-succeeded' || event.type === 'task-failed') {
+        if (this.killedAttempts.has(`${event.jobId}:${event.stageId}:${event.partition}/${event.attempt}`)) {
+          // Reported killed when its stage ended: each attempt ends once in the run events.
+          this.lateOutcomesOfKilledAttempts++;
+          return;
+        }
         this.emit({
           type: 'task-end',
           at: Date.now(),
@@ -161,7 +176,20 @@ export class DAGScheduler {
   close(reason = new Error('the driver is closing')): void {
     clearInterval(this.lostTimer);
     clearInterval(this.speculationTimer);
-    for (const run of this.active.values()) run.taskSet.abort(reason);
+    for (const run of this.active.values()) {
+      // Before app-end: no attempt of the application may stay running in the log.
+      run.abortReason ??= 'the application ended';
+      this.killOpenAttempts(run, run.abortReason);
+      run.taskSet.abort(reason);
+    }
+  }
+
+  /** Report the open attempts of a stage (of one partition, or all) killed. */
+  private killOpenAttempts(run: StageRun, reason: string, partition?: number): void {
+    for (const end of run.attempts.kill(reason, partition)) {
+      this.killedAttempts.add(`${run.jobId}:${run.stageId}:${end.partition}/${end.attempt}`);
+      this.emit(end);
+    }
   }
 
   /**
@@ -266,7 +294,9 @@ export class DAGScheduler {
       }
     } catch (error) {
       for (const other of this.active.values()) {
-        if (other.jobId === jobId) other.taskSet.abort(error as Error);
+        if (other.jobId !== jobId) continue;
+        other.abortReason ??= `job ${jobId} ${(error as StratusError).code === 'JOB_CANCELLED' ? 'was cancelled' : 'failed'}`;
+        other.taskSet.abort(error as Error);
       }
       await Promise.allSettled(running.values());
       this.emit({
@@ -327,6 +357,7 @@ export class DAGScheduler {
       resultBlobs: new Array(stage.numPartitions).fill(undefined),
       resultBytes: 0,
       saved: new Array(stage.numPartitions),
+      attempts: new OpenAttempts(),
       taskSet: undefined as unknown as TaskSetManager,
     };
     const base = { appId, jobId, stageId };
@@ -375,7 +406,7 @@ export class DAGScheduler {
         },
         onTaskLost: (partition, attempt, executorId) => {
           const k = attemptKey(partition, attempt);
-          this.emit({
+          this.emitStageTaskEvent(run, {
             ...base,
             type: 'task-end',
             at: Date.now(),
@@ -428,6 +459,7 @@ export class DAGScheduler {
         }
       }
     } catch (error) {
+      this.killOpenAttempts(run, run.abortReason ?? `stage ${stageId} failed`);
       this.emit({
         ...base,
         type: 'stage-completed',
@@ -439,6 +471,8 @@ export class DAGScheduler {
     } finally {
       this.active.delete(key(jobId, stageId));
     }
+    // Every partition succeeded, so any attempt still open lost its race to another one.
+    this.killOpenAttempts(run, `stage ${stageId} completed`);
     this.emit({ ...base, type: 'stage-completed', at: Date.now(), status: 'succeeded' });
     return run;
   }
@@ -483,6 +517,27 @@ export class DAGScheduler {
 
   private reportTaskEvent(run: StageRun, event: ExecutorEvent, ignored: boolean): void {
     const runEvent = taskRunEvent(this.env.appId, run, event, ignored);
-    if (runEvent) this.emit(runEvent);
+    if (runEvent) this.emitStageTaskEvent(run, runEvent);
+  }
+
+  /**
+   * Emit a task event of a running stage, keeping its open attempts: the winner of a partition
+   * ends the partition's other attempts (killed: speculative or relaunch losers), and the late
+   * outcome of an attempt already reported killed is dropped.
+   */
+  private emitStageTaskEvent(run: StageRun, event: RunEvent): void {
+    if (!run.attempts.observe(event)) {
+      this.lateOutcomesOfKilledAttempts++;
+      return;
+    }
+    this.emit(event);
+    if (event.type === 'task-end' && event.status === 'succeeded') {
+      const race = run.attempts.racesSpeculation(event) ? ' (speculative loser)' : '';
+      this.killOpenAttempts(
+        run,
+        `another attempt of partition ${event.partition} succeeded${race}`,
+        event.partition,
+      );
+    }
   }
 }

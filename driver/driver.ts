@@ -264,6 +264,14 @@ export class Driver {
     return this.storage.description;
   }
 
+  /**
+   * Outcomes executors reported for attempts the driver had already reported killed (their
+   * partition won elsewhere, or their stage ended): dropped from the run events, counted here.
+   */
+  get lateOutcomesOfKilledAttempts(): number {
+    return this.scheduler.lateOutcomesOfKilledAttempts;
+  }
+
   /** Follow this application's run events (progress, event log, summary…). */
   addListener(listener: RunListener): void {
     this.bus.add(listener);

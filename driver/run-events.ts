@@ -159,9 +159,13 @@ export const TaskEndEventSchema = z.object({
   /**
    * `succeeded`: the winning attempt of its partition. `failed`: threw. `ignored`: a late or
    * duplicate success of a partition that already had one. `lost`: its executor went silent.
-   * `killed`: the job ended first.
+   * `killed`: the driver stopped waiting for it — another attempt of its partition succeeded
+   * (a speculative loser), or its stage or job ended first (failed, cancelled, the application
+   * closing); see `reason`.
    */
   status: z.enum(['succeeded', 'failed', 'ignored', 'lost', 'killed']),
+  /** Why a `killed` attempt was killed ("another attempt of partition 0 succeeded (speculative loser)"). */
+  reason: z.string().optional(),
   speculative: z.boolean().default(false),
   metrics: RunTaskMetricsSchema.optional(),
   error: ErrorInfoSchema.optional(),

@@ -103,6 +103,8 @@ export interface TaskAttemptRecord {
   durationMs?: number;
   metrics?: RunTaskMetrics;
   error?: { name: string; message: string };
+  /** Why a killed attempt was killed. */
+  reason?: string;
 }
 
 /** Min, 25th percentile, median, 75th percentile and max, as in Spark's stage page. */
@@ -442,6 +444,7 @@ export class RunSummaryBuilder implements RunListener {
           record.durationMs = event.at - record.startedAt;
         }
         if (event.error) record.error = { name: event.error.name, message: event.error.message };
+        if (event.reason !== undefined) record.reason = event.reason;
         this.attemptsByKey.set(k, record);
         return;
       }
@@ -656,6 +659,7 @@ export function formatRunSummary(s: RunSummary): string {
         st.speculative ? `${st.speculative} speculative` : '',
         st.lost ? `${st.lost} lost` : '',
         st.ignored ? `${st.ignored} ignored` : '',
+        st.killed ? `${st.killed} killed` : '',
       ].filter(Boolean);
       lines.push(
         `      stage ${id} ${st.kind ?? ''}: ${plural(st.numTasks, 'partition')}, ${plural(st.attempts, 'attempt')}${

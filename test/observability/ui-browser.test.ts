@@ -81,6 +81,10 @@ describe('stratus ui in headless Chromium', () => {
     expect(await page.locator('#executors tbody tr').count()).toBe(2);
     expect(await page.locator('#timeline rect.task-bar').count()).toBe(34);
     expect(await page.locator('#timeline rect.task-bar[data-status="succeeded"]').count()).toBe(34);
+    // Every outcome has its colour in the legend, killed attempts included.
+    for (const outcome of ['succeeded', 'failed', 'ignored', 'lost', 'killed', 'running']) {
+      expect(await page.locator(`.legend [data-legend="${outcome}"]`).count()).toBe(1);
+    }
     await mkdir(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: path.join(ARTIFACTS, 'ui.png'), fullPage: true });
     await page.close();

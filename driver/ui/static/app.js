@@ -136,7 +136,7 @@ function timelineSvg(attempts) {
     const lane = lanes.indexOf(`${a.executorId} · slot ${a.slot}`);
     const end = a.endedAt ?? t1;
     const w = Math.max(2, x(end) - x(a.startedAt));
-    const title = `stage ${a.stageId} partition ${a.partition} attempt ${a.attempt}${a.speculative ? ' (speculative)' : ''}: ${a.status}, ${fmtMs(end - a.startedAt)}`;
+    const title = `stage ${a.stageId} partition ${a.partition} attempt ${a.attempt}${a.speculative ? ' (speculative)' : ''}: ${a.status}${a.reason ? ` (${a.reason})` : ''}, ${fmtMs(end - a.startedAt)}`;
     parts.push(
       `<rect class="task-bar" data-status="${esc(a.status)}" x="${x(a.startedAt).toFixed(1)}" y="${22 + lane * laneH}" width="${w.toFixed(1)}" height="${laneH - 5}" ` +
         `fill="${COLORS[a.status] ?? '#888'}" ${a.speculative ? 'stroke="var(--spec)" stroke-width="2"' : ''} rx="2"><title>${esc(title)}</title></rect>`,
@@ -148,7 +148,7 @@ function timelineSvg(attempts) {
   }
   const height = 30 + lanes.length * laneH;
   const legend = Object.entries(COLORS)
-    .map(([k, c]) => `<span><i style="background:${c}"></i>${k}</span>`)
+    .map(([k, c]) => `<span data-legend="${k}"><i style="background:${c}"></i>${k}</span>`)
     .join('');
   return (
     `<svg id="timeline" width="${labelW + width + 20}" height="${height}" role="img" aria-label="task timeline">${parts.join('')}</svg>` +
@@ -338,7 +338,7 @@ async function stagePage(appId, stageId) {
         `<td>${esc(a.executorId)}</td><td class="num">${a.slot}</td><td>${status(a.status)}</td>` +
         `<td class="num">${fmtMs(a.durationMs)}</td><td class="num">${a.metrics?.recordsRead ?? '–'}</td><td class="num">${a.metrics?.recordsWritten ?? '–'}</td>` +
         `<td class="num">${fmtBytes(a.metrics?.shuffleReadBytes)}</td><td class="num">${fmtBytes(a.metrics?.shuffleWriteBytes)}</td>` +
-        `<td class="error">${esc(a.error ? `${a.error.name}: ${a.error.message}` : '')}</td></tr>`,
+        `<td class="error">${esc(a.error ? `${a.error.name}: ${a.error.message}` : (a.reason ?? ''))}</td></tr>`,
     );
   view.innerHTML =
     `<h2>Stage ${stage.stageId} (${esc(stage.kind ?? '')}) ${status(stage.status)}</h2><p>${esc(stage.name ?? '')}</p>` +
@@ -349,7 +349,7 @@ async function stagePage(appId, stageId) {
       ['metric', '#min', '#25th percentile', '#median', '#75th percentile', '#max'],
       quantileRows,
     ) +
-    `<h2>Tasks</h2>${table('tasks', ['#partition', '#attempt', 'executor', '#slot', 'status', '#duration', '#records read', '#records written', '#shuffle read', '#shuffle write', 'error'], taskRows)}`;
+    `<h2>Tasks</h2>${table('tasks', ['#partition', '#attempt', 'executor', '#slot', 'status', '#duration', '#records read', '#records written', '#shuffle read', '#shuffle write', 'error / reason'], taskRows)}`;
   return stage.status === 'running' || stage.status === 'pending';
 }
 
