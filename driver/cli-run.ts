@@ -145,13 +145,8 @@ export function registerRunCommand(program: Command): void {
           const report = await driver.runWithReport(file, flags.param, {
             overwrite: flags.overwrite === true,
           });
+          // Accumulators (bad-record counts too) are in the run summary and the event log's job-end.
           results = report.results;
-          const accumulators = Object.entries(report.accumulators);
-          if (!flags.json && accumulators.length > 0) {
-            process.stderr.write(
-              `accumulators: ${accumulators.map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(', ')}\n`,
-            );
-          }
         } else {
           results = await (entry as { main: (d: Driver, p: unknown) => Promise<unknown> }).main(
             driver,

@@ -65,6 +65,12 @@ function errorInfo(error: unknown): { name: string; message: string; stack?: str
   return { name: e.name, message: e.message, ...(userStack ? { stack: userStack } : {}) };
 }
 
+/** The run's accumulator values for a job-end event, when its graph has any. */
+function accumulatorsOf(state: RunState): { accumulators?: Record<string, unknown> } {
+  const values = state.graph.accumulatorValues();
+  return Object.keys(values).length > 0 ? { accumulators: values } : {};
+}
+
 /** A stage's label in run events: the operators it pipelines. */
 function stageName(plan: JobPlan, stage: StagePlan): string {
   return stage.pipeline.map((id) => plan.nodeLabels[id] ?? `node ${id}`).join(' → ');
@@ -271,6 +277,8 @@ export class DAGScheduler {
         ...(s.shuffle ? { shuffleId: s.shuffle.shuffleId } : {}),
       })),
       plan: describePlan(plan),
+      run: state.runIndex,
+      module: state.module,
     });
 
     const done = new Set<number>(skipped);
@@ -306,6 +314,7 @@ export class DAGScheduler {
         jobId,
         status: (error as StratusError).code === 'JOB_CANCELLED' ? 'cancelled' : 'failed',
         error: errorInfo(error),
+        ...accumulatorsOf(state),
       });
       throw error;
     }
@@ -324,7 +333,14 @@ export class DAGScheduler {
       const partials = await fetchResultPartials(this.env.blobs, resultRun.results, resultRun.resultBlobs);
       outcome = { jobId, result: mergeActionResults(action, partials) };
     }
-    this.emit({ type: 'job-end', at: Date.now(), appId, jobId, status: 'succeeded' });
+    this.emit({
+      type: 'job-end',
+      at: Date.now(),
+      appId,
+      jobId,
+      status: 'succeeded',
+      ...accumulatorsOf(state),
+    });
     return outcome;
   }
 

@@ -302,6 +302,8 @@ export class Driver {
     const { inputs, sourcePartitions } = await this.prepareInputs(graph, runIndex);
     const state = newRunState(this.schedulerEnv, {
       scope: `${this.appId}/run-${runIndex}`,
+      runIndex,
+      module: path.basename(bundle.entry),
       graph,
       codeHash: bundle.codeHash,
       params: params ?? null,

@@ -92,6 +92,10 @@ export const JobStartEventSchema = z.object({
   stages: z.array(StageInfoSchema).optional(),
   /** `describePlan` text of the job. */
   plan: z.string().optional(),
+  /** Which `driver.run` of the application the job belongs to (0-based; a driver script makes several). */
+  run: int.optional(),
+  /** File name of the job module that run executes. */
+  module: z.string().optional(),
 });
 
 export const JobEndEventSchema = z.object({
@@ -101,6 +105,12 @@ export const JobEndEventSchema = z.object({
   jobId: int,
   status: z.enum(['succeeded', 'failed', 'cancelled']),
   error: ErrorInfoSchema.optional(),
+  /**
+   * Values of the run's accumulators after the job (Spark's accumulables), by name; counts of
+   * bad records skipped by a source with `badRecords: 'skip'` are `badRecords:<uri>`. Absent
+   * when the job module defines none.
+   */
+  accumulators: z.record(z.string(), z.unknown()).optional(),
 });
 
 export const StageSubmittedEventSchema = z.object({

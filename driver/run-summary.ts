@@ -5,6 +5,7 @@
  * estimated Azure Flex Consumption cost. Built from run events only, so a live run and an
  * event log read offline give the same figures.
  */
+import { badRecordsAccumulatorName } from '../engine/record-formats.js';
 import type { RunEvent, RunListener, RunTaskMetrics } from './run-events.js';
 
 /**
@@ -183,6 +184,20 @@ export interface JobSummary {
   tasks: number;
   plan?: string;
   error?: string;
+  /** The `driver.run` it belongs to and that run's job module (logs that predate them lack both). */
+  run?: number;
+  module?: string;
+  /** The run's accumulator values after the job (its job-end), by name. */
+  accumulators?: Record<string, unknown>;
+}
+
+/** The accumulators of one `driver.run`, as its last job reported them. */
+export interface RunAccumulators {
+  /** The run (undefined in logs that predate run numbers: then one entry per job reporting them). */
+  run?: number;
+  module?: string;
+  /** By name; `badRecords:<uri>` counts the bad records a source skipped. */
+  values: Record<string, unknown>;
 }
 
 /** What one executor did. */
@@ -237,6 +252,8 @@ export interface RunSummary {
     shuffleReadBytes: number;
     shuffleWriteBytes: number;
   };
+  /** Accumulator values per run, bad-record counts included (runs without accumulators omitted). */
+  accumulators: RunAccumulators[];
   notices: { at: number; level: string; message: string }[];
   cost: CostEstimate;
 }
@@ -294,6 +311,21 @@ function emptyStage(stageId: number, jobId: number): StageSummary {
   };
 }
 
+/** Per run, the accumulators its last reporting job gave (the values are cumulative within a run). */
+function runAccumulators(jobs: readonly JobSummary[]): RunAccumulators[] {
+  const byRun = new Map<string, RunAccumulators>();
+  for (const job of jobs) {
+    if (!job.accumulators) continue;
+    const key = job.run !== undefined ? `run ${job.run}` : `job ${job.jobId}`;
+    byRun.set(key, {
+      ...(job.run !== undefined ? { run: job.run } : {}),
+      ...(job.module !== undefined ? { module: job.module } : {}),
+      values: job.accumulators,
+    });
+  }
+  return [...byRun.values()];
+}
+
 /** Follows run events and builds the RunSummary; feed it live or from an event log. */
 export class RunSummaryBuilder implements RunListener {
   private app: Extract<RunEvent, { type: 'app-start' }> | undefined;
@@ -346,6 +378,8 @@ export class RunSummaryBuilder implements RunListener {
           stagesRun: 0,
           tasks: 0,
           ...(event.plan !== undefined ? { plan: event.plan } : {}),
+          ...(event.run !== undefined ? { run: event.run } : {}),
+          ...(event.module !== undefined ? { module: event.module } : {}),
         });
         const infos = new Map((event.stages ?? []).map((s) => [s.stageId, s]));
         for (const stageId of event.stageIds) {
@@ -373,6 +407,7 @@ export class RunSummaryBuilder implements RunListener {
         job.endedAt = event.at;
         job.durationMs = event.at - job.startedAt;
         if (event.error) job.error = `${event.error.name}: ${event.error.message}`;
+        if (event.accumulators) job.accumulators = { ...event.accumulators };
         return;
       }
       case 'stage-submitted': {
@@ -558,6 +593,7 @@ export class RunSummaryBuilder implements RunListener {
         shuffleReadBytes: sum((s) => s.shuffleReadBytes),
         shuffleWriteBytes: sum((s) => s.shuffleWriteBytes),
       },
+      accumulators: runAccumulators(jobs),
       notices: [...this.notices],
       cost: estimateFlexCost(activeSeconds, attempts.length, this.rates),
     };
@@ -618,6 +654,9 @@ export function formatBytes(n: number): string {
 
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
+/** Accumulators counting a source's skipped bad records are named `badRecords:<uri>`. */
+const BAD_RECORDS_PREFIX = badRecordsAccumulatorName('');
+
 /** The run summary as the console prints it after a run. */
 export function formatRunSummary(s: RunSummary): string {
   const t = s.totals;
@@ -677,6 +716,23 @@ export function formatRunSummary(s: RunSummary): string {
   lines.push(
     `  data:      ${t.recordsRead} records read, ${t.recordsWritten} written; shuffle ${formatBytes(t.shuffleWriteBytes)} written, ${formatBytes(t.shuffleReadBytes)} read`,
   );
+  const severalRuns = s.accumulators.length > 1;
+  for (const acc of s.accumulators) {
+    const where = severalRuns ? ` (run ${acc.run ?? '?'}${acc.module ? `, ${acc.module}` : ''})` : '';
+    const entries = Object.entries(acc.values);
+    const bad = entries.filter(([name]) => name.startsWith(BAD_RECORDS_PREFIX));
+    const others = entries.filter(([name]) => !name.startsWith(BAD_RECORDS_PREFIX));
+    for (const [name, value] of bad) {
+      lines.push(
+        `  bad records${where}: ${JSON.stringify(value)} skipped in ${name.slice(BAD_RECORDS_PREFIX.length)}`,
+      );
+    }
+    if (others.length > 0) {
+      lines.push(
+        `  accumulators${where}: ${others.map(([name, value]) => `${name}=${JSON.stringify(value)}`).join(', ')}`,
+      );
+    }
+  }
   const c = s.cost;
   lines.push(
     `  cost:      ~$${c.totalUsd.toFixed(6)} on Azure Flex Consumption (${c.gbSeconds.toFixed(2)} GB-s × $${c.rates.usdPerGbSecond}/GB-s at ${c.rates.instanceMemoryMb} MB, ${c.executions} executions × $${c.rates.usdPerMillionExecutions}/million; free grants not deducted)`,

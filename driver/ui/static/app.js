@@ -187,6 +187,7 @@ async function appPage(appId) {
     (j) =>
       `<tr data-job-id="${j.jobId}" data-hidden="${j.hidden}" data-stages="${j.stageIds.length}"><td><a href="${appLink(s.appId, `/job/${j.jobId}`)}">job ${j.jobId}</a></td>` +
       `<td>${esc(j.action)} "${esc(j.actionName)}" ${j.hidden ? `<span class="badge hidden-job" title="${esc(j.reason)}">hidden</span>` : ''}</td>` +
+      `<td class="num">${j.run ?? '–'}</td><td>${esc(j.module ?? '')}</td>` +
       `<td>${status(j.status)}</td><td class="num">${j.stagesRun}</td><td class="num">${j.skippedStageIds.length}</td>` +
       `<td class="num">${j.tasks}</td><td class="num">${fmtMs(j.durationMs)}</td></tr>`,
   );
@@ -207,15 +208,28 @@ async function appPage(appId) {
       `<td class="num">${e.attempts}</td><td class="num">${e.succeeded}</td><td class="num">${e.failed}</td>` +
       `<td class="num">${fmtMs(e.activeMs)}</td></tr>`,
   );
+  // Accumulators per run (a driver script makes several); `badRecords:<uri>` counts skipped bad records.
+  const accumulatorRows = (s.accumulators ?? []).flatMap((acc) =>
+    Object.entries(acc.values).map(([name, value]) => {
+      const bad = name.startsWith('badRecords:');
+      return (
+        `<tr data-accumulator="${esc(name)}" data-run="${acc.run ?? ''}"><td class="num">${acc.run ?? '–'}</td><td>${esc(acc.module ?? '')}</td>` +
+        `<td>${bad ? `bad records skipped in ${esc(name.slice('badRecords:'.length))}` : esc(name)}</td><td class="num">${esc(JSON.stringify(value))}</td></tr>`
+      );
+    }),
+  );
   const notices = s.notices.map(
     (n) => `<li class="status-${n.level === 'info' ? 'running' : 'failed'}">${esc(n.message)}</li>`,
   );
   view.innerHTML =
     `<h2>${esc(s.name)} <small>${esc(s.appId)} · ${esc(s.mode ?? '')} · ${status(s.status)}</small></h2>` +
     `<div class="stats">${stats.join('')}</div>` +
-    `<h2>Jobs</h2>${table('jobs', ['job', 'action', 'status', '#stages run', '#skipped', '#tasks', '#duration'], jobRows)}` +
+    `<h2>Jobs</h2>${table('jobs', ['job', 'action', '#run', 'job module', 'status', '#stages run', '#skipped', '#tasks', '#duration'], jobRows)}` +
     `<h2>Stages</h2>${table('stages', ['stage', '#job', 'kind', 'status', '#partitions', '#attempts', '#median task', '#skew', '#shuffle read', '#shuffle write', 'operators'], stageRows)}` +
     `<h2>Executors and slots</h2>${table('executors', ['executor', '#slots', 'slot ids', '#attempts', '#succeeded', '#failed', '#active'], executorRows)}` +
+    (accumulatorRows.length
+      ? `<h2>Accumulators</h2>${table('accumulators', ['#run', 'job module', 'accumulator', '#value'], accumulatorRows)}`
+      : '') +
     `<h2>Timeline</h2>${timelineSvg(attempts)}` +
     (notices.length ? `<h2>Notices</h2><ul>${notices.join('')}</ul>` : '');
   return s.status === 'running';
@@ -299,6 +313,9 @@ async function jobPage(appId, jobId) {
     (job.reason ? `<p>${esc(job.reason)}</p>` : '') +
     `<div class="stats">${stat('job-stages', 'stages', job.stageIds.length)}${stat('job-skipped', 'skipped', job.skippedStageIds.length)}${stat('job-tasks', 'tasks', job.tasks)}${stat('job-duration', 'duration', fmtMs(job.durationMs))}</div>` +
     `<h2>Stage DAG</h2>${dagSvg(s.appId, stages)}` +
+    (job.accumulators
+      ? `<h2>Accumulators after the job</h2><pre id="job-accumulators">${esc(JSON.stringify(job.accumulators, null, 2))}</pre>`
+      : '') +
     (job.plan ? `<h2>Plan</h2><pre>${esc(job.plan)}</pre>` : '') +
     (job.error ? `<p class="error">${esc(job.error)}</p>` : '');
   return job.status === 'running';
