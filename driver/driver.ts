@@ -152,7 +152,7 @@ export class Driver {
 
   /** Connect to a fabric as the options and environment say; see DriverOptions. */
   static async connect(options: DriverOptions = {}): Promise<Driver> {
-    const { fabric, storage, queueName, totalSlots, mode } = await connectFabric(options);
+    const { fabric, storage, queueName, totalSlots, mode, instanceMemoryMb } = await connectFabric(options);
     try {
       const blobs = new BlobStore(storage);
       const appId = newAppId();
@@ -227,6 +227,7 @@ export class Driver {
         totalSlots,
         ...(fabric ? { executors: fabric.executors.length, slotsPerExecutor: fabric.slots } : {}),
         defaultParallelism: totalSlots,
+        ...(instanceMemoryMb !== undefined ? { instanceMemoryMb } : {}),
       });
       await driver.lease.start();
       receiver.start();

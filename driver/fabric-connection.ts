@@ -29,6 +29,8 @@ export interface FabricConnection {
   queueName: string;
   totalSlots: number;
   mode: 'local' | 'connect' | 'azure';
+  /** Memory of each executor instance (MB), when the deployment's environment gives it. */
+  instanceMemoryMb?: number;
 }
 
 /** A positive integer from environment variable `name`; undefined when unset, ConfigError when malformed. */
@@ -98,5 +100,6 @@ export async function connectFabric(choice: FabricChoice): Promise<FabricConnect
     queueName: resolved.taskQueue,
     totalSlots,
     mode: resolved.mode,
+    ...(resolved.instanceMemoryMb !== undefined ? { instanceMemoryMb: resolved.instanceMemoryMb } : {}),
   };
 }

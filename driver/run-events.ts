@@ -46,6 +46,8 @@ export const AppStartEventSchema = z.object({
   executors: int.optional(),
   slotsPerExecutor: int.optional(),
   defaultParallelism: int,
+  /** Memory of each executor instance (MB) when the deployment says (STRATUS_INSTANCE_MEMORY_MB): the cost's price basis. */
+  instanceMemoryMb: int.optional(),
 });
 
 export const AppEndEventSchema = z.object({

@@ -38,7 +38,8 @@ function envRate(name: string): number | undefined {
 
 /**
  * Rates from options, then `STRATUS_COST_USD_PER_GB_SECOND`, `STRATUS_COST_USD_PER_MILLION_EXECUTIONS`
- * and `STRATUS_INSTANCE_MEMORY_MB`, then DEFAULT_COST_RATES.
+ * and `STRATUS_INSTANCE_MEMORY_MB` (a deployment output), then DEFAULT_COST_RATES. (A summary
+ * builder prefers the instance memory the application's app-start recorded to the environment.)
  */
 export function resolveCostRates(options: Partial<CostRates> = {}): CostRates {
   return {
@@ -338,6 +339,8 @@ export class RunSummaryBuilder implements RunListener {
   private readonly attemptsByKey = new Map<string, TaskAttemptRecord>();
   private readonly notices: RunSummary['notices'] = [];
   private readonly rates: CostRates;
+  /** Instance memory given in the options: it beats what the application's app-start says. */
+  private readonly memoryOption: number | undefined;
   /**
    * Events of another application, ignored: a builder follows one application (the first it
    * sees), so a log file that several runs appended to never merges them.
@@ -346,6 +349,7 @@ export class RunSummaryBuilder implements RunListener {
 
   constructor(options: RunSummaryOptions = {}) {
     this.rates = resolveCostRates(options.cost);
+    this.memoryOption = options.cost?.instanceMemoryMb;
   }
 
   onEvent(event: RunEvent): void {
@@ -595,7 +599,12 @@ export class RunSummaryBuilder implements RunListener {
       },
       accumulators: runAccumulators(jobs),
       notices: [...this.notices],
-      cost: estimateFlexCost(activeSeconds, attempts.length, this.rates),
+      // The deployment's instance memory, as the driver logged it, prices the run wherever the
+      // summary is built (stratus ui has no deployment environment); options still win.
+      cost: estimateFlexCost(activeSeconds, attempts.length, {
+        ...this.rates,
+        instanceMemoryMb: this.memoryOption ?? this.app?.instanceMemoryMb ?? this.rates.instanceMemoryMb,
+      }),
     };
   }
 

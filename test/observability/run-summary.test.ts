@@ -252,6 +252,17 @@ describe('the run summary', () => {
     expect(s.cost.totalUsd).toBeCloseTo(3.32 * 0.00002 + 10 * 0.5e-6, 12);
   });
 
+  it("prices executor time at the instance memory the application's app-start recorded, unless options say otherwise", () => {
+    const withMemory = events.map((e) => (e.type === 'app-start' ? { ...e, instanceMemoryMb: 4096 } : e));
+    const fromLog = new RunSummaryBuilder();
+    for (const e of withMemory) fromLog.onEvent(e);
+    expect(fromLog.summary().cost.rates.instanceMemoryMb).toBe(4096);
+    expect(fromLog.summary().cost.gbSeconds).toBeCloseTo(1.66 * 4, 10);
+    const overridden = new RunSummaryBuilder({ cost: { instanceMemoryMb: 512 } });
+    for (const e of withMemory) overridden.onEvent(e);
+    expect(overridden.summary().cost.gbSeconds).toBeCloseTo(1.66 / 2, 10);
+  });
+
   it('takes cost rates from the environment when options do not set them', () => {
     process.env.STRATUS_COST_USD_PER_GB_SECOND = '0.001';
     try {
