@@ -6,9 +6,10 @@
  */
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { type Command, InvalidArgumentError, Option } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import { ConfigError } from '../engine/errors.js';
 import { resolveModulePath } from './bundler.js';
+import { addFabricOptions, type FabricFlags, fabricChoice } from './cli-fabric.js';
 import { integerAtLeast, onShutdownSignal } from './cli-options.js';
 import { Driver, type DriverOptions } from './driver.js';
 import { isDriverScript } from './driver-script.js';
@@ -16,16 +17,9 @@ import { ConsoleProgress } from './progress.js';
 import { RunSummaryBuilder } from './run-summary.js';
 import { registerTypeScriptLoader } from './ts-loader.js';
 
-interface RunFlags {
+interface RunFlags extends FabricFlags {
   param: Record<string, unknown>;
   json?: boolean;
-  local?: boolean;
-  azure?: boolean;
-  account?: string;
-  connectionString?: string;
-  executors?: number;
-  slots?: number;
-  totalSlots?: number;
   overwrite?: boolean;
   memoryMb?: number;
   splitMb?: number;
@@ -58,30 +52,13 @@ export function formatResults(results: unknown): string {
 
 /** Add the `run` subcommand to `program`. */
 export function registerRunCommand(program: Command): void {
-  program
+  const command = program
     .command('run')
     .description('run a job module or driver script (local fabric by default)')
     .argument('<module>', 'job module or driver script (.ts or .js)')
     .option('-p, --param <key=value>', 'a job parameter (repeatable; JSON values are parsed)', parseParam, {})
-    .option('--json', 'print only the results, as JSON, on stdout')
-    .option('--local', 'start a local fabric (Azurite + executors) for this run (the default)')
-    .option(
-      '--azure',
-      'run on a deployment: the storage account of --account / STRATUS_ACCOUNT, with your Entra identity',
-    )
-    .addOption(
-      new Option('--account <name>', 'storage account of the deployment (implies --azure)').env(
-        'STRATUS_ACCOUNT',
-      ),
-    )
-    .addOption(
-      new Option('--connection-string <string>', 'run on the executors of this storage account').env(
-        'STRATUS_CONNECTION',
-      ),
-    )
-    .option('-e, --executors <n>', 'executors of the local fabric (default 2)', integerAtLeast(1))
-    .option('-s, --slots <n>', 'slots per executor of the local fabric (default 2)', integerAtLeast(1))
-    .option('--total-slots <n>', 'default parallelism when joining a running fabric', integerAtLeast(1))
+    .option('--json', 'print only the results, as JSON, on stdout');
+  addFabricOptions(command, 'run on')
     .option('--overwrite', 'replace existing output of save actions')
     .option('--event-log <file>', 'also write the event log (JSON lines) to this local file')
     .option('--memory-mb <n>', 'per-task memory budget before spilling (MiB, default 256)', integerAtLeast(1))
@@ -102,32 +79,7 @@ export function registerRunCommand(program: Command): void {
           `${modulePath} must default-export defineJob((ctx, params) => …) or defineDriverScript(async (driver, params) => …)`,
         );
       }
-      if (
-        flags.local &&
-        flags.connectionString &&
-        process.env.STRATUS_CONNECTION !== flags.connectionString
-      ) {
-        throw new ConfigError('--local and --connection-string cannot be used together');
-      }
-      if (flags.azure && !flags.account) {
-        throw new ConfigError(
-          "--azure needs the deployment's storage account: --account <name> or STRATUS_ACCOUNT (azd env get-values prints it)",
-        );
-      }
-      const options: DriverOptions = { name: path.basename(file) };
-      const azure = flags.azure || (flags.account !== undefined && !flags.local && !flags.connectionString);
-      if (azure) {
-        options.account = flags.account!;
-        if (flags.totalSlots) options.totalSlots = flags.totalSlots;
-      } else if (flags.local || !flags.connectionString) {
-        options.local = {
-          ...(flags.executors ? { executors: flags.executors } : {}),
-          ...(flags.slots ? { slots: flags.slots } : {}),
-        };
-      } else {
-        options.connectionString = flags.connectionString;
-        if (flags.totalSlots) options.totalSlots = flags.totalSlots;
-      }
+      const options: DriverOptions = { name: path.basename(file), ...fabricChoice(flags) };
       if (flags.memoryMb) options.memoryBudgetBytes = flags.memoryMb * 1024 * 1024;
       if (flags.splitMb) options.splitBytes = flags.splitMb * 1024 * 1024;
       const started = performance.now();
