@@ -13,6 +13,7 @@ import { addFabricOptions, type FabricFlags, fabricChoice } from './cli-fabric.j
 import { integerAtLeast, onShutdownSignal } from './cli-options.js';
 import { Driver, type DriverOptions } from './driver.js';
 import { isDriverScript } from './driver-script.js';
+import { defaultEventLogDir } from './event-log.js';
 import { ConsoleProgress } from './progress.js';
 import { RunSummaryBuilder } from './run-summary.js';
 import { registerTypeScriptLoader } from './ts-loader.js';
@@ -24,6 +25,8 @@ interface RunFlags extends FabricFlags {
   memoryMb?: number;
   splitMb?: number;
   eventLog?: string;
+  /** A folder, or false for --no-event-log-dir. */
+  eventLogDir?: string | false;
 }
 
 /** Parse one `--param key=value`: the value is JSON when it parses as JSON, else the raw string. */
@@ -60,7 +63,12 @@ export function registerRunCommand(program: Command): void {
     .option('--json', 'print only the results, as JSON, on stdout');
   addFabricOptions(command, 'run on')
     .option('--overwrite', 'replace existing output of save actions')
-    .option('--event-log <file>', 'also write the event log (JSON lines) to this local file')
+    .option('--event-log <file>', 'keep the local copy of the event log (JSON lines) in this file')
+    .option(
+      '--event-log-dir <dir>',
+      'keep the local copy of the event log in <dir>/<appId>.jsonl (default for the local fabric: STRATUS_EVENT_LOG_DIR, else .stratus/event-logs)',
+    )
+    .option('--no-event-log-dir', 'keep no local copy of the event log (the storage account still has it)')
     .option('--memory-mb <n>', 'per-task memory budget before spilling (MiB, default 256)', integerAtLeast(1))
     .option(
       '--split-mb <n>',
@@ -86,7 +94,17 @@ export function registerRunCommand(program: Command): void {
       const summary = new RunSummaryBuilder();
       options.listeners = [new ConsoleProgress(), summary];
       if (flags.eventLog) options.eventLog = { localFile: path.resolve(flags.eventLog) };
+      else if (flags.eventLogDir !== undefined) options.eventLog = { localDir: flags.eventLogDir };
       const driver = await Driver.connect(options);
+      if (driver.eventLogFile) {
+        const shown = path.relative(process.cwd(), driver.eventLogFile) || driver.eventLogFile;
+        const ui = flags.eventLog
+          ? `stratus ui --log-file ${shown}`
+          : path.dirname(driver.eventLogFile) === defaultEventLogDir()
+            ? 'stratus ui'
+            : `stratus ui --log-dir ${path.dirname(shown)}`;
+        process.stderr.write(`stratus run: event log ${shown} (\`${ui}\` shows it, live while it runs)\n`);
+      }
       onShutdownSignal(async (signal) => {
         process.stderr.write(`stratus run: ${signal}, cancelling…\n`);
         await driver.close('cancelled');

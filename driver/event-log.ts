@@ -7,6 +7,7 @@
  * at most 50,000 appends, so a log holds millions of events.
  */
 import { appendFile, type FileHandle, open } from 'node:fs/promises';
+import path from 'node:path';
 import type { z } from 'zod';
 import { StratusError } from '../engine/errors.js';
 import { LOGS_CONTAINER } from '../engine/names.js';
@@ -15,6 +16,17 @@ import { type RunEvent, RunEventSchema, type RunListener } from './run-events.js
 
 /** A run event as read back from a log (defaults applied, e.g. `speculative`). */
 export type LoggedRunEvent = z.output<typeof RunEventSchema>;
+
+/**
+ * Folder of the local event-log copies of embedded local runs when STRATUS_EVENT_LOG_DIR is
+ * unset, relative to the working directory; `stratus ui` reads it by default.
+ */
+export const DEFAULT_EVENT_LOG_DIR = path.join('.stratus', 'event-logs');
+
+/** The folder local event-log copies go to by default (absolute): STRATUS_EVENT_LOG_DIR, else DEFAULT_EVENT_LOG_DIR. */
+export function defaultEventLogDir(env: NodeJS.ProcessEnv = process.env): string {
+  return path.resolve(env.STRATUS_EVENT_LOG_DIR || DEFAULT_EVENT_LOG_DIR);
+}
 
 /** Blob name (in LOGS_CONTAINER) of an application's event log. */
 export function eventLogBlobName(appId: string): string {
