@@ -2,87 +2,21 @@
  * The run summary printed after each run, and the model behind `stratus ui`: jobs (hidden
  * ones marked), their stages run and skipped, tasks and partitions, executors and slots
  * seen, failed / ignored / lost / speculative attempts, skew per stage, wall time and an
- * estimated Azure Flex Consumption cost. Built from run events only, so a live run and an
- * event log read offline give the same figures.
+ * estimated Azure Flex Consumption cost (cost-model.ts). Built from run events only, so a
+ * live run and an event log read offline give the same figures; run-summary-text.ts prints it.
  */
-import { badRecordsAccumulatorName } from '../engine/record-formats.js';
+import { type CostEstimate, type CostRates, estimateFlexCost, resolveCostRates } from './cost-model.js';
 import type { RunEvent, RunListener, RunTaskMetrics } from './run-events.js';
+import { formatRunSummary } from './run-summary-text.js';
 
-/**
- * Azure Functions Flex Consumption, on-demand billing: instance memory × the time an instance
- * is actively executing (GB-s), plus executions. Defaults: East US pay-as-you-go list prices,
- * $0.000026 per GB-s and $0.40 per million executions (Azure Functions pricing page, as of
- * May 2025), with the plan's default 2048 MB instances. Monthly free grants are not deducted.
- */
-export interface CostRates {
-  usdPerGbSecond: number;
-  usdPerMillionExecutions: number;
-  instanceMemoryMb: number;
-}
-
-/** The documented defaults (see CostRates). */
-export const DEFAULT_COST_RATES: Readonly<CostRates> = {
-  usdPerGbSecond: 0.000026,
-  usdPerMillionExecutions: 0.4,
-  instanceMemoryMb: 2048,
-};
-
-function envRate(name: string): number | undefined {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return undefined;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value < 0)
-    throw new Error(`${name} must be a non-negative number, got ${raw}`);
-  return value;
-}
-
-/**
- * Rates from options, then `STRATUS_COST_USD_PER_GB_SECOND`, `STRATUS_COST_USD_PER_MILLION_EXECUTIONS`
- * and `STRATUS_INSTANCE_MEMORY_MB` (a deployment output), then DEFAULT_COST_RATES. (A summary
- * builder prefers the instance memory the application's app-start recorded to the environment.)
- */
-export function resolveCostRates(options: Partial<CostRates> = {}): CostRates {
-  return {
-    usdPerGbSecond:
-      options.usdPerGbSecond ??
-      envRate('STRATUS_COST_USD_PER_GB_SECOND') ??
-      DEFAULT_COST_RATES.usdPerGbSecond,
-    usdPerMillionExecutions:
-      options.usdPerMillionExecutions ??
-      envRate('STRATUS_COST_USD_PER_MILLION_EXECUTIONS') ??
-      DEFAULT_COST_RATES.usdPerMillionExecutions,
-    instanceMemoryMb:
-      options.instanceMemoryMb ??
-      envRate('STRATUS_INSTANCE_MEMORY_MB') ??
-      DEFAULT_COST_RATES.instanceMemoryMb,
-  };
-}
-
-/** An estimated bill for one run. */
-export interface CostEstimate {
-  rates: CostRates;
-  /** Instance-seconds with at least one execution running, summed over executors. */
-  activeInstanceSeconds: number;
-  gbSeconds: number;
-  executions: number;
-  totalUsd: number;
-}
-
-/** Estimate the Flex Consumption bill of `activeInstanceSeconds` of executor time and `executions` task attempts. */
-export function estimateFlexCost(
-  activeInstanceSeconds: number,
-  executions: number,
-  rates: CostRates,
-): CostEstimate {
-  const gbSeconds = activeInstanceSeconds * (rates.instanceMemoryMb / 1024);
-  return {
-    rates,
-    activeInstanceSeconds,
-    gbSeconds,
-    executions,
-    totalUsd: gbSeconds * rates.usdPerGbSecond + (executions / 1e6) * rates.usdPerMillionExecutions,
-  };
-}
+export {
+  type CostEstimate,
+  type CostRates,
+  DEFAULT_COST_RATES,
+  estimateFlexCost,
+  resolveCostRates,
+} from './cost-model.js';
+export { formatBytes, formatRunSummary } from './run-summary-text.js';
 
 type Outcome = 'succeeded' | 'failed' | 'cancelled';
 type AttemptStatus = 'running' | 'succeeded' | 'failed' | 'ignored' | 'lost' | 'killed';
@@ -643,109 +577,4 @@ export class RunSummaryBuilder implements RunListener {
   text(): string {
     return formatRunSummary(this.summary());
   }
-}
-
-const ms = (n: number | undefined) =>
-  n === undefined ? '–' : n < 1000 ? `${Math.round(n)} ms` : `${(n / 1000).toFixed(n < 10_000 ? 2 : 1)} s`;
-
-/** Bytes in binary units (`1.5 MiB`). */
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let value = n / 1024;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
-}
-
-const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
-
-/** Accumulators counting a source's skipped bad records are named `badRecords:<uri>`. */
-const BAD_RECORDS_PREFIX = badRecordsAccumulatorName('');
-
-/** The run summary as the console prints it after a run. */
-export function formatRunSummary(s: RunSummary): string {
-  const t = s.totals;
-  const lines: string[] = [];
-  lines.push(`Run summary — ${s.name} (${s.appId}): ${s.status} in ${ms(s.wallTimeMs)}`);
-  const planned =
-    s.plannedSlots === undefined
-      ? ''
-      : `${plural(s.plannedSlots, 'slot')} planned${
-          s.plannedExecutors !== undefined && s.slotsPerExecutor !== undefined
-            ? ` (${s.plannedExecutors} executors × ${s.slotsPerExecutor})`
-            : ''
-        }, `;
-  lines.push(
-    `  slots:     ${planned}${plural(t.executorsSeen, 'executor')} and ${plural(t.slotsSeen, 'slot')} seen running tasks`,
-  );
-  lines.push(`  jobs:      ${t.jobs}${t.hiddenJobs > 0 ? ` (${t.hiddenJobs} hidden)` : ''}`);
-  for (const job of s.jobs) {
-    const tag = job.hidden ? ` [hidden${job.reason ? `: ${job.reason}` : ''}]` : '';
-    lines.push(
-      `    job ${job.jobId} ${job.action} "${job.actionName}"${tag}: ${plural(job.stageIds.length, 'stage')} (${job.stagesRun} run, ${job.skippedStageIds.length} skipped), ${plural(job.tasks, 'task')}, ${job.status} in ${ms(job.durationMs)}`,
-    );
-    for (const id of job.stageIds) {
-      const st = s.stages.find((x) => x.stageId === id);
-      if (!st) continue;
-      if (st.skipped) {
-        const size = st.partitions > 0 ? ` ${st.kind ?? ''}: ${plural(st.partitions, 'partition')},` : ':';
-        lines.push(
-          `      stage ${id}${size} skipped (its shuffle output exists)${st.name ? ` — ${st.name}` : ''}`,
-        );
-        continue;
-      }
-      const skew =
-        st.taskTime && st.skew !== undefined
-          ? `, task time median ${ms(st.taskTime.median)} max ${ms(st.taskTime.max)} (skew ${st.skew.toFixed(1)}×)`
-          : '';
-      const extra = [
-        st.failed ? `${st.failed} failed` : '',
-        st.speculative ? `${st.speculative} speculative` : '',
-        st.lost ? `${st.lost} lost` : '',
-        st.ignored ? `${st.ignored} ignored` : '',
-        st.killed ? `${st.killed} killed` : '',
-      ].filter(Boolean);
-      lines.push(
-        `      stage ${id} ${st.kind ?? ''}: ${plural(st.numTasks, 'partition')}, ${plural(st.attempts, 'attempt')}${
-          extra.length ? ` (${extra.join(', ')})` : ''
-        }${skew}, ${ms(st.durationMs)} — ${st.name ?? ''}`,
-      );
-    }
-  }
-  lines.push(
-    `  stages:    ${t.stagesRun} run, ${t.stagesSkipped} skipped; tasks: ${t.tasks} (one per partition)`,
-  );
-  lines.push(
-    `  attempts:  ${t.attempts}: ${t.succeeded} succeeded, ${t.failed} failed, ${t.ignored} ignored, ${t.lost} lost, ${t.killed} killed; ${t.speculative} speculative`,
-  );
-  lines.push(
-    `  data:      ${t.recordsRead} records read, ${t.recordsWritten} written; shuffle ${formatBytes(t.shuffleWriteBytes)} written, ${formatBytes(t.shuffleReadBytes)} read`,
-  );
-  const severalRuns = s.accumulators.length > 1;
-  for (const acc of s.accumulators) {
-    const where = severalRuns ? ` (run ${acc.run ?? '?'}${acc.module ? `, ${acc.module}` : ''})` : '';
-    const entries = Object.entries(acc.values);
-    const bad = entries.filter(([name]) => name.startsWith(BAD_RECORDS_PREFIX));
-    const others = entries.filter(([name]) => !name.startsWith(BAD_RECORDS_PREFIX));
-    for (const [name, value] of bad) {
-      lines.push(
-        `  bad records${where}: ${JSON.stringify(value)} skipped in ${name.slice(BAD_RECORDS_PREFIX.length)}`,
-      );
-    }
-    if (others.length > 0) {
-      lines.push(
-        `  accumulators${where}: ${others.map(([name, value]) => `${name}=${JSON.stringify(value)}`).join(', ')}`,
-      );
-    }
-  }
-  const c = s.cost;
-  lines.push(
-    `  cost:      ~$${c.totalUsd.toFixed(6)} on Azure Flex Consumption (${c.gbSeconds.toFixed(2)} GB-s × $${c.rates.usdPerGbSecond}/GB-s at ${c.rates.instanceMemoryMb} MB, ${c.executions} executions × $${c.rates.usdPerMillionExecutions}/million; free grants not deducted)`,
-  );
-  for (const n of s.notices.filter((x) => x.level !== 'info')) lines.push(`  ${n.level}: ${n.message}`);
-  return lines.join('\n');
 }
