@@ -6,7 +6,8 @@
  *
  * Settings come from options first, then the environment azd writes from the deployment outputs
  * (`azd env get-values`): STRATUS_ACCOUNT, STRATUS_CONNECTION, STRATUS_TASK_QUEUE,
- * STRATUS_TOTAL_SLOTS, and optionally STRATUS_BLOB_ENDPOINT / STRATUS_QUEUE_ENDPOINT for clouds
+ * STRATUS_TOTAL_SLOTS (or STRATUS_SLOTS_PER_EXECUTOR × STRATUS_MAX_INSTANCES),
+ * STRATUS_INSTANCE_MEMORY_MB, and optionally STRATUS_BLOB_ENDPOINT / STRATUS_QUEUE_ENDPOINT for clouds
  * other than Azure's public one. Resolving does no I/O; credentials fetch tokens on first use.
  */
 import type { TokenCredential } from '@azure/core-auth';
@@ -21,6 +22,9 @@ export const AZURE_ENV = {
   connectionString: 'STRATUS_CONNECTION',
   taskQueue: 'STRATUS_TASK_QUEUE',
   totalSlots: 'STRATUS_TOTAL_SLOTS',
+  slotsPerExecutor: 'STRATUS_SLOTS_PER_EXECUTOR',
+  maxInstances: 'STRATUS_MAX_INSTANCES',
+  instanceMemoryMb: 'STRATUS_INSTANCE_MEMORY_MB',
   blobEndpoint: 'STRATUS_BLOB_ENDPOINT',
   queueEndpoint: 'STRATUS_QUEUE_ENDPOINT',
 } as const;
@@ -47,8 +51,13 @@ export interface AzureConnection {
   storage: StorageConnection;
   /** The queue executors are triggered by. */
   taskQueue: string;
-  /** Default parallelism when known (from options or STRATUS_TOTAL_SLOTS). */
+  /**
+   * Default parallelism when configured: options, else STRATUS_TOTAL_SLOTS, else
+   * STRATUS_SLOTS_PER_EXECUTOR × STRATUS_MAX_INSTANCES (the deployment's outputs).
+   */
   totalSlots?: number;
+  /** Memory of each executor instance (MB, the deployment's STRATUS_INSTANCE_MEMORY_MB), for the cost estimate. */
+  instanceMemoryMb?: number;
   /** `azure`: account name + Entra identity; `connect`: connection string. */
   mode: 'azure' | 'connect';
   /** The account name in `azure` mode. */
@@ -105,7 +114,21 @@ export function resolveAzureConnection(options: AzureConnectionOptions = {}): Az
   const rawSlots = setting(env, AZURE_ENV.totalSlots);
   if (totalSlots === undefined && rawSlots !== undefined)
     totalSlots = positiveInteger(rawSlots, AZURE_ENV.totalSlots);
-  const slots = totalSlots === undefined ? {} : { totalSlots };
+  const perExecutor = setting(env, AZURE_ENV.slotsPerExecutor);
+  const instances = setting(env, AZURE_ENV.maxInstances);
+  if (totalSlots === undefined && perExecutor !== undefined && instances !== undefined) {
+    // The configured shape of the deployment: slots per instance × instances at most.
+    totalSlots =
+      positiveInteger(perExecutor, AZURE_ENV.slotsPerExecutor) *
+      positiveInteger(instances, AZURE_ENV.maxInstances);
+  }
+  const rawMemory = setting(env, AZURE_ENV.instanceMemoryMb);
+  const slots = {
+    ...(totalSlots === undefined ? {} : { totalSlots }),
+    ...(rawMemory === undefined
+      ? {}
+      : { instanceMemoryMb: positiveInteger(rawMemory, AZURE_ENV.instanceMemoryMb) }),
+  };
 
   if (connectionString) {
     return { storage: connectStorage({ connectionString }), taskQueue, mode: 'connect', ...slots };

@@ -1,31 +1,21 @@
 /**
- * `stratus explain <module> --param k=v … [--slots N] [--json]`: print the jobs, stages,
- * partitions, shuffle boundaries, slots and waves a job module will run, without running it.
+ * `stratus explain <module> --param k=v … [fabric flags of stratus run] [--json]`: print the
+ * jobs, stages, partitions, shuffle boundaries, slots and waves a job module will run, without
+ * running it — planned for the slots `stratus run` with the same flags would have.
  */
 import { type Command, InvalidArgumentError } from 'commander';
 import { BlobStore } from '../storage/blob-store.js';
-import { resolveAzureConnection } from './azure-connection.js';
+import { addFabricOptions, type FabricFlags, fabricChoice } from './cli-fabric.js';
 import { integerAtLeast } from './cli-options.js';
 import { parseParam } from './cli-run.js';
 import { explainModule, formatExplanation } from './explain.js';
+import { type PlannedSlots, planSlots } from './fabric-connection.js';
 
-interface ExplainFlags {
+interface ExplainFlags extends FabricFlags {
   param: Record<string, unknown>;
-  slots?: number;
   splitMb?: number;
   sourcePartitions: Map<number, number>;
   json?: boolean;
-  connectionString?: string;
-  account?: string;
-}
-
-/** Total slots explain plans for when `--slots` is not given: what `stratus run` would start. */
-export function defaultExplainSlots(env: NodeJS.ProcessEnv = process.env): number {
-  const int = (name: string) => {
-    const n = Number(env[name]);
-    return Number.isInteger(n) && n > 0 ? n : undefined;
-  };
-  return int('STRATUS_TOTAL_SLOTS') ?? (int('STRATUS_EXECUTORS') ?? 2) * (int('STRATUS_SLOTS') ?? 2);
 }
 
 function parseSourcePartitions(raw: string, previous: Map<number, number>): Map<number, number> {
@@ -34,20 +24,46 @@ function parseSourcePartitions(raw: string, previous: Map<number, number>): Map<
   return new Map([...previous, [Number(m[1]), Number(m[2])]]);
 }
 
+/**
+ * The slots `stratus run` with the same flags would plan for, found the same way
+ * (`planSlots`): the embedded fabric's executors × slots, a running fabric's published slots,
+ * a deployment's configured slots × instances, or `--total-slots`.
+ */
+export async function explainSlots(flags: FabricFlags): Promise<PlannedSlots> {
+  return planSlots(fabricChoice(flags));
+}
+
+/** How explain names where its slot count comes from. */
+export function describeSlots(planned: PlannedSlots): string {
+  switch (planned.from) {
+    case 'embedded':
+      return `the local fabric stratus run starts: ${planned.executors} executors × ${planned.slotsPerExecutor} slots`;
+    case 'configured':
+      return planned.mode === 'azure'
+        ? 'the deployment (--total-slots, STRATUS_TOTAL_SLOTS or slots × instances)'
+        : '--total-slots / STRATUS_TOTAL_SLOTS';
+    case 'published':
+      return 'published by the running fabric';
+    case 'default':
+      return 'nothing published by the fabric: the default';
+  }
+}
+
 /** Add the `explain` subcommand to `program`. */
 export function registerExplainCommand(program: Command): void {
-  program
+  const command = program
     .command('explain')
     .description(
       'show the jobs, stages, partitions, slots and waves a job module will run, without running it',
     )
     .argument('<module>', 'job module (.ts or .js)')
-    .option('-p, --param <key=value>', 'a job parameter (repeatable; JSON values are parsed)', parseParam, {})
     .option(
-      '-s, --slots <n>',
-      'total slots to plan for (default: STRATUS_TOTAL_SLOTS, else the local fabric of stratus run: 2 × 2)',
-      integerAtLeast(1),
-    )
+      '-p, --param <key=value>',
+      'a job parameter (repeatable; JSON values are parsed)',
+      parseParam,
+      {},
+    );
+  addFabricOptions(command, 'plan for')
     .option(
       '--split-mb <n>',
       'target size of input partitions cut from local files (MiB, default 32)',
@@ -59,24 +75,15 @@ export function registerExplainCommand(program: Command): void {
       parseSourcePartitions,
       new Map<number, number>(),
     )
-    .option('--connection-string <string>', 'list az:// inputs in this account (env STRATUS_CONNECTION)')
-    .option('--account <name>', 'list az:// inputs in this storage account, signing in with your identity')
     .option('--json', 'print the explanation as JSON')
     .action(async (modulePath: string, flags: ExplainFlags) => {
-      const wantsStorage =
-        flags.connectionString ??
-        flags.account ??
-        process.env.STRATUS_CONNECTION ??
-        process.env.STRATUS_ACCOUNT;
-      const blobs = wantsStorage
-        ? new BlobStore(
-            resolveAzureConnection({ account: flags.account, connectionString: flags.connectionString })
-              .storage,
-          )
-        : undefined;
+      const planned = await explainSlots(flags);
+      // A remote fabric's account is also where az:// inputs are listed, as the driver would.
+      const blobs = planned.connection ? new BlobStore(planned.connection.storage) : undefined;
       const explanation = await explainModule(modulePath, flags.param, {
         ...(blobs ? { blobs } : {}),
-        slots: flags.slots ?? defaultExplainSlots(),
+        slots: planned.totalSlots,
+        slotsFrom: describeSlots(planned),
         ...(flags.splitMb ? { splitBytes: flags.splitMb * 1024 * 1024 } : {}),
         sourcePartitions: flags.sourcePartitions,
       });

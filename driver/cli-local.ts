@@ -3,9 +3,7 @@
  * how to reach it, and keep it running until Ctrl-C or SIGTERM, which stop everything.
  */
 import type { Command } from 'commander';
-import { CODE_CONTAINER, DEFAULT_TASK_QUEUE, fabricInfoBlobName } from '../engine/names.js';
-import { BlobStore } from '../storage/blob-store.js';
-import { connectStorage } from '../storage/connection.js';
+import { DEFAULT_TASK_QUEUE } from '../engine/names.js';
 import { integerAtLeast, onShutdownSignal } from './cli-options.js';
 import { startLocalFabric } from './local-fabric.js';
 
@@ -42,16 +40,8 @@ export function registerLocalCommand(program: Command): void {
         log(`executor:  ${executor.executorId}  pid ${executor.pid}  ${executor.slots} slots  ready`);
       log(`slots:     ${fabric.totalSlots} (${fabric.executors.length} executors × ${fabric.slots})`);
       log(`export STRATUS_CONNECTION='${fabric.connectionString}'`);
-      // Drivers that join this fabric read its size for their default parallelism.
-      await new BlobStore(connectStorage({ connectionString: fabric.connectionString })).put(
-        CODE_CONTAINER,
-        fabricInfoBlobName(fabric.queue),
-        JSON.stringify({
-          executors: fabric.executors.length,
-          slotsPerExecutor: fabric.slots,
-          totalSlots: fabric.totalSlots,
-        }),
-      );
+      // Drivers (and stratus explain) that join this fabric read its size for their default parallelism.
+      await fabric.publish();
       log('running; press Ctrl-C to stop');
       fabric.on('executor-exited', (executor, exit) =>
         log(`executor:  ${executor.executorId}  pid ${executor.pid}  exited (${exit.signal ?? exit.code})`),

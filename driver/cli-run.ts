@@ -6,30 +6,27 @@
  */
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { type Command, InvalidArgumentError, Option } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import { ConfigError } from '../engine/errors.js';
 import { resolveModulePath } from './bundler.js';
+import { addFabricOptions, type FabricFlags, fabricChoice } from './cli-fabric.js';
 import { integerAtLeast, onShutdownSignal } from './cli-options.js';
 import { Driver, type DriverOptions } from './driver.js';
 import { isDriverScript } from './driver-script.js';
+import { defaultEventLogDir } from './event-log.js';
 import { ConsoleProgress } from './progress.js';
 import { RunSummaryBuilder } from './run-summary.js';
 import { registerTypeScriptLoader } from './ts-loader.js';
 
-interface RunFlags {
+interface RunFlags extends FabricFlags {
   param: Record<string, unknown>;
   json?: boolean;
-  local?: boolean;
-  azure?: boolean;
-  account?: string;
-  connectionString?: string;
-  executors?: number;
-  slots?: number;
-  totalSlots?: number;
   overwrite?: boolean;
   memoryMb?: number;
   splitMb?: number;
   eventLog?: string;
+  /** A folder, or false for --no-event-log-dir. */
+  eventLogDir?: string | false;
 }
 
 /** Parse one `--param key=value`: the value is JSON when it parses as JSON, else the raw string. */
@@ -58,32 +55,20 @@ export function formatResults(results: unknown): string {
 
 /** Add the `run` subcommand to `program`. */
 export function registerRunCommand(program: Command): void {
-  program
+  const command = program
     .command('run')
     .description('run a job module or driver script (local fabric by default)')
     .argument('<module>', 'job module or driver script (.ts or .js)')
     .option('-p, --param <key=value>', 'a job parameter (repeatable; JSON values are parsed)', parseParam, {})
-    .option('--json', 'print only the results, as JSON, on stdout')
-    .option('--local', 'start a local fabric (Azurite + executors) for this run (the default)')
-    .option(
-      '--azure',
-      'run on a deployment: the storage account of --account / STRATUS_ACCOUNT, with your Entra identity',
-    )
-    .addOption(
-      new Option('--account <name>', 'storage account of the deployment (implies --azure)').env(
-        'STRATUS_ACCOUNT',
-      ),
-    )
-    .addOption(
-      new Option('--connection-string <string>', 'run on the executors of this storage account').env(
-        'STRATUS_CONNECTION',
-      ),
-    )
-    .option('-e, --executors <n>', 'executors of the local fabric (default 2)', integerAtLeast(1))
-    .option('-s, --slots <n>', 'slots per executor of the local fabric (default 2)', integerAtLeast(1))
-    .option('--total-slots <n>', 'default parallelism when joining a running fabric', integerAtLeast(1))
+    .option('--json', 'print only the results, as JSON, on stdout');
+  addFabricOptions(command, 'run on')
     .option('--overwrite', 'replace existing output of save actions')
-    .option('--event-log <file>', 'also write the event log (JSON lines) to this local file')
+    .option('--event-log <file>', 'keep the local copy of the event log (JSON lines) in this file')
+    .option(
+      '--event-log-dir <dir>',
+      'keep the local copy of the event log in <dir>/<appId>.jsonl (default for the local fabric: STRATUS_EVENT_LOG_DIR, else .stratus/event-logs)',
+    )
+    .option('--no-event-log-dir', 'keep no local copy of the event log (the storage account still has it)')
     .option('--memory-mb <n>', 'per-task memory budget before spilling (MiB, default 256)', integerAtLeast(1))
     .option(
       '--split-mb <n>',
@@ -102,39 +87,24 @@ export function registerRunCommand(program: Command): void {
           `${modulePath} must default-export defineJob((ctx, params) => …) or defineDriverScript(async (driver, params) => …)`,
         );
       }
-      if (
-        flags.local &&
-        flags.connectionString &&
-        process.env.STRATUS_CONNECTION !== flags.connectionString
-      ) {
-        throw new ConfigError('--local and --connection-string cannot be used together');
-      }
-      if (flags.azure && !flags.account) {
-        throw new ConfigError(
-          "--azure needs the deployment's storage account: --account <name> or STRATUS_ACCOUNT (azd env get-values prints it)",
-        );
-      }
-      const options: DriverOptions = { name: path.basename(file) };
-      const azure = flags.azure || (flags.account !== undefined && !flags.local && !flags.connectionString);
-      if (azure) {
-        options.account = flags.account!;
-        if (flags.totalSlots) options.totalSlots = flags.totalSlots;
-      } else if (flags.local || !flags.connectionString) {
-        options.local = {
-          ...(flags.executors ? { executors: flags.executors } : {}),
-          ...(flags.slots ? { slots: flags.slots } : {}),
-        };
-      } else {
-        options.connectionString = flags.connectionString;
-        if (flags.totalSlots) options.totalSlots = flags.totalSlots;
-      }
+      const options: DriverOptions = { name: path.basename(file), ...fabricChoice(flags) };
       if (flags.memoryMb) options.memoryBudgetBytes = flags.memoryMb * 1024 * 1024;
       if (flags.splitMb) options.splitBytes = flags.splitMb * 1024 * 1024;
       const started = performance.now();
       const summary = new RunSummaryBuilder();
       options.listeners = [new ConsoleProgress(), summary];
       if (flags.eventLog) options.eventLog = { localFile: path.resolve(flags.eventLog) };
+      else if (flags.eventLogDir !== undefined) options.eventLog = { localDir: flags.eventLogDir };
       const driver = await Driver.connect(options);
+      if (driver.eventLogFile) {
+        const shown = path.relative(process.cwd(), driver.eventLogFile) || driver.eventLogFile;
+        const ui = flags.eventLog
+          ? `stratus ui --log-file ${shown}`
+          : path.dirname(driver.eventLogFile) === defaultEventLogDir()
+            ? 'stratus ui'
+            : `stratus ui --log-dir ${path.dirname(shown)}`;
+        process.stderr.write(`stratus run: event log ${shown} (\`${ui}\` shows it, live while it runs)\n`);
+      }
       onShutdownSignal(async (signal) => {
         process.stderr.write(`stratus run: ${signal}, cancelling…\n`);
         await driver.close('cancelled');
@@ -145,13 +115,8 @@ export function registerRunCommand(program: Command): void {
           const report = await driver.runWithReport(file, flags.param, {
             overwrite: flags.overwrite === true,
           });
+          // Accumulators (bad-record counts too) are in the run summary and the event log's job-end.
           results = report.results;
-          const accumulators = Object.entries(report.accumulators);
-          if (!flags.json && accumulators.length > 0) {
-            process.stderr.write(
-              `accumulators: ${accumulators.map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(', ')}\n`,
-            );
-          }
         } else {
           results = await (entry as { main: (d: Driver, p: unknown) => Promise<unknown> }).main(
             driver,

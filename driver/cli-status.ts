@@ -12,7 +12,7 @@ import { integerAtLeast } from './cli-options.js';
 import { addStorageOptions, connectFromFlags, type StorageFlags } from './cli-ui.js';
 import { listApplications, readEventLog } from './event-log.js';
 
-/** An executor seen in recent event logs. */
+/** An executor seen in recent event logs (running a task now counts as seen now). */
 export interface RecentExecutor {
   executorId: string;
   /** Distinct slots it ran tasks on. */
@@ -31,7 +31,7 @@ export interface FabricStatus {
   poisonQueueDepth: number;
   /** What a running `stratus local` advertises, if one wrote its description. */
   fabric?: { executors: number; slotsPerExecutor: number; totalSlots: number };
-  /** Applications whose logs were read (those started within the window). */
+  /** Applications whose logs were read: those active (appended to) within the window. */
   recentApplications: { appId: string; status: string }[];
   executors: RecentExecutor[];
   windowMs: number;
@@ -62,12 +62,11 @@ export async function collectStatus(
       .then((b) => JSON.parse(b.toString('utf8')) as FabricStatus['fabric'])
       .catch(() => undefined),
   ]);
+  // An application is recent when its log was appended to within the window — its last
+  // activity, not its start: one started hours ago may still be running tasks now.
   const logs = (await listApplications(blobs))
-    .filter((l) => {
-      const t = appStartTime(l.appId);
-      // Logs without a time in their name are read too: they may be running.
-      return t === undefined || now - t <= windowMs;
-    })
+    .filter((l) => now - l.lastModifiedAt <= windowMs)
+    .sort((a, b) => b.lastModifiedAt - a.lastModifiedAt)
     .slice(0, options.maxApplications ?? 20);
   const executors = new Map<string, RecentExecutor>();
   const recentApplications: FabricStatus['recentApplications'] = [];
@@ -75,9 +74,22 @@ export async function collectStatus(
     const events = await readEventLog({ blobs, appId: log.appId });
     const end = events.find((e) => e.type === 'app-end');
     recentApplications.push({ appId: log.appId, status: end?.type === 'app-end' ? end.status : 'running' });
+    // Attempts started and not ended in a running application are running now, however long ago they started.
+    const open = new Set<string>();
+    if (!end) {
+      for (const e of events) {
+        if (e.type !== 'task-start' && e.type !== 'task-end') continue;
+        const k = `${e.stageId}/${e.partition}/${e.attempt}/${e.executorId}`;
+        if (e.type === 'task-start') open.add(k);
+        else open.delete(k);
+      }
+    }
     const slots = new Map<string, Set<number>>();
     for (const e of events) {
-      if ((e.type !== 'task-start' && e.type !== 'task-end') || now - e.at > windowMs) continue;
+      if (e.type !== 'task-start' && e.type !== 'task-end') continue;
+      const running =
+        e.type === 'task-start' && open.has(`${e.stageId}/${e.partition}/${e.attempt}/${e.executorId}`);
+      if (now - e.at > windowMs && !running) continue;
       const x = executors.get(e.executorId) ?? {
         executorId: e.executorId,
         slots: 0,
@@ -85,7 +97,7 @@ export async function collectStatus(
         tasks: 0,
         appIds: [],
       };
-      x.lastSeenAt = Math.max(x.lastSeenAt, e.at);
+      x.lastSeenAt = Math.max(x.lastSeenAt, running ? now : e.at);
       if (e.type === 'task-end') x.tasks++;
       if (e.type === 'task-start') {
         const set = slots.get(e.executorId) ?? new Set();

@@ -16,6 +16,7 @@ import { type ExecutorEvent, PROTOCOL_VERSION, type TaskSucceededEvent } from '.
 import { isSamplingRequest, type JobPlan, planJob, type StagePlan } from '../engine/stages.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import type { StorageQueue } from '../storage/queues.js';
+import { OpenAttempts } from './open-attempts.js';
 import type { RunEvent, RunListener } from './run-events.js';
 import type { JobOutcome, RunState } from './run-state.js';
 import { buildStageDescriptor, fetchResultPartials } from './stage-io.js';
@@ -49,6 +50,10 @@ interface StageRun {
   resultBlobs: (string | undefined)[];
   resultBytes: number;
   saved: { blob: string; records: number }[];
+  /** Attempts started and not ended, reported killed when their partition or stage is decided. */
+  attempts: OpenAttempts;
+  /** Why the stage's task set was aborted from outside (job cancelled, application closing). */
+  abortReason?: string;
 }
 
 const key = (jobId: number, stageId: number) => `${jobId}:${stageId}`;
@@ -68,6 +73,17 @@ function reportedBlobs(event: TaskSucceededEvent): string[] {
   return names;
 }
 
+/** The run's accumulator values for a job-end event, when its graph has any. */
+function accumulatorsOf(state: RunState): { accumulators?: Record<string, unknown> } {
+  const values = state.graph.accumulatorValues();
+  return Object.keys(values).length > 0 ? { accumulators: values } : {};
+}
+
+/** A stage's label in run events: the operators it pipelines. */
+function stageName(plan: JobPlan, stage: StagePlan): string {
+  return stage.pipeline.map((id) => plan.nodeLabels[id] ?? `node ${id}`).join(' → ');
+}
+
 /** Schedules the jobs of an application. */
 export class DAGScheduler {
   private nextJobId = 0;
@@ -79,6 +95,10 @@ export class DAGScheduler {
   private readonly runningJobs = new Set<number>();
   /** Jobs run so far (hidden included). */
   jobsRun = 0;
+  /** `jobId:stageId:partition/attempt` of attempts reported killed in stages that have ended. */
+  private readonly killedAttempts = new Set<string>();
+  /** Outcomes that executors reported for attempts already reported killed (dropped, counted). */
+  lateOutcomesOfKilledAttempts = 0;
 
   constructor(private readonly env: SchedulerEnv) {
     // Relaunch tasks whose executor went silent, without waiting for the queue lease.
@@ -105,6 +125,7 @@ export class DAGScheduler {
   cancelRunningJobs(reason: string): number[] {
     const jobs = [...this.runningJobs];
     for (const run of this.active.values()) {
+      run.abortReason ??= `job ${run.jobId} was cancelled: ${reason}`;
       run.taskSet.abort(
         new StratusError('JOB_CANCELLED', `job ${run.jobId} was cancelled: ${reason}`, { jobId: run.jobId }),
       );
@@ -141,6 +162,11 @@ export class DAGScheduler {
     if (!run) {
       // A late attempt of a stage that already finished: its outcome cannot change anything.
       if (event.type === 'task-succeeded' || event.type === 'task-failed') {
+        if (this.killedAttempts.has(`${event.jobId}:${event.stageId}:${event.partition}/${event.attempt}`)) {
+          // Reported killed when its stage ended: each attempt ends once in the run events.
+          this.lateOutcomesOfKilledAttempts++;
+          return;
+        }
         this.emit({
           type: 'task-end',
           at: Date.now(),
@@ -164,7 +190,20 @@ export class DAGScheduler {
   close(reason = new Error('the driver is closing')): void {
     clearInterval(this.lostTimer);
     clearInterval(this.speculationTimer);
-    for (const run of this.active.values()) run.taskSet.abort(reason);
+    for (const run of this.active.values()) {
+      // Before app-end: no attempt of the application may stay running in the log.
+      run.abortReason ??= 'the application ended';
+      this.killOpenAttempts(run, run.abortReason);
+      run.taskSet.abort(reason);
+    }
+  }
+
+  /** Report the open attempts of a stage (of one partition, or all) killed. */
+  private killOpenAttempts(run: StageRun, reason: string, partition?: number): void {
+    for (const end of run.attempts.kill(reason, partition)) {
+      this.killedAttempts.add(`${run.jobId}:${run.stageId}:${end.partition}/${end.attempt}`);
+      this.emit(end);
+    }
   }
 
   /**
@@ -237,7 +276,17 @@ export class DAGScheduler {
       ...(how.reason ? { reason: how.reason } : {}),
       stageIds: plan.stages.map((s) => globalIds.get(s.stageId)!),
       skippedStageIds: [...skipped].map((s) => globalIds.get(s)!),
+      stages: plan.stages.map((s) => ({
+        stageId: globalIds.get(s.stageId)!,
+        kind: s.kind,
+        name: stageName(plan, s),
+        numPartitions: s.numPartitions,
+        parentStageIds: s.parents.map((p) => globalIds.get(p)!),
+        ...(s.shuffle ? { shuffleId: s.shuffle.shuffleId } : {}),
+      })),
       plan: describePlan(plan),
+      run: state.runIndex,
+      module: state.module,
     });
 
     const done = new Set<number>(skipped);
@@ -261,7 +310,9 @@ export class DAGScheduler {
       }
     } catch (error) {
       for (const other of this.active.values()) {
-        if (other.jobId === jobId) other.taskSet.abort(error as Error);
+        if (other.jobId !== jobId) continue;
+        other.abortReason ??= `job ${jobId} ${(error as StratusError).code === 'JOB_CANCELLED' ? 'was cancelled' : 'failed'}`;
+        other.taskSet.abort(error as Error);
       }
       await Promise.allSettled(running.values());
       this.emit({
@@ -271,6 +322,7 @@ export class DAGScheduler {
         jobId,
         status: (error as StratusError).code === 'JOB_CANCELLED' ? 'cancelled' : 'failed',
         error: errorInfo(error),
+        ...accumulatorsOf(state),
       });
       throw error;
     }
@@ -289,7 +341,14 @@ export class DAGScheduler {
       const partials = await fetchResultPartials(this.env.blobs, resultRun.results, resultRun.resultBlobs);
       outcome = { jobId, result: mergeActionResults(action, partials) };
     }
-    this.emit({ type: 'job-end', at: Date.now(), appId, jobId, status: 'succeeded' });
+    this.emit({
+      type: 'job-end',
+      at: Date.now(),
+      appId,
+      jobId,
+      status: 'succeeded',
+      ...accumulatorsOf(state),
+    });
     return outcome;
   }
 
@@ -322,6 +381,7 @@ export class DAGScheduler {
       resultBlobs: new Array(stage.numPartitions).fill(undefined),
       resultBytes: 0,
       saved: new Array(stage.numPartitions),
+      attempts: new OpenAttempts(),
       taskSet: undefined as unknown as TaskSetManager,
     };
     const base = { appId, jobId, stageId };
@@ -370,7 +430,7 @@ export class DAGScheduler {
         },
         onTaskLost: (partition, attempt, executorId) => {
           const k = attemptKey(partition, attempt);
-          this.emit({
+          this.emitStageTaskEvent(run, {
             ...base,
             type: 'task-end',
             at: Date.now(),
@@ -398,7 +458,7 @@ export class DAGScheduler {
       type: 'stage-submitted',
       at: Date.now(),
       kind: stage.kind,
-      name: stage.pipeline.map((id) => plan.nodeLabels[id] ?? `node ${id}`).join(' → '),
+      name: stageName(plan, stage),
       numTasks: stage.numPartitions,
       parentStageIds: stage.parents.map((p) => globalIds.get(p)!),
       ...(stage.shuffle ? { shuffleId: stage.shuffle.shuffleId } : {}),
@@ -423,6 +483,7 @@ export class DAGScheduler {
         }
       }
     } catch (error) {
+      this.killOpenAttempts(run, run.abortReason ?? `stage ${stageId} failed`);
       this.emit({
         ...base,
         type: 'stage-completed',
@@ -434,6 +495,8 @@ export class DAGScheduler {
     } finally {
       this.active.delete(key(jobId, stageId));
     }
+    // Every partition succeeded, so any attempt still open lost its race to another one.
+    this.killOpenAttempts(run, `stage ${stageId} completed`);
     this.emit({ ...base, type: 'stage-completed', at: Date.now(), status: 'succeeded' });
     return run;
   }
@@ -491,6 +554,27 @@ export class DAGScheduler {
 
   private reportTaskEvent(run: StageRun, event: ExecutorEvent, ignored: boolean): void {
     const runEvent = taskRunEvent(this.env.appId, run, event, ignored);
-    if (runEvent) this.emit(runEvent);
+    if (runEvent) this.emitStageTaskEvent(run, runEvent);
+  }
+
+  /**
+   * Emit a task event of a running stage, keeping its open attempts: the winner of a partition
+   * ends the partition's other attempts (killed: speculative or relaunch losers), and the late
+   * outcome of an attempt already reported killed is dropped.
+   */
+  private emitStageTaskEvent(run: StageRun, event: RunEvent): void {
+    if (!run.attempts.observe(event)) {
+      this.lateOutcomesOfKilledAttempts++;
+      return;
+    }
+    this.emit(event);
+    if (event.type === 'task-end' && event.status === 'succeeded') {
+      const race = run.attempts.racesSpeculation(event) ? ' (speculative loser)' : '';
+      this.killOpenAttempts(
+        run,
+        `another attempt of partition ${event.partition} succeeded${race}`,
+        event.partition,
+      );
+    }
   }
 }

@@ -12,6 +12,7 @@
  * ```
  */
 import { randomBytes } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { TokenCredential } from '@azure/core-auth';
 import { type ActionRef, isSaveOp } from '../engine/actions.js';
@@ -35,7 +36,7 @@ import { StorageQueue } from '../storage/queues.js';
 import { AppLeaseKeeper } from './app-lease-keeper.js';
 import { bundleJobModule, type JobBundle, resolveModulePath } from './bundler.js';
 import { DAGScheduler, type SchedulerEnv } from './dag-scheduler.js';
-import { EventLogWriter } from './event-log.js';
+import { defaultEventLogDir, EventLogWriter } from './event-log.js';
 import { EventReceiver } from './event-receiver.js';
 import { connectFabric, envInt } from './fabric-connection.js';
 import { resolveSourceInput } from './input-sources.js';
@@ -86,9 +87,14 @@ export interface DriverOptions {
   poisonCheckMs?: number;
   /**
    * The event log: JSON lines in `stratus-logs/<appId>.jsonl` (default on; `stratus ui` reads
-   * it), optionally also to a local file. `false` turns it off.
+   * it), and a local copy — `localFile`, or `<localDir>/<appId>.jsonl`. An embedded local
+   * fabric's storage is deleted when it stops, so its runs keep a local copy by default in
+   * `STRATUS_EVENT_LOG_DIR`, else `.stratus/event-logs` (under the working directory), where
+   * `stratus ui` looks by default; `localDir: false` turns that off. Other modes keep a local
+   * copy only when asked (`localFile`, `localDir` or STRATUS_EVENT_LOG_DIR). `false` turns the
+   * event log off.
    */
-  eventLog?: boolean | { localFile?: string };
+  eventLog?: boolean | { localFile?: string; localDir?: string | false };
   /** Listeners of run events (progress, event log…). */
   listeners?: RunListener[];
   /** Name of the application in logs and the UI. */
@@ -110,6 +116,34 @@ export interface RunReport<R> {
   accumulators: Record<string, unknown>;
   /** The jobs the run triggered, hidden ones included, in order. */
   jobs: number[];
+}
+
+/** Where the local copy of an application's event log goes (see DriverOptions.eventLog); creates its folder. */
+async function localEventLogFile(
+  eventLog: DriverOptions['eventLog'],
+  mode: 'local' | 'connect' | 'azure',
+  appId: string,
+): Promise<string | undefined> {
+  if (eventLog === false) return undefined;
+  const given = typeof eventLog === 'object' ? eventLog : {};
+  if (given.localFile !== undefined) return path.resolve(given.localFile);
+  if (given.localDir === false) return undefined;
+  const dir =
+    given.localDir !== undefined
+      ? path.resolve(given.localDir)
+      : mode === 'local' || process.env.STRATUS_EVENT_LOG_DIR
+        ? defaultEventLogDir()
+        : undefined;
+  if (dir === undefined) return undefined;
+  try {
+    await mkdir(dir, { recursive: true });
+  } catch (error) {
+    if (given.localDir !== undefined) throw error;
+    // The default copy is a convenience: a read-only working directory must not stop the run.
+    process.emitWarning(`stratus: not keeping a local event log in ${dir}: ${(error as Error).message}`);
+    return undefined;
+  }
+  return path.join(dir, `${appId}.jsonl`);
 }
 
 function newAppId(): string {
@@ -140,6 +174,8 @@ export class Driver {
     private readonly bus: RunEventBus,
     private readonly fabric: LocalFabric | undefined,
     private readonly options: DriverOptions,
+    /** The local copy of the event log (absolute path), when one is kept. */
+    readonly eventLogFile: string | undefined,
   ) {
     this.lease = new AppLeaseKeeper(blobs, appId);
     this.poisonWatch = new PoisonWatch(storage, taskQueue.name, appId, (task) => {
@@ -153,7 +189,7 @@ export class Driver {
 
   /** Connect to a fabric as the options and environment say; see DriverOptions. */
   static async connect(options: DriverOptions = {}): Promise<Driver> {
-    const { fabric, storage, queueName, totalSlots, mode } = await connectFabric(options);
+    const { fabric, storage, queueName, totalSlots, mode, instanceMemoryMb } = await connectFabric(options);
     try {
       const blobs = new BlobStore(storage);
       const appId = newAppId();
@@ -165,8 +201,8 @@ export class Driver {
         events.ensure(),
       ]);
       const bus = new RunEventBus();
+      const localFile = await localEventLogFile(options.eventLog, mode, appId);
       if (options.eventLog !== false) {
-        const localFile = typeof options.eventLog === 'object' ? options.eventLog.localFile : undefined;
         bus.add(new EventLogWriter({ blobs, ...(localFile !== undefined ? { localFile } : {}) }));
       }
       for (const l of options.listeners ?? []) bus.add(l);
@@ -216,6 +252,7 @@ export class Driver {
         bus,
         fabric,
         options,
+        localFile,
       );
       bus.onEvent({
         type: 'app-start',
@@ -228,6 +265,7 @@ export class Driver {
         totalSlots,
         ...(fabric ? { executors: fabric.executors.length, slotsPerExecutor: fabric.slots } : {}),
         defaultParallelism: totalSlots,
+        ...(instanceMemoryMb !== undefined ? { instanceMemoryMb } : {}),
       });
       await driver.lease.start();
       receiver.start();
@@ -265,6 +303,14 @@ export class Driver {
     return this.storage.description;
   }
 
+  /**
+   * Outcomes executors reported for attempts the driver had already reported killed (their
+   * partition won elsewhere, or their stage ended): dropped from the run events, counted here.
+   */
+  get lateOutcomesOfKilledAttempts(): number {
+    return this.scheduler.lateOutcomesOfKilledAttempts;
+  }
+
   /** Follow this application's run events (progress, event log, summary…). */
   addListener(listener: RunListener): void {
     this.bus.add(listener);
@@ -299,6 +345,8 @@ export class Driver {
     const state = newRunState(this.schedulerEnv, {
       scope,
       broadcasts,
+      runIndex,
+      module: path.basename(bundle.entry),
       graph,
       codeHash: bundle.codeHash,
       params: params ?? null,

@@ -6,15 +6,27 @@
  * a few hundred requests per second and the task path must keep them; an append blob takes
  * at most 50,000 appends, so a log holds millions of events.
  */
-import { appendFile, readFile } from 'node:fs/promises';
+import { appendFile, type FileHandle, open } from 'node:fs/promises';
+import path from 'node:path';
 import type { z } from 'zod';
 import { StratusError } from '../engine/errors.js';
 import { LOGS_CONTAINER } from '../engine/names.js';
-import type { BlobStore } from '../storage/blob-store.js';
+import type { AppendBlobWriter, BlobStore } from '../storage/blob-store.js';
 import { type RunEvent, RunEventSchema, type RunListener } from './run-events.js';
 
 /** A run event as read back from a log (defaults applied, e.g. `speculative`). */
 export type LoggedRunEvent = z.output<typeof RunEventSchema>;
+
+/**
+ * Folder of the local event-log copies of embedded local runs when STRATUS_EVENT_LOG_DIR is
+ * unset, relative to the working directory; `stratus ui` reads it by default.
+ */
+export const DEFAULT_EVENT_LOG_DIR = path.join('.stratus', 'event-logs');
+
+/** The folder local event-log copies go to by default (absolute): STRATUS_EVENT_LOG_DIR, else DEFAULT_EVENT_LOG_DIR. */
+export function defaultEventLogDir(env: NodeJS.ProcessEnv = process.env): string {
+  return path.resolve(env.STRATUS_EVENT_LOG_DIR || DEFAULT_EVENT_LOG_DIR);
+}
 
 /** Blob name (in LOGS_CONTAINER) of an application's event log. */
 export function eventLogBlobName(appId: string): string {
@@ -54,15 +66,19 @@ export interface EventLogWriterOptions {
 export class EventLogWriter implements RunListener {
   private appId: string | undefined;
   private pending: string[] = [];
-  /** Lines whose blob append failed, appended first next time. */
-  private blobBacklog: string[] = [];
+  /** The application's append blob, once the application id is known. */
+  private blob: AppendBlobWriter | undefined;
+  /** Lines not handed to the blob writer yet (its container could not be created). */
+  private blobQueue: string[] = [];
+  /** Lines handed to the blob writer whose append has not succeeded yet (it keeps their bytes). */
+  private blobPendingLines = 0;
   private timer: NodeJS.Timeout | undefined;
   private writing: Promise<void> = Promise.resolve();
   private containerReady = false;
   private closed = false;
   /** Events appended so far. */
   eventsWritten = 0;
-  /** Append requests made to the blob so far. */
+  /** Successful append calls to the blob so far (each one or more append requests). */
   blobAppends = 0;
 
   constructor(private readonly options: EventLogWriterOptions) {
@@ -115,20 +131,24 @@ export class EventLogWriter implements RunListener {
       this.eventsWritten += lines.length;
       return;
     }
-    const batch = [...this.blobBacklog, ...lines];
-    this.blobBacklog = [];
-    if (batch.length === 0) return;
+    this.blobQueue.push(...lines);
+    if (this.blobQueue.length === 0 && this.blobPendingLines === 0) return;
     try {
       if (!this.containerReady) {
         await this.options.blobs.ensureContainers([LOGS_CONTAINER]);
         this.containerReady = true;
       }
-      await this.options.blobs.append(LOGS_CONTAINER, eventLogBlobName(this.appId), batch.join(''));
+      this.blob ??= this.options.blobs.appendBlob(LOGS_CONTAINER, eventLogBlobName(this.appId));
+      const handed = this.blobQueue;
+      this.blobQueue = [];
+      this.blobPendingLines += handed.length;
+      await this.blob.append(handed.join(''));
       this.blobAppends++;
-      this.eventsWritten += batch.length;
+      this.eventsWritten += this.blobPendingLines;
+      this.blobPendingLines = 0;
     } catch (error) {
-      // Keep the lines, in order, for the next append (the SDK has already retried this one).
-      this.blobBacklog = batch;
+      // The blob writer keeps what did not land, in order, for the next append (the SDK has
+      // already retried this one).
       this.report(error);
       if (!this.closed) this.flushSoon(this.options.flushIntervalMs ?? 500);
     }
@@ -146,9 +166,10 @@ export class EventLogWriter implements RunListener {
     await this.flush();
     this.closed = true;
     // One last try for lines a failed append kept; after that they are reported lost.
-    if (this.blobBacklog.length > 0) await this.flush();
-    if (this.blobBacklog.length > 0) {
-      this.report(new Error(`${this.blobBacklog.length} events could not be appended to ${this.blobName}`));
+    const unsent = () => this.blobPendingLines + this.blobQueue.length;
+    if (unsent() > 0) await this.flush();
+    if (unsent() > 0) {
+      this.report(new Error(`${unsent()} events could not be appended to ${this.blobName}`));
     }
   }
 }
@@ -186,9 +207,28 @@ export function parseEventLines(text: string, sourceName: string, firstLine = 1)
   return events;
 }
 
-/** Read a whole event log (a local file or an application's blob), validating every line. */
+/**
+ * Read a whole event log (a local file or an application's blob), validating every line. A
+ * local file may hold several applications (a reused `--event-log` file): see
+ * `groupByApplication`.
+ */
 export async function readEventLog(source: EventLogSource): Promise<LoggedRunEvent[]> {
   return (await new EventLogTail(source).poll()).events;
+}
+
+/**
+ * Split the events of a log by application, in order of first appearance. A blob log holds one
+ * application; a local file that several runs appended to holds one per run, each one whole
+ * (a writer appends only its own application's lines).
+ */
+export function groupByApplication(events: readonly LoggedRunEvent[]): Map<string, LoggedRunEvent[]> {
+  const apps = new Map<string, LoggedRunEvent[]>();
+  for (const e of events) {
+    const list = apps.get(e.appId);
+    if (list) list.push(e);
+    else apps.set(e.appId, [e]);
+  }
+  return apps;
 }
 
 /**
@@ -206,28 +246,9 @@ export class EventLogTail {
 
   /** New events since the last poll; `grew` is false when nothing was appended. */
   async poll(): Promise<{ events: LoggedRunEvent[]; grew: boolean }> {
-    let bytes: Buffer;
-    if ('file' in this.source) {
-      const all = await readFile(this.source.file).catch((error: NodeJS.ErrnoException) => {
-        if (error.code === 'ENOENT') {
-          throw new StratusError('EVENT_LOG_NOT_FOUND', `no event log at ${this.sourceName}`);
-        }
-        throw error;
-      });
-      bytes = all.subarray(this.offset);
-    } else {
-      const size = await this.source.blobs.size(LOGS_CONTAINER, eventLogBlobName(this.source.appId));
-      if (size === undefined) {
-        throw new StratusError('EVENT_LOG_NOT_FOUND', `no event log for application ${this.source.appId}`, {
-          blob: this.sourceName,
-        });
-      }
-      bytes =
-        size > this.offset
-          ? await this.source.blobs.getRange(LOGS_CONTAINER, eventLogBlobName(this.source.appId), this.offset)
-          : Buffer.alloc(0);
-    }
-    // A local file may be caught mid-write: take complete lines only.
+    const bytes =
+      'file' in this.source ? await this.readFileTail(this.source.file) : await this.readBlobTail();
+    // A log may be caught mid-write: take complete lines only.
     const end = bytes.lastIndexOf(10) + 1;
     if (end === 0) return { events: [], grew: false };
     const text = bytes.subarray(0, end).toString('utf8');
@@ -236,6 +257,41 @@ export class EventLogTail {
     this.linesRead += text.split('\n').length - 1;
     return { events, grew: true };
   }
+
+  /** The bytes of a local file past the offset, read without re-reading what came before. */
+  private async readFileTail(file: string): Promise<Buffer> {
+    let handle: FileHandle;
+    try {
+      handle = await open(file, 'r');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+        throw new StratusError('EVENT_LOG_NOT_FOUND', `no event log at ${this.sourceName}`);
+      }
+      throw error;
+    }
+    try {
+      const { size } = await handle.stat();
+      if (size <= this.offset) return Buffer.alloc(0);
+      const bytes = Buffer.alloc(size - this.offset);
+      const { bytesRead } = await handle.read(bytes, 0, bytes.length, this.offset);
+      return bytes.subarray(0, bytesRead);
+    } finally {
+      await handle.close();
+    }
+  }
+
+  private async readBlobTail(): Promise<Buffer> {
+    const { blobs, appId } = this.source as { blobs: BlobStore; appId: string };
+    const size = await blobs.size(LOGS_CONTAINER, eventLogBlobName(appId));
+    if (size === undefined) {
+      throw new StratusError('EVENT_LOG_NOT_FOUND', `no event log for application ${appId}`, {
+        blob: this.sourceName,
+      });
+    }
+    return size > this.offset
+      ? await blobs.getRange(LOGS_CONTAINER, eventLogBlobName(appId), this.offset)
+      : Buffer.alloc(0);
+  }
 }
 
 /** One application's event log in the account. */
@@ -243,11 +299,13 @@ export interface EventLogInfo {
   appId: string;
   blobName: string;
   sizeBytes: number;
+  /** When the log was last appended to (ms since epoch): the application's last activity. */
+  lastModifiedAt: number;
 }
 
 /** Every event log in `stratus-logs`, newest application first (app ids start with a base-36 time). */
 export async function listApplications(blobs: BlobStore): Promise<EventLogInfo[]> {
-  let listed: { name: string; size: number }[];
+  let listed: { name: string; size: number; lastModified: number }[];
   try {
     listed = await blobs.list(LOGS_CONTAINER, '');
   } catch (error) {
@@ -257,6 +315,11 @@ export async function listApplications(blobs: BlobStore): Promise<EventLogInfo[]
   }
   return listed
     .filter((b) => b.name.endsWith('.jsonl') && !b.name.includes('/'))
-    .map((b) => ({ appId: b.name.slice(0, -'.jsonl'.length), blobName: b.name, sizeBytes: b.size }))
+    .map((b) => ({
+      appId: b.name.slice(0, -'.jsonl'.length),
+      blobName: b.name,
+      sizeBytes: b.size,
+      lastModifiedAt: b.lastModified,
+    }))
     .sort((a, b) => (a.appId < b.appId ? 1 : a.appId > b.appId ? -1 : 0));
 }

@@ -71,6 +71,8 @@ export interface ExplainedSource {
 export interface Explanation {
   module?: string;
   slots: number;
+  /** Where the slot count comes from (the fabric `stratus run` would start or join). */
+  slotsFrom?: string;
   defaultParallelism: number;
   sources: ExplainedSource[];
   jobs: ExplainedJob[];
@@ -93,6 +95,7 @@ export interface ExplainGraphOptions {
   sourcePartitions: ReadonlyMap<number, number>;
   sources?: ExplainedSource[];
   module?: string;
+  slotsFrom?: string;
 }
 
 /** Plan every action of a built graph, as the scheduler would run them; pure. */
@@ -186,6 +189,7 @@ export function explainGraph(graph: JobGraph, options: ExplainGraphOptions): Exp
   return {
     ...(options.module !== undefined ? { module: options.module } : {}),
     slots,
+    ...(options.slotsFrom !== undefined ? { slotsFrom: options.slotsFrom } : {}),
     defaultParallelism: slots,
     sources: options.sources ?? [],
     jobs,
@@ -204,6 +208,8 @@ export function explainGraph(graph: JobGraph, options: ExplainGraphOptions): Exp
 /** Options of explainModule. */
 export interface ExplainModuleOptions {
   slots: number;
+  /** Where `slots` comes from, for the printout. */
+  slotsFrom?: string;
   /** Target input partition size for local files (bytes, default 32 MiB as `stratus run`). */
   splitBytes?: number;
   /** Storage to list blob (az://) inputs in, as the driver would. */
@@ -275,7 +281,13 @@ export async function explainModule(
       partitions: splits.length,
     });
   }
-  return explainGraph(graph, { slots: options.slots, sourcePartitions, sources, module: bundle.entry });
+  return explainGraph(graph, {
+    slots: options.slots,
+    sourcePartitions,
+    sources,
+    module: bundle.entry,
+    ...(options.slotsFrom !== undefined ? { slotsFrom: options.slotsFrom } : {}),
+  });
 }
 
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
@@ -285,7 +297,9 @@ export function formatExplanation(e: Explanation): string {
   const t = e.totals;
   const lines: string[] = [];
   if (e.module) lines.push(`Module ${e.module}`);
-  lines.push(`Slots: ${e.slots} (default parallelism ${e.defaultParallelism})`);
+  lines.push(
+    `Slots: ${e.slots} (default parallelism ${e.defaultParallelism})${e.slotsFrom ? ` — ${e.slotsFrom}` : ''}`,
+  );
   for (const s of e.sources) {
     lines.push(
       `Input node ${s.nodeId}: ${s.uri} → ${plural(s.partitions, 'partition')}${s.files ? ` from ${plural(s.files, 'file')}` : ''}${s.bytes !== undefined ? `, ${s.bytes} bytes` : ''}`,

@@ -6,7 +6,13 @@
  */
 import { EventEmitter } from 'node:events';
 import { ConfigError } from '../engine/errors.js';
-import { CODE_CONTAINER, DATA_CONTAINER, DEFAULT_TASK_QUEUE, LOGS_CONTAINER } from '../engine/names.js';
+import {
+  CODE_CONTAINER,
+  DATA_CONTAINER,
+  DEFAULT_TASK_QUEUE,
+  fabricInfoBlobName,
+  LOGS_CONTAINER,
+} from '../engine/names.js';
 import { BlobStore } from '../storage/blob-store.js';
 import { connectStorage } from '../storage/connection.js';
 import { StorageQueue } from '../storage/queues.js';
@@ -136,6 +142,22 @@ export class LocalFabric extends EventEmitter<LocalFabricEvents> {
     if (!handle) throw new ConfigError(`no live executor ${executorId}`);
     this.deliberate.add(handle);
     return handle.stop(timeoutMs);
+  }
+
+  /**
+   * Publish this fabric's size for its queue (a small blob in `stratus-code`), so drivers and
+   * `stratus explain` that join it with its connection string plan for its slots.
+   */
+  async publish(): Promise<void> {
+    await new BlobStore(connectStorage({ connectionString: this.connectionString })).put(
+      CODE_CONTAINER,
+      fabricInfoBlobName(this.queue),
+      JSON.stringify({
+        executors: this.executors.length,
+        slotsPerExecutor: this.slots,
+        totalSlots: this.totalSlots,
+      }),
+    );
   }
 
   /** Stop every executor gracefully, then the Azurite the fabric started. Idempotent. */

@@ -46,6 +46,8 @@ export const AppStartEventSchema = z.object({
   executors: int.optional(),
   slotsPerExecutor: int.optional(),
   defaultParallelism: int,
+  /** Memory of each executor instance (MB) when the deployment says (STRATUS_INSTANCE_MEMORY_MB): the cost's price basis. */
+  instanceMemoryMb: int.optional(),
 });
 
 export const AppEndEventSchema = z.object({
@@ -54,6 +56,22 @@ export const AppEndEventSchema = z.object({
   appId: z.string(),
   status: z.enum(['succeeded', 'failed', 'cancelled']),
   error: ErrorInfoSchema.optional(),
+});
+
+/**
+ * A stage as its job plans it (Spark's StageInfo in JobStart): known for every stage of the
+ * job when it starts, skipped ones included, so their size and place in the DAG are logged.
+ */
+export const StageInfoSchema = z.object({
+  stageId: int,
+  kind: z.enum(['shuffle-map', 'result']),
+  /** The operators it pipelines, as `stage-submitted` names them. */
+  name: z.string(),
+  /** Its partitions: the tasks it runs (a skipped stage would have run this many). */
+  numPartitions: int,
+  parentStageIds: z.array(int),
+  /** The shuffle a shuffle-map stage writes. */
+  shuffleId: int.optional(),
 });
 
 export const JobStartEventSchema = z.object({
@@ -72,8 +90,14 @@ export const JobStartEventSchema = z.object({
   /** Every stage of the job, parents first, including stages skipped because their output exists. */
   stageIds: z.array(int),
   skippedStageIds: z.array(int),
+  /** Every stage of the job, as stageIds orders them (absent in logs written before it was added). */
+  stages: z.array(StageInfoSchema).optional(),
   /** `describePlan` text of the job. */
   plan: z.string().optional(),
+  /** Which `driver.run` of the application the job belongs to (0-based; a driver script makes several). */
+  run: int.optional(),
+  /** File name of the job module that run executes. */
+  module: z.string().optional(),
 });
 
 export const JobEndEventSchema = z.object({
@@ -83,6 +107,12 @@ export const JobEndEventSchema = z.object({
   jobId: int,
   status: z.enum(['succeeded', 'failed', 'cancelled']),
   error: ErrorInfoSchema.optional(),
+  /**
+   * Values of the run's accumulators after the job (Spark's accumulables), by name; counts of
+   * bad records skipped by a source with `badRecords: 'skip'` are `badRecords:<uri>`. Absent
+   * when the job module defines none.
+   */
+  accumulators: z.record(z.string(), z.unknown()).optional(),
 });
 
 export const StageSubmittedEventSchema = z.object({
@@ -141,9 +171,13 @@ export const TaskEndEventSchema = z.object({
   /**
    * `succeeded`: the winning attempt of its partition. `failed`: threw. `ignored`: a late or
    * duplicate success of a partition that already had one. `lost`: its executor went silent.
-   * `killed`: the job ended first.
+   * `killed`: the driver stopped waiting for it — another attempt of its partition succeeded
+   * (a speculative loser), or its stage or job ended first (failed, cancelled, the application
+   * closing); see `reason`.
    */
   status: z.enum(['succeeded', 'failed', 'ignored', 'lost', 'killed']),
+  /** Why a `killed` attempt was killed ("another attempt of partition 0 succeeded (speculative loser)"). */
+  reason: z.string().optional(),
   speculative: z.boolean().default(false),
   metrics: RunTaskMetricsSchema.optional(),
   error: ErrorInfoSchema.optional(),
@@ -175,6 +209,7 @@ export type RunTaskMetrics = z.infer<typeof RunTaskMetricsSchema>;
 export type AppStartEvent = z.input<typeof AppStartEventSchema>;
 export type JobStartEvent = z.input<typeof JobStartEventSchema>;
 export type StageSubmittedEvent = z.input<typeof StageSubmittedEventSchema>;
+export type StageInfo = z.input<typeof StageInfoSchema>;
 export type TaskEndEvent = z.input<typeof TaskEndEventSchema>;
 
 /** Something that follows a run: progress bar, event log writer, summary builder, live UI. */

@@ -13,6 +13,10 @@ import { MapOutputTracker } from './map-output-tracker.js';
 export interface RunState {
   /** `<appId>/run-<n>`: names this run's shuffle and cache blobs (ids restart in every run's graph). */
   scope: string;
+  /** Which `driver.run` of the application this is (0-based). */
+  runIndex: number;
+  /** File name of the job module it runs. */
+  module: string;
   graph: JobGraph;
   codeHash: string;
   params: unknown;
@@ -47,6 +51,8 @@ export function newRunState(
   init: Pick<
     RunState,
     | 'scope'
+    | 'runIndex'
+    | 'module'
     | 'graph'
     | 'codeHash'
     | 'params'

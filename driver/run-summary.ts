@@ -2,85 +2,21 @@
  * The run summary printed after each run, and the model behind `stratus ui`: jobs (hidden
  * ones marked), their stages run and skipped, tasks and partitions, executors and slots
  * seen, failed / ignored / lost / speculative attempts, skew per stage, wall time and an
- * estimated Azure Flex Consumption cost. Built from run events only, so a live run and an
- * event log read offline give the same figures.
+ * estimated Azure Flex Consumption cost (cost-model.ts). Built from run events only, so a
+ * live run and an event log read offline give the same figures; run-summary-text.ts prints it.
  */
+import { type CostEstimate, type CostRates, estimateFlexCost, resolveCostRates } from './cost-model.js';
 import type { RunEvent, RunListener, RunTaskMetrics } from './run-events.js';
+import { formatRunSummary } from './run-summary-text.js';
 
-/**
- * Azure Functions Flex Consumption, on-demand billing: instance memory × the time an instance
- * is actively executing (GB-s), plus executions. Defaults: East US pay-as-you-go list prices,
- * $0.000026 per GB-s and $0.40 per million executions (Azure Functions pricing page, as of
- * May 2025), with the plan's default 2048 MB instances. Monthly free grants are not deducted.
- */
-export interface CostRates {
-  usdPerGbSecond: number;
-  usdPerMillionExecutions: number;
-  instanceMemoryMb: number;
-}
-
-/** The documented defaults (see CostRates). */
-export const DEFAULT_COST_RATES: Readonly<CostRates> = {
-  usdPerGbSecond: 0.000026,
-  usdPerMillionExecutions: 0.4,
-  instanceMemoryMb: 2048,
-};
-
-function envRate(name: string): number | undefined {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return undefined;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value < 0)
-    throw new Error(`${name} must be a non-negative number, got ${raw}`);
-  return value;
-}
-
-/**
- * Rates from options, then `STRATUS_COST_USD_PER_GB_SECOND`, `STRATUS_COST_USD_PER_MILLION_EXECUTIONS`
- * and `STRATUS_INSTANCE_MEMORY_MB`, then DEFAULT_COST_RATES.
- */
-export function resolveCostRates(options: Partial<CostRates> = {}): CostRates {
-  return {
-    usdPerGbSecond:
-      options.usdPerGbSecond ??
-      envRate('STRATUS_COST_USD_PER_GB_SECOND') ??
-      DEFAULT_COST_RATES.usdPerGbSecond,
-    usdPerMillionExecutions:
-      options.usdPerMillionExecutions ??
-      envRate('STRATUS_COST_USD_PER_MILLION_EXECUTIONS') ??
-      DEFAULT_COST_RATES.usdPerMillionExecutions,
-    instanceMemoryMb:
-      options.instanceMemoryMb ??
-      envRate('STRATUS_INSTANCE_MEMORY_MB') ??
-      DEFAULT_COST_RATES.instanceMemoryMb,
-  };
-}
-
-/** An estimated bill for one run. */
-export interface CostEstimate {
-  rates: CostRates;
-  /** Instance-seconds with at least one execution running, summed over executors. */
-  activeInstanceSeconds: number;
-  gbSeconds: number;
-  executions: number;
-  totalUsd: number;
-}
-
-/** Estimate the Flex Consumption bill of `activeInstanceSeconds` of executor time and `executions` task attempts. */
-export function estimateFlexCost(
-  activeInstanceSeconds: number,
-  executions: number,
-  rates: CostRates,
-): CostEstimate {
-  const gbSeconds = activeInstanceSeconds * (rates.instanceMemoryMb / 1024);
-  return {
-    rates,
-    activeInstanceSeconds,
-    gbSeconds,
-    executions,
-    totalUsd: gbSeconds * rates.usdPerGbSecond + (executions / 1e6) * rates.usdPerMillionExecutions,
-  };
-}
+export {
+  type CostEstimate,
+  type CostRates,
+  DEFAULT_COST_RATES,
+  estimateFlexCost,
+  resolveCostRates,
+} from './cost-model.js';
+export { formatBytes, formatRunSummary } from './run-summary-text.js';
 
 type Outcome = 'succeeded' | 'failed' | 'cancelled';
 type AttemptStatus = 'running' | 'succeeded' | 'failed' | 'ignored' | 'lost' | 'killed';
@@ -103,6 +39,8 @@ export interface TaskAttemptRecord {
   durationMs?: number;
   metrics?: RunTaskMetrics;
   error?: { name: string; message: string };
+  /** Why a killed attempt was killed. */
+  reason?: string;
 }
 
 /** Min, 25th percentile, median, 75th percentile and max, as in Spark's stage page. */
@@ -135,8 +73,10 @@ export interface StageSummary {
   shuffleId?: number;
   skipped: boolean;
   status: 'pending' | 'running' | 'skipped' | Outcome;
-  /** Partitions = tasks (0 for a skipped stage, whose size the events do not say). */
+  /** Tasks run: its partitions, 0 for a skipped stage. */
   numTasks: number;
+  /** Its partitions, skipped stages included (0 when a log predates stage infos in job-start). */
+  partitions: number;
   submittedAt?: number;
   completedAt?: number;
   durationMs?: number;
@@ -179,6 +119,20 @@ export interface JobSummary {
   tasks: number;
   plan?: string;
   error?: string;
+  /** The `driver.run` it belongs to and that run's job module (logs that predate them lack both). */
+  run?: number;
+  module?: string;
+  /** The run's accumulator values after the job (its job-end), by name. */
+  accumulators?: Record<string, unknown>;
+}
+
+/** The accumulators of one `driver.run`, as its last job reported them. */
+export interface RunAccumulators {
+  /** The run (undefined in logs that predate run numbers: then one entry per job reporting them). */
+  run?: number;
+  module?: string;
+  /** By name; `badRecords:<uri>` counts the bad records a source skipped. */
+  values: Record<string, unknown>;
 }
 
 /** What one executor did. */
@@ -233,6 +187,8 @@ export interface RunSummary {
     shuffleReadBytes: number;
     shuffleWriteBytes: number;
   };
+  /** Accumulator values per run, bad-record counts included (runs without accumulators omitted). */
+  accumulators: RunAccumulators[];
   notices: { at: number; level: string; message: string }[];
   cost: CostEstimate;
 }
@@ -271,6 +227,7 @@ function emptyStage(stageId: number, jobId: number): StageSummary {
     skipped: false,
     status: 'pending',
     numTasks: 0,
+    partitions: 0,
     attempts: 0,
     succeeded: 0,
     failed: 0,
@@ -289,6 +246,21 @@ function emptyStage(stageId: number, jobId: number): StageSummary {
   };
 }
 
+/** Per run, the accumulators its last reporting job gave (the values are cumulative within a run). */
+function runAccumulators(jobs: readonly JobSummary[]): RunAccumulators[] {
+  const byRun = new Map<string, RunAccumulators>();
+  for (const job of jobs) {
+    if (!job.accumulators) continue;
+    const key = job.run !== undefined ? `run ${job.run}` : `job ${job.jobId}`;
+    byRun.set(key, {
+      ...(job.run !== undefined ? { run: job.run } : {}),
+      ...(job.module !== undefined ? { module: job.module } : {}),
+      values: job.accumulators,
+    });
+  }
+  return [...byRun.values()];
+}
+
 /** Follows run events and builds the RunSummary; feed it live or from an event log. */
 export class RunSummaryBuilder implements RunListener {
   private app: Extract<RunEvent, { type: 'app-start' }> | undefined;
@@ -301,12 +273,24 @@ export class RunSummaryBuilder implements RunListener {
   private readonly attemptsByKey = new Map<string, TaskAttemptRecord>();
   private readonly notices: RunSummary['notices'] = [];
   private readonly rates: CostRates;
+  /** Instance memory given in the options: it beats what the application's app-start says. */
+  private readonly memoryOption: number | undefined;
+  /**
+   * Events of another application, ignored: a builder follows one application (the first it
+   * sees), so a log file that several runs appended to never merges them.
+   */
+  foreignEvents = 0;
 
   constructor(options: RunSummaryOptions = {}) {
     this.rates = resolveCostRates(options.cost);
+    this.memoryOption = options.cost?.instanceMemoryMb;
   }
 
   onEvent(event: RunEvent): void {
+    if (this.appId !== '' && event.appId !== this.appId) {
+      this.foreignEvents++;
+      return;
+    }
     this.appId ||= event.appId;
     this.firstAt = Math.min(this.firstAt ?? event.at, event.at);
     this.lastAt = Math.max(this.lastAt ?? event.at, event.at);
@@ -332,9 +316,20 @@ export class RunSummaryBuilder implements RunListener {
           stagesRun: 0,
           tasks: 0,
           ...(event.plan !== undefined ? { plan: event.plan } : {}),
+          ...(event.run !== undefined ? { run: event.run } : {}),
+          ...(event.module !== undefined ? { module: event.module } : {}),
         });
+        const infos = new Map((event.stages ?? []).map((s) => [s.stageId, s]));
         for (const stageId of event.stageIds) {
           const stage = this.stages.get(stageId) ?? emptyStage(stageId, event.jobId);
+          const info = infos.get(stageId);
+          if (info) {
+            stage.kind = info.kind;
+            stage.name = info.name;
+            stage.partitions = info.numPartitions;
+            stage.parentStageIds = [...info.parentStageIds];
+            if (info.shuffleId !== undefined) stage.shuffleId = info.shuffleId;
+          }
           if (skipped.has(stageId)) {
             stage.skipped = true;
             stage.status = 'skipped';
@@ -350,6 +345,7 @@ export class RunSummaryBuilder implements RunListener {
         job.endedAt = event.at;
         job.durationMs = event.at - job.startedAt;
         if (event.error) job.error = `${event.error.name}: ${event.error.message}`;
+        if (event.accumulators) job.accumulators = { ...event.accumulators };
         return;
       }
       case 'stage-submitted': {
@@ -358,6 +354,7 @@ export class RunSummaryBuilder implements RunListener {
           kind: event.kind,
           name: event.name,
           numTasks: event.numTasks,
+          partitions: event.numTasks,
           parentStageIds: [...event.parentStageIds],
           status: 'running',
           skipped: false,
@@ -420,6 +417,7 @@ export class RunSummaryBuilder implements RunListener {
           record.durationMs = event.at - record.startedAt;
         }
         if (event.error) record.error = { name: event.error.name, message: event.error.message };
+        if (event.reason !== undefined) record.reason = event.reason;
         this.attemptsByKey.set(k, record);
         return;
       }
@@ -533,8 +531,14 @@ export class RunSummaryBuilder implements RunListener {
         shuffleReadBytes: sum((s) => s.shuffleReadBytes),
         shuffleWriteBytes: sum((s) => s.shuffleWriteBytes),
       },
+      accumulators: runAccumulators(jobs),
       notices: [...this.notices],
-      cost: estimateFlexCost(activeSeconds, attempts.length, this.rates),
+      // The deployment's instance memory, as the driver logged it, prices the run wherever the
+      // summary is built (stratus ui has no deployment environment); options still win.
+      cost: estimateFlexCost(activeSeconds, attempts.length, {
+        ...this.rates,
+        instanceMemoryMb: this.memoryOption ?? this.app?.instanceMemoryMb ?? this.rates.instanceMemoryMb,
+      }),
     };
   }
 
@@ -573,85 +577,4 @@ export class RunSummaryBuilder implements RunListener {
   text(): string {
     return formatRunSummary(this.summary());
   }
-}
-
-const ms = (n: number | undefined) =>
-  n === undefined ? '–' : n < 1000 ? `${Math.round(n)} ms` : `${(n / 1000).toFixed(n < 10_000 ? 2 : 1)} s`;
-
-/** Bytes in binary units (`1.5 MiB`). */
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let value = n / 1024;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
-}
-
-const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
-
-/** The run summary as the console prints it after a run. */
-export function formatRunSummary(s: RunSummary): string {
-  const t = s.totals;
-  const lines: string[] = [];
-  lines.push(`Run summary — ${s.name} (${s.appId}): ${s.status} in ${ms(s.wallTimeMs)}`);
-  const planned =
-    s.plannedSlots === undefined
-      ? ''
-      : `${plural(s.plannedSlots, 'slot')} planned${
-          s.plannedExecutors !== undefined && s.slotsPerExecutor !== undefined
-            ? ` (${s.plannedExecutors} executors × ${s.slotsPerExecutor})`
-            : ''
-        }, `;
-  lines.push(
-    `  slots:     ${planned}${plural(t.executorsSeen, 'executor')} and ${plural(t.slotsSeen, 'slot')} seen running tasks`,
-  );
-  lines.push(`  jobs:      ${t.jobs}${t.hiddenJobs > 0 ? ` (${t.hiddenJobs} hidden)` : ''}`);
-  for (const job of s.jobs) {
-    const tag = job.hidden ? ` [hidden${job.reason ? `: ${job.reason}` : ''}]` : '';
-    lines.push(
-      `    job ${job.jobId} ${job.action} "${job.actionName}"${tag}: ${plural(job.stageIds.length, 'stage')} (${job.stagesRun} run, ${job.skippedStageIds.length} skipped), ${plural(job.tasks, 'task')}, ${job.status} in ${ms(job.durationMs)}`,
-    );
-    for (const id of job.stageIds) {
-      const st = s.stages.find((x) => x.stageId === id);
-      if (!st) continue;
-      if (st.skipped) {
-        lines.push(`      stage ${id}: skipped (its shuffle output exists)`);
-        continue;
-      }
-      const skew =
-        st.taskTime && st.skew !== undefined
-          ? `, task time median ${ms(st.taskTime.median)} max ${ms(st.taskTime.max)} (skew ${st.skew.toFixed(1)}×)`
-          : '';
-      const extra = [
-        st.failed ? `${st.failed} failed` : '',
-        st.speculative ? `${st.speculative} speculative` : '',
-        st.lost ? `${st.lost} lost` : '',
-        st.ignored ? `${st.ignored} ignored` : '',
-      ].filter(Boolean);
-      lines.push(
-        `      stage ${id} ${st.kind ?? ''}: ${plural(st.numTasks, 'partition')}, ${plural(st.attempts, 'attempt')}${
-          extra.length ? ` (${extra.join(', ')})` : ''
-        }${skew}, ${ms(st.durationMs)} — ${st.name ?? ''}`,
-      );
-    }
-  }
-  lines.push(
-    `  stages:    ${t.stagesRun} run, ${t.stagesSkipped} skipped; tasks: ${t.tasks} (one per partition)`,
-  );
-  lines.push(
-    `  attempts:  ${t.attempts}: ${t.succeeded} succeeded, ${t.failed} failed, ${t.ignored} ignored, ${t.lost} lost, ${t.killed} killed; ${t.speculative} speculative`,
-  );
-  lines.push(
-    `  data:      ${t.recordsRead} records read, ${t.recordsWritten} written; shuffle ${formatBytes(t.shuffleWriteBytes)} written, ${formatBytes(t.shuffleReadBytes)} read`,
-  );
-  const c = s.cost;
-  lines.push(
-    `  cost:      ~$${c.totalUsd.toFixed(6)} on Azure Flex Consumption (${c.gbSeconds.toFixed(2)} GB-s × $${c.rates.usdPerGbSecond}/GB-s at ${c.rates.instanceMemoryMb} MB, ${c.executions} executions × $${c.rates.usdPerMillionExecutions}/million; free grants not deducted)`,
-  );
-  for (const n of s.notices.filter((x) => x.level !== 'info')) lines.push(`  ${n.level}: ${n.message}`);
-  return lines.join('\n');
 }

@@ -3,7 +3,7 @@
  * and blob names, hides the SDK's client objects, and turns "not found" into a typed
  * error that names the blob.
  */
-import type { ContainerClient } from '@azure/storage-blob';
+import type { AppendBlobClient, ContainerClient } from '@azure/storage-blob';
 import { StratusError } from '../engine/errors.js';
 import type { StorageConnection } from './connection.js';
 
@@ -110,11 +110,18 @@ export class BlobStore {
       .commitBlockList([...blockIds]);
   }
 
-  /** Names and sizes of the blobs under a prefix, in name order. */
-  async list(container: string, prefix: string): Promise<{ name: string; size: number }[]> {
-    const out: { name: string; size: number }[] = [];
+  /** Names, sizes and last-modified times (ms since epoch) of the blobs under a prefix, in name order. */
+  async list(
+    container: string,
+    prefix: string,
+  ): Promise<{ name: string; size: number; lastModified: number }[]> {
+    const out: { name: string; size: number; lastModified: number }[] = [];
     for await (const item of this.container(container).listBlobsFlat({ prefix })) {
-      out.push({ name: item.name, size: item.properties.contentLength ?? 0 });
+      out.push({
+        name: item.name,
+        size: item.properties.contentLength ?? 0,
+        lastModified: item.properties.lastModified.getTime(),
+      });
     }
     return out;
   }
@@ -134,16 +141,99 @@ export class BlobStore {
     return blobs.length;
   }
 
-  /** Append a block to an append blob, creating the blob first if needed (event logs). */
-  async append(container: string, name: string, body: Buffer | string): Promise<void> {
+  /**
+   * A writer for one append blob (event logs): it creates the blob on its first append and
+   * appends every block at the position it expects, so a retried append can never add a block
+   * twice. One writer per blob; calls must not overlap (await each `append`).
+   */
+  appendBlob(container: string, name: string): AppendBlobWriter {
+    return new AppendBlobWriter(this.container(container).getAppendBlobClient(name), `${container}/${name}`);
+  }
+}
+
+/** The error code of an append whose `appendPosition` condition failed (HTTP 412). */
+const APPEND_POSITION_NOT_MET = 'AppendPositionConditionNotMet';
+
+/** Another writer appended to a blob this writer owns, so its next position is unknown. */
+export class AppendConflictError extends StratusError {
+  constructor(blob: string, expected: number, found: number | undefined) {
+    super(
+      'APPEND_CONFLICT',
+      `append blob ${blob} is ${found ?? 'no longer'} bytes long where this writer expected ${expected}: someone else appended to it`,
+      { blob },
+    );
+    this.name = 'AppendConflictError';
+  }
+}
+
+/**
+ * Appends to one append blob. The blob is created once (`createIfNotExists` on the first
+ * append, then never again); each block carries the `appendPosition` condition — the blob's
+ * length this writer expects — which the service checks before appending, failing with 412
+ * `AppendPositionConditionNotMet` otherwise. That makes the SDK's retries safe: when an append
+ * lands but its response is lost, the retry gets 412, the writer finds its own bytes at that
+ * position and moves on instead of appending them twice. Bytes of a failed append stay queued
+ * and go first on the next call, so a batch split into several blocks resumes where it stopped.
+ */
+export class AppendBlobWriter {
+  /** Length of the blob as this writer knows it; undefined until the first append created it. */
+  private position: number | undefined;
+  private unsent: Buffer[] = [];
+  /** Appends that the SDK retried after they had landed (found in place after the 412). */
+  landedRetries = 0;
+
+  constructor(
+    private readonly client: AppendBlobClient,
+    private readonly blob: string,
+  ) {}
+
+  /** Bytes queued by failed appends, not yet in the blob. */
+  get pendingBytes(): number {
+    return this.unsent.reduce((n, b) => n + b.length, 0);
+  }
+
+  /**
+   * Append `body` after whatever a failed earlier call left queued. Resolves once every queued
+   * byte is in the blob; on failure the bytes that did not land stay queued and it throws.
+   */
+  async append(body: Buffer | string = Buffer.alloc(0)): Promise<void> {
     const data = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
-    const client = this.container(container).getAppendBlobClient(name);
-    await client.createIfNotExists();
-    // One append block is at most 4 MiB; split larger writes.
+    if (data.length > 0) this.unsent.push(data);
+    if (this.unsent.length === 0) return;
+    if (this.position === undefined) {
+      const created = await this.client.createIfNotExists();
+      // Resuming a blob that exists (a writer restarted): continue at its end.
+      this.position = created.succeeded ? 0 : ((await this.client.getProperties()).contentLength ?? 0);
+    }
+    const all = Buffer.concat(this.unsent);
+    // One append block is at most 4 MiB (the service's limit); larger writes take several.
     const block = 4 * 1024 * 1024;
-    for (let offset = 0; offset < data.length; offset += block) {
-      const part = data.subarray(offset, offset + block);
-      await client.appendBlock(part, part.length);
+    let sent = 0;
+    try {
+      while (sent < all.length) {
+        const part = all.subarray(sent, sent + block);
+        await this.appendAt(part, this.position);
+        this.position += part.length;
+        sent += part.length;
+      }
+    } finally {
+      this.unsent = sent < all.length ? [all.subarray(sent)] : [];
+    }
+  }
+
+  private async appendAt(part: Buffer, position: number): Promise<void> {
+    try {
+      await this.client.appendBlock(part, part.length, { conditions: { appendPosition: position } });
+    } catch (error) {
+      if ((error as { code?: string }).code !== APPEND_POSITION_NOT_MET) throw error;
+      // The position moved: either an earlier try of this very append landed and only its
+      // response was lost (the SDK then retried), or someone else wrote. Only our own bytes,
+      // exactly at our position and ending the blob, mean the first.
+      const size = (await this.client.getProperties()).contentLength;
+      if (size !== position + part.length) throw new AppendConflictError(this.blob, position, size);
+      const found = await this.client.downloadToBuffer(position, part.length, { concurrency: 1 });
+      if (!found.equals(part)) throw new AppendConflictError(this.blob, position, size);
+      this.landedRetries++;
     }
   }
 }

@@ -3,6 +3,9 @@
  * `stratus local`. Test files read its connection string with `inject('connectionString')`;
  * teardown stops it (and the watchdog guarantees it dies even if vitest is killed).
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { type AzuriteHandle, startAzurite } from '../driver/azurite.js';
 
@@ -14,15 +17,23 @@ declare module 'vitest' {
 }
 
 let azurite: AzuriteHandle | undefined;
+let eventLogDir: string | undefined;
 
-/** Start the suite's Azurite and provide its connection string to every test file. */
+/**
+ * Start the suite's Azurite and provide its connection string to every test file. Local runs
+ * keep their event logs in STRATUS_EVENT_LOG_DIR: a temp folder for the suite (inherited by the
+ * test workers and every process they start), so no test writes `.stratus/` in the checkout.
+ */
 export async function setup(project: TestProject): Promise<void> {
+  eventLogDir = mkdtempSync(path.join(tmpdir(), 'stratus-suite-event-logs-'));
+  process.env.STRATUS_EVENT_LOG_DIR = eventLogDir;
   azurite = await startAzurite();
   project.provide('connectionString', azurite.connectionString);
 }
 
-/** Stop the suite's Azurite and remove its data folder. */
+/** Stop the suite's Azurite and remove its data folder and the suite's event-log folder. */
 export async function teardown(): Promise<void> {
   await azurite?.stop();
   azurite = undefined;
+  if (eventLogDir) rmSync(eventLogDir, { recursive: true, force: true });
 }

@@ -25,7 +25,8 @@ export interface UiServerOptions {
   port?: number;
   /** Interface to bind (default 127.0.0.1). */
   host?: string;
-  source: UiSource;
+  /** Where the event logs are; several sources are listed together. */
+  source: UiSource | readonly UiSource[];
 }
 
 /** A running UI server. */

@@ -82,7 +82,9 @@ export class RequestCounter {
     const serve = (service: 'blob' | 'queue', targetPort: number) =>
       new Promise<http.Server>((resolve) => {
         const server = http.createServer((req, res) => {
-          counter?.count(classify(service, req), req.url ?? '/');
+          const kind = classify(service, req);
+          counter?.count(kind, req.url ?? '/');
+          const lose = counter?.takeLoss(kind) ?? false;
           const upstream = http.request(
             {
               host: '127.0.0.1',
@@ -93,6 +95,12 @@ export class RequestCounter {
               agent,
             },
             (reply) => {
+              if (lose) {
+                // Azurite did the work; the client never hears of it (a reply lost on the network).
+                reply.resume();
+                reply.on('end', () => res.socket?.destroy());
+                return;
+              }
               res.writeHead(reply.statusCode ?? 502, reply.headers);
               reply.on('data', (chunk: Buffer) => {
                 if (counter) counter.counts.bytesDown += chunk.length;
@@ -116,6 +124,24 @@ export class RequestCounter {
     const port = (s: http.Server) => (s.address() as AddressInfo).port;
     counter = new RequestCounter([blob, queue], azuriteConnectionString(port(blob), port(queue)), agent);
     return counter;
+  }
+
+  private readonly losses = new Map<string, number>();
+
+  /**
+   * Forward the next `times` requests of `kind` (e.g. `blob:put-appendblock:event-log`) to
+   * Azurite, then drop the connection instead of relaying the response, so the client retries
+   * a request that in fact succeeded.
+   */
+  loseResponses(kind: string, times = 1): void {
+    this.losses.set(kind, (this.losses.get(kind) ?? 0) + times);
+  }
+
+  private takeLoss(kind: string): boolean {
+    const left = this.losses.get(kind) ?? 0;
+    if (left === 0) return false;
+    this.losses.set(kind, left - 1);
+    return true;
   }
 
   private count(kind: string, url: string): void {

@@ -121,6 +121,29 @@ describe('slots per executor flow from one Bicep parameter', () => {
     expect(connection.mode).toBe('azure');
   });
 
+  it('the instance memory output is the memory the plan is deployed with, and the driver reads it for the cost', () => {
+    expect(outputs(MAIN).get('STRATUS_INSTANCE_MEMORY_MB')).toEqual({
+      type: 'int',
+      expr: 'instanceMemoryMB',
+    });
+    expect(moduleParams(MAIN, 'functionApp').params.get('instanceMemoryMB')).toBe('instanceMemoryMB');
+    const memory = mainParamDecls.get('instanceMemoryMB')!;
+    for (const mb of memory.allowed!) {
+      const env = { STRATUS_ACCOUNT: 'ststratusabc123', STRATUS_INSTANCE_MEMORY_MB: String(mb) };
+      expect(resolveAzureConnection({ env }).instanceMemoryMb).toBe(Number(mb));
+    }
+  });
+
+  it('without STRATUS_TOTAL_SLOTS the driver plans for the slots × instances outputs', () => {
+    const env = {
+      STRATUS_ACCOUNT: 'ststratusabc123',
+      STRATUS_SLOTS_PER_EXECUTOR: '3',
+      STRATUS_MAX_INSTANCES: '7',
+    };
+    expect(resolveAzureConnection({ env }).totalSlots).toBe(21);
+    expect(resolveAzureConnection({ env: { ...env, STRATUS_TOTAL_SLOTS: '5' } }).totalSlots).toBe(5);
+  });
+
   it('main.parameters.json defaults agree with main.bicep defaults', () => {
     const file = readFileSync(path.join(INFRA_DIR, 'main.parameters.json'), 'utf8');
     const parameters = JSON.parse(file).parameters as Record<string, { value: string }>;

@@ -70,7 +70,7 @@ describe('stratus explain', () => {
     expect(e.jobs[1]!.stages[0]!.name).not.toContain('textFile');
   });
 
-  it('prints JSON from the command line with --json and --slots', async () => {
+  it('prints JSON from the command line with --json, planned for --executors × --slots as stratus run', async () => {
     const program = new Command().exitOverride();
     registerExplainCommand(program);
     const writes: string[] = [];
@@ -78,7 +78,18 @@ describe('stratus explain', () => {
     process.stdout.write = ((chunk: string) => writes.push(chunk) > 0) as typeof process.stdout.write;
     try {
       await program.parseAsync(
-        ['explain', path.join(JOBS, 'pair-sums.ts'), '--param', 'n=30', '--slots', '3', '--json'],
+        [
+          'explain',
+          path.join(JOBS, 'pair-sums.ts'),
+          '--param',
+          'n=30',
+          '--executors',
+          '1',
+          '--slots',
+          '3',
+          '--local',
+          '--json',
+        ],
         { from: 'user' },
       );
     } finally {

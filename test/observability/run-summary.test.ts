@@ -148,6 +148,18 @@ const events: RunEvent[] = [
     hidden: false,
     stageIds: [2, 3, 4],
     skippedStageIds: [2],
+    stages: [
+      { stageId: 2, kind: 'shuffle-map', name: 'parallelize → map', numPartitions: 3, parentStageIds: [] },
+      {
+        stageId: 3,
+        kind: 'shuffle-map',
+        name: 'sortBy',
+        numPartitions: 2,
+        parentStageIds: [2],
+        shuffleId: 1,
+      },
+      { stageId: 4, kind: 'result', name: 'take', numPartitions: 1, parentStageIds: [3] },
+    ],
   },
   stage(3, 1, 2, [2], 1980),
   ...attemptEvents([3, 1, 0, 0, 'executor-1', 0, 2000, 2200, 'succeeded']),
@@ -213,6 +225,20 @@ describe('the run summary', () => {
     expect(quantiles([4, 1, 3, 2])).toEqual({ min: 1, p25: 1, median: 2, p75: 3, max: 4 });
   });
 
+  it('a skipped stage keeps the partitions, name and parents its job-start lists, and runs no task', () => {
+    const s = build().summary();
+    expect(s.stages.find((x) => x.stageId === 2)).toMatchObject({
+      kind: 'shuffle-map',
+      name: 'parallelize → map',
+      partitions: 3,
+      numTasks: 0,
+      parentStageIds: [],
+    });
+    expect(s.stages.find((x) => x.stageId === 3)).toMatchObject({ partitions: 2, parentStageIds: [2] });
+    // Tasks count what ran: the skipped stage's 3 partitions are not among job 1's 3 tasks.
+    expect(s.jobs[1]!.tasks).toBe(3);
+  });
+
   it('estimates the Flex Consumption cost from executor active time and executions', () => {
     const s = build().summary();
     // executor-1 busy 300 + 100 + 200 + 50 ms, executor-2 600 + 140 + 120 + 150 ms
@@ -224,6 +250,17 @@ describe('the run summary', () => {
     expect(s.cost.gbSeconds).toBeCloseTo(3.32, 10);
     expect(s.cost.executions).toBe(10);
     expect(s.cost.totalUsd).toBeCloseTo(3.32 * 0.00002 + 10 * 0.5e-6, 12);
+  });
+
+  it("prices executor time at the instance memory the application's app-start recorded, unless options say otherwise", () => {
+    const withMemory = events.map((e) => (e.type === 'app-start' ? { ...e, instanceMemoryMb: 4096 } : e));
+    const fromLog = new RunSummaryBuilder();
+    for (const e of withMemory) fromLog.onEvent(e);
+    expect(fromLog.summary().cost.rates.instanceMemoryMb).toBe(4096);
+    expect(fromLog.summary().cost.gbSeconds).toBeCloseTo(1.66 * 4, 10);
+    const overridden = new RunSummaryBuilder({ cost: { instanceMemoryMb: 512 } });
+    for (const e of withMemory) overridden.onEvent(e);
+    expect(overridden.summary().cost.gbSeconds).toBeCloseTo(1.66 / 2, 10);
   });
 
   it('takes cost rates from the environment when options do not set them', () => {
@@ -240,7 +277,9 @@ describe('the run summary', () => {
     const text = formatRunSummary(build().summary());
     expect(text).toContain('jobs:      2 (1 hidden)');
     expect(text).toContain('job 0 sampleSortKeys "top" [hidden: sampling]');
-    expect(text).toContain('stage 2: skipped');
+    expect(text).toContain(
+      'stage 2 shuffle-map: 3 partitions, skipped (its shuffle output exists) — parallelize → map',
+    );
     expect(text).toContain('10: 7 succeeded, 1 failed, 1 ignored, 1 lost, 0 killed; 1 speculative');
     expect(text).toContain('skew 6.0×');
     expect(text).toContain('4 slots planned (2 executors × 2), 2 executors and 4 slots seen running tasks');

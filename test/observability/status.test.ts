@@ -64,6 +64,60 @@ describe('stratus status', () => {
     await Promise.all([tasks.destroy(), poison.destroy()]);
   });
 
+  it('keeps an application started long ago that is still running, with its executors, and drops logs idle past the window', async () => {
+    const connection = connectStorage({ connectionString: suiteConnectionString() });
+    const now = Date.now();
+    const started = now - 40 * 60_000;
+    const appId = `app-${started.toString(36)}-01d5a7e5`;
+    const writer = new EventLogWriter({ blobs: new BlobStore(connection) });
+    writer.onEvent({
+      type: 'app-start',
+      at: started,
+      logVersion: 1,
+      appId,
+      name: 'long.ts',
+      mode: 'connect',
+      taskQueue: 'q',
+      totalSlots: 2,
+      defaultParallelism: 2,
+    });
+    const task = (executorId: string, partition: number, startAt: number) => ({
+      appId,
+      jobId: 0,
+      stageId: 3,
+      partition,
+      attempt: 0,
+      executorId,
+      slot: 0,
+      launchedAt: startAt,
+    });
+    // executor-31 finished a task a minute ago; executor-32 has been running one for 30 minutes.
+    writer.onEvent({ ...task('executor-31', 0, now - 120_000), type: 'task-start', at: now - 120_000 });
+    writer.onEvent({
+      ...task('executor-31', 0, now - 120_000),
+      type: 'task-end',
+      at: now - 60_000,
+      status: 'succeeded',
+    });
+    writer.onEvent({
+      ...task('executor-32', 1, now - 30 * 60_000),
+      type: 'task-start',
+      at: now - 30 * 60_000,
+    });
+    await writer.close();
+
+    const status = await collectStatus(connection, { windowMs: 15 * 60_000, now });
+    expect(status.recentApplications).toContainEqual({ appId, status: 'running' });
+    const mine = status.executors.filter((e) => e.appIds.includes(appId));
+    expect(mine.map((e) => [e.executorId, e.tasks, e.lastSeenAt >= now - 60_000])).toEqual([
+      ['executor-31', 1, true],
+      ['executor-32', 0, true],
+    ]);
+    // Seen from 20 minutes later, nothing was appended within the window: the log is not read.
+    const later = await collectStatus(connection, { windowMs: 15 * 60_000, now: Date.now() + 20 * 60_000 });
+    expect(later.recentApplications.map((a) => a.appId)).not.toContain(appId);
+  });
+
   it('reads the start time an application id carries', () => {
     expect(appStartTime(`app-${(1_700_000_000_000).toString(36)}-abcd1234`)).toBe(1_700_000_000_000);
     expect(appStartTime('custom-id')).toBeUndefined();

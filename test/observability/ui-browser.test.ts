@@ -81,6 +81,10 @@ describe('stratus ui in headless Chromium', () => {
     expect(await page.locator('#executors tbody tr').count()).toBe(2);
     expect(await page.locator('#timeline rect.task-bar').count()).toBe(34);
     expect(await page.locator('#timeline rect.task-bar[data-status="succeeded"]').count()).toBe(34);
+    // Every outcome has its colour in the legend, killed attempts included.
+    for (const outcome of ['succeeded', 'failed', 'ignored', 'lost', 'killed', 'running']) {
+      expect(await page.locator(`.legend [data-legend="${outcome}"]`).count()).toBe(1);
+    }
     await mkdir(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: path.join(ARTIFACTS, 'ui.png'), fullPage: true });
     await page.close();
@@ -109,6 +113,34 @@ describe('stratus ui in headless Chromium', () => {
     // min, 25th, median (index ⌊0.5·5⌋ = 2), 75th, max of 6 durations
     expect(row).toEqual(['Duration', ...[0, 1, 2, 3, 5].map((i) => fmt(durations[i]!))]);
     await page.close();
+  });
+
+  it('lists the accumulators of each run, bad-record counts named by their input', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'stratus-ui-acc-'));
+    try {
+      const file = path.join(dir, 'acc.jsonl');
+      let jobEnds = 0;
+      const withAccumulators = lines.map((l) => {
+        const e = JSON.parse(l) as { type: string; accumulators?: Record<string, unknown> };
+        if (e.type !== 'job-end' || jobEnds++ > 0) return l;
+        return JSON.stringify({ ...e, accumulators: { 'badRecords:data/sales.csv': 2, rows: 40 } });
+      });
+      await writeFile(file, `${withAccumulators.join('\n')}\n`);
+      const served = await startUiServer({ port: 0, source: { file } });
+      try {
+        const page = await open(`${served.url}#/app/${appId}`);
+        const rows = await page.locator('#accumulators tbody tr').allInnerTexts();
+        expect(rows.map((r) => r.split('\t').slice(2))).toEqual([
+          ['bad records skipped in data/sales.csv', '2'],
+          ['rows', '40'],
+        ]);
+        await page.close();
+      } finally {
+        await served.close();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('follows a running application: new events in the log appear without a reload', async () => {

@@ -104,6 +104,12 @@ async function appsPage() {
 
 // ---- one application ----------------------------------------------------------------------
 
+// A stage's partitions: its tasks when it ran; a skipped stage's from its job's stage infos
+// (0 in logs written before job-start carried them).
+function partitionsOf(stage) {
+  return stage.partitions ?? stage.numTasks;
+}
+
 function timelineSvg(attempts) {
   const started = attempts.filter((a) => a.startedAt !== undefined);
   if (started.length === 0) return '<p>No task has started yet.</p>';
@@ -130,7 +136,7 @@ function timelineSvg(attempts) {
     const lane = lanes.indexOf(`${a.executorId} · slot ${a.slot}`);
     const end = a.endedAt ?? t1;
     const w = Math.max(2, x(end) - x(a.startedAt));
-    const title = `stage ${a.stageId} partition ${a.partition} attempt ${a.attempt}${a.speculative ? ' (speculative)' : ''}: ${a.status}, ${fmtMs(end - a.startedAt)}`;
+    const title = `stage ${a.stageId} partition ${a.partition} attempt ${a.attempt}${a.speculative ? ' (speculative)' : ''}: ${a.status}${a.reason ? ` (${a.reason})` : ''}, ${fmtMs(end - a.startedAt)}`;
     parts.push(
       `<rect class="task-bar" data-status="${esc(a.status)}" x="${x(a.startedAt).toFixed(1)}" y="${22 + lane * laneH}" width="${w.toFixed(1)}" height="${laneH - 5}" ` +
         `fill="${COLORS[a.status] ?? '#888'}" ${a.speculative ? 'stroke="var(--spec)" stroke-width="2"' : ''} rx="2"><title>${esc(title)}</title></rect>`,
@@ -142,7 +148,7 @@ function timelineSvg(attempts) {
   }
   const height = 30 + lanes.length * laneH;
   const legend = Object.entries(COLORS)
-    .map(([k, c]) => `<span><i style="background:${c}"></i>${k}</span>`)
+    .map(([k, c]) => `<span data-legend="${k}"><i style="background:${c}"></i>${k}</span>`)
     .join('');
   return (
     `<svg id="timeline" width="${labelW + width + 20}" height="${height}" role="img" aria-label="task timeline">${parts.join('')}</svg>` +
@@ -167,21 +173,31 @@ async function appPage(appId) {
     stat('attempts', `attempts (${t.failed} failed, ${t.speculative} speculative)`, t.attempts),
     stat('executors', 'executors seen', t.executorsSeen),
     stat('slots', `slots seen (${s.plannedSlots ?? '?'} planned)`, t.slotsSeen),
+    stat(
+      'planned-slots',
+      s.plannedExecutors !== undefined
+        ? `slots planned (${s.plannedExecutors} executors × ${s.slotsPerExecutor})`
+        : 'slots planned',
+      s.plannedSlots ?? '?',
+    ),
     stat('wall', 'wall time', fmtMs(s.wallTimeMs)),
     stat('cost', 'est. Flex Consumption cost', `$${s.cost.totalUsd.toFixed(6)}`),
   ];
   const jobRows = s.jobs.map(
     (j) =>
-      `<tr><td><a href="${appLink(s.appId, `/job/${j.jobId}`)}">job ${j.jobId}</a></td>` +
+      `<tr data-job-id="${j.jobId}" data-hidden="${j.hidden}" data-stages="${j.stageIds.length}"><td><a href="${appLink(s.appId, `/job/${j.jobId}`)}">job ${j.jobId}</a></td>` +
       `<td>${esc(j.action)} "${esc(j.actionName)}" ${j.hidden ? `<span class="badge hidden-job" title="${esc(j.reason)}">hidden</span>` : ''}</td>` +
+      `<td class="num">${j.run ?? '–'}</td><td>${esc(j.module ?? '')}</td>` +
       `<td>${status(j.status)}</td><td class="num">${j.stagesRun}</td><td class="num">${j.skippedStageIds.length}</td>` +
       `<td class="num">${j.tasks}</td><td class="num">${fmtMs(j.durationMs)}</td></tr>`,
   );
+  // Skipped stages are listed greyed, with the partitions they would have run.
   const stageRows = s.stages.map(
     (st) =>
-      `<tr><td>${st.skipped ? `stage ${st.stageId}` : `<a href="${appLink(s.appId, `/stage/${st.stageId}`)}">stage ${st.stageId}</a>`}</td>` +
+      `<tr class="${st.skipped ? 'skipped' : ''}" data-stage-id="${st.stageId}" data-job-id="${st.jobId}" data-partitions="${partitionsOf(st)}" data-skipped="${st.skipped}">` +
+      `<td>${st.skipped ? `stage ${st.stageId}` : `<a href="${appLink(s.appId, `/stage/${st.stageId}`)}">stage ${st.stageId}</a>`}</td>` +
       `<td class="num">${st.jobId}</td><td>${esc(st.kind ?? '')}</td><td>${status(st.status)}</td>` +
-      `<td class="num">${st.skipped ? '–' : st.numTasks}</td><td class="num">${st.attempts}</td>` +
+      `<td class="num">${partitionsOf(st) || '–'}</td><td class="num">${st.attempts}</td>` +
       `<td class="num">${st.taskTime ? fmtMs(st.taskTime.median) : '–'}</td><td class="num">${st.skew ? `${st.skew.toFixed(1)}×` : '–'}</td>` +
       `<td class="num">${fmtBytes(st.shuffleReadBytes)}</td><td class="num">${fmtBytes(st.shuffleWriteBytes)}</td>` +
       `<td>${esc(st.name ?? '')}</td></tr>`,
@@ -192,15 +208,28 @@ async function appPage(appId) {
       `<td class="num">${e.attempts}</td><td class="num">${e.succeeded}</td><td class="num">${e.failed}</td>` +
       `<td class="num">${fmtMs(e.activeMs)}</td></tr>`,
   );
+  // Accumulators per run (a driver script makes several); `badRecords:<uri>` counts skipped bad records.
+  const accumulatorRows = (s.accumulators ?? []).flatMap((acc) =>
+    Object.entries(acc.values).map(([name, value]) => {
+      const bad = name.startsWith('badRecords:');
+      return (
+        `<tr data-accumulator="${esc(name)}" data-run="${acc.run ?? ''}"><td class="num">${acc.run ?? '–'}</td><td>${esc(acc.module ?? '')}</td>` +
+        `<td>${bad ? `bad records skipped in ${esc(name.slice('badRecords:'.length))}` : esc(name)}</td><td class="num">${esc(JSON.stringify(value))}</td></tr>`
+      );
+    }),
+  );
   const notices = s.notices.map(
     (n) => `<li class="status-${n.level === 'info' ? 'running' : 'failed'}">${esc(n.message)}</li>`,
   );
   view.innerHTML =
     `<h2>${esc(s.name)} <small>${esc(s.appId)} · ${esc(s.mode ?? '')} · ${status(s.status)}</small></h2>` +
     `<div class="stats">${stats.join('')}</div>` +
-    `<h2>Jobs</h2>${table('jobs', ['job', 'action', 'status', '#stages run', '#skipped', '#tasks', '#duration'], jobRows)}` +
-    `<h2>Stages</h2>${table('stages', ['stage', '#job', 'kind', 'status', '#tasks', '#attempts', '#median task', '#skew', '#shuffle read', '#shuffle write', 'operators'], stageRows)}` +
+    `<h2>Jobs</h2>${table('jobs', ['job', 'action', '#run', 'job module', 'status', '#stages run', '#skipped', '#tasks', '#duration'], jobRows)}` +
+    `<h2>Stages</h2>${table('stages', ['stage', '#job', 'kind', 'status', '#partitions', '#attempts', '#median task', '#skew', '#shuffle read', '#shuffle write', 'operators'], stageRows)}` +
     `<h2>Executors and slots</h2>${table('executors', ['executor', '#slots', 'slot ids', '#attempts', '#succeeded', '#failed', '#active'], executorRows)}` +
+    (accumulatorRows.length
+      ? `<h2>Accumulators</h2>${table('accumulators', ['#run', 'job module', 'accumulator', '#value'], accumulatorRows)}`
+      : '') +
     `<h2>Timeline</h2>${timelineSvg(attempts)}` +
     (notices.length ? `<h2>Notices</h2><ul>${notices.join('')}</ul>` : '');
   return s.status === 'running';
@@ -245,7 +274,7 @@ function dagSvg(appId, stages) {
       const a = pos.get(p);
       const b = pos.get(s.stageId);
       parts.push(
-        `<line class="edge" x1="${a.x + boxW}" y1="${a.y + boxH / 2}" x2="${b.x}" y2="${b.y + boxH / 2}" stroke="#57606a" marker-end="url(#arrow)"/>`,
+        `<line class="edge" data-from="${p}" data-to="${s.stageId}" x1="${a.x + boxW}" y1="${a.y + boxH / 2}" x2="${b.x}" y2="${b.y + boxH / 2}" stroke="#57606a" marker-end="url(#arrow)"/>`,
       );
     }
   }
@@ -253,9 +282,11 @@ function dagSvg(appId, stages) {
     const { x, y } = pos.get(s.stageId);
     const name = s.name ?? '(output reused)';
     const short = name.length > 36 ? `${name.slice(0, 35)}…` : name;
-    const line2 = s.skipped ? 'skipped' : `${s.kind} · ${s.numTasks} partitions`;
+    const n = partitionsOf(s);
+    const size = n ? ` · ${n} partition${n === 1 ? '' : 's'}` : '';
+    const line2 = s.skipped ? `skipped${size}` : `${s.kind}${size}`;
     const box =
-      `<g class="stage${s.skipped ? ' skipped' : ''}${s.status === 'failed' ? ' failed' : ''}" data-stage="${s.stageId}">` +
+      `<g class="stage${s.skipped ? ' skipped' : ''}${s.status === 'failed' ? ' failed' : ''}" data-stage="${s.stageId}" data-partitions="${n}">` +
       `<rect x="${x}" y="${y}" width="${boxW}" height="${boxH}" rx="6"/>` +
       `<text x="${x + 10}" y="${y + 20}" font-weight="600">Stage ${s.stageId}</text>` +
       `<text x="${x + 10}" y="${y + 38}">${esc(line2)}</text>` +
@@ -282,6 +313,9 @@ async function jobPage(appId, jobId) {
     (job.reason ? `<p>${esc(job.reason)}</p>` : '') +
     `<div class="stats">${stat('job-stages', 'stages', job.stageIds.length)}${stat('job-skipped', 'skipped', job.skippedStageIds.length)}${stat('job-tasks', 'tasks', job.tasks)}${stat('job-duration', 'duration', fmtMs(job.durationMs))}</div>` +
     `<h2>Stage DAG</h2>${dagSvg(s.appId, stages)}` +
+    (job.accumulators
+      ? `<h2>Accumulators after the job</h2><pre id="job-accumulators">${esc(JSON.stringify(job.accumulators, null, 2))}</pre>`
+      : '') +
     (job.plan ? `<h2>Plan</h2><pre>${esc(job.plan)}</pre>` : '') +
     (job.error ? `<p class="error">${esc(job.error)}</p>` : '');
   return job.status === 'running';
@@ -321,7 +355,7 @@ async function stagePage(appId, stageId) {
         `<td>${esc(a.executorId)}</td><td class="num">${a.slot}</td><td>${status(a.status)}</td>` +
         `<td class="num">${fmtMs(a.durationMs)}</td><td class="num">${a.metrics?.recordsRead ?? '–'}</td><td class="num">${a.metrics?.recordsWritten ?? '–'}</td>` +
         `<td class="num">${fmtBytes(a.metrics?.shuffleReadBytes)}</td><td class="num">${fmtBytes(a.metrics?.shuffleWriteBytes)}</td>` +
-        `<td class="error">${esc(a.error ? `${a.error.name}: ${a.error.message}` : '')}</td></tr>`,
+        `<td class="error">${esc(a.error ? `${a.error.name}: ${a.error.message}` : (a.reason ?? ''))}</td></tr>`,
     );
   view.innerHTML =
     `<h2>Stage ${stage.stageId} (${esc(stage.kind ?? '')}) ${status(stage.status)}</h2><p>${esc(stage.name ?? '')}</p>` +
@@ -332,7 +366,7 @@ async function stagePage(appId, stageId) {
       ['metric', '#min', '#25th percentile', '#median', '#75th percentile', '#max'],
       quantileRows,
     ) +
-    `<h2>Tasks</h2>${table('tasks', ['#partition', '#attempt', 'executor', '#slot', 'status', '#duration', '#records read', '#records written', '#shuffle read', '#shuffle write', 'error'], taskRows)}`;
+    `<h2>Tasks</h2>${table('tasks', ['#partition', '#attempt', 'executor', '#slot', 'status', '#duration', '#records read', '#records written', '#shuffle read', '#shuffle write', 'error / reason'], taskRows)}`;
   return stage.status === 'running' || stage.status === 'pending';
 }
 
