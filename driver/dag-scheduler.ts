@@ -132,6 +132,7 @@ export class DAGScheduler {
     const run = this.active.get(key(event.jobId, event.stageId));
     if (!run) {
       // A late attempt of a stage that already finished: its outcome cannot change anything.
+      // (A late task-rejected is a redelivery of a message whose first refusal ended the stage.)
       if (event.type === 'task-succeeded' || event.type === 'task-failed') {
         this.emit({
           type: 'task-end',
