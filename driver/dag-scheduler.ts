@@ -72,6 +72,11 @@ export class DAGScheduler {
   /** Jobs run so far (hidden included). */
   jobsRun = 0;
 
+  /** True while a job is running (its task messages could be poisoned). */
+  get hasRunningJobs(): boolean {
+    return this.runningJobs.size > 0;
+  }
+
   constructor(private readonly env: SchedulerEnv) {
     // Relaunch tasks whose executor went silent, without waiting for the queue lease.
     this.lostTimer = setInterval(() => {

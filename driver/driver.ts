@@ -141,13 +141,19 @@ export class Driver {
     private readonly options: DriverOptions,
   ) {
     this.lease = new AppLeaseKeeper(blobs, appId);
-    this.poisonWatch = new PoisonWatch(storage, taskQueue.name, appId, (task) => {
-      // The task's own failure events may still be on their way (the host retries failures
-      // at once, so it can poison a message before the driver has read them): poll events
-      // now and give them a second, so the user's error is the one reported.
-      receiver.poke();
-      setTimeout(() => scheduler.noticePoisonedTask(task), 1000).unref();
-    });
+    this.poisonWatch = new PoisonWatch(
+      storage,
+      taskQueue.name,
+      appId,
+      (task) => {
+        // The task's own failure events may still be on their way (the host retries failures
+        // at once, so it can poison a message before the driver has read them): poll events
+        // now and give them a second, so the user's error is the one reported.
+        receiver.poke();
+        setTimeout(() => scheduler.noticePoisonedTask(task), 1000).unref();
+      },
+      { sweepWhile: () => scheduler.hasRunningJobs },
+    );
   }
 
   /** Connect to a fabric as the options and environment say; see DriverOptions. */
