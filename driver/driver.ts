@@ -18,6 +18,7 @@ import { type ActionRef, isSaveOp } from '../engine/actions.js';
 import { ConfigError, StratusError } from '../engine/errors.js';
 import { buildJobGraph, type JobGraph } from '../engine/graph.js';
 import type { JobActions, JobDefinition, JobResults } from '../engine/job.js';
+import { validateJobParams } from '../engine/job-params.js';
 import { loadJobBundle } from '../engine/module-loader.js';
 import {
   appPrefix,
@@ -293,16 +294,20 @@ export class Driver {
     if (this.closed) throw new StratusError('DRIVER_CLOSED', 'this driver is closed');
     checkJobParams(params);
     const bundle = await this.bundle(job);
-    await this.upload(bundle);
     const definition = await loadJobBundle(bundle.codeHash, bundle.code);
-    const graph = this.buildGraph(definition, params, bundle.entry);
+    // With a params schema, the builder (here and on executors) gets the schema's output.
+    const runParams = await validateJobParams(definition.params, params, path.basename(bundle.entry));
+    if (runParams !== params)
+      checkJobParams(runParams, `the output of ${path.basename(bundle.entry)}'s params schema`);
+    await this.upload(bundle);
+    const graph = this.buildGraph(definition, runParams, bundle.entry);
     const runIndex = this.runs++;
     const { inputs, sourcePartitions } = await this.prepareInputs(graph, runIndex);
     const state = newRunState(this.schedulerEnv, {
       scope: `${this.appId}/run-${runIndex}`,
       graph,
       codeHash: bundle.codeHash,
-      params: params ?? null,
+      params: runParams ?? null,
       defaultParallelism: this.totalSlots,
       inputs,
       sourcePartitions,

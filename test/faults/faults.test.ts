@@ -177,6 +177,30 @@ describe('faults', () => {
     expect(error.message).toContain('params.when (a Date)');
   });
 
+  it("params that do not match the module's schema are refused before anything runs, naming each param", async () => {
+    e2e.events.clear();
+    const job = path.join(JOBS, 'typed-params.ts');
+    const missing = (await e2e.driver.run(job, { step: 2 }).catch((e: unknown) => e)) as StratusError;
+    expect(missing.code).toBe('PARAMS_INVALID');
+    expect(missing.message).toContain('typed-params.ts');
+    expect(missing.message).toMatch(/params\.records: .*expected number, received undefined/);
+    const wrongType = (await e2e.driver
+      .run(job, { records: '10', label: 3 })
+      .catch((e: unknown) => e)) as StratusError;
+    expect(wrongType.code).toBe('PARAMS_INVALID');
+    expect(wrongType.message).toMatch(/params\.records: .*expected number, received string/);
+    expect(wrongType.message).toMatch(/params\.label: .*expected string, received number/);
+    expect(e2e.events.of('job-start')).toHaveLength(0);
+  });
+
+  it("a module with a params schema runs with the schema's output on every executor (defaults applied)", async () => {
+    const job = path.join(JOBS, 'typed-params.ts');
+    const records = 50;
+    const sum = (step: number) => Array.from({ length: records }, (_, i) => i * step).reduce((a, b) => a + b);
+    expect(await e2e.driver.run(job, { records })).toBe(sum(1));
+    expect(await e2e.driver.run(job, { records, step: 3 })).toBe(sum(3));
+  });
+
   it('a record the codec cannot encode fails the job naming the operator', async () => {
     const error = (await e2e.driver
       .run(path.join(JOBS, 'bigint.ts'), {})
