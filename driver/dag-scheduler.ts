@@ -41,6 +41,8 @@ export interface SchedulerEnv {
 interface StageRun {
   jobId: number;
   stageId: number;
+  /** The action this stage's job computes, and its op, for error messages. */
+  action: { name: string; op: string };
   plan: StagePlan;
   taskSet: TaskSetManager;
   launchedAt: Map<string, number>;
@@ -248,7 +250,7 @@ export class DAGScheduler {
           if (!stage.parents.every((p) => done.has(p))) continue;
           running.set(
             stage.stageId,
-            this.runStage(state, plan, stage, jobId, globalIds.get(stage.stageId)!, globalIds),
+            this.runStage(state, plan, stage, jobId, globalIds.get(stage.stageId)!, globalIds, actionName),
           );
         }
         if (running.size === 0) throw new Error(`internal: job ${jobId} has stages that can never run`);
@@ -298,6 +300,7 @@ export class DAGScheduler {
     jobId: number,
     stageId: number,
     globalIds: Map<number, number>,
+    actionName: string,
   ): Promise<StageRun> {
     const { appId, blobs } = this.env;
     const stageBlob = stageBlobName(appId, jobId, stageId);
@@ -313,6 +316,7 @@ export class DAGScheduler {
     const run: StageRun = {
       jobId,
       stageId,
+      action: { name: actionName, op: plan.actionOp },
       plan: stage,
       launchedAt: new Map(),
       startedAt: new Map(),
@@ -404,12 +408,6 @@ export class DAGScheduler {
     try {
       await run.taskSet.launch();
       await run.taskSet.completion;
-      if (run.resultBytes > this.env.maxResultBytes) {
-        throw new JobFailedError(
-          `job ${jobId}: the results of stage ${stageId} total ${run.resultBytes} bytes, above the driver's limit of ${this.env.maxResultBytes} (maxResultBytes); save large outputs with saveAsTextFile instead of collect`,
-          { jobId, stageId },
-        );
-      }
       if (stage.shuffle) {
         const table = await state.tracker.publish(stage.shuffle.shuffleId);
         state.shuffleTables.set(stage.shuffle.shuffleId, table);
@@ -471,6 +469,21 @@ export class DAGScheduler {
     } else {
       run.resultBlobs[event.partition] = result.blob;
       run.resultBytes += result.bytes;
+    }
+    // As Spark's spark.driver.maxResultSize: stop at the first success past the limit rather
+    // than wait for (and fetch) every partition's result.
+    if (run.resultBytes > this.env.maxResultBytes) {
+      const done = run.taskSet.finishedCount;
+      run.taskSet.abort(
+        new StratusError(
+          'RESULT_TOO_LARGE',
+          `job ${run.jobId} (action "${run.action.name}", ${run.action.op}): the results of stage ${run.stageId} ` +
+            `reached ${run.resultBytes} bytes after ${done} of ${run.taskSet.partitions.length} tasks, above the ` +
+            `driver's limit of ${this.env.maxResultBytes} bytes (maxResultBytes); save large outputs with ` +
+            'saveAsTextFile instead of collecting them, or raise maxResultBytes',
+          { jobId: run.jobId, stageId: run.stageId },
+        ),
+      );
     }
   }
 
