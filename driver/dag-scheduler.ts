@@ -73,6 +73,8 @@ export class DAGScheduler {
   private readonly runningJobs = new Set<number>();
   /** Jobs run so far (hidden included). */
   jobsRun = 0;
+  /** Set by `close`: no job or stage starts after it. */
+  private closedReason: Error | undefined;
 
   /** True while a job is running (its task messages could be poisoned). */
   get hasRunningJobs(): boolean {
@@ -160,8 +162,9 @@ export class DAGScheduler {
     run.taskSet.handle(event);
   }
 
-  /** Stop the lost-task timer and abort running task sets. */
+  /** Stop the lost-task timer and abort running task sets; jobs submitted later fail with `reason`. */
   close(reason = new Error('the driver is closing')): void {
+    this.closedReason = reason;
     clearInterval(this.lostTimer);
     clearInterval(this.speculationTimer);
     for (const run of this.active.values()) run.taskSet.abort(reason);
@@ -200,6 +203,7 @@ export class DAGScheduler {
     actionName: string,
     how: { hidden: boolean; reason?: string },
   ): Promise<JobOutcome> {
+    if (this.closedReason) throw this.closedReason;
     const jobId = this.nextJobId++;
     this.jobsRun++;
     this.runningJobs.add(jobId);
@@ -302,6 +306,7 @@ export class DAGScheduler {
     globalIds: Map<number, number>,
     actionName: string,
   ): Promise<StageRun> {
+    if (this.closedReason) throw this.closedReason;
     const { appId, blobs } = this.env;
     const stageBlob = stageBlobName(appId, jobId, stageId);
     await blobs.put(
