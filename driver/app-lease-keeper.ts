@@ -35,10 +35,19 @@ export class AppLeaseKeeper {
     await this.write();
   }
 
-  /** Stop renewing (the driver deletes the blob with the application's other blobs). */
+  /** Stop renewing; the blob stays until `remove`. */
   async stop(): Promise<void> {
     clearInterval(this.timer);
     await this.lastWrite.catch(() => undefined);
+  }
+
+  /**
+   * Delete the lease blob (after `stop`): from then on executors drop this application's tasks
+   * and discard what late attempts write. The driver removes it before the application's other
+   * blobs, so that nothing an executor wrote while the lease existed escapes that cleanup.
+   */
+  async remove(): Promise<void> {
+    await this.blobs.delete(DATA_CONTAINER, appLeaseBlobName(this.appId));
   }
 
   private write(): Promise<void> {

@@ -14,6 +14,16 @@ export function integerAtLeast(min: number): (value: string) => number {
   };
 }
 
+let signalExitCode: number | undefined;
+
+/**
+ * 130 after SIGINT, 143 after SIGTERM, undefined when no shutdown signal arrived: the exit code a
+ * command interrupted by a signal ends with, even when its own error reaches the top level first.
+ */
+export function shutdownExitCode(): number | undefined {
+  return signalExitCode;
+}
+
 /**
  * Run `shutdown` once on the first SIGINT or SIGTERM, then exit with 130/143; a second signal
  * exits at once (the watchdogs still take every child process down with this one).
@@ -24,6 +34,7 @@ export function onShutdownSignal(shutdown: (signal: NodeJS.Signals) => Promise<v
     const code = signal === 'SIGINT' ? 130 : 143;
     if (stopping) process.exit(code);
     stopping = true;
+    signalExitCode = code;
     shutdown(signal).then(
       () => process.exit(code),
       (error: Error) => {

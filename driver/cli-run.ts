@@ -6,8 +6,8 @@
  */
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { type Command, InvalidArgumentError } from 'commander';
-import { ConfigError } from '../engine/errors.js';
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { ConfigError, type StratusError } from '../engine/errors.js';
 import { resolveModulePath } from './bundler.js';
 import { addFabricOptions, type FabricFlags, fabricChoice } from './cli-fabric.js';
 import { integerAtLeast, onShutdownSignal } from './cli-options.js';
@@ -107,6 +107,8 @@ export function registerRunCommand(program: Command): void {
       }
       onShutdownSignal(async (signal) => {
         process.stderr.write(`stratus run: ${signal}, cancelling…\n`);
+        // Cancel first, so the run fails with JOB_CANCELLED naming the signal; close then waits for it.
+        await driver.cancel(`interrupted (${signal})`);
         await driver.close('cancelled');
       });
       let results: unknown;
@@ -124,7 +126,7 @@ export function registerRunCommand(program: Command): void {
           );
         }
       } catch (error) {
-        await driver.close('failed');
+        await driver.close((error as StratusError).code === 'JOB_CANCELLED' ? 'cancelled' : 'failed');
         if (!flags.json) process.stderr.write(`${summary.text()}\n`);
         throw error;
       }

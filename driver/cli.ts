@@ -13,6 +13,7 @@ import { registerDoctorCommand } from './cli-doctor.js';
 import { registerExplainCommand } from './cli-explain.js';
 import { registerLocalCommand } from './cli-local.js';
 import { registerNoopCommand } from './cli-noop.js';
+import { shutdownExitCode } from './cli-options.js';
 import { registerOutputCommands } from './cli-output.js';
 import { registerRunCommand } from './cli-run.js';
 import { registerStatusCommand } from './cli-status.js';
@@ -60,9 +61,9 @@ buildProgram()
   .parseAsync(process.argv)
   .then(
     // Subcommands that started processes have stopped them; exit even if a handle lingers.
-    () => process.exit(0),
+    () => process.exit(shutdownExitCode() ?? 0),
     (error: unknown) => {
       reportError(error);
-      process.exit(1);
+      process.exit(shutdownExitCode() ?? 1);
     },
   );

@@ -42,6 +42,8 @@ export interface SchedulerEnv {
 interface StageRun {
   jobId: number;
   stageId: number;
+  /** The action this stage's job computes, and its op, for error messages. */
+  action: { name: string; op: string };
   plan: StagePlan;
   taskSet: TaskSetManager;
   launchedAt: Map<string, number>;
@@ -99,6 +101,14 @@ export class DAGScheduler {
   private readonly killedAttempts = new Set<string>();
   /** Outcomes that executors reported for attempts already reported killed (dropped, counted). */
   lateOutcomesOfKilledAttempts = 0;
+
+  /** Set by `close`: no job or stage starts after it. */
+  private closedReason: Error | undefined;
+
+  /** True while a job is running (its task messages could be poisoned). */
+  get hasRunningJobs(): boolean {
+    return this.runningJobs.size > 0;
+  }
 
   constructor(private readonly env: SchedulerEnv) {
     // Relaunch tasks whose executor went silent, without waiting for the queue lease.
@@ -161,6 +171,7 @@ export class DAGScheduler {
     const run = this.active.get(key(event.jobId, event.stageId));
     if (!run) {
       // A late attempt of a stage that already finished: its outcome cannot change anything.
+      // (A late task-rejected is a redelivery of a message whose first refusal ended the stage.)
       if (event.type === 'task-succeeded' || event.type === 'task-failed') {
         if (this.killedAttempts.has(`${event.jobId}:${event.stageId}:${event.partition}/${event.attempt}`)) {
           // Reported killed when its stage ended: each attempt ends once in the run events.
@@ -186,8 +197,9 @@ export class DAGScheduler {
     run.taskSet.handle(event);
   }
 
-  /** Stop the lost-task timer and abort running task sets. */
+  /** Stop the lost-task timer and abort running task sets; jobs submitted later fail with `reason`. */
   close(reason = new Error('the driver is closing')): void {
+    this.closedReason = reason;
     clearInterval(this.lostTimer);
     clearInterval(this.speculationTimer);
     for (const run of this.active.values()) {
@@ -239,6 +251,7 @@ export class DAGScheduler {
     actionName: string,
     how: { hidden: boolean; reason?: string },
   ): Promise<JobOutcome> {
+    if (this.closedReason) throw this.closedReason;
     const jobId = this.nextJobId++;
     this.jobsRun++;
     this.runningJobs.add(jobId);
@@ -299,7 +312,7 @@ export class DAGScheduler {
           if (!stage.parents.every((p) => done.has(p))) continue;
           running.set(
             stage.stageId,
-            this.runStage(state, plan, stage, jobId, globalIds.get(stage.stageId)!, globalIds),
+            this.runStage(state, plan, stage, jobId, globalIds.get(stage.stageId)!, globalIds, actionName),
           );
         }
         if (running.size === 0) throw new Error(`internal: job ${jobId} has stages that can never run`);
@@ -359,7 +372,9 @@ export class DAGScheduler {
     jobId: number,
     stageId: number,
     globalIds: Map<number, number>,
+    actionName: string,
   ): Promise<StageRun> {
+    if (this.closedReason) throw this.closedReason;
     const { appId, blobs } = this.env;
     const stageBlob = stageBlobName(appId, jobId, stageId);
     await blobs.put(
@@ -374,6 +389,7 @@ export class DAGScheduler {
     const run: StageRun = {
       jobId,
       stageId,
+      action: { name: actionName, op: plan.actionOp },
       plan: stage,
       launchedAt: new Map(),
       startedAt: new Map(),
@@ -466,12 +482,6 @@ export class DAGScheduler {
     try {
       await run.taskSet.launch();
       await run.taskSet.completion;
-      if (run.resultBytes > this.env.maxResultBytes) {
-        throw new JobFailedError(
-          `job ${jobId}: the results of stage ${stageId} total ${run.resultBytes} bytes, above the driver's limit of ${this.env.maxResultBytes} (maxResultBytes); save large outputs with saveAsTextFile instead of collect`,
-          { jobId, stageId },
-        );
-      }
       if (stage.shuffle) {
         const table = await state.tracker.publish(stage.shuffle.shuffleId);
         state.shuffleTables.set(stage.shuffle.shuffleId, table);
@@ -549,6 +559,21 @@ export class DAGScheduler {
     } else {
       run.resultBlobs[event.partition] = result.blob;
       run.resultBytes += result.bytes;
+    }
+    // As Spark's spark.driver.maxResultSize: stop at the first success past the limit rather
+    // than wait for (and fetch) every partition's result.
+    if (run.resultBytes > this.env.maxResultBytes) {
+      const done = run.taskSet.finishedCount;
+      run.taskSet.abort(
+        new StratusError(
+          'RESULT_TOO_LARGE',
+          `job ${run.jobId} (action "${run.action.name}", ${run.action.op}): the results of stage ${run.stageId} ` +
+            `reached ${run.resultBytes} bytes after ${done} of ${run.taskSet.partitions.length} tasks, above the ` +
+            `driver's limit of ${this.env.maxResultBytes} bytes (maxResultBytes); save large outputs with ` +
+            'saveAsTextFile instead of collecting them, or raise maxResultBytes',
+          { jobId: run.jobId, stageId: run.stageId },
+        ),
+      );
     }
   }
 

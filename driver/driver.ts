@@ -19,6 +19,7 @@ import { type ActionRef, isSaveOp } from '../engine/actions.js';
 import { ConfigError, StratusError } from '../engine/errors.js';
 import { buildJobGraph, type JobGraph } from '../engine/graph.js';
 import type { JobActions, JobDefinition, JobResults } from '../engine/job.js';
+import { validateJobParams } from '../engine/job-params.js';
 import { loadJobBundle } from '../engine/module-loader.js';
 import {
   appPrefix,
@@ -155,6 +156,9 @@ export class Driver {
   private readonly bundles = new Map<string, Promise<JobBundle>>();
   private readonly uploaded = new Set<string>();
   private closed = false;
+  private closing: Promise<void> | undefined;
+  /** Runs in progress, which `close` lets settle before cleaning up. */
+  private readonly activeRuns = new Set<Promise<unknown>>();
   private runs = 0;
   private readonly lease: AppLeaseKeeper;
   private readonly poisonWatch: PoisonWatch;
@@ -178,13 +182,19 @@ export class Driver {
     readonly eventLogFile: string | undefined,
   ) {
     this.lease = new AppLeaseKeeper(blobs, appId);
-    this.poisonWatch = new PoisonWatch(storage, taskQueue.name, appId, (task) => {
-      // The task's own failure events may still be on their way (the host retries failures
-      // at once, so it can poison a message before the driver has read them): poll events
-      // now and give them a second, so the user's error is the one reported.
-      receiver.poke();
-      setTimeout(() => scheduler.noticePoisonedTask(task), 1000).unref();
-    });
+    this.poisonWatch = new PoisonWatch(
+      storage,
+      taskQueue.name,
+      appId,
+      (task) => {
+        // The task's own failure events may still be on their way (the host retries failures
+        // at once, so it can poison a message before the driver has read them): poll events
+        // now and give them a second, so the user's error is the one reported.
+        receiver.poke();
+        setTimeout(() => scheduler.noticePoisonedTask(task), 1000).unref();
+      },
+      { sweepWhile: () => scheduler.hasRunningJobs },
+    );
   }
 
   /** Connect to a fabric as the options and environment say; see DriverOptions. */
@@ -332,11 +342,29 @@ export class Driver {
     options: RunOptions = {},
   ): Promise<RunReport<JobResults<R>>> {
     if (this.closed) throw new StratusError('DRIVER_CLOSED', 'this driver is closed');
+    const running = this.runJobModule(job, params, options);
+    this.activeRuns.add(running);
+    try {
+      return await running;
+    } finally {
+      this.activeRuns.delete(running);
+    }
+  }
+
+  private async runJobModule<P, R extends JobActions>(
+    job: JobDefinition<P, R> | string,
+    params: P,
+    options: RunOptions,
+  ): Promise<RunReport<JobResults<R>>> {
     checkJobParams(params);
     const bundle = await this.bundle(job);
-    await this.upload(bundle);
     const definition = await loadJobBundle(bundle.codeHash, bundle.code);
-    const graph = this.buildGraph(definition, params, bundle.entry);
+    // With a params schema, the builder (here and on executors) gets the schema's output.
+    const runParams = await validateJobParams(definition.params, params, path.basename(bundle.entry));
+    if (runParams !== params)
+      checkJobParams(runParams, `the output of ${path.basename(bundle.entry)}'s params schema`);
+    await this.upload(bundle);
+    const graph = this.buildGraph(definition, runParams, bundle.entry);
     const runIndex = this.runs++;
     const scope = `${this.appId}/run-${runIndex}`;
     // Broadcast values are the driver's: computed by this build, shipped before any task runs.
@@ -349,7 +377,7 @@ export class Driver {
       module: path.basename(bundle.entry),
       graph,
       codeHash: bundle.codeHash,
-      params: params ?? null,
+      params: runParams ?? null,
       defaultParallelism: this.totalSlots,
       inputs,
       sourcePartitions,
@@ -475,19 +503,31 @@ export class Driver {
     this.bus.onEvent(event);
   }
 
-  /** End the application: stop receiving events, delete its events queue and temporary blobs, stop an embedded fabric. */
-  async close(status: 'succeeded' | 'failed' | 'cancelled' = 'succeeded'): Promise<void> {
-    if (this.closed) return;
+  /**
+   * End the application: fail running jobs with JOB_CANCELLED, wait for the runs to settle, stop
+   * receiving events, delete its events queue and every blob under `apps/<appId>/`, stop an
+   * embedded fabric. Idempotent: a second call waits for the first.
+   */
+  close(status: 'succeeded' | 'failed' | 'cancelled' = 'succeeded'): Promise<void> {
+    this.closing ??= this.shutdown(status);
+    return this.closing;
+  }
+
+  private async shutdown(status: 'succeeded' | 'failed' | 'cancelled'): Promise<void> {
     this.closed = true;
     this.poisonWatch.stop();
     this.scheduler.close(new StratusError('JOB_CANCELLED', `the driver is closing (${status})`));
+    // A run rejects at its next step; wait, so none of the driver's own writes lands after the cleanup.
+    await Promise.allSettled(this.activeRuns);
     await this.lease.stop();
     await this.receiver.stop();
     this.bus.onEvent({ type: 'app-end', at: Date.now(), appId: this.appId, status });
-    // Deleting the application's blobs removes its lease too: executors drop what is left.
+    // The lease goes first: executors then drop what is left, and a late attempt that finds no
+    // lease after writing deletes its own blobs (stage-task.ts); what was written while the lease
+    // existed is in the listing below.
     const cleanup = await Promise.allSettled([
       this.events.destroy(),
-      this.blobs.deletePrefix(DATA_CONTAINER, appPrefix(this.appId)),
+      this.lease.remove().then(() => this.blobs.deletePrefix(DATA_CONTAINER, appPrefix(this.appId))),
     ]);
     await this.bus.close();
     await this.fabric?.stop();

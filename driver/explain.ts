@@ -8,10 +8,12 @@
  * shown with its requested partitions (the most it can have).
  */
 
+import path from 'node:path';
 import type { ActionRef } from '../engine/actions.js';
 import { StratusError } from '../engine/errors.js';
 import { describePlan } from '../engine/explain.js';
 import { buildJobGraph, type JobGraph } from '../engine/graph.js';
+import { validateJobParams } from '../engine/job-params.js';
 import type { Key } from '../engine/keys.js';
 import { loadJobBundle } from '../engine/module-loader.js';
 import { isSamplingRequest, type JobPlan, planJob } from '../engine/stages.js';
@@ -231,7 +233,8 @@ export async function explainModule(
 ): Promise<Explanation> {
   const bundle = await bundleJobModule(modulePath);
   const definition = await loadJobBundle(bundle.codeHash, bundle.code);
-  const graph = buildJobGraph(definition, params as never, { defaultParallelism: options.slots });
+  const runParams = await validateJobParams(definition.params, params, path.basename(bundle.entry));
+  const graph = buildJobGraph(definition, runParams as never, { defaultParallelism: options.slots });
   const sourcePartitions = new Map<number, number>();
   const sources: ExplainedSource[] = [];
   for (const source of graph.sources()) {

@@ -30,13 +30,13 @@ function nonJsonPath(value: unknown, where: string, seen: Set<object>): string |
   return undefined;
 }
 
-/** Throw PARAMS_INVALID naming the first value of `params` that is not JSON. */
-export function checkJobParams(params: unknown): void {
+/** Throw PARAMS_INVALID naming the first value of `params` that is not JSON; `what` names the params in the message. */
+export function checkJobParams(params: unknown, what = 'job params'): void {
   const bad = params === undefined ? undefined : nonJsonPath(params, 'params', new Set());
   if (bad) {
     throw new StratusError(
       'PARAMS_INVALID',
-      `job params must be JSON values (plain objects, arrays, strings, finite numbers, booleans, null): ${bad} is not`,
+      `${what} must be JSON values (plain objects, arrays, strings, finite numbers, booleans, null): ${bad} is not`,
     );
   }
 }

@@ -110,6 +110,12 @@ async function runStage(
   done.catch(() => undefined); // awaited below; a failure during enqueue must not go unhandled
   const onEvent = (event: ExecutorEvent) => {
     if (event.appId !== appId) return;
+    if (event.type === 'task-rejected') {
+      settle(
+        new JobFailedError(`an executor rejected a noop task: ${event.reason}: ${event.message}`, { appId }),
+      );
+      return;
+    }
     slotsSeen.set(event.executorId, Math.max(slotsSeen.get(event.executorId) ?? 0, event.slot + 1));
     const slot = `${event.executorId}/${event.slot}`;
     if (event.type === 'task-started' || event.type === 'task-succeeded' || event.type === 'task-failed') {

@@ -35,7 +35,7 @@ export function taskRunEvent(
     partition: event.partition,
     attempt: event.attempt,
     executorId: event.executorId,
-    slot: event.slot,
+    slot: event.type === 'task-rejected' ? 0 : event.slot,
     launchedAt,
     speculative: run.taskSet.isSpeculative(event.partition, event.attempt),
   };
@@ -72,5 +72,13 @@ export function taskRunEvent(
         },
       };
     }
+    case 'task-rejected':
+      return {
+        ...common,
+        type: 'task-end',
+        at: event.at,
+        status: 'failed',
+        error: { name: 'TaskRejected', message: `${event.reason}: ${event.message}` },
+      };
   }
 }

@@ -14,6 +14,7 @@ import {
   parseTaskMessage,
   type TaskFailedEvent,
   type TaskMessageInput,
+  type TaskRejectedEvent,
   type TaskSucceededEvent,
 } from '../engine/protocol.js';
 import { signTaskMessage } from '../engine/signing.js';
@@ -205,6 +206,12 @@ export class TaskSetManager {
         if (event.fatal || list.length >= this.options.maxFailures) this.fail(event, list.length);
         return;
       }
+      case 'task-rejected':
+        // The executor refused the message itself (invalid, other protocol version, bad
+        // signature): every retry of it is refused the same way, so the job fails now.
+        attempts.delete(event.attempt);
+        this.abort(rejectionError(this.jobId, this.stageId, event));
+        return;
     }
   }
 
@@ -323,4 +330,32 @@ export class TaskSetManager {
     );
     this.abort(error);
   }
+}
+
+/** What a user can do about each reason an executor refuses a task message. */
+const REJECTION_HINTS: Record<string, string> = {
+  unsigned:
+    'the executors require signed task messages: give the driver the same STRATUS_SIGNING_KEY as the function app',
+  'bad-signature':
+    'the signature does not verify: the driver and the function app have different STRATUS_SIGNING_KEYs, or the message was altered',
+};
+
+/** The job failure for a task message an executor refused (event `task-rejected`). */
+export function rejectionError(jobId: number, stageId: number, event: TaskRejectedEvent): JobFailedError {
+  const hint =
+    event.field === 'v'
+      ? 'the driver and the function app speak different protocol versions: deploy the function app from the same stratus release as the driver'
+      : (REJECTION_HINTS[event.reason] ?? 'retrying cannot fix a message the executor refuses');
+  const what = event.field !== undefined ? `field ${event.field}: ${event.message}` : event.message;
+  return new JobFailedError(
+    `job ${jobId} aborted: executor ${event.executorId} rejected the task message of stage ${stageId}, ` +
+      `partition ${event.partition} (attempt ${event.attempt}) without running it (${event.reason}): ${what}; ${hint}`,
+    {
+      jobId,
+      stageId,
+      partition: event.partition,
+      attempt: event.attempt,
+      ...(event.field !== undefined ? { field: event.field } : {}),
+    },
+  );
 }

@@ -65,6 +65,7 @@ export {
   type SourceNodeInfo,
 } from './graph.js';
 export { defineJob, type JobActions, type JobDefinition, type JobResults } from './job.js';
+export type { ParamsInput, ParamsOutput, ParamsSchema } from './job-params.js';
 export { canonicalKey, compareKeys, hashKey, InvalidKeyError, type Key } from './keys.js';
 export {
   computeRangeBounds,

@@ -5,6 +5,7 @@
  */
 import type { Action } from './actions.js';
 import type { JobContext } from './context.js';
+import { isParamsSchema, type ParamsInput, type ParamsOutput, type ParamsSchema } from './job-params.js';
 
 /** What a builder returns: one action, or named actions (run as jobs in key order). */
 export type JobActions = Action<unknown> | { readonly [name: string]: Action<unknown> };
@@ -13,11 +14,16 @@ export type JobActions = Action<unknown> | { readonly [name: string]: Action<unk
 export type JobResults<R> =
   R extends Action<infer X> ? X : { [K in keyof R]: R[K] extends Action<infer X> ? X : never };
 
-/** A job module's default export. */
-export interface JobDefinition<P = unknown, R extends JobActions = JobActions> {
+/**
+ * A job module's default export. `P` is what a run is given; `B` what the builder receives —
+ * the same unless the module declares a params schema, whose output the builder gets.
+ */
+export interface JobDefinition<P = unknown, R extends JobActions = JobActions, B = P> {
   readonly kind: 'stratus-job';
   /** Builds the graph; must be synchronous and deterministic (method syntax keeps definitions assignable). */
-  builder(ctx: JobContext, params: P): R;
+  builder(ctx: JobContext, params: B): R;
+  /** The params schema the driver validates every run's params with (see job-params.ts). */
+  readonly params?: ParamsSchema;
   /** file: URL of the module that called defineJob (best effort), so the driver can bundle it. */
   readonly moduleUrl?: string;
 }
@@ -50,13 +56,35 @@ export function callerModuleUrl(stack: string | undefined): string | undefined {
   return caller === undefined ? undefined : toFileUrl(caller);
 }
 
-/** Declare a job module: `export default defineJob((ctx, params) => …)`. */
+/**
+ * Declare a job module: `export default defineJob((ctx, params) => …)`, or with a params schema
+ * the driver checks before running, `defineJob({ params: z.object({ input: z.string() }) },
+ * (ctx, p) => …)` (any Standard Schema library; see job-params.ts).
+ */
 export function defineJob<P = unknown, R extends JobActions = JobActions>(
   builder: (ctx: JobContext, params: P) => R,
-): JobDefinition<P, R> {
+): JobDefinition<P, R>;
+export function defineJob<S extends ParamsSchema, R extends JobActions = JobActions>(
+  options: { params: S },
+  builder: (ctx: JobContext, params: ParamsOutput<S>) => R,
+): JobDefinition<ParamsInput<S>, R, ParamsOutput<S>>;
+export function defineJob(
+  first: ((ctx: JobContext, params: unknown) => JobActions) | { params: ParamsSchema },
+  second?: (ctx: JobContext, params: unknown) => JobActions,
+): JobDefinition {
+  const builder = typeof first === 'function' ? first : second;
   if (typeof builder !== 'function') throw new TypeError('defineJob expects a builder function');
+  const schema = typeof first === 'function' ? undefined : first.params;
+  if (typeof first !== 'function' && !isParamsSchema(schema)) {
+    throw new TypeError(
+      'defineJob({ params }, builder): params must be a Standard Schema (a zod, valibot or arktype schema…)',
+    );
+  }
   const moduleUrl = callerModuleUrl(new Error().stack);
-  return moduleUrl === undefined
-    ? { kind: 'stratus-job', builder }
-    : { kind: 'stratus-job', builder, moduleUrl };
+  return {
+    kind: 'stratus-job',
+    builder,
+    ...(schema !== undefined ? { params: schema } : {}),
+    ...(moduleUrl !== undefined ? { moduleUrl } : {}),
+  };
 }

@@ -9,7 +9,7 @@
 import { z } from 'zod';
 import { ProtocolError } from './errors.js';
 
-/** The protocol version every message carries; a different version is rejected. */
+/** The protocol version every message carries; a different version is rejected (except in `task-rejected` events). */
 export const PROTOCOL_VERSION = 1;
 
 /** Azure Storage queue messages are at most 64 KiB; we stay well below (base64 included). */
@@ -139,12 +139,43 @@ export const TaskFailedEventSchema = z.object({
   fatal: z.boolean().default(false),
 });
 
+/** Why an executor refused a task message; drivers accept reasons they do not know yet. */
+export type TaskRejectionReason = 'invalid' | 'unsigned' | 'bad-signature';
+
+/**
+ * An executor refused a task message without running any of its code: the message failed
+ * validation (a wrong protocol version, a missing or malformed field) or its signature did
+ * not verify. This shape is frozen across protocol versions and `v` is the executor's own
+ * version, which a driver of any version accepts for this one event: a driver whose messages
+ * an executor of another version cannot read then learns why at once.
+ */
+export const TaskRejectedEventSchema = z.object({
+  /** The executor's protocol version (not necessarily the driver's). */
+  v: z.number().int().positive(),
+  type: z.literal('task-rejected'),
+  appId,
+  jobId: nonNegInt,
+  stageId: nonNegInt,
+  partition: nonNegInt,
+  attempt: nonNegInt,
+  executorId: z.string().min(1),
+  at: z.number(),
+  dequeueCount: nonNegInt,
+  /** A TaskRejectionReason; a plain string so that older drivers accept newer reasons. */
+  reason: z.string().min(1),
+  /** For `invalid`: the first field that failed validation (`v`, `work.kind`…). */
+  field: z.string().optional(),
+  /** What the executor found, e.g. `task message has protocol version 2, expected version 1`. */
+  message: z.string(),
+});
+
 /** An event an executor sends to the driver's events queue. */
 export const ExecutorEventSchema = z.discriminatedUnion('type', [
   TaskStartedEventSchema,
   TaskHeartbeatEventSchema,
   TaskSucceededEventSchema,
   TaskFailedEventSchema,
+  TaskRejectedEventSchema,
 ]);
 
 export type NoopWork = z.infer<typeof NoopWorkSchema>;
@@ -161,6 +192,7 @@ export type ExecutorEvent = z.infer<typeof ExecutorEventSchema>;
 export type ExecutorEventInput = z.input<typeof ExecutorEventSchema>;
 export type TaskSucceededEvent = z.infer<typeof TaskSucceededEventSchema>;
 export type TaskFailedEvent = z.infer<typeof TaskFailedEventSchema>;
+export type TaskRejectedEvent = z.infer<typeof TaskRejectedEventSchema>;
 
 /** A short id for one task attempt, used in blob names and logs: `j<job>-s<stage>-p<partition>-a<attempt>`. */
 export function taskAttemptId(t: {
@@ -200,11 +232,22 @@ function requireObject(what: string, value: unknown): void {
   }
 }
 
-function parseWith<S extends z.ZodType>(schema: S, what: string, value: unknown): z.infer<S> {
+function parseWith<S extends z.ZodType>(
+  schema: S,
+  what: string,
+  value: unknown,
+  anyVersion = false,
+): z.infer<S> {
   requireObject(what, value);
-  if (typeof value === 'object' && value !== null && 'v' in value && value.v !== PROTOCOL_VERSION) {
+  if (
+    !anyVersion &&
+    typeof value === 'object' &&
+    value !== null &&
+    'v' in value &&
+    value.v !== PROTOCOL_VERSION
+  ) {
     throw new ProtocolError(
-      `${what} has protocol version ${JSON.stringify(value.v)}, this build speaks version ${PROTOCOL_VERSION}`,
+      `${what} has protocol version ${JSON.stringify(value.v)}, expected version ${PROTOCOL_VERSION}`,
       { field: 'v' },
     );
   }
@@ -221,8 +264,14 @@ export function parseTaskMessage(value: unknown): TaskMessage {
   return parseWith(TaskMessageSchema, 'task message', value);
 }
 
-/** Validate an already-decoded executor event; throws ProtocolError naming the offending field. */
+/**
+ * Validate an already-decoded executor event; throws ProtocolError naming the offending field.
+ * A `task-rejected` event is accepted whatever its version (see TaskRejectedEventSchema).
+ */
 export function parseExecutorEvent(value: unknown): ExecutorEvent {
+  if (typeof value === 'object' && value !== null && (value as { type?: unknown }).type === 'task-rejected') {
+    return parseWith(TaskRejectedEventSchema, 'task-rejected event', value, true);
+  }
   return parseWith(ExecutorEventSchema, 'executor event', value);
 }
 

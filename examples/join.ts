@@ -5,7 +5,7 @@
  *   stratus run examples/join.ts --param orders=5000
  */
 import { defineJob } from 'stratus';
-import { generateOrders, seededRandom } from './lib/generate.js';
+import { generateOrders, type Order, seededRandom } from './lib/generate.js';
 
 export interface JoinParams {
   orders: number;
@@ -14,14 +14,17 @@ export interface JoinParams {
   top?: number;
 }
 
+/** The customers table of the data set for `seed`: [customer key, name] of every customer with an order. */
+export function customerTable(orders: readonly Order[], seed: number): [number, string][] {
+  const random = seededRandom(seed + 1);
+  const customerKeys = [...new Set(orders.map((o) => o.customerKey))].sort((a, b) => a - b);
+  return customerKeys.map((key) => [key, `customer-${key}-${Math.floor(random() * 1000)}`]);
+}
+
 export default defineJob((ctx, p: JoinParams) => {
   const seed = p.seed ?? 7;
   const { orders, lineItems } = generateOrders(p.orders, seed);
-  const random = seededRandom(seed + 1);
-  const customerKeys = [...new Set(orders.map((o) => o.customerKey))].sort((a, b) => a - b);
-  const customers = ctx.parallelize(
-    customerKeys.map((key) => [key, `customer-${key}-${Math.floor(random() * 1000)}`] as [number, string]),
-  );
+  const customers = ctx.parallelize(customerTable(orders, seed));
   const orderTotals = ctx
     .parallelize(lineItems)
     .map((li) => [li.orderKey, li.extendedPrice] as [number, number])

@@ -166,20 +166,24 @@ export class ApplicationEndedError extends StratusError {
   }
 }
 
+/** Read an application's lease blob; undefined when it is gone (the application ended). */
+async function readLease(blobs: BlobStore, appId: string): Promise<AppLease | undefined> {
+  try {
+    const parsed = AppLeaseSchema.safeParse(
+      JSON.parse((await blobs.get(DATA_CONTAINER, appLeaseBlobName(appId))).toString('utf8')),
+    );
+    return parsed.success ? parsed.data : undefined;
+  } catch (error) {
+    if (error instanceof BlobNotFoundError) return undefined;
+    throw error;
+  }
+}
+
 async function checkLease(blobs: BlobStore, appId: string, jobId: number): Promise<void> {
   const now = Date.now();
   let entry = leases.get(appId);
   if (!entry || now - entry.readAt > LEASE_CACHE_MS) {
-    let lease: AppLease | undefined;
-    try {
-      const parsed = AppLeaseSchema.safeParse(
-        JSON.parse((await blobs.get(DATA_CONTAINER, appLeaseBlobName(appId))).toString('utf8')),
-      );
-      lease = parsed.success ? parsed.data : undefined;
-    } catch (error) {
-      if (!(error instanceof BlobNotFoundError)) throw error;
-    }
-    entry = { readAt: now, lease };
+    entry = { readAt: now, lease: await readLease(blobs, appId) };
     leases.set(appId, entry);
   }
   if (!leaseAllows(entry.lease, jobId, now)) {
@@ -191,6 +195,24 @@ async function checkLease(blobs: BlobStore, appId: string, jobId: number): Promi
           : `application ${appId}'s lease expired (its driver is gone)`,
     );
   }
+}
+
+/**
+ * After a task wrote its blobs, make sure its application still exists, reading the lease
+ * afresh (never from the cache). A driver that closes deletes its lease first and only then
+ * lists and deletes `apps/<appId>/`, so a blob written before a lease read that still finds the
+ * lease is in that listing, and a task that finds no lease deletes what it wrote itself: either
+ * way no blob of an ended application is left behind by a late attempt (a speculative loser, a
+ * task that was running when the job was cancelled).
+ */
+async function discardIfApplicationEnded(blobs: BlobStore, appId: string, written: readonly string[]) {
+  if (written.length === 0) return;
+  const lease = await readLease(blobs, appId);
+  if (lease !== undefined && lease.expiresAt > Date.now()) return;
+  await Promise.all(written.map((blob) => blobs.delete(DATA_CONTAINER, blob)));
+  throw new ApplicationEndedError(
+    `application ${appId} ended while the task ran; discarded the ${written.length} blob(s) it wrote`,
+  );
 }
 
 /** Spilled runs as files in the attempt's temp folder (removed with it when the task ends). */
@@ -339,9 +361,11 @@ export const runStageTask: WorkKindRunner<StageWork> = async (work, context): Pr
       parallelizeDigests: descriptor.parallelizeDigests,
     });
 
+    const written: string[] = [];
     const cachedPartitions: CachedPartition[] = [];
     for (const c of output.cachedOutputs) {
       const blob = cachedPartitionBlobName(descriptor.scope, c.nodeId, c.partition, executionId);
+      written.push(blob);
       await blobs.put(DATA_CONTAINER, blob, c.data);
       cachedPartitions.push({
         nodeId: c.nodeId,
@@ -362,6 +386,7 @@ export const runStageTask: WorkKindRunner<StageWork> = async (work, context): Pr
       // The run's scope, not the application's: shuffle ids restart at 0 in every run.
       const blob = mapOutputBlobName(descriptor.scope, shuffleId, message.partition, execution);
       // One blob per map attempt holding all R segments back to back; sizes index it.
+      written.push(blob);
       await blobs.put(DATA_CONTAINER, blob, Buffer.concat(output.segments));
       outcome.mapOutputBlob = blob;
       outcome.segmentSizes = output.segments.map((s) => s.length);
@@ -372,11 +397,14 @@ export const runStageTask: WorkKindRunner<StageWork> = async (work, context): Pr
       const body = typeof header === 'string' && lines.length > 0 ? [header, ...lines] : lines;
       const text = body.length > 0 ? `${body.join('\n')}\n` : '';
       const blob = `${descriptor.save.attemptPrefix}${partFileName(message.partition)}-${executionId}`;
+      written.push(blob);
       await blobs.put(DATA_CONTAINER, blob, text);
       outcome.result = { blob, bytes: Buffer.byteLength(text), records: lines.length };
     } else {
       outcome.result = await packResult(context, descriptor, output.result);
+      if ('blob' in outcome.result) written.push(outcome.result.blob);
     }
+    await discardIfApplicationEnded(blobs, message.appId, written);
     return outcome;
   } catch (error) {
     throw asFatal(error);

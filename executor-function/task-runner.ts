@@ -5,13 +5,17 @@
  * host deletes the message or retries it (and poisons it after maxDequeueCount).
  */
 import { randomBytes } from 'node:crypto';
-import { poisonQueueName } from '../engine/names.js';
+import { ProtocolError } from '../engine/errors.js';
+import { eventsQueueName, isValidAppId, poisonQueueName } from '../engine/names.js';
 import {
   type ExecutorEventInput,
   encodeWire,
-  parseExecutorEvent,
+  PROTOCOL_VERSION,
   parseTaskMessage,
   type TaskMessage,
+  type TaskRejectedEvent,
+  TaskRejectedEventSchema,
+  type TaskRejectionReason,
   taskAttemptId,
 } from '../engine/protocol.js';
 import { signingKeyFromEnv, verifyTaskMessage } from '../engine/signing.js';
@@ -19,7 +23,7 @@ import { StorageQueue } from '../storage/queues.js';
 import { EventReporter } from './event-reporter.js';
 import { executorSlotCount, resolveExecutorId, SlotAllocator } from './executor-identity.js';
 import { connectFromSetting } from './storage-binding.js';
-import { NonRetryableTaskError, serializeTaskError, TaskAttemptFailedError } from './task-errors.js';
+import { NonRetryableTaskError, TaskAttemptFailedError } from './task-errors.js';
 import { TaskThreadPool } from './worker-pool.js';
 
 /** What the runner needs from the queue trigger's metadata. */
@@ -66,33 +70,48 @@ function decodeInput(input: unknown): unknown {
   }
 }
 
-/** A bad message may still name enough (events queue, ids) to tell the driver; send `task-failed` if so. */
-async function reportInvalidMessage(ex: Executor, raw: unknown, dequeueCount: number, error: unknown) {
+/** What the executor tells a driver about a message it refused. */
+interface Rejection {
+  reason: TaskRejectionReason;
+  message: string;
+  field?: string;
+}
+
+/**
+ * Tell the driver of a refused message why, in a `task-rejected` event of this executor's own
+ * protocol version (which drivers of any version accept). The message is untrusted, so the
+ * event goes only to the events queue the protocol names for its application
+ * (`stratus-events-<appId>`), which the driver created: nothing else in the account is written.
+ * Returns quietly when the message does not name enough to address the event.
+ */
+async function reportRejection(ex: Executor, raw: unknown, dequeueCount: number, rejection: Rejection) {
   if (typeof raw !== 'object' || raw === null) return;
   const fields = raw as Record<string, unknown>;
-  const event = {
-    v: fields.v,
-    type: 'task-failed',
-    appId: fields.appId,
-    jobId: fields.jobId,
-    stageId: fields.stageId,
-    partition: fields.partition,
-    attempt: fields.attempt,
-    executorId: ex.executorId,
-    slot: 0,
-    at: Date.now(),
-    dequeueCount,
-    error: serializeTaskError(error),
-    fatal: true,
-  };
+  if (typeof fields.appId !== 'string' || !isValidAppId(fields.appId)) return;
+  const queue = eventsQueueName(fields.appId);
+  if (fields.eventsQueue !== queue) return;
+  let event: TaskRejectedEvent;
   try {
-    parseExecutorEvent(event);
+    event = TaskRejectedEventSchema.parse({
+      v: PROTOCOL_VERSION,
+      type: 'task-rejected',
+      appId: fields.appId,
+      jobId: fields.jobId,
+      stageId: fields.stageId,
+      partition: fields.partition,
+      attempt: fields.attempt,
+      executorId: ex.executorId,
+      at: Date.now(),
+      dequeueCount,
+      ...rejection,
+    });
   } catch {
-    return; // not enough to address an event: the poison queue is the only record
+    return; // no ids to address it by: the poison queue is the only record
   }
-  if (typeof fields.eventsQueue !== 'string') return;
-  await ex.events.send(fields.eventsQueue, event as ExecutorEventInput).catch((sendError: unknown) => {
-    process.stderr.write(`stratus executor: cannot report invalid task message: ${String(sendError)}\n`);
+  await ex.events.send(queue, event).catch((sendError: unknown) => {
+    process.stderr.write(
+      `stratus executor ${ex.executorId}: cannot report the rejected task message: ${String(sendError)}\n`,
+    );
   });
 }
 
@@ -107,7 +126,13 @@ export async function runTaskInvocation(input: unknown, trigger: TriggerInfo): P
   try {
     message = parseTaskMessage(raw);
   } catch (error) {
-    await reportInvalidMessage(ex, raw, trigger.dequeueCount, error);
+    const field = error instanceof ProtocolError ? error.context.field : undefined;
+    await reportRejection(ex, raw, trigger.dequeueCount, {
+      reason: 'invalid',
+      message: (error as Error).message,
+      ...(field !== undefined ? { field } : {}),
+    });
+    // Thrown, so the host retries and then poisons it: the poison queue keeps the record.
     throw new NonRetryableTaskError(`rejected task message: ${(error as Error).message}`, { cause: error });
   }
   const attemptId = taskAttemptId(message);
@@ -115,11 +140,10 @@ export async function runTaskInvocation(input: unknown, trigger: TriggerInfo): P
   if (key !== undefined) {
     const problem = verifyTaskMessage(raw as object, key);
     if (problem !== undefined) {
-      // Never load code for it: move it to the poison queue, where the driver notices it.
-      await quarantine(
-        raw,
-        `${problem === 'unsigned' ? 'unsigned' : 'tampered (bad signature)'} task message ${attemptId}`,
-      );
+      // Never load code for it: move it to the poison queue, and tell its driver why.
+      const what = `${problem === 'unsigned' ? 'unsigned' : 'tampered (bad signature)'} task message ${attemptId}`;
+      await quarantine(raw, what);
+      await reportRejection(ex, raw, trigger.dequeueCount, { reason: problem, message: `${what} refused` });
       return;
     }
   }

@@ -16,6 +16,7 @@
 import { type ActionRef, isSaveOp, mergeActionResults } from '../actions.js';
 import { buildJobGraph, type JobGraph } from '../graph.js';
 import type { JobActions, JobDefinition, JobResults } from '../job.js';
+import { validateJobParams } from '../job-params.js';
 import type { Key } from '../keys.js';
 import { computeRangeBounds, type RangeSample } from '../partitioner.js';
 import { decodeBroadcastValue, encodeBroadcastValue } from '../shared-variables.js';
@@ -62,7 +63,10 @@ export async function runJobInMemory<P, R extends JobActions>(
   const defaultParallelism = options.defaultParallelism ?? 4;
   const budget = options.memoryBudgetBytes ?? 64 * 1024 * 1024;
   const files = options.files ?? {};
-  const graph = buildJobGraph(def, params, { defaultParallelism });
+  const validated = (await validateJobParams(def.params, params, 'in-memory job')) as P;
+  // Executors get the params through the stage descriptor, as JSON.
+  const taskParams = (validated === undefined ? undefined : JSON.parse(JSON.stringify(validated))) as P;
+  const graph = buildJobGraph(def, validated, { defaultParallelism });
   const sourcePartitions = new Map<number, number>();
   for (const source of graph.sources()) {
     const parts = files[source.uri];
@@ -116,7 +120,7 @@ export async function runJobInMemory<P, R extends JobActions>(
     const outputs: TaskOutput[] = [];
     for (let p = 0; p < stage.numPartitions; p++) {
       // Each task builds its own graph from the module, as an executor does.
-      const taskGraph: JobGraph = buildJobGraph(def, params, { defaultParallelism });
+      const taskGraph: JobGraph = buildJobGraph(def, taskParams, { defaultParallelism });
       const wire = JSON.parse(JSON.stringify(stage)) as StagePlan; // the stage descriptor travels as JSON
       const output = await runTask(taskGraph, wire, p, io, { fingerprint });
       graph.mergeAccumulatorUpdates(output.accumulatorUpdates);

@@ -2,13 +2,15 @@
  * `stratus run` as a user runs it: a separate process that starts its own local fabric,
  * prints only the results as JSON with --json, and fails with the cause on stderr.
  */
-import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { builtFile, PACKAGE_ROOT } from '../helpers/dist.js';
+import { descendantPids, killIfAlive, waitFor, waitUntilGone } from '../helpers/processes.js';
 
 async function stratus(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
@@ -89,4 +91,48 @@ describe('stratus run', () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('must default-export defineJob');
   });
+
+  it('Ctrl-C (SIGINT) cancels the job, exits non-zero and leaves no process behind', async () => {
+    const markers = await mkdtemp(path.join(dir, 'sigint-'));
+    const tasks = 20; // 20 × 2 s on one slot: 40 s if it all ran
+    const child = spawn(
+      process.execPath,
+      [
+        builtFile('driver/cli.js'),
+        'run',
+        'test/faults/jobs/sleepy.ts',
+        ...['--executors', '1', '--slots', '1'],
+        ...['--param', `tasks=${tasks}`, '--param', 'ms=2000', '--param', `markers=${markers}`],
+      ],
+      { cwd: PACKAGE_ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stderr = '';
+    child.stderr!.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    child.stdout!.resume();
+    const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+    let tree: number[] = [];
+    try {
+      await waitFor('a task to run', async () => (await readdir(markers)).length > 0, 90_000);
+      // Azurite and the executor host, each under its watchdog.
+      tree = descendantPids(child.pid!);
+      expect(tree.length).toBeGreaterThanOrEqual(4);
+      child.kill('SIGINT');
+      let timer: NodeJS.Timeout | undefined;
+      const [code] = await Promise.race([
+        exited,
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`no exit within 30 s of SIGINT:\n${stderr}`)), 30_000);
+        }),
+      ]).finally(() => clearTimeout(timer));
+      expect(code, stderr).toBe(130);
+      expect(stderr).toContain('SIGINT, cancelling');
+      expect(stderr).toMatch(/job \d+ was cancelled: interrupted \(SIGINT\)/);
+      await waitUntilGone(tree);
+      expect((await readdir(markers)).length).toBeLessThan(tasks);
+    } finally {
+      killIfAlive([child.pid, ...tree]);
+    }
+  }, 150_000);
 });

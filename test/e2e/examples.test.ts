@@ -8,7 +8,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateLinks, generateOrders, seededRandom } from '../../examples/lib/generate.js';
 import pagerankDriver from '../../examples/pagerank-driver.js';
-import { sortRecords } from '../../examples/sort.js';
+import { checkNextKey, joinChecks, NO_KEYS, type OrderCheck, sortRecords } from '../../examples/sort.js';
 import { type E2EFabric, startE2E } from '../helpers/e2e.js';
 
 const EXAMPLES = path.resolve(import.meta.dirname, '../../examples');
@@ -98,13 +98,32 @@ describe('examples on executors', () => {
     const result = (await e2e.driver.run(path.join(EXAMPLES, 'sort.ts'), { records, partitions: 4 })) as {
       first: string[];
       count: number;
+      ordered: OrderCheck;
     };
     const keys = sortRecords(records, 42)
       .map((r) => r.slice(0, 10))
       .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-    expect(result).toEqual({ first: keys.slice(0, 5), count: records });
+    expect(result).toEqual({
+      first: keys.slice(0, 5),
+      count: records,
+      ordered: { sorted: true, records, firstKey: keys[0], lastKey: keys.at(-1) },
+    });
     const jobs = e2e.events.of('job-start');
     expect(jobs.some((j) => j.hidden && /sampling/.test(j.reason ?? ''))).toBe(true);
+  });
+
+  it("the sort example's order check says false for keys out of order, within or across partitions", () => {
+    const check = (keys: string[]) => keys.reduce(checkNextKey, { ...NO_KEYS });
+    expect(check(['a', 'b', 'b', 'c']).sorted).toBe(true);
+    expect(check(['a', 'c', 'b']).sorted).toBe(false);
+    expect(joinChecks(check(['a', 'b']), check(['c', 'd'])).sorted).toBe(true);
+    expect(joinChecks(check(['a', 'c']), check(['b', 'd'])).sorted).toBe(false);
+    expect(joinChecks(joinChecks(check(['a']), { ...NO_KEYS }), check(['b']))).toEqual({
+      sorted: true,
+      records: 2,
+      firstKey: 'a',
+      lastKey: 'b',
+    });
   });
 
   it('the order/line-item aggregation equals plain-JS sums', async () => {

@@ -5,8 +5,9 @@
  */
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Driver } from '../../driver/driver.js';
 import type { StratusError } from '../../engine/errors.js';
-import { type E2EFabric, startE2E } from '../helpers/e2e.js';
+import { type E2EFabric, RecordingListener, startE2E } from '../helpers/e2e.js';
 
 const JOBS = path.resolve(import.meta.dirname, 'jobs');
 
@@ -65,6 +66,37 @@ describe('failing jobs', () => {
     expect(error.message).toMatch(/deterministic/);
     expect(error.message).toContain('the data given to parallelize (node 0) differs');
     expect(error.message).toContain('retrying cannot fix');
+  });
+
+  it('results larger than maxResultBytes fail the job naming the limit, the job and the stage', async () => {
+    const events = new RecordingListener();
+    const driver = await Driver.connect({
+      connectionString: e2e.fabric.connectionString,
+      taskQueue: e2e.fabric.queue,
+      totalSlots: 4,
+      maxResultBytes: 20_000,
+      listeners: [events],
+    });
+    try {
+      // 3 partitions of ~1,000 records of ~33 bytes each: one partition's result alone exceeds 20,000 bytes.
+      const error = (await driver
+        .run(path.join(JOBS, 'big-collect.ts'), { n: 3000 })
+        .catch((e: unknown) => e)) as StratusError;
+      const job = events.of('job-start').at(-1)!;
+      const stage = events.of('stage-submitted').at(-1)!;
+      expect(error.code).toBe('RESULT_TOO_LARGE');
+      expect(error.message).toContain('maxResultBytes');
+      expect(error.message).toContain("driver's limit of 20000 bytes");
+      expect(error.message).toContain(`job ${job.jobId} (action "result", collect)`);
+      expect(error.message).toContain(`the results of stage ${stage.stageId}`);
+      expect(error.context).toMatchObject({ jobId: job.jobId, stageId: stage.stageId });
+      expect(events.of('job-end').at(-1)).toMatchObject({ jobId: job.jobId, status: 'failed' });
+      // Under the limit, the same job returns every record.
+      const fits = await driver.run(path.join(JOBS, 'big-collect.ts'), { n: 30 });
+      expect(fits).toEqual(Array.from({ length: 30 }, (_, i) => `record-${i}-${'z'.repeat(20)}`));
+    } finally {
+      await driver.close();
+    }
   });
 
   it('groupByKey with a hot key larger than the task memory budget spills and stays correct', async () => {

@@ -9,9 +9,11 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Driver } from '../../driver/driver.js';
 import { explainModule } from '../../driver/explain.js';
+import type { StratusError } from '../../engine/errors.js';
 import { seededRandom } from '../../examples/lib/generate.js';
 import { BlobStore } from '../../storage/blob-store.js';
 import { connectStorage } from '../../storage/connection.js';
+import { StorageQueue } from '../../storage/queues.js';
 import { type E2EFabric, startE2E } from '../helpers/e2e.js';
 
 const EXAMPLES = path.resolve(import.meta.dirname, '../../examples');
@@ -159,6 +161,49 @@ describe('inputs and outputs', () => {
     const firstStage = e2e.events.of('stage-submitted')[0]!;
     expect(explained.sources[0]!.partitions).toBe(firstStage.numTasks);
     expect(firstStage.numTasks).toBeGreaterThan(3);
+  });
+
+  it('an az:// input blob that does not exist fails before any task, naming the blob', async () => {
+    e2e.events.clear();
+    const input = `az://${container}/words/part-9.txt`;
+    const error = (await e2e.driver
+      .run(path.join(EXAMPLES, 'wordcount.ts'), { input })
+      .catch((e: unknown) => e)) as StratusError;
+    expect(error.code).toBe('INPUT_NOT_FOUND');
+    expect(error.message).toContain(input);
+    expect(e2e.events.of('job-start')).toHaveLength(0);
+  });
+
+  it('an input blob deleted between planning and running fails the job at its first attempt, naming the blob', async () => {
+    await blobs.put(container, 'doomed/lines.txt', 'one line\nand another\n');
+    const taskQueue = e2e.fabric.queue;
+    const original = StorageQueue.prototype.send;
+    let deleted = false;
+    // The driver has listed and split the input; delete it before the first task message leaves.
+    StorageQueue.prototype.send = async function (this: StorageQueue, text: string, visibility?: number) {
+      if (this.name === taskQueue && !deleted) {
+        deleted = true;
+        await blobs.delete(container, 'doomed/lines.txt');
+      }
+      await original.call(this, text, visibility);
+    };
+    e2e.events.clear();
+    let error: StratusError;
+    try {
+      error = (await e2e.driver
+        .run(path.join(EXAMPLES, 'wordcount.ts'), { input: `az://${container}/doomed/lines.txt` })
+        .catch((e: unknown) => e)) as StratusError;
+    } finally {
+      StorageQueue.prototype.send = original;
+    }
+    expect(deleted).toBe(true);
+    expect(error.code).toBe('JOB_FAILED');
+    expect(error.message).toContain(`input az://${container}/doomed/lines.txt does not exist`);
+    expect(error.message).toContain('retrying cannot fix');
+    // Not retried: one failed attempt, no relaunch.
+    const ends = e2e.events.of('task-end');
+    expect(ends.filter((t) => t.status === 'failed')).toHaveLength(1);
+    expect(e2e.events.of('task-start').every((t) => t.attempt === 0)).toBe(true);
   });
 
   it('a glob that matches nothing fails before any task, naming the pattern', async () => {

@@ -4,6 +4,7 @@
  * poisoned without invoking the function.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PROTOCOL_VERSION } from '../../engine/protocol.js';
 import { HostFleet, TaskChannel, TestStorage, uniqueQueueName, waitFor } from './harness.js';
 
 let storage: TestStorage;
@@ -95,7 +96,7 @@ describe('retries and the poison queue', () => {
     expect(host.linesOf('invocation-start')).toHaveLength(0);
   });
 
-  it('reports a message that fails validation as a fatal task-failed event', async () => {
+  it('reports a message that fails validation as task-rejected naming the field, then the host poisons it', async () => {
     const c = await channel('invalid');
     const host = fleet.start({
       queue: c.name,
@@ -116,10 +117,79 @@ describe('retries and the poison queue', () => {
       work: { kind: 'teleport' },
     };
     await c.tasks.send(Buffer.from(JSON.stringify(bad)).toString('base64'));
-    const [failed] = await c.waitForEvents('task-failed', 1);
-    expect(failed?.fatal).toBe(true);
-    expect(failed?.partition).toBe(7);
-    expect(failed?.error.message).toMatch(/work/);
+    const [rejected] = await c.waitForEvents('task-rejected', 1);
+    expect(rejected).toMatchObject({ reason: 'invalid', partition: 7, field: 'work.kind' });
+    expect(rejected?.message).toMatch(/work/);
     await poisoned(c);
+  });
+
+  it('answers a message of another protocol version in its own version, naming the field and both versions', async () => {
+    const c = await channel('version');
+    const host = fleet.start({
+      queue: c.name,
+      slots: 1,
+      env: { AzureFunctionsJobHost__extensions__queues__maxDequeueCount: '1' },
+    });
+    await host.ready();
+    const future = {
+      v: 2,
+      type: 'task',
+      appId: c.name,
+      jobId: 3,
+      stageId: 4,
+      partition: 5,
+      attempt: 1,
+      eventsQueue: c.eventsQueue.name,
+      sentAt: Date.now(),
+      work: { kind: 'noop', renamedInV2: true },
+    };
+    await c.tasks.send(Buffer.from(JSON.stringify(future)).toString('base64'));
+    const [rejected] = await c.waitForEvents('task-rejected', 1);
+    expect(rejected).toMatchObject({
+      v: PROTOCOL_VERSION,
+      reason: 'invalid',
+      field: 'v',
+      jobId: 3,
+      stageId: 4,
+      partition: 5,
+      attempt: 1,
+    });
+    expect(rejected?.message).toContain('protocol version 2');
+    expect(rejected?.message).toContain(`expected version ${PROTOCOL_VERSION}`);
+    expect(host.linesOf('invocation-start')).toHaveLength(1);
+    await poisoned(c);
+  });
+
+  it('sends a rejection only to the events queue of the application the message names', async () => {
+    const c = await channel('elsewhere');
+    const other = storage.queue(`${c.name}-other`);
+    await other.ensure();
+    try {
+      const host = fleet.start({
+        queue: c.name,
+        slots: 1,
+        env: { AzureFunctionsJobHost__extensions__queues__maxDequeueCount: '1' },
+      });
+      await host.ready();
+      const bad = {
+        v: 2,
+        type: 'task',
+        appId: c.name,
+        jobId: 0,
+        stageId: 0,
+        partition: 0,
+        attempt: 0,
+        eventsQueue: other.name,
+        sentAt: Date.now(),
+        work: { kind: 'noop' },
+      };
+      await c.tasks.send(Buffer.from(JSON.stringify(bad)).toString('base64'));
+      await poisoned(c);
+      await waitFor('the host to finish the invocation', () => host.linesOf('invocation-end')[0]);
+      expect(await other.peek(32)).toEqual([]);
+      expect(c.eventsOf('task-rejected')).toEqual([]);
+    } finally {
+      await other.destroy();
+    }
   });
 });

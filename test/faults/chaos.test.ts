@@ -2,12 +2,17 @@
  * Executors vanish: a task whose executor is killed mid-run is relaunched after its
  * heartbeats stop (not after the 10-minute queue lease), and the fabric replaces the dead
  * executor. The chaos run: a global sort and a join while a random executor is killed every
- * few seconds and a quarter of the task messages are delivered twice — same answers.
+ * few seconds and a quarter of the task messages are delivered twice — the same answers as plain
+ * JS, compared in full: every sorted record in its global position, every joined customer.
  */
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { customerTable } from '../../examples/join.js';
 import { generateOrders, seededRandom } from '../../examples/lib/generate.js';
-import { sortRecords } from '../../examples/sort.js';
+import { type OrderCheck, sortRecords } from '../../examples/sort.js';
+import { BlobStore } from '../../storage/blob-store.js';
+import { connectStorage } from '../../storage/connection.js';
 import { StorageQueue } from '../../storage/queues.js';
 import { type E2EFabric, startE2E } from '../helpers/e2e.js';
 
@@ -26,6 +31,11 @@ async function waitFor(predicate: () => boolean, ms: number, what: string): Prom
     if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** sha256 of records joined by newlines: a checksum of content and order. */
+function sha256(lines: readonly string[]): string {
+  return createHash('sha256').update(lines.join('\n')).digest('hex');
 }
 
 /** Deliver a share of the task messages twice (seeded), as an at-least-once queue may. */
@@ -84,6 +94,10 @@ describe('chaos', () => {
       driver: { heartbeatTimeoutMs: 3000 },
     });
     e2e = fabric;
+    const storage = connectStorage({ connectionString: fabric.fabric.connectionString });
+    const blobs = new BlobStore(storage);
+    const container = `chaos-${Date.now().toString(36)}`;
+    await blobs.ensureContainers([container]);
     const restore = duplicateSends(fabric.fabric.queue, 0.25, 99);
     const random = seededRandom(5);
     let kills = 0;
@@ -99,40 +113,70 @@ describe('chaos', () => {
       }
     }, 2500);
     try {
+      // The sort, saved: every record of the output, in the order of its part files.
       const records = 20_000;
       const sorted = (await fabric.driver.run(path.join(EXAMPLES, 'sort.ts'), {
         records,
         partitions: 6,
-      })) as {
-        first: string[];
-        count: number;
-      };
-      const keys = sortRecords(records, 42)
-        .map((r) => r.slice(0, 10))
-        .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-      expect(sorted).toEqual({ first: keys.slice(0, 5), count: records });
+        output: `az://${container}/sorted`,
+      })) as { saved: { records: number; partitions: number }; ordered: OrderCheck };
+      const expected = [...sortRecords(records, 42)].sort((a, b) => {
+        const ka = a.slice(0, 10);
+        const kb = b.slice(0, 10);
+        return ka < kb ? -1 : ka > kb ? 1 : 0;
+      });
+      // Distinct keys (62^10 of them to draw from), so the global order is fully determined.
+      expect(new Set(expected.map((r) => r.slice(0, 10))).size).toBe(records);
+      const parts = (await blobs.list(container, 'sorted/'))
+        .map((b) => b.name)
+        .filter((n) => /\/part-\d{5}$/.test(n))
+        .sort();
+      expect(parts).toHaveLength(6);
+      const output: string[] = [];
+      for (const part of parts) {
+        const text = (await blobs.get(container, part)).toString('utf8');
+        if (text.length > 0) output.push(...text.replace(/\n$/, '').split('\n'));
+      }
+      const firstDifference = output.findIndex((line, i) => line !== expected[i]);
+      expect(
+        firstDifference,
+        `output line ${firstDifference}: ${output[firstDifference]} instead of ${expected[firstDifference]}`,
+      ).toBe(-1);
+      expect(output).toHaveLength(records);
+      expect(sha256(output)).toBe(sha256(expected));
+      expect(sorted.saved).toMatchObject({ records, partitions: 6 });
+      // The job's own order check agrees.
+      expect(sorted.ordered).toEqual({
+        sorted: true,
+        records,
+        firstKey: expected[0]!.slice(0, 10),
+        lastKey: expected.at(-1)!.slice(0, 10),
+      });
 
+      // The join, every customer: [name, total spent], biggest first, ties by name.
+      const orders = 1500;
       const joined = (await fabric.driver.run(path.join(EXAMPLES, 'join.ts'), {
-        orders: 1500,
+        orders,
         seed: 3,
-        top: 5,
-      })) as {
-        top: [string, number][];
-        customers: number;
-      };
-      const data = generateOrders(1500, 3);
+        top: 100_000,
+      })) as { top: [string, number][]; customers: number };
+      const data = generateOrders(orders, 3);
       const totals = new Map<number, number>();
       for (const li of data.lineItems)
         totals.set(li.orderKey, (totals.get(li.orderKey) ?? 0) + li.extendedPrice);
       const byCustomer = new Map<number, number>();
       for (const o of data.orders)
         byCustomer.set(o.customerKey, (byCustomer.get(o.customerKey) ?? 0) + totals.get(o.orderKey)!);
-      expect(joined.customers).toBe(byCustomer.size);
-      const bestSpent = [...byCustomer.values()].sort((a, b) => b - a).slice(0, 5);
-      expect(joined.top.map(([, spent]) => spent)).toEqual(bestSpent);
+      const names = new Map(customerTable(data.orders, 3));
+      const reference = [...byCustomer]
+        .map(([key, spent]) => [names.get(key)!, spent] as [string, number])
+        .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+      expect(joined.customers).toBe(reference.length);
+      expect(joined.top).toEqual(reference);
     } finally {
       clearInterval(killer);
       restore();
+      await storage.blobService.getContainerClient(container).deleteIfExists();
     }
     expect(kills).toBeGreaterThan(0);
   }, 180_000);

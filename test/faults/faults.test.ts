@@ -4,12 +4,12 @@
  * left), bad params and unencodable records are named, stragglers get speculative copies.
  */
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StratusError } from '../../engine/errors.js';
-import { poisonQueueName } from '../../engine/names.js';
+import { eventsQueueName, poisonQueueName } from '../../engine/names.js';
 import { encodeWire, PROTOCOL_VERSION } from '../../engine/protocol.js';
 import { connectStorage } from '../../storage/connection.js';
 import { StorageQueue } from '../../storage/queues.js';
@@ -106,23 +106,67 @@ describe('faults', () => {
     expect(error.message).toMatch(new RegExp(`stage ${stage.stageId}, partition 3`));
   });
 
-  it('cancel stops a running job at once, and executors drop its remaining tasks', async () => {
+  it('cancel stops a running job at once, and executors drop its queued tasks without running them', async () => {
     e2e.events.clear();
+    const markers = await mkdtemp(path.join(dir, 'cancel-'));
     const tasks = 40; // 40 × 1.5 s on 4 slots: 15 s of work if it all ran
-    const run = e2e.driver.run(path.join(JOBS, 'slow.ts'), { tasks, ms: 1500 }).catch((e: unknown) => e);
-    await waitFor(() => e2e.events.of('task-start').length > 0, 20_000, 'a task to start');
+    const run = e2e.driver
+      .run(path.join(JOBS, 'sleepy.ts'), { tasks, ms: 1500, markers })
+      .catch((e: unknown) => e);
+    await waitFor(async () => (await readdir(markers)).length > 0, 20_000, 'a task to run');
     const cancelledAt = Date.now();
     await e2e.driver.cancel('test');
     const error = (await run) as StratusError;
     expect(error.code).toBe('JOB_CANCELLED');
+    expect(error.message).toContain('cancelled: test');
     expect(Date.now() - cancelledAt).toBeLessThan(2000);
     expect(e2e.events.of('job-end').at(-1)).toMatchObject({ status: 'cancelled' });
-    // Executors drop the rest instead of running it: the queue drains far sooner than 15 s.
+    // Executors drop the rest instead of running it: the queue drains far sooner than 15 s…
     const queue = new StorageQueue(
       connectStorage({ connectionString: e2e.fabric.connectionString }),
       e2e.fabric.queue,
     );
     await waitFor(async () => (await queue.approximateLength()) === 0, 10_000, 'the task queue to drain');
+    // …and the dropped tasks never ran their code. Those already running, and those a task thread
+    // started within its 2 s lease cache, did: at most two per slot.
+    const ran = (await readdir(markers)).length;
+    expect(ran).toBeGreaterThan(0);
+    expect(ran).toBeLessThanOrEqual(2 * e2e.fabric.totalSlots + 2);
+  });
+
+  it('a task message of another protocol version fails its job at once, naming the field and both versions', async () => {
+    e2e.events.clear();
+    const run = e2e.driver.run(path.join(JOBS, 'sleepy.ts'), { tasks: 2, ms: 8000 }).catch((e: unknown) => e);
+    await waitFor(() => e2e.events.of('task-start').length > 0, 20_000, 'a task to start');
+    const stage = e2e.events.of('stage-submitted').at(-1)!;
+    // What a driver of a newer release would send to executors of this one.
+    const tasks = new StorageQueue(
+      connectStorage({ connectionString: e2e.fabric.connectionString }),
+      e2e.fabric.queue,
+    );
+    await tasks.send(
+      encodeWire({
+        v: PROTOCOL_VERSION + 1,
+        type: 'task',
+        appId: e2e.driver.appId,
+        jobId: stage.jobId,
+        stageId: stage.stageId,
+        partition: 1,
+        attempt: 5,
+        eventsQueue: eventsQueueName(e2e.driver.appId),
+        sentAt: Date.now(),
+        work: { kind: 'stage', codeHash: 'f'.repeat(64), stageBlob: 'renamed-in-v2' },
+      }),
+    );
+    const error = (await run) as StratusError;
+    expect(error.code).toBe('JOB_FAILED');
+    expect(error.message).toContain(`stage ${stage.stageId}, partition 1 (attempt 5)`);
+    expect(error.message).toContain(`field v: task message has protocol version ${PROTOCOL_VERSION + 1}`);
+    expect(error.message).toContain(`expected version ${PROTOCOL_VERSION}`);
+    expect(error.message).toContain('same stratus release');
+    expect(error.context).toMatchObject({ field: 'v', partition: 1, attempt: 5 });
+    // At its first delivery: the job's own 8-second tasks are still running, nothing was poisoned.
+    expect(e2e.events.of('task-end').filter((t) => t.status === 'succeeded')).toHaveLength(0);
   });
 
   it('params that are not JSON are refused before anything runs, naming the value', async () => {
@@ -131,6 +175,30 @@ describe('faults', () => {
       .catch((e: unknown) => e)) as StratusError;
     expect(error.code).toBe('PARAMS_INVALID');
     expect(error.message).toContain('params.when (a Date)');
+  });
+
+  it("params that do not match the module's schema are refused before anything runs, naming each param", async () => {
+    e2e.events.clear();
+    const job = path.join(JOBS, 'typed-params.ts');
+    const missing = (await e2e.driver.run(job, { step: 2 }).catch((e: unknown) => e)) as StratusError;
+    expect(missing.code).toBe('PARAMS_INVALID');
+    expect(missing.message).toContain('typed-params.ts');
+    expect(missing.message).toMatch(/params\.records: .*expected number, received undefined/);
+    const wrongType = (await e2e.driver
+      .run(job, { records: '10', label: 3 })
+      .catch((e: unknown) => e)) as StratusError;
+    expect(wrongType.code).toBe('PARAMS_INVALID');
+    expect(wrongType.message).toMatch(/params\.records: .*expected number, received string/);
+    expect(wrongType.message).toMatch(/params\.label: .*expected string, received number/);
+    expect(e2e.events.of('job-start')).toHaveLength(0);
+  });
+
+  it("a module with a params schema runs with the schema's output on every executor (defaults applied)", async () => {
+    const job = path.join(JOBS, 'typed-params.ts');
+    const records = 50;
+    const sum = (step: number) => Array.from({ length: records }, (_, i) => i * step).reduce((a, b) => a + b);
+    expect(await e2e.driver.run(job, { records })).toBe(sum(1));
+    expect(await e2e.driver.run(job, { records, step: 3 })).toBe(sum(3));
   });
 
   it('a record the codec cannot encode fails the job naming the operator', async () => {

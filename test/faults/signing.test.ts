@@ -1,129 +1,234 @@
 /**
  * Signed task messages: executors with a signing key run only messages the driver signed with
- * the same key; unsigned or tampered ones go to the poison queue without their code ever
- * loading, and the driver of such a message fails its job saying so.
+ * the same key. The messages refused here are real ones — taken from a driver's own run, so
+ * they name a bundle and a stage descriptor that exist — and the very same bytes do run on
+ * executors without a key. So the signature check alone stops them: their code never loads or
+ * runs, they are quarantined in the poison queue with a security log line, and the driver they
+ * claim to come from fails its job saying why.
  */
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bundleJobModule } from '../../driver/bundler.js';
 import { Driver } from '../../driver/driver.js';
+import { type LocalFabric, startLocalFabric } from '../../driver/local-fabric.js';
 import type { StratusError } from '../../engine/errors.js';
-import { bundleBlobName, CODE_CONTAINER, poisonQueueName } from '../../engine/names.js';
-import { encodeWire, PROTOCOL_VERSION } from '../../engine/protocol.js';
+import { poisonQueueName } from '../../engine/names.js';
+import { decodeWire, encodeWire, type TaskMessage, taskAttemptId } from '../../engine/protocol.js';
 import { signTaskMessage } from '../../engine/signing.js';
-import { BlobStore } from '../../storage/blob-store.js';
 import { connectStorage } from '../../storage/connection.js';
 import { StorageQueue } from '../../storage/queues.js';
-import { type E2EFabric, startE2E } from '../helpers/e2e.js';
+import { RecordingListener } from '../helpers/e2e.js';
+import { FAST_HOST_ENV, suiteConnectionString, uniqueTaskQueue } from '../helpers/fabric.js';
+import { waitFor } from '../helpers/processes.js';
 
-const KEY = 'k'.repeat(20) + '-signing-key-for-tests';
+const KEY = `${'k'.repeat(20)}-signing-key-for-tests`;
 
-let e2e: E2EFabric;
 let dir: string;
-let marker: string;
+let markers: string;
 let moduleFile: string;
+/** Executors that require signatures, and executors without a key (signing off). */
+let keyed: LocalFabric;
+let open: LocalFabric;
+/** A signing driver whose task queue no executor serves: its messages are captured, not run. */
+let source: Driver;
+const sourceEvents = new RecordingListener();
+let sourceRun: Promise<unknown>;
+let signed: TaskMessage[];
 
-/** A job module that leaves a marker file behind whenever its code is loaded. */
+const storage = () => connectStorage({ connectionString: suiteConnectionString() });
+
+/**
+ * A job module with observable side effects on executors: loading it creates
+ * `loaded-<task queue>`, and the task of partition p creates `ran-p<p>-<task queue>`.
+ */
 async function writeMarkerJob(): Promise<void> {
   await writeFile(
     moduleFile,
     [
       "import { writeFileSync } from 'node:fs';",
+      "import path from 'node:path';",
       "import { defineJob } from 'stratus';",
-      `if (process.env.STRATUS_EXECUTOR_ID) writeFileSync(${JSON.stringify(marker)}, 'loaded');`,
-      'export default defineJob((ctx) => ctx.parallelize([1, 2, 3], 1).count());',
+      `const MARKERS = ${JSON.stringify(markers)};`,
+      'const queue = process.env.STRATUS_TASK_QUEUE;',
+      "if (process.env.STRATUS_EXECUTOR_ID) writeFileSync(path.join(MARKERS, 'loaded-' + queue), '');",
+      'export default defineJob((ctx) =>',
+      '  ctx',
+      '    .parallelize([0, 1, 2], 3)',
+      '    .map((p) => {',
+      "      writeFileSync(path.join(MARKERS, 'ran-p' + p + '-' + queue), '');",
+      '      return p;',
+      '    })',
+      '    .count(),',
+      ');',
       '',
     ].join('\n'),
   );
 }
 
-async function waitFor(predicate: () => Promise<boolean>, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await predicate())) {
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+async function markersOf(queue: string): Promise<string[]> {
+  return (await readdir(markers)).filter((m) => m.endsWith(`-${queue}`)).sort();
+}
+
+function withoutSignature(message: TaskMessage): TaskMessage {
+  const { signature: _signature, ...rest } = message;
+  return rest;
+}
+
+/** The refused messages, as wire text: each names the real bundle and stage descriptor. */
+function forgedMessages(): { tampered: string; wrongKey: string; unsigned: string } {
+  const [p0, , p2] = signed;
+  // The driver's signature of partition 0 on a message altered to run partition 1.
+  const tampered = { ...p0!, partition: 1 };
+  const wrongKey = { ...withoutSignature(p2!), signature: signTaskMessage(p2!, `${KEY}-other`) };
+  return {
+    tampered: encodeWire(tampered),
+    wrongKey: encodeWire(wrongKey),
+    unsigned: encodeWire(withoutSignature(p0!)),
+  };
 }
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'stratus-signing-'));
-  marker = path.join(dir, 'marker');
+  markers = path.join(dir, 'markers');
+  await mkdir(markers);
   moduleFile = path.join(dir, 'marker-job.ts');
   await writeMarkerJob();
-  e2e = await startE2E({
-    label: 'sign',
-    executors: 1,
-    slots: 2,
-    hostEnv: { STRATUS_SIGNING_KEY: KEY },
-    driver: { signingKey: KEY, poisonCheckMs: 300 },
+  const connectionString = suiteConnectionString();
+  const fabric = (label: string, env: Record<string, string>) =>
+    startLocalFabric({
+      executors: 1,
+      slots: 1,
+      queue: uniqueTaskQueue(label),
+      connectionString,
+      hostEnv: { ...FAST_HOST_ENV, ...env },
+      log: () => undefined,
+    });
+  [keyed, open] = await Promise.all([fabric('signed', { STRATUS_SIGNING_KEY: KEY }), fabric('open', {})]);
+  const captureQueue = uniqueTaskQueue('capture');
+  source = await Driver.connect({
+    connectionString,
+    taskQueue: captureQueue,
+    totalSlots: 3,
+    signingKey: KEY,
+    listeners: [sourceEvents],
   });
+  sourceRun = source.run(moduleFile, {}).catch((e: unknown) => e);
+  const captured = new StorageQueue(storage(), captureQueue);
+  const texts = await waitFor('the driver to enqueue its 3 signed tasks', async () => {
+    const peeked = await captured.peek(32);
+    return peeked.length === 3 ? peeked.map((m) => m.text) : undefined;
+  });
+  signed = texts.map((t) => decodeWire(t) as TaskMessage).sort((a, b) => a.partition - b.partition);
 });
 
 afterAll(async () => {
-  await e2e?.close();
+  await source?.close();
+  await Promise.all([keyed?.stop(), open?.stop()]);
+  const s = storage();
+  for (const f of [keyed, open]) if (f) await new StorageQueue(s, poisonQueueName(f.queue)).destroy();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
 describe('signed task messages', () => {
-  it('a tampered or unsigned message is quarantined and its code never runs', async () => {
-    const storage = connectStorage({ connectionString: e2e.fabric.connectionString });
-    const bundle = await bundleJobModule(moduleFile);
-    await new BlobStore(storage).put(CODE_CONTAINER, bundleBlobName(bundle.codeHash), bundle.code);
-    const base = {
-      v: PROTOCOL_VERSION,
-      type: 'task' as const,
-      appId: e2e.driver.appId,
-      jobId: 900,
-      stageId: 0,
-      partition: 0,
-      attempt: 0,
-      eventsQueue: 'stratus-events-x',
-      sentAt: Date.now(),
-      work: { kind: 'stage' as const, codeHash: bundle.codeHash, stageBlob: 'apps/x/jobs/0/stage-0.json' },
-    };
-    const tampered = { ...base, signature: signTaskMessage({ ...base, partition: 1 }, KEY) };
-    const wrongKey = {
-      ...base,
-      partition: 2,
-      signature: signTaskMessage({ ...base, partition: 2 }, `${KEY}-other`),
-    };
-    const unsigned = { ...base, partition: 3 };
-    const tasks = new StorageQueue(storage, e2e.fabric.queue);
-    for (const m of [tampered, wrongKey, unsigned]) await tasks.send(encodeWire(m));
+  it('executors with the key quarantine tampered, wrongly signed and unsigned messages without running any of their code', async () => {
+    expect(signed.map((m) => [m.partition, typeof m.signature])).toEqual([
+      [0, 'string'],
+      [1, 'string'],
+      [2, 'string'],
+    ]);
+    const forged = forgedMessages();
+    const tasks = new StorageQueue(storage(), keyed.queue);
+    for (const text of Object.values(forged)) await tasks.send(text);
 
-    const poison = new StorageQueue(storage, poisonQueueName(e2e.fabric.queue));
-    await waitFor(
-      async () => (await poison.exists()) && (await poison.peek(32)).length >= 3,
-      15_000,
-      'quarantine',
+    // Quarantined: the poison queue holds exactly those bytes.
+    const poison = new StorageQueue(storage(), poisonQueueName(keyed.queue));
+    const quarantined = await waitFor(
+      'the three messages in the poison queue',
+      async () => {
+        const peeked = (await poison.exists()) ? await poison.peek(32) : [];
+        return peeked.length >= 3 ? peeked.map((m) => m.text) : undefined;
+      },
+      20_000,
     );
-    const quarantined = (await poison.peek(32)).map((m) =>
-      JSON.parse(Buffer.from(m.text, 'base64').toString()),
+    expect(quarantined.sort()).toEqual(Object.values(forged).sort());
+    // One security line per message, naming what was wrong with it.
+    const [p0] = signed;
+    const executor = keyed.executors[0]!;
+    const expectedLines = [
+      `rejected tampered (bad signature) task message ${taskAttemptId({ ...p0!, partition: 1 })}`,
+      `rejected tampered (bad signature) task message ${taskAttemptId({ ...p0!, partition: 2 })}`,
+      `rejected unsigned task message ${taskAttemptId(p0!)}`,
+    ];
+    const securityLines = await waitFor('three security log lines', () => {
+      const lines = executor
+        .stderrTail()
+        .split('\n')
+        .filter((l) => l.startsWith('stratus executor SECURITY: '));
+      return lines.length >= 3 ? lines : undefined;
+    });
+    for (const line of expectedLines) {
+      expect(securityLines.some((l) => l.includes(line) && l.includes('no code loaded'))).toBe(true);
+    }
+    // The driver they claim to come from hears why and fails its job at once.
+    const error = (await sourceRun) as StratusError;
+    expect(error.code).toBe('JOB_FAILED');
+    expect(error.message).toMatch(
+      /rejected the task message of stage \d+, partition \d \(attempt 0\) without running it/,
     );
-    expect(quarantined.map((m) => m.partition).sort()).toEqual([0, 2, 3]);
-    expect(existsSync(marker)).toBe(false);
+    expect(error.message).toContain('STRATUS_SIGNING_KEY');
+    // Never loaded, never ran: no marker, no task ever reported as started.
+    expect(await markersOf(keyed.queue)).toEqual([]);
+    expect(sourceEvents.of('task-start')).toEqual([]);
   });
 
-  it('the same module signed by the driver runs (so the marker proves loading)', async () => {
-    const result = await e2e.driver.run(moduleFile, {});
-    expect(result).toBe(3);
-    expect(existsSync(marker)).toBe(true);
+  it('the very same messages run on executors without a key: only the signature stopped them', async () => {
+    const tasks = new StorageQueue(storage(), open.queue);
+    for (const text of Object.values(forgedMessages())) await tasks.send(text);
+    const ran = await waitFor(
+      'the three tasks to run',
+      async () => {
+        const found = await markersOf(open.queue);
+        return found.length === 4 ? found : undefined;
+      },
+      30_000,
+    );
+    expect(ran).toEqual(
+      [0, 1, 2]
+        .map((p) => `ran-p${p}-${open.queue}`)
+        .concat(`loaded-${open.queue}`)
+        .sort(),
+    );
   });
 
-  it('a driver without the key has its job failed clearly instead of hanging', async () => {
+  it('the same module signed by the driver runs on executors with the key', async () => {
+    const driver = await Driver.connect({
+      connectionString: suiteConnectionString(),
+      taskQueue: keyed.queue,
+      totalSlots: 1,
+      signingKey: KEY,
+    });
+    try {
+      expect(await driver.run(moduleFile, {})).toBe(3);
+    } finally {
+      await driver.close();
+    }
+    expect(existsSync(path.join(markers, `loaded-${keyed.queue}`))).toBe(true);
+    expect(await markersOf(keyed.queue)).toHaveLength(4);
+  });
+
+  it('a driver without the key has its job failed at once, saying the executors require signed messages', async () => {
     const unsignedDriver = await Driver.connect({
-      connectionString: e2e.fabric.connectionString,
-      taskQueue: e2e.fabric.queue,
-      totalSlots: 2,
-      poisonCheckMs: 300,
+      connectionString: suiteConnectionString(),
+      taskQueue: keyed.queue,
+      totalSlots: 1,
     });
     try {
       const error = (await unsignedDriver.run(moduleFile, {}).catch((e: unknown) => e)) as StratusError;
       expect(error.code).toBe('JOB_FAILED');
-      expect(error.message).toContain('poison queue');
+      expect(error.message).toContain('(unsigned)');
+      expect(error.message).toContain('require signed task messages');
     } finally {
       await unsignedDriver.close();
     }

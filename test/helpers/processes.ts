@@ -1,8 +1,9 @@
 /**
- * Process checks for fabric tests: whether a pid is still a live process, bounded waits for a
- * process to be gone, and cleanup by pid of whatever a test started.
+ * Process checks for fabric tests: whether a pid is still a live process, a process's
+ * descendants, bounded waits for a process to be gone, and cleanup by pid of whatever a test
+ * started.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /** True when `pid` names a running process (a zombie awaiting its reaper counts as gone). */
 export function isProcessAlive(pid: number): boolean {
@@ -18,6 +19,34 @@ export function isProcessAlive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** The pids of every live descendant of `pid` (children, their children…), from /proc. */
+export function descendantPids(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue; // exited while we listed
+    }
+    // "pid (comm) state ppid …": the fields after the last ')'.
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    const list = children.get(ppid) ?? [];
+    list.push(Number(entry));
+    children.set(ppid, list);
+  }
+  const out: number[] = [];
+  const queue = [pid];
+  while (queue.length > 0) {
+    for (const child of children.get(queue.shift()!) ?? []) {
+      out.push(child);
+      queue.push(child);
+    }
+  }
+  return out.filter(isProcessAlive);
 }
 
 /** Poll (every 25 ms) until `check` returns a value other than undefined/false; throws after `timeoutMs`. */

@@ -1,0 +1,82 @@
+/**
+ * Cleanup: `driver.close()` leaves nothing of the application in storage — no blob under
+ * `stratus-data/apps/<appId>/`, no events queue — even after a run with a retried task and a
+ * speculative copy whose losing original is still running when the driver closes, and writes
+ * its map output afterwards.
+ */
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Driver } from '../../driver/driver.js';
+import { appPrefix, DATA_CONTAINER, eventsQueueName } from '../../engine/names.js';
+import { BlobStore } from '../../storage/blob-store.js';
+import { connectStorage } from '../../storage/connection.js';
+import { StorageQueue } from '../../storage/queues.js';
+import { type E2EFabric, RecordingListener, startE2E } from '../helpers/e2e.js';
+import { waitFor } from '../helpers/processes.js';
+
+const JOBS = path.resolve(import.meta.dirname, 'jobs');
+
+let e2e: E2EFabric;
+let dir: string;
+
+beforeAll(async () => {
+  e2e = await startE2E({ label: 'cleanup', executors: 2, slots: 2 });
+  dir = await mkdtemp(path.join(tmpdir(), 'stratus-cleanup-'));
+});
+
+afterAll(async () => {
+  await e2e?.close();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe('cleanup at close', () => {
+  it('after close no blob under apps/<appId>/ remains and the events queue is gone, late attempts included', async () => {
+    const storage = connectStorage({ connectionString: e2e.fabric.connectionString });
+    const blobs = new BlobStore(storage);
+    const events = new RecordingListener();
+    const driver = await Driver.connect({
+      connectionString: e2e.fabric.connectionString,
+      taskQueue: e2e.fabric.queue,
+      totalSlots: e2e.fabric.totalSlots,
+      listeners: [events],
+    });
+    const { appId } = driver;
+    const tasks = 8;
+    const result = (await driver.run(path.join(JOBS, 'retry-and-straggle.ts'), {
+      tasks,
+      slowMs: 12_000,
+      failOnce: 3,
+      markers: dir,
+    })) as [number, number][];
+    const expected = new Map<number, number>();
+    for (let i = 0; i < tasks; i++) expected.set(i % 3, (expected.get(i % 3) ?? 0) + i);
+    expect(new Map(result)).toEqual(expected);
+    // The run had a retry and a speculative copy that won …
+    const ends = events.of('task-end');
+    expect(ends.some((t) => t.partition === 3 && t.status === 'failed')).toBe(true);
+    expect(ends.some((t) => t.partition === 0 && t.speculative && t.status === 'succeeded')).toBe(true);
+    // … while it wrote blobs of its own under the application's prefix.
+    expect((await blobs.list(DATA_CONTAINER, appPrefix(appId))).length).toBeGreaterThan(0);
+
+    await driver.close();
+    // The losing original is still running: it will write its map output after the close.
+    expect(existsSync(path.join(dir, 'straggler-done'))).toBe(false);
+    expect(await blobs.list(DATA_CONTAINER, appPrefix(appId))).toEqual([]);
+    expect(await new StorageQueue(storage, eventsQueueName(appId)).exists()).toBe(false);
+
+    // Once it has finished and its executor dropped it, still nothing is left.
+    await waitFor('the straggler to finish', () => existsSync(path.join(dir, 'straggler-done')), 30_000);
+    const dropped = await waitFor('the executor to drop the late attempt', () =>
+      e2e.fabric.executors
+        .map((e) => e.stderrTail())
+        .join('\n')
+        .split('\n')
+        .find((l) => l.includes(`dropped j`) && l.includes(`-p0-a0`) && l.includes(appId)),
+    );
+    expect(await blobs.list(DATA_CONTAINER, appPrefix(appId))).toEqual([]);
+    expect(dropped).toContain('discarded the 1 blob(s) it wrote');
+  }, 90_000);
+});
