@@ -162,7 +162,7 @@ describe('validation names what is wrong', () => {
     const error = protocolError(() => parseTaskMessage({ ...stageTask, v: PROTOCOL_VERSION + 1 }));
     expect(error.context.field).toBe('v');
     expect(error.message).toContain(`version ${PROTOCOL_VERSION + 1}`);
-    expect(error.message).toContain(`speaks version ${PROTOCOL_VERSION}`);
+    expect(error.message).toContain(`expected version ${PROTOCOL_VERSION}`);
     const event = protocolError(() => parseExecutorEvent({ ...events.started, v: 0 }));
     expect(event.context.field).toBe('v');
   });
