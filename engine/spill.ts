@@ -13,6 +13,8 @@ export interface SpillStore {
   writeRun(chunks: readonly Buffer[]): Promise<string>;
   /** The run's bytes in order, in any chunking. */
   readRun(runId: string): AsyncIterable<Buffer>;
+  /** `length` bytes of the run from byte `offset`, in order, in any chunking. */
+  readRunRange(runId: string, offset: number, length: number): AsyncIterable<Buffer>;
   /** Free a run once merged. */
   deleteRun(runId: string): Promise<void>;
 }

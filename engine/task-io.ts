@@ -31,7 +31,7 @@ export interface TaskIO {
    * executor's own rebuild of the graph.
    */
   broadcastValue(id: number): unknown;
-  /** Temporary storage for spilled sorted runs. */
+  /** Temporary storage for spilled sorted runs and map outputs. */
   spill: SpillStore;
   /** Memory the task's aggregations and sorts may hold before spilling (bytes, estimated). */
   memoryBudgetBytes: number;

@@ -3,17 +3,18 @@
  * (one graph per concurrent task: the graph carries the task's accumulators and
  * broadcast access) and the TaskIO it implements over blobs.
  *
- * A shuffle-map task returns the R encoded segments of its map output (one per reduce
- * partition, possibly empty) for the executor to write contiguously into one blob; a
- * result task returns its action's partial result (JSON-serialisable; see actions.ts) for
- * the driver's mergeActionResults. Both return accumulator updates, cached partitions and
- * metrics.
+ * A shuffle-map task returns its map output — R encoded segments (one per reduce partition,
+ * possibly empty), partly spilled over the memory budget — for the executor to stream
+ * contiguously into one blob; a result task returns its action's partial result
+ * (JSON-serialisable; see actions.ts) for the driver's mergeActionResults. Both return
+ * accumulator updates, cached partitions and metrics.
  */
 import { isSaveOp } from './actions.js';
 import { getCodec, RecordEncodingError, unsupportedValue } from './codec.js';
 import { asUserCodeError, StratusError } from './errors.js';
 import type { JobGraph } from './graph.js';
 import type { TaskBinding } from './graph-builder.js';
+import type { MapOutput } from './map-output.js';
 import { MemoryTracker } from './memory.js';
 import { nodeLabel } from './nodes.js';
 import {
@@ -40,8 +41,11 @@ interface TaskOutputBase {
 /** What a shuffle-map task produced. */
 export interface ShuffleMapTaskOutput extends TaskOutputBase {
   kind: 'shuffle-map';
-  /** One encoded segment per reduce partition (length = stage.shuffle.numReducePartitions). */
-  segments: Buffer[];
+  /**
+   * One encoded segment per reduce partition (stage.shuffle.numReducePartitions of them); the
+   * caller reads them out and then calls `discard()` to delete what was spilled.
+   */
+  mapOutput: MapOutput;
 }
 
 /** What a result task produced. */
@@ -123,7 +127,7 @@ export async function runTask(
   graph.bindTask(binding);
   try {
     const records = computePartition(ctx, stage.rddNodeId, partition);
-    let output: { kind: 'shuffle-map'; segments: Buffer[] } | { kind: 'result'; result: unknown };
+    let output: { kind: 'shuffle-map'; mapOutput: MapOutput } | { kind: 'result'; result: unknown };
     if (stage.kind === 'shuffle-map') {
       const info = stage.shuffle;
       if (!info) throw new Error(`internal: shuffle-map stage ${stage.stageId} has no shuffle`);
@@ -137,14 +141,15 @@ export async function runTask(
         mapPartition: partition,
         codec: ctx.codec,
         memory,
+        spill: io.spill,
         label: nodeLabel(node),
         producer: graph.label(stage.rddNodeId),
       });
-      const bytes = written.segments.reduce((n, s) => n + s.length, 0);
+      const bytes = written.output.segmentSizes.reduce((n, s) => n + s, 0);
       ctx.metrics.recordsWritten += written.recordsWritten;
       ctx.metrics.shuffleWriteBytes += bytes;
       ctx.metrics.bytesWritten += bytes;
-      output = { kind: 'shuffle-map', segments: written.segments };
+      output = { kind: 'shuffle-map', mapOutput: written.output };
     } else {
       if (!stage.action) throw new Error(`internal: result stage ${stage.stageId} has no action`);
       const action = graph.resolveAction(stage.action);

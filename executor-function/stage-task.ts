@@ -12,9 +12,6 @@
  * event names each blob, and the driver commits exactly the blobs its winner reported.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { rm, writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import { partFileName } from '../engine/actions.js';
 import { type AppLease, AppLeaseSchema, appLeaseBlobName, leaseAllows } from '../engine/app-lease.js';
 import { StratusError } from '../engine/errors.js';
@@ -31,7 +28,6 @@ import {
 } from '../engine/names.js';
 import type { CachedPartition, StageWork, TaskResult } from '../engine/protocol.js';
 import { decodeBroadcastValue } from '../engine/shared-variables.js';
-import type { SpillStore } from '../engine/spill.js';
 import {
   descriptorPlan,
   type InputSplit,
@@ -46,6 +42,8 @@ import type { BlobStore } from '../storage/blob-store.js';
 import { BlobNotFoundError } from '../storage/blob-store.js';
 import { readPartitionSplits } from '../storage/split-reader.js';
 import { NonRetryableTaskError } from './task-errors.js';
+import { writeMapOutput } from './task-outputs.js';
+import { TempFileSpillStore } from './temp-spill-store.js';
 import type { TaskContext, TaskOutcome, WorkKindRunner } from './work-kinds.js';
 
 /** Concurrent range reads of one reduce task (one per map output holding data for it). */
@@ -190,26 +188,6 @@ async function checkLease(blobs: BlobStore, appId: string, jobId: number): Promi
           ? `job ${jobId} of application ${appId} was cancelled`
           : `application ${appId}'s lease expired (its driver is gone)`,
     );
-  }
-}
-
-/** Spilled runs as files in the attempt's temp folder (removed with it when the task ends). */
-class TempFileSpillStore implements SpillStore {
-  private next = 0;
-  constructor(private readonly dir: string) {}
-
-  async writeRun(chunks: readonly Buffer[]): Promise<string> {
-    const file = path.join(this.dir, `run-${this.next++}.bin`);
-    await writeFile(file, chunks);
-    return file;
-  }
-
-  readRun(runId: string): AsyncIterable<Buffer> {
-    return createReadStream(runId, { highWaterMark: 1024 * 1024 });
-  }
-
-  async deleteRun(runId: string): Promise<void> {
-    await rm(runId, { force: true });
   }
 }
 
@@ -361,10 +339,10 @@ export const runStageTask: WorkKindRunner<StageWork> = async (work, context): Pr
       const shuffleId = plan.shuffle!.shuffleId;
       // The run's scope, not the application's: shuffle ids restart at 0 in every run.
       const blob = mapOutputBlobName(descriptor.scope, shuffleId, message.partition, execution);
-      // One blob per map attempt holding all R segments back to back; sizes index it.
-      await blobs.put(DATA_CONTAINER, blob, Buffer.concat(output.segments));
+      // One blob per map execution holding all R segments back to back; sizes index it.
+      await writeMapOutput(blobs, blob, output.mapOutput);
       outcome.mapOutputBlob = blob;
-      outcome.segmentSizes = output.segments.map((s) => s.length);
+      outcome.segmentSizes = [...output.mapOutput.segmentSizes];
     } else if (descriptor.save) {
       const lines = output.result as string[];
       // A CSV header line (saveAsCsv with header) starts every non-empty part file, as in Spark.

@@ -76,8 +76,19 @@ export class BlockBlobWriter {
     if (this.pendingBytes >= (this.options.blockBytes ?? DEFAULT_BLOCK_BYTES)) await this.stagePending();
   }
 
-  /** Stage what is buffered, wait for every block, commit when the writer owns the blob. */
+  /**
+   * Stage what is buffered, wait for every block, commit when the writer owns the blob. A
+   * committing writer that never filled a block writes the blob in one Put Blob instead (one
+   * request, not two; its blockIds are then empty).
+   */
   async finish(): Promise<StagedBlocks> {
+    if (this.options.commit && this.blockIds.length === 0) {
+      const body = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending);
+      this.pending = [];
+      this.pendingBytes = 0;
+      await this.blobs.put(this.container, this.name, body);
+      return { token: this.token, blockIds: [], bytes: this.bytes };
+    }
     if (this.pendingBytes > 0) await this.stagePending();
     await Promise.all(this.inFlight);
     if (this.failure !== undefined) throw this.failure;

@@ -17,6 +17,7 @@ import { type ActionRef, isSaveOp, mergeActionResults } from '../actions.js';
 import { buildJobGraph, type JobGraph } from '../graph.js';
 import type { JobActions, JobDefinition, JobResults } from '../job.js';
 import type { Key } from '../keys.js';
+import { readSegments } from '../map-output.js';
 import { computeRangeBounds, type RangeSample } from '../partitioner.js';
 import { decodeBroadcastValue, encodeBroadcastValue } from '../shared-variables.js';
 import { isSamplingRequest, type JobPlan, planJob, type StagePlan } from '../stages.js';
@@ -151,10 +152,13 @@ export async function runJobInMemory<P, R extends JobActions>(
         record.stagesRun.push(stage.stageId);
         const outputs = await runStage(stage, planned.fingerprint);
         if (stage.kind === 'shuffle-map') {
-          shuffles.set(
-            stage.shuffle!.shuffleId,
-            outputs.map((o) => (o.kind === 'shuffle-map' ? o.segments : [])),
-          );
+          const segments: Buffer[][] = [];
+          for (const o of outputs) {
+            if (o.kind !== 'shuffle-map') continue;
+            segments.push(await readSegments(o.mapOutput));
+            await o.mapOutput.discard();
+          }
+          shuffles.set(stage.shuffle!.shuffleId, segments);
         } else {
           partials = outputs.map((o) =>
             o.kind === 'result' ? JSON.parse(JSON.stringify(o.result)) : undefined,

@@ -23,6 +23,14 @@ export class InMemorySpillStore implements SpillStore {
     for (let i = 0; i < all.length; i += 777) yield all.subarray(i, i + 777);
   }
 
+  async *readRunRange(runId: string, offset: number, length: number): AsyncIterable<Buffer> {
+    const chunks = this.runs.get(runId);
+    if (!chunks) throw new Error(`no spilled run ${runId}`);
+    const range = Buffer.concat(chunks).subarray(offset, offset + length);
+    if (range.length !== length) throw new Error(`spilled run ${runId} has no bytes ${offset}+${length}`);
+    for (let i = 0; i < range.length; i += 777) yield range.subarray(i, i + 777);
+  }
+
   async deleteRun(runId: string): Promise<void> {
     this.runs.delete(runId);
   }
