@@ -9,10 +9,11 @@
  * spilled runs in the execution's temp folder. Every blob it writes is named by the run's scope and
  * by this execution (attempt, delivery count and a random nonce), so no two executions —
  * not even two concurrent deliveries of one message — write the same blob; the success
- * event names each blob, and the driver commits exactly the blobs its winner reported.
+ * event names each blob, and the driver commits exactly the blobs its winner reported. The
+ * one exception is a part file of an az:// save target: every execution stages its own
+ * uncommitted blocks on the final part blob, and the event names them (task-outputs.ts).
  */
 import { createHash } from 'node:crypto';
-import { partFileName } from '../engine/actions.js';
 import { type AppLease, AppLeaseSchema, appLeaseBlobName, leaseAllows } from '../engine/app-lease.js';
 import { StratusError } from '../engine/errors.js';
 import { buildJobGraph } from '../engine/graph.js';
@@ -42,7 +43,7 @@ import type { BlobStore } from '../storage/blob-store.js';
 import { BlobNotFoundError } from '../storage/blob-store.js';
 import { readPartitionSplits } from '../storage/split-reader.js';
 import { NonRetryableTaskError } from './task-errors.js';
-import { writeMapOutput } from './task-outputs.js';
+import { SavedPartWriter, writeMapOutput } from './task-outputs.js';
 import { TempFileSpillStore } from './temp-spill-store.js';
 import type { TaskContext, TaskOutcome, WorkKindRunner } from './work-kinds.js';
 
@@ -234,6 +235,7 @@ function makeTaskIO(
   context: TaskContext,
   descriptor: StageDescriptor,
   broadcasts: ReadonlyMap<number, unknown>,
+  onSavedPart: (part: SavedPartWriter) => void,
 ): TaskIO {
   const { blobs } = context;
   return {
@@ -266,6 +268,14 @@ function makeTaskIO(
       }
       // A copy per task: a task that mutates its value must not change another task's.
       return structuredClone(broadcasts.get(id));
+    },
+    openSavedPart(partition) {
+      if (!descriptor.save) {
+        throw new NonRetryableTaskError(`stage descriptor of a save stage has no save target`);
+      }
+      const part = new SavedPartWriter(blobs, descriptor.save, partition, context.executionId);
+      onSavedPart(part);
+      return part;
     },
     spill: new TempFileSpillStore(context.tempDir),
     memoryBudgetBytes: descriptor.memoryBudgetBytes,
@@ -311,7 +321,10 @@ export const runStageTask: WorkKindRunner<StageWork> = async (work, context): Pr
     }
     const plan = descriptorPlan(descriptor);
     // The driver's broadcast values, never the ones this rebuild of the builder computed.
-    const io = makeTaskIO(context, descriptor, await loadBroadcasts(blobs, descriptor));
+    let savedPart: SavedPartWriter | undefined;
+    const io = makeTaskIO(context, descriptor, await loadBroadcasts(blobs, descriptor), (part) => {
+      savedPart = part;
+    });
     const output = await runTask(graph, plan, message.partition, io, {
       fingerprint: descriptor.fingerprint,
       parallelizeDigests: descriptor.parallelizeDigests,
@@ -343,15 +356,9 @@ export const runStageTask: WorkKindRunner<StageWork> = async (work, context): Pr
       await writeMapOutput(blobs, blob, output.mapOutput);
       outcome.mapOutputBlob = blob;
       outcome.segmentSizes = [...output.mapOutput.segmentSizes];
-    } else if (descriptor.save) {
-      const lines = output.result as string[];
-      // A CSV header line (saveAsCsv with header) starts every non-empty part file, as in Spark.
-      const header = graph.resolveAction(plan.action!).options.header;
-      const body = typeof header === 'string' && lines.length > 0 ? [header, ...lines] : lines;
-      const text = body.length > 0 ? `${body.join('\n')}\n` : '';
-      const blob = `${descriptor.save.attemptPrefix}${partFileName(message.partition)}-${executionId}`;
-      await blobs.put(DATA_CONTAINER, blob, text);
-      outcome.result = { blob, bytes: Buffer.byteLength(text), records: lines.length };
+    } else if (output.kind === 'saved-part') {
+      if (!savedPart) throw new Error('internal: a save task finished without opening its part file');
+      outcome.result = savedPart.result(output.result);
     } else {
       outcome.result = await packResult(context, descriptor, output.result);
     }

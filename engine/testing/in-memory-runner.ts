@@ -48,7 +48,7 @@ export interface InMemoryRunResult<R> {
   results: JobResults<R>;
   accumulators: Record<string, unknown>;
   jobs: InMemoryJobRecord[];
-  /** Lines written by save actions: path → lines of each partition. */
+  /** Lines written by save actions: path → lines of each partition's part file. */
   savedFiles: Map<string, string[][]>;
   /** Sorted runs spilled across all tasks. */
   spillCount: number;
@@ -77,6 +77,8 @@ export async function runJobInMemory<P, R extends JobActions>(
   const spill = new InMemorySpillStore();
   const jobs: InMemoryJobRecord[] = [];
   const savedFiles = new Map<string, string[][]>();
+  // The text each save task of the running save stage wrote to its part, by partition.
+  let savedParts: string[] = [];
 
   // Broadcasts travel as the driver's encoded values, as on executors (never the task's rebuild).
   const shipped = new Map(
@@ -109,12 +111,22 @@ export async function runJobInMemory<P, R extends JobActions>(
       if (!bytes) throw new Error(`in-memory run: no broadcast ${id}`);
       return decodeBroadcastValue(bytes);
     },
+    openSavedPart(partition) {
+      savedParts[partition] = '';
+      return {
+        async write(text) {
+          savedParts[partition] += text;
+        },
+        async close() {},
+      };
+    },
     spill,
     memoryBudgetBytes: budget,
   };
 
   const runStage = async (stage: StagePlan, fingerprint: string): Promise<TaskOutput[]> => {
     const outputs: TaskOutput[] = [];
+    savedParts = [];
     for (let p = 0; p < stage.numPartitions; p++) {
       // Each task builds its own graph from the module, as an executor does.
       const taskGraph: JobGraph = buildJobGraph(def, params, { defaultParallelism });
@@ -161,14 +173,16 @@ export async function runJobInMemory<P, R extends JobActions>(
           shuffles.set(stage.shuffle!.shuffleId, segments);
         } else {
           partials = outputs.map((o) =>
-            o.kind === 'result' ? JSON.parse(JSON.stringify(o.result)) : undefined,
+            o.kind === 'shuffle-map' ? undefined : JSON.parse(JSON.stringify(o.result)),
           );
         }
       }
       const action = graph.resolveAction(ref);
       const merged = mergeActionResults(action, partials);
       if (isSaveOp(action.op)) {
-        savedFiles.set(action.options.path as string, partials as string[][]);
+        // Part files as lines (a CSV header included), as a reader of the files would see them.
+        const lines = savedParts.map((text) => (text === '' ? [] : text.slice(0, -1).split('\n')));
+        savedFiles.set(action.options.path as string, lines);
       }
       return merged;
     }

@@ -273,6 +273,9 @@ describe('task failures name their cause', () => {
       },
       readCached: () => undefined,
       broadcastValue: () => undefined,
+      openSavedPart: () => {
+        throw new Error('no saves');
+      },
       spill: new InMemorySpillStore(),
       memoryBudgetBytes: 1 << 20,
     };
