@@ -15,7 +15,7 @@ export class TempFileSpillStore implements SpillStore {
   private next = 0;
   constructor(private readonly dir: string) {}
 
-  async writeRun(chunks: readonly Buffer[]): Promise<string> {
+  async writeRun(chunks: Iterable<Buffer>): Promise<string> {
     const file = path.join(this.dir, `run-${this.next++}.bin`);
     await writeFile(file, chunks);
     return file;

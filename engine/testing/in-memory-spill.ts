@@ -8,7 +8,7 @@ export class InMemorySpillStore implements SpillStore {
   /** Runs ever written. */
   written = 0;
 
-  async writeRun(chunks: readonly Buffer[]): Promise<string> {
+  async writeRun(chunks: Iterable<Buffer>): Promise<string> {
     const id = `run-${this.next++}`;
     this.runs.set(id, [...chunks]);
     this.written++;
