@@ -201,7 +201,7 @@ export async function benchSort(options: SortOptions): Promise<BenchReport[]> {
       {
         metric: 'of which output commit (driver)',
         value: seconds(commitMs),
-        note: 'copy of the winning attempts to part files',
+        note: 'one Put Block List per part of the winners’ staged blocks (no copy)',
       },
       {
         metric: 'stage latency p50 / p99 in this run',
@@ -222,7 +222,7 @@ export async function benchSort(options: SortOptions): Promise<BenchReport[]> {
     ],
     notes: [
       cpuUse?.line ?? '',
-      `Azurite CPU: ${(cpuUse?.azurite ?? 0).toFixed(1)} s for the stratus run, which moves the data through storage 8 times (upload, sampling read, map read, shuffle write and read, attempt write, commit read and write), against ${(floorCpu?.azurite ?? 0).toFixed(1)} s for the floor's 4 passes; executors ${(cpuUse?.executors ?? 0).toFixed(1)} s of CPU for ${(bytes / 1024 / 1024).toFixed(0)} MiB (${(bytes / 1024 / 1024 / Math.max(0.001, cpuUse?.executors ?? 0)).toFixed(1)} MiB per executor CPU-second over the three stages)`,
+      `Azurite CPU: ${(cpuUse?.azurite ?? 0).toFixed(1)} s for the stratus run, which moves the data through storage 6 times (upload, sampling read, map read, shuffle write and read, output write; the commit moves none), against ${(floorCpu?.azurite ?? 0).toFixed(1)} s for the floor's 4 passes; executors ${(cpuUse?.executors ?? 0).toFixed(1)} s of CPU for ${(bytes / 1024 / 1024).toFixed(0)} MiB (${(bytes / 1024 / 1024 / Math.max(0.001, cpuUse?.executors ?? 0)).toFixed(1)} MiB per executor CPU-second over the three stages)`,
       ...stageLines(events),
       `input ${input.file}`,
       `executor host environment: ${JSON.stringify(env)}`,
@@ -247,7 +247,7 @@ export async function benchSort(options: SortOptions): Promise<BenchReport[]> {
     notes: [
       `executor NODE_OPTIONS: ${env.NODE_OPTIONS ?? '(none)'}`,
       'RSS sampled every 100 ms from /proc/<pid>/status (VmRSS) of each executor host process (worker threads included).',
-      'The budget bounds what the sorter and aggregators hold (they spill beyond it); outside it a task holds its whole input split (the blob and its decoded text), its whole map output (the segments, then their concatenation for one Put Blob) and, in a saving stage, its whole partition as lines, joined text and bytes; and V8 lets each thread’s heap grow well past the live data before it collects. Capping the executors’ V8 heap (--executor-node-options=--max-old-space-size=N) trades a little time for a much lower peak.',
+      'The budget bounds what the sorter, the aggregators and the map output hold (they spill beyond it); outside it a task holds a 4 MiB input range read, up to R × 1,024 records waiting to be encoded for the shuffle, the shuffle segments being fetched (up to 8 at once), and per output blob one 8 MiB block being filled plus two in flight; and V8 lets each thread’s heap and its dead Buffers grow well past the live data before it collects. Capping the executors’ V8 heap (--executor-node-options=--max-old-space-size=N) lowers the peak somewhat, at some time cost.',
     ],
   };
   return [sortReport, memoryReport];

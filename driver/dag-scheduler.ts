@@ -17,6 +17,7 @@ import { isSamplingRequest, type JobPlan, planJob, type StagePlan } from '../eng
 import type { BlobStore } from '../storage/blob-store.js';
 import type { StorageQueue } from '../storage/queues.js';
 import { OpenAttempts } from './open-attempts.js';
+import type { SavedPart } from './output-committer.js';
 import type { RunEvent, RunListener } from './run-events.js';
 import type { JobOutcome, RunState } from './run-state.js';
 import { buildStageDescriptor, fetchResultPartials } from './stage-io.js';
@@ -51,7 +52,7 @@ interface StageRun {
   results: unknown[];
   resultBlobs: (string | undefined)[];
   resultBytes: number;
-  saved: { blob: string; records: number }[];
+  saved: SavedPart[];
   /** Attempts started and not ended, reported killed when their partition or stage is decided. */
   attempts: OpenAttempts;
   /** Why the stage's task set was aborted from outside (job cancelled, application closing). */
@@ -72,6 +73,7 @@ function reportedBlobs(event: TaskSucceededEvent): string[] {
   const names = (event.cachedPartitions ?? []).map((c) => c.blob);
   if (event.mapOutputBlob !== undefined) names.push(event.mapOutputBlob);
   if (event.result && 'blob' in event.result) names.push(event.result.blob);
+  // Staged blocks name no blob: they are on the part blob the driver itself names.
   return names;
 }
 
@@ -554,8 +556,14 @@ export class DAGScheduler {
     if ('inline' in result) {
       run.results[event.partition] = result.inline;
       run.resultBytes += JSON.stringify(result.inline ?? null).length;
+    } else if ('stagedBlocks' in result) {
+      run.saved[event.partition] = {
+        stagedBlocks: result.stagedBlocks,
+        records: result.records,
+        bytes: result.bytes,
+      };
     } else if (result.records !== undefined) {
-      run.saved[event.partition] = { blob: result.blob, records: result.records };
+      run.saved[event.partition] = { attemptBlob: result.blob, records: result.records, bytes: result.bytes };
     } else {
       run.resultBlobs[event.partition] = result.blob;
       run.resultBytes += result.bytes;

@@ -8,6 +8,7 @@ import type { Key } from '../engine/keys.js';
 import type { InputSplit } from '../engine/stage-descriptor.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { MapOutputTracker } from './map-output-tracker.js';
+import type { SavedPart } from './output-committer.js';
 
 /** One `driver.run`: the graph, its bundle, its inputs, and what its jobs have computed so far. */
 export interface RunState {
@@ -37,12 +38,12 @@ export interface RunState {
   savePrefix: (jobId: number) => string;
 }
 
-/** What a job produced: merged result plus, for save actions, the winning part-file blobs. */
+/** What a job produced: merged result plus, for save actions, the winning part files. */
 export interface JobOutcome {
   jobId: number;
   result: unknown;
-  /** Save actions: partition → winning attempt's blob and record count. */
-  savedParts?: { blob: string; records: number }[];
+  /** Save actions: partition → the winning execution's part file (blob or staged blocks). */
+  savedParts?: SavedPart[];
 }
 
 /** Create the per-run state for a graph. */

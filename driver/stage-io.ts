@@ -8,10 +8,11 @@ import { isSaveOp } from '../engine/actions.js';
 import type { JobGraph } from '../engine/graph.js';
 import { broadcastBlobName, DATA_CONTAINER } from '../engine/names.js';
 import { encodeBroadcastValue } from '../engine/shared-variables.js';
-import type { InputSplit, StageDescriptorInput } from '../engine/stage-descriptor.js';
+import type { InputSplit, SaveTarget, StageDescriptorInput } from '../engine/stage-descriptor.js';
 import type { JobPlan, StagePlan } from '../engine/stages.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import type { SchedulerEnv } from './dag-scheduler.js';
+import { parseBlobTarget } from './output-committer.js';
 import type { RunState } from './run-state.js';
 
 /**
@@ -92,8 +93,14 @@ export function buildStageDescriptor(
     broadcasts,
     memoryBudgetBytes: env.memoryBudgetBytes,
     inlineResultMaxBytes: env.inlineResultMaxBytes,
-    ...(isSave ? { save: { attemptPrefix: state.savePrefix(jobId) } } : {}),
+    ...(isSave ? { save: saveTarget(state, jobId, String(action.options.path)) } : {}),
   };
+}
+
+/** Where a save stage's tasks write: attempt blobs, and for an az:// target its container and prefix. */
+function saveTarget(state: RunState, jobId: number, path: string): SaveTarget {
+  const remote = parseBlobTarget(path);
+  return { attemptPrefix: state.savePrefix(jobId), ...(remote ? { blobTarget: remote } : {}) };
 }
 
 /** Download results that came through blobs (up to 8 at once); partials in partition order. */

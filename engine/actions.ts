@@ -7,8 +7,9 @@
  * records of the partition (take is computed per partition and merged, not by Spark's
  * incremental scan: every partition runs, each stops reading after n records);
  * reduce → {empty:true} | {empty:false, value}; fold/aggregate → the partition's folded
- * value; countByKey → [key, count][] of the partition; save* → the partition's lines;
- * sampleSortKeys → RangeSample. Outer-join misses are `null`.
+ * value; countByKey → [key, count][] of the partition; sampleSortKeys → RangeSample.
+ * Outer-join misses are `null`. Save actions have no partial: their task streams the
+ * partition's lines into its part file (writeSavedPart) and reports a SavedPartSummary.
  */
 import { asUserCodeError, EmptyCollectionError, StratusError } from './errors.js';
 import type { GraphBuilder } from './graph-builder.js';
@@ -16,6 +17,7 @@ import { compareKeys, type Key } from './keys.js';
 import type { OptionValue } from './nodes.js';
 import type { RangeSample } from './partitioner.js';
 import { seededRandom } from './rng.js';
+import type { SavedPartSink } from './task-io.js';
 
 /** The kinds of action. `sampleSortKeys` is the hidden sampling job of a sort. */
 export type ActionOp =
@@ -47,12 +49,28 @@ export interface SaveResult {
   records: number;
 }
 
+/** How a save action turns records into the lines of its part files. */
+export interface SaveFormat {
+  /** The line of one record, without its line break. */
+  toLine(record: unknown): string;
+  /** A line written first in every non-empty part file (a CSV header), as Spark does. */
+  header?: string;
+}
+
+/** What one save task reports instead of a partial: its part file's size. */
+export interface SavedPartSummary {
+  records: number;
+  bytes: number;
+}
+
 /** The closures behind an action. */
 export interface ActionImpl {
   /** One partition's partial result (JSON-serialisable) from its record batches. */
   partial(batches: AsyncIterable<unknown[]>, partition: number): Promise<unknown>;
-  /** Fold the partials of every partition, in partition order. */
+  /** Fold the partials of every partition, in partition order (SavedPartSummary[] for saves). */
   merge(partials: readonly unknown[]): unknown;
+  /** Save actions: their line format; their tasks call writeSavedPart, never `partial`. */
+  save?: SaveFormat;
 }
 
 /** An action over dataset node `nodeId`; R is the type of its merged result. */
@@ -191,20 +209,17 @@ export const actionImpls = {
         ((partials as [Key, number][][]).flat() as [Key, number][]).sort((a, b) => compareKeys(a[0], b[0])),
     };
   },
-  save(path: string, toLine: (r: unknown) => string): ActionImpl {
+  save(path: string, format: SaveFormat): ActionImpl {
     return {
-      async partial(batches) {
-        const lines: string[] = [];
-        await drain(batches, (b) => {
-          for (const r of b) lines.push(toLine(r));
-        });
-        return lines;
+      partial() {
+        throw new Error(`internal: save tasks stream their lines with writeSavedPart (${path})`);
       },
       merge: (partials): SaveResult => ({
         path,
         partitions: partials.length,
-        records: (partials as string[][]).reduce((n, p) => n + p.length, 0),
+        records: (partials as SavedPartSummary[]).reduce((n, p) => n + p.records, 0),
       }),
+      save: format,
     };
   },
   /** Reservoir sample of up to `perPartition` keys of [key, value] records, seeded by sort node and partition. */
@@ -233,6 +248,36 @@ export const actionImpls = {
     };
   },
 };
+
+/**
+ * Stream one save partition into its part file: the header first when the partition has a
+ * record, then one line per record, one sink write per batch, then close the sink. Errors of
+ * the line format (a record it cannot write) are the user's, named after `op`; the sink's
+ * own errors (storage) pass through unchanged.
+ */
+export async function writeSavedPart(
+  batches: AsyncIterable<unknown[]>,
+  format: SaveFormat,
+  sink: SavedPartSink,
+  op: string,
+): Promise<SavedPartSummary> {
+  let records = 0;
+  let bytes = 0;
+  for await (const batch of batches) {
+    if (batch.length === 0) continue;
+    let text = records === 0 && format.header !== undefined ? `${format.header}\n` : '';
+    try {
+      for (const record of batch) text += `${format.toLine(record)}\n`;
+    } catch (error) {
+      throw asUserCodeError(op, error);
+    }
+    records += batch.length;
+    bytes += Buffer.byteLength(text);
+    await sink.write(text);
+  }
+  await sink.close();
+  return { records, bytes };
+}
 
 /** The partition file name Spark uses for a save action's partition: `part-00003`. */
 export function partFileName(partition: number): string {

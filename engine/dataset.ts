@@ -431,7 +431,7 @@ export class Dataset<T> {
   /** Write one text file per partition under `path`: strings as they are, other records as JSON. */
   saveAsTextFile(path: string): Action<SaveResult> {
     const toLine = (r: unknown) => (typeof r === 'string' ? r : JSON.stringify(r));
-    return this.action('saveAsTextFile', actionImpls.save(path, toLine), { path });
+    return this.action('saveAsTextFile', actionImpls.save(path, { toLine }), { path });
   }
 
   /**
@@ -476,16 +476,20 @@ export class Dataset<T> {
       return quote(r);
     };
     const header = options.header && columns ? columns.map(quote).join(delimiter) : undefined;
-    return this.action('saveAsCsv', actionImpls.save(path, toLine), {
-      path,
-      ...(header !== undefined ? { header } : {}),
-    });
+    return this.action(
+      'saveAsCsv',
+      actionImpls.save(path, header !== undefined ? { toLine, header } : { toLine }),
+      {
+        path,
+        ...(header !== undefined ? { header } : {}),
+      },
+    );
   }
 
   /** Write one JSON Lines file per partition under `path` (records must be codec-encodable). */
   saveAsJsonLines(path: string): Action<SaveResult> {
     const toLine = (r: unknown) =>
       jsonLinesCodec.encode([r], `saveAsJsonLines(${path})`).toString('utf8').slice(0, -1);
-    return this.action('saveAsJsonLines', actionImpls.save(path, toLine), { path });
+    return this.action('saveAsJsonLines', actionImpls.save(path, { toLine }), { path });
   }
 }

@@ -78,7 +78,13 @@ export const TaskErrorSchema = z.object({
   code: z.string().optional(),
 });
 
-/** A task's result: inline JSON when small, else a blob in the data container. */
+/**
+ * A task's result: inline JSON when small, else a blob in the data container; for a save
+ * task, its part file — an attempt blob (local targets), or the uncommitted blocks it staged
+ * on the final part blob (az:// targets). Blocks travel as the writer's token and count (ids
+ * are storage/block-writer's `blockIds(token, count)`), so the event's size does not grow
+ * with the part's.
+ */
 export const TaskResultSchema = z.union([
   z.object({ inline: z.unknown() }),
   z.object({
@@ -86,6 +92,12 @@ export const TaskResultSchema = z.union([
     bytes: nonNegInt,
     /** Save actions: records in the part file the blob holds. */
     records: nonNegInt.optional(),
+  }),
+  z.object({
+    /** Save actions to az:// targets: the blocks this execution staged, uncommitted, on its part blob. */
+    stagedBlocks: z.object({ token: z.string().regex(/^[0-9a-f]{16}$/), count: nonNegInt }),
+    bytes: nonNegInt,
+    records: nonNegInt,
   }),
 ]);
 

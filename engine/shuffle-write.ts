@@ -4,21 +4,24 @@
  * round-robin for repartition — and, with map-side combine, folded per key first. Every
  * reduce partition's records are encoded into its own segment; a map output is the R
  * segments (some possibly empty), which the executor writes contiguously to one blob.
+ * Encoded chunks are held up to the task's memory share and spilled beyond it
+ * (MapOutputBuffer), so a map task's output may be far larger than its budget.
  */
 import type { RecordCodec } from './codec.js';
 import { asUserCodeError, StratusError } from './errors.js';
 import { canonicalKey, InvalidKeyError } from './keys.js';
+import { type MapOutput, MapOutputBuffer } from './map-output.js';
 import { estimateSize, type MemoryTracker } from './memory.js';
 import { mixInts } from './murmur3.js';
 import type { Aggregator, ShuffleDependency } from './nodes.js';
 import { createPartitioner } from './partitioner.js';
-import { BATCH_SIZE } from './spill.js';
+import { BATCH_SIZE, type SpillStore } from './spill.js';
 import type { ShuffleWriteInfo } from './stages.js';
 
 /** What a map task wrote. */
 export interface ShuffleWriteResult {
-  /** One encoded segment per reduce partition. */
-  segments: Buffer[];
+  /** The R encoded segments, partly spilled; the caller writes them out, then discards it. */
+  output: MapOutput;
   recordsWritten: number;
 }
 
@@ -31,6 +34,8 @@ export interface ShuffleWriteOptions {
   mapPartition: number;
   codec: RecordCodec;
   memory: MemoryTracker;
+  /** Where encoded chunks over the memory share are spilled. */
+  spill: SpillStore;
   /** The operation whose shuffle this is, for errors (`reduceByKey (node 4)`). */
   label: string;
   /** The node whose records are written (`map (node 3)`), named when a record cannot be encoded. */
@@ -50,17 +55,21 @@ export async function writeShuffle(
   if (dep.keyed && partitioner.numPartitions !== R) {
     throw new Error(`internal: partitioner has ${partitioner.numPartitions} partitions, shuffle has ${R}`);
   }
-  const chunks: Buffer[][] = Array.from({ length: R }, () => []);
+  // Records wait per reduce partition until a batch is full, then are encoded into a chunk of
+  // the output. Those batches are not accounted: they are at most R × BATCH_SIZE records, not a
+  // function of the input's size.
+  const out = new MapOutputBuffer(R, { spill: options.spill, memory: options.memory });
   const pending: unknown[][] = Array.from({ length: R }, () => []);
   let recordsWritten = 0;
-  const emit = (p: number, record: unknown) => {
+  /** Route one record; true when that encoded a chunk (the caller then checks memory). */
+  const emit = (p: number, record: unknown): boolean => {
     const list = pending[p]!;
     list.push(record);
     recordsWritten++;
-    if (list.length >= BATCH_SIZE) {
-      chunks[p]!.push(codec.encode(list, encodeLabel));
-      pending[p] = [];
-    }
+    if (list.length < BATCH_SIZE) return false;
+    out.add(p, codec.encode(list, encodeLabel));
+    pending[p] = [];
+    return true;
   };
   const partitionOf = (key: unknown): number => {
     try {
@@ -88,83 +97,99 @@ export async function writeShuffle(
     return record as [unknown, unknown];
   };
 
-  if (!dep.keyed) {
-    let next = mixInts(options.mapPartition, 0) % R;
-    for await (const batch of batches) {
-      for (const record of batch) {
-        emit(next, record);
-        next = next + 1 === R ? 0 : next + 1;
-      }
-    }
-  } else if (!aggregator) {
-    for await (const batch of batches)
-      for (const record of batch) emit(partitionOf(checkPair(record)[0]), record);
-  } else {
-    // Map-side combine; over the memory share, flush the partial combiners (the reduce side merges them).
-    // String keys (the common case) are their own map key — two strings are equal keys exactly when
-    // they are equal strings — and map straight to their combiner: no canonical encoding, no entry
-    // object, and the reduce partition is computed once per key when flushed (word-count profile:
-    // per-record key encoding, hashing and entry reads were most of the map task). Other keys are
-    // encoded once and keep an entry with the original key and its partition.
-    const memory = options.memory.register();
-    type Entry = { p: number; key: unknown; combiner: unknown };
-    let stringCombiners = new Map<string, unknown>();
-    let otherCombiners = new Map<string, Entry>();
-    const flush = () => {
-      for (const [key, combiner] of stringCombiners) emit(partitionOf(key), [key, combiner]);
-      for (const e of otherCombiners.values()) emit(e.p, [e.key, e.combiner]);
-      stringCombiners = new Map();
-      otherCombiners = new Map();
-      memory.set(0);
-    };
-    try {
+  try {
+    await routeRecords();
+    pending.forEach((rest, p) => {
+      if (rest.length > 0) out.add(p, codec.encode(rest, encodeLabel));
+    });
+    out.seal();
+  } catch (error) {
+    await out.discard();
+    throw error;
+  }
+  return { output: out, recordsWritten };
+
+  async function routeRecords(): Promise<void> {
+    if (!dep.keyed) {
+      let next = mixInts(options.mapPartition, 0) % R;
       for await (const batch of batches) {
         for (const record of batch) {
-          const [key, value] = checkPair(record);
-          if (typeof key === 'string') {
-            const current = stringCombiners.get(key);
-            const exists = current !== undefined || stringCombiners.has(key);
-            try {
-              if (exists) {
-                stringCombiners.set(key, aggregator.mergeValue(current, value));
-                memory.add(estimateSize(value));
-              } else {
-                const combiner = aggregator.createCombiner(value);
-                stringCombiners.set(key, combiner);
-                memory.add(64 + 3 * key.length + estimateSize(combiner));
-              }
-            } catch (error) {
-              throw asUserCodeError(label, error);
-            }
-          } else {
-            const id = keyId(key);
-            const entry = otherCombiners.get(id);
-            const p = entry === undefined ? partitionOf(key) : entry.p;
-            try {
-              if (entry) {
-                entry.combiner = aggregator.mergeValue(entry.combiner, value);
-                memory.add(estimateSize(value));
-              } else {
-                const combiner = aggregator.createCombiner(value);
-                otherCombiners.set(id, { p, key, combiner });
-                memory.add(64 + 3 * id.length + estimateSize(combiner));
-              }
-            } catch (error) {
-              throw asUserCodeError(label, error);
-            }
-          }
-          if (memory.overLimit()) flush();
+          emit(next, record);
+          next = next + 1 === R ? 0 : next + 1;
         }
+        await out.spillIfOverLimit();
       }
-      flush();
-    } finally {
-      memory.release();
+    } else if (!aggregator) {
+      for await (const batch of batches) {
+        for (const record of batch) emit(partitionOf(checkPair(record)[0]), record);
+        await out.spillIfOverLimit();
+      }
+    } else {
+      // Map-side combine; over the memory share, flush the partial combiners (the reduce side merges them).
+      // String keys (the common case) are their own map key — two strings are equal keys exactly when
+      // they are equal strings — and map straight to their combiner: no canonical encoding, no entry
+      // object, and the reduce partition is computed once per key when flushed (word-count profile:
+      // per-record key encoding, hashing and entry reads were most of the map task). Other keys are
+      // encoded once and keep an entry with the original key and its partition.
+      const memory = options.memory.register();
+      type Entry = { p: number; key: unknown; combiner: unknown };
+      let stringCombiners = new Map<string, unknown>();
+      let otherCombiners = new Map<string, Entry>();
+      // Flushed combiners become encoded chunks, which may spill while the flush goes on.
+      const flush = async () => {
+        const strings = stringCombiners;
+        const others = otherCombiners;
+        stringCombiners = new Map();
+        otherCombiners = new Map();
+        for (const [key, combiner] of strings) {
+          if (emit(partitionOf(key), [key, combiner])) await out.spillIfOverLimit();
+        }
+        for (const e of others.values()) if (emit(e.p, [e.key, e.combiner])) await out.spillIfOverLimit();
+        memory.set(0);
+      };
+      try {
+        for await (const batch of batches) {
+          for (const record of batch) {
+            const [key, value] = checkPair(record);
+            if (typeof key === 'string') {
+              const current = stringCombiners.get(key);
+              const exists = current !== undefined || stringCombiners.has(key);
+              try {
+                if (exists) {
+                  stringCombiners.set(key, aggregator.mergeValue(current, value));
+                  memory.add(estimateSize(value));
+                } else {
+                  const combiner = aggregator.createCombiner(value);
+                  stringCombiners.set(key, combiner);
+                  memory.add(64 + 3 * key.length + estimateSize(combiner));
+                }
+              } catch (error) {
+                throw asUserCodeError(label, error);
+              }
+            } else {
+              const id = keyId(key);
+              const entry = otherCombiners.get(id);
+              const p = entry === undefined ? partitionOf(key) : entry.p;
+              try {
+                if (entry) {
+                  entry.combiner = aggregator.mergeValue(entry.combiner, value);
+                  memory.add(estimateSize(value));
+                } else {
+                  const combiner = aggregator.createCombiner(value);
+                  otherCombiners.set(id, { p, key, combiner });
+                  memory.add(64 + 3 * id.length + estimateSize(combiner));
+                }
+              } catch (error) {
+                throw asUserCodeError(label, error);
+              }
+            }
+            if (memory.overLimit()) await flush();
+          }
+        }
+        await flush();
+      } finally {
+        memory.release();
+      }
     }
   }
-  const segments = chunks.map((list, p) => {
-    const rest = pending[p]!;
-    if (rest.length > 0) list.push(codec.encode(rest, encodeLabel));
-    return list.length === 1 ? list[0]! : Buffer.concat(list);
-  });
-  return { segments, recordsWritten };
 }

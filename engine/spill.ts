@@ -9,10 +9,15 @@ import type { MemoryTracker } from './memory.js';
 
 /** Temporary storage for sorted runs, owned by one task; the executor implements it. */
 export interface SpillStore {
-  /** Persist one run (its chunks in order); returns an id to read it back. */
-  writeRun(chunks: readonly Buffer[]): Promise<string>;
+  /**
+   * Persist one run (its chunks in order, pulled one at a time: a lazy iterable is encoded
+   * while it is written); returns an id to read it back.
+   */
+  writeRun(chunks: Iterable<Buffer>): Promise<string>;
   /** The run's bytes in order, in any chunking. */
   readRun(runId: string): AsyncIterable<Buffer>;
+  /** `length` bytes of the run from byte `offset`, in order, in any chunking. */
+  readRunRange(runId: string, offset: number, length: number): AsyncIterable<Buffer>;
   /** Free a run once merged. */
   deleteRun(runId: string): Promise<void>;
 }
@@ -27,13 +32,18 @@ export interface SpillEnv {
 /** Records per encoded chunk (runs, segments, cached partitions) and per pipeline batch. */
 export const BATCH_SIZE = 1024;
 
-/** Encode records as a list of chunks of at most BATCH_SIZE records. */
-export function encodeChunks(codec: RecordCodec, records: readonly unknown[], operator: string): Buffer[] {
-  const chunks: Buffer[] = [];
+/**
+ * Encode records as chunks of at most BATCH_SIZE records, lazily: a spill then holds one
+ * encoded chunk at a time beside the records, not a second copy of the whole run.
+ */
+export function* encodeChunks(
+  codec: RecordCodec,
+  records: readonly unknown[],
+  operator: string,
+): Iterable<Buffer> {
   for (let i = 0; i < records.length; i += BATCH_SIZE) {
-    chunks.push(codec.encode(records.slice(i, i + BATCH_SIZE), operator));
+    yield codec.encode(records.slice(i, i + BATCH_SIZE), operator);
   }
-  return chunks;
 }
 
 /** Write a sorted run; counts the spill. */

@@ -48,7 +48,15 @@ export const BroadcastLocationSchema = z.object({ blob: z.string().min(1) });
 export const SaveTargetSchema = z.object({
   /** Blob prefix (data container) for attempt-named part files; the driver commits the winners. */
   attemptPrefix: z.string().min(1),
+  /**
+   * For az:// targets: the target's container and prefix. Tasks then stage their part's
+   * bytes as uncommitted blocks on the final blob `<prefix>part-NNNNN`, and the driver
+   * commits the winner's block list; `attemptPrefix` is unused.
+   */
+  blobTarget: z.object({ container: z.string().min(3), prefix: z.string() }).optional(),
 });
+
+export type SaveTarget = z.infer<typeof SaveTargetSchema>;
 
 export const StageDescriptorSchema = z.object({
   v: z.literal(STAGE_DESCRIPTOR_VERSION),

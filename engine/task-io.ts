@@ -5,6 +5,17 @@
 import type { SourceNodeInfo } from './graph.js';
 import type { SpillStore } from './spill.js';
 
+/**
+ * Where a save task writes its part file: text appended in order, which the executor streams
+ * to storage as it comes (the engine never holds a whole partition's lines).
+ */
+export interface SavedPartSink {
+  /** Append UTF-8 text; resolves when the sink can take more (it applies back-pressure). */
+  write(text: string): Promise<void>;
+  /** Flush what is buffered; once it resolves, every byte written is stored where the executor put it. */
+  close(): Promise<void>;
+}
+
 /** The I/O of one task attempt. */
 export interface TaskIO {
   /**
@@ -31,7 +42,13 @@ export interface TaskIO {
    * executor's own rebuild of the graph.
    */
   broadcastValue(id: number): unknown;
-  /** Temporary storage for spilled sorted runs. */
+  /**
+   * The part file of save-action partition `partition`: opened once per save task, which
+   * writes its lines (a CSV header first) and closes it. What the stored bytes become — an
+   * attempt blob, or uncommitted blocks of the final part blob — is the executor's business.
+   */
+  openSavedPart(partition: number): SavedPartSink;
+  /** Temporary storage for spilled sorted runs and map outputs. */
   spill: SpillStore;
   /** Memory the task's aggregations and sorts may hold before spilling (bytes, estimated). */
   memoryBudgetBytes: number;

@@ -3,17 +3,19 @@
  * (one graph per concurrent task: the graph carries the task's accumulators and
  * broadcast access) and the TaskIO it implements over blobs.
  *
- * A shuffle-map task returns the R encoded segments of its map output (one per reduce
- * partition, possibly empty) for the executor to write contiguously into one blob; a
- * result task returns its action's partial result (JSON-serialisable; see actions.ts) for
- * the driver's mergeActionResults. Both return accumulator updates, cached partitions and
- * metrics.
+ * A shuffle-map task returns its map output — R encoded segments (one per reduce partition,
+ * possibly empty), partly spilled over the memory budget — for the executor to stream
+ * contiguously into one blob; a save task streams its lines into TaskIO.openSavedPart and
+ * returns their count and size; a result task returns its action's partial result
+ * (JSON-serialisable; see actions.ts) for the driver's mergeActionResults. All return
+ * accumulator updates, cached partitions and metrics.
  */
-import { isSaveOp } from './actions.js';
+import { type SavedPartSummary, writeSavedPart } from './actions.js';
 import { getCodec, RecordEncodingError, unsupportedValue } from './codec.js';
 import { asUserCodeError, StratusError } from './errors.js';
 import type { JobGraph } from './graph.js';
 import type { TaskBinding } from './graph-builder.js';
+import type { MapOutput } from './map-output.js';
 import { MemoryTracker } from './memory.js';
 import { nodeLabel } from './nodes.js';
 import {
@@ -40,8 +42,18 @@ interface TaskOutputBase {
 /** What a shuffle-map task produced. */
 export interface ShuffleMapTaskOutput extends TaskOutputBase {
   kind: 'shuffle-map';
-  /** One encoded segment per reduce partition (length = stage.shuffle.numReducePartitions). */
-  segments: Buffer[];
+  /**
+   * One encoded segment per reduce partition (stage.shuffle.numReducePartitions of them); the
+   * caller reads them out and then calls `discard()` to delete what was spilled.
+   */
+  mapOutput: MapOutput;
+}
+
+/** What a save task produced: its part file went to TaskIO.openSavedPart. */
+export interface SavedPartTaskOutput extends TaskOutputBase {
+  kind: 'saved-part';
+  /** The part file's records and bytes (the action's partial for mergeActionResults). */
+  result: SavedPartSummary;
 }
 
 /** What a result task produced. */
@@ -52,7 +64,7 @@ export interface ResultTaskOutput extends TaskOutputBase {
 }
 
 /** The output of runTask. */
-export type TaskOutput = ShuffleMapTaskOutput | ResultTaskOutput;
+export type TaskOutput = ShuffleMapTaskOutput | SavedPartTaskOutput | ResultTaskOutput;
 
 /** Options of runTask. */
 export interface RunTaskOptions {
@@ -120,10 +132,23 @@ export async function runTask(
     },
     cachedOutputs: [],
   };
+  const finish = <O extends object>(output: O): O & TaskOutputBase => {
+    ctx.metrics.peakMemoryBytes = Math.round(memory.peakBytes);
+    ctx.metrics.spillCount = memory.spillCount;
+    return {
+      ...output,
+      accumulatorUpdates: Object.fromEntries(binding.accumulatorUpdates),
+      cachedOutputs: ctx.cachedOutputs,
+      metrics: ctx.metrics,
+    };
+  };
   graph.bindTask(binding);
   try {
     const records = computePartition(ctx, stage.rddNodeId, partition);
-    let output: { kind: 'shuffle-map'; segments: Buffer[] } | { kind: 'result'; result: unknown };
+    let output:
+      | { kind: 'shuffle-map'; mapOutput: MapOutput }
+      | { kind: 'saved-part'; result: SavedPartSummary }
+      | { kind: 'result'; result: unknown };
     if (stage.kind === 'shuffle-map') {
       const info = stage.shuffle;
       if (!info) throw new Error(`internal: shuffle-map stage ${stage.stageId} has no shuffle`);
@@ -137,17 +162,29 @@ export async function runTask(
         mapPartition: partition,
         codec: ctx.codec,
         memory,
+        spill: io.spill,
         label: nodeLabel(node),
         producer: graph.label(stage.rddNodeId),
       });
-      const bytes = written.segments.reduce((n, s) => n + s.length, 0);
+      const bytes = written.output.segmentSizes.reduce((n, s) => n + s, 0);
       ctx.metrics.recordsWritten += written.recordsWritten;
       ctx.metrics.shuffleWriteBytes += bytes;
       ctx.metrics.bytesWritten += bytes;
-      output = { kind: 'shuffle-map', segments: written.segments };
+      output = { kind: 'shuffle-map', mapOutput: written.output };
     } else {
       if (!stage.action) throw new Error(`internal: result stage ${stage.stageId} has no action`);
       const action = graph.resolveAction(stage.action);
+      if (action.impl.save) {
+        const summary = await writeSavedPart(
+          records,
+          action.impl.save,
+          io.openSavedPart(partition),
+          action.op,
+        );
+        ctx.metrics.recordsWritten += summary.records;
+        ctx.metrics.bytesWritten += summary.bytes;
+        return finish({ kind: 'saved-part', result: summary });
+      }
       let result: unknown;
       try {
         result = await action.impl.partial(records, partition);
@@ -157,19 +194,9 @@ export async function runTask(
       const bad = unsupportedValue(result);
       if (bad)
         throw new RecordEncodingError(graph.label(stage.rddNodeId), `its ${action.op} result has ${bad}`);
-      if (isSaveOp(action.op)) {
-        ctx.metrics.recordsWritten += (result as string[]).length;
-      }
       output = { kind: 'result', result };
     }
-    ctx.metrics.peakMemoryBytes = Math.round(memory.peakBytes);
-    ctx.metrics.spillCount = memory.spillCount;
-    return {
-      ...output,
-      accumulatorUpdates: Object.fromEntries(binding.accumulatorUpdates),
-      cachedOutputs: ctx.cachedOutputs,
-      metrics: ctx.metrics,
-    };
+    return finish(output);
   } catch (error) {
     if (error instanceof StratusError && error.context.stageId === undefined) {
       (error.context as { stageId?: number; partition?: number }).stageId = stage.stageId;

@@ -9,13 +9,11 @@
  * spilled runs in the execution's temp folder. Every blob it writes is named by the run's scope and
  * by this execution (attempt, delivery count and a random nonce), so no two executions —
  * not even two concurrent deliveries of one message — write the same blob; the success
- * event names each blob, and the driver commits exactly the blobs its winner reported.
+ * event names each blob, and the driver commits exactly the blobs its winner reported. The
+ * one exception is a part file of an az:// save target: every execution stages its own
+ * uncommitted blocks on the final part blob, and the event names them (task-outputs.ts).
  */
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { rm, writeFile } from 'node:fs/promises';
-import path from 'node:path';
-import { partFileName } from '../engine/actions.js';
 import { type AppLease, AppLeaseSchema, appLeaseBlobName, leaseAllows } from '../engine/app-lease.js';
 import { StratusError } from '../engine/errors.js';
 import { buildJobGraph } from '../engine/graph.js';
@@ -31,7 +29,6 @@ import {
 } from '../engine/names.js';
 import type { CachedPartition, StageWork, TaskResult } from '../engine/protocol.js';
 import { decodeBroadcastValue } from '../engine/shared-variables.js';
-import type { SpillStore } from '../engine/spill.js';
 import {
   descriptorPlan,
   type InputSplit,
@@ -46,6 +43,8 @@ import type { BlobStore } from '../storage/blob-store.js';
 import { BlobNotFoundError } from '../storage/blob-store.js';
 import { readPartitionSplits } from '../storage/split-reader.js';
 import { NonRetryableTaskError } from './task-errors.js';
+import { SavedPartWriter, writeMapOutput } from './task-outputs.js';
+import { TempFileSpillStore } from './temp-spill-store.js';
 import type { TaskContext, TaskOutcome, WorkKindRunner } from './work-kinds.js';
 
 /** Concurrent range reads of one reduce task (one per map output holding data for it). */
@@ -215,26 +214,6 @@ async function discardIfApplicationEnded(blobs: BlobStore, appId: string, writte
   );
 }
 
-/** Spilled runs as files in the attempt's temp folder (removed with it when the task ends). */
-class TempFileSpillStore implements SpillStore {
-  private next = 0;
-  constructor(private readonly dir: string) {}
-
-  async writeRun(chunks: readonly Buffer[]): Promise<string> {
-    const file = path.join(this.dir, `run-${this.next++}.bin`);
-    await writeFile(file, chunks);
-    return file;
-  }
-
-  readRun(runId: string): AsyncIterable<Buffer> {
-    return createReadStream(runId, { highWaterMark: 1024 * 1024 });
-  }
-
-  async deleteRun(runId: string): Promise<void> {
-    await rm(runId, { force: true });
-  }
-}
-
 /** Yield the segment of `reducePartition` from every map output, fetching up to `concurrency` at once. */
 async function* fetchSegments(
   blobs: BlobStore,
@@ -278,6 +257,7 @@ function makeTaskIO(
   context: TaskContext,
   descriptor: StageDescriptor,
   broadcasts: ReadonlyMap<number, unknown>,
+  onSavedPart: (part: SavedPartWriter) => void,
 ): TaskIO {
   const { blobs } = context;
   return {
@@ -310,6 +290,14 @@ function makeTaskIO(
       }
       // A copy per task: a task that mutates its value must not change another task's.
       return structuredClone(broadcasts.get(id));
+    },
+    openSavedPart(partition) {
+      if (!descriptor.save) {
+        throw new NonRetryableTaskError(`stage descriptor of a save stage has no save target`);
+      }
+      const part = new SavedPartWriter(blobs, descriptor.save, partition, context.executionId);
+      onSavedPart(part);
+      return part;
     },
     spill: new TempFileSpillStore(context.tempDir),
     memoryBudgetBytes: descriptor.memoryBudgetBytes,
@@ -355,7 +343,10 @@ export const runStageTask: WorkKindRunner<StageWork> = async (work, context): Pr
     }
     const plan = descriptorPlan(descriptor);
     // The driver's broadcast values, never the ones this rebuild of the builder computed.
-    const io = makeTaskIO(context, descriptor, await loadBroadcasts(blobs, descriptor));
+    let savedPart: SavedPartWriter | undefined;
+    const io = makeTaskIO(context, descriptor, await loadBroadcasts(blobs, descriptor), (part) => {
+      savedPart = part;
+    });
     const output = await runTask(graph, plan, message.partition, io, {
       fingerprint: descriptor.fingerprint,
       parallelizeDigests: descriptor.parallelizeDigests,
@@ -385,21 +376,17 @@ export const runStageTask: WorkKindRunner<StageWork> = async (work, context): Pr
       const shuffleId = plan.shuffle!.shuffleId;
       // The run's scope, not the application's: shuffle ids restart at 0 in every run.
       const blob = mapOutputBlobName(descriptor.scope, shuffleId, message.partition, execution);
-      // One blob per map attempt holding all R segments back to back; sizes index it.
+      // One blob per map execution holding all R segments back to back; sizes index it.
       written.push(blob);
-      await blobs.put(DATA_CONTAINER, blob, Buffer.concat(output.segments));
+      await writeMapOutput(blobs, blob, output.mapOutput);
       outcome.mapOutputBlob = blob;
-      outcome.segmentSizes = output.segments.map((s) => s.length);
-    } else if (descriptor.save) {
-      const lines = output.result as string[];
-      // A CSV header line (saveAsCsv with header) starts every non-empty part file, as in Spark.
-      const header = graph.resolveAction(plan.action!).options.header;
-      const body = typeof header === 'string' && lines.length > 0 ? [header, ...lines] : lines;
-      const text = body.length > 0 ? `${body.join('\n')}\n` : '';
-      const blob = `${descriptor.save.attemptPrefix}${partFileName(message.partition)}-${executionId}`;
-      written.push(blob);
-      await blobs.put(DATA_CONTAINER, blob, text);
-      outcome.result = { blob, bytes: Buffer.byteLength(text), records: lines.length };
+      outcome.segmentSizes = [...output.mapOutput.segmentSizes];
+    } else if (output.kind === 'saved-part') {
+      if (!savedPart) throw new Error('internal: a save task finished without opening its part file');
+      outcome.result = savedPart.result(output.result);
+      // An attempt blob of a local-folder target is ours to discard; a final az:// part blob is not
+      // (its staged blocks are invisible and Azure drops them; deleting it could drop old output).
+      if (savedPart.container === DATA_CONTAINER) written.push(savedPart.blob);
     } else {
       outcome.result = await packResult(context, descriptor, output.result);
       if ('blob' in outcome.result) written.push(outcome.result.blob);

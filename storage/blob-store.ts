@@ -110,13 +110,23 @@ export class BlobStore {
       .commitBlockList([...blockIds]);
   }
 
-  /** Names, sizes and last-modified times (ms since epoch) of the blobs under a prefix, in name order. */
+  /**
+   * Names and sizes of the blobs under a prefix, in name order. A blob that has only
+   * uncommitted blocks does not exist for readers and is not listed, unless
+   * `includeUncommitted` (then its size is 0). Last-modified times are ms since the epoch.
+   */
   async list(
     container: string,
     prefix: string,
+    options: { includeUncommitted?: boolean } = {},
   ): Promise<{ name: string; size: number; lastModified: number }[]> {
     const out: { name: string; size: number; lastModified: number }[] = [];
-    for await (const item of this.container(container).listBlobsFlat({ prefix })) {
+    const listing = this.container(container).listBlobsFlat({
+      prefix,
+      // The SDK's spelling of the service's `include=uncommittedblobs`.
+      ...(options.includeUncommitted ? { includeUncommitedBlobs: true } : {}),
+    });
+    for await (const item of listing) {
       out.push({
         name: item.name,
         size: item.properties.contentLength ?? 0,
@@ -124,6 +134,37 @@ export class BlobStore {
       });
     }
     return out;
+  }
+
+  /**
+   * The ids of a block blob's committed blocks (its content, in order) and of its uncommitted
+   * ones (staged, not yet named by a Put Block List). Both empty for a blob written in one
+   * Put Blob; throws BlobNotFoundError when the blob has neither.
+   */
+  async blockList(container: string, name: string): Promise<{ committed: string[]; uncommitted: string[] }> {
+    try {
+      const list = await this.container(container).getBlockBlobClient(name).getBlockList('all');
+      return {
+        committed: (list.committedBlocks ?? []).map((b) => b.name),
+        uncommitted: (list.uncommittedBlocks ?? []).map((b) => b.name),
+      };
+    } catch (error) {
+      if (isNotFound(error)) throw new BlobNotFoundError(container, name);
+      throw error;
+    }
+  }
+
+  /**
+   * Stream a blob into a local file (created or replaced), never holding it whole in memory;
+   * throws BlobNotFoundError when the blob does not exist.
+   */
+  async downloadToFile(container: string, name: string, file: string): Promise<void> {
+    try {
+      await this.container(container).getBlobClient(name).downloadToFile(file);
+    } catch (error) {
+      if (isNotFound(error)) throw new BlobNotFoundError(container, name);
+      throw error;
+    }
   }
 
   /** Delete one blob; a blob that is already gone is not an error. */

@@ -14,6 +14,9 @@ export const DEFAULT_BLOCK_BYTES = 8 * 1024 * 1024;
 /** Blocks staged at once by one writer. */
 const STAGE_CONCURRENCY = 2;
 
+/** Azure's limit of committed blocks per block blob (50,000: 390 GiB at 8 MiB blocks). */
+export const MAX_BLOCKS = 50_000;
+
 /**
  * The id of block `index` of one writer: base64 of `<token>-<index, 6 digits>`. Azure needs
  * every block id of a blob to have the same length, and ids of different writers of the same
@@ -28,15 +31,26 @@ export function newBlockToken(): string {
   return randomBytes(8).toString('hex');
 }
 
+/** The ids a writer with `token` gave its first `count` blocks, in content order. */
+export function blockIds(token: string, count: number): string[] {
+  return Array.from({ length: count }, (_, i) => blockId(token, i));
+}
+
 /** What a finished writer staged. */
 export interface StagedBlocks {
+  /** The writer's token: its block ids are `blockIds(token, blockIds.length)`. */
+  token: string;
   /** Block ids in content order. */
   blockIds: string[];
   /** Total bytes written. */
   bytes: number;
 }
 
-/** Streams bytes into staged blocks of one blob; `finish()` flushes (and commits if asked). */
+/**
+ * Streams bytes into staged blocks of one blob; `finish()` flushes (and commits if asked).
+ * It holds at most one block being filled and STAGE_CONCURRENCY blocks in flight. Chunks
+ * passed to `write` must not be modified afterwards (they are staged without a copy).
+ */
 export class BlockBlobWriter {
   private readonly token = newBlockToken();
   private readonly blockIds: string[] = [];
@@ -62,18 +76,34 @@ export class BlockBlobWriter {
     if (this.pendingBytes >= (this.options.blockBytes ?? DEFAULT_BLOCK_BYTES)) await this.stagePending();
   }
 
-  /** Stage what is buffered, wait for every block, commit when the writer owns the blob. */
+  /**
+   * Stage what is buffered, wait for every block, commit when the writer owns the blob. A
+   * committing writer that never filled a block writes the blob in one Put Blob instead (one
+   * request, not two; its blockIds are then empty).
+   */
   async finish(): Promise<StagedBlocks> {
+    if (this.options.commit && this.blockIds.length === 0) {
+      const body = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending);
+      this.pending = [];
+      this.pendingBytes = 0;
+      await this.blobs.put(this.container, this.name, body);
+      return { token: this.token, blockIds: [], bytes: this.bytes };
+    }
     if (this.pendingBytes > 0) await this.stagePending();
     await Promise.all(this.inFlight);
     if (this.failure !== undefined) throw this.failure;
     if (this.options.commit) await this.blobs.commitBlocks(this.container, this.name, this.blockIds);
-    return { blockIds: [...this.blockIds], bytes: this.bytes };
+    return { token: this.token, blockIds: [...this.blockIds], bytes: this.bytes };
   }
 
   private async stagePending(): Promise<void> {
     while (this.inFlight.size >= STAGE_CONCURRENCY) await Promise.race(this.inFlight);
     if (this.failure !== undefined) throw this.failure;
+    if (this.blockIds.length >= MAX_BLOCKS) {
+      throw new Error(
+        `${this.container}/${this.name}: more than ${MAX_BLOCKS} blocks of ${this.options.blockBytes ?? DEFAULT_BLOCK_BYTES} bytes (Azure's limit per blob)`,
+      );
+    }
     const body = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending);
     this.pending = [];
     this.pendingBytes = 0;

@@ -18,6 +18,7 @@ import { buildJobGraph, type JobGraph } from '../graph.js';
 import type { JobActions, JobDefinition, JobResults } from '../job.js';
 import { validateJobParams } from '../job-params.js';
 import type { Key } from '../keys.js';
+import { readSegments } from '../map-output.js';
 import { computeRangeBounds, type RangeSample } from '../partitioner.js';
 import { decodeBroadcastValue, encodeBroadcastValue } from '../shared-variables.js';
 import { isSamplingRequest, type JobPlan, planJob, type StagePlan } from '../stages.js';
@@ -48,7 +49,7 @@ export interface InMemoryRunResult<R> {
   results: JobResults<R>;
   accumulators: Record<string, unknown>;
   jobs: InMemoryJobRecord[];
-  /** Lines written by save actions: path → lines of each partition. */
+  /** Lines written by save actions: path → lines of each partition's part file. */
   savedFiles: Map<string, string[][]>;
   /** Sorted runs spilled across all tasks. */
   spillCount: number;
@@ -80,6 +81,8 @@ export async function runJobInMemory<P, R extends JobActions>(
   const spill = new InMemorySpillStore();
   const jobs: InMemoryJobRecord[] = [];
   const savedFiles = new Map<string, string[][]>();
+  // The text each save task of the running save stage wrote to its part, by partition.
+  let savedParts: string[] = [];
 
   // Broadcasts travel as the driver's encoded values, as on executors (never the task's rebuild).
   const shipped = new Map(
@@ -112,12 +115,22 @@ export async function runJobInMemory<P, R extends JobActions>(
       if (!bytes) throw new Error(`in-memory run: no broadcast ${id}`);
       return decodeBroadcastValue(bytes);
     },
+    openSavedPart(partition) {
+      savedParts[partition] = '';
+      return {
+        async write(text) {
+          savedParts[partition] += text;
+        },
+        async close() {},
+      };
+    },
     spill,
     memoryBudgetBytes: budget,
   };
 
   const runStage = async (stage: StagePlan, fingerprint: string): Promise<TaskOutput[]> => {
     const outputs: TaskOutput[] = [];
+    savedParts = [];
     for (let p = 0; p < stage.numPartitions; p++) {
       // Each task builds its own graph from the module, as an executor does.
       const taskGraph: JobGraph = buildJobGraph(def, taskParams, { defaultParallelism });
@@ -155,20 +168,25 @@ export async function runJobInMemory<P, R extends JobActions>(
         record.stagesRun.push(stage.stageId);
         const outputs = await runStage(stage, planned.fingerprint);
         if (stage.kind === 'shuffle-map') {
-          shuffles.set(
-            stage.shuffle!.shuffleId,
-            outputs.map((o) => (o.kind === 'shuffle-map' ? o.segments : [])),
-          );
+          const segments: Buffer[][] = [];
+          for (const o of outputs) {
+            if (o.kind !== 'shuffle-map') continue;
+            segments.push(await readSegments(o.mapOutput));
+            await o.mapOutput.discard();
+          }
+          shuffles.set(stage.shuffle!.shuffleId, segments);
         } else {
           partials = outputs.map((o) =>
-            o.kind === 'result' ? JSON.parse(JSON.stringify(o.result)) : undefined,
+            o.kind === 'shuffle-map' ? undefined : JSON.parse(JSON.stringify(o.result)),
           );
         }
       }
       const action = graph.resolveAction(ref);
       const merged = mergeActionResults(action, partials);
       if (isSaveOp(action.op)) {
-        savedFiles.set(action.options.path as string, partials as string[][]);
+        // Part files as lines (a CSV header included), as a reader of the files would see them.
+        const lines = savedParts.map((text) => (text === '' ? [] : text.slice(0, -1).split('\n')));
+        savedFiles.set(action.options.path as string, lines);
       }
       return merged;
     }

@@ -8,7 +8,7 @@ export class InMemorySpillStore implements SpillStore {
   /** Runs ever written. */
   written = 0;
 
-  async writeRun(chunks: readonly Buffer[]): Promise<string> {
+  async writeRun(chunks: Iterable<Buffer>): Promise<string> {
     const id = `run-${this.next++}`;
     this.runs.set(id, [...chunks]);
     this.written++;
@@ -21,6 +21,14 @@ export class InMemorySpillStore implements SpillStore {
     // Re-chunk at odd sizes so records straddle chunk boundaries, as they do in files.
     const all = Buffer.concat(chunks);
     for (let i = 0; i < all.length; i += 777) yield all.subarray(i, i + 777);
+  }
+
+  async *readRunRange(runId: string, offset: number, length: number): AsyncIterable<Buffer> {
+    const chunks = this.runs.get(runId);
+    if (!chunks) throw new Error(`no spilled run ${runId}`);
+    const range = Buffer.concat(chunks).subarray(offset, offset + length);
+    if (range.length !== length) throw new Error(`spilled run ${runId} has no bytes ${offset}+${length}`);
+    for (let i = 0; i < range.length; i += 777) yield range.subarray(i, i + 777);
   }
 
   async deleteRun(runId: string): Promise<void> {

@@ -68,6 +68,9 @@ async function runOverSplits<R>(def: JobDefinition<undefined>, splitBytes: numbe
     },
     readCached: () => undefined,
     broadcastValue: () => undefined,
+    openSavedPart: () => {
+      throw new Error('no saves here');
+    },
     spill: new InMemorySpillStore(),
     memoryBudgetBytes: 1 << 26,
   };

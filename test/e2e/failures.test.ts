@@ -1,7 +1,8 @@
 /**
  * What a user sees when their job goes wrong: a throwing user function fails the run with
  * its message, stack, stage and partition; a builder that throws fails before any task; a
- * non-deterministic builder is detected; a partition larger than its memory budget spills.
+ * non-deterministic builder is detected; a partition larger than its memory budget spills,
+ * on the reduce side and on the map side.
  */
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -118,5 +119,26 @@ describe('failing jobs', () => {
       .filter((t) => t.status === 'succeeded')
       .reduce((n, t) => n + (t.metrics?.spillCount ?? 0), 0);
     expect(spills).toBeGreaterThan(0);
+  });
+
+  it('a map task whose output is larger than its memory budget spills it and the answers stay exact', async () => {
+    e2e.events.clear();
+    const n = 24_000; // about 1.7 MB of map output per map task against a 256 KiB budget
+    const result = await e2e.driver.run(path.join(JOBS, 'wide-map-output.ts'), { n, partitions: 3 });
+    expect(result).toEqual({ count: n, sum: (n * (n - 1)) / 2 });
+    const mapStages = new Set(
+      e2e.events
+        .of('stage-submitted')
+        .filter((s) => s.kind === 'shuffle-map')
+        .map((s) => s.stageId),
+    );
+    const mapTasks = e2e.events
+      .of('task-end')
+      .filter((t) => t.status === 'succeeded' && mapStages.has(t.stageId));
+    expect(mapTasks).toHaveLength(2);
+    for (const task of mapTasks) {
+      expect(task.metrics?.spillCount).toBeGreaterThan(1);
+      expect(task.metrics?.shuffleWriteBytes).toBeGreaterThan(4 * 256 * 1024);
+    }
   });
 });

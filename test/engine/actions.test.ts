@@ -1,7 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { buildJobGraph } from '../../engine/graph.js';
 import { defineJob } from '../../engine/job.js';
 import { decodeBroadcastValue, encodeBroadcastValue } from '../../engine/shared-variables.js';
+import { isSamplingRequest, planJob } from '../../engine/stages.js';
+import type { TaskIO } from '../../engine/task-io.js';
+import { runTask } from '../../engine/task-runtime.js';
 import { runJobInMemory } from '../../engine/testing/in-memory-runner.js';
 import { intsArb, jobRuns, partitionsArb, runAction } from './run-helpers.js';
 
@@ -77,6 +81,57 @@ describe('actions', () => {
       ['a', '1'],
       ['[2,"b"]', '{"c":true}'],
     ]);
+  });
+
+  it('a save task streams its part file to the sink batch by batch, header first, and closes it', async () => {
+    const rows = Array.from({ length: 5000 }, (_, i) => [i, `name ${i}`]);
+    const job = defineJob((ctx) =>
+      ctx.parallelize(rows, 1).saveAsCsv('out', { columns: ['id', 'name'], header: true }),
+    );
+    const graph = buildJobGraph(job, undefined, { defaultParallelism: 1 });
+    const plan = planJob(graph, { name: graph.actionNames[0]! });
+    if (isSamplingRequest(plan)) throw new Error('unexpected');
+    const writes: string[] = [];
+    let closed = 0;
+    const io = {
+      openSavedPart: () => ({
+        write: async (text: string) => {
+          writes.push(text);
+        },
+        close: async () => {
+          closed++;
+        },
+      }),
+    } as unknown as TaskIO;
+    const out = await runTask(graph, plan.stages[0]!, 0, io);
+    const expected = `id,name\n${rows.map(([i, n]) => `${i},${n}`).join('\n')}\n`;
+    expect(writes.join('')).toBe(expected);
+    // Never the whole partition in one piece: one write per batch of records.
+    expect(writes.length).toBe(Math.ceil(rows.length / 1024));
+    expect(closed).toBe(1);
+    expect(out).toMatchObject({
+      kind: 'saved-part',
+      result: { records: 5000, bytes: Buffer.byteLength(expected) },
+    });
+  });
+
+  it('saveAsCsv with a header writes it first in every non-empty part file only', async () => {
+    const job = defineJob((ctx) =>
+      ctx
+        .parallelize(
+          [
+            ['a', 1],
+            ['b', 2],
+            ['c', 3],
+          ],
+          3,
+        )
+        .filter(([k]) => k !== 'b')
+        .saveAsCsv('csv/', { columns: ['k', 'n'], header: true }),
+    );
+    const { results, savedFiles } = await runJobInMemory(job, undefined);
+    expect(results).toEqual({ path: 'csv/', partitions: 3, records: 2 });
+    expect(savedFiles.get('csv/')).toEqual([['k,n', 'a,1'], [], ['k,n', 'c,3']]);
   });
 
   it('saveAsJsonLines writes JSON lines and rejects records it cannot encode', async () => {

@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { jsonLinesCodec } from '../../engine/codec.js';
+import { decodeChunks, getCodec, jsonLinesCodec } from '../../engine/codec.js';
 import { ExternalAggregator } from '../../engine/external-aggregator.js';
 import { ExternalSorter } from '../../engine/external-sorter.js';
 import { buildJobGraph } from '../../engine/graph.js';
 import { defineJob } from '../../engine/job.js';
 import { compareKeys } from '../../engine/keys.js';
+import { readSegments } from '../../engine/map-output.js';
 import { MemoryTracker } from '../../engine/memory.js';
 import { isSamplingRequest, planJob } from '../../engine/stages.js';
 import type { TaskIO } from '../../engine/task-io.js';
@@ -20,6 +21,25 @@ async function drain(batches: AsyncIterable<unknown[]>): Promise<unknown[]> {
 }
 
 const TINY = 4 * 1024;
+
+/** Run partition `partition` of the first (map) stage of `job` with `budget`; its segments and metrics. */
+async function mapTaskSegments(job: Parameters<typeof buildJobGraph>[0], partition: number, budget: number) {
+  const graph = buildJobGraph(job, undefined, { defaultParallelism: 2 });
+  const plan = planJob(graph, 'result');
+  if (isSamplingRequest(plan)) throw new Error('unexpected');
+  const spill = new InMemorySpillStore();
+  const io = {
+    spill,
+    memoryBudgetBytes: budget,
+    broadcastValue: () => undefined,
+    readCached: () => undefined,
+  } as unknown as TaskIO;
+  const out = await runTask(graph, plan.stages[0]!, partition, io);
+  if (out.kind !== 'shuffle-map') throw new Error('expected a map output');
+  const segments = await readSegments(out.mapOutput);
+  await out.mapOutput.discard();
+  return { segments, sizes: [...out.mapOutput.segmentSizes], metrics: out.metrics, liveRuns: spill.live };
+}
 
 describe('memory budget and spill', () => {
   it('a reduce partition far larger than its budget completes with the right groups (hot key)', async () => {
@@ -41,6 +61,51 @@ describe('memory budget and spill', () => {
       const e = expected.get(k) ?? { n: 0, sum: 0 };
       expected.set(k, { n: e.n + 1, sum: e.sum + v });
     }
+    expect(new Map(run.results)).toEqual(expected);
+  });
+
+  it('a map output larger than its memory share spills, and its segments are byte-identical to an unspilled one', async () => {
+    const records = Array.from({ length: 30_000 }, (_, i): [string, string] => [
+      `key-${i % 997}`,
+      `value ${i} ${'x'.repeat(i % 40)}`,
+    ]);
+    const job = defineJob((ctx) => ctx.parallelize(records, 2).groupByKey(3).count());
+    const written: unknown[] = [];
+    for (const partition of [0, 1]) {
+      const roomy = await mapTaskSegments(job, partition, 64 << 20);
+      const tiny = await mapTaskSegments(job, partition, TINY);
+      expect(roomy.metrics.spillCount).toBe(0);
+      expect(tiny.metrics.spillCount).toBeGreaterThan(3);
+      expect(tiny.sizes).toEqual(roomy.sizes);
+      expect(tiny.sizes).toEqual(tiny.segments.map((s) => s.length));
+      expect(tiny.segments.map((s) => s.toString('base64'))).toEqual(
+        roomy.segments.map((s) => s.toString('base64')),
+      );
+      expect(tiny.liveRuns).toBe(0); // discard deletes every spilled run
+      for (const segment of tiny.segments) {
+        const chunks = (async function* () {
+          yield segment;
+        })();
+        written.push(...(await drain(decodeChunks(getCodec(), chunks))));
+      }
+    }
+    // The plain-JS reference: every record is in exactly one segment of one map output.
+    const order = (rs: unknown[]) => rs.map((r) => JSON.stringify(r)).sort();
+    expect(order(written)).toEqual(order(records));
+  });
+
+  it('a map-side combine whose flushes and output both exceed the budget still merges every key once', async () => {
+    const pairs = Array.from({ length: 40_000 }, (_, i) => [`k${(i * 7919) % 6000}`, i] as [string, number]);
+    const job = defineJob((ctx) =>
+      ctx
+        .parallelize(pairs, 2)
+        .reduceByKey((a, b) => a + b, 3)
+        .collect(),
+    );
+    const run = await runJobInMemory(job, undefined, { memoryBudgetBytes: TINY });
+    expect(run.spillCount).toBeGreaterThan(0);
+    const expected = new Map<string, number>();
+    for (const [k, v] of pairs) expected.set(k, (expected.get(k) ?? 0) + v);
     expect(new Map(run.results)).toEqual(expected);
   });
 
@@ -208,14 +273,19 @@ describe('task failures name their cause', () => {
       },
       readCached: () => undefined,
       broadcastValue: () => undefined,
+      openSavedPart: () => {
+        throw new Error('no saves');
+      },
       spill: new InMemorySpillStore(),
       memoryBudgetBytes: 1 << 20,
     };
     const out = await runTask(graph, plan.stages[0]!, 0, io);
     if (out.kind !== 'shuffle-map') throw new Error('expected a map output');
-    expect(out.segments).toHaveLength(4);
-    expect(out.segments.filter((s) => s.length > 0)).toHaveLength(1);
+    const segments = await readSegments(out.mapOutput);
+    expect(segments).toHaveLength(4);
+    expect(segments.filter((s) => s.length > 0)).toHaveLength(1);
+    expect(out.mapOutput.segmentSizes).toEqual(segments.map((s) => s.length));
     expect(out.metrics).toMatchObject({ recordsRead: 1, recordsWritten: 1 });
-    expect(out.metrics.shuffleWriteBytes).toBe(out.segments.reduce((n, s) => n + s.length, 0));
+    expect(out.metrics.shuffleWriteBytes).toBe(segments.reduce((n, s) => n + s.length, 0));
   });
 });
