@@ -192,5 +192,8 @@ output STRATUS_SLOTS_PER_EXECUTOR int = slotsPerExecutor
 @description('Maximum executor instances.')
 output STRATUS_MAX_INSTANCES int = maximumInstanceCount
 
+@description('Memory of each executor instance (MB): the run summary prices instance time with it.')
+output STRATUS_INSTANCE_MEMORY_MB int = instanceMemoryMB
+
 @description('Default parallelism of a job: slots per executor × maximum instances (STRATUS_TOTAL_SLOTS).')
 output STRATUS_TOTAL_SLOTS int = functionApp.outputs.totalSlots
