@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { describeContext, StratusError } from '../engine/errors.js';
 import { redactSecrets } from '../storage/connection.js';
+import { registerCleanCommand } from './cli-clean.js';
 import { registerDoctorCommand } from './cli-doctor.js';
 import { registerExplainCommand } from './cli-explain.js';
 import { registerLocalCommand } from './cli-local.js';
@@ -40,6 +41,7 @@ export function buildProgram(): Command {
   registerLocalCommand(program);
   registerNoopCommand(program);
   registerDoctorCommand(program);
+  registerCleanCommand(program);
   return program;
 }
 

@@ -112,6 +112,7 @@ const DRIVER_ONLY_SETTINGS: Record<string, string> = {
     'a secret: deployment outputs are kept in plain text in the deployment history, so it is never one',
   STRATUS_CODE_CACHE: "the driver's bundle cache folder (default the temp dir)",
   STRATUS_FUNCTION_APP_SETTINGS: "the file doctor reads the app's settings from",
+  STRATUS_SWEEP_GRACE_MINUTES: 'how long after its lease expired a crashed application is swept (default 60)',
 };
 
 /** Outputs azd itself reads (the resource group it deploys to, the region and tenant of the environment). */
