@@ -199,6 +199,13 @@ describe('the azd template follows Azure conventions', () => {
     expect(config).toMatch(/instanceMemoryMB: instanceMemoryMB\s+maximumInstanceCount: maximumInstanceCount/);
     expect(config).toMatch(/name: 'node'\s+version: nodeVersion/);
     expect(params(fa).get('instanceMemoryMB')?.allowed).toEqual(['512', '2048', '4096']);
+    // The documented range of a Flex Consumption app's maximum instance count (flex-consumption-plan,
+    // Considerations > Scale), in the module and in main.bicep, whose default must lie inside it.
+    for (const text of [fa, MAIN]) {
+      const max = params(text).get('maximumInstanceCount');
+      expect([max?.minValue, max?.maxValue]).toEqual([40, 1000]);
+    }
+    expect(Number(params(MAIN).get('maximumInstanceCount')?.defaultExpr)).toBeGreaterThanOrEqual(40);
     expect(params(fa).get('nodeVersion')?.allowed).toEqual(["'20'", "'22'"]);
   });
 
