@@ -35,6 +35,7 @@ import { BlobStore } from '../storage/blob-store.js';
 import type { StorageConnection } from '../storage/connection.js';
 import { StorageQueue } from '../storage/queues.js';
 import { AppLeaseKeeper } from './app-lease-keeper.js';
+import { CONNECT_SWEEP_LIMITS, formatAge, sweepDeadApplications } from './app-sweeper.js';
 import { bundleJobModule, type JobBundle, resolveModulePath } from './bundler.js';
 import { DAGScheduler, type SchedulerEnv } from './dag-scheduler.js';
 import { defaultEventLogDir, EventLogWriter } from './event-log.js';
@@ -84,6 +85,13 @@ export interface DriverOptions {
   speculation?: Partial<SpeculationOptions>;
   /** Sign task messages with this HMAC key (`STRATUS_SIGNING_KEY`); executors with the same key refuse unsigned ones. */
   signingKey?: string;
+  /**
+   * The sweep of crashed applications' leftovers (events queues, `apps/<appId>/` blobs) run in the
+   * background at connect, bounded to a few requests (driver/app-sweeper.ts): `false` turns it
+   * off; `graceMs` is how long after its lease expired an application is swept (default 1 h,
+   * `STRATUS_SWEEP_GRACE_MINUTES`). Not run on an embedded local fabric, whose account is new.
+   */
+  sweep?: boolean | { graceMs?: number };
   /** How often the poison queue is checked for this application's tasks (ms); default 2000. */
   poisonCheckMs?: number;
   /**
@@ -162,6 +170,8 @@ export class Driver {
   private runs = 0;
   private readonly lease: AppLeaseKeeper;
   private readonly poisonWatch: PoisonWatch;
+  /** The connect-time sweep, awaited by close(); never rejects. */
+  private sweeping: Promise<void> = Promise.resolve();
 
   private constructor(
     readonly appId: string,
@@ -280,6 +290,7 @@ export class Driver {
       await driver.lease.start();
       receiver.start();
       driver.poisonWatch.start(options.poisonCheckMs ?? 2000);
+      if (mode !== 'local' && options.sweep !== false) driver.startSweep();
       if (fabric) {
         fabric.on('executor-replaced', (dead, fresh) =>
           bus.onEvent({
@@ -296,6 +307,34 @@ export class Driver {
       await fabric?.stop();
       throw error;
     }
+  }
+
+  /** Sweep crashed applications in the background, once, and say on the bus what was removed. */
+  private startSweep(): void {
+    const sweep = typeof this.options.sweep === 'object' ? this.options.sweep : {};
+    const notice = (level: 'info' | 'warn', message: string) =>
+      this.bus.onEvent({ type: 'notice', at: Date.now(), appId: this.appId, level, message });
+    this.sweeping = sweepDeadApplications(this.storage, {
+      ...(sweep.graceMs !== undefined ? { graceMs: sweep.graceMs } : {}),
+      keep: [this.appId],
+      maxApplications: CONNECT_SWEEP_LIMITS.applications,
+      maxBlobDeletes: CONNECT_SWEEP_LIMITS.blobDeletes,
+    }).then(
+      (report) => {
+        if (report.removed.length === 0) return;
+        const apps = report.removed.map(
+          (a) => `${a.appId} (${a.reason}; ${a.eventsQueue ? 'events queue, ' : ''}${a.blobs} blobs)`,
+        );
+        notice(
+          'info',
+          `swept ${report.removed.length} crashed application(s) dead for over ${formatAge(report.graceMs)}: ${apps.join(', ')}${
+            report.more ? '; more remain, run `stratus clean`' : ''
+          }`,
+        );
+      },
+      // The sweep is housekeeping: its failure must not fail the application, but is said.
+      (error: unknown) => notice('warn', `sweeping crashed applications failed: ${(error as Error).message}`),
+    );
   }
 
   /** The storage connection string of an embedded local fabric (undefined otherwise). */
@@ -521,6 +560,7 @@ export class Driver {
     await Promise.allSettled(this.activeRuns);
     await this.lease.stop();
     await this.receiver.stop();
+    await this.sweeping;
     this.bus.onEvent({ type: 'app-end', at: Date.now(), appId: this.appId, status });
     // The lease goes first: executors then drop what is left, and a late attempt that finds no
     // lease after writing deletes its own blobs (stage-task.ts); what was written while the lease

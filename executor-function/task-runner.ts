@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { ProtocolError } from '../engine/errors.js';
-import { eventsQueueName, isValidAppId, poisonQueueName } from '../engine/names.js';
+import { DEFAULT_TASK_QUEUE, eventsQueueName, isValidAppId, poisonQueueName } from '../engine/names.js';
 import {
   type ExecutorEventInput,
   encodeWire,
@@ -209,7 +209,7 @@ export async function runTaskInvocation(input: unknown, trigger: TriggerInfo): P
 
 /** Send a rejected message to the task queue's poison queue (with a security log line) instead of running it. */
 async function quarantine(raw: unknown, why: string): Promise<void> {
-  const queue = process.env.STRATUS_TASK_QUEUE ?? 'stratus-tasks';
+  const queue = process.env.STRATUS_TASK_QUEUE ?? DEFAULT_TASK_QUEUE;
   process.stderr.write(
     `stratus executor SECURITY: rejected ${why}; moved to ${poisonQueueName(queue)}, no code loaded\n`,
   );

@@ -41,8 +41,11 @@ param principalType string = 'User'
 @maxValue(64)
 param slotsPerExecutor int = 4
 
+// Flex Consumption accepts 40 to 1000: "The lowest maximum scale is currently 40. The highest
+// currently supported value is 1000." (Microsoft Learn, "Azure Functions Flex Consumption plan
+// hosting", Considerations > Scale: https://learn.microsoft.com/azure/azure-functions/flex-consumption-plan)
 @description('Maximum executor instances the platform may run at once.')
-@minValue(1)
+@minValue(40)
 @maxValue(1000)
 param maximumInstanceCount int = 40
 

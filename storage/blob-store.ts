@@ -183,6 +183,73 @@ export class BlobStore {
   }
 
   /**
+   * The virtual folders directly under `prefix` (`apps/<id>/`, with the trailing `/`), in name
+   * order: at most `max`, listed in one request when `max` ≤ 5,000. `more` says whether others
+   * follow. A missing container has no folders.
+   */
+  async listFolders(
+    container: string,
+    prefix: string,
+    max = Number.POSITIVE_INFINITY,
+  ): Promise<{ folders: string[]; more: boolean }> {
+    const folders: string[] = [];
+    try {
+      const pages = this.container(container)
+        .listBlobsByHierarchy('/', { prefix })
+        .byPage({ maxPageSize: Math.min(5000, max) });
+      for await (const page of pages) {
+        for (const folder of page.segment.blobPrefixes ?? []) {
+          if (folders.length === max) return { folders, more: true };
+          folders.push(folder.name);
+        }
+        if (folders.length === max) return { folders, more: Boolean(page.continuationToken) };
+      }
+    } catch (error) {
+      if (isNotFound(error)) return { folders, more: false };
+      throw error;
+    }
+    return { folders, more: false };
+  }
+
+  /**
+   * Delete at most `max` blobs under `prefix`, the blob named `last` only once every other one
+   * is gone (so an interrupted deletion leaves it, and whoever looks for it still finds the rest).
+   * Returns how many were deleted and whether the prefix is now empty.
+   */
+  async deleteUnder(
+    container: string,
+    prefix: string,
+    options: { max?: number; last?: string } = {},
+  ): Promise<{ deleted: number; complete: boolean }> {
+    const max = options.max ?? Number.POSITIVE_INFINITY;
+    const client = this.container(container);
+    let deleted = 0;
+    let sawLast = false;
+    const pages = client.listBlobsFlat({ prefix }).byPage({ maxPageSize: Math.min(5000, max + 1) });
+    for await (const page of pages) {
+      const names = page.segment.blobItems
+        .map((b) => b.name)
+        .filter((n) => {
+          if (n !== options.last) return true;
+          sawLast = true;
+          return false;
+        });
+      for (let i = 0; i < names.length; i += 16) {
+        if (deleted >= max) return { deleted, complete: false };
+        const batch = names.slice(i, Math.min(i + 16, i + max - deleted));
+        await Promise.all(batch.map((n) => client.getBlobClient(n).deleteIfExists()));
+        deleted += batch.length;
+      }
+    }
+    if (sawLast && options.last !== undefined) {
+      if (deleted >= max) return { deleted, complete: false };
+      await client.getBlobClient(options.last).deleteIfExists();
+      deleted++;
+    }
+    return { deleted, complete: true };
+  }
+
+  /**
    * A writer for one append blob (event logs): it creates the blob on its first append and
    * appends every block at the position it expects, so a retried append can never add a block
    * twice. One writer per blob; calls must not overlap (await each `append`).

@@ -119,3 +119,24 @@ export class StorageQueue {
 export function decodeExecutorEvent(text: string): ExecutorEvent {
   return parseExecutorEvent(decodeWire(text));
 }
+
+/**
+ * Names of the queues starting with `prefix`, in name order: at most `max`, in one request when
+ * `max` ≤ 5,000. `more` says whether others follow.
+ */
+export async function listQueueNames(
+  connection: StorageConnection,
+  prefix: string,
+  max = Number.POSITIVE_INFINITY,
+): Promise<{ names: string[]; more: boolean }> {
+  const names: string[] = [];
+  const pages = connection.queueService.listQueues({ prefix }).byPage({ maxPageSize: Math.min(5000, max) });
+  for await (const page of pages) {
+    for (const queue of page.queueItems ?? []) {
+      if (names.length === max) return { names, more: true };
+      names.push(queue.name);
+    }
+    if (names.length === max) return { names, more: Boolean(page.continuationToken) };
+  }
+  return { names, more: false };
+}

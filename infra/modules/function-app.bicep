@@ -47,8 +47,11 @@ param appInsightsConnectionString string
 @maxValue(64)
 param slotsPerExecutor int
 
+// Flex Consumption accepts 40 to 1000: "The lowest maximum scale is currently 40. The highest
+// currently supported value is 1000." (Microsoft Learn, "Azure Functions Flex Consumption plan
+// hosting", Considerations > Scale: https://learn.microsoft.com/azure/azure-functions/flex-consumption-plan)
 @description('Upper bound of executor instances the platform may run at once.')
-@minValue(1)
+@minValue(40)
 @maxValue(1000)
 param maximumInstanceCount int
 

@@ -105,7 +105,8 @@ resource poisonQueue 'Microsoft.Storage/storageAccounts/queueServices/queues@202
   name: '${taskQueueName}-poison'
 }
 
-// A driver deletes its application's prefix when it ends; this catches what a crashed one left.
+// A driver deletes its application's prefix when it ends, and drivers and `stratus clean` sweep
+// what a crashed one left an hour after its lease expired; this catches whatever is left after that.
 resource lifecycle 'Microsoft.Storage/storageAccounts/managementPolicies@2023-05-01' = {
   parent: account
   name: 'default'

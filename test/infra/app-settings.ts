@@ -1,10 +1,7 @@
 /**
  * What the templates and the code say about app settings, gathered once for the infra tests:
- * the settings the function-app module writes, and the settings the executor's code reads.
+ * the settings the function-app module writes (what the code reads is env-reads.ts' job).
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import path from 'node:path';
-import { PACKAGE_ROOT } from '../helpers/dist.js';
 import { balancedBlock, objectEntries, readBicep, varObject } from './bicep-text.js';
 
 /** The function-app module, comments removed. */
@@ -32,42 +29,4 @@ export function bicepAppSettings(): Map<string, string> {
     for (const [key, value] of entries) settings.set(key, value);
   }
   return settings;
-}
-
-function sourceFiles(dir: string, skip: (file: string) => boolean = () => false): string[] {
-  return readdirSync(path.join(PACKAGE_ROOT, dir), { withFileTypes: true, recursive: true })
-    .filter((e) => e.isFile() && e.name.endsWith('.ts'))
-    .map((e) => path.join(e.parentPath, e.name))
-    .filter((f) => !skip(f));
-}
-
-/**
- * The code that runs inside a deployed executor: the function app (not its local host, which
- * stands in for Azure's), the storage wrappers and the engine.
- */
-export function executorSourceFiles(): string[] {
-  return [
-    ...sourceFiles('executor-function', (f) => f.includes(`${path.sep}local-host${path.sep}`)),
-    ...sourceFiles('storage'),
-    ...sourceFiles('engine'),
-  ];
-}
-
-/**
- * Setting names the given files read: `env.NAME` / `process.env.NAME`, `env['NAME']`, and string
- * literals that can only be setting names (`'STRATUS_…'`, `'AzureWebJobs…'`, host overrides).
- * Setting names start with an upper-case letter, which keeps `env.memory` (a task's environment) out.
- */
-export function settingsReadBy(files: string[]): Set<string> {
-  const names = new Set<string>();
-  for (const file of files) {
-    const text = readFileSync(file, 'utf8');
-    for (const m of text.matchAll(/\benv\.([A-Z][A-Za-z0-9_]*)/g)) names.add(m[1]!);
-    for (const m of text.matchAll(/\benv\[['"]([A-Z][^'"]*)['"]\]/g)) names.add(m[1]!);
-    for (const m of text.matchAll(
-      /'((?:STRATUS_[A-Z0-9_]+)|(?:AzureWebJobs\w*)|(?:AzureFunctionsJobHost__\w*))'/g,
-    ))
-      names.add(m[1]!);
-  }
-  return names;
 }

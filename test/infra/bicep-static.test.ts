@@ -1,8 +1,9 @@
 /**
- * Static checks of the azd template against the code, since no Bicep compiler runs here: every
- * setting and name the executor reads is provisioned and every provisioned one is used, roles are
- * the documented built-in ones, nothing secret reaches app settings, and the Flex Consumption
- * conventions hold.
+ * Static checks of the azd template against the code, since no Bicep compiler runs here: the
+ * queue and container names are engine/names.ts', the storage connection is identity-based,
+ * roles are the documented built-in ones, nothing secret reaches app settings, and the Flex
+ * Consumption conventions hold. env-static.test.ts checks every setting the code reads against
+ * the app settings and outputs.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -16,13 +17,9 @@ import {
   LOGS_CONTAINER,
   poisonQueueName,
 } from '../../engine/names.js';
-import { HOST_OVERRIDE_PREFIX } from '../../executor-function/queue-options.js';
-import {
-  IDENTITY_SETTING_SUFFIXES,
-  STORAGE_CONNECTION_SETTING,
-} from '../../executor-function/storage-binding.js';
+import { STORAGE_CONNECTION_SETTING } from '../../executor-function/storage-binding.js';
 import { PACKAGE_ROOT } from '../helpers/dist.js';
-import { bicepAppSettings, executorSourceFiles, FUNCTION_APP_BICEP, settingsReadBy } from './app-settings.js';
+import { bicepAppSettings, FUNCTION_APP_BICEP } from './app-settings.js';
 import {
   balancedBlock,
   INFRA_DIR,
@@ -49,22 +46,6 @@ const BUILT_IN_ROLES: Record<string, string> = {
   '3913510d-42f4-4e42-8a64-420c390055eb': 'Monitoring Metrics Publisher',
 };
 
-/** Settings the executor reads that the platform provides; the Bicep must not set them. */
-const PLATFORM_SETTINGS = new Set(['WEBSITE_INSTANCE_ID', 'AZURE_FUNCTIONS_ENVIRONMENT']);
-
-/** Settings the executor reads with a sensible default, deliberately left out of the Bicep. */
-const DEFAULTED_SETTINGS: Record<string, string> = {
-  STRATUS_HEARTBEAT_MS: 'heartbeat interval; the default suits Azure',
-  STRATUS_CODE_CACHE: 'bundle cache folder; defaults to the instance temp dir',
-  STRATUS_EXECUTOR_ID: 'the local fabric names its hosts; on Azure the id is WEBSITE_INSTANCE_ID',
-};
-
-/** Settings the Functions host itself reads (not our code), which the Bicep sets. */
-const HOST_READ_SETTINGS = new Set([
-  'APPLICATIONINSIGHTS_CONNECTION_STRING',
-  'APPLICATIONINSIGHTS_AUTHENTICATION_STRING',
-]);
-
 /** App settings the Flex Consumption plan rejects or ignores (its "deprecations" list), plus the per-process worker count. */
 const FLEX_UNSUPPORTED_SETTINGS = [
   'FUNCTIONS_WORKER_RUNTIME',
@@ -80,50 +61,6 @@ const FLEX_UNSUPPORTED_SETTINGS = [
 
 describe('the azd template matches what the code reads', () => {
   const appSettings = bicepAppSettings();
-  const readByExecutor = settingsReadBy(executorSourceFiles());
-
-  it('finds the settings the executor reads (the scan itself works)', () => {
-    for (const name of [
-      'STRATUS_TASK_QUEUE',
-      STORAGE_CONNECTION_SETTING,
-      'STRATUS_SIGNING_KEY',
-      'WEBSITE_INSTANCE_ID',
-    ])
-      expect(readByExecutor).toContain(name);
-  });
-
-  it('every setting the executor reads is provisioned, platform-provided or deliberately defaulted', () => {
-    const unclassified: string[] = [];
-    for (const name of readByExecutor) {
-      if (PLATFORM_SETTINGS.has(name) || name in DEFAULTED_SETTINGS) continue;
-      if (name === STORAGE_CONNECTION_SETTING) continue; // checked below in its identity-based form
-      if (name === HOST_OVERRIDE_PREFIX) continue; // the prefix of the slot overrides, checked below
-      if (name === 'STRATUS_SIGNING_KEY') continue; // optional secret, checked below
-      if (!appSettings.has(name)) unclassified.push(name);
-    }
-    expect(unclassified, 'settings read by the executor but not set by function-app.bicep').toEqual([]);
-  });
-
-  it('every app setting in the Bicep is read by the executor, the driver, or the Functions host', () => {
-    const readByDriver = settingsReadBy([
-      path.join(PACKAGE_ROOT, 'driver', 'azure-connection.ts'),
-      path.join(PACKAGE_ROOT, 'driver', 'cli-doctor.ts'),
-    ]);
-    const identitySettings = new Set(
-      IDENTITY_SETTING_SUFFIXES.map((s) => `${STORAGE_CONNECTION_SETTING}__${s}`),
-    );
-    const unused: string[] = [];
-    for (const name of appSettings.keys()) {
-      const read =
-        readByExecutor.has(name) ||
-        identitySettings.has(name) ||
-        HOST_READ_SETTINGS.has(name) ||
-        (name.startsWith(HOST_OVERRIDE_PREFIX) && readByExecutor.has(HOST_OVERRIDE_PREFIX)) ||
-        (name === AZURE_ENV.totalSlots && readByDriver.has(name));
-      if (!read) unused.push(name);
-    }
-    expect(unused, 'app settings nothing reads').toEqual([]);
-  });
 
   it('AzureWebJobsStorage is identity-based: account, both service URIs, managedidentity and the client id', () => {
     expect(appSettings.has(STORAGE_CONNECTION_SETTING)).toBe(false);
@@ -262,6 +199,13 @@ describe('the azd template follows Azure conventions', () => {
     expect(config).toMatch(/instanceMemoryMB: instanceMemoryMB\s+maximumInstanceCount: maximumInstanceCount/);
     expect(config).toMatch(/name: 'node'\s+version: nodeVersion/);
     expect(params(fa).get('instanceMemoryMB')?.allowed).toEqual(['512', '2048', '4096']);
+    // The documented range of a Flex Consumption app's maximum instance count (flex-consumption-plan,
+    // Considerations > Scale), in the module and in main.bicep, whose default must lie inside it.
+    for (const text of [fa, MAIN]) {
+      const max = params(text).get('maximumInstanceCount');
+      expect([max?.minValue, max?.maxValue]).toEqual([40, 1000]);
+    }
+    expect(Number(params(MAIN).get('maximumInstanceCount')?.defaultExpr)).toBeGreaterThanOrEqual(40);
     expect(params(fa).get('nodeVersion')?.allowed).toEqual(["'20'", "'22'"]);
   });
 
