@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { type Command, InvalidArgumentError, Option } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import { ConfigError, type StratusError } from '../engine/errors.js';
 import { resolveModulePath } from './bundler.js';
 import { addFabricOptions, type FabricFlags, fabricChoice } from './cli-fabric.js';

@@ -3,7 +3,6 @@
  * with a fabric that stays up: the run uses the fabric's executors and its slot count.
  */
 import { execFile, spawn } from 'node:child_process';
-import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { builtFile, PACKAGE_ROOT } from '../helpers/dist.js';
