@@ -5,12 +5,12 @@
  * someone else changed its blob.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RequestCounter } from '../../storage/testing/request-counter.js';
 import { EventLogWriter, readEventLog } from '../../driver/event-log.js';
 import type { RunEvent } from '../../driver/run-events.js';
 import { LOGS_CONTAINER } from '../../engine/names.js';
 import { BlobStore } from '../../storage/blob-store.js';
 import { connectStorage } from '../../storage/connection.js';
+import { RequestCounter } from '../../storage/testing/request-counter.js';
 import { suiteConnectionString } from '../helpers/fabric.js';
 
 let counter: RequestCounter;
