@@ -16,7 +16,6 @@ import { createReadStream } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { partFileName } from '../engine/actions.js';
-import { type AppLease, AppLeaseSchema, appLeaseBlobName, leaseAllows } from '../engine/app-lease.js';
 import { StratusError } from '../engine/errors.js';
 import { buildJobGraph } from '../engine/graph.js';
 import type { JobDefinition } from '../engine/job.js';
@@ -154,45 +153,6 @@ function loadBundle(blobs: BlobStore, codeHash: string): Promise<JobDefinition> 
   });
 }
 
-/** Leases read recently, per application (one small read per app every few seconds per thread). */
-const leases = new Map<string, { readAt: number; lease: AppLease | undefined }>();
-const LEASE_CACHE_MS = 2000;
-
-/** Thrown when the task's job was cancelled or its driver is gone; the runner drops the task. */
-export class ApplicationEndedError extends StratusError {
-  constructor(message: string) {
-    super('APP_ENDED', message);
-    this.name = 'ApplicationEndedError';
-  }
-}
-
-async function checkLease(blobs: BlobStore, appId: string, jobId: number): Promise<void> {
-  const now = Date.now();
-  let entry = leases.get(appId);
-  if (!entry || now - entry.readAt > LEASE_CACHE_MS) {
-    let lease: AppLease | undefined;
-    try {
-      const parsed = AppLeaseSchema.safeParse(
-        JSON.parse((await blobs.get(DATA_CONTAINER, appLeaseBlobName(appId))).toString('utf8')),
-      );
-      lease = parsed.success ? parsed.data : undefined;
-    } catch (error) {
-      if (!(error instanceof BlobNotFoundError)) throw error;
-    }
-    entry = { readAt: now, lease };
-    leases.set(appId, entry);
-  }
-  if (!leaseAllows(entry.lease, jobId, now)) {
-    throw new ApplicationEndedError(
-      entry.lease === undefined
-        ? `application ${appId} has ended (no lease)`
-        : entry.lease.cancelledJobs.includes(jobId)
-          ? `job ${jobId} of application ${appId} was cancelled`
-          : `application ${appId}'s lease expired (its driver is gone)`,
-    );
-  }
-}
-
 /** Spilled runs as files in the attempt's temp folder (removed with it when the task ends). */
 class TempFileSpillStore implements SpillStore {
   private next = 0;
@@ -312,7 +272,6 @@ export const runStageTask: WorkKindRunner<StageWork> = async (work, context): Pr
   const started = performance.now();
   try {
     const { blobs, message, execution, executionId } = context;
-    await checkLease(blobs, message.appId, message.jobId);
     const descriptor = await loadDescriptor(blobs, work.stageBlob);
     if (descriptor.codeHash !== work.codeHash) {
       throw new NonRetryableTaskError(
