@@ -9,6 +9,7 @@
  * from the events queue via `handleEvent`.
  */
 import { type ActionRef, isSaveOp, mergeActionResults, type SaveResult } from '../engine/actions.js';
+import type { LeaseStage } from '../engine/app-lease.js';
 import { JobFailedError, type StratusError } from '../engine/errors.js';
 import { describePlan } from '../engine/explain.js';
 import { DATA_CONTAINER, stageBlobName } from '../engine/names.js';
@@ -67,6 +68,16 @@ export class DAGScheduler {
   /** Outcomes that executors reported for attempts already reported killed (dropped, counted). */
   get lateOutcomesOfKilledAttempts(): number {
     return this.tasks.lateOutcomesOfKilledAttempts;
+  }
+
+  /** Attempts reported killed that their executor then stopped (its `task-killed` arrived). */
+  get killedAttemptsStopped(): number {
+    return this.tasks.killedAttemptsStopped;
+  }
+
+  /** The running stages and the attempts executors must stop, for the application lease. */
+  leaseStages(): LeaseStage[] {
+    return this.tasks.leaseStages();
   }
 
   /** Cancel every running job (their task sets stop; the caller tells executors through the lease). Returns their ids. */

@@ -156,7 +156,6 @@ export class Driver {
   private readonly uploaded = new Set<string>();
   private closed = false;
   private runs = 0;
-  private readonly lease: AppLeaseKeeper;
   private readonly poisonWatch: PoisonWatch;
 
   private constructor(
@@ -171,13 +170,13 @@ export class Driver {
     private readonly receiver: EventReceiver,
     private readonly scheduler: DAGScheduler,
     private readonly schedulerEnv: SchedulerEnv,
+    private readonly lease: AppLeaseKeeper,
     private readonly bus: RunEventBus,
     private readonly fabric: LocalFabric | undefined,
     private readonly options: DriverOptions,
     /** The local copy of the event log (absolute path), when one is kept. */
     readonly eventLogFile: string | undefined,
   ) {
-    this.lease = new AppLeaseKeeper(blobs, appId);
     this.poisonWatch = new PoisonWatch(storage, taskQueue.name, appId, (task) => {
       // The task's own failure events may still be on their way (the host retries failures
       // at once, so it can poison a message before the driver has read them): poll events
@@ -227,7 +226,11 @@ export class Driver {
         inlineResultMaxBytes: 16 * 1024,
         maxResultBytes: options.maxResultBytes ?? 1024 * 1024 * 1024,
       };
-      const scheduler = new DAGScheduler(env);
+      // The lease publishes what the scheduler runs and what executors must stop.
+      let scheduler: DAGScheduler | undefined;
+      const lease = new AppLeaseKeeper(blobs, appId, () => scheduler?.leaseStages() ?? []);
+      env.onLeaseChange = () => lease.changed();
+      scheduler = new DAGScheduler(env);
       const receiver = new EventReceiver(events, (event) => scheduler.handleEvent(event), {
         onInvalid: (_text, error) =>
           bus.onEvent({
@@ -249,6 +252,7 @@ export class Driver {
         receiver,
         scheduler,
         env,
+        lease,
         bus,
         fabric,
         options,
@@ -309,6 +313,19 @@ export class Driver {
    */
   get lateOutcomesOfKilledAttempts(): number {
     return this.scheduler.lateOutcomesOfKilledAttempts;
+  }
+
+  /**
+   * Attempts the driver reported killed that their executor then stopped (terminating the task
+   * thread, see docs/operations.md); each also leaves an info notice in the event log.
+   */
+  get killedAttemptsStopped(): number {
+    return this.scheduler.killedAttemptsStopped;
+  }
+
+  /** Writes of the application lease blob so far (renewals and changes): what stopping attempts costs the driver. */
+  get leaseWrites(): number {
+    return this.lease.writes;
   }
 
   /** Follow this application's run events (progress, event log, summary…). */
@@ -446,7 +463,8 @@ export class Driver {
 
   /**
    * Cancel the jobs running now (as SparkContext.cancelAllJobs): their runs reject with
-   * JOB_CANCELLED and executors drop their remaining tasks. The driver stays usable.
+   * JOB_CANCELLED, executors drop their queued tasks and stop their running ones. The driver
+   * stays usable.
    */
   async cancel(reason = 'cancelled by the driver'): Promise<void> {
     await this.lease.cancelJobs(this.scheduler.cancelRunningJobs(reason));

@@ -4,10 +4,18 @@
  * runs the periodic checks every task set needs (executors gone silent every second,
  * stragglers to speculate on every 100 ms), and keeps each attempt's run events consistent:
  * an attempt that loses its partition or outlives its stage is reported killed once, and its
- * late outcome is dropped. The DAGScheduler decides what to submit and when a stage is done.
+ * late outcome is dropped. It also says what executors must stop (`leaseStages`, published in
+ * the application lease): the running stages and the attempts that lost their partition.
+ * The DAGScheduler decides what to submit and when a stage is done.
  */
+import { type LeaseStage, MAX_LEASE_KILLED_ATTEMPTS } from '../engine/app-lease.js';
 import { JobFailedError, StratusError } from '../engine/errors.js';
-import { type ExecutorEvent, PROTOCOL_VERSION, type TaskSucceededEvent } from '../engine/protocol.js';
+import {
+  type ExecutorEvent,
+  PROTOCOL_VERSION,
+  type TaskKilledEvent,
+  type TaskSucceededEvent,
+} from '../engine/protocol.js';
 import type { StorageQueue } from '../storage/queues.js';
 import type { RunEvent, RunListener } from './run-events.js';
 import type { StageRun } from './stage-run.js';
@@ -21,6 +29,8 @@ export interface TaskSchedulerEnv {
   eventsQueue: string;
   listener: RunListener;
   taskSet: TaskSetOptions;
+  /** What executors must stop changed (`leaseStages`): the application lease should be rewritten. */
+  onLeaseChange?: () => void;
 }
 
 /** What every task of a stage runs: the job bundle and the stage descriptor blob. */
@@ -41,6 +51,10 @@ export class TaskScheduler {
   private readonly killedAttempts = new Set<string>();
   /** Outcomes that executors reported for attempts already reported killed (dropped, counted). */
   lateOutcomesOfKilledAttempts = 0;
+  /** Attempts reported killed that their executor then stopped (its `task-killed` arrived). */
+  killedAttemptsStopped = 0;
+  /** Losers of partitions won by another attempt, oldest first, for the lease (running stages only). */
+  private leaseKilled: { jobId: number; stageId: number; partition: number; attempt: number }[] = [];
 
   constructor(private readonly env: TaskSchedulerEnv) {
     // Relaunch tasks whose executor went silent, without waiting for the queue lease.
@@ -97,10 +111,18 @@ export class TaskScheduler {
             work: { kind: 'stage', codeHash: work.codeHash, stageBlob: work.stageBlob },
           };
         },
-        onTaskSucceeded,
+        onTaskSucceeded: (event) => {
+          this.killLosers(run, event);
+          onTaskSucceeded(event);
+        },
         onTaskEvent: (event, ignored) => {
           const runEvent = taskRunEvent(appId, run, event, ignored);
-          if (runEvent) this.emitStageTaskEvent(run, runEvent);
+          if (!runEvent) return;
+          if (event.type === 'task-killed' && !run.attempts.observe(runEvent)) {
+            this.confirmStopped(event);
+            return;
+          }
+          this.emitStageTaskEvent(run, runEvent);
         },
         isTaskQueueIdle: async () => (await this.env.taskQueue.peek(1)).length === 0,
         onTaskVanished: (partition) => {
@@ -156,6 +178,54 @@ export class TaskScheduler {
   endStage(run: StageRun, reason: string): void {
     this.killOpenAttempts(run, reason);
     this.active.delete(stageKey(run.jobId, run.stageId));
+    // Its losers need no entry now: a stage the lease does not list has ended, which stops them all.
+    this.leaseKilled = this.leaseKilled.filter((k) => k.jobId !== run.jobId || k.stageId !== run.stageId);
+    this.env.onLeaseChange?.();
+  }
+
+  /** The running stages and the attempts of them that executors must stop, for the application lease. */
+  leaseStages(): LeaseStage[] {
+    const stages = new Map<string, LeaseStage>();
+    for (const run of this.active.values()) {
+      stages.set(stageKey(run.jobId, run.stageId), { jobId: run.jobId, stageId: run.stageId, killed: [] });
+    }
+    for (const k of this.leaseKilled)
+      stages.get(stageKey(k.jobId, k.stageId))?.killed.push([k.partition, k.attempt]);
+    return [...stages.values()];
+  }
+
+  /**
+   * The first success of a partition makes every other attempt of it launched so far a loser
+   * (a speculative copy, a relaunch, the original): list them for executors to stop — running
+   * ones at once, queued ones before they start.
+   */
+  private killLosers(run: StageRun, winner: TaskSucceededEvent): void {
+    const launched = run.taskSet.launchedAttempts(winner.partition);
+    if (launched <= 1) return;
+    for (let attempt = 0; attempt < launched; attempt++) {
+      if (attempt === winner.attempt) continue;
+      this.leaseKilled.push({ jobId: run.jobId, stageId: run.stageId, partition: winner.partition, attempt });
+    }
+    // Bounded, newest kept: a loser dropped from the list runs to its end and is ignored.
+    if (this.leaseKilled.length > MAX_LEASE_KILLED_ATTEMPTS) {
+      this.leaseKilled.splice(0, this.leaseKilled.length - MAX_LEASE_KILLED_ATTEMPTS);
+    }
+    this.env.onLeaseChange?.();
+  }
+
+  /**
+   * An executor stopped an attempt the driver had already reported killed: its task-end is in
+   * the run events, so only count it and note when the slot was given back.
+   */
+  private confirmStopped(event: TaskKilledEvent): void {
+    this.killedAttemptsStopped++;
+    this.emit({
+      type: 'notice',
+      at: Date.now(),
+      appId: this.env.appId,
+      level: 'info',
+      message: `stage ${event.stageId} partition ${event.partition} attempt ${event.attempt}: executor ${event.executorId} stopped it after ${Math.round(event.runMs)} ms (${event.reason})`,
+    });
   }
 
   /** Abort the running task sets of job `jobId` with `error`; `reason` is what their open attempts are killed for. */
@@ -204,12 +274,13 @@ export class TaskScheduler {
       return;
     }
     // A late attempt of a stage that already finished: its outcome cannot change anything.
-    if (event.type !== 'task-succeeded' && event.type !== 'task-failed') return;
+    if (event.type === 'task-started' || event.type === 'task-heartbeat') return;
     if (
       this.killedAttempts.has(`${event.jobId}:${event.stageId}:${attemptKey(event.partition, event.attempt)}`)
     ) {
       // Reported killed when its stage ended: each attempt ends once in the run events.
-      this.lateOutcomesOfKilledAttempts++;
+      if (event.type === 'task-killed') this.confirmStopped(event);
+      else this.lateOutcomesOfKilledAttempts++;
       return;
     }
     this.emit({
@@ -223,7 +294,9 @@ export class TaskScheduler {
       executorId: event.executorId,
       slot: event.slot,
       launchedAt: event.at,
-      status: event.type === 'task-succeeded' ? 'ignored' : 'failed',
+      ...(event.type === 'task-killed'
+        ? { status: 'killed' as const, reason: event.reason }
+        : { status: event.type === 'task-succeeded' ? ('ignored' as const) : ('failed' as const) }),
     });
   }
 
