@@ -118,7 +118,7 @@ export class TaskScheduler {
         onTaskEvent: (event, ignored) => {
           const runEvent = taskRunEvent(appId, run, event, ignored);
           if (!runEvent) return;
-          if (event.type === 'task-killed' && !run.attempts.observe(runEvent)) {
+          if (event.type === 'task-killed' && run.attempts.wasKilled(event.partition, event.attempt)) {
             this.confirmStopped(event);
             return;
           }
