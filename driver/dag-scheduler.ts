@@ -4,34 +4,28 @@
  * as its parents are done — independent parents (the two sides of a join) run at once.
  * Hidden jobs (the sampling job of a sort) are real jobs, reported as such. A shuffle
  * computed by an earlier job of the run is reused (its map stage is skipped), as are
- * cached partitions. As Spark's DAGScheduler, it owns no storage of its own: task sets
- * go through the task queue, completions arrive from the events queue via `handleEvent`.
+ * cached partitions. As Spark's DAGScheduler, it owns no storage of its own: the
+ * TaskScheduler runs each stage's task set through the task queue, and completions arrive
+ * from the events queue via `handleEvent`.
  */
 import { type ActionRef, isSaveOp, mergeActionResults, type SaveResult } from '../engine/actions.js';
-import { JobFailedError, StratusError } from '../engine/errors.js';
+import type { LeaseStage } from '../engine/app-lease.js';
+import type { StratusError } from '../engine/errors.js';
 import { describePlan } from '../engine/explain.js';
 import { DATA_CONTAINER, stageBlobName } from '../engine/names.js';
 import { computeRangeBounds, type RangeSample } from '../engine/partitioner.js';
-import { type ExecutorEvent, PROTOCOL_VERSION, type TaskSucceededEvent } from '../engine/protocol.js';
+import type { ExecutorEvent } from '../engine/protocol.js';
 import { isSamplingRequest, type JobPlan, planJob, type StagePlan } from '../engine/stages.js';
 import type { BlobStore } from '../storage/blob-store.js';
-import type { StorageQueue } from '../storage/queues.js';
-import { OpenAttempts } from './open-attempts.js';
-import type { SavedPart } from './output-committer.js';
-import type { RunEvent, RunListener } from './run-events.js';
+import type { RunEvent } from './run-events.js';
 import type { JobOutcome, RunState } from './run-state.js';
 import { buildStageDescriptor, fetchResultPartials } from './stage-io.js';
-import { taskRunEvent } from './task-run-events.js';
-import { TaskSetManager, type TaskSetOptions } from './task-set.js';
+import { checkResultLimit, newStageRun, recordTaskSuccess, type StageRun } from './stage-run.js';
+import { TaskScheduler, type TaskSchedulerEnv } from './task-scheduler.js';
 
 /** What the scheduler needs from the application. */
-export interface SchedulerEnv {
-  appId: string;
+export interface SchedulerEnv extends TaskSchedulerEnv {
   blobs: BlobStore;
-  taskQueue: StorageQueue;
-  eventsQueue: string;
-  listener: RunListener;
-  taskSet: TaskSetOptions;
   /** Per-task memory budget before spilling (bytes). */
   memoryBudgetBytes: number;
   /** Results whose JSON is at most this size travel inline in events. */
@@ -40,41 +34,10 @@ export interface SchedulerEnv {
   maxResultBytes: number;
 }
 
-interface StageRun {
-  jobId: number;
-  stageId: number;
-  /** The action this stage's job computes, and its op, for error messages. */
-  action: { name: string; op: string };
-  plan: StagePlan;
-  taskSet: TaskSetManager;
-  launchedAt: Map<string, number>;
-  startedAt: Map<string, number>;
-  results: unknown[];
-  resultBlobs: (string | undefined)[];
-  resultBytes: number;
-  saved: SavedPart[];
-  /** Attempts started and not ended, reported killed when their partition or stage is decided. */
-  attempts: OpenAttempts;
-  /** Why the stage's task set was aborted from outside (job cancelled, application closing). */
-  abortReason?: string;
-}
-
-const key = (jobId: number, stageId: number) => `${jobId}:${stageId}`;
-const attemptKey = (partition: number, attempt: number) => `${partition}/${attempt}`;
-
 function errorInfo(error: unknown): { name: string; message: string; stack?: string } {
   const e = error instanceof Error ? error : new Error(String(error));
   const userStack = (e as StratusError).context?.userStack;
   return { name: e.name, message: e.message, ...(userStack ? { stack: userStack } : {}) };
-}
-
-/** Every blob name a success event reports (map output, result or part file, cached partitions). */
-function reportedBlobs(event: TaskSucceededEvent): string[] {
-  const names = (event.cachedPartitions ?? []).map((c) => c.blob);
-  if (event.mapOutputBlob !== undefined) names.push(event.mapOutputBlob);
-  if (event.result && 'blob' in event.result) names.push(event.result.blob);
-  // Staged blocks name no blob: they are on the part blob the driver itself names.
-  return names;
 }
 
 /** The run's accumulator values for a job-end event, when its graph has any. */
@@ -92,17 +55,54 @@ function stageName(plan: JobPlan, stage: StagePlan): string {
 export class DAGScheduler {
   private nextJobId = 0;
   private nextStageId = 0;
-  private readonly active = new Map<string, StageRun>();
-  private readonly lostTimer: NodeJS.Timeout;
-  private readonly speculationTimer: NodeJS.Timeout;
+  private readonly tasks: TaskScheduler;
   /** Jobs currently running. */
   private readonly runningJobs = new Set<number>();
   /** Jobs run so far (hidden included). */
   jobsRun = 0;
-  /** `jobId:stageId:partition/attempt` of attempts reported killed in stages that have ended. */
-  private readonly killedAttempts = new Set<string>();
+
+  constructor(private readonly env: SchedulerEnv) {
+    this.tasks = new TaskScheduler(env);
+  }
+
   /** Outcomes that executors reported for attempts already reported killed (dropped, counted). */
-  lateOutcomesOfKilledAttempts = 0;
+  get lateOutcomesOfKilledAttempts(): number {
+    return this.tasks.lateOutcomesOfKilledAttempts;
+  }
+
+  /** Attempts reported killed that their executor then stopped (its `task-killed` arrived). */
+  get killedAttemptsStopped(): number {
+    return this.tasks.killedAttemptsStopped;
+  }
+
+  /** The running stages and the attempts executors must stop, for the application lease. */
+  leaseStages(): LeaseStage[] {
+    return this.tasks.leaseStages();
+  }
+
+  /** Cancel every running job (their task sets stop; the caller tells executors through the lease). Returns their ids. */
+  cancelRunningJobs(reason: string): number[] {
+    const jobs = [...this.runningJobs];
+    this.tasks.cancelAll(reason);
+    return jobs;
+  }
+
+  /**
+   * A task message of this application reached the poison queue: the host delivered it
+   * maxDequeueCount times without success (or an executor rejected it). Fail its job.
+   */
+  noticePoisonedTask(task: { jobId: number; stageId: number; partition: number; attempt: number }): boolean {
+    return this.tasks.noticePoisonedTask(task);
+  }
+
+  private emit(event: RunEvent): void {
+    this.env.listener.onEvent(event);
+  }
+
+  /** Route one executor event to its task set; events of finished stages are late duplicates. */
+  handleEvent(event: ExecutorEvent): void {
+    this.tasks.handleEvent(event);
+  }
 
   /** Set by `close`: no job or stage starts after it. */
   private closedReason: Error | undefined;
@@ -112,112 +112,10 @@ export class DAGScheduler {
     return this.runningJobs.size > 0;
   }
 
-  constructor(private readonly env: SchedulerEnv) {
-    // Relaunch tasks whose executor went silent, without waiting for the queue lease.
-    this.lostTimer = setInterval(() => {
-      for (const run of this.active.values()) {
-        run.taskSet.checkLostTasks().catch((error: unknown) => {
-          run.taskSet.abort(error instanceof Error ? error : new Error(String(error)));
-        });
-      }
-    }, 1000);
-    this.lostTimer.unref();
-    // Spark checks for stragglers every 100 ms (spark.speculation.interval).
-    this.speculationTimer = setInterval(() => {
-      for (const run of this.active.values()) {
-        run.taskSet.checkSpeculatableTasks().catch((error: unknown) => {
-          run.taskSet.abort(error instanceof Error ? error : new Error(String(error)));
-        });
-      }
-    }, 100);
-    this.speculationTimer.unref();
-  }
-
-  /** Cancel every running job (their task sets stop; the caller tells executors through the lease). Returns their ids. */
-  cancelRunningJobs(reason: string): number[] {
-    const jobs = [...this.runningJobs];
-    for (const run of this.active.values()) {
-      run.abortReason ??= `job ${run.jobId} was cancelled: ${reason}`;
-      run.taskSet.abort(
-        new StratusError('JOB_CANCELLED', `job ${run.jobId} was cancelled: ${reason}`, { jobId: run.jobId }),
-      );
-    }
-    return jobs;
-  }
-
-  /**
-   * A task message of this application reached the poison queue: the host delivered it
-   * maxDequeueCount times without success (or an executor rejected it). Fail its job.
-   */
-  noticePoisonedTask(task: { jobId: number; stageId: number; partition: number; attempt: number }): boolean {
-    const run = this.active.get(key(task.jobId, task.stageId));
-    if (!run) return false;
-    run.taskSet.noticePoisoned(
-      task.partition,
-      new JobFailedError(
-        `job ${task.jobId} aborted: the task message of stage ${task.stageId}, partition ${task.partition} (attempt ${task.attempt}) ` +
-          'reached the poison queue — executors failed to process it maxDequeueCount times, or rejected it (see the executor logs)',
-        { jobId: task.jobId, stageId: task.stageId, partition: task.partition, attempt: task.attempt },
-      ),
-    );
-    return true;
-  }
-
-  private emit(event: RunEvent): void {
-    this.env.listener.onEvent(event);
-  }
-
-  /** Route one executor event to its task set; events of finished stages are late duplicates. */
-  handleEvent(event: ExecutorEvent): void {
-    if (event.appId !== this.env.appId) return;
-    const run = this.active.get(key(event.jobId, event.stageId));
-    if (!run) {
-      // A late attempt of a stage that already finished: its outcome cannot change anything.
-      // (A late task-rejected is a redelivery of a message whose first refusal ended the stage.)
-      if (event.type === 'task-succeeded' || event.type === 'task-failed') {
-        if (this.killedAttempts.has(`${event.jobId}:${event.stageId}:${event.partition}/${event.attempt}`)) {
-          // Reported killed when its stage ended: each attempt ends once in the run events.
-          this.lateOutcomesOfKilledAttempts++;
-          return;
-        }
-        this.emit({
-          type: 'task-end',
-          at: Date.now(),
-          appId: this.env.appId,
-          jobId: event.jobId,
-          stageId: event.stageId,
-          partition: event.partition,
-          attempt: event.attempt,
-          executorId: event.executorId,
-          slot: event.slot,
-          launchedAt: event.at,
-          status: event.type === 'task-succeeded' ? 'ignored' : 'failed',
-        });
-      }
-      return;
-    }
-    run.taskSet.handle(event);
-  }
-
-  /** Stop the lost-task timer and abort running task sets; jobs submitted later fail with `reason`. */
+  /** Stop the periodic checks and abort running task sets; jobs submitted later fail with `reason`. */
   close(reason = new Error('the driver is closing')): void {
     this.closedReason = reason;
-    clearInterval(this.lostTimer);
-    clearInterval(this.speculationTimer);
-    for (const run of this.active.values()) {
-      // Before app-end: no attempt of the application may stay running in the log.
-      run.abortReason ??= 'the application ended';
-      this.killOpenAttempts(run, run.abortReason);
-      run.taskSet.abort(reason);
-    }
-  }
-
-  /** Report the open attempts of a stage (of one partition, or all) killed. */
-  private killOpenAttempts(run: StageRun, reason: string, partition?: number): void {
-    for (const end of run.attempts.kill(reason, partition)) {
-      this.killedAttempts.add(`${run.jobId}:${run.stageId}:${end.partition}/${end.attempt}`);
-      this.emit(end);
-    }
+    this.tasks.close(reason);
   }
 
   /**
@@ -324,18 +222,15 @@ export class DAGScheduler {
         if (finished.run.plan.kind === 'result') resultRun = finished.run;
       }
     } catch (error) {
-      for (const other of this.active.values()) {
-        if (other.jobId !== jobId) continue;
-        other.abortReason ??= `job ${jobId} ${(error as StratusError).code === 'JOB_CANCELLED' ? 'was cancelled' : 'failed'}`;
-        other.taskSet.abort(error as Error);
-      }
+      const cancelled = (error as StratusError).code === 'JOB_CANCELLED';
+      this.tasks.abortJob(jobId, `job ${jobId} ${cancelled ? 'was cancelled' : 'failed'}`, error as Error);
       await Promise.allSettled(running.values());
       this.emit({
         type: 'job-end',
         at: Date.now(),
         appId,
         jobId,
-        status: (error as StratusError).code === 'JOB_CANCELLED' ? 'cancelled' : 'failed',
+        status: cancelled ? 'cancelled' : 'failed',
         error: errorInfo(error),
         ...accumulatorsOf(state),
       });
@@ -387,90 +282,12 @@ export class DAGScheduler {
     if (stage.shuffle) {
       state.tracker.register(stage.shuffle.shuffleId, stage.numPartitions, stage.shuffle.numReducePartitions);
     }
-    const partitions = Array.from({ length: stage.numPartitions }, (_, p) => p);
-    const run: StageRun = {
-      jobId,
-      stageId,
-      action: { name: actionName, op: plan.actionOp },
-      plan: stage,
-      launchedAt: new Map(),
-      startedAt: new Map(),
-      results: new Array(stage.numPartitions).fill(undefined),
-      resultBlobs: new Array(stage.numPartitions).fill(undefined),
-      resultBytes: 0,
-      saved: new Array(stage.numPartitions),
-      attempts: new OpenAttempts(),
-      taskSet: undefined as unknown as TaskSetManager,
-    };
+    const run = newStageRun(jobId, stageId, stage, { name: actionName, op: plan.actionOp });
     const base = { appId, jobId, stageId };
-    run.taskSet = new TaskSetManager(
-      jobId,
-      stageId,
-      partitions,
-      this.env.taskQueue,
-      {
-        makeMessage: (partition, attempt) => {
-          const sentAt = Date.now();
-          run.launchedAt.set(attemptKey(partition, attempt), sentAt);
-          return {
-            v: PROTOCOL_VERSION,
-            type: 'task',
-            appId,
-            jobId,
-            stageId,
-            partition,
-            attempt,
-            eventsQueue: this.env.eventsQueue,
-            sentAt,
-            work: { kind: 'stage', codeHash: state.codeHash, stageBlob },
-          };
-        },
-        onTaskSucceeded: (event) => this.taskSucceeded(state, run, event),
-        onTaskEvent: (event, ignored) => this.reportTaskEvent(run, event, ignored),
-        isTaskQueueIdle: async () => (await this.env.taskQueue.peek(1)).length === 0,
-        onTaskVanished: (partition) => {
-          this.emit({
-            type: 'notice',
-            at: Date.now(),
-            appId,
-            level: 'warn',
-            message: `stage ${stageId} partition ${partition}: its task message vanished (an executor died before starting it); launching a new attempt`,
-          });
-        },
-        onSpeculativeLaunch: (partition, attempt, runningMs, thresholdMs) => {
-          this.emit({
-            type: 'notice',
-            at: Date.now(),
-            appId,
-            level: 'info',
-            message: `stage ${stageId} partition ${partition}: running ${Math.round(runningMs)} ms (> ${Math.round(thresholdMs)} ms), launching speculative attempt ${attempt}`,
-          });
-        },
-        onTaskLost: (partition, attempt, executorId) => {
-          const k = attemptKey(partition, attempt);
-          this.emitStageTaskEvent(run, {
-            ...base,
-            type: 'task-end',
-            at: Date.now(),
-            partition,
-            attempt,
-            executorId,
-            slot: 0,
-            launchedAt: run.launchedAt.get(k) ?? Date.now(),
-            status: 'lost',
-          });
-          this.emit({
-            type: 'notice',
-            at: Date.now(),
-            appId,
-            level: 'warn',
-            message: `stage ${stageId} partition ${partition} attempt ${attempt}: executor ${executorId} went silent; launching a new attempt`,
-          });
-        },
-      },
-      this.env.taskSet,
-    );
-    this.active.set(key(jobId, stageId), run);
+    this.tasks.submit(run, { codeHash: state.codeHash, stageBlob }, (event) => {
+      recordTaskSuccess(state, run, event);
+      checkResultLimit(run, this.env.maxResultBytes);
+    });
     this.emit({
       ...base,
       type: 'stage-submitted',
@@ -495,7 +312,7 @@ export class DAGScheduler {
         }
       }
     } catch (error) {
-      this.killOpenAttempts(run, run.abortReason ?? `stage ${stageId} failed`);
+      this.tasks.endStage(run, run.abortReason ?? `stage ${stageId} failed`);
       this.emit({
         ...base,
         type: 'stage-completed',
@@ -504,110 +321,10 @@ export class DAGScheduler {
         error: errorInfo(error),
       });
       throw error;
-    } finally {
-      this.active.delete(key(jobId, stageId));
     }
     // Every partition succeeded, so any attempt still open lost its race to another one.
-    this.killOpenAttempts(run, `stage ${stageId} completed`);
+    this.tasks.endStage(run, `stage ${stageId} completed`);
     this.emit({ ...base, type: 'stage-completed', at: Date.now(), status: 'succeeded' });
     return run;
-  }
-
-  private taskSucceeded(state: RunState, run: StageRun, event: TaskSucceededEvent): void {
-    // Called once per partition: the first success wins, its side effects count once. Every
-    // blob is taken by the name the winning execution reported (never rebuilt here), so what
-    // is committed or read is exactly what that execution wrote and measured.
-    const outside = reportedBlobs(event).find((blob) => !blob.startsWith(`apps/${state.scope}/`));
-    if (outside !== undefined) {
-      run.taskSet.abort(
-        new StratusError(
-          'PROTOCOL',
-          `task of stage ${run.stageId} reported blob ${outside}, outside its run's folder apps/${state.scope}/ (an executor of another stratus version?)`,
-          { stageId: run.stageId, partition: event.partition, blob: outside },
-        ),
-      );
-      return;
-    }
-    if (event.accumulators) state.graph.mergeAccumulatorUpdates(event.accumulators);
-    for (const c of event.cachedPartitions ?? []) {
-      const parts = state.cached.get(c.nodeId) ?? [];
-      parts[c.partition] ??= c.blob;
-      state.cached.set(c.nodeId, parts);
-    }
-    const stage = run.plan;
-    if (stage.kind === 'shuffle-map') {
-      if (!event.mapOutputBlob || !event.segmentSizes) {
-        run.taskSet.abort(
-          new StratusError('PROTOCOL', `map task of stage ${run.stageId} succeeded without a map output`, {
-            stageId: run.stageId,
-            partition: event.partition,
-          }),
-        );
-        return;
-      }
-      state.tracker.registerMapOutput(stage.shuffle!.shuffleId, event.partition, {
-        blob: event.mapOutputBlob,
-        segmentSizes: event.segmentSizes,
-      });
-      return;
-    }
-    const result = event.result;
-    if (!result) return;
-    if ('inline' in result) {
-      run.results[event.partition] = result.inline;
-      run.resultBytes += JSON.stringify(result.inline ?? null).length;
-    } else if ('stagedBlocks' in result) {
-      run.saved[event.partition] = {
-        stagedBlocks: result.stagedBlocks,
-        records: result.records,
-        bytes: result.bytes,
-      };
-    } else if (result.records !== undefined) {
-      run.saved[event.partition] = { attemptBlob: result.blob, records: result.records, bytes: result.bytes };
-    } else {
-      run.resultBlobs[event.partition] = result.blob;
-      run.resultBytes += result.bytes;
-    }
-    // As Spark's spark.driver.maxResultSize: stop at the first success past the limit rather
-    // than wait for (and fetch) every partition's result.
-    if (run.resultBytes > this.env.maxResultBytes) {
-      const done = run.taskSet.finishedCount;
-      run.taskSet.abort(
-        new StratusError(
-          'RESULT_TOO_LARGE',
-          `job ${run.jobId} (action "${run.action.name}", ${run.action.op}): the results of stage ${run.stageId} ` +
-            `reached ${run.resultBytes} bytes after ${done} of ${run.taskSet.partitions.length} tasks, above the ` +
-            `driver's limit of ${this.env.maxResultBytes} bytes (maxResultBytes); save large outputs with ` +
-            'saveAsTextFile instead of collecting them, or raise maxResultBytes',
-          { jobId: run.jobId, stageId: run.stageId },
-        ),
-      );
-    }
-  }
-
-  private reportTaskEvent(run: StageRun, event: ExecutorEvent, ignored: boolean): void {
-    const runEvent = taskRunEvent(this.env.appId, run, event, ignored);
-    if (runEvent) this.emitStageTaskEvent(run, runEvent);
-  }
-
-  /**
-   * Emit a task event of a running stage, keeping its open attempts: the winner of a partition
-   * ends the partition's other attempts (killed: speculative or relaunch losers), and the late
-   * outcome of an attempt already reported killed is dropped.
-   */
-  private emitStageTaskEvent(run: StageRun, event: RunEvent): void {
-    if (!run.attempts.observe(event)) {
-      this.lateOutcomesOfKilledAttempts++;
-      return;
-    }
-    this.emit(event);
-    if (event.type === 'task-end' && event.status === 'succeeded') {
-      const race = run.attempts.racesSpeculation(event) ? ' (speculative loser)' : '';
-      this.killOpenAttempts(
-        run,
-        `another attempt of partition ${event.partition} succeeded${race}`,
-        event.partition,
-      );
-    }
   }
 }

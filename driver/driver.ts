@@ -168,7 +168,6 @@ export class Driver {
   /** Runs in progress, which `close` lets settle before cleaning up. */
   private readonly activeRuns = new Set<Promise<unknown>>();
   private runs = 0;
-  private readonly lease: AppLeaseKeeper;
   private readonly poisonWatch: PoisonWatch;
   /** The connect-time sweep, awaited by close(); never rejects. */
   private sweeping: Promise<void> = Promise.resolve();
@@ -185,13 +184,13 @@ export class Driver {
     private readonly receiver: EventReceiver,
     private readonly scheduler: DAGScheduler,
     private readonly schedulerEnv: SchedulerEnv,
+    private readonly lease: AppLeaseKeeper,
     private readonly bus: RunEventBus,
     private readonly fabric: LocalFabric | undefined,
     private readonly options: DriverOptions,
     /** The local copy of the event log (absolute path), when one is kept. */
     readonly eventLogFile: string | undefined,
   ) {
-    this.lease = new AppLeaseKeeper(blobs, appId);
     this.poisonWatch = new PoisonWatch(
       storage,
       taskQueue.name,
@@ -247,7 +246,11 @@ export class Driver {
         inlineResultMaxBytes: 16 * 1024,
         maxResultBytes: options.maxResultBytes ?? 1024 * 1024 * 1024,
       };
-      const scheduler = new DAGScheduler(env);
+      // The lease publishes what the scheduler runs and what executors must stop.
+      let scheduler: DAGScheduler | undefined;
+      const lease = new AppLeaseKeeper(blobs, appId, () => scheduler?.leaseStages() ?? []);
+      env.onLeaseChange = () => lease.changed();
+      scheduler = new DAGScheduler(env);
       const receiver = new EventReceiver(events, (event) => scheduler.handleEvent(event), {
         onInvalid: (_text, error) =>
           bus.onEvent({
@@ -269,6 +272,7 @@ export class Driver {
         receiver,
         scheduler,
         env,
+        lease,
         bus,
         fabric,
         options,
@@ -358,6 +362,19 @@ export class Driver {
    */
   get lateOutcomesOfKilledAttempts(): number {
     return this.scheduler.lateOutcomesOfKilledAttempts;
+  }
+
+  /**
+   * Attempts the driver reported killed that their executor then stopped (terminating the task
+   * thread, see docs/operations.md); each also leaves an info notice in the event log.
+   */
+  get killedAttemptsStopped(): number {
+    return this.scheduler.killedAttemptsStopped;
+  }
+
+  /** Writes of the application lease blob so far (renewals and changes): what stopping attempts costs the driver. */
+  get leaseWrites(): number {
+    return this.lease.writes;
   }
 
   /** Follow this application's run events (progress, event log, summary…). */
@@ -513,7 +530,8 @@ export class Driver {
 
   /**
    * Cancel the jobs running now (as SparkContext.cancelAllJobs): their runs reject with
-   * JOB_CANCELLED and executors drop their remaining tasks. The driver stays usable.
+   * JOB_CANCELLED, executors drop their queued tasks and stop their running ones. The driver
+   * stays usable.
    */
   async cancel(reason = 'cancelled by the driver'): Promise<void> {
     await this.lease.cancelJobs(this.scheduler.cancelRunningJobs(reason));

@@ -35,6 +35,11 @@ export class OpenAttempts {
     return true;
   }
 
+  /** True when attempt `attempt` of `partition` was already reported killed. */
+  wasKilled(partition: number, attempt: number): boolean {
+    return this.killed.has(attemptKey(partition, attempt));
+  }
+
   /** True when the winner `end` or another open attempt of its partition is a speculative copy. */
   racesSpeculation(end: TaskEnd): boolean {
     if (end.speculative) return true;

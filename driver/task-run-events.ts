@@ -1,7 +1,8 @@
 /**
  * Turns executor events of one stage's task attempts into run events (task-start, task-end)
  * for listeners: scheduling delay from the driver's launch time, the executor's start time,
- * the attempt's outcome — `ignored` for a late or duplicate success.
+ * the attempt's outcome — `ignored` for a late or duplicate success, `killed` when the
+ * executor stopped it.
  */
 import type { ExecutorEvent } from '../engine/protocol.js';
 import type { RunEvent } from './run-events.js';
@@ -55,6 +56,17 @@ export function taskRunEvent(
         ...(startedAt !== undefined ? { startedAt } : {}),
         status: ignored ? 'ignored' : 'succeeded',
         metrics: event.metrics,
+      };
+    }
+    case 'task-killed': {
+      const startedAt = run.startedAt.get(k);
+      return {
+        ...common,
+        type: 'task-end',
+        at: event.at,
+        ...(startedAt !== undefined ? { startedAt } : {}),
+        status: 'killed',
+        reason: event.reason,
       };
     }
     case 'task-failed': {

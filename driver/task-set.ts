@@ -198,6 +198,14 @@ export class TaskSetManager {
         if (this.succeeded.size === this.partitions.length) this.finish();
         return;
       }
+      case 'task-killed': {
+        // The executor stopped an attempt this task set still needs: its lease said so while
+        // the driver had not decided it (a lease skewed from the driver's clock). As a lost
+        // attempt, launch another when none of the partition is left running.
+        attempts.delete(event.attempt);
+        if (attempts.size === 0) this.send([partition]).catch((error: unknown) => this.abort(error as Error));
+        return;
+      }
       case 'task-failed': {
         attempts.delete(event.attempt);
         const list = this.failures.get(partition) ?? [];
@@ -283,6 +291,11 @@ export class TaskSetManager {
     }
     if (launch.length > 0) await this.send(launch.map((c) => c.partition));
     return launch.length;
+  }
+
+  /** How many attempts of `partition` were launched (attempts 0 … n-1). */
+  launchedAttempts(partition: number): number {
+    return this.nextAttempt.get(partition) ?? 0;
   }
 
   /** True when attempt `attempt` of `partition` was launched as a speculative copy. */

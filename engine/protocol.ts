@@ -181,6 +181,20 @@ export const TaskRejectedEventSchema = z.object({
   message: z.string(),
 });
 
+/**
+ * The executor stopped a running attempt because the application lease said nobody needs it
+ * (its partition won by another attempt, its stage ended, its job cancelled). The task thread
+ * was terminated and the message settled as done, so it is not retried.
+ */
+export const TaskKilledEventSchema = z.object({
+  ...eventBase,
+  type: z.literal('task-killed'),
+  /** Why, as the lease said ("another attempt of partition 0 succeeded"). */
+  reason: z.string(),
+  /** How long the attempt had run on the executor when it was stopped (ms). */
+  runMs: z.number().nonnegative(),
+});
+
 /** An event an executor sends to the driver's events queue. */
 export const ExecutorEventSchema = z.discriminatedUnion('type', [
   TaskStartedEventSchema,
@@ -188,6 +202,7 @@ export const ExecutorEventSchema = z.discriminatedUnion('type', [
   TaskSucceededEventSchema,
   TaskFailedEventSchema,
   TaskRejectedEventSchema,
+  TaskKilledEventSchema,
 ]);
 
 export type NoopWork = z.infer<typeof NoopWorkSchema>;
@@ -205,6 +220,7 @@ export type ExecutorEventInput = z.input<typeof ExecutorEventSchema>;
 export type TaskSucceededEvent = z.infer<typeof TaskSucceededEventSchema>;
 export type TaskFailedEvent = z.infer<typeof TaskFailedEventSchema>;
 export type TaskRejectedEvent = z.infer<typeof TaskRejectedEventSchema>;
+export type TaskKilledEvent = z.infer<typeof TaskKilledEventSchema>;
 
 /** A short id for one task attempt, used in blob names and logs: `j<job>-s<stage>-p<partition>-a<attempt>`. */
 export function taskAttemptId(t: {

@@ -14,7 +14,7 @@
  * uncommitted blocks on the final part blob, and the event names them (task-outputs.ts).
  */
 import { createHash } from 'node:crypto';
-import { type AppLease, AppLeaseSchema, appLeaseBlobName, leaseAllows } from '../engine/app-lease.js';
+import { type AppLease, AppLeaseSchema, appLeaseBlobName } from '../engine/app-lease.js';
 import { StratusError } from '../engine/errors.js';
 import { buildJobGraph } from '../engine/graph.js';
 import type { JobDefinition } from '../engine/job.js';
@@ -153,10 +153,6 @@ function loadBundle(blobs: BlobStore, codeHash: string): Promise<JobDefinition> 
   });
 }
 
-/** Leases read recently, per application (one small read per app every few seconds per thread). */
-const leases = new Map<string, { readAt: number; lease: AppLease | undefined }>();
-const LEASE_CACHE_MS = 2000;
-
 /** Thrown when the task's job was cancelled or its driver is gone; the runner drops the task. */
 export class ApplicationEndedError extends StratusError {
   constructor(message: string) {
@@ -175,24 +171,6 @@ async function readLease(blobs: BlobStore, appId: string): Promise<AppLease | un
   } catch (error) {
     if (error instanceof BlobNotFoundError) return undefined;
     throw error;
-  }
-}
-
-async function checkLease(blobs: BlobStore, appId: string, jobId: number): Promise<void> {
-  const now = Date.now();
-  let entry = leases.get(appId);
-  if (!entry || now - entry.readAt > LEASE_CACHE_MS) {
-    entry = { readAt: now, lease: await readLease(blobs, appId) };
-    leases.set(appId, entry);
-  }
-  if (!leaseAllows(entry.lease, jobId, now)) {
-    throw new ApplicationEndedError(
-      entry.lease === undefined
-        ? `application ${appId} has ended (no lease)`
-        : entry.lease.cancelledJobs.includes(jobId)
-          ? `job ${jobId} of application ${appId} was cancelled`
-          : `application ${appId}'s lease expired (its driver is gone)`,
-    );
   }
 }
 
@@ -322,7 +300,6 @@ export const runStageTask: WorkKindRunner<StageWork> = async (work, context): Pr
   const started = performance.now();
   try {
     const { blobs, message, execution, executionId } = context;
-    await checkLease(blobs, message.appId, message.jobId);
     const descriptor = await loadDescriptor(blobs, work.stageBlob);
     if (descriptor.codeHash !== work.codeHash) {
       throw new NonRetryableTaskError(

@@ -1,12 +1,24 @@
 /**
  * The task runner: what one invocation of the executor function does with one task message.
- * It validates the message, takes a slot, reports `task-started`, heartbeats while the task runs
- * in a task thread, then reports `task-succeeded` or `task-failed` and returns or throws, so the
- * host deletes the message or retries it (and poisons it after maxDequeueCount).
+ * It validates the message, drops a stage task its application lease says nobody needs, takes
+ * a slot, reports `task-started`, heartbeats while the task runs in a task thread, then reports
+ * `task-succeeded` or `task-failed` and returns or throws, so the host deletes the message or
+ * retries it (and poisons it after maxDequeueCount). While a stage task runs, the instance's
+ * LeaseWatch checks its lease; when the driver no longer needs the attempt, the runner
+ * terminates its thread, reports `task-killed` and returns: the message is settled as done.
  */
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { ProtocolError } from '../engine/errors.js';
-import { DEFAULT_TASK_QUEUE, eventsQueueName, isValidAppId, poisonQueueName } from '../engine/names.js';
+import {
+  DEFAULT_TASK_QUEUE,
+  eventsQueueName,
+  isValidAppId,
+  poisonQueueName,
+  taskExecutionId,
+} from '../engine/names.js';
 import {
   type ExecutorEventInput,
   encodeWire,
@@ -19,9 +31,11 @@ import {
   taskAttemptId,
 } from '../engine/protocol.js';
 import { signingKeyFromEnv, verifyTaskMessage } from '../engine/signing.js';
+import { BlobStore } from '../storage/blob-store.js';
 import { StorageQueue } from '../storage/queues.js';
 import { EventReporter } from './event-reporter.js';
 import { executorSlotCount, resolveExecutorId, SlotAllocator } from './executor-identity.js';
+import { DEFAULT_LEASE_CHECK_MS, LeaseWatch, type StopVerdict } from './lease-watch.js';
 import { connectFromSetting } from './storage-binding.js';
 import { NonRetryableTaskError, TaskAttemptFailedError } from './task-errors.js';
 import { TaskThreadPool } from './worker-pool.js';
@@ -40,7 +54,14 @@ interface Executor {
   slots: SlotAllocator;
   pool: TaskThreadPool;
   events: EventReporter;
+  leases: LeaseWatch;
   heartbeatMs: number;
+}
+
+/** A positive number of milliseconds from the environment, else `fallback`. */
+function envMs(name: string, fallback: number): number {
+  const value = Number(process.env[name] ?? fallback);
+  return Number.isFinite(value) && value > 0 ? value : fallback;
 }
 
 let executor: Executor | undefined;
@@ -48,13 +69,17 @@ let executor: Executor | undefined;
 /** The per-process executor state, built at the first invocation. */
 function currentExecutor(): Executor {
   if (!executor) {
-    const heartbeat = Number(process.env.STRATUS_HEARTBEAT_MS ?? DEFAULT_HEARTBEAT_MS);
+    const connection = connectFromSetting(process.env);
     executor = {
       executorId: resolveExecutorId(),
       slots: new SlotAllocator(),
       pool: new TaskThreadPool(executorSlotCount()),
-      events: new EventReporter(connectFromSetting(process.env)),
-      heartbeatMs: Number.isFinite(heartbeat) && heartbeat > 0 ? heartbeat : DEFAULT_HEARTBEAT_MS,
+      events: new EventReporter(connection),
+      leases: new LeaseWatch(
+        new BlobStore(connection),
+        envMs('STRATUS_LEASE_CHECK_MS', DEFAULT_LEASE_CHECK_MS),
+      ),
+      heartbeatMs: envMs('STRATUS_HEARTBEAT_MS', DEFAULT_HEARTBEAT_MS),
     };
   }
   return executor;
@@ -147,6 +172,25 @@ export async function runTaskInvocation(input: unknown, trigger: TriggerInfo): P
       return;
     }
   }
+  // Stage tasks run under their application's lease (noop tasks have none): one that nobody
+  // needs any more — its job cancelled, its stage over, a loser, its driver gone — is dropped
+  // before it takes a thread or reports anything.
+  const leased = message.work.kind === 'stage' ? message : undefined;
+  if (leased) {
+    const verdict = await ex.leases.verdict(leased);
+    if (!verdict.run) {
+      process.stderr.write(`stratus executor ${ex.executorId}: dropped ${attemptId}: ${verdict.reason}\n`);
+      return;
+    }
+  }
+  // Two deliveries of one message can share attempt and dequeueCount; the nonce never does.
+  const execution = {
+    attempt: message.attempt,
+    dequeueCount: trigger.dequeueCount,
+    nonce: randomBytes(4).toString('hex'),
+  };
+  // Made here, not in the task thread, so it is removed even when the thread is terminated.
+  const tempDir = await mkdtemp(path.join(tmpdir(), `stratus-${taskExecutionId(message, execution)}-`));
   const slot = ex.slots.acquire();
   const base = {
     v: message.v,
@@ -171,30 +215,49 @@ export async function runTaskInvocation(input: unknown, trigger: TriggerInfo): P
     () => void report({ type: 'task-heartbeat' }).catch(warn('heartbeat')),
     ex.heartbeatMs,
   );
+  const kill = new AbortController();
+  let stop: StopVerdict | undefined;
+  const unwatch = leased
+    ? ex.leases.watch(leased, (verdict) => {
+        stop = verdict;
+        kill.abort();
+      })
+    : () => undefined;
   try {
     // A lost task-started is not fatal: the driver also learns from heartbeats and the outcome.
     await report({ type: 'task-started' }).catch(warn('task-started'));
-    const result = await ex.pool.run({
-      message,
-      executorId: ex.executorId,
-      slot,
-      dequeueCount: trigger.dequeueCount,
-      // Two deliveries of one message can share attempt and dequeueCount; the nonce never does.
-      nonce: randomBytes(4).toString('hex'),
-    });
+    const result = await ex.pool.run(
+      {
+        message,
+        executorId: ex.executorId,
+        slot,
+        dequeueCount: trigger.dequeueCount,
+        nonce: execution.nonce,
+        tempDir,
+      },
+      kill.signal,
+    );
     clearInterval(heartbeat);
-    if (result.ok) {
+    unwatch();
+    if (result.status === 'killed') {
+      const verdict = stop!;
+      const runMs = performance.now() - started;
+      process.stderr.write(
+        `stratus executor ${ex.executorId}: stopped ${attemptId} after ${Math.round(runMs)} ms: ${verdict.reason}\n`,
+      );
+      // Not a failure, so the host must not retry it: return and the message is deleted. Its
+      // blobs stay (named by this execution, never read by the driver, removed with the
+      // application). When the application has ended nobody reads events any more.
+      if (verdict.kind !== 'app-ended') {
+        await report({ type: 'task-killed', reason: verdict.reason, runMs }).catch(warn('task-killed'));
+      }
+      return;
+    }
+    if (result.status === 'succeeded') {
       const { metrics, ...rest } = result.outcome;
       const durationMs = metrics.durationMs ?? performance.now() - started;
       // If this send fails the handler throws and the host retries: the driver must learn of success.
       await report({ type: 'task-succeeded', ...rest, metrics: { ...metrics, durationMs } });
-      return;
-    }
-    if (result.error.code === 'APP_ENDED') {
-      // The driver cancelled the job or is gone: nobody will read the outcome. Drop the task.
-      process.stderr.write(
-        `stratus executor ${ex.executorId}: dropped ${attemptId}: ${result.error.message}\n`,
-      );
       return;
     }
     await report({ type: 'task-failed', error: stripFatal(result.error), fatal: result.error.fatal }).catch(
@@ -203,7 +266,9 @@ export async function runTaskInvocation(input: unknown, trigger: TriggerInfo): P
     throw new TaskAttemptFailedError(attemptId, result.error);
   } finally {
     clearInterval(heartbeat);
+    unwatch();
     ex.slots.release(slot);
+    await rm(tempDir, { recursive: true, force: true }).catch(warn('removing the temp folder'));
   }
 }
 

@@ -18,6 +18,11 @@ export type TaskThreadRequest =
       dequeueCount: number;
       /** Random, drawn once per execution by the runner; goes into every blob name the execution writes. */
       nonce: string;
+      /**
+       * A directory private to this execution, made and removed by the runner on the main
+       * thread — so it is removed even when the thread is terminated or crashes.
+       */
+      tempDir: string;
     }
   | { type: 'abort'; id: number };
 

@@ -4,9 +4,6 @@
  * serialized error. CPU-bound work here does not block the main thread, which keeps serving the
  * trigger, heartbeats and lease renewals.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { parentPort } from 'node:worker_threads';
 import { type TaskExecution, taskExecutionId } from '../engine/names.js';
 import { parseTaskMessage, taskAttemptId } from '../engine/protocol.js';
@@ -31,7 +28,6 @@ function blobs(): BlobStore {
 async function runOne(request: Extract<TaskThreadRequest, { type: 'run' }>): Promise<TaskThreadReply> {
   const abort = new AbortController();
   aborts.set(request.id, abort);
-  let tempDir: string | undefined;
   try {
     const message = parseTaskMessage(request.message);
     const attemptId = taskAttemptId(message);
@@ -41,7 +37,6 @@ async function runOne(request: Extract<TaskThreadRequest, { type: 'run' }>): Pro
       nonce: request.nonce,
     };
     const executionId = taskExecutionId(message, execution);
-    tempDir = await mkdtemp(path.join(tmpdir(), `stratus-${executionId}-`));
     const context: TaskContext = {
       message,
       attemptId,
@@ -54,7 +49,7 @@ async function runOne(request: Extract<TaskThreadRequest, { type: 'run' }>): Pro
         return blobs();
       },
       signal: abort.signal,
-      tempDir,
+      tempDir: request.tempDir,
       log: (line) =>
         process.stderr.write(`[${request.executorId} slot ${request.slot} ${executionId}] ${line}\n`),
     };
@@ -65,7 +60,6 @@ async function runOne(request: Extract<TaskThreadRequest, { type: 'run' }>): Pro
     return { type: 'failed', id: request.id, error: serializeTaskError(error) };
   } finally {
     aborts.delete(request.id);
-    if (tempDir) await rm(tempDir, { recursive: true, force: true });
   }
 }
 

@@ -2,21 +2,28 @@
  * TaskThreadPool: the task threads of one executor. Node runs JavaScript on one thread, so each
  * slot's task body runs in its own `worker_threads` Worker; the main thread only serves the
  * trigger, events and leases. The pool holds at most `size` threads (the slot count), starts
- * them on demand, runs one task per thread at a time and queues any excess.
+ * them on demand, runs one task per thread at a time and queues any excess. A run can be
+ * killed: its thread is terminated (V8 stops it even inside a busy loop) and a new thread
+ * takes its place on demand, so the slot's CPU and memory are free once the run resolves.
  */
 import { Worker } from 'node:worker_threads';
 import type { SerializedTaskError } from './task-errors.js';
 import type { TaskRunRequest, TaskThreadReply, TaskThreadRequest } from './task-thread-protocol.js';
 import type { TaskOutcome } from './work-kinds.js';
 
-/** The result of one task run: the work kind's outcome, or its serialized error. */
-export type TaskRunResult = { ok: true; outcome: TaskOutcome } | { ok: false; error: SerializedTaskError };
+/** The result of one task run: the work kind's outcome, its serialized error, or killed before it ended. */
+export type TaskRunResult =
+  | { status: 'succeeded'; outcome: TaskOutcome }
+  | { status: 'failed'; error: SerializedTaskError }
+  | { status: 'killed' };
 
 interface Run {
   id: number;
   request: TaskRunRequest;
   resolve: (result: TaskRunResult) => void;
 }
+
+const KILLED: TaskRunResult = { status: 'killed' };
 
 /** Where the task-thread entry lives: next to this module, both in `dist/` and in the function bundle. */
 export function defaultTaskThreadEntry(): URL {
@@ -27,6 +34,8 @@ export function defaultTaskThreadEntry(): URL {
 export class TaskThreadPool {
   private readonly idle: Worker[] = [];
   private readonly busy = new Map<Worker, Run>();
+  /** Threads being terminated, with the killed run each resolves when it has exited. */
+  private readonly terminating = new Map<Worker, Run>();
   private readonly waiting: Run[] = [];
   private nextId = 1;
   private closed = false;
@@ -39,18 +48,47 @@ export class TaskThreadPool {
     if (!Number.isInteger(size) || size < 1) throw new Error(`TaskThreadPool size must be ≥ 1, got ${size}`);
   }
 
-  /** Threads currently started (idle or busy). */
+  /** Threads currently started (idle, busy or still being terminated). */
   get threadCount(): number {
-    return this.idle.length + this.busy.size;
+    return this.idle.length + this.busy.size + this.terminating.size;
   }
 
-  /** Run one task in a thread; never rejects (a thread crash becomes a failed result). */
-  run(request: TaskRunRequest): Promise<TaskRunResult> {
+  /** Threads terminated because their run was killed. */
+  threadsTerminated = 0;
+
+  /**
+   * Run one task in a thread; never rejects (a thread crash becomes a failed result). When
+   * `kill` aborts, the run resolves `killed` — once its thread has exited, if it had one.
+   */
+  run(request: TaskRunRequest, kill?: AbortSignal): Promise<TaskRunResult> {
     if (this.closed) return Promise.resolve(crashed('the task thread pool is closed'));
+    if (kill?.aborted) return Promise.resolve(KILLED);
     return new Promise((resolve) => {
-      this.waiting.push({ id: this.nextId++, request, resolve });
+      const run: Run = { id: this.nextId++, request, resolve };
+      kill?.addEventListener('abort', () => this.kill(run), { once: true });
+      this.waiting.push(run);
       this.dispatch();
     });
+  }
+
+  /** Stop `run`: drop it if still queued, else terminate its thread. */
+  private kill(run: Run): void {
+    const queued = this.waiting.indexOf(run);
+    if (queued >= 0) {
+      this.waiting.splice(queued, 1);
+      run.resolve(KILLED);
+      return;
+    }
+    for (const [worker, busyRun] of this.busy) {
+      if (busyRun !== run) continue;
+      // From now on the thread's messages are ignored and it never returns to the idle list.
+      this.busy.delete(worker);
+      this.terminating.set(worker, run);
+      this.threadsTerminated++;
+      void worker.terminate();
+      return;
+    }
+    // Not found: the run already ended; its result stands.
   }
 
   /** Ask every running task to stop early (their signals abort). */
@@ -64,7 +102,7 @@ export class TaskThreadPool {
     this.closed = true;
     for (const run of this.waiting.splice(0))
       run.resolve(crashed('the task thread pool closed before the task ran'));
-    while (this.busy.size > 0) await new Promise((r) => setTimeout(r, 20));
+    while (this.busy.size > 0 || this.terminating.size > 0) await new Promise((r) => setTimeout(r, 20));
     await Promise.all(this.idle.splice(0).map((w) => w.terminate()));
   }
 
@@ -89,11 +127,21 @@ export class TaskThreadPool {
       worker.unref();
       this.idle.push(worker);
       run.resolve(
-        reply.type === 'done' ? { ok: true, outcome: reply.outcome } : { ok: false, error: reply.error },
+        reply.type === 'done'
+          ? { status: 'succeeded', outcome: reply.outcome }
+          : { status: 'failed', error: reply.error },
       );
       this.dispatch();
     });
     const lost = (why: string) => {
+      const killed = this.terminating.get(worker);
+      if (killed) {
+        // The thread we terminated has exited: its slot's thread is free for the next run.
+        this.terminating.delete(worker);
+        killed.resolve(KILLED);
+        if (!this.closed) this.dispatch();
+        return;
+      }
       const run = this.busy.get(worker);
       this.busy.delete(worker);
       const at = this.idle.indexOf(worker);
@@ -108,5 +156,5 @@ export class TaskThreadPool {
 }
 
 function crashed(message: string): TaskRunResult {
-  return { ok: false, error: { name: 'TaskThreadError', message, fatal: false } };
+  return { status: 'failed', error: { name: 'TaskThreadError', message, fatal: false } };
 }

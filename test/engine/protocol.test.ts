@@ -107,6 +107,12 @@ const events = {
     },
     fatal: true,
   },
+  killed: {
+    ...eventBase,
+    type: 'task-killed',
+    reason: 'another attempt of partition 4 succeeded',
+    runMs: 5344.5,
+  },
 } as const;
 
 /** The ProtocolError that `run` throws (fails the test when it does not throw one). */
@@ -367,6 +373,12 @@ describe('property: any valid message survives the wire', () => {
         { requiredKeys: ['name', 'message'] },
       ),
       fatal: fc.boolean(),
+    }),
+    fc.record({
+      ...base,
+      type: fc.constant('task-killed' as const),
+      reason: fc.string(),
+      runMs: fc.double({ min: 0, max: 1e9, noNaN: true }),
     }),
   );
 

@@ -38,9 +38,11 @@ export async function startE2E(
     label?: string;
     driver?: DriverOptions;
     hostEnv?: Record<string, string>;
+    /** Storage for driver and executors; default the suite's Azurite (e.g. a RequestCounter in front of it). */
+    connectionString?: string;
   } = {},
 ): Promise<E2EFabric> {
-  const connectionString = suiteConnectionString();
+  const connectionString = options.connectionString ?? suiteConnectionString();
   const queue = uniqueTaskQueue(options.label ?? 'e2e');
   const fabric = await startLocalFabric({
     executors: options.executors ?? 2,

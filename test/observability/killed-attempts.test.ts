@@ -44,7 +44,7 @@ function endsOnce(events: RecordingListener): Map<string, TaskEnd> {
 }
 
 describe('killed task attempts', () => {
-  it('the loser of a speculative race ends killed, once, and its late success is dropped', async () => {
+  it('the loser of a speculative race ends killed, once, whatever its executor reports later', async () => {
     e2e.events.clear();
     const summary = new RunSummaryBuilder();
     e2e.driver.addListener(summary);
@@ -63,10 +63,11 @@ describe('killed task attempts', () => {
       status: 'killed',
       reason: 'another attempt of partition 0 succeeded (speculative loser)',
     });
-    // The executor finishes the loser anyway; the driver drops what it reports.
+    // The executor stops the loser, or finishes it first (it runs 4 s); either way the driver
+    // drops what it reports, and the attempt stays ended once.
     await waitFor(
-      'the late outcome of the killed attempt',
-      () => e2e.driver.lateOutcomesOfKilledAttempts >= 1,
+      'the executor to report the killed attempt',
+      () => e2e.driver.lateOutcomesOfKilledAttempts + e2e.driver.killedAttemptsStopped >= 1,
     );
     expect(endsOnce(e2e.events).get(`${stageId}/0/0`)?.status).toBe('killed');
     const stage = summary.summary().stages.find((s) => s.stageId === stageId)!;
