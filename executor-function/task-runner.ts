@@ -260,6 +260,14 @@ export async function runTaskInvocation(input: unknown, trigger: TriggerInfo): P
       await report({ type: 'task-succeeded', ...rest, metrics: { ...metrics, durationMs } });
       return;
     }
+    if (result.error.code === 'APP_ENDED') {
+      // The application ended while the task ran (it discarded what it wrote): nobody will read
+      // the outcome, and a retry could not help. Drop the task.
+      process.stderr.write(
+        `stratus executor ${ex.executorId}: dropped ${attemptId}: ${result.error.message}\n`,
+      );
+      return;
+    }
     await report({ type: 'task-failed', error: stripFatal(result.error), fatal: result.error.fatal }).catch(
       warn('task-failed'),
     );

@@ -23,7 +23,15 @@ let e2e: E2EFabric;
 let dir: string;
 
 beforeAll(async () => {
-  e2e = await startE2E({ label: 'cleanup', executors: 2, slots: 2 });
+  e2e = await startE2E({
+    label: 'cleanup',
+    executors: 2,
+    slots: 2,
+    // Executors re-read the lease only every 10 minutes here, so they do not stop the straggler
+    // (test/faults/stop-attempts.test.ts covers stopping): these tests prove the safety net
+    // for an attempt that finishes late anyway.
+    hostEnv: { STRATUS_LEASE_CHECK_MS: '600000' },
+  });
   dir = await mkdtemp(path.join(tmpdir(), 'stratus-cleanup-'));
 });
 

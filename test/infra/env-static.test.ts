@@ -61,6 +61,8 @@ const OPTIONAL_EXECUTOR_SETTINGS: Record<string, string> = {
   STRATUS_HEARTBEAT_MS: 'heartbeat interval, default 3 s, which suits Azure',
   STRATUS_CODE_CACHE: "bundle cache folder, default the instance's temp dir",
   STRATUS_EXECUTOR_ID: 'set by the local fabric for its hosts; on Azure the id is WEBSITE_INSTANCE_ID',
+  STRATUS_LEASE_CHECK_MS:
+    'how often an instance re-reads a lease to stop killed attempts, default 2 s; raise it past ~1,000 instances',
   // The connection-string form is for Azurite only: the deployment must not hold a key (bicep-static).
   [STORAGE_CONNECTION_SETTING]: 'connection string (Azurite); Azure uses the identity-based form',
   [`${STORAGE_CONNECTION_SETTING}__managedIdentityResourceId`]:
@@ -113,6 +115,7 @@ const DRIVER_ONLY_SETTINGS: Record<string, string> = {
   STRATUS_CODE_CACHE: "the driver's bundle cache folder (default the temp dir)",
   STRATUS_FUNCTION_APP_SETTINGS: "the file doctor reads the app's settings from",
   STRATUS_SWEEP_GRACE_MINUTES: 'how long after its lease expired a crashed application is swept (default 60)',
+  STRATUS_EVENT_LOG_DIR: 'where local runs keep a copy of their event log (default ./.stratus/event-logs)',
 };
 
 /** Outputs azd itself reads (the resource group it deploys to, the region and tenant of the environment). */
