@@ -2,7 +2,7 @@
  * The run summary as the console prints it after `stratus run` (RunSummaryBuilder.text()).
  */
 import { badRecordsAccumulatorName } from '../engine/record-formats.js';
-import type { RunSummary } from './run-summary.js';
+import type { RunSummary } from './run-summary-model.js';
 
 const ms = (n: number | undefined) =>
   n === undefined ? '–' : n < 1000 ? `${Math.round(n)} ms` : `${(n / 1000).toFixed(n < 10_000 ? 2 : 1)} s`;

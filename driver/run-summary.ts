@@ -3,10 +3,21 @@
  * ones marked), their stages run and skipped, tasks and partitions, executors and slots
  * seen, failed / ignored / lost / speculative attempts, skew per stage, wall time and an
  * estimated Azure Flex Consumption cost (cost-model.ts). Built from run events only, so a
- * live run and an event log read offline give the same figures; run-summary-text.ts prints it.
+ * live run and an event log read offline give the same figures; run-summary-model.ts holds
+ * its shapes and run-summary-text.ts prints it.
  */
-import { type CostEstimate, type CostRates, estimateFlexCost, resolveCostRates } from './cost-model.js';
-import type { RunEvent, RunListener, RunTaskMetrics } from './run-events.js';
+import { type CostRates, estimateFlexCost, resolveCostRates } from './cost-model.js';
+import type { RunEvent, RunListener } from './run-events.js';
+import {
+  type ExecutorSummary,
+  emptyStage,
+  type JobSummary,
+  quantiles,
+  type RunAccumulators,
+  type RunSummary,
+  type StageSummary,
+  type TaskAttemptRecord,
+} from './run-summary-model.js';
 import { formatRunSummary } from './run-summary-text.js';
 
 export {
@@ -16,182 +27,20 @@ export {
   estimateFlexCost,
   resolveCostRates,
 } from './cost-model.js';
+export {
+  type ExecutorSummary,
+  type JobSummary,
+  type Quantiles,
+  quantiles,
+  type RunAccumulators,
+  type RunSummary,
+  type StageSummary,
+  type TaskAttemptRecord,
+} from './run-summary-model.js';
 export { formatBytes, formatRunSummary } from './run-summary-text.js';
 
-type Outcome = 'succeeded' | 'failed' | 'cancelled';
-type AttemptStatus = 'running' | 'succeeded' | 'failed' | 'ignored' | 'lost' | 'killed';
-
-/** One task attempt as the events tell it. */
-export interface TaskAttemptRecord {
-  jobId: number;
-  stageId: number;
-  partition: number;
-  attempt: number;
-  executorId: string;
-  slot: number;
-  launchedAt: number;
-  /** When it started on its executor (undefined when it was never seen starting). */
-  startedAt?: number;
-  endedAt?: number;
-  status: AttemptStatus;
-  speculative: boolean;
-  /** Run time: the executor's measure when reported, else end − start. */
-  durationMs?: number;
-  metrics?: RunTaskMetrics;
-  error?: { name: string; message: string };
-  /** Why a killed attempt was killed. */
-  reason?: string;
-}
-
-/** Min, 25th percentile, median, 75th percentile and max, as in Spark's stage page. */
-export interface Quantiles {
-  min: number;
-  p25: number;
-  median: number;
-  p75: number;
-  max: number;
-}
-
-/**
- * Spark's quantiles (its `Distribution`): the value at index ⌊q·(n−1)⌋ of the sorted values,
- * so every figure is one that occurred. Undefined for no values.
- */
-export function quantiles(values: readonly number[]): Quantiles | undefined {
-  if (values.length === 0) return undefined;
-  const sorted = [...values].sort((a, b) => a - b);
-  const at = (q: number) => sorted[Math.floor(q * (sorted.length - 1))]!;
-  return { min: at(0), p25: at(0.25), median: at(0.5), p75: at(0.75), max: at(1) };
-}
-
-/** One stage: submitted (run) or skipped because an earlier job computed its shuffle. */
-export interface StageSummary {
-  stageId: number;
-  jobId: number;
-  kind?: 'shuffle-map' | 'result';
-  name?: string;
-  parentStageIds: number[];
-  shuffleId?: number;
-  skipped: boolean;
-  status: 'pending' | 'running' | 'skipped' | Outcome;
-  /** Tasks run: its partitions, 0 for a skipped stage. */
-  numTasks: number;
-  /** Its partitions, skipped stages included (0 when a log predates stage infos in job-start). */
-  partitions: number;
-  submittedAt?: number;
-  completedAt?: number;
-  durationMs?: number;
-  attempts: number;
-  succeeded: number;
-  failed: number;
-  ignored: number;
-  lost: number;
-  killed: number;
-  speculative: number;
-  /** Durations of the winning attempts (ms). */
-  taskTime?: Quantiles;
-  /** max / median of the winning attempts' durations; 1 means no skew. */
-  skew?: number;
-  recordsRead: number;
-  recordsWritten: number;
-  bytesRead: number;
-  bytesWritten: number;
-  shuffleReadBytes: number;
-  shuffleWriteBytes: number;
-  peakMemoryBytes: number;
-  spillCount: number;
-}
-
-/** One job (an action, or a hidden job the engine ran on its own). */
-export interface JobSummary {
-  jobId: number;
-  action: string;
-  actionName: string;
-  hidden: boolean;
-  reason?: string;
-  status: 'running' | Outcome;
-  startedAt: number;
-  endedAt?: number;
-  durationMs?: number;
-  stageIds: number[];
-  skippedStageIds: number[];
-  stagesRun: number;
-  /** Tasks of the job's stages that ran (= their partitions). */
-  tasks: number;
-  plan?: string;
-  error?: string;
-  /** The `driver.run` it belongs to and that run's job module (logs that predate them lack both). */
-  run?: number;
-  module?: string;
-  /** The run's accumulator values after the job (its job-end), by name. */
-  accumulators?: Record<string, unknown>;
-}
-
-/** The accumulators of one `driver.run`, as its last job reported them. */
-export interface RunAccumulators {
-  /** The run (undefined in logs that predate run numbers: then one entry per job reporting them). */
-  run?: number;
-  module?: string;
-  /** By name; `badRecords:<uri>` counts the bad records a source skipped. */
-  values: Record<string, unknown>;
-}
-
-/** What one executor did. */
-export interface ExecutorSummary {
-  executorId: string;
-  /** Distinct slots seen running a task. */
-  slots: number[];
-  attempts: number;
-  succeeded: number;
-  failed: number;
-  firstSeenAt: number;
-  lastSeenAt: number;
-  /** Time with at least one task running (ms): what Flex Consumption bills as active. */
-  activeMs: number;
-}
-
-/** Everything the summary says about one application. */
-export interface RunSummary {
-  appId: string;
-  name: string;
-  mode?: string;
-  status: 'running' | Outcome;
-  startedAt?: number;
-  endedAt?: number;
-  wallTimeMs: number;
-  plannedSlots?: number;
-  plannedExecutors?: number;
-  slotsPerExecutor?: number;
-  defaultParallelism?: number;
-  jobs: JobSummary[];
-  stages: StageSummary[];
-  executors: ExecutorSummary[];
-  totals: {
-    jobs: number;
-    hiddenJobs: number;
-    stagesRun: number;
-    stagesSkipped: number;
-    /** Tasks of stages that ran: the partitions computed. */
-    tasks: number;
-    attempts: number;
-    succeeded: number;
-    failed: number;
-    ignored: number;
-    lost: number;
-    killed: number;
-    speculative: number;
-    executorsSeen: number;
-    /** Distinct (executor, slot) pairs that ran a task. */
-    slotsSeen: number;
-    recordsRead: number;
-    recordsWritten: number;
-    shuffleReadBytes: number;
-    shuffleWriteBytes: number;
-  };
-  /** Accumulator values per run, bad-record counts included (runs without accumulators omitted). */
-  accumulators: RunAccumulators[];
-  notices: { at: number; level: string; message: string }[];
-  cost: CostEstimate;
-}
+type TaskStart = Extract<RunEvent, { type: 'task-start' }>;
+type TaskEnd = Extract<RunEvent, { type: 'task-end' }>;
 
 /** Options of RunSummaryBuilder. */
 export interface RunSummaryOptions {
@@ -219,30 +68,19 @@ function unionLength(intervals: [number, number][]): number {
   return total;
 }
 
-function emptyStage(stageId: number, jobId: number): StageSummary {
+/** The record of an attempt first seen in `event`, still running; `startedAt` when it was seen starting. */
+function newAttemptRecord(event: TaskStart | TaskEnd, startedAt?: number): TaskAttemptRecord {
   return {
-    stageId,
-    jobId,
-    parentStageIds: [],
-    skipped: false,
-    status: 'pending',
-    numTasks: 0,
-    partitions: 0,
-    attempts: 0,
-    succeeded: 0,
-    failed: 0,
-    ignored: 0,
-    lost: 0,
-    killed: 0,
-    speculative: 0,
-    recordsRead: 0,
-    recordsWritten: 0,
-    bytesRead: 0,
-    bytesWritten: 0,
-    shuffleReadBytes: 0,
-    shuffleWriteBytes: 0,
-    peakMemoryBytes: 0,
-    spillCount: 0,
+    jobId: event.jobId,
+    stageId: event.stageId,
+    partition: event.partition,
+    attempt: event.attempt,
+    executorId: event.executorId,
+    slot: event.slot,
+    launchedAt: event.launchedAt,
+    ...(startedAt !== undefined ? { startedAt } : {}),
+    status: 'running',
+    speculative: event.speculative ?? false,
   };
 }
 
@@ -379,33 +217,12 @@ export class RunSummaryBuilder implements RunListener {
           existing.startedAt ??= event.at;
           return;
         }
-        this.attemptsByKey.set(k, {
-          jobId: event.jobId,
-          stageId: event.stageId,
-          partition: event.partition,
-          attempt: event.attempt,
-          executorId: event.executorId,
-          slot: event.slot,
-          launchedAt: event.launchedAt,
-          startedAt: event.at,
-          status: 'running',
-          speculative: event.speculative ?? false,
-        });
+        this.attemptsByKey.set(k, newAttemptRecord(event, event.at));
         return;
       }
       case 'task-end': {
         const k = attemptKey(event.stageId, event.partition, event.attempt, event.executorId);
-        const record: TaskAttemptRecord = this.attemptsByKey.get(k) ?? {
-          jobId: event.jobId,
-          stageId: event.stageId,
-          partition: event.partition,
-          attempt: event.attempt,
-          executorId: event.executorId,
-          slot: event.slot,
-          launchedAt: event.launchedAt,
-          status: 'running',
-          speculative: event.speculative ?? false,
-        };
+        const record = this.attemptsByKey.get(k) ?? newAttemptRecord(event);
         record.status = event.status;
         record.endedAt = event.at;
         if (event.startedAt !== undefined) record.startedAt ??= event.startedAt;
