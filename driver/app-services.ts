@@ -28,7 +28,7 @@ import { EventReceiver } from './event-receiver.js';
 import { connectFabric, envInt } from './fabric-connection.js';
 import type { LocalFabric } from './local-fabric.js';
 import { PoisonWatch } from './poison-watch.js';
-import { RunEventBus } from './run-events.js';
+import { noticeEvent, RunEventBus } from './run-events.js';
 import { DEFAULT_TASK_SET_OPTIONS } from './task-set.js';
 
 /** How a driver reached its executors. */
@@ -165,13 +165,7 @@ export class AppServices {
       scheduler = new DAGScheduler(env);
       const receiver = new EventReceiver(events, (event) => scheduler.handleEvent(event), {
         onInvalid: (_text, error) =>
-          bus.onEvent({
-            type: 'notice',
-            at: Date.now(),
-            appId,
-            level: 'warn',
-            message: `dropped an invalid event: ${(error as Error).message}`,
-          }),
+          bus.onEvent(noticeEvent(appId, 'warn', `dropped an invalid event: ${(error as Error).message}`)),
       });
       const app = new AppServices(
         appId,
@@ -207,13 +201,13 @@ export class AppServices {
       if (mode !== 'local' && options.sweep !== false) app.startSweep(options.sweep);
       if (fabric) {
         fabric.on('executor-replaced', (dead, fresh) =>
-          bus.onEvent({
-            type: 'notice',
-            at: Date.now(),
-            appId,
-            level: 'warn',
-            message: `executor ${dead.executorId} died; started ${fresh.executorId} in its place`,
-          }),
+          bus.onEvent(
+            noticeEvent(
+              appId,
+              'warn',
+              `executor ${dead.executorId} died; started ${fresh.executorId} in its place`,
+            ),
+          ),
         );
       }
       return app;
@@ -227,7 +221,7 @@ export class AppServices {
   private startSweep(option: DriverOptions['sweep']): void {
     const sweep = typeof option === 'object' ? option : {};
     const notice = (level: 'info' | 'warn', message: string) =>
-      this.bus.onEvent({ type: 'notice', at: Date.now(), appId: this.appId, level, message });
+      this.bus.onEvent(noticeEvent(this.appId, level, message));
     this.sweeping = sweepDeadApplications(this.storage, {
       ...(sweep.graceMs !== undefined ? { graceMs: sweep.graceMs } : {}),
       keep: [this.appId],

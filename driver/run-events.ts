@@ -211,6 +211,12 @@ export type JobStartEvent = z.input<typeof JobStartEventSchema>;
 export type StageSubmittedEvent = z.input<typeof StageSubmittedEventSchema>;
 export type StageInfo = z.input<typeof StageInfoSchema>;
 export type TaskEndEvent = z.input<typeof TaskEndEventSchema>;
+export type NoticeEvent = z.input<typeof NoticeEventSchema>;
+
+/** A notice stamped with the driver's clock now, for the log and the UI. */
+export function noticeEvent(appId: string, level: NoticeEvent['level'], message: string): NoticeEvent {
+  return { type: 'notice', at: Date.now(), appId, level, message };
+}
 
 /** Something that follows a run: progress bar, event log writer, summary builder, live UI. */
 export interface RunListener {

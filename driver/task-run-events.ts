@@ -18,7 +18,33 @@ export interface TaskAttemptTimes {
   taskSet: { isSpeculative(partition: number, attempt: number): boolean };
 }
 
+type TaskEnd = Extract<RunEvent, { type: 'task-end' }>;
+
+/** The fields every run event of one task attempt carries. */
+type AttemptFields = Pick<
+  TaskEnd,
+  'appId' | 'jobId' | 'stageId' | 'partition' | 'attempt' | 'executorId' | 'slot' | 'launchedAt'
+>;
+
 const attemptKey = (partition: number, attempt: number) => `${partition}/${attempt}`;
+
+function attemptFields(
+  appId: string,
+  stage: { jobId: number; stageId: number },
+  task: { partition: number; attempt: number; executorId: string; slot: number },
+  launchedAt: number,
+): AttemptFields {
+  return {
+    appId,
+    jobId: stage.jobId,
+    stageId: stage.stageId,
+    partition: task.partition,
+    attempt: task.attempt,
+    executorId: task.executorId,
+    slot: task.slot,
+    launchedAt,
+  };
+}
 
 /** The run event for one executor event, or undefined when there is none (heartbeats, redeliveries). */
 export function taskRunEvent(
@@ -28,17 +54,25 @@ export function taskRunEvent(
   ignored: boolean,
 ): RunEvent | undefined {
   const k = attemptKey(event.partition, event.attempt);
-  const launchedAt = run.launchedAt.get(k) ?? event.at;
   const common = {
-    appId,
-    jobId: run.jobId,
-    stageId: run.stageId,
-    partition: event.partition,
-    attempt: event.attempt,
-    executorId: event.executorId,
-    slot: event.type === 'task-rejected' ? 0 : event.slot,
-    launchedAt,
+    ...attemptFields(
+      appId,
+      run,
+      { ...event, slot: event.type === 'task-rejected' ? 0 : event.slot },
+      run.launchedAt.get(k) ?? event.at,
+    ),
     speculative: run.taskSet.isSpeculative(event.partition, event.attempt),
+  };
+  /** The attempt's end at the executor's clock, with its start when it was seen starting. */
+  const ended = (outcome: Pick<TaskEnd, 'status' | 'metrics' | 'reason' | 'error'>): TaskEnd => {
+    const startedAt = run.startedAt.get(k);
+    return {
+      ...common,
+      type: 'task-end',
+      at: event.at,
+      ...(startedAt !== undefined ? { startedAt } : {}),
+      ...outcome,
+    };
   };
   switch (event.type) {
     case 'task-started':
@@ -47,43 +81,19 @@ export function taskRunEvent(
       return { ...common, type: 'task-start', at: event.at };
     case 'task-heartbeat':
       return undefined;
-    case 'task-succeeded': {
-      const startedAt = run.startedAt.get(k);
-      return {
-        ...common,
-        type: 'task-end',
-        at: event.at,
-        ...(startedAt !== undefined ? { startedAt } : {}),
-        status: ignored ? 'ignored' : 'succeeded',
-        metrics: event.metrics,
-      };
-    }
-    case 'task-killed': {
-      const startedAt = run.startedAt.get(k);
-      return {
-        ...common,
-        type: 'task-end',
-        at: event.at,
-        ...(startedAt !== undefined ? { startedAt } : {}),
-        status: 'killed',
-        reason: event.reason,
-      };
-    }
-    case 'task-failed': {
-      const startedAt = run.startedAt.get(k);
-      return {
-        ...common,
-        type: 'task-end',
-        at: event.at,
-        ...(startedAt !== undefined ? { startedAt } : {}),
+    case 'task-succeeded':
+      return ended({ status: ignored ? 'ignored' : 'succeeded', metrics: event.metrics });
+    case 'task-killed':
+      return ended({ status: 'killed', reason: event.reason });
+    case 'task-failed':
+      return ended({
         status: 'failed',
         error: {
           name: event.error.name,
           message: event.error.message,
           ...(event.error.stack ? { stack: event.error.stack } : {}),
         },
-      };
-    }
+      });
     case 'task-rejected':
       return {
         ...common,
@@ -93,4 +103,38 @@ export function taskRunEvent(
         error: { name: 'TaskRejected', message: `${event.reason}: ${event.message}` },
       };
   }
+}
+
+/** The end (driver clock) of an attempt whose executor went silent: `lost`, its slot unknown (0). */
+export function lostTaskEnd(
+  appId: string,
+  run: TaskAttemptTimes,
+  task: { partition: number; attempt: number; executorId: string },
+): TaskEnd {
+  const launchedAt = run.launchedAt.get(attemptKey(task.partition, task.attempt)) ?? Date.now();
+  return {
+    type: 'task-end',
+    at: Date.now(),
+    ...attemptFields(appId, run, { ...task, slot: 0 }, launchedAt),
+    status: 'lost',
+  };
+}
+
+/**
+ * The end (driver clock) of an attempt whose outcome arrived after its stage had finished and
+ * that was never reported killed: a success is `ignored` (its partition had won), a kill
+ * `killed`, a failure `failed`. Its launch time is unknown by then: the executor's event time.
+ */
+export function lateTaskEnd(
+  appId: string,
+  event: Extract<ExecutorEvent, { type: 'task-succeeded' | 'task-failed' | 'task-killed' }>,
+): TaskEnd {
+  return {
+    type: 'task-end',
+    at: Date.now(),
+    ...attemptFields(appId, event, event, event.at),
+    ...(event.type === 'task-killed'
+      ? { status: 'killed' as const, reason: event.reason }
+      : { status: event.type === 'task-succeeded' ? ('ignored' as const) : ('failed' as const) }),
+  };
 }

@@ -17,9 +17,9 @@ import {
   type TaskSucceededEvent,
 } from '../engine/protocol.js';
 import type { StorageQueue } from '../storage/queues.js';
-import type { RunEvent, RunListener } from './run-events.js';
+import { noticeEvent, type RunEvent, type RunListener } from './run-events.js';
 import type { StageRun } from './stage-run.js';
-import { taskRunEvent } from './task-run-events.js';
+import { lateTaskEnd, lostTaskEnd, taskRunEvent } from './task-run-events.js';
 import { TaskSetManager, type TaskSetOptions } from './task-set.js';
 
 /** What the task scheduler needs from the application. */
@@ -58,23 +58,25 @@ export class TaskScheduler {
 
   constructor(private readonly env: TaskSchedulerEnv) {
     // Relaunch tasks whose executor went silent, without waiting for the queue lease.
-    this.lostTimer = setInterval(() => {
-      for (const run of this.active.values()) {
-        run.taskSet.checkLostTasks().catch((error: unknown) => {
-          run.taskSet.abort(error instanceof Error ? error : new Error(String(error)));
-        });
-      }
-    }, 1000);
-    this.lostTimer.unref();
+    this.lostTimer = this.everyTaskSet(1000, (taskSet) => taskSet.checkLostTasks());
     // Spark checks for stragglers every 100 ms (spark.speculation.interval).
-    this.speculationTimer = setInterval(() => {
+    this.speculationTimer = this.everyTaskSet(100, (taskSet) => taskSet.checkSpeculatableTasks());
+  }
+
+  /** Run `check` on every running task set each `intervalMs`; a check that throws aborts its task set. */
+  private everyTaskSet(
+    intervalMs: number,
+    check: (taskSet: TaskSetManager) => Promise<unknown>,
+  ): NodeJS.Timeout {
+    const timer = setInterval(() => {
       for (const run of this.active.values()) {
-        run.taskSet.checkSpeculatableTasks().catch((error: unknown) => {
+        check(run.taskSet).catch((error: unknown) => {
           run.taskSet.abort(error instanceof Error ? error : new Error(String(error)));
         });
       }
-    }, 100);
-    this.speculationTimer.unref();
+    }, intervalMs);
+    timer.unref();
+    return timer;
   }
 
   private emit(event: RunEvent): void {
@@ -126,44 +128,32 @@ export class TaskScheduler {
         },
         isTaskQueueIdle: async () => (await this.env.taskQueue.peek(1)).length === 0,
         onTaskVanished: (partition) => {
-          this.emit({
-            type: 'notice',
-            at: Date.now(),
-            appId,
-            level: 'warn',
-            message: `stage ${stageId} partition ${partition}: its task message vanished (an executor died before starting it); launching a new attempt`,
-          });
+          this.emit(
+            noticeEvent(
+              appId,
+              'warn',
+              `stage ${stageId} partition ${partition}: its task message vanished (an executor died before starting it); launching a new attempt`,
+            ),
+          );
         },
         onSpeculativeLaunch: (partition, attempt, runningMs, thresholdMs) => {
-          this.emit({
-            type: 'notice',
-            at: Date.now(),
-            appId,
-            level: 'info',
-            message: `stage ${stageId} partition ${partition}: running ${Math.round(runningMs)} ms (> ${Math.round(thresholdMs)} ms), launching speculative attempt ${attempt}`,
-          });
+          this.emit(
+            noticeEvent(
+              appId,
+              'info',
+              `stage ${stageId} partition ${partition}: running ${Math.round(runningMs)} ms (> ${Math.round(thresholdMs)} ms), launching speculative attempt ${attempt}`,
+            ),
+          );
         },
         onTaskLost: (partition, attempt, executorId) => {
-          this.emitStageTaskEvent(run, {
-            appId,
-            jobId,
-            stageId,
-            type: 'task-end',
-            at: Date.now(),
-            partition,
-            attempt,
-            executorId,
-            slot: 0,
-            launchedAt: run.launchedAt.get(attemptKey(partition, attempt)) ?? Date.now(),
-            status: 'lost',
-          });
-          this.emit({
-            type: 'notice',
-            at: Date.now(),
-            appId,
-            level: 'warn',
-            message: `stage ${stageId} partition ${partition} attempt ${attempt}: executor ${executorId} went silent; launching a new attempt`,
-          });
+          this.emitStageTaskEvent(run, lostTaskEnd(appId, run, { partition, attempt, executorId }));
+          this.emit(
+            noticeEvent(
+              appId,
+              'warn',
+              `stage ${stageId} partition ${partition} attempt ${attempt}: executor ${executorId} went silent; launching a new attempt`,
+            ),
+          );
         },
       },
       this.env.taskSet,
@@ -219,13 +209,13 @@ export class TaskScheduler {
    */
   private confirmStopped(event: TaskKilledEvent): void {
     this.killedAttemptsStopped++;
-    this.emit({
-      type: 'notice',
-      at: Date.now(),
-      appId: this.env.appId,
-      level: 'info',
-      message: `stage ${event.stageId} partition ${event.partition} attempt ${event.attempt}: executor ${event.executorId} stopped it after ${Math.round(event.runMs)} ms (${event.reason})`,
-    });
+    this.emit(
+      noticeEvent(
+        this.env.appId,
+        'info',
+        `stage ${event.stageId} partition ${event.partition} attempt ${event.attempt}: executor ${event.executorId} stopped it after ${Math.round(event.runMs)} ms (${event.reason})`,
+      ),
+    );
   }
 
   /** Abort the running task sets of job `jobId` with `error`; `reason` is what their open attempts are killed for. */
@@ -286,21 +276,7 @@ export class TaskScheduler {
       else this.lateOutcomesOfKilledAttempts++;
       return;
     }
-    this.emit({
-      type: 'task-end',
-      at: Date.now(),
-      appId: this.env.appId,
-      jobId: event.jobId,
-      stageId: event.stageId,
-      partition: event.partition,
-      attempt: event.attempt,
-      executorId: event.executorId,
-      slot: event.slot,
-      launchedAt: event.at,
-      ...(event.type === 'task-killed'
-        ? { status: 'killed' as const, reason: event.reason }
-        : { status: event.type === 'task-succeeded' ? ('ignored' as const) : ('failed' as const) }),
-    });
+    this.emit(lateTaskEnd(this.env.appId, event));
   }
 
   /** Stop the periodic checks and abort every running task set, its open attempts killed first. */
