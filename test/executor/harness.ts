@@ -27,25 +27,13 @@ import {
 } from '../../executor-function/local-host/process-contract.js';
 import { azuriteConnectionString, connectStorage, type StorageConnection } from '../../storage/connection.js';
 import { StorageQueue } from '../../storage/queues.js';
+import { waitFor } from '../helpers/processes.js';
+
+export { waitFor } from '../helpers/processes.js';
 
 declare module 'vitest' {
   interface ProvidedContext {
     connectionString: string;
-  }
-}
-
-/** Wait until `check` returns a value other than undefined/false, polling every 25 ms; throws after `timeoutMs`. */
-export async function waitFor<T>(
-  what: string,
-  check: () => T | undefined | false | Promise<T | undefined | false>,
-  timeoutMs = 20_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
   }
 }
 
@@ -320,6 +308,31 @@ export class TaskChannel {
     this.collecting = false;
     await this.collector;
     await Promise.all([this.tasks.destroy(), this.poison.destroy(), this.eventsQueue.destroy()]);
+  }
+}
+
+/** The task channels of one test file, each on a queue of its own; `closeAll` at the end deletes them. */
+export class TaskChannels {
+  private readonly opened: TaskChannel[] = [];
+
+  constructor(private readonly storage: TestStorage) {}
+
+  /** Open a channel on a fresh queue named after `label`. */
+  open(label: string): Promise<TaskChannel> {
+    return this.openOn(uniqueQueueName(label));
+  }
+
+  /** Open a channel on the queue `name` (created here when it does not exist yet). */
+  async openOn(name: string): Promise<TaskChannel> {
+    const c = new TaskChannel(this.storage, name);
+    this.opened.push(c);
+    await c.open();
+    return c;
+  }
+
+  /** Stop collecting on every channel and delete their queues. */
+  async closeAll(): Promise<void> {
+    await Promise.all(this.opened.map((c) => c.close()));
   }
 }
 

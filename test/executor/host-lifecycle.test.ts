@@ -9,31 +9,25 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeWire } from '../../engine/protocol.js';
-import { HostFleet, TaskChannel, TestStorage, uniqueQueueName, waitFor } from './harness.js';
+import { HostFleet, TaskChannels, TestStorage, uniqueQueueName, waitFor } from './harness.js';
 
 let storage: TestStorage;
 let fleet: HostFleet;
-const channels: TaskChannel[] = [];
+let channels: TaskChannels;
 const dirs: string[] = [];
 
 beforeAll(async () => {
   storage = await TestStorage.open();
   fleet = new HostFleet(storage);
+  channels = new TaskChannels(storage);
 });
 
 afterAll(async () => {
   await fleet?.killAll();
-  await Promise.all(channels.map((c) => c.close()));
+  await channels?.closeAll();
   await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
   await storage?.close();
 });
-
-async function channel(label: string): Promise<TaskChannel> {
-  const c = new TaskChannel(storage, uniqueQueueName(label));
-  await c.open();
-  channels.push(c);
-  return c;
-}
 
 const functionsLibrary = createRequire(import.meta.url).resolve('@azure/functions');
 
@@ -64,7 +58,7 @@ describe('local host lifecycle', () => {
   });
 
   it('backs off exponentially while idle and polls quickly again after a message', async () => {
-    const c = await channel('idle');
+    const c = await channels.open('idle');
     const host = fleet.start({
       queue: c.name,
       slots: 1,
@@ -103,16 +97,14 @@ describe('local host lifecycle', () => {
       host.stderr.includes(`trigger queue ${name} does not exist`),
     );
     expect(await storage.queue(name).exists()).toBe(false);
-    const c = new TaskChannel(storage, name);
-    channels.push(c);
-    await c.open();
+    const c = await channels.openOn(name);
     await c.sendNoop(0);
     await c.waitForEvents('task-succeeded', 1);
     expect(host.stderr.split('does not exist').length - 1).toBe(1);
   });
 
   it('stops gracefully on SIGTERM: no more fetching, in-flight tasks finish, exit code 0', async () => {
-    const c = await channel('stop');
+    const c = await channels.open('stop');
     const host = fleet.start({ queue: c.name, slots: 2 });
     await host.ready();
     await c.sendNoop(0, { sleepMs: 2500 });
@@ -128,7 +120,7 @@ describe('local host lifecycle', () => {
   });
 
   it('hands the handler the JSON-parsed body, or the string when the body is not JSON', async () => {
-    const c = await channel('json');
+    const c = await channels.open('json');
     const out = path.join(await mkdtemp(path.join(tmpdir(), 'stratus-probe-')), 'calls.jsonl');
     dirs.push(path.dirname(out));
     const appDir = await functionApp(`
@@ -166,7 +158,7 @@ app.storageQueue('probe', {
   });
 
   it('counts a handler that throws undefined as a success, as the Node worker does', async () => {
-    const c = await channel('undef');
+    const c = await channels.open('undef');
     const appDir = await functionApp(`
 const { app } = require(${JSON.stringify(functionsLibrary)});
 app.storageQueue('thrower', {

@@ -4,35 +4,29 @@
  * message is delivered to another executor once the lease expires.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HostFleet, TaskChannel, TestStorage, uniqueQueueName, waitFor } from './harness.js';
+import { HostFleet, TaskChannels, TestStorage, waitFor } from './harness.js';
 
 let storage: TestStorage;
 let fleet: HostFleet;
-const channels: TaskChannel[] = [];
+let channels: TaskChannels;
 
 beforeAll(async () => {
   storage = await TestStorage.open();
   fleet = new HostFleet(storage);
+  channels = new TaskChannels(storage);
 });
 
 afterAll(async () => {
   await fleet?.killAll();
-  await Promise.all(channels.map((c) => c.close()));
+  await channels?.closeAll();
   await storage?.close();
 });
-
-async function channel(label: string): Promise<TaskChannel> {
-  const c = new TaskChannel(storage, uniqueQueueName(label));
-  await c.open();
-  channels.push(c);
-  return c;
-}
 
 const shortLease = { STRATUS_HOST_LEASE_SECONDS: '2', STRATUS_HEARTBEAT_MS: '1000' };
 
 describe('message leases', () => {
   it('keeps the lease of a task that runs longer than it, so the task is delivered once', async () => {
-    const c = await channel('lease');
+    const c = await channels.open('lease');
     const a = fleet.start({ queue: c.name, slots: 1, env: shortLease });
     const b = fleet.start({ queue: c.name, slots: 1, env: shortLease });
     await Promise.all([a.ready(), b.ready()]);
@@ -48,7 +42,7 @@ describe('message leases', () => {
   });
 
   it('delivers the task of an executor killed mid-task to another executor after the lease expires', async () => {
-    const c = await channel('kill');
+    const c = await channels.open('kill');
     const victim = fleet.start({
       queue: c.name,
       slots: 1,

@@ -10,12 +10,19 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CountedRequest, RequestCounter } from '../../storage/testing/request-counter.js';
-import { HostFleet, TaskChannel, TestStorage, uniqueQueueName, waitFor } from './harness.js';
+import {
+  type ExecutorHost,
+  HostFleet,
+  type TaskChannel,
+  TaskChannels,
+  TestStorage,
+  waitFor,
+} from './harness.js';
 
 let storage: TestStorage;
 let fleet: HostFleet;
 let proxy: RequestCounter;
-const channels: TaskChannel[] = [];
+let channels: TaskChannels;
 
 /** Azurite's blob and queue ports, from its connection string. */
 function azuritePorts(connectionString: string): { blob: number; queue: number } {
@@ -27,23 +34,17 @@ function azuritePorts(connectionString: string): { blob: number; queue: number }
 beforeAll(async () => {
   storage = await TestStorage.open();
   fleet = new HostFleet(storage);
+  channels = new TaskChannels(storage);
   const ports = azuritePorts(storage.connectionString);
   proxy = await RequestCounter.start(ports.blob, ports.queue);
 });
 
 afterAll(async () => {
   await fleet?.killAll();
-  await Promise.all(channels.map((c) => c.close()));
+  await channels?.closeAll();
   await proxy?.stop();
   await storage?.close();
 });
-
-async function channel(label: string): Promise<TaskChannel> {
-  const c = new TaskChannel(storage, uniqueQueueName(label));
-  await c.open();
-  channels.push(c);
-  return c;
-}
 
 /** Receive requests on `queue` as they reach storage, from now on. */
 function recordReceives(queue: string): { requests: CountedRequest[]; stop: () => void } {
@@ -52,6 +53,17 @@ function recordReceives(queue: string): { requests: CountedRequest[]; stop: () =
     if (r.kind === 'queue:receive' && r.path.endsWith(`/${queue}/messages`)) requests.push(r);
   });
   return { requests, stop };
+}
+
+/** A ready one-slot host on `c`'s queue whose every storage request passes the counting proxy. */
+async function proxiedHost(c: TaskChannel, env: Record<string, string>): Promise<ExecutorHost> {
+  const host = fleet.start({
+    queue: c.name,
+    slots: 1,
+    env: { AzureWebJobsStorage: proxy.connectionString, ...env },
+  });
+  await host.ready();
+  return host;
 }
 
 const MIN_POLL_MS = 100;
@@ -70,17 +82,9 @@ function allowedDelay(k: number, maxMs: number): { low: number; high: number } {
 describe('queue listener timing at storage', () => {
   it('an idle host makes far fewer receive requests than a fixed 100 ms poll, backing off by doubling to maxPollingInterval', async () => {
     const maxMs = 2000;
-    const c = await channel('idle-count');
+    const c = await channels.open('idle-count');
     const receives = recordReceives(c.name);
-    const host = fleet.start({
-      queue: c.name,
-      slots: 1,
-      env: {
-        AzureWebJobsStorage: proxy.connectionString,
-        AzureFunctionsJobHost__extensions__queues__maxPollingInterval: '00:00:02',
-      },
-    });
-    await host.ready();
+    await proxiedHost(c, { AzureFunctionsJobHost__extensions__queues__maxPollingInterval: '00:00:02' });
     // Until the delay has been at the maximum for three polls in a row.
     const gapsOf = () => receives.requests.slice(1).map((r, i) => r.at - receives.requests[i]!.at);
     await waitFor(
@@ -115,19 +119,13 @@ describe('queue listener timing at storage', () => {
 
   it('a failed message becomes visible again only after visibilityTimeout', async () => {
     const timeoutMs = 2000;
-    const c = await channel('visibility');
+    const c = await channels.open('visibility');
     const receives = recordReceives(c.name);
-    const host = fleet.start({
-      queue: c.name,
-      slots: 1,
-      env: {
-        AzureWebJobsStorage: proxy.connectionString,
-        AzureFunctionsJobHost__extensions__queues__visibilityTimeout: '00:00:02',
-        // Poll at most every 250 ms, so the redelivery is seen soon after it is due.
-        AzureFunctionsJobHost__extensions__queues__maxPollingInterval: '00:00:00.250',
-      },
+    const host = await proxiedHost(c, {
+      AzureFunctionsJobHost__extensions__queues__visibilityTimeout: '00:00:02',
+      // Poll at most every 250 ms, so the redelivery is seen soon after it is due.
+      AzureFunctionsJobHost__extensions__queues__maxPollingInterval: '00:00:00.250',
     });
-    await host.ready();
     await c.sendNoop(0, { failUntilDequeue: 1 });
     const [done] = await c.waitForEvents('task-succeeded', 1);
     receives.stop();

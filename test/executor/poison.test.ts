@@ -5,29 +5,30 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROTOCOL_VERSION } from '../../engine/protocol.js';
-import { HostFleet, TaskChannel, TestStorage, uniqueQueueName, waitFor } from './harness.js';
+import {
+  type ExecutorHost,
+  HostFleet,
+  type TaskChannel,
+  TaskChannels,
+  TestStorage,
+  waitFor,
+} from './harness.js';
 
 let storage: TestStorage;
 let fleet: HostFleet;
-const channels: TaskChannel[] = [];
+let channels: TaskChannels;
 
 beforeAll(async () => {
   storage = await TestStorage.open();
   fleet = new HostFleet(storage);
+  channels = new TaskChannels(storage);
 });
 
 afterAll(async () => {
   await fleet?.killAll();
-  await Promise.all(channels.map((c) => c.close()));
+  await channels?.closeAll();
   await storage?.close();
 });
-
-async function channel(label: string): Promise<TaskChannel> {
-  const c = new TaskChannel(storage, uniqueQueueName(label));
-  await c.open();
-  channels.push(c);
-  return c;
-}
 
 /** Wait until the poison queue holds a message; returns its text. */
 async function poisoned(c: TaskChannel): Promise<string> {
@@ -38,15 +39,41 @@ async function poisoned(c: TaskChannel): Promise<string> {
   });
 }
 
+/** A ready one-slot host on `c`'s queue; with `maxDequeueCount`, the host.json override of it. */
+async function readyHost(c: TaskChannel, maxDequeueCount?: number): Promise<ExecutorHost> {
+  const host = fleet.start({
+    queue: c.name,
+    slots: 1,
+    ...(maxDequeueCount !== undefined
+      ? { env: { AzureFunctionsJobHost__extensions__queues__maxDequeueCount: String(maxDequeueCount) } }
+      : {}),
+  });
+  await host.ready();
+  return host;
+}
+
+/** Send a hand-made task message on `c`: `fields` over a noop task of c's application, base64 as the host reads it. */
+async function sendRawTask(c: TaskChannel, fields: Record<string, unknown>): Promise<void> {
+  const message = {
+    v: 1,
+    type: 'task',
+    appId: c.name,
+    jobId: 0,
+    stageId: 0,
+    partition: 0,
+    attempt: 0,
+    eventsQueue: c.eventsQueue.name,
+    sentAt: Date.now(),
+    work: { kind: 'noop' },
+    ...fields,
+  };
+  await c.tasks.send(Buffer.from(JSON.stringify(message)).toString('base64'));
+}
+
 describe('retries and the poison queue', () => {
   it('retries a failing task and moves it to <queue>-poison after maxDequeueCount deliveries', async () => {
-    const c = await channel('retry');
-    const host = fleet.start({
-      queue: c.name,
-      slots: 1,
-      env: { AzureFunctionsJobHost__extensions__queues__maxDequeueCount: '3' },
-    });
-    await host.ready();
+    const c = await channels.open('retry');
+    await readyHost(c, 3);
     const wire = await c.sendNoop(0, { failUntilDequeue: 1000 });
     expect(await poisoned(c)).toBe(wire);
     const failures = await c.waitForEvents('task-failed', 3);
@@ -56,9 +83,8 @@ describe('retries and the poison queue', () => {
   });
 
   it('succeeds on a retry when the failure is transient', async () => {
-    const c = await channel('transient');
-    const host = fleet.start({ queue: c.name, slots: 1 });
-    await host.ready();
+    const c = await channels.open('transient');
+    await readyHost(c);
     await c.sendNoop(0, { failUntilDequeue: 2 });
     const [done] = await c.waitForEvents('task-succeeded', 1);
     expect(done?.dequeueCount).toBe(3);
@@ -67,9 +93,8 @@ describe('retries and the poison queue', () => {
   });
 
   it('poisons a body that is not valid base64 without invoking the function', async () => {
-    const c = await channel('nob64');
-    const host = fleet.start({ queue: c.name, slots: 1 });
-    await host.ready();
+    const c = await channels.open('nob64');
+    const host = await readyHost(c);
     await c.tasks.send('this is {not} base64!');
     expect(await poisoned(c)).toBe('this is {not} base64!');
     await waitFor('the poison line', () => host.linesOf('poison')[0]);
@@ -77,18 +102,13 @@ describe('retries and the poison queue', () => {
   });
 
   it('poisons a message received already past maxDequeueCount without invoking the function', async () => {
-    const c = await channel('past');
+    const c = await channels.open('past');
     const wire = await c.sendNoop(0);
     // Deliver it twice by hand (lease 1 s each), so the host receives it with dequeueCount 3 > 2.
     for (let i = 0; i < 2; i++) {
       await waitFor('the message to be visible', async () => (await c.tasks.receive(1, 1)).length === 1);
     }
-    const host = fleet.start({
-      queue: c.name,
-      slots: 1,
-      env: { AzureFunctionsJobHost__extensions__queues__maxDequeueCount: '2' },
-    });
-    await host.ready();
+    const host = await readyHost(c, 2);
     expect(await poisoned(c)).toBe(wire);
     // The host moves the message first and logs after; the log line arrives on its own pipe.
     const line = await waitFor('the host to log the poisoning', async () => host.linesOf('poison')[0]);
@@ -97,26 +117,9 @@ describe('retries and the poison queue', () => {
   });
 
   it('reports a message that fails validation as task-rejected naming the field, then the host poisons it', async () => {
-    const c = await channel('invalid');
-    const host = fleet.start({
-      queue: c.name,
-      slots: 1,
-      env: { AzureFunctionsJobHost__extensions__queues__maxDequeueCount: '1' },
-    });
-    await host.ready();
-    const bad = {
-      v: 1,
-      type: 'task',
-      appId: c.name,
-      jobId: 0,
-      stageId: 0,
-      partition: 7,
-      attempt: 0,
-      eventsQueue: c.eventsQueue.name,
-      sentAt: Date.now(),
-      work: { kind: 'teleport' },
-    };
-    await c.tasks.send(Buffer.from(JSON.stringify(bad)).toString('base64'));
+    const c = await channels.open('invalid');
+    await readyHost(c, 1);
+    await sendRawTask(c, { partition: 7, work: { kind: 'teleport' } });
     const [rejected] = await c.waitForEvents('task-rejected', 1);
     expect(rejected).toMatchObject({ reason: 'invalid', partition: 7, field: 'work.kind' });
     expect(rejected?.message).toMatch(/work/);
@@ -124,26 +127,16 @@ describe('retries and the poison queue', () => {
   });
 
   it('answers a message of another protocol version in its own version, naming the field and both versions', async () => {
-    const c = await channel('version');
-    const host = fleet.start({
-      queue: c.name,
-      slots: 1,
-      env: { AzureFunctionsJobHost__extensions__queues__maxDequeueCount: '1' },
-    });
-    await host.ready();
-    const future = {
+    const c = await channels.open('version');
+    const host = await readyHost(c, 1);
+    await sendRawTask(c, {
       v: 2,
-      type: 'task',
-      appId: c.name,
       jobId: 3,
       stageId: 4,
       partition: 5,
       attempt: 1,
-      eventsQueue: c.eventsQueue.name,
-      sentAt: Date.now(),
       work: { kind: 'noop', renamedInV2: true },
-    };
-    await c.tasks.send(Buffer.from(JSON.stringify(future)).toString('base64'));
+    });
     const [rejected] = await c.waitForEvents('task-rejected', 1);
     expect(rejected).toMatchObject({
       v: PROTOCOL_VERSION,
@@ -161,29 +154,12 @@ describe('retries and the poison queue', () => {
   });
 
   it('sends a rejection only to the events queue of the application the message names', async () => {
-    const c = await channel('elsewhere');
+    const c = await channels.open('elsewhere');
     const other = storage.queue(`${c.name}-other`);
     await other.ensure();
     try {
-      const host = fleet.start({
-        queue: c.name,
-        slots: 1,
-        env: { AzureFunctionsJobHost__extensions__queues__maxDequeueCount: '1' },
-      });
-      await host.ready();
-      const bad = {
-        v: 2,
-        type: 'task',
-        appId: c.name,
-        jobId: 0,
-        stageId: 0,
-        partition: 0,
-        attempt: 0,
-        eventsQueue: other.name,
-        sentAt: Date.now(),
-        work: { kind: 'noop' },
-      };
-      await c.tasks.send(Buffer.from(JSON.stringify(bad)).toString('base64'));
+      const host = await readyHost(c, 1);
+      await sendRawTask(c, { v: 2, eventsQueue: other.name });
       await poisoned(c);
       await waitFor('the host to finish the invocation', () => host.linesOf('invocation-end')[0]);
       expect(await other.peek(32)).toEqual([]);

@@ -4,29 +4,23 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ExecutorEvent } from '../../engine/protocol.js';
-import { HostFleet, TaskChannel, TestStorage, uniqueQueueName } from './harness.js';
+import { HostFleet, TaskChannels, TestStorage } from './harness.js';
 
 let storage: TestStorage;
 let fleet: HostFleet;
-const channels: TaskChannel[] = [];
+let channels: TaskChannels;
 
 beforeAll(async () => {
   storage = await TestStorage.open();
   fleet = new HostFleet(storage);
+  channels = new TaskChannels(storage);
 });
 
 afterAll(async () => {
   await fleet?.killAll();
-  await Promise.all(channels.map((c) => c.close()));
+  await channels?.closeAll();
   await storage?.close();
 });
-
-async function channel(label: string): Promise<TaskChannel> {
-  const c = new TaskChannel(storage, uniqueQueueName(label));
-  await c.open();
-  channels.push(c);
-  return c;
-}
 
 /** The largest number of tasks running at once, from started/succeeded timestamps (executor clock). */
 function maxConcurrency(events: ExecutorEvent[]): number {
@@ -46,7 +40,7 @@ function maxConcurrency(events: ExecutorEvent[]): number {
 
 describe('executor slots', () => {
   it('runs at most S tasks at once and reaches S under load', async () => {
-    const c = await channel('slots');
+    const c = await channels.open('slots');
     const slots = 3;
     for (let p = 0; p < 9; p++) await c.sendNoop(p, { sleepMs: 1200 });
     const host = fleet.start({ queue: c.name, slots });
@@ -62,7 +56,7 @@ describe('executor slots', () => {
   });
 
   it('runs two CPU-bound tasks on two slots in parallel, not one after the other', async () => {
-    const c = await channel('cpu');
+    const c = await channels.open('cpu');
     const busyMs = 2000;
     const host = fleet.start({ queue: c.name, slots: 2 });
     await host.ready();
