@@ -12,9 +12,10 @@ import { DATA_CONTAINER } from '../../engine/names.js';
 import { MapOutputTableSchema } from '../../engine/stage-descriptor.js';
 import { BlobStore } from '../../storage/blob-store.js';
 import { connectStorage } from '../../storage/connection.js';
-import { StorageQueue } from '../../storage/queues.js';
 import { type E2EFabric, startE2E } from '../helpers/e2e.js';
 import { suiteConnectionString } from '../helpers/fabric.js';
+import { waitFor } from '../helpers/processes.js';
+import { sendTwice } from '../helpers/queue-faults.js';
 import { type SumByKeyParams, sumByKeyInput } from './jobs/sum-by-key.js';
 import twoRuns from './jobs/two-runs.js';
 
@@ -36,26 +37,6 @@ function sumByKey(p: SumByKeyParams): Map<string, number> {
   const sums = new Map<string, number>();
   for (const [k, v] of sumByKeyInput(p)) sums.set(k, (sums.get(k) ?? 0) + v);
   return sums;
-}
-
-/** Send every message to `queueName` twice, as an at-least-once queue may; returns the undo. */
-function sendEverythingTwice(queueName: string): () => void {
-  const original = StorageQueue.prototype.send;
-  StorageQueue.prototype.send = async function (this: StorageQueue, text: string, visibility?: number) {
-    await original.call(this, text, visibility);
-    if (this.name === queueName) await original.call(this, text, visibility);
-  };
-  return () => {
-    StorageQueue.prototype.send = original;
-  };
-}
-
-async function waitFor(predicate: () => boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!predicate()) {
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 /** The map-output tables of this application's shuffle 0, one per run, by name. */
@@ -98,7 +79,7 @@ describe('blob names of task executions', () => {
     const barrierDir = await mkdtemp(path.join(tmpdir(), 'stratus-barrier-'));
     const before = new Set((await shuffleZeroTables()).keys());
     e2e.events.clear();
-    const restore = sendEverythingTwice(e2e.fabric.queue);
+    const restore = sendTwice(e2e.fabric.queue);
     const n = 4000;
     let result: [string, number][];
     try {
@@ -119,7 +100,7 @@ describe('blob names of task executions', () => {
     // Both executions of each map task finish (one wins, the other is ignored) before we look.
     const mapStage = e2e.events.of('stage-submitted').find((s) => s.kind === 'shuffle-map')!;
     const mapEnds = () => e2e.events.of('task-end').filter((t) => t.stageId === mapStage.stageId);
-    await waitFor(() => mapEnds().length >= 4, 30_000, 'both executions of both map tasks to end');
+    await waitFor('both executions of both map tasks to end', () => mapEnds().length >= 4, 30_000);
     expect(mapEnds().filter((t) => t.status === 'succeeded')).toHaveLength(2);
 
     const [tableName, outputs] = [...(await shuffleZeroTables())].find(([name]) => !before.has(name))!;

@@ -12,9 +12,10 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BlobStore } from '../../storage/blob-store.js';
 import { connectStorage } from '../../storage/connection.js';
-import { StorageQueue } from '../../storage/queues.js';
 import { type E2EFabric, startE2E } from '../helpers/e2e.js';
 import { suiteConnectionString } from '../helpers/fabric.js';
+import { waitFor } from '../helpers/processes.js';
+import { sendTwice } from '../helpers/queue-faults.js';
 import { type SaveTaggedParams, taggedLine } from './jobs/save-tagged.js';
 
 const JOB = path.resolve(import.meta.dirname, 'jobs/save-tagged.ts');
@@ -46,14 +47,6 @@ afterAll(async () => {
 const uniquePrefix = (what: string) => `${what}-${process.pid}-${counter++}/`;
 const partNames = (prefix: string, parts: number) =>
   Array.from({ length: parts }, (_, p) => `${prefix}part-${String(p).padStart(5, '0')}`);
-
-async function waitFor(predicate: () => boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!predicate()) {
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** Every blob name under `prefix`, those with only uncommitted blocks included. */
 async function everyName(prefix: string): Promise<string[]> {
@@ -87,18 +80,6 @@ async function expectOneExecutionPerPart(prefix: string, n: number, parts: numbe
   expect(values).toEqual(Array.from({ length: n }, (_, i) => i));
 }
 
-/** Send every message to `queueName` twice, as an at-least-once queue may; returns the undo. */
-function sendEverythingTwice(queueName: string): () => void {
-  const original = StorageQueue.prototype.send;
-  StorageQueue.prototype.send = async function (this: StorageQueue, text: string, visibility?: number) {
-    await original.call(this, text, visibility);
-    if (this.name === queueName) await original.call(this, text, visibility);
-  };
-  return () => {
-    StorageQueue.prototype.send = original;
-  };
-}
-
 function resultStageEnds(partition?: number) {
   const stage = e2e.events.of('stage-submitted').find((s) => s.kind === 'result')!;
   return e2e.events
@@ -111,7 +92,7 @@ describe('saved output committed by block list', () => {
     e2e.events.clear();
     const prefix = uniquePrefix('duplicates');
     const params: SaveTaggedParams = { n: 500, partitions: 4, output: `az://${CONTAINER}/${prefix}` };
-    const restore = sendEverythingTwice(e2e.fabric.queue);
+    const restore = sendTwice(e2e.fabric.queue);
     try {
       expect(await e2e.driver.run(JOB, params)).toEqual({
         path: params.output,
@@ -122,7 +103,7 @@ describe('saved output committed by block list', () => {
       restore();
     }
     // Both executions of every save task have ended (one won, one was ignored) before we look.
-    await waitFor(() => resultStageEnds().length >= 8, 30_000, 'both executions of every save task');
+    await waitFor('both executions of every save task', () => resultStageEnds().length >= 8, 30_000);
     expect(resultStageEnds().filter((t) => t.status === 'ignored').length).toBeGreaterThanOrEqual(1);
     await expectOneExecutionPerPart(prefix, 500, 4);
   });
@@ -146,7 +127,7 @@ describe('saved output committed by block list', () => {
     expect(resultStageEnds(0).some((t) => t.status === 'killed')).toBe(true);
     const lateBefore = e2e.driver.lateOutcomesOfKilledAttempts;
     await writeFile(straggle.release, '');
-    await waitFor(() => e2e.driver.lateOutcomesOfKilledAttempts > lateBefore, 30_000, 'the straggler to end');
+    await waitFor('the straggler to end', () => e2e.driver.lateOutcomesOfKilledAttempts > lateBefore, 30_000);
     const first = partNames(prefix, 1)[0]!;
     expect((await blobs.get(CONTAINER, first)).toString('utf8')).toBe(before);
     // Its blocks are there, uncommitted, invisible to readers (Azure drops them after 7 days).

@@ -9,9 +9,9 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { StorageQueue } from '../../storage/queues.js';
 import { builtFile } from '../helpers/dist.js';
 import { type E2EFabric, startE2E } from '../helpers/e2e.js';
+import { sendTwice } from '../helpers/queue-faults.js';
 
 const JOBS = path.resolve(import.meta.dirname, 'jobs');
 let e2e: E2EFabric;
@@ -51,12 +51,7 @@ const rowsOf = (n: number) =>
 
 describe('committed outputs', () => {
   it('saveAsCsv under duplicate delivery writes each partition once, with a header per part file', async () => {
-    const original = StorageQueue.prototype.send;
-    const queue = e2e.fabric.queue;
-    StorageQueue.prototype.send = async function (this: StorageQueue, text: string, visibility?: number) {
-      await original.call(this, text, visibility);
-      if (this.name === queue) await original.call(this, text, visibility);
-    };
+    const restore = sendTwice(e2e.fabric.queue);
     const local = path.join(dir, 'csv');
     const remote = `az://outputs/csv-${Date.now().toString(36)}`;
     try {
@@ -65,7 +60,7 @@ describe('committed outputs', () => {
         expect(result).toEqual({ path: output, partitions: 3, records: 30 });
       }
     } finally {
-      StorageQueue.prototype.send = original;
+      restore();
     }
     expect((await readdir(local)).sort()).toEqual(['_SUCCESS', 'part-00000', 'part-00001', 'part-00002']);
     const rows: Record<string, string>[] = [];

@@ -13,8 +13,9 @@ import { generateOrders, seededRandom } from '../../examples/lib/generate.js';
 import { type OrderCheck, sortRecords } from '../../examples/sort.js';
 import { BlobStore } from '../../storage/blob-store.js';
 import { connectStorage } from '../../storage/connection.js';
-import { StorageQueue } from '../../storage/queues.js';
 import { type E2EFabric, startE2E } from '../helpers/e2e.js';
+import { waitFor } from '../helpers/processes.js';
+import { sendTwice } from '../helpers/queue-faults.js';
 
 const EXAMPLES = path.resolve(import.meta.dirname, '../../examples');
 const JOBS = path.resolve(import.meta.dirname, 'jobs');
@@ -25,14 +26,6 @@ afterEach(async () => {
   e2e = undefined;
 });
 
-async function waitFor(predicate: () => boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!predicate()) {
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 /** sha256 of records joined by newlines: a checksum of content and order. */
 function sha256(lines: readonly string[]): string {
   return createHash('sha256').update(lines.join('\n')).digest('hex');
@@ -40,15 +33,8 @@ function sha256(lines: readonly string[]): string {
 
 /** Deliver a share of the task messages twice (seeded), as an at-least-once queue may. */
 function duplicateSends(queueName: string, share: number, seed: number): () => void {
-  const original = StorageQueue.prototype.send;
   const random = seededRandom(seed);
-  StorageQueue.prototype.send = async function (this: StorageQueue, text: string, visibility?: number) {
-    await original.call(this, text, visibility);
-    if (this.name === queueName && random() < share) await original.call(this, text, visibility);
-  };
-  return () => {
-    StorageQueue.prototype.send = original;
-  };
+  return sendTwice(queueName, () => random() < share);
 }
 
 describe('lost executors', () => {
@@ -62,7 +48,7 @@ describe('lost executors', () => {
     e2e = fabric;
     const started = Date.now();
     const run = fabric.driver.run(path.join(JOBS, 'slow.ts'), { tasks: 2, ms: 4000 });
-    await waitFor(() => fabric.events.of('task-start').length === 2, 20_000, 'both tasks to start');
+    await waitFor('both tasks to start', () => fabric.events.of('task-start').length === 2, 20_000);
     const victim = fabric.events.of('task-start')[0]!;
     fabric.fabric.killExecutor(victim.executorId);
     expect(await run).toBe(1);
@@ -76,11 +62,11 @@ describe('lost executors', () => {
     expect(retried!.attempt).toBeGreaterThan(victim.attempt);
     // Like Azure's scale controller bringing a new instance, the fabric replaces the dead executor.
     await waitFor(
+      'a replacement executor',
       () =>
         fabric.fabric.executors.length === 2 &&
         fabric.fabric.executors.every((e) => e.executorId !== victim.executorId),
       20_000,
-      'a replacement executor',
     );
   }, 60_000);
 });

@@ -14,21 +14,14 @@ import { encodeWire, PROTOCOL_VERSION } from '../../engine/protocol.js';
 import { connectStorage } from '../../storage/connection.js';
 import { StorageQueue } from '../../storage/queues.js';
 import { type E2EFabric, startE2E } from '../helpers/e2e.js';
+import { waitFor } from '../helpers/processes.js';
+import { sendTwice } from '../helpers/queue-faults.js';
 
 const JOBS = path.resolve(import.meta.dirname, 'jobs');
 const E2E_JOBS = path.resolve(import.meta.dirname, '../e2e/jobs');
 
 let e2e: E2EFabric;
 let dir: string;
-
-/** Resolve when `predicate` holds, polling every 50 ms; reject after `ms`. */
-async function waitFor(predicate: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await predicate())) {
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 beforeAll(async () => {
   e2e = await startE2E({ label: 'faults', executors: 2, slots: 2, driver: { poisonCheckMs: 300 } });
@@ -40,14 +33,20 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
+/** A queue of the fabric's storage account. */
+function fabricQueue(name: string): StorageQueue {
+  return new StorageQueue(connectStorage({ connectionString: e2e.fabric.connectionString }), name);
+}
+
+/** Once a task of the job just started runs, the stage submitted last (the one running). */
+async function runningStage() {
+  await waitFor('a task to start', () => e2e.events.of('task-start').length > 0, 20_000);
+  return e2e.events.of('stage-submitted').at(-1)!;
+}
+
 describe('faults', () => {
   it('every task message delivered twice gives the same answers, the duplicates ignored', async () => {
-    const original = StorageQueue.prototype.send;
-    const taskQueue = e2e.fabric.queue;
-    StorageQueue.prototype.send = async function (this: StorageQueue, text: string, visibility?: number) {
-      await original.call(this, text, visibility);
-      if (this.name === taskQueue) await original.call(this, text, visibility);
-    };
+    const restore = sendTwice(e2e.fabric.queue);
     e2e.events.clear();
     try {
       const pairs: [string, number][] = Array.from({ length: 300 }, (_, i) => [`k${i % 17}`, i]);
@@ -65,26 +64,22 @@ describe('faults', () => {
       for (const [k] of pairs) for (const [k2] of pairs.slice(0, 40)) if (k === k2) joined++;
       expect(result.joined).toHaveLength(joined);
     } finally {
-      StorageQueue.prototype.send = original;
+      restore();
     }
     // Duplicates ran (or were at least delivered) and lost: ignored, never merged twice.
     await waitFor(
+      'an ignored duplicate',
       () => e2e.events.of('task-end').some((t) => t.status === 'ignored'),
       10_000,
-      'an ignored duplicate',
     );
   });
 
   it('a task message that reaches the poison queue fails its job with a clear reason', async () => {
     e2e.events.clear();
     const run = e2e.driver.run(path.join(JOBS, 'slow.ts'), { tasks: 4, ms: 4000 }).catch((e: unknown) => e);
-    await waitFor(() => e2e.events.of('task-start').length > 0, 20_000, 'a task to start');
-    const stage = e2e.events.of('stage-submitted').at(-1)!;
+    const stage = await runningStage();
     // What the Functions host does after maxDequeueCount failed deliveries.
-    const poison = new StorageQueue(
-      connectStorage({ connectionString: e2e.fabric.connectionString }),
-      poisonQueueName(e2e.fabric.queue),
-    );
+    const poison = fabricQueue(poisonQueueName(e2e.fabric.queue));
     await poison.ensure();
     await poison.send(
       encodeWire({
@@ -113,7 +108,7 @@ describe('faults', () => {
     const run = e2e.driver
       .run(path.join(JOBS, 'sleepy.ts'), { tasks, ms: 1500, markers })
       .catch((e: unknown) => e);
-    await waitFor(async () => (await readdir(markers)).length > 0, 20_000, 'a task to run');
+    await waitFor('a task to run', async () => (await readdir(markers)).length > 0, 20_000);
     const cancelledAt = Date.now();
     await e2e.driver.cancel('test');
     const error = (await run) as StratusError;
@@ -122,11 +117,8 @@ describe('faults', () => {
     expect(Date.now() - cancelledAt).toBeLessThan(2000);
     expect(e2e.events.of('job-end').at(-1)).toMatchObject({ status: 'cancelled' });
     // Executors drop the rest instead of running it: the queue drains far sooner than 15 s…
-    const queue = new StorageQueue(
-      connectStorage({ connectionString: e2e.fabric.connectionString }),
-      e2e.fabric.queue,
-    );
-    await waitFor(async () => (await queue.approximateLength()) === 0, 10_000, 'the task queue to drain');
+    const queue = fabricQueue(e2e.fabric.queue);
+    await waitFor('the task queue to drain', async () => (await queue.approximateLength()) === 0, 10_000);
     // …and the dropped tasks never ran their code. Those already running, and those a task thread
     // started within its 2 s lease cache, did: at most two per slot.
     const ran = (await readdir(markers)).length;
@@ -137,13 +129,9 @@ describe('faults', () => {
   it('a task message of another protocol version fails its job at once, naming the field and both versions', async () => {
     e2e.events.clear();
     const run = e2e.driver.run(path.join(JOBS, 'sleepy.ts'), { tasks: 2, ms: 8000 }).catch((e: unknown) => e);
-    await waitFor(() => e2e.events.of('task-start').length > 0, 20_000, 'a task to start');
-    const stage = e2e.events.of('stage-submitted').at(-1)!;
+    const stage = await runningStage();
     // What a driver of a newer release would send to executors of this one.
-    const tasks = new StorageQueue(
-      connectStorage({ connectionString: e2e.fabric.connectionString }),
-      e2e.fabric.queue,
-    );
+    const tasks = fabricQueue(e2e.fabric.queue);
     await tasks.send(
       encodeWire({
         v: PROTOCOL_VERSION + 1,
