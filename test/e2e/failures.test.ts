@@ -6,9 +6,8 @@
  */
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Driver } from '../../driver/driver.js';
 import type { StratusError } from '../../engine/errors.js';
-import { type E2EFabric, RecordingListener, startE2E } from '../helpers/e2e.js';
+import { connectDriver, type E2EFabric, RecordingListener, startE2E } from '../helpers/e2e.js';
 
 const JOBS = path.resolve(import.meta.dirname, 'jobs');
 
@@ -71,9 +70,7 @@ describe('failing jobs', () => {
 
   it('results larger than maxResultBytes fail the job naming the limit, the job and the stage', async () => {
     const events = new RecordingListener();
-    const driver = await Driver.connect({
-      connectionString: e2e.fabric.connectionString,
-      taskQueue: e2e.fabric.queue,
+    const driver = await connectDriver(e2e.fabric, {
       totalSlots: 4,
       maxResultBytes: 20_000,
       listeners: [events],

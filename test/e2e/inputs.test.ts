@@ -7,14 +7,13 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Driver } from '../../driver/driver.js';
 import { explainModule } from '../../driver/explain.js';
 import type { StratusError } from '../../engine/errors.js';
 import { seededRandom } from '../../examples/lib/generate.js';
 import { BlobStore } from '../../storage/blob-store.js';
 import { connectStorage } from '../../storage/connection.js';
 import { StorageQueue } from '../../storage/queues.js';
-import { type E2EFabric, startE2E } from '../helpers/e2e.js';
+import { connectDriver, type E2EFabric, startE2E } from '../helpers/e2e.js';
 
 const EXAMPLES = path.resolve(import.meta.dirname, '../../examples');
 const JOBS = path.resolve(import.meta.dirname, 'jobs');
@@ -69,9 +68,7 @@ describe('inputs and outputs', () => {
   it('word count over local files and over the same blobs agrees with plain JS for every split size', async () => {
     const expected = referenceCounts();
     for (const splitBytes of [700, 64 * 1024]) {
-      const driver = await Driver.connect({
-        connectionString: e2e.fabric.connectionString,
-        taskQueue: e2e.fabric.queue,
+      const driver = await connectDriver(e2e.fabric, {
         totalSlots: 4,
         splitBytes,
       });
@@ -146,9 +143,7 @@ describe('inputs and outputs', () => {
       { slots: 4, blobs, splitBytes: 1500 },
     );
     e2e.events.clear();
-    const driver = await Driver.connect({
-      connectionString: e2e.fabric.connectionString,
-      taskQueue: e2e.fabric.queue,
+    const driver = await connectDriver(e2e.fabric, {
       totalSlots: 4,
       splitBytes: 1500,
       listeners: [e2e.events],

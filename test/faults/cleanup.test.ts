@@ -9,12 +9,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Driver } from '../../driver/driver.js';
 import { appPrefix, DATA_CONTAINER, eventsQueueName } from '../../engine/names.js';
 import { BlobStore } from '../../storage/blob-store.js';
 import { connectStorage } from '../../storage/connection.js';
 import { StorageQueue } from '../../storage/queues.js';
-import { type E2EFabric, RecordingListener, startE2E } from '../helpers/e2e.js';
+import { connectDriver, type E2EFabric, RecordingListener, startE2E } from '../helpers/e2e.js';
 import { waitFor } from '../helpers/processes.js';
 
 const JOBS = path.resolve(import.meta.dirname, 'jobs');
@@ -45,12 +44,7 @@ describe('cleanup at close', () => {
     const storage = connectStorage({ connectionString: e2e.fabric.connectionString });
     const blobs = new BlobStore(storage);
     const events = new RecordingListener();
-    const driver = await Driver.connect({
-      connectionString: e2e.fabric.connectionString,
-      taskQueue: e2e.fabric.queue,
-      totalSlots: e2e.fabric.totalSlots,
-      listeners: [events],
-    });
+    const driver = await connectDriver(e2e.fabric, { listeners: [events] });
     const { appId } = driver;
     const tasks = 8;
     const result = (await driver.run(path.join(JOBS, 'retry-and-straggle.ts'), {

@@ -5,13 +5,12 @@
  */
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Driver } from '../../driver/driver.js';
 import type { StratusError } from '../../engine/errors.js';
 import { eventsQueueName, poisonQueueName } from '../../engine/names.js';
 import { encodeWire, PROTOCOL_VERSION } from '../../engine/protocol.js';
 import { connectStorage } from '../../storage/connection.js';
 import { StorageQueue } from '../../storage/queues.js';
-import { type E2EFabric, RecordingListener, startE2E } from '../helpers/e2e.js';
+import { connectDriver, type E2EFabric, RecordingListener, startE2E } from '../helpers/e2e.js';
 
 const JOBS = path.resolve(import.meta.dirname, 'jobs');
 const E2E_JOBS = path.resolve(import.meta.dirname, '../e2e/jobs');
@@ -73,9 +72,7 @@ describe('the poison watch', () => {
     await addStaleMessages('a');
     // maxFailures above maxDequeueCount (5): only the poison queue can end this job.
     const events = new RecordingListener();
-    const driver = await Driver.connect({
-      connectionString: e2e.fabric.connectionString,
-      taskQueue: e2e.fabric.queue,
+    const driver = await connectDriver(e2e.fabric, {
       totalSlots: 2,
       maxFailures: 10,
       poisonCheckMs: 300,

@@ -22,6 +22,19 @@ export class RecordingListener implements RunListener {
   }
 }
 
+/**
+ * Connect a driver to `fabric`'s executors: its storage, its task queue and, unless `options`
+ * say otherwise, its total slots as default parallelism. The caller closes it.
+ */
+export function connectDriver(fabric: LocalFabric, options: DriverOptions = {}): Promise<Driver> {
+  return Driver.connect({
+    connectionString: fabric.connectionString,
+    taskQueue: fabric.queue,
+    totalSlots: fabric.totalSlots,
+    ...options,
+  });
+}
+
 /** A driver joined to its own executors; `close` stops both. */
 export interface E2EFabric {
   driver: Driver;
@@ -54,13 +67,7 @@ export async function startE2E(
   });
   const events = new RecordingListener();
   try {
-    const driver = await Driver.connect({
-      connectionString,
-      taskQueue: queue,
-      totalSlots: fabric.totalSlots,
-      listeners: [events],
-      ...options.driver,
-    });
+    const driver = await connectDriver(fabric, { listeners: [events], ...options.driver });
     return {
       driver,
       fabric,

@@ -8,10 +8,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Driver } from '../../driver/driver.js';
 import type { RunEvent } from '../../driver/run-events.js';
 import { RunSummaryBuilder } from '../../driver/run-summary.js';
-import { type E2EFabric, RecordingListener, startE2E } from '../helpers/e2e.js';
+import { connectDriver, type E2EFabric, RecordingListener, startE2E } from '../helpers/e2e.js';
 import { waitFor } from '../helpers/processes.js';
 
 const JOB = path.resolve(import.meta.dirname, 'fixtures/jobs/busy-tasks.ts');
@@ -110,12 +109,7 @@ describe('killed task attempts', () => {
 
   it('an application that ends while tasks run ends them killed before app-end', async () => {
     const events = new RecordingListener();
-    const driver = await Driver.connect({
-      connectionString: e2e.fabric.connectionString,
-      taskQueue: e2e.fabric.queue,
-      totalSlots: e2e.fabric.totalSlots,
-      listeners: [events],
-    });
+    const driver = await connectDriver(e2e.fabric, { listeners: [events] });
     const run = driver.run(JOB, { tasks: 2, ms: 2500 }).catch((e: unknown) => e);
     await waitFor('2 attempts running', () => events.of('task-start').length === 2);
     await driver.close('cancelled');
