@@ -4,42 +4,16 @@
  * walking /proc for every descendant of the CLI while it runs, not by trusting what it printed.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { builtFile, PACKAGE_ROOT } from '../helpers/dist.js';
-import { isProcessAlive, killIfAlive, waitFor, waitUntilGone } from '../helpers/processes.js';
+import { descendantPids, isProcessAlive, killIfAlive, waitFor, waitUntilGone } from '../helpers/processes.js';
 
 const started: number[] = [];
 afterAll(() => {
   killIfAlive(started);
 });
-
-/** Every live descendant of `root` (children, their children…), from the ppid field of /proc/<pid>/stat. */
-function descendantsOf(root: number): number[] {
-  const children = new Map<number, number[]>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-    } catch {
-      continue; // exited while we listed
-    }
-    // "pid (comm) state ppid …": comm may hold spaces and parentheses, so parse after the last ')'.
-    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-    children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
-  }
-  const out: number[] = [];
-  const todo = [root];
-  while (todo.length > 0) {
-    for (const child of children.get(todo.pop()!) ?? []) {
-      out.push(child);
-      todo.push(child);
-    }
-  }
-  return out;
-}
 
 function commandLine(pid: number): string[] {
   try {
@@ -93,7 +67,7 @@ describe('stratus local and Ctrl-C', () => {
     );
     await waitFor('stratus local to be running', () => out.includes('running;'), 60_000);
 
-    const tree = descendantsOf(local.pid!);
+    const tree = descendantPids(local.pid!);
     started.push(...tree);
     const printed = [...out.matchAll(/^executor:\s+\S+\s+pid (\d+)/gm)].map((m) => Number(m[1]));
     expect(printed).toHaveLength(executors);

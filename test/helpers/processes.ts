@@ -32,7 +32,7 @@ export function descendantPids(pid: number): number[] {
     } catch {
       continue; // exited while we listed
     }
-    // "pid (comm) state ppid …": the fields after the last ')'.
+    // "pid (comm) state ppid …": comm may hold spaces and parentheses, so parse after the last ')'.
     const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
     const list = children.get(ppid) ?? [];
     list.push(Number(entry));
