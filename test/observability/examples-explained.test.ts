@@ -5,11 +5,10 @@
  * Chromium over that run's event log. One fabric (2 executors × 2 slots, its size published as
  * `stratus local` does, so explain and the driver both read it), one browser, small inputs.
  */
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startUiServer, type UiServer } from '../../driver/cli-ui.js';
 import { Driver } from '../../driver/driver.js';
@@ -18,10 +17,10 @@ import { planSlots } from '../../driver/fabric-connection.js';
 import { type LocalFabric, startLocalFabric } from '../../driver/local-fabric.js';
 import { type RunSummary, RunSummaryBuilder } from '../../driver/run-summary.js';
 import pagerankDriver from '../../examples/pagerank-driver.js';
+import { launchChromium, openUiPage } from '../helpers/browser.js';
 import { FAST_HOST_ENV, suiteConnectionString, uniqueTaskQueue } from '../helpers/fabric.js';
 
 const EXAMPLES = path.resolve(import.meta.dirname, '../../examples');
-const CHROMIUM = process.env.STRATUS_CHROMIUM ?? '/usr/bin/chromium';
 
 let fabric: LocalFabric;
 let logDir: string;
@@ -30,11 +29,7 @@ let browser: Browser;
 let plannedSlots: number;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `Chromium is not installed at ${CHROMIUM}: install it with 'apt-get update && apt-get install -y chromium', or set STRATUS_CHROMIUM.`,
-    );
-  }
+  browser = await launchChromium();
   fabric = await startLocalFabric({
     executors: 2,
     slots: 2,
@@ -49,8 +44,6 @@ beforeAll(async () => {
     .totalSlots;
   logDir = await mkdtemp(path.join(tmpdir(), 'stratus-examples-ui-'));
   ui = await startUiServer({ port: 0, source: { dir: logDir } });
-  // Root in a container has no user namespaces for Chromium's sandbox.
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
 }, 90_000);
 
 afterAll(async () => {
@@ -108,16 +101,7 @@ function summaryShape(s: RunSummary): Shape {
   };
 }
 
-async function open(url: string): Promise<Page> {
-  const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(url);
-  await page.waitForSelector('body[data-ready="true"]', { timeout: 15_000 });
-  expect(errors).toEqual([]);
-  expect(await page.locator('p.error').count()).toBe(0);
-  return page;
-}
+const open = (url: string) => openUiPage(browser, url);
 
 /** The data attributes of every element matching `selector` (page code is given as text: no DOM types here). */
 async function datasets(page: Page, selector: string): Promise<Record<string, string>[]> {

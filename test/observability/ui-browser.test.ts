@@ -5,15 +5,14 @@
  * quantiles and the timeline; it follows a log that is still being written; and it saves a
  * screenshot to test-artifacts/ui.png. Without Chromium this test fails, it never skips.
  */
-import { existsSync } from 'node:fs';
 import { appendFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startUiServer, type UiServer } from '../../driver/cli-ui.js';
+import { launchChromium, openUiPage } from '../helpers/browser.js';
 
-const CHROMIUM = process.env.STRATUS_CHROMIUM ?? '/usr/bin/chromium';
 const FIXTURE = path.resolve(import.meta.dirname, 'fixtures/recorded-run.jsonl');
 const ARTIFACTS = path.resolve(import.meta.dirname, '../../test-artifacts');
 
@@ -23,17 +22,10 @@ let appId: string;
 let lines: string[];
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `Chromium is not installed at ${CHROMIUM}: the UI test needs it. Install it with ` +
-        `'apt-get update && apt-get install -y chromium' (Debian), or point STRATUS_CHROMIUM at a Chromium binary.`,
-    );
-  }
+  browser = await launchChromium();
   lines = (await readFile(FIXTURE, 'utf8')).trim().split('\n');
   appId = (JSON.parse(lines[0]!) as { appId: string }).appId;
   server = await startUiServer({ port: 0, source: { file: FIXTURE } });
-  // Root in a container has no user namespaces for Chromium's sandbox.
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
 });
 
 afterAll(async () => {
@@ -41,16 +33,7 @@ afterAll(async () => {
   await server?.close();
 });
 
-async function open(url: string): Promise<Page> {
-  const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(url);
-  await page.waitForSelector('body[data-ready="true"]', { timeout: 15_000 });
-  expect(errors).toEqual([]);
-  expect(await page.locator('p.error').count()).toBe(0);
-  return page;
-}
+const open = (url: string) => openUiPage(browser, url);
 
 const statValue = (page: Page, id: string) => page.locator(`[data-testid="stat-${id}"] b`).textContent();
 
