@@ -5,11 +5,11 @@
  * slots × instances; --total-slots overrides the last two.
  */
 import path from 'node:path';
-import { Command } from 'commander';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { explainSlots, registerExplainCommand } from '../../driver/cli-explain.js';
+import { explainSlots } from '../../driver/cli-explain.js';
 import { Driver } from '../../driver/driver.js';
 import { type LocalFabric, startLocalFabric } from '../../driver/local-fabric.js';
+import { explainJson } from '../helpers/explain-cli.js';
 import { FAST_HOST_ENV, suiteConnectionString, uniqueTaskQueue } from '../helpers/fabric.js';
 
 const JOBS = path.resolve(import.meta.dirname, 'fixtures/jobs');
@@ -47,22 +47,9 @@ afterAll(async () => {
   for (const [k, v] of Object.entries(saved)) if (v !== undefined) process.env[k] = v;
 });
 
-/** Run `stratus explain … --json` in-process and return the parsed explanation. */
-async function explainCli(args: string[]): Promise<{ slots: number; slotsFrom: string }> {
-  const program = new Command().exitOverride();
-  registerExplainCommand(program);
-  const writes: string[] = [];
-  const write = process.stdout.write;
-  process.stdout.write = ((chunk: string) => writes.push(chunk) > 0) as typeof process.stdout.write;
-  try {
-    await program.parseAsync(['explain', path.join(JOBS, 'pair-sums.ts'), ...args, '--json'], {
-      from: 'user',
-    });
-  } finally {
-    process.stdout.write = write;
-  }
-  return JSON.parse(writes.join(''));
-}
+/** `stratus explain pair-sums.ts <args> --json`, run in-process. */
+const explainCli = (args: string[]) =>
+  explainJson<{ slots: number; slotsFrom: string }>([path.join(JOBS, 'pair-sums.ts'), ...args]);
 
 describe('the slots stratus explain plans for', () => {
   it('by default, the local fabric stratus run starts: --executors × --slots, else STRATUS_EXECUTORS × STRATUS_SLOTS, else 2 × 2', async () => {

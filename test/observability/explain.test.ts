@@ -4,10 +4,9 @@
  * (run-observed.test.ts checks these predictions against real runs.)
  */
 import path from 'node:path';
-import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
-import { registerExplainCommand } from '../../driver/cli-explain.js';
 import { explainModule, formatExplanation } from '../../driver/explain.js';
+import { explainJson } from '../helpers/explain-cli.js';
 
 const JOBS = path.resolve(import.meta.dirname, 'fixtures/jobs');
 const DATA = path.resolve(import.meta.dirname, 'fixtures/data');
@@ -71,31 +70,16 @@ describe('stratus explain', () => {
   });
 
   it('prints JSON from the command line with --json, planned for --executors × --slots as stratus run', async () => {
-    const program = new Command().exitOverride();
-    registerExplainCommand(program);
-    const writes: string[] = [];
-    const write = process.stdout.write;
-    process.stdout.write = ((chunk: string) => writes.push(chunk) > 0) as typeof process.stdout.write;
-    try {
-      await program.parseAsync(
-        [
-          'explain',
-          path.join(JOBS, 'pair-sums.ts'),
-          '--param',
-          'n=30',
-          '--executors',
-          '1',
-          '--slots',
-          '3',
-          '--local',
-          '--json',
-        ],
-        { from: 'user' },
-      );
-    } finally {
-      process.stdout.write = write;
-    }
-    const e = JSON.parse(writes.join(''));
+    const e = await explainJson<{ slots: number; totals: Record<string, number> }>([
+      path.join(JOBS, 'pair-sums.ts'),
+      '--param',
+      'n=30',
+      '--executors',
+      '1',
+      '--slots',
+      '3',
+      '--local',
+    ]);
     expect(e.slots).toBe(3);
     expect(e.totals).toMatchObject({ jobs: 1, stages: 2, tasks: 9, waves: 3 });
   });
