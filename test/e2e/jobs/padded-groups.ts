@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { defineJob } from 'stratus';
+import { blockUntil } from '../../helpers/task-markers.js';
 
 export interface PaddedGroupsParams {
   n: number;
@@ -18,13 +19,9 @@ export interface PaddedGroupsParams {
 
 function awaitPeers(dir: string, partition: number, executions: number): void {
   writeFileSync(path.join(dir, `${partition}-${randomBytes(4).toString('hex')}`), '');
-  const pause = new Int32Array(new SharedArrayBuffer(4));
-  const deadline = Date.now() + 30_000;
-  while (readdirSync(dir).filter((f) => f.startsWith(`${partition}-`)).length < executions) {
-    if (Date.now() > deadline)
-      throw new Error(`map ${partition}: fewer than ${executions} executions ran at once`);
-    Atomics.wait(pause, 0, 0, 10); // poll interval of this task thread, not a synchronisation
-  }
+  const running = () => readdirSync(dir).filter((f) => f.startsWith(`${partition}-`)).length;
+  if (!blockUntil(() => running() >= executions, 30_000, 10))
+    throw new Error(`map ${partition}: fewer than ${executions} executions ran at once`);
 }
 
 export default defineJob((ctx, p: PaddedGroupsParams) =>

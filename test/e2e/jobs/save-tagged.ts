@@ -5,8 +5,9 @@
  * it produces anything, so a speculative copy wins and this one writes its part afterwards.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, openSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { defineJob } from 'stratus';
+import { blockUntil, firstToArrive } from '../../helpers/task-markers.js';
 
 export interface SaveTaggedParams {
   n: number;
@@ -20,22 +21,8 @@ export function taggedLine(v: number): string {
   return `${v}\t${'x'.repeat(v % 13)}`;
 }
 
-function firstToArrive(marker: string): boolean {
-  try {
-    closeSync(openSync(marker, 'wx'));
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 function awaitRelease(file: string): void {
-  const pause = new Int32Array(new SharedArrayBuffer(4));
-  const deadline = Date.now() + 60_000;
-  while (!existsSync(file)) {
-    if (Date.now() > deadline) throw new Error(`straggler: ${file} never appeared`);
-    Atomics.wait(pause, 0, 0, 20); // poll interval of this task thread, not a synchronisation
-  }
+  if (!blockUntil(() => existsSync(file), 60_000, 20)) throw new Error(`straggler: ${file} never appeared`);
 }
 
 export default defineJob((ctx, p: SaveTaggedParams) =>

@@ -4,18 +4,10 @@
  * (so it gets a speculative copy, which wins) and then creates `<markers>/straggler-done` —
  * after which the executor still writes its map output, late. Returns the sums of i by i % 3.
  */
-import { closeSync, openSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { defineJob } from 'stratus';
-
-function firstToCreate(file: string): boolean {
-  try {
-    closeSync(openSync(file, 'wx'));
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { firstToArrive } from '../../helpers/task-markers.js';
 
 export default defineJob((ctx, p: { tasks: number; slowMs: number; failOnce: number; markers: string }) =>
   ctx
@@ -24,10 +16,10 @@ export default defineJob((ctx, p: { tasks: number; slowMs: number; failOnce: num
       p.tasks,
     )
     .map((i) => {
-      if (i === p.failOnce && firstToCreate(path.join(p.markers, 'failed-once'))) {
+      if (i === p.failOnce && firstToArrive(path.join(p.markers, 'failed-once'))) {
         throw new Error(`partition ${i} fails its first delivery`);
       }
-      if (i === 0 && firstToCreate(path.join(p.markers, 'straggler-started'))) {
+      if (i === 0 && firstToArrive(path.join(p.markers, 'straggler-started'))) {
         Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, p.slowMs);
         writeFileSync(path.join(p.markers, 'straggler-done'), '');
       }

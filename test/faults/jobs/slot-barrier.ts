@@ -7,8 +7,7 @@
 import { readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { defineJob } from 'stratus';
-
-const pause = new Int32Array(new SharedArrayBuffer(4));
+import { blockUntil } from '../../helpers/task-markers.js';
 
 export default defineJob((ctx, p: { tasks: number; dir: string; timeoutMs: number }) =>
   ctx
@@ -18,12 +17,8 @@ export default defineJob((ctx, p: { tasks: number; dir: string; timeoutMs: numbe
     )
     .map((i) => {
       writeFileSync(path.join(p.dir, `arrived-${i}`), '');
-      const deadline = Date.now() + p.timeoutMs;
-      while (Date.now() < deadline) {
-        if (readdirSync(p.dir).filter((name) => name.startsWith('arrived-')).length >= p.tasks) return true;
-        Atomics.wait(pause, 0, 0, 20); // a task thread may block; it keeps the slot and spares the CPU
-      }
-      return false;
+      const arrived = () => readdirSync(p.dir).filter((name) => name.startsWith('arrived-')).length;
+      return blockUntil(() => arrived() >= p.tasks, p.timeoutMs, 20);
     })
     .collect(),
 );

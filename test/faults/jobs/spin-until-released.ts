@@ -5,18 +5,10 @@
  * partition 0 to arrive spin (a straggler whose speculative copy wins), `'all'` every task.
  * A task thread that is terminated stops writing: its progress file freezes.
  */
-import { closeSync, existsSync, openSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { defineJob } from 'stratus';
-
-function firstToArrive(marker: string): boolean {
-  try {
-    closeSync(openSync(marker, 'wx'));
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { firstToArrive } from '../../helpers/task-markers.js';
 
 function spinUntilReleased(dir: string, partition: number): void {
   const progress = path.join(dir, `progress-${partition}`);

@@ -2,17 +2,8 @@
  * One straggler: the first attempt of partition 0 to run creates `marker` and then runs for
  * `slowMs`; every other attempt (a speculative copy included) finishes at once.
  */
-import { closeSync, openSync } from 'node:fs';
 import { defineJob } from 'stratus';
-
-function firstToArrive(marker: string): boolean {
-  try {
-    closeSync(openSync(marker, 'wx'));
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { firstToArrive } from '../../helpers/task-markers.js';
 
 export default defineJob((ctx, p: { tasks: number; slowMs: number; marker: string }) =>
   ctx
