@@ -3,24 +3,19 @@
  * `stratus local` or any account by connection string, or a deployment by account name with
  * the user's Entra identity — decided from DriverOptions, then the environment.
  */
-import type { TokenCredential } from '@azure/core-auth';
 import { ConfigError } from '../engine/errors.js';
 import { CODE_CONTAINER, DEFAULT_TASK_QUEUE, fabricInfoBlobName } from '../engine/names.js';
 import { BlobStore } from '../storage/blob-store.js';
 import { connectStorage, type StorageConnection } from '../storage/connection.js';
 import { type AzureConnection, resolveAzureConnection } from './azure-connection.js';
+import type { DriverOptions } from './driver-options.js';
 import { type LocalFabric, startLocalFabric } from './local-fabric.js';
 
 /** The subset of DriverOptions that decides where executors are. */
-export interface FabricChoice {
-  local?: boolean | { executors?: number; slots?: number; hostEnv?: Record<string, string> };
-  connectionString?: string;
-  account?: string;
-  credential?: TokenCredential;
-  taskQueue?: string;
-  totalSlots?: number;
-  log?: (line: string) => void;
-}
+export type FabricChoice = Pick<
+  DriverOptions,
+  'local' | 'connectionString' | 'account' | 'credential' | 'taskQueue' | 'totalSlots' | 'log'
+>;
 
 /** A connected fabric: its storage, task queue, slots, and the local fabric when we started one. */
 export interface FabricConnection {
