@@ -131,6 +131,13 @@ export class DAGScheduler {
     this.speculationTimer.unref();
   }
 
+  /** Task attempts running now in every active stage (what occupies the fabric's slots). */
+  private runningAttempts(): number {
+    let n = 0;
+    for (const run of this.active.values()) n += run.taskSet.runningAttemptCount;
+    return n;
+  }
+
   /** Cancel every running job (their task sets stop; the caller tells executors through the lease). Returns their ids. */
   cancelRunningJobs(reason: string): number[] {
     const jobs = [...this.runningJobs];
@@ -426,6 +433,7 @@ export class DAGScheduler {
         onTaskSucceeded: (event) => this.taskSucceeded(state, run, event),
         onTaskEvent: (event, ignored) => this.reportTaskEvent(run, event, ignored),
         isTaskQueueIdle: async () => (await this.env.taskQueue.peek(1)).length === 0,
+        runningAttemptsOfApplication: () => this.runningAttempts(),
         onTaskVanished: (partition) => {
           this.emit({
             type: 'notice',
