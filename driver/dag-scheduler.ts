@@ -13,6 +13,7 @@ import { describePlan } from '../engine/explain.js';
 import { DATA_CONTAINER, stageBlobName } from '../engine/names.js';
 import { computeRangeBounds, type RangeSample } from '../engine/partitioner.js';
 import { type ExecutorEvent, PROTOCOL_VERSION, type TaskSucceededEvent } from '../engine/protocol.js';
+import { blobDigest } from '../engine/signing.js';
 import { isSamplingRequest, type JobPlan, planJob, type StagePlan } from '../engine/stages.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import type { StorageQueue } from '../storage/queues.js';
@@ -384,11 +385,10 @@ export class DAGScheduler {
     if (this.closedReason) throw this.closedReason;
     const { appId, blobs } = this.env;
     const stageBlob = stageBlobName(appId, jobId, stageId);
-    await blobs.put(
-      DATA_CONTAINER,
-      stageBlob,
-      JSON.stringify(buildStageDescriptor(this.env, state, plan, stage, jobId, stageId)),
-    );
+    const descriptorText = JSON.stringify(buildStageDescriptor(this.env, state, plan, stage, jobId, stageId));
+    await blobs.put(DATA_CONTAINER, stageBlob, descriptorText);
+    // Every task message (signed when signing is on) pins the descriptor's exact bytes.
+    const stageHash = blobDigest(descriptorText);
     if (stage.shuffle) {
       state.tracker.register(stage.shuffle.shuffleId, stage.numPartitions, stage.shuffle.numReducePartitions);
     }
@@ -427,7 +427,7 @@ export class DAGScheduler {
             attempt,
             eventsQueue: this.env.eventsQueue,
             sentAt,
-            work: { kind: 'stage', codeHash: state.codeHash, stageBlob },
+            work: { kind: 'stage', codeHash: state.codeHash, stageBlob, stageHash },
           };
         },
         onTaskSucceeded: (event) => this.taskSucceeded(state, run, event),

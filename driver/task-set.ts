@@ -357,6 +357,8 @@ const REJECTION_HINTS: Record<string, string> = {
     'the executors require signed task messages: give the driver the same STRATUS_SIGNING_KEY as the function app',
   'bad-signature':
     'the signature does not verify: the driver and the function app have different STRATUS_SIGNING_KEYs, or the message was altered',
+  'tampered-blob':
+    'a blob the task pins by sha256 was changed after the driver wrote it: something other than this driver can write to the stratus-data container; check who has write access to the storage account',
 };
 
 /** The job failure for a task message an executor refused (event `task-rejected`). */

@@ -23,7 +23,7 @@ import { StorageQueue } from '../storage/queues.js';
 import { EventReporter } from './event-reporter.js';
 import { executorSlotCount, resolveExecutorId, SlotAllocator } from './executor-identity.js';
 import { connectFromSetting } from './storage-binding.js';
-import { NonRetryableTaskError, TaskAttemptFailedError } from './task-errors.js';
+import { BLOB_TAMPERED, NonRetryableTaskError, TaskAttemptFailedError } from './task-errors.js';
 import { TaskThreadPool } from './worker-pool.js';
 
 /** What the runner needs from the queue trigger's metadata. */
@@ -190,6 +190,20 @@ export async function runTaskInvocation(input: unknown, trigger: TriggerInfo): P
       await report({ type: 'task-succeeded', ...rest, metrics: { ...metrics, durationMs } });
       return;
     }
+    if (result.error.code === BLOB_TAMPERED) {
+      // A blob the signed message pins was altered: found before any of the job's code loaded.
+      // Retrying reads the same bytes, so quarantine the message as a tampered one and tell the driver.
+      await quarantine(
+        raw,
+        `task message ${attemptId}: ${result.error.message}`,
+        'none of the job code ran for it',
+      );
+      await reportRejection(ex, raw, trigger.dequeueCount, {
+        reason: 'tampered-blob',
+        message: result.error.message,
+      });
+      return;
+    }
     if (result.error.code === 'APP_ENDED') {
       // The driver cancelled the job or is gone: nobody will read the outcome. Drop the task.
       process.stderr.write(
@@ -207,11 +221,14 @@ export async function runTaskInvocation(input: unknown, trigger: TriggerInfo): P
   }
 }
 
-/** Send a rejected message to the task queue's poison queue (with a security log line) instead of running it. */
-async function quarantine(raw: unknown, why: string): Promise<void> {
+/**
+ * Send a rejected message to the task queue's poison queue (with a security log line) instead of
+ * running it; `outcome` says how far it got (default: no code of it was loaded).
+ */
+async function quarantine(raw: unknown, why: string, outcome = 'no code loaded'): Promise<void> {
   const queue = process.env.STRATUS_TASK_QUEUE ?? 'stratus-tasks';
   process.stderr.write(
-    `stratus executor SECURITY: rejected ${why}; moved to ${poisonQueueName(queue)}, no code loaded\n`,
+    `stratus executor SECURITY: rejected ${why}; moved to ${poisonQueueName(queue)}, ${outcome}\n`,
   );
   const poison = new StorageQueue(connectFromSetting(process.env), poisonQueueName(queue));
   await poison.ensure();
