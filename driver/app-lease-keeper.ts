@@ -6,6 +6,7 @@
 import { APP_LEASE_TTL_MS, type AppLease, appLeaseBlobName } from '../engine/app-lease.js';
 import { DATA_CONTAINER } from '../engine/names.js';
 import type { BlobStore } from '../storage/blob-store.js';
+import { warnRedacted } from '../storage/redaction.js';
 
 /** The lease of one application. */
 export class AppLeaseKeeper {
@@ -23,7 +24,7 @@ export class AppLeaseKeeper {
     await this.write();
     this.timer = setInterval(() => {
       this.write().catch((error: unknown) =>
-        process.emitWarning(`stratus: renewing the application lease failed: ${(error as Error).message}`),
+        warnRedacted(`stratus: renewing the application lease failed: ${(error as Error).message}`),
       );
     }, APP_LEASE_TTL_MS / 3);
     this.timer.unref();

@@ -32,7 +32,12 @@ export function buildProgram(): Command {
   const program = new Command('stratus')
     .description("Spark's execution model on Azure Functions and Azure Storage")
     .version(packageVersion())
-    .showHelpAfterError('(run with --help for usage)');
+    .showHelpAfterError('(run with --help for usage)')
+    // Commander quotes arguments in its errors (`argument '…' is invalid`): redact them too.
+    .configureOutput({
+      writeOut: (text) => process.stdout.write(redactSecrets(text)),
+      writeErr: (text) => process.stderr.write(redactSecrets(text)),
+    });
   registerRunCommand(program);
   registerExplainCommand(program);
   registerUiCommand(program);

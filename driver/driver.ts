@@ -34,6 +34,13 @@ import type { InputSplit } from '../engine/stage-descriptor.js';
 import { BlobStore } from '../storage/blob-store.js';
 import type { StorageConnection } from '../storage/connection.js';
 import { StorageQueue } from '../storage/queues.js';
+import {
+  redactError,
+  redactSecrets,
+  registerConnectionString,
+  registerSecret,
+  warnRedacted,
+} from '../storage/redaction.js';
 import { AppLeaseKeeper } from './app-lease-keeper.js';
 import { bundleJobModule, type JobBundle, resolveModulePath } from './bundler.js';
 import { DAGScheduler, type SchedulerEnv } from './dag-scheduler.js';
@@ -146,7 +153,7 @@ async function localEventLogFile(
   } catch (error) {
     if (given.localDir !== undefined) throw error;
     // The default copy is a convenience: a read-only working directory must not stop the run.
-    process.emitWarning(`stratus: not keeping a local event log in ${dir}: ${(error as Error).message}`);
+    warnRedacted(`stratus: not keeping a local event log in ${dir}: ${(error as Error).message}`);
     return undefined;
   }
   return path.join(dir, `${appId}.jsonl`);
@@ -202,8 +209,22 @@ export class Driver {
     );
   }
 
-  /** Connect to a fabric as the options and environment say; see DriverOptions. */
+  /**
+   * Connect to a fabric as the options and environment say; see DriverOptions. Errors it throws,
+   * like every error a Driver method throws, have secrets redacted (storage/redaction.ts).
+   */
   static async connect(options: DriverOptions = {}): Promise<Driver> {
+    // Known from the start, so that nothing printed or thrown from here on can carry them.
+    registerSecret(options.signingKey);
+    if (options.connectionString !== undefined) registerConnectionString(options.connectionString);
+    try {
+      return await Driver.open(options);
+    } catch (error) {
+      throw redactError(error);
+    }
+  }
+
+  private static async open(options: DriverOptions): Promise<Driver> {
     const { fabric, storage, queueName, totalSlots, mode, instanceMemoryMb } = await connectFabric(options);
     try {
       const blobs = new BlobStore(storage);
@@ -351,6 +372,9 @@ export class Driver {
     this.activeRuns.add(running);
     try {
       return await running;
+    } catch (error) {
+      // Task errors quote user messages and stacks, input errors name URLs: never a secret in them.
+      throw redactError(error);
     } finally {
       this.activeRuns.delete(running);
     }
@@ -485,7 +509,9 @@ export class Driver {
    * JOB_CANCELLED and executors drop their remaining tasks. The driver stays usable.
    */
   async cancel(reason = 'cancelled by the driver'): Promise<void> {
-    await this.lease.cancelJobs(this.scheduler.cancelRunningJobs(reason));
+    await this.lease.cancelJobs(this.scheduler.cancelRunningJobs(reason)).catch((error: unknown) => {
+      throw redactError(error);
+    });
   }
 
   private uploadShown = new Map<string, number>();
@@ -500,10 +526,14 @@ export class Driver {
     if ((this.uploadShown.get(uri) ?? -1) >= step && p.bytesUploaded < p.totalBytes) return;
     this.uploadShown.set(uri, step);
     const mb = (n: number) => (n / 1024 / 1024).toFixed(1);
-    const log = this.options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-    log(
+    this.log(
       `input ${uri}: ${p.partitionsUploaded}/${p.totalPartitions} partitions uploaded (${mb(p.bytesUploaded)}/${mb(p.totalBytes)} MiB)`,
     );
+  }
+
+  /** One status line of the driver (options.log, else stderr), redacted: an input URL may carry a SAS. */
+  private log(line: string): void {
+    (this.options.log ?? ((l: string) => process.stderr.write(`${l}\n`)))(redactSecrets(line));
   }
 
   /** Emit an event on this application's bus (e.g. notices from the CLI). */
@@ -517,7 +547,9 @@ export class Driver {
    * embedded fabric. Idempotent: a second call waits for the first.
    */
   close(status: 'succeeded' | 'failed' | 'cancelled' = 'succeeded'): Promise<void> {
-    this.closing ??= this.shutdown(status);
+    this.closing ??= this.shutdown(status).catch((error: unknown) => {
+      throw redactError(error);
+    });
     return this.closing;
   }
 
@@ -541,7 +573,7 @@ export class Driver {
     await this.fabric?.stop();
     for (const r of cleanup) {
       if (r.status === 'rejected') {
-        process.emitWarning(`stratus: cleanup of application ${this.appId} failed: ${String(r.reason)}`);
+        warnRedacted(`stratus: cleanup of application ${this.appId} failed: ${String(r.reason)}`);
       }
     }
   }

@@ -20,11 +20,17 @@ import {
 } from '../engine/protocol.js';
 import { signingKeyFromEnv, verifyTaskMessage } from '../engine/signing.js';
 import { StorageQueue } from '../storage/queues.js';
+import { redactSecrets } from '../storage/redaction.js';
 import { EventReporter } from './event-reporter.js';
 import { executorSlotCount, resolveExecutorId, SlotAllocator } from './executor-identity.js';
 import { connectFromSetting } from './storage-binding.js';
 import { BLOB_TAMPERED, NonRetryableTaskError, TaskAttemptFailedError } from './task-errors.js';
 import { TaskThreadPool } from './worker-pool.js';
+
+/** One line on the executor's stderr, redacted: errors quote settings, user messages quote anything. */
+function logLine(line: string): void {
+  process.stderr.write(`${redactSecrets(line)}\n`);
+}
 
 /** What the runner needs from the queue trigger's metadata. */
 export interface TriggerInfo {
@@ -109,8 +115,8 @@ async function reportRejection(ex: Executor, raw: unknown, dequeueCount: number,
     return; // no ids to address it by: the poison queue is the only record
   }
   await ex.events.send(queue, event).catch((sendError: unknown) => {
-    process.stderr.write(
-      `stratus executor ${ex.executorId}: cannot report the rejected task message: ${String(sendError)}\n`,
+    logLine(
+      `stratus executor ${ex.executorId}: cannot report the rejected task message: ${String(sendError)}`,
     );
   });
 }
@@ -162,9 +168,7 @@ export async function runTaskInvocation(input: unknown, trigger: TriggerInfo): P
   const report = (event: Record<string, unknown>) =>
     ex.events.send(message.eventsQueue, { ...base, at: Date.now(), ...event } as ExecutorEventInput);
   const warn = (what: string) => (error: unknown) =>
-    process.stderr.write(
-      `stratus executor ${ex.executorId}: ${what} for ${attemptId} failed: ${String(error)}\n`,
-    );
+    logLine(`stratus executor ${ex.executorId}: ${what} for ${attemptId} failed: ${String(error)}`);
 
   const started = performance.now();
   const heartbeat = setInterval(
@@ -206,9 +210,7 @@ export async function runTaskInvocation(input: unknown, trigger: TriggerInfo): P
     }
     if (result.error.code === 'APP_ENDED') {
       // The driver cancelled the job or is gone: nobody will read the outcome. Drop the task.
-      process.stderr.write(
-        `stratus executor ${ex.executorId}: dropped ${attemptId}: ${result.error.message}\n`,
-      );
+      logLine(`stratus executor ${ex.executorId}: dropped ${attemptId}: ${result.error.message}`);
       return;
     }
     await report({ type: 'task-failed', error: stripFatal(result.error), fatal: result.error.fatal }).catch(
@@ -227,9 +229,7 @@ export async function runTaskInvocation(input: unknown, trigger: TriggerInfo): P
  */
 async function quarantine(raw: unknown, why: string, outcome = 'no code loaded'): Promise<void> {
   const queue = process.env.STRATUS_TASK_QUEUE ?? 'stratus-tasks';
-  process.stderr.write(
-    `stratus executor SECURITY: rejected ${why}; moved to ${poisonQueueName(queue)}, ${outcome}\n`,
-  );
+  logLine(`stratus executor SECURITY: rejected ${why}; moved to ${poisonQueueName(queue)}, ${outcome}`);
   const poison = new StorageQueue(connectFromSetting(process.env), poisonQueueName(queue));
   await poison.ensure();
   await poison.send(encodeWire(raw as object));

@@ -4,7 +4,10 @@
  * trigger, events and leases. The pool holds at most `size` threads (the slot count), starts
  * them on demand, runs one task per thread at a time and queues any excess.
  */
+import { createInterface } from 'node:readline';
+import type { Readable, Writable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
+import { redactSecrets } from '../storage/redaction.js';
 import type { SerializedTaskError } from './task-errors.js';
 import type { TaskRunRequest, TaskThreadReply, TaskThreadRequest } from './task-thread-protocol.js';
 import type { TaskOutcome } from './work-kinds.js';
@@ -81,7 +84,11 @@ export class TaskThreadPool {
   }
 
   private startThread(): Worker {
-    const worker = new Worker(this.entry);
+    // The thread's stdout and stderr (user code's console, task log lines) reach the process's
+    // own streams only through redaction, line by line.
+    const worker = new Worker(this.entry, { stdout: true, stderr: true });
+    forwardRedacted(worker.stdout, process.stdout);
+    forwardRedacted(worker.stderr, process.stderr);
     worker.on('message', (reply: TaskThreadReply) => {
       const run = this.busy.get(worker);
       if (!run || run.id !== reply.id) return; // a reply for a run we already gave up on
@@ -105,6 +112,12 @@ export class TaskThreadPool {
     worker.on('exit', (code) => lost(`task thread exited with code ${code}`));
     return worker;
   }
+}
+
+/** Copy a thread's output stream to `to` line by line, each line redacted. */
+function forwardRedacted(from: Readable, to: Writable): void {
+  const lines = createInterface({ input: from, crlfDelay: Number.POSITIVE_INFINITY });
+  lines.on('line', (line) => to.write(`${redactSecrets(line)}\n`));
 }
 
 function crashed(message: string): TaskRunResult {
