@@ -16,7 +16,7 @@ import {
 import { BlobStore } from '../storage/blob-store.js';
 import { connectStorage } from '../storage/connection.js';
 import { StorageQueue } from '../storage/queues.js';
-import { redactSecrets } from '../storage/redaction.js';
+import { redactError, redactSecrets, registerConnectionString } from '../storage/redaction.js';
 import { type AzuriteHandle, startAzurite } from './azurite.js';
 import { type ExecutorHandle, spawnExecutorHost } from './executor-process.js';
 import type { ProcessExit } from './watchdog.js';
@@ -189,6 +189,7 @@ export async function startLocalFabric(options: LocalFabricOptions): Promise<Loc
   if (!Number.isInteger(options.slots) || options.slots < 1)
     throw new ConfigError(`slots must be an integer ≥ 1, got ${options.slots}`);
   const reuse = options.azurite?.connectionString ?? options.connectionString;
+  if (reuse !== undefined) registerConnectionString(reuse);
   const ownAzurite = reuse === undefined ? await startAzurite() : undefined;
   const connectionString = reuse ?? ownAzurite!.connectionString;
   const queue = options.queue ?? DEFAULT_TASK_QUEUE;
@@ -202,7 +203,8 @@ export async function startLocalFabric(options: LocalFabricOptions): Promise<Loc
     await Promise.all(Array.from({ length: options.executors }, () => fabric.addExecutor()));
   } catch (error) {
     await fabric.stop(2_000);
-    throw error;
+    // Start errors carry executors' and Azurite's output: never a secret in them.
+    throw redactError(error);
   }
   return fabric;
 }
