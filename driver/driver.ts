@@ -34,6 +34,13 @@ import type { InputSplit } from '../engine/stage-descriptor.js';
 import { BlobStore } from '../storage/blob-store.js';
 import type { StorageConnection } from '../storage/connection.js';
 import { StorageQueue } from '../storage/queues.js';
+import {
+  redactError,
+  redactSecrets,
+  registerConnectionString,
+  registerSecret,
+  warnRedacted,
+} from '../storage/redaction.js';
 import { AppLeaseKeeper } from './app-lease-keeper.js';
 import { CONNECT_SWEEP_LIMITS, formatAge, sweepDeadApplications } from './app-sweeper.js';
 import { bundleJobModule, type JobBundle, resolveModulePath } from './bundler.js';
@@ -79,6 +86,11 @@ export interface DriverOptions {
   heartbeatTimeoutMs?: number;
   /** Target size of an input partition cut from local files (bytes); default 32 MiB. */
   splitBytes?: number;
+  /**
+   * Size of the blocks local input partitions are streamed to storage in (bytes); default 8 MiB.
+   * The driver holds about three per upload (four at once), whatever the size of a file.
+   */
+  uploadBlockBytes?: number;
   /** Total result bytes accepted from one job (Spark's spark.driver.maxResultSize); default 1 GiB. */
   maxResultBytes?: number;
   /** Speculative execution of stragglers (Spark's spark.speculation.*); on by default. */
@@ -149,7 +161,7 @@ async function localEventLogFile(
   } catch (error) {
     if (given.localDir !== undefined) throw error;
     // The default copy is a convenience: a read-only working directory must not stop the run.
-    process.emitWarning(`stratus: not keeping a local event log in ${dir}: ${(error as Error).message}`);
+    warnRedacted(`stratus: not keeping a local event log in ${dir}: ${(error as Error).message}`);
     return undefined;
   }
   return path.join(dir, `${appId}.jsonl`);
@@ -206,8 +218,22 @@ export class Driver {
     );
   }
 
-  /** Connect to a fabric as the options and environment say; see DriverOptions. */
+  /**
+   * Connect to a fabric as the options and environment say; see DriverOptions. Errors it throws,
+   * like every error a Driver method throws, have secrets redacted (storage/redaction.ts).
+   */
   static async connect(options: DriverOptions = {}): Promise<Driver> {
+    // Known from the start, so that nothing printed or thrown from here on can carry them.
+    registerSecret(options.signingKey);
+    if (options.connectionString !== undefined) registerConnectionString(options.connectionString);
+    try {
+      return await Driver.open(options);
+    } catch (error) {
+      throw redactError(error);
+    }
+  }
+
+  private static async open(options: DriverOptions): Promise<Driver> {
     const { fabric, storage, queueName, totalSlots, mode, instanceMemoryMb } = await connectFabric(options);
     try {
       const blobs = new BlobStore(storage);
@@ -402,6 +428,9 @@ export class Driver {
     this.activeRuns.add(running);
     try {
       return await running;
+    } catch (error) {
+      // Task errors quote user messages and stacks, input errors name URLs: never a secret in them.
+      throw redactError(error);
     } finally {
       this.activeRuns.delete(running);
     }
@@ -519,6 +548,9 @@ export class Driver {
         upload: {
           scope: `${this.appId}/run-${runIndex}`,
           nodeId: source.nodeId,
+          ...(this.options.uploadBlockBytes !== undefined
+            ? { blockBytes: this.options.uploadBlockBytes }
+            : {}),
           onProgress: (p) => this.reportUpload(source.uri, p),
         },
       });
@@ -534,7 +566,9 @@ export class Driver {
    * stays usable.
    */
   async cancel(reason = 'cancelled by the driver'): Promise<void> {
-    await this.lease.cancelJobs(this.scheduler.cancelRunningJobs(reason));
+    await this.lease.cancelJobs(this.scheduler.cancelRunningJobs(reason)).catch((error: unknown) => {
+      throw redactError(error);
+    });
   }
 
   private uploadShown = new Map<string, number>();
@@ -549,10 +583,14 @@ export class Driver {
     if ((this.uploadShown.get(uri) ?? -1) >= step && p.bytesUploaded < p.totalBytes) return;
     this.uploadShown.set(uri, step);
     const mb = (n: number) => (n / 1024 / 1024).toFixed(1);
-    const log = this.options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-    log(
+    this.log(
       `input ${uri}: ${p.partitionsUploaded}/${p.totalPartitions} partitions uploaded (${mb(p.bytesUploaded)}/${mb(p.totalBytes)} MiB)`,
     );
+  }
+
+  /** One status line of the driver (options.log, else stderr), redacted: an input URL may carry a SAS. */
+  private log(line: string): void {
+    (this.options.log ?? ((l: string) => process.stderr.write(`${l}\n`)))(redactSecrets(line));
   }
 
   /** Emit an event on this application's bus (e.g. notices from the CLI). */
@@ -566,7 +604,9 @@ export class Driver {
    * embedded fabric. Idempotent: a second call waits for the first.
    */
   close(status: 'succeeded' | 'failed' | 'cancelled' = 'succeeded'): Promise<void> {
-    this.closing ??= this.shutdown(status);
+    this.closing ??= this.shutdown(status).catch((error: unknown) => {
+      throw redactError(error);
+    });
     return this.closing;
   }
 
@@ -591,7 +631,7 @@ export class Driver {
     await this.fabric?.stop();
     for (const r of cleanup) {
       if (r.status === 'rejected') {
-        process.emitWarning(`stratus: cleanup of application ${this.appId} failed: ${String(r.reason)}`);
+        warnRedacted(`stratus: cleanup of application ${this.appId} failed: ${String(r.reason)}`);
       }
     }
   }

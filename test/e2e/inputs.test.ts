@@ -6,6 +6,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Driver } from '../../driver/driver.js';
 import { explainModule } from '../../driver/explain.js';
@@ -87,6 +88,26 @@ describe('inputs and outputs', () => {
       } finally {
         await driver.close();
       }
+    }
+  });
+
+  it('a gzip file many upload blocks long is streamed to its partition blob and counted right', async () => {
+    const gz = path.join(dir, 'all-words.txt.gz');
+    // Level 0: the file stays about as large as the text, many 1 KiB blocks.
+    const bytes = gzipSync(Buffer.from(texts.join('\n')), { level: 0 });
+    expect(bytes.length).toBeGreaterThan(8 * 1024);
+    await writeFile(gz, bytes);
+    const driver = await Driver.connect({
+      connectionString: e2e.fabric.connectionString,
+      taskQueue: e2e.fabric.queue,
+      totalSlots: 4,
+      uploadBlockBytes: 1024,
+    });
+    try {
+      const result = await driver.run(path.join(EXAMPLES, 'wordcount.ts'), { input: gz, top: 6 });
+      expect(result).toEqual(referenceCounts());
+    } finally {
+      await driver.close();
     }
   });
 
