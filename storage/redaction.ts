@@ -22,12 +22,13 @@ const SECRET_PATTERNS: RegExp[] = [
 ];
 
 /** Environment variables whose values are secrets (`value`) or contain them (`connection`: a connection string). */
-const SECRET_VARIABLES: readonly [string, 'value' | 'connection'][] = [
+// `as const`: the names are literal types, so the static env checks (test/infra) can see them.
+const SECRET_VARIABLES = [
   ['STRATUS_SIGNING_KEY', 'value'],
   ['STRATUS_CONNECTION', 'connection'],
   ['AzureWebJobsStorage', 'connection'],
   ['AZURE_STORAGE_CONNECTION_STRING', 'connection'],
-];
+] as const;
 
 /** Shorter values are not treated as secrets by value (they would match ordinary text). */
 const MIN_SECRET_LENGTH = 8;
