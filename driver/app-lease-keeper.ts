@@ -13,6 +13,7 @@ import {
 } from '../engine/app-lease.js';
 import { DATA_CONTAINER } from '../engine/names.js';
 import type { BlobStore } from '../storage/blob-store.js';
+import { warnRedacted } from '../storage/redaction.js';
 
 /** The lease of one application. */
 export class AppLeaseKeeper {
@@ -39,7 +40,7 @@ export class AppLeaseKeeper {
     await this.write();
     this.timer = setInterval(() => {
       this.write().catch((error: unknown) =>
-        process.emitWarning(`stratus: renewing the application lease failed: ${(error as Error).message}`),
+        warnRedacted(`stratus: renewing the application lease failed: ${(error as Error).message}`),
       );
     }, APP_LEASE_TTL_MS / 3);
     this.timer.unref();

@@ -19,6 +19,7 @@ import { signingKeyFromEnv } from '../engine/signing.js';
 import { BlobStore } from '../storage/blob-store.js';
 import type { StorageConnection } from '../storage/connection.js';
 import { StorageQueue } from '../storage/queues.js';
+import { warnRedacted } from '../storage/redaction.js';
 import { AppLeaseKeeper } from './app-lease-keeper.js';
 import { CONNECT_SWEEP_LIMITS, formatAge, sweepDeadApplications } from './app-sweeper.js';
 import { DAGScheduler, type SchedulerEnv } from './dag-scheduler.js';
@@ -56,7 +57,7 @@ async function localEventLogFile(
   } catch (error) {
     if (given.localDir !== undefined) throw error;
     // The default copy is a convenience: a read-only working directory must not stop the run.
-    process.emitWarning(`stratus: not keeping a local event log in ${dir}: ${(error as Error).message}`);
+    warnRedacted(`stratus: not keeping a local event log in ${dir}: ${(error as Error).message}`);
     return undefined;
   }
   return path.join(dir, `${appId}.jsonl`);
@@ -272,7 +273,7 @@ export class AppServices {
     await this.fabric?.stop();
     for (const r of cleanup) {
       if (r.status === 'rejected') {
-        process.emitWarning(`stratus: cleanup of application ${this.appId} failed: ${String(r.reason)}`);
+        warnRedacted(`stratus: cleanup of application ${this.appId} failed: ${String(r.reason)}`);
       }
     }
   }

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { QueueServiceClient } from '@azure/storage-queue';
 import { StratusError } from '../engine/errors.js';
-import { azuriteConnectionString } from '../storage/connection.js';
+import { type AzuriteAccount, azuriteConnectionString } from '../storage/connection.js';
 import { OutputTail, type ProcessExit, spawnWatched, type WatchedProcess } from './watchdog.js';
 
 /** Options for `startAzurite`. */
@@ -25,11 +25,16 @@ export interface AzuriteOptions {
   inMemory?: boolean;
   /** How long to wait for blob and queue to answer (ms); default 30 000. */
   startTimeoutMs?: number;
+  /**
+   * Serve this account instead of the well-known development one (Azurite's AZURITE_ACCOUNTS,
+   * which disables the default account); the handle's connection string names it.
+   */
+  account?: AzuriteAccount;
 }
 
 /** A running Azurite. `stop()` is idempotent. */
 export interface AzuriteHandle {
-  /** Connection string for the well-known development account on this instance's ports. */
+  /** Connection string for the account (the well-known development one by default) on this instance's ports. */
   readonly connectionString: string;
   readonly blobPort: number;
   readonly queuePort: number;
@@ -109,11 +114,16 @@ async function startOnce(
     ...['--queueHost', '127.0.0.1', '--queuePort', String(queuePort)],
     ...['--tableHost', '127.0.0.1', '--tablePort', String(tablePort)],
   ];
-  const azurite = spawnWatched(process.execPath, args, { cwd: location });
+  const azurite = spawnWatched(process.execPath, args, {
+    cwd: location,
+    ...(options.account
+      ? { env: { ...process.env, AZURITE_ACCOUNTS: `${options.account.name}:${options.account.key}` } }
+      : {}),
+  });
   const output = new OutputTail();
   azurite.stdout.on('data', (chunk: Buffer) => output.push(chunk));
   azurite.stderr.on('data', (chunk: Buffer) => output.push(chunk));
-  const connectionString = azuriteConnectionString(blobPort, queuePort);
+  const connectionString = azuriteConnectionString(blobPort, queuePort, '127.0.0.1', options.account);
   try {
     const pid = await azurite.started;
     await waitUntilServing(connectionString, azurite, output, options.startTimeoutMs ?? 30_000);

@@ -197,7 +197,12 @@ export async function runDoctor(
   const checks: DoctorCheck[] = [];
   const report = (c: DoctorCheck) => {
     checks.push(c);
-    print(`${c.status === 'ok' ? 'ok  ' : c.status === 'fail' ? 'FAIL' : 'skip'}  ${c.name}: ${c.detail}`);
+    // Details quote settings and service errors: every line goes through the redaction point.
+    print(
+      redactSecrets(
+        `${c.status === 'ok' ? 'ok  ' : c.status === 'fail' ? 'FAIL' : 'skip'}  ${c.name}: ${c.detail}`,
+      ),
+    );
   };
   let connection: AzureConnection;
   try {

@@ -3,6 +3,7 @@
  * with a clear message, and shutdown on Ctrl-C / SIGTERM that stops what a command started.
  */
 import { InvalidArgumentError } from 'commander';
+import { redactSecrets } from '../storage/redaction.js';
 
 /** A commander argument parser for an integer ≥ `min`. */
 export function integerAtLeast(min: number): (value: string) => number {
@@ -38,7 +39,7 @@ export function onShutdownSignal(shutdown: (signal: NodeJS.Signals) => Promise<v
     shutdown(signal).then(
       () => process.exit(code),
       (error: Error) => {
-        process.stderr.write(`stratus: shutdown failed: ${error.message}\n`);
+        process.stderr.write(`stratus: shutdown failed: ${redactSecrets(error.message)}\n`);
         process.exit(code);
       },
     );

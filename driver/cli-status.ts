@@ -3,7 +3,7 @@
  * depths, the fabric's advertised size, and the executors seen running tasks recently
  * (from the task events of recent applications' event logs).
  */
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { CODE_CONTAINER, DEFAULT_TASK_QUEUE, fabricInfoBlobName, poisonQueueName } from '../engine/names.js';
 import { BlobStore } from '../storage/blob-store.js';
 import type { StorageConnection } from '../storage/connection.js';
@@ -156,7 +156,10 @@ export function registerStatusCommand(program: Command): void {
   const command = program
     .command('status')
     .description('queue depths (tasks, poison) and the executors seen recently')
-    .option('-q, --queue <name>', 'task queue', DEFAULT_TASK_QUEUE)
+    // As run, explain and doctor: the deployment's queue when the environment names one.
+    .addOption(
+      new Option('-q, --queue <name>', 'task queue').env('STRATUS_TASK_QUEUE').default(DEFAULT_TASK_QUEUE),
+    )
     .option('--minutes <n>', 'how far back to look for executors', integerAtLeast(1), 15)
     .option('--json', 'print the status as JSON');
   addStorageOptions(command).action(async (flags: StatusFlags) => {

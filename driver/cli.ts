@@ -21,6 +21,13 @@ function reportError(error: unknown): void {
   process.stderr.write(`stratus: ${redactSecrets(message)}\n`);
 }
 
+// `stratus cat out/ | head` closes our stdout early: stop quietly, as Unix tools do, rather
+// than crash with an EPIPE stack trace (nothing more can be shown to a reader who left).
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(shutdownExitCode() ?? 0);
+  throw error;
+});
+
 buildProgram()
   .parseAsync(process.argv)
   .then(

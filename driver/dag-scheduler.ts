@@ -15,6 +15,7 @@ import { describePlan } from '../engine/explain.js';
 import { DATA_CONTAINER, stageBlobName } from '../engine/names.js';
 import { computeRangeBounds, type RangeSample } from '../engine/partitioner.js';
 import type { ExecutorEvent } from '../engine/protocol.js';
+import { blobDigest } from '../engine/signing.js';
 import { isSamplingRequest, type JobPlan, planJob, type StagePlan } from '../engine/stages.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import type { RunEvent } from './run-events.js';
@@ -274,17 +275,16 @@ export class DAGScheduler {
     if (this.closedReason) throw this.closedReason;
     const { appId, blobs } = this.env;
     const stageBlob = stageBlobName(appId, jobId, stageId);
-    await blobs.put(
-      DATA_CONTAINER,
-      stageBlob,
-      JSON.stringify(buildStageDescriptor(this.env, state, plan, stage, jobId, stageId)),
-    );
+    const descriptorText = JSON.stringify(buildStageDescriptor(this.env, state, plan, stage, jobId, stageId));
+    await blobs.put(DATA_CONTAINER, stageBlob, descriptorText);
+    // Every task message (signed when signing is on) pins the descriptor's exact bytes.
+    const stageHash = blobDigest(descriptorText);
     if (stage.shuffle) {
       state.tracker.register(stage.shuffle.shuffleId, stage.numPartitions, stage.shuffle.numReducePartitions);
     }
     const run = newStageRun(jobId, stageId, stage, { name: actionName, op: plan.actionOp });
     const base = { appId, jobId, stageId };
-    this.tasks.submit(run, { codeHash: state.codeHash, stageBlob }, (event) => {
+    this.tasks.submit(run, { codeHash: state.codeHash, stageBlob, stageHash }, (event) => {
       recordTaskSuccess(state, run, event);
       checkResultLimit(run, this.env.maxResultBytes);
     });

@@ -35,6 +35,11 @@ export interface DriverOptions {
   heartbeatTimeoutMs?: number;
   /** Target size of an input partition cut from local files (bytes); default 32 MiB. */
   splitBytes?: number;
+  /**
+   * Size of the blocks local input partitions are streamed to storage in (bytes); default 8 MiB.
+   * The driver holds about three per upload (four at once), whatever the size of a file.
+   */
+  uploadBlockBytes?: number;
   /** Total result bytes accepted from one job (Spark's spark.driver.maxResultSize); default 1 GiB. */
   maxResultBytes?: number;
   /** Speculative execution of stragglers (Spark's spark.speculation.*); on by default. */

@@ -17,6 +17,12 @@
 import { StratusError } from '../engine/errors.js';
 import type { JobActions, JobDefinition, JobResults } from '../engine/job.js';
 import type { StorageQueue } from '../storage/queues.js';
+import {
+  redactError,
+  redactSecrets,
+  registerConnectionString,
+  registerSecret,
+} from '../storage/redaction.js';
 import { AppServices, type DriverMode } from './app-services.js';
 import type { DriverOptions } from './driver-options.js';
 import { JobRunner, type RunOptions, type RunReport } from './job-run.js';
@@ -56,13 +62,26 @@ export class Driver {
       totalSlots: app.totalSlots,
       ...(app.accountName !== undefined ? { accountName: app.accountName } : {}),
       ...(options.splitBytes !== undefined ? { splitBytes: options.splitBytes } : {}),
-      log: options.log ?? ((line: string) => process.stderr.write(`${line}\n`)),
+      ...(options.uploadBlockBytes !== undefined ? { uploadBlockBytes: options.uploadBlockBytes } : {}),
+      // One status line of the driver (options.log, else stderr), redacted: an input URL may carry a SAS.
+      log: (line: string) =>
+        (options.log ?? ((l: string) => process.stderr.write(`${l}\n`)))(redactSecrets(line)),
     });
   }
 
-  /** Connect to a fabric as the options and environment say; see DriverOptions. */
+  /**
+   * Connect to a fabric as the options and environment say; see DriverOptions. Errors it throws,
+   * like every error a Driver method throws, have secrets redacted (storage/redaction.ts).
+   */
   static async connect(options: DriverOptions = {}): Promise<Driver> {
-    return new Driver(await AppServices.start(options), options);
+    // Known from the start, so that nothing printed or thrown from here on can carry them.
+    registerSecret(options.signingKey);
+    if (options.connectionString !== undefined) registerConnectionString(options.connectionString);
+    try {
+      return new Driver(await AppServices.start(options), options);
+    } catch (error) {
+      throw redactError(error);
+    }
   }
 
   /** The storage connection string of an embedded local fabric (undefined otherwise). */
@@ -121,6 +140,9 @@ export class Driver {
     this.activeRuns.add(running);
     try {
       return await running;
+    } catch (error) {
+      // Task errors quote user messages and stacks, input errors name URLs: never a secret in them.
+      throw redactError(error);
     } finally {
       this.activeRuns.delete(running);
     }
@@ -132,7 +154,9 @@ export class Driver {
    * stays usable.
    */
   async cancel(reason = 'cancelled by the driver'): Promise<void> {
-    await this.app.lease.cancelJobs(this.app.scheduler.cancelRunningJobs(reason));
+    await this.app.lease.cancelJobs(this.app.scheduler.cancelRunningJobs(reason)).catch((error: unknown) => {
+      throw redactError(error);
+    });
   }
 
   /** Emit an event on this application's bus (e.g. notices from the CLI). */
@@ -146,7 +170,9 @@ export class Driver {
    * embedded fabric. Idempotent: a second call waits for the first.
    */
   close(status: 'succeeded' | 'failed' | 'cancelled' = 'succeeded'): Promise<void> {
-    this.closing ??= this.shutdown(status);
+    this.closing ??= this.shutdown(status).catch((error: unknown) => {
+      throw redactError(error);
+    });
     return this.closing;
   }
 

@@ -12,6 +12,7 @@ import type { z } from 'zod';
 import { StratusError } from '../engine/errors.js';
 import { LOGS_CONTAINER } from '../engine/names.js';
 import type { AppendBlobWriter, BlobStore } from '../storage/blob-store.js';
+import { warnRedacted } from '../storage/redaction.js';
 import { type RunEvent, RunEventSchema, type RunListener } from './run-events.js';
 
 /** A run event as read back from a log (defaults applied, e.g. `speculative`). */
@@ -157,7 +158,7 @@ export class EventLogWriter implements RunListener {
   private report(error: unknown): void {
     const e = error instanceof Error ? error : new Error(String(error));
     if (this.options.onError) this.options.onError(e);
-    else process.emitWarning(`stratus: writing the event log failed: ${e.message}`);
+    else warnRedacted(`stratus: writing the event log failed: ${e.message}`);
   }
 
   async close(): Promise<void> {

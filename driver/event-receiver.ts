@@ -7,6 +7,7 @@
 import type { ExecutorEvent } from '../engine/protocol.js';
 import type { StorageQueue } from '../storage/queues.js';
 import { decodeExecutorEvent } from '../storage/queues.js';
+import { warnRedacted } from '../storage/redaction.js';
 
 /** The longest a received message can stay invisible (7 days, the service maximum). */
 const HIDE_SECONDS = 7 * 24 * 3600;
@@ -71,7 +72,7 @@ export class EventReceiver {
         batch = await this.queue.receive(32, HIDE_SECONDS);
       } catch (error) {
         // A transient storage failure (the SDK already retried): back off and poll again.
-        process.emitWarning(`stratus: events queue poll failed: ${(error as Error).message}`);
+        warnRedacted(`stratus: events queue poll failed: ${(error as Error).message}`);
       }
       for (const message of batch) {
         let event: ExecutorEvent;

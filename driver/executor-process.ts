@@ -37,6 +37,8 @@ export interface ExecutorHostOptions {
   readyTimeoutMs?: number;
   /** Called with every JSON line the host prints after the ready line (verbose lines). */
   onLine?: (line: HostLine) => void;
+  /** Called with the host's raw output as it arrives (not redacted here: the host redacts its own). */
+  onOutput?: (stream: 'stdout' | 'stderr', chunk: Buffer) => void;
 }
 
 /** A running executor host process. */
@@ -86,7 +88,11 @@ export async function spawnExecutorHost(options: ExecutorHostOptions): Promise<E
     env: executorHostEnv(options),
   });
   const stderr = new OutputTail();
-  host.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+  host.stderr.on('data', (chunk: Buffer) => {
+    stderr.push(chunk);
+    options.onOutput?.('stderr', chunk);
+  });
+  if (options.onOutput) host.stdout.on('data', (chunk: Buffer) => options.onOutput!('stdout', chunk));
   const stderrTail = () => redactSecrets(stderr.toString());
 
   const ready = new Promise<ReadyInfo>((resolve, reject) => {

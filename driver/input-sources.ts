@@ -67,6 +67,8 @@ export interface ResolveInputOptions {
     nodeId: number;
     /** Parallel uploads (default 4). */
     concurrency?: number;
+    /** Size of a staged block of an upload (default 8 MiB): the driver holds a few per upload. */
+    blockBytes?: number;
     onProgress?: (progress: UploadProgress) => void;
   };
   /** Folder relative local paths are resolved from (default: the process's). */
@@ -297,14 +299,11 @@ async function resolveLocalInput(uri: string, options: ResolveInputOptions): Pro
     options.splitBytes ?? DEFAULT_SPLIT_BYTES,
     options.wholeFiles,
   );
-  const { names, firstLines } = await uploadSplits(
-    options.blobs,
-    upload.scope,
-    upload.nodeId,
-    splits,
-    upload.concurrency,
-    upload.onProgress,
-  );
+  const { names, firstLines } = await uploadSplits(options.blobs, upload.scope, upload.nodeId, splits, {
+    ...(upload.concurrency !== undefined ? { concurrency: upload.concurrency } : {}),
+    ...(upload.blockBytes !== undefined ? { blockBytes: upload.blockBytes } : {}),
+    ...(upload.onProgress !== undefined ? { onProgress: upload.onProgress } : {}),
+  });
   return splits.map((split, p) => ({
     kind: 'blob',
     container: DATA_CONTAINER,

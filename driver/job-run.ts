@@ -46,6 +46,8 @@ export interface JobRunnerEnv {
   accountName?: string;
   /** Target size of an input partition cut from local files (bytes). */
   splitBytes?: number;
+  /** Size of the blocks local input partitions are streamed to storage in (bytes). */
+  uploadBlockBytes?: number;
   /** Where the driver's own status lines go. */
   log: (line: string) => void;
 }
@@ -88,6 +90,7 @@ export class JobRunner {
       blobs,
       ...(this.env.accountName !== undefined ? { accountName: this.env.accountName } : {}),
       ...(this.env.splitBytes !== undefined ? { splitBytes: this.env.splitBytes } : {}),
+      ...(this.env.uploadBlockBytes !== undefined ? { blockBytes: this.env.uploadBlockBytes } : {}),
       scope,
       progress: this.uploads,
     });

@@ -16,6 +16,7 @@ import {
 import { BlobStore } from '../storage/blob-store.js';
 import { connectStorage } from '../storage/connection.js';
 import { StorageQueue } from '../storage/queues.js';
+import { redactError, redactSecrets, registerConnectionString } from '../storage/redaction.js';
 import { type AzuriteHandle, startAzurite } from './azurite.js';
 import { type ExecutorHandle, spawnExecutorHost } from './executor-process.js';
 import type { ProcessExit } from './watchdog.js';
@@ -44,6 +45,8 @@ export interface LocalFabricOptions {
   replaceDeadExecutors?: boolean;
   /** Where status lines go; default stderr. */
   log?: (line: string) => void;
+  /** Every executor's raw stdout and stderr as it arrives (tools and tests that watch what executors print). */
+  onExecutorOutput?: (executorId: string, stream: 'stdout' | 'stderr', chunk: Buffer) => void;
 }
 
 /** Events: `executor-exited` (handle, exit), `executor-replaced` (dead handle, new handle). */
@@ -95,6 +98,9 @@ export class LocalFabric extends EventEmitter<LocalFabricEvents> {
       queue: this.queue,
       ...(this.options.appDir !== undefined ? { appDir: this.options.appDir } : {}),
       ...(this.options.hostEnv !== undefined ? { env: this.options.hostEnv } : {}),
+      ...(this.options.onExecutorOutput
+        ? { onOutput: (stream, chunk) => this.options.onExecutorOutput!(executorId, stream, chunk) }
+        : {}),
     });
     this.executors.push(handle);
     // Started in parallel, they arrive in any order; keep the list in id order for status lines.
@@ -167,8 +173,9 @@ export class LocalFabric extends EventEmitter<LocalFabricEvents> {
     await this.ownAzurite?.stop();
   }
 
+  /** A status line (options.log, else stderr), redacted: an executor's error may quote its settings. */
   private log(line: string): void {
-    (this.options.log ?? ((l: string) => process.stderr.write(`${l}\n`)))(line);
+    (this.options.log ?? ((l: string) => process.stderr.write(`${l}\n`)))(redactSecrets(line));
   }
 }
 
@@ -182,6 +189,7 @@ export async function startLocalFabric(options: LocalFabricOptions): Promise<Loc
   if (!Number.isInteger(options.slots) || options.slots < 1)
     throw new ConfigError(`slots must be an integer ≥ 1, got ${options.slots}`);
   const reuse = options.azurite?.connectionString ?? options.connectionString;
+  if (reuse !== undefined) registerConnectionString(reuse);
   const ownAzurite = reuse === undefined ? await startAzurite() : undefined;
   const connectionString = reuse ?? ownAzurite!.connectionString;
   const queue = options.queue ?? DEFAULT_TASK_QUEUE;
@@ -195,7 +203,8 @@ export async function startLocalFabric(options: LocalFabricOptions): Promise<Loc
     await Promise.all(Array.from({ length: options.executors }, () => fabric.addExecutor()));
   } catch (error) {
     await fabric.stop(2_000);
-    throw error;
+    // Start errors carry executors' and Azurite's output: never a secret in them.
+    throw redactError(error);
   }
   return fabric;
 }

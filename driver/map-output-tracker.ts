@@ -4,6 +4,7 @@
  * that reduce tasks read, so task messages stay small.
  */
 import { DATA_CONTAINER, mapOutputTableBlobName } from '../engine/names.js';
+import { blobDigest } from '../engine/signing.js';
 import type { BlobStore } from '../storage/blob-store.js';
 
 /** Where one map partition's output lives: its blob and the byte size of each reduce segment. */
@@ -19,13 +20,19 @@ export interface MapOutputTable {
   outputs: MapStatus[];
 }
 
+/** A published map-output table: its blob and the sha256 of its bytes (pinned by the reading stage's descriptor). */
+export interface PublishedTable {
+  blob: string;
+  sha256: string;
+}
+
 /** Tracks map outputs of the shuffles of one application. */
 export class MapOutputTracker {
   private readonly shuffles = new Map<
     number,
     { numMaps: number; numReduce: number; outputs: (MapStatus | undefined)[] }
   >();
-  private readonly tableBlobs = new Map<number, string>();
+  private readonly tableBlobs = new Map<number, PublishedTable>();
 
   constructor(
     /** `<appId>/run-<n>`: names the table blobs. */
@@ -57,8 +64,8 @@ export class MapOutputTracker {
     return this.tableBlobs.has(shuffleId);
   }
 
-  /** Write the table blob of a complete shuffle; returns its name. */
-  async publish(shuffleId: number): Promise<string> {
+  /** Write the table blob of a complete shuffle; returns its name and hash. */
+  async publish(shuffleId: number): Promise<PublishedTable> {
     const existing = this.tableBlobs.get(shuffleId);
     if (existing) return existing;
     const shuffle = this.shuffles.get(shuffleId);
@@ -71,9 +78,11 @@ export class MapOutputTracker {
       outputs: shuffle.outputs as MapStatus[],
     };
     const name = mapOutputTableBlobName(this.scope, shuffleId);
-    await this.blobs.put(DATA_CONTAINER, name, JSON.stringify(table));
-    this.tableBlobs.set(shuffleId, name);
-    return name;
+    const text = JSON.stringify(table);
+    await this.blobs.put(DATA_CONTAINER, name, text);
+    const published = { blob: name, sha256: blobDigest(text) };
+    this.tableBlobs.set(shuffleId, published);
+    return published;
   }
 
   /** Total shuffle bytes written by the winning map outputs of a shuffle. */

@@ -18,6 +18,7 @@ import { poisonQueueName } from '../engine/names.js';
 import { decodeWire, parseTaskMessage, type TaskMessage } from '../engine/protocol.js';
 import type { StorageConnection } from '../storage/connection.js';
 import { StorageQueue } from '../storage/queues.js';
+import { warnRedacted } from '../storage/redaction.js';
 
 /**
  * How long a message the sweep looked at stays hidden. Another driver sweeping the same poison
@@ -74,7 +75,7 @@ export class PoisonWatch {
     } catch (error) {
       // A missing poison queue means nothing was poisoned yet.
       if ((error as { statusCode?: number }).statusCode !== 404) {
-        process.emitWarning(`stratus: checking the poison queue failed: ${(error as Error).message}`);
+        warnRedacted(`stratus: checking the poison queue failed: ${(error as Error).message}`);
       }
     } finally {
       this.busy = false;

@@ -6,6 +6,7 @@
  * a log written by one version must stay readable, so fields are only ever added.
  */
 import { z } from 'zod';
+import { redactDeep, warnRedacted } from '../storage/redaction.js';
 
 /** Version of the event log format, in every `app-start` event. */
 export const EVENT_LOG_VERSION = 1;
@@ -225,7 +226,11 @@ export interface RunListener {
   close?(): Promise<void>;
 }
 
-/** Fan one stream of events out to several listeners; a listener that throws is reported, not fatal. */
+/**
+ * Fan one stream of events out to several listeners; a listener that throws is reported, not
+ * fatal. Every event is redacted here, once, so no listener — the event log and its local copy,
+ * progress, the summary — ever sees a secret (a user's error message quoting a key, a SAS URL).
+ */
 export class RunEventBus implements RunListener {
   private readonly listeners: RunListener[] = [];
 
@@ -234,11 +239,12 @@ export class RunEventBus implements RunListener {
   }
 
   onEvent(event: RunEvent): void {
+    const safe = redactDeep(event);
     for (const l of this.listeners) {
       try {
-        l.onEvent(event);
+        l.onEvent(safe);
       } catch (error) {
-        process.emitWarning(`stratus: a run listener failed on ${event.type}: ${(error as Error).message}`);
+        warnRedacted(`stratus: a run listener failed on ${event.type}: ${(error as Error).message}`);
       }
     }
   }

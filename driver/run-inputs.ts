@@ -22,6 +22,8 @@ export interface RunInputOptions {
   accountName?: string;
   /** Target size of an input partition cut from local files (bytes); the splitter's default otherwise. */
   splitBytes?: number;
+  /** Size of the blocks local input partitions are streamed to storage in (bytes); the splitter's default otherwise. */
+  blockBytes?: number;
   /** `<appId>/run-<n>`: input blobs are per run, as two runs may read different files under one node id. */
   scope: string;
   progress: UploadProgressLog;
@@ -39,6 +41,7 @@ export async function prepareRunInputs(graph: JobGraph, options: RunInputOptions
       upload: {
         scope: options.scope,
         nodeId: source.nodeId,
+        ...(options.blockBytes !== undefined ? { blockBytes: options.blockBytes } : {}),
         onProgress: (p) => options.progress.report(source.uri, p),
       },
     });

@@ -7,8 +7,14 @@ import type { JobGraph } from '../engine/graph.js';
 import type { Key } from '../engine/keys.js';
 import type { InputSplit } from '../engine/stage-descriptor.js';
 import type { BlobStore } from '../storage/blob-store.js';
-import { MapOutputTracker } from './map-output-tracker.js';
+import { MapOutputTracker, type PublishedTable } from './map-output-tracker.js';
 import type { SavedPart } from './output-committer.js';
+
+/** A blob the driver wrote for the run's tasks, with the sha256 of its bytes (stage descriptors pin it). */
+export interface PinnedBlob {
+  blob: string;
+  sha256: string;
+}
 
 /** One `driver.run`: the graph, its bundle, its inputs, and what its jobs have computed so far. */
 export interface RunState {
@@ -26,10 +32,10 @@ export interface RunState {
   inputs: Map<number, InputSplit[][]>;
   sourcePartitions: Map<number, number>;
   tracker: MapOutputTracker;
-  /** Shuffle id → map-output table blob, for shuffles complete in this run. */
-  shuffleTables: Map<number, string>;
-  /** Broadcast id → blob of the driver's encoded value (uploaded once, before the run's first job). */
-  broadcasts: ReadonlyMap<number, string>;
+  /** Shuffle id → map-output table blob and hash, for shuffles complete in this run. */
+  shuffleTables: Map<number, PublishedTable>;
+  /** Broadcast id → blob (and hash) of the driver's encoded value (uploaded once, before the run's first job). */
+  broadcasts: ReadonlyMap<number, PinnedBlob>;
   /** Cached node id → partition → blob. */
   cached: Map<number, (string | undefined)[]>;
   cachedNodes: Set<number>;

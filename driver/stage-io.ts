@@ -8,36 +8,37 @@ import { isSaveOp } from '../engine/actions.js';
 import type { JobGraph } from '../engine/graph.js';
 import { broadcastBlobName, DATA_CONTAINER } from '../engine/names.js';
 import { encodeBroadcastValue } from '../engine/shared-variables.js';
+import { blobDigest } from '../engine/signing.js';
 import type { InputSplit, SaveTarget, StageDescriptorInput } from '../engine/stage-descriptor.js';
 import type { JobPlan, StagePlan } from '../engine/stages.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import type { SchedulerEnv } from './dag-scheduler.js';
 import { parseBlobTarget } from './output-committer.js';
-import type { RunState } from './run-state.js';
+import type { PinnedBlob, RunState } from './run-state.js';
 
 /**
  * Encode every broadcast value of the driver's graph and upload it under the run's `scope`;
- * returns broadcast id → blob. Call once per run, before any task: executors use these
- * values, never their own rebuild's. Throws BROADCAST_NOT_ENCODABLE for a value the record
- * codec cannot carry.
+ * returns broadcast id → blob and the sha256 of its bytes, which every stage descriptor pins.
+ * Call once per run, before any task: executors use these values, never their own rebuild's.
+ * Throws BROADCAST_NOT_ENCODABLE for a value the record codec cannot carry.
  */
 export async function uploadBroadcasts(
   blobs: BlobStore,
   scope: string,
   graph: JobGraph,
-): Promise<Map<number, string>> {
+): Promise<Map<number, PinnedBlob>> {
   const encoded = [...graph.broadcastValues()].map(([id, value]) => ({
     id,
     blob: broadcastBlobName(scope, id),
     bytes: encodeBroadcastValue(id, value),
   }));
-  const names = new Map<number, string>();
+  const names = new Map<number, PinnedBlob>();
   let next = 0;
   const worker = async () => {
     while (next < encoded.length) {
       const { id, blob, bytes } = encoded[next++]!;
       await blobs.put(DATA_CONTAINER, blob, bytes);
-      names.set(id, blob);
+      names.set(id, { blob, sha256: blobDigest(bytes) });
     }
   };
   await Promise.all(Array.from({ length: Math.min(8, encoded.length) }, worker));
@@ -54,7 +55,7 @@ export function buildStageDescriptor(
   stageId: number,
 ): StageDescriptorInput {
   const inputs: Record<string, InputSplit[][]> = {};
-  const shuffles: Record<string, { tableBlob: string }> = {};
+  const shuffles: Record<string, { tableBlob: string; sha256: string }> = {};
   const cached: Record<string, string[]> = {};
   for (const nodeId of stage.pipeline) {
     const splits = state.inputs.get(nodeId);
@@ -64,15 +65,15 @@ export function buildStageDescriptor(
     const table = state.shuffleTables.get(read.shuffleId);
     if (!table)
       throw new Error(`internal: stage ${stageId} reads shuffle ${read.shuffleId} before it exists`);
-    shuffles[String(read.shuffleId)] = { tableBlob: table };
+    shuffles[String(read.shuffleId)] = { tableBlob: table.blob, sha256: table.sha256 };
   }
   for (const nodeId of stage.cacheReads) {
     const blobs = state.cached.get(nodeId);
     if (!blobs) throw new Error(`internal: stage ${stageId} reads node ${nodeId}, which is not cached`);
     cached[String(nodeId)] = blobs as string[];
   }
-  const broadcasts: Record<string, { blob: string }> = {};
-  for (const [id, blob] of state.broadcasts) broadcasts[String(id)] = { blob };
+  const broadcasts: Record<string, { blob: string; sha256: string }> = {};
+  for (const [id, pinned] of state.broadcasts) broadcasts[String(id)] = { ...pinned };
   const action = stage.kind === 'result' ? state.graph.resolveAction(plan.action) : undefined;
   const isSave = action !== undefined && isSaveOp(action.op);
   return {

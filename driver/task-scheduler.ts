@@ -37,6 +37,8 @@ export interface TaskSchedulerEnv {
 export interface StageWorkRef {
   codeHash: string;
   stageBlob: string;
+  /** sha256 of the stage descriptor's bytes: every (signed) task message pins it. */
+  stageHash: string;
 }
 
 const stageKey = (jobId: number, stageId: number) => `${jobId}:${stageId}`;
@@ -110,7 +112,12 @@ export class TaskScheduler {
             attempt,
             eventsQueue: this.env.eventsQueue,
             sentAt,
-            work: { kind: 'stage', codeHash: work.codeHash, stageBlob: work.stageBlob },
+            work: {
+              kind: 'stage',
+              codeHash: work.codeHash,
+              stageBlob: work.stageBlob,
+              stageHash: work.stageHash,
+            },
           };
         },
         onTaskSucceeded: (event) => {
@@ -127,6 +134,7 @@ export class TaskScheduler {
           this.emitStageTaskEvent(run, runEvent);
         },
         isTaskQueueIdle: async () => (await this.env.taskQueue.peek(1)).length === 0,
+        runningAttemptsOfApplication: () => this.runningAttempts(),
         onTaskVanished: (partition) => {
           this.emit(
             noticeEvent(
@@ -253,6 +261,13 @@ export class TaskScheduler {
       ),
     );
     return true;
+  }
+
+  /** Task attempts running now in every active stage (what occupies the fabric's slots). */
+  private runningAttempts(): number {
+    let n = 0;
+    for (const run of this.active.values()) n += run.taskSet.runningAttemptCount;
+    return n;
   }
 
   /** Route one executor event to its task set; events of finished stages are late duplicates. */

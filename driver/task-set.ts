@@ -33,7 +33,10 @@ export interface TaskSetOptions {
   signingKey?: string;
   /** Speculative execution, as Spark's spark.speculation.* (on by default). */
   speculation: SpeculationOptions;
-  /** Slots of the fabric: a speculative copy is only launched while fewer tasks than this run. */
+  /**
+   * Slots of the fabric: a speculative copy is only launched while fewer attempts than this run
+   * in the whole application (every stage's, see TaskSetListener.runningAttemptsOfApplication).
+   */
   totalSlots?: number;
 }
 
@@ -76,6 +79,11 @@ export interface TaskSetListener {
   isTaskQueueIdle?(): Promise<boolean>;
   /** A partition's message vanished (see checkVanishedTasks) and is being relaunched. */
   onTaskVanished?(partition: number): void;
+  /**
+   * Task attempts running now in every stage of the application, this one's included: what
+   * occupies the fabric's slots. Without it only this task set's own attempts are counted.
+   */
+  runningAttemptsOfApplication?(): number;
   /** A speculative copy of a slow task was launched. */
   onSpeculativeLaunch?(partition: number, attempt: number, runningMs: number, thresholdMs: number): void;
 }
@@ -136,6 +144,13 @@ export class TaskSetManager {
   get runningCount(): number {
     let n = 0;
     for (const [p, attempts] of this.running) if (!this.succeeded.has(p) && attempts.size > 0) n++;
+    return n;
+  }
+
+  /** Attempts known to be running (a partition with a speculative copy counts twice: two slots). */
+  get runningAttemptCount(): number {
+    let n = 0;
+    for (const [p, attempts] of this.running) if (!this.succeeded.has(p)) n += attempts.size;
     return n;
   }
 
@@ -266,7 +281,9 @@ export class TaskSetManager {
   /**
    * Launch a speculative copy of each straggler: once `quantile` of the tasks finished, a task
    * running longer than `multiplier` × their median (and `minTaskRuntimeMs`) gets a second
-   * attempt, while free slots remain. The first attempt to succeed wins. Returns how many launched.
+   * attempt, while free slots remain — slots minus the attempts running in every stage of the
+   * application, since stages of one job (a join's two sides) or of concurrent jobs share the
+   * fabric. The first attempt to succeed wins. Returns how many launched.
    */
   async checkSpeculatableTasks(now = Date.now()): Promise<number> {
     const spec = this.options.speculation;
@@ -280,8 +297,10 @@ export class TaskSetManager {
       const oldest = Math.min(...[...attempts.values()].map((a) => a.startedAt));
       if (now - oldest > threshold) candidates.push({ partition, runningMs: now - oldest });
     }
+    if (candidates.length === 0) return 0;
+    const running = this.listener.runningAttemptsOfApplication?.() ?? this.runningAttemptCount;
     const free =
-      this.options.totalSlots === undefined ? candidates.length : this.options.totalSlots - this.runningCount;
+      this.options.totalSlots === undefined ? candidates.length : this.options.totalSlots - running;
     const launch = candidates.slice(0, Math.max(0, free));
     for (const c of launch) {
       this.speculated.add(c.partition);
@@ -351,6 +370,8 @@ const REJECTION_HINTS: Record<string, string> = {
     'the executors require signed task messages: give the driver the same STRATUS_SIGNING_KEY as the function app',
   'bad-signature':
     'the signature does not verify: the driver and the function app have different STRATUS_SIGNING_KEYs, or the message was altered',
+  'tampered-blob':
+    'a blob the task pins by sha256 was changed after the driver wrote it: something other than this driver can write to the stratus-data container; check who has write access to the storage account',
 };
 
 /** The job failure for a task message an executor refused (event `task-rejected`). */

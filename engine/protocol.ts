@@ -36,6 +36,15 @@ export const StageWorkSchema = z.object({
   codeHash: z.string().regex(/^[0-9a-f]{64}$/),
   /** Blob (in the data container) describing the stage: job params, plan node, inputs, output. */
   stageBlob: z.string().min(1),
+  /**
+   * sha256 of the stage descriptor blob's bytes: signed with the message, so the descriptor —
+   * and the hashes of the blobs it names — cannot be changed without the executor noticing.
+   * Executors with a signing key refuse stage work without it.
+   */
+  stageHash: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .optional(),
 });
 
 export const TaskWorkSchema = z.discriminatedUnion('kind', [NoopWorkSchema, StageWorkSchema]);
@@ -152,7 +161,7 @@ export const TaskFailedEventSchema = z.object({
 });
 
 /** Why an executor refused a task message; drivers accept reasons they do not know yet. */
-export type TaskRejectionReason = 'invalid' | 'unsigned' | 'bad-signature';
+export type TaskRejectionReason = 'invalid' | 'unsigned' | 'bad-signature' | 'tampered-blob';
 
 /**
  * An executor refused a task message without running any of its code: the message failed

@@ -1,12 +1,20 @@
 /**
  * Task-message signing: with a signing key configured (`STRATUS_SIGNING_KEY`, the same on the
- * driver and the function app), the driver signs every task message — ids, the bundle hash and
- * the stage descriptor's name included — with HMAC-SHA256, and executors refuse to load any
- * code for a message whose signature does not verify. The bundle itself is content-addressed:
- * executors also check that its sha256 equals the signed hash.
+ * driver and the function app), the driver signs every task message — ids, the bundle hash, the
+ * stage descriptor's name and its sha256 included — with HMAC-SHA256, and executors refuse to
+ * load any code for a message whose signature does not verify. What the message names is
+ * pinned by hash: the bundle is content-addressed (its sha256 is its name), the stage
+ * descriptor's sha256 is in the signed message, and the descriptor carries the sha256 of every
+ * blob the driver wrote for the stage (broadcast values, map-output tables). So one signature
+ * covers everything that decides what runs, and executors check each hash before use.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { ConfigError } from './errors.js';
+
+/** Hex sha256 of a blob's bytes (a string is hashed as its UTF-8 bytes): how blobs are pinned. */
+export function blobDigest(bytes: Buffer | string): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
 
 /** Minimum length of a signing key (characters); a short key is a configuration error. */
 export const MIN_SIGNING_KEY_LENGTH = 32;

@@ -38,11 +38,17 @@ export const InputSplitSchema = z.object({
   columns: z.array(z.string()).optional(),
 });
 
-/** Where the outputs of one shuffle's winning map attempts are listed. */
-export const ShuffleLocationSchema = z.object({ tableBlob: z.string().min(1) });
+const sha256 = z.string().regex(/^[0-9a-f]{64}$/);
 
-/** Where the driver put one broadcast value (record codec, one record). */
-export const BroadcastLocationSchema = z.object({ blob: z.string().min(1) });
+/**
+ * Where the outputs of one shuffle's winning map attempts are listed, and the sha256 of that
+ * table blob's bytes (the driver writes it before the reading stage's descriptor, so the
+ * descriptor pins it; executors check it before use).
+ */
+export const ShuffleLocationSchema = z.object({ tableBlob: z.string().min(1), sha256: sha256.optional() });
+
+/** Where the driver put one broadcast value (record codec, one record), and the sha256 of its bytes. */
+export const BroadcastLocationSchema = z.object({ blob: z.string().min(1), sha256: sha256.optional() });
 
 /** Where a save action's task attempts write their part files. */
 export const SaveTargetSchema = z.object({

@@ -7,6 +7,8 @@
  * thread pool) is loaded lazily at the first invocation.
  */
 import { app, type InvocationContext } from '@azure/functions';
+// Small and dependency-free: the registration below still comes first in effect.
+import { redactError } from '../storage/redaction.js';
 
 /** The app setting holding the task queue's name (`%STRATUS_TASK_QUEUE%` in the binding). */
 export const TASK_QUEUE_SETTING = 'STRATUS_TASK_QUEUE';
@@ -28,7 +30,8 @@ export async function executorHandler(queueItem: unknown, context: InvocationCon
     const dequeueCount = Number(context.triggerMetadata?.dequeueCount ?? 1);
     await runTaskInvocation(queueItem, { dequeueCount: Number.isFinite(dequeueCount) ? dequeueCount : 1 });
   } catch (error) {
-    throw asError(error);
+    // The host logs what the handler throws (a task's error quotes user messages): redact it.
+    throw redactError(asError(error));
   }
 }
 

@@ -6,6 +6,17 @@
 import { type ExecutorEventInput, encodeExecutorEvent } from '../engine/protocol.js';
 import type { StorageConnection } from '../storage/connection.js';
 import { StorageQueue } from '../storage/queues.js';
+import { redactDeep, redactSecrets } from '../storage/redaction.js';
+
+/**
+ * The event with its error and rejection texts redacted. Only those: results, accumulator names
+ * and blob names are data the driver computes with, and a result must never change silently.
+ */
+function redactTexts(event: ExecutorEventInput): ExecutorEventInput {
+  if (event.type === 'task-failed') return { ...event, error: redactDeep(event.error) };
+  if (event.type === 'task-rejected') return { ...event, message: redactSecrets(event.message) };
+  return event;
+}
 
 /** Validates and sends executor events; one instance per executor. */
 export class EventReporter {
@@ -13,9 +24,13 @@ export class EventReporter {
 
   constructor(private readonly connection: StorageConnection) {}
 
-  /** Validate `event` against the protocol and send it to `queueName`; throws on invalid event or send failure. */
+  /**
+   * Validate `event` against the protocol and send it to `queueName`, its texts for people
+   * redacted (a task's error message or stack may quote a connection string or key); throws on
+   * invalid event or send failure.
+   */
   async send(queueName: string, event: ExecutorEventInput): Promise<void> {
-    const text = encodeExecutorEvent(event);
+    const text = encodeExecutorEvent(redactTexts(event));
     let queue = this.queues.get(queueName);
     if (!queue) {
       queue = new StorageQueue(this.connection, queueName);

@@ -6,7 +6,9 @@
  * engine with a TaskIO over blobs: input splits, the shuffle's winning map outputs
  * (range reads of this reduce partition's segment only), cached partitions, the driver's
  * broadcast values (read once per thread; the rebuild's own values are ignored), and
- * spilled runs in the execution's temp folder. Every blob it writes is named by the run's scope and
+ * spilled runs in the execution's temp folder. What decides what runs is checked by hash
+ * before any code of the job is loaded: the descriptor against the sha256 the (signed) task
+ * message gives, the broadcast values and map-output tables against the descriptor's. Every blob it writes is named by the run's scope and
  * by this execution (attempt, delivery count and a random nonce), so no two executions —
  * not even two concurrent deliveries of one message — write the same blob; the success
  * event names each blob, and the driver commits exactly the blobs its winner reported. The
@@ -29,6 +31,7 @@ import {
 } from '../engine/names.js';
 import type { CachedPartition, StageWork, TaskResult } from '../engine/protocol.js';
 import { decodeBroadcastValue } from '../engine/shared-variables.js';
+import { blobDigest, signingKeyFromEnv } from '../engine/signing.js';
 import {
   descriptorPlan,
   type InputSplit,
@@ -42,7 +45,7 @@ import { runTask } from '../engine/task-runtime.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { BlobNotFoundError } from '../storage/blob-store.js';
 import { readPartitionSplits } from '../storage/split-reader.js';
-import { NonRetryableTaskError } from './task-errors.js';
+import { BlobTamperedError, NonRetryableTaskError } from './task-errors.js';
 import { SavedPartWriter, writeMapOutput } from './task-outputs.js';
 import { TempFileSpillStore } from './temp-spill-store.js';
 import type { TaskContext, TaskOutcome, WorkKindRunner } from './work-kinds.js';
@@ -64,7 +67,7 @@ const FATAL_CODES = new Set([
   'BAD_INPUT_RECORD',
 ]);
 
-/** A small per-thread cache of values keyed by blob name (descriptors, map-output tables, broadcasts). */
+/** A small per-thread cache of values keyed by blob name and hash (descriptors, map-output tables, broadcasts). */
 class BlobValueCache<T> {
   private readonly entries = new Map<string, Promise<T>>();
   constructor(private readonly capacity: number) {}
@@ -102,33 +105,92 @@ async function readBlobOrFail(blobs: BlobStore, container: string, name: string,
   }
 }
 
-function loadDescriptor(blobs: BlobStore, name: string): Promise<StageDescriptor> {
-  return descriptors.get(name, async () => {
-    const text = (await readBlobOrFail(blobs, DATA_CONTAINER, name, 'stage descriptor')).toString('utf8');
-    return parseStageDescriptor(text, name);
+/** True when this executor has a signing key: then every blob that decides what runs must be pinned. */
+function signingRequired(): boolean {
+  return signingKeyFromEnv(process.env) !== undefined;
+}
+
+/**
+ * Check a blob's bytes against the sha256 it is pinned by before using it; throws
+ * BlobTamperedError on a mismatch, and (with a signing key) when it is not pinned at all.
+ * Called inside the per-thread caches' loaders, so each blob is hashed once per thread.
+ */
+function verifyPinned(bytes: Buffer, expected: string | undefined, what: string, name: string): void {
+  if (expected === undefined) {
+    if (signingRequired()) {
+      throw new BlobTamperedError(
+        `${what} ${DATA_CONTAINER}/${name} is not pinned by a sha256 and this executor requires signed work (a driver of an older release?); refusing to use it`,
+        name,
+      );
+    }
+    return;
+  }
+  const actual = blobDigest(bytes);
+  if (actual !== expected) {
+    throw new BlobTamperedError(
+      `${what} ${DATA_CONTAINER}/${name} does not match the sha256 its task pins (sha256 ${actual.slice(0, 12)}, expected ${expected.slice(0, 12)}): it was altered after the driver wrote it; refusing to use it`,
+      name,
+    );
+  }
+}
+
+/** The stage descriptor, verified against `sha256` (the task message's); cached per thread by name and hash. */
+function loadDescriptor(
+  blobs: BlobStore,
+  name: string,
+  sha256: string | undefined,
+): Promise<StageDescriptor> {
+  return descriptors.get(`${name}@${sha256 ?? ''}`, async () => {
+    const bytes = await readBlobOrFail(blobs, DATA_CONTAINER, name, 'stage descriptor');
+    verifyPinned(bytes, sha256, 'stage descriptor', name);
+    return parseStageDescriptor(bytes.toString('utf8'), name);
   });
 }
 
-function loadMapOutputTable(blobs: BlobStore, name: string): Promise<MapOutputTableData> {
-  return mapOutputTables.get(name, async () => {
-    const text = (await readBlobOrFail(blobs, DATA_CONTAINER, name, 'map-output table')).toString('utf8');
-    const parsed = MapOutputTableSchema.safeParse(JSON.parse(text));
+function loadMapOutputTable(
+  blobs: BlobStore,
+  location: { tableBlob: string; sha256?: string | undefined },
+): Promise<MapOutputTableData> {
+  const name = location.tableBlob;
+  return mapOutputTables.get(`${name}@${location.sha256 ?? ''}`, async () => {
+    const bytes = await readBlobOrFail(blobs, DATA_CONTAINER, name, 'map-output table');
+    verifyPinned(bytes, location.sha256, 'map-output table', name);
+    const parsed = MapOutputTableSchema.safeParse(JSON.parse(bytes.toString('utf8')));
     if (!parsed.success) throw new NonRetryableTaskError(`map-output table ${name} is malformed`);
     return parsed.data;
   });
 }
 
 /**
+ * The map-output table of every shuffle the stage reads, by shuffle id: loaded (and verified)
+ * before the job's code is, since a reduce task reads its shuffles first anyway.
+ */
+async function loadShuffleTables(
+  blobs: BlobStore,
+  descriptor: StageDescriptor,
+): Promise<Map<number, MapOutputTableData>> {
+  const entries = await Promise.all(
+    Object.entries(descriptor.shuffles).map(
+      async ([id, location]) => [Number(id), await loadMapOutputTable(blobs, location)] as const,
+    ),
+  );
+  return new Map(entries);
+}
+
+/**
  * The driver's value of every broadcast the descriptor names, by id. Loaded before the task
- * runs because user code reads `.value` synchronously; cached per thread by blob name, so
- * each value is downloaded and decoded once per thread and run.
+ * runs because user code reads `.value` synchronously, and before the job's code is loaded,
+ * since each blob is checked against the sha256 the descriptor pins it by; cached per thread by
+ * blob name and hash, so each value is downloaded, verified and decoded once per thread and run.
  */
 async function loadBroadcasts(blobs: BlobStore, descriptor: StageDescriptor): Promise<Map<number, unknown>> {
   const entries = await Promise.all(
-    Object.entries(descriptor.broadcasts).map(async ([id, { blob }]) => {
-      const value = await broadcastValues.get(blob, async () =>
-        decodeBroadcastValue(await readBlobOrFail(blobs, DATA_CONTAINER, blob, 'broadcast value')),
-      );
+    Object.entries(descriptor.broadcasts).map(async ([id, { blob, sha256 }]) => {
+      const value = await broadcastValues.get(`${blob}@${sha256 ?? ''}`, async () => {
+        const bytes = await readBlobOrFail(blobs, DATA_CONTAINER, blob, 'broadcast value');
+        verifyPinned(bytes, sha256, 'broadcast value', blob);
+        return decodeBroadcastValue(bytes);
+      });
       return [Number(id), value] as const;
     }),
   );
@@ -235,6 +297,7 @@ function makeTaskIO(
   context: TaskContext,
   descriptor: StageDescriptor,
   broadcasts: ReadonlyMap<number, unknown>,
+  shuffleTables: ReadonlyMap<number, MapOutputTableData>,
   onSavedPart: (part: SavedPartWriter) => void,
 ): TaskIO {
   const { blobs } = context;
@@ -249,10 +312,9 @@ function makeTaskIO(
       yield* readPartitionSplits(blobs, splits);
     },
     async *readShuffle(shuffleId, reducePartition) {
-      const location = descriptor.shuffles[String(shuffleId)];
-      if (!location)
+      const table = shuffleTables.get(shuffleId);
+      if (!table)
         throw new NonRetryableTaskError(`stage descriptor has no map outputs for shuffle ${shuffleId}`);
-      const table = await loadMapOutputTable(blobs, location.tableBlob);
       yield* fetchSegments(blobs, table, reducePartition, SHUFFLE_FETCH_CONCURRENCY);
     },
     readCached(nodeId, partition) {
@@ -300,12 +362,15 @@ export const runStageTask: WorkKindRunner<StageWork> = async (work, context): Pr
   const started = performance.now();
   try {
     const { blobs, message, execution, executionId } = context;
-    const descriptor = await loadDescriptor(blobs, work.stageBlob);
+    const descriptor = await loadDescriptor(blobs, work.stageBlob, work.stageHash);
     if (descriptor.codeHash !== work.codeHash) {
       throw new NonRetryableTaskError(
         `task names bundle ${work.codeHash.slice(0, 12)} but stage descriptor ${work.stageBlob} names ${descriptor.codeHash.slice(0, 12)}`,
       );
     }
+    // Every blob the driver wrote for this stage, verified before any code of the job loads.
+    const broadcasts = await loadBroadcasts(blobs, descriptor);
+    const shuffleTables = await loadShuffleTables(blobs, descriptor);
     const definition = await loadBundle(blobs, work.codeHash);
     let graph: ReturnType<typeof buildJobGraph>;
     try {
@@ -321,7 +386,7 @@ export const runStageTask: WorkKindRunner<StageWork> = async (work, context): Pr
     const plan = descriptorPlan(descriptor);
     // The driver's broadcast values, never the ones this rebuild of the builder computed.
     let savedPart: SavedPartWriter | undefined;
-    const io = makeTaskIO(context, descriptor, await loadBroadcasts(blobs, descriptor), (part) => {
+    const io = makeTaskIO(context, descriptor, broadcasts, shuffleTables, (part) => {
       savedPart = part;
     });
     const output = await runTask(graph, plan, message.partition, io, {

@@ -26,6 +26,24 @@ export class NonRetryableTaskError extends StratusError {
   }
 }
 
+/** The code of BlobTamperedError, as it crosses the task-thread boundary. */
+export const BLOB_TAMPERED = 'BLOB_TAMPERED';
+
+/**
+ * A blob the task message pins by hash — the stage descriptor, or a broadcast value or
+ * map-output table the descriptor pins — does not hash to it: something altered it after the
+ * driver wrote it. Found before any code of the job is loaded; the runner quarantines the
+ * message with a security log line and answers `task-rejected` (reason `tampered-blob`).
+ */
+export class BlobTamperedError extends StratusError {
+  readonly fatal = true;
+
+  constructor(message: string, blob: string) {
+    super(BLOB_TAMPERED, message, { blob });
+    this.name = 'BlobTamperedError';
+  }
+}
+
 /** Thrown to the host after a task attempt failed and its `task-failed` event was sent. */
 export class TaskAttemptFailedError extends StratusError {
   constructor(attemptId: string, cause: SerializedTaskError) {

@@ -33,12 +33,18 @@ import {
 import { signingKeyFromEnv, verifyTaskMessage } from '../engine/signing.js';
 import { BlobStore } from '../storage/blob-store.js';
 import { StorageQueue } from '../storage/queues.js';
+import { redactSecrets } from '../storage/redaction.js';
 import { EventReporter } from './event-reporter.js';
 import { executorSlotCount, resolveExecutorId, SlotAllocator } from './executor-identity.js';
 import { DEFAULT_LEASE_CHECK_MS, LeaseWatch, type StopVerdict } from './lease-watch.js';
 import { connectFromSetting } from './storage-binding.js';
-import { NonRetryableTaskError, TaskAttemptFailedError } from './task-errors.js';
+import { BLOB_TAMPERED, NonRetryableTaskError, TaskAttemptFailedError } from './task-errors.js';
 import { TaskThreadPool } from './worker-pool.js';
+
+/** One line on the executor's stderr, redacted: errors quote settings, user messages quote anything. */
+function logLine(line: string): void {
+  process.stderr.write(`${redactSecrets(line)}\n`);
+}
 
 /** What the runner needs from the queue trigger's metadata. */
 export interface TriggerInfo {
@@ -134,8 +140,8 @@ async function reportRejection(ex: Executor, raw: unknown, dequeueCount: number,
     return; // no ids to address it by: the poison queue is the only record
   }
   await ex.events.send(queue, event).catch((sendError: unknown) => {
-    process.stderr.write(
-      `stratus executor ${ex.executorId}: cannot report the rejected task message: ${String(sendError)}\n`,
+    logLine(
+      `stratus executor ${ex.executorId}: cannot report the rejected task message: ${String(sendError)}`,
     );
   });
 }
@@ -206,9 +212,7 @@ export async function runTaskInvocation(input: unknown, trigger: TriggerInfo): P
   const report = (event: Record<string, unknown>) =>
     ex.events.send(message.eventsQueue, { ...base, at: Date.now(), ...event } as ExecutorEventInput);
   const warn = (what: string) => (error: unknown) =>
-    process.stderr.write(
-      `stratus executor ${ex.executorId}: ${what} for ${attemptId} failed: ${String(error)}\n`,
-    );
+    logLine(`stratus executor ${ex.executorId}: ${what} for ${attemptId} failed: ${String(error)}`);
 
   const started = performance.now();
   const heartbeat = setInterval(
@@ -260,12 +264,24 @@ export async function runTaskInvocation(input: unknown, trigger: TriggerInfo): P
       await report({ type: 'task-succeeded', ...rest, metrics: { ...metrics, durationMs } });
       return;
     }
-    if (result.error.code === 'APP_ENDED') {
-      // The application ended while the task ran (it discarded what it wrote): nobody will read
-      // the outcome, and a retry could not help. Drop the task.
-      process.stderr.write(
-        `stratus executor ${ex.executorId}: dropped ${attemptId}: ${result.error.message}\n`,
+    if (result.error.code === BLOB_TAMPERED) {
+      // A blob the signed message pins was altered: found before any of the job's code loaded.
+      // Retrying reads the same bytes, so quarantine the message as a tampered one and tell the driver.
+      await quarantine(
+        raw,
+        `task message ${attemptId}: ${result.error.message}`,
+        'none of the job code ran for it',
       );
+      await reportRejection(ex, raw, trigger.dequeueCount, {
+        reason: 'tampered-blob',
+        message: result.error.message,
+      });
+      return;
+    }
+    if (result.error.code === 'APP_ENDED') {
+      // The application ended while the task ran (it discarded what it wrote), or its job was
+      // cancelled: nobody will read the outcome, and a retry could not help. Drop the task.
+      logLine(`stratus executor ${ex.executorId}: dropped ${attemptId}: ${result.error.message}`);
       return;
     }
     await report({ type: 'task-failed', error: stripFatal(result.error), fatal: result.error.fatal }).catch(
@@ -280,12 +296,13 @@ export async function runTaskInvocation(input: unknown, trigger: TriggerInfo): P
   }
 }
 
-/** Send a rejected message to the task queue's poison queue (with a security log line) instead of running it. */
-async function quarantine(raw: unknown, why: string): Promise<void> {
+/**
+ * Send a rejected message to the task queue's poison queue (with a security log line) instead of
+ * running it; `outcome` says how far it got (default: no code of it was loaded).
+ */
+async function quarantine(raw: unknown, why: string, outcome = 'no code loaded'): Promise<void> {
   const queue = process.env.STRATUS_TASK_QUEUE ?? DEFAULT_TASK_QUEUE;
-  process.stderr.write(
-    `stratus executor SECURITY: rejected ${why}; moved to ${poisonQueueName(queue)}, no code loaded\n`,
-  );
+  logLine(`stratus executor SECURITY: rejected ${why}; moved to ${poisonQueueName(queue)}, ${outcome}`);
   const poison = new StorageQueue(connectFromSetting(process.env), poisonQueueName(queue));
   await poison.ensure();
   await poison.send(encodeWire(raw as object));

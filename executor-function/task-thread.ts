@@ -8,6 +8,7 @@ import { parentPort } from 'node:worker_threads';
 import { type TaskExecution, taskExecutionId } from '../engine/names.js';
 import { parseTaskMessage, taskAttemptId } from '../engine/protocol.js';
 import { BlobStore } from '../storage/blob-store.js';
+import { redactSecrets } from '../storage/redaction.js';
 import { connectFromSetting } from './storage-binding.js';
 import { serializeTaskError } from './task-errors.js';
 import type { TaskThreadReply, TaskThreadRequest } from './task-thread-protocol.js';
@@ -51,7 +52,9 @@ async function runOne(request: Extract<TaskThreadRequest, { type: 'run' }>): Pro
       signal: abort.signal,
       tempDir: request.tempDir,
       log: (line) =>
-        process.stderr.write(`[${request.executorId} slot ${request.slot} ${executionId}] ${line}\n`),
+        process.stderr.write(
+          `[${request.executorId} slot ${request.slot} ${executionId}] ${redactSecrets(line)}\n`,
+        ),
     };
     const run = await loadWorkKind(message.work);
     const outcome = await run(message.work, context);

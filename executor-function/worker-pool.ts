@@ -6,7 +6,10 @@
  * killed: its thread is terminated (V8 stops it even inside a busy loop) and a new thread
  * takes its place on demand, so the slot's CPU and memory are free once the run resolves.
  */
+import { createInterface } from 'node:readline';
+import type { Readable, Writable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
+import { redactSecrets } from '../storage/redaction.js';
 import type { SerializedTaskError } from './task-errors.js';
 import type { TaskRunRequest, TaskThreadReply, TaskThreadRequest } from './task-thread-protocol.js';
 import type { TaskOutcome } from './work-kinds.js';
@@ -119,7 +122,11 @@ export class TaskThreadPool {
   }
 
   private startThread(): Worker {
-    const worker = new Worker(this.entry);
+    // The thread's stdout and stderr (user code's console, task log lines) reach the process's
+    // own streams only through redaction, line by line.
+    const worker = new Worker(this.entry, { stdout: true, stderr: true });
+    forwardRedacted(worker.stdout, process.stdout);
+    forwardRedacted(worker.stderr, process.stderr);
     worker.on('message', (reply: TaskThreadReply) => {
       const run = this.busy.get(worker);
       if (!run || run.id !== reply.id) return; // a reply for a run we already gave up on
@@ -153,6 +160,12 @@ export class TaskThreadPool {
     worker.on('exit', (code) => lost(`task thread exited with code ${code}`));
     return worker;
   }
+}
+
+/** Copy a thread's output stream to `to` line by line, each line redacted. */
+function forwardRedacted(from: Readable, to: Writable): void {
+  const lines = createInterface({ input: from, crlfDelay: Number.POSITIVE_INFINITY });
+  lines.on('line', (line) => to.write(`${redactSecrets(line)}\n`));
 }
 
 function crashed(message: string): TaskRunResult {

@@ -6,6 +6,9 @@
 import type { TokenCredential } from '@azure/core-auth';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { QueueServiceClient } from '@azure/storage-queue';
+import { redactSecrets, registerConnectionString } from './redaction.js';
+
+export { redactSecrets } from './redaction.js';
 
 /** Either a connection string or an account name plus a token credential. */
 export type StorageConnectionOptions =
@@ -28,6 +31,8 @@ const pipeline = {
 /** Build the blob and queue service clients for a connection. */
 export function connectStorage(options: StorageConnectionOptions): StorageConnection {
   if ('connectionString' in options) {
+    // From now on this process removes the string's key or SAS token from everything it prints.
+    registerConnectionString(options.connectionString);
     return {
       blobService: BlobServiceClient.fromConnectionString(options.connectionString, pipeline),
       queueService: QueueServiceClient.fromConnectionString(options.connectionString, pipeline),
@@ -43,32 +48,29 @@ export function connectStorage(options: StorageConnectionOptions): StorageConnec
   };
 }
 
-const SECRET_PATTERNS: RegExp[] = [
-  /(AccountKey=)[^;]+/gi,
-  /(SharedAccessSignature=)[^;]+/gi,
-  /([?&]sig=)[^&\s]+/gi,
-  /(STRATUS_SIGNING_KEY=)\S+/g,
-];
-
-/** Remove account keys, SAS signatures and signing keys from text before it is logged or thrown. */
-export function redactSecrets(text: string): string {
-  let out = text;
-  for (const pattern of SECRET_PATTERNS) out = out.replace(pattern, '$1***');
-  return out;
-}
-
 /** The well-known Azurite development account (public, documented key; not a secret). */
 export const AZURITE_ACCOUNT = 'devstoreaccount1';
 export const AZURITE_KEY =
   'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
 
+/** An Azurite storage account: its name and base64 key (default: the well-known development account). */
+export interface AzuriteAccount {
+  name: string;
+  key: string;
+}
+
 /** The connection string for an Azurite instance listening on the given loopback ports. */
-export function azuriteConnectionString(blobPort: number, queuePort: number, host = '127.0.0.1'): string {
+export function azuriteConnectionString(
+  blobPort: number,
+  queuePort: number,
+  host = '127.0.0.1',
+  account: AzuriteAccount = { name: AZURITE_ACCOUNT, key: AZURITE_KEY },
+): string {
   return [
     'DefaultEndpointsProtocol=http',
-    `AccountName=${AZURITE_ACCOUNT}`,
-    `AccountKey=${AZURITE_KEY}`,
-    `BlobEndpoint=http://${host}:${blobPort}/${AZURITE_ACCOUNT}`,
-    `QueueEndpoint=http://${host}:${queuePort}/${AZURITE_ACCOUNT}`,
+    `AccountName=${account.name}`,
+    `AccountKey=${account.key}`,
+    `BlobEndpoint=http://${host}:${blobPort}/${account.name}`,
+    `QueueEndpoint=http://${host}:${queuePort}/${account.name}`,
   ].join(';');
 }

@@ -14,6 +14,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { StratusError } from '../../engine/errors.js';
+import { redactDeep } from '../../storage/redaction.js';
 import { quantiles, type TaskAttemptRecord } from '../run-summary.js';
 import { ApplicationStore, type UiSource, UnknownApplicationError } from './app-store.js';
 
@@ -72,7 +73,8 @@ export function stageQuantiles(attempts: readonly TaskAttemptRecord[]) {
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
+  // Logs written elsewhere (another driver, an older release) may hold secrets: never serve them.
+  const text = JSON.stringify(redactDeep(body));
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
   res.end(text);
 }

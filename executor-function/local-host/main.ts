@@ -11,7 +11,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../../engine/errors.js';
 import { DEFAULT_TASK_QUEUE } from '../../engine/names.js';
-import { redactSecrets } from '../../storage/connection.js';
+import { redactDeep, redactSecrets } from '../../storage/redaction.js';
 import { resolveExecutorId } from '../executor-identity.js';
 import { readHostJson, resolveQueueTriggerOptions, slotCount } from '../queue-options.js';
 import { connectFromSetting } from '../storage-binding.js';
@@ -25,7 +25,7 @@ const env = process.env;
 const verbose = env[HOST_ENV.verbose] === '1';
 
 function printLine(line: HostLine): void {
-  process.stdout.write(`${JSON.stringify(line)}\n`);
+  process.stdout.write(`${JSON.stringify(redactDeep(line))}\n`);
 }
 
 function warn(text: string): void {

@@ -3,7 +3,7 @@
  * uploaded as partition blobs, and — the issue's "done when" in miniature — the same lines
  * from a local file and from the same bytes in a blob, for any split size.
  */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -56,6 +56,19 @@ async function linesOf(splits: readonly InputSplit[]): Promise<string[]> {
     lines.push(...splitLines(Buffer.concat(chunks).toString('utf8')));
   }
   return lines;
+}
+
+/** `n` reproducible pseudo-random bytes (incompressible, so gzip level 0 keeps the size). */
+function seededBytes(n: number): Buffer {
+  const out = Buffer.alloc(n);
+  let x = 0x9e3779b9;
+  for (let i = 0; i < n; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    out[i] = x & 0xff;
+  }
+  return out;
 }
 
 let nodeCounter = 0;
@@ -241,6 +254,54 @@ describe('local inputs', () => {
       totalPartitions: splits.length,
     });
     expect(await linesOf(splits)).toEqual(splitLines(text));
+  });
+
+  it('are streamed to their blobs in blocks: a split larger than many blocks arrives byte for byte, its lines counted', async () => {
+    const blockBytes = 64 * 1024;
+    // Incompressible gzip (one whole-file split) and a text file cut into two large splits.
+    const random = seededBytes(5 * blockBytes + 123);
+    const gz = path.join(dir, 'big.bin.gz');
+    await writeFile(gz, gzipSync(random, { level: 0 }));
+    const text = Array.from({ length: 40_000 }, (_, i) => `line ${i} ${'x'.repeat(i % 17)}`).join('\n');
+    const txt = path.join(dir, 'big.txt');
+    await writeFile(txt, text);
+    const progress: UploadProgress[] = [];
+    const splits = await resolveInput(path.join(dir, 'big.*'), {
+      minPartitions: 1,
+      splitBytes: Math.ceil(Buffer.byteLength(text) / 2),
+      blobs,
+      upload: { ...upload(), blockBytes, onProgress: (p) => progress.push(p) },
+    });
+    expect(splits.map((s) => path.basename(s.source!))).toEqual(['big.bin.gz', 'big.txt', 'big.txt']);
+    const service = connectStorage({ connectionString: suiteConnectionString() }).blobService;
+    for (const split of splits) {
+      const blob = await blobs.get(DATA_CONTAINER, split.blob);
+      const file = await readFile(split.source!);
+      expect(blob.equals(file.subarray(split.sourceOffset, split.sourceOffset! + split.fileSize!))).toBe(
+        true,
+      );
+      // Staged block by block: no request, and no buffer of the driver, held the whole split.
+      const { committedBlocks = [] } = await service
+        .getContainerClient(DATA_CONTAINER)
+        .getBlockBlobClient(split.blob)
+        .getBlockList('committed');
+      expect(committedBlocks.length).toBeGreaterThanOrEqual(Math.ceil(split.fileSize! / blockBytes));
+      expect(committedBlocks.every((b) => b.size <= blockBytes)).toBe(true);
+    }
+    // The second split of big.txt starts at the line after the first split's last one.
+    const secondLine = text.slice(0, splits[2]!.sourceOffset).split('\n').length;
+    expect(splits.map((s) => s.sourceLine)).toEqual([1, 1, secondLine]);
+    expect(secondLine).toBeGreaterThan(1);
+    expect(await linesOf(splits.slice(1))).toEqual(splitLines(text));
+    // Progress as bytes are read, not only when a whole split is done.
+    const total = splits.reduce((n, s) => n + s.fileSize!, 0);
+    expect(progress.filter((p) => p.partitionsUploaded === 0).length).toBeGreaterThan(1);
+    expect(progress.at(-1)).toEqual({
+      bytesUploaded: total,
+      totalBytes: total,
+      partitionsUploaded: 3,
+      totalPartitions: 3,
+    });
   });
 
   it('a gzip file is one partition uploaded as is; an empty file gives none; a folder means its files', async () => {

@@ -6,6 +6,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { explainModule } from '../../driver/explain.js';
 import type { StratusError } from '../../engine/errors.js';
@@ -84,6 +85,21 @@ describe('inputs and outputs', () => {
       } finally {
         await driver.close();
       }
+    }
+  });
+
+  it('a gzip file many upload blocks long is streamed to its partition blob and counted right', async () => {
+    const gz = path.join(dir, 'all-words.txt.gz');
+    // Level 0: the file stays about as large as the text, many 1 KiB blocks.
+    const bytes = gzipSync(Buffer.from(texts.join('\n')), { level: 0 });
+    expect(bytes.length).toBeGreaterThan(8 * 1024);
+    await writeFile(gz, bytes);
+    const driver = await connectDriver(e2e.fabric, { totalSlots: 4, uploadBlockBytes: 1024 });
+    try {
+      const result = await driver.run(path.join(EXAMPLES, 'wordcount.ts'), { input: gz, top: 6 });
+      expect(result).toEqual(referenceCounts());
+    } finally {
+      await driver.close();
     }
   });
 
@@ -195,9 +211,13 @@ describe('inputs and outputs', () => {
     expect(error.code).toBe('JOB_FAILED');
     expect(error.message).toContain(`input az://${container}/doomed/lines.txt does not exist`);
     expect(error.message).toContain('retrying cannot fix');
-    // Not retried: one failed attempt, no relaunch.
-    const ends = e2e.events.of('task-end');
-    expect(ends.filter((t) => t.status === 'failed')).toHaveLength(1);
+    // Not retried: each partition that read the blob failed once, at attempt 0 (the input is split
+    // into several partitions, and those already running when the first failure ended the job
+    // may fail too), and no partition was relaunched.
+    const failed = e2e.events.of('task-end').filter((t) => t.status === 'failed');
+    expect(failed.length).toBeGreaterThanOrEqual(1);
+    expect(failed.every((t) => t.attempt === 0)).toBe(true);
+    expect(new Set(failed.map((t) => t.partition)).size).toBe(failed.length);
     expect(e2e.events.of('task-start').every((t) => t.attempt === 0)).toBe(true);
   });
 

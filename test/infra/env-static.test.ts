@@ -61,6 +61,9 @@ const OPTIONAL_EXECUTOR_SETTINGS: Record<string, string> = {
   STRATUS_HEARTBEAT_MS: 'heartbeat interval, default 3 s, which suits Azure',
   STRATUS_CODE_CACHE: "bundle cache folder, default the instance's temp dir",
   STRATUS_EXECUTOR_ID: 'set by the local fabric for its hosts; on Azure the id is WEBSITE_INSTANCE_ID',
+  // storage/redaction.ts reads these only to remove their values from log lines when set.
+  STRATUS_CONNECTION: 'never set on Azure; read only so its key, if set, is redacted',
+  AZURE_STORAGE_CONNECTION_STRING: 'never set by the deployment; read only so its key, if set, is redacted',
   STRATUS_LEASE_CHECK_MS:
     'how often an instance re-reads a lease to stop killed attempts, default 2 s; raise it past ~1,000 instances',
   // The connection-string form is for Azurite only: the deployment must not hold a key (bicep-static).
@@ -115,6 +118,8 @@ const DRIVER_ONLY_SETTINGS: Record<string, string> = {
   STRATUS_CODE_CACHE: "the driver's bundle cache folder (default the temp dir)",
   STRATUS_FUNCTION_APP_SETTINGS: "the file doctor reads the app's settings from",
   STRATUS_SWEEP_GRACE_MINUTES: 'how long after its lease expired a crashed application is swept (default 60)',
+  AzureWebJobsStorage: 'read only so a connection string in it, if set, is redacted from driver output',
+  AZURE_STORAGE_CONNECTION_STRING: 'read only so its key, if set, is redacted from driver output',
   STRATUS_EVENT_LOG_DIR: 'where local runs keep a copy of their event log (default ./.stratus/event-logs)',
 };
 
@@ -200,7 +205,7 @@ describe('the executor reads exactly the settings function-app.bicep provides', 
     // `${name}__${suffix}` in storage-binding's read(), with name from connectFromSetting's default.
     expect(at(`${STORAGE_CONNECTION_SETTING}__clientId`)).toEqual(['executor-function/storage-binding.ts']);
     // signingKeyFromEnv(process.env), in the engine.
-    expect(at('STRATUS_SIGNING_KEY')).toEqual(['engine/signing.ts']);
+    expect(at('STRATUS_SIGNING_KEY')).toEqual(['engine/signing.ts', 'storage/redaction.ts']);
     expect(at(`${HOST_OVERRIDE_PREFIX}batchSize`)).toEqual(['executor-function/queue-options.ts']);
   });
 

@@ -1,4 +1,6 @@
 /** `stratus status` against Azurite: queue depths and the executors recent event logs name. */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { appStartTime, collectStatus, formatStatus } from '../../driver/cli-status.js';
 import { EventLogWriter } from '../../driver/event-log.js';
@@ -6,6 +8,7 @@ import { poisonQueueName } from '../../engine/names.js';
 import { BlobStore } from '../../storage/blob-store.js';
 import { connectStorage } from '../../storage/connection.js';
 import { StorageQueue } from '../../storage/queues.js';
+import { builtFile } from '../helpers/dist.js';
 import { suiteConnectionString, uniqueTaskQueue } from '../helpers/fabric.js';
 
 describe('stratus status', () => {
@@ -116,6 +119,29 @@ describe('stratus status', () => {
     // Seen from 20 minutes later, nothing was appended within the window: the log is not read.
     const later = await collectStatus(connection, { windowMs: 15 * 60_000, now: Date.now() + 20 * 60_000 });
     expect(later.recentApplications.map((a) => a.appId)).not.toContain(appId);
+  });
+
+  it('the CLI looks at STRATUS_TASK_QUEUE when --queue is not given, as the other commands do', async () => {
+    const connection = connectStorage({ connectionString: suiteConnectionString() });
+    const queue = uniqueTaskQueue('status-env');
+    const tasks = new StorageQueue(connection, queue);
+    await tasks.ensure();
+    await Promise.all([tasks.send('e30='), tasks.send('e30=')]);
+    const status = async (...args: string[]) => {
+      const { stdout } = await promisify(execFile)(
+        process.execPath,
+        [builtFile('driver/cli.js'), 'status', '--json', ...args],
+        { env: { ...process.env, STRATUS_CONNECTION: suiteConnectionString(), STRATUS_TASK_QUEUE: queue } },
+      );
+      return JSON.parse(stdout) as { taskQueue: string; taskQueueDepth: number };
+    };
+    try {
+      expect(await status()).toMatchObject({ taskQueue: queue, taskQueueDepth: 2 });
+      // The flag still wins over the environment.
+      expect((await status('--queue', 'stratus-tasks')).taskQueue).toBe('stratus-tasks');
+    } finally {
+      await tasks.destroy();
+    }
   });
 
   it('reads the start time an application id carries', () => {
