@@ -57,7 +57,7 @@ export class AppLeaseKeeper {
       this.rewriteScheduled = false;
       if (this.stopped) return;
       this.write().catch((error: unknown) =>
-        process.emitWarning(`stratus: rewriting the application lease failed: ${(error as Error).message}`),
+        warnRedacted(`stratus: rewriting the application lease failed: ${(error as Error).message}`),
       );
     });
   }
