@@ -34,10 +34,13 @@ describe('stratus status', () => {
       totalSlots: 3,
       defaultParallelism: 3,
     });
+    // Executor ids of this test only: status aggregates an executor's slots and tasks across every
+    // application in the window, and the suite's own runs use names like executor-7.
+    const [seven, eight] = [`executor-7-${now.toString(36)}`, `executor-8-${now.toString(36)}`];
     for (const [executorId, slot] of [
-      ['executor-7', 0],
-      ['executor-7', 1],
-      ['executor-8', 0],
+      [seven, 0],
+      [seven, 1],
+      [eight, 0],
     ] as const) {
       const base = {
         appId,
@@ -60,8 +63,8 @@ describe('stratus status', () => {
     expect(status.recentApplications).toContainEqual({ appId, status: 'running' });
     const mine = status.executors.filter((e) => e.appIds.includes(appId));
     expect(mine.map((e) => [e.executorId, e.slots, e.tasks])).toEqual([
-      ['executor-7', 2, 2],
-      ['executor-8', 1, 1],
+      [seven, 2, 2],
+      [eight, 1, 1],
     ]);
     expect(formatStatus(status, now + 10)).toContain(`task queue:    ${queue}: 3 messages waiting`);
     await Promise.all([tasks.destroy(), poison.destroy()]);
@@ -72,6 +75,7 @@ describe('stratus status', () => {
     const now = Date.now();
     const started = now - 40 * 60_000;
     const appId = `app-${started.toString(36)}-01d5a7e5`;
+    const [e31, e32] = [`executor-31-${now.toString(36)}`, `executor-32-${now.toString(36)}`];
     const writer = new EventLogWriter({ blobs: new BlobStore(connection) });
     writer.onEvent({
       type: 'app-start',
@@ -95,15 +99,15 @@ describe('stratus status', () => {
       launchedAt: startAt,
     });
     // executor-31 finished a task a minute ago; executor-32 has been running one for 30 minutes.
-    writer.onEvent({ ...task('executor-31', 0, now - 120_000), type: 'task-start', at: now - 120_000 });
+    writer.onEvent({ ...task(e31, 0, now - 120_000), type: 'task-start', at: now - 120_000 });
     writer.onEvent({
-      ...task('executor-31', 0, now - 120_000),
+      ...task(e31, 0, now - 120_000),
       type: 'task-end',
       at: now - 60_000,
       status: 'succeeded',
     });
     writer.onEvent({
-      ...task('executor-32', 1, now - 30 * 60_000),
+      ...task(e32, 1, now - 30 * 60_000),
       type: 'task-start',
       at: now - 30 * 60_000,
     });
@@ -113,8 +117,8 @@ describe('stratus status', () => {
     expect(status.recentApplications).toContainEqual({ appId, status: 'running' });
     const mine = status.executors.filter((e) => e.appIds.includes(appId));
     expect(mine.map((e) => [e.executorId, e.tasks, e.lastSeenAt >= now - 60_000])).toEqual([
-      ['executor-31', 1, true],
-      ['executor-32', 0, true],
+      [e31, 1, true],
+      [e32, 0, true],
     ]);
     // Seen from 20 minutes later, nothing was appended within the window: the log is not read.
     const later = await collectStatus(connection, { windowMs: 15 * 60_000, now: Date.now() + 20 * 60_000 });
