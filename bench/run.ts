@@ -29,6 +29,7 @@ const { values, positionals } = parseArgs({
     'sort-mb': { type: 'string' },
     'slots-mb': { type: 'string' },
     'memory-mb': { type: 'string' },
+    compression: { type: 'string' },
     'chaos-runs': { type: 'string' },
     'poll-ms': { type: 'string' },
     'cpu-prof': { type: 'string' },
@@ -50,6 +51,7 @@ if (values.help) {
       '  --slots-mb    word count size of the 1-slot vs 2-slot bench (default 64)',
       '  --memory-mb   per-task memory budget of the sort (default 64)',
       '  --split-mb N  sort input (and reduce) partition size in MiB (default 32)',
+      '  --compression brotli|none   shuffle compression of word count and sort (default none, as on Azurite)',
       '  --slots N     slots per executor for word count and sort (default 1 = one per core here; 2 executors)',
       '  --poll-ms     executor maxPollingInterval override for every bench (default: host.json)',
       '  --executor-node-options O   extra NODE_OPTIONS for executor hosts (e.g. --max-old-space-size=160)',
@@ -78,6 +80,11 @@ function int(value: string | undefined, fallback: number): number {
 }
 
 const small = values.small === true;
+const compression = values.compression;
+if (compression !== undefined && compression !== 'brotli' && compression !== 'none') {
+  process.stderr.write(`bench: --compression takes brotli or none, got ${compression}\n`);
+  process.exit(2);
+}
 const nodeOptions = [
   ...(values['cpu-prof'] !== undefined
     ? [`--require ${path.resolve(import.meta.dirname, 'lib/cpu-profile.cjs')}`]
@@ -112,6 +119,7 @@ const runners: Record<BenchName, () => Promise<BenchReport | BenchReport[]>> = {
     benchWordCount({
       megabytes: int(values['wordcount-mb'], small ? 16 : 256),
       slots: int(values.slots, 1),
+      ...(compression ? { compression } : {}),
       hostEnv,
     }),
   slots: () => benchSlots({ megabytes: int(values['slots-mb'], small ? 16 : 64), hostEnv }),
@@ -121,6 +129,7 @@ const runners: Record<BenchName, () => Promise<BenchReport | BenchReport[]>> = {
       memoryMb: int(values['memory-mb'], small ? 8 : 64),
       slots: int(values.slots, 1),
       splitMb: int(values['split-mb'], small ? 8 : 32),
+      ...(compression ? { compression } : {}),
       hostEnv,
     }),
   requests: () => benchRequests({ small, hostEnv }),

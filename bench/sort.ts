@@ -8,7 +8,7 @@
  */
 import { createReadStream } from 'node:fs';
 import path from 'node:path';
-import { Driver } from '../driver/driver.js';
+import { Driver, type ShuffleCompression } from '../driver/driver.js';
 import { quantile } from '../driver/stats.js';
 import { BlobStore } from '../storage/blob-store.js';
 import { connectStorage } from '../storage/connection.js';
@@ -32,6 +32,8 @@ export interface SortOptions {
   slots?: number;
   /** Input partition size (MiB); also the target size of a reduce partition. Default 32. */
   splitMb?: number;
+  /** Shuffle compression (DriverOptions.shuffleCompression); default the driver's (none on Azurite). */
+  compression?: ShuffleCompression;
   hostEnv?: Record<string, string>;
 }
 
@@ -137,6 +139,7 @@ export async function benchSort(options: SortOptions): Promise<BenchReport[]> {
       totalSlots: fabric.local.totalSlots,
       memoryBudgetBytes: options.memoryMb * 1024 * 1024,
       splitBytes,
+      ...(options.compression ? { shuffleCompression: options.compression } : {}),
       listeners: [events],
       log: () => undefined,
     });
@@ -180,7 +183,7 @@ export async function benchSort(options: SortOptions): Promise<BenchReport[]> {
   const worst = Math.max(0, ...peaks.map((p) => p.peakBytes));
   const memoryOk = worst <= budgetPerExecutor + 256 * 1024 * 1024;
   const sortReport: BenchReport = {
-    title: `sort: ${mib(bytes)} (${input.records} records of ${SORT_RECORD_BYTES} bytes), ${executors} executors × ${slots} slots, ${partitions} partitions of ${mib(splitBytes)}`,
+    title: `sort: ${mib(bytes)} (${input.records} records of ${SORT_RECORD_BYTES} bytes), ${executors} executors × ${slots} slots, ${partitions} partitions of ${mib(splitBytes)}${options.compression ? `, shuffle compression ${options.compression}` : ''}`,
     rows: [
       {
         metric: 'raw I/O floor (4 passes through Azurite)',

@@ -7,7 +7,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import path from 'node:path';
-import { Driver } from '../driver/driver.js';
+import { Driver, type ShuffleCompression } from '../driver/driver.js';
 import { quantile } from '../driver/stats.js';
 import { wordCountText } from './lib/datasets.js';
 import { EventRecorder, stageLines } from './lib/events.js';
@@ -54,6 +54,8 @@ export interface WordCountOptions {
   megabytes: number;
   executors?: number;
   slots?: number;
+  /** Shuffle compression (DriverOptions.shuffleCompression); default the driver's (none on Azurite). */
+  compression?: ShuffleCompression;
   hostEnv?: Record<string, string>;
 }
 
@@ -84,6 +86,7 @@ export async function benchWordCount(options: WordCountOptions): Promise<BenchRe
       connectionString: fabric.connectionString,
       taskQueue: fabric.local.queue,
       totalSlots: fabric.local.totalSlots,
+      ...(options.compression ? { shuffleCompression: options.compression } : {}),
       listeners: [events],
       log: () => undefined,
     });
@@ -104,7 +107,7 @@ export async function benchWordCount(options: WordCountOptions): Promise<BenchRe
   const tasks = events.of('task-end').filter((e) => e.status === 'succeeded');
   const taskCpuMs = tasks.reduce((n, t) => n + (t.metrics?.durationMs ?? 0), 0);
   return {
-    title: `word count: ${mib(bytes)} of generated text, ${executors} executors × ${slots} slots`,
+    title: `word count: ${mib(bytes)} of generated text, ${executors} executors × ${slots} slots${options.compression ? `, shuffle compression ${options.compression}` : ''}`,
     rows: [
       {
         metric: 'plain-Node baseline (1 process)',

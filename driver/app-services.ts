@@ -8,6 +8,8 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
+import { DEFAULT_CODEC_NAME } from '../engine/codec.js';
+import { ConfigError } from '../engine/errors.js';
 import {
   appPrefix,
   CODE_CONTAINER,
@@ -23,7 +25,7 @@ import { warnRedacted } from '../storage/redaction.js';
 import { AppLeaseKeeper } from './app-lease-keeper.js';
 import { CONNECT_SWEEP_LIMITS, formatAge, sweepDeadApplications } from './app-sweeper.js';
 import { DAGScheduler, type SchedulerEnv } from './dag-scheduler.js';
-import type { DriverOptions } from './driver-options.js';
+import type { DriverOptions, ShuffleCompression } from './driver-options.js';
 import { defaultEventLogDir, EventLogWriter } from './event-log.js';
 import { EventReceiver } from './event-receiver.js';
 import { connectFabric, envInt } from './fabric-connection.js';
@@ -67,10 +69,27 @@ function newAppId(): string {
   return `app-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
 }
 
+/** True when a blob endpoint is on this machine (Azurite), where shuffle compression costs more than it saves. */
+function isLoopback(blobUrl: string): boolean {
+  const host = new URL(blobUrl).hostname;
+  return host === 'localhost' || host === '[::1]' || host === '::1' || host.startsWith('127.');
+}
+
+/** The record codec of the application's stages, from DriverOptions.shuffleCompression and the account. */
+export function shuffleCodecName(choice: ShuffleCompression | undefined, blobUrl: string): string {
+  const compression = choice ?? (isLoopback(blobUrl) ? 'none' : 'brotli');
+  if (compression !== 'none' && compression !== 'brotli') {
+    throw new ConfigError(
+      `shuffleCompression must be "brotli" or "none", got ${JSON.stringify(compression)}`,
+    );
+  }
+  return compression === 'brotli' ? `${DEFAULT_CODEC_NAME}+brotli` : DEFAULT_CODEC_NAME;
+}
+
 /** The scheduler's environment: task-set options and result limits from the options and environment. */
 function schedulerEnv(
   options: DriverOptions,
-  parts: Pick<SchedulerEnv, 'appId' | 'blobs' | 'taskQueue' | 'eventsQueue' | 'listener'>,
+  parts: Pick<SchedulerEnv, 'appId' | 'blobs' | 'taskQueue' | 'eventsQueue' | 'listener' | 'codec'>,
   totalSlots: number,
 ): SchedulerEnv {
   const signingKey = options.signingKey ?? signingKeyFromEnv();
@@ -156,7 +175,14 @@ export class AppServices {
       for (const l of options.listeners ?? []) bus.add(l);
       const env = schedulerEnv(
         options,
-        { appId, blobs, taskQueue, eventsQueue: events.name, listener: bus },
+        {
+          appId,
+          blobs,
+          taskQueue,
+          eventsQueue: events.name,
+          listener: bus,
+          codec: shuffleCodecName(options.shuffleCompression, storage.blobService.url),
+        },
         totalSlots,
       );
       // The lease publishes what the scheduler runs and what executors must stop.

@@ -6,12 +6,13 @@
  */
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { type Command, InvalidArgumentError } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import { ConfigError, type StratusError } from '../engine/errors.js';
 import { resolveModulePath } from './bundler.js';
 import { addFabricOptions, type FabricFlags, fabricChoice } from './cli-fabric.js';
 import { integerAtLeast, onShutdownSignal } from './cli-options.js';
 import { Driver, type DriverOptions } from './driver.js';
+import type { ShuffleCompression } from './driver-options.js';
 import { isDriverScript } from './driver-script.js';
 import { defaultEventLogDir } from './event-log.js';
 import { ConsoleProgress } from './progress.js';
@@ -23,6 +24,7 @@ interface RunFlags extends FabricFlags {
   json?: boolean;
   overwrite?: boolean;
   memoryMb?: number;
+  shuffleCompression?: ShuffleCompression;
   splitMb?: number;
   eventLog?: string;
   /** A folder, or false for --no-event-log-dir. */
@@ -70,6 +72,12 @@ export function registerRunCommand(program: Command): void {
     )
     .option('--no-event-log-dir', 'keep no local copy of the event log (the storage account still has it)')
     .option('--memory-mb <n>', 'per-task memory budget before spilling (MiB, default 256)', integerAtLeast(1))
+    .addOption(
+      new Option(
+        '--shuffle-compression <codec>',
+        'compress shuffle blocks, spills and cached partitions (default: brotli on Azure, none on Azurite)',
+      ).choices(['brotli', 'none']),
+    )
     .option(
       '--split-mb <n>',
       'target size of input partitions cut from local files (MiB, default 32)',
@@ -89,6 +97,7 @@ export function registerRunCommand(program: Command): void {
       }
       const options: DriverOptions = { name: path.basename(file), ...fabricChoice(flags) };
       if (flags.memoryMb) options.memoryBudgetBytes = flags.memoryMb * 1024 * 1024;
+      if (flags.shuffleCompression) options.shuffleCompression = flags.shuffleCompression;
       if (flags.splitMb) options.splitBytes = flags.splitMb * 1024 * 1024;
       const started = performance.now();
       const summary = new RunSummaryBuilder();

@@ -33,6 +33,8 @@ export interface SchedulerEnv extends TaskSchedulerEnv {
   inlineResultMaxBytes: number;
   /** Total result bytes the driver accepts from one job (Spark's spark.driver.maxResultSize). */
   maxResultBytes: number;
+  /** Record codec of the stages' shuffle segments, spills and cached partitions. */
+  codec: string;
 }
 
 function errorInfo(error: unknown): { name: string; message: string; stack?: string } {
@@ -134,6 +136,7 @@ export class DAGScheduler {
         cachedNodes: state.cachedNodes,
         rangeBounds: state.rangeBounds,
         sourcePartitions: state.sourcePartitions,
+        codec: this.env.codec,
       });
       if (!isSamplingRequest(planned)) return this.runJob(state, planned, actionName, how);
       const { nodeId, sampleAction, numPartitions } = planned.needsSampling;

@@ -8,6 +8,9 @@ import type { RunListener } from './run-events.js';
 import type { SpeculationOptions } from './task-set.js';
 
 /** How `Driver.connect` reaches executors. Environment variables fill what is not given. */
+/** How shuffle blocks are compressed; see DriverOptions.shuffleCompression. */
+export type ShuffleCompression = 'brotli' | 'none';
+
 export interface DriverOptions {
   /**
    * Start an embedded local fabric (Azurite + executor hosts), stopped by `close()`. The
@@ -40,6 +43,13 @@ export interface DriverOptions {
    * The driver holds about three per upload (four at once), whatever the size of a file.
    */
   uploadBlockBytes?: number;
+  /**
+   * Compression of shuffle segments, spill runs and cached partitions (Spark's
+   * spark.shuffle.compress): `brotli` (quality 1) or `none`. Default: `brotli` against an Azure
+   * storage account, where a slot's share of the account's bandwidth is the bound, and `none`
+   * against Azurite on loopback, where CPU is (docs/decisions.md has both measurements).
+   */
+  shuffleCompression?: ShuffleCompression;
   /** Total result bytes accepted from one job (Spark's spark.driver.maxResultSize); default 1 GiB. */
   maxResultBytes?: number;
   /** Speculative execution of stragglers (Spark's spark.speculation.*); on by default. */

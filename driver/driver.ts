@@ -28,7 +28,7 @@ import type { DriverOptions } from './driver-options.js';
 import { JobRunner, type RunOptions, type RunReport } from './job-run.js';
 import type { RunEvent, RunListener } from './run-events.js';
 
-export type { DriverOptions } from './driver-options.js';
+export type { DriverOptions, ShuffleCompression } from './driver-options.js';
 export type { RunOptions, RunReport } from './job-run.js';
 
 /** A stratus application; create it with `Driver.connect`. */

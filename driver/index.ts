@@ -3,7 +3,13 @@
  * scripts, run events for listeners, and the local fabric for tests.
  */
 
-export { Driver, type DriverOptions, type RunOptions, type RunReport } from './driver.js';
+export {
+  Driver,
+  type DriverOptions,
+  type RunOptions,
+  type RunReport,
+  type ShuffleCompression,
+} from './driver.js';
 export { type DriverScript, defineDriverScript, isDriverScript } from './driver-script.js';
 export { type LocalFabric, type LocalFabricOptions, startLocalFabric } from './local-fabric.js';
 export {

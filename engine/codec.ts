@@ -17,6 +17,7 @@
  * Map, Set, Buffer, typed arrays, class instances, cycles — is rejected with a
  * RecordEncodingError naming the operator that produced the record.
  */
+import { brotliCompressSync, brotliDecompressSync, constants as zlib } from 'node:zlib';
 import { StratusError } from './errors.js';
 
 /** A record the codec cannot encode; `operator` names the dataset operation that produced it. */
@@ -319,9 +320,101 @@ function checkingReplacer(this: unknown, key: string, value: unknown): unknown {
   }
 }
 
+/** Bytes of a compressed frame's length prefix (uint32, big-endian). */
+const FRAME_HEADER = 4;
+
+/**
+ * Brotli parameters of shuffle compression: quality 1 (the fastest; the bench's records compress
+ * about 3× at ~160 MB/s) and a 256 KiB window, enough for one batch of records, so each call
+ * allocates little. docs/decisions.md has the measurements.
+ */
+const BROTLI_PARAMS = {
+  [zlib.BROTLI_PARAM_QUALITY]: 1,
+  [zlib.BROTLI_PARAM_LGWIN]: 18,
+  [zlib.BROTLI_PARAM_MODE]: zlib.BROTLI_MODE_TEXT,
+};
+
+/**
+ * A codec whose every encoded batch is `inner`'s bytes compressed with brotli, as one frame: a
+ * 4-byte big-endian length, then the compressed bytes. Frames concatenate like the inner
+ * batches do, so a segment of a shuffle blob (whole batches) still decodes on its own and a
+ * stream can be decoded frame by frame as its chunks arrive.
+ */
+export function brotliFramed(inner: RecordCodec): RecordCodec {
+  const name = `${inner.name}+brotli`;
+  const inflate = (frame: Uint8Array): Buffer => {
+    try {
+      return brotliDecompressSync(frame);
+    } catch (error) {
+      throw new RecordDecodingError(name, `a frame does not decompress: ${(error as Error).message}`);
+    }
+  };
+  /** Split whole frames off `bytes`; returns where the first incomplete frame starts. */
+  const eachFrame = (bytes: Buffer, visit: (frame: Buffer) => void): number => {
+    let at = 0;
+    while (bytes.length - at >= FRAME_HEADER) {
+      const size = bytes.readUInt32BE(at);
+      if (bytes.length - at - FRAME_HEADER < size) break;
+      visit(bytes.subarray(at + FRAME_HEADER, at + FRAME_HEADER + size));
+      at += FRAME_HEADER + size;
+    }
+    return at;
+  };
+  const decodeWhole = (bytes: Buffer, out: unknown[]): number =>
+    eachFrame(bytes, (frame) => {
+      const records = inner.decode(inflate(frame));
+      for (let i = 0; i < records.length; i++) out.push(records[i]);
+    });
+  return {
+    name,
+    encode(records: Iterable<unknown>, operator: string): Buffer {
+      const plain = inner.encode(records, operator);
+      if (plain.length === 0) return plain;
+      const packed = brotliCompressSync(plain, {
+        params: { ...BROTLI_PARAMS, [zlib.BROTLI_PARAM_SIZE_HINT]: plain.length },
+      });
+      const frame = Buffer.allocUnsafe(FRAME_HEADER + packed.length);
+      frame.writeUInt32BE(packed.length, 0);
+      packed.copy(frame, FRAME_HEADER);
+      return frame;
+    },
+    decode(bytes: Uint8Array): unknown[] {
+      const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      const out: unknown[] = [];
+      if (decodeWhole(buf, out) !== buf.length) {
+        throw new RecordDecodingError(name, 'the stream ends inside a compressed frame');
+      }
+      return out;
+    },
+    decoder(): RecordStreamDecoder {
+      let pending: Buffer = Buffer.alloc(0);
+      return {
+        push(chunk: Uint8Array): unknown[] {
+          const buf = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+          const bytes = pending.length > 0 ? Buffer.concat([pending, buf]) : buf;
+          const out: unknown[] = [];
+          const used = decodeWhole(bytes, out);
+          // Keep only the incomplete frame's bytes (copied, so the chunk can be released).
+          pending = used < bytes.length ? Buffer.from(bytes.subarray(used)) : Buffer.alloc(0);
+          return out;
+        },
+        end(): unknown[] {
+          if (pending.length > 0)
+            throw new RecordDecodingError(name, 'the stream ends inside a compressed frame');
+          return [];
+        },
+      };
+    },
+  };
+}
+
+/** json-batches compressed with brotli: the codec of compressed shuffle segments, spills and caches. */
+export const jsonBatchesBrotliCodec: RecordCodec = brotliFramed(jsonBatchesCodec);
+
 const codecs = new Map<string, RecordCodec>([
   [jsonLinesCodec.name, jsonLinesCodec],
   [jsonBatchesCodec.name, jsonBatchesCodec],
+  [jsonBatchesBrotliCodec.name, jsonBatchesBrotliCodec],
 ]);
 
 /** The codec used when a stage descriptor names none. */

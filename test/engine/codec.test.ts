@@ -4,9 +4,11 @@ import {
   DEFAULT_CODEC_NAME,
   decodeChunks,
   getCodec,
+  jsonBatchesBrotliCodec,
   jsonBatchesCodec,
   jsonLinesCodec,
   type RecordCodec,
+  RecordDecodingError,
   RecordEncodingError,
 } from '../../engine/codec.js';
 
@@ -26,6 +28,7 @@ async function* chunksOf(buffer: Buffer, cuts: number[]): AsyncIterable<Buffer> 
 describe.each<[string, RecordCodec]>([
   ['json-lines', jsonLinesCodec],
   ['json-batches', jsonBatchesCodec],
+  ['json-batches+brotli', jsonBatchesBrotliCodec],
 ])('%s record codec', (_name, codec) => {
   it('decodes what it encodes', () => {
     fc.assert(
@@ -86,7 +89,9 @@ describe.each<[string, RecordCodec]>([
 
   it('a truncated stream is an error, not a silently lost record', () => {
     const bytes = codec.encode([{ a: 1 }], 'op');
-    expect(() => codec.decode(bytes.subarray(0, bytes.length - 1))).toThrow(/not terminated/);
+    expect(() => codec.decode(bytes.subarray(0, bytes.length - 1))).toThrow(
+      /not terminated|ends inside a compressed frame/,
+    );
   });
 
   it('encodes a batch containing a record the quick check cannot prove plain (a nested toJSON-free object)', () => {
@@ -100,6 +105,29 @@ describe('codec registry', () => {
     expect(getCodec('json-lines')).toBe(jsonLinesCodec);
     expect(getCodec()).toBe(jsonBatchesCodec);
     expect(DEFAULT_CODEC_NAME).toBe('json-batches');
+    expect(getCodec('json-batches+brotli')).toBe(jsonBatchesBrotliCodec);
     expect(() => getCodec('nope')).toThrow(/unknown record codec/);
+  });
+});
+
+describe('json-batches+brotli framing', () => {
+  const codec = jsonBatchesBrotliCodec;
+  const records = Array.from({ length: 1024 }, (_, i) => [`word-${i % 50}`, i]);
+
+  it('holds the same records as json-batches in far fewer bytes', () => {
+    const plain = jsonBatchesCodec.encode(records, 'op');
+    const packed = codec.encode(records, 'op');
+    expect(packed.length * 3).toBeLessThan(plain.length);
+    expect(codec.decode(packed)).toEqual(jsonBatchesCodec.decode(plain));
+  });
+
+  it('a stream that ends inside a frame, or a frame that does not decompress, is a decoding error', () => {
+    const bytes = Buffer.concat([codec.encode(records, 'op'), codec.encode([1, 2], 'op')]);
+    const decoder = codec.decoder();
+    expect(decoder.push(bytes.subarray(0, bytes.length - 3))).toHaveLength(records.length);
+    expect(() => decoder.end()).toThrow(RecordDecodingError);
+    const corrupt = Buffer.from(bytes);
+    corrupt.fill(0xff, 8, 40);
+    expect(() => codec.decode(corrupt)).toThrow(/json-batches\+brotli codec: a frame does not decompress/);
   });
 });

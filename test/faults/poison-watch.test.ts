@@ -70,11 +70,16 @@ function withinMs<T>(promise: Promise<T>, ms: number, what: string): Promise<T> 
 describe('the poison watch', () => {
   it('sees a message the host poisoned after maxDequeueCount behind 40 stale ones, and fails the job with its error', async () => {
     await addStaleMessages('a');
-    // maxFailures above maxDequeueCount (5): only the poison queue can end this job.
+    // maxFailures above maxDequeueCount (5): only the poison queue can end this job. No
+    // speculative copy or heartbeat relaunch either: on a loaded machine the host's retries are
+    // slow enough for partition 1 to look like a straggler, and a second attempt message would
+    // fail 5 more times before the watch is needed.
     const events = new RecordingListener();
     const driver = await connectDriver(e2e.fabric, {
       totalSlots: 2,
       maxFailures: 10,
+      speculation: { enabled: false },
+      heartbeatTimeoutMs: 120_000,
       poisonCheckMs: 300,
       listeners: [events],
     });
