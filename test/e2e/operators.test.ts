@@ -5,10 +5,9 @@
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type E2EFabric, startE2E } from '../helpers/e2e.js';
-import { byKey, pairsReference as reference } from '../helpers/pairs-reference.js';
+import { checkCachedJob, checkPairsAgainstReference } from '../helpers/job-references.js';
 
 const JOBS = path.resolve(import.meta.dirname, 'jobs');
 
@@ -27,47 +26,13 @@ afterAll(async () => {
 
 describe('operators on executors', () => {
   it('reduceByKey, groupByKey, joins, distinct and sortByKey equal plain JS for any partitioning', async () => {
-    const pair = fc.tuple(
-      fc.constantFrom('a', 'b', 'c', 'd', 'e', 'ü', 'a b', ''),
-      fc.integer({ min: -50, max: 50 }),
-    );
-    await fc.assert(
-      fc.asyncProperty(
-        fc.array(pair, { maxLength: 40 }),
-        fc.array(pair, { maxLength: 15 }),
-        fc.integer({ min: 1, max: 6 }),
-        fc.integer({ min: 1, max: 5 }),
-        async (pairs, other, slices, partitions) => {
-          const result = (await e2e.driver.run(path.join(JOBS, 'pairs.ts'), {
-            pairs,
-            other,
-            slices,
-            partitions,
-          })) as ReturnType<typeof reference>;
-          const expected = reference(pairs, other);
-          expect({
-            ...result,
-            sums: byKey(result.sums),
-            groups: byKey(result.groups),
-            joined: byKey(result.joined),
-            leftOuter: byKey(result.leftOuter),
-          }).toEqual(expected);
-        },
-      ),
-      { numRuns: 4, seed: 20261125 },
-    );
+    await checkPairsAgainstReference(e2e.driver, { numRuns: 4, seed: 20261125 });
   });
 
   it('a cached dataset is computed once for two actions, and accumulators count each partition once', async () => {
     e2e.events.clear();
     const n = 500;
-    const report = await e2e.driver.runWithReport(path.join(JOBS, 'cached.ts'), { n, slices: 5 });
-    const sums = new Map<number, number>();
-    for (let i = 0; i < n; i++) sums.set(i % 7, (sums.get(i % 7) ?? 0) + i * i);
-    const results = report.results as { total: number; keys: number[] };
-    expect(results.total).toBe([...sums.values()].reduce((a, b) => a + b, 0));
-    expect([...results.keys].sort()).toEqual([...sums.keys()].sort());
-    expect(report.accumulators.computed).toBe(n);
+    await checkCachedJob(e2e.driver, n, 5);
     const jobs = e2e.events.of('job-start');
     expect(jobs).toHaveLength(2);
     // The second job reads the cached partitions: its shuffle-map stage is not even planned.
