@@ -3,6 +3,7 @@
  * `stratus ui` shows it): the shapes of an application's jobs, stages, task attempts and
  * executors, and Spark's quantiles over task durations.
  */
+import { type TaskRunMetrics, zeroTaskMetrics } from '../engine/pipeline.js';
 import type { CostEstimate } from './cost-model.js';
 import type { RunTaskMetrics } from './run-events.js';
 
@@ -52,7 +53,22 @@ export function quantiles(values: readonly number[]): Quantiles | undefined {
 }
 
 /** One stage: submitted (run) or skipped because an earlier job computed its shuffle. */
-export interface StageSummary {
+/** Task attempts by how they ended (`speculative`: launched as speculative copies). */
+export interface AttemptCounts {
+  attempts: number;
+  succeeded: number;
+  failed: number;
+  ignored: number;
+  lost: number;
+  killed: number;
+  speculative: number;
+}
+
+function noAttempts(): AttemptCounts {
+  return { attempts: 0, succeeded: 0, failed: 0, ignored: 0, lost: 0, killed: 0, speculative: 0 };
+}
+
+export interface StageSummary extends AttemptCounts, TaskRunMetrics {
   stageId: number;
   jobId: number;
   kind?: 'shuffle-map' | 'result';
@@ -68,25 +84,10 @@ export interface StageSummary {
   submittedAt?: number;
   completedAt?: number;
   durationMs?: number;
-  attempts: number;
-  succeeded: number;
-  failed: number;
-  ignored: number;
-  lost: number;
-  killed: number;
-  speculative: number;
   /** Durations of the winning attempts (ms). */
   taskTime?: Quantiles;
   /** max / median of the winning attempts' durations; 1 means no skew. */
   skew?: number;
-  recordsRead: number;
-  recordsWritten: number;
-  bytesRead: number;
-  bytesWritten: number;
-  shuffleReadBytes: number;
-  shuffleWriteBytes: number;
-  peakMemoryBytes: number;
-  spillCount: number;
 }
 
 /** One job (an action, or a hidden job the engine ran on its own). */
@@ -153,20 +154,13 @@ export interface RunSummary {
   jobs: JobSummary[];
   stages: StageSummary[];
   executors: ExecutorSummary[];
-  totals: {
+  totals: AttemptCounts & {
     jobs: number;
     hiddenJobs: number;
     stagesRun: number;
     stagesSkipped: number;
     /** Tasks of stages that ran: the partitions computed. */
     tasks: number;
-    attempts: number;
-    succeeded: number;
-    failed: number;
-    ignored: number;
-    lost: number;
-    killed: number;
-    speculative: number;
     executorsSeen: number;
     /** Distinct (executor, slot) pairs that ran a task. */
     slotsSeen: number;
@@ -191,20 +185,7 @@ export function emptyStage(stageId: number, jobId: number): StageSummary {
     status: 'pending',
     numTasks: 0,
     partitions: 0,
-    attempts: 0,
-    succeeded: 0,
-    failed: 0,
-    ignored: 0,
-    lost: 0,
-    killed: 0,
-    speculative: 0,
-    recordsRead: 0,
-    recordsWritten: 0,
-    bytesRead: 0,
-    bytesWritten: 0,
-    shuffleReadBytes: 0,
-    shuffleWriteBytes: 0,
-    peakMemoryBytes: 0,
-    spillCount: 0,
+    ...noAttempts(),
+    ...zeroTaskMetrics(),
   };
 }

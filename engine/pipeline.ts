@@ -30,6 +30,20 @@ export interface TaskRunMetrics {
   spillCount: number;
 }
 
+/** Metrics of a task that has done nothing yet. */
+export function zeroTaskMetrics(): TaskRunMetrics {
+  return {
+    recordsRead: 0,
+    recordsWritten: 0,
+    bytesRead: 0,
+    bytesWritten: 0,
+    shuffleReadBytes: 0,
+    shuffleWriteBytes: 0,
+    peakMemoryBytes: 0,
+    spillCount: 0,
+  };
+}
+
 /** One partition of a cache()d node, encoded with the stage's codec, for the driver to persist. */
 export interface CachedPartitionOutput {
   nodeId: number;

@@ -23,6 +23,7 @@ import {
   computePartition,
   type PipelineContext,
   type TaskRunMetrics,
+  zeroTaskMetrics,
 } from './pipeline.js';
 import { writeShuffle } from './shuffle-write.js';
 import type { StagePlan } from './stages.js';
@@ -120,16 +121,7 @@ export async function runTask(
     io,
     codec: getCodec(stage.codec),
     memory,
-    metrics: {
-      recordsRead: 0,
-      recordsWritten: 0,
-      bytesRead: 0,
-      bytesWritten: 0,
-      shuffleReadBytes: 0,
-      shuffleWriteBytes: 0,
-      peakMemoryBytes: 0,
-      spillCount: 0,
-    },
+    metrics: zeroTaskMetrics(),
     cachedOutputs: [],
   };
   const finish = <O extends object>(output: O): O & TaskOutputBase => {
