@@ -49,16 +49,20 @@ export const StageWorkSchema = z.object({
 
 export const TaskWorkSchema = z.discriminatedUnion('kind', [NoopWorkSchema, StageWorkSchema]);
 
-/** A task message: one partition of one stage, one attempt. */
-export const TaskMessageSchema = z.object({
-  v: z.literal(PROTOCOL_VERSION),
-  type: z.literal('task'),
+/** Which attempt of which task a message or event is about; `attempt` is driver-assigned and every blob the task writes carries it. */
+const taskAttempt = {
   appId,
   jobId: nonNegInt,
   stageId: nonNegInt,
   partition: nonNegInt,
-  /** Driver-assigned attempt number; every blob the task writes carries it. */
   attempt: nonNegInt,
+};
+
+/** A task message: one partition of one stage, one attempt. */
+export const TaskMessageSchema = z.object({
+  v: z.literal(PROTOCOL_VERSION),
+  type: z.literal('task'),
+  ...taskAttempt,
   /** Queue on which the executor reports this task's events. */
   eventsQueue: z.string().min(3).max(63),
   /** Driver clock when the message was sent (ms since epoch), for scheduling-delay metrics. */
@@ -121,11 +125,7 @@ export const CachedPartitionSchema = z.object({
 
 const eventBase = {
   v: z.literal(PROTOCOL_VERSION),
-  appId,
-  jobId: nonNegInt,
-  stageId: nonNegInt,
-  partition: nonNegInt,
-  attempt: nonNegInt,
+  ...taskAttempt,
   /** Stable id of the executor (one Functions host instance). */
   executorId: z.string().min(1),
   /** Slot index inside the executor (0 … slots-1) the invocation ran in. */
@@ -174,11 +174,7 @@ export const TaskRejectedEventSchema = z.object({
   /** The executor's protocol version (not necessarily the driver's). */
   v: z.number().int().positive(),
   type: z.literal('task-rejected'),
-  appId,
-  jobId: nonNegInt,
-  stageId: nonNegInt,
-  partition: nonNegInt,
-  attempt: nonNegInt,
+  ...taskAttempt,
   executorId: z.string().min(1),
   at: z.number(),
   dequeueCount: nonNegInt,
