@@ -387,19 +387,33 @@ export function brotliFramed(inner: RecordCodec): RecordCodec {
       return out;
     },
     decoder(): RecordStreamDecoder {
-      let pending: Buffer = Buffer.alloc(0);
+      // Chunks of an incomplete frame wait in a list and are joined once the frame is whole, so a
+      // frame far larger than the chunks is copied once, not once per chunk.
+      let pending: Buffer[] = [];
+      let pendingBytes = 0;
+      /** Bytes the first pending frame needs, header included; undefined until its header arrived. */
+      const needed = (): number | undefined => {
+        if (pendingBytes < FRAME_HEADER) return undefined;
+        const head = pending[0]!.length >= FRAME_HEADER ? pending[0]! : Buffer.concat(pending);
+        return FRAME_HEADER + head.readUInt32BE(0);
+      };
       return {
         push(chunk: Uint8Array): unknown[] {
-          const buf = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-          const bytes = pending.length > 0 ? Buffer.concat([pending, buf]) : buf;
+          if (chunk.byteLength === 0) return [];
+          pending.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+          pendingBytes += chunk.byteLength;
+          const need = needed();
+          if (need === undefined || pendingBytes < need) return [];
+          const bytes = pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes);
           const out: unknown[] = [];
           const used = decodeWhole(bytes, out);
           // Keep only the incomplete frame's bytes (copied, so the chunk can be released).
-          pending = used < bytes.length ? Buffer.from(bytes.subarray(used)) : Buffer.alloc(0);
+          pending = used < bytes.length ? [Buffer.from(bytes.subarray(used))] : [];
+          pendingBytes = bytes.length - used;
           return out;
         },
         end(): unknown[] {
-          if (pending.length > 0)
+          if (pendingBytes > 0)
             throw new RecordDecodingError(name, 'the stream ends inside a compressed frame');
           return [];
         },

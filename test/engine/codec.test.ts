@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
@@ -119,6 +120,17 @@ describe('json-batches+brotli framing', () => {
     const packed = codec.encode(records, 'op');
     expect(packed.length * 3).toBeLessThan(plain.length);
     expect(codec.decode(packed)).toEqual(jsonBatchesCodec.decode(plain));
+  });
+
+  it('a frame far larger than the chunks it arrives in decodes whole, once', () => {
+    const big = Array.from({ length: 1024 }, (_, i) => [i, randomBytes(1500).toString('base64')]);
+    const bytes = Buffer.concat([codec.encode(big, 'op'), codec.encode(records, 'op')]);
+    expect(bytes.length).toBeGreaterThan(1_000_000);
+    const decoder = codec.decoder();
+    const out: unknown[] = [];
+    for (let at = 0; at < bytes.length; at += 1000) out.push(...decoder.push(bytes.subarray(at, at + 1000)));
+    out.push(...decoder.end());
+    expect(out).toEqual([...big, ...records]);
   });
 
   it('a stream that ends inside a frame, or a frame that does not decompress, is a decoding error', () => {
