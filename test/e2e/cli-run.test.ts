@@ -38,7 +38,7 @@ afterAll(async () => {
 });
 
 describe('stratus run', () => {
-  it('runs word count on a local fabric and prints only the results as JSON with --json', async () => {
+  it('runs word count on a local fabric and prints only the results as JSON with --json (shuffle compressed)', async () => {
     const text = ['to be or not to be', 'that is the question', 'to be is to do'].join('\n');
     await writeFile(path.join(dir, 'words.txt'), text);
     const result = await stratus(
@@ -49,6 +49,8 @@ describe('stratus run', () => {
       '2',
       '--slots',
       '1',
+      '--shuffle-compression',
+      'brotli',
       '--param',
       `input=${path.join(dir, 'words.txt')}`,
       '--param',
@@ -82,6 +84,12 @@ describe('stratus run', () => {
     const result = await stratus('run', 'examples/wordcount.ts', '--azure');
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('--account <name> or STRATUS_ACCOUNT');
+  });
+
+  it('refuses a shuffle compression it does not know, naming the choices', async () => {
+    const result = await stratus('run', 'examples/wordcount.ts', '--shuffle-compression', 'zstd');
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(/--shuffle-compression.*zstd.*brotli, none/s);
   });
 
   it('refuses a module that is neither a job module nor a driver script', async () => {
