@@ -66,11 +66,11 @@ describe('executor slots', () => {
     const started = c.eventsOf('task-started');
     const span = Math.max(...done.map((e) => e.at)) - Math.min(...started.map((e) => e.at));
     const overlap = Math.min(...done.map((e) => e.at)) - Math.max(...started.map((e) => e.at));
-    // Serialized on one thread the pair would take ≥ 2 × busyMs; in parallel close to busyMs.
-    // (Both spin for busyMs of wall time, so on a loaded machine only the second start's delay
-    // stretches the span; serialized, it could not be under 2 × busyMs.)
+    // Each task spins for busyMs of wall time. Serialized on one thread the second would start
+    // after the first ended (overlap ≤ 0); in parallel they overlap for most of busyMs. The span is
+    // only logged: on a loaded machine the second task's pick-up delay stretches it, not the
+    // overlap, which is what proves the two threads ran at once.
     expect(overlap).toBeGreaterThan(busyMs / 2);
-    expect(span).toBeLessThan(busyMs * 2);
     console.log(`two ${busyMs} ms busy tasks on 2 slots: span ${span} ms, overlap ${overlap} ms`);
   });
 });
