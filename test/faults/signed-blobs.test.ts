@@ -9,9 +9,7 @@
  * The driver sends its signed messages to a queue no executor serves; the test forwards them,
  * byte for byte, to the executors' queue, altering a blob first where the test says.
  */
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { readdir, rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Driver } from '../../driver/driver.js';
 import { type LocalFabric, startLocalFabric } from '../../driver/local-fabric.js';
@@ -23,6 +21,7 @@ import { BlobStore } from '../../storage/blob-store.js';
 import { connectStorage } from '../../storage/connection.js';
 import { StorageQueue } from '../../storage/queues.js';
 import { FAST_HOST_ENV, suiteConnectionString, uniqueTaskQueue } from '../helpers/fabric.js';
+import { createMarkerJob } from '../helpers/marker-job.js';
 import { waitFor } from '../helpers/processes.js';
 
 const KEY = `${'s'.repeat(20)}-signing-key-for-blob-tests`;
@@ -40,35 +39,25 @@ const storage = () => connectStorage({ connectionString: suiteConnectionString()
  * thread imports the module, `map-<params.tag>-<broadcast value>` per map record and
  * `reduce-<params.tag>` per reduced key.
  */
-async function writeMarkerJob(): Promise<void> {
-  await writeFile(
-    moduleFile,
-    [
-      "import { writeFileSync } from 'node:fs';",
-      "import path from 'node:path';",
-      "import { defineJob } from 'stratus';",
-      `const MARKERS = ${JSON.stringify(markers)};`,
-      "const mark = (name) => writeFileSync(path.join(MARKERS, name), '');",
-      "if (process.env.STRATUS_EXECUTOR_ID) mark('loaded');",
-      'export default defineJob((ctx, p) => {',
-      '  const tag = ctx.broadcast(p.tag);',
-      '  return ctx',
-      '    .parallelize([0, 1, 2, 3], 2)',
-      '    .map((x) => {',
-      "      mark('map-' + p.tag + '-' + tag.value);",
-      '      return [x % 2, x];',
-      '    })',
-      '    .reduceByKey((a, b) => a + b, 2)',
-      '    .map(([k, v]) => {',
-      "      mark('reduce-' + p.tag);",
-      '      return [k, v];',
-      '    })',
-      '    .collect();',
-      '});',
-      '',
-    ].join('\n'),
-  );
-}
+const MARKER_JOB_BODY = [
+  "const mark = (name) => writeFileSync(path.join(MARKERS, name), '');",
+  "if (process.env.STRATUS_EXECUTOR_ID) mark('loaded');",
+  'export default defineJob((ctx, p) => {',
+  '  const tag = ctx.broadcast(p.tag);',
+  '  return ctx',
+  '    .parallelize([0, 1, 2, 3], 2)',
+  '    .map((x) => {',
+  "      mark('map-' + p.tag + '-' + tag.value);",
+  '      return [x % 2, x];',
+  '    })',
+  '    .reduceByKey((a, b) => a + b, 2)',
+  '    .map(([k, v]) => {',
+  "      mark('reduce-' + p.tag);",
+  '      return [k, v];',
+  '    })',
+  '    .collect();',
+  '});',
+];
 
 const markersNow = async () => (await readdir(markers)).sort();
 
@@ -156,11 +145,7 @@ function expectRefusal(error: StratusError | undefined, what: string): void {
 }
 
 beforeAll(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), 'stratus-signed-blobs-'));
-  markers = path.join(dir, 'markers');
-  await mkdir(markers);
-  moduleFile = path.join(dir, 'marker-job.ts');
-  await writeMarkerJob();
+  ({ dir, markers, moduleFile } = await createMarkerJob('stratus-signed-blobs-', MARKER_JOB_BODY));
   blobs = new BlobStore(storage());
   keyed = await startLocalFabric({
     executors: 1,

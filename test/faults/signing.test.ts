@@ -7,8 +7,7 @@
  * claim to come from fails its job saying why.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Driver } from '../../driver/driver.js';
@@ -21,6 +20,7 @@ import { connectStorage } from '../../storage/connection.js';
 import { StorageQueue } from '../../storage/queues.js';
 import { RecordingListener } from '../helpers/e2e.js';
 import { FAST_HOST_ENV, suiteConnectionString, uniqueTaskQueue } from '../helpers/fabric.js';
+import { createMarkerJob } from '../helpers/marker-job.js';
 import { waitFor } from '../helpers/processes.js';
 
 const KEY = `${'k'.repeat(20)}-signing-key-for-tests`;
@@ -48,29 +48,19 @@ const storage = () => connectStorage({ connectionString: suiteConnectionString()
  * A job module with observable side effects on executors: loading it creates
  * `loaded-<task queue>`, and the task of partition p creates `ran-p<p>-<task queue>`.
  */
-async function writeMarkerJob(): Promise<void> {
-  await writeFile(
-    moduleFile,
-    [
-      "import { writeFileSync } from 'node:fs';",
-      "import path from 'node:path';",
-      "import { defineJob } from 'stratus';",
-      `const MARKERS = ${JSON.stringify(markers)};`,
-      'const queue = process.env.STRATUS_TASK_QUEUE;',
-      "if (process.env.STRATUS_EXECUTOR_ID) writeFileSync(path.join(MARKERS, 'loaded-' + queue), '');",
-      'export default defineJob((ctx) =>',
-      '  ctx',
-      '    .parallelize([0, 1, 2], 3)',
-      '    .map((p) => {',
-      "      writeFileSync(path.join(MARKERS, 'ran-p' + p + '-' + queue), '');",
-      '      return p;',
-      '    })',
-      '    .count(),',
-      ');',
-      '',
-    ].join('\n'),
-  );
-}
+const MARKER_JOB_BODY = [
+  'const queue = process.env.STRATUS_TASK_QUEUE;',
+  "if (process.env.STRATUS_EXECUTOR_ID) writeFileSync(path.join(MARKERS, 'loaded-' + queue), '');",
+  'export default defineJob((ctx) =>',
+  '  ctx',
+  '    .parallelize([0, 1, 2], 3)',
+  '    .map((p) => {',
+  "      writeFileSync(path.join(MARKERS, 'ran-p' + p + '-' + queue), '');",
+  '      return p;',
+  '    })',
+  '    .count(),',
+  ');',
+];
 
 async function markersOf(queue: string): Promise<string[]> {
   return (await readdir(markers)).filter((m) => m.endsWith(`-${queue}`)).sort();
@@ -121,11 +111,7 @@ function forgedMessages(signed: readonly TaskMessage[]): {
 }
 
 beforeAll(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), 'stratus-signing-'));
-  markers = path.join(dir, 'markers');
-  await mkdir(markers);
-  moduleFile = path.join(dir, 'marker-job.ts');
-  await writeMarkerJob();
+  ({ dir, markers, moduleFile } = await createMarkerJob('stratus-signing-', MARKER_JOB_BODY));
   const connectionString = suiteConnectionString();
   const fabric = (label: string, env: Record<string, string>) =>
     startLocalFabric({
