@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import { register } from 'node:module';
 
-const hooks = new URL('../dist/driver/ts-hooks.js', import.meta.url);
+const hooks = new URL('../dist/driver/app/ts-hooks.js', import.meta.url);
 if (!existsSync(hooks)) {
   process.stderr.write('bench: dist/ is missing; run `npm run build` first (npm run bench does)\n');
   process.exit(1);

@@ -5,7 +5,7 @@
  * task one send, one receive, one delete and two events, plus small cached reads per thread.
  */
 import path from 'node:path';
-import { Driver } from '../driver/driver.js';
+import { Driver } from '../driver/app/driver.js';
 import { hostEnvWith, startBenchFabric } from './lib/fabric.js';
 import type { BenchReport, Row } from './lib/report.js';
 

@@ -6,7 +6,7 @@
  * CPU Azurite and the driver need at the same time.
  */
 import path from 'node:path';
-import { Driver } from '../driver/driver.js';
+import { Driver } from '../driver/app/driver.js';
 import { wordCountText } from './lib/datasets.js';
 import { EventRecorder } from './lib/events.js';
 import { hostEnvWith, startBenchFabric } from './lib/fabric.js';

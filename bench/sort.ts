@@ -8,8 +8,8 @@
  */
 import { createReadStream } from 'node:fs';
 import path from 'node:path';
-import { Driver, type ShuffleCompression } from '../driver/driver.js';
-import { quantile } from '../driver/stats.js';
+import { Driver, type ShuffleCompression } from '../driver/app/driver.js';
+import { quantile } from '../driver/scheduler/stats.js';
 import { BlobStore } from '../storage/blob-store.js';
 import { connectStorage } from '../storage/connection.js';
 import { ChecksumBuilder, type RecordChecksum, SORT_RECORD_BYTES, sortRecordsFile } from './lib/datasets.js';

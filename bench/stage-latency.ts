@@ -6,8 +6,8 @@
  * to an executor (the executor's poll back-off).
  */
 import path from 'node:path';
-import { Driver } from '../driver/driver.js';
-import { quantile } from '../driver/stats.js';
+import { Driver } from '../driver/app/driver.js';
+import { quantile } from '../driver/scheduler/stats.js';
 import { EventRecorder } from './lib/events.js';
 import { hostEnvWith, startBenchFabric } from './lib/fabric.js';
 import { type BenchReport, verdict } from './lib/report.js';

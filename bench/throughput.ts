@@ -6,11 +6,11 @@
  * received 32 at a time.
  */
 import { randomBytes } from 'node:crypto';
-import { EventReceiver } from '../driver/event-receiver.js';
-import { runNoop } from '../driver/noop-run.js';
-import { quantile } from '../driver/stats.js';
-import { eventsQueueName } from '../engine/names.js';
-import { encodeExecutorEvent, encodeTaskMessage } from '../engine/protocol.js';
+import { eventsQueueName } from '../contract/names.js';
+import { encodeExecutorEvent, encodeTaskMessage } from '../contract/protocol.js';
+import { EventReceiver } from '../driver/control/event-receiver.js';
+import { runNoop } from '../driver/ops/noop.js';
+import { quantile } from '../driver/scheduler/stats.js';
 import { connectStorage } from '../storage/connection.js';
 import { StorageQueue } from '../storage/queues.js';
 import { type BenchFabric, hostEnvWith, startBenchFabric } from './lib/fabric.js';

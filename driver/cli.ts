@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 /**
  * The `stratus` command line. Each subcommand lives in its own `cli-<name>.ts` and is registered
- * by cli-program.ts; unknown commands and flags fail with a clear message and a non-zero exit.
+ * by commands/program.ts; unknown commands and flags fail with a clear message and a non-zero exit.
  */
-import { describeContext, StratusError } from '../engine/errors.js';
+import { describeContext, StratusError } from '../contract/errors.js';
 import { redactSecrets } from '../storage/connection.js';
-import { shutdownExitCode } from './cli-options.js';
-import { buildProgram } from './cli-program.js';
+import { shutdownExitCode } from './commands/options.js';
+import { buildProgram } from './commands/program.js';
 
 /** Print an error the way the CLI reports every failure: one redacted line plus the context. */
 function reportError(error: unknown): void {

@@ -9,13 +9,13 @@ export {
   type RunOptions,
   type RunReport,
   type ShuffleCompression,
-} from './driver.js';
-export { type DriverScript, defineDriverScript, isDriverScript } from './driver-script.js';
-export { type LocalFabric, type LocalFabricOptions, startLocalFabric } from './local-fabric.js';
+} from './app/driver.js';
+export { type DriverScript, defineDriverScript, isDriverScript } from './app/driver-script.js';
+export { type LocalFabric, type LocalFabricOptions, startLocalFabric } from './fabric/local-fabric.js';
 export {
   EVENT_LOG_VERSION,
   type RunEvent,
   RunEventBus,
   RunEventSchema,
   type RunListener,
-} from './run-events.js';
+} from './observe/run-events.js';

@@ -27,27 +27,7 @@
  * - `engine/testing/in-memory-runner.ts` runs a whole job in one process: read it to see
  *   how a scheduler drives the engine.
  */
-export {
-  Action,
-  type ActionOp,
-  type ActionRef,
-  mergeActionResults,
-  partFileName,
-  type SaveResult,
-} from './actions.js';
-export {
-  decodeChunks,
-  getCodec,
-  jsonLinesCodec,
-  type RecordCodec,
-  RecordDecodingError,
-  RecordEncodingError,
-  type RecordStreamDecoder,
-  registerCodec,
-} from './codec.js';
-export type { CsvSourceOptions, FileSourceOptions, JobContext, ParsedSourceOptions } from './context.js';
-export type { CsvColumnType } from './csv.js';
-export { Dataset } from './dataset.js';
+
 export {
   ConfigError,
   EmptyCollectionError,
@@ -55,35 +35,33 @@ export {
   ProtocolError,
   StratusError,
   UserCodeError,
-} from './errors.js';
-export { describePlan } from './explain.js';
+} from '../contract/errors.js';
+export {
+  Action,
+  type ActionOp,
+  type ActionRef,
+  mergeActionResults,
+  partFileName,
+  type SaveResult,
+} from './dataset/actions.js';
+export type {
+  CsvSourceOptions,
+  FileSourceOptions,
+  JobContext,
+  ParsedSourceOptions,
+} from './dataset/context.js';
+export { Dataset } from './dataset/dataset.js';
+export { defineJob, type JobActions, type JobDefinition, type JobResults } from './dataset/job.js';
+export type { ParamsInput, ParamsOutput, ParamsSchema } from './dataset/job-params.js';
+export type { Accumulator, Broadcast } from './dataset/shared-variables.js';
+export { describePlan } from './plan/explain.js';
 export {
   type BuildOptions,
   buildJobGraph,
   JobGraph,
   SINGLE_ACTION_NAME,
   type SourceNodeInfo,
-} from './graph.js';
-export { defineJob, type JobActions, type JobDefinition, type JobResults } from './job.js';
-export type { ParamsInput, ParamsOutput, ParamsSchema } from './job-params.js';
-export { canonicalKey, compareKeys, hashKey, InvalidKeyError, type Key } from './keys.js';
-export {
-  computeRangeBounds,
-  createPartitioner,
-  HashPartitioner,
-  type PartitionerDesc,
-  RangePartitioner,
-  type RangeSample,
-} from './partitioner.js';
-export {
-  BadRecordError,
-  type BadRecordPolicy,
-  badRecordsAccumulatorName,
-  isSplitStart,
-  type SourceSplitStart,
-} from './record-formats.js';
-export type { Accumulator, Broadcast } from './shared-variables.js';
-export type { SpillStore } from './spill.js';
+} from './plan/graph.js';
 export {
   isSamplingRequest,
   type JobPlan,
@@ -93,8 +71,36 @@ export {
   type ShuffleReadInfo,
   type ShuffleWriteInfo,
   type StagePlan,
-} from './stages.js';
-export type { TaskIO } from './task-io.js';
+} from './plan/stages.js';
+export {
+  decodeChunks,
+  getCodec,
+  jsonLinesCodec,
+  type RecordCodec,
+  RecordDecodingError,
+  RecordEncodingError,
+  type RecordStreamDecoder,
+  registerCodec,
+} from './records/codec.js';
+export type { CsvColumnType } from './records/csv.js';
+export { canonicalKey, compareKeys, hashKey, InvalidKeyError, type Key } from './records/keys.js';
+export {
+  BadRecordError,
+  type BadRecordPolicy,
+  badRecordsAccumulatorName,
+  isSplitStart,
+  type SourceSplitStart,
+} from './records/record-formats.js';
+export {
+  computeRangeBounds,
+  createPartitioner,
+  HashPartitioner,
+  type PartitionerDesc,
+  RangePartitioner,
+  type RangeSample,
+} from './shuffle/partitioner.js';
+export type { SpillStore } from './shuffle/spill.js';
+export type { TaskIO } from './task/task-io.js';
 export {
   type CachedPartitionOutput,
   type ResultTaskOutput,
@@ -103,4 +109,4 @@ export {
   type ShuffleMapTaskOutput,
   type TaskOutput,
   type TaskRunMetrics,
-} from './task-runtime.js';
+} from './task/task-runtime.js';

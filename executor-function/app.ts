@@ -8,7 +8,7 @@
  */
 import { app, type InvocationContext } from '@azure/functions';
 // Small and dependency-free: the registration below still comes first in effect.
-import { redactError } from '../storage/redaction.js';
+import { redactError } from '../contract/redaction.js';
 
 /** The app setting holding the task queue's name (`%STRATUS_TASK_QUEUE%` in the binding). */
 export const TASK_QUEUE_SETTING = 'STRATUS_TASK_QUEUE';

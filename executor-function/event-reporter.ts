@@ -3,10 +3,10 @@
  * to the events queue the task message names. The driver creates that queue; the executor
  * never does, so a missing queue is an error the caller sees.
  */
-import { type ExecutorEventInput, encodeExecutorEvent } from '../engine/protocol.js';
+import { type ExecutorEventInput, encodeExecutorEvent } from '../contract/protocol.js';
+import { redactDeep, redactSecrets } from '../contract/redaction.js';
 import type { StorageConnection } from '../storage/connection.js';
 import { StorageQueue } from '../storage/queues.js';
-import { redactDeep, redactSecrets } from '../storage/redaction.js';
 
 /**
  * The event with its error and rejection texts redacted. Only those: results, accumulator names

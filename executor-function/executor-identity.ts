@@ -9,7 +9,7 @@ import {
   readHostJson,
   resolveQueueTriggerOptions,
   slotCount,
-} from './queue-options.js';
+} from '../contract/queue-trigger-options.js';
 
 /**
  * The executor id: `STRATUS_EXECUTOR_ID` when set (the local fabric names its hosts), else

@@ -1,5 +1,5 @@
 /**
- * LeaseWatch: the executor's view of its applications' leases (engine/app-lease.ts), on the
+ * LeaseWatch: the executor's view of its applications' leases (contract/app-lease.ts), on the
  * main thread and shared by every slot of the instance. Before a stage task starts the runner
  * asks for its verdict; while it runs, one timer per instance re-reads the lease of each
  * application with running tasks and stops the attempts the driver no longer needs. Each
@@ -7,9 +7,9 @@
  * tasks run here: with N instances that is N / cacheMs reads of one blob, never one per task.
  */
 
-import type { AppLease } from '../engine/app-lease.js';
-import { AppLeaseSchema, appLeaseBlobName, type LeasedTask, leaseVerdict } from '../engine/app-lease.js';
-import { DATA_CONTAINER } from '../engine/names.js';
+import type { AppLease } from '../contract/app-lease.js';
+import { AppLeaseSchema, appLeaseBlobName, type LeasedTask, leaseVerdict } from '../contract/app-lease.js';
+import { DATA_CONTAINER } from '../contract/names.js';
 import { BlobNotFoundError, type BlobStore } from '../storage/blob-store.js';
 
 /** Default age after which an application's lease is read again (ms); `STRATUS_LEASE_CHECK_MS` overrides it. */

@@ -3,7 +3,7 @@
  * slot (`sleepMs`), burns CPU (`busyMs`, to prove slots run in parallel on separate cores) and
  * fails on purpose while the delivery count is low (`failUntilDequeue`, to exercise retries).
  */
-import type { NoopWork } from '../engine/protocol.js';
+import type { NoopWork } from '../contract/protocol.js';
 import type { TaskContext, TaskOutcome, WorkKindRunner } from './work-kinds.js';
 
 /** Thrown by a noop task asked to fail on this delivery. */

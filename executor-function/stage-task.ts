@@ -16,11 +16,8 @@
  * uncommitted blocks on the final part blob, and the event names them (task-outputs.ts).
  */
 import { createHash } from 'node:crypto';
-import { type AppLease, AppLeaseSchema, appLeaseBlobName } from '../engine/app-lease.js';
-import { StratusError } from '../engine/errors.js';
-import { buildJobGraph } from '../engine/graph.js';
-import type { JobDefinition } from '../engine/job.js';
-import { loadJobBundle } from '../engine/module-loader.js';
+import { type AppLease, AppLeaseSchema, appLeaseBlobName } from '../contract/app-lease.js';
+import { StratusError } from '../contract/errors.js';
 import {
   bundleBlobName,
   CODE_CONTAINER,
@@ -28,10 +25,13 @@ import {
   DATA_CONTAINER,
   mapOutputBlobName,
   resultBlobName,
-} from '../engine/names.js';
-import type { CachedPartition, StageWork, TaskResult } from '../engine/protocol.js';
-import { decodeBroadcastValue } from '../engine/shared-variables.js';
-import { blobDigest, signingKeyFromEnv } from '../engine/signing.js';
+} from '../contract/names.js';
+import type { CachedPartition, StageWork, TaskResult } from '../contract/protocol.js';
+import { blobDigest, signingKeyFromEnv } from '../contract/signing.js';
+import type { JobDefinition } from '../engine/dataset/job.js';
+import { decodeBroadcastValue } from '../engine/dataset/shared-variables.js';
+import { buildJobGraph } from '../engine/plan/graph.js';
+import { loadJobBundle } from '../engine/plan/module-loader.js';
 import {
   descriptorPlan,
   type InputSplit,
@@ -39,9 +39,9 @@ import {
   MapOutputTableSchema,
   parseStageDescriptor,
   type StageDescriptor,
-} from '../engine/stage-descriptor.js';
-import type { TaskIO } from '../engine/task-io.js';
-import { runTask } from '../engine/task-runtime.js';
+} from '../engine/plan/stage-descriptor.js';
+import type { TaskIO } from '../engine/task/task-io.js';
+import { runTask } from '../engine/task/task-runtime.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { BlobNotFoundError } from '../storage/blob-store.js';
 import { readPartitionSplits } from '../storage/split-reader.js';

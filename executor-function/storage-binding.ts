@@ -14,7 +14,7 @@
  */
 import type { TokenCredential } from '@azure/core-auth';
 import { DefaultAzureCredential, ManagedIdentityCredential } from '@azure/identity';
-import { ConfigError } from '../engine/errors.js';
+import { ConfigError } from '../contract/errors.js';
 import { connectStorage, type StorageConnection } from '../storage/connection.js';
 
 /** The connection setting every stratus binding uses. */

@@ -4,8 +4,8 @@
  * (it only fails an invocation when the error is not null/undefined), so the handler only ever
  * throws `Error` objects made by `toError`.
  */
-import { ProtocolError, StratusError } from '../engine/errors.js';
-import type { TaskError } from '../engine/protocol.js';
+import { ProtocolError, StratusError } from '../contract/errors.js';
+import type { TaskError } from '../contract/protocol.js';
 
 /** A task error as it crosses threads and lands in a `task-failed` event. */
 export interface SerializedTaskError extends TaskError {

@@ -6,12 +6,13 @@
  * the final part blob for an az:// target, which only the driver's Put Block List of the
  * winning execution's blocks ever makes visible.
  */
-import { partFileName, type SavedPartSummary } from '../engine/actions.js';
-import type { MapOutput } from '../engine/map-output.js';
-import { DATA_CONTAINER } from '../engine/names.js';
-import type { TaskResult } from '../engine/protocol.js';
-import type { SaveTarget } from '../engine/stage-descriptor.js';
-import type { SavedPartSink } from '../engine/task-io.js';
+
+import { DATA_CONTAINER } from '../contract/names.js';
+import type { TaskResult } from '../contract/protocol.js';
+import { partFileName, type SavedPartSummary } from '../engine/dataset/actions.js';
+import type { SaveTarget } from '../engine/plan/stage-descriptor.js';
+import type { MapOutput } from '../engine/shuffle/map-output.js';
+import type { SavedPartSink } from '../engine/task/task-io.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { BlockBlobWriter, type StagedBlocks } from '../storage/block-writer.js';
 

@@ -11,14 +11,14 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ProtocolError } from '../engine/errors.js';
+import { ProtocolError } from '../contract/errors.js';
 import {
   DEFAULT_TASK_QUEUE,
   eventsQueueName,
   isValidAppId,
   poisonQueueName,
   taskExecutionId,
-} from '../engine/names.js';
+} from '../contract/names.js';
 import {
   type ExecutorEventInput,
   encodeWire,
@@ -29,11 +29,11 @@ import {
   TaskRejectedEventSchema,
   type TaskRejectionReason,
   taskAttemptId,
-} from '../engine/protocol.js';
-import { signingKeyFromEnv, verifyTaskMessage } from '../engine/signing.js';
+} from '../contract/protocol.js';
+import { redactSecrets } from '../contract/redaction.js';
+import { signingKeyFromEnv, verifyTaskMessage } from '../contract/signing.js';
 import { BlobStore } from '../storage/blob-store.js';
 import { StorageQueue } from '../storage/queues.js';
-import { redactSecrets } from '../storage/redaction.js';
 import { EventReporter } from './event-reporter.js';
 import { executorSlotCount, resolveExecutorId, SlotAllocator } from './executor-identity.js';
 import { DEFAULT_LEASE_CHECK_MS, LeaseWatch, type StopVerdict } from './lease-watch.js';

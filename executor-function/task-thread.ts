@@ -5,10 +5,10 @@
  * trigger, heartbeats and lease renewals.
  */
 import { parentPort } from 'node:worker_threads';
-import { type TaskExecution, taskExecutionId } from '../engine/names.js';
-import { parseTaskMessage, taskAttemptId } from '../engine/protocol.js';
+import { type TaskExecution, taskExecutionId } from '../contract/names.js';
+import { parseTaskMessage, taskAttemptId } from '../contract/protocol.js';
+import { redactSecrets } from '../contract/redaction.js';
 import { BlobStore } from '../storage/blob-store.js';
-import { redactSecrets } from '../storage/redaction.js';
 import { connectFromSetting } from './storage-binding.js';
 import { serializeTaskError } from './task-errors.js';
 import type { TaskThreadReply, TaskThreadRequest } from './task-thread-protocol.js';

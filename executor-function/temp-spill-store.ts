@@ -5,7 +5,7 @@
 import { createReadStream } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { SpillStore } from '../engine/spill.js';
+import type { SpillStore } from '../engine/shuffle/spill.js';
 
 /** Read spilled files in chunks of this size (bytes). */
 const READ_CHUNK_BYTES = 1024 * 1024;

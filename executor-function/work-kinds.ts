@@ -6,8 +6,14 @@
  * To add a kind, write `executor-function/<kind>-task.ts` exporting a `WorkKindRunner` and add
  * one line to `workKinds` below; the task runner, the thread pool and the host are untouched.
  */
-import type { TaskExecution } from '../engine/names.js';
-import type { CachedPartition, TaskMessage, TaskMetrics, TaskResult, TaskWork } from '../engine/protocol.js';
+import type { TaskExecution } from '../contract/names.js';
+import type {
+  CachedPartition,
+  TaskMessage,
+  TaskMetrics,
+  TaskResult,
+  TaskWork,
+} from '../contract/protocol.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { NonRetryableTaskError } from './task-errors.js';
 

@@ -9,7 +9,7 @@
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
-import { redactSecrets } from '../storage/redaction.js';
+import { redactSecrets } from '../contract/redaction.js';
 import type { SerializedTaskError } from './task-errors.js';
 import type { TaskRunRequest, TaskThreadReply, TaskThreadRequest } from './task-thread-protocol.js';
 import type { TaskOutcome } from './work-kinds.js';

@@ -4,7 +4,7 @@
  * error that names the blob.
  */
 import type { AppendBlobClient, ContainerClient } from '@azure/storage-blob';
-import { StratusError } from '../engine/errors.js';
+import { StratusError } from '../contract/errors.js';
 import type { StorageConnection } from './connection.js';
 
 /** A blob that was expected and is missing; `context.blob` names it. */

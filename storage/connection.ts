@@ -6,9 +6,9 @@
 import type { TokenCredential } from '@azure/core-auth';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { QueueServiceClient } from '@azure/storage-queue';
-import { redactSecrets, registerConnectionString } from './redaction.js';
+import { redactSecrets, registerConnectionString } from '../contract/redaction.js';
 
-export { redactSecrets } from './redaction.js';
+export { redactSecrets } from '../contract/redaction.js';
 
 /** Either a connection string or an account name plus a token credential. */
 export type StorageConnectionOptions =

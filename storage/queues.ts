@@ -1,10 +1,10 @@
 /**
  * Queue access in stratus' vocabulary: the task queue the executor function is triggered
  * by, its poison queue, and a driver application's events queue. Bodies are the wire
- * text (base64 JSON) produced by engine/protocol.
+ * text (base64 JSON) produced by contract/protocol.
  */
 import type { QueueClient } from '@azure/storage-queue';
-import { decodeWire, type ExecutorEvent, parseExecutorEvent } from '../engine/protocol.js';
+import { decodeWire, type ExecutorEvent, parseExecutorEvent } from '../contract/protocol.js';
 import type { StorageConnection } from './connection.js';
 
 /** One received message with what is needed to delete it. */

@@ -10,8 +10,8 @@
  */
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { StratusError } from '../engine/errors.js';
-import type { SourceSplitStart } from '../engine/record-formats.js';
+import { StratusError } from '../contract/errors.js';
+import type { SourceSplitStart } from '../engine/records/record-formats.js';
 import { BlobNotFoundError, type BlobStore } from './blob-store.js';
 
 /** Default size of one range read (bytes). */
@@ -205,7 +205,7 @@ export async function* readSplit(
 }
 
 /**
- * The marker TaskIO.readSource yields before a split's bytes (see engine/record-formats.ts);
+ * The marker TaskIO.readSource yields before a split's bytes (see engine/records/record-formats.ts);
  * `recordsAt` is the blob offset where the split's first record starts, when it has one.
  */
 export function splitStartOf(split: BlobSplit & SplitOrigin, recordsAt?: number): SourceSplitStart {

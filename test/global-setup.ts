@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { type AzuriteHandle, startAzurite } from '../driver/azurite.js';
+import { type AzuriteHandle, startAzurite } from '../driver/fabric/azurite.js';
 
 declare module 'vitest' {
   interface ProvidedContext {

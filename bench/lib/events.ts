@@ -1,5 +1,5 @@
 /** Records a driver's run events for the benches (stage gaps, task metrics). */
-import type { RunEvent, RunListener } from '../../driver/run-events.js';
+import type { RunEvent, RunListener } from '../../driver/observe/run-events.js';
 
 /** Keeps every run event in order. */
 export class EventRecorder implements RunListener {

@@ -5,8 +5,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
-import { type AzuriteHandle, startAzurite } from '../../driver/azurite.js';
-import { type LocalFabric, startLocalFabric } from '../../driver/local-fabric.js';
+import { type AzuriteHandle, startAzurite } from '../../driver/fabric/azurite.js';
+import { type LocalFabric, startLocalFabric } from '../../driver/fabric/local-fabric.js';
 import { RequestCounter } from '../../storage/testing/request-counter.js';
 
 /** Azurite + executors for one bench; `stop` tears down in order. */

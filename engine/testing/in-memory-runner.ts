@@ -13,17 +13,17 @@
  *     partitions are), merge accumulator updates once per partition, merge the result
  *     stage's partials in partition order.
  */
-import { type ActionRef, isSaveOp, mergeActionResults } from '../actions.js';
-import { buildJobGraph, type JobGraph } from '../graph.js';
-import type { JobActions, JobDefinition, JobResults } from '../job.js';
-import { validateJobParams } from '../job-params.js';
-import type { Key } from '../keys.js';
-import { readSegments } from '../map-output.js';
-import { computeRangeBounds, type RangeSample } from '../partitioner.js';
-import { decodeBroadcastValue, encodeBroadcastValue } from '../shared-variables.js';
-import { isSamplingRequest, type JobPlan, planJob, type StagePlan } from '../stages.js';
-import type { TaskIO } from '../task-io.js';
-import { runTask, type TaskOutput } from '../task-runtime.js';
+import { type ActionRef, isSaveOp, mergeActionResults } from '../dataset/actions.js';
+import type { JobActions, JobDefinition, JobResults } from '../dataset/job.js';
+import { validateJobParams } from '../dataset/job-params.js';
+import { decodeBroadcastValue, encodeBroadcastValue } from '../dataset/shared-variables.js';
+import { buildJobGraph, type JobGraph } from '../plan/graph.js';
+import { isSamplingRequest, type JobPlan, planJob, type StagePlan } from '../plan/stages.js';
+import type { Key } from '../records/keys.js';
+import { readSegments } from '../shuffle/map-output.js';
+import { computeRangeBounds, type RangeSample } from '../shuffle/partitioner.js';
+import type { TaskIO } from '../task/task-io.js';
+import { runTask, type TaskOutput } from '../task/task-runtime.js';
 import { InMemorySpillStore } from './in-memory-spill.js';
 
 /** Options of an in-memory run. */

@@ -1,5 +1,5 @@
 /** A SpillStore in memory, for tests and the in-memory runner: runs are kept as their chunks. */
-import type { SpillStore } from '../spill.js';
+import type { SpillStore } from '../shuffle/spill.js';
 
 /** Keeps spilled runs in a Map; counts writes so tests can prove that spilling happened. */
 export class InMemorySpillStore implements SpillStore {

@@ -4,21 +4,21 @@
  * (which cannot be installed here). It loads a function app directory unchanged, reads its
  * host.json (plus `AzureFunctionsJobHost__extensions__queues__*` overrides), listens on the
  * trigger queue like the storage extension, and drives each invocation through the app's own
- * programming model. See process-contract.ts for the command line, environment and stdout lines.
+ * programming model. See contract/local-host-process.ts for the command line, environment and stdout lines.
  */
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { ConfigError } from '../../engine/errors.js';
-import { DEFAULT_TASK_QUEUE } from '../../engine/names.js';
-import { redactDeep, redactSecrets } from '../../storage/redaction.js';
+import { ConfigError } from '../../contract/errors.js';
+import { defaultFunctionAppDir, HOST_ENV, type HostLine } from '../../contract/local-host-process.js';
+import { DEFAULT_TASK_QUEUE } from '../../contract/names.js';
+import { readHostJson, resolveQueueTriggerOptions, slotCount } from '../../contract/queue-trigger-options.js';
+import { redactDeep, redactSecrets } from '../../contract/redaction.js';
 import { resolveExecutorId } from '../executor-identity.js';
-import { readHostJson, resolveQueueTriggerOptions, slotCount } from '../queue-options.js';
 import { connectFromSetting } from '../storage-binding.js';
 import { HostStartError, loadFunctionApp } from './app-loader.js';
 import { FunctionsCore } from './functions-core.js';
 import { invokeQueueFunction } from './invoker.js';
-import { defaultFunctionAppDir, HOST_ENV, type HostLine } from './process-contract.js';
 import { QueueListener } from './queue-listener.js';
 
 const env = process.env;

@@ -12,14 +12,15 @@
  *   that does not decode per messageEncoding moves it to `<queue>-poison` (created if needed);
  * - the trigger queue itself is never created by the listener.
  */
-import { poisonQueueName } from '../../engine/names.js';
+
+import type { HostVerboseLine } from '../../contract/local-host-process.js';
+import { poisonQueueName } from '../../contract/names.js';
+import type { QueueTriggerOptions } from '../../contract/queue-trigger-options.js';
 import type { StorageConnection } from '../../storage/connection.js';
 import { type ReceivedMessage, StorageQueue } from '../../storage/queues.js';
-import type { QueueTriggerOptions } from '../queue-options.js';
 import { PollingBackoff } from './backoff.js';
 import type { InvocationOutcome, QueueDelivery } from './invoker.js';
 import { MessageLease } from './message-lease.js';
-import type { HostVerboseLine } from './process-contract.js';
 
 /** Listener timings; the defaults are the storage extension's, tests shorten them. */
 export interface ListenerTimings {

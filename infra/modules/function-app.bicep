@@ -3,7 +3,7 @@
 //
 // Slots are one parameter. An instance runs `slotsPerExecutor` tasks at once because the app
 // settings below override host.json's queue trigger (batchSize 1, newBatchThreshold slots-1;
-// executor-function/queue-options.ts computes slots = batchSize + newBatchThreshold the same
+// contract/queue-trigger-options.ts computes slots = batchSize + newBatchThreshold the same
 // way), and the driver's default parallelism is slots × maximum instances (STRATUS_TOTAL_SLOTS).
 //
 // Storage is reached with the user-assigned identity (AzureWebJobsStorage__*): no account key or

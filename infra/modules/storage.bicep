@@ -17,7 +17,7 @@ param location string
 @description('Tags applied to the account.')
 param tags object = {}
 
-@description('Queue the executor function is triggered by (engine/names.ts DEFAULT_TASK_QUEUE).')
+@description('Queue the executor function is triggered by (contract/names.ts DEFAULT_TASK_QUEUE).')
 param taskQueueName string = 'stratus-tasks'
 
 @description('Blob container holding the function app package that Flex Consumption runs from.')
@@ -34,7 +34,7 @@ param tempDataRetentionDays int = 7
 ])
 param skuName string = 'Standard_LRS'
 
-// engine/names.ts: CODE_CONTAINER, DATA_CONTAINER, LOGS_CONTAINER.
+// contract/names.ts: CODE_CONTAINER, DATA_CONTAINER, LOGS_CONTAINER.
 var stratusContainers = [
   'stratus-code'
   'stratus-data'
@@ -99,7 +99,7 @@ resource taskQueue 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-
   name: taskQueueName
 }
 
-// engine/names.ts poisonQueueName(queue): `<queue>-poison`.
+// contract/names.ts poisonQueueName(queue): `<queue>-poison`.
 resource poisonQueue 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' = {
   parent: queueService
   name: '${taskQueueName}-poison'

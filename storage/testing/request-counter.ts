@@ -42,7 +42,7 @@ function classify(service: 'blob' | 'queue', req: http.IncomingMessage): string 
   return `blob:${method.toLowerCase()}:${object}`;
 }
 
-/** What a blob is, from its name (engine/names.ts): map outputs, tables, inputs, descriptors… */
+/** What a blob is, from its name (contract/names.ts): map outputs, tables, inputs, descriptors… */
 function blobKind(pathname: string): string {
   if (/\/shuffle\/\d+\/map-[^/]+\.bin$/.test(pathname)) return 'map-output';
   if (/\/shuffle\/\d+\/outputs\.json$/.test(pathname)) return 'map-output-table';

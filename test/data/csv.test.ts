@@ -4,8 +4,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { JobContext } from '../../engine/context.js';
-import { defineJob } from '../../engine/job.js';
+import type { JobContext } from '../../engine/dataset/context.js';
+import { defineJob } from '../../engine/dataset/job.js';
 import { runJobInMemory } from '../../engine/testing/in-memory-runner.js';
 import { runAction } from '../engine/run-helpers.js';
 

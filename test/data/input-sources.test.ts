@@ -10,6 +10,7 @@ import { pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DATA_CONTAINER } from '../../contract/names.js';
 import {
   globToRegExp,
   type InputSplit,
@@ -19,12 +20,11 @@ import {
   readCsvColumns,
   resolveInput,
   resolveSourceInput,
-} from '../../driver/input-sources.js';
-import { SPLIT_SLOP, type UploadProgress } from '../../driver/input-splitter.js';
-import { csvFormatOf } from '../../engine/csv.js';
-import type { SourceNodeInfo } from '../../engine/graph.js';
-import { DATA_CONTAINER } from '../../engine/names.js';
-import { splitLines } from '../../engine/text.js';
+} from '../../driver/data/input-sources.js';
+import { SPLIT_SLOP, type UploadProgress } from '../../driver/data/input-splitter.js';
+import type { SourceNodeInfo } from '../../engine/plan/graph.js';
+import { csvFormatOf } from '../../engine/records/csv.js';
+import { splitLines } from '../../engine/records/text.js';
 import { BlobStore } from '../../storage/blob-store.js';
 import { connectStorage } from '../../storage/connection.js';
 import { readSplit } from '../../storage/split-reader.js';

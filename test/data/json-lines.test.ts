@@ -1,7 +1,7 @@
 /** ctx.jsonLines through the in-memory runner, against JSON.parse of each line as the reference. */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { defineJob } from '../../engine/job.js';
+import { defineJob } from '../../engine/dataset/job.js';
 import { runJobInMemory } from '../../engine/testing/in-memory-runner.js';
 import { runAction } from '../engine/run-helpers.js';
 

@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { lineBatches, type RecordPosition, recordPosition } from '../../engine/record-formats.js';
+import { lineBatches, type RecordPosition, recordPosition } from '../../engine/records/record-formats.js';
 import { fileContentArb } from './arbitraries.js';
 
 /** Byte offsets where the file's lines start (a final '\n' starts no line). */

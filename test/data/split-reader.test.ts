@@ -5,7 +5,7 @@
 import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { splitLines } from '../../engine/text.js';
+import { splitLines } from '../../engine/records/text.js';
 import { BlobStore } from '../../storage/blob-store.js';
 import { connectStorage } from '../../storage/connection.js';
 import { type BlobSplit, readPartitionSplits, readSplit } from '../../storage/split-reader.js';

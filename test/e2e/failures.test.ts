@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { StratusError } from '../../engine/errors.js';
+import type { StratusError } from '../../contract/errors.js';
 import { connectDriver, type E2EFabric, RecordingListener, startE2E } from '../helpers/e2e.js';
 
 const JOBS = path.resolve(import.meta.dirname, 'jobs');

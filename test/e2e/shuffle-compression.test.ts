@@ -5,8 +5,8 @@
  */
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { shuffleCodecName } from '../../driver/app-services.js';
-import type { Driver } from '../../driver/driver.js';
+import type { Driver } from '../../driver/app/driver.js';
+import { shuffleCodecName } from '../../driver/app/services.js';
 import { connectDriver, type E2EFabric, RecordingListener, startE2E } from '../helpers/e2e.js';
 import { checkCachedJob, checkPairsAgainstReference } from '../helpers/job-references.js';
 

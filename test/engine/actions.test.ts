@@ -1,11 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { buildJobGraph } from '../../engine/graph.js';
-import { defineJob } from '../../engine/job.js';
-import { decodeBroadcastValue, encodeBroadcastValue } from '../../engine/shared-variables.js';
-import { isSamplingRequest, planJob } from '../../engine/stages.js';
-import type { TaskIO } from '../../engine/task-io.js';
-import { runTask } from '../../engine/task-runtime.js';
+import { defineJob } from '../../engine/dataset/job.js';
+import { decodeBroadcastValue, encodeBroadcastValue } from '../../engine/dataset/shared-variables.js';
+import { buildJobGraph } from '../../engine/plan/graph.js';
+import { isSamplingRequest, planJob } from '../../engine/plan/stages.js';
+import type { TaskIO } from '../../engine/task/task-io.js';
+import { runTask } from '../../engine/task/task-runtime.js';
 import { runJobInMemory } from '../../engine/testing/in-memory-runner.js';
 import { intsArb, jobRuns, partitionsArb, runAction } from './run-helpers.js';
 

@@ -5,7 +5,7 @@
  * a stage is missing from a lease written before the stage was submitted.
  */
 import { describe, expect, it } from 'vitest';
-import { type AppLease, AppLeaseSchema, leaseVerdict } from '../../engine/app-lease.js';
+import { type AppLease, AppLeaseSchema, leaseVerdict } from '../../contract/app-lease.js';
 
 const now = 1_000_000;
 const task = { appId: 'app-1', jobId: 3, stageId: 7, partition: 2, attempt: 0, sentAt: now - 5000 };

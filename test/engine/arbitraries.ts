@@ -1,6 +1,6 @@
 /** fast-check arbitraries shared by the engine tests. */
 import fc from 'fast-check';
-import type { Key } from '../../engine/keys.js';
+import type { Key } from '../../engine/records/keys.js';
 
 /** Arbitrary valid keys, nested up to depth 3. */
 export const keyArb: fc.Arbitrary<Key> = fc.letrec<{ key: Key }>((tie) => ({

@@ -11,7 +11,7 @@ import {
   type RecordCodec,
   RecordDecodingError,
   RecordEncodingError,
-} from '../../engine/codec.js';
+} from '../../engine/records/codec.js';
 
 const recordArb = fc.jsonValue().map((v) => JSON.parse(JSON.stringify(v)) as unknown);
 

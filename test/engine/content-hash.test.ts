@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { canonicalText, hashValues } from '../../engine/content-hash.js';
+import { canonicalText, hashValues } from '../../engine/plan/content-hash.js';
 
 /** JSON-like values with objects whose key order is shuffled, for "equal values hash equal". */
 const valueArb = fc.letrec<{ value: unknown }>((tie) => ({

@@ -5,9 +5,9 @@
  */
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { z } from 'zod';
-import type { StratusError } from '../../engine/errors.js';
-import { defineJob } from '../../engine/job.js';
-import { paramsPath, validateJobParams } from '../../engine/job-params.js';
+import type { StratusError } from '../../contract/errors.js';
+import { defineJob } from '../../engine/dataset/job.js';
+import { paramsPath, validateJobParams } from '../../engine/dataset/job-params.js';
 import { runJobInMemory } from '../../engine/testing/in-memory-runner.js';
 
 const schema = z.object({

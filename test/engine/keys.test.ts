@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { canonicalKey, compareKeys, hashKey, InvalidKeyError, type Key } from '../../engine/keys.js';
-import { murmur3 } from '../../engine/murmur3.js';
+import { canonicalKey, compareKeys, hashKey, InvalidKeyError, type Key } from '../../engine/records/keys.js';
+import { murmur3 } from '../../engine/records/murmur3.js';
 import { keyArb } from './arbitraries.js';
 
 describe('keys', () => {

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadJobBundle } from '../../engine/module-loader.js';
+import { loadJobBundle } from '../../engine/plan/module-loader.js';
 import { builtFile } from '../helpers/dist.js';
 
 let cacheDir: string;
@@ -80,7 +80,7 @@ describe('job bundle cache', () => {
     expect(tagOf(await loadJobBundle(hash, fetcher.fetch))).toBe('shared');
     expect(fetcher.calls()).toBe(1);
     // A fresh thread, as an executor's next task thread: its fetcher would fail the load.
-    const loaderUrl = pathToFileURL(builtFile('engine/module-loader.js')).href;
+    const loaderUrl = pathToFileURL(builtFile('engine/plan/module-loader.js')).href;
     const worker = new Worker(
       `const { parentPort, workerData } = require('node:worker_threads');
        import(workerData.loaderUrl)

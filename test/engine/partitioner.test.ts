@@ -1,12 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { compareKeys } from '../../engine/keys.js';
+import { compareKeys } from '../../engine/records/keys.js';
 import {
   computeRangeBounds,
   createPartitioner,
   HashPartitioner,
   RangePartitioner,
-} from '../../engine/partitioner.js';
+} from '../../engine/shuffle/partitioner.js';
 import { keyArb } from './arbitraries.js';
 
 describe('partitioners', () => {

@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ProtocolError } from '../../engine/errors.js';
+import { ProtocolError } from '../../contract/errors.js';
 import {
   decodeWire,
   type ExecutorEventInput,
@@ -18,7 +18,7 @@ import {
   parseExecutorEvent,
   parseTaskMessage,
   type TaskMessageInput,
-} from '../../engine/protocol.js';
+} from '../../contract/protocol.js';
 
 /** Azure Storage's limit on one queue message (the base64 text is what is stored). */
 const AZURE_QUEUE_MESSAGE_LIMIT = 64 * 1024;

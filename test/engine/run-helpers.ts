@@ -1,9 +1,9 @@
 /** Helpers to run small jobs through the in-memory runner and compare with plain-JS references. */
 import fc from 'fast-check';
-import type { Action } from '../../engine/actions.js';
-import type { JobContext } from '../../engine/context.js';
-import { defineJob } from '../../engine/job.js';
-import { canonicalKey, compareKeys } from '../../engine/keys.js';
+import type { Action } from '../../engine/dataset/actions.js';
+import type { JobContext } from '../../engine/dataset/context.js';
+import { defineJob } from '../../engine/dataset/job.js';
+import { canonicalKey, compareKeys } from '../../engine/records/keys.js';
 import { type InMemoryRunOptions, runJobInMemory } from '../../engine/testing/in-memory-runner.js';
 
 /** Run one action built by `build` and return its result. */

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { describePlan } from '../../engine/explain.js';
-import { buildJobGraph } from '../../engine/graph.js';
-import { defineJob } from '../../engine/job.js';
-import { isSamplingRequest, type JobPlan, planJob } from '../../engine/stages.js';
+import { defineJob } from '../../engine/dataset/job.js';
+import { describePlan } from '../../engine/plan/explain.js';
+import { buildJobGraph } from '../../engine/plan/graph.js';
+import { isSamplingRequest, type JobPlan, planJob } from '../../engine/plan/stages.js';
 
 const wordcount = defineJob((ctx, p: { input: string; n?: number }) => {
   const counts = ctx

@@ -1,18 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { decodeChunks, getCodec, jsonLinesCodec } from '../../engine/codec.js';
-import { ExternalAggregator } from '../../engine/external-aggregator.js';
-import { ExternalSorter } from '../../engine/external-sorter.js';
-import { buildJobGraph } from '../../engine/graph.js';
-import { defineJob } from '../../engine/job.js';
-import { compareKeys } from '../../engine/keys.js';
-import { readSegments } from '../../engine/map-output.js';
-import { MemoryTracker } from '../../engine/memory.js';
-import { isSamplingRequest, planJob } from '../../engine/stages.js';
-import type { TaskIO } from '../../engine/task-io.js';
-import { runTask } from '../../engine/task-runtime.js';
+import { defineJob } from '../../engine/dataset/job.js';
+import { groupAggregator, reduceAggregator } from '../../engine/dataset/wide-ops.js';
+import { buildJobGraph } from '../../engine/plan/graph.js';
+import { isSamplingRequest, planJob } from '../../engine/plan/stages.js';
+import { decodeChunks, getCodec, jsonLinesCodec } from '../../engine/records/codec.js';
+import { compareKeys } from '../../engine/records/keys.js';
+import { ExternalAggregator } from '../../engine/shuffle/external-aggregator.js';
+import { ExternalSorter } from '../../engine/shuffle/external-sorter.js';
+import { readSegments } from '../../engine/shuffle/map-output.js';
+import { MemoryTracker } from '../../engine/task/memory.js';
+import type { TaskIO } from '../../engine/task/task-io.js';
+import { runTask } from '../../engine/task/task-runtime.js';
 import { runJobInMemory } from '../../engine/testing/in-memory-runner.js';
 import { InMemorySpillStore } from '../../engine/testing/in-memory-spill.js';
-import { groupAggregator, reduceAggregator } from '../../engine/wide-ops.js';
 
 async function drain(batches: AsyncIterable<unknown[]>): Promise<unknown[]> {
   const out: unknown[] = [];

@@ -3,9 +3,9 @@
  * operations exist only on datasets of [key, value] pairs, and results are typed.
  */
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import type { Dataset } from '../../engine/dataset.js';
-import type { JobResults } from '../../engine/job.js';
-import { defineJob } from '../../engine/job.js';
+import type { Dataset } from '../../engine/dataset/dataset.js';
+import type { JobResults } from '../../engine/dataset/job.js';
+import { defineJob } from '../../engine/dataset/job.js';
 
 describe('Dataset types', () => {
   it('offers reduceByKey, join and sortByKey only on pair datasets', () => {

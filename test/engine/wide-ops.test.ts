@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { canonicalKey, compareKeys, type Key } from '../../engine/keys.js';
+import { canonicalKey, compareKeys, type Key } from '../../engine/records/keys.js';
 import { bag, byKey, groupRef, jobRuns, pairsArb, partitionsArb, runAction } from './run-helpers.js';
 
 type Pair = [string | number, number];

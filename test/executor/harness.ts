@@ -10,21 +10,21 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { inject } from 'vitest';
-import { eventsQueueName } from '../../engine/names.js';
-import {
-  decodeWire,
-  type ExecutorEvent,
-  encodeTaskMessage,
-  type NoopWork,
-  parseExecutorEvent,
-} from '../../engine/protocol.js';
 import {
   HOST_ENV,
   type HostLine,
   localHostArgs,
   QUEUE_OVERRIDE_ENV,
   slotsEnv,
-} from '../../executor-function/local-host/process-contract.js';
+} from '../../contract/local-host-process.js';
+import { eventsQueueName } from '../../contract/names.js';
+import {
+  decodeWire,
+  type ExecutorEvent,
+  encodeTaskMessage,
+  type NoopWork,
+  parseExecutorEvent,
+} from '../../contract/protocol.js';
 import { azuriteConnectionString, connectStorage, type StorageConnection } from '../../storage/connection.js';
 import { StorageQueue } from '../../storage/queues.js';
 import { waitFor } from '../helpers/processes.js';

@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeWire } from '../../engine/protocol.js';
+import { encodeWire } from '../../contract/protocol.js';
 import { HostFleet, TaskChannels, TestStorage, uniqueQueueName, waitFor } from './harness.js';
 
 let storage: TestStorage;

@@ -4,7 +4,7 @@
  * poisoned without invoking the function.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PROTOCOL_VERSION } from '../../engine/protocol.js';
+import { PROTOCOL_VERSION } from '../../contract/protocol.js';
 import {
   type ExecutorHost,
   HostFleet,

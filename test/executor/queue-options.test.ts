@@ -4,13 +4,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { PollingBackoff } from '../../executor-function/local-host/backoff.js';
-import { slotsEnv } from '../../executor-function/local-host/process-contract.js';
+import { slotsEnv } from '../../contract/local-host-process.js';
 import {
   parseTimeSpan,
   resolveQueueTriggerOptions,
   slotCount,
-} from '../../executor-function/queue-options.js';
+} from '../../contract/queue-trigger-options.js';
+import { PollingBackoff } from '../../executor-function/local-host/backoff.js';
 
 const hostJson: unknown = JSON.parse(
   readFileSync(new URL('../../executor-function/host.json', import.meta.url), 'utf8'),

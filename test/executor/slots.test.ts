@@ -3,7 +3,7 @@
  * concurrency under load, and runs CPU-bound task bodies in parallel on separate cores.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ExecutorEvent } from '../../engine/protocol.js';
+import type { ExecutorEvent } from '../../contract/protocol.js';
 import { HostFleet, TaskChannels, TestStorage } from './harness.js';
 
 let storage: TestStorage;

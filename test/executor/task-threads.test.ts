@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { NoopWork } from '../../engine/protocol.js';
+import type { NoopWork } from '../../contract/protocol.js';
 import type { TaskRunRequest } from '../../executor-function/task-thread-protocol.js';
 import { TaskThreadPool } from '../../executor-function/worker-pool.js';
 import { builtFile } from '../helpers/dist.js';

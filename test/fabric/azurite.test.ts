@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type AzuriteHandle, startAzurite } from '../../driver/azurite.js';
+import { type AzuriteHandle, startAzurite } from '../../driver/fabric/azurite.js';
 import { connectStorage } from '../../storage/connection.js';
 import { StorageQueue } from '../../storage/queues.js';
 import { startChildScript } from '../helpers/child-script.js';
@@ -53,7 +53,7 @@ describe('the Azurite launcher', () => {
 
   it('Azurite dies with the process that started it, even when that process is SIGKILLed', async () => {
     const { child, firstLine } = await startChildScript<{ pid: number; location: string }>(
-      { launcher: 'driver/azurite.js' },
+      { launcher: 'driver/fabric/azurite.js' },
       [
         'const a = await launcher.startAzurite();',
         'console.log(JSON.stringify({ pid: a.pid, location: a.location }));',

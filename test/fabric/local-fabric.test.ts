@@ -3,10 +3,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ExecutorHandle } from '../../driver/executor-process.js';
-import { type LocalFabric, startLocalFabric } from '../../driver/local-fabric.js';
-import { runNoop } from '../../driver/noop-run.js';
-import { CODE_CONTAINER, DATA_CONTAINER, LOGS_CONTAINER } from '../../engine/names.js';
+import { CODE_CONTAINER, DATA_CONTAINER, LOGS_CONTAINER } from '../../contract/names.js';
+import type { ExecutorHandle } from '../../driver/fabric/executor-process.js';
+import { type LocalFabric, startLocalFabric } from '../../driver/fabric/local-fabric.js';
+import { runNoop } from '../../driver/ops/noop.js';
 import { connectStorage } from '../../storage/connection.js';
 import { StorageQueue } from '../../storage/queues.js';
 import { startChildScript } from '../helpers/child-script.js';
@@ -113,7 +113,7 @@ describe('the local fabric', () => {
     const tempRoot = await mkdtemp(path.join(tmpdir(), 'stratus-killed-driver-'));
     try {
       const { child, firstLine } = await startChildScript<{ azurite: number; executors: number[] }>(
-        { fabric: 'driver/local-fabric.js' },
+        { fabric: 'driver/fabric/local-fabric.js' },
         [
           'const f = await fabric.startLocalFabric({ executors: 2, slots: 1, log: () => {} });',
           'console.log(JSON.stringify({ azurite: f.azuritePid, executors: f.executors.map((e) => e.pid) }));',

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type SlotEvent, slotSchedulingDelay } from '../../driver/noop-run.js';
-import { quantile } from '../../driver/stats.js';
+import { type SlotEvent, slotSchedulingDelay } from '../../driver/ops/noop.js';
+import { quantile } from '../../driver/scheduler/stats.js';
 
 describe('scheduling delay (Spark sense)', () => {
   it('counts only the time a free slot waited: start − max(sent, previous end on the slot)', () => {

@@ -5,9 +5,9 @@
  */
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { StratusError } from '../../engine/errors.js';
-import { eventsQueueName, poisonQueueName } from '../../engine/names.js';
-import { encodeWire, PROTOCOL_VERSION } from '../../engine/protocol.js';
+import type { StratusError } from '../../contract/errors.js';
+import { eventsQueueName, poisonQueueName } from '../../contract/names.js';
+import { encodeWire, PROTOCOL_VERSION } from '../../contract/protocol.js';
 import { connectStorage } from '../../storage/connection.js';
 import { StorageQueue } from '../../storage/queues.js';
 import { connectDriver, type E2EFabric, RecordingListener, startE2E } from '../helpers/e2e.js';

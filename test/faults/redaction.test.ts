@@ -1,13 +1,13 @@
 /** Secrets never reach logs or errors: account keys, SAS signatures and the signing key are redacted. */
 import { describe, expect, it } from 'vitest';
-import { StratusError } from '../../engine/errors.js';
+import { StratusError } from '../../contract/errors.js';
 import {
   redactDeep,
   redactError,
   redactSecrets,
   registerConnectionString,
   registerSecret,
-} from '../../storage/redaction.js';
+} from '../../contract/redaction.js';
 
 describe('redaction', () => {
   it('removes account keys, SAS signatures and the signing key, keeping the rest readable', () => {

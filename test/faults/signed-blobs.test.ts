@@ -11,12 +11,12 @@
  */
 import { readdir, rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Driver } from '../../driver/driver.js';
-import { type LocalFabric, startLocalFabric } from '../../driver/local-fabric.js';
-import type { StratusError } from '../../engine/errors.js';
-import { DATA_CONTAINER, poisonQueueName } from '../../engine/names.js';
-import { decodeWire, type StageWork, type TaskMessage } from '../../engine/protocol.js';
-import { encodeBroadcastValue } from '../../engine/shared-variables.js';
+import type { StratusError } from '../../contract/errors.js';
+import { DATA_CONTAINER, poisonQueueName } from '../../contract/names.js';
+import { decodeWire, type StageWork, type TaskMessage } from '../../contract/protocol.js';
+import { Driver } from '../../driver/app/driver.js';
+import { type LocalFabric, startLocalFabric } from '../../driver/fabric/local-fabric.js';
+import { encodeBroadcastValue } from '../../engine/dataset/shared-variables.js';
 import { BlobStore } from '../../storage/blob-store.js';
 import { connectStorage } from '../../storage/connection.js';
 import { StorageQueue } from '../../storage/queues.js';

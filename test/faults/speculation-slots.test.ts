@@ -6,9 +6,14 @@
  * events are handed to them directly, with the clock given.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_TASK_SET_OPTIONS, TaskSetManager } from '../../driver/task-set.js';
-import type { ExecutorEventInput, TaskMessageInput } from '../../engine/protocol.js';
-import { decodeWire, PROTOCOL_VERSION, parseExecutorEvent, type TaskMessage } from '../../engine/protocol.js';
+import type { ExecutorEventInput, TaskMessageInput } from '../../contract/protocol.js';
+import {
+  decodeWire,
+  PROTOCOL_VERSION,
+  parseExecutorEvent,
+  type TaskMessage,
+} from '../../contract/protocol.js';
+import { DEFAULT_TASK_SET_OPTIONS, TaskSetManager } from '../../driver/scheduler/task-set.js';
 import { connectStorage } from '../../storage/connection.js';
 import { StorageQueue } from '../../storage/queues.js';
 import { suiteConnectionString, uniqueTaskQueue } from '../helpers/fabric.js';

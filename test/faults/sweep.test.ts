@@ -1,5 +1,5 @@
 /**
- * The sweep after crashed drivers (driver/app-sweeper.ts): an application whose lease expired
+ * The sweep after crashed drivers (driver/control/sweeper.ts): an application whose lease expired
  * more than the grace period ago — or that has no lease and started longer ago than that — loses
  * its events queue and `apps/<appId>/` blobs; live, recent and foreign ones are never touched.
  * Against an Azurite of its own: the suite's is shared with tests whose drivers connect and
@@ -8,13 +8,13 @@
 import { randomBytes } from 'node:crypto';
 import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sweepDeadApplications } from '../../driver/app-sweeper.js';
-import { type AzuriteHandle, startAzurite } from '../../driver/azurite.js';
-import { registerCleanCommand } from '../../driver/cli-clean.js';
-import { Driver } from '../../driver/driver.js';
-import type { RunEvent } from '../../driver/run-events.js';
-import { APP_LEASE_TTL_MS, type AppLease, appLeaseBlobName } from '../../engine/app-lease.js';
-import { appPrefix, DATA_CONTAINER, eventsQueueName } from '../../engine/names.js';
+import { APP_LEASE_TTL_MS, type AppLease, appLeaseBlobName } from '../../contract/app-lease.js';
+import { appPrefix, DATA_CONTAINER, eventsQueueName } from '../../contract/names.js';
+import { Driver } from '../../driver/app/driver.js';
+import { registerCleanCommand } from '../../driver/commands/clean.js';
+import { sweepDeadApplications } from '../../driver/control/sweeper.js';
+import { type AzuriteHandle, startAzurite } from '../../driver/fabric/azurite.js';
+import type { RunEvent } from '../../driver/observe/run-events.js';
 import { BlobStore } from '../../storage/blob-store.js';
 import { connectStorage, type StorageConnection } from '../../storage/connection.js';
 import { StorageQueue } from '../../storage/queues.js';

@@ -2,9 +2,9 @@
  * End-to-end helpers: a real Driver on a local fabric — the suite's Azurite, executor host
  * processes on a task queue of their own — and a listener that records run events.
  */
-import { Driver, type DriverOptions } from '../../driver/driver.js';
-import { type LocalFabric, startLocalFabric } from '../../driver/local-fabric.js';
-import type { RunEvent, RunListener } from '../../driver/run-events.js';
+import { Driver, type DriverOptions } from '../../driver/app/driver.js';
+import { type LocalFabric, startLocalFabric } from '../../driver/fabric/local-fabric.js';
+import type { RunEvent, RunListener } from '../../driver/observe/run-events.js';
 import { FAST_HOST_ENV, suiteConnectionString, uniqueTaskQueue } from './fabric.js';
 
 /** Records every run event, for assertions on jobs, stages and task metrics. */

@@ -3,7 +3,7 @@
  * standard output captured: what a user of the command line would read, parsed.
  */
 import { Command } from 'commander';
-import { registerExplainCommand } from '../../driver/cli-explain.js';
+import { registerExplainCommand } from '../../driver/commands/explain.js';
 
 /** Run `stratus explain <args> --json` and return the explanation it prints; `T` is the part a test reads. */
 export async function explainJson<T>(args: string[]): Promise<T> {

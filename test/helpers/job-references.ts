@@ -2,8 +2,8 @@
 import path from 'node:path';
 import fc from 'fast-check';
 import { expect } from 'vitest';
-import type { Driver, RunReport } from '../../driver/driver.js';
-import { compareKeys } from '../../engine/keys.js';
+import type { Driver, RunReport } from '../../driver/app/driver.js';
+import { compareKeys } from '../../engine/records/keys.js';
 
 /** Rows sorted by key, then by their JSON: a canonical order for comparing unordered results. */
 export const byKey = <T extends [unknown, ...unknown[]]>(rows: T[]): T[] =>

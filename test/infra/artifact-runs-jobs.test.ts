@@ -5,8 +5,8 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { defaultFunctionAppDir } from '../../contract/local-host-process.js';
 import { generateOrders } from '../../examples/lib/generate.js';
-import { defaultFunctionAppDir } from '../../executor-function/local-host/process-contract.js';
 import { PACKAGE_ROOT } from '../helpers/dist.js';
 import { type E2EFabric, startE2E } from '../helpers/e2e.js';
 

@@ -1,6 +1,6 @@
 /**
  * Static checks of the azd template against the code, since no Bicep compiler runs here: the
- * queue and container names are engine/names.ts', the storage connection is identity-based,
+ * queue and container names are contract/names.ts', the storage connection is identity-based,
  * roles are the documented built-in ones, nothing secret reaches app settings, and the Flex
  * Consumption conventions hold. env-static.test.ts checks every setting the code reads against
  * the app settings and outputs.
@@ -8,7 +8,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { AZURE_ENV } from '../../driver/azure-connection.js';
 import {
   appPrefix,
   CODE_CONTAINER,
@@ -16,7 +15,8 @@ import {
   DEFAULT_TASK_QUEUE,
   LOGS_CONTAINER,
   poisonQueueName,
-} from '../../engine/names.js';
+} from '../../contract/names.js';
+import { AZURE_ENV } from '../../driver/fabric/azure.js';
 import { STORAGE_CONNECTION_SETTING } from '../../executor-function/storage-binding.js';
 import { PACKAGE_ROOT } from '../helpers/dist.js';
 import { bicepAppSettings, FUNCTION_APP_BICEP } from './app-settings.js';
@@ -95,7 +95,7 @@ describe('the azd template matches what the code reads', () => {
     expect(FUNCTION_APP_BICEP).toMatch(/var signingSettings = empty\(signingKey\) \? \{\} :/);
   });
 
-  it('the queues are the task queue and its poison queue, as engine/names.ts names them', () => {
+  it('the queues are the task queue and its poison queue, as contract/names.ts names them', () => {
     const queues = resources(STORAGE).filter((r) => r.type.endsWith('/queueServices/queues'));
     expect(queues.map((q) => q.symbol).sort()).toEqual(['poisonQueue', 'taskQueue']);
     const names = queues.map((q) => {

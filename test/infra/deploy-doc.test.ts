@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
-import { buildProgram } from '../../driver/cli-program.js';
+import { buildProgram } from '../../driver/commands/program.js';
 import { PACKAGE_ROOT } from '../helpers/dist.js';
 import { outputs, params, readBicep } from './bicep-text.js';
 

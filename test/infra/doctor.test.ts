@@ -7,14 +7,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { slotsEnv } from '../../contract/local-host-process.js';
+import { CODE_CONTAINER, DATA_CONTAINER, LOGS_CONTAINER, poisonQueueName } from '../../contract/names.js';
 import {
   DoctorFailedError,
   readAppSettings,
   registerDoctorCommand,
   runDoctor,
-} from '../../driver/cli-doctor.js';
-import { CODE_CONTAINER, DATA_CONTAINER, LOGS_CONTAINER, poisonQueueName } from '../../engine/names.js';
-import { slotsEnv } from '../../executor-function/local-host/process-contract.js';
+} from '../../driver/commands/doctor.js';
 import { BlobStore } from '../../storage/blob-store.js';
 import { connectStorage } from '../../storage/connection.js';
 import { StorageQueue } from '../../storage/queues.js';

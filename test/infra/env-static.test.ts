@@ -19,8 +19,8 @@ import {
   eventsQueueName,
   LOGS_CONTAINER,
   poisonQueueName,
-} from '../../engine/names.js';
-import { HOST_OVERRIDE_PREFIX } from '../../executor-function/queue-options.js';
+} from '../../contract/names.js';
+import { HOST_OVERRIDE_PREFIX } from '../../contract/queue-trigger-options.js';
 import {
   IDENTITY_SETTING_SUFFIXES,
   STORAGE_CONNECTION_SETTING,
@@ -40,11 +40,11 @@ import {
 const DRIVER_ENTRIES = ['driver/cli.ts', 'driver/index.ts'];
 
 /**
- * Helpers whose reads the checker cannot follow. queue-options' `lookup` finds a key
+ * Helpers whose reads the checker cannot follow. queue-trigger-options' `lookup` finds a key
  * case-insensitively over `Object.keys(source)`, as .NET configuration does.
  */
 const OPAQUE_HELPERS: OpaqueEnvHelper[] = [
-  { file: 'executor-function/queue-options.ts', name: 'lookup', envParam: 0, keyParam: 1 },
+  { file: 'contract/queue-trigger-options.ts', name: 'lookup', envParam: 0, keyParam: 1 },
 ];
 
 /** Settings the platform sets on every instance; the Bicep must not set them. */
@@ -61,7 +61,7 @@ const OPTIONAL_EXECUTOR_SETTINGS: Record<string, string> = {
   STRATUS_HEARTBEAT_MS: 'heartbeat interval, default 3 s, which suits Azure',
   STRATUS_CODE_CACHE: "bundle cache folder, default the instance's temp dir",
   STRATUS_EXECUTOR_ID: 'set by the local fabric for its hosts; on Azure the id is WEBSITE_INSTANCE_ID',
-  // storage/redaction.ts reads these only to remove their values from log lines when set.
+  // contract/redaction.ts reads these only to remove their values from log lines when set.
   STRATUS_CONNECTION: 'never set on Azure; read only so its key, if set, is redacted',
   AZURE_STORAGE_CONNECTION_STRING: 'never set by the deployment; read only so its key, if set, is redacted',
   STRATUS_LEASE_CHECK_MS:
@@ -205,8 +205,8 @@ describe('the executor reads exactly the settings function-app.bicep provides', 
     // `${name}__${suffix}` in storage-binding's read(), with name from connectFromSetting's default.
     expect(at(`${STORAGE_CONNECTION_SETTING}__clientId`)).toEqual(['executor-function/storage-binding.ts']);
     // signingKeyFromEnv(process.env), in the engine.
-    expect(at('STRATUS_SIGNING_KEY')).toEqual(['engine/signing.ts', 'storage/redaction.ts']);
-    expect(at(`${HOST_OVERRIDE_PREFIX}batchSize`)).toEqual(['executor-function/queue-options.ts']);
+    expect(at('STRATUS_SIGNING_KEY')).toEqual(['contract/redaction.ts', 'contract/signing.ts']);
+    expect(at(`${HOST_OVERRIDE_PREFIX}batchSize`)).toEqual(['contract/queue-trigger-options.ts']);
   });
 
   it('every setting it reads is an app setting, set by the platform, or an allow-listed optional one', () => {
@@ -221,7 +221,7 @@ describe('the executor reads exactly the settings function-app.bicep provides', 
 
   it('every app setting is read by the executor, by the Functions host, or by stratus doctor', () => {
     expect(unreadAppSettings(bicepAppSettings(), executor.names)).toEqual([]);
-    const doctor = readFileSync(path.join(PACKAGE_ROOT, 'driver', 'cli-doctor.ts'), 'utf8');
+    const doctor = readFileSync(path.join(PACKAGE_ROOT, 'driver', 'commands', 'doctor.ts'), 'utf8');
     for (const name of Object.keys(READ_BY_DOCTOR_FROM_APP_SETTINGS))
       expect(doctor).toContain(`settings.${name}`);
   });
@@ -278,7 +278,7 @@ describe('the executor reads exactly the settings function-app.bicep provides', 
     });
   });
 
-  it('names queues and containers only through engine/names.ts, so the Bicep checks see them all', () => {
+  it('names queues and containers only through contract/names.ts, so the Bicep checks see them all', () => {
     const storageNames = new Set([
       DEFAULT_TASK_QUEUE,
       poisonQueueName(DEFAULT_TASK_QUEUE),
@@ -288,7 +288,7 @@ describe('the executor reads exactly the settings function-app.bicep provides', 
     ]);
     const eventsPrefix = eventsQueueName('');
     const spelled: string[] = [];
-    for (const file of bundled.filter((f) => f !== 'engine/names.ts')) {
+    for (const file of bundled.filter((f) => f !== 'contract/names.ts')) {
       const visit = (node: ts.Node): void => {
         if (
           ts.isStringLiteralLike(node) &&

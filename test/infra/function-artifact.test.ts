@@ -8,7 +8,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import path from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { type ExecutorHandle, spawnExecutorHost } from '../../driver/executor-process.js';
+import { type ExecutorHandle, spawnExecutorHost } from '../../driver/fabric/executor-process.js';
 import { connectStorage } from '../../storage/connection.js';
 import { StorageQueue } from '../../storage/queues.js';
 import { builtFile, PACKAGE_ROOT } from '../helpers/dist.js';

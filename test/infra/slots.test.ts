@@ -2,20 +2,20 @@
  * Slots are one parameter: `slotsPerExecutor` in the Bicep becomes the host.json overrides that
  * give each executor instance its concurrency, and slots × maximum instances becomes the
  * driver's default parallelism. These tests evaluate the templates' own expressions and feed
- * them to the code that consumes them (the queue-options rules the Functions host follows, the
+ * them to the code that consumes them (the queue-trigger-options rules the Functions host follows, the
  * local fabric's slot environment, the driver's connection settings).
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { resolveAzureConnection } from '../../driver/azure-connection.js';
-import { slotsEnv } from '../../executor-function/local-host/process-contract.js';
+import { slotsEnv } from '../../contract/local-host-process.js';
 import {
   HOST_OVERRIDE_PREFIX,
   resolveQueueTriggerOptions,
   slotCount,
-} from '../../executor-function/queue-options.js';
+} from '../../contract/queue-trigger-options.js';
+import { resolveAzureConnection } from '../../driver/fabric/azure.js';
 import { PACKAGE_ROOT } from '../helpers/dist.js';
 import { bicepAppSettings, FUNCTION_APP_BICEP } from './app-settings.js';
 import { evaluate, INFRA_DIR, moduleParams, outputs, params, readBicep } from './bicep-text.js';

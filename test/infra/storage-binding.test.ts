@@ -5,7 +5,7 @@
  */
 import { DefaultAzureCredential, ManagedIdentityCredential } from '@azure/identity';
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../engine/errors.js';
+import { ConfigError } from '../../contract/errors.js';
 import {
   connectBinding,
   connectFromSetting,

@@ -6,8 +6,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RunEventSchema } from '../../driver/run-events.js';
-import { formatRunSummary, RunSummaryBuilder } from '../../driver/run-summary.js';
+import { RunEventSchema } from '../../driver/observe/run-events.js';
+import { formatRunSummary, RunSummaryBuilder } from '../../driver/observe/run-summary.js';
 import { type E2EFabric, startE2E } from '../helpers/e2e.js';
 import driverScript from './fixtures/jobs/csv-totals-driver.js';
 

@@ -5,9 +5,9 @@
  * someone else changed its blob.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EventLogWriter, readEventLog } from '../../driver/event-log.js';
-import type { RunEvent } from '../../driver/run-events.js';
-import { LOGS_CONTAINER } from '../../engine/names.js';
+import { LOGS_CONTAINER } from '../../contract/names.js';
+import { EventLogWriter, readEventLog } from '../../driver/observe/event-log.js';
+import type { RunEvent } from '../../driver/observe/run-events.js';
 import { BlobStore } from '../../storage/blob-store.js';
 import { connectStorage } from '../../storage/connection.js';
 import { RequestCounter } from '../../storage/testing/request-counter.js';

@@ -6,6 +6,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LOGS_CONTAINER } from '../../contract/names.js';
 import {
   EventLogFormatError,
   EventLogTail,
@@ -13,9 +14,8 @@ import {
   eventLogBlobName,
   listApplications,
   readEventLog,
-} from '../../driver/event-log.js';
-import type { RunEvent } from '../../driver/run-events.js';
-import { LOGS_CONTAINER } from '../../engine/names.js';
+} from '../../driver/observe/event-log.js';
+import type { RunEvent } from '../../driver/observe/run-events.js';
 import { BlobStore } from '../../storage/blob-store.js';
 import { connectStorage } from '../../storage/connection.js';
 import { suiteConnectionString } from '../helpers/fabric.js';

@@ -6,9 +6,9 @@
  */
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { explainSlots } from '../../driver/cli-explain.js';
-import { Driver } from '../../driver/driver.js';
-import { type LocalFabric, startLocalFabric } from '../../driver/local-fabric.js';
+import { Driver } from '../../driver/app/driver.js';
+import { explainSlots } from '../../driver/commands/explain.js';
+import { type LocalFabric, startLocalFabric } from '../../driver/fabric/local-fabric.js';
 import { explainJson } from '../helpers/explain-cli.js';
 import { FAST_HOST_ENV, suiteConnectionString, uniqueTaskQueue } from '../helpers/fabric.js';
 

@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { explainModule, formatExplanation } from '../../driver/explain.js';
+import { explainModule, formatExplanation } from '../../driver/observe/explain.js';
 import { explainJson } from '../helpers/explain-cli.js';
 
 const JOBS = path.resolve(import.meta.dirname, 'fixtures/jobs');

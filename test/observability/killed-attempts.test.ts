@@ -8,8 +8,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunEvent } from '../../driver/run-events.js';
-import { RunSummaryBuilder } from '../../driver/run-summary.js';
+import type { RunEvent } from '../../driver/observe/run-events.js';
+import { RunSummaryBuilder } from '../../driver/observe/run-summary.js';
 import { connectDriver, type E2EFabric, RecordingListener, startE2E } from '../helpers/e2e.js';
 import { waitFor } from '../helpers/processes.js';
 

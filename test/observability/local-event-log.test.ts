@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readEventLog } from '../../driver/event-log.js';
+import { readEventLog } from '../../driver/observe/event-log.js';
 import { builtFile, PACKAGE_ROOT } from '../helpers/dist.js';
 import { killIfAlive, waitFor } from '../helpers/processes.js';
 

@@ -1,7 +1,7 @@
 /** Console progress: Spark's bar format, and plain lines when stderr is not a terminal. */
 import { describe, expect, it } from 'vitest';
-import { ConsoleProgress, formatStageBar } from '../../driver/progress.js';
-import type { RunEvent } from '../../driver/run-events.js';
+import { ConsoleProgress, formatStageBar } from '../../driver/observe/progress.js';
+import type { RunEvent } from '../../driver/observe/run-events.js';
 import { TextSink } from './text-sink.js';
 
 const appId = 'app-progress';

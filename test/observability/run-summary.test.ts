@@ -4,13 +4,13 @@
  * whose late success is ignored, and an attempt lost with its executor.
  */
 import { describe, expect, it } from 'vitest';
-import type { RunEvent } from '../../driver/run-events.js';
+import type { RunEvent } from '../../driver/observe/run-events.js';
 import {
   DEFAULT_COST_RATES,
   formatRunSummary,
   quantiles,
   RunSummaryBuilder,
-} from '../../driver/run-summary.js';
+} from '../../driver/observe/run-summary.js';
 
 const appId = 'app-synthetic-1';
 const metrics = (durationMs: number) => ({

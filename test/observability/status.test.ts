@@ -2,9 +2,9 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { appStartTime, collectStatus, formatStatus } from '../../driver/cli-status.js';
-import { EventLogWriter } from '../../driver/event-log.js';
-import { poisonQueueName } from '../../engine/names.js';
+import { poisonQueueName } from '../../contract/names.js';
+import { appStartTime, collectStatus, formatStatus } from '../../driver/commands/status.js';
+import { EventLogWriter } from '../../driver/observe/event-log.js';
 import { BlobStore } from '../../storage/blob-store.js';
 import { connectStorage } from '../../storage/connection.js';
 import { StorageQueue } from '../../storage/queues.js';

@@ -1,0 +1,173 @@
+/**
+ * The run of one job module (`driver.run`): bundle and upload the module, validate its params,
+ * build its graph, ship its broadcasts, prepare its inputs, then run each action as jobs
+ * through the DAGScheduler and commit what save actions wrote.
+ */
+import path from 'node:path';
+import { ConfigError, StratusError } from '../../contract/errors.js';
+import { bundleBlobName, CODE_CONTAINER } from '../../contract/names.js';
+import { type ActionRef, isSaveOp } from '../../engine/dataset/actions.js';
+import type { JobActions, JobDefinition, JobResults } from '../../engine/dataset/job.js';
+import { validateJobParams } from '../../engine/dataset/job-params.js';
+import { buildJobGraph, type JobGraph } from '../../engine/plan/graph.js';
+import { loadJobBundle } from '../../engine/plan/module-loader.js';
+import type { BlobStore } from '../../storage/blob-store.js';
+import { checkOutputTarget, commitSavedOutput } from '../data/output-committer.js';
+import { prepareRunInputs, UploadProgressLog } from '../data/run-inputs.js';
+import type { DAGScheduler } from '../scheduler/dag-scheduler.js';
+import { type JobOutcome, newRunState } from '../scheduler/run-state.js';
+import { uploadBroadcasts } from '../scheduler/stage-io.js';
+import { bundleJobModule, type JobBundle, resolveModulePath } from './bundler.js';
+import { checkJobParams } from './params.js';
+
+/** Options of one run. */
+export interface RunOptions {
+  /** Replace existing output folders / prefixes of save actions (default: refuse). */
+  overwrite?: boolean;
+}
+
+/** A run's results and what it did. */
+export interface RunReport<R> {
+  results: R;
+  /** Final values of the job module's accumulators. */
+  accumulators: Record<string, unknown>;
+  /** The jobs the run triggered, hidden ones included, in order. */
+  jobs: number[];
+}
+
+/** What a JobRunner runs on: one application's storage and scheduler. */
+export interface JobRunnerEnv {
+  appId: string;
+  blobs: BlobStore;
+  scheduler: DAGScheduler;
+  /** Default parallelism: the total slots of the fabric. */
+  totalSlots: number;
+  /** The storage account's name, as its blob service reports it. */
+  accountName?: string;
+  /** Target size of an input partition cut from local files (bytes). */
+  splitBytes?: number;
+  /** Size of the blocks local input partitions are streamed to storage in (bytes). */
+  uploadBlockBytes?: number;
+  /** Where the driver's own status lines go. */
+  log: (line: string) => void;
+}
+
+/**
+ * Runs job modules for one driver, one `run` call at a time or several at once. It keeps what
+ * its runs share: bundles by module file, the code hashes already uploaded, the run count.
+ */
+export class JobRunner {
+  private readonly bundles = new Map<string, Promise<JobBundle>>();
+  private readonly uploaded = new Set<string>();
+  private readonly uploads: UploadProgressLog;
+  private runs = 0;
+
+  constructor(private readonly env: JobRunnerEnv) {
+    this.uploads = new UploadProgressLog(env.log);
+  }
+
+  /** Run a job module (its default export, or a path to it) with `params`; throws as `driver.run`. */
+  async run<P, R extends JobActions>(
+    job: JobDefinition<P, R> | string,
+    params: P,
+    options: RunOptions,
+  ): Promise<RunReport<JobResults<R>>> {
+    const { blobs, scheduler } = this.env;
+    checkJobParams(params);
+    const bundle = await this.bundle(job);
+    const definition = await loadJobBundle(bundle.codeHash, bundle.code);
+    // With a params schema, the builder (here and on executors) gets the schema's output.
+    const runParams = await validateJobParams(definition.params, params, path.basename(bundle.entry));
+    if (runParams !== params)
+      checkJobParams(runParams, `the output of ${path.basename(bundle.entry)}'s params schema`);
+    await this.upload(bundle);
+    const graph = this.buildGraph(definition, runParams, bundle.entry);
+    const runIndex = this.runs++;
+    const scope = `${this.env.appId}/run-${runIndex}`;
+    // Broadcast values are the driver's: computed by this build, shipped before any task runs.
+    const broadcasts = await uploadBroadcasts(blobs, scope, graph);
+    const { inputs, sourcePartitions } = await prepareRunInputs(graph, {
+      blobs,
+      ...(this.env.accountName !== undefined ? { accountName: this.env.accountName } : {}),
+      ...(this.env.splitBytes !== undefined ? { splitBytes: this.env.splitBytes } : {}),
+      ...(this.env.uploadBlockBytes !== undefined ? { blockBytes: this.env.uploadBlockBytes } : {}),
+      scope,
+      progress: this.uploads,
+    });
+    const state = newRunState(
+      { blobs },
+      {
+        scope,
+        broadcasts,
+        runIndex,
+        module: path.basename(bundle.entry),
+        graph,
+        codeHash: bundle.codeHash,
+        params: runParams ?? null,
+        defaultParallelism: this.env.totalSlots,
+        inputs,
+        sourcePartitions,
+      },
+    );
+    const results: Record<string, unknown> = {};
+    const before = scheduler.jobsRun;
+    for (const name of graph.actionNames) {
+      const ref: ActionRef = { name };
+      const action = graph.resolveAction(ref);
+      const isSave = isSaveOp(action.op);
+      if (isSave) await checkOutputTarget(blobs, String(action.options.path), options.overwrite === true);
+      const outcome: JobOutcome = await scheduler.runAction(state, ref, name);
+      if (isSave && outcome.savedParts) {
+        await commitSavedOutput(blobs, String(action.options.path), outcome.savedParts, {
+          overwrite: options.overwrite === true,
+        });
+      }
+      results[name] = outcome.result;
+    }
+    const allJobs = Array.from({ length: scheduler.jobsRun - before }, (_, i) => before + i);
+    const value = graph.singleAction ? results[graph.actionNames[0]!] : results;
+    return { results: value as JobResults<R>, accumulators: graph.accumulatorValues(), jobs: allJobs };
+  }
+
+  private async bundle(job: JobDefinition | string): Promise<JobBundle> {
+    let entry: string;
+    if (typeof job === 'string') entry = resolveModulePath(job);
+    else if (job?.kind === 'stratus-job' && job.moduleUrl) entry = resolveModulePath(job.moduleUrl);
+    else {
+      throw new ConfigError(
+        'driver.run needs a job module: its default export (defineJob(...)) or the path to the module file',
+      );
+    }
+    let pending = this.bundles.get(entry);
+    if (!pending) {
+      pending = bundleJobModule(entry);
+      pending.catch(() => this.bundles.delete(entry));
+      this.bundles.set(entry, pending);
+    }
+    return pending;
+  }
+
+  private async upload(bundle: JobBundle): Promise<void> {
+    if (this.uploaded.has(bundle.codeHash)) return;
+    const name = bundleBlobName(bundle.codeHash);
+    if (!(await this.env.blobs.exists(CODE_CONTAINER, name))) {
+      await this.env.blobs.put(CODE_CONTAINER, name, bundle.code);
+    }
+    this.uploaded.add(bundle.codeHash);
+  }
+
+  private buildGraph(definition: JobDefinition, params: unknown, entry: string): JobGraph {
+    try {
+      return buildJobGraph(definition, params as never, { defaultParallelism: this.env.totalSlots });
+    } catch (error) {
+      if (error instanceof StratusError) throw error;
+      const e = error as Error;
+      throw new StratusError(
+        'BUILDER_FAILED',
+        `job module ${path.basename(entry)} threw while building its plan (no task was run): ${e?.message ?? String(error)}`,
+        e?.stack ? { userStack: e.stack } : {},
+        { cause: error },
+      );
+    }
+  }
+}

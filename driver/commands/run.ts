@@ -1,0 +1,152 @@
+/**
+ * `stratus run <module> --param k=v …`: run a job module (default export `defineJob(...)`)
+ * or a driver script (default export `defineDriverScript(...)`) on a local fabric it starts
+ * (the default), on a running `stratus local`, or on any account by connection string.
+ * Results go to stdout (`--json`: only the results, as JSON); progress and logs to stderr.
+ */
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { ConfigError, type StratusError } from '../../contract/errors.js';
+import { resolveModulePath } from '../app/bundler.js';
+import { Driver, type DriverOptions } from '../app/driver.js';
+import { isDriverScript } from '../app/driver-script.js';
+import type { ShuffleCompression } from '../app/options.js';
+import { registerTypeScriptLoader } from '../app/ts-loader.js';
+import { defaultEventLogDir } from '../observe/event-log.js';
+import { ConsoleProgress } from '../observe/progress.js';
+import { RunSummaryBuilder } from '../observe/run-summary.js';
+import { addFabricOptions, type FabricFlags, fabricChoice } from './fabric.js';
+import { integerAtLeast, onShutdownSignal } from './options.js';
+
+interface RunFlags extends FabricFlags {
+  param: Record<string, unknown>;
+  json?: boolean;
+  overwrite?: boolean;
+  memoryMb?: number;
+  shuffleCompression?: ShuffleCompression;
+  splitMb?: number;
+  eventLog?: string;
+  /** A folder, or false for --no-event-log-dir. */
+  eventLogDir?: string | false;
+}
+
+/** Parse one `--param key=value`: the value is JSON when it parses as JSON, else the raw string. */
+export function parseParam(raw: string, previous: Record<string, unknown> = {}): Record<string, unknown> {
+  const eq = raw.indexOf('=');
+  if (eq <= 0) throw new InvalidArgumentError(`expected key=value, got '${raw}'`);
+  const key = raw.slice(0, eq);
+  const text = raw.slice(eq + 1);
+  let value: unknown = text;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    // not JSON: a plain string such as a path or a glob
+  }
+  return { ...previous, [key]: value };
+}
+
+/** Human output: one `name: value` line per named action (compact JSON), else the value. */
+export function formatResults(results: unknown): string {
+  const isNamed = results !== null && typeof results === 'object' && !Array.isArray(results);
+  if (!isNamed) return `${JSON.stringify(results ?? null)}\n`;
+  return Object.entries(results as Record<string, unknown>)
+    .map(([name, value]) => `${name}: ${JSON.stringify(value)}\n`)
+    .join('');
+}
+
+/** Add the `run` subcommand to `program`. */
+export function registerRunCommand(program: Command): void {
+  const command = program
+    .command('run')
+    .description('run a job module or driver script (local fabric by default)')
+    .argument('<module>', 'job module or driver script (.ts or .js)')
+    .option('-p, --param <key=value>', 'a job parameter (repeatable; JSON values are parsed)', parseParam, {})
+    .option('--json', 'print only the results, as JSON, on stdout');
+  addFabricOptions(command, 'run on')
+    .option('--overwrite', 'replace existing output of save actions')
+    .option('--event-log <file>', 'keep the local copy of the event log (JSON lines) in this file')
+    .option(
+      '--event-log-dir <dir>',
+      'keep the local copy of the event log in <dir>/<appId>.jsonl (default for the local fabric: STRATUS_EVENT_LOG_DIR, else .stratus/event-logs)',
+    )
+    .option('--no-event-log-dir', 'keep no local copy of the event log (the storage account still has it)')
+    .option('--memory-mb <n>', 'per-task memory budget before spilling (MiB, default 256)', integerAtLeast(1))
+    .addOption(
+      new Option(
+        '--shuffle-compression <codec>',
+        'compress shuffle blocks, spills and cached partitions (default: brotli on Azure, none on Azurite)',
+      ).choices(['brotli', 'none']),
+    )
+    .option(
+      '--split-mb <n>',
+      'target size of input partitions cut from local files (MiB, default 32)',
+      integerAtLeast(1),
+    )
+    .action(async (modulePath: string, flags: RunFlags) => {
+      const file = resolveModulePath(modulePath);
+      registerTypeScriptLoader();
+      const mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
+      const entry = mod.default;
+      const isJob =
+        typeof entry === 'object' && entry !== null && (entry as { kind?: unknown }).kind === 'stratus-job';
+      if (!isJob && !isDriverScript(entry)) {
+        throw new ConfigError(
+          `${modulePath} must default-export defineJob((ctx, params) => …) or defineDriverScript(async (driver, params) => …)`,
+        );
+      }
+      const options: DriverOptions = { name: path.basename(file), ...fabricChoice(flags) };
+      if (flags.memoryMb) options.memoryBudgetBytes = flags.memoryMb * 1024 * 1024;
+      if (flags.shuffleCompression) options.shuffleCompression = flags.shuffleCompression;
+      if (flags.splitMb) options.splitBytes = flags.splitMb * 1024 * 1024;
+      const started = performance.now();
+      const summary = new RunSummaryBuilder();
+      options.listeners = [new ConsoleProgress(), summary];
+      if (flags.eventLog) options.eventLog = { localFile: path.resolve(flags.eventLog) };
+      else if (flags.eventLogDir !== undefined) options.eventLog = { localDir: flags.eventLogDir };
+      const driver = await Driver.connect(options);
+      if (driver.eventLogFile) {
+        const shown = path.relative(process.cwd(), driver.eventLogFile) || driver.eventLogFile;
+        const ui = flags.eventLog
+          ? `stratus ui --log-file ${shown}`
+          : path.dirname(driver.eventLogFile) === defaultEventLogDir()
+            ? 'stratus ui'
+            : `stratus ui --log-dir ${path.dirname(shown)}`;
+        process.stderr.write(`stratus run: event log ${shown} (\`${ui}\` shows it, live while it runs)\n`);
+      }
+      onShutdownSignal(async (signal) => {
+        process.stderr.write(`stratus run: ${signal}, cancelling…\n`);
+        // Cancel first, so the run fails with JOB_CANCELLED naming the signal; close then waits for it.
+        await driver.cancel(`interrupted (${signal})`);
+        await driver.close('cancelled');
+      });
+      let results: unknown;
+      try {
+        if (isJob) {
+          const report = await driver.runWithReport(file, flags.param, {
+            overwrite: flags.overwrite === true,
+          });
+          // Accumulators (bad-record counts too) are in the run summary and the event log's job-end.
+          results = report.results;
+        } else {
+          results = await (entry as { main: (d: Driver, p: unknown) => Promise<unknown> }).main(
+            driver,
+            flags.param,
+          );
+        }
+      } catch (error) {
+        await driver.close((error as StratusError).code === 'JOB_CANCELLED' ? 'cancelled' : 'failed');
+        if (!flags.json) process.stderr.write(`${summary.text()}\n`);
+        throw error;
+      }
+      await driver.close('succeeded');
+      process.stderr.write(`${summary.text()}\n`);
+      const seconds = ((performance.now() - started) / 1000).toFixed(1);
+      if (flags.json) {
+        process.stdout.write(`${JSON.stringify(results ?? null)}\n`);
+      } else {
+        process.stdout.write(formatResults(results));
+        process.stderr.write(`stratus run: ${path.basename(file)} finished in ${seconds} s\n`);
+      }
+    });
+}

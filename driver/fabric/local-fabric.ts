@@ -1,0 +1,210 @@
+/**
+ * The local fabric: what `stratus local` runs and what tests and local runs use in place of an
+ * Azure deployment — one Azurite (the storage account) plus N executor host processes with S
+ * slots each (the Functions instances). Like Azure's scale controller bringing a new instance,
+ * an executor whose process dies unexpectedly is replaced by a fresh one.
+ */
+import { EventEmitter } from 'node:events';
+import { ConfigError } from '../../contract/errors.js';
+import {
+  CODE_CONTAINER,
+  DATA_CONTAINER,
+  DEFAULT_TASK_QUEUE,
+  fabricInfoBlobName,
+  LOGS_CONTAINER,
+} from '../../contract/names.js';
+import { redactError, redactSecrets, registerConnectionString } from '../../contract/redaction.js';
+import { BlobStore } from '../../storage/blob-store.js';
+import { connectStorage } from '../../storage/connection.js';
+import { StorageQueue } from '../../storage/queues.js';
+import { type AzuriteHandle, startAzurite } from './azurite.js';
+import { type ExecutorHandle, spawnExecutorHost } from './executor-process.js';
+import type { ProcessExit } from './watchdog.js';
+
+function executorNumber(handle: ExecutorHandle): number {
+  return Number(handle.executorId.slice('executor-'.length));
+}
+
+/** Options for `startLocalFabric`. */
+export interface LocalFabricOptions {
+  /** Number of executor host processes (≥ 0). */
+  executors: number;
+  /** Slots per executor (≥ 1). */
+  slots: number;
+  /** Task queue; default `stratus-tasks`. */
+  queue?: string;
+  /** Extra environment for every executor host (timing overrides, verbose lines…). */
+  hostEnv?: Record<string, string>;
+  /** Function app folder the hosts load; default the package's `dist/function-app`. */
+  appDir?: string;
+  /** Reuse this Azurite (not stopped by the fabric); default: start one. */
+  azurite?: AzuriteHandle;
+  /** Use this storage account instead of any Azurite (not stopped by the fabric). */
+  connectionString?: string;
+  /** Replace an executor whose process dies unexpectedly; default true. */
+  replaceDeadExecutors?: boolean;
+  /** Where status lines go; default stderr. */
+  log?: (line: string) => void;
+  /** Every executor's raw stdout and stderr as it arrives (tools and tests that watch what executors print). */
+  onExecutorOutput?: (executorId: string, stream: 'stdout' | 'stderr', chunk: Buffer) => void;
+}
+
+/** Events: `executor-exited` (handle, exit), `executor-replaced` (dead handle, new handle). */
+export interface LocalFabricEvents {
+  'executor-exited': [ExecutorHandle, ProcessExit];
+  'executor-replaced': [ExecutorHandle, ExecutorHandle];
+}
+
+/** A running local fabric; create it with `startLocalFabric`. */
+export class LocalFabric extends EventEmitter<LocalFabricEvents> {
+  /** The live executors (replacements included, dead and stopped ones removed). */
+  readonly executors: ExecutorHandle[] = [];
+  private nextIndex = 1;
+  private stopping = false;
+  private readonly deliberate = new Set<ExecutorHandle>();
+  /** Executors that reached ready: only those are replaced, so a host that cannot start does not loop. */
+  private readonly started = new Set<ExecutorHandle>();
+
+  constructor(
+    /** Connection string of the fabric's storage account. */
+    readonly connectionString: string,
+    /** The task queue every executor listens on. */
+    readonly queue: string,
+    /** Slots per executor. */
+    readonly slots: number,
+    private readonly options: LocalFabricOptions,
+    private readonly ownAzurite: AzuriteHandle | undefined,
+  ) {
+    super();
+  }
+
+  /** Slots across the live executors: the default parallelism of a job. */
+  get totalSlots(): number {
+    return this.executors.length * this.slots;
+  }
+
+  /** Pid of the Azurite this fabric started (undefined when it reuses storage). */
+  get azuritePid(): number | undefined {
+    return this.ownAzurite?.pid;
+  }
+
+  /** Start one more executor and wait until it is ready. */
+  async addExecutor(): Promise<ExecutorHandle> {
+    const executorId = `executor-${this.nextIndex++}`;
+    const handle = await spawnExecutorHost({
+      connectionString: this.connectionString,
+      executorId,
+      slots: this.slots,
+      queue: this.queue,
+      ...(this.options.appDir !== undefined ? { appDir: this.options.appDir } : {}),
+      ...(this.options.hostEnv !== undefined ? { env: this.options.hostEnv } : {}),
+      ...(this.options.onExecutorOutput
+        ? { onOutput: (stream, chunk) => this.options.onExecutorOutput!(executorId, stream, chunk) }
+        : {}),
+    });
+    this.executors.push(handle);
+    // Started in parallel, they arrive in any order; keep the list in id order for status lines.
+    this.executors.sort((a, b) => executorNumber(a) - executorNumber(b));
+    void handle.exited.then((exit) => this.onExit(handle, exit));
+    try {
+      await handle.ready;
+      this.started.add(handle);
+    } catch (error) {
+      this.deliberate.add(handle);
+      await handle.stop(2_000);
+      throw error;
+    }
+    return handle;
+  }
+
+  private onExit(handle: ExecutorHandle, exit: ProcessExit): void {
+    const index = this.executors.indexOf(handle);
+    if (index >= 0) this.executors.splice(index, 1);
+    this.emit('executor-exited', handle, exit);
+    const unexpected = this.started.has(handle) && !this.deliberate.has(handle) && !this.stopping;
+    if (!unexpected || this.options.replaceDeadExecutors === false) return;
+    const how = exit.signal ? `signal ${exit.signal}` : `code ${exit.code}`;
+    this.log(`executor ${handle.executorId} (pid ${handle.pid}) died (${how}); starting a replacement`);
+    this.addExecutor().then(
+      (replacement) => {
+        this.log(`executor ${replacement.executorId} (pid ${replacement.pid}) replaced ${handle.executorId}`);
+        this.emit('executor-replaced', handle, replacement);
+      },
+      (error: Error) => this.log(`could not replace executor ${handle.executorId}: ${error.message}`),
+    );
+  }
+
+  /** SIGKILL one executor, as if its instance crashed; it is replaced unless replacement is off. */
+  killExecutor(executorId: string): ExecutorHandle {
+    const handle = this.executors.find((e) => e.executorId === executorId);
+    if (!handle) throw new ConfigError(`no live executor ${executorId}`);
+    handle.kill();
+    return handle;
+  }
+
+  /** Stop one executor gracefully (scale-in): in-flight tasks finish; it is not replaced. */
+  async stopExecutor(executorId: string, timeoutMs?: number): Promise<ProcessExit> {
+    const handle = this.executors.find((e) => e.executorId === executorId);
+    if (!handle) throw new ConfigError(`no live executor ${executorId}`);
+    this.deliberate.add(handle);
+    return handle.stop(timeoutMs);
+  }
+
+  /**
+   * Publish this fabric's size for its queue (a small blob in `stratus-code`), so drivers and
+   * `stratus explain` that join it with its connection string plan for its slots.
+   */
+  async publish(): Promise<void> {
+    await new BlobStore(connectStorage({ connectionString: this.connectionString })).put(
+      CODE_CONTAINER,
+      fabricInfoBlobName(this.queue),
+      JSON.stringify({
+        executors: this.executors.length,
+        slotsPerExecutor: this.slots,
+        totalSlots: this.totalSlots,
+      }),
+    );
+  }
+
+  /** Stop every executor gracefully, then the Azurite the fabric started. Idempotent. */
+  async stop(timeoutMs = 15_000): Promise<void> {
+    this.stopping = true;
+    await Promise.all([...this.executors].map((e) => e.stop(timeoutMs)));
+    await this.ownAzurite?.stop();
+  }
+
+  /** A status line (options.log, else stderr), redacted: an executor's error may quote its settings. */
+  private log(line: string): void {
+    (this.options.log ?? ((l: string) => process.stderr.write(`${l}\n`)))(redactSecrets(line));
+  }
+}
+
+/**
+ * Start a local fabric: storage (a new Azurite unless one is given), the task queue and the
+ * stratus containers (the queue listener never creates its queue), then the executors, all ready.
+ */
+export async function startLocalFabric(options: LocalFabricOptions): Promise<LocalFabric> {
+  if (!Number.isInteger(options.executors) || options.executors < 0)
+    throw new ConfigError(`executors must be an integer ≥ 0, got ${options.executors}`);
+  if (!Number.isInteger(options.slots) || options.slots < 1)
+    throw new ConfigError(`slots must be an integer ≥ 1, got ${options.slots}`);
+  const reuse = options.azurite?.connectionString ?? options.connectionString;
+  if (reuse !== undefined) registerConnectionString(reuse);
+  const ownAzurite = reuse === undefined ? await startAzurite() : undefined;
+  const connectionString = reuse ?? ownAzurite!.connectionString;
+  const queue = options.queue ?? DEFAULT_TASK_QUEUE;
+  const fabric = new LocalFabric(connectionString, queue, options.slots, options, ownAzurite);
+  try {
+    const storage = connectStorage({ connectionString });
+    await Promise.all([
+      new StorageQueue(storage, queue).ensure(),
+      new BlobStore(storage).ensureContainers([CODE_CONTAINER, DATA_CONTAINER, LOGS_CONTAINER]),
+    ]);
+    await Promise.all(Array.from({ length: options.executors }, () => fabric.addExecutor()));
+  } catch (error) {
+    await fabric.stop(2_000);
+    // Start errors carry executors' and Azurite's output: never a secret in them.
+    throw redactError(error);
+  }
+  return fabric;
+}

@@ -1,0 +1,348 @@
+/**
+ * `stratus explain`: what a job module will do, without running a task — the four numbers
+ * of every program: partitions, slots, jobs (hidden sampling jobs included) and the stages
+ * of each job, with shuffle boundaries and waves (⌈tasks / slots⌉). It plans the actions in
+ * order exactly as the DAG scheduler does: a sort's sampling job first, then the job itself;
+ * a shuffle computed by an earlier job is skipped later, and cached nodes are read, not
+ * recomputed. Range bounds a sampling job would find are unknown, so a sorted dataset is
+ * shown with its requested partitions (the most it can have).
+ */
+
+import path from 'node:path';
+import { StratusError } from '../../contract/errors.js';
+import type { ActionRef } from '../../engine/dataset/actions.js';
+import { validateJobParams } from '../../engine/dataset/job-params.js';
+import { describePlan } from '../../engine/plan/explain.js';
+import { buildJobGraph, type JobGraph } from '../../engine/plan/graph.js';
+import { loadJobBundle } from '../../engine/plan/module-loader.js';
+import { isSamplingRequest, type JobPlan, planJob } from '../../engine/plan/stages.js';
+import type { Key } from '../../engine/records/keys.js';
+import type { BlobStore } from '../../storage/blob-store.js';
+import { bundleJobModule } from '../app/bundler.js';
+import { parseBlobLocation, resolveInput } from '../data/input-sources.js';
+import { DEFAULT_SPLIT_BYTES, planFileSplits, resolveInputFiles } from '../data/input-splitter.js';
+
+/** One stage as it will run (or be skipped). */
+export interface ExplainedStage {
+  /** Application-wide stage id, as the scheduler will number it in a fresh application. */
+  stageId: number;
+  kind: 'shuffle-map' | 'result';
+  /** The pipelined operators, as the run's stage names them. */
+  name: string;
+  partitions: number;
+  /** Skipped: its shuffle was written by an earlier job. */
+  skipped: boolean;
+  parentStageIds: number[];
+  /** Shuffles read at the start of the stage (its boundary with the parents). */
+  shuffleReads: { shuffleId: number; mapPartitions: number }[];
+  /** The shuffle written at the end of the stage (shuffle-map stages). */
+  shuffleWrite?: { shuffleId: number; reducePartitions: number; partitioner: 'hash' | 'range' };
+  /** Node ids read from the cache / cached by this stage. */
+  cacheReads: number[];
+  cacheWrites: number[];
+  /** ⌈partitions / slots⌉ for a stage that runs, 0 when skipped. */
+  waves: number;
+}
+
+/** One job the module triggers. */
+export interface ExplainedJob {
+  jobId: number;
+  /** The action's name in the module's result object (for a hidden job: the action it serves). */
+  actionName: string;
+  /** The action op (`collect`, `count`…; a sampling job's is `sampleSortKeys`). */
+  action: string;
+  hidden: boolean;
+  reason?: string;
+  stages: ExplainedStage[];
+  /** Tasks of the stages that run. */
+  tasks: number;
+  /** The engine's describePlan text. */
+  plan: string;
+}
+
+/** A file source and the partitions the driver will cut it into. */
+export interface ExplainedSource {
+  nodeId: number;
+  uri: string;
+  files: number;
+  bytes?: number;
+  partitions: number;
+}
+
+/** Everything `stratus explain` prints. */
+export interface Explanation {
+  module?: string;
+  slots: number;
+  /** Where the slot count comes from (the fabric `stratus run` would start or join). */
+  slotsFrom?: string;
+  defaultParallelism: number;
+  sources: ExplainedSource[];
+  jobs: ExplainedJob[];
+  totals: {
+    jobs: number;
+    hiddenJobs: number;
+    stages: number;
+    stagesSkipped: number;
+    tasks: number;
+    waves: number;
+  };
+  notes: string[];
+}
+
+/** Options of explainGraph. */
+export interface ExplainGraphOptions {
+  /** Total slots (executors × slots per executor). */
+  slots: number;
+  /** Partitions of each file source (graph.sources()). */
+  sourcePartitions: ReadonlyMap<number, number>;
+  sources?: ExplainedSource[];
+  module?: string;
+  slotsFrom?: string;
+}
+
+/** Plan every action of a built graph, as the scheduler would run them; pure. */
+export function explainGraph(graph: JobGraph, options: ExplainGraphOptions): Explanation {
+  const slots = Math.max(1, options.slots);
+  const rangeBounds = new Map<number, Key[]>();
+  const cachedNodes = new Set<number>();
+  const writtenShuffles = new Set<number>();
+  const jobs: ExplainedJob[] = [];
+  const notes: string[] = [];
+  let nextStageId = 0;
+
+  const addJob = (plan: JobPlan, actionName: string, hidden: boolean, reason?: string) => {
+    const ids = new Map(plan.stages.map((s) => [s.stageId, nextStageId++]));
+    const stages = plan.stages.map((s): ExplainedStage => {
+      const skipped = s.kind === 'shuffle-map' && writtenShuffles.has(s.shuffle!.shuffleId);
+      return {
+        stageId: ids.get(s.stageId)!,
+        kind: s.kind,
+        name: s.pipeline.map((id) => plan.nodeLabels[id] ?? `node ${id}`).join(' → '),
+        partitions: s.numPartitions,
+        skipped,
+        parentStageIds: s.parents.map((p) => ids.get(p)!),
+        shuffleReads: s.shuffleReads.map((r) => ({
+          shuffleId: r.shuffleId,
+          mapPartitions: r.numMapPartitions,
+        })),
+        ...(s.shuffle
+          ? {
+              shuffleWrite: {
+                shuffleId: s.shuffle.shuffleId,
+                reducePartitions: s.shuffle.numReducePartitions,
+                partitioner: s.shuffle.partitioner.kind,
+              },
+            }
+          : {}),
+        cacheReads: [...s.cacheReads],
+        cacheWrites: [...s.cacheWrites],
+        waves: skipped ? 0 : Math.ceil(s.numPartitions / slots),
+      };
+    });
+    // After the job: its shuffles exist and its cached nodes are persisted (all partitions).
+    for (const [i, s] of plan.stages.entries()) {
+      if (stages[i]!.skipped) continue;
+      if (s.shuffle) writtenShuffles.add(s.shuffle.shuffleId);
+      for (const id of s.cacheWrites) cachedNodes.add(id);
+    }
+    jobs.push({
+      jobId: jobs.length,
+      actionName,
+      action: plan.actionOp,
+      hidden,
+      ...(reason !== undefined ? { reason } : {}),
+      stages,
+      tasks: stages.reduce((n, s) => n + (s.skipped ? 0 : s.partitions), 0),
+      plan: describePlan(plan),
+    });
+  };
+
+  const runAction = (ref: ActionRef, actionName: string, hidden: boolean, reason?: string): void => {
+    for (;;) {
+      const planned = planJob(graph, ref, {
+        cachedNodes,
+        rangeBounds,
+        sourcePartitions: options.sourcePartitions,
+      });
+      if (!isSamplingRequest(planned)) {
+        addJob(planned, actionName, hidden, reason);
+        return;
+      }
+      const { nodeId, sampleAction, numPartitions } = planned.needsSampling;
+      runAction(
+        sampleAction,
+        actionName,
+        true,
+        `sampling for the sort at node ${nodeId} (${numPartitions} range partitions) of "${actionName}"`,
+      );
+      // The real bounds come from the sample; n − 1 distinct placeholders give the requested n.
+      rangeBounds.set(
+        nodeId,
+        Array.from({ length: numPartitions - 1 }, (_, i) => i),
+      );
+      notes.push(
+        `the sort at node ${nodeId} asks for ${numPartitions} partitions; it gets fewer when its sample has fewer distinct keys`,
+      );
+    }
+  };
+
+  for (const name of graph.actionNames) runAction({ name }, name, false);
+  const allStages = jobs.flatMap((j) => j.stages);
+  return {
+    ...(options.module !== undefined ? { module: options.module } : {}),
+    slots,
+    ...(options.slotsFrom !== undefined ? { slotsFrom: options.slotsFrom } : {}),
+    defaultParallelism: slots,
+    sources: options.sources ?? [],
+    jobs,
+    totals: {
+      jobs: jobs.length,
+      hiddenJobs: jobs.filter((j) => j.hidden).length,
+      stages: allStages.length,
+      stagesSkipped: allStages.filter((s) => s.skipped).length,
+      tasks: jobs.reduce((n, j) => n + j.tasks, 0),
+      waves: allStages.reduce((n, s) => n + s.waves, 0),
+    },
+    notes,
+  };
+}
+
+/** Options of explainModule. */
+export interface ExplainModuleOptions {
+  slots: number;
+  /** Where `slots` comes from, for the printout. */
+  slotsFrom?: string;
+  /** Target input partition size for local files (bytes, default 32 MiB as `stratus run`). */
+  splitBytes?: number;
+  /** Storage to list blob (az://) inputs in, as the driver would. */
+  blobs?: BlobStore;
+  /** Partition counts to assume for file sources (node id → n), e.g. blob inputs explain cannot list. */
+  sourcePartitions?: ReadonlyMap<number, number>;
+  cwd?: string;
+}
+
+/**
+ * Bundle and load a job module, build its graph with `params` and `slots` as default
+ * parallelism, split its local file sources as the driver would (nothing is uploaded), and
+ * explain it. Throws what the driver would throw (module not found, builder error, no input).
+ */
+export async function explainModule(
+  modulePath: string,
+  params: unknown,
+  options: ExplainModuleOptions,
+): Promise<Explanation> {
+  const bundle = await bundleJobModule(modulePath);
+  const definition = await loadJobBundle(bundle.codeHash, bundle.code);
+  const runParams = await validateJobParams(definition.params, params, path.basename(bundle.entry));
+  const graph = buildJobGraph(definition, runParams as never, { defaultParallelism: options.slots });
+  const sourcePartitions = new Map<number, number>();
+  const sources: ExplainedSource[] = [];
+  for (const source of graph.sources()) {
+    const given = options.sourcePartitions?.get(source.nodeId);
+    if (given !== undefined) {
+      sourcePartitions.set(source.nodeId, given);
+      sources.push({ nodeId: source.nodeId, uri: source.uri, files: 0, partitions: given });
+      continue;
+    }
+    const wholeFiles = source.csv?.multiLine === true;
+    if (parseBlobLocation(source.uri)) {
+      if (!options.blobs) {
+        throw new StratusError(
+          'EXPLAIN_NEEDS_STORAGE',
+          `${source.uri} is a blob input: give --connection-string / --account so explain can list it, or --source-partitions ${source.nodeId}=<n>`,
+        );
+      }
+      const blobSplits = await resolveInput(source.uri, {
+        blobs: options.blobs,
+        minPartitions: source.minPartitions,
+        wholeFiles,
+        ...(options.splitBytes !== undefined ? { splitBytes: options.splitBytes } : {}),
+      });
+      sourcePartitions.set(source.nodeId, blobSplits.length);
+      sources.push({
+        nodeId: source.nodeId,
+        uri: source.uri,
+        files: new Set(blobSplits.map((b) => b.blob)).size,
+        bytes: blobSplits.reduce((n, b) => n + (b.end - b.start), 0),
+        partitions: blobSplits.length,
+      });
+      continue;
+    }
+    const files = await resolveInputFiles(source.uri, options.cwd);
+    const splits = await planFileSplits(
+      files,
+      source.minPartitions,
+      options.splitBytes ?? DEFAULT_SPLIT_BYTES,
+      wholeFiles,
+    );
+    sourcePartitions.set(source.nodeId, splits.length);
+    sources.push({
+      nodeId: source.nodeId,
+      uri: source.uri,
+      files: files.length,
+      bytes: splits.reduce((n, s) => n + (s.end - s.start), 0),
+      partitions: splits.length,
+    });
+  }
+  return explainGraph(graph, {
+    slots: options.slots,
+    sourcePartitions,
+    sources,
+    module: bundle.entry,
+    ...(options.slotsFrom !== undefined ? { slotsFrom: options.slotsFrom } : {}),
+  });
+}
+
+const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
+/** The explanation as `stratus explain` prints it. */
+export function formatExplanation(e: Explanation): string {
+  const t = e.totals;
+  const lines: string[] = [];
+  if (e.module) lines.push(`Module ${e.module}`);
+  lines.push(
+    `Slots: ${e.slots} (default parallelism ${e.defaultParallelism})${e.slotsFrom ? ` — ${e.slotsFrom}` : ''}`,
+  );
+  for (const s of e.sources) {
+    lines.push(
+      `Input node ${s.nodeId}: ${s.uri} → ${plural(s.partitions, 'partition')}${s.files ? ` from ${plural(s.files, 'file')}` : ''}${s.bytes !== undefined ? `, ${s.bytes} bytes` : ''}`,
+    );
+  }
+  lines.push(
+    `Jobs: ${t.jobs}${t.hiddenJobs ? ` (${t.hiddenJobs} hidden)` : ''}; stages: ${t.stages} (${t.stagesSkipped} skipped); tasks: ${t.tasks}; waves: ${t.waves}`,
+  );
+  for (const job of e.jobs) {
+    lines.push('');
+    const tag = job.hidden ? ` [hidden: ${job.reason ?? 'engine job'}]` : '';
+    lines.push(
+      `Job ${job.jobId}: ${job.action} "${job.actionName}"${tag} — ${plural(job.stages.length, 'stage')}, ${plural(job.tasks, 'task')}`,
+    );
+    for (const s of job.stages) {
+      const after = s.parentStageIds.length ? ` after stage ${s.parentStageIds.join(', ')}` : '';
+      if (s.skipped) {
+        lines.push(
+          `  Stage ${s.stageId} (${s.kind}, ${plural(s.partitions, 'partition')}) skipped: shuffle ${s.shuffleWrite?.shuffleId} exists${after}`,
+        );
+        continue;
+      }
+      lines.push(
+        `  Stage ${s.stageId} (${s.kind}, ${plural(s.partitions, 'partition')}, ${plural(s.waves, 'wave')} on ${plural(e.slots, 'slot')})${after}`,
+      );
+      lines.push(`    ${s.name}`);
+      for (const r of s.shuffleReads)
+        lines.push(`    ↑ reads shuffle ${r.shuffleId} (${r.mapPartitions} map outputs)`);
+      if (s.shuffleWrite) {
+        lines.push(
+          `    ↓ writes shuffle ${s.shuffleWrite.shuffleId} → ${s.shuffleWrite.reducePartitions} partitions (${s.shuffleWrite.partitioner})`,
+        );
+      }
+      if (s.cacheReads.length) lines.push(`    reads cached node ${s.cacheReads.join(', ')}`);
+      if (s.cacheWrites.length) lines.push(`    caches node ${s.cacheWrites.join(', ')}`);
+    }
+  }
+  if (e.notes.length) {
+    lines.push('');
+    for (const n of e.notes) lines.push(`Note: ${n}`);
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,339 @@
+/**
+ * DAGScheduler: turns the actions of one job-module run into jobs, each job into stages
+ * (the engine's planJob splits at shuffles), and submits a stage as one task set as soon
+ * as its parents are done — independent parents (the two sides of a join) run at once.
+ * Hidden jobs (the sampling job of a sort) are real jobs, reported as such. A shuffle
+ * computed by an earlier job of the run is reused (its map stage is skipped), as are
+ * cached partitions. As Spark's DAGScheduler, it owns no storage of its own: the
+ * TaskScheduler runs each stage's task set through the task queue, and completions arrive
+ * from the events queue via `handleEvent`.
+ */
+
+import type { LeaseStage } from '../../contract/app-lease.js';
+import type { StratusError } from '../../contract/errors.js';
+import { DATA_CONTAINER, stageBlobName } from '../../contract/names.js';
+import type { ExecutorEvent } from '../../contract/protocol.js';
+import { blobDigest } from '../../contract/signing.js';
+import {
+  type ActionRef,
+  isSaveOp,
+  mergeActionResults,
+  type SaveResult,
+} from '../../engine/dataset/actions.js';
+import { describePlan } from '../../engine/plan/explain.js';
+import { isSamplingRequest, type JobPlan, planJob, type StagePlan } from '../../engine/plan/stages.js';
+import { computeRangeBounds, type RangeSample } from '../../engine/shuffle/partitioner.js';
+import type { BlobStore } from '../../storage/blob-store.js';
+import type { RunEvent } from '../observe/run-events.js';
+import type { JobOutcome, RunState } from './run-state.js';
+import { buildStageDescriptor, fetchResultPartials } from './stage-io.js';
+import { checkResultLimit, newStageRun, recordTaskSuccess, type StageRun } from './stage-run.js';
+import { TaskScheduler, type TaskSchedulerEnv } from './task-scheduler.js';
+
+/** What the scheduler needs from the application. */
+export interface SchedulerEnv extends TaskSchedulerEnv {
+  blobs: BlobStore;
+  /** Per-task memory budget before spilling (bytes). */
+  memoryBudgetBytes: number;
+  /** Results whose JSON is at most this size travel inline in events. */
+  inlineResultMaxBytes: number;
+  /** Total result bytes the driver accepts from one job (Spark's spark.driver.maxResultSize). */
+  maxResultBytes: number;
+  /** Record codec of the stages' shuffle segments, spills and cached partitions. */
+  codec: string;
+}
+
+function errorInfo(error: unknown): { name: string; message: string; stack?: string } {
+  const e = error instanceof Error ? error : new Error(String(error));
+  const userStack = (e as StratusError).context?.userStack;
+  return { name: e.name, message: e.message, ...(userStack ? { stack: userStack } : {}) };
+}
+
+/** The run's accumulator values for a job-end event, when its graph has any. */
+function accumulatorsOf(state: RunState): { accumulators?: Record<string, unknown> } {
+  const values = state.graph.accumulatorValues();
+  return Object.keys(values).length > 0 ? { accumulators: values } : {};
+}
+
+/** A stage's label in run events: the operators it pipelines. */
+function stageName(plan: JobPlan, stage: StagePlan): string {
+  return stage.pipeline.map((id) => plan.nodeLabels[id] ?? `node ${id}`).join(' → ');
+}
+
+/** Schedules the jobs of an application. */
+export class DAGScheduler {
+  private nextJobId = 0;
+  private nextStageId = 0;
+  private readonly tasks: TaskScheduler;
+  /** Jobs currently running. */
+  private readonly runningJobs = new Set<number>();
+  /** Jobs run so far (hidden included). */
+  jobsRun = 0;
+
+  constructor(private readonly env: SchedulerEnv) {
+    this.tasks = new TaskScheduler(env);
+  }
+
+  /** Outcomes that executors reported for attempts already reported killed (dropped, counted). */
+  get lateOutcomesOfKilledAttempts(): number {
+    return this.tasks.lateOutcomesOfKilledAttempts;
+  }
+
+  /** Attempts reported killed that their executor then stopped (its `task-killed` arrived). */
+  get killedAttemptsStopped(): number {
+    return this.tasks.killedAttemptsStopped;
+  }
+
+  /** The running stages and the attempts executors must stop, for the application lease. */
+  leaseStages(): LeaseStage[] {
+    return this.tasks.leaseStages();
+  }
+
+  /** Cancel every running job (their task sets stop; the caller tells executors through the lease). Returns their ids. */
+  cancelRunningJobs(reason: string): number[] {
+    const jobs = [...this.runningJobs];
+    this.tasks.cancelAll(reason);
+    return jobs;
+  }
+
+  /**
+   * A task message of this application reached the poison queue: the host delivered it
+   * maxDequeueCount times without success (or an executor rejected it). Fail its job.
+   */
+  noticePoisonedTask(task: { jobId: number; stageId: number; partition: number; attempt: number }): boolean {
+    return this.tasks.noticePoisonedTask(task);
+  }
+
+  private emit(event: RunEvent): void {
+    this.env.listener.onEvent(event);
+  }
+
+  /** Route one executor event to its task set; events of finished stages are late duplicates. */
+  handleEvent(event: ExecutorEvent): void {
+    this.tasks.handleEvent(event);
+  }
+
+  /** Set by `close`: no job or stage starts after it. */
+  private closedReason: Error | undefined;
+
+  /** True while a job is running (its task messages could be poisoned). */
+  get hasRunningJobs(): boolean {
+    return this.runningJobs.size > 0;
+  }
+
+  /** Stop the periodic checks and abort running task sets; jobs submitted later fail with `reason`. */
+  close(reason = new Error('the driver is closing')): void {
+    this.closedReason = reason;
+    this.tasks.close(reason);
+  }
+
+  /**
+   * Run the action `ref` of `state.graph` as a job — after any hidden sampling jobs its sorts
+   * need (each one a real job, itself possibly preceded by another) — and return its outcome.
+   */
+  async runAction(
+    state: RunState,
+    ref: ActionRef,
+    actionName: string,
+    how: { hidden: boolean; reason?: string } = { hidden: false },
+  ): Promise<JobOutcome> {
+    for (;;) {
+      const planned = planJob(state.graph, ref, {
+        cachedNodes: state.cachedNodes,
+        rangeBounds: state.rangeBounds,
+        sourcePartitions: state.sourcePartitions,
+        codec: this.env.codec,
+      });
+      if (!isSamplingRequest(planned)) return this.runJob(state, planned, actionName, how);
+      const { nodeId, sampleAction, numPartitions } = planned.needsSampling;
+      const sampled = await this.runAction(state, sampleAction, actionName, {
+        hidden: true,
+        reason: `sampling for the sort at node ${nodeId} (${numPartitions} range partitions) of "${actionName}"`,
+      });
+      state.rangeBounds.set(nodeId, computeRangeBounds(sampled.result as RangeSample[], numPartitions));
+    }
+  }
+
+  /** Run one planned job: its stages in dependency order, each as a task set. */
+  async runJob(
+    state: RunState,
+    plan: JobPlan,
+    actionName: string,
+    how: { hidden: boolean; reason?: string },
+  ): Promise<JobOutcome> {
+    if (this.closedReason) throw this.closedReason;
+    const jobId = this.nextJobId++;
+    this.jobsRun++;
+    this.runningJobs.add(jobId);
+    try {
+      return await this.runJobStages(state, plan, actionName, how, jobId);
+    } finally {
+      this.runningJobs.delete(jobId);
+    }
+  }
+
+  private async runJobStages(
+    state: RunState,
+    plan: JobPlan,
+    actionName: string,
+    how: { hidden: boolean; reason?: string },
+    jobId: number,
+  ): Promise<JobOutcome> {
+    const globalIds = new Map<number, number>();
+    for (const stage of plan.stages) globalIds.set(stage.stageId, this.nextStageId++);
+    const skipped = new Set<number>();
+    for (const stage of plan.stages) {
+      if (stage.kind === 'shuffle-map' && state.shuffleTables.has(stage.shuffle!.shuffleId)) {
+        skipped.add(stage.stageId);
+      }
+    }
+    const { appId } = this.env;
+    this.emit({
+      type: 'job-start',
+      at: Date.now(),
+      appId,
+      jobId,
+      action: plan.actionOp,
+      actionName,
+      hidden: how.hidden,
+      ...(how.reason ? { reason: how.reason } : {}),
+      stageIds: plan.stages.map((s) => globalIds.get(s.stageId)!),
+      skippedStageIds: [...skipped].map((s) => globalIds.get(s)!),
+      stages: plan.stages.map((s) => ({
+        stageId: globalIds.get(s.stageId)!,
+        kind: s.kind,
+        name: stageName(plan, s),
+        numPartitions: s.numPartitions,
+        parentStageIds: s.parents.map((p) => globalIds.get(p)!),
+        ...(s.shuffle ? { shuffleId: s.shuffle.shuffleId } : {}),
+      })),
+      plan: describePlan(plan),
+      run: state.runIndex,
+      module: state.module,
+    });
+
+    const done = new Set<number>(skipped);
+    const running = new Map<number, Promise<StageRun>>();
+    let resultRun: StageRun | undefined;
+    try {
+      while (done.size < plan.stages.length) {
+        for (const stage of plan.stages) {
+          if (done.has(stage.stageId) || running.has(stage.stageId)) continue;
+          if (!stage.parents.every((p) => done.has(p))) continue;
+          running.set(
+            stage.stageId,
+            this.runStage(state, plan, stage, jobId, globalIds.get(stage.stageId)!, globalIds, actionName),
+          );
+        }
+        if (running.size === 0) throw new Error(`internal: job ${jobId} has stages that can never run`);
+        const finished = await Promise.race([...running].map(([id, p]) => p.then((run) => ({ id, run }))));
+        running.delete(finished.id);
+        done.add(finished.id);
+        if (finished.run.plan.kind === 'result') resultRun = finished.run;
+      }
+    } catch (error) {
+      const cancelled = (error as StratusError).code === 'JOB_CANCELLED';
+      this.tasks.abortJob(jobId, `job ${jobId} ${cancelled ? 'was cancelled' : 'failed'}`, error as Error);
+      await Promise.allSettled(running.values());
+      this.emit({
+        type: 'job-end',
+        at: Date.now(),
+        appId,
+        jobId,
+        status: cancelled ? 'cancelled' : 'failed',
+        error: errorInfo(error),
+        ...accumulatorsOf(state),
+      });
+      throw error;
+    }
+    if (!resultRun) throw new Error(`internal: job ${jobId} has no result stage`);
+    const action = state.graph.resolveAction(plan.action);
+    let outcome: JobOutcome;
+    if (isSaveOp(action.op)) {
+      const parts = resultRun.saved;
+      const merged: SaveResult = {
+        path: String(action.options.path),
+        partitions: parts.length,
+        records: parts.reduce((n, p) => n + p.records, 0),
+      };
+      outcome = { jobId, result: merged, savedParts: parts };
+    } else {
+      const partials = await fetchResultPartials(this.env.blobs, resultRun.results, resultRun.resultBlobs);
+      outcome = { jobId, result: mergeActionResults(action, partials) };
+    }
+    this.emit({
+      type: 'job-end',
+      at: Date.now(),
+      appId,
+      jobId,
+      status: 'succeeded',
+      ...accumulatorsOf(state),
+    });
+    return outcome;
+  }
+
+  private async runStage(
+    state: RunState,
+    plan: JobPlan,
+    stage: StagePlan,
+    jobId: number,
+    stageId: number,
+    globalIds: Map<number, number>,
+    actionName: string,
+  ): Promise<StageRun> {
+    if (this.closedReason) throw this.closedReason;
+    const { appId, blobs } = this.env;
+    const stageBlob = stageBlobName(appId, jobId, stageId);
+    const descriptorText = JSON.stringify(buildStageDescriptor(this.env, state, plan, stage, jobId, stageId));
+    await blobs.put(DATA_CONTAINER, stageBlob, descriptorText);
+    // Every task message (signed when signing is on) pins the descriptor's exact bytes.
+    const stageHash = blobDigest(descriptorText);
+    if (stage.shuffle) {
+      state.tracker.register(stage.shuffle.shuffleId, stage.numPartitions, stage.shuffle.numReducePartitions);
+    }
+    const run = newStageRun(jobId, stageId, stage, { name: actionName, op: plan.actionOp });
+    const base = { appId, jobId, stageId };
+    this.tasks.submit(run, { codeHash: state.codeHash, stageBlob, stageHash }, (event) => {
+      recordTaskSuccess(state, run, event);
+      checkResultLimit(run, this.env.maxResultBytes);
+    });
+    this.emit({
+      ...base,
+      type: 'stage-submitted',
+      at: Date.now(),
+      kind: stage.kind,
+      name: stageName(plan, stage),
+      numTasks: stage.numPartitions,
+      parentStageIds: stage.parents.map((p) => globalIds.get(p)!),
+      ...(stage.shuffle ? { shuffleId: stage.shuffle.shuffleId } : {}),
+    });
+    try {
+      await run.taskSet.launch();
+      await run.taskSet.completion;
+      if (stage.shuffle) {
+        const table = await state.tracker.publish(stage.shuffle.shuffleId);
+        state.shuffleTables.set(stage.shuffle.shuffleId, table);
+      }
+      for (const nodeId of stage.cacheWrites) {
+        const parts = state.cached.get(nodeId);
+        if (parts && parts.length === stage.nodePartitions[nodeId] && !parts.includes(undefined)) {
+          state.cachedNodes.add(nodeId);
+        }
+      }
+    } catch (error) {
+      this.tasks.endStage(run, run.abortReason ?? `stage ${stageId} failed`);
+      this.emit({
+        ...base,
+        type: 'stage-completed',
+        at: Date.now(),
+        status: 'failed',
+        error: errorInfo(error),
+      });
+      throw error;
+    }
+    // Every partition succeeded, so any attempt still open lost its race to another one.
+    this.tasks.endStage(run, `stage ${stageId} completed`);
+    this.emit({ ...base, type: 'stage-completed', at: Date.now(), status: 'succeeded' });
+    return run;
+  }
+}

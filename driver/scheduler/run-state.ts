@@ -1,0 +1,81 @@
+/**
+ * The state of one `driver.run` as its jobs progress: the graph and bundle, the inputs, the
+ * shuffles written and the partitions cached so far (reused by later jobs of the same run),
+ * the sort bounds found by sampling jobs.
+ */
+import type { JobGraph } from '../../engine/plan/graph.js';
+import type { InputSplit } from '../../engine/plan/stage-descriptor.js';
+import type { Key } from '../../engine/records/keys.js';
+import type { BlobStore } from '../../storage/blob-store.js';
+import type { SavedPart } from '../data/output-committer.js';
+import { MapOutputTracker, type PublishedTable } from './map-output-tracker.js';
+
+/** A blob the driver wrote for the run's tasks, with the sha256 of its bytes (stage descriptors pin it). */
+export interface PinnedBlob {
+  blob: string;
+  sha256: string;
+}
+
+/** One `driver.run`: the graph, its bundle, its inputs, and what its jobs have computed so far. */
+export interface RunState {
+  /** `<appId>/run-<n>`: names this run's shuffle and cache blobs (ids restart in every run's graph). */
+  scope: string;
+  /** Which `driver.run` of the application this is (0-based). */
+  runIndex: number;
+  /** File name of the job module it runs. */
+  module: string;
+  graph: JobGraph;
+  codeHash: string;
+  params: unknown;
+  defaultParallelism: number;
+  /** File source node id → input partition → splits. */
+  inputs: Map<number, InputSplit[][]>;
+  sourcePartitions: Map<number, number>;
+  tracker: MapOutputTracker;
+  /** Shuffle id → map-output table blob and hash, for shuffles complete in this run. */
+  shuffleTables: Map<number, PublishedTable>;
+  /** Broadcast id → blob (and hash) of the driver's encoded value (uploaded once, before the run's first job). */
+  broadcasts: ReadonlyMap<number, PinnedBlob>;
+  /** Cached node id → partition → blob. */
+  cached: Map<number, (string | undefined)[]>;
+  cachedNodes: Set<number>;
+  rangeBounds: Map<number, Key[]>;
+  /** Where save actions' attempts write part files, per job. */
+  savePrefix: (jobId: number) => string;
+}
+
+/** What a job produced: merged result plus, for save actions, the winning part files. */
+export interface JobOutcome {
+  jobId: number;
+  result: unknown;
+  /** Save actions: partition → the winning execution's part file (blob or staged blocks). */
+  savedParts?: SavedPart[];
+}
+
+/** Create the per-run state for a graph. */
+export function newRunState(
+  env: { blobs: BlobStore },
+  init: Pick<
+    RunState,
+    | 'scope'
+    | 'runIndex'
+    | 'module'
+    | 'graph'
+    | 'codeHash'
+    | 'params'
+    | 'defaultParallelism'
+    | 'inputs'
+    | 'sourcePartitions'
+    | 'broadcasts'
+  >,
+): RunState {
+  return {
+    ...init,
+    tracker: new MapOutputTracker(init.scope, env.blobs),
+    shuffleTables: new Map(),
+    cached: new Map(),
+    cachedNodes: new Set(),
+    rangeBounds: new Map(),
+    savePrefix: (jobId) => `apps/${init.scope}/output-attempts/job-${jobId}/`,
+  };
+}

@@ -1,0 +1,496 @@
+/**
+ * Dataset<T>: Spark's RDD API over a lazily built logical graph. Every method adds a node
+ * (or returns an Action) and nothing runs until the driver plans the job. Pair methods
+ * declare `this: Dataset<[K, V]>`, so the compiler only accepts them on datasets of
+ * `[key, value]` tuples. Wide operations take an optional number of partitions, defaulting
+ * to the context's defaultParallelism. Outer-join misses are `null`. Records must be what
+ * the record codec supports (see codec.ts); keys must be Keys (see keys.ts).
+ *
+ * This file is longer than most: it is the whole user-facing RDD API on one class (the
+ * `this: Dataset<[K, V]>` typing needs the pair methods on the class itself); the bodies
+ * stay one-liners over wide-ops.ts and actions.ts.
+ */
+
+import { ConfigError, StratusError } from '../../contract/errors.js';
+import type { BatchTransform, OptionValue } from '../plan/nodes.js';
+import { jsonLinesCodec } from '../records/codec.js';
+import type { Key } from '../records/keys.js';
+import { poisson, seededRandom } from '../records/rng.js';
+import { Action, actionImpls, type SaveResult } from './actions.js';
+import { checkPartitionCount, type GraphBuilder, type NodeSpec } from './graph-builder.js';
+import {
+  cogroupSpec,
+  groupAggregator,
+  reduceAggregator,
+  shuffledSpec,
+  sortSpec,
+  zeroAggregator,
+} from './wide-ops.js';
+
+type Fn = (...args: never[]) => unknown;
+const asAny = (f: Fn) => f as (...args: unknown[]) => unknown;
+
+/** A distributed collection of records of type T (one node of the job graph). */
+export class Dataset<T> {
+  /** Phantom: only carries T for typing. */
+  declare readonly recordType?: T;
+
+  /** @internal Built by JobContext and by other datasets' methods. */
+  constructor(
+    readonly builder: GraphBuilder,
+    readonly id: number,
+  ) {}
+
+  private add<U>(spec: NodeSpec): Dataset<U> {
+    return new Dataset<U>(this.builder, this.builder.addNode(spec));
+  }
+
+  private narrow<U>(
+    op: string,
+    open: (partition: number) => BatchTransform,
+    options?: Record<string, OptionValue>,
+  ) {
+    return this.add<U>({
+      op,
+      parents: [this.id],
+      impl: { type: 'narrow', open },
+      ...(options ? { options } : {}),
+    });
+  }
+
+  private sameGraph(other: Dataset<unknown>, op: string): void {
+    if (other.builder !== this.builder) {
+      throw new StratusError('FOREIGN_DATASET', `${op}: the other dataset belongs to another job graph`);
+    }
+  }
+
+  private action<R>(op: Action<R>['op'], impl: Action<R>['impl'], options: Record<string, OptionValue> = {}) {
+    return new Action<R>(op, this.id, options, impl, this.builder);
+  }
+
+  // ── narrow transformations ──────────────────────────────────────────────
+
+  /** One output record per input record. */
+  map<U>(f: (record: T) => U): Dataset<U> {
+    const g = asAny(f);
+    return this.narrow('map', () => (b) => b.map((r) => g(r)));
+  }
+
+  /** Zero or more output records per input record. */
+  flatMap<U>(f: (record: T) => Iterable<U>): Dataset<U> {
+    const g = asAny(f);
+    return this.narrow('flatMap', () => (b) => {
+      const out: unknown[] = [];
+      for (const r of b) for (const u of g(r) as Iterable<unknown>) out.push(u);
+      return out;
+    });
+  }
+
+  /** The records for which `f` is true. */
+  filter<S extends T>(f: (record: T) => record is S): Dataset<S>;
+  filter(f: (record: T) => boolean): Dataset<T>;
+  filter(f: (record: T) => boolean): Dataset<T> {
+    const g = asAny(f);
+    return this.narrow('filter', () => (b) => b.filter((r) => g(r)));
+  }
+
+  /** Transform a whole partition at once; `records` is the partition's records as an array (materialised). */
+  mapPartitions<U>(f: (records: T[], partition: number) => Iterable<U>): Dataset<U> {
+    const fn = f as unknown as (records: unknown[], partition: number) => Iterable<unknown>;
+    return this.add<U>({ op: 'mapPartitions', parents: [this.id], impl: { type: 'mapPartitions', fn } });
+  }
+
+  /** The records of this dataset then of `others`; partitions are concatenated (no shuffle). */
+  union(...others: Dataset<T>[]): Dataset<T> {
+    for (const o of others) this.sameGraph(o as Dataset<unknown>, 'union');
+    return this.add<T>({
+      op: 'union',
+      parents: [this.id, ...others.map((o) => o.id)],
+      impl: { type: 'union' },
+    });
+  }
+
+  /**
+   * A seeded random sample: each record is kept with probability `fraction` (without
+   * replacement) or appears Poisson(fraction) times (with replacement). Deterministic per
+   * partition for a given seed; the default seed is fixed, so pass one to vary samples.
+   */
+  sample(withReplacement: boolean, fraction: number, seed = 0): Dataset<T> {
+    if (!(fraction >= 0) || (!withReplacement && fraction > 1)) {
+      throw new ConfigError(
+        `sample: fraction must be in [0, 1] without replacement and >= 0 with, got ${fraction}`,
+      );
+    }
+    return this.narrow(
+      'sample',
+      (partition) => {
+        const random = seededRandom(seed, partition);
+        if (!withReplacement) return (b) => b.filter(() => random.next() < fraction);
+        return (b) => {
+          const out: unknown[] = [];
+          for (const r of b) for (let k = poisson(random, fraction); k > 0; k--) out.push(r);
+          return out;
+        };
+      },
+      { withReplacement, fraction, seed },
+    );
+  }
+
+  /** At most `n` partitions by merging neighbours without a shuffle; with `shuffle`, same as repartition(n). */
+  coalesce(n: number, shuffle = false): Dataset<T> {
+    checkPartitionCount(n, 'coalesce');
+    if (shuffle) return this.repartition(n);
+    return this.add<T>({
+      op: 'coalesce',
+      parents: [this.id],
+      requestedPartitions: n,
+      options: { n },
+      impl: { type: 'coalesce' },
+    });
+  }
+
+  /** Pair every record with the key `f` computes: `[f(record), record]`. */
+  keyBy<K extends Key>(f: (record: T) => K): Dataset<[K, T]> {
+    const g = asAny(f);
+    return this.narrow('keyBy', () => (b) => b.map((r) => [g(r), r]));
+  }
+
+  /** Keep this dataset's partitions once computed (persisted by the driver) for later jobs of the run. */
+  cache(): this {
+    this.builder.nodes[this.id]!.cached = true;
+    return this;
+  }
+
+  // ── wide transformations on any dataset ────────────────────────────────
+
+  /** Exactly `n` partitions, records spread round-robin (always shuffles). */
+  repartition(n: number): Dataset<T> {
+    return this.add<T>(shuffledSpec(this.builder, 'repartition', this.id, n, undefined, false));
+  }
+
+  /** The distinct records (records must be Keys); as Spark: map to [r, null], reduceByKey, keys. */
+  distinct(numPartitions?: number): Dataset<T> {
+    const paired = this.narrow<[T, null]>('distinct', () => (b) => b.map((r) => [r, null]));
+    const reduced = paired.add<[T, null]>(
+      shuffledSpec(this.builder, 'distinct', paired.id, numPartitions, {
+        aggregator: reduceAggregator((a) => a),
+        mapSideCombine: true,
+      }),
+    );
+    return reduced.narrow('distinct', () => (b) => b.map((r) => (r as unknown[])[0]));
+  }
+
+  /** The records sorted by the key `f` computes (range partitioned; bounds from a sampling job). */
+  sortBy<K extends Key>(f: (record: T) => K, ascending = true, numPartitions?: number): Dataset<T> {
+    return this.keyBy(f).sortByKey(ascending, numPartitions).values();
+  }
+
+  // ── pair transformations (records are [key, value]) ─────────────────────
+
+  /** Transform each value, keeping its key (and the partitioning). */
+  mapValues<K, V, W>(this: Dataset<[K, V]>, f: (value: V) => W): Dataset<[K, W]> {
+    const g = asAny(f);
+    return this.narrow('mapValues', () => (b) => b.map((r) => [(r as unknown[])[0], g((r as unknown[])[1])]));
+  }
+
+  /** Zero or more values per value, each paired with the key. */
+  flatMapValues<K, V, W>(this: Dataset<[K, V]>, f: (value: V) => Iterable<W>): Dataset<[K, W]> {
+    const g = asAny(f);
+    return this.narrow('flatMapValues', () => (b) => {
+      const out: unknown[] = [];
+      for (const r of b) {
+        const [k, v] = r as [unknown, unknown];
+        for (const w of g(v) as Iterable<unknown>) out.push([k, w]);
+      }
+      return out;
+    });
+  }
+
+  /** The keys. */
+  keys<K, V>(this: Dataset<[K, V]>): Dataset<K> {
+    return this.narrow('keys', () => (b) => b.map((r) => (r as unknown[])[0]));
+  }
+
+  /** The values. */
+  values<K, V>(this: Dataset<[K, V]>): Dataset<V> {
+    return this.narrow('values', () => (b) => b.map((r) => (r as unknown[])[1]));
+  }
+
+  /** Merge the values of each key with an associative, commutative `f` (combined map-side). */
+  reduceByKey<K extends Key, V>(this: Dataset<[K, V]>, f: (a: V, b: V) => V, numPartitions?: number) {
+    const aggregator = reduceAggregator(asAny(f) as (a: unknown, b: unknown) => unknown);
+    return this.add<[K, V]>(
+      shuffledSpec(this.builder, 'reduceByKey', this.id, numPartitions, { aggregator, mapSideCombine: true }),
+    );
+  }
+
+  /** Like reduceByKey, starting each key (in each partition) from a copy of `zero`. */
+  foldByKey<K extends Key, V>(this: Dataset<[K, V]>, zero: V, f: (a: V, b: V) => V, numPartitions?: number) {
+    const g = asAny(f) as (a: unknown, b: unknown) => unknown;
+    const aggregator = zeroAggregator(zero, g, g);
+    return this.add<[K, V]>(
+      shuffledSpec(this.builder, 'foldByKey', this.id, numPartitions, { aggregator, mapSideCombine: true }),
+    );
+  }
+
+  /** Fold values into a U per key: seqOp within a partition, combOp across partitions. */
+  aggregateByKey<K extends Key, V, U>(
+    this: Dataset<[K, V]>,
+    zero: U,
+    seqOp: (acc: U, value: V) => U,
+    combOp: (a: U, b: U) => U,
+    numPartitions?: number,
+  ): Dataset<[K, U]> {
+    const aggregator = zeroAggregator(zero, asAny(seqOp), asAny(combOp));
+    return this.add<[K, U]>(
+      shuffledSpec(this.builder, 'aggregateByKey', this.id, numPartitions, {
+        aggregator,
+        mapSideCombine: true,
+      }),
+    );
+  }
+
+  /** The general per-key aggregation (Spark's combineByKey); combiners are owned and may be mutated. */
+  combineByKey<K extends Key, V, C>(
+    this: Dataset<[K, V]>,
+    createCombiner: (value: V) => C,
+    mergeValue: (combiner: C, value: V) => C,
+    mergeCombiners: (a: C, b: C) => C,
+    numPartitions?: number,
+  ): Dataset<[K, C]> {
+    const aggregator = {
+      createCombiner: asAny(createCombiner),
+      mergeValue: asAny(mergeValue),
+      mergeCombiners: asAny(mergeCombiners),
+    };
+    return this.add<[K, C]>(
+      shuffledSpec(this.builder, 'combineByKey', this.id, numPartitions, {
+        aggregator,
+        mapSideCombine: true,
+      }),
+    );
+  }
+
+  /** All values of each key as an array (no map-side combine; a hot key spills but its group must fit). */
+  groupByKey<K extends Key, V>(this: Dataset<[K, V]>, numPartitions?: number): Dataset<[K, V[]]> {
+    return this.add<[K, V[]]>(
+      shuffledSpec(this.builder, 'groupByKey', this.id, numPartitions, {
+        aggregator: groupAggregator,
+        mapSideCombine: false,
+      }),
+    );
+  }
+
+  /** For each key in either dataset: `[key, [values here, values there]]`. */
+  cogroup<K extends Key, V, W>(
+    this: Dataset<[K, V]>,
+    other: Dataset<[K, W]>,
+    numPartitions?: number,
+  ): Dataset<[K, [V[], W[]]]> {
+    this.sameGraph(other as Dataset<unknown>, 'cogroup');
+    return this.add(cogroupSpec(this.builder, 'cogroup', [this.id, other.id], numPartitions));
+  }
+
+  private joinVia<R>(
+    op: string,
+    other: Dataset<unknown>,
+    n: number | undefined,
+    emit: (vs: unknown[], ws: unknown[], out: unknown[]) => void,
+  ) {
+    this.sameGraph(other, op);
+    const grouped = this.add<unknown>(cogroupSpec(this.builder, op, [this.id, other.id], n));
+    return grouped.narrow<R>(op, () => (b) => {
+      const out: unknown[] = [];
+      for (const r of b) {
+        const [k, [vs, ws]] = r as [unknown, [unknown[], unknown[]]];
+        const pairs: unknown[] = [];
+        emit(vs, ws, pairs);
+        for (const p of pairs) out.push([k, p]);
+      }
+      return out;
+    });
+  }
+
+  /** Inner join: `[key, [v, w]]` for every pair of values with equal keys. */
+  join<K extends Key, V, W>(this: Dataset<[K, V]>, other: Dataset<[K, W]>, numPartitions?: number) {
+    return this.joinVia<[K, [V, W]]>('join', other as Dataset<unknown>, numPartitions, (vs, ws, out) => {
+      for (const v of vs) for (const w of ws) out.push([v, w]);
+    });
+  }
+
+  /** Left outer join: keys of this dataset; `w` is null when the other has no value for the key. */
+  leftOuterJoin<K extends Key, V, W>(this: Dataset<[K, V]>, other: Dataset<[K, W]>, numPartitions?: number) {
+    return this.joinVia<[K, [V, W | null]]>(
+      'leftOuterJoin',
+      other as Dataset<unknown>,
+      numPartitions,
+      (vs, ws, out) => {
+        for (const v of vs) {
+          if (ws.length === 0) out.push([v, null]);
+          else for (const w of ws) out.push([v, w]);
+        }
+      },
+    );
+  }
+
+  /** Right outer join: keys of the other dataset; `v` is null when this one has no value for the key. */
+  rightOuterJoin<K extends Key, V, W>(this: Dataset<[K, V]>, other: Dataset<[K, W]>, numPartitions?: number) {
+    return this.joinVia<[K, [V | null, W]]>(
+      'rightOuterJoin',
+      other as Dataset<unknown>,
+      numPartitions,
+      (vs, ws, out) => {
+        for (const w of ws) {
+          if (vs.length === 0) out.push([null, w]);
+          else for (const v of vs) out.push([v, w]);
+        }
+      },
+    );
+  }
+
+  /** Full outer join: keys of either dataset; the missing side is null. */
+  fullOuterJoin<K extends Key, V, W>(this: Dataset<[K, V]>, other: Dataset<[K, W]>, numPartitions?: number) {
+    return this.joinVia<[K, [V | null, W | null]]>(
+      'fullOuterJoin',
+      other as Dataset<unknown>,
+      numPartitions,
+      (vs, ws, out) => {
+        if (vs.length === 0) for (const w of ws) out.push([null, w]);
+        else if (ws.length === 0) for (const v of vs) out.push([v, null]);
+        else for (const v of vs) for (const w of ws) out.push([v, w]);
+      },
+    );
+  }
+
+  /** The pairs of this dataset whose key does not occur in `other`. */
+  subtractByKey<K extends Key, V, W>(this: Dataset<[K, V]>, other: Dataset<[K, W]>, numPartitions?: number) {
+    return this.joinVia<[K, V]>('subtractByKey', other as Dataset<unknown>, numPartitions, (vs, ws, out) => {
+      if (ws.length === 0) for (const v of vs) out.push(v);
+    });
+  }
+
+  /** Sorted by key (compareKeys order), range partitioned: partition i holds smaller keys than i+1. */
+  sortByKey<K extends Key, V>(
+    this: Dataset<[K, V]>,
+    ascending = true,
+    numPartitions?: number,
+  ): Dataset<[K, V]> {
+    return this.add(sortSpec(this.builder, this.id, ascending, numPartitions));
+  }
+
+  /** Hash partitioned into `numPartitions` by key. */
+  partitionBy<K extends Key, V>(this: Dataset<[K, V]>, numPartitions: number): Dataset<[K, V]> {
+    return this.add(shuffledSpec(this.builder, 'partitionBy', this.id, numPartitions, undefined));
+  }
+
+  // ── actions ─────────────────────────────────────────────────────────────
+
+  /** All records, in partition order. */
+  collect(): Action<T[]> {
+    return this.action('collect', actionImpls.collect());
+  }
+
+  /** The number of records. */
+  count(): Action<number> {
+    return this.action('count', actionImpls.count());
+  }
+
+  /** The first `n` records in partition order. */
+  take(n: number): Action<T[]> {
+    if (!Number.isInteger(n) || n < 0)
+      throw new ConfigError(`take: n must be a non-negative integer, got ${n}`);
+    return this.action('take', actionImpls.take(n, false), { n });
+  }
+
+  /** The first record; the job fails with EMPTY_COLLECTION when there is none. */
+  first(): Action<T> {
+    return this.action('first', actionImpls.take(1, true), { n: 1 });
+  }
+
+  /** Reduce all records with an associative, commutative `f`; fails with EMPTY_COLLECTION when empty. */
+  reduce(f: (a: T, b: T) => T): Action<T> {
+    return this.action('reduce', actionImpls.reduce(asAny(f) as (a: unknown, b: unknown) => unknown));
+  }
+
+  /** Fold each partition from a copy of `zero`, then the partials from a copy of `zero` (as Spark). */
+  fold(zero: T, f: (a: T, b: T) => T): Action<T> {
+    const g = asAny(f) as (a: unknown, b: unknown) => unknown;
+    return this.action('fold', actionImpls.aggregate('fold', zero, g, g));
+  }
+
+  /** seqOp folds records of a partition into a copy of `zero`; combOp merges partials on the driver. */
+  aggregate<U>(zero: U, seqOp: (acc: U, record: T) => U, combOp: (a: U, b: U) => U): Action<U> {
+    return this.action('aggregate', actionImpls.aggregate('aggregate', zero, asAny(seqOp), asAny(combOp)));
+  }
+
+  /** Count records per key (a reduceByKey job): `[key, count]` pairs sorted by key. */
+  countByKey<K extends Key, V>(this: Dataset<[K, V]>): Action<[K, number][]> {
+    const counts = this.mapValues(() => 1).reduceByKey((a, b) => a + b);
+    return counts.action('countByKey', actionImpls.countByKey());
+  }
+
+  /** Write one text file per partition under `path`: strings as they are, other records as JSON. */
+  saveAsTextFile(path: string): Action<SaveResult> {
+    const toLine = (r: unknown) => (typeof r === 'string' ? r : JSON.stringify(r));
+    return this.action('saveAsTextFile', actionImpls.save(path, { toLine }), { path });
+  }
+
+  /**
+   * Write one CSV file per partition under `path`. Records are arrays (fields in order) or
+   * objects (fields named by `columns`, which objects require); `header` writes the column
+   * names first in every non-empty part file, as Spark does. Fields are quoted when needed
+   * (delimiter, quote, line break, surrounding space); null and undefined are empty.
+   */
+  saveAsCsv(
+    path: string,
+    options: { columns?: string[]; header?: boolean; delimiter?: string } = {},
+  ): Action<SaveResult> {
+    const delimiter = options.delimiter ?? ',';
+    if (delimiter.length !== 1 || delimiter === '"' || delimiter === '\n' || delimiter === '\r') {
+      throw new ConfigError(
+        `saveAsCsv(${path}): the delimiter must be one character other than a quote or line break`,
+      );
+    }
+    if (options.header && !options.columns) {
+      throw new ConfigError(`saveAsCsv(${path}): header: true needs columns`);
+    }
+    const columns = options.columns;
+    const quote = (value: unknown): string => {
+      if (value === null || value === undefined) return '';
+      const text =
+        typeof value === 'string' ? value : typeof value === 'object' ? JSON.stringify(value) : String(value);
+      return /["\r\n]/.test(text) || text.includes(delimiter) || text.trim() !== text
+        ? `"${text.replace(/"/g, '""')}"`
+        : text;
+    };
+    const toLine = (r: unknown): string => {
+      if (Array.isArray(r)) return r.map(quote).join(delimiter);
+      if (r !== null && typeof r === 'object') {
+        if (!columns) {
+          throw new StratusError(
+            'CSV_COLUMNS_REQUIRED',
+            `saveAsCsv(${path}): object records need the columns option`,
+          );
+        }
+        return columns.map((c) => quote((r as Record<string, unknown>)[c])).join(delimiter);
+      }
+      return quote(r);
+    };
+    const header = options.header && columns ? columns.map(quote).join(delimiter) : undefined;
+    return this.action(
+      'saveAsCsv',
+      actionImpls.save(path, header !== undefined ? { toLine, header } : { toLine }),
+      {
+        path,
+        ...(header !== undefined ? { header } : {}),
+      },
+    );
+  }
+
+  /** Write one JSON Lines file per partition under `path` (records must be codec-encodable). */
+  saveAsJsonLines(path: string): Action<SaveResult> {
+    const toLine = (r: unknown) =>
+      jsonLinesCodec.encode([r], `saveAsJsonLines(${path})`).toString('utf8').slice(0, -1);
+    return this.action('saveAsJsonLines', actionImpls.save(path, { toLine }), { path });
+  }
+}

@@ -1,0 +1,259 @@
+/**
+ * The logical graph of one job module run with one set of params: nodes (numbered in
+ * construction order), named actions, shared variables, and a fingerprint of its shape and
+ * of the data given to parallelize, so an executor can check that its builder produced the
+ * same graph as the driver's (executors slice their own rebuild's parallelize arrays).
+ */
+import { createHash } from 'node:crypto';
+import { ConfigError, StratusError } from '../../contract/errors.js';
+import { Action, type ActionRef, actionImpls } from '../dataset/actions.js';
+import { GraphJobContext } from '../dataset/context.js';
+import { GraphBuilder, type TaskBinding } from '../dataset/graph-builder.js';
+import type { JobDefinition } from '../dataset/job.js';
+import type { CsvFormat } from '../records/csv.js';
+import { hashValues } from './content-hash.js';
+import { type GraphNode, nodeLabel, type ShuffleDependency, shuffleDepsOf } from './nodes.js';
+
+/** The name of the action when the builder returns a single action instead of an object. */
+export const SINGLE_ACTION_NAME = 'result';
+
+/** A file source the driver must resolve and split before planning (its partition count is known then). */
+export interface SourceNodeInfo {
+  nodeId: number;
+  kind: 'textFile' | 'jsonLines' | 'csv';
+  /** The path or glob exactly as the builder gave it. */
+  uri: string;
+  minPartitions: number;
+  /** CSV sources: the format (the driver reads the first file's header when `csv.header` is set). */
+  csv?: CsvFormat;
+  /** The accumulator counting skipped bad records, for sources with `badRecords: 'skip'`. */
+  badRecordsAccumulator?: string;
+}
+
+/** The SourceNodeInfo of a file node (undefined for other nodes). */
+export function sourceNodeInfo(node: GraphNode): SourceNodeInfo | undefined {
+  const impl = node.impl;
+  if (impl.type !== 'file') return undefined;
+  const kind = impl.format === 'text' ? 'textFile' : impl.format === 'csv' ? 'csv' : 'jsonLines';
+  const info: SourceNodeInfo = {
+    nodeId: node.id,
+    kind,
+    uri: impl.uri,
+    minPartitions: node.requestedPartitions ?? 1,
+  };
+  if (impl.csv) info.csv = impl.csv;
+  if (impl.badRecordCounter) info.badRecordsAccumulator = impl.badRecordCounter.name;
+  return info;
+}
+
+/** Options of buildJobGraph. */
+export interface BuildOptions {
+  /** Partitions of wide ops that name none, and of parallelize without numSlices (the driver: total slots). */
+  defaultParallelism: number;
+}
+
+/** A built job graph. Bind it to at most one running task at a time (the task runtime does). */
+export class JobGraph {
+  /** Action names in the order the builder listed them (the run's jobs, in order). */
+  readonly actionNames: readonly string[];
+  /** True when the builder returned one action (its result is returned bare, under SINGLE_ACTION_NAME). */
+  readonly singleAction: boolean;
+  /**
+   * Hex digest of the graph's shape — node ops, ids, parents, partition counts, options,
+   * actions, shared variables — and of the contents of every parallelize array.
+   */
+  readonly fingerprint: string;
+  /** Parallelize node id → content hash of its array (computed once per build; part of the fingerprint). */
+  readonly parallelizeDigests: Readonly<Record<string, string>>;
+  private readonly sampleActions = new Map<string, Action<unknown>>();
+  private readonly shuffleIndex = new Map<number, { node: GraphNode; dep: ShuffleDependency }>();
+
+  constructor(
+    private readonly builder: GraphBuilder,
+    private readonly actions: ReadonlyMap<string, Action<unknown>>,
+    singleAction: boolean,
+  ) {
+    this.actionNames = [...actions.keys()];
+    this.singleAction = singleAction;
+    for (const node of builder.nodes)
+      for (const dep of shuffleDepsOf(node)) this.shuffleIndex.set(dep.shuffleId, { node, dep });
+    const digests: Record<string, string> = {};
+    for (const node of builder.nodes) {
+      if (node.impl.type === 'parallelize') digests[String(node.id)] = hashValues(node.impl.data);
+    }
+    this.parallelizeDigests = digests;
+    this.fingerprint = computeFingerprint(builder, actions, digests);
+  }
+
+  /** Every node, index = id. */
+  get nodes(): readonly GraphNode[] {
+    return this.builder.nodes;
+  }
+
+  /** The default parallelism the graph was built with. */
+  get defaultParallelism(): number {
+    return this.builder.defaultParallelism;
+  }
+
+  /** The node with id `id`; throws when there is none (a plan from another graph). */
+  node(id: number): GraphNode {
+    const node = this.builder.nodes[id];
+    if (!node) throw new StratusError('PLAN_MISMATCH', `the job graph has no node ${id}`);
+    return node;
+  }
+
+  /** The named action. */
+  action(name: string): Action<unknown> {
+    const action = this.actions.get(name);
+    if (!action)
+      throw new StratusError('UNKNOWN_ACTION', `the job has no action named ${JSON.stringify(name)}`);
+    return action;
+  }
+
+  /** The action a plan or stage refers to: a named one or a sort's sampling action. */
+  resolveAction(ref: ActionRef): Action<unknown> {
+    if ('name' in ref) return this.action(ref.name);
+    const key = `${ref.sampleSortKeys}/${ref.perPartition}`;
+    let action = this.sampleActions.get(key);
+    if (!action) {
+      const sort = this.node(ref.sampleSortKeys);
+      action = new Action(
+        'sampleSortKeys',
+        sort.parents[0]!,
+        { sortNodeId: sort.id, perPartition: ref.perPartition },
+        actionImpls.sampleSortKeys(sort.id, ref.perPartition),
+        this.builder,
+      );
+      this.sampleActions.set(key, action);
+    }
+    return action;
+  }
+
+  /** The shuffled/cogroup node that reads shuffle `shuffleId`, and the dependency. */
+  shuffleDependency(shuffleId: number): { node: GraphNode; dep: ShuffleDependency } {
+    const found = this.shuffleIndex.get(shuffleId);
+    if (!found) throw new StratusError('PLAN_MISMATCH', `the job graph has no shuffle ${shuffleId}`);
+    return found;
+  }
+
+  /** File sources, for the driver to resolve into partitions before planning. */
+  sources(): SourceNodeInfo[] {
+    const out: SourceNodeInfo[] = [];
+    for (const node of this.builder.nodes) {
+      const info = sourceNodeInfo(node);
+      if (info) out.push(info);
+    }
+    return out;
+  }
+
+  /**
+   * Broadcast values as this build of the builder computed them, by broadcast id. The driver
+   * ships its own (encodeBroadcastValue); an executor's rebuild may compute others and ignores them.
+   */
+  broadcastValues(): ReadonlyMap<number, unknown> {
+    return new Map(this.builder.broadcastValues.map((v, i) => [i, v]));
+  }
+
+  /** Fold one task's accumulator updates into the driver values (call once per partition that wins). */
+  mergeAccumulatorUpdates(updates: Readonly<Record<string, unknown>>): void {
+    for (const [name, update] of Object.entries(updates)) {
+      const state = this.builder.accumulators.get(name);
+      if (!state)
+        throw new StratusError('PLAN_MISMATCH', `the job graph has no accumulator ${JSON.stringify(name)}`);
+      state.value = state.merge(state.value, update);
+    }
+  }
+
+  /** The driver values of every accumulator, by name. */
+  accumulatorValues(): Record<string, unknown> {
+    return Object.fromEntries([...this.builder.accumulators].map(([name, s]) => [name, s.value]));
+  }
+
+  /** @internal Bind (or unbind with undefined) the task whose closures run now. */
+  bindTask(task: TaskBinding | undefined): void {
+    if (task && this.builder.task) {
+      throw new Error('a JobGraph runs one task at a time; build one graph per concurrent task');
+    }
+    this.builder.task = task;
+  }
+
+  /** `reduceByKey (node 4)`. */
+  label(id: number): string {
+    return nodeLabel(this.node(id));
+  }
+}
+
+function computeFingerprint(
+  builder: GraphBuilder,
+  actions: ReadonlyMap<string, Action<unknown>>,
+  parallelizeDigests: Readonly<Record<string, string>>,
+): string {
+  const shape = {
+    defaultParallelism: builder.defaultParallelism,
+    nodes: builder.nodes.map((n) => [
+      n.id,
+      n.op,
+      n.impl.type,
+      n.parents,
+      n.requestedPartitions ?? null,
+      n.options,
+      n.cached,
+      shuffleDepsOf(n).map((d) => [d.shuffleId, d.parent, d.keyed, d.mapSideCombine]),
+    ]),
+    actions: [...actions].map(([name, a]) => [name, a.op, a.nodeId, a.options]),
+    parallelizeDigests,
+    // The count only: tasks use the driver's broadcast values, so executors' may differ.
+    broadcasts: builder.broadcastValues.length,
+    accumulators: [...builder.accumulators.keys()],
+  };
+  return createHash('sha256').update(JSON.stringify(shape)).digest('hex').slice(0, 32);
+}
+
+function isAction(value: unknown): value is Action<unknown> {
+  return (
+    value instanceof Action ||
+    (typeof value === 'object' && value !== null && (value as Action<unknown>).kind === 'stratus-action')
+  );
+}
+
+/** Run the job builder with `params` and return its graph. Throws JOB_BUILDER_INVALID for a bad builder. */
+export function buildJobGraph<P>(def: JobDefinition<P>, params: P, options: BuildOptions): JobGraph {
+  const builder = new GraphBuilder(options.defaultParallelism);
+  const returned: unknown = def.builder(new GraphJobContext(builder), params);
+  builder.open = false;
+  if (
+    returned instanceof Promise ||
+    (typeof returned === 'object' && returned !== null && 'then' in returned)
+  ) {
+    throw new StratusError(
+      'JOB_BUILDER_INVALID',
+      'the job builder must be synchronous: it returned a promise',
+    );
+  }
+  const actions = new Map<string, Action<unknown>>();
+  const single = isAction(returned);
+  const entries: [string, unknown][] = single
+    ? [[SINGLE_ACTION_NAME, returned]]
+    : typeof returned === 'object' && returned !== null
+      ? Object.entries(returned)
+      : [];
+  if (entries.length === 0) {
+    throw new StratusError(
+      'JOB_BUILDER_INVALID',
+      'the job builder must return an action (e.g. ds.count()) or an object of named actions',
+    );
+  }
+  for (const [name, value] of entries) {
+    if (!isAction(value)) {
+      throw new StratusError(
+        'JOB_BUILDER_INVALID',
+        `the job builder returned ${JSON.stringify(name)}, which is not an action`,
+      );
+    }
+    if (value.builder !== builder) {
+      throw new ConfigError(`action ${JSON.stringify(name)} was built in another job graph`);
+    }
+    actions.set(name, value);
+  }
+  return new JobGraph(builder, actions, single);
+}

@@ -1,0 +1,104 @@
+/**
+ * The logical graph's nodes: one per dataset, numbered in construction order. A node has a
+ * JSON-describable part (op, parents, requested partition count, options — what the
+ * fingerprint hashes) and an implementation part holding the user's closures, which the
+ * task runtime calls. Wide operations are `shuffled` nodes (one parent, one shuffle) or
+ * `cogroup` nodes (one shuffle per parent), as Spark's ShuffledRDD and CoGroupedRDD.
+ */
+
+import type { Accumulator } from '../dataset/shared-variables.js';
+import type { CsvFormat } from '../records/csv.js';
+import type { BadRecordPolicy } from '../records/record-formats.js';
+
+/** JSON-like option values recorded on nodes (and hashed into the fingerprint). */
+export type OptionValue = string | number | boolean | null | readonly OptionValue[];
+
+/** Spark's Aggregator: how values of one key fold into a combiner. Combiners are owned and may be mutated. */
+export interface Aggregator {
+  createCombiner(value: unknown): unknown;
+  mergeValue(combiner: unknown, value: unknown): unknown;
+  mergeCombiners(a: unknown, b: unknown): unknown;
+}
+
+/** One shuffle dependency: the records of `parent` are redistributed by key into the child's partitions. */
+export interface ShuffleDependency {
+  /** Stable per graph: assigned in construction order, so a later job of the run can reuse the shuffle. */
+  readonly shuffleId: number;
+  /** The map side: the node whose partitions are written to the shuffle. */
+  readonly parent: number;
+  /** False for repartition: records are not pairs and are spread round-robin. */
+  readonly keyed: boolean;
+  /** Combine values per key before writing (reduceByKey & co.); the child's aggregator must be set. */
+  readonly mapSideCombine: boolean;
+}
+
+/** A transformation of one batch of records, created per partition (so it may keep per-partition state). */
+export type BatchTransform = (batch: unknown[]) => unknown[];
+
+/** How a node computes its partitions. */
+export type NodeImpl =
+  | { readonly type: 'parallelize'; readonly data: readonly unknown[] }
+  | {
+      readonly type: 'file';
+      readonly format: 'text' | 'json-lines' | 'csv';
+      readonly uri: string;
+      /** The CSV format (format 'csv' only). */
+      readonly csv?: CsvFormat;
+      /** Bad records fail the task (default) or are skipped and counted in `badRecordCounter`. */
+      readonly badRecords?: BadRecordPolicy;
+      readonly badRecordCounter?: Accumulator<number>;
+    }
+  | { readonly type: 'narrow'; readonly open: (partition: number) => BatchTransform }
+  | {
+      readonly type: 'mapPartitions';
+      readonly fn: (records: unknown[], partition: number) => Iterable<unknown>;
+    }
+  | { readonly type: 'union' }
+  | { readonly type: 'coalesce' }
+  | {
+      readonly type: 'shuffled';
+      readonly dep: ShuffleDependency;
+      readonly partitioning: 'hash' | 'range';
+      /** Reduce side: fold values per key (output one [key, combiner] per key). */
+      readonly aggregator?: Aggregator;
+      /** Reduce side: sort records by key (range partitioning), ascending or not. */
+      readonly sort?: { readonly ascending: boolean };
+    }
+  | { readonly type: 'cogroup'; readonly deps: readonly ShuffleDependency[] };
+
+/** One node of the logical graph (one dataset). */
+export interface GraphNode {
+  readonly id: number;
+  /** The Dataset method that made it (`map`, `reduceByKey`, `textFile`…), shown in explain output. */
+  readonly op: string;
+  readonly parents: readonly number[];
+  /** The partition count asked for (numSlices, numPartitions, minPartitions), if any. */
+  readonly requestedPartitions: number | undefined;
+  /** JSON options describing the node (no closures). */
+  readonly options: Readonly<Record<string, OptionValue>>;
+  readonly impl: NodeImpl;
+  /** Set by `cache()`. */
+  cached: boolean;
+}
+
+/** `reduceByKey (node 4)`: how errors and explain output name a node. */
+export function nodeLabel(node: Pick<GraphNode, 'op' | 'id'>): string {
+  return `${node.op} (node ${node.id})`;
+}
+
+/** The shuffle dependencies a node reads (empty for narrow nodes). */
+export function shuffleDepsOf(node: GraphNode): readonly ShuffleDependency[] {
+  if (node.impl.type === 'shuffled') return [node.impl.dep];
+  if (node.impl.type === 'cogroup') return node.impl.deps;
+  return [];
+}
+
+/** True when the node starts a new stage's reduce side (it reads shuffles). */
+export function isShuffleNode(node: GraphNode): boolean {
+  return node.impl.type === 'shuffled' || node.impl.type === 'cogroup';
+}
+
+/** True for a sort (range-partitioned) node whose bounds come from a sampling job. */
+export function isSortNode(node: GraphNode): boolean {
+  return node.impl.type === 'shuffled' && node.impl.partitioning === 'range';
+}

@@ -1,0 +1,300 @@
+/**
+ * Computes one partition of a node inside a stage (Spark's RDD.compute): narrow operations
+ * are chained as async streams of record batches; a shuffled/cogroup node reads its
+ * shuffles and aggregates or sorts (spilling over the memory budget); a cached node is read
+ * through TaskIO; a cache()d node computed here is teed into an encoded cached output.
+ */
+
+import { asUserCodeError, StratusError } from '../../contract/errors.js';
+import { cogroupAggregator } from '../dataset/wide-ops.js';
+import { type JobGraph, sourceNodeInfo } from '../plan/graph.js';
+import { type GraphNode, nodeLabel } from '../plan/nodes.js';
+import type { StagePlan } from '../plan/stages.js';
+import type { RecordCodec } from '../records/codec.js';
+import { CsvDecoder } from '../records/csv.js';
+import { BadRecords, type LineBatch, lineBatches, parseJsonLines } from '../records/record-formats.js';
+import { ExternalAggregator } from '../shuffle/external-aggregator.js';
+import { ExternalSorter } from '../shuffle/external-sorter.js';
+import { BATCH_SIZE, inBatches, type SpillEnv } from '../shuffle/spill.js';
+import type { MemoryTracker } from './memory.js';
+import type { TaskIO } from './task-io.js';
+
+/** Counters a task reports (see protocol TaskMetrics; durationMs is the executor's). */
+export interface TaskRunMetrics {
+  recordsRead: number;
+  recordsWritten: number;
+  bytesRead: number;
+  bytesWritten: number;
+  shuffleReadBytes: number;
+  shuffleWriteBytes: number;
+  peakMemoryBytes: number;
+  spillCount: number;
+}
+
+/** Metrics of a task that has done nothing yet. */
+export function zeroTaskMetrics(): TaskRunMetrics {
+  return {
+    recordsRead: 0,
+    recordsWritten: 0,
+    bytesRead: 0,
+    bytesWritten: 0,
+    shuffleReadBytes: 0,
+    shuffleWriteBytes: 0,
+    peakMemoryBytes: 0,
+    spillCount: 0,
+  };
+}
+
+/** One partition of a cache()d node, encoded with the stage's codec, for the driver to persist. */
+export interface CachedPartitionOutput {
+  nodeId: number;
+  partition: number;
+  data: Buffer;
+  records: number;
+}
+
+/** State shared by the nodes computed in one task. */
+export interface PipelineContext {
+  graph: JobGraph;
+  stage: StagePlan;
+  io: TaskIO;
+  codec: RecordCodec;
+  memory: MemoryTracker;
+  metrics: TaskRunMetrics;
+  cachedOutputs: CachedPartitionOutput[];
+}
+
+function partitionsOf(ctx: PipelineContext, id: number): number {
+  const n = ctx.stage.nodePartitions[id];
+  if (n === undefined)
+    throw new Error(`internal: stage ${ctx.stage.stageId} has no partition count for node ${id}`);
+  return n;
+}
+
+/**
+ * The records of one partition of a file source: the bytes (or lines) TaskIO.readSource
+ * yields, split by split (see record-formats.ts), parsed by the source's format. Skipped bad
+ * records are added to the source's accumulator as they are found, while the task runs.
+ */
+async function* readFileSource(ctx: PipelineContext, node: GraphNode, partition: number) {
+  const impl = node.impl;
+  if (impl.type !== 'file') return;
+  const info = sourceNodeInfo(node)!;
+  const label = `${info.kind}(${impl.uri})`;
+  const bad = new BadRecords(impl.badRecords ?? 'fail', label, partition);
+  let decode: (batch: LineBatch) => unknown[];
+  let end = () => {};
+  if (impl.format === 'text') decode = (batch) => batch.lines;
+  else if (impl.format === 'json-lines') decode = (batch) => parseJsonLines(batch, bad);
+  else {
+    const csv = new CsvDecoder(impl.csv!, label);
+    decode = (batch) => csv.decode(batch, bad);
+    end = () => csv.end(bad);
+  }
+  let counted = 0;
+  const countSkipped = () => {
+    if (bad.skipped > counted) impl.badRecordCounter?.add(bad.skipped - counted);
+    counted = bad.skipped;
+  };
+  let out: unknown[] = [];
+  const batches = lineBatches(ctx.io.readSource(info, partition), impl.uri, (n) => {
+    ctx.metrics.bytesRead += n;
+  });
+  for await (const batch of batches) {
+    const records = decode(batch);
+    countSkipped();
+    for (const record of records) {
+      out.push(record);
+      if (out.length >= BATCH_SIZE) {
+        ctx.metrics.recordsRead += out.length;
+        yield out;
+        out = [];
+      }
+    }
+  }
+  end();
+  countSkipped();
+  ctx.metrics.recordsRead += out.length;
+  if (out.length > 0) yield out;
+}
+
+async function* readShuffleBatches(ctx: PipelineContext, shuffleId: number, partition: number) {
+  const decoder = ctx.codec.decoder();
+  for await (const chunk of ctx.io.readShuffle(shuffleId, partition)) {
+    ctx.metrics.shuffleReadBytes += chunk.length;
+    const records = decoder.push(chunk);
+    ctx.metrics.recordsRead += records.length;
+    if (records.length > 0) yield records;
+  }
+  const rest = decoder.end();
+  if (rest.length > 0) yield rest;
+}
+
+async function* readCachedBatches(ctx: PipelineContext, node: GraphNode, partition: number) {
+  const source = ctx.io.readCached(node.id, partition);
+  if (!source) {
+    throw new StratusError(
+      'CACHE_MISSING',
+      `cached partition ${partition} of ${nodeLabel(node)} is not available`,
+      {
+        partition,
+      },
+    );
+  }
+  const decoder = ctx.codec.decoder();
+  const records: unknown[] = [];
+  for await (const item of source) {
+    if (item instanceof Uint8Array) {
+      ctx.metrics.bytesRead += item.byteLength;
+      records.push(...decoder.push(item));
+    } else records.push(item);
+    if (records.length >= BATCH_SIZE) {
+      ctx.metrics.recordsRead += records.length;
+      yield records.splice(0, records.length);
+    }
+  }
+  records.push(...decoder.end());
+  ctx.metrics.recordsRead += records.length;
+  if (records.length > 0) yield records;
+}
+
+async function* teeToCache(
+  ctx: PipelineContext,
+  node: GraphNode,
+  partition: number,
+  source: AsyncIterable<unknown[]>,
+) {
+  const chunks: Buffer[] = [];
+  let records = 0;
+  const label = nodeLabel(node);
+  for await (const batch of source) {
+    chunks.push(ctx.codec.encode(batch, label));
+    records += batch.length;
+    yield batch;
+  }
+  // Reached only when the partition was read to its end: a partial partition is never cached.
+  const data = Buffer.concat(chunks);
+  ctx.metrics.bytesWritten += data.length;
+  ctx.cachedOutputs.push({ nodeId: node.id, partition, data, records });
+}
+
+/** The record batches of partition `partition` of node `id`, computed within the task's stage. */
+export function computePartition(
+  ctx: PipelineContext,
+  id: number,
+  partition: number,
+): AsyncIterable<unknown[]> {
+  const node = ctx.graph.node(id);
+  if (ctx.stage.cacheReads.includes(id)) return readCachedBatches(ctx, node, partition);
+  const computed = computeNode(ctx, node, partition);
+  return ctx.stage.cacheWrites.includes(id) ? teeToCache(ctx, node, partition, computed) : computed;
+}
+
+async function* computeNode(
+  ctx: PipelineContext,
+  node: GraphNode,
+  partition: number,
+): AsyncIterable<unknown[]> {
+  const impl = node.impl;
+  const parent = node.parents[0]!;
+  switch (impl.type) {
+    case 'parallelize': {
+      const n = partitionsOf(ctx, node.id);
+      const len = impl.data.length;
+      const slice = impl.data.slice(
+        Math.floor((partition * len) / n),
+        Math.floor(((partition + 1) * len) / n),
+      );
+      ctx.metrics.recordsRead += slice.length;
+      yield* inBatches(slice);
+      return;
+    }
+    case 'file':
+      yield* readFileSource(ctx, node, partition);
+      return;
+    case 'narrow': {
+      const label = nodeLabel(node);
+      let transform: (batch: unknown[]) => unknown[];
+      try {
+        transform = impl.open(partition);
+      } catch (error) {
+        throw asUserCodeError(label, error);
+      }
+      for await (const batch of computePartition(ctx, parent, partition)) {
+        let out: unknown[];
+        try {
+          out = transform(batch);
+        } catch (error) {
+          throw asUserCodeError(label, error);
+        }
+        if (out.length > 0) yield out;
+      }
+      return;
+    }
+    case 'mapPartitions': {
+      const records: unknown[] = [];
+      for await (const batch of computePartition(ctx, parent, partition))
+        for (const r of batch) records.push(r);
+      let out: unknown[];
+      try {
+        out = [...impl.fn(records, partition)];
+      } catch (error) {
+        throw asUserCodeError(nodeLabel(node), error);
+      }
+      yield* inBatches(out);
+      return;
+    }
+    case 'union': {
+      let offset = partition;
+      for (const p of node.parents) {
+        const n = partitionsOf(ctx, p);
+        if (offset < n) {
+          yield* computePartition(ctx, p, offset);
+          return;
+        }
+        offset -= n;
+      }
+      throw new Error(`internal: union partition ${partition} out of range`);
+    }
+    case 'coalesce': {
+      const m = partitionsOf(ctx, parent);
+      const n = partitionsOf(ctx, node.id);
+      const from = Math.floor((partition * m) / n);
+      const to = Math.floor(((partition + 1) * m) / n);
+      for (let q = from; q < to; q++) yield* computePartition(ctx, parent, q);
+      return;
+    }
+    case 'shuffled': {
+      const env: SpillEnv = { codec: ctx.codec, spill: ctx.io.spill, memory: ctx.memory };
+      const input = readShuffleBatches(ctx, impl.dep.shuffleId, partition);
+      const label = nodeLabel(node);
+      if (impl.aggregator) {
+        const agg = new ExternalAggregator(env, impl.aggregator, label);
+        for await (const batch of input) await agg.insert(batch, impl.dep.mapSideCombine);
+        yield* agg.result();
+      } else if (impl.sort) {
+        const sorter = new ExternalSorter(env, label, impl.sort.ascending);
+        for await (const batch of input) await sorter.insert(batch);
+        yield* sorter.sorted();
+      } else {
+        yield* input;
+      }
+      return;
+    }
+    case 'cogroup': {
+      const env: SpillEnv = { codec: ctx.codec, spill: ctx.io.spill, memory: ctx.memory };
+      const agg = new ExternalAggregator(env, cogroupAggregator(impl.deps.length), nodeLabel(node));
+      for (const [tag, dep] of impl.deps.entries()) {
+        for await (const batch of readShuffleBatches(ctx, dep.shuffleId, partition)) {
+          const tagged = batch.map((r) => {
+            const pair = r as [unknown, unknown];
+            return [pair[0], [tag, pair[1]]];
+          });
+          await agg.insert(tagged, false);
+        }
+      }
+      yield* agg.result();
+      return;
+    }
+  }
+}
