@@ -43,6 +43,15 @@ export class ManualClock implements Clock {
     return this.schedule(Math.max(0, delayMs), undefined, fire);
   }
 
+  /**
+   * When the earliest pending timer falls due (ms since the epoch), or undefined when none is
+   * pending. A test that must let promise chains run between two timers, as real timers do
+   * (each is its own macrotask), advances to this instant, settles, and repeats.
+   */
+  get nextTimerAt(): number | undefined {
+    return this.nextDue(Number.POSITIVE_INFINITY)?.due;
+  }
+
   /** Timers scheduled and not cancelled (one-shots that fired are gone). */
   get pendingTimers(): number {
     return this.timers.size;

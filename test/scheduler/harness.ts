@@ -109,9 +109,19 @@ export class SchedulerHarness {
     await new Promise<void>((resolve) => setImmediate(resolve));
   }
 
-  /** Move the manual clock (firing the scheduler's periodic checks) and settle. */
+  /**
+   * Move the manual clock by `ms`, firing the scheduler's periodic checks on the way, and
+   * settle after each instant a timer fires: real timers are macrotasks, so the promise chains
+   * a check starts run before the next check does (firing them all at once would let checks
+   * overlap in a way the system clock never makes them).
+   */
   async advance(ms: number): Promise<void> {
-    this.clock.advance(ms);
+    const target = this.clock.now() + ms;
+    for (let due = this.clock.nextTimerAt; due !== undefined && due <= target; due = this.clock.nextTimerAt) {
+      this.clock.advance(due - this.clock.now());
+      await this.settle();
+    }
+    this.clock.advance(target - this.clock.now());
     await this.settle();
   }
 
