@@ -9,6 +9,7 @@ export class RecordingListener implements RunListener {
   /** Every event received, oldest first. */
   readonly events: RunEvent[] = [];
 
+  /** Record one event. */
   onEvent(event: RunEvent): void {
     this.events.push(event);
   }

@@ -2,7 +2,8 @@
  * Cancelling jobs (`driver.cancel()`), as Spark's cancelJob: the running task sets stop, their
  * started attempts are reported killed (each attempt ends once in the run events), the job ends
  * `cancelled` with JOB_CANCELLED, the lease lists no stage any more (so executors stop them),
- * and nothing is relaunched afterwards.
+ * and nothing is relaunched afterwards. Closing the scheduler (the application ending) does
+ * the same to every running job.
  */
 import { describe, expect, it } from 'vitest';
 import type { StratusError } from '../../contract/errors.js';
@@ -54,6 +55,20 @@ describe('cancelling a job', () => {
     expect(h.listener.ofType('task-end')).toHaveLength(endsBefore);
     expect(h.scheduler.lateOutcomesOfKilledAttempts).toBe(1);
     h.scheduler.close();
+  });
+
+  it('closing the scheduler ends the running attempts killed and fails their job with the reason', async () => {
+    const h = new SchedulerHarness();
+    const job = h.runAction(h.runState(threeTasks));
+    await h.settle();
+    const [first] = h.queue.takeAll({ partition: 0 });
+    h.start(first!);
+    h.scheduler.close(new Error('the driver is closing'));
+    await expect(job).rejects.toThrow('the driver is closing');
+    const ends = h.listener.ofType('task-end');
+    expect(ends.map((e) => [e.partition, e.status, e.reason])).toEqual([
+      [0, 'killed', 'the application ended'],
+    ]);
   });
 
   it('a job submitted after the scheduler closed fails with the closing reason', async () => {

@@ -26,6 +26,7 @@ import type { JobDefinition } from '../../engine/dataset/job.js';
 import { buildJobGraph, SINGLE_ACTION_NAME } from '../../engine/plan/graph.js';
 import { DEFAULT_CODEC_NAME } from '../../engine/records/codec.js';
 
+/** The application id every harness runs under. */
 export const APP_ID = 'app-unit-0a0b0c0d';
 const CODE_HASH = 'c0de'.repeat(16);
 

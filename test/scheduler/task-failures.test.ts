@@ -95,6 +95,26 @@ describe('task failures', () => {
     h.scheduler.close();
   });
 
+  it('a failed job ends the attempts still running killed, naming the failed stage', async () => {
+    const h = new SchedulerHarness();
+    const job = h.runAction(h.runState(twoTasks));
+    await h.settle();
+    const [first, second] = h.queue.takeAll();
+    h.start(first!);
+    failDeliveries(h, second!, 4);
+    await job.catch(() => undefined);
+    const ends = h.listener.ofType('task-end');
+    expect(ends.map((e) => [e.partition, e.status])).toEqual([
+      [1, 'failed'],
+      [1, 'failed'],
+      [1, 'failed'],
+      [1, 'failed'],
+      [0, 'killed'],
+    ]);
+    expect(ends.at(-1)!.reason).toBe('stage 0 failed');
+    h.scheduler.close();
+  });
+
   it('a reduce task that cannot read a map output is retried as an ordinary failure: the map stage is not resubmitted', async () => {
     const h = new SchedulerHarness();
     const job = h.runAction(h.runState(shuffleCount));
