@@ -31,6 +31,7 @@ import type { LocalFabric } from '../fabric/local-fabric.js';
 import { defaultEventLogDir, EventLogWriter } from '../observe/event-log.js';
 import { noticeEvent, RunEventBus } from '../observe/run-events.js';
 import { DAGScheduler, type SchedulerEnv } from '../scheduler/dag-scheduler.js';
+import { systemClock } from '../scheduler/system-clock.js';
 import { DEFAULT_TASK_SET_OPTIONS } from '../scheduler/task-set.js';
 import type { DriverOptions, ShuffleCompression } from './options.js';
 
@@ -95,6 +96,8 @@ function schedulerEnv(
   const signingKey = options.signingKey ?? signingKeyFromEnv();
   return {
     ...parts,
+    // The scheduler's one clock: it stamps run events and paces the lost-task and speculation checks.
+    clock: systemClock,
     taskSet: {
       ...DEFAULT_TASK_SET_OPTIONS,
       maxFailures: options.maxFailures ?? DEFAULT_TASK_SET_OPTIONS.maxFailures,

@@ -23,16 +23,17 @@ import {
 import { describePlan } from '../../engine/plan/explain.js';
 import { isSamplingRequest, type JobPlan, planJob, type StagePlan } from '../../engine/plan/stages.js';
 import { computeRangeBounds, type RangeSample } from '../../engine/shuffle/partitioner.js';
-import type { BlobStore } from '../../storage/blob-store.js';
 import type { RunEvent } from '../observe/run-events.js';
+import type { BlobPort, Clock } from './ports.js';
 import type { JobOutcome, RunState } from './run-state.js';
 import { buildStageDescriptor, fetchResultPartials } from './stage-io.js';
 import { checkResultLimit, newStageRun, recordTaskSuccess, type StageRun } from './stage-run.js';
+import { systemClock } from './system-clock.js';
 import { TaskScheduler, type TaskSchedulerEnv } from './task-scheduler.js';
 
 /** What the scheduler needs from the application. */
 export interface SchedulerEnv extends TaskSchedulerEnv {
-  blobs: BlobStore;
+  blobs: BlobPort;
   /** Per-task memory budget before spilling (bytes). */
   memoryBudgetBytes: number;
   /** Results whose JSON is at most this size travel inline in events. */
@@ -65,12 +66,14 @@ export class DAGScheduler {
   private nextJobId = 0;
   private nextStageId = 0;
   private readonly tasks: TaskScheduler;
+  private readonly clock: Clock;
   /** Jobs currently running. */
   private readonly runningJobs = new Set<number>();
   /** Jobs run so far (hidden included). */
   jobsRun = 0;
 
   constructor(private readonly env: SchedulerEnv) {
+    this.clock = env.clock ?? systemClock;
     this.tasks = new TaskScheduler(env);
   }
 
@@ -190,7 +193,7 @@ export class DAGScheduler {
     const { appId } = this.env;
     this.emit({
       type: 'job-start',
-      at: Date.now(),
+      at: this.clock.now(),
       appId,
       jobId,
       action: plan.actionOp,
@@ -237,7 +240,7 @@ export class DAGScheduler {
       await Promise.allSettled(running.values());
       this.emit({
         type: 'job-end',
-        at: Date.now(),
+        at: this.clock.now(),
         appId,
         jobId,
         status: cancelled ? 'cancelled' : 'failed',
@@ -263,7 +266,7 @@ export class DAGScheduler {
     }
     this.emit({
       type: 'job-end',
-      at: Date.now(),
+      at: this.clock.now(),
       appId,
       jobId,
       status: 'succeeded',
@@ -300,7 +303,7 @@ export class DAGScheduler {
     this.emit({
       ...base,
       type: 'stage-submitted',
-      at: Date.now(),
+      at: this.clock.now(),
       kind: stage.kind,
       name: stageName(plan, stage),
       numTasks: stage.numPartitions,
@@ -325,7 +328,7 @@ export class DAGScheduler {
       this.emit({
         ...base,
         type: 'stage-completed',
-        at: Date.now(),
+        at: this.clock.now(),
         status: 'failed',
         error: errorInfo(error),
       });
@@ -333,7 +336,7 @@ export class DAGScheduler {
     }
     // Every partition succeeded, so any attempt still open lost its race to another one.
     this.tasks.endStage(run, `stage ${stageId} completed`);
-    this.emit({ ...base, type: 'stage-completed', at: Date.now(), status: 'succeeded' });
+    this.emit({ ...base, type: 'stage-completed', at: this.clock.now(), status: 'succeeded' });
     return run;
   }
 }

@@ -5,7 +5,7 @@
  */
 import { DATA_CONTAINER, mapOutputTableBlobName } from '../../contract/names.js';
 import { blobDigest } from '../../contract/signing.js';
-import type { BlobStore } from '../../storage/blob-store.js';
+import type { BlobPort } from './ports.js';
 
 /** Where one map partition's output lives: its blob and the byte size of each reduce segment. */
 export interface MapStatus {
@@ -37,7 +37,7 @@ export class MapOutputTracker {
   constructor(
     /** `<appId>/run-<n>`: names the table blobs. */
     private readonly scope: string,
-    private readonly blobs: BlobStore,
+    private readonly blobs: BlobPort,
   ) {}
 
   /** Start tracking a shuffle with `numMaps` map partitions and `numReduce` reduce partitions. */

@@ -55,10 +55,10 @@ export class OpenAttempts {
   }
 
   /**
-   * End the open attempts — of `partition` only, or all — as `killed` for `reason`; returns
-   * their task-end events (driver clock) for the caller to emit.
+   * End the open attempts — of `partition` only, or all — as `killed` for `reason` at `now`
+   * (driver clock, ms); returns their task-end events for the caller to emit.
    */
-  kill(reason: string, partition?: number, now = Date.now()): TaskEnd[] {
+  kill(reason: string, now: number, partition?: number): TaskEnd[] {
     const ended: TaskEnd[] = [];
     for (const [k, start] of this.open) {
       if (partition !== undefined && start.partition !== partition) continue;

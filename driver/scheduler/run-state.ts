@@ -6,9 +6,9 @@
 import type { JobGraph } from '../../engine/plan/graph.js';
 import type { InputSplit } from '../../engine/plan/stage-descriptor.js';
 import type { Key } from '../../engine/records/keys.js';
-import type { BlobStore } from '../../storage/blob-store.js';
 import type { SavedPart } from '../data/output-committer.js';
 import { MapOutputTracker, type PublishedTable } from './map-output-tracker.js';
+import type { BlobPort } from './ports.js';
 
 /** A blob the driver wrote for the run's tasks, with the sha256 of its bytes (stage descriptors pin it). */
 export interface PinnedBlob {
@@ -54,7 +54,7 @@ export interface JobOutcome {
 
 /** Create the per-run state for a graph. */
 export function newRunState(
-  env: { blobs: BlobStore },
+  env: { blobs: BlobPort },
   init: Pick<
     RunState,
     | 'scope'

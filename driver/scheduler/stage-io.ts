@@ -12,9 +12,9 @@ import { encodeBroadcastValue } from '../../engine/dataset/shared-variables.js';
 import type { JobGraph } from '../../engine/plan/graph.js';
 import type { InputSplit, SaveTarget, StageDescriptorInput } from '../../engine/plan/stage-descriptor.js';
 import type { JobPlan, StagePlan } from '../../engine/plan/stages.js';
-import type { BlobStore } from '../../storage/blob-store.js';
 import { parseBlobTarget } from '../data/output-committer.js';
 import type { SchedulerEnv } from './dag-scheduler.js';
+import type { BlobPort } from './ports.js';
 import type { PinnedBlob, RunState } from './run-state.js';
 
 /**
@@ -24,7 +24,7 @@ import type { PinnedBlob, RunState } from './run-state.js';
  * Throws BROADCAST_NOT_ENCODABLE for a value the record codec cannot carry.
  */
 export async function uploadBroadcasts(
-  blobs: BlobStore,
+  blobs: BlobPort,
   scope: string,
   graph: JobGraph,
 ): Promise<Map<number, PinnedBlob>> {
@@ -107,7 +107,7 @@ function saveTarget(state: RunState, jobId: number, path: string): SaveTarget {
 
 /** Download results that came through blobs (up to 8 at once); partials in partition order. */
 export async function fetchResultPartials(
-  blobs: BlobStore,
+  blobs: BlobPort,
   inline: readonly unknown[],
   resultBlobs: readonly (string | undefined)[],
 ): Promise<unknown[]> {

@@ -105,33 +105,35 @@ export function taskRunEvent(
   }
 }
 
-/** The end (driver clock) of an attempt whose executor went silent: `lost`, its slot unknown (0). */
+/** The end at `now` (driver clock) of an attempt whose executor went silent: `lost`, its slot unknown (0). */
 export function lostTaskEnd(
   appId: string,
   run: TaskAttemptTimes,
   task: { partition: number; attempt: number; executorId: string },
+  now: number,
 ): TaskEnd {
-  const launchedAt = run.launchedAt.get(attemptKey(task.partition, task.attempt)) ?? Date.now();
+  const launchedAt = run.launchedAt.get(attemptKey(task.partition, task.attempt)) ?? now;
   return {
     type: 'task-end',
-    at: Date.now(),
+    at: now,
     ...attemptFields(appId, run, { ...task, slot: 0 }, launchedAt),
     status: 'lost',
   };
 }
 
 /**
- * The end (driver clock) of an attempt whose outcome arrived after its stage had finished and
- * that was never reported killed: a success is `ignored` (its partition had won), a kill
- * `killed`, a failure `failed`. Its launch time is unknown by then: the executor's event time.
+ * The end at `now` (driver clock) of an attempt whose outcome arrived after its stage had
+ * finished and that was never reported killed: a success is `ignored` (its partition had won),
+ * a kill `killed`, a failure `failed`. Its launch time is unknown by then: the executor's event time.
  */
 export function lateTaskEnd(
   appId: string,
   event: Extract<ExecutorEvent, { type: 'task-succeeded' | 'task-failed' | 'task-killed' }>,
+  now: number,
 ): TaskEnd {
   return {
     type: 'task-end',
-    at: Date.now(),
+    at: now,
     ...attemptFields(appId, event, event, event.at),
     ...(event.type === 'task-killed'
       ? { status: 'killed' as const, reason: event.reason }

@@ -16,21 +16,24 @@ import {
   type TaskKilledEvent,
   type TaskSucceededEvent,
 } from '../../contract/protocol.js';
-import type { StorageQueue } from '../../storage/queues.js';
-import { noticeEvent, type RunEvent, type RunListener } from '../observe/run-events.js';
+import { type NoticeEvent, noticeEvent, type RunEvent, type RunListener } from '../observe/run-events.js';
+import type { Clock, TaskQueue, TimerHandle } from './ports.js';
 import type { StageRun } from './stage-run.js';
+import { systemClock } from './system-clock.js';
 import { lateTaskEnd, lostTaskEnd, taskRunEvent } from './task-run-events.js';
 import { TaskSetManager, type TaskSetOptions } from './task-set.js';
 
 /** What the task scheduler needs from the application. */
 export interface TaskSchedulerEnv {
   appId: string;
-  taskQueue: StorageQueue;
+  taskQueue: TaskQueue;
   eventsQueue: string;
   listener: RunListener;
   taskSet: TaskSetOptions;
   /** What executors must stop changed (`leaseStages`): the application lease should be rewritten. */
   onLeaseChange?: () => void;
+  /** Stamps run events and paces the periodic checks; the system clock when omitted. */
+  clock?: Clock;
 }
 
 /** What every task of a stage runs: the job bundle and the stage descriptor blob. */
@@ -47,8 +50,9 @@ const attemptKey = (partition: number, attempt: number) => `${partition}/${attem
 /** Runs the task sets of an application's stages. */
 export class TaskScheduler {
   private readonly active = new Map<string, StageRun>();
-  private readonly lostTimer: NodeJS.Timeout;
-  private readonly speculationTimer: NodeJS.Timeout;
+  private readonly clock: Clock;
+  private readonly lostTimer: TimerHandle;
+  private readonly speculationTimer: TimerHandle;
   /** `jobId:stageId:partition/attempt` of attempts reported killed in stages that have ended. */
   private readonly killedAttempts = new Set<string>();
   /** Outcomes that executors reported for attempts already reported killed (dropped, counted). */
@@ -59,6 +63,7 @@ export class TaskScheduler {
   private leaseKilled: { jobId: number; stageId: number; partition: number; attempt: number }[] = [];
 
   constructor(private readonly env: TaskSchedulerEnv) {
+    this.clock = env.clock ?? systemClock;
     // Relaunch tasks whose executor went silent, without waiting for the queue lease.
     this.lostTimer = this.everyTaskSet(1000, (taskSet) => taskSet.checkLostTasks());
     // Spark checks for stragglers every 100 ms (spark.speculation.interval).
@@ -69,20 +74,23 @@ export class TaskScheduler {
   private everyTaskSet(
     intervalMs: number,
     check: (taskSet: TaskSetManager) => Promise<unknown>,
-  ): NodeJS.Timeout {
-    const timer = setInterval(() => {
+  ): TimerHandle {
+    return this.clock.every(intervalMs, () => {
       for (const run of this.active.values()) {
         check(run.taskSet).catch((error: unknown) => {
           run.taskSet.abort(error instanceof Error ? error : new Error(String(error)));
         });
       }
-    }, intervalMs);
-    timer.unref();
-    return timer;
+    });
   }
 
   private emit(event: RunEvent): void {
     this.env.listener.onEvent(event);
+  }
+
+  /** A notice stamped with the scheduler's clock. */
+  private notice(level: NoticeEvent['level'], message: string): NoticeEvent {
+    return { ...noticeEvent(this.env.appId, level, message), at: this.clock.now() };
   }
 
   /**
@@ -100,7 +108,7 @@ export class TaskScheduler {
       this.env.taskQueue,
       {
         makeMessage: (partition, attempt) => {
-          const sentAt = Date.now();
+          const sentAt = this.clock.now();
           run.launchedAt.set(attemptKey(partition, attempt), sentAt);
           return {
             v: PROTOCOL_VERSION,
@@ -137,8 +145,7 @@ export class TaskScheduler {
         runningAttemptsOfApplication: () => this.runningAttempts(),
         onTaskVanished: (partition) => {
           this.emit(
-            noticeEvent(
-              appId,
+            this.notice(
               'warn',
               `stage ${stageId} partition ${partition}: its task message vanished (an executor died before starting it); launching a new attempt`,
             ),
@@ -146,18 +153,19 @@ export class TaskScheduler {
         },
         onSpeculativeLaunch: (partition, attempt, runningMs, thresholdMs) => {
           this.emit(
-            noticeEvent(
-              appId,
+            this.notice(
               'info',
               `stage ${stageId} partition ${partition}: running ${Math.round(runningMs)} ms (> ${Math.round(thresholdMs)} ms), launching speculative attempt ${attempt}`,
             ),
           );
         },
         onTaskLost: (partition, attempt, executorId) => {
-          this.emitStageTaskEvent(run, lostTaskEnd(appId, run, { partition, attempt, executorId }));
+          this.emitStageTaskEvent(
+            run,
+            lostTaskEnd(appId, run, { partition, attempt, executorId }, this.clock.now()),
+          );
           this.emit(
-            noticeEvent(
-              appId,
+            this.notice(
               'warn',
               `stage ${stageId} partition ${partition} attempt ${attempt}: executor ${executorId} went silent; launching a new attempt`,
             ),
@@ -165,6 +173,7 @@ export class TaskScheduler {
         },
       },
       this.env.taskSet,
+      this.clock,
     );
     this.active.set(stageKey(jobId, stageId), run);
   }
@@ -218,8 +227,7 @@ export class TaskScheduler {
   private confirmStopped(event: TaskKilledEvent): void {
     this.killedAttemptsStopped++;
     this.emit(
-      noticeEvent(
-        this.env.appId,
+      this.notice(
         'info',
         `stage ${event.stageId} partition ${event.partition} attempt ${event.attempt}: executor ${event.executorId} stopped it after ${Math.round(event.runMs)} ms (${event.reason})`,
       ),
@@ -291,13 +299,13 @@ export class TaskScheduler {
       else this.lateOutcomesOfKilledAttempts++;
       return;
     }
-    this.emit(lateTaskEnd(this.env.appId, event));
+    this.emit(lateTaskEnd(this.env.appId, event, this.clock.now()));
   }
 
   /** Stop the periodic checks and abort every running task set, its open attempts killed first. */
   close(reason: Error): void {
-    clearInterval(this.lostTimer);
-    clearInterval(this.speculationTimer);
+    this.lostTimer.cancel();
+    this.speculationTimer.cancel();
     for (const run of this.active.values()) {
       // Before app-end: no attempt of the application may stay running in the log.
       run.abortReason ??= 'the application ended';
@@ -308,7 +316,7 @@ export class TaskScheduler {
 
   /** Report the open attempts of a stage (of one partition, or all) killed. */
   private killOpenAttempts(run: StageRun, reason: string, partition?: number): void {
-    for (const end of run.attempts.kill(reason, partition)) {
+    for (const end of run.attempts.kill(reason, this.clock.now(), partition)) {
       this.killedAttempts.add(`${run.jobId}:${run.stageId}:${attemptKey(end.partition, end.attempt)}`);
       this.emit(end);
     }

@@ -18,8 +18,9 @@ import {
   type TaskSucceededEvent,
 } from '../../contract/protocol.js';
 import { signTaskMessage } from '../../contract/signing.js';
-import type { StorageQueue } from '../../storage/queues.js';
+import type { Clock, TaskQueue } from './ports.js';
 import { quantile } from './stats.js';
+import { systemClock } from './system-clock.js';
 
 /** How a task set launches and judges its tasks. */
 export interface TaskSetOptions {
@@ -109,7 +110,7 @@ export class TaskSetManager {
   /** Late or duplicate successes that were ignored. */
   ignoredDuplicates = 0;
   /** Driver clock of the last event of this task set (progress of any kind). */
-  private lastEventAt = Date.now();
+  private lastEventAt: number;
   /** Driver clock of the latest launch of each partition. */
   private readonly launchedAt = new Map<number, number>();
   /** Partitions relaunched because their message vanished before any executor reported them. */
@@ -124,10 +125,13 @@ export class TaskSetManager {
     readonly jobId: number,
     readonly stageId: number,
     readonly partitions: readonly number[],
-    private readonly queue: StorageQueue,
+    private readonly queue: TaskQueue,
     private readonly listener: TaskSetListener,
     private readonly options: TaskSetOptions = DEFAULT_TASK_SET_OPTIONS,
+    /** The driver's clock: launch times, heartbeat silence and straggler run times are read on it. */
+    private readonly clock: Clock = systemClock,
   ) {
+    this.lastEventAt = clock.now();
     this.completion = new Promise<void>((resolve, reject) => {
       this.settle = { resolve, reject };
     });
@@ -166,7 +170,7 @@ export class TaskSetManager {
         const partition = partitions[next++]!;
         const attempt = this.nextAttempt.get(partition) ?? 0;
         this.nextAttempt.set(partition, attempt + 1);
-        this.launchedAt.set(partition, Date.now());
+        this.launchedAt.set(partition, this.clock.now());
         const message = parseTaskMessage(this.listener.makeMessage(partition, attempt));
         if (this.options.signingKey !== undefined) {
           message.signature = signTaskMessage(message, this.options.signingKey);
@@ -180,7 +184,7 @@ export class TaskSetManager {
   }
 
   /** Route one event of this stage here. */
-  handle(event: ExecutorEvent, now = Date.now()): void {
+  handle(event: ExecutorEvent, now = this.clock.now()): void {
     const partition = event.partition;
     this.lastEventAt = now;
     const ignored = this.done || this.succeeded.has(partition);
@@ -239,7 +243,7 @@ export class TaskSetManager {
   }
 
   /** Relaunch attempts whose executor has been silent longer than the heartbeat timeout. */
-  async checkLostTasks(now = Date.now()): Promise<void> {
+  async checkLostTasks(now = this.clock.now()): Promise<void> {
     if (this.done) return;
     const relaunch: number[] = [];
     for (const [partition, attempts] of this.running) {
@@ -285,7 +289,7 @@ export class TaskSetManager {
    * application, since stages of one job (a join's two sides) or of concurrent jobs share the
    * fabric. The first attempt to succeed wins. Returns how many launched.
    */
-  async checkSpeculatableTasks(now = Date.now()): Promise<number> {
+  async checkSpeculatableTasks(now = this.clock.now()): Promise<number> {
     const spec = this.options.speculation;
     const total = this.partitions.length;
     if (this.done || !spec.enabled || total < spec.minTasks) return 0;

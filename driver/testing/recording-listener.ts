@@ -1,0 +1,21 @@
+/**
+ * A run listener for tests that keeps every run event it is given, in order, so a test can
+ * assert what the event log, the progress line and the UI would have been told.
+ */
+import type { RunEvent, RunListener } from '../observe/run-events.js';
+
+/** A RunListener that records events; `ofType` narrows them by their `type`. */
+export class RecordingListener implements RunListener {
+  /** Every event received, oldest first. */
+  readonly events: RunEvent[] = [];
+
+  /** Record one event. */
+  onEvent(event: RunEvent): void {
+    this.events.push(event);
+  }
+
+  /** The recorded events of one type, oldest first. */
+  ofType<T extends RunEvent['type']>(type: T): Extract<RunEvent, { type: T }>[] {
+    return this.events.filter((e): e is Extract<RunEvent, { type: T }> => e.type === type);
+  }
+}
