@@ -70,16 +70,26 @@ export class TaskScheduler {
     this.speculationTimer = this.everyTaskSet(100, (taskSet) => taskSet.checkSpeculatableTasks());
   }
 
-  /** Run `check` on every running task set each `intervalMs`; a check that throws aborts its task set. */
+  /**
+   * Run `check` on every running task set each `intervalMs`; a check that throws aborts its task
+   * set. A task set whose previous check has not settled is skipped this tick: a check awaits the
+   * queue, and two overlapping checks would both relaunch the same vanished partition.
+   */
   private everyTaskSet(
     intervalMs: number,
     check: (taskSet: TaskSetManager) => Promise<unknown>,
   ): TimerHandle {
+    const checking = new WeakSet<TaskSetManager>();
     return this.clock.every(intervalMs, () => {
       for (const run of this.active.values()) {
-        check(run.taskSet).catch((error: unknown) => {
-          run.taskSet.abort(error instanceof Error ? error : new Error(String(error)));
-        });
+        const taskSet = run.taskSet;
+        if (checking.has(taskSet)) continue;
+        checking.add(taskSet);
+        check(taskSet)
+          .catch((error: unknown) => {
+            taskSet.abort(error instanceof Error ? error : new Error(String(error)));
+          })
+          .finally(() => checking.delete(taskSet));
       }
     });
   }

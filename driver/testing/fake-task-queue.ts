@@ -36,8 +36,15 @@ export class FakeTaskQueue implements TaskQueue {
     this.waiting.push(message);
   }
 
+  /** While set, every `peek` waits for this promise first: a queue slower than the scheduler's ticks. */
+  peekGate: Promise<void> | undefined;
+  /** How many times `peek` was called. */
+  peeks = 0;
+
   /** Up to `max` waiting messages as wire text, oldest first, without taking them. */
   async peek(max: number): Promise<{ text: string }[]> {
+    this.peeks++;
+    if (this.peekGate) await this.peekGate;
     return this.waiting.slice(0, max).map((m) => ({ text: encodeWire(m) }));
   }
 
