@@ -9,9 +9,7 @@
 import type { Accumulator } from '../dataset/shared-variables.js';
 import type { CsvFormat } from '../records/csv.js';
 import type { BadRecordPolicy } from '../records/record-formats.js';
-
-/** JSON-like option values recorded on nodes (and hashed into the fingerprint). */
-export type OptionValue = string | number | boolean | null | readonly OptionValue[];
+import type { OptionValue } from './option-value.js';
 
 /** Spark's Aggregator: how values of one key fold into a combiner. Combiners are owned and may be mutated. */
 export interface Aggregator {
