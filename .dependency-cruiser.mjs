@@ -146,12 +146,21 @@ export default {
       to: { couldNotResolve: true },
     },
     {
+      name: 'product-not-to-own-package',
+      severity: 'error',
+      comment:
+        'Product code imports its own files by relative path; the package name `stratus` resolves to ' +
+        'the build output in dist/, which would bypass every rule above and load a second copy.',
+      from: { pathNot: '^(examples|test|bench)/' },
+      to: { path: '^dist/' },
+    },
+    {
       name: 'resolvable-in-user-code',
       severity: 'error',
       comment:
         'Job modules, tests and benchmarks may import the package by its own name (`stratus`, ' +
-        '`stratus/driver`), which resolves to dist/ only after a build; any other unresolved import ' +
-        'escapes the rules.',
+        '`stratus/driver`), which resolves to dist/ only after a build (and is unresolved before); any ' +
+        'other unresolved import escapes the rules.',
       from: { path: '^(examples|test|bench)/' },
       to: { couldNotResolve: true, pathNot: '^stratus(/driver)?$' },
     },
@@ -161,8 +170,9 @@ export default {
     // edges are checked like runtime ones.
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
-    doNotFollow: { path: '(^|/)node_modules/' },
-    exclude: { path: '^dist/' },
+    // dist/ is reached only through the package's own name (`stratus`), once built: kept in the
+    // graph (not excluded) so that product-not-to-own-package sees such an import, but not read.
+    doNotFollow: { path: '(^|/)node_modules/|^dist/' },
     moduleSystems: ['es6', 'cjs'],
     enhancedResolveOptions: {
       exportsFields: ['exports'],
