@@ -60,8 +60,8 @@ export {
   buildJobGraph,
   JobGraph,
   SINGLE_ACTION_NAME,
-  type SourceNodeInfo,
 } from './plan/graph.js';
+export type { SourceNodeInfo } from './plan/source-node.js';
 export {
   isSamplingRequest,
   type JobPlan,

@@ -4,7 +4,7 @@
  * fails on purpose while the delivery count is low (`failUntilDequeue`, to exercise retries).
  */
 import type { NoopWork } from '../contract/protocol.js';
-import type { TaskContext, TaskOutcome, WorkKindRunner } from './work-kinds.js';
+import type { TaskContext, TaskOutcome, WorkKindRunner } from './work-kind-runner.js';
 
 /** Thrown by a noop task asked to fail on this delivery. */
 export class NoopTaskFailure extends Error {

@@ -48,7 +48,7 @@ import { readPartitionSplits } from '../storage/split-reader.js';
 import { BlobTamperedError, NonRetryableTaskError } from './task-errors.js';
 import { SavedPartWriter, writeMapOutput } from './task-outputs.js';
 import { TempFileSpillStore } from './temp-spill-store.js';
-import type { TaskContext, TaskOutcome, WorkKindRunner } from './work-kinds.js';
+import type { TaskContext, TaskOutcome, WorkKindRunner } from './work-kind-runner.js';
 
 /** Concurrent range reads of one reduce task (one per map output holding data for it). */
 export const SHUFFLE_FETCH_CONCURRENCY = 8;

@@ -3,7 +3,7 @@
  * survive structured clone.
  */
 import type { SerializedTaskError } from './task-errors.js';
-import type { TaskOutcome } from './work-kinds.js';
+import type { TaskOutcome } from './work-kind-runner.js';
 
 /** Main thread → task thread: run one task, or abort the one with this id. */
 export type TaskThreadRequest =

@@ -12,7 +12,8 @@ import { BlobStore } from '../storage/blob-store.js';
 import { connectFromSetting } from './storage-binding.js';
 import { serializeTaskError } from './task-errors.js';
 import type { TaskThreadReply, TaskThreadRequest } from './task-thread-protocol.js';
-import { loadWorkKind, type TaskContext } from './work-kinds.js';
+import type { TaskContext } from './work-kind-runner.js';
+import { loadWorkKind } from './work-kinds.js';
 
 // Job bundles carry inline source maps: user stacks then name the user's own files and lines.
 process.setSourceMapsEnabled(true);

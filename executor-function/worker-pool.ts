@@ -12,7 +12,7 @@ import { Worker } from 'node:worker_threads';
 import { redactSecrets } from '../contract/redaction.js';
 import type { SerializedTaskError } from './task-errors.js';
 import type { TaskRunRequest, TaskThreadReply, TaskThreadRequest } from './task-thread-protocol.js';
-import type { TaskOutcome } from './work-kinds.js';
+import type { TaskOutcome } from './work-kind-runner.js';
 
 /** The result of one task run: the work kind's outcome, its serialized error, or killed before it ended. */
 export type TaskRunResult =

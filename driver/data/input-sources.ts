@@ -9,7 +9,7 @@
 import { fileURLToPath } from 'node:url';
 import { ConfigError, StratusError } from '../../contract/errors.js';
 import { DATA_CONTAINER } from '../../contract/names.js';
-import type { SourceNodeInfo } from '../../engine/plan/graph.js';
+import type { SourceNodeInfo } from '../../engine/plan/source-node.js';
 import { csvHeaderIndex, parseCsvHeader } from '../../engine/records/csv.js';
 import { lineBatches } from '../../engine/records/record-formats.js';
 import type { BlobStore } from '../../storage/blob-store.js';

@@ -13,7 +13,6 @@ import type { JobGraph } from '../../engine/plan/graph.js';
 import type { InputSplit, SaveTarget, StageDescriptorInput } from '../../engine/plan/stage-descriptor.js';
 import type { JobPlan, StagePlan } from '../../engine/plan/stages.js';
 import { parseBlobTarget } from '../data/output-committer.js';
-import type { SchedulerEnv } from './dag-scheduler.js';
 import type { BlobPort } from './ports.js';
 import type { PinnedBlob, RunState } from './run-state.js';
 
@@ -46,9 +45,22 @@ export async function uploadBroadcasts(
   return names;
 }
 
+/**
+ * The settings a stage descriptor copies from the scheduler's environment (the DAG scheduler's
+ * SchedulerEnv has them); declared here so stage I/O does not import the scheduler that calls it.
+ */
+export interface StageDescriptorEnv {
+  /** The application whose blobs the stage's tasks read and write. */
+  appId: string;
+  /** Per-task memory budget before spilling (bytes). */
+  memoryBudgetBytes: number;
+  /** Results whose JSON is at most this size travel inline in events. */
+  inlineResultMaxBytes: number;
+}
+
 /** The descriptor of one stage of `plan` for application-wide ids `jobId` / `stageId`. */
 export function buildStageDescriptor(
-  env: Pick<SchedulerEnv, 'appId' | 'memoryBudgetBytes' | 'inlineResultMaxBytes'>,
+  env: StageDescriptorEnv,
   state: RunState,
   plan: JobPlan,
   stage: StagePlan,

@@ -12,7 +12,7 @@
  * partition's lines into its part file (writeSavedPart) and reports a SavedPartSummary.
  */
 import { asUserCodeError, EmptyCollectionError, StratusError } from '../../contract/errors.js';
-import type { OptionValue } from '../plan/nodes.js';
+import type { OptionValue } from '../plan/option-value.js';
 import { compareKeys, type Key } from '../records/keys.js';
 import { seededRandom } from '../records/rng.js';
 import type { RangeSample } from '../shuffle/partitioner.js';

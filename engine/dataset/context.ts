@@ -5,7 +5,7 @@
  */
 
 import { ConfigError, StratusError } from '../../contract/errors.js';
-import type { OptionValue } from '../plan/nodes.js';
+import type { OptionValue } from '../plan/option-value.js';
 import { type CsvColumnType, type CsvFormat, csvFormatOf, csvFormatOptions } from '../records/csv.js';
 import { type BadRecordPolicy, badRecordsAccumulatorName } from '../records/record-formats.js';
 import { Dataset } from './dataset.js';

@@ -12,7 +12,8 @@
  */
 
 import { ConfigError, StratusError } from '../../contract/errors.js';
-import type { BatchTransform, OptionValue } from '../plan/nodes.js';
+import type { BatchTransform } from '../plan/nodes.js';
+import type { OptionValue } from '../plan/option-value.js';
 import { jsonLinesCodec } from '../records/codec.js';
 import type { Key } from '../records/keys.js';
 import { poisson, seededRandom } from '../records/rng.js';

@@ -4,7 +4,8 @@
  * then bound to at most one running task at a time (see TaskBinding).
  */
 import { ConfigError, StratusError } from '../../contract/errors.js';
-import type { GraphNode, NodeImpl, OptionValue } from '../plan/nodes.js';
+import type { GraphNode, NodeImpl } from '../plan/nodes.js';
+import type { OptionValue } from '../plan/option-value.js';
 
 /** What a running task offers to broadcast handles and accumulators. */
 export interface TaskBinding {

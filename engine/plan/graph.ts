@@ -10,41 +10,12 @@ import { Action, type ActionRef, actionImpls } from '../dataset/actions.js';
 import { GraphJobContext } from '../dataset/context.js';
 import { GraphBuilder, type TaskBinding } from '../dataset/graph-builder.js';
 import type { JobDefinition } from '../dataset/job.js';
-import type { CsvFormat } from '../records/csv.js';
 import { hashValues } from './content-hash.js';
 import { type GraphNode, nodeLabel, type ShuffleDependency, shuffleDepsOf } from './nodes.js';
+import { type SourceNodeInfo, sourceNodeInfo } from './source-node.js';
 
 /** The name of the action when the builder returns a single action instead of an object. */
 export const SINGLE_ACTION_NAME = 'result';
-
-/** A file source the driver must resolve and split before planning (its partition count is known then). */
-export interface SourceNodeInfo {
-  nodeId: number;
-  kind: 'textFile' | 'jsonLines' | 'csv';
-  /** The path or glob exactly as the builder gave it. */
-  uri: string;
-  minPartitions: number;
-  /** CSV sources: the format (the driver reads the first file's header when `csv.header` is set). */
-  csv?: CsvFormat;
-  /** The accumulator counting skipped bad records, for sources with `badRecords: 'skip'`. */
-  badRecordsAccumulator?: string;
-}
-
-/** The SourceNodeInfo of a file node (undefined for other nodes). */
-export function sourceNodeInfo(node: GraphNode): SourceNodeInfo | undefined {
-  const impl = node.impl;
-  if (impl.type !== 'file') return undefined;
-  const kind = impl.format === 'text' ? 'textFile' : impl.format === 'csv' ? 'csv' : 'jsonLines';
-  const info: SourceNodeInfo = {
-    nodeId: node.id,
-    kind,
-    uri: impl.uri,
-    minPartitions: node.requestedPartitions ?? 1,
-  };
-  if (impl.csv) info.csv = impl.csv;
-  if (impl.badRecordCounter) info.badRecordsAccumulator = impl.badRecordCounter.name;
-  return info;
-}
 
 /** Options of buildJobGraph. */
 export interface BuildOptions {

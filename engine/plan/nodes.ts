@@ -6,12 +6,9 @@
  * `cogroup` nodes (one shuffle per parent), as Spark's ShuffledRDD and CoGroupedRDD.
  */
 
-import type { Accumulator } from '../dataset/shared-variables.js';
 import type { CsvFormat } from '../records/csv.js';
 import type { BadRecordPolicy } from '../records/record-formats.js';
-
-/** JSON-like option values recorded on nodes (and hashed into the fingerprint). */
-export type OptionValue = string | number | boolean | null | readonly OptionValue[];
+import type { OptionValue } from './option-value.js';
 
 /** Spark's Aggregator: how values of one key fold into a combiner. Combiners are owned and may be mutated. */
 export interface Aggregator {
@@ -35,6 +32,18 @@ export interface ShuffleDependency {
 /** A transformation of one batch of records, created per partition (so it may keep per-partition state). */
 export type BatchTransform = (batch: unknown[]) => unknown[];
 
+/**
+ * Where a file source counts the bad records it skipped: the job's `Accumulator<number>` named for
+ * the file. Declared here as the two members a plan node uses, so the plan does not import the
+ * Dataset API's shared variables (which import the graph builder, which imports the plan).
+ */
+export interface BadRecordCounter {
+  /** The accumulator's name, reported with the source node so the driver can read the count. */
+  readonly name: string;
+  /** Add skipped records to the count (inside a task: to the task's accumulator update). */
+  add(count: number): void;
+}
+
 /** How a node computes its partitions. */
 export type NodeImpl =
   | { readonly type: 'parallelize'; readonly data: readonly unknown[] }
@@ -46,7 +55,7 @@ export type NodeImpl =
       readonly csv?: CsvFormat;
       /** Bad records fail the task (default) or are skipped and counted in `badRecordCounter`. */
       readonly badRecords?: BadRecordPolicy;
-      readonly badRecordCounter?: Accumulator<number>;
+      readonly badRecordCounter?: BadRecordCounter;
     }
   | { readonly type: 'narrow'; readonly open: (partition: number) => BatchTransform }
   | {

@@ -15,7 +15,7 @@
  */
 import { parse } from 'csv-parse/sync';
 import { ConfigError, StratusError } from '../../contract/errors.js';
-import type { OptionValue } from '../plan/nodes.js';
+import type { OptionValue } from '../plan/option-value.js';
 import {
   type BadRecords,
   describeRecordPosition,

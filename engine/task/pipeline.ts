@@ -7,8 +7,9 @@
 
 import { asUserCodeError, StratusError } from '../../contract/errors.js';
 import { cogroupAggregator } from '../dataset/wide-ops.js';
-import { type JobGraph, sourceNodeInfo } from '../plan/graph.js';
+import type { JobGraph } from '../plan/graph.js';
 import { type GraphNode, nodeLabel } from '../plan/nodes.js';
+import { sourceNodeInfo } from '../plan/source-node.js';
 import type { StagePlan } from '../plan/stages.js';
 import type { RecordCodec } from '../records/codec.js';
 import { CsvDecoder } from '../records/csv.js';

@@ -2,7 +2,7 @@
  * TaskIO: everything a task needs from outside the engine, implemented by the executor
  * over blobs (and by the in-memory runner in tests). The engine never touches storage.
  */
-import type { SourceNodeInfo } from '../plan/graph.js';
+import type { SourceNodeInfo } from '../plan/source-node.js';
 import type { SpillStore } from '../shuffle/spill.js';
 
 /**

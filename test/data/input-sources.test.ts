@@ -22,7 +22,7 @@ import {
   resolveSourceInput,
 } from '../../driver/data/input-sources.js';
 import { SPLIT_SLOP, type UploadProgress } from '../../driver/data/input-splitter.js';
-import type { SourceNodeInfo } from '../../engine/plan/graph.js';
+import type { SourceNodeInfo } from '../../engine/plan/source-node.js';
 import { csvFormatOf } from '../../engine/records/csv.js';
 import { splitLines } from '../../engine/records/text.js';
 import { BlobStore } from '../../storage/blob-store.js';
