@@ -36,14 +36,17 @@ const failed = [];
 for (const entry of entries) {
   const config = ExtractorConfig.loadFileAndPrepare(path.join(root, 'api', `${entry}.extractor.json`));
   const result = Extractor.invoke(config, { localBuild });
-  if (!result.succeeded) failed.push({ entry, changed: result.apiReportChanged });
+  if (!result.succeeded) failed.push({ entry, errors: result.errorCount, changed: result.apiReportChanged });
 }
 
 if (failed.length > 0) {
-  for (const { entry, changed } of failed) {
-    const why = changed
-      ? `its public API differs from api/${entry}.api.md: if the change is deliberate, run \`npm run api\` and commit the report`
-      : 'see the errors above (a type the entry leaks without exporting it, a missing doc comment…)';
+  for (const { entry, errors, changed } of failed) {
+    const why =
+      errors > 0
+        ? `${errors} error(s) above: a public signature names a type the entry does not export (export it on purpose or stop leaking it), or a public symbol lacks its doc comment`
+        : changed && !localBuild
+          ? `its public API differs from api/${entry}.api.md: if the change is deliberate, run \`npm run api\` and commit the report`
+          : 'see the messages above';
     process.stderr.write(`api: ${entry}: ${why}\n`);
   }
   process.exit(1);
