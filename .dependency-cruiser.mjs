@@ -141,18 +141,20 @@ export default {
       severity: 'error',
       comment:
         'An import the checker cannot resolve escapes every rule above; product code imports its own files ' +
-        'by relative path (never the package name `stratus`).',
+        'by relative path. One exception: the driver entry names the job-module types by package ' +
+        "(`import type … from 'stratus'`) so that the published stratus/driver types point at the stratus entry.",
       from: { pathNot: '^(examples|test|bench)/' },
-      to: { couldNotResolve: true },
+      to: { couldNotResolve: true, pathNot: '^stratus$', dependencyTypesNot: ['type-only'] },
     },
     {
       name: 'product-not-to-own-package',
       severity: 'error',
       comment:
         'Product code imports its own files by relative path; the package name `stratus` resolves to ' +
-        'the build output in dist/, which would bypass every rule above and load a second copy.',
+        'the build output in dist/, which would bypass every rule above and load a second copy (a type-only ' +
+        'import loads nothing: the driver entry uses one to name the job-module types by package).',
       from: { pathNot: '^(examples|test|bench)/' },
-      to: { path: '^dist/' },
+      to: { path: '^dist/', dependencyTypesNot: ['type-only'] },
     },
     {
       name: 'resolvable-in-user-code',

@@ -3,13 +3,21 @@
  * and carries the context a user needs to find the cause (job, stage, partition, blob…).
  */
 export interface ErrorContext {
+  /** The driver application the error happened in. */
   appId?: string;
+  /** The job (one action's run) that failed. */
   jobId?: number;
+  /** The stage whose task failed. */
   stageId?: number;
+  /** The partition the failing task worked on. */
   partition?: number;
+  /** The task attempt (0 for the first). */
   attempt?: number;
+  /** The blob the error is about (an input, an output, a shuffle segment). */
   blob?: string;
+  /** The queue the error is about. */
   queue?: string;
+  /** The option, flag or param at fault (`params.records`). */
   field?: string;
   /** The user's own stack trace when the error came from user code on an executor. */
   userStack?: string;
@@ -17,7 +25,9 @@ export interface ErrorContext {
 
 /** Base class of every error a user can cause; `code` is stable across versions. */
 export class StratusError extends Error {
+  /** What went wrong, as a stable upper-case identifier (`JOB_FAILED`, `INVALID_KEY`…) to branch on. */
   readonly code: string;
+  /** Where it went wrong: job, stage, partition, attempt, blob… as far as known. */
   readonly context: ErrorContext;
 
   constructor(code: string, message: string, context: ErrorContext = {}, options?: { cause?: unknown }) {

@@ -7,7 +7,9 @@ import type { Driver } from './driver.js';
 
 /** A driver script's default export. */
 export interface DriverScript<P = Record<string, unknown>, R = unknown> {
+  /** Marks a driver script's default export (`stratus run` checks it). */
   readonly kind: 'stratus-driver-script';
+  /** The script: runs jobs on the connected `driver`; what it returns `stratus run` prints. */
   main(driver: Driver, params: P): Promise<R>;
 }
 

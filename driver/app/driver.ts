@@ -14,6 +14,10 @@
  * The parts it is made of: app-services.ts (what runs while it is connected, started at connect
  * and stopped at close), job-run.ts (one `driver.run`), run-inputs.ts (a run's input partitions).
  */
+
+// By package name, not path: the published stratus/driver types then refer to the `stratus`
+// entry for the job-module types instead of re-declaring them (api/stratus-driver.api.md).
+import type { JobActions, JobDefinition, JobResults } from 'stratus';
 import { StratusError } from '../../contract/errors.js';
 import {
   redactError,
@@ -21,8 +25,6 @@ import {
   registerConnectionString,
   registerSecret,
 } from '../../contract/redaction.js';
-import type { JobActions, JobDefinition, JobResults } from '../../engine/dataset/job.js';
-import type { StorageQueue } from '../../storage/queues.js';
 import type { RunEvent, RunListener } from '../observe/run-events.js';
 import { JobRunner, type RunOptions, type RunReport } from './job-run.js';
 import type { DriverOptions } from './options.js';
@@ -30,14 +32,16 @@ import { AppServices, type DriverMode } from './services.js';
 
 export type { RunOptions, RunReport } from './job-run.js';
 export type { DriverOptions, ShuffleCompression } from './options.js';
+export type { DriverMode } from './services.js';
 
 /** A stratus application; create it with `Driver.connect`. */
 export class Driver {
+  /** The application's id (`app-…`): names its events queue, its blobs and its event log. */
   readonly appId: string;
+  /** How the driver reached its executors. */
   readonly mode: DriverMode;
   /** Default parallelism: the total slots of the fabric. */
   readonly totalSlots: number;
-  readonly taskQueue: StorageQueue;
   /** The local copy of the event log (absolute path), when one is kept. */
   readonly eventLogFile: string | undefined;
   private readonly jobs: JobRunner;
@@ -46,6 +50,8 @@ export class Driver {
   /** Runs in progress, which `close` lets settle before cleaning up. */
   private readonly activeRuns = new Set<Promise<unknown>>();
 
+  // Everything the application runs (storage, queues, scheduler, lease) stays behind this private
+  // field, so the published types of Driver name none of them.
   private constructor(
     private readonly app: AppServices,
     options: DriverOptions,
@@ -53,7 +59,6 @@ export class Driver {
     this.appId = app.appId;
     this.mode = app.mode;
     this.totalSlots = app.totalSlots;
-    this.taskQueue = app.taskQueue;
     this.eventLogFile = app.eventLogFile;
     this.jobs = new JobRunner({
       appId: app.appId,

@@ -28,6 +28,7 @@ export interface RunOptions {
 
 /** A run's results and what it did. */
 export interface RunReport<R> {
+  /** What `run` returns: the action's result, or an object of results by action name. */
   results: R;
   /** Final values of the job module's accumulators. */
   accumulators: Record<string, unknown>;

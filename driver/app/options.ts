@@ -7,10 +7,10 @@ import type { TokenCredential } from '@azure/core-auth';
 import type { RunListener } from '../observe/run-events.js';
 import type { SpeculationOptions } from '../scheduler/task-set.js';
 
-/** How `Driver.connect` reaches executors. Environment variables fill what is not given. */
 /** How shuffle blocks are compressed; see DriverOptions.shuffleCompression. */
 export type ShuffleCompression = 'brotli' | 'none';
 
+/** How `Driver.connect` reaches executors. Environment variables fill what is not given. */
 export interface DriverOptions {
   /**
    * Start an embedded local fabric (Azurite + executor hosts), stopped by `close()`. The

@@ -43,11 +43,16 @@ export interface ExecutorHostOptions {
 
 /** A running executor host process. */
 export interface ExecutorHandle {
+  /** The id the executor reports in its events (`executor-3`). */
   readonly executorId: string;
   /** The host process's pid. */
   readonly pid: number;
+  /** Concurrent tasks the host runs (its queue trigger's batchSize + newBatchThreshold). */
   readonly slots: number;
-  /** Resolves with the ready line; rejects (ExecutorStartError) when the host exits or times out first. */
+  /**
+   * @internal Resolves with the ready line; rejects (ExecutorStartError) when the host exits or
+   * times out first. Internal: a LocalFabric hands out executors only once they are ready.
+   */
   readonly ready: Promise<ReadyInfo>;
   /** Resolves when the host process has exited. */
   readonly exited: Promise<ProcessExit>;

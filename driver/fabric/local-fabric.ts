@@ -37,9 +37,7 @@ export interface LocalFabricOptions {
   hostEnv?: Record<string, string>;
   /** Function app folder the hosts load; default the package's `dist/function-app`. */
   appDir?: string;
-  /** Reuse this Azurite (not stopped by the fabric); default: start one. */
-  azurite?: AzuriteHandle;
-  /** Use this storage account instead of any Azurite (not stopped by the fabric). */
+  /** Use this storage account (an Azurite of your own…) instead of starting an Azurite; not stopped by the fabric. */
   connectionString?: string;
   /** Replace an executor whose process dies unexpectedly; default true. */
   replaceDeadExecutors?: boolean;
@@ -51,7 +49,9 @@ export interface LocalFabricOptions {
 
 /** Events: `executor-exited` (handle, exit), `executor-replaced` (dead handle, new handle). */
 export interface LocalFabricEvents {
+  /** An executor's process exited, for whatever reason. */
   'executor-exited': [ExecutorHandle, ProcessExit];
+  /** An executor died unexpectedly and the fabric started the second one in its place. */
   'executor-replaced': [ExecutorHandle, ExecutorHandle];
 }
 
@@ -65,6 +65,7 @@ export class LocalFabric extends EventEmitter<LocalFabricEvents> {
   /** Executors that reached ready: only those are replaced, so a host that cannot start does not loop. */
   private readonly started = new Set<ExecutorHandle>();
 
+  /** @internal Made by `startLocalFabric`. */
   constructor(
     /** Connection string of the fabric's storage account. */
     readonly connectionString: string,
@@ -180,7 +181,7 @@ export class LocalFabric extends EventEmitter<LocalFabricEvents> {
 }
 
 /**
- * Start a local fabric: storage (a new Azurite unless one is given), the task queue and the
+ * Start a local fabric: storage (a new Azurite unless a connection string is given), the task queue and the
  * stratus containers (the queue listener never creates its queue), then the executors, all ready.
  */
 export async function startLocalFabric(options: LocalFabricOptions): Promise<LocalFabric> {
@@ -188,7 +189,7 @@ export async function startLocalFabric(options: LocalFabricOptions): Promise<Loc
     throw new ConfigError(`executors must be an integer ≥ 0, got ${options.executors}`);
   if (!Number.isInteger(options.slots) || options.slots < 1)
     throw new ConfigError(`slots must be an integer ≥ 1, got ${options.slots}`);
-  const reuse = options.azurite?.connectionString ?? options.connectionString;
+  const reuse = options.connectionString;
   if (reuse !== undefined) registerConnectionString(reuse);
   const ownAzurite = reuse === undefined ? await startAzurite() : undefined;
   const connectionString = reuse ?? ownAzurite!.connectionString;

@@ -39,7 +39,9 @@ for (const s of ['SIGTERM', 'SIGINT']) process.on(s, () => { try { child.kill(s)
 
 /** How a watched process ended: its exit code, or the signal that killed it. */
 export interface ProcessExit {
+  /** The exit code; null when a signal ended the process. */
   code: number | null;
+  /** The signal that ended the process; null when it exited by itself. */
   signal: NodeJS.Signals | null;
 }
 

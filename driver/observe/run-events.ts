@@ -193,6 +193,7 @@ export const NoticeEventSchema = z.object({
   message: z.string(),
 });
 
+/** Every run event, by `type`: the schema of one line of the event log (validate a log you read with it). */
 export const RunEventSchema = z.discriminatedUnion('type', [
   AppStartEventSchema,
   AppEndEventSchema,
@@ -205,6 +206,7 @@ export const RunEventSchema = z.discriminatedUnion('type', [
   NoticeEventSchema,
 ]);
 
+/** One run event: application, job, stage and task-attempt transitions, and notices. */
 export type RunEvent = z.input<typeof RunEventSchema>;
 export type RunTaskMetrics = z.infer<typeof RunTaskMetricsSchema>;
 export type AppStartEvent = z.input<typeof AppStartEventSchema>;
@@ -221,6 +223,7 @@ export function noticeEvent(appId: string, level: NoticeEvent['level'], message:
 
 /** Something that follows a run: progress bar, event log writer, summary builder, live UI. */
 export interface RunListener {
+  /** Called with each event, in order; must not block (a listener that throws is reported and skipped). */
   onEvent(event: RunEvent): void;
   /** Called once when the application ends, after `app-end`; flush and release resources. */
   close?(): Promise<void>;

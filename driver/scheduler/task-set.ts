@@ -43,6 +43,7 @@ export interface TaskSetOptions {
 
 /** When a running task is a straggler worth a second copy (Spark 4 defaults). */
 export interface SpeculationOptions {
+  /** Launch a speculative copy of a slow task on another slot (spark.speculation). */
   enabled: boolean;
   /** A task is slow when it has run longer than `multiplier` × the median of finished tasks. */
   multiplier: number;

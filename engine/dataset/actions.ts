@@ -44,8 +44,11 @@ export type ActionRef = { name: string } | { sampleSortKeys: number; perPartitio
 
 /** What a save action's merged result reports. */
 export interface SaveResult {
+  /** The output folder or blob prefix, as given to the save action. */
   path: string;
+  /** Part files written: one per partition. */
   partitions: number;
+  /** Records written across all part files. */
   records: number;
 }
 
@@ -75,15 +78,23 @@ export interface ActionImpl {
 
 /** An action over dataset node `nodeId`; R is the type of its merged result. */
 export class Action<R> {
+  /** Tells an action apart from a record of named actions in what a builder returns. */
   readonly kind = 'stratus-action' as const;
   /** Phantom: only carries R for typing. */
   declare readonly resultType?: R;
+  // The members below are the engine's, not the job module's: `@internal` keeps them out of the
+  // published .d.ts (tsconfig.build.json strips them), so users see an opaque Action<R>.
+  /** @internal Built by Dataset's action methods. */
   constructor(
+    /** @internal */
     readonly op: ActionOp,
+    /** @internal */
     readonly nodeId: number,
+    /** @internal */
     readonly options: Readonly<Record<string, OptionValue>>,
+    /** @internal */
     readonly impl: ActionImpl,
-    /** The graph under construction it belongs to (checked when the builder returns it). */
+    /** @internal The graph under construction it belongs to (checked when the builder returns it). */
     readonly builder: GraphBuilder,
   ) {}
 }

@@ -36,9 +36,11 @@ export class Dataset<T> {
   /** Phantom: only carries T for typing. */
   declare readonly recordType?: T;
 
-  /** @internal Built by JobContext and by other datasets' methods. */
+  /** @internal Built by JobContext and by other datasets' methods (stripped from the published .d.ts). */
   constructor(
+    /** @internal The graph under construction this node belongs to. */
     readonly builder: GraphBuilder,
+    /** @internal Node id, in construction order. */
     readonly id: number,
   ) {}
 
@@ -87,8 +89,9 @@ export class Dataset<T> {
     });
   }
 
-  /** The records for which `f` is true. */
+  /** The records for which the type guard `f` is true, narrowed to its type. */
   filter<S extends T>(f: (record: T) => record is S): Dataset<S>;
+  /** The records for which `f` is true. */
   filter(f: (record: T) => boolean): Dataset<T>;
   filter(f: (record: T) => boolean): Dataset<T> {
     const g = asAny(f);

@@ -10,7 +10,9 @@ import { StratusError } from '../../contract/errors.js';
 
 /** One problem a schema found: its message and where in the params. */
 export interface ParamsIssue {
+  /** What is wrong, as the schema library says it. */
   readonly message: string;
+  /** Where in the params (`['records']` for `params.records`); absent for the params as a whole. */
   readonly path?: ReadonlyArray<PropertyKey | { readonly key: PropertyKey }> | undefined;
 }
 
@@ -21,6 +23,7 @@ export type ParamsValidation<Output> =
 
 /** A params schema: the part of the Standard Schema v1 interface stratus uses. */
 export interface ParamsSchema<Input = unknown, Output = Input> {
+  /** The Standard Schema v1 properties: a `validate` function and, for typing, its input and output types. */
   readonly '~standard': {
     readonly version: 1;
     readonly vendor: string;

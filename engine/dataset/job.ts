@@ -19,6 +19,7 @@ export type JobResults<R> =
  * the same unless the module declares a params schema, whose output the builder gets.
  */
 export interface JobDefinition<P = unknown, R extends JobActions = JobActions, B = P> {
+  /** Marks a job module's default export (the driver and executors check it when loading one). */
   readonly kind: 'stratus-job';
   /** Builds the graph; must be synchronous and deterministic (method syntax keeps definitions assignable). */
   builder(ctx: JobContext, params: B): R;
@@ -64,6 +65,7 @@ export function callerModuleUrl(stack: string | undefined): string | undefined {
 export function defineJob<P = unknown, R extends JobActions = JobActions>(
   builder: (ctx: JobContext, params: P) => R,
 ): JobDefinition<P, R>;
+/** Declare a job module whose params the driver validates with `options.params` (a Standard Schema). */
 export function defineJob<S extends ParamsSchema, R extends JobActions = JobActions>(
   options: { params: S },
   builder: (ctx: JobContext, params: ParamsOutput<S>) => R,

@@ -21,6 +21,7 @@ import type { GraphBuilder } from './graph-builder.js';
 export class Broadcast<T> {
   /** @internal */
   constructor(
+    /** The broadcast's number in its job graph, in creation order. */
     readonly id: number,
     private readonly builder: GraphBuilder,
   ) {}
@@ -42,6 +43,7 @@ export class Broadcast<T> {
 export class Accumulator<T> {
   /** @internal */
   constructor(
+    /** The name given to `ctx.accumulator`, unique in its job; results and the run summary use it. */
     readonly name: string,
     private readonly builder: GraphBuilder,
   ) {}

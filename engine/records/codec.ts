@@ -22,6 +22,7 @@ import { StratusError } from '../../contract/errors.js';
 
 /** A record the codec cannot encode; `operator` names the dataset operation that produced it. */
 export class RecordEncodingError extends StratusError {
+  /** The dataset operation that produced the record (`map`, `broadcast 0`…). */
   readonly operator: string;
   constructor(operator: string, message: string) {
     super('RECORD_NOT_ENCODABLE', `${operator} produced a record that cannot be encoded: ${message}`);

@@ -47,6 +47,7 @@ export type BadRecordPolicy = 'fail' | 'skip';
 
 /** Where a record is: its file, its byte offset in the file and its line number, each when known. */
 export interface RecordPosition {
+  /** The input file or blob the record is in. */
   readonly file: string;
   /** Byte offset of the record's first byte in the file (decompressed bytes for gzip). */
   readonly byteOffset: number | undefined;

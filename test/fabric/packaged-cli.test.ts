@@ -38,7 +38,7 @@ describe('the published package', () => {
     if (folder) await rm(folder, { recursive: true, force: true });
   });
 
-  it('installed from its tarball into a fresh folder, `npx stratus noop` and `npx stratus run` of a user job module and driver script succeed', async () => {
+  it('installed from its tarball into a fresh folder, a user job module and driver script typecheck against its types, and `npx stratus noop` and `npx stratus run` of them succeed', async () => {
     builtFile('driver/cli.js'); // fail early, clearly, when the package was not built
     folder = await mkdtemp(path.join(tmpdir(), 'stratus-pack-'));
     const packed = await run('npm', ['pack', '--pack-destination', folder], PACKAGE_ROOT, pids);
@@ -82,14 +82,37 @@ describe('the published package', () => {
       [
         "import { defineDriverScript } from 'stratus/driver';",
         "import squares from './squares.js';",
+        'type Exactly<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;',
         'export default defineDriverScript(async (driver, p: { n: number }) => {',
         '  const first = await driver.run(squares, { n: p.n });',
+        '  const typed: Exactly<typeof first, [number, number][]> = true;',
         '  const second = await driver.run(squares, { n: p.n * 2 });',
-        '  return { first, second };',
+        '  return { first, second, typed };',
         '});',
         '',
       ].join('\n'),
     );
+    // The published types alone type the user's files: `stratus/driver` reaches the job-module
+    // types through `stratus`, and a run's result is the job's, not `any` (which Exactly refuses).
+    await writeFile(
+      path.join(app, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          strict: true,
+          noEmit: true,
+          skipLibCheck: true,
+          target: 'ES2022',
+          module: 'preserve',
+          moduleResolution: 'bundler',
+          types: ['node'],
+          typeRoots: [path.join(PACKAGE_ROOT, 'node_modules', '@types')],
+        },
+        files: ['squares.ts', 'twice.ts'],
+      }),
+    );
+    const tsc = path.join(PACKAGE_ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+    const typecheck = await run(process.execPath, [tsc, '-p', app], app, pids, 120_000);
+    expect(typecheck.code, typecheck.output).toBe(0);
     const sums = (n: number) => {
       const out = [0, 0, 0, 0];
       for (let i = 0; i < n; i++) out[i % 4]! += i * i;
@@ -115,6 +138,7 @@ describe('the published package', () => {
     expect(JSON.parse(script.output.split('\n').find((l) => l.startsWith('{'))!)).toEqual({
       first: sums(10),
       second: sums(20),
+      typed: true,
     });
   }, 400_000);
 });

@@ -1,0 +1,58 @@
+/**
+ * The `stratus` entry is the job-module API and nothing more (api/stratus.api.md has its types):
+ * what a job bundle can import at run time is defineJob, the user-facing errors and the key
+ * functions, and an engine internal imported from 'stratus' stops the bundle at build time.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bundleJobModule } from '../../driver/app/bundler.js';
+import * as stratus from '../../engine/index.js';
+
+let folder: string;
+
+beforeAll(async () => {
+  folder = await mkdtemp(path.join(tmpdir(), 'stratus-public-api-'));
+});
+
+afterAll(async () => {
+  await rm(folder, { recursive: true, force: true });
+});
+
+describe('the stratus entry', () => {
+  it('offers at run time defineJob, the user-facing errors and the key functions, nothing else', () => {
+    expect(Object.keys(stratus).sort()).toEqual([
+      'BadRecordError',
+      'ConfigError',
+      'EmptyCollectionError',
+      'InvalidKeyError',
+      'JobFailedError',
+      'ProtocolError',
+      'RecordDecodingError',
+      'RecordEncodingError',
+      'StratusError',
+      'UserCodeError',
+      'canonicalKey',
+      'compareKeys',
+      'defineJob',
+      'hashKey',
+    ]);
+  });
+
+  it('refuses to bundle a job module that imports an engine internal from it, naming the import', async () => {
+    const file = path.join(folder, 'plans-itself.ts');
+    await writeFile(
+      file,
+      [
+        "import { defineJob, planJob } from 'stratus';",
+        'export default defineJob((ctx) => { void planJob; return ctx.parallelize([1]).count(); });',
+        '',
+      ].join('\n'),
+    );
+    await expect(bundleJobModule(file)).rejects.toMatchObject({
+      code: 'JOB_MODULE_BUILD',
+      message: expect.stringContaining('planJob'),
+    });
+  });
+});
