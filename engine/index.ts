@@ -32,6 +32,7 @@ export {
   ConfigError,
   EmptyCollectionError,
   JobFailedError,
+  NonRetryableError,
   ProtocolError,
   StratusError,
   UserCodeError,
