@@ -215,7 +215,10 @@ function loadBundle(blobs: BlobStore, codeHash: string): Promise<JobDefinition> 
   });
 }
 
-/** Thrown when the task's job was cancelled or its driver is gone; the runner drops the task. */
+/**
+ * Thrown when the task's job was cancelled or its driver is gone; the runner drops the task.
+ * Not retryable: nobody needs the attempt any more.
+ */
 export class ApplicationEndedError extends StratusError {
   constructor(message: string) {
     super('APP_ENDED', message);

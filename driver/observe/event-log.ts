@@ -34,7 +34,10 @@ export function eventLogBlobName(appId: string): string {
   return `${appId}.jsonl`;
 }
 
-/** A line of an event log that is not a valid run event; the message names the source and line. */
+/**
+ * A line of an event log that is not a valid run event; the message names the source and line.
+ * Not retryable.
+ */
 export class EventLogFormatError extends StratusError {
   constructor(
     readonly source: string,
