@@ -137,11 +137,12 @@ export class UserCodeError extends StratusError {
     context: ErrorContext = {},
     options: { retryable?: boolean } = {},
   ) {
-    const thrown = coerceError(error);
+    // Only a thrown Error's stack is the user's; a coerced value's would point here.
+    const userStack = error instanceof Error ? error.stack : undefined;
     super(
       'USER_CODE',
-      `${operation} threw: ${thrown.message}`,
-      thrown.stack ? { ...context, userStack: thrown.stack } : context,
+      `${operation} threw: ${coerceError(error).message}`,
+      userStack ? { ...context, userStack } : context,
       { cause: error, retryable: options.retryable ?? isRetryable(error) },
     );
     this.name = 'UserCodeError';

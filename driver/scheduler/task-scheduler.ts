@@ -9,7 +9,7 @@
  * The DAGScheduler decides what to submit and when a stage is done.
  */
 import { type LeaseStage, MAX_LEASE_KILLED_ATTEMPTS } from '../../contract/app-lease.js';
-import { JobFailedError, StratusError } from '../../contract/errors.js';
+import { coerceError, JobFailedError, StratusError } from '../../contract/errors.js';
 import {
   type ExecutorEvent,
   PROTOCOL_VERSION,
@@ -73,7 +73,7 @@ export class TaskScheduler {
     const timer = setInterval(() => {
       for (const run of this.active.values()) {
         check(run.taskSet).catch((error: unknown) => {
-          run.taskSet.abort(error instanceof Error ? error : new Error(String(error)));
+          run.taskSet.abort(coerceError(error));
         });
       }
     }, intervalMs);
