@@ -94,12 +94,19 @@ export function describeContext(ctx: ErrorContext): string {
   return parts.length > 0 ? ` (${parts.join(', ')})` : '';
 }
 
-/** JSON of `value` where it has one, else its String() (a BigInt, a symbol, a cycle). */
+/** JSON of `value` where it has one, else its String() (a BigInt, a symbol, a cycle); never throws. */
 function describeThrown(value: unknown): string {
   try {
-    return JSON.stringify(value) ?? String(value);
+    const json = JSON.stringify(value);
+    if (json !== undefined) return json;
   } catch {
+    // a BigInt, a cycle, a throwing toJSON: described below
+  }
+  try {
     return String(value);
+  } catch {
+    // an object without a usable toString (a null prototype)
+    return Object.prototype.toString.call(value);
   }
 }
 
