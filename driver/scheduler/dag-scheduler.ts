@@ -98,7 +98,8 @@ export class DAGScheduler {
 
   /**
    * A task message of this application reached the poison queue: the host delivered it
-   * maxDequeueCount times without success (or an executor rejected it). Fail its job.
+   * maxDequeueCount times without success (or an executor rejected it, or parked it after a
+   * failure retrying cannot fix). Fail its job.
    */
   noticePoisonedTask(task: { jobId: number; stageId: number; partition: number; attempt: number }): boolean {
     return this.tasks.noticePoisonedTask(task);

@@ -247,7 +247,8 @@ export class TaskScheduler {
 
   /**
    * A task message of this application reached the poison queue: the host delivered it
-   * maxDequeueCount times without success (or an executor rejected it). Fail its job.
+   * maxDequeueCount times without success (or an executor rejected it, or parked it after a
+   * failure retrying cannot fix). Fail its job.
    */
   noticePoisonedTask(task: { jobId: number; stageId: number; partition: number; attempt: number }): boolean {
     const run = this.active.get(stageKey(task.jobId, task.stageId));
@@ -256,7 +257,7 @@ export class TaskScheduler {
       task.partition,
       new JobFailedError(
         `job ${task.jobId} aborted: the task message of stage ${task.stageId}, partition ${task.partition} (attempt ${task.attempt}) ` +
-          'reached the poison queue — executors failed to process it maxDequeueCount times, or rejected it (see the executor logs)',
+          'reached the poison queue — executors failed to process it maxDequeueCount times, failed it with an error retrying cannot fix, or rejected it (see the executor logs)',
         { jobId: task.jobId, stageId: task.stageId, partition: task.partition, attempt: task.attempt },
       ),
     );
