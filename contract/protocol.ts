@@ -232,7 +232,7 @@ export type TaskFailedEvent = z.infer<typeof TaskFailedEventSchema>;
 export type TaskRejectedEvent = z.infer<typeof TaskRejectedEventSchema>;
 export type TaskKilledEvent = z.infer<typeof TaskKilledEventSchema>;
 
-/** Whether retrying a failed attempt can help: its `retryable`, else (an older executor's event) not `fatal`. */
+/** Whether retrying a failed attempt can help: its `retryable`, else (an older executor's) not `fatal`. */
 export function failureIsRetryable(event: Pick<TaskFailedEvent, 'retryable' | 'fatal'>): boolean {
   return event.retryable ?? !event.fatal;
 }

@@ -9,7 +9,7 @@ import type { TaskError } from '../contract/protocol.js';
 
 /** A task error as it crosses threads and lands in a `task-failed` event. */
 export interface SerializedTaskError extends TaskError {
-  /** False when retrying cannot help (the thrown error's `isRetryable`): the driver fails the stage at once. */
+  /** False when retrying cannot help (`isRetryable` of the error): the driver fails the stage at once. */
   retryable: boolean;
 }
 

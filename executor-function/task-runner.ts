@@ -4,9 +4,9 @@
  * a slot, reports `task-started`, heartbeats while the task runs in a task thread, then reports
  * `task-succeeded` or `task-failed` and returns or throws, so the host deletes the message or
  * retries it (and poisons it after maxDequeueCount); a failure retrying cannot fix (the error's
- * `retryable`) is moved to the poison queue at once and not retried. While a stage task runs, the instance's
- * LeaseWatch checks its lease; when the driver no longer needs the attempt, the runner
- * terminates its thread, reports `task-killed` and returns: the message is settled as done.
+ * `retryable`) is moved to the poison queue at once and not retried. While a stage task runs,
+ * the instance's LeaseWatch checks its lease; when the driver no longer needs the attempt, the
+ * runner terminates its thread, reports `task-killed` and returns: the message is settled as done.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
