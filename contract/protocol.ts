@@ -156,7 +156,12 @@ export const TaskFailedEventSchema = z.object({
   ...eventBase,
   type: z.literal('task-failed'),
   error: TaskErrorSchema,
-  /** True when retrying cannot help (bad message, missing code, non-deterministic plan). */
+  /**
+   * False when retrying cannot help (the error's StratusError.retryable): the driver fails the
+   * stage at once. Optional, so the events of executors that only sent `fatal` still parse.
+   */
+  retryable: z.boolean().optional(),
+  /** `!retryable`, as executors before `retryable` sent it; still sent, for the drivers they serve. */
   fatal: z.boolean().default(false),
 });
 
@@ -226,6 +231,11 @@ export type TaskSucceededEvent = z.infer<typeof TaskSucceededEventSchema>;
 export type TaskFailedEvent = z.infer<typeof TaskFailedEventSchema>;
 export type TaskRejectedEvent = z.infer<typeof TaskRejectedEventSchema>;
 export type TaskKilledEvent = z.infer<typeof TaskKilledEventSchema>;
+
+/** Whether retrying a failed attempt can help: its `retryable`, else (an older executor's) not `fatal`. */
+export function failureIsRetryable(event: Pick<TaskFailedEvent, 'retryable' | 'fatal'>): boolean {
+  return event.retryable ?? !event.fatal;
+}
 
 /** A short id for one task attempt, used in blob names and logs: `j<job>-s<stage>-p<partition>-a<attempt>`. */
 export function taskAttemptId(t: {

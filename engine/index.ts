@@ -24,8 +24,10 @@ export {
   EmptyCollectionError,
   type ErrorContext,
   JobFailedError,
+  NonRetryableError,
   ProtocolError,
   StratusError,
+  type StratusErrorOptions,
   UserCodeError,
 } from '../contract/errors.js';
 export type { Action, SaveResult } from './dataset/actions.js';

@@ -8,6 +8,7 @@
  */
 import { app, type InvocationContext } from '@azure/functions';
 // Small and dependency-free: the registration below still comes first in effect.
+import { coerceError } from '../contract/errors.js';
 import { redactError } from '../contract/redaction.js';
 
 /** The app setting holding the task queue's name (`%STRATUS_TASK_QUEUE%` in the binding). */
@@ -15,13 +16,6 @@ export const TASK_QUEUE_SETTING = 'STRATUS_TASK_QUEUE';
 
 /** The registered function's name. */
 export const EXECUTOR_FUNCTION_NAME = 'executor';
-
-/** Turn anything into an Error: the worker reports a thrown undefined/null as success. */
-function asError(thrown: unknown): Error {
-  return thrown instanceof Error
-    ? thrown
-    : new Error(`executor handler failed with a non-Error: ${String(thrown)}`);
-}
 
 /** The queue trigger handler: one invocation = one task attempt. Throws only Error objects. */
 export async function executorHandler(queueItem: unknown, context: InvocationContext): Promise<void> {
@@ -31,7 +25,8 @@ export async function executorHandler(queueItem: unknown, context: InvocationCon
     await runTaskInvocation(queueItem, { dequeueCount: Number.isFinite(dequeueCount) ? dequeueCount : 1 });
   } catch (error) {
     // The host logs what the handler throws (a task's error quotes user messages): redact it.
-    throw redactError(asError(error));
+    // Always an Error: the worker reports a thrown undefined/null as success.
+    throw redactError(coerceError(error));
   }
 }
 

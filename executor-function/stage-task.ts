@@ -17,7 +17,7 @@
  */
 import { createHash } from 'node:crypto';
 import { type AppLease, AppLeaseSchema, appLeaseBlobName } from '../contract/app-lease.js';
-import { StratusError } from '../contract/errors.js';
+import { coerceError, StratusError } from '../contract/errors.js';
 import {
   bundleBlobName,
   CODE_CONTAINER,
@@ -52,20 +52,6 @@ import type { TaskContext, TaskOutcome, WorkKindRunner } from './work-kind-runne
 
 /** Concurrent range reads of one reduce task (one per map output holding data for it). */
 export const SHUFFLE_FETCH_CONCURRENCY = 8;
-
-/** Errors whose retry cannot help: the code, the plan, the descriptor or the input is wrong. */
-const FATAL_CODES = new Set([
-  'JOB_MODULE_INVALID',
-  'BUNDLE_HASH_MISMATCH',
-  'NONDETERMINISTIC_BUILDER',
-  'PLAN_MISMATCH',
-  'PROTOCOL',
-  'BUILDER_FAILED',
-  // Input that is missing or malformed stays so: fail the job with the file and line at once.
-  'INPUT_MISSING',
-  'BAD_INPUT_FILE',
-  'BAD_INPUT_RECORD',
-]);
 
 /** A small per-thread cache of values keyed by blob name and hash (descriptors, map-output tables, broadcasts). */
 class BlobValueCache<T> {
@@ -215,7 +201,10 @@ function loadBundle(blobs: BlobStore, codeHash: string): Promise<JobDefinition> 
   });
 }
 
-/** Thrown when the task's job was cancelled or its driver is gone; the runner drops the task. */
+/**
+ * Thrown when the task's job was cancelled or its driver is gone; the runner drops the task.
+ * Not retryable: nobody needs the attempt any more.
+ */
 export class ApplicationEndedError extends StratusError {
   constructor(message: string) {
     super('APP_ENDED', message);
@@ -344,100 +333,83 @@ function makeTaskIO(
   };
 }
 
-function asFatal(error: unknown): unknown {
-  if (
-    error instanceof StratusError &&
-    FATAL_CODES.has(error.code) &&
-    !(error instanceof NonRetryableTaskError)
-  ) {
-    const fatal = new NonRetryableTaskError(error.message, { cause: error });
-    if (error.stack) fatal.stack = error.stack;
-    return fatal;
-  }
-  return error;
-}
-
 /** Run one stage task. */
 export const runStageTask: WorkKindRunner<StageWork> = async (work, context): Promise<TaskOutcome> => {
   const started = performance.now();
-  try {
-    const { blobs, message, execution, executionId } = context;
-    const descriptor = await loadDescriptor(blobs, work.stageBlob, work.stageHash);
-    if (descriptor.codeHash !== work.codeHash) {
-      throw new NonRetryableTaskError(
-        `task names bundle ${work.codeHash.slice(0, 12)} but stage descriptor ${work.stageBlob} names ${descriptor.codeHash.slice(0, 12)}`,
-      );
-    }
-    // Every blob the driver wrote for this stage, verified before any code of the job loads.
-    const broadcasts = await loadBroadcasts(blobs, descriptor);
-    const shuffleTables = await loadShuffleTables(blobs, descriptor);
-    const definition = await loadBundle(blobs, work.codeHash);
-    let graph: ReturnType<typeof buildJobGraph>;
-    try {
-      graph = buildJobGraph(definition, descriptor.params as never, {
-        defaultParallelism: descriptor.defaultParallelism,
-      });
-    } catch (error) {
-      throw new NonRetryableTaskError(
-        `the job builder threw on the executor but not on the driver (builders must be deterministic): ${(error as Error).message}`,
-        { cause: error },
-      );
-    }
-    const plan = descriptorPlan(descriptor);
-    // The driver's broadcast values, never the ones this rebuild of the builder computed.
-    let savedPart: SavedPartWriter | undefined;
-    const io = makeTaskIO(context, descriptor, broadcasts, shuffleTables, (part) => {
-      savedPart = part;
-    });
-    const output = await runTask(graph, plan, message.partition, io, {
-      fingerprint: descriptor.fingerprint,
-      parallelizeDigests: descriptor.parallelizeDigests,
-    });
-
-    const written: string[] = [];
-    const cachedPartitions: CachedPartition[] = [];
-    for (const c of output.cachedOutputs) {
-      const blob = cachedPartitionBlobName(descriptor.scope, c.nodeId, c.partition, executionId);
-      written.push(blob);
-      await blobs.put(DATA_CONTAINER, blob, c.data);
-      cachedPartitions.push({
-        nodeId: c.nodeId,
-        partition: c.partition,
-        blob,
-        records: c.records,
-        bytes: c.data.length,
-      });
-    }
-    const outcome: TaskOutcome = {
-      metrics: { ...output.metrics, durationMs: performance.now() - started },
-      accumulators: output.accumulatorUpdates,
-    };
-    if (cachedPartitions.length > 0) outcome.cachedPartitions = cachedPartitions;
-
-    if (output.kind === 'shuffle-map') {
-      const shuffleId = plan.shuffle!.shuffleId;
-      // The run's scope, not the application's: shuffle ids restart at 0 in every run.
-      const blob = mapOutputBlobName(descriptor.scope, shuffleId, message.partition, execution);
-      // One blob per map execution holding all R segments back to back; sizes index it.
-      written.push(blob);
-      await writeMapOutput(blobs, blob, output.mapOutput);
-      outcome.mapOutputBlob = blob;
-      outcome.segmentSizes = [...output.mapOutput.segmentSizes];
-    } else if (output.kind === 'saved-part') {
-      if (!savedPart) throw new Error('internal: a save task finished without opening its part file');
-      outcome.result = savedPart.result(output.result);
-      // An attempt blob of a local-folder target is ours to discard; a final az:// part blob is not
-      // (its staged blocks are invisible and Azure drops them; deleting it could drop old output).
-      if (savedPart.container === DATA_CONTAINER) written.push(savedPart.blob);
-    } else {
-      outcome.result = await packResult(context, descriptor, output.result);
-      if ('blob' in outcome.result) written.push(outcome.result.blob);
-    }
-    await discardIfApplicationEnded(blobs, message.appId, written);
-    return outcome;
-  } catch (error) {
-    throw asFatal(error);
+  const { blobs, message, execution, executionId } = context;
+  const descriptor = await loadDescriptor(blobs, work.stageBlob, work.stageHash);
+  if (descriptor.codeHash !== work.codeHash) {
+    throw new NonRetryableTaskError(
+      `task names bundle ${work.codeHash.slice(0, 12)} but stage descriptor ${work.stageBlob} names ${descriptor.codeHash.slice(0, 12)}`,
+    );
   }
+  // Every blob the driver wrote for this stage, verified before any code of the job loads.
+  const broadcasts = await loadBroadcasts(blobs, descriptor);
+  const shuffleTables = await loadShuffleTables(blobs, descriptor);
+  const definition = await loadBundle(blobs, work.codeHash);
+  let graph: ReturnType<typeof buildJobGraph>;
+  try {
+    graph = buildJobGraph(definition, descriptor.params as never, {
+      defaultParallelism: descriptor.defaultParallelism,
+    });
+  } catch (error) {
+    throw new NonRetryableTaskError(
+      `the job builder threw on the executor but not on the driver (builders must be deterministic): ${coerceError(error).message}`,
+      { cause: error },
+    );
+  }
+  const plan = descriptorPlan(descriptor);
+  // The driver's broadcast values, never the ones this rebuild of the builder computed.
+  let savedPart: SavedPartWriter | undefined;
+  const io = makeTaskIO(context, descriptor, broadcasts, shuffleTables, (part) => {
+    savedPart = part;
+  });
+  const output = await runTask(graph, plan, message.partition, io, {
+    fingerprint: descriptor.fingerprint,
+    parallelizeDigests: descriptor.parallelizeDigests,
+  });
+
+  const written: string[] = [];
+  const cachedPartitions: CachedPartition[] = [];
+  for (const c of output.cachedOutputs) {
+    const blob = cachedPartitionBlobName(descriptor.scope, c.nodeId, c.partition, executionId);
+    written.push(blob);
+    await blobs.put(DATA_CONTAINER, blob, c.data);
+    cachedPartitions.push({
+      nodeId: c.nodeId,
+      partition: c.partition,
+      blob,
+      records: c.records,
+      bytes: c.data.length,
+    });
+  }
+  const outcome: TaskOutcome = {
+    metrics: { ...output.metrics, durationMs: performance.now() - started },
+    accumulators: output.accumulatorUpdates,
+  };
+  if (cachedPartitions.length > 0) outcome.cachedPartitions = cachedPartitions;
+
+  if (output.kind === 'shuffle-map') {
+    const shuffleId = plan.shuffle!.shuffleId;
+    // The run's scope, not the application's: shuffle ids restart at 0 in every run.
+    const blob = mapOutputBlobName(descriptor.scope, shuffleId, message.partition, execution);
+    // One blob per map execution holding all R segments back to back; sizes index it.
+    written.push(blob);
+    await writeMapOutput(blobs, blob, output.mapOutput);
+    outcome.mapOutputBlob = blob;
+    outcome.segmentSizes = [...output.mapOutput.segmentSizes];
+  } else if (output.kind === 'saved-part') {
+    if (!savedPart) throw new Error('internal: a save task finished without opening its part file');
+    outcome.result = savedPart.result(output.result);
+    // An attempt blob of a local-folder target is ours to discard; a final az:// part blob is not
+    // (its staged blocks are invisible and Azure drops them; deleting it could drop old output).
+    if (savedPart.container === DATA_CONTAINER) written.push(savedPart.blob);
+  } else {
+    outcome.result = await packResult(context, descriptor, output.result);
+    if ('blob' in outcome.result) written.push(outcome.result.blob);
+  }
+  await discardIfApplicationEnded(blobs, message.appId, written);
+  return outcome;
 };
 
 /** A result travels inline when its JSON is small, else through a blob named by the execution. */

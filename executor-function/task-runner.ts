@@ -3,15 +3,16 @@
  * It validates the message, drops a stage task its application lease says nobody needs, takes
  * a slot, reports `task-started`, heartbeats while the task runs in a task thread, then reports
  * `task-succeeded` or `task-failed` and returns or throws, so the host deletes the message or
- * retries it (and poisons it after maxDequeueCount). While a stage task runs, the instance's
- * LeaseWatch checks its lease; when the driver no longer needs the attempt, the runner
- * terminates its thread, reports `task-killed` and returns: the message is settled as done.
+ * retries it (and poisons it after maxDequeueCount); a failure retrying cannot fix (the error's
+ * `retryable`) is moved to the poison queue at once and not retried. While a stage task runs,
+ * the instance's LeaseWatch checks its lease; when the driver no longer needs the attempt, the
+ * runner terminates its thread, reports `task-killed` and returns: the message is settled as done.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ProtocolError } from '../contract/errors.js';
+import { coerceError, ProtocolError } from '../contract/errors.js';
 import {
   DEFAULT_TASK_QUEUE,
   eventsQueueName,
@@ -156,15 +157,16 @@ export async function runTaskInvocation(input: unknown, trigger: TriggerInfo): P
   let message: TaskMessage;
   try {
     message = parseTaskMessage(raw);
-  } catch (error) {
+  } catch (thrown) {
+    const error = coerceError(thrown);
     const field = error instanceof ProtocolError ? error.context.field : undefined;
     await reportRejection(ex, raw, trigger.dequeueCount, {
       reason: 'invalid',
-      message: (error as Error).message,
+      message: error.message,
       ...(field !== undefined ? { field } : {}),
     });
     // Thrown, so the host retries and then poisons it: the poison queue keeps the record.
-    throw new NonRetryableTaskError(`rejected task message: ${(error as Error).message}`, { cause: error });
+    throw new NonRetryableTaskError(`rejected task message: ${error.message}`, { cause: error });
   }
   const attemptId = taskAttemptId(message);
   const key = signingKeyFromEnv(process.env);
@@ -284,9 +286,33 @@ export async function runTaskInvocation(input: unknown, trigger: TriggerInfo): P
       logLine(`stratus executor ${ex.executorId}: dropped ${attemptId}: ${result.error.message}`);
       return;
     }
-    await report({ type: 'task-failed', error: stripFatal(result.error), fatal: result.error.fatal }).catch(
-      warn('task-failed'),
+    const { retryable, ...error } = result.error;
+    const reported = await report({ type: 'task-failed', error, retryable, fatal: !retryable }).then(
+      () => true,
+      (sendError: unknown) => {
+        warn('task-failed')(sendError);
+        return false;
+      },
     );
+    if (!retryable && reported) {
+      // Retrying cannot help and the driver knows (it fails the stage now): keep the message in
+      // the poison queue, where the host would put it after maxDequeueCount deliveries, and
+      // settle the invocation, so no delivery runs the task again. Unreported, it is thrown as
+      // any failure is, and a redelivery reports it.
+      const parked = await moveToPoison(raw).then(
+        () => true,
+        (poisonError: unknown) => {
+          warn('moving the message to the poison queue')(poisonError);
+          return false;
+        },
+      );
+      if (parked) {
+        logLine(
+          `stratus executor ${ex.executorId}: ${attemptId} failed with an error retrying cannot fix; moved to the poison queue, not retried`,
+        );
+        return;
+      }
+    }
     throw new TaskAttemptFailedError(attemptId, result.error);
   } finally {
     clearInterval(heartbeat);
@@ -301,16 +327,22 @@ export async function runTaskInvocation(input: unknown, trigger: TriggerInfo): P
  * running it; `outcome` says how far it got (default: no code of it was loaded).
  */
 async function quarantine(raw: unknown, why: string, outcome = 'no code loaded'): Promise<void> {
-  const queue = process.env.STRATUS_TASK_QUEUE ?? DEFAULT_TASK_QUEUE;
-  logLine(`stratus executor SECURITY: rejected ${why}; moved to ${poisonQueueName(queue)}, ${outcome}`);
-  const poison = new StorageQueue(connectFromSetting(process.env), poisonQueueName(queue));
-  await poison.ensure();
-  await poison.send(encodeWire(raw as object));
+  logLine(
+    `stratus executor SECURITY: rejected ${why}; moved to ${poisonQueueName(taskQueueName())}, ${outcome}`,
+  );
+  await moveToPoison(raw);
 }
 
-function stripFatal<T extends { fatal: boolean }>(error: T): Omit<T, 'fatal'> {
-  const { fatal: _fatal, ...rest } = error;
-  return rest;
+/** The task queue this function app is triggered by. */
+function taskQueueName(): string {
+  return process.env.STRATUS_TASK_QUEUE ?? DEFAULT_TASK_QUEUE;
+}
+
+/** Send a task message to the task queue's poison queue; the caller settles the invocation. */
+async function moveToPoison(raw: unknown): Promise<void> {
+  const poison = new StorageQueue(connectFromSetting(process.env), poisonQueueName(taskQueueName()));
+  await poison.ensure();
+  await poison.send(encodeWire(raw as object));
 }
 
 /** Stop the executor's task threads (graceful shutdown of the host process). */

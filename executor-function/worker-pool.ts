@@ -169,5 +169,5 @@ function forwardRedacted(from: Readable, to: Writable): void {
 }
 
 function crashed(message: string): TaskRunResult {
-  return { status: 'failed', error: { name: 'TaskThreadError', message, fatal: false } };
+  return { status: 'failed', error: { name: 'TaskThreadError', message, retryable: true } };
 }

@@ -7,10 +7,19 @@ import type { AppendBlobClient, ContainerClient } from '@azure/storage-blob';
 import { StratusError } from '../contract/errors.js';
 import type { StorageConnection } from './connection.js';
 
-/** A blob that was expected and is missing; `context.blob` names it. */
+/**
+ * A blob that was expected and is missing; `context.blob` names it. Retryable, as storage
+ * errors are: this layer cannot tell a blob that is about to be written from one that never
+ * will be, so callers that know it must exist turn it into a non-retryable error naming it.
+ */
 export class BlobNotFoundError extends StratusError {
   constructor(container: string, name: string) {
-    super('BLOB_NOT_FOUND', `blob not found: ${container}/${name}`, { blob: `${container}/${name}` });
+    super(
+      'BLOB_NOT_FOUND',
+      `blob not found: ${container}/${name}`,
+      { blob: `${container}/${name}` },
+      { retryable: true },
+    );
     this.name = 'BlobNotFoundError';
   }
 }
@@ -262,7 +271,10 @@ export class BlobStore {
 /** The error code of an append whose `appendPosition` condition failed (HTTP 412). */
 const APPEND_POSITION_NOT_MET = 'AppendPositionConditionNotMet';
 
-/** Another writer appended to a blob this writer owns, so its next position is unknown. */
+/**
+ * Another writer appended to a blob this writer owns, so its next position is unknown. Not
+ * retryable: the other writer is still there.
+ */
 export class AppendConflictError extends StratusError {
   constructor(blob: string, expected: number, found: number | undefined) {
     super(

@@ -4,7 +4,7 @@
  * through the DAGScheduler and commit what save actions wrote.
  */
 import path from 'node:path';
-import { ConfigError, StratusError } from '../../contract/errors.js';
+import { ConfigError, coerceError, StratusError } from '../../contract/errors.js';
 import { bundleBlobName, CODE_CONTAINER } from '../../contract/names.js';
 import { type ActionRef, isSaveOp } from '../../engine/dataset/actions.js';
 import type { JobActions, JobDefinition, JobResults } from '../../engine/dataset/job.js';
@@ -162,11 +162,12 @@ export class JobRunner {
       return buildJobGraph(definition, params as never, { defaultParallelism: this.env.totalSlots });
     } catch (error) {
       if (error instanceof StratusError) throw error;
-      const e = error as Error;
+      // Only a thrown Error's stack is the user's; a coerced value's would point here.
+      const userStack = error instanceof Error ? error.stack : undefined;
       throw new StratusError(
         'BUILDER_FAILED',
-        `job module ${path.basename(entry)} threw while building its plan (no task was run): ${e?.message ?? String(error)}`,
-        e?.stack ? { userStack: e.stack } : {},
+        `job module ${path.basename(entry)} threw while building its plan (no task was run): ${coerceError(error).message}`,
+        userStack ? { userStack } : {},
         { cause: error },
       );
     }

@@ -53,7 +53,7 @@ export const DOCTOR_ENV = {
   maxInstances: 'STRATUS_MAX_INSTANCES',
 } as const;
 
-/** At least one doctor check failed. */
+/** At least one doctor check failed. Not retryable: each failed check names what to fix. */
 export class DoctorFailedError extends StratusError {
   constructor(failed: number, total: number) {
     super('DOCTOR_FAILED', `${failed} of ${total} checks failed`);

@@ -131,7 +131,7 @@ export async function collectStatus(
 export function formatStatus(s: FabricStatus, now = Date.now()): string {
   const lines = [
     `task queue:    ${s.taskQueue}: ${s.taskQueueDepth} message${s.taskQueueDepth === 1 ? '' : 's'} waiting`,
-    `poison queue:  ${s.poisonQueueDepth} message${s.poisonQueueDepth === 1 ? '' : 's'}${s.poisonQueueDepth > 0 ? ' (tasks that failed maxDequeueCount times)' : ''}`,
+    `poison queue:  ${s.poisonQueueDepth} message${s.poisonQueueDepth === 1 ? '' : 's'}${s.poisonQueueDepth > 0 ? ' (tasks that failed maxDequeueCount times, or once with an error retrying cannot fix)' : ''}`,
   ];
   if (s.fabric) {
     lines.push(

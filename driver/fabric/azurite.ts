@@ -49,10 +49,13 @@ export interface AzuriteHandle {
   stop(timeoutMs?: number): Promise<void>;
 }
 
-/** Azurite did not start (ports, crash, timeout); the message carries its output tail. */
+/**
+ * Azurite did not start (ports, crash, timeout); the message carries its output tail.
+ * Retryable: a port taken in a race or a start slowed by a loaded machine may pass.
+ */
 export class AzuriteStartError extends StratusError {
   constructor(message: string) {
-    super('AZURITE_START', message);
+    super('AZURITE_START', message, {}, { retryable: true });
     this.name = 'AzuriteStartError';
   }
 }

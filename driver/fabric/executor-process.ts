@@ -66,10 +66,13 @@ export interface ExecutorHandle {
   stderrTail(): string;
 }
 
-/** An executor host failed to start or exited before its ready line. */
+/**
+ * An executor host failed to start or exited before its ready line. Retryable: a start slowed
+ * by a loaded machine may pass.
+ */
 export class ExecutorStartError extends StratusError {
   constructor(executorId: string, message: string) {
-    super('EXECUTOR_START', `executor ${executorId}: ${message}`);
+    super('EXECUTOR_START', `executor ${executorId}: ${message}`, {}, { retryable: true });
     this.name = 'ExecutorStartError';
   }
 }

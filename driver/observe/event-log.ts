@@ -9,7 +9,7 @@
 import { appendFile, type FileHandle, open } from 'node:fs/promises';
 import path from 'node:path';
 import type { z } from 'zod';
-import { StratusError } from '../../contract/errors.js';
+import { coerceError, StratusError } from '../../contract/errors.js';
 import { LOGS_CONTAINER } from '../../contract/names.js';
 import { warnRedacted } from '../../contract/redaction.js';
 import type { AppendBlobWriter, BlobStore } from '../../storage/blob-store.js';
@@ -34,7 +34,10 @@ export function eventLogBlobName(appId: string): string {
   return `${appId}.jsonl`;
 }
 
-/** A line of an event log that is not a valid run event; the message names the source and line. */
+/**
+ * A line of an event log that is not a valid run event; the message names the source and line.
+ * Not retryable.
+ */
 export class EventLogFormatError extends StratusError {
   constructor(
     readonly source: string,
@@ -156,7 +159,7 @@ export class EventLogWriter implements RunListener {
   }
 
   private report(error: unknown): void {
-    const e = error instanceof Error ? error : new Error(String(error));
+    const e = coerceError(error);
     if (this.options.onError) this.options.onError(e);
     else warnRedacted(`stratus: writing the event log failed: ${e.message}`);
   }

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { JobFailedError } from '../../contract/errors.js';
 import { DEFAULT_TASK_QUEUE, eventsQueueName } from '../../contract/names.js';
-import { type ExecutorEvent, encodeTaskMessage } from '../../contract/protocol.js';
+import { type ExecutorEvent, encodeTaskMessage, failureIsRetryable } from '../../contract/protocol.js';
 import { connectStorage } from '../../storage/connection.js';
 import { StorageQueue } from '../../storage/queues.js';
 import { EventReceiver } from '../control/event-receiver.js';
@@ -64,7 +64,7 @@ export { quantile } from '../scheduler/stats.js';
 
 import { quantile } from '../scheduler/stats.js';
 
-/** Run `tasks` noop tasks to completion and report; throws JobFailedError on a fatal failure or timeout. */
+/** Run `tasks` noop tasks to completion and report; throws JobFailedError on a non-retryable failure or timeout. */
 export async function runNoop(options: NoopRunOptions): Promise<NoopRunSummary> {
   const queueName = options.queue ?? DEFAULT_TASK_QUEUE;
   let fabric: LocalFabric | undefined;
@@ -133,7 +133,7 @@ async function runStage(
       if (succeeded.size === options.tasks) settle();
     } else if (event.type === 'task-failed') {
       failedAttempts++;
-      if (event.fatal)
+      if (!failureIsRetryable(event))
         settle(
           new JobFailedError(`noop task failed: ${event.error.message}`, {
             appId,
@@ -146,7 +146,7 @@ async function runStage(
   receiver.start();
   const started = Date.now();
   const timeoutMs = options.timeoutMs ?? 120_000;
-  // Stops the senders too when the run ends early (timeout, abort, a fatal failure).
+  // Stops the senders too when the run ends early (timeout, abort, a non-retryable failure).
   const stopSending = new AbortController();
   let timer: NodeJS.Timeout | undefined;
   const interrupted = new Promise<never>((_, reject) => {

@@ -10,7 +10,7 @@
  */
 
 import type { LeaseStage } from '../../contract/app-lease.js';
-import type { StratusError } from '../../contract/errors.js';
+import { coerceError, StratusError } from '../../contract/errors.js';
 import { DATA_CONTAINER, stageBlobName } from '../../contract/names.js';
 import type { ExecutorEvent } from '../../contract/protocol.js';
 import { blobDigest } from '../../contract/signing.js';
@@ -45,8 +45,8 @@ export interface SchedulerEnv extends TaskSchedulerEnv {
 }
 
 function errorInfo(error: unknown): { name: string; message: string; stack?: string } {
-  const e = error instanceof Error ? error : new Error(String(error));
-  const userStack = (e as StratusError).context?.userStack;
+  const e = coerceError(error);
+  const userStack = e instanceof StratusError ? e.context.userStack : undefined;
   return { name: e.name, message: e.message, ...(userStack ? { stack: userStack } : {}) };
 }
 
@@ -101,7 +101,8 @@ export class DAGScheduler {
 
   /**
    * A task message of this application reached the poison queue: the host delivered it
-   * maxDequeueCount times without success (or an executor rejected it). Fail its job.
+   * maxDequeueCount times without success (or an executor rejected it, or parked it after a
+   * failure retrying cannot fix). Fail its job.
    */
   noticePoisonedTask(task: { jobId: number; stageId: number; partition: number; attempt: number }): boolean {
     return this.tasks.noticePoisonedTask(task);
@@ -236,7 +237,11 @@ export class DAGScheduler {
       }
     } catch (error) {
       const cancelled = (error as StratusError).code === 'JOB_CANCELLED';
-      this.tasks.abortJob(jobId, `job ${jobId} ${cancelled ? 'was cancelled' : 'failed'}`, error as Error);
+      this.tasks.abortJob(
+        jobId,
+        `job ${jobId} ${cancelled ? 'was cancelled' : 'failed'}`,
+        coerceError(error),
+      );
       await Promise.allSettled(running.values());
       this.emit({
         type: 'job-end',

@@ -9,7 +9,7 @@
  * The DAGScheduler decides what to submit and when a stage is done.
  */
 import { type LeaseStage, MAX_LEASE_KILLED_ATTEMPTS } from '../../contract/app-lease.js';
-import { JobFailedError, StratusError } from '../../contract/errors.js';
+import { coerceError, JobFailedError, StratusError } from '../../contract/errors.js';
 import {
   type ExecutorEvent,
   PROTOCOL_VERSION,
@@ -87,7 +87,7 @@ export class TaskScheduler {
         checking.add(taskSet);
         check(taskSet)
           .catch((error: unknown) => {
-            taskSet.abort(error instanceof Error ? error : new Error(String(error)));
+            taskSet.abort(coerceError(error));
           })
           .finally(() => checking.delete(taskSet));
       }
@@ -265,7 +265,8 @@ export class TaskScheduler {
 
   /**
    * A task message of this application reached the poison queue: the host delivered it
-   * maxDequeueCount times without success (or an executor rejected it). Fail its job.
+   * maxDequeueCount times without success (or an executor rejected it, or parked it after a
+   * failure retrying cannot fix). Fail its job.
    */
   noticePoisonedTask(task: { jobId: number; stageId: number; partition: number; attempt: number }): boolean {
     const run = this.active.get(stageKey(task.jobId, task.stageId));
@@ -274,7 +275,7 @@ export class TaskScheduler {
       task.partition,
       new JobFailedError(
         `job ${task.jobId} aborted: the task message of stage ${task.stageId}, partition ${task.partition} (attempt ${task.attempt}) ` +
-          'reached the poison queue — executors failed to process it maxDequeueCount times, or rejected it (see the executor logs)',
+          'reached the poison queue — executors failed to process it maxDequeueCount times, failed it with an error retrying cannot fix, or rejected it (see the executor logs)',
         { jobId: task.jobId, stageId: task.stageId, partition: task.partition, attempt: task.attempt },
       ),
     );

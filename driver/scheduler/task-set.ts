@@ -1,16 +1,18 @@
 /**
  * TaskSetManager: the tasks of one stage attempt, as Spark's TaskSetManager — launches one
  * task message per partition, follows each attempt through its events, takes the first
- * success per partition, counts failures against `maxFailures`, and relaunches a task
+ * success per partition, counts failures against `maxFailures` (but fails the stage on the
+ * first failure whose error says a retry cannot help), and relaunches a task
  * whose executor stopped sending heartbeats (it does not wait for the queue lease).
  *
  * Retries of a failed attempt are the queue's job: the Functions host makes a failed
  * message visible again, so the same attempt runs again with a higher dequeueCount.
  */
-import { JobFailedError } from '../../contract/errors.js';
+import { coerceError, JobFailedError } from '../../contract/errors.js';
 import {
   type ExecutorEvent,
   encodeWire,
+  failureIsRetryable,
   parseTaskMessage,
   type TaskFailedEvent,
   type TaskMessageInput,
@@ -223,7 +225,8 @@ export class TaskSetManager {
         // the driver had not decided it (a lease skewed from the driver's clock). As a lost
         // attempt, launch another when none of the partition is left running.
         attempts.delete(event.attempt);
-        if (attempts.size === 0) this.send([partition]).catch((error: unknown) => this.abort(error as Error));
+        if (attempts.size === 0)
+          this.send([partition]).catch((error: unknown) => this.abort(coerceError(error)));
         return;
       }
       case 'task-failed': {
@@ -231,7 +234,9 @@ export class TaskSetManager {
         const list = this.failures.get(partition) ?? [];
         list.push(event);
         this.failures.set(partition, list);
-        if (event.fatal || list.length >= this.options.maxFailures) this.fail(event, list.length);
+        // An error that says a retry cannot help fails the stage on its first occurrence.
+        if (!failureIsRetryable(event) || list.length >= this.options.maxFailures)
+          this.fail(event, list.length);
         return;
       }
       case 'task-rejected':
@@ -352,11 +357,15 @@ export class TaskSetManager {
     this.settle.resolve();
   }
 
+  /** Fail the job with the partition's last failure: its error once, where it ran, the user's stack. */
   private fail(event: TaskFailedEvent, failures: number): void {
-    const why = event.fatal ? 'failed with an error that retrying cannot fix' : `failed ${failures} times`;
+    const why = failureIsRetryable(event)
+      ? `failed ${failures} times`
+      : 'failed with an error that retrying cannot fix';
     const error = new JobFailedError(
       `job ${this.jobId} aborted: stage ${this.stageId}, partition ${event.partition} ${why} ` +
-        `(last on executor ${event.executorId}, attempt ${event.attempt}): ${event.error.name}: ${event.error.message}`,
+        `(${failures > 1 ? 'last ' : ''}on executor ${event.executorId}, attempt ${event.attempt}): ` +
+        `${event.error.name}: ${event.error.message}`,
       {
         jobId: this.jobId,
         stageId: this.stageId,

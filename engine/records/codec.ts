@@ -20,7 +20,10 @@
 import { brotliCompressSync, brotliDecompressSync, constants as zlib } from 'node:zlib';
 import { StratusError } from '../../contract/errors.js';
 
-/** A record the codec cannot encode; `operator` names the dataset operation that produced it. */
+/**
+ * A record the codec cannot encode; `operator` names the dataset operation that produced it.
+ * Not retryable: the operation produces the same record on every attempt.
+ */
 export class RecordEncodingError extends StratusError {
   /** The dataset operation that produced the record (`map`, `broadcast 0`…). */
   readonly operator: string;
@@ -31,10 +34,14 @@ export class RecordEncodingError extends StratusError {
   }
 }
 
-/** Bytes that do not decode as records of the codec (a truncated or foreign blob). */
+/**
+ * Bytes that do not decode as records of the codec (a truncated or foreign blob). Retryable:
+ * the bytes came from storage, and a read cut short decodes on the next attempt (a blob that
+ * is truly foreign fails maxFailures times).
+ */
 export class RecordDecodingError extends StratusError {
   constructor(codec: string, message: string) {
-    super('RECORD_NOT_DECODABLE', `${codec} codec: ${message}`);
+    super('RECORD_NOT_DECODABLE', `${codec} codec: ${message}`, {}, { retryable: true });
     this.name = 'RecordDecodingError';
   }
 }

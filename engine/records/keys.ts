@@ -17,7 +17,10 @@ import { murmur3 } from './murmur3.js';
 /** A JSON-like key: string, finite number, boolean, null, or an array of keys. */
 export type Key = null | boolean | number | string | readonly Key[];
 
-/** A value used as a key is not a Key (NaN, Infinity, undefined, an object, a function…). */
+/**
+ * A value used as a key is not a Key (NaN, Infinity, undefined, an object, a function…). Not
+ * retryable: the same records give the same key on every attempt.
+ */
 export class InvalidKeyError extends StratusError {
   constructor(message: string) {
     super('INVALID_KEY', message);

@@ -58,6 +58,7 @@ export interface RecordPosition {
 /**
  * A bad input record under `badRecords: 'fail'`; the message names the file, the record's
  * byte offset in it, its line when known, and the reason (only the message reaches the driver).
+ * Not retryable: the input holds the same record on every attempt.
  */
 export class BadRecordError extends StratusError {
   constructor(

@@ -1,13 +1,21 @@
 /**
  * What a user sees when their job goes wrong: a throwing user function fails the run with
- * its message, stack, stage and partition; a builder that throws fails before any task; a
+ * its message, stack, stage and partition — after 4 attempts, or after the first when it threw
+ * NonRetryableError; a builder that throws fails before any task; a
  * non-deterministic builder is detected; a partition larger than its memory budget spills,
  * on the reduce side and on the map side.
  */
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StratusError } from '../../contract/errors.js';
+import { poisonQueueName } from '../../contract/names.js';
+import { decodeWire } from '../../contract/protocol.js';
+import { connectStorage } from '../../storage/connection.js';
+import { StorageQueue } from '../../storage/queues.js';
 import { connectDriver, type E2EFabric, RecordingListener, startE2E } from '../helpers/e2e.js';
+import { waitFor } from '../helpers/processes.js';
 
 const JOBS = path.resolve(import.meta.dirname, 'jobs');
 
@@ -37,6 +45,54 @@ describe('failing jobs', () => {
     const failed = e2e.events.of('task-end').filter((t) => t.status === 'failed' && t.partition === 1);
     expect(failed.length).toBeGreaterThanOrEqual(4);
     expect(e2e.events.of('job-end').at(-1)).toMatchObject({ status: 'failed' });
+  });
+
+  it('a user function that throws NonRetryableError fails the job after exactly one attempt, its error said once', async () => {
+    e2e.events.clear();
+    const markers = await mkdtemp(path.join(tmpdir(), 'stratus-non-retryable-'));
+    try {
+      const error = (await e2e.driver
+        .run(path.join(JOBS, 'non-retryable.ts'), { markers })
+        .catch((e: unknown) => e)) as StratusError;
+      const job = e2e.events.of('job-start').at(-1)!;
+      const stage = e2e.events.of('stage-submitted').at(-1)!;
+      expect(error.code).toBe('JOB_FAILED');
+      expect(error.message).toMatch(
+        new RegExp(
+          `^job ${job.jobId} aborted: stage ${stage.stageId}, partition 1 failed with an error that retrying ` +
+            'cannot fix \\(on executor [^,]+, attempt 0\\): UserCodeError: map \\(node \\d+\\) threw: ' +
+            'record 13 cannot be processed$',
+        ),
+      );
+      expect(error.context).toMatchObject({
+        jobId: job.jobId,
+        stageId: stage.stageId,
+        partition: 1,
+        attempt: 0,
+      });
+      expect(error.context.userStack).toMatch(/^NonRetryableError: record 13 cannot be processed\n/);
+      expect(error.context.userStack).toContain('rejectRecord');
+      // The executor parks the message in the poison queue at its first failure (the host would
+      // only after maxDequeueCount deliveries) and settles it, so no delivery runs it again.
+      const poison = new StorageQueue(
+        connectStorage({ connectionString: e2e.fabric.connectionString }),
+        poisonQueueName(e2e.fabric.queue),
+      );
+      const parked = await waitFor('the task message in the poison queue', async () => {
+        if (!(await poison.exists())) return undefined;
+        const messages = (await poison.peek(32)).map(
+          (m) => decodeWire(m.text) as { jobId: number; partition: number },
+        );
+        return messages.find((m) => m.jobId === job.jobId && m.partition === 1);
+      });
+      expect(parked).toMatchObject({ stageId: stage.stageId, attempt: 0 });
+      expect(await readdir(markers)).toHaveLength(1);
+      // (A late failure of an earlier test's job may arrive meanwhile: count this job's only.)
+      const failed = e2e.events.of('task-end').filter((t) => t.jobId === job.jobId && t.status === 'failed');
+      expect(failed.map((t) => [t.partition, t.attempt])).toEqual([[1, 0]]);
+    } finally {
+      await rm(markers, { recursive: true, force: true });
+    }
   });
 
   it('a builder that throws fails before any task is enqueued', async () => {

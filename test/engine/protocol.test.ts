@@ -13,6 +13,7 @@ import {
   encodeExecutorEvent,
   encodeTaskMessage,
   encodeWire,
+  failureIsRetryable,
   MAX_MESSAGE_BYTES,
   PROTOCOL_VERSION,
   parseExecutorEvent,
@@ -105,6 +106,7 @@ const events = {
       stack: 'Error: boom\n    at f (job.ts:3:9)',
       code: 'USER_CODE',
     },
+    retryable: false,
     fatal: true,
   },
   killed: {
@@ -150,7 +152,7 @@ describe('wire round trip', () => {
       busyMs: 0,
       failUntilDequeue: 0,
     });
-    const failed = { ...events.failed, fatal: undefined } as ExecutorEventInput;
+    const failed = { ...events.failed, retryable: undefined, fatal: undefined } as ExecutorEventInput;
     expect(parseExecutorEvent(decodeWire(encodeExecutorEvent(failed)))).toMatchObject({ fatal: false });
     const succeeded = {
       ...eventBase,
@@ -160,6 +162,31 @@ describe('wire round trip', () => {
     expect(parseExecutorEvent(decodeWire(encodeExecutorEvent(succeeded)))).toMatchObject({
       metrics: Object.fromEntries(Object.keys(metrics).map((k) => [k, k === 'durationMs' ? 1 : 0])),
     });
+  });
+});
+
+describe('whether a failed attempt may be retried', () => {
+  /** A task-failed event as it arrives, with `fields` over the sample's retryable and fatal. */
+  const arrived = (fields: { retryable?: boolean; fatal?: boolean }) => {
+    const { retryable: _r, fatal: _f, ...rest } = events.failed;
+    const event = parseExecutorEvent(decodeWire(wireOf({ ...rest, ...fields })));
+    if (event.type !== 'task-failed') throw new Error(`expected task-failed, got ${event.type}`);
+    return event;
+  };
+
+  it('a task-failed event says so in retryable, which wins over fatal', () => {
+    expect(failureIsRetryable(arrived({ retryable: false, fatal: true }))).toBe(false);
+    expect(failureIsRetryable(arrived({ retryable: true, fatal: false }))).toBe(true);
+    expect(failureIsRetryable(arrived({ retryable: true, fatal: true }))).toBe(true);
+  });
+
+  it('the event of an executor that sends only fatal still parses in version 1, retryable unless fatal', () => {
+    const older = arrived({ fatal: true });
+    expect(older.v).toBe(PROTOCOL_VERSION);
+    expect(older.retryable).toBeUndefined();
+    expect(failureIsRetryable(older)).toBe(false);
+    expect(failureIsRetryable(arrived({ fatal: false }))).toBe(true);
+    expect(failureIsRetryable(arrived({}))).toBe(true);
   });
 });
 
@@ -372,6 +399,7 @@ describe('property: any valid message survives the wire', () => {
         { name: fc.string(), message: fc.string(), stack: fc.string(), code: fc.string() },
         { requiredKeys: ['name', 'message'] },
       ),
+      retryable: fc.boolean(),
       fatal: fc.boolean(),
     }),
     fc.record({

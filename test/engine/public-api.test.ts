@@ -28,6 +28,7 @@ describe('the stratus entry', () => {
       'EmptyCollectionError',
       'InvalidKeyError',
       'JobFailedError',
+      'NonRetryableError',
       'ProtocolError',
       'RecordDecodingError',
       'RecordEncodingError',

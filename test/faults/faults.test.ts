@@ -189,12 +189,19 @@ describe('faults', () => {
     expect(await e2e.driver.run(job, { records, step: 3 })).toBe(sum(3));
   });
 
-  it('a record the codec cannot encode fails the job naming the operator', async () => {
+  it('a record the codec cannot encode fails the job on its first attempt, naming the operator', async () => {
+    e2e.events.clear();
     const error = (await e2e.driver
       .run(path.join(JOBS, 'bigint.ts'), {})
       .catch((e: unknown) => e)) as StratusError;
     expect(error.code).toBe('JOB_FAILED');
     expect(error.message).toMatch(/map .*cannot be encoded/);
+    expect(error.message).toMatch(
+      /failed with an error that retrying cannot fix \(on executor [^,]+, attempt 0\)/,
+    );
+    const job = e2e.events.of('job-start').at(-1)!;
+    const failed = e2e.events.of('task-end').filter((t) => t.jobId === job.jobId && t.status === 'failed');
+    expect(failed).toHaveLength(1);
   });
 
   it('a straggler gets a speculative copy that wins; the answer is unchanged', async () => {
