@@ -13,10 +13,11 @@ import { Driver, type DriverOptions } from '../app/driver.js';
 import { isDriverScript } from '../app/driver-script.js';
 import type { ShuffleCompression } from '../app/options.js';
 import { registerTypeScriptLoader } from '../app/ts-loader.js';
+import { type FabricFlags, fabricChoice } from '../fabric/fabric-flags.js';
 import { defaultEventLogDir } from '../observe/event-log.js';
 import { ConsoleProgress } from '../observe/progress.js';
 import { RunSummaryBuilder } from '../observe/run-summary.js';
-import { addFabricOptions, type FabricFlags, fabricChoice } from './fabric.js';
+import { addFabricOptions } from './fabric.js';
 import { integerAtLeast, onShutdownSignal } from './options.js';
 
 interface RunFlags extends FabricFlags {
