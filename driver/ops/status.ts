@@ -39,14 +39,6 @@ export interface FabricStatus {
   windowMs: number;
 }
 
-/** The start time encoded in an application id (`app-<base-36 ms>-<hex>`), if any. */
-export function appStartTime(appId: string): number | undefined {
-  const m = /^app-([0-9a-z]+)-/.exec(appId);
-  if (!m) return undefined;
-  const t = Number.parseInt(m[1]!, 36);
-  return Number.isFinite(t) ? t : undefined;
-}
-
 /** Gather the status: queue depths, fabric description and executors active within `windowMs`. */
 export async function collectStatus(
   connection: StorageConnection,

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { APP_LEASE_TTL_MS, type AppLease, appLeaseBlobName } from '../../contract/app-lease.js';
 import { appPrefix, DATA_CONTAINER, eventsQueueName } from '../../contract/names.js';
 import { Driver } from '../../driver/app/driver.js';
-import { sweepDeadApplications } from '../../driver/control/sweeper.js';
+import { appStartTime, sweepDeadApplications } from '../../driver/control/sweeper.js';
 import { type AzuriteHandle, startAzurite } from '../../driver/fabric/azurite.js';
 import type { RunEvent } from '../../driver/observe/run-events.js';
 import { BlobStore } from '../../storage/blob-store.js';
@@ -71,6 +71,11 @@ async function leftovers(appId: string): Promise<{ queue: boolean; blobs: number
 }
 
 describe('sweeping up after crashed drivers', () => {
+  it('reads the start time an application id carries, and none from an id stratus did not make', () => {
+    expect(appStartTime(`app-${(1_700_000_000_000).toString(36)}-abcd1234`)).toBe(1_700_000_000_000);
+    expect(appStartTime('custom-id')).toBeUndefined();
+  });
+
   it('removes the events queue and blobs of an application whose lease expired long ago, and reports it', async () => {
     const dead = await leaveApp({ startedAgo: 5 * HOUR, leaseExpiredAgo: 2 * HOUR, blobs: 3 });
     const report = await sweepDeadApplications(storage);
