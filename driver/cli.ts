@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
- * The `stratus` command line. Each subcommand lives in its own `cli-<name>.ts` and is registered
- * by commands/program.ts; unknown commands and flags fail with a clear message and a non-zero exit.
+ * The `stratus` command line. Each subcommand lives in its own thin `commands/<name>.ts` (flags
+ * in, one call into its subsystem, lines out) and is registered by commands/program.ts; unknown
+ * commands and flags fail with a clear message and a non-zero exit.
  */
 import { describeContext, StratusError } from '../contract/errors.js';
 import { redactSecrets } from '../storage/connection.js';

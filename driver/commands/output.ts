@@ -1,23 +1,14 @@
 /**
  * `stratus cat <output>` and `stratus download <output> <folder>`: read back what a save
  * action committed, from a local folder or `az://container/prefix` (with `--account` or
- * `--connection-string` / the same environment as `stratus run`).
+ * `--connection-string` / the same environment as `stratus run`), through driver/data/output-reader.ts.
  */
 import type { Command } from 'commander';
-import { BlobStore } from '../../storage/blob-store.js';
-import { downloadOutput, listOutputParts, readOutputPart } from '../data/output-reader.js';
-import { resolveAzureConnection } from '../fabric/azure.js';
+import { downloadOutput, outputBlobStore, readOutput } from '../data/output-reader.js';
 
 interface StorageFlags {
   account?: string;
   connectionString?: string;
-}
-
-function blobsFor(target: string, flags: StorageFlags): BlobStore | undefined {
-  if (!target.startsWith('az://')) return undefined;
-  return new BlobStore(
-    resolveAzureConnection({ account: flags.account, connectionString: flags.connectionString }).storage,
-  );
 }
 
 /** Add `cat` and `download` to `program`. */
@@ -31,10 +22,8 @@ export function registerOutputCommands(program: Command): void {
     .option('--account <name>', 'storage account for az:// outputs (env STRATUS_ACCOUNT)')
     .option('--connection-string <string>', 'connection string for az:// outputs (env STRATUS_CONNECTION)')
     .action(async (target: string, flags: StorageFlags) => {
-      const blobs = blobsFor(target, flags);
-      for (const part of await listOutputParts(target, blobs)) {
-        process.stdout.write(await readOutputPart(target, part, blobs));
-      }
+      for await (const bytes of readOutput(target, outputBlobStore(target, flags)))
+        process.stdout.write(bytes);
     });
   program
     .command('download')
@@ -44,7 +33,7 @@ export function registerOutputCommands(program: Command): void {
     .option('--account <name>', 'storage account (env STRATUS_ACCOUNT)')
     .option('--connection-string <string>', 'connection string (env STRATUS_CONNECTION)')
     .action(async (target: string, folder: string, flags: StorageFlags) => {
-      const parts = await downloadOutput(target, folder, blobsFor(target, flags));
+      const parts = await downloadOutput(target, folder, outputBlobStore(target, flags));
       process.stderr.write(`stratus download: ${parts} part files and _SUCCESS into ${folder}\n`);
     });
 }

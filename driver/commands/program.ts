@@ -1,6 +1,6 @@
 /**
- * The `stratus` program: every subcommand registered, nothing parsed yet. `cli.ts` runs it; tests
- * build it to check what the documentation says about commands and flags.
+ * The `stratus` program: every subcommand registered, nothing parsed yet. `cli.ts` runs it (tests
+ * check commands and flags through the built CLI's `--help`, see test/infra/deploy-doc.test.ts).
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';

@@ -3,20 +3,18 @@
  * or a driver script (default export `defineDriverScript(...)`) on a local fabric it starts
  * (the default), on a running `stratus local`, or on any account by connection string.
  * Results go to stdout (`--json`: only the results, as JSON); progress and logs to stderr.
+ * Loading and running the module is driver/app/submit.ts; this file maps flags and prints.
  */
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { ConfigError, type StratusError } from '../../contract/errors.js';
-import { resolveModulePath } from '../app/bundler.js';
 import { Driver, type DriverOptions } from '../app/driver.js';
-import { isDriverScript } from '../app/driver-script.js';
 import type { ShuffleCompression } from '../app/options.js';
-import { registerTypeScriptLoader } from '../app/ts-loader.js';
+import { loadSubmittedModule, runSubmittedModule } from '../app/submit.js';
+import { type FabricFlags, fabricChoice } from '../fabric/fabric-flags.js';
 import { defaultEventLogDir } from '../observe/event-log.js';
 import { ConsoleProgress } from '../observe/progress.js';
 import { RunSummaryBuilder } from '../observe/run-summary.js';
-import { addFabricOptions, type FabricFlags, fabricChoice } from './fabric.js';
+import { addFabricOptions } from './fabric.js';
 import { integerAtLeast, onShutdownSignal } from './options.js';
 
 interface RunFlags extends FabricFlags {
@@ -84,18 +82,8 @@ export function registerRunCommand(program: Command): void {
       integerAtLeast(1),
     )
     .action(async (modulePath: string, flags: RunFlags) => {
-      const file = resolveModulePath(modulePath);
-      registerTypeScriptLoader();
-      const mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
-      const entry = mod.default;
-      const isJob =
-        typeof entry === 'object' && entry !== null && (entry as { kind?: unknown }).kind === 'stratus-job';
-      if (!isJob && !isDriverScript(entry)) {
-        throw new ConfigError(
-          `${modulePath} must default-export defineJob((ctx, params) => …) or defineDriverScript(async (driver, params) => …)`,
-        );
-      }
-      const options: DriverOptions = { name: path.basename(file), ...fabricChoice(flags) };
+      const module = await loadSubmittedModule(modulePath);
+      const options: DriverOptions = { name: path.basename(module.file), ...fabricChoice(flags) };
       if (flags.memoryMb) options.memoryBudgetBytes = flags.memoryMb * 1024 * 1024;
       if (flags.shuffleCompression) options.shuffleCompression = flags.shuffleCompression;
       if (flags.splitMb) options.splitBytes = flags.splitMb * 1024 * 1024;
@@ -120,33 +108,20 @@ export function registerRunCommand(program: Command): void {
         await driver.cancel(`interrupted (${signal})`);
         await driver.close('cancelled');
       });
-      let results: unknown;
-      try {
-        if (isJob) {
-          const report = await driver.runWithReport(file, flags.param, {
-            overwrite: flags.overwrite === true,
-          });
-          // Accumulators (bad-record counts too) are in the run summary and the event log's job-end.
-          results = report.results;
-        } else {
-          results = await (entry as { main: (d: Driver, p: unknown) => Promise<unknown> }).main(
-            driver,
-            flags.param,
-          );
-        }
-      } catch (error) {
-        await driver.close((error as StratusError).code === 'JOB_CANCELLED' ? 'cancelled' : 'failed');
+      const outcome = await runSubmittedModule(driver, module, flags.param, {
+        overwrite: flags.overwrite === true,
+      });
+      if (!outcome.ok) {
         if (!flags.json) process.stderr.write(`${summary.text()}\n`);
-        throw error;
+        throw outcome.error;
       }
-      await driver.close('succeeded');
       process.stderr.write(`${summary.text()}\n`);
       const seconds = ((performance.now() - started) / 1000).toFixed(1);
       if (flags.json) {
-        process.stdout.write(`${JSON.stringify(results ?? null)}\n`);
+        process.stdout.write(`${JSON.stringify(outcome.results ?? null)}\n`);
       } else {
-        process.stdout.write(formatResults(results));
-        process.stderr.write(`stratus run: ${path.basename(file)} finished in ${seconds} s\n`);
+        process.stdout.write(formatResults(outcome.results));
+        process.stderr.write(`stratus run: ${path.basename(module.file)} finished in ${seconds} s\n`);
       }
     });
 }

@@ -6,10 +6,26 @@
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { StratusError } from '../../contract/errors.js';
-import type { BlobStore } from '../../storage/blob-store.js';
+import { BlobStore } from '../../storage/blob-store.js';
+import { type AzureConnectionOptions, resolveAzureConnection } from '../fabric/azure.js';
 import { parseBlobTarget, SUCCESS_MARKER } from './output-committer.js';
 
 const PART = /^part-\d{5,}/;
+
+/**
+ * The storage an `az://` output is read from, connected as `stratus run` connects (the given
+ * account or connection string, else the environment); undefined for a local folder.
+ */
+export function outputBlobStore(
+  target: string,
+  connection: Pick<AzureConnectionOptions, 'account' | 'connectionString'>,
+): BlobStore | undefined {
+  if (!target.startsWith('az://')) return undefined;
+  return new BlobStore(
+    resolveAzureConnection({ account: connection.account, connectionString: connection.connectionString })
+      .storage,
+  );
+}
 
 /** The part files of a committed output, in partition order; throws when `_SUCCESS` is missing. */
 export async function listOutputParts(target: string, blobs?: BlobStore): Promise<string[]> {
@@ -46,6 +62,11 @@ export async function readOutputPart(target: string, part: string, blobs?: BlobS
   const remote = parseBlobTarget(target);
   if (remote) return blobs!.get(remote.container, `${remote.prefix}${part}`);
   return readFile(path.join(target, part));
+}
+
+/** The bytes of a committed output, one part file at a time in partition order (`stratus cat`). */
+export async function* readOutput(target: string, blobs?: BlobStore): AsyncGenerator<Buffer> {
+  for (const part of await listOutputParts(target, blobs)) yield await readOutputPart(target, part, blobs);
 }
 
 /** Copy a committed output (parts, then `_SUCCESS`) into a local folder; returns the part count. */

@@ -29,6 +29,14 @@ export const AZURE_ENV = {
   queueEndpoint: 'STRATUS_QUEUE_ENDPOINT',
 } as const;
 
+/** A storage account the user names to read from (`stratus ui`, `stratus status`). */
+export interface StorageAccountTarget {
+  /** Connection string (Azurite, `stratus local`, an account that allows keys); wins over `account`. */
+  connectionString?: string | undefined;
+  /** Account name, reached with DefaultAzureCredential. */
+  account?: string | undefined;
+}
+
 /** Options of `resolveAzureConnection`; each overrides its environment variable. */
 export interface AzureConnectionOptions {
   /** Storage account name (identity-based); `STRATUS_ACCOUNT`. */
@@ -151,4 +159,18 @@ export function resolveAzureConnection(options: AzureConnectionOptions = {}): Az
     ...(queueEndpoint ? { queueEndpoint: queueEndpoint.replace(/\/+$/, '') } : {}),
   });
   return { storage, taskQueue, mode: 'azure', account, ...slots };
+}
+
+/**
+ * Connect to the account `target` names, reading no environment (the caller already did); throws
+ * ConfigError naming the flags of `stratus <command>` when it names none.
+ */
+export function connectStorageAccount(target: StorageAccountTarget, command: string): StorageConnection {
+  if (target.connectionString) return connectStorage({ connectionString: target.connectionString });
+  if (target.account) {
+    return connectStorage({ accountName: target.account, credential: new DefaultAzureCredential() });
+  }
+  throw new ConfigError(
+    `stratus ${command} needs a storage account: --connection-string (or STRATUS_CONNECTION, printed by stratus local) or --account`,
+  );
 }

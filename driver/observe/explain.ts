@@ -17,10 +17,11 @@ import { buildJobGraph, type JobGraph } from '../../engine/plan/graph.js';
 import { loadJobBundle } from '../../engine/plan/module-loader.js';
 import { isSamplingRequest, type JobPlan, planJob } from '../../engine/plan/stages.js';
 import type { Key } from '../../engine/records/keys.js';
-import type { BlobStore } from '../../storage/blob-store.js';
+import { BlobStore } from '../../storage/blob-store.js';
 import { bundleJobModule } from '../app/bundler.js';
 import { parseBlobLocation, resolveInput } from '../data/input-sources.js';
 import { DEFAULT_SPLIT_BYTES, planFileSplits, resolveInputFiles } from '../data/input-splitter.js';
+import { type FabricChoice, type PlannedSlots, planSlots } from '../fabric/connection.js';
 
 /** One stage as it will run (or be skipped). */
 export interface ExplainedStage {
@@ -290,6 +291,44 @@ export async function explainModule(
     sources,
     module: bundle.entry,
     ...(options.slotsFrom !== undefined ? { slotsFrom: options.slotsFrom } : {}),
+  });
+}
+
+/** How explain names where its slot count comes from. */
+export function describeSlots(planned: PlannedSlots): string {
+  switch (planned.from) {
+    case 'embedded':
+      return `the local fabric stratus run starts: ${planned.executors} executors × ${planned.slotsPerExecutor} slots`;
+    case 'configured':
+      return planned.mode === 'azure'
+        ? 'the deployment (--total-slots, STRATUS_TOTAL_SLOTS or slots × instances)'
+        : '--total-slots / STRATUS_TOTAL_SLOTS';
+    case 'published':
+      return 'published by the running fabric';
+    case 'default':
+      return 'nothing published by the fabric: the default';
+  }
+}
+
+/**
+ * Explain a job module for the slots a run on `fabric` would have (`planSlots`: embedded
+ * executors × slots, a running fabric's published slots, a deployment's configured ones),
+ * listing az:// inputs in that fabric's account as the driver would. Starts nothing.
+ */
+export async function explainForFabric(
+  modulePath: string,
+  params: unknown,
+  fabric: FabricChoice,
+  options: Omit<ExplainModuleOptions, 'slots' | 'slotsFrom' | 'blobs'> = {},
+): Promise<Explanation> {
+  const planned = await planSlots(fabric);
+  // A remote fabric's account is also where az:// inputs are listed, as the driver would.
+  const blobs = planned.connection ? new BlobStore(planned.connection.storage) : undefined;
+  return explainModule(modulePath, params, {
+    ...options,
+    ...(blobs ? { blobs } : {}),
+    slots: planned.totalSlots,
+    slotsFrom: describeSlots(planned),
   });
 }
 

@@ -6,18 +6,17 @@
  * sweep too, and whose applications this file must not see.
  */
 import { randomBytes } from 'node:crypto';
-import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { APP_LEASE_TTL_MS, type AppLease, appLeaseBlobName } from '../../contract/app-lease.js';
 import { appPrefix, DATA_CONTAINER, eventsQueueName } from '../../contract/names.js';
 import { Driver } from '../../driver/app/driver.js';
-import { registerCleanCommand } from '../../driver/commands/clean.js';
-import { sweepDeadApplications } from '../../driver/control/sweeper.js';
+import { appStartTime, sweepDeadApplications } from '../../driver/control/sweeper.js';
 import { type AzuriteHandle, startAzurite } from '../../driver/fabric/azurite.js';
 import type { RunEvent } from '../../driver/observe/run-events.js';
 import { BlobStore } from '../../storage/blob-store.js';
 import { connectStorage, type StorageConnection } from '../../storage/connection.js';
 import { StorageQueue } from '../../storage/queues.js';
+import { runBuiltCli } from '../helpers/dist.js';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -72,6 +71,11 @@ async function leftovers(appId: string): Promise<{ queue: boolean; blobs: number
 }
 
 describe('sweeping up after crashed drivers', () => {
+  it('reads the start time an application id carries, and none from an id stratus did not make', () => {
+    expect(appStartTime(`app-${(1_700_000_000_000).toString(36)}-abcd1234`)).toBe(1_700_000_000_000);
+    expect(appStartTime('custom-id')).toBeUndefined();
+  });
+
   it('removes the events queue and blobs of an application whose lease expired long ago, and reports it', async () => {
     const dead = await leaveApp({ startedAgo: 5 * HOUR, leaseExpiredAgo: 2 * HOUR, blobs: 3 });
     const report = await sweepDeadApplications(storage);
@@ -184,13 +188,9 @@ describe('sweeping up after crashed drivers', () => {
   it('stratus clean --dry-run lists, then stratus clean removes, with --grace-minutes', async () => {
     const app = await leaveApp({ startedAgo: HOUR, leaseExpiredAgo: 45 * MINUTE, blobs: 1 });
     const run = async (...args: string[]) => {
-      const lines: string[] = [];
-      const program = new Command().exitOverride();
-      registerCleanCommand(program, (line) => lines.push(line));
-      await program.parseAsync(['clean', '--connection-string', azurite.connectionString, ...args], {
-        from: 'user',
-      });
-      return lines;
+      const cli = await runBuiltCli(['clean', '--connection-string', azurite.connectionString, ...args]);
+      expect(cli).toMatchObject({ code: 0 });
+      return cli.stdout.split('\n').filter((line) => line !== '');
     };
     const dry = await run('--grace-minutes', '30', '--dry-run');
     expect(dry).toContain(`would remove ${app}: events queue + 2 blobs (lease expired 45 min ago)`);

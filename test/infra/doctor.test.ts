@@ -5,19 +5,14 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { slotsEnv } from '../../contract/local-host-process.js';
 import { CODE_CONTAINER, DATA_CONTAINER, LOGS_CONTAINER, poisonQueueName } from '../../contract/names.js';
-import {
-  DoctorFailedError,
-  readAppSettings,
-  registerDoctorCommand,
-  runDoctor,
-} from '../../driver/commands/doctor.js';
+import { readAppSettings, runDoctor } from '../../driver/ops/doctor.js';
 import { BlobStore } from '../../storage/blob-store.js';
 import { connectStorage } from '../../storage/connection.js';
 import { StorageQueue } from '../../storage/queues.js';
+import { runBuiltCli } from '../helpers/dist.js';
 
 const connectionString = inject('connectionString');
 const storage = connectStorage({ connectionString });
@@ -91,15 +86,10 @@ describe('stratus doctor', () => {
       status: 'fail',
       detail: 'does not exist',
     });
-    const lines: string[] = [];
-    const program = new Command('stratus').exitOverride();
-    registerDoctorCommand(program, (l) => lines.push(l));
-    await expect(
-      program.parseAsync(['doctor', '--connection-string', connectionString, '--queue', queue], {
-        from: 'user',
-      }),
-    ).rejects.toBeInstanceOf(DoctorFailedError);
-    expect(lines.filter((l) => l.startsWith('FAIL'))).toEqual([
+    const cli = await runBuiltCli(['doctor', '--connection-string', connectionString, '--queue', queue]);
+    expect(cli.code).toBe(1);
+    expect(cli.stderr).toMatch(/^stratus: 1 of \d+ checks failed\n$/);
+    expect(cli.stdout.split('\n').filter((l) => l.startsWith('FAIL'))).toEqual([
       `FAIL  queue ${queue}-poison: does not exist`,
     ]);
   });
@@ -131,26 +121,21 @@ describe('stratus doctor', () => {
     const file = path.join(dir, 'bad.json');
     // The app was left at 2 slots while the deployment says 4 × 40 = 160.
     await writeFile(file, JSON.stringify(azCliSettings(queue, 2, 160)));
-    const lines: string[] = [];
-    const program = new Command('stratus').exitOverride();
-    registerDoctorCommand(program, (l) => lines.push(l));
-    const saved = { ...process.env };
-    Object.assign(process.env, {
-      STRATUS_CONNECTION: connectionString,
-      STRATUS_TASK_QUEUE: queue,
-      STRATUS_FUNCTION_APP_SETTINGS: file,
-      STRATUS_SLOTS_PER_EXECUTOR: '4',
-      STRATUS_MAX_INSTANCES: '40',
-      STRATUS_TOTAL_SLOTS: '160',
+    const { STRATUS_ACCOUNT: _account, ...shell } = process.env;
+    const cli = await runBuiltCli(['doctor'], {
+      env: {
+        ...shell,
+        STRATUS_CONNECTION: connectionString,
+        STRATUS_TASK_QUEUE: queue,
+        STRATUS_FUNCTION_APP_SETTINGS: file,
+        STRATUS_SLOTS_PER_EXECUTOR: '4',
+        STRATUS_MAX_INSTANCES: '40',
+        STRATUS_TOTAL_SLOTS: '160',
+      },
     });
-    delete process.env.STRATUS_ACCOUNT;
-    try {
-      await expect(program.parseAsync(['doctor'], { from: 'user' })).rejects.toThrow('2 of 13 checks failed');
-    } finally {
-      for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
-      Object.assign(process.env, saved);
-    }
-    expect(lines.filter((l) => l.startsWith('FAIL'))).toEqual([
+    expect(cli.code).toBe(1);
+    expect(cli.stderr).toBe('stratus: 2 of 13 checks failed\n');
+    expect(cli.stdout.split('\n').filter((l) => l.startsWith('FAIL'))).toEqual([
       'FAIL  slots per executor: function app has 2, deployment says 4',
       'FAIL  total slots: STRATUS_TOTAL_SLOTS=160; expected 2 slots × 40 instances = 80, driver default parallelism 160',
     ]);

@@ -221,7 +221,7 @@ describe('the executor reads exactly the settings function-app.bicep provides', 
 
   it('every app setting is read by the executor, by the Functions host, or by stratus doctor', () => {
     expect(unreadAppSettings(bicepAppSettings(), executor.names)).toEqual([]);
-    const doctor = readFileSync(path.join(PACKAGE_ROOT, 'driver', 'commands', 'doctor.ts'), 'utf8');
+    const doctor = readFileSync(path.join(PACKAGE_ROOT, 'driver', 'ops', 'doctor.ts'), 'utf8');
     for (const name of Object.keys(READ_BY_DOCTOR_FROM_APP_SETTINGS))
       expect(doctor).toContain(`settings.${name}`);
   });

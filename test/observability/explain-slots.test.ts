@@ -7,7 +7,8 @@
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Driver } from '../../driver/app/driver.js';
-import { explainSlots } from '../../driver/commands/explain.js';
+import { planSlots } from '../../driver/fabric/connection.js';
+import { type FabricFlags, fabricChoice } from '../../driver/fabric/fabric-flags.js';
 import { type LocalFabric, startLocalFabric } from '../../driver/fabric/local-fabric.js';
 import { explainJson } from '../helpers/explain-cli.js';
 import { FAST_HOST_ENV, suiteConnectionString, uniqueTaskQueue } from '../helpers/fabric.js';
@@ -47,7 +48,10 @@ afterAll(async () => {
   for (const [k, v] of Object.entries(saved)) if (v !== undefined) process.env[k] = v;
 });
 
-/** `stratus explain pair-sums.ts <args> --json`, run in-process. */
+/** The slots `stratus explain` with these flags plans for: the run's fabric choice, planned. */
+const explainSlots = (flags: FabricFlags) => planSlots(fabricChoice(flags));
+
+/** `stratus explain pair-sums.ts <args> --json`, run by the built command line. */
 const explainCli = (args: string[]) =>
   explainJson<{ slots: number; slotsFrom: string }>([path.join(JOBS, 'pair-sums.ts'), ...args]);
 

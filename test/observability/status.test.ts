@@ -3,8 +3,8 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { poisonQueueName } from '../../contract/names.js';
-import { appStartTime, collectStatus, formatStatus } from '../../driver/commands/status.js';
 import { EventLogWriter } from '../../driver/observe/event-log.js';
+import { collectStatus, formatStatus } from '../../driver/ops/status.js';
 import { BlobStore } from '../../storage/blob-store.js';
 import { connectStorage } from '../../storage/connection.js';
 import { StorageQueue } from '../../storage/queues.js';
@@ -146,10 +146,5 @@ describe('stratus status', () => {
     } finally {
       await tasks.destroy();
     }
-  });
-
-  it('reads the start time an application id carries', () => {
-    expect(appStartTime(`app-${(1_700_000_000_000).toString(36)}-abcd1234`)).toBe(1_700_000_000_000);
-    expect(appStartTime('custom-id')).toBeUndefined();
   });
 });

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startUiServer, type UiServer } from '../../driver/commands/ui.js';
+import { startUiServer, type UiServer } from '../../driver/observe/ui/server.js';
 import { launchChromium, openUiPage } from '../helpers/browser.js';
 
 const FIXTURE = path.resolve(import.meta.dirname, 'fixtures/recorded-run.jsonl');
