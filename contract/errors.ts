@@ -19,6 +19,8 @@ export interface ErrorContext {
   blob?: string;
   /** The queue the error is about. */
   queue?: string;
+  /** The shuffle the error is about (a map output a reduce task could not read). */
+  shuffleId?: number;
   /** The option, flag or param at fault (`params.records`). */
   field?: string;
   /** The user's own stack trace when the error came from user code on an executor. */
@@ -193,4 +195,21 @@ export class EmptyCollectionError extends StratusError {
 export function asUserCodeError(operation: string, error: unknown): StratusError {
   if (error instanceof StratusError && !(error instanceof NonRetryableError)) return error;
   return new UserCodeError(operation, error);
+}
+
+/**
+ * A reduce task could not read a map output of `shuffleId` (Spark's FetchFailedException): its
+ * blob is gone. Retrying the reduce task cannot help, so it is not retryable; the driver instead
+ * resubmits the map stage that writes the shuffle, then the stage that read it.
+ */
+export class ShuffleOutputMissingError extends StratusError {
+  constructor(shuffleId: number, blob: string, detail: string) {
+    super(
+      'SHUFFLE_OUTPUT_MISSING',
+      `shuffle ${shuffleId}: ${detail}`,
+      { shuffleId, blob },
+      { retryable: false },
+    );
+    this.name = 'ShuffleOutputMissingError';
+  }
 }

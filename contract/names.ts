@@ -84,9 +84,13 @@ export function mapOutputBlobName(
   return `apps/${scope}/shuffle/${shuffleId}/map-${mapPartition}-${executionTag(execution)}.bin`;
 }
 
-/** The map-output table of one shuffle (`scope` as above), written once by the driver when the map stage completes. */
-export function mapOutputTableBlobName(scope: string, shuffleId: number): string {
-  return `apps/${scope}/shuffle/${shuffleId}/outputs.json`;
+/**
+ * The map-output table of one shuffle (`scope` as above), written once by the driver when the map
+ * stage completes; `generation` counts the times the map stage ran again after its outputs were
+ * lost (a fetch failure), so a later table never overwrites one that a task may still read.
+ */
+export function mapOutputTableBlobName(scope: string, shuffleId: number, generation = 0): string {
+  return `apps/${scope}/shuffle/${shuffleId}/outputs${generation > 0 ? `-${generation}` : ''}.json`;
 }
 
 /** Where one execution of a result task writes a result too large to travel inline (`executionId`: taskExecutionId). */

@@ -89,6 +89,8 @@ export const TaskErrorSchema = z.object({
   message: z.string(),
   stack: z.string().optional(),
   code: z.string().optional(),
+  /** With code SHUFFLE_OUTPUT_MISSING: the shuffle whose map output could not be read. */
+  shuffleId: z.number().int().nonnegative().optional(),
 });
 
 /**

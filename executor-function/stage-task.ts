@@ -17,7 +17,7 @@
  */
 import { createHash } from 'node:crypto';
 import { type AppLease, AppLeaseSchema, appLeaseBlobName } from '../contract/app-lease.js';
-import { coerceError, StratusError } from '../contract/errors.js';
+import { coerceError, ShuffleOutputMissingError, StratusError } from '../contract/errors.js';
 import {
   bundleBlobName,
   CODE_CONTAINER,
@@ -266,9 +266,7 @@ async function* fetchSegments(
     inFlight.push(
       blobs.getRange(DATA_CONTAINER, range.blob, range.offset, range.count).catch((error: unknown) => {
         if (error instanceof BlobNotFoundError) {
-          throw new StratusError('SHUFFLE_OUTPUT_MISSING', `shuffle ${table.shuffleId}: ${error.message}`, {
-            blob: range.blob,
-          });
+          throw new ShuffleOutputMissingError(table.shuffleId, range.blob, error.message);
         }
         throw error;
       }),

@@ -80,5 +80,7 @@ export function serializeTaskError(thrown: unknown): SerializedTaskError {
     if (cause instanceof Error && cause.stack !== undefined) out.stack += `\nCaused by: ${cause.stack}`;
   }
   if (typeof code === 'string') out.code = code;
+  if (error instanceof StratusError && error.context.shuffleId !== undefined)
+    out.shuffleId = error.context.shuffleId;
   return out;
 }

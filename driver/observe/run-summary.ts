@@ -200,6 +200,9 @@ export class RunSummaryBuilder implements RunListener {
         });
         if (event.shuffleId !== undefined) stage.shuffleId = event.shuffleId;
         this.stages.set(event.stageId, stage);
+        // A stage resubmitted after a fetch failure runs under a new id its job-start did not list.
+        const job = this.jobs.get(event.jobId);
+        if (job && !job.stageIds.includes(event.stageId)) job.stageIds.push(event.stageId);
         return;
       }
       case 'stage-completed': {

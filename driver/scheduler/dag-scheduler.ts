@@ -23,7 +23,8 @@ import {
 import { describePlan } from '../../engine/plan/explain.js';
 import { isSamplingRequest, type JobPlan, planJob, type StagePlan } from '../../engine/plan/stages.js';
 import { computeRangeBounds, type RangeSample } from '../../engine/shuffle/partitioner.js';
-import type { RunEvent } from '../observe/run-events.js';
+import { noticeEvent, type RunEvent } from '../observe/run-events.js';
+import { FetchFailedError, MAX_STAGE_ATTEMPTS } from './fetch-failed.js';
 import type { BlobPort, Clock } from './ports.js';
 import type { JobOutcome, RunState } from './run-state.js';
 import { buildStageDescriptor, fetchResultPartials } from './stage-io.js';
@@ -218,22 +219,39 @@ export class DAGScheduler {
 
     const done = new Set<number>(skipped);
     const running = new Map<number, Promise<StageRun>>();
+    /** Runs of each plan stage so far, for the consecutive-attempts limit of fetch failures. */
+    const stageRuns = new Map<number, number>();
     let resultRun: StageRun | undefined;
     try {
       while (done.size < plan.stages.length) {
         for (const stage of plan.stages) {
           if (done.has(stage.stageId) || running.has(stage.stageId)) continue;
           if (!stage.parents.every((p) => done.has(p))) continue;
+          stageRuns.set(stage.stageId, (stageRuns.get(stage.stageId) ?? 0) + 1);
           running.set(
             stage.stageId,
             this.runStage(state, plan, stage, jobId, globalIds.get(stage.stageId)!, globalIds, actionName),
           );
         }
         if (running.size === 0) throw new Error(`internal: job ${jobId} has stages that can never run`);
-        const finished = await Promise.race([...running].map(([id, p]) => p.then((run) => ({ id, run }))));
+        const finished = await Promise.race(
+          [...running].map(([id, p]) =>
+            p.then(
+              (run) => ({ id, run, error: undefined }),
+              (error: unknown) => ({ id, run: undefined, error }),
+            ),
+          ),
+        );
         running.delete(finished.id);
-        done.add(finished.id);
-        if (finished.run.plan.kind === 'result') resultRun = finished.run;
+        if (finished.run) {
+          done.add(finished.id);
+          if (finished.run.plan.kind === 'result') resultRun = finished.run;
+          continue;
+        }
+        const error = finished.error;
+        if (!(error instanceof FetchFailedError) || (stageRuns.get(finished.id) ?? 0) >= MAX_STAGE_ATTEMPTS)
+          throw error;
+        this.resubmitAfterFetchFailure(state, plan, finished.id, error, { done, skipped, globalIds });
       }
     } catch (error) {
       const cancelled = (error as StratusError).code === 'JOB_CANCELLED';
@@ -278,6 +296,47 @@ export class DAGScheduler {
       ...accumulatorsOf(state),
     });
     return outcome;
+  }
+
+  /**
+   * A stage stopped on a fetch failure (Spark's handleTaskCompletion for FetchFailed): forget the
+   * outputs of the shuffle it could not read (every shuffle it reads when the executor did not
+   * say which), so the map stages that write them run again, and run the failed stage after
+   * them. Both get new stage ids: attempts of the old runs may still report, and must not be
+   * taken for attempts of the new ones.
+   */
+  private resubmitAfterFetchFailure(
+    state: RunState,
+    plan: JobPlan,
+    failedStageId: number,
+    error: FetchFailedError,
+    job: { done: Set<number>; skipped: Set<number>; globalIds: Map<number, number> },
+  ): void {
+    const failed = plan.stages.find((s) => s.stageId === failedStageId)!;
+    const mapStages = plan.stages.filter(
+      (s) =>
+        s.shuffle !== undefined &&
+        failed.parents.includes(s.stageId) &&
+        (error.shuffleId === undefined || s.shuffle.shuffleId === error.shuffleId),
+    );
+    for (const stage of [...mapStages, failed]) {
+      if (stage.shuffle) {
+        state.shuffleTables.delete(stage.shuffle.shuffleId);
+        state.tracker.forget(stage.shuffle.shuffleId);
+      }
+      job.done.delete(stage.stageId);
+      job.skipped.delete(stage.stageId);
+      job.globalIds.set(stage.stageId, this.nextStageId++);
+    }
+    const rerun = mapStages.map((s) => job.globalIds.get(s.stageId)!).join(', ');
+    this.emit({
+      ...noticeEvent(
+        this.env.appId,
+        'warn',
+        `${error.message}; resubmitting its map stage as stage ${rerun}`,
+      ),
+      at: this.clock.now(),
+    });
   }
 
   private async runStage(

@@ -40,6 +40,16 @@ export class MapOutputTracker {
     private readonly blobs: BlobPort,
   ) {}
 
+  /** Times each shuffle's outputs were forgotten: names its next table blob. */
+  private readonly generations = new Map<number, number>();
+
+  /** Drop what is known of `shuffleId`'s map outputs (they are gone): its map stage runs again. */
+  forget(shuffleId: number): void {
+    this.shuffles.delete(shuffleId);
+    this.tableBlobs.delete(shuffleId);
+    this.generations.set(shuffleId, (this.generations.get(shuffleId) ?? 0) + 1);
+  }
+
   /** Start tracking a shuffle with `numMaps` map partitions and `numReduce` reduce partitions. */
   register(shuffleId: number, numMaps: number, numReduce: number): void {
     if (!this.shuffles.has(shuffleId)) {
@@ -77,7 +87,7 @@ export class MapOutputTracker {
       numReducePartitions: shuffle.numReduce,
       outputs: shuffle.outputs as MapStatus[],
     };
-    const name = mapOutputTableBlobName(this.scope, shuffleId);
+    const name = mapOutputTableBlobName(this.scope, shuffleId, this.generations.get(shuffleId));
     const text = JSON.stringify(table);
     await this.blobs.put(DATA_CONTAINER, name, text);
     const published = { blob: name, sha256: blobDigest(text) };

@@ -20,6 +20,7 @@ import {
   type TaskSucceededEvent,
 } from '../../contract/protocol.js';
 import { signTaskMessage } from '../../contract/signing.js';
+import { FetchFailedError, isFetchFailure } from './fetch-failed.js';
 import type { Clock, TaskQueue } from './ports.js';
 import { quantile } from './stats.js';
 import { systemClock } from './system-clock.js';
@@ -231,6 +232,12 @@ export class TaskSetManager {
       }
       case 'task-failed': {
         attempts.delete(event.attempt);
+        // A map output this task reads is gone: only rerunning the map stage helps, which the
+        // DAG scheduler does when this task set stops with a FetchFailedError.
+        if (isFetchFailure(event)) {
+          this.abort(new FetchFailedError(this.jobId, this.stageId, event));
+          return;
+        }
         const list = this.failures.get(partition) ?? [];
         list.push(event);
         this.failures.set(partition, list);

@@ -45,7 +45,7 @@ function classify(service: 'blob' | 'queue', req: http.IncomingMessage): string 
 /** What a blob is, from its name (contract/names.ts): map outputs, tables, inputs, descriptors… */
 function blobKind(pathname: string): string {
   if (/\/shuffle\/\d+\/map-[^/]+\.bin$/.test(pathname)) return 'map-output';
-  if (/\/shuffle\/\d+\/outputs\.json$/.test(pathname)) return 'map-output-table';
+  if (/\/shuffle\/\d+\/outputs(-\d+)?\.json$/.test(pathname)) return 'map-output-table';
   if (/\/input\/\d+\/part-/.test(pathname)) return 'input';
   if (/\/jobs\/\d+\/stage-\d+\.json$/.test(pathname)) return 'stage-descriptor';
   if (/\/stratus-code\//.test(pathname)) return 'code';

@@ -4,7 +4,12 @@
  * to the host is always an Error, as retryable as the task's error.
  */
 import { describe, expect, it } from 'vitest';
-import { asUserCodeError, NonRetryableError, type StratusError } from '../../contract/errors.js';
+import {
+  asUserCodeError,
+  NonRetryableError,
+  ShuffleOutputMissingError,
+  type StratusError,
+} from '../../contract/errors.js';
 import { RecordEncodingError } from '../../engine/records/codec.js';
 import {
   BlobTamperedError,
@@ -56,6 +61,14 @@ describe('task-failed errors', () => {
     expect(serialized.stack).toMatch(/^NonRetryableError: row 13 has no id\n/);
     expect(serialized.stack).toContain('parseRow');
     expect(serialized.stack?.split('row 13 has no id')).toHaveLength(2);
+  });
+
+  it('name the shuffle of a missing map output, so the driver can rerun its map stage', () => {
+    const error = serializeTaskError(
+      new ShuffleOutputMissingError(3, 'apps/a/run-0/shuffle/3/map-1-a0-d1-x.bin', 'blob not found'),
+    );
+    expect(error).toMatchObject({ code: 'SHUFFLE_OUTPUT_MISSING', shuffleId: 3, retryable: false });
+    expect(serializeTaskError(new Error('x')).shuffleId).toBeUndefined();
   });
 
   it('carry a wrapped error’s stack with its cause’s', () => {

@@ -194,7 +194,7 @@ export class SchedulerHarness {
         type: 'task-succeeded',
         metrics,
         segmentSizes: options.segmentSizes ?? new Array<number>(r).fill(10),
-        mapOutputBlob: `apps/${stage.scope}/shuffle/${stage.shuffleId}/map-${message.partition}-a${message.attempt}.bin`,
+        mapOutputBlob: `apps/${stage.scope}/shuffle/${stage.shuffleId}/map-${message.partition}-a${message.attempt}-s${message.stageId}.bin`,
       });
       return;
     }
@@ -208,11 +208,16 @@ export class SchedulerHarness {
   /** The attempt failed with `error` (the user's, as the executor serializes it). */
   fail(
     message: TaskMessage,
-    error: { name: string; message: string; stack?: string; code?: string },
-    options: { fatal?: boolean } = {},
+    error: { name: string; message: string; stack?: string; code?: string; shuffleId?: number },
+    options: { fatal?: boolean; retryable?: boolean } = {},
     executorId = 'executor-0',
   ): void {
-    this.feed(message, executorId, { type: 'task-failed', error, fatal: options.fatal ?? false });
+    this.feed(message, executorId, {
+      type: 'task-failed',
+      error,
+      fatal: options.fatal ?? false,
+      ...(options.retryable !== undefined ? { retryable: options.retryable } : {}),
+    });
   }
 
   /** Take, start and succeed every waiting message of `stageId`, in order. */

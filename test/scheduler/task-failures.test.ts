@@ -2,9 +2,8 @@
  * Task failures, as Spark's TaskSetManager counts them: a partition may fail `maxFailures` (4)
  * times before its job fails with the user's error, partition and stack; a failure that
  * retrying cannot fix fails the job at once. Retrying is the queue's job (the host makes a
- * failed message visible again), so the driver sends no new message for a failure. And what a
- * reduce task's missing map output does today: it is an ordinary failure — stratus has no
- * FetchFailed path that resubmits the map stage.
+ * failed message visible again), so the driver sends no new message for a failure. A reduce
+ * task's missing map output is not a task failure but a fetch failure: see fetch-failures.test.ts.
  */
 import { describe, expect, it } from 'vitest';
 import type { JobFailedError } from '../../contract/errors.js';
@@ -12,14 +11,6 @@ import { defineJob } from '../../engine/dataset/job.js';
 import { SchedulerHarness } from './harness.js';
 
 const twoTasks = defineJob((ctx) => ctx.parallelize([1, 2, 3, 4], 2).count());
-
-const shuffleCount = defineJob((ctx) =>
-  ctx
-    .parallelize([1, 2, 3, 4], 2)
-    .map((x) => [x % 2, x] as [number, number])
-    .reduceByKey((a, b) => a + b, 2)
-    .count(),
-);
 
 const userError = {
   name: 'TypeError',
@@ -112,38 +103,6 @@ describe('task failures', () => {
       [0, 'killed'],
     ]);
     expect(ends.at(-1)!.reason).toBe('stage 0 failed');
-    h.scheduler.close();
-  });
-
-  it('a reduce task that cannot read a map output is retried as an ordinary failure: the map stage is not resubmitted', async () => {
-    const h = new SchedulerHarness();
-    const job = h.runAction(h.runState(shuffleCount));
-    await h.settle();
-    h.runWaitingTasks(0);
-    await h.settle();
-    const [reduce] = h.queue.takeAll({ stageId: 1 });
-    // What executor-function/stage-task.ts reports when a map output blob is gone.
-    const missing = {
-      name: 'StratusError',
-      message: 'shuffle 0: blob stratus-data/apps/x/shuffle/0/map-1-a0.bin does not exist',
-      code: 'SHUFFLE_OUTPUT_MISSING',
-    };
-    for (let i = 0; i < 3; i++) {
-      h.start(reduce!);
-      h.fail(reduce!, missing);
-    }
-    await h.settle();
-    // No FetchFailed handling: no map task is sent again and the stage is not resubmitted.
-    expect(h.sentStageIds()).toEqual([0, 0, 1, 1]);
-    expect(h.listener.ofType('stage-submitted').map((e) => e.stageId)).toEqual([0, 1]);
-    h.start(reduce!);
-    h.fail(reduce!, missing);
-    await expect(job).rejects.toMatchObject({
-      code: 'JOB_FAILED',
-      context: { stageId: 1, partition: 0 },
-      message: expect.stringContaining('failed 4 times'),
-    });
-    expect(h.sentStageIds()).toEqual([0, 0, 1, 1]);
     h.scheduler.close();
   });
 });
