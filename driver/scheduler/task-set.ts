@@ -276,8 +276,9 @@ export class TaskSetManager {
   /**
    * A task message taken by an executor that died before reporting `task-started` stays
    * invisible for the queue lease (10 minutes) and no heartbeat ever tells us. When the task
-   * set has been silent for the heartbeat timeout, nothing is waiting on the queue, and some
-   * partitions were launched but never seen running, their messages vanished: relaunch them.
+   * set has been silent for the heartbeat timeout since it last saw messages waiting on the
+   * queue, nothing is waiting now, and some partitions were launched but never seen running,
+   * their messages vanished: relaunch them.
    */
   private async checkVanishedTasks(now: number): Promise<void> {
     const timeout = this.options.heartbeatTimeoutMs;
@@ -288,7 +289,14 @@ export class TaskSetManager {
         (this.running.get(p)?.size ?? 0) === 0 &&
         now - (this.launchedAt.get(p) ?? now) > timeout,
     );
-    if (unseen.length === 0 || !(await this.listener.isTaskQueueIdle())) return;
+    if (unseen.length === 0) return;
+    if (!(await this.listener.isTaskQueueIdle())) {
+      // Messages still wait for an executor (none up yet, or all busy): the stage is queued, not
+      // silent. Its silence starts once the queue empties, so an executor that takes the
+      // messages after a long wait gets the full timeout to report them (a cold start included).
+      this.lastEventAt = now;
+      return;
+    }
     this.lastEventAt = now;
     this.vanishedRelaunches += unseen.length;
     for (const partition of unseen) this.listener.onTaskVanished?.(partition);

@@ -81,6 +81,25 @@ describe('lost executors', () => {
     h.scheduler.close();
   });
 
+  it('messages that waited long for an executor are not taken for vanished when one finally takes them', async () => {
+    const h = new SchedulerHarness();
+    const job = h.runAction(h.runState(twoTasks));
+    await h.settle();
+    await h.advance(10 * 60_000); // no executor for 10 minutes: both messages wait
+    const [first, second] = h.queue.takeAll(); // an executor starts and takes both
+    await h.advance(5000); // its cold start: nothing reported yet
+    expect(relaunched(h)).toEqual([]);
+    h.start(first!);
+    h.start(second!);
+    h.succeed(first!);
+    h.succeed(second!);
+    await expect(job).resolves.toMatchObject({ result: 2 });
+    expect(h.listener.ofType('notice').map((e) => e.message)).not.toContainEqual(
+      expect.stringContaining('vanished'),
+    );
+    h.scheduler.close();
+  });
+
   it('a vanished partition is relaunched once even when a queue peek outlasts the 1 s check', async () => {
     const h = new SchedulerHarness();
     h.runAction(h.runState(twoTasks));
