@@ -1,20 +1,11 @@
 /** Records a driver's run events for the benches (stage gaps, task metrics). */
-import type { RunEvent, RunListener } from '../../driver/observe/run-events.js';
+import { RecordingListener } from '../../driver/testing/recording-listener.js';
 
-/** Keeps every run event in order. */
-export class EventRecorder implements RunListener {
-  readonly events: RunEvent[] = [];
-  onEvent(event: RunEvent): void {
-    this.events.push(event);
-  }
-  /** Events of one type, typed. */
-  of<T extends RunEvent['type']>(type: T): Extract<RunEvent, { type: T }>[] {
-    return this.events.filter((e): e is Extract<RunEvent, { type: T }> => e.type === type);
-  }
-}
+/** Keeps every run event in order (the tests' recording listener). */
+export { RecordingListener as EventRecorder };
 
 /** One line per stage: name, tasks, wall time and summed task time, from the recorded events. */
-export function stageLines(recorder: EventRecorder): string[] {
+export function stageLines(recorder: RecordingListener): string[] {
   const completed = new Map(recorder.of('stage-completed').map((e) => [e.stageId, e.at]));
   return recorder.of('stage-submitted').map((s) => {
     const tasks = recorder.of('task-end').filter((t) => t.stageId === s.stageId && t.status === 'succeeded');

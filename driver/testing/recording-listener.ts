@@ -4,7 +4,7 @@
  */
 import type { RunEvent, RunListener } from '../observe/run-events.js';
 
-/** A RunListener that records events; `ofType` narrows them by their `type`. */
+/** A RunListener that records events; `of` narrows them by their `type`. */
 export class RecordingListener implements RunListener {
   /** Every event received, oldest first. */
   readonly events: RunEvent[] = [];
@@ -15,7 +15,12 @@ export class RecordingListener implements RunListener {
   }
 
   /** The recorded events of one type, oldest first. */
-  ofType<T extends RunEvent['type']>(type: T): Extract<RunEvent, { type: T }>[] {
+  of<T extends RunEvent['type']>(type: T): Extract<RunEvent, { type: T }>[] {
     return this.events.filter((e): e is Extract<RunEvent, { type: T }> => e.type === type);
+  }
+
+  /** Forget the events recorded so far. */
+  clear(): void {
+    this.events.length = 0;
   }
 }

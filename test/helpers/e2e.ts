@@ -4,23 +4,8 @@
  */
 import { Driver, type DriverOptions } from '../../driver/app/driver.js';
 import { type LocalFabric, startLocalFabric } from '../../driver/fabric/local-fabric.js';
-import type { RunEvent, RunListener } from '../../driver/observe/run-events.js';
+import { RecordingListener } from '../../driver/testing/recording-listener.js';
 import { FAST_HOST_ENV, suiteConnectionString, uniqueTaskQueue } from './fabric.js';
-
-/** Records every run event, for assertions on jobs, stages and task metrics. */
-export class RecordingListener implements RunListener {
-  readonly events: RunEvent[] = [];
-  onEvent(event: RunEvent): void {
-    this.events.push(event);
-  }
-  /** Events of one type, typed. */
-  of<T extends RunEvent['type']>(type: T): Extract<RunEvent, { type: T }>[] {
-    return this.events.filter((e): e is Extract<RunEvent, { type: T }> => e.type === type);
-  }
-  clear(): void {
-    this.events.length = 0;
-  }
-}
 
 /**
  * Connect a driver to `fabric`'s executors: its storage, its task queue and, unless `options`
@@ -82,3 +67,5 @@ export async function startE2E(
     throw error;
   }
 }
+
+export { RecordingListener };

@@ -27,13 +27,13 @@ describe('cancelling a job', () => {
     const error = (await job.catch((e: unknown) => e)) as StratusError;
     expect(error.code).toBe('JOB_CANCELLED');
     expect(error.message).toBe('job 0 was cancelled: the user pressed Ctrl-C');
-    const ends = h.listener.ofType('task-end');
+    const ends = h.listener.of('task-end');
     expect(ends.map((e) => [e.partition, e.attempt, e.status, e.reason])).toEqual([
       [0, 0, 'succeeded', undefined],
       [1, 0, 'killed', 'job 0 was cancelled: the user pressed Ctrl-C'],
     ]);
-    expect(h.listener.ofType('stage-completed').map((e) => e.status)).toEqual(['failed']);
-    expect(h.listener.ofType('job-end').map((e) => e.status)).toEqual(['cancelled']);
+    expect(h.listener.of('stage-completed').map((e) => e.status)).toEqual(['failed']);
+    expect(h.listener.of('job-end').map((e) => e.status)).toEqual(['cancelled']);
     expect(h.scheduler.leaseStages()).toEqual([]);
     expect(h.scheduler.hasRunningJobs).toBe(false);
     h.scheduler.close();
@@ -50,9 +50,9 @@ describe('cancelling a job', () => {
     await h.advance(30_000); // past the 20 s heartbeat timeout
     expect(h.queue.sent).toHaveLength(3);
 
-    const endsBefore = h.listener.ofType('task-end').length;
+    const endsBefore = h.listener.of('task-end').length;
     h.succeed(first!);
-    expect(h.listener.ofType('task-end')).toHaveLength(endsBefore);
+    expect(h.listener.of('task-end')).toHaveLength(endsBefore);
     expect(h.scheduler.lateOutcomesOfKilledAttempts).toBe(1);
     h.scheduler.close();
   });
@@ -65,7 +65,7 @@ describe('cancelling a job', () => {
     h.start(first!);
     h.scheduler.close(new Error('the driver is closing'));
     await expect(job).rejects.toThrow('the driver is closing');
-    const ends = h.listener.ofType('task-end');
+    const ends = h.listener.of('task-end');
     expect(ends.map((e) => [e.partition, e.status, e.reason])).toEqual([
       [0, 'killed', 'the application ended'],
     ]);

@@ -45,16 +45,16 @@ describe('fetch failures', () => {
     await h.settle();
 
     // The map stage runs again as stage 2: both of its partitions, nothing of stage 1 yet.
-    expect(h.listener.ofType('stage-submitted').map((e) => [e.stageId, e.kind])).toEqual([
+    expect(h.listener.of('stage-submitted').map((e) => [e.stageId, e.kind])).toEqual([
       [0, 'shuffle-map'],
       [1, 'result'],
       [2, 'shuffle-map'],
     ]);
     expect(h.queue.sentWhere({ stageId: 2 }).map((m) => m.partition)).toEqual([0, 1]);
-    expect(h.listener.ofType('notice').map((e) => e.message)).toContainEqual(
+    expect(h.listener.of('notice').map((e) => e.message)).toContainEqual(
       expect.stringContaining('could not read a map output of shuffle 0'),
     );
-    const stage1 = h.listener.ofType('stage-completed').find((e) => e.stageId === 1);
+    const stage1 = h.listener.of('stage-completed').find((e) => e.stageId === 1);
     expect(stage1?.status).toBe('failed');
 
     h.runWaitingTasks(2);
@@ -68,7 +68,7 @@ describe('fetch failures', () => {
     expect(secondTable).toContain('map-0-a0-s2.bin');
     expect(secondTable).not.toContain('-s0.bin');
     // Then the reduce stage, as stage 3, reading the new map outputs.
-    expect(h.listener.ofType('stage-submitted').at(-1)).toMatchObject({
+    expect(h.listener.of('stage-submitted').at(-1)).toMatchObject({
       stageId: 3,
       kind: 'result',
       parentStageIds: [2],
@@ -92,7 +92,7 @@ describe('fetch failures', () => {
       { retryable: false },
     );
     await expect(job).rejects.toMatchObject({ code: 'JOB_FAILED', context: { stageId: 1 } });
-    expect(h.listener.ofType('stage-submitted').map((e) => e.stageId)).toEqual([0, 1]);
+    expect(h.listener.of('stage-submitted').map((e) => e.stageId)).toEqual([0, 1]);
     h.scheduler.close();
   });
 
@@ -111,7 +111,7 @@ describe('fetch failures', () => {
       context: { stageId: 7 },
       message: expect.stringContaining('could not read a map output of shuffle 0'),
     });
-    expect(h.listener.ofType('stage-submitted').map((e) => e.stageId)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect(h.listener.of('stage-submitted').map((e) => e.stageId)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
     h.scheduler.close();
   });
 });

@@ -34,9 +34,9 @@ describe('lost executors', () => {
 
     await h.advance(1000);
     expect(relaunched(h)).toEqual([[1, 1]]);
-    const lost = h.listener.ofType('task-end').filter((e) => e.status === 'lost');
+    const lost = h.listener.of('task-end').filter((e) => e.status === 'lost');
     expect(lost.map((e) => [e.partition, e.attempt, e.executorId])).toEqual([[1, 0, 'executor-1']]);
-    expect(h.listener.ofType('notice').map((e) => e.message)).toContain(
+    expect(h.listener.of('notice').map((e) => e.message)).toContain(
       'stage 0 partition 1 attempt 0: executor executor-1 went silent; launching a new attempt',
     );
 
@@ -75,7 +75,7 @@ describe('lost executors', () => {
     h.queue.take({ partition: 1 }); // an executor takes it and dies without a word
     await h.advance(21_000);
     expect(relaunched(h)).toEqual([[1, 1]]);
-    expect(h.listener.ofType('notice').at(-1)!.message).toContain(
+    expect(h.listener.of('notice').at(-1)!.message).toContain(
       'stage 0 partition 1: its task message vanished',
     );
     h.scheduler.close();
@@ -94,7 +94,7 @@ describe('lost executors', () => {
     h.succeed(first!);
     h.succeed(second!);
     await expect(job).resolves.toMatchObject({ result: 2 });
-    expect(h.listener.ofType('notice').map((e) => e.message)).not.toContainEqual(
+    expect(h.listener.of('notice').map((e) => e.message)).not.toContainEqual(
       expect.stringContaining('vanished'),
     );
     h.scheduler.close();

@@ -35,7 +35,7 @@ describe('speculation', () => {
 
     await h.advance(100);
     expect(copies(h).map((m) => [m.partition, m.attempt])).toEqual([[9, 1]]);
-    const notice = h.listener.ofType('notice').at(-1)!;
+    const notice = h.listener.of('notice').at(-1)!;
     expect(notice.message).toContain(
       'partition 9: running 6100 ms (> 6000 ms), launching speculative attempt 1',
     );
@@ -92,14 +92,14 @@ describe('speculation', () => {
     await h.advance(500);
     h.succeed(copy, {}, 'executor-1');
 
-    const ends = h.listener.ofType('task-end').filter((e) => e.partition === 9);
+    const ends = h.listener.of('task-end').filter((e) => e.partition === 9);
     expect(ends.map((e) => [e.attempt, e.status, e.speculative])).toEqual([
       [1, 'succeeded', true],
       [0, 'killed', false],
     ]);
     expect(ends[1]!.reason).toBe('another attempt of partition 9 succeeded (speculative loser)');
     await h.settle();
-    expect(h.listener.ofType('job-end').map((e) => e.status)).toEqual(['succeeded']);
+    expect(h.listener.of('job-end').map((e) => e.status)).toEqual(['succeeded']);
     // The original's late success is dropped from the run events, and counted.
     h.succeed(tasks[9]!);
     expect(h.scheduler.lateOutcomesOfKilledAttempts).toBe(1);

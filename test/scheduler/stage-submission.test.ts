@@ -33,9 +33,7 @@ describe('stage submission', () => {
       [0, 0, 0],
       [0, 1, 0],
     ]);
-    expect(h.listener.ofType('stage-submitted').map((e) => [e.stageId, e.kind])).toEqual([
-      [0, 'shuffle-map'],
-    ]);
+    expect(h.listener.of('stage-submitted').map((e) => [e.stageId, e.kind])).toEqual([[0, 'shuffle-map']]);
     h.scheduler.close();
   });
 
@@ -80,7 +78,7 @@ describe('stage submission', () => {
       h.succeed(m, { result: n });
     }
     await expect(job).resolves.toEqual({ jobId: 0, result: 7 });
-    expect(h.listener.ofType('job-end').map((e) => e.status)).toEqual(['succeeded']);
+    expect(h.listener.of('job-end').map((e) => e.status)).toEqual(['succeeded']);
     h.scheduler.close();
   });
 
@@ -97,7 +95,7 @@ describe('stage submission', () => {
     h.runWaitingTasks(0);
     await h.settle();
     expect(h.sentStageIds().filter((s) => s === 2)).toEqual([2, 2]);
-    const submitted = h.listener.ofType('stage-submitted');
+    const submitted = h.listener.of('stage-submitted');
     expect(submitted.map((e) => [e.stageId, e.parentStageIds])).toEqual([
       [0, []],
       [1, []],
@@ -127,7 +125,7 @@ describe('stage submission', () => {
     await h.settle();
     // Job 1's stages get ids 2 (the map stage, skipped) and 3: only stage 3 is sent.
     expect(h.sentStageIds().slice(4)).toEqual([3, 3]);
-    const start = h.listener.ofType('job-start').at(-1)!;
+    const start = h.listener.of('job-start').at(-1)!;
     expect([start.jobId, start.skippedStageIds]).toEqual([1, [2]]);
     h.runWaitingTasks(3, { result: [['k', 1]] });
     await expect(second).resolves.toMatchObject({ jobId: 1 });

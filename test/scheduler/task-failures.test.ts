@@ -35,7 +35,7 @@ describe('task failures', () => {
     failDeliveries(h, second!, 3);
     await h.settle();
     expect(h.queue.sent).toHaveLength(2);
-    expect(h.listener.ofType('job-end')).toEqual([]);
+    expect(h.listener.of('job-end')).toEqual([]);
 
     h.start(second!);
     h.succeed(second!);
@@ -57,9 +57,9 @@ describe('task failures', () => {
     expect(error.message).toContain('partition 1 failed 4 times');
     expect(error.message).toContain('TypeError: x.split is not a function');
     expect(error.context).toMatchObject({ jobId: 0, stageId: 0, partition: 1, userStack: userError.stack });
-    const end = h.listener.ofType('job-end');
+    const end = h.listener.of('job-end');
     expect(end.map((e) => [e.status, e.error?.message])).toEqual([['failed', error.message]]);
-    expect(h.listener.ofType('stage-completed').map((e) => e.status)).toEqual(['failed']);
+    expect(h.listener.of('stage-completed').map((e) => e.status)).toEqual(['failed']);
     h.scheduler.close();
   });
 
@@ -94,7 +94,7 @@ describe('task failures', () => {
     h.start(first!);
     failDeliveries(h, second!, 4);
     await job.catch(() => undefined);
-    const ends = h.listener.ofType('task-end');
+    const ends = h.listener.of('task-end');
     expect(ends.map((e) => [e.partition, e.status])).toEqual([
       [1, 'failed'],
       [1, 'failed'],
