@@ -33,15 +33,14 @@ export class MapOutputTracker {
     { numMaps: number; numReduce: number; outputs: (MapStatus | undefined)[] }
   >();
   private readonly tableBlobs = new Map<number, PublishedTable>();
+  /** Times each shuffle's outputs were forgotten: names its next table blob. */
+  private readonly generations = new Map<number, number>();
 
   constructor(
     /** `<appId>/run-<n>`: names the table blobs. */
     private readonly scope: string,
     private readonly blobs: BlobPort,
   ) {}
-
-  /** Times each shuffle's outputs were forgotten: names its next table blob. */
-  private readonly generations = new Map<number, number>();
 
   /** Drop what is known of `shuffleId`'s map outputs (they are gone): its map stage runs again. */
   forget(shuffleId: number): void {
