@@ -1,13 +1,32 @@
 import { defineConfig } from 'vitest/config';
 
+/** Pure logic: the engine and the scheduler (fakes, manual clock). No server, no build needed. */
+const UNIT = ['test/engine/**/*.test.ts', 'test/scheduler/**/*.test.ts'];
+/** Unit files that load the built package from dist/ (so they run after `npm run build`). */
+const NEEDS_BUILD = ['test/engine/module-loader.test.ts'];
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    // One Azurite for the suite, started by the same launcher as `stratus local`.
-    globalSetup: ['test/global-setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     // Integration tests share one Azurite and spawn executor processes; two cores here.
     maxWorkers: 2,
+    projects: [
+      {
+        extends: true,
+        test: { name: 'unit', include: UNIT, exclude: NEEDS_BUILD },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'integration',
+          include: ['test/**/*.test.ts'],
+          // Every other file, and the unit files that need dist/.
+          exclude: ['test/scheduler/**', 'test/engine/!(module-loader).test.ts'],
+          // One Azurite for these files, started by the same launcher as `stratus local`.
+          globalSetup: ['test/global-setup.ts'],
+        },
+      },
+    ],
   },
 });

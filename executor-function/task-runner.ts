@@ -35,7 +35,7 @@ import { redactSecrets } from '../contract/redaction.js';
 import { signingKeyFromEnv, verifyTaskMessage } from '../contract/signing.js';
 import { BlobStore } from '../storage/blob-store.js';
 import { StorageQueue } from '../storage/queues.js';
-import { EventReporter } from './event-reporter.js';
+import { EventReporter, EventsQueueGoneError } from './event-reporter.js';
 import { executorSlotCount, resolveExecutorId, SlotAllocator } from './executor-identity.js';
 import { DEFAULT_LEASE_CHECK_MS, LeaseWatch, type StopVerdict } from './lease-watch.js';
 import { connectFromSetting } from './storage-binding.js';
@@ -262,8 +262,11 @@ export async function runTaskInvocation(input: unknown, trigger: TriggerInfo): P
     if (result.status === 'succeeded') {
       const { metrics, ...rest } = result.outcome;
       const durationMs = metrics.durationMs ?? performance.now() - started;
-      // If this send fails the handler throws and the host retries: the driver must learn of success.
-      await report({ type: 'task-succeeded', ...rest, metrics: { ...metrics, durationMs } });
+      // If this send fails the handler throws and the host retries: the driver must learn of
+      // success — unless its events queue is gone, the application ended and nobody will.
+      await report({ type: 'task-succeeded', ...rest, metrics: { ...metrics, durationMs } }).catch(
+        dropIfApplicationEnded(attemptId),
+      );
       return;
     }
     if (result.error.code === BLOB_TAMPERED) {
@@ -287,13 +290,20 @@ export async function runTaskInvocation(input: unknown, trigger: TriggerInfo): P
       return;
     }
     const { retryable, ...error } = result.error;
+    let applicationEnded = false;
     const reported = await report({ type: 'task-failed', error, retryable, fatal: !retryable }).then(
       () => true,
       (sendError: unknown) => {
+        applicationEnded = sendError instanceof EventsQueueGoneError;
         warn('task-failed')(sendError);
         return false;
       },
     );
+    if (applicationEnded) {
+      // A retry would run the task for an application that no longer exists.
+      logLine(`stratus executor ${ex.executorId}: dropped ${attemptId}: its application has ended`);
+      return;
+    }
     if (!retryable && reported) {
       // Retrying cannot help and the driver knows (it fails the stage now): keep the message in
       // the poison queue, where the host would put it after maxDequeueCount deliveries, and
@@ -320,6 +330,18 @@ export async function runTaskInvocation(input: unknown, trigger: TriggerInfo): P
     ex.slots.release(slot);
     await rm(tempDir, { recursive: true, force: true }).catch(warn('removing the temp folder'));
   }
+}
+
+/**
+ * For a failed outcome report: when the events queue is gone (the application ended, so nobody
+ * reads the outcome and a retry would run the task again for nothing), log the drop and settle
+ * the invocation; any other send failure is thrown, so the host retries the message.
+ */
+function dropIfApplicationEnded(attemptId: string): (error: unknown) => void {
+  return (error: unknown) => {
+    if (!(error instanceof EventsQueueGoneError)) throw error;
+    logLine(`stratus executor: dropped ${attemptId} after it ran: its application has ended`);
+  };
 }
 
 /**

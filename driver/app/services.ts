@@ -293,11 +293,15 @@ export class AppServices {
     this.bus.onEvent({ type: 'app-end', at: Date.now(), appId: this.appId, status });
     // The lease goes first: executors then drop what is left, and a late attempt that finds no
     // lease after writing deletes its own blobs (stage-task.ts); what was written while the lease
-    // existed is in the listing below.
-    const cleanup = await Promise.allSettled([
-      this.events.destroy(),
-      this.lease.remove().then(() => this.blobs.deletePrefix(DATA_CONTAINER, appPrefix(this.appId))),
-    ]);
+    // existed is in the listing below. The events queue goes after it too: an attempt whose
+    // outcome finds the queue gone drops itself (task-runner.ts) rather than being retried.
+    const cleanup = [
+      ...(await Promise.allSettled([this.lease.remove()])),
+      ...(await Promise.allSettled([
+        this.events.destroy(),
+        this.blobs.deletePrefix(DATA_CONTAINER, appPrefix(this.appId)),
+      ])),
+    ];
     await this.bus.close();
     await this.fabric?.stop();
     for (const r of cleanup) {

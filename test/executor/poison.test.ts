@@ -168,4 +168,16 @@ describe('retries and the poison queue', () => {
       await other.destroy();
     }
   });
+
+  it('drops a task whose application ended (its events queue is gone) after it ran, instead of retrying it', async () => {
+    const c = await channels.open('app-ended');
+    const host = await readyHost(c);
+    await sendRawTask(c, { eventsQueue: `${c.eventsQueue.name}-gone` });
+    const end = await waitFor('the host to finish the invocation', () => host.linesOf('invocation-end')[0]);
+    // Settled as a success: the host deletes the message, so no delivery runs it again.
+    expect(end.ok).toBe(true);
+    expect(host.linesOf('invocation-start')).toHaveLength(1);
+    expect(await c.tasks.approximateLength()).toBe(0);
+    expect(await c.poison.exists()).toBe(false);
+  });
 });
