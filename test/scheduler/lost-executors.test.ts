@@ -12,6 +12,17 @@ import { SchedulerHarness } from './harness.js';
 
 const twoTasks = defineJob((ctx) => ctx.parallelize([1, 2, 3, 4], 2).count());
 
+/** A harness whose two-task job has run partition 0; partition 1's message waits on the queue. */
+async function firstPartitionDone(): Promise<SchedulerHarness> {
+  const h = new SchedulerHarness();
+  h.runAction(h.runState(twoTasks));
+  await h.settle();
+  const [first] = h.queue.takeAll({ partition: 0 });
+  h.start(first!);
+  h.succeed(first!);
+  return h;
+}
+
 const relaunched = (h: SchedulerHarness) =>
   h.queue.sent.filter((m) => m.attempt > 0).map((m) => [m.partition, m.attempt]);
 
@@ -62,12 +73,7 @@ describe('lost executors', () => {
   });
 
   it('a message taken by an executor that died before starting it is relaunched once the queue is idle', async () => {
-    const h = new SchedulerHarness();
-    h.runAction(h.runState(twoTasks));
-    await h.settle();
-    const [first] = h.queue.takeAll({ partition: 0 });
-    h.start(first!);
-    h.succeed(first!);
+    const h = await firstPartitionDone();
     // Partition 1's message still waits on the queue: queued, not lost.
     await h.advance(30_000);
     expect(relaunched(h)).toEqual([]);
@@ -101,12 +107,7 @@ describe('lost executors', () => {
   });
 
   it('a vanished partition is relaunched once even when a queue peek outlasts the 1 s check', async () => {
-    const h = new SchedulerHarness();
-    h.runAction(h.runState(twoTasks));
-    await h.settle();
-    const [first] = h.queue.takeAll({ partition: 0 });
-    h.start(first!);
-    h.succeed(first!);
+    const h = await firstPartitionDone();
     h.queue.take({ partition: 1 }); // taken by an executor that dies without a word
     await h.advance(20_000);
     // From now on the queue answers slower than the check's 1 s period.
