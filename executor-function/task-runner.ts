@@ -213,6 +213,12 @@ export async function runTaskInvocation(input: unknown, trigger: TriggerInfo): P
   };
   const report = (event: Record<string, unknown>) =>
     ex.events.send(message.eventsQueue, { ...base, at: Date.now(), ...event } as ExecutorEventInput);
+  // The events queue is gone: the application ended, nobody reads the outcome, and a retry would
+  // run the task again for nothing; the invocation settles and the host deletes the message.
+  const logApplicationEnded = () =>
+    logLine(
+      `stratus executor ${ex.executorId}: dropped ${attemptId} after it ran: its application has ended`,
+    );
   const warn = (what: string) => (error: unknown) =>
     logLine(`stratus executor ${ex.executorId}: ${what} for ${attemptId} failed: ${String(error)}`);
 
@@ -264,9 +270,11 @@ export async function runTaskInvocation(input: unknown, trigger: TriggerInfo): P
       const durationMs = metrics.durationMs ?? performance.now() - started;
       // If this send fails the handler throws and the host retries: the driver must learn of
       // success — unless its events queue is gone, the application ended and nobody will.
-      await report({ type: 'task-succeeded', ...rest, metrics: { ...metrics, durationMs } }).catch(
-        dropIfApplicationEnded(attemptId),
-      );
+      const sent = report({ type: 'task-succeeded', ...rest, metrics: { ...metrics, durationMs } });
+      await sent.catch((error: unknown) => {
+        if (!(error instanceof EventsQueueGoneError)) throw error;
+        logApplicationEnded();
+      });
       return;
     }
     if (result.error.code === BLOB_TAMPERED) {
@@ -290,20 +298,19 @@ export async function runTaskInvocation(input: unknown, trigger: TriggerInfo): P
       return;
     }
     const { retryable, ...error } = result.error;
-    let applicationEnded = false;
-    const reported = await report({ type: 'task-failed', error, retryable, fatal: !retryable }).then(
-      () => true,
+    const sent = await report({ type: 'task-failed', error, retryable, fatal: !retryable }).then(
+      () => 'reported' as const,
       (sendError: unknown) => {
-        applicationEnded = sendError instanceof EventsQueueGoneError;
+        if (sendError instanceof EventsQueueGoneError) return 'application-ended' as const;
         warn('task-failed')(sendError);
-        return false;
+        return 'unreported' as const;
       },
     );
-    if (applicationEnded) {
-      // A retry would run the task for an application that no longer exists.
-      logLine(`stratus executor ${ex.executorId}: dropped ${attemptId}: its application has ended`);
+    if (sent === 'application-ended') {
+      logApplicationEnded(); // a retry would run the task for an application that no longer exists
       return;
     }
+    const reported = sent === 'reported';
     if (!retryable && reported) {
       // Retrying cannot help and the driver knows (it fails the stage now): keep the message in
       // the poison queue, where the host would put it after maxDequeueCount deliveries, and
@@ -330,18 +337,6 @@ export async function runTaskInvocation(input: unknown, trigger: TriggerInfo): P
     ex.slots.release(slot);
     await rm(tempDir, { recursive: true, force: true }).catch(warn('removing the temp folder'));
   }
-}
-
-/**
- * For a failed outcome report: when the events queue is gone (the application ended, so nobody
- * reads the outcome and a retry would run the task again for nothing), log the drop and settle
- * the invocation; any other send failure is thrown, so the host retries the message.
- */
-function dropIfApplicationEnded(attemptId: string): (error: unknown) => void {
-  return (error: unknown) => {
-    if (!(error instanceof EventsQueueGoneError)) throw error;
-    logLine(`stratus executor: dropped ${attemptId} after it ran: its application has ended`);
-  };
 }
 
 /**
