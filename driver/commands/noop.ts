@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { DEFAULT_TASK_QUEUE } from '../../contract/names.js';
 import { formatNoopSummary, runNoop } from '../ops/noop.js';
 import { integerAtLeast } from './options.js';
+import { writeStdout } from './stdout.js';
 
 interface NoopFlags {
   tasks: number;
@@ -52,6 +53,6 @@ export function registerNoopCommand(program: Command): void {
         timeoutMs: flags.timeoutMs,
         ...(connectionString ? { connectionString } : {}),
       });
-      process.stdout.write(`${formatNoopSummary(summary)}\n`);
+      await writeStdout(`${formatNoopSummary(summary)}\n`);
     });
 }

@@ -16,6 +16,7 @@ import { ConsoleProgress } from '../observe/progress.js';
 import { RunSummaryBuilder } from '../observe/run-summary.js';
 import { addFabricOptions } from './fabric.js';
 import { integerAtLeast, onShutdownSignal } from './options.js';
+import { writeStdout } from './stdout.js';
 
 interface RunFlags extends FabricFlags {
   param: Record<string, unknown>;
@@ -118,9 +119,9 @@ export function registerRunCommand(program: Command): void {
       process.stderr.write(`${summary.text()}\n`);
       const seconds = ((performance.now() - started) / 1000).toFixed(1);
       if (flags.json) {
-        process.stdout.write(`${JSON.stringify(outcome.results ?? null)}\n`);
+        await writeStdout(`${JSON.stringify(outcome.results ?? null)}\n`);
       } else {
-        process.stdout.write(formatResults(outcome.results));
+        await writeStdout(formatResults(outcome.results));
         process.stderr.write(`stratus run: ${path.basename(module.file)} finished in ${seconds} s\n`);
       }
     });
