@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { builtFile } from '../helpers/dist.js';
+import { suiteConnectionString, uniqueTaskQueue } from '../helpers/fabric.js';
 
 /** Run the built CLI; resolves with exit code and stderr (never rejects). */
 async function stratus(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -43,5 +44,24 @@ describe('the stratus CLI', () => {
     const result = await stratus('--help');
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/local[\s\S]*noop/);
+  });
+
+  it('noop takes --connection-string as every other command does, and still accepts --connection', async () => {
+    const help = await stratus('noop', '--help');
+    expect(help.stdout).toContain('--connection-string <string>');
+    expect(help.stdout).not.toMatch(/--connection </);
+    for (const flag of ['--connection-string', '--connection']) {
+      const result = await stratus(
+        'noop',
+        '--tasks',
+        '0',
+        flag,
+        suiteConnectionString(),
+        '--queue',
+        uniqueTaskQueue('noop-flag'),
+      );
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stdout).toContain('0 tasks on the given account');
+    }
   });
 });
