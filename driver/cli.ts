@@ -6,6 +6,7 @@
  */
 import { describeContext, StratusError } from '../contract/errors.js';
 import { redactSecrets } from '../storage/connection.js';
+import { asStorageUnreachable } from '../storage/unreachable.js';
 import { shutdownExitCode } from './commands/options.js';
 import { buildProgram } from './commands/program.js';
 import {
@@ -17,7 +18,9 @@ import {
 } from './commands/stdout.js';
 
 /** Print an error the way the CLI reports every failure: one redacted line plus the context. */
-function reportError(error: unknown): void {
+function reportError(thrown: unknown): void {
+  // Commands other than run (status, cat, doctor…) reach storage without Driver.connect.
+  const error = asStorageUnreachable(thrown) ?? thrown;
   const message =
     error instanceof StratusError
       ? `${error.message}${describeContext(error.context)}${

@@ -1,6 +1,8 @@
 import { execFile } from 'node:child_process';
+import { type AddressInfo, createServer } from 'node:net';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { azuriteConnectionString } from '../../storage/connection.js';
 import { builtFile } from '../helpers/dist.js';
 import { suiteConnectionString, uniqueTaskQueue } from '../helpers/fabric.js';
 
@@ -63,5 +65,24 @@ describe('the stratus CLI', () => {
       expect(result.code, result.stderr).toBe(0);
       expect(result.stdout).toContain('0 tasks on the given account');
     }
+  });
+
+  it('a connection string to a fabric that is not running fails naming the endpoint and what to do, without a stack', async () => {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    await new Promise((resolve) => server.close(resolve)); // nothing listens there any more
+    const result = await stratus(
+      'run',
+      'examples/wordcount.ts',
+      '--connection-string',
+      azuriteConnectionString(port, port),
+      '--param',
+      'input=examples/data/*.txt',
+    );
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`no storage service answers at http://127.0.0.1:${port} (ECONNREFUSED)`);
+    expect(result.stderr).toContain('stratus local');
+    expect(result.stderr).not.toMatch(/RestError|\n\s+at /);
   });
 });
