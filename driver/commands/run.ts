@@ -9,7 +9,9 @@ import path from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { Driver, type DriverOptions } from '../app/driver.js';
 import type { ShuffleCompression } from '../app/options.js';
+import { preflightJobModule } from '../app/preflight.js';
 import { loadSubmittedModule, runSubmittedModule } from '../app/submit.js';
+import { planSlots } from '../fabric/connection.js';
 import { type FabricFlags, fabricChoice } from '../fabric/fabric-flags.js';
 import { defaultEventLogDir } from '../observe/event-log.js';
 import { ConsoleProgress } from '../observe/progress.js';
@@ -84,7 +86,11 @@ export function registerRunCommand(program: Command): void {
     )
     .action(async (modulePath: string, flags: RunFlags) => {
       const module = await loadSubmittedModule(modulePath);
-      const options: DriverOptions = { name: path.basename(module.file), ...fabricChoice(flags) };
+      const choice = fabricChoice(flags);
+      // A bad param or a missing input file fails now, not after the local fabric has started.
+      if (module.kind === 'job' && choice.local !== undefined)
+        await preflightJobModule(module.file, flags.param, (await planSlots(choice)).totalSlots);
+      const options: DriverOptions = { name: path.basename(module.file), ...choice };
       if (flags.memoryMb) options.memoryBudgetBytes = flags.memoryMb * 1024 * 1024;
       if (flags.shuffleCompression) options.shuffleCompression = flags.shuffleCompression;
       if (flags.splitMb) options.splitBytes = flags.splitMb * 1024 * 1024;

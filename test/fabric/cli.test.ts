@@ -85,4 +85,23 @@ describe('the stratus CLI', () => {
     expect(result.stderr).toContain('stratus local');
     expect(result.stderr).not.toMatch(/RestError|\n\s+at /);
   });
+
+  // `stratus run: event log …` is printed as soon as the driver has connected, that is once the
+  // local fabric is up: an error without it was found before any fabric was started.
+  it('run reports a missing local input file before it starts a local fabric', async () => {
+    const result = await stratus('run', 'examples/wordcount.ts', '--param', 'input=/no/such/folder/*.txt');
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(
+      /^stratus: no input file matches \/no\/such\/folder\/\*\.txt \(from .*\)\n$/,
+    );
+  });
+
+  it("run reports params that fail the module's schema before it starts a local fabric", async () => {
+    const result = await stratus('run', 'test/faults/jobs/typed-params.ts', '--param', 'records=ten');
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(
+      /^stratus: .*typed-params\.ts.*params\.records: .*expected number, received string/,
+    );
+    expect(result.stderr).not.toContain('event log');
+  });
 });
