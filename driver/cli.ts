@@ -6,11 +6,21 @@
  */
 import { describeContext, StratusError } from '../contract/errors.js';
 import { redactSecrets } from '../storage/connection.js';
+import { asStorageUnreachable } from '../storage/unreachable.js';
 import { shutdownExitCode } from './commands/options.js';
 import { buildProgram } from './commands/program.js';
+import {
+  flushStandardStreams,
+  isStdoutClosed,
+  STDOUT_CLOSED_EXIT_CODE,
+  StdoutClosedError,
+  watchStandardStreams,
+} from './commands/stdout.js';
 
 /** Print an error the way the CLI reports every failure: one redacted line plus the context. */
-function reportError(error: unknown): void {
+function reportError(thrown: unknown): void {
+  // Commands other than run (status, cat, doctor…) reach storage without Driver.connect.
+  const error = asStorageUnreachable(thrown) ?? thrown;
   const message =
     error instanceof StratusError
       ? `${error.message}${describeContext(error.context)}${
@@ -24,18 +34,30 @@ function reportError(error: unknown): void {
 
 // `stratus cat out/ | head` closes our stdout early: stop quietly, as Unix tools do, rather
 // than crash with an EPIPE stack trace (nothing more can be shown to a reader who left).
-process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-  if (error.code === 'EPIPE') process.exit(shutdownExitCode() ?? 0);
-  throw error;
-});
+watchStandardStreams();
+
+/**
+ * Exit with `code` once stdout and stderr have flushed: writes to a pipe are asynchronous, and
+ * exiting before they complete would cut the output a slower reader had not taken yet.
+ * Subcommands that started processes have stopped them; we exit even if a handle lingers.
+ */
+function exitAfterFlush(code: number): void {
+  flushStandardStreams().then(
+    () => process.exit(code),
+    () => process.exit(code),
+  );
+}
 
 buildProgram()
   .parseAsync(process.argv)
   .then(
-    // Subcommands that started processes have stopped them; exit even if a handle lingers.
-    () => process.exit(shutdownExitCode() ?? 0),
+    () => exitAfterFlush(shutdownExitCode() ?? (isStdoutClosed() ? STDOUT_CLOSED_EXIT_CODE : 0)),
     (error: unknown) => {
+      if (error instanceof StdoutClosedError) {
+        exitAfterFlush(shutdownExitCode() ?? STDOUT_CLOSED_EXIT_CODE);
+        return;
+      }
       reportError(error);
-      process.exit(shutdownExitCode() ?? 1);
+      exitAfterFlush(shutdownExitCode() ?? 1);
     },
   );

@@ -25,6 +25,7 @@ import {
   registerConnectionString,
   registerSecret,
 } from '../../contract/redaction.js';
+import { asStorageUnreachable } from '../../storage/unreachable.js';
 import type { RunEvent, RunListener } from '../observe/run-events.js';
 import { JobRunner, type RunOptions, type RunReport } from './job-run.js';
 import type { DriverOptions } from './options.js';
@@ -85,7 +86,8 @@ export class Driver {
     try {
       return new Driver(await AppServices.start(options), options);
     } catch (error) {
-      throw redactError(error);
+      // A fabric that is not running is the user's to fix: say where and how, not a socket stack.
+      throw redactError(asStorageUnreachable(error) ?? error);
     }
   }
 

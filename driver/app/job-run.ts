@@ -158,18 +158,31 @@ export class JobRunner {
   }
 
   private buildGraph(definition: JobDefinition, params: unknown, entry: string): JobGraph {
-    try {
-      return buildJobGraph(definition, params as never, { defaultParallelism: this.env.totalSlots });
-    } catch (error) {
-      if (error instanceof StratusError) throw error;
-      // Only a thrown Error's stack is the user's; a coerced value's would point here.
-      const userStack = error instanceof Error ? error.stack : undefined;
-      throw new StratusError(
-        'BUILDER_FAILED',
-        `job module ${path.basename(entry)} threw while building its plan (no task was run): ${coerceError(error).message}`,
-        userStack ? { userStack } : {},
-        { cause: error },
-      );
-    }
+    return buildRunGraph(definition, params, entry, this.env.totalSlots);
+  }
+}
+
+/**
+ * Build the graph of a job module's `definition` with `params` (the schema's output) and
+ * `defaultParallelism`; a builder that throws becomes BUILDER_FAILED carrying the user's stack.
+ */
+export function buildRunGraph(
+  definition: JobDefinition,
+  params: unknown,
+  entry: string,
+  defaultParallelism: number,
+): JobGraph {
+  try {
+    return buildJobGraph(definition, params as never, { defaultParallelism });
+  } catch (error) {
+    if (error instanceof StratusError) throw error;
+    // Only a thrown Error's stack is the user's; a coerced value's would point here.
+    const userStack = error instanceof Error ? error.stack : undefined;
+    throw new StratusError(
+      'BUILDER_FAILED',
+      `job module ${path.basename(entry)} threw while building its plan (no task was run): ${coerceError(error).message}`,
+      userStack ? { userStack } : {},
+      { cause: error },
+    );
   }
 }

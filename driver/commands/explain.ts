@@ -10,6 +10,7 @@ import { explainForFabric, formatExplanation } from '../observe/explain.js';
 import { addFabricOptions } from './fabric.js';
 import { integerAtLeast } from './options.js';
 import { parseParam } from './run.js';
+import { writeStdout } from './stdout.js';
 
 interface ExplainFlags extends FabricFlags {
   param: Record<string, unknown>;
@@ -57,7 +58,7 @@ export function registerExplainCommand(program: Command): void {
         ...(flags.splitMb ? { splitBytes: flags.splitMb * 1024 * 1024 } : {}),
         sourcePartitions: flags.sourcePartitions,
       });
-      process.stdout.write(
+      await writeStdout(
         flags.json ? `${JSON.stringify(explanation, null, 2)}\n` : `${formatExplanation(explanation)}\n`,
       );
     });

@@ -2,16 +2,19 @@
  * `stratus noop`: a no-op run over a local fabric (or a given account's executors) that proves
  * the driver → queue → executor → events path and prints throughput and scheduling delay.
  */
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { DEFAULT_TASK_QUEUE } from '../../contract/names.js';
 import { formatNoopSummary, runNoop } from '../ops/noop.js';
 import { integerAtLeast } from './options.js';
+import { writeStdout } from './stdout.js';
 
 interface NoopFlags {
   tasks: number;
   executors: number;
   slots: number;
   sleepMs: number;
+  connectionString?: string;
+  /** The old name of --connection-string, still accepted. */
   connection?: string;
   queue: string;
   timeoutMs: number;
@@ -26,11 +29,16 @@ export function registerNoopCommand(program: Command): void {
     .option('-e, --executors <n>', 'executors of the local fabric', integerAtLeast(1), 2)
     .option('-s, --slots <n>', 'slots per executor', integerAtLeast(1), 4)
     .option('--sleep-ms <ms>', 'how long each task holds its slot', integerAtLeast(0), 0)
-    .option('--connection <string>', 'use the executors of this storage account instead of a local fabric')
+    .option(
+      '--connection-string <string>',
+      'use the executors of this storage account instead of a local fabric (env STRATUS_CONNECTION)',
+    )
+    // The flag's name before every other command said --connection-string: kept, out of the help.
+    .addOption(new Option('--connection <string>').hideHelp())
     .option('-q, --queue <name>', 'task queue', DEFAULT_TASK_QUEUE)
     .option('--timeout-ms <ms>', 'fail when not done within this time', integerAtLeast(1), 120_000)
     .action(async (flags: NoopFlags) => {
-      const connectionString = flags.connection ?? process.env.STRATUS_CONNECTION;
+      const connectionString = flags.connectionString ?? flags.connection ?? process.env.STRATUS_CONNECTION;
       const where = connectionString
         ? 'the given account'
         : `a local fabric of ${flags.executors} executors × ${flags.slots} slots`;
@@ -52,6 +60,6 @@ export function registerNoopCommand(program: Command): void {
         timeoutMs: flags.timeoutMs,
         ...(connectionString ? { connectionString } : {}),
       });
-      process.stdout.write(`${formatNoopSummary(summary)}\n`);
+      await writeStdout(`${formatNoopSummary(summary)}\n`);
     });
 }

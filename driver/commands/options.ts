@@ -4,6 +4,7 @@
  */
 import { InvalidArgumentError } from 'commander';
 import { redactSecrets } from '../../contract/redaction.js';
+import { flushStandardStreams } from './stdout.js';
 
 /** A commander argument parser for an integer ≥ `min`. */
 export function integerAtLeast(min: number): (value: string) => number {
@@ -36,13 +37,12 @@ export function onShutdownSignal(shutdown: (signal: NodeJS.Signals) => Promise<v
     if (stopping) process.exit(code);
     stopping = true;
     signalExitCode = code;
-    shutdown(signal).then(
-      () => process.exit(code),
-      (error: Error) => {
-        process.stderr.write(`stratus: shutdown failed: ${redactSecrets(error.message)}\n`);
-        process.exit(code);
-      },
-    );
+    // Flush first, as cli.ts does: exiting with writes still queued would cut a piped output.
+    const exit = () => flushStandardStreams().finally(() => process.exit(code));
+    shutdown(signal).then(exit, (error: Error) => {
+      process.stderr.write(`stratus: shutdown failed: ${redactSecrets(error.message)}\n`);
+      return exit();
+    });
   };
   process.on('SIGINT', handler);
   process.on('SIGTERM', handler);

@@ -5,6 +5,7 @@
  */
 import type { Command } from 'commander';
 import { downloadOutput, outputBlobStore, readOutput } from '../data/output-reader.js';
+import { writeStdout } from './stdout.js';
 
 interface StorageFlags {
   account?: string;
@@ -22,8 +23,8 @@ export function registerOutputCommands(program: Command): void {
     .option('--account <name>', 'storage account for az:// outputs (env STRATUS_ACCOUNT)')
     .option('--connection-string <string>', 'connection string for az:// outputs (env STRATUS_CONNECTION)')
     .action(async (target: string, flags: StorageFlags) => {
-      for await (const bytes of readOutput(target, outputBlobStore(target, flags)))
-        process.stdout.write(bytes);
+      // One part file at a time, each awaited: a slow reader slows the reading, nothing piles up.
+      for await (const bytes of readOutput(target, outputBlobStore(target, flags))) await writeStdout(bytes);
     });
   program
     .command('download')

@@ -9,13 +9,16 @@ import path from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { Driver, type DriverOptions } from '../app/driver.js';
 import type { ShuffleCompression } from '../app/options.js';
+import { preflightJobModule } from '../app/preflight.js';
 import { loadSubmittedModule, runSubmittedModule } from '../app/submit.js';
+import { planSlots } from '../fabric/connection.js';
 import { type FabricFlags, fabricChoice } from '../fabric/fabric-flags.js';
 import { defaultEventLogDir } from '../observe/event-log.js';
 import { ConsoleProgress } from '../observe/progress.js';
 import { RunSummaryBuilder } from '../observe/run-summary.js';
 import { addFabricOptions } from './fabric.js';
 import { integerAtLeast, onShutdownSignal } from './options.js';
+import { writeStdout } from './stdout.js';
 
 interface RunFlags extends FabricFlags {
   param: Record<string, unknown>;
@@ -83,7 +86,11 @@ export function registerRunCommand(program: Command): void {
     )
     .action(async (modulePath: string, flags: RunFlags) => {
       const module = await loadSubmittedModule(modulePath);
-      const options: DriverOptions = { name: path.basename(module.file), ...fabricChoice(flags) };
+      const choice = fabricChoice(flags);
+      // A bad param or a missing input file fails now, not after the local fabric has started.
+      if (module.kind === 'job' && choice.local !== undefined)
+        await preflightJobModule(module.file, flags.param, (await planSlots(choice)).totalSlots);
+      const options: DriverOptions = { name: path.basename(module.file), ...choice };
       if (flags.memoryMb) options.memoryBudgetBytes = flags.memoryMb * 1024 * 1024;
       if (flags.shuffleCompression) options.shuffleCompression = flags.shuffleCompression;
       if (flags.splitMb) options.splitBytes = flags.splitMb * 1024 * 1024;
@@ -118,9 +125,9 @@ export function registerRunCommand(program: Command): void {
       process.stderr.write(`${summary.text()}\n`);
       const seconds = ((performance.now() - started) / 1000).toFixed(1);
       if (flags.json) {
-        process.stdout.write(`${JSON.stringify(outcome.results ?? null)}\n`);
+        await writeStdout(`${JSON.stringify(outcome.results ?? null)}\n`);
       } else {
-        process.stdout.write(formatResults(outcome.results));
+        await writeStdout(formatResults(outcome.results));
         process.stderr.write(`stratus run: ${path.basename(module.file)} finished in ${seconds} s\n`);
       }
     });

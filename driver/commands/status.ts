@@ -7,6 +7,7 @@ import { DEFAULT_TASK_QUEUE } from '../../contract/names.js';
 import { connectStorageAccount } from '../fabric/azure.js';
 import { collectStatus, formatStatus } from '../ops/status.js';
 import { integerAtLeast } from './options.js';
+import { writeStdout } from './stdout.js';
 import { addStorageOptions, type StorageFlags } from './ui.js';
 
 interface StatusFlags extends StorageFlags {
@@ -31,6 +32,6 @@ export function registerStatusCommand(program: Command): void {
       taskQueue: flags.queue,
       windowMs: flags.minutes * 60_000,
     });
-    process.stdout.write(flags.json ? `${JSON.stringify(status, null, 2)}\n` : `${formatStatus(status)}\n`);
+    await writeStdout(flags.json ? `${JSON.stringify(status, null, 2)}\n` : `${formatStatus(status)}\n`);
   });
 }

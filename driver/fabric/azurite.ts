@@ -4,7 +4,7 @@
  * gets free loopback ports and a temp data folder, and runs under a watchdog so it dies with
  * the process that started it.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -117,8 +117,12 @@ async function startOnce(
     ...['--queueHost', '127.0.0.1', '--queuePort', String(queuePort)],
     ...['--tableHost', '127.0.0.1', '--tablePort', String(tablePort)],
   ];
+  // Created again for a retry on new ports: the watchdog of the failed attempt removed it.
+  await mkdir(location, { recursive: true });
   const azurite = spawnWatched(process.execPath, args, {
     cwd: location,
+    // The watchdog removes a temp data folder even if we exit before stop() could (second Ctrl-C).
+    ...(removeLocation ? { removeOnExit: location } : {}),
     ...(options.account
       ? { env: { ...process.env, AZURITE_ACCOUNTS: `${options.account.name}:${options.account.key}` } }
       : {}),

@@ -12,6 +12,7 @@ import {
   DEFAULT_TASK_QUEUE,
   fabricInfoBlobName,
   LOGS_CONTAINER,
+  poisonQueueName,
 } from '../../contract/names.js';
 import { redactError, redactSecrets, registerConnectionString } from '../../contract/redaction.js';
 import { BlobStore } from '../../storage/blob-store.js';
@@ -181,8 +182,11 @@ export class LocalFabric extends EventEmitter<LocalFabricEvents> {
 }
 
 /**
- * Start a local fabric: storage (a new Azurite unless a connection string is given), the task queue and the
- * stratus containers (the queue listener never creates its queue), then the executors, all ready.
+ * Start a local fabric: storage (a new Azurite unless a connection string is given), the task queue,
+ * its poison queue and the stratus containers — what the Bicep deployment creates, so `stratus
+ * doctor` and `status` find the same queues locally (the queue listener never creates its queue;
+ * it creates the poison queue only at the first poisoned message, as the Functions host does) —
+ * then the executors, all ready.
  */
 export async function startLocalFabric(options: LocalFabricOptions): Promise<LocalFabric> {
   if (!Number.isInteger(options.executors) || options.executors < 0)
@@ -199,6 +203,7 @@ export async function startLocalFabric(options: LocalFabricOptions): Promise<Loc
     const storage = connectStorage({ connectionString });
     await Promise.all([
       new StorageQueue(storage, queue).ensure(),
+      new StorageQueue(storage, poisonQueueName(queue)).ensure(),
       new BlobStore(storage).ensureContainers([CODE_CONTAINER, DATA_CONTAINER, LOGS_CONTAINER]),
     ]);
     await Promise.all(Array.from({ length: options.executors }, () => fabric.addExecutor()));

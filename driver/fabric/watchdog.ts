@@ -12,17 +12,20 @@ import type { Readable } from 'node:stream';
 
 /**
  * The watchdog itself, plain CommonJS so it runs from sources and from `dist/` alike.
- * argv: <graceMs> <command> <args…>. SIGTERM/SIGINT sent to the watchdog are forwarded.
+ * argv: <graceMs> <removeDir or ''> <command> <args…>. SIGTERM/SIGINT sent to the watchdog are
+ * forwarded. Once the target has exited, the watchdog removes `removeDir` (if given) before it
+ * reports the exit, so the folder goes even when the parent died first (a second Ctrl-C).
  */
 const WATCHDOG_SCRIPT = `
 const { spawn } = require('node:child_process');
-const { writeSync } = require('node:fs');
-const [graceMs, command, ...args] = process.argv.slice(1);
+const { rmSync, writeSync } = require('node:fs');
+const [graceMs, removeDir, command, ...args] = process.argv.slice(1);
 const report = (o) => { try { writeSync(3, JSON.stringify(o) + '\\n'); } catch {} };
+const removeFolder = () => { if (removeDir) { try { rmSync(removeDir, { recursive: true, force: true, maxRetries: 3 }); } catch {} } };
 const child = spawn(command, args, { stdio: ['ignore', 'inherit', 'inherit'] });
 child.on('spawn', () => report({ pid: child.pid }));
-child.on('error', (e) => { report({ error: String(e && e.message) }); process.exit(127); });
-child.on('exit', (code, signal) => { report({ exit: { code, signal } }); process.exit(code === null ? 1 : code); });
+child.on('error', (e) => { removeFolder(); report({ error: String(e && e.message) }); process.exit(127); });
+child.on('exit', (code, signal) => { removeFolder(); report({ exit: { code, signal } }); process.exit(code === null ? 1 : code); });
 let orphaned = false;
 const parentGone = () => {
   if (orphaned) return;
@@ -51,6 +54,12 @@ export interface WatchedSpawnOptions {
   cwd?: string;
   /** How long the watchdog waits after SIGTERM before SIGKILL once the parent is gone (ms). */
   orphanGraceMs?: number;
+  /**
+   * A folder the watchdog removes once the target has exited, before `exited` resolves: a temp
+   * folder the target works in, removed even when this process dies (or exits at once on a
+   * second Ctrl-C) before it could remove the folder itself.
+   */
+  removeOnExit?: string;
 }
 
 /** The last `limit` characters of a stream, kept for error messages. */
@@ -178,7 +187,14 @@ export function spawnWatched(
 ): WatchedProcess {
   const watchdog = spawn(
     process.execPath,
-    ['-e', WATCHDOG_SCRIPT, String(options.orphanGraceMs ?? 3_000), command, ...args],
+    [
+      '-e',
+      WATCHDOG_SCRIPT,
+      String(options.orphanGraceMs ?? 3_000),
+      options.removeOnExit ?? '',
+      command,
+      ...args,
+    ],
     {
       env: options.env ?? process.env,
       ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),

@@ -1,7 +1,10 @@
 import { execFile } from 'node:child_process';
+import { type AddressInfo, createServer } from 'node:net';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { azuriteConnectionString } from '../../storage/connection.js';
 import { builtFile } from '../helpers/dist.js';
+import { suiteConnectionString, uniqueTaskQueue } from '../helpers/fabric.js';
 
 /** Run the built CLI; resolves with exit code and stderr (never rejects). */
 async function stratus(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -43,5 +46,62 @@ describe('the stratus CLI', () => {
     const result = await stratus('--help');
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/local[\s\S]*noop/);
+  });
+
+  it('noop takes --connection-string as every other command does, and still accepts --connection', async () => {
+    const help = await stratus('noop', '--help');
+    expect(help.stdout).toContain('--connection-string <string>');
+    expect(help.stdout).not.toMatch(/--connection </);
+    for (const flag of ['--connection-string', '--connection']) {
+      const result = await stratus(
+        'noop',
+        '--tasks',
+        '0',
+        flag,
+        suiteConnectionString(),
+        '--queue',
+        uniqueTaskQueue('noop-flag'),
+      );
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stdout).toContain('0 tasks on the given account');
+    }
+  });
+
+  it('a connection string to a fabric that is not running fails naming the endpoint and what to do, without a stack', async () => {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    await new Promise((resolve) => server.close(resolve)); // nothing listens there any more
+    const result = await stratus(
+      'run',
+      'examples/wordcount.ts',
+      '--connection-string',
+      azuriteConnectionString(port, port),
+      '--param',
+      'input=examples/data/*.txt',
+    );
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`no storage service answers at http://127.0.0.1:${port} (ECONNREFUSED)`);
+    expect(result.stderr).toContain('stratus local');
+    expect(result.stderr).not.toMatch(/RestError|\n\s+at /);
+  });
+
+  // `stratus run: event log …` is printed as soon as the driver has connected, that is once the
+  // local fabric is up: an error without it was found before any fabric was started.
+  it('run reports a missing local input file before it starts a local fabric', async () => {
+    const result = await stratus('run', 'examples/wordcount.ts', '--param', 'input=/no/such/folder/*.txt');
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(
+      /^stratus: no input file matches \/no\/such\/folder\/\*\.txt \(from .*\)\n$/,
+    );
+  });
+
+  it("run reports params that fail the module's schema before it starts a local fabric", async () => {
+    const result = await stratus('run', 'test/faults/jobs/typed-params.ts', '--param', 'records=ten');
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(
+      /^stratus: .*typed-params\.ts.*params\.records: .*expected number, received string/,
+    );
+    expect(result.stderr).not.toContain('event log');
   });
 });

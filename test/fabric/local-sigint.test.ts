@@ -101,4 +101,47 @@ describe('stratus local and Ctrl-C', () => {
     // Azurite's temp data folder goes with it.
     expect(existsSync(location)).toBe(false);
   }, 120_000);
+
+  it('a second SIGINT exits at once and still leaves no Azurite data folder or process behind', async () => {
+    const local = spawn(
+      process.execPath,
+      [
+        builtFile('driver/cli.js'),
+        'local',
+        '--executors',
+        '1',
+        '--slots',
+        '1',
+        '--queue',
+        `sigint2-${process.pid}`,
+      ],
+      { cwd: PACKAGE_ROOT, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
+    );
+    started.push(local.pid!);
+    let out = '';
+    local.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+    });
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      local.once('exit', (code, signal) => resolve({ code, signal })),
+    );
+    await waitFor('stratus local to be running', () => out.includes('running;'), 60_000);
+    const tree = descendantPids(local.pid!);
+    started.push(...tree);
+    const azurite = tree.find((pid) => /azurite\.js$/.test(commandLine(pid)[1] ?? ''));
+    expect(azurite).toBeDefined();
+    const args = commandLine(azurite!);
+    const location = args[args.indexOf('--location') + 1]!;
+    expect(existsSync(location)).toBe(true);
+
+    // The first starts the orderly stop; the second, while it runs, exits without waiting for it.
+    process.kill(-local.pid!, 'SIGINT');
+    await waitFor('the orderly stop to begin', () => out.includes('stopping executors'), 30_000);
+    process.kill(-local.pid!, 'SIGINT');
+    expect(await exited).toEqual({ code: 130, signal: null });
+    await waitUntilGone(tree, 15_000);
+    expect(tree.filter(isProcessAlive)).toEqual([]);
+    // The watchdog removed the folder after Azurite exited, though the CLI did not wait for it.
+    expect(existsSync(location)).toBe(false);
+  }, 120_000);
 });

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -31,6 +31,16 @@ async function run(
 }
 
 describe('the published package', () => {
+  it('npm pack of an unbuilt checkout builds first: prepack runs the build that writes dist/', async () => {
+    const pkg = JSON.parse(await readFile(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as {
+      scripts: Record<string, string>;
+      files: string[];
+    };
+    expect(pkg.scripts.prepack).toBe('npm run build');
+    // The package ships dist/; without a build there would be nothing to ship.
+    expect(pkg.files.filter((f) => f.startsWith('dist/')).length).toBeGreaterThan(0);
+  });
+
   const pids: number[] = [];
   let folder: string | undefined;
   afterAll(async () => {
@@ -41,7 +51,14 @@ describe('the published package', () => {
   it('installed from its tarball into a fresh folder, a user job module and driver script typecheck against its types, and `npx stratus noop` and `npx stratus run` of them succeed', async () => {
     builtFile('driver/cli.js'); // fail early, clearly, when the package was not built
     folder = await mkdtemp(path.join(tmpdir(), 'stratus-pack-'));
-    const packed = await run('npm', ['pack', '--pack-destination', folder], PACKAGE_ROOT, pids);
+    // Built above already: --ignore-scripts skips prepack's rebuild, which would rewrite dist/
+    // under the feet of other test files running the built CLI at the same time.
+    const packed = await run(
+      'npm',
+      ['pack', '--ignore-scripts', '--pack-destination', folder],
+      PACKAGE_ROOT,
+      pids,
+    );
     expect(packed.code, packed.output).toBe(0);
     const tarball = (await readdir(folder)).find((f) => f.endsWith('.tgz'));
     expect(tarball, packed.output).toBeDefined();

@@ -2,7 +2,8 @@
  * The built package (`dist/`), for tests that start a separate Node process the way a user
  * would: `npm test` builds first; running vitest alone needs `npm run build` beforehand.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -48,4 +49,51 @@ export async function runBuiltCli(
     if (typeof failed.code !== 'number' || failed.killed) throw error;
     return { code: failed.code, stdout: failed.stdout ?? '', stderr: failed.stderr ?? '' };
   }
+}
+
+/** How a test reads the built CLI's stdout pipe: slowly to the end, or only its first line. */
+export type PipeReader = 'slow' | 'first-line';
+
+/** How a run of the built CLI through a pipe ended: exit code, the bytes read, stderr. */
+export interface PipedCliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: Buffer;
+  stderr: string;
+}
+
+/**
+ * Run the built `stratus` with its stdout on a pipe read the way `reader` says: `slow` pauses
+ * after every chunk (a reader slower than the writer, as `| ssh …` or `| gzip -9` can be), so
+ * output still queued in the CLI when it exits is lost; `first-line` closes the pipe after the
+ * first newline, as `| head -1` does. Resolves when the process has exited.
+ */
+export async function pipeBuiltCli(
+  args: readonly string[],
+  reader: PipeReader,
+  options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {},
+): Promise<PipedCliResult> {
+  const child = spawn(process.execPath, [builtFile('driver/cli.js'), ...args], {
+    env: options.env ?? process.env,
+    cwd: options.cwd ?? PACKAGE_ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 120_000);
+  const chunks: Buffer[] = [];
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (text: string) => {
+    stderr += text;
+  });
+  child.stdout.on('data', (chunk: Buffer) => {
+    chunks.push(chunk);
+    if (reader === 'first-line' && chunk.includes(10)) {
+      child.stdout.destroy(); // closes our end: the CLI's next write meets EPIPE
+    } else if (reader === 'slow') {
+      child.stdout.pause();
+      setTimeout(() => child.stdout.resume(), 2);
+    }
+  });
+  const [code, signal] = (await once(child, 'close')) as [number | null, NodeJS.Signals | null];
+  clearTimeout(timer);
+  return { code, signal, stdout: Buffer.concat(chunks), stderr };
 }

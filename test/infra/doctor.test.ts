@@ -8,6 +8,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { slotsEnv } from '../../contract/local-host-process.js';
 import { CODE_CONTAINER, DATA_CONTAINER, LOGS_CONTAINER, poisonQueueName } from '../../contract/names.js';
+import { startLocalFabric } from '../../driver/fabric/local-fabric.js';
 import { readAppSettings, runDoctor } from '../../driver/ops/doctor.js';
 import { BlobStore } from '../../storage/blob-store.js';
 import { connectStorage } from '../../storage/connection.js';
@@ -68,6 +69,18 @@ describe('stratus doctor', () => {
     expect(lines[0]).toMatch(/^ok {4}connection: .*devstoreaccount1.*\(connect\)$/);
     // The account key never reaches the output.
     expect(lines.join('\n')).not.toContain('Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq');
+  });
+
+  it('passes against a local fabric as `stratus local` starts it (its poison queue included)', async () => {
+    const queue = `doctor-local-${Math.random().toString(36).slice(2, 10)}`;
+    const fabric = await startLocalFabric({ executors: 0, slots: 1, queue, connectionString });
+    try {
+      const checks = await runDoctor({ connectionString, queue, env }, () => {});
+      expect(checks.filter((c) => c.status === 'fail')).toEqual([]);
+      expect(checks.find((c) => c.name === `queue ${queue}-poison`)?.status).toBe('ok');
+    } finally {
+      await fabric.stop();
+    }
   });
 
   it('leaves no probe blob or probe queue behind', async () => {
