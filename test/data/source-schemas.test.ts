@@ -4,12 +4,15 @@
  * is a bad record under the source's badRecords policy, named by file, byte offset, line and
  * the column or field at fault. (The types themselves: test/engine/source-types.test.ts.)
  */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { defineJob } from '../../engine/dataset/job.js';
 import { buildJobGraph } from '../../engine/plan/graph.js';
 import { seededRandom } from '../../engine/records/rng.js';
 import { runJobInMemory } from '../../engine/testing/in-memory-runner.js';
+import sales from '../../examples/sales.js';
 import { runAction } from '../engine/run-helpers.js';
 
 /** A sales CSV of `n` rows with cent amounts as decimals (57.99), and the per-store totals in cents. */
@@ -203,5 +206,26 @@ describe('source schemas in the plan', () => {
       retryable: false,
       message: expect.stringContaining('validates asynchronously'),
     });
+  });
+});
+
+describe('examples/sales.ts', () => {
+  it('sums the example sales per store, skipping and counting the rows its schema rejects', async () => {
+    const file = path.resolve(import.meta.dirname, '../../examples/data/sales.csv');
+    const text = await readFile(file, 'utf8');
+    const run = await runJobInMemory(sales, { input: 'sales.csv' }, { files: { 'sales.csv': [text] } });
+    // Reference: rows whose amount is a non-negative number, summed in cents.
+    const cents = new Map<string, number>();
+    let rejected = 0;
+    for (const line of text.trim().split('\n').slice(1)) {
+      const [store, amount] = line.split(',') as [string, string];
+      if (amount === '' || !(Number(amount) >= 0)) rejected++;
+      else cents.set(store, (cents.get(store) ?? 0) + Math.round(Number(amount) * 100));
+    }
+    expect(run.results).toEqual(
+      [...cents].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([s, c]) => [s, c / 100]),
+    );
+    expect(rejected).toBe(2);
+    expect(run.accumulators).toEqual({ 'badRecords:sales.csv': rejected });
   });
 });
