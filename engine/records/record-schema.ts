@@ -75,9 +75,10 @@ export function recordValidator(
   parts: RecordParts,
   sourceLabel: string,
 ): (record: unknown) => unknown {
-  const validate = schema['~standard'].validate;
+  // Called as a method: a library's validate may use `this`.
+  const standard = schema['~standard'];
   return (record) => {
-    const result = validate(record);
+    const result = standard.validate(record);
     if (typeof (result as { then?: unknown }).then === 'function') {
       // Deliberately dropped: the task fails just below; a rejection must not go unhandled.
       (result as Promise<unknown>).then(undefined, () => {});
