@@ -1,7 +1,8 @@
 /**
  * `stratus`: the job-module API, and nothing else. A job module default-exports
  * `defineJob((ctx, params) => action | {name: action})`; `ctx` (JobContext) makes datasets from
- * sources (parallelize, textFile, jsonLines, csv), broadcasts and accumulators; a Dataset<T>
+ * sources (parallelize, textFile, jsonLines, csv — with the record types their options give),
+ * broadcasts and accumulators; a Dataset<T>
  * has Spark's RDD transformations and actions. Besides those: the params-schema types, the
  * Key type and the key functions that define key equality and order (docs/concepts-keys.md),
  * and the errors a user can meet, each a StratusError with a stable `code`.
@@ -31,12 +32,7 @@ export {
   UserCodeError,
 } from '../contract/errors.js';
 export type { Action, SaveResult } from './dataset/actions.js';
-export type {
-  CsvSourceOptions,
-  FileSourceOptions,
-  JobContext,
-  ParsedSourceOptions,
-} from './dataset/context.js';
+export type { JobContext } from './dataset/context.js';
 export type { Dataset } from './dataset/dataset.js';
 export { defineJob, type JobActions, type JobDefinition, type JobResults } from './dataset/job.js';
 export type {
@@ -47,7 +43,26 @@ export type {
   ParamsValidation,
 } from './dataset/job-params.js';
 export type { Accumulator, Broadcast } from './dataset/shared-variables.js';
+export type {
+  CsvArrayRow,
+  CsvCell,
+  CsvColumnNames,
+  CsvColumnTypes,
+  CsvHasColumnNames,
+  CsvNamedRow,
+  CsvRecord,
+  CsvSourceOptions,
+  CsvValue,
+  FileSourceOptions,
+  JsonLinesRecord,
+  JsonLinesSourceOptions,
+  JsonValue,
+  ParsedSourceOptions,
+  SourceOption,
+  SourceRecord,
+} from './dataset/source-options.js';
 export { RecordDecodingError, RecordEncodingError } from './records/codec.js';
 export type { CsvColumnType } from './records/csv.js';
 export { canonicalKey, compareKeys, hashKey, InvalidKeyError, type Key } from './records/keys.js';
 export { BadRecordError, type BadRecordPolicy, type RecordPosition } from './records/record-formats.js';
+export type { RecordSchema, RecordSchemaOutput } from './records/record-schema.js';

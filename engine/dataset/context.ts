@@ -6,44 +6,20 @@
 
 import { ConfigError, StratusError } from '../../contract/errors.js';
 import type { OptionValue } from '../plan/option-value.js';
-import { type CsvColumnType, type CsvFormat, csvFormatOf, csvFormatOptions } from '../records/csv.js';
-import { type BadRecordPolicy, badRecordsAccumulatorName } from '../records/record-formats.js';
+import { type CsvFormat, csvFormatOf, csvFormatOptions } from '../records/csv.js';
+import { badRecordsAccumulatorName } from '../records/record-formats.js';
+import { checkRecordSchema, type RecordSchema, recordSchemaVendor } from '../records/record-schema.js';
 import { Dataset } from './dataset.js';
 import { checkPartitionCount, type GraphBuilder } from './graph-builder.js';
 import { type Accumulator, type Broadcast, createAccumulator, createBroadcast } from './shared-variables.js';
-
-/** Options of file sources. */
-export interface FileSourceOptions {
-  /** At least this many partitions (Spark's default: min(defaultParallelism, 2)). */
-  minPartitions?: number;
-}
-
-/** Options of sources that parse records (jsonLines, csv). */
-export interface ParsedSourceOptions extends FileSourceOptions {
-  /**
-   * A record that does not parse fails the task naming file, split, line and reason
-   * ('fail', the default), or is dropped and counted in the accumulator
-   * `badRecords:<uri>` ('skip'), which the run summary shows.
-   */
-  badRecords?: BadRecordPolicy;
-}
-
-/** Options of the CSV source (see engine/records/csv.ts and docs/partitioning.md). */
-export interface CsvSourceOptions extends ParsedSourceOptions {
-  /** The first line of each file names the columns (default false). */
-  header?: boolean;
-  /** Column names (they win over the header's); rows are objects when names are known, string arrays otherwise. */
-  columns?: string[];
-  /** Per-column conversion, or per-value inference ('' → null, numbers, true/false); default: strings. */
-  types?: Record<string, CsvColumnType> | 'infer';
-  /** Field delimiter (default ','). */
-  delimiter?: string;
-  /**
-   * Quoted fields may contain line breaks (Spark's multiLine). Files are then read whole, one
-   * partition each; without it such a record is a bad record.
-   */
-  multiLine?: boolean;
-}
+import type {
+  CsvRecord,
+  CsvSourceOptions,
+  FileSourceOptions,
+  JsonLinesRecord,
+  JsonLinesSourceOptions,
+  ParsedSourceOptions,
+} from './source-options.js';
 
 /** The builder's handle on the job: sources, shared variables, default parallelism. */
 export interface JobContext {
@@ -53,10 +29,23 @@ export interface JobContext {
   parallelize<T>(data: readonly T[], numSlices?: number): Dataset<T>;
   /** The lines of the files matching a path or glob (local files or blobs, resolved by the driver). */
   textFile(pathOrGlob: string, options?: FileSourceOptions): Dataset<string>;
-  /** One JSON value per non-blank line of the matching files. */
-  jsonLines<T = unknown>(pathOrGlob: string, options?: ParsedSourceOptions): Dataset<T>;
-  /** One record per non-empty line of the matching CSV files: objects by column name, or string arrays. */
-  csv<T = Record<string, unknown>>(pathOrGlob: string, options?: CsvSourceOptions): Dataset<T>;
+  /**
+   * One JSON value per non-blank line of the matching files: a JsonValue, or with `schema` the
+   * schema's output (the element type is inferred from it; there is no type to claim).
+   */
+  jsonLines<const O extends JsonLinesSourceOptions = Record<never, never>>(
+    pathOrGlob: string,
+    options?: O,
+  ): Dataset<JsonLinesRecord<O>>;
+  /**
+   * One record per non-empty line of the matching CSV files: objects by column name, or arrays,
+   * of strings unless `types` converts them; with `schema` the schema's output. The element type
+   * is inferred from the options (CsvRecord); there is no type to claim.
+   */
+  csv<const O extends CsvSourceOptions = Record<never, never>>(
+    pathOrGlob: string,
+    options?: O,
+  ): Dataset<CsvRecord<O>>;
   /** A read-only value for tasks; read `.value` inside closures only. */
   broadcast<T>(value: T): Broadcast<T>;
   /** A named accumulator: `.add` in tasks, `.value` on the driver after the run. */
@@ -89,7 +78,7 @@ export class GraphJobContext implements JobContext {
     op: string,
     format: 'text' | 'json-lines' | 'csv',
     uri: string,
-    options: ParsedSourceOptions,
+    options: ParsedSourceOptions & { schema?: RecordSchema },
     csv?: CsvFormat,
   ): Dataset<T> {
     if (typeof uri !== 'string' || uri.length === 0)
@@ -102,6 +91,13 @@ export class GraphJobContext implements JobContext {
     const nodeOptions: Record<string, OptionValue> = { uri, minPartitions };
     if (csv) Object.assign(nodeOptions, csvFormatOptions(csv));
     if (options.badRecords !== undefined) nodeOptions.badRecords = badRecords;
+    const schema = options.schema;
+    if (schema !== undefined) {
+      checkRecordSchema(schema, `${op}(${uri})`);
+      // The schema object is code, like a closure: the node records its library, and every
+      // executor's rebuild of the builder makes the same schema.
+      nodeOptions.schema = recordSchemaVendor(schema);
+    }
     let badRecordCounter: Accumulator<number> | undefined;
     if (badRecords === 'skip') {
       // Created with the node so it exists identically in the driver's and every executor's graph.
@@ -119,6 +115,7 @@ export class GraphJobContext implements JobContext {
         format,
         uri,
         ...(csv ? { csv } : {}),
+        ...(schema !== undefined ? { schema } : {}),
         badRecords,
         ...(badRecordCounter ? { badRecordCounter } : {}),
       },
@@ -130,12 +127,19 @@ export class GraphJobContext implements JobContext {
     return this.file('textFile', 'text', pathOrGlob, options);
   }
 
-  jsonLines<T = unknown>(pathOrGlob: string, options: ParsedSourceOptions = {}): Dataset<T> {
-    return this.file('jsonLines', 'json-lines', pathOrGlob, options);
+  jsonLines<const O extends JsonLinesSourceOptions = Record<never, never>>(
+    pathOrGlob: string,
+    options?: O,
+  ): Dataset<JsonLinesRecord<O>> {
+    return this.file('jsonLines', 'json-lines', pathOrGlob, options ?? {});
   }
 
-  csv<T = Record<string, unknown>>(pathOrGlob: string, options: CsvSourceOptions = {}): Dataset<T> {
-    return this.file('csv', 'csv', pathOrGlob, options, csvFormatOf(pathOrGlob, options));
+  csv<const O extends CsvSourceOptions = Record<never, never>>(
+    pathOrGlob: string,
+    options?: O,
+  ): Dataset<CsvRecord<O>> {
+    const given: CsvSourceOptions = options ?? {};
+    return this.file('csv', 'csv', pathOrGlob, given, csvFormatOf(pathOrGlob, given));
   }
 
   broadcast<T>(value: T): Broadcast<T> {

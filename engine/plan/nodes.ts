@@ -8,6 +8,7 @@
 
 import type { CsvFormat } from '../records/csv.js';
 import type { BadRecordPolicy } from '../records/record-formats.js';
+import type { RecordSchema } from '../records/record-schema.js';
 import type { OptionValue } from './option-value.js';
 
 /** Spark's Aggregator: how values of one key fold into a combiner. Combiners are owned and may be mutated. */
@@ -53,6 +54,8 @@ export type NodeImpl =
       readonly uri: string;
       /** The CSV format (format 'csv' only). */
       readonly csv?: CsvFormat;
+      /** The source's schema (json-lines, csv): each record becomes its output, or is a bad record. */
+      readonly schema?: RecordSchema;
       /** Bad records fail the task (default) or are skipped and counted in `badRecordCounter`. */
       readonly badRecords?: BadRecordPolicy;
       readonly badRecordCounter?: BadRecordCounter;

@@ -3,7 +3,8 @@
  * parsed by csv-parse (RFC 4180 quoting: `"a ""quoted"" field, with a delimiter"`), rows turned into
  * objects keyed by column name (from the header, the `columns` option, or the columns the
  * driver read from the first file's header) or into arrays of strings when no names are
- * known, and values converted by the `types` option.
+ * known, and values converted by the `types` option, then validated by the source's schema
+ * when it has one (record-schema.ts).
  *
  * A header exists only at the start of a file, so only a split beginning a file (offset 0)
  * drops its first non-empty line; every other split gets the column names from the driver
@@ -20,6 +21,7 @@ import {
   type BadRecords,
   describeRecordPosition,
   type LineBatch,
+  RecordRejected,
   type SplitPosition,
 } from './record-formats.js';
 
@@ -174,13 +176,13 @@ function convert(text: string, type: CsvColumnType | 'infer', column: string): u
       if (text.length === 0) return null;
       const value = NUMBER.test(text.trim()) ? Number(text) : Number.NaN;
       if (!Number.isFinite(value))
-        throw new RowError(`column ${column}: ${JSON.stringify(text)} is not a number`);
+        throw new RecordRejected(`column ${column}: ${JSON.stringify(text)} is not a number`);
       return value;
     }
     case 'boolean':
       if (text.length === 0) return null;
       if (!BOOLEAN.test(text.trim()))
-        throw new RowError(`column ${column}: ${JSON.stringify(text)} is not true or false`);
+        throw new RecordRejected(`column ${column}: ${JSON.stringify(text)} is not true or false`);
       return text.trim().toLowerCase() === 'true';
     case 'infer': {
       if (text.length === 0) return null;
@@ -195,8 +197,6 @@ function convert(text: string, type: CsvColumnType | 'infer', column: string): u
   }
 }
 
-class RowError extends Error {}
-
 /**
  * Decodes the lines of a partition into CSV records, split by split. One per task: it keeps
  * the columns of the current split and, with multiLine, the record still open.
@@ -210,9 +210,11 @@ export class CsvDecoder {
   /** multiLine: the text of a record whose quotes are still open, and where its first line is. */
   private open: { text: string; batch: LineBatch; index: number } | undefined;
 
+  /** `validate`: the source's schema (record-schema.ts), applied to each row after `types`. */
   constructor(
     private readonly format: CsvFormat,
     private readonly sourceLabel: string,
+    private readonly validate?: (row: unknown) => unknown,
   ) {}
 
   private enterSplit(split: SplitPosition): void {
@@ -341,9 +343,10 @@ export class CsvDecoder {
     out: unknown[],
   ): void {
     try {
-      out.push(this.record(fields));
+      const row = this.record(fields);
+      out.push(this.validate ? this.validate(row) : row);
     } catch (error) {
-      if (!(error instanceof RowError)) throw error;
+      if (!(error instanceof RecordRejected)) throw error;
       bad.report(batch, index, error.message, text);
     }
   }
@@ -370,7 +373,9 @@ export class CsvDecoder {
       );
     }
     if (fields.length !== columns.length)
-      throw new RowError(`expected ${columns.length} fields (${columns.join(', ')}), found ${fields.length}`);
+      throw new RecordRejected(
+        `expected ${columns.length} fields (${columns.join(', ')}), found ${fields.length}`,
+      );
     const entries = columns.map((c, i): [string, unknown] => {
       const type = types === undefined ? 'string' : types === 'infer' ? 'infer' : (types[c] ?? 'string');
       return [c, convert(fields[i]!, type, c)];

@@ -7,7 +7,8 @@
  * partition given without markers (the in-memory runner, plain strings) is read as one whole
  * file.
  *
- * Bad records (a line that is not JSON, a CSV row that does not parse or convert) either
+ * Bad records (a line that is not JSON, a CSV row that does not parse or convert, a record the
+ * source's schema rejects) either
  * fail the task with BadRecordError (`badRecords: 'fail'`, the default, Spark's FAILFAST) or
  * are dropped and counted in the source's accumulator (`'skip'`, Spark's DROPMALFORMED).
  */
@@ -220,6 +221,13 @@ export function describeRecordPosition(batch: LineBatch, index: number): string 
   return line === undefined ? `${file} at byte ${byteOffset}` : `${file} at byte ${byteOffset}, line ${line}`;
 }
 
+/**
+ * Thrown by a record's conversion or validation (a CSV column that is not a number, a schema
+ * that rejects the record) with the reason; the decoder reports the record it was converting
+ * through BadRecords, which names its file, byte offset and line. Never leaves a decoder.
+ */
+export class RecordRejected extends Error {}
+
 /** Collects bad records of one partition: throws under 'fail', counts under 'skip'. */
 export class BadRecords {
   /** Records skipped so far in this partition. */
@@ -246,15 +254,34 @@ export class BadRecords {
   }
 }
 
-/** Parse JSON Lines: one value per line, blank lines skipped. */
-export function parseJsonLines(batch: LineBatch, bad: BadRecords): unknown[] {
+/**
+ * Parse JSON Lines: one value per line, blank lines skipped. With `validate` (a source schema,
+ * see record-schema.ts) each value becomes what it returns, and one it rejects is a bad record.
+ */
+export function parseJsonLines(
+  batch: LineBatch,
+  bad: BadRecords,
+  validate?: (value: unknown) => unknown,
+): unknown[] {
   const out: unknown[] = [];
   for (const [i, line] of batch.lines.entries()) {
     if (line.trim().length === 0) continue;
+    let value: unknown;
     try {
-      out.push(JSON.parse(line));
+      value = JSON.parse(line);
     } catch (error) {
       bad.report(batch, i, `not JSON (${(error as Error).message})`, line);
+      continue;
+    }
+    if (!validate) {
+      out.push(value);
+      continue;
+    }
+    try {
+      out.push(validate(value));
+    } catch (error) {
+      if (!(error instanceof RecordRejected)) throw error;
+      bad.report(batch, i, error.message, line);
     }
   }
   return out;

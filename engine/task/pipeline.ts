@@ -14,6 +14,7 @@ import type { StagePlan } from '../plan/stages.js';
 import type { RecordCodec } from '../records/codec.js';
 import { CsvDecoder } from '../records/csv.js';
 import { BadRecords, type LineBatch, lineBatches, parseJsonLines } from '../records/record-formats.js';
+import { recordValidator } from '../records/record-schema.js';
 import { ExternalAggregator } from '../shuffle/external-aggregator.js';
 import { ExternalSorter } from '../shuffle/external-sorter.js';
 import { BATCH_SIZE, inBatches, type SpillEnv } from '../shuffle/spill.js';
@@ -74,7 +75,8 @@ function partitionsOf(ctx: PipelineContext, id: number): number {
 
 /**
  * The records of one partition of a file source: the bytes (or lines) TaskIO.readSource
- * yields, split by split (see record-formats.ts), parsed by the source's format. Skipped bad
+ * yields, split by split (see record-formats.ts), parsed by the source's format and validated by
+ * its schema when it has one (record-schema.ts). Skipped bad
  * records are added to the source's accumulator as they are found, while the task runs.
  */
 async function* readFileSource(ctx: PipelineContext, node: GraphNode, partition: number) {
@@ -85,10 +87,13 @@ async function* readFileSource(ctx: PipelineContext, node: GraphNode, partition:
   const bad = new BadRecords(impl.badRecords ?? 'fail', label, partition);
   let decode: (batch: LineBatch) => unknown[];
   let end = () => {};
+  const validate = impl.schema
+    ? recordValidator(impl.schema, impl.format === 'csv' ? 'column' : 'field', label)
+    : undefined;
   if (impl.format === 'text') decode = (batch) => batch.lines;
-  else if (impl.format === 'json-lines') decode = (batch) => parseJsonLines(batch, bad);
+  else if (impl.format === 'json-lines') decode = (batch) => parseJsonLines(batch, bad, validate);
   else {
-    const csv = new CsvDecoder(impl.csv!, label);
+    const csv = new CsvDecoder(impl.csv!, label, validate);
     decode = (batch) => csv.decode(batch, bad);
     end = () => csv.end(bad);
   }

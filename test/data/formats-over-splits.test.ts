@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { DATA_CONTAINER } from '../../contract/names.js';
 import { type InputSplit, resolveSourceInput } from '../../driver/data/input-sources.js';
 import { type ActionRef, mergeActionResults } from '../../engine/dataset/actions.js';
@@ -112,6 +113,43 @@ describe('formats over byte-range splits', () => {
       }),
       { numRuns: 12 },
     );
+  });
+
+  it('a CSV row its schema rejects in a later split of a blob names the byte offset and the column; skipped ones are counted', async () => {
+    const name = uniqueName('typed-sales');
+    const rows = Array.from(
+      { length: 40 },
+      (_, i) => `s${i % 4},${i === 31 ? 'n/a' : i === 33 ? '' : `${i}.25`}`,
+    );
+    const text = `store,amount\n${rows.join('\n')}\n`;
+    await blobs.put(CONTAINER, `${name}.csv`, text);
+    const uri = `az://${CONTAINER}/${name}.csv`;
+    const Sale = z.object({ store: z.string(), amount: z.number() });
+    const options = { header: true, types: { amount: 'number' }, schema: Sale, minPartitions: 1 } as const;
+    const failing = defineJob((ctx) => ctx.csv(uri, options).count());
+    const badAt = Buffer.byteLength(text.slice(0, text.indexOf('s3,n/a')));
+    expect(badAt).toBeGreaterThan(100);
+    await expect(runOverSplits(failing, 100)).rejects.toMatchObject({
+      code: 'BAD_INPUT_RECORD',
+      message: expect.stringContaining(`bad record in ${uri} at byte ${badAt} (partition `),
+      position: { file: uri, byteOffset: badAt, line: undefined },
+    });
+    await expect(runOverSplits(failing, 100)).rejects.toThrow(/column amount: "n\/a" is not a number/);
+    // Reference: the sum of the rows whose amount is a number ('' is null, which the schema refuses).
+    const expected = rows.map((r) => r.split(',')[1]!).filter((a) => a !== '' && !Number.isNaN(Number(a)));
+    const summing = defineJob((ctx) =>
+      ctx
+        .csv(uri, { ...options, badRecords: 'skip' })
+        .map((s) => s.amount)
+        .reduce((a, b) => a + b),
+    );
+    const { result, accumulators, partitions } = await runOverSplits(summing, 100);
+    expect(partitions).toBeGreaterThan(1);
+    expect(result).toBeCloseTo(
+      expected.reduce((a, b) => a + Number(b), 0),
+      9,
+    );
+    expect(accumulators).toEqual({ [`badRecords:${uri}`]: 2 });
   });
 
   it('a CSV file beginning with empty lines takes its first non-empty line as the header, on the driver and the executors', async () => {

@@ -151,6 +151,34 @@ describe('inputs and outputs', () => {
     expect(e2e.events.of('task-end').filter((t) => t.status === 'failed')).toHaveLength(1);
   });
 
+  it('a typed CSV source sums decimal amounts as numbers; a row whose amount is not one fails naming file, offset and column', async () => {
+    const random = seededRandom(12);
+    const rows = ['store,amount'];
+    const cents = new Map<string, number>();
+    for (let i = 0; i < 300; i++) {
+      const store = ['Oslo', 'Lima', 'Pune'][Math.floor(random() * 3)]!;
+      const c = 100 + Math.floor(random() * 9900);
+      rows.push(`${store},${(c / 100).toFixed(2)}`);
+      cents.set(store, (cents.get(store) ?? 0) + c);
+    }
+    await blobs.put(container, 'typed/sales.csv', `${rows.join('\n')}\n`);
+    const totals = (await e2e.driver.run(path.join(JOBS, 'sales-typed.ts'), {
+      input: `az://${container}/typed/sales.csv`,
+    })) as [string, number][];
+    const inCents = totals.map(([s, n]) => [s, Math.round(n * 100)]).sort((a, b) => (a[0]! < b[0]! ? -1 : 1));
+    expect(inCents).toEqual([...cents].sort((a, b) => (a[0] < b[0] ? -1 : 1)));
+
+    rows.splice(200, 0, 'Quito,n/a');
+    const text = `${rows.join('\n')}\n`;
+    await blobs.put(container, 'typed/bad.csv', text);
+    const error = (await e2e.driver
+      .run(path.join(JOBS, 'sales-typed.ts'), { input: `az://${container}/typed/bad.csv` })
+      .catch((e: unknown) => e)) as Error;
+    expect(error.message).toContain(
+      `az://${container}/typed/bad.csv at byte ${text.indexOf('Quito,n/a')} (partition 1): column amount: "n/a" is not a number`,
+    );
+  });
+
   it('explain lists blob inputs as the driver splits them', async () => {
     const input = `az://${container}/words/`;
     const explained = await explainModule(

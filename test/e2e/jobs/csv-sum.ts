@@ -1,11 +1,19 @@
-/** Sums the amount per city of a CSV with a header, skipping bad rows; saves the totals. */
+/**
+ * Sums the amount per city of a CSV with a header, skipping bad rows; saves the totals. The
+ * rows are typed by a zod schema (after `types` converts amount): a row without a number
+ * amount is a bad record, skipped and counted, never a string summed into the total.
+ */
 import { defineJob } from 'stratus';
+import { z } from 'zod';
+
+const Sale = z.object({ city: z.string(), amount: z.number() });
 
 export default defineJob((ctx, p: { input: string; output?: string }) => {
   const totals = ctx
-    .csv<{ city: string; amount: number }>(p.input, {
+    .csv(p.input, {
       header: true,
       types: { amount: 'number' },
+      schema: Sale,
       badRecords: 'skip',
       minPartitions: 3,
     })
