@@ -6,11 +6,20 @@
  */
 import { describeContext, StratusError } from '../contract/errors.js';
 import { redactSecrets } from '../storage/connection.js';
+import { TypeCheckError } from './app/typecheck.js';
 import { shutdownExitCode } from './commands/options.js';
 import { buildProgram } from './commands/program.js';
 
-/** Print an error the way the CLI reports every failure: one redacted line plus the context. */
+/**
+ * Print an error the way the CLI reports every failure: one redacted line plus the context. A
+ * failed type check is the compiler's report alone, as tsc prints it, so editors and CI
+ * annotate it like any tsc output.
+ */
 function reportError(error: unknown): void {
+  if (error instanceof TypeCheckError) {
+    process.stderr.write(redactSecrets(error.report));
+    return;
+  }
   const message =
     error instanceof StratusError
       ? `${error.message}${describeContext(error.context)}${
