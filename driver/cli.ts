@@ -7,6 +7,7 @@
 import { describeContext, StratusError } from '../contract/errors.js';
 import { redactSecrets } from '../storage/connection.js';
 import { asStorageUnreachable } from '../storage/unreachable.js';
+import { TypeCheckError } from './app/typecheck.js';
 import { shutdownExitCode } from './commands/options.js';
 import { buildProgram } from './commands/program.js';
 import {
@@ -17,8 +18,16 @@ import {
   watchStandardStreams,
 } from './commands/stdout.js';
 
-/** Print an error the way the CLI reports every failure: one redacted line plus the context. */
+/**
+ * Print an error the way the CLI reports every failure: one redacted line plus the context. A
+ * failed type check is the compiler's report alone, as tsc prints it, so editors and CI
+ * annotate it like any tsc output.
+ */
 function reportError(thrown: unknown): void {
+  if (thrown instanceof TypeCheckError) {
+    process.stderr.write(redactSecrets(thrown.report));
+    return;
+  }
   // Commands other than run (status, cat, doctor…) reach storage without Driver.connect.
   const error = asStorageUnreachable(thrown) ?? thrown;
   const message =

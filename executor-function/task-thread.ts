@@ -15,7 +15,9 @@ import type { TaskThreadReply, TaskThreadRequest } from './task-thread-protocol.
 import type { TaskContext } from './work-kind-runner.js';
 import { loadWorkKind } from './work-kinds.js';
 
-// Job bundles carry inline source maps: user stacks then name the user's own files and lines.
+// The pool's bootstrap (worker-pool.ts) turned source maps on before this file was compiled, so
+// its frames name executor-function/*.ts; a thread started on this file directly still gets the
+// job bundles' inline maps, which name the user's own files and lines.
 process.setSourceMapsEnabled(true);
 
 const aborts = new Map<number, AbortController>();

@@ -33,6 +33,18 @@ export function defaultTaskThreadEntry(): URL {
   return new URL('./task-thread.js', import.meta.url);
 }
 
+/**
+ * The code a task thread starts with: it turns source maps on, then imports `entry`. Node reads a
+ * file's source map when it compiles the file, and only if source maps are on at that moment; the
+ * task-thread entry is one bundle, compiled before its first statement could turn them on, so its
+ * own frames (executor-function/*.ts, engine/*.ts) would stay `task-thread.js:<line>`. Job
+ * bundles are imported later and were mapped either way. The Functions host starts the Node
+ * worker with arguments we do not choose, so the thread does it rather than `--enable-source-maps`.
+ */
+export function taskThreadBootstrap(entry: URL): string {
+  return `process.setSourceMapsEnabled(true);\nimport(${JSON.stringify(entry.href)});\n`;
+}
+
 /** A bounded pool of task threads; one task per thread at a time. */
 export class TaskThreadPool {
   private readonly idle: Worker[] = [];
@@ -124,7 +136,9 @@ export class TaskThreadPool {
   private startThread(): Worker {
     // The thread's stdout and stderr (user code's console, task log lines) reach the process's
     // own streams only through redaction, line by line.
-    const worker = new Worker(this.entry, { stdout: true, stderr: true });
+    // An entry that fails to import rejects inside the thread: an unhandled rejection, which ends
+    // the thread with an 'error' event like a throwing entry file would.
+    const worker = new Worker(taskThreadBootstrap(this.entry), { eval: true, stdout: true, stderr: true });
     forwardRedacted(worker.stdout, process.stdout);
     forwardRedacted(worker.stderr, process.stderr);
     worker.on('message', (reply: TaskThreadReply) => {

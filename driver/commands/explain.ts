@@ -5,6 +5,7 @@
  * (driver/observe/explain.ts).
  */
 import { type Command, InvalidArgumentError } from 'commander';
+import { assertModuleTypeChecks } from '../app/typecheck.js';
 import { type FabricFlags, fabricChoice } from '../fabric/fabric-flags.js';
 import { explainForFabric, formatExplanation } from '../observe/explain.js';
 import { addFabricOptions } from './fabric.js';
@@ -14,6 +15,8 @@ import { writeStdout } from './stdout.js';
 
 interface ExplainFlags extends FabricFlags {
   param: Record<string, unknown>;
+  /** False for --no-typecheck. */
+  typecheck: boolean;
   splitMb?: number;
   sourcePartitions: Map<number, number>;
   json?: boolean;
@@ -34,12 +37,8 @@ export function registerExplainCommand(program: Command): void {
       'show the jobs, stages, partitions, slots and waves a job module will run, without running it',
     )
     .argument('<module>', 'job module (.ts or .js)')
-    .option(
-      '-p, --param <key=value>',
-      'a job parameter (repeatable; JSON values are parsed)',
-      parseParam,
-      {},
-    );
+    .option('-p, --param <key=value>', 'a job parameter (repeatable; JSON values are parsed)', parseParam, {})
+    .option('--no-typecheck', 'skip type-checking the module and what it imports first');
   addFabricOptions(command, 'plan for')
     .option(
       '--split-mb <n>',
@@ -54,6 +53,7 @@ export function registerExplainCommand(program: Command): void {
     )
     .option('--json', 'print the explanation as JSON')
     .action(async (modulePath: string, flags: ExplainFlags) => {
+      if (flags.typecheck) assertModuleTypeChecks(modulePath);
       const explanation = await explainForFabric(modulePath, flags.param, fabricChoice(flags), {
         ...(flags.splitMb ? { splitBytes: flags.splitMb * 1024 * 1024 } : {}),
         sourcePartitions: flags.sourcePartitions,

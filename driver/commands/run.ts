@@ -11,6 +11,7 @@ import { Driver, type DriverOptions } from '../app/driver.js';
 import type { ShuffleCompression } from '../app/options.js';
 import { preflightJobModule } from '../app/preflight.js';
 import { loadSubmittedModule, runSubmittedModule } from '../app/submit.js';
+import { assertModuleTypeChecks } from '../app/typecheck.js';
 import { planSlots } from '../fabric/connection.js';
 import { type FabricFlags, fabricChoice } from '../fabric/fabric-flags.js';
 import { defaultEventLogDir } from '../observe/event-log.js';
@@ -22,6 +23,8 @@ import { writeStdout } from './stdout.js';
 
 interface RunFlags extends FabricFlags {
   param: Record<string, unknown>;
+  /** False for --no-typecheck. */
+  typecheck: boolean;
   json?: boolean;
   overwrite?: boolean;
   memoryMb?: number;
@@ -63,7 +66,8 @@ export function registerRunCommand(program: Command): void {
     .description('run a job module or driver script (local fabric by default)')
     .argument('<module>', 'job module or driver script (.ts or .js)')
     .option('-p, --param <key=value>', 'a job parameter (repeatable; JSON values are parsed)', parseParam, {})
-    .option('--json', 'print only the results, as JSON, on stdout');
+    .option('--json', 'print only the results, as JSON, on stdout')
+    .option('--no-typecheck', 'skip type-checking the module and what it imports before the run');
   addFabricOptions(command, 'run on')
     .option('--overwrite', 'replace existing output of save actions')
     .option('--event-log <file>', 'keep the local copy of the event log (JSON lines) in this file')
@@ -85,6 +89,7 @@ export function registerRunCommand(program: Command): void {
       integerAtLeast(1),
     )
     .action(async (modulePath: string, flags: RunFlags) => {
+      if (flags.typecheck) assertModuleTypeChecks(modulePath);
       const module = await loadSubmittedModule(modulePath);
       const choice = fabricChoice(flags);
       // A bad param or a missing input file fails now, not after the local fabric has started.

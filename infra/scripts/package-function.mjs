@@ -38,6 +38,9 @@ const result = await build({
   target: 'node20',
   format: 'cjs',
   sourcemap: 'linked',
+  // Stacks need only the mappings; without the sources' text the maps are a fraction of the size,
+  // so a task thread that turns them on (worker-pool.ts) parses less at start.
+  sourcesContent: false,
   logLevel: 'warning',
   metafile: true,
   external: ['@azure/functions-core'],

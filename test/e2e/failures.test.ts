@@ -1,9 +1,9 @@
 /**
  * What a user sees when their job goes wrong: a throwing user function fails the run with
- * its message, stack, stage and partition — after 4 attempts, or after the first when it threw
- * NonRetryableError; a builder that throws fails before any task; a
- * non-deterministic builder is detected; a partition larger than its memory budget spills,
- * on the reduce side and on the map side.
+ * its message, stack (source-mapped to the .ts files), stage and partition — after 4 attempts,
+ * or after the first when it threw NonRetryableError; a builder that throws fails before any
+ * task; a non-deterministic builder is detected; a partition larger than its memory budget
+ * spills, on the reduce side and on the map side.
  */
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -45,6 +45,22 @@ describe('failing jobs', () => {
     const failed = e2e.events.of('task-end').filter((t) => t.status === 'failed' && t.partition === 1);
     expect(failed.length).toBeGreaterThanOrEqual(4);
     expect(e2e.events.of('job-end').at(-1)).toMatchObject({ status: 'failed' });
+  });
+
+  it("a failing task's stack names the user's .ts file and line, and the engine's and executor's own .ts files", async () => {
+    const markers = await mkdtemp(path.join(tmpdir(), 'stratus-mapped-stack-'));
+    try {
+      const error = (await e2e.driver
+        .run(path.join(JOBS, 'non-retryable.ts'), { markers })
+        .catch((e: unknown) => e)) as StratusError;
+      const stack = error.context.userStack ?? '';
+      // Line 14 of the job module is its `throw new NonRetryableError(…)`.
+      expect(stack).toMatch(/at rejectRecord \(.*test\/e2e\/jobs\/non-retryable\.ts:14:\d+\)/);
+      expect(stack).toMatch(/\((?:.*\/)?(?:engine|executor-function)\/[\w/-]+\.ts:\d+:\d+\)/);
+      expect(stack).not.toMatch(/function-app\/task-thread\.js:\d+/);
+    } finally {
+      await rm(markers, { recursive: true, force: true });
+    }
   });
 
   it('a user function that throws NonRetryableError fails the job after exactly one attempt, its error said once', async () => {

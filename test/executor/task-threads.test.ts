@@ -1,7 +1,8 @@
 /**
  * The executor's task threads: a killed run's thread is terminated even while it spins, the run
  * resolves `killed` only once the thread has exited (its CPU and memory are free), a new
- * thread takes its place for the next run, and a run killed while queued never starts.
+ * thread takes its place for the next run, and a run killed while queued never starts. A failing
+ * task's stack from the packaged task thread names executor-function/*.ts, not the bundle.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -81,6 +82,21 @@ describe('task threads', () => {
       expect(await queued).toEqual({ status: 'killed' });
       expect(pool.threadsTerminated).toBe(0);
       expect((await first).status).toBe('succeeded');
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('a failing task of the packaged task thread reports a stack whose executor frames name executor-function/*.ts', async () => {
+    // dist/function-app/task-thread.js is the one bundle deployed; its map is linked beside it.
+    const pool = new TaskThreadPool(1, pathToFileURL(builtFile('function-app/task-thread.js')));
+    try {
+      const result = await pool.run(noop(0, { failUntilDequeue: 1 }));
+      expect(result.status).toBe('failed');
+      const stack = result.status === 'failed' ? (result.error.stack ?? '') : '';
+      expect(stack).toMatch(/^NoopTaskFailure: noop task fails on purpose/);
+      expect(stack).toMatch(/at runNoopTask \(.*executor-function\/noop-task\.ts:\d+:\d+\)/);
+      expect(stack).not.toMatch(/task-thread\.js:\d+/);
     } finally {
       await pool.close();
     }

@@ -48,7 +48,7 @@ describe('the published package', () => {
     if (folder) await rm(folder, { recursive: true, force: true });
   });
 
-  it('installed from its tarball into a fresh folder, a user job module and driver script typecheck against its types, and `npx stratus noop` and `npx stratus run` of them succeed', async () => {
+  it('installed from its tarball into a fresh folder, a user job module and driver script typecheck against its types, `npx stratus run` refuses a mistyped one, and `npx stratus noop` and `npx stratus run` of them succeed', async () => {
     builtFile('driver/cli.js'); // fail early, clearly, when the package was not built
     folder = await mkdtemp(path.join(tmpdir(), 'stratus-pack-'));
     // Built above already: --ignore-scripts skips prepack's rebuild, which would rewrite dist/
@@ -130,6 +130,23 @@ describe('the published package', () => {
     const tsc = path.join(PACKAGE_ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
     const typecheck = await run(process.execPath, [tsc, '-p', app], app, pids, 120_000);
     expect(typecheck.code, typecheck.output).toBe(0);
+    // `stratus run` type-checks with the installed compiler and the user's tsconfig first: a type
+    // error is refused with tsc's report alone, before anything starts.
+    await writeFile(
+      path.join(app, 'mistyped.ts'),
+      [
+        "import { defineJob } from 'stratus';",
+        "const label: number = 'squares';",
+        'export default defineJob((ctx) => ctx.parallelize([1, 2], 1).map((n) => [label, n * n]).collect());',
+        '',
+      ].join('\n'),
+    );
+    const refused = await run('npx', ['stratus', 'run', 'mistyped.ts'], app, pids, 120_000);
+    expect(refused.code, refused.output).toBe(1);
+    expect(refused.output).toMatch(
+      /^mistyped\.ts:2:7 - error TS2322: Type 'string' is not assignable to type 'number'\.$/m,
+    );
+    expect(refused.output).not.toMatch(/event log|stratus:/);
     const sums = (n: number) => {
       const out = [0, 0, 0, 0];
       for (let i = 0; i < n; i++) out[i % 4]! += i * i;
@@ -157,5 +174,5 @@ describe('the published package', () => {
       second: sums(20),
       typed: true,
     });
-  }, 400_000);
+  }, 480_000);
 });

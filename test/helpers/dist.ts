@@ -32,7 +32,7 @@ export interface CliResult {
  */
 export async function runBuiltCli(
   args: readonly string[],
-  options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+  options: { env?: NodeJS.ProcessEnv; timeoutMs?: number; cwd?: string } = {},
 ): Promise<CliResult> {
   try {
     const { stdout, stderr } = await promisify(execFile)(
@@ -41,6 +41,7 @@ export async function runBuiltCli(
       {
         env: options.env ?? process.env,
         timeout: options.timeoutMs ?? 60_000,
+        ...(options.cwd ? { cwd: options.cwd } : {}),
       },
     );
     return { code: 0, stdout, stderr };
