@@ -179,7 +179,10 @@ export class LocalFabric extends EventEmitter<LocalFabricEvents> {
     return handle;
   }
 
-  /** Stop one executor gracefully (scale-in): in-flight tasks finish; it is not replaced. */
+  /**
+   * Stop one executor gracefully (scale-in): its in-flight tasks are told to stop and their
+   * messages return to the queue for the other executors; it is not replaced.
+   */
   async stopExecutor(executorId: string, timeoutMs?: number): Promise<ProcessExit> {
     const handle = this.executors.find((e) => e.executorId === executorId);
     if (!handle) throw new ConfigError(`no live executor ${executorId}`);
