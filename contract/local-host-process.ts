@@ -5,9 +5,13 @@
  *   node dist/executor-function/local-host/main.js --app <functionAppDir>
  *
  * stdout carries JSON lines only: first `{"event":"ready",…}` once the listener runs; with
- * `STRATUS_HOST_VERBOSE=1` also `poll`, `invocation-start`, `invocation-end` and `poison` lines.
- * Diagnostics go to stderr. SIGTERM/SIGINT stop fetching, let in-flight invocations finish and
- * exit 0; a host that cannot start (no function registered, bad settings) exits non-zero.
+ * `STRATUS_HOST_VERBOSE=1` also `poll`, `invocation-start`, `invocation-end`, `poison` and `log`
+ * lines (`log`: a line the app wrote through an invocation's context). Diagnostics go to stderr,
+ * the app's invocation log lines too (information and above; all levels when verbose).
+ * SIGTERM/SIGINT stop fetching and run the app's appTerminate hooks at once, as the worker does
+ * on WorkerTerminate: the executor app tells in-flight tasks to stop, and within its shutdown grace
+ * (`STRATUS_SHUTDOWN_GRACE_MS`) their invocations end, failed ones' messages are released, and the
+ * host exits 0. A host that cannot start (no function registered, bad settings) exits non-zero.
  */
 import path from 'node:path';
 import { packageRoot } from './package-root.js';
@@ -22,6 +26,8 @@ export const HOST_ENV = {
   executorId: 'STRATUS_EXECUTOR_ID',
   /** Interval between task heartbeats (ms). */
   heartbeatMs: 'STRATUS_HEARTBEAT_MS',
+  /** On shutdown, how long (ms) running tasks get to stop after their signal before their threads are terminated (default 5000). */
+  shutdownGraceMs: 'STRATUS_SHUTDOWN_GRACE_MS',
   /** `1` prints poll / invocation / poison lines on stdout. */
   verbose: 'STRATUS_HOST_VERBOSE',
   /** Message lease in seconds (the storage extension uses 10 minutes). */
@@ -60,7 +66,16 @@ export type HostVerboseLine =
   | { event: 'poll'; at: number; received: number; inFlight: number }
   | { event: 'invocation-start'; at: number; messageId: string; dequeueCount: number; inFlight: number }
   | { event: 'invocation-end'; at: number; messageId: string; ok: boolean; inFlight: number }
-  | { event: 'poison'; at: number; messageId: string; dequeueCount: number; reason: string };
+  | { event: 'poison'; at: number; messageId: string; dequeueCount: number; reason: string }
+  | {
+      event: 'log';
+      at: number;
+      messageId: string;
+      invocationId: string;
+      level: string;
+      category: string;
+      message: string;
+    };
 
 /** Every JSON line the host prints on stdout. */
 export type HostLine = HostReadyLine | HostVerboseLine;

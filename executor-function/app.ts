@@ -17,12 +17,20 @@ export const TASK_QUEUE_SETTING = 'STRATUS_TASK_QUEUE';
 /** The registered function's name. */
 export const EXECUTOR_FUNCTION_NAME = 'executor';
 
+/** The task runner, once the first invocation loaded it (the shutdown hook needs it only then). */
+let taskRunner: Promise<typeof import('./task-runner.js')> | undefined;
+
 /** The queue trigger handler: one invocation = one task attempt. Throws only Error objects. */
 export async function executorHandler(queueItem: unknown, context: InvocationContext): Promise<void> {
   try {
-    const { runTaskInvocation } = await import('./task-runner.js');
+    taskRunner ??= import('./task-runner.js');
+    const { runTaskInvocation } = await taskRunner;
     const dequeueCount = Number(context.triggerMetadata?.dequeueCount ?? 1);
-    await runTaskInvocation(queueItem, { dequeueCount: Number.isFinite(dequeueCount) ? dequeueCount : 1 });
+    await runTaskInvocation(
+      queueItem,
+      { dequeueCount: Number.isFinite(dequeueCount) ? dequeueCount : 1 },
+      context,
+    );
   } catch (error) {
     // The host logs what the handler throws (a task's error quotes user messages): redact it.
     // Always an Error: the worker reports a thrown undefined/null as success.
@@ -34,4 +42,12 @@ app.storageQueue(EXECUTOR_FUNCTION_NAME, {
   queueName: `%${TASK_QUEUE_SETTING}%`,
   connection: 'AzureWebJobsStorage',
   handler: executorHandler,
+});
+
+// Registered after the function, so a failure here cannot leave the host without it.
+app.hook.appTerminate(async () => {
+  // No invocation ever ran: no task thread, nothing to stop.
+  if (!taskRunner) return;
+  const { closeTaskRunner } = await taskRunner;
+  await closeTaskRunner();
 });

@@ -10,6 +10,7 @@
 import type { AppLease } from '../contract/app-lease.js';
 import { AppLeaseSchema, appLeaseBlobName, type LeasedTask, leaseVerdict } from '../contract/app-lease.js';
 import { DATA_CONTAINER } from '../contract/names.js';
+import { redactSecrets } from '../contract/redaction.js';
 import { BlobNotFoundError, type BlobStore } from '../storage/blob-store.js';
 
 /** Default age after which an application's lease is read again (ms); `STRATUS_LEASE_CHECK_MS` overrides it. */
@@ -46,7 +47,9 @@ export class LeaseWatch {
   constructor(
     private readonly blobs: BlobStore,
     readonly cacheMs = DEFAULT_LEASE_CHECK_MS,
-    private readonly warn: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
+    /** Where a failed lease read is reported; the default writes `stratus executor: <line>` to stderr. */
+    private readonly warn: (line: string) => void = (line) =>
+      process.stderr.write(`stratus executor: ${redactSecrets(line)}\n`),
   ) {}
 
   /**
@@ -111,7 +114,7 @@ export class LeaseWatch {
         entry = { readAt: Date.now(), lease: undefined, known: true };
       } else {
         // Deliberately not fatal: keep what we knew and try again after cacheMs.
-        this.warn(`stratus executor: cannot read the lease of ${appId}: ${(error as Error).message}`);
+        this.warn(`cannot read the lease of ${appId}: ${(error as Error).message}`);
         entry = { readAt: Date.now(), lease: previous?.lease, known: previous?.known ?? false };
       }
     }

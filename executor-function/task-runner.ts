@@ -7,6 +7,10 @@
  * `retryable`) is moved to the poison queue at once and not retried. While a stage task runs,
  * the instance's LeaseWatch checks its lease; when the driver no longer needs the attempt, the
  * runner terminates its thread, reports `task-killed` and returns: the message is settled as done.
+ * When the executor shuts down (executor-shutdown.ts) a running task is told through its signal
+ * and, if it does not finish, fails its invocation without a `task-failed` event: the message
+ * returns to the queue and the attempt runs elsewhere, not counted against the task.
+ * Every diagnostic goes to the invocation's log (invocation-log.ts), naming the task.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -31,21 +35,17 @@ import {
   type TaskRejectionReason,
   taskAttemptId,
 } from '../contract/protocol.js';
-import { redactSecrets } from '../contract/redaction.js';
 import { signingKeyFromEnv, verifyTaskMessage } from '../contract/signing.js';
 import { BlobStore } from '../storage/blob-store.js';
 import { StorageQueue } from '../storage/queues.js';
 import { EventReporter, EventsQueueGoneError } from './event-reporter.js';
 import { executorSlotCount, resolveExecutorId, SlotAllocator } from './executor-identity.js';
+import { DEFAULT_SHUTDOWN_GRACE_MS, ExecutorShutdown, ExecutorShutdownError } from './executor-shutdown.js';
+import { ExecutorLog, type LogSink, stderrSink } from './invocation-log.js';
 import { DEFAULT_LEASE_CHECK_MS, LeaseWatch, type StopVerdict } from './lease-watch.js';
 import { connectFromSetting } from './storage-binding.js';
 import { BLOB_TAMPERED, NonRetryableTaskError, TaskAttemptFailedError } from './task-errors.js';
 import { TaskThreadPool } from './worker-pool.js';
-
-/** One line on the executor's stderr, redacted: errors quote settings, user messages quote anything. */
-function logLine(line: string): void {
-  process.stderr.write(`${redactSecrets(line)}\n`);
-}
 
 /** What the runner needs from the queue trigger's metadata. */
 export interface TriggerInfo {
@@ -72,6 +72,8 @@ function envMs(name: string, fallback: number): number {
 }
 
 let executor: Executor | undefined;
+/** This process's shutdown state: one per process, like the executor, and never reset. */
+const shutdown = new ExecutorShutdown();
 
 /** The per-process executor state, built at the first invocation. */
 function currentExecutor(): Executor {
@@ -85,6 +87,8 @@ function currentExecutor(): Executor {
       leases: new LeaseWatch(
         new BlobStore(connection),
         envMs('STRATUS_LEASE_CHECK_MS', DEFAULT_LEASE_CHECK_MS),
+        // Lease checks serve every invocation of the instance: their lines belong to none.
+        (line) => ExecutorLog.forExecutor(resolveExecutorId(), stderrSink).warn(line),
       ),
       heartbeatMs: envMs('STRATUS_HEARTBEAT_MS', DEFAULT_HEARTBEAT_MS),
     };
@@ -116,7 +120,13 @@ interface Rejection {
  * (`stratus-events-<appId>`), which the driver created: nothing else in the account is written.
  * Returns quietly when the message does not name enough to address the event.
  */
-async function reportRejection(ex: Executor, raw: unknown, dequeueCount: number, rejection: Rejection) {
+async function reportRejection(
+  ex: Executor,
+  log: ExecutorLog,
+  raw: unknown,
+  dequeueCount: number,
+  rejection: Rejection,
+) {
   if (typeof raw !== 'object' || raw === null) return;
   const fields = raw as Record<string, unknown>;
   if (typeof fields.appId !== 'string' || !isValidAppId(fields.appId)) return;
@@ -141,18 +151,28 @@ async function reportRejection(ex: Executor, raw: unknown, dequeueCount: number,
     return; // no ids to address it by: the poison queue is the only record
   }
   await ex.events.send(queue, event).catch((sendError: unknown) => {
-    logLine(
-      `stratus executor ${ex.executorId}: cannot report the rejected task message: ${String(sendError)}`,
-    );
+    log.warn(`cannot report the rejected task message: ${String(sendError)}`);
   });
 }
 
 /**
  * Run one task invocation. Resolves when the task succeeded and its `task-succeeded` event was
- * sent; otherwise throws an Error (never anything else) after reporting what it could.
+ * sent; otherwise throws an Error (never anything else) after reporting what it could. `sink`
+ * is the invocation's log (the InvocationContext); without one, lines go to stderr.
  */
-export async function runTaskInvocation(input: unknown, trigger: TriggerInfo): Promise<void> {
+export async function runTaskInvocation(
+  input: unknown,
+  trigger: TriggerInfo,
+  sink: LogSink = stderrSink,
+): Promise<void> {
+  // A message delivered while the instance drains goes back to the queue untouched.
+  shutdown.refuseIfStopping('task message refused');
+  return shutdown.track(runInvocation(input, trigger, sink));
+}
+
+async function runInvocation(input: unknown, trigger: TriggerInfo, sink: LogSink): Promise<void> {
   const ex = currentExecutor();
+  const invocationLog = ExecutorLog.forExecutor(ex.executorId, sink);
   const raw = decodeInput(input);
   let message: TaskMessage;
   try {
@@ -160,7 +180,7 @@ export async function runTaskInvocation(input: unknown, trigger: TriggerInfo): P
   } catch (thrown) {
     const error = coerceError(thrown);
     const field = error instanceof ProtocolError ? error.context.field : undefined;
-    await reportRejection(ex, raw, trigger.dequeueCount, {
+    await reportRejection(ex, invocationLog, raw, trigger.dequeueCount, {
       reason: 'invalid',
       message: error.message,
       ...(field !== undefined ? { field } : {}),
@@ -169,14 +189,18 @@ export async function runTaskInvocation(input: unknown, trigger: TriggerInfo): P
     throw new NonRetryableTaskError(`rejected task message: ${error.message}`, { cause: error });
   }
   const attemptId = taskAttemptId(message);
+  const log = invocationLog.forTask(attemptId, { ...message, dequeueCount: trigger.dequeueCount });
   const key = signingKeyFromEnv(process.env);
   if (key !== undefined) {
     const problem = verifyTaskMessage(raw as object, key);
     if (problem !== undefined) {
       // Never load code for it: move it to the poison queue, and tell its driver why.
       const what = `${problem === 'unsigned' ? 'unsigned' : 'tampered (bad signature)'} task message ${attemptId}`;
-      await quarantine(raw, what);
-      await reportRejection(ex, raw, trigger.dequeueCount, { reason: problem, message: `${what} refused` });
+      await quarantine(log, raw, what);
+      await reportRejection(ex, log, raw, trigger.dequeueCount, {
+        reason: problem,
+        message: `${what} refused`,
+      });
       return;
     }
   }
@@ -187,7 +211,7 @@ export async function runTaskInvocation(input: unknown, trigger: TriggerInfo): P
   if (leased) {
     const verdict = await ex.leases.verdict(leased);
     if (!verdict.run) {
-      process.stderr.write(`stratus executor ${ex.executorId}: dropped ${attemptId}: ${verdict.reason}\n`);
+      log.info(`dropped: ${verdict.reason}`);
       return;
     }
   }
@@ -215,12 +239,8 @@ export async function runTaskInvocation(input: unknown, trigger: TriggerInfo): P
     ex.events.send(message.eventsQueue, { ...base, at: Date.now(), ...event } as ExecutorEventInput);
   // The events queue is gone: the application ended, nobody reads the outcome, and a retry would
   // run the task again for nothing; the invocation settles and the host deletes the message.
-  const logApplicationEnded = () =>
-    logLine(
-      `stratus executor ${ex.executorId}: dropped ${attemptId} after it ran: its application has ended`,
-    );
-  const warn = (what: string) => (error: unknown) =>
-    logLine(`stratus executor ${ex.executorId}: ${what} for ${attemptId} failed: ${String(error)}`);
+  const logApplicationEnded = () => log.info('dropped after it ran: its application has ended');
+  const warn = (what: string) => (error: unknown) => log.warn(`${what} failed: ${String(error)}`);
 
   const started = performance.now();
   const heartbeat = setInterval(
@@ -235,6 +255,8 @@ export async function runTaskInvocation(input: unknown, trigger: TriggerInfo): P
         kill.abort();
       })
     : () => undefined;
+  // Past the shutdown grace, the thread of a task that did not stop is terminated.
+  const unregisterHardStop = shutdown.onHardStop(() => kill.abort());
   try {
     // A lost task-started is not fatal: the driver also learns from heartbeats and the outcome.
     await report({ type: 'task-started' }).catch(warn('task-started'));
@@ -248,15 +270,14 @@ export async function runTaskInvocation(input: unknown, trigger: TriggerInfo): P
         tempDir,
       },
       kill.signal,
+      (line) => log.info(line),
     );
     clearInterval(heartbeat);
     unwatch();
-    if (result.status === 'killed') {
-      const verdict = stop!;
+    if (result.status === 'killed' && stop !== undefined) {
+      const verdict: StopVerdict = stop;
       const runMs = performance.now() - started;
-      process.stderr.write(
-        `stratus executor ${ex.executorId}: stopped ${attemptId} after ${Math.round(runMs)} ms: ${verdict.reason}\n`,
-      );
+      log.info(`stopped after ${Math.round(runMs)} ms: ${verdict.reason}`);
       // Not a failure, so the host must not retry it: return and the message is deleted. Its
       // blobs stay (named by this execution, never read by the driver, removed with the
       // application). When the application has ended nobody reads events any more.
@@ -265,6 +286,17 @@ export async function runTaskInvocation(input: unknown, trigger: TriggerInfo): P
       }
       return;
     }
+    if (result.status !== 'succeeded' && shutdown.isShuttingDown) {
+      // Told to stop (its signal) or terminated past the grace: not the task's failure, so no
+      // task-failed event counts against it. The invocation fails, the host keeps the message,
+      // and it becomes visible again for another executor.
+      const how = result.status === 'killed' ? 'its thread was terminated' : result.error.message;
+      log.warn(
+        `interrupted after ${Math.round(performance.now() - started)} ms by the executor's shutdown (${how}); the message returns to the queue`,
+      );
+      throw new ExecutorShutdownError(`task ${attemptId} interrupted`);
+    }
+    if (result.status === 'killed') throw new Error(`task ${attemptId} killed with no verdict`);
     if (result.status === 'succeeded') {
       const { metrics, ...rest } = result.outcome;
       const durationMs = metrics.durationMs ?? performance.now() - started;
@@ -281,11 +313,12 @@ export async function runTaskInvocation(input: unknown, trigger: TriggerInfo): P
       // A blob the signed message pins was altered: found before any of the job's code loaded.
       // Retrying reads the same bytes, so quarantine the message as a tampered one and tell the driver.
       await quarantine(
+        log,
         raw,
         `task message ${attemptId}: ${result.error.message}`,
         'none of the job code ran for it',
       );
-      await reportRejection(ex, raw, trigger.dequeueCount, {
+      await reportRejection(ex, log, raw, trigger.dequeueCount, {
         reason: 'tampered-blob',
         message: result.error.message,
       });
@@ -294,7 +327,7 @@ export async function runTaskInvocation(input: unknown, trigger: TriggerInfo): P
     if (result.error.code === 'APP_ENDED') {
       // The application ended while the task ran (it discarded what it wrote), or its job was
       // cancelled: nobody will read the outcome, and a retry could not help. Drop the task.
-      logLine(`stratus executor ${ex.executorId}: dropped ${attemptId}: ${result.error.message}`);
+      log.info(`dropped: ${result.error.message}`);
       return;
     }
     const { retryable, ...error } = result.error;
@@ -324,9 +357,7 @@ export async function runTaskInvocation(input: unknown, trigger: TriggerInfo): P
         },
       );
       if (parked) {
-        logLine(
-          `stratus executor ${ex.executorId}: ${attemptId} failed with an error retrying cannot fix; moved to the poison queue, not retried`,
-        );
+        log.warn('failed with an error retrying cannot fix; moved to the poison queue, not retried');
         return;
       }
     }
@@ -334,6 +365,7 @@ export async function runTaskInvocation(input: unknown, trigger: TriggerInfo): P
   } finally {
     clearInterval(heartbeat);
     unwatch();
+    unregisterHardStop();
     ex.slots.release(slot);
     await rm(tempDir, { recursive: true, force: true }).catch(warn('removing the temp folder'));
   }
@@ -343,10 +375,13 @@ export async function runTaskInvocation(input: unknown, trigger: TriggerInfo): P
  * Send a rejected message to the task queue's poison queue (with a security log line) instead of
  * running it; `outcome` says how far it got (default: no code of it was loaded).
  */
-async function quarantine(raw: unknown, why: string, outcome = 'no code loaded'): Promise<void> {
-  logLine(
-    `stratus executor SECURITY: rejected ${why}; moved to ${poisonQueueName(taskQueueName())}, ${outcome}`,
-  );
+async function quarantine(
+  log: ExecutorLog,
+  raw: unknown,
+  why: string,
+  outcome = 'no code loaded',
+): Promise<void> {
+  log.error(`SECURITY: rejected ${why}; moved to ${poisonQueueName(taskQueueName())}, ${outcome}`);
   await moveToPoison(raw);
 }
 
@@ -362,8 +397,16 @@ async function moveToPoison(raw: unknown): Promise<void> {
   await poison.send(encodeWire(raw as object));
 }
 
-/** Stop the executor's task threads (graceful shutdown of the host process). */
-export async function closeTaskRunner(): Promise<void> {
+/**
+ * Shut the executor down (the app's appTerminate hook): refuse new tasks, abort every running
+ * task's signal, wait up to `graceMs` (default `STRATUS_SHUTDOWN_GRACE_MS`, else 5 s) for their
+ * invocations to end, terminate the threads still running, then close the pool. Resolves once
+ * no invocation of this process is running.
+ */
+export async function closeTaskRunner(
+  graceMs = envMs('STRATUS_SHUTDOWN_GRACE_MS', DEFAULT_SHUTDOWN_GRACE_MS),
+): Promise<void> {
+  await shutdown.drain(executor?.pool, graceMs);
   await executor?.pool.close();
   executor = undefined;
 }

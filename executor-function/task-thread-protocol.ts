@@ -26,8 +26,9 @@ export type TaskThreadRequest =
     }
   | { type: 'abort'; id: number };
 
-/** Task thread → main thread: the outcome of one run. */
+/** Task thread → main thread: a log line of a run (TaskContext.log), or its outcome. */
 export type TaskThreadReply =
+  | { type: 'log'; id: number; line: string }
   | { type: 'done'; id: number; outcome: TaskOutcome }
   | { type: 'failed'; id: number; error: SerializedTaskError };
 

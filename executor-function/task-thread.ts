@@ -7,7 +7,6 @@
 import { parentPort } from 'node:worker_threads';
 import { type TaskExecution, taskExecutionId } from '../contract/names.js';
 import { parseTaskMessage, taskAttemptId } from '../contract/protocol.js';
-import { redactSecrets } from '../contract/redaction.js';
 import { BlobStore } from '../storage/blob-store.js';
 import { connectFromSetting } from './storage-binding.js';
 import { serializeTaskError } from './task-errors.js';
@@ -54,10 +53,14 @@ async function runOne(request: Extract<TaskThreadRequest, { type: 'run' }>): Pro
       },
       signal: abort.signal,
       tempDir: request.tempDir,
+      // To the main thread, which writes it to the invocation's log (redacted there, with the
+      // task's ids); the thread's own stderr is not tied to any invocation on Azure.
       log: (line) =>
-        process.stderr.write(
-          `[${request.executorId} slot ${request.slot} ${executionId}] ${redactSecrets(line)}\n`,
-        ),
+        port.postMessage({
+          type: 'log',
+          id: request.id,
+          line: `slot ${request.slot} ${executionId}: ${line}`,
+        } satisfies TaskThreadReply),
     };
     const run = await loadWorkKind(message.work);
     const outcome = await run(message.work, context);

@@ -39,7 +39,10 @@ export interface TaskContext {
   readonly signal: AbortSignal;
   /** A directory private to this execution, removed when the task ends (spills, downloads). */
   readonly tempDir: string;
-  /** Write a diagnostic line to the executor's stderr, prefixed with the attempt id. */
+  /**
+   * Write a diagnostic line to the invocation's log (InvocationContext.log, so Application
+   * Insights on Azure; the local host prints it), prefixed with the executor and task ids.
+   */
   log(line: string): void;
 }
 

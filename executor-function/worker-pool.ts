@@ -24,6 +24,8 @@ interface Run {
   id: number;
   request: TaskRunRequest;
   resolve: (result: TaskRunResult) => void;
+  /** Where the task's TaskContext.log lines go (the invocation's log). */
+  log: ((line: string) => void) | undefined;
 }
 
 const KILLED: TaskRunResult = { status: 'killed' };
@@ -73,13 +75,14 @@ export class TaskThreadPool {
 
   /**
    * Run one task in a thread; never rejects (a thread crash becomes a failed result). When
-   * `kill` aborts, the run resolves `killed` — once its thread has exited, if it had one.
+   * `kill` aborts, the run resolves `killed` — once its thread has exited, if it had one. The
+   * task's own log lines (TaskContext.log) are handed to `log` as they come.
    */
-  run(request: TaskRunRequest, kill?: AbortSignal): Promise<TaskRunResult> {
+  run(request: TaskRunRequest, kill?: AbortSignal, log?: (line: string) => void): Promise<TaskRunResult> {
     if (this.closed) return Promise.resolve(crashed('the task thread pool is closed'));
     if (kill?.aborted) return Promise.resolve(KILLED);
     return new Promise((resolve) => {
-      const run: Run = { id: this.nextId++, request, resolve };
+      const run: Run = { id: this.nextId++, request, resolve, log };
       kill?.addEventListener('abort', () => this.kill(run), { once: true });
       this.waiting.push(run);
       this.dispatch();
@@ -144,6 +147,10 @@ export class TaskThreadPool {
     worker.on('message', (reply: TaskThreadReply) => {
       const run = this.busy.get(worker);
       if (!run || run.id !== reply.id) return; // a reply for a run we already gave up on
+      if (reply.type === 'log') {
+        run.log?.(reply.line);
+        return;
+      }
       this.busy.delete(worker);
       worker.unref();
       this.idle.push(worker);

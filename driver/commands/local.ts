@@ -30,7 +30,7 @@ export function registerLocalCommand(program: Command): void {
         log,
       });
       onShutdownSignal(async () => {
-        log('stopping executors (in-flight tasks finish) and Azurite…');
+        log('stopping executors (in-flight tasks go back to the queue) and Azurite…');
         await fabric.stop();
       });
       // Azurite's account key is the public, documented development key, so printing it is fine.

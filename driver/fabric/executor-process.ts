@@ -58,7 +58,7 @@ export interface ExecutorHandle {
   readonly exited: Promise<ProcessExit>;
   /** True once the host has exited. */
   readonly hasExited: boolean;
-  /** Graceful stop: SIGTERM (in-flight tasks finish), SIGKILL after `timeoutMs`. */
+  /** Graceful stop: SIGTERM (in-flight tasks told to stop, their messages released), SIGKILL after `timeoutMs`. */
   stop(timeoutMs?: number): Promise<ProcessExit>;
   /** SIGKILL the host at once (a crashed instance). */
   kill(): void;

@@ -2,7 +2,9 @@
  * The local fabric: what `stratus local` runs and what tests and local runs use in place of an
  * Azure deployment — one Azurite (the storage account) plus N executor host processes with S
  * slots each (the Functions instances). Like Azure's scale controller bringing a new instance,
- * an executor whose process dies unexpectedly is replaced by a fresh one.
+ * an executor whose process dies unexpectedly is replaced by a fresh one — during start too: a
+ * host that dies before it is ready is started again (bounded), and a fabric whose executors
+ * could not all start goes on with those that did; only a fabric left with none fails to start.
  */
 import { EventEmitter } from 'node:events';
 import { ConfigError } from '../../contract/errors.js';
@@ -19,8 +21,14 @@ import { BlobStore } from '../../storage/blob-store.js';
 import { connectStorage } from '../../storage/connection.js';
 import { StorageQueue } from '../../storage/queues.js';
 import { type AzuriteHandle, startAzurite } from './azurite.js';
-import { type ExecutorHandle, spawnExecutorHost } from './executor-process.js';
+import { type ExecutorHandle, ExecutorStartError, spawnExecutorHost } from './executor-process.js';
 import type { ProcessExit } from './watchdog.js';
+
+/**
+ * Starts one executor may take, a replacement host each time one dies before it is ready: a
+ * crash in the first seconds is survived, a host that can never start does not loop.
+ */
+export const EXECUTOR_START_TRIES = 3;
 
 function executorNumber(handle: ExecutorHandle): number {
   return Number(handle.executorId.slice('executor-'.length));
@@ -46,6 +54,11 @@ export interface LocalFabricOptions {
   log?: (line: string) => void;
   /** Every executor's raw stdout and stderr as it arrives (tools and tests that watch what executors print). */
   onExecutorOutput?: (executorId: string, stream: 'stdout' | 'stderr', chunk: Buffer) => void;
+  /**
+   * Called as soon as an executor's host process exists, before it is ready (tools that watch
+   * processes; tests that kill a host while it starts). It must not throw.
+   */
+  onExecutorSpawned?: (handle: ExecutorHandle) => void;
 }
 
 /** Events: `executor-exited` (handle, exit), `executor-replaced` (dead handle, new handle). */
@@ -90,8 +103,30 @@ export class LocalFabric extends EventEmitter<LocalFabricEvents> {
     return this.ownAzurite?.pid;
   }
 
-  /** Start one more executor and wait until it is ready. */
+  /**
+   * Start one more executor and wait until it is ready. A host that dies before its ready line
+   * is replaced by a new one (a new id), up to EXECUTOR_START_TRIES starts in all; the last
+   * start error is thrown when none became ready.
+   */
   async addExecutor(): Promise<ExecutorHandle> {
+    let lastError: unknown;
+    for (let start = 1; start <= EXECUTOR_START_TRIES; start++) {
+      if (this.stopping) break;
+      try {
+        return await this.startOneExecutor();
+      } catch (error) {
+        lastError = error;
+        if (this.stopping || start === EXECUTOR_START_TRIES) break;
+        this.log(
+          `${(error as Error).message.split('\n')[0]}; starting another (${start + 1}/${EXECUTOR_START_TRIES})`,
+        );
+      }
+    }
+    throw lastError ?? new ExecutorStartError(`executor-${this.nextIndex}`, 'the fabric is stopping');
+  }
+
+  /** One start: spawn a host, wait for its ready line, stop it again when it never gets there. */
+  private async startOneExecutor(): Promise<ExecutorHandle> {
     const executorId = `executor-${this.nextIndex++}`;
     const handle = await spawnExecutorHost({
       connectionString: this.connectionString,
@@ -108,6 +143,7 @@ export class LocalFabric extends EventEmitter<LocalFabricEvents> {
     // Started in parallel, they arrive in any order; keep the list in id order for status lines.
     this.executors.sort((a, b) => executorNumber(a) - executorNumber(b));
     void handle.exited.then((exit) => this.onExit(handle, exit));
+    this.options.onExecutorSpawned?.(handle);
     try {
       await handle.ready;
       this.started.add(handle);
@@ -144,7 +180,10 @@ export class LocalFabric extends EventEmitter<LocalFabricEvents> {
     return handle;
   }
 
-  /** Stop one executor gracefully (scale-in): in-flight tasks finish; it is not replaced. */
+  /**
+   * Stop one executor gracefully (scale-in): its in-flight tasks are told to stop and their
+   * messages return to the queue for the other executors; it is not replaced.
+   */
   async stopExecutor(executorId: string, timeoutMs?: number): Promise<ProcessExit> {
     const handle = this.executors.find((e) => e.executorId === executorId);
     if (!handle) throw new ConfigError(`no live executor ${executorId}`);
@@ -173,6 +212,11 @@ export class LocalFabric extends EventEmitter<LocalFabricEvents> {
     this.stopping = true;
     await Promise.all([...this.executors].map((e) => e.stop(timeoutMs)));
     await this.ownAzurite?.stop();
+  }
+
+  /** @internal A status line of the fabric's start (startLocalFabric). */
+  statusLine(line: string): void {
+    this.log(line);
   }
 
   /** A status line (options.log, else stderr), redacted: an executor's error may quote its settings. */
@@ -206,7 +250,17 @@ export async function startLocalFabric(options: LocalFabricOptions): Promise<Loc
       new StorageQueue(storage, poisonQueueName(queue)).ensure(),
       new BlobStore(storage).ensureContainers([CODE_CONTAINER, DATA_CONTAINER, LOGS_CONTAINER]),
     ]);
-    await Promise.all(Array.from({ length: options.executors }, () => fabric.addExecutor()));
+    // Each executor has its own bounded tries; the fabric starts with whichever executors came
+    // up, as Azure runs on the instances it has, and fails only when there is none at all.
+    const starts = await Promise.allSettled(
+      Array.from({ length: options.executors }, () => fabric.addExecutor()),
+    );
+    const failures = starts.flatMap((s) => (s.status === 'rejected' ? [s.reason as unknown] : []));
+    if (options.executors > 0 && failures.length === options.executors) throw failures[0];
+    for (const failure of failures)
+      fabric.statusLine(
+        `going on without an executor that did not start in ${EXECUTOR_START_TRIES} tries: ${(failure as Error).message.split('\n')[0]}`,
+      );
   } catch (error) {
     await fabric.stop(2_000);
     // Start errors carry executors' and Azurite's output: never a secret in them.

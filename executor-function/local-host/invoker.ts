@@ -21,6 +21,17 @@ export interface QueueDelivery {
   body: string;
 }
 
+/** One line the app logged through an invocation's context (`context.log/warn/…` → the core's log). */
+export interface InvocationLogEntry {
+  /** The worker's level name: trace, debug, information, warning, error, critical. */
+  level: string;
+  /** `user` for the app's own lines, `system` for the library's. */
+  category: string;
+  message: string;
+  invocationId: string;
+  messageId: string;
+}
+
 /** How an invocation ended, as the host sees it. */
 export type InvocationOutcome = { ok: true } | { ok: false; error: unknown };
 
@@ -68,7 +79,7 @@ export async function invokeQueueFunction(
   core: FunctionsCore,
   fn: QueueTriggeredFunction,
   delivery: QueueDelivery,
-  userLog: (level: string, message: string) => void,
+  invocationLog: (entry: InvocationLogEntry) => void,
 ): Promise<InvocationOutcome> {
   const invocationId = randomUUID();
   const coreCtx = {
@@ -81,7 +92,10 @@ export async function invokeQueueFunction(
     },
     metadata: { ...fn.metadata, functionId: fn.functionId },
     state: undefined as string | undefined,
-    log: (level: string, _category: string, message: string) => userLog(level, message),
+    // What the worker forwards to the host as an RpcLog tied to this invocation (Application
+    // Insights on Azure); the local host prints it.
+    log: (level: string, category: string, message: string) =>
+      invocationLog({ level, category, message, invocationId, messageId: delivery.messageId }),
   };
   try {
     const model = core.programmingModel!;

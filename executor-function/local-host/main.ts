@@ -18,7 +18,7 @@ import { resolveExecutorId } from '../executor-identity.js';
 import { connectFromSetting } from '../storage-binding.js';
 import { HostStartError, loadFunctionApp } from './app-loader.js';
 import { FunctionsCore } from './functions-core.js';
-import { invokeQueueFunction } from './invoker.js';
+import { type InvocationLogEntry, invokeQueueFunction } from './invoker.js';
 import { QueueListener } from './queue-listener.js';
 
 const env = process.env;
@@ -71,12 +71,22 @@ async function main(): Promise<void> {
     functionAppDirectory: appDir,
   });
 
-  const userLog = (level: string, message: string) => {
-    if (verbose || level === 'warning' || level === 'error' || level === 'critical')
-      warn(`[${fn.metadata.name}] ${message}`);
+  const line = verbose ? printLine : undefined;
+  // As Core Tools prints an invocation's log: the app's lines from information up (all when
+  // verbose), the library's own only when they warn. Verbose hosts also print each as a JSON line.
+  const shown = (entry: InvocationLogEntry) =>
+    verbose ||
+    ['warning', 'error', 'critical'].includes(entry.level) ||
+    (entry.category === 'user' && entry.level === 'information');
+  const invocationLog = (entry: InvocationLogEntry) => {
+    line?.({ event: 'log', at: Date.now(), ...entry });
+    if (!shown(entry)) return;
+    // The app's own lines as it wrote them (they name the executor and task); the library's
+    // lines under the function's name.
+    if (entry.category === 'user') process.stderr.write(`${redactSecrets(entry.message)}\n`);
+    else warn(`[${fn.metadata.name}] ${entry.message}`);
   };
   let listener: QueueListener | undefined;
-  const line = verbose ? printLine : undefined;
   listener = new QueueListener({
     connection,
     queueName: fn.queueName,
@@ -93,7 +103,7 @@ async function main(): Promise<void> {
         dequeueCount: delivery.dequeueCount,
         inFlight: inFlight(),
       });
-      const outcome = await invokeQueueFunction(core, fn, delivery, userLog);
+      const outcome = await invokeQueueFunction(core, fn, delivery, invocationLog);
       if (!outcome.ok)
         warn(`invocation for message ${delivery.messageId} failed: ${describe(outcome.error)}`);
       line?.({
@@ -107,12 +117,25 @@ async function main(): Promise<void> {
     },
   });
 
-  let signalled = false;
+  // Shutdown, as the worker's WorkerTerminate: stop fetching, then run the appTerminate hooks at
+  // once, while invocations are still in flight (the executor app tells its tasks to stop and
+  // waits, bounded, for their invocations to end); the listener then settles what they returned.
+  let terminating: Promise<void> | undefined;
   const shutdown = (signal: string) => {
-    if (signalled) return;
-    signalled = true;
-    warn(`${signal}: no more fetching; waiting for ${listener?.inFlightCount ?? 0} in-flight invocation(s)`);
+    if (terminating) return;
+    warn(
+      `${signal}: no more fetching; telling ${listener?.inFlightCount ?? 0} in-flight invocation(s) to stop`,
+    );
     listener?.stop();
+    terminating = core
+      .runHooks('appTerminate', { hookData: {}, appHookData: core.appHookData })
+      .catch((error: unknown) => warn(`an appTerminate hook failed: ${describe(error)}`));
+    // The hooks bound their own wait; this only keeps a stuck host from outliving its stop.
+    const boundMs = 2 * positiveNumber(HOST_ENV.shutdownGraceMs, 5_000) + 10_000;
+    setTimeout(() => {
+      warn(`in-flight invocations did not end within ${boundMs} ms of ${signal}; exiting`);
+      process.exit(1);
+    }, boundMs).unref();
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
@@ -126,7 +149,7 @@ async function main(): Promise<void> {
     pid: process.pid,
   });
   await running;
-  await core.runHooks('appTerminate', { hookData: {}, appHookData: core.appHookData });
+  await (terminating ?? core.runHooks('appTerminate', { hookData: {}, appHookData: core.appHookData }));
   process.exit(0);
 }
 

@@ -82,7 +82,7 @@ export class QueueListener {
     return this.inFlight.size;
   }
 
-  /** Stop fetching; in-flight invocations finish and `run()` then resolves. */
+  /** Stop fetching; `run()` resolves once the in-flight invocations have ended and been settled. */
   stop(): void {
     this.stopping = true;
     this.wake?.();

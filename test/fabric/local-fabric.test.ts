@@ -93,6 +93,56 @@ describe('the local fabric', () => {
     expect(summary.succeeded).toBe(20);
   });
 
+  it('an executor killed while the fabric starts is replaced, and the fabric starts and runs a job', async () => {
+    let victim: ExecutorHandle | undefined;
+    const started = await startLocalFabric({
+      executors: 2,
+      slots: 1,
+      queue: uniqueTaskQueue('startkill'),
+      connectionString: suiteConnectionString(),
+      hostEnv: FAST_HOST_ENV,
+      log: () => undefined,
+      onExecutorSpawned: (handle) => {
+        pids.push(handle.pid);
+        // The first host dies in its first moments, before its ready line, as a crashed instance.
+        if (handle.executorId === 'executor-1') {
+          victim = handle;
+          process.kill(handle.pid, 'SIGKILL');
+        }
+      },
+    });
+    fabrics.push(started);
+    expect(victim).toBeDefined();
+    expect(await victim!.exited).toMatchObject({ signal: 'SIGKILL' });
+    expect(started.executors.map((e) => e.executorId)).toEqual(['executor-2', 'executor-3']);
+    const summary = await runNoop({
+      tasks: 6,
+      connectionString: started.connectionString,
+      queue: started.queue,
+      timeoutMs: 60_000,
+    });
+    expect(summary.succeeded).toBe(6);
+  });
+
+  it('a fabric whose executors all die while starting fails to start, after bounded tries', async () => {
+    const spawned: string[] = [];
+    const start = startLocalFabric({
+      executors: 1,
+      slots: 1,
+      queue: uniqueTaskQueue('startdead'),
+      connectionString: suiteConnectionString(),
+      hostEnv: FAST_HOST_ENV,
+      log: () => undefined,
+      onExecutorSpawned: (handle) => {
+        spawned.push(handle.executorId);
+        pids.push(handle.pid);
+        process.kill(handle.pid, 'SIGKILL');
+      },
+    });
+    await expect(start).rejects.toThrow(/host exited before it was ready \(code null, signal SIGKILL\)/);
+    expect(spawned).toEqual(['executor-1', 'executor-2', 'executor-3']);
+  });
+
   it('an executor stopped on purpose is not replaced', async () => {
     const f = await fabric(2, 1, 'scalein');
     const exit = await f.stopExecutor('executor-2');

@@ -76,7 +76,7 @@ describe('cleanup at close', () => {
         .map((e) => e.stderrTail())
         .join('\n')
         .split('\n')
-        .find((l) => l.includes(`dropped j`) && l.includes(`-p0-a0`) && l.includes(appId)),
+        .find((l) => l.includes('-p0-a0 (') && l.includes(': dropped: ') && l.includes(appId)),
     );
     expect(await blobs.list(DATA_CONTAINER, appPrefix(appId))).toEqual([]);
     expect(dropped).toContain('discarded the 1 blob(s) it wrote');

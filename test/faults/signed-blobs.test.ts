@@ -120,7 +120,7 @@ async function runThroughForwarder(tag: string, tamper: Tamper) {
 function securityLines(text: string): string[] {
   return keyed.executors
     .flatMap((e) => e.stderrTail().split('\n'))
-    .filter((l) => l.startsWith('stratus executor SECURITY: ') && l.includes(text));
+    .filter((l) => l.startsWith('stratus executor ') && l.includes(': SECURITY: ') && l.includes(text));
 }
 
 /** The application's messages in the executors' poison queue. */

@@ -169,7 +169,7 @@ describe('signed task messages', () => {
       const lines = executor
         .stderrTail()
         .split('\n')
-        .filter((l) => l.startsWith('stratus executor SECURITY: '));
+        .filter((l) => l.startsWith('stratus executor ') && l.includes(': SECURITY: '));
       return lines.length >= 3 ? lines : undefined;
     });
     for (const line of expectedLines) {

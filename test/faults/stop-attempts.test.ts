@@ -176,9 +176,9 @@ describe('stopping attempts on executors', () => {
     // A stopped attempt's message was settled as done: never delivered again (a redelivery
     // would have been dropped, and logged, as a task of a cancelled job), and the queue is empty.
     const stage = killed[0]!.stageId;
-    expect(executorLog()).not.toMatch(new RegExp(`dropped j\\d+-s${stage}-p\\d+-a0`));
+    expect(executorLog()).not.toMatch(new RegExp(`task j\\d+-s${stage}-p\\d+-a0 .*: dropped: `));
     expect(executorLog()).toMatch(
-      new RegExp(`stopped j\\d+-s${stage}-p\\d+-a0 after \\d+ ms: job \\d+ was cancelled`),
+      new RegExp(`task j\\d+-s${stage}-p\\d+-a0 .*: stopped after \\d+ ms: job \\d+ was cancelled`),
     );
     const queue = new StorageQueue(
       connectStorage({ connectionString: e2e.fabric.connectionString }),

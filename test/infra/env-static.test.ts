@@ -66,6 +66,8 @@ const OPTIONAL_EXECUTOR_SETTINGS: Record<string, string> = {
   AZURE_STORAGE_CONNECTION_STRING: 'never set by the deployment; read only so its key, if set, is redacted',
   STRATUS_LEASE_CHECK_MS:
     'how often an instance re-reads a lease to stop killed attempts, default 2 s; raise it past ~1,000 instances',
+  STRATUS_SHUTDOWN_GRACE_MS:
+    'on shutdown, how long running tasks get to stop after their signal before their threads end, default 5 s',
   // The connection-string form is for Azurite only: the deployment must not hold a key (bicep-static).
   [STORAGE_CONNECTION_SETTING]: 'connection string (Azurite); Azure uses the identity-based form',
   [`${STORAGE_CONNECTION_SETTING}__managedIdentityResourceId`]:

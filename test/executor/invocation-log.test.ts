@@ -1,0 +1,63 @@
+/**
+ * The executor logs through the invocation's context (InvocationContext.warn…, which the worker
+ * sends to the host tied to the invocation — Application Insights on Azure), not raw stderr; each
+ * line names the executor and the task (job, stage, partition, attempt, delivery), and the local
+ * host prints it on stderr too.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventsQueueName } from '../../contract/names.js';
+import { encodeTaskMessage } from '../../contract/protocol.js';
+import { HostFleet, TaskChannels, TestStorage, uniqueQueueName, waitFor } from './harness.js';
+
+let storage: TestStorage;
+let fleet: HostFleet;
+let channels: TaskChannels;
+
+beforeAll(async () => {
+  storage = await TestStorage.open();
+  fleet = new HostFleet(storage);
+  channels = new TaskChannels(storage);
+});
+
+afterAll(async () => {
+  await fleet?.killAll();
+  await channels?.closeAll();
+  await storage?.close();
+});
+
+describe('executor diagnostics', () => {
+  it("a task's warning reaches its invocation's log, naming the task", async () => {
+    const c = await channels.open('logs');
+    const host = fleet.start({ queue: c.name, slots: 1, executorId: 'logger' });
+    await host.ready();
+    // An application whose events queue is gone: the task runs, but its events cannot be sent.
+    const appId = uniqueQueueName('gone');
+    await c.tasks.send(
+      encodeTaskMessage({
+        v: 1,
+        type: 'task',
+        appId,
+        jobId: 2,
+        stageId: 5,
+        partition: 7,
+        attempt: 1,
+        eventsQueue: eventsQueueName(appId),
+        sentAt: Date.now(),
+        work: { kind: 'noop' },
+      }),
+    );
+    const warning = await waitFor('the task-started warning in the invocation log', () =>
+      host.linesOf('log').find((l) => l.level === 'warning' && l.message.includes('task-started')),
+    );
+    const [start] = host.linesOf('invocation-start');
+    expect(warning.messageId).toBe(start?.messageId);
+    expect(warning.category).toBe('user');
+    expect(warning.message).toMatch(
+      new RegExp(
+        `^stratus executor logger task j2-s5-p7-a1 \\(app ${appId} job 2 stage 5 partition 7 attempt 1 delivery 1\\): task-started failed: `,
+      ),
+    );
+    // …and the local host shows it on stderr, as Core Tools prints an invocation's log.
+    expect(host.stderr).toContain(warning.message);
+  });
+});

@@ -1,0 +1,72 @@
+/**
+ * Graceful shutdown of an executor host (a Functions instance drained for scale-in, a deployment,
+ * SIGTERM): it stops fetching, its running tasks are told through TaskContext.signal, it exits
+ * promptly, and the interrupted task's message returns to the queue and completes elsewhere.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HOST_ENV } from '../../contract/local-host-process.js';
+import { HostFleet, TaskChannels, TestStorage, waitFor } from './harness.js';
+
+let storage: TestStorage;
+let fleet: HostFleet;
+let channels: TaskChannels;
+
+beforeAll(async () => {
+  storage = await TestStorage.open();
+  fleet = new HostFleet(storage);
+  channels = new TaskChannels(storage);
+});
+
+afterAll(async () => {
+  await fleet?.killAll();
+  await channels?.closeAll();
+  await storage?.close();
+});
+
+describe('executor shutdown', () => {
+  it('SIGTERM tells a long task to stop, the host exits promptly, and the task completes on another host', async () => {
+    const c = await channels.open('drain');
+    const first = fleet.start({ queue: c.name, slots: 1, executorId: 'drained' });
+    await first.ready();
+    await c.sendNoop(0, { sleepMs: 12_000 });
+    await c.waitForEvents('task-started', 1);
+    const signalledAt = Date.now();
+    first.signal('SIGTERM');
+    expect(await first.exited(10_000)).toBe(0);
+    // The 12 s task did not hold the host: its signal aborted its sleep (bound loose for a busy machine).
+    expect(Date.now() - signalledAt).toBeLessThan(6_000);
+    expect(first.stderr).toMatch(
+      /task j0-s0-p0-a0 .*interrupted after \d+ ms by the executor's shutdown \(executor is shutting down\)/,
+    );
+    // Not the task's failure: no task-failed event counts against it, and the host deleted nothing.
+    expect(c.eventsOf('task-failed')).toHaveLength(0);
+    expect(first.linesOf('invocation-end').map((e) => e.ok)).toEqual([false]);
+
+    const second = fleet.start({ queue: c.name, slots: 1, executorId: 'successor' });
+    const [done] = await c.waitForEvents('task-succeeded', 1, 30_000);
+    expect(done).toMatchObject({ partition: 0, executorId: 'successor', dequeueCount: 2 });
+    await waitFor('the message to be deleted', async () => (await c.tasks.approximateLength()) === 0);
+    second.signal('SIGTERM');
+    expect(await second.exited()).toBe(0);
+  });
+
+  it('a task that ignores its signal has its thread terminated after the shutdown grace', async () => {
+    const c = await channels.open('grace');
+    const host = fleet.start({
+      queue: c.name,
+      slots: 1,
+      env: { [HOST_ENV.shutdownGraceMs]: '300' },
+    });
+    await host.ready();
+    await c.sendNoop(0, { busyMs: 20_000 });
+    await c.waitForEvents('task-started', 1);
+    const signalledAt = Date.now();
+    host.signal('SIGTERM');
+    expect(await host.exited(10_000)).toBe(0);
+    expect(Date.now() - signalledAt).toBeLessThan(8_000);
+    expect(host.stderr).toMatch(
+      /interrupted after \d+ ms by the executor's shutdown \(its thread was terminated\)/,
+    );
+    await waitFor('the message to be visible again', async () => (await c.tasks.approximateLength()) === 1);
+  });
+});
