@@ -57,12 +57,17 @@ param maximumInstanceCount int = 40
 ])
 param instanceMemoryMB int = 2048
 
-@description('Node.js major version of the executors.')
-@allowed([
-  '20'
-  '22'
-])
-param nodeVersion string = '20'
+// The executors' Node.js: the one LTS stratus supports everywhere (package.json engines, @types/node,
+// the README, .ci/run's pinned Node; test/infra/node-version.test.ts keeps them equal). Node 22 is GA on
+// Functions 4.x and is the default Node of the Flex Consumption stacks (the runtimes list behind
+// `az functionapp list-flexconsumption-runtimes` / Get-AzFunctionAppFlexConsumptionRuntime: node 22,
+// linuxFxVersion Node|22); Node 24 was still preview on Functions in the sources we found, so check that
+// list before moving. Functions retires a language version at its community end of life ("Language
+// runtime support policy", https://learn.microsoft.com/azure/azure-functions/language-support-policy):
+// Node 20 ended on 2026-04-30, Node 22 is maintenance LTS until 2027-04-30
+// (https://nodejs.org/en/about/previous-releases). Not a parameter: a deployment on another major would run
+// code that was built and tested on this one.
+var nodeVersion = '22'
 
 @description('Queue the executor function is triggered by.')
 param taskQueueName string = 'stratus-tasks'

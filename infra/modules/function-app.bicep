@@ -63,9 +63,8 @@ param maximumInstanceCount int
 ])
 param instanceMemoryMB int
 
-@description('Node.js major version of the Functions runtime.')
+@description('Node.js major version of the Functions runtime: the one stratus is built and tested on (main.bicep).')
 @allowed([
-  '20'
   '22'
 ])
 param nodeVersion string

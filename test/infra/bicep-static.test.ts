@@ -206,7 +206,6 @@ describe('the azd template follows Azure conventions', () => {
       expect([max?.minValue, max?.maxValue]).toEqual([40, 1000]);
     }
     expect(Number(params(MAIN).get('maximumInstanceCount')?.defaultExpr)).toBeGreaterThanOrEqual(40);
-    expect(params(fa).get('nodeVersion')?.allowed).toEqual(["'20'", "'22'"]);
   });
 
   it('uses API versions that know every property we set', () => {
