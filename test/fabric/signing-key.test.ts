@@ -8,6 +8,7 @@ import type { TokenCredential } from '@azure/core-auth';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../contract/errors.js';
 import { redactSecrets } from '../../contract/redaction.js';
+import { signingKeyFromEnv } from '../../contract/signing.js';
 import {
   resolveSigningKey,
   type SecretReader,
@@ -104,5 +105,16 @@ describe('the driver signing key', () => {
         readSecret: reader('s'.repeat(20)),
       }),
     ).rejects.toBeInstanceOf(ConfigError);
+  });
+
+  it('an unresolved Key Vault reference is refused as a key, on the driver and the executors alike', async () => {
+    const reference = `@Microsoft.KeyVault(SecretUri=${URI})`;
+    expect(() => signingKeyFromEnv({ STRATUS_SIGNING_KEY: reference })).toThrow(ConfigError);
+    expect(() => signingKeyFromEnv({ STRATUS_SIGNING_KEY: reference })).toThrow(
+      /unresolved Key Vault reference/,
+    );
+    await expect(resolveSigningKey({ env: { STRATUS_SIGNING_KEY: reference } })).rejects.toBeInstanceOf(
+      ConfigError,
+    );
   });
 });
