@@ -31,10 +31,23 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
-/** The signing key from the environment, or undefined when signing is off; throws when too short. */
+/**
+ * The signing key from the environment, or undefined when signing is off; throws when too short,
+ * or when it is a Key Vault reference the platform left unresolved. App Service leaves the
+ * `@Microsoft.KeyVault(…)` text in place when the app's identity cannot read the secret ("Use Key
+ * Vault references as app settings": the reference is shown as unresolved); taking that text as the
+ * key would refuse every task as tampered, so an executor fails the message loudly instead, before
+ * any code is loaded.
+ */
 export function signingKeyFromEnv(env: NodeJS.ProcessEnv = process.env): string | undefined {
   const key = env.STRATUS_SIGNING_KEY;
   if (key === undefined || key === '') return undefined;
+  if (/^@Microsoft\.KeyVault\(/i.test(key.trim())) {
+    throw new ConfigError(
+      'STRATUS_SIGNING_KEY is an unresolved Key Vault reference: the app identity cannot read the secret ' +
+        '(it needs Key Vault Secrets User on the vault, and keyVaultReferenceIdentity must name it)',
+    );
+  }
   if (key.length < MIN_SIGNING_KEY_LENGTH) {
     throw new ConfigError(`STRATUS_SIGNING_KEY must be at least ${MIN_SIGNING_KEY_LENGTH} characters`);
   }

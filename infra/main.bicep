@@ -4,6 +4,7 @@
 //   ├─ storage account     task queue + poison queue, stratus-code/-data/-logs, package container
 //   ├─ managed identity    the executors' identity: blob data owner + queue data contributor
 //   ├─ Flex Consumption    plan + executor function app (Node), slots and scale as parameters
+//   ├─ Key Vault           the task-message signing key (unless enableSigning=false)
 //   └─ App Insights        + Log Analytics workspace
 //
 // The deploying principal (principalId, set by azd) gets the same data roles, so the driver on a
@@ -57,12 +58,17 @@ param maximumInstanceCount int = 40
 ])
 param instanceMemoryMB int = 2048
 
-@description('Node.js major version of the executors.')
-@allowed([
-  '20'
-  '22'
-])
-param nodeVersion string = '20'
+// The executors' Node.js: the one LTS stratus supports everywhere (package.json engines, @types/node,
+// the README, .ci/run's pinned Node; test/infra/node-version.test.ts keeps them equal). Node 22 is GA on
+// Functions 4.x and is the default Node of the Flex Consumption stacks (the runtimes list behind
+// `az functionapp list-flexconsumption-runtimes` / Get-AzFunctionAppFlexConsumptionRuntime: node 22,
+// linuxFxVersion Node|22); Node 24 was still preview on Functions in the sources we found, so check that
+// list before moving. Functions retires a language version at its community end of life ("Language
+// runtime support policy", https://learn.microsoft.com/azure/azure-functions/language-support-policy):
+// Node 20 ended on 2026-04-30, Node 22 is maintenance LTS until 2027-04-30
+// (https://nodejs.org/en/about/previous-releases). Not a parameter: a deployment on another major would run
+// code that was built and tested on this one.
+var nodeVersion = '22'
 
 @description('Queue the executor function is triggered by.')
 param taskQueueName string = 'stratus-tasks'
@@ -71,9 +77,31 @@ param taskQueueName string = 'stratus-tasks'
 @minValue(1)
 param tempDataRetentionDays int = 7
 
+// Signing is on unless this says otherwise: without it, whoever may send to the task queue runs code
+// under the executors' identity (DESIGN.md, Security). Turning it off is explicit and visible here, in
+// the app settings (no STRATUS_SIGNING_KEY) and in `stratus doctor`.
+@description('Executors refuse task messages not signed with the key in Key Vault; false = any message on the task queue runs.')
+param enableSigning bool = true
+
+// The key is generated, never typed: azd generates it once per environment (metadata below) and keeps it
+// in the environment's config, so `azd provision` again keeps the same key; `az deployment` callers pass
+// one (docs/deploy.md). No default on purpose: a default makes azd skip generation ("Setting a default
+// value … skips the prompt flow", azd docs "Work with Azure Developer CLI metadata for Bicep input
+// parameters"), and a newGuid() default — the only non-empty default the secure-parameter-default linter
+// rule accepts — would rotate the key on every deployment, under running drivers. It only ever reaches
+// the Key Vault secret (modules/key-vault.bicep): never an app setting, an output or the deployment history.
 @secure()
-@description('Optional HMAC signing key for task messages (at least 32 characters); empty = signing off.')
-param signingKey string = ''
+@metadata({
+  azd: {
+    type: 'generate'
+    config: {
+      length: 64
+      noSpecial: true
+    }
+  }
+})
+@description('HMAC key of task messages, at least 32 characters; stored only in Key Vault. Ignored (pass \'\') when enableSigning is false.')
+param signingKey string
 
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 var tags = {
@@ -143,6 +171,20 @@ module monitoring 'modules/monitoring.bicep' = {
   }
 }
 
+module keyVault 'modules/key-vault.bicep' = if (enableSigning) {
+  name: 'key-vault'
+  scope: rg
+  params: {
+    name: 'kv-stratus-${resourceToken}'
+    location: location
+    tags: tags
+    signingKey: signingKey
+    executorPrincipalId: identity.outputs.principalId
+    deployerPrincipalId: principalId
+    deployerPrincipalType: principalType
+  }
+}
+
 module functionApp 'modules/function-app.bicep' = {
   name: 'function-app'
   scope: rg
@@ -162,11 +204,14 @@ module functionApp 'modules/function-app.bicep' = {
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB
     nodeVersion: nodeVersion
-    signingKey: signingKey
+    // A Key Vault reference, never the key: the platform resolves it with the executors' identity.
+    signingKeySecretUri: enableSigning ? keyVault!.outputs.signingKeySecretUri : ''
   }
-  // The host connects to storage as soon as the app starts: its roles must exist first.
+  // The host connects to storage as soon as the app starts, and resolves the Key Vault reference: the
+  // roles (storage data roles; Key Vault Secrets User, in the key-vault module) must exist first.
   dependsOn: [
     executorRoles
+    keyVault
   ]
 }
 
@@ -197,6 +242,12 @@ output STRATUS_MAX_INSTANCES int = maximumInstanceCount
 
 @description('Memory of each executor instance in MB: the run summary prices executor time at it (STRATUS_INSTANCE_MEMORY_MB).')
 output STRATUS_INSTANCE_MEMORY_MB int = instanceMemoryMB
+
+@description('Versionless Key Vault URI of the signing key, which the driver reads with its identity (STRATUS_SIGNING_KEY_URI); empty when enableSigning is false.')
+output STRATUS_SIGNING_KEY_URI string = enableSigning ? keyVault!.outputs.signingKeySecretUri : ''
+
+@description('Key Vault holding the signing key (empty when enableSigning is false).')
+output STRATUS_KEY_VAULT string = enableSigning ? keyVault!.outputs.name : ''
 
 @description('Default parallelism of a job: slots per executor × maximum instances (STRATUS_TOTAL_SLOTS).')
 output STRATUS_TOTAL_SLOTS int = functionApp.outputs.totalSlots

@@ -17,7 +17,6 @@ import {
   LOGS_CONTAINER,
 } from '../../contract/names.js';
 import { warnRedacted } from '../../contract/redaction.js';
-import { signingKeyFromEnv } from '../../contract/signing.js';
 import { DEFAULT_CODEC_NAME } from '../../engine/records/codec.js';
 import { BlobStore } from '../../storage/blob-store.js';
 import type { StorageConnection } from '../../storage/connection.js';
@@ -28,6 +27,7 @@ import { PoisonWatch } from '../control/poison-watch.js';
 import { CONNECT_SWEEP_LIMITS, formatAge, sweepDeadApplications } from '../control/sweeper.js';
 import { connectFabric, envInt } from '../fabric/connection.js';
 import type { LocalFabric } from '../fabric/local-fabric.js';
+import { resolveSigningKey } from '../fabric/signing-key.js';
 import { defaultEventLogDir, EventLogWriter } from '../observe/event-log.js';
 import { noticeEvent, RunEventBus } from '../observe/run-events.js';
 import { DAGScheduler, type SchedulerEnv } from '../scheduler/dag-scheduler.js';
@@ -92,8 +92,8 @@ function schedulerEnv(
   options: DriverOptions,
   parts: Pick<SchedulerEnv, 'appId' | 'blobs' | 'taskQueue' | 'eventsQueue' | 'listener' | 'codec'>,
   totalSlots: number,
+  signingKey: string | undefined,
 ): SchedulerEnv {
-  const signingKey = options.signingKey ?? signingKeyFromEnv();
   return {
     ...parts,
     // The scheduler's one clock: it stamps run events and paces the lost-task and speculation checks.
@@ -159,8 +159,11 @@ export class AppServices {
    * started here is stopped again when this throws.
    */
   static async start(options: DriverOptions): Promise<AppServices> {
-    const { fabric, storage, queueName, totalSlots, mode, instanceMemoryMb } = await connectFabric(options);
+    const { fabric, storage, queueName, totalSlots, mode, instanceMemoryMb, credential } =
+      await connectFabric(options);
     try {
+      // Signing on a deployment: the key from the option, STRATUS_SIGNING_KEY, or its Key Vault.
+      const { key: signingKey } = await resolveSigningKey({ explicit: options.signingKey, credential });
       const blobs = new BlobStore(storage);
       const appId = newAppId();
       const taskQueue = new StorageQueue(storage, queueName);
@@ -187,6 +190,7 @@ export class AppServices {
           codec: shuffleCodecName(options.shuffleCompression, storage.blobService.url),
         },
         totalSlots,
+        signingKey,
       );
       // The lease publishes what the scheduler runs and what executors must stop.
       let scheduler: DAGScheduler | undefined;

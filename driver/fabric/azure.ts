@@ -7,7 +7,7 @@
  * Settings come from options first, then the environment azd writes from the deployment outputs
  * (`azd env get-values`): STRATUS_ACCOUNT, STRATUS_CONNECTION, STRATUS_TASK_QUEUE,
  * STRATUS_TOTAL_SLOTS (or STRATUS_SLOTS_PER_EXECUTOR × STRATUS_MAX_INSTANCES),
- * STRATUS_INSTANCE_MEMORY_MB, and optionally STRATUS_BLOB_ENDPOINT / STRATUS_QUEUE_ENDPOINT for clouds
+ * STRATUS_INSTANCE_MEMORY_MB, STRATUS_SIGNING_KEY_URI (signing-key.ts), and optionally STRATUS_BLOB_ENDPOINT / STRATUS_QUEUE_ENDPOINT for clouds
  * other than Azure's public one. Resolving does no I/O; credentials fetch tokens on first use.
  */
 import type { TokenCredential } from '@azure/core-auth';
@@ -27,6 +27,8 @@ export const AZURE_ENV = {
   instanceMemoryMb: 'STRATUS_INSTANCE_MEMORY_MB',
   blobEndpoint: 'STRATUS_BLOB_ENDPOINT',
   queueEndpoint: 'STRATUS_QUEUE_ENDPOINT',
+  /** Versionless Key Vault URI of the task-message signing key (signing-key.ts reads it). */
+  signingKeyUri: 'STRATUS_SIGNING_KEY_URI',
 } as const;
 
 /** A storage account the user names to read from (`stratus ui`, `stratus status`). */
@@ -70,6 +72,8 @@ export interface AzureConnection {
   mode: 'azure' | 'connect';
   /** The account name in `azure` mode. */
   account?: string;
+  /** The Entra credential storage is reached with in `azure` mode (Key Vault is read with it too). */
+  credential?: TokenCredential;
 }
 
 const ACCOUNT_NAME = /^[a-z0-9]{3,24}$/;
@@ -152,13 +156,14 @@ export function resolveAzureConnection(options: AzureConnectionOptions = {}): Az
   }
   const blobEndpoint = setting(env, AZURE_ENV.blobEndpoint);
   const queueEndpoint = setting(env, AZURE_ENV.queueEndpoint);
+  const credential = options.credential ?? new DefaultAzureCredential();
   const storage = connectStorage({
     accountName: account,
-    credential: options.credential ?? new DefaultAzureCredential(),
+    credential,
     ...(blobEndpoint ? { blobEndpoint: blobEndpoint.replace(/\/+$/, '') } : {}),
     ...(queueEndpoint ? { queueEndpoint: queueEndpoint.replace(/\/+$/, '') } : {}),
   });
-  return { storage, taskQueue, mode: 'azure', account, ...slots };
+  return { storage, taskQueue, mode: 'azure', account, credential, ...slots };
 }
 
 /**

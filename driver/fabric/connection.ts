@@ -3,6 +3,7 @@
  * `stratus local` or any account by connection string, or a deployment by account name with
  * the user's Entra identity — decided from DriverOptions, then the environment.
  */
+import type { TokenCredential } from '@azure/core-auth';
 import { ConfigError } from '../../contract/errors.js';
 import { CODE_CONTAINER, DEFAULT_TASK_QUEUE, fabricInfoBlobName } from '../../contract/names.js';
 import { BlobStore } from '../../storage/blob-store.js';
@@ -26,6 +27,8 @@ export interface FabricConnection {
   mode: 'local' | 'connect' | 'azure';
   /** Memory of each executor instance (MB), when the deployment's environment gives it. */
   instanceMemoryMb?: number;
+  /** The Entra credential of a deployment reached by account name (signing-key.ts reads Key Vault with it). */
+  credential?: TokenCredential;
 }
 
 /** A positive integer from environment variable `name`; undefined when unset, ConfigError when malformed. */
@@ -158,5 +161,6 @@ export async function connectFabric(choice: FabricChoice): Promise<FabricConnect
     totalSlots,
     mode: resolved.mode,
     ...(resolved.instanceMemoryMb !== undefined ? { instanceMemoryMb: resolved.instanceMemoryMb } : {}),
+    ...(resolved.credential !== undefined ? { credential: resolved.credential } : {}),
   };
 }

@@ -2,7 +2,9 @@
  * The checks of `stratus doctor`: that a deployment can run jobs before a user submits one — the
  * task queue and its poison queue exist, the three containers exist, the caller's identity can
  * write, read and delete a blob and a queue message, and (given the function app's settings) the
- * executors' slot settings match what the driver assumes. Each check reports one line; a failed
+ * executors' slot settings match what the driver assumes, and which signing mode the deployment is
+ * in (Key Vault, off, or a plain-text key) and whether the driver holds the key the executors
+ * verify with. Each check reports one line; a failed
  * check never throws here — the command decides the exit code (DoctorFailedError).
  */
 import { randomBytes } from 'node:crypto';
@@ -19,7 +21,8 @@ import {
 import { BlobStore } from '../../storage/blob-store.js';
 import { redactSecrets } from '../../storage/connection.js';
 import { StorageQueue } from '../../storage/queues.js';
-import { type AzureConnection, resolveAzureConnection } from '../fabric/azure.js';
+import { AZURE_ENV, type AzureConnection, resolveAzureConnection } from '../fabric/azure.js';
+import { resolveSigningKey, type SecretReader } from '../fabric/signing-key.js';
 
 /** The outcome of one check. */
 export interface DoctorCheck {
@@ -42,6 +45,8 @@ export interface DoctorOptions {
   /** Default parallelism the driver will use (STRATUS_TOTAL_SLOTS). */
   totalSlots?: number | undefined;
   env?: NodeJS.ProcessEnv | undefined;
+  /** How the signing key is read from Key Vault; default the Key Vault SDK (tests inject one). */
+  readSecret?: SecretReader | undefined;
 }
 
 /** Environment variables doctor reads besides the connection ones (azd writes them from the outputs). */
@@ -186,6 +191,90 @@ function slotChecks(
   return checks;
 }
 
+/** The secret URI of an `@Microsoft.KeyVault(SecretUri=…)` app setting; undefined for any other value. */
+export function keyVaultReferenceUri(value: string): string | undefined {
+  return /^@Microsoft\.KeyVault\(SecretUri=([^)]+)\)$/i.exec(value.trim())?.[1];
+}
+
+/**
+ * Which signing mode the deployment is in, from the app's STRATUS_SIGNING_KEY setting when the
+ * settings file is given, else from the deployment outputs (STRATUS_SIGNING_KEY_URI); and whether
+ * the driver gets the key — from the environment or, with its identity, from Key Vault, which also
+ * proves its Key Vault Secrets User role. Never prints the key.
+ */
+async function signingCheck(
+  settings: Record<string, string> | undefined,
+  connection: AzureConnection,
+  options: DoctorOptions,
+): Promise<DoctorCheck> {
+  const name = 'task signing';
+  const env = options.env ?? process.env;
+  const appValue = settings?.STRATUS_SIGNING_KEY?.trim();
+  const appUri = appValue ? keyVaultReferenceUri(appValue) : undefined;
+  const outputUri = env[AZURE_ENV.signingKeyUri]?.trim() || undefined;
+  let driver: Awaited<ReturnType<typeof resolveSigningKey>>;
+  try {
+    driver = await resolveSigningKey({
+      env,
+      credential: connection.credential,
+      readSecret: options.readSecret,
+    });
+  } catch (error) {
+    return { name, status: 'fail', detail: `the driver cannot get the key: ${describeError(error)}` };
+  }
+  const driverSays =
+    driver.source === 'key-vault'
+      ? 'the driver read the key from Key Vault'
+      : driver.source === 'environment'
+        ? 'the driver signs with STRATUS_SIGNING_KEY'
+        : 'the driver has no key';
+  if (settings !== undefined) {
+    if (!appValue) {
+      return {
+        name,
+        status: 'ok',
+        detail: `off (deployed with enableSigning=false): executors run any task message, so whoever may send to the task queue runs code as the executors' identity; ${driverSays}`,
+      };
+    }
+    if (appUri === undefined) {
+      return {
+        name,
+        status: 'fail',
+        detail: `on, but STRATUS_SIGNING_KEY is a plain-text app setting: redeploy with infra/main.bicep, which keeps the key in Key Vault (docs/deploy.md, "Task signing")`,
+      };
+    }
+    if (driver.source === 'none') {
+      return {
+        name,
+        status: 'fail',
+        detail: `on (Key Vault reference ${appUri}), but ${driverSays}: executors will refuse its tasks; set ${AZURE_ENV.signingKeyUri} (azd env get-values) or STRATUS_SIGNING_KEY`,
+      };
+    }
+    if (driver.source === 'key-vault' && driver.secretUri !== appUri) {
+      return {
+        name,
+        status: 'fail',
+        detail: `on (Key Vault reference ${appUri}), but the driver read ${driver.secretUri}: executors will refuse its tasks`,
+      };
+    }
+    return { name, status: 'ok', detail: `on (Key Vault reference ${appUri}); ${driverSays}` };
+  }
+  if (outputUri !== undefined) {
+    return driver.source === 'none'
+      ? {
+          name,
+          status: 'fail',
+          detail: `on (Key Vault ${outputUri}), but ${driverSays}: sign in to Azure (--account / ${AZURE_ENV.account}) so it can read the key`,
+        }
+      : { name, status: 'ok', detail: `on (Key Vault ${outputUri}); ${driverSays}` };
+  }
+  return {
+    name,
+    status: 'skip',
+    detail: `mode unknown (${driverSays}): give --function-app-settings <file.json>, or ${AZURE_ENV.signingKeyUri} from the deployment's outputs`,
+  };
+}
+
 /** Run every check; never throws for a failed check (its line says why). */
 export async function runDoctor(
   options: DoctorOptions,
@@ -273,8 +362,8 @@ export async function runDoctor(
   );
 
   const settingsFile = options.functionAppSettingsFile ?? env[DOCTOR_ENV.functionAppSettings]?.trim();
+  let settings: Record<string, string> | undefined;
   if (settingsFile) {
-    let settings: Record<string, string> | undefined;
     try {
       settings = readAppSettings(settingsFile);
     } catch (error) {
@@ -294,5 +383,6 @@ export async function runDoctor(
       detail: `give --function-app-settings <file.json> (az functionapp config appsettings list …) or ${DOCTOR_ENV.functionAppSettings}`,
     });
   }
+  report(await signingCheck(settings, connection, options));
   return checks;
 }

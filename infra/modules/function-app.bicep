@@ -7,7 +7,7 @@
 // way), and the driver's default parallelism is slots × maximum instances (STRATUS_TOTAL_SLOTS).
 //
 // Storage is reached with the user-assigned identity (AzureWebJobsStorage__*): no account key or
-// connection string appears in any setting. test/infra/ checks all of this against the code.
+// connection string appears in any setting, and the signing key is a Key Vault reference. test/infra/ checks all of this against the code.
 
 @description('Function app name (globally unique host name).')
 param name string
@@ -63,16 +63,14 @@ param maximumInstanceCount int
 ])
 param instanceMemoryMB int
 
-@description('Node.js major version of the Functions runtime.')
+@description('Node.js major version of the Functions runtime: the one stratus is built and tested on (main.bicep).')
 @allowed([
-  '20'
   '22'
 ])
 param nodeVersion string
 
-@secure()
-@description('Optional HMAC key executors require on task messages (STRATUS_SIGNING_KEY); empty = signing off.')
-param signingKey string = ''
+@description('Versionless Key Vault URI of the signing key; empty = signing off (main.bicep enableSigning=false).')
+param signingKeySecretUri string = ''
 
 resource account 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
   name: storageAccountName
@@ -115,7 +113,12 @@ var stratusSettings = {
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
 }
 
-var signingSettings = empty(signingKey) ? {} : { STRATUS_SIGNING_KEY: signingKey }
+// STRATUS_SIGNING_KEY is a Key Vault reference, resolved by the platform with the user-assigned identity
+// (keyVaultReferenceIdentity below); the code reads the resolved value like any setting ("Use Key Vault
+// references as app settings in Azure App Service and Azure Functions",
+// https://learn.microsoft.com/azure/app-service/app-service-key-vault-references). Versionless, so a new
+// secret version reaches the executors (within a day, or at the next restart) without a redeployment.
+var signingSettings = empty(signingKeySecretUri) ? {} : { STRATUS_SIGNING_KEY: '@Microsoft.KeyVault(SecretUri=${signingKeySecretUri})' }
 
 resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
   name: name
@@ -131,6 +134,9 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
   properties: {
     serverFarmId: plan.id
     httpsOnly: true
+    // Key Vault references use the system-assigned identity unless told otherwise; this app has only the
+    // user-assigned one, which holds Key Vault Secrets User on the vault.
+    keyVaultReferenceIdentity: identityResourceId
     functionAppConfig: {
       deployment: {
         storage: {

@@ -16,14 +16,17 @@ import {
   LOGS_CONTAINER,
   poisonQueueName,
 } from '../../contract/names.js';
+import { MIN_SIGNING_KEY_LENGTH } from '../../contract/signing.js';
 import { AZURE_ENV } from '../../driver/fabric/azure.js';
 import { STORAGE_CONNECTION_SETTING } from '../../executor-function/storage-binding.js';
 import { PACKAGE_ROOT } from '../helpers/dist.js';
 import { bicepAppSettings, FUNCTION_APP_BICEP } from './app-settings.js';
+import { keyVaultReferenceExpr, plainSecretSettings, secureParamLeaks } from './bicep-secrets.js';
 import {
   balancedBlock,
   INFRA_DIR,
   moduleParams,
+  outputs,
   params,
   readBicep,
   resources,
@@ -32,6 +35,8 @@ import {
 
 const MAIN = readBicep('main.bicep');
 const STORAGE = readBicep('modules/storage.bicep');
+const KEY_VAULT = readBicep('modules/key-vault.bicep');
+const read = (relative: string) => readFileSync(path.join(PACKAGE_ROOT, relative), 'utf8');
 const ALL_BICEP = readdirSync(INFRA_DIR, { recursive: true, encoding: 'utf8' })
   .filter((f) => f.endsWith('.bicep'))
   .map((f) => ({ file: f, text: readBicep(f) }));
@@ -44,6 +49,7 @@ const BUILT_IN_ROLES: Record<string, string> = {
   'b7e6dc6d-f1e8-4753-8033-0f276bb0955b': 'Storage Blob Data Owner',
   '974c5e8b-45b9-4653-ba55-5f855dd0fb88': 'Storage Queue Data Contributor',
   '3913510d-42f4-4e42-8a64-420c390055eb': 'Monitoring Metrics Publisher',
+  '4633458b-17de-408a-b874-0445c86b69e6': 'Key Vault Secrets User',
 };
 
 /** App settings the Flex Consumption plan rejects or ignores (its "deprecations" list), plus the per-process worker count. */
@@ -86,13 +92,6 @@ describe('the azd template matches what the code reads', () => {
     expect(params(MAIN).get('taskQueueName')?.defaultExpr).toBe(`'${DEFAULT_TASK_QUEUE}'`);
     expect(params(STORAGE).get('taskQueueName')?.defaultExpr).toBe(`'${DEFAULT_TASK_QUEUE}'`);
     expect(moduleParams(MAIN, 'storage').params.get('taskQueueName')).toBe('taskQueueName');
-  });
-
-  it('the signing key reaches app settings only from a @secure parameter, and only when given', () => {
-    expect(params(FUNCTION_APP_BICEP).get('signingKey')?.secure).toBe(true);
-    expect(params(MAIN).get('signingKey')?.secure).toBe(true);
-    expect(appSettings.get('STRATUS_SIGNING_KEY')).toBe('signingKey');
-    expect(FUNCTION_APP_BICEP).toMatch(/var signingSettings = empty\(signingKey\) \? \{\} :/);
   });
 
   it('the queues are the task queue and its poison queue, as contract/names.ts names them', () => {
@@ -159,7 +158,7 @@ describe('the azd template follows Azure conventions', () => {
     expect(MAIN).toMatch(/module deployerRoles '[^']+' = if \(!empty\(principalId\)\)/);
     // The app must not start before its identity can reach storage.
     expect(balancedBlock(MAIN, MAIN.indexOf('module functionApp '))).toMatch(
-      /dependsOn: \[\s*executorRoles\s*\]/,
+      /dependsOn: \[\s*executorRoles\b/,
     );
   });
 
@@ -169,11 +168,8 @@ describe('the azd template follows Azure conventions', () => {
         /listKeys|listConnectionStrings|AccountKey=|DefaultEndpointsProtocol|primaryKey/i,
       );
     }
-    // A setting whose name says it holds a secret may only take a @secure parameter's value.
-    const secureParams = [...params(FUNCTION_APP_BICEP).values()].filter((p) => p.secure).map((p) => p.name);
-    for (const [name, expr] of bicepAppSettings()) {
-      if (/key|secret|password|sas|token/i.test(name)) expect(secureParams, name).toContain(expr);
-    }
+    // A setting whose name says it holds a secret is a Key Vault reference, never the value.
+    expect(plainSecretSettings(bicepAppSettings(), FUNCTION_APP_BICEP)).toEqual([]);
     expect(STORAGE).toMatch(/allowSharedKeyAccess: false/);
     expect(STORAGE).toMatch(/allowBlobPublicAccess: false/);
     expect(STORAGE).toMatch(/minimumTlsVersion: 'TLS1_2'/);
@@ -206,7 +202,6 @@ describe('the azd template follows Azure conventions', () => {
       expect([max?.minValue, max?.maxValue]).toEqual([40, 1000]);
     }
     expect(Number(params(MAIN).get('maximumInstanceCount')?.defaultExpr)).toBeGreaterThanOrEqual(40);
-    expect(params(fa).get('nodeVersion')?.allowed).toEqual(["'20'", "'22'"]);
   });
 
   it('uses API versions that know every property we set', () => {
@@ -252,5 +247,136 @@ describe('the azd template follows Azure conventions', () => {
     expect(out).toContain('STRATUS_FUNCTION_APP');
     expect(out).toContain('STRATUS_SLOTS_PER_EXECUTOR');
     expect(out).toContain('STRATUS_MAX_INSTANCES');
+  });
+});
+
+describe('task signing is on by default, and its key lives only in Key Vault', () => {
+  const files = new Map(ALL_BICEP.map(({ file, text }) => [file.split(path.sep).join('/'), text]));
+
+  it('enableSigning defaults to true, and the vault is deployed exactly when it is', () => {
+    expect(params(MAIN).get('enableSigning')).toMatchObject({ type: 'bool', defaultExpr: 'true' });
+    expect(MAIN).toMatch(/^module keyVault 'modules\/key-vault\.bicep' = if \(enableSigning\) \{/m);
+    expect(moduleParams(MAIN, 'functionApp').params.get('signingKeySecretUri')).toBe(
+      "enableSigning ? keyVault!.outputs.signingKeySecretUri : ''",
+    );
+    const azdParams = JSON.parse(read('infra/main.parameters.json')).parameters;
+    expect(azdParams.enableSigning.value).toBe(`\${STRATUS_ENABLE_SIGNING=true}`);
+  });
+
+  it('the key is a @secure() parameter azd generates once (no default, which would skip or rotate it)', () => {
+    const key = params(MAIN).get('signingKey');
+    expect(key).toMatchObject({ type: 'string', secure: true });
+    expect(key?.defaultExpr).toBeUndefined();
+    const decorators = MAIN.slice(0, MAIN.indexOf('param signingKey string'));
+    const metadata = decorators.slice(decorators.lastIndexOf('@metadata('));
+    expect(metadata).toMatch(/type: 'generate'/);
+    expect(Number(/length: (\d+)/.exec(metadata)?.[1])).toBeGreaterThanOrEqual(MIN_SIGNING_KEY_LENGTH);
+    expect(moduleParams(MAIN, 'keyVault').params.get('signingKey')).toBe('signingKey');
+    // The function app module has no way to receive the key itself.
+    expect([...params(FUNCTION_APP_BICEP).values()].filter((p) => p.secure)).toEqual([]);
+  });
+
+  it('a @secure() parameter only ever becomes a Key Vault secret value or a @secure() module parameter', () => {
+    expect(secureParamLeaks(files)).toEqual([]);
+    // The one secret resource stores the key.
+    const secret = balancedBlock(KEY_VAULT, KEY_VAULT.indexOf('resource signingKeySecret '));
+    expect(KEY_VAULT).toMatch(/resource signingKeySecret 'Microsoft\.KeyVault\/vaults\/secrets@[\d-]+'/);
+    expect(secret).toMatch(/\n\s+value: signingKey\n/);
+  });
+
+  it('the executors read the key by a Key Vault reference, resolved with their user-assigned identity', () => {
+    const setting = bicepAppSettings().get('STRATUS_SIGNING_KEY')!;
+    expect(keyVaultReferenceExpr(setting)).toBe('signingKeySecretUri');
+    expect(params(FUNCTION_APP_BICEP).get('signingKeySecretUri')).toMatchObject({
+      secure: false,
+      defaultExpr: "''",
+    });
+    expect(FUNCTION_APP_BICEP).toMatch(/var signingSettings = empty\(signingKeySecretUri\) \? \{\} :/);
+    // Key Vault references use the system-assigned identity unless keyVaultReferenceIdentity names another.
+    expect(FUNCTION_APP_BICEP).toMatch(/\n\s+keyVaultReferenceIdentity: identityResourceId\n/);
+    // And the app starts only once the vault, its secret and the role exist.
+    expect(balancedBlock(MAIN, MAIN.indexOf('module functionApp '))).toMatch(
+      /dependsOn: \[\s*executorRoles\s*keyVault\s*\]/,
+    );
+  });
+
+  it('the vault is RBAC-authorised and grants Key Vault Secrets User to the executors and the deployer', () => {
+    expect(KEY_VAULT).toMatch(/enableRbacAuthorization: true/);
+    expect(KEY_VAULT).not.toMatch(/accessPolicies/);
+    expect(KEY_VAULT).toContain("keyVaultSecretsUserRoleId = '4633458b-17de-408a-b874-0445c86b69e6'");
+    expect(KEY_VAULT).toMatch(/resource deployerSecretsUser '[^']+' = if \(!empty\(deployerPrincipalId\)\)/);
+    for (const symbol of ['executorSecretsUser', 'deployerSecretsUser']) {
+      const block = balancedBlock(KEY_VAULT, KEY_VAULT.indexOf(`resource ${symbol} `));
+      expect(block, symbol).toMatch(/scope: vault/);
+      expect(block, symbol).toMatch(
+        /roleDefinitionId: subscriptionResourceId\('Microsoft\.Authorization\/roleDefinitions', keyVaultSecretsUserRoleId\)/,
+      );
+    }
+    const kv = moduleParams(MAIN, 'keyVault').params;
+    expect(kv.get('executorPrincipalId')).toBe('identity.outputs.principalId');
+    expect(kv.get('deployerPrincipalId')).toBe('principalId');
+  });
+
+  it('outputs the secret URI for the driver, and never the key', () => {
+    const out = outputs(MAIN);
+    expect(out.get('STRATUS_SIGNING_KEY_URI')?.expr).toBe(
+      "enableSigning ? keyVault!.outputs.signingKeySecretUri : ''",
+    );
+    expect(AZURE_ENV.signingKeyUri).toBe('STRATUS_SIGNING_KEY_URI');
+    expect(outputs(KEY_VAULT).get('signingKeySecretUri')?.expr).toBe('signingKeySecret.properties.secretUri');
+    for (const { file, text } of ALL_BICEP) {
+      for (const [name, o] of outputs(text))
+        expect(o.expr, `${file}: output ${name}`).not.toMatch(/signingKey\b/);
+    }
+  });
+
+  describe('the checks fail a template that would keep the key in plain text', () => {
+    const kvModule = files.get('modules/key-vault.bicep')!;
+    it('a @secure() parameter passed straight into app settings', () => {
+      const leaky = FUNCTION_APP_BICEP.replace(
+        "param signingKeySecretUri string = ''",
+        "@secure()\nparam signingKey string\nparam signingKeySecretUri string = ''",
+      ).replace(
+        /var signingSettings = .*/,
+        'var signingSettings = empty(signingKey) ? {} : { STRATUS_SIGNING_KEY: signingKey }',
+      );
+      expect(secureParamLeaks(new Map([['modules/function-app.bicep', leaky]])).map((l) => l.line)).toEqual([
+        'var signingSettings = empty(signingKey) ? {} : { STRATUS_SIGNING_KEY: signingKey }',
+      ]);
+      expect(plainSecretSettings(new Map([['STRATUS_SIGNING_KEY', 'signingKey']]), leaky)).toEqual([
+        'STRATUS_SIGNING_KEY = signingKey',
+      ]);
+    });
+
+    it('a literal key, or a reference built from a @secure() parameter', () => {
+      expect(
+        plainSecretSettings(
+          new Map([['STRATUS_SIGNING_KEY', "'0123456789abcdef0123456789abcdef'"]]),
+          FUNCTION_APP_BICEP,
+        ),
+      ).toHaveLength(1);
+      const secureUri = FUNCTION_APP_BICEP.replace(
+        "param signingKeySecretUri string = ''",
+        "@secure()\nparam signingKeySecretUri string = ''",
+      );
+      expect(plainSecretSettings(bicepAppSettings(), secureUri)).toEqual([
+        `STRATUS_SIGNING_KEY = ${bicepAppSettings().get('STRATUS_SIGNING_KEY')}`,
+      ]);
+    });
+
+    it('the key in an output, or passed to a module parameter that is not @secure()', () => {
+      const withOutput = `${MAIN}\noutput STRATUS_SIGNING_KEY string = signingKey\n`;
+      expect(secureParamLeaks(new Map([...files, ['main.bicep', withOutput]])).map((l) => l.line)).toEqual([
+        'output STRATUS_SIGNING_KEY string = signingKey',
+      ]);
+      const notSecure = kvModule.replace('@secure()\n', '');
+      expect(secureParamLeaks(new Map([...files, ['modules/key-vault.bicep', notSecure]]))).toEqual([
+        {
+          file: 'main.bicep',
+          line: 'signingKey: signingKey',
+          why: 'module parameter signingKey is not @secure()',
+        },
+      ]);
+    });
   });
 });

@@ -64,6 +64,7 @@ describe('stratus doctor', () => {
       ['blob write/read/delete', 'ok'],
       ['queue message send/receive/delete', 'ok'],
       ['slot settings', 'skip'],
+      ['task signing', 'skip'],
     ]);
     expect(lines).toHaveLength(checks.length);
     expect(lines[0]).toMatch(/^ok {4}connection: .*devstoreaccount1.*\(connect\)$/);
@@ -147,7 +148,7 @@ describe('stratus doctor', () => {
       },
     });
     expect(cli.code).toBe(1);
-    expect(cli.stderr).toBe('stratus: 2 of 13 checks failed\n');
+    expect(cli.stderr).toBe('stratus: 2 of 14 checks failed\n');
     expect(cli.stdout.split('\n').filter((l) => l.startsWith('FAIL'))).toEqual([
       'FAIL  slots per executor: function app has 2, deployment says 4',
       'FAIL  total slots: STRATUS_TOTAL_SLOTS=160; expected 2 slots × 40 instances = 80, driver default parallelism 160',
@@ -196,5 +197,73 @@ describe('stratus doctor', () => {
     expect(checks).toHaveLength(1);
     expect(checks[0]).toMatchObject({ name: 'connection', status: 'fail' });
     expect(checks[0]?.detail).toMatch(/--account/);
+  });
+
+  describe('reports which signing mode the deployment is in', () => {
+    const uri = 'https://kv-stratus-abc123.vault.azure.net/secrets/stratus-signing-key';
+    const driverKey = 'd'.repeat(48);
+
+    /** The signing check of a run against app settings with STRATUS_SIGNING_KEY = `value` (unset when undefined). */
+    async function signing(value: string | undefined, driverEnv: NodeJS.ProcessEnv) {
+      const queue = await deployQueue();
+      const file = path.join(dir, `signing-${Math.random().toString(36).slice(2)}.json`);
+      const settings = azCliSettings(queue, 4, 160);
+      if (value !== undefined) settings.push({ name: 'STRATUS_SIGNING_KEY', value });
+      await writeFile(file, JSON.stringify(settings));
+      const lines: string[] = [];
+      const checks = await runDoctor(
+        { connectionString, queue, functionAppSettingsFile: file, env: driverEnv },
+        (l) => lines.push(l),
+      );
+      return { check: checks.find((c) => c.name === 'task signing')!, lines };
+    }
+
+    it('on: a Key Vault reference, with the driver holding the key', async () => {
+      const { check, lines } = await signing(`@Microsoft.KeyVault(SecretUri=${uri})`, {
+        STRATUS_SIGNING_KEY: driverKey,
+      });
+      expect(check).toEqual({
+        name: 'task signing',
+        status: 'ok',
+        detail: `on (Key Vault reference ${uri}); the driver signs with STRATUS_SIGNING_KEY`,
+      });
+      expect(lines.join('\n')).not.toContain(driverKey);
+    });
+
+    it('on, but the driver has no key: fails, since the executors would refuse every task', async () => {
+      const { check } = await signing(`@Microsoft.KeyVault(SecretUri=${uri})`, {});
+      expect(check.status).toBe('fail');
+      expect(check.detail).toMatch(
+        /the driver has no key: executors will refuse its tasks; set STRATUS_SIGNING_KEY_URI/,
+      );
+    });
+
+    it('off: says so, and what it means', async () => {
+      const { check } = await signing(undefined, {});
+      expect(check.status).toBe('ok');
+      expect(check.detail).toMatch(
+        /^off \(deployed with enableSigning=false\): executors run any task message/,
+      );
+    });
+
+    it('a key kept as a plain app setting fails, and the key is not printed', async () => {
+      const plain = 'p'.repeat(40);
+      const { check, lines } = await signing(plain, { STRATUS_SIGNING_KEY: plain });
+      expect(check.status).toBe('fail');
+      expect(check.detail).toMatch(/plain-text app setting/);
+      expect(lines.join('\n')).not.toContain(plain);
+    });
+
+    it('without the settings file, the outputs say signing is on; a driver without an Entra identity cannot read the key', async () => {
+      const queue = await deployQueue();
+      const checks = await runDoctor(
+        { connectionString, queue, env: { STRATUS_SIGNING_KEY_URI: uri } },
+        () => {},
+      );
+      expect(checks.find((c) => c.name === 'task signing')).toMatchObject({ status: 'fail' });
+      expect(checks.find((c) => c.name === 'task signing')?.detail).toMatch(
+        /^on \(Key Vault .*\), but the driver has no key/,
+      );
+    });
   });
 });

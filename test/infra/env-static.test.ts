@@ -116,7 +116,7 @@ const DRIVER_ONLY_SETTINGS: Record<string, string> = {
   STRATUS_COST_USD_PER_GB_SECOND: "the region's Flex Consumption price (default East US list price)",
   STRATUS_COST_USD_PER_MILLION_EXECUTIONS: "the region's price per million executions",
   STRATUS_SIGNING_KEY:
-    'a secret: deployment outputs are kept in plain text in the deployment history, so it is never one',
+    'a secret: deployment outputs are kept in plain text in the deployment history, so it is never one (the driver reads it from Key Vault by STRATUS_SIGNING_KEY_URI)',
   STRATUS_CODE_CACHE: "the driver's bundle cache folder (default the temp dir)",
   STRATUS_FUNCTION_APP_SETTINGS: "the file doctor reads the app's settings from",
   STRATUS_SWEEP_GRACE_MINUTES: 'how long after its lease expired a crashed application is swept (default 60)',
@@ -131,6 +131,7 @@ const AZD_OUTPUTS = ['AZURE_LOCATION', 'AZURE_TENANT_ID', 'AZURE_RESOURCE_GROUP'
 /** Outputs used by the commands docs/deploy.md has you run, rather than by the driver. */
 const DOCUMENTED_COMMAND_OUTPUTS: Record<string, string> = {
   STRATUS_FUNCTION_APP: '`az functionapp config appsettings list -n "$STRATUS_FUNCTION_APP"` for doctor',
+  STRATUS_KEY_VAULT: '`az keyvault secret set --vault-name "$STRATUS_KEY_VAULT"` to rotate the signing key',
 };
 
 /** Read settings the executor reads that nothing provides. */

@@ -157,7 +157,16 @@ describe('slots per executor flow from one Bicep parameter', () => {
       }
     }
     for (const [name, decl] of mainParamDecls) {
-      if (decl.defaultExpr === undefined) expect(parameters[name], `required param ${name}`).toBeDefined();
+      // azd generates a value for a parameter whose metadata says `type: 'generate'` (the signing key).
+      const declaredAt = MAIN.indexOf(`param ${name} `);
+      const decorators = MAIN.slice(MAIN.lastIndexOf('\nparam ', declaredAt - 2) + 1, declaredAt);
+      const generated = /@metadata\(\{\s*azd: \{\s*type: 'generate'/.test(decorators);
+      if (decl.defaultExpr === undefined && !generated)
+        expect(parameters[name], `required param ${name}`).toBeDefined();
     }
+    expect(
+      parameters.signingKey,
+      'azd generates the signing key; a value here would bypass that',
+    ).toBeUndefined();
   });
 });
