@@ -148,7 +148,10 @@ export class TaskScheduler {
         onTaskEvent: (event, ignored) => {
           const runEvent = taskRunEvent(appId, run, event, ignored, this.attemptNumbers);
           if (!runEvent) return;
-          if (event.type === 'task-killed' && run.attempts.wasKilled(event.partition, this.attemptNumbers.of(event))) {
+          if (
+            event.type === 'task-killed' &&
+            run.attempts.wasKilled(event.partition, this.attemptNumbers.of(event))
+          ) {
             this.confirmStopped(event);
             return;
           }

@@ -7,10 +7,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { TaskMessage } from '../../contract/protocol.js';
-import { AttemptNumbers } from '../../driver/scheduler/attempt-numbers.js';
 import { ConsoleProgress } from '../../driver/observe/progress.js';
 import { RunSummaryBuilder } from '../../driver/observe/run-summary.js';
 import { stageQuantiles } from '../../driver/observe/ui/server.js';
+import { AttemptNumbers } from '../../driver/scheduler/attempt-numbers.js';
 import { defineJob } from '../../engine/dataset/job.js';
 import { TextSink } from '../observability/text-sink.js';
 import { SchedulerHarness } from './harness.js';
