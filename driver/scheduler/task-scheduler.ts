@@ -157,6 +157,7 @@ export class TaskScheduler {
           }
           this.emitStageTaskEvent(run, runEvent);
         },
+        attemptNumber: (event) => this.attemptNumbers.of(event),
         isTaskQueueIdle: async () => (await this.env.taskQueue.peek(1)).length === 0,
         runningAttemptsOfApplication: () => this.runningAttempts(),
         onTaskVanished: (partition) => {

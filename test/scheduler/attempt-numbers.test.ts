@@ -42,7 +42,12 @@ describe('attempt numbers', () => {
     h.start(first!);
     h.succeed(first!);
     failDeliveries(h, second!, 4, ['executor-0', 'executor-1']);
-    await expect(job).rejects.toMatchObject({ code: 'JOB_FAILED' });
+    // The job's error names the last attempt as the run events number it.
+    await expect(job).rejects.toMatchObject({
+      code: 'JOB_FAILED',
+      message: expect.stringContaining('(last on executor executor-1, attempt 3)'),
+      context: { partition: 1, attempt: 3 },
+    });
 
     const starts = h.listener.of('task-start').filter((e) => e.partition === 1);
     const ends = h.listener.of('task-end').filter((e) => e.partition === 1);
