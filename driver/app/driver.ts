@@ -48,6 +48,8 @@ export class Driver {
   private readonly jobs: JobRunner;
   private closed = false;
   private closing: Promise<void> | undefined;
+  /** The latest run's failure (redacted), for the `app-end` of an application closed as failed. */
+  private lastRunError: unknown;
   /** Runs in progress, which `close` lets settle before cleaning up. */
   private readonly activeRuns = new Set<Promise<unknown>>();
 
@@ -149,7 +151,9 @@ export class Driver {
       return await running;
     } catch (error) {
       // Task errors quote user messages and stacks, input errors name URLs: never a secret in them.
-      throw redactError(error);
+      const redacted = redactError(error);
+      this.lastRunError = redacted;
+      throw redacted;
     } finally {
       this.activeRuns.delete(running);
     }
@@ -174,20 +178,24 @@ export class Driver {
   /**
    * End the application: fail running jobs with JOB_CANCELLED, wait for the runs to settle, stop
    * receiving events, delete its events queue and every blob under `apps/<appId>/`, stop an
-   * embedded fabric. Idempotent: a second call waits for the first.
+   * embedded fabric. Idempotent: a second call waits for the first. `error` says why a failed or
+   * cancelled application ended (its `app-end` carries it); without one, the last failed run's error.
    */
-  close(status: 'succeeded' | 'failed' | 'cancelled' = 'succeeded'): Promise<void> {
-    this.closing ??= this.shutdown(status).catch((error: unknown) => {
-      throw redactError(error);
-    });
+  close(status: 'succeeded' | 'failed' | 'cancelled' = 'succeeded', error?: unknown): Promise<void> {
+    const reason = status === 'succeeded' ? undefined : (error ?? this.lastRunError);
+    this.closing ??= this.shutdown(status, reason === undefined ? undefined : redactError(reason)).catch(
+      (error: unknown) => {
+        throw redactError(error);
+      },
+    );
     return this.closing;
   }
 
-  private async shutdown(status: 'succeeded' | 'failed' | 'cancelled'): Promise<void> {
+  private async shutdown(status: 'succeeded' | 'failed' | 'cancelled', reason?: unknown): Promise<void> {
     this.closed = true;
     this.app.closeScheduler(new StratusError('JOB_CANCELLED', `the driver is closing (${status})`));
     // A run rejects at its next step; wait, so none of the driver's own writes lands after the cleanup.
     await Promise.allSettled(this.activeRuns);
-    await this.app.stop(status);
+    await this.app.stop(status, reason);
   }
 }

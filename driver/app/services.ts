@@ -29,7 +29,7 @@ import { connectFabric, envInt } from '../fabric/connection.js';
 import type { LocalFabric } from '../fabric/local-fabric.js';
 import { resolveSigningKey } from '../fabric/signing-key.js';
 import { defaultEventLogDir, EventLogWriter } from '../observe/event-log.js';
-import { noticeEvent, RunEventBus } from '../observe/run-events.js';
+import { errorInfoOf, noticeEvent, RunEventBus } from '../observe/run-events.js';
 import { DAGScheduler, type SchedulerEnv } from '../scheduler/dag-scheduler.js';
 import { systemClock } from '../scheduler/system-clock.js';
 import { DEFAULT_TASK_SET_OPTIONS } from '../scheduler/task-set.js';
@@ -290,11 +290,17 @@ export class AppServices {
    * app-end, delete the events queue and every blob under `apps/<appId>/`, close the bus, stop an
    * embedded fabric. Cleanup failures are warned about, not thrown.
    */
-  async stop(status: 'succeeded' | 'failed' | 'cancelled'): Promise<void> {
+  async stop(status: 'succeeded' | 'failed' | 'cancelled', reason?: unknown): Promise<void> {
     await this.lease.stop();
     await this.receiver.stop();
     await this.sweeping;
-    this.bus.onEvent({ type: 'app-end', at: Date.now(), appId: this.appId, status });
+    this.bus.onEvent({
+      type: 'app-end',
+      at: Date.now(),
+      appId: this.appId,
+      status,
+      ...(reason !== undefined ? { error: errorInfoOf(reason, { ownStack: true }) } : {}),
+    });
     // The lease goes first: executors then drop what is left, and a late attempt that finds no
     // lease after writing deletes its own blobs (stage-task.ts); what was written while the lease
     // existed is in the listing below. The events queue goes after it too: an attempt whose

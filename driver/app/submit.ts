@@ -56,7 +56,7 @@ export async function runSubmittedModule(
       results = await module.script.main(driver, params);
     }
   } catch (error) {
-    await driver.close((error as StratusError).code === 'JOB_CANCELLED' ? 'cancelled' : 'failed');
+    await driver.close((error as StratusError).code === 'JOB_CANCELLED' ? 'cancelled' : 'failed', error);
     return { ok: false, error };
   }
   await driver.close('succeeded');

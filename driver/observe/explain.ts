@@ -233,6 +233,8 @@ export async function explainModule(
   options: ExplainModuleOptions,
 ): Promise<Explanation> {
   const bundle = await bundleJobModule(modulePath);
+  // Source maps on, so operators are named by their line in the module's .ts (as in a run).
+  process.setSourceMapsEnabled(true);
   const definition = await loadJobBundle(bundle.codeHash, bundle.code);
   const runParams = await validateJobParams(definition.params, params, path.basename(bundle.entry));
   const graph = buildJobGraph(definition, runParams as never, { defaultParallelism: options.slots });

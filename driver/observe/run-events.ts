@@ -6,6 +6,7 @@
  * a log written by one version must stay readable, so fields are only ever added.
  */
 import { z } from 'zod';
+import { coerceError, StratusError } from '../../contract/errors.js';
 import { redactDeep, warnRedacted } from '../../contract/redaction.js';
 
 /** Version of the event log format, in every `app-start` event. */
@@ -56,6 +57,10 @@ export const AppEndEventSchema = z.object({
   at: z.number(),
   appId: z.string(),
   status: z.enum(['succeeded', 'failed', 'cancelled']),
+  /**
+   * Why a failed or cancelled application ended: the error its run (or driver script) failed
+   * with — bad params, a builder that returned no action, a job's failure — with the user's stack.
+   */
   error: ErrorInfoSchema.optional(),
 });
 
@@ -148,7 +153,15 @@ export const TaskStartEventSchema = z.object({
   jobId: int,
   stageId: int,
   partition: int,
+  /**
+   * The attempt's number within its partition: every delivery of a task message is its own
+   * attempt (the queue redelivers a failed message), numbered 0, 1, 2… in the order seen.
+   */
   attempt: int,
+  /** The attempt the task message carries (the driver's: a relaunch or a speculative copy is a new one). */
+  messageAttempt: int.optional(),
+  /** The queue's dequeue count of this delivery of the message (1 on the first). */
+  delivery: int.optional(),
   executorId: z.string(),
   slot: int,
   /** When the driver enqueued this attempt (driver clock); `at - launchedAt` is the scheduling delay. */
@@ -163,7 +176,15 @@ export const TaskEndEventSchema = z.object({
   jobId: int,
   stageId: int,
   partition: int,
+  /**
+   * The attempt's number within its partition: every delivery of a task message is its own
+   * attempt (the queue redelivers a failed message), numbered 0, 1, 2… in the order seen.
+   */
   attempt: int,
+  /** The attempt the task message carries (the driver's: a relaunch or a speculative copy is a new one). */
+  messageAttempt: int.optional(),
+  /** The queue's dequeue count of this delivery of the message (1 on the first). */
+  delivery: int.optional(),
   executorId: z.string(),
   slot: int,
   launchedAt: z.number(),
@@ -209,12 +230,22 @@ export const RunEventSchema = z.discriminatedUnion('type', [
 /** One run event: application, job, stage and task-attempt transitions, and notices. */
 export type RunEvent = z.input<typeof RunEventSchema>;
 export type RunTaskMetrics = z.infer<typeof RunTaskMetricsSchema>;
+/** An error in a run event: name, message, stack. */
+export type ErrorInfo = z.infer<typeof ErrorInfoSchema>;
 export type AppStartEvent = z.input<typeof AppStartEventSchema>;
 export type JobStartEvent = z.input<typeof JobStartEventSchema>;
 export type StageSubmittedEvent = z.input<typeof StageSubmittedEventSchema>;
 export type StageInfo = z.input<typeof StageInfoSchema>;
 export type TaskEndEvent = z.input<typeof TaskEndEventSchema>;
 export type NoticeEvent = z.input<typeof NoticeEventSchema>;
+
+/** A failure as run events carry it: name, `code: message`, and the user's stack when the error has one. */
+export function errorInfoOf(error: unknown, options: { ownStack?: boolean } = {}): ErrorInfo {
+  const e = coerceError(error);
+  const userStack = e instanceof StratusError ? e.context.userStack : undefined;
+  const stack = userStack ?? (options.ownStack ? e.stack : undefined);
+  return { name: e.name, message: e.message, ...(stack ? { stack } : {}) };
+}
 
 /** A notice stamped with the driver's clock now, for the log and the UI. */
 export function noticeEvent(appId: string, level: NoticeEvent['level'], message: string): NoticeEvent {

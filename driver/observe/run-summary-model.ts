@@ -15,7 +15,11 @@ export interface TaskAttemptRecord {
   jobId: number;
   stageId: number;
   partition: number;
+  /** Its number within the partition: each delivery of a task message is an attempt of its own. */
   attempt: number;
+  /** The attempt its task message carries, and which delivery of that message it was (newer logs). */
+  messageAttempt?: number;
+  delivery?: number;
   executorId: string;
   slot: number;
   launchedAt: number;
@@ -27,7 +31,8 @@ export interface TaskAttemptRecord {
   /** Run time: the executor's measure when reported, else end − start. */
   durationMs?: number;
   metrics?: RunTaskMetrics;
-  error?: { name: string; message: string };
+  /** Why a failed attempt failed, with the user's stack when the executor sent it. */
+  error?: { name: string; message: string; stack?: string };
   /** Why a killed attempt was killed. */
   reason?: string;
 }
@@ -88,6 +93,9 @@ export interface StageSummary extends AttemptCounts, TaskRunMetrics {
   taskTime?: Quantiles;
   /** max / median of the winning attempts' durations; 1 means no skew. */
   skew?: number;
+  /** Why a failed or cancelled stage ended (`name: message`), and the user's stack when known. */
+  error?: string;
+  errorStack?: string;
 }
 
 /** One job (an action, or a hidden job the engine ran on its own). */
@@ -107,7 +115,9 @@ export interface JobSummary {
   /** Tasks of the job's stages that ran (= their partitions). */
   tasks: number;
   plan?: string;
+  /** Why a failed or cancelled job ended (`name: message`), and the user's stack when known. */
   error?: string;
+  errorStack?: string;
   /** The `driver.run` it belongs to and that run's job module (logs that predate them lack both). */
   run?: number;
   module?: string;
@@ -144,6 +154,9 @@ export interface RunSummary {
   name: string;
   mode?: string;
   status: 'running' | Outcome;
+  /** Why a failed or cancelled application ended (`name: message`; its app-end), and the stack when known. */
+  error?: string;
+  errorStack?: string;
   startedAt?: number;
   endedAt?: number;
   wallTimeMs: number;

@@ -30,6 +30,7 @@ export function formatRunSummary(s: RunSummary): string {
   const t = s.totals;
   const lines: string[] = [];
   lines.push(`Run summary — ${s.name} (${s.appId}): ${s.status} in ${ms(s.wallTimeMs)}`);
+  if (s.error) lines.push(`  failed:    ${s.error}`);
   const planned =
     s.plannedSlots === undefined
       ? ''
@@ -45,7 +46,9 @@ export function formatRunSummary(s: RunSummary): string {
   for (const job of s.jobs) {
     const tag = job.hidden ? ` [hidden${job.reason ? `: ${job.reason}` : ''}]` : '';
     lines.push(
-      `    job ${job.jobId} ${job.action} "${job.actionName}"${tag}: ${plural(job.stageIds.length, 'stage')} (${job.stagesRun} run, ${job.skippedStageIds.length} skipped), ${plural(job.tasks, 'task')}, ${job.status} in ${ms(job.durationMs)}`,
+      `    job ${job.jobId} ${job.action} "${job.actionName}"${tag}: ${plural(job.stageIds.length, 'stage')} (${job.stagesRun} run, ${job.skippedStageIds.length} skipped), ${plural(job.tasks, 'task')}, ${job.status} in ${ms(job.durationMs)}${
+        job.error ? ` — ${job.error}` : ''
+      }`,
     );
     for (const id of job.stageIds) {
       const st = s.stages.find((x) => x.stageId === id);

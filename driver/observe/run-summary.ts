@@ -75,6 +75,8 @@ function newAttemptRecord(event: TaskStart | TaskEnd, startedAt?: number): TaskA
     stageId: event.stageId,
     partition: event.partition,
     attempt: event.attempt,
+    ...(event.messageAttempt !== undefined ? { messageAttempt: event.messageAttempt } : {}),
+    ...(event.delivery !== undefined ? { delivery: event.delivery } : {}),
     executorId: event.executorId,
     slot: event.slot,
     launchedAt: event.launchedAt,
@@ -182,7 +184,10 @@ export class RunSummaryBuilder implements RunListener {
         job.status = event.status;
         job.endedAt = event.at;
         job.durationMs = event.at - job.startedAt;
-        if (event.error) job.error = `${event.error.name}: ${event.error.message}`;
+        if (event.error) {
+          job.error = `${event.error.name}: ${event.error.message}`;
+          if (event.error.stack !== undefined) job.errorStack = event.error.stack;
+        }
         if (event.accumulators) job.accumulators = { ...event.accumulators };
         return;
       }
@@ -210,6 +215,10 @@ export class RunSummaryBuilder implements RunListener {
         if (!stage) return;
         stage.status = event.status;
         stage.completedAt = event.at;
+        if (event.error) {
+          stage.error = `${event.error.name}: ${event.error.message}`;
+          if (event.error.stack !== undefined) stage.errorStack = event.error.stack;
+        }
         if (stage.submittedAt !== undefined) stage.durationMs = event.at - stage.submittedAt;
         return;
       }
@@ -236,7 +245,10 @@ export class RunSummaryBuilder implements RunListener {
         } else if (record.startedAt !== undefined) {
           record.durationMs = event.at - record.startedAt;
         }
-        if (event.error) record.error = { name: event.error.name, message: event.error.message };
+        if (event.error) {
+          const { name, message, stack } = event.error;
+          record.error = { name, message, ...(stack !== undefined ? { stack } : {}) };
+        }
         if (event.reason !== undefined) record.reason = event.reason;
         this.attemptsByKey.set(k, record);
         return;
@@ -315,6 +327,12 @@ export class RunSummaryBuilder implements RunListener {
       name: this.app?.name ?? this.appId,
       ...(this.app ? { mode: this.app.mode } : {}),
       status: this.appEnd?.status ?? 'running',
+      ...(this.appEnd?.error
+        ? {
+            error: `${this.appEnd.error.name}: ${this.appEnd.error.message}`,
+            ...(this.appEnd.error.stack !== undefined ? { errorStack: this.appEnd.error.stack } : {}),
+          }
+        : {}),
       ...(startedAt !== undefined ? { startedAt } : {}),
       ...(endedAt !== undefined ? { endedAt } : {}),
       wallTimeMs: startedAt === undefined ? 0 : (endedAt ?? this.lastAt ?? startedAt) - startedAt,

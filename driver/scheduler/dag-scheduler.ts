@@ -10,7 +10,7 @@
  */
 
 import type { LeaseStage } from '../../contract/app-lease.js';
-import { coerceError, StratusError } from '../../contract/errors.js';
+import { coerceError, type StratusError } from '../../contract/errors.js';
 import { DATA_CONTAINER, stageBlobName } from '../../contract/names.js';
 import type { ExecutorEvent } from '../../contract/protocol.js';
 import { blobDigest } from '../../contract/signing.js';
@@ -23,7 +23,7 @@ import {
 import { describePlan } from '../../engine/plan/explain.js';
 import { isSamplingRequest, type JobPlan, planJob, type StagePlan } from '../../engine/plan/stages.js';
 import { computeRangeBounds, type RangeSample } from '../../engine/shuffle/partitioner.js';
-import { noticeEvent, type RunEvent } from '../observe/run-events.js';
+import { errorInfoOf, noticeEvent, type RunEvent } from '../observe/run-events.js';
 import { FetchFailedError, MAX_STAGE_ATTEMPTS } from './fetch-failed.js';
 import type { BlobPort, Clock } from './ports.js';
 import type { JobOutcome, RunState } from './run-state.js';
@@ -43,12 +43,6 @@ export interface SchedulerEnv extends TaskSchedulerEnv {
   maxResultBytes: number;
   /** Record codec of the stages' shuffle segments, spills and cached partitions. */
   codec: string;
-}
-
-function errorInfo(error: unknown): { name: string; message: string; stack?: string } {
-  const e = coerceError(error);
-  const userStack = e instanceof StratusError ? e.context.userStack : undefined;
-  return { name: e.name, message: e.message, ...(userStack ? { stack: userStack } : {}) };
 }
 
 /** The run's accumulator values for a job-end event, when its graph has any. */
@@ -267,7 +261,7 @@ export class DAGScheduler {
         appId,
         jobId,
         status: cancelled ? 'cancelled' : 'failed',
-        error: errorInfo(error),
+        error: errorInfoOf(error),
         ...accumulatorsOf(state),
       });
       throw error;
@@ -394,7 +388,7 @@ export class DAGScheduler {
         type: 'stage-completed',
         at: this.clock.now(),
         status: 'failed',
-        error: errorInfo(error),
+        error: errorInfoOf(error),
       });
       throw error;
     }

@@ -72,6 +72,8 @@ export class OpenAttempts {
         stageId: start.stageId,
         partition: start.partition,
         attempt: start.attempt,
+        ...(start.messageAttempt !== undefined ? { messageAttempt: start.messageAttempt } : {}),
+        ...(start.delivery !== undefined ? { delivery: start.delivery } : {}),
         executorId: start.executorId,
         slot: start.slot,
         launchedAt: start.launchedAt,

@@ -2,18 +2,21 @@
  * Turns executor events of one stage's task attempts into run events (task-start, task-end)
  * for listeners: scheduling delay from the driver's launch time, the executor's start time,
  * the attempt's outcome — `ignored` for a late or duplicate success, `killed` when the
- * executor stopped it.
+ * executor stopped it. Each delivery of a task message is its own attempt: its `attempt` is the
+ * delivery's number (attempt-numbers.ts), its `messageAttempt` and `delivery` say which message
+ * and which dequeue it was.
  */
 import type { ExecutorEvent } from '../../contract/protocol.js';
 import type { RunEvent } from '../observe/run-events.js';
+import type { AttemptNumbers } from './attempt-numbers.js';
 
 /** What the scheduler knows of a stage's attempts, keyed by `partition/attempt`. */
 export interface TaskAttemptTimes {
   jobId: number;
   stageId: number;
-  /** Driver clock when each attempt's message was sent. */
+  /** Driver clock when each attempt's message was sent, by `partition/messageAttempt`. */
   launchedAt: Map<string, number>;
-  /** Executor clock when each attempt reported task-started (filled here). */
+  /** Executor clock when each delivery reported task-started, by `partition/attempt number` (filled here). */
   startedAt: Map<string, number>;
   taskSet: { isSpeculative(partition: number, attempt: number): boolean };
 }
@@ -23,7 +26,16 @@ type TaskEnd = Extract<RunEvent, { type: 'task-end' }>;
 /** The fields every run event of one task attempt carries. */
 type AttemptFields = Pick<
   TaskEnd,
-  'appId' | 'jobId' | 'stageId' | 'partition' | 'attempt' | 'executorId' | 'slot' | 'launchedAt'
+  | 'appId'
+  | 'jobId'
+  | 'stageId'
+  | 'partition'
+  | 'attempt'
+  | 'messageAttempt'
+  | 'delivery'
+  | 'executorId'
+  | 'slot'
+  | 'launchedAt'
 >;
 
 const attemptKey = (partition: number, attempt: number) => `${partition}/${attempt}`;
@@ -31,35 +43,49 @@ const attemptKey = (partition: number, attempt: number) => `${partition}/${attem
 function attemptFields(
   appId: string,
   stage: { jobId: number; stageId: number },
-  task: { partition: number; attempt: number; executorId: string; slot: number },
+  task: { partition: number; attempt: number; executorId: string; slot: number; dequeueCount?: number },
   launchedAt: number,
+  attemptNumber: number,
 ): AttemptFields {
   return {
     appId,
     jobId: stage.jobId,
     stageId: stage.stageId,
     partition: task.partition,
-    attempt: task.attempt,
+    attempt: attemptNumber,
+    messageAttempt: task.attempt,
+    ...(task.dequeueCount !== undefined ? { delivery: task.dequeueCount } : {}),
     executorId: task.executorId,
     slot: task.slot,
     launchedAt,
   };
 }
 
-/** The run event for one executor event, or undefined when there is none (heartbeats, redeliveries). */
+/** A task's error as run events carry it: name, message and the user's stack. */
+function errorInfo(error: { name: string; message: string; stack?: string | undefined }): TaskEnd['error'] {
+  return { name: error.name, message: error.message, ...(error.stack ? { stack: error.stack } : {}) };
+}
+
+/**
+ * The run event for one executor event, or undefined when there is none (heartbeats, a repeated
+ * task-started of one delivery). `numbers` gives the delivery its attempt number.
+ */
 export function taskRunEvent(
   appId: string,
   run: TaskAttemptTimes,
   event: ExecutorEvent,
   ignored: boolean,
+  numbers: AttemptNumbers,
 ): RunEvent | undefined {
-  const k = attemptKey(event.partition, event.attempt);
+  const attempt = numbers.of(event);
+  const k = attemptKey(event.partition, attempt);
   const common = {
     ...attemptFields(
       appId,
       run,
       { ...event, slot: event.type === 'task-rejected' ? 0 : event.slot },
-      run.launchedAt.get(k) ?? event.at,
+      run.launchedAt.get(attemptKey(event.partition, event.attempt)) ?? event.at,
+      attempt,
     ),
     speculative: run.taskSet.isSpeculative(event.partition, event.attempt),
   };
@@ -76,7 +102,7 @@ export function taskRunEvent(
   };
   switch (event.type) {
     case 'task-started':
-      if (run.startedAt.has(k)) return undefined; // a redelivery of the same attempt
+      if (run.startedAt.has(k)) return undefined; // the same delivery reported twice
       run.startedAt.set(k, event.at);
       return { ...common, type: 'task-start', at: event.at };
     case 'task-heartbeat':
@@ -88,11 +114,7 @@ export function taskRunEvent(
     case 'task-failed':
       return ended({
         status: 'failed',
-        error: {
-          name: event.error.name,
-          message: event.error.message,
-          ...(event.error.stack ? { stack: event.error.stack } : {}),
-        },
+        error: errorInfo(event.error),
       });
     case 'task-rejected':
       return {
@@ -105,18 +127,25 @@ export function taskRunEvent(
   }
 }
 
-/** The end at `now` (driver clock) of an attempt whose executor went silent: `lost`, its slot unknown (0). */
+/**
+ * The end at `now` (driver clock) of an attempt whose executor went silent: `lost`, its slot
+ * unknown (0). `task.attempt` is the message's; the attempt ended is its latest delivery seen.
+ */
 export function lostTaskEnd(
   appId: string,
   run: TaskAttemptTimes,
   task: { partition: number; attempt: number; executorId: string },
   now: number,
+  numbers: AttemptNumbers,
 ): TaskEnd {
   const launchedAt = run.launchedAt.get(attemptKey(task.partition, task.attempt)) ?? now;
+  const attempt =
+    numbers.latest({ jobId: run.jobId, stageId: run.stageId, ...task }) ??
+    numbers.of({ jobId: run.jobId, stageId: run.stageId, ...task, dequeueCount: 0 });
   return {
     type: 'task-end',
     at: now,
-    ...attemptFields(appId, run, { ...task, slot: 0 }, launchedAt),
+    ...attemptFields(appId, run, { ...task, slot: 0 }, launchedAt, attempt),
     status: 'lost',
   };
 }
@@ -130,13 +159,16 @@ export function lateTaskEnd(
   appId: string,
   event: Extract<ExecutorEvent, { type: 'task-succeeded' | 'task-failed' | 'task-killed' }>,
   now: number,
+  numbers: AttemptNumbers,
 ): TaskEnd {
   return {
     type: 'task-end',
     at: now,
-    ...attemptFields(appId, event, event, event.at),
+    ...attemptFields(appId, event, event, event.at, numbers.of(event)),
     ...(event.type === 'task-killed'
       ? { status: 'killed' as const, reason: event.reason }
-      : { status: event.type === 'task-succeeded' ? ('ignored' as const) : ('failed' as const) }),
+      : event.type === 'task-failed'
+        ? { status: 'failed' as const, error: errorInfo(event.error) }
+        : { status: 'ignored' as const }),
   };
 }

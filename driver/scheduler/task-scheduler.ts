@@ -17,6 +17,7 @@ import {
   type TaskSucceededEvent,
 } from '../../contract/protocol.js';
 import { type NoticeEvent, noticeEvent, type RunEvent, type RunListener } from '../observe/run-events.js';
+import { AttemptNumbers } from './attempt-numbers.js';
 import type { Clock, TaskQueue, TimerHandle } from './ports.js';
 import type { StageRun } from './stage-run.js';
 import { systemClock } from './system-clock.js';
@@ -50,10 +51,12 @@ const attemptKey = (partition: number, attempt: number) => `${partition}/${attem
 /** Runs the task sets of an application's stages. */
 export class TaskScheduler {
   private readonly active = new Map<string, StageRun>();
+  /** The attempt number of every delivery of every task message: what run events call `attempt`. */
+  private readonly attemptNumbers = new AttemptNumbers();
   private readonly clock: Clock;
   private readonly lostTimer: TimerHandle;
   private readonly speculationTimer: TimerHandle;
-  /** `jobId:stageId:partition/attempt` of attempts reported killed in stages that have ended. */
+  /** `jobId:stageId:partition/messageAttempt` of attempts reported killed in stages that have ended. */
   private readonly killedAttempts = new Set<string>();
   /** Outcomes that executors reported for attempts already reported killed (dropped, counted). */
   lateOutcomesOfKilledAttempts = 0;
@@ -143,14 +146,18 @@ export class TaskScheduler {
           onTaskSucceeded(event);
         },
         onTaskEvent: (event, ignored) => {
-          const runEvent = taskRunEvent(appId, run, event, ignored);
+          const runEvent = taskRunEvent(appId, run, event, ignored, this.attemptNumbers);
           if (!runEvent) return;
-          if (event.type === 'task-killed' && run.attempts.wasKilled(event.partition, event.attempt)) {
+          if (
+            event.type === 'task-killed' &&
+            run.attempts.wasKilled(event.partition, this.attemptNumbers.of(event))
+          ) {
             this.confirmStopped(event);
             return;
           }
           this.emitStageTaskEvent(run, runEvent);
         },
+        attemptNumber: (event) => this.attemptNumbers.of(event),
         isTaskQueueIdle: async () => (await this.env.taskQueue.peek(1)).length === 0,
         runningAttemptsOfApplication: () => this.runningAttempts(),
         onTaskVanished: (partition) => {
@@ -165,19 +172,23 @@ export class TaskScheduler {
           this.emit(
             this.notice(
               'info',
-              `stage ${stageId} partition ${partition}: running ${Math.round(runningMs)} ms (> ${Math.round(thresholdMs)} ms), launching speculative attempt ${attempt}`,
+              `stage ${stageId} partition ${partition}: running ${Math.round(runningMs)} ms (> ${Math.round(thresholdMs)} ms), launching a speculative copy (task message attempt ${attempt})`,
             ),
           );
         },
         onTaskLost: (partition, attempt, executorId) => {
-          this.emitStageTaskEvent(
+          const lost = lostTaskEnd(
+            appId,
             run,
-            lostTaskEnd(appId, run, { partition, attempt, executorId }, this.clock.now()),
+            { partition, attempt, executorId },
+            this.clock.now(),
+            this.attemptNumbers,
           );
+          this.emitStageTaskEvent(run, lost);
           this.emit(
             this.notice(
               'warn',
-              `stage ${stageId} partition ${partition} attempt ${attempt}: executor ${executorId} went silent; launching a new attempt`,
+              `stage ${stageId} partition ${partition} attempt ${lost.attempt}: executor ${executorId} went silent; launching a new attempt`,
             ),
           );
         },
@@ -239,7 +250,7 @@ export class TaskScheduler {
     this.emit(
       this.notice(
         'info',
-        `stage ${event.stageId} partition ${event.partition} attempt ${event.attempt}: executor ${event.executorId} stopped it after ${Math.round(event.runMs)} ms (${event.reason})`,
+        `stage ${event.stageId} partition ${event.partition} attempt ${this.attemptNumbers.of(event)}: executor ${event.executorId} stopped it after ${Math.round(event.runMs)} ms (${event.reason})`,
       ),
     );
   }
@@ -310,7 +321,7 @@ export class TaskScheduler {
       else this.lateOutcomesOfKilledAttempts++;
       return;
     }
-    this.emit(lateTaskEnd(this.env.appId, event, this.clock.now()));
+    this.emit(lateTaskEnd(this.env.appId, event, this.clock.now(), this.attemptNumbers));
   }
 
   /** Stop the periodic checks and abort every running task set, its open attempts killed first. */
@@ -328,7 +339,9 @@ export class TaskScheduler {
   /** Report the open attempts of a stage (of one partition, or all) killed. */
   private killOpenAttempts(run: StageRun, reason: string, partition?: number): void {
     for (const end of run.attempts.kill(reason, this.clock.now(), partition)) {
-      this.killedAttempts.add(`${run.jobId}:${run.stageId}:${attemptKey(end.partition, end.attempt)}`);
+      // Keyed by the message's attempt, as the executor events that may still come name it.
+      const messageAttempt = end.messageAttempt ?? end.attempt;
+      this.killedAttempts.add(`${run.jobId}:${run.stageId}:${attemptKey(end.partition, messageAttempt)}`);
       this.emit(end);
     }
   }

@@ -89,6 +89,11 @@ export interface TaskSetListener {
    * occupies the fabric's slots. Without it only this task set's own attempts are counted.
    */
   runningAttemptsOfApplication?(): number;
+  /**
+   * The attempt number run events give an executor event's delivery (attempt-numbers.ts), so a
+   * job's error names the attempt the event log, summary and UI show; the message's attempt without it.
+   */
+  attemptNumber?(event: ExecutorEvent): number;
   /** A speculative copy of a slow task was launched. */
   onSpeculativeLaunch?(partition: number, attempt: number, runningMs: number, thresholdMs: number): void;
 }
@@ -374,18 +379,19 @@ export class TaskSetManager {
 
   /** Fail the job with the partition's last failure: its error once, where it ran, the user's stack. */
   private fail(event: TaskFailedEvent, failures: number): void {
+    const attempt = this.listener.attemptNumber?.(event) ?? event.attempt;
     const why = failureIsRetryable(event)
       ? `failed ${failures} times`
       : 'failed with an error that retrying cannot fix';
     const error = new JobFailedError(
       `job ${this.jobId} aborted: stage ${this.stageId}, partition ${event.partition} ${why} ` +
-        `(${failures > 1 ? 'last ' : ''}on executor ${event.executorId}, attempt ${event.attempt}): ` +
+        `(${failures > 1 ? 'last ' : ''}on executor ${event.executorId}, attempt ${attempt}): ` +
         `${event.error.name}: ${event.error.message}`,
       {
         jobId: this.jobId,
         stageId: this.stageId,
         partition: event.partition,
-        attempt: event.attempt,
+        attempt,
         ...(event.error.stack !== undefined ? { userStack: event.error.stack } : {}),
       },
     );

@@ -4,6 +4,7 @@
  * then bound to at most one running task at a time (see TaskBinding).
  */
 import { ConfigError, StratusError } from '../../contract/errors.js';
+import { currentCallSite } from '../plan/call-site.js';
 import type { GraphNode, NodeImpl } from '../plan/nodes.js';
 import type { OptionValue } from '../plan/option-value.js';
 
@@ -56,6 +57,7 @@ export class GraphBuilder {
       );
     }
     const id = this.nodes.length;
+    const callSite = currentCallSite();
     this.nodes.push({
       id,
       op: spec.op,
@@ -64,6 +66,7 @@ export class GraphBuilder {
       options: spec.options ?? {},
       impl: spec.impl,
       cached: false,
+      ...(callSite !== undefined ? { callSite } : {}),
     });
     return id;
   }

@@ -10,6 +10,7 @@ import { Action, type ActionRef, actionImpls } from '../dataset/actions.js';
 import { GraphJobContext } from '../dataset/context.js';
 import { GraphBuilder, type TaskBinding } from '../dataset/graph-builder.js';
 import type { JobDefinition } from '../dataset/job.js';
+import { operatorLabel } from './call-site.js';
 import { hashValues } from './content-hash.js';
 import { type GraphNode, nodeLabel, type ShuffleDependency, shuffleDepsOf } from './nodes.js';
 import { type SourceNodeInfo, sourceNodeInfo } from './source-node.js';
@@ -152,8 +153,14 @@ export class JobGraph {
   label(id: number): string {
     return nodeLabel(this.node(id));
   }
+
+  /** `reduceByKey at sales.ts:12` (the user's call site), else `reduceByKey (node 4)`: plans, progress and the UI. */
+  operatorLabel(id: number): string {
+    return operatorLabel(this.node(id));
+  }
 }
 
+/** The fingerprint covers the graph's shape; a node's callSite is a label and stays out of it. */
 function computeFingerprint(
   builder: GraphBuilder,
   actions: ReadonlyMap<string, Action<unknown>>,

@@ -91,6 +91,8 @@ export interface GraphNode {
   readonly impl: NodeImpl;
   /** Set by `cache()`. */
   cached: boolean;
+  /** Where the user's code called the operation (`sales.ts:8`), when the stack says: a label, never fingerprinted. */
+  readonly callSite?: string;
 }
 
 /** `reduceByKey (node 4)`: how errors and explain output name a node. */

@@ -75,7 +75,7 @@ export interface JobPlan {
   resultStageId: number;
   /** The graph's fingerprint, to be checked by executors. */
   fingerprint: string;
-  /** Human labels of the nodes in the plan (id → `map (node 3)`), for describePlan. */
+  /** Human labels of the nodes in the plan (id → `map at sales.ts:8`, else `map (node 3)`), for describePlan, stage names and the UI. */
   nodeLabels: Record<number, string>;
 }
 
@@ -297,7 +297,7 @@ export function planJob(
 
   const result = buildStage(resolved.nodeId, { kind: 'result', action: ref });
   const nodeLabels: Record<number, string> = {};
-  for (const stage of stages) for (const id of stage.pipeline) nodeLabels[id] = graph.label(id);
+  for (const stage of stages) for (const id of stage.pipeline) nodeLabels[id] = graph.operatorLabel(id);
   return {
     action: ref,
     actionOp: resolved.op,

@@ -60,6 +60,11 @@ describe('the local copy of an embedded run’s event log', () => {
     const events = await readEventLog({ file: path.join(dir, relative!) });
     expect(events[0]).toMatchObject({ type: 'app-start', appId, mode: 'local' });
     expect(events.at(-1)).toMatchObject({ type: 'app-end', appId, status: 'succeeded' });
+    // Operators are named by their line in the job module (source-mapped through the bundle).
+    const stage = events.find((e) => e.type === 'stage-submitted' && e.kind === 'shuffle-map');
+    expect(stage && 'name' in stage ? stage.name : '').toMatch(
+      /^textFile at wordcount\.ts:\d+ → flatMap at wordcount\.ts:\d+ → filter at wordcount\.ts:\d+ → map at wordcount\.ts:\d+$/,
+    );
 
     const ui = spawn(process.execPath, [builtFile('driver/cli.js'), 'ui', '--port', '0'], {
       cwd: dir,
@@ -86,6 +91,31 @@ describe('the local copy of an embedded run’s event log', () => {
       ui.kill('SIGINT');
       await waitFor('stratus ui to stop', () => ui.exitCode !== null || ui.signalCode !== null);
     }
+  }, 120_000);
+
+  it('an application that fails before any job ends with the reason in its app-end', async () => {
+    const failed = await promisify(execFile)(
+      process.execPath,
+      [
+        builtFile('driver/cli.js'),
+        'run',
+        path.join(PACKAGE_ROOT, 'examples', 'wordcount.ts'),
+        '--executors',
+        '1',
+        '--slots',
+        '1',
+      ],
+      { cwd: dir, env: userEnv(), timeout: 90_000 },
+    ).catch((e: { code: number; stderr: string }) => e);
+    expect(failed).toMatchObject({ code: 1 });
+    const { stderr } = failed as { stderr: string };
+    const printed = /event log (\.stratus\/event-logs\/(app-[\w-]+)\.jsonl)/.exec(stderr);
+    expect(printed, stderr).not.toBeNull();
+    const events = await readEventLog({ file: path.join(dir, printed![1]!) });
+    expect(events.filter((e) => e.type === 'job-start')).toEqual([]);
+    const end = events.at(-1);
+    expect(end).toMatchObject({ type: 'app-end', status: 'failed' });
+    expect(end?.type === 'app-end' ? end.error?.message : undefined).toBe('textFile: path must be a string');
   }, 120_000);
 
   it('stratus ui with nothing to show says where it looked and what to give', async () => {

@@ -284,4 +284,21 @@ describe('the run summary', () => {
     expect(text).toContain('skew 6.0×');
     expect(text).toContain('4 slots planned (2 executors × 2), 2 executors and 4 slots seen running tasks');
   });
+
+  it('says why a failed application and its failed job ended, from their job-end and app-end', () => {
+    const error = { name: 'JobFailedError', message: 'job 1 aborted: stage 3, partition 1 failed 4 times' };
+    const failed = events.map((e): RunEvent => {
+      if (e.type === 'job-end' && e.jobId === 1) return { ...e, status: 'failed', error };
+      if (e.type === 'app-end')
+        return { ...e, status: 'failed', error: { ...error, stack: 'at map (sales.ts:8:3)' } };
+      return e;
+    });
+    const builder = new RunSummaryBuilder();
+    for (const e of failed) builder.onEvent(e);
+    const s = builder.summary();
+    expect([s.error, s.errorStack]).toEqual([`JobFailedError: ${error.message}`, 'at map (sales.ts:8:3)']);
+    const text = formatRunSummary(s);
+    expect(text).toContain(`  failed:    JobFailedError: ${error.message}`);
+    expect(text).toMatch(/job 1 take "top": .* failed in .* — JobFailedError: job 1 aborted/);
+  });
 });

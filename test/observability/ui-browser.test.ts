@@ -46,7 +46,7 @@ describe('stratus ui in headless Chromium', () => {
     expect(cells[0]).toBe(appId);
     expect(cells[1]).toBe('observed');
     expect(cells[2]).toBe('succeeded');
-    expect(cells.slice(5)).toEqual(['7', '15', '34']);
+    expect(cells.slice(5)).toEqual(['7', '15', '34', '']); // jobs, stages, tasks, no failure reason
     await page.close();
   });
 

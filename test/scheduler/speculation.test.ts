@@ -37,7 +37,7 @@ describe('speculation', () => {
     expect(copies(h).map((m) => [m.partition, m.attempt])).toEqual([[9, 1]]);
     const notice = h.listener.of('notice').at(-1)!;
     expect(notice.message).toContain(
-      'partition 9: running 6100 ms (> 6000 ms), launching speculative attempt 1',
+      'partition 9: running 6100 ms (> 6000 ms), launching a speculative copy (task message attempt 1)',
     );
     h.scheduler.close();
   });

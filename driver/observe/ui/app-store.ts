@@ -20,6 +20,8 @@ export interface ApplicationListing {
   appId: string;
   name: string;
   status: string;
+  /** Why a failed or cancelled application ended (its app-end), when the log says. */
+  error?: string;
   startedAt?: number;
   wallTimeMs: number;
   jobs: number;
@@ -204,6 +206,7 @@ export class ApplicationStore {
           appId: s.appId,
           name: s.name,
           status: s.status,
+          ...(s.error !== undefined ? { error: s.error } : {}),
           ...(s.startedAt !== undefined ? { startedAt: s.startedAt } : {}),
           wallTimeMs: s.wallTimeMs,
           jobs: s.totals.jobs,

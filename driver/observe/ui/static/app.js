@@ -62,6 +62,15 @@ function status(s) {
   return `<span class="status-${esc(s)}">${esc(s)}</span>`;
 }
 
+// A failure reason, its stack (the user's, when known) behind a details view.
+function failure(id, reason, stack) {
+  if (!reason) return '';
+  const text = `<span class="failure-reason">${esc(reason)}</span>`;
+  return stack
+    ? `<details class="failure" data-testid="${id}"><summary>${text}</summary><pre class="stack">${esc(stack)}</pre></details>`
+    : `<div class="failure" data-testid="${id}">${text}</div>`;
+}
+
 function stat(id, label, value) {
   return `<div class="stat" data-testid="stat-${id}"><b>${esc(value)}</b>${esc(label)}</div>`;
 }
@@ -90,13 +99,24 @@ async function appsPage() {
     (a) =>
       `<tr><td><a href="${appLink(a.appId)}">${esc(a.appId)}</a></td><td>${esc(a.name)}</td><td>${status(a.status)}</td>` +
       `<td>${fmtTime(a.startedAt)}</td><td class="num">${fmtMs(a.wallTimeMs)}</td>` +
-      `<td class="num">${a.jobs}</td><td class="num">${a.stages}</td><td class="num">${a.tasks}</td></tr>`,
+      `<td class="num">${a.jobs}</td><td class="num">${a.stages}</td><td class="num">${a.tasks}</td>` +
+      `<td class="reason">${esc(a.error ?? '')}</td></tr>`,
   );
   view.innerHTML =
     `<h2>Applications <small>(${esc(source)})</small></h2>` +
     table(
       'apps',
-      ['application', 'name', 'status', 'started', '#duration', '#jobs', '#stages', '#tasks'],
+      [
+        'application',
+        'name',
+        'status',
+        'started',
+        '#duration',
+        '#jobs',
+        '#stages',
+        '#tasks',
+        'failure reason',
+      ],
       rows,
     );
   return apps.some((a) => a.status === 'running');
@@ -110,9 +130,12 @@ function partitionsOf(stage) {
   return stage.partitions ?? stage.numTasks;
 }
 
-function timelineSvg(attempts) {
+function timelineSvg(attempts, app) {
   const started = attempts.filter((a) => a.startedAt !== undefined);
-  if (started.length === 0) return '<p>No task has started yet.</p>';
+  if (started.length === 0) {
+    if (app.status === 'running') return '<p>No task has started yet.</p>';
+    return `<p id="no-tasks">No task ran: the application ${esc(app.status)}${app.error ? ` before any task started (${esc(app.error)})` : ''}.</p>`;
+  }
   const lanes = [...new Set(started.map((a) => `${a.executorId} · slot ${a.slot}`))].sort((a, b) =>
     a.localeCompare(b, 'en', { numeric: true }),
   );
@@ -136,7 +159,8 @@ function timelineSvg(attempts) {
     const lane = lanes.indexOf(`${a.executorId} · slot ${a.slot}`);
     const end = a.endedAt ?? t1;
     const w = Math.max(2, x(end) - x(a.startedAt));
-    const title = `stage ${a.stageId} partition ${a.partition} attempt ${a.attempt}${a.speculative ? ' (speculative)' : ''}: ${a.status}${a.reason ? ` (${a.reason})` : ''}, ${fmtMs(end - a.startedAt)}`;
+    const why = a.reason ?? (a.error ? `${a.error.name}: ${a.error.message}` : undefined);
+    const title = `stage ${a.stageId} partition ${a.partition} attempt ${a.attempt}${a.speculative ? ' (speculative)' : ''}: ${a.status}${why ? ` (${why})` : ''}, ${fmtMs(end - a.startedAt)}`;
     parts.push(
       `<rect class="task-bar" data-status="${esc(a.status)}" x="${x(a.startedAt).toFixed(1)}" y="${22 + lane * laneH}" width="${w.toFixed(1)}" height="${laneH - 5}" ` +
         `fill="${COLORS[a.status] ?? '#888'}" ${a.speculative ? 'stroke="var(--spec)" stroke-width="2"' : ''} rx="2"><title>${esc(title)}</title></rect>`,
@@ -189,7 +213,8 @@ async function appPage(appId) {
       `<td>${esc(j.action)} "${esc(j.actionName)}" ${j.hidden ? `<span class="badge hidden-job" title="${esc(j.reason)}">hidden</span>` : ''}</td>` +
       `<td class="num">${j.run ?? '–'}</td><td>${esc(j.module ?? '')}</td>` +
       `<td>${status(j.status)}</td><td class="num">${j.stagesRun}</td><td class="num">${j.skippedStageIds.length}</td>` +
-      `<td class="num">${j.tasks}</td><td class="num">${fmtMs(j.durationMs)}</td></tr>`,
+      `<td class="num">${j.tasks}</td><td class="num">${fmtMs(j.durationMs)}</td>` +
+      `<td class="reason">${failure(`job-${j.jobId}-error`, j.error, j.errorStack)}</td></tr>`,
   );
   // Skipped stages are listed greyed, with the partitions they would have run.
   const stageRows = s.stages.map(
@@ -200,7 +225,8 @@ async function appPage(appId) {
       `<td class="num">${partitionsOf(st) || '–'}</td><td class="num">${st.attempts}</td>` +
       `<td class="num">${st.taskTime ? fmtMs(st.taskTime.median) : '–'}</td><td class="num">${st.skew ? `${st.skew.toFixed(1)}×` : '–'}</td>` +
       `<td class="num">${fmtBytes(st.shuffleReadBytes)}</td><td class="num">${fmtBytes(st.shuffleWriteBytes)}</td>` +
-      `<td>${esc(st.name ?? '')}</td></tr>`,
+      `<td class="ops">${esc(st.name ?? '')}</td>` +
+      `<td class="reason">${failure(`stage-${st.stageId}-error`, st.error, st.errorStack)}</td></tr>`,
   );
   const executorRows = s.executors.map(
     (e) =>
@@ -223,19 +249,40 @@ async function appPage(appId) {
   );
   view.innerHTML =
     `<h2>${esc(s.name)} <small>${esc(s.appId)} · ${esc(s.mode ?? '')} · ${status(s.status)}</small></h2>` +
+    failure('app-error', s.error, s.errorStack) +
     `<div class="stats">${stats.join('')}</div>` +
-    `<h2>Jobs</h2>${table('jobs', ['job', 'action', '#run', 'job module', 'status', '#stages run', '#skipped', '#tasks', '#duration'], jobRows)}` +
-    `<h2>Stages</h2>${table('stages', ['stage', '#job', 'kind', 'status', '#partitions', '#attempts', '#median task', '#skew', '#shuffle read', '#shuffle write', 'operators'], stageRows)}` +
+    `<h2>Jobs</h2>${jobRows.length ? table('jobs', ['job', 'action', '#run', 'job module', 'status', '#stages run', '#skipped', '#tasks', '#duration', 'failure reason'], jobRows) : `<p id="no-jobs">${s.status === 'running' ? 'No job has started yet.' : `No job ran: the application ${esc(s.status)} before its first action${s.error ? ` (${esc(s.error)})` : ''}.`}</p>`}` +
+    `<h2>Stages</h2>${table('stages', ['stage', '#job', 'kind', 'status', '#partitions', '#attempts', '#median task', '#skew', '#shuffle read', '#shuffle write', 'operators', 'failure reason'], stageRows)}` +
     `<h2>Executors and slots</h2>${table('executors', ['executor', '#slots', 'slot ids', '#attempts', '#succeeded', '#failed', '#active'], executorRows)}` +
     (accumulatorRows.length
       ? `<h2>Accumulators</h2>${table('accumulators', ['#run', 'job module', 'accumulator', '#value'], accumulatorRows)}`
       : '') +
-    `<h2>Timeline</h2>${timelineSvg(attempts)}` +
+    `<h2>Timeline</h2>${timelineSvg(attempts, s)}` +
     (notices.length ? `<h2>Notices</h2><ul>${notices.join('')}</ul>` : '');
   return s.status === 'running';
 }
 
 // ---- a job's stage DAG --------------------------------------------------------------------
+
+// Split an operators label into lines of about `width` characters, at its ` → ` joints (a
+// longer operator gets a line of its own, broken at its length).
+function wrapLabel(label, width) {
+  const lines = [];
+  let line = '';
+  for (const part of label.split(' → ')) {
+    const next = line ? `${line} → ${part}` : part;
+    if (line && next.length > width) {
+      lines.push(`${line} →`);
+      line = part;
+    } else line = next;
+    while (line.length > width) {
+      lines.push(line.slice(0, width));
+      line = line.slice(width);
+    }
+  }
+  if (line) lines.push(line);
+  return lines;
+}
 
 function dagSvg(appId, stages) {
   const ids = new Set(stages.map((s) => s.stageId));
@@ -255,8 +302,10 @@ function dagSvg(appId, stages) {
     const d = depthOf(s);
     columns[d] = [...(columns[d] ?? []), s];
   }
-  const boxW = 240;
-  const boxH = 70;
+  const boxW = 260;
+  // The operators are wrapped over as many lines as they need (never cut): boxes grow to fit.
+  const nameLines = new Map(stages.map((s) => [s.stageId, wrapLabel(s.name ?? '(output reused)', 38)]));
+  const boxH = 52 + 16 * Math.max(1, ...[...nameLines.values()].map((l) => l.length));
   const gapX = 70;
   const gapY = 24;
   const pos = new Map();
@@ -281,7 +330,7 @@ function dagSvg(appId, stages) {
   for (const s of stages) {
     const { x, y } = pos.get(s.stageId);
     const name = s.name ?? '(output reused)';
-    const short = name.length > 36 ? `${name.slice(0, 35)}…` : name;
+    const lines = nameLines.get(s.stageId);
     const n = partitionsOf(s);
     const size = n ? ` · ${n} partition${n === 1 ? '' : 's'}` : '';
     const line2 = s.skipped ? `skipped${size}` : `${s.kind}${size}`;
@@ -290,7 +339,7 @@ function dagSvg(appId, stages) {
       `<rect x="${x}" y="${y}" width="${boxW}" height="${boxH}" rx="6"/>` +
       `<text x="${x + 10}" y="${y + 20}" font-weight="600">Stage ${s.stageId}</text>` +
       `<text x="${x + 10}" y="${y + 38}">${esc(line2)}</text>` +
-      `<text x="${x + 10}" y="${y + 56}"><title>${esc(name)}</title>${esc(short)}</text></g>`;
+      `<text class="ops" x="${x + 10}" y="${y + 56}"><title>${esc(name)}</title>${lines.map((l, i) => `<tspan x="${x + 10}" dy="${i === 0 ? 0 : 16}">${esc(l)}</tspan>`).join('')}</text></g>`;
     parts.push(s.skipped ? box : `<a href="${appLink(appId, `/stage/${s.stageId}`)}">${box}</a>`);
   }
   const width = 20 + columns.length * (boxW + gapX);
@@ -310,6 +359,7 @@ async function jobPage(appId, jobId) {
   const stages = job.stageIds.map((id) => s.stages.find((st) => st.stageId === id)).filter(Boolean);
   view.innerHTML =
     `<h2>Job ${job.jobId}: ${esc(job.action)} "${esc(job.actionName)}" ${job.hidden ? '<span class="badge hidden-job">hidden</span>' : ''} ${status(job.status)}</h2>` +
+    failure('job-error', job.error, job.errorStack) +
     (job.reason ? `<p>${esc(job.reason)}</p>` : '') +
     `<div class="stats">${stat('job-stages', 'stages', job.stageIds.length)}${stat('job-skipped', 'skipped', job.skippedStageIds.length)}${stat('job-tasks', 'tasks', job.tasks)}${stat('job-duration', 'duration', fmtMs(job.durationMs))}</div>` +
     `<h2>Stage DAG</h2>${dagSvg(s.appId, stages)}` +
@@ -317,7 +367,7 @@ async function jobPage(appId, jobId) {
       ? `<h2>Accumulators after the job</h2><pre id="job-accumulators">${esc(JSON.stringify(job.accumulators, null, 2))}</pre>`
       : '') +
     (job.plan ? `<h2>Plan</h2><pre>${esc(job.plan)}</pre>` : '') +
-    (job.error ? `<p class="error">${esc(job.error)}</p>` : '');
+    '';
   return job.status === 'running';
 }
 
@@ -355,10 +405,11 @@ async function stagePage(appId, stageId) {
         `<td>${esc(a.executorId)}</td><td class="num">${a.slot}</td><td>${status(a.status)}</td>` +
         `<td class="num">${fmtMs(a.durationMs)}</td><td class="num">${a.metrics?.recordsRead ?? '–'}</td><td class="num">${a.metrics?.recordsWritten ?? '–'}</td>` +
         `<td class="num">${fmtBytes(a.metrics?.shuffleReadBytes)}</td><td class="num">${fmtBytes(a.metrics?.shuffleWriteBytes)}</td>` +
-        `<td class="error">${esc(a.error ? `${a.error.name}: ${a.error.message}` : (a.reason ?? ''))}</td></tr>`,
+        `<td class="reason">${a.error ? failure(`attempt-${a.partition}-${a.attempt}-error`, `${a.error.name}: ${a.error.message}`, a.error.stack) : esc(a.reason ?? '')}</td></tr>`,
     );
   view.innerHTML =
-    `<h2>Stage ${stage.stageId} (${esc(stage.kind ?? '')}) ${status(stage.status)}</h2><p>${esc(stage.name ?? '')}</p>` +
+    `<h2>Stage ${stage.stageId} (${esc(stage.kind ?? '')}) ${status(stage.status)}</h2><p class="ops">${esc(stage.name ?? '')}</p>` +
+    failure('stage-error', stage.error, stage.errorStack) +
     `<div class="stats">${stat('stage-tasks', 'tasks', stage.numTasks)}${stat('stage-attempts', 'attempts', stage.attempts)}${stat('stage-duration', 'duration', fmtMs(stage.durationMs))}${stat('stage-skew', 'skew (max/median)', stage.skew ? `${stage.skew.toFixed(2)}×` : '–')}</div>` +
     `<h2>Summary of ${attempts.filter((a) => a.status === 'succeeded').length} completed tasks</h2>` +
     table(
@@ -366,7 +417,7 @@ async function stagePage(appId, stageId) {
       ['metric', '#min', '#25th percentile', '#median', '#75th percentile', '#max'],
       quantileRows,
     ) +
-    `<h2>Tasks</h2>${table('tasks', ['#partition', '#attempt', 'executor', '#slot', 'status', '#duration', '#records read', '#records written', '#shuffle read', '#shuffle write', 'error / reason'], taskRows)}`;
+    `<h2>Tasks</h2>${table('tasks', ['#partition', '#attempt', 'executor', '#slot', 'status', '#duration', '#records read', '#records written', '#shuffle read', '#shuffle write', 'failure reason'], taskRows)}`;
   return stage.status === 'running' || stage.status === 'pending';
 }
 
