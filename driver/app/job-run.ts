@@ -76,9 +76,6 @@ export class JobRunner {
     const { blobs, scheduler } = this.env;
     checkJobParams(params);
     const bundle = await this.bundle(job);
-    // The bundle's inline source map then maps stack frames to the module's own .ts lines: the
-    // call sites (`map at sales.ts:8`) plans, progress and the UI name operators by.
-    process.setSourceMapsEnabled(true);
     const definition = await loadJobBundle(bundle.codeHash, bundle.code);
     // With a params schema, the builder (here and on executors) gets the schema's output.
     const runParams = await validateJobParams(definition.params, params, path.basename(bundle.entry));

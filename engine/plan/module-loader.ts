@@ -77,6 +77,10 @@ export function loadJobBundle(
         writeFileSync(temp, text);
         renameSync(temp, file);
       }
+      // Source maps are attached when a module is compiled, so they must be on before the first
+      // import of a bundle (a later load reuses this module): its inline map then names the
+      // user's .ts lines in call sites (`map at sales.ts:8`) and stack traces.
+      process.setSourceMapsEnabled(true);
       const mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
       if (!isJobDefinition(mod.default)) {
         throw new StratusError(

@@ -99,7 +99,9 @@ describe('the local copy of an embedded run’s event log', () => {
       [
         builtFile('driver/cli.js'),
         'run',
-        path.join(PACKAGE_ROOT, 'examples', 'wordcount.ts'),
+        // A job module whose builder fails is refused before any fabric starts (no app, no
+        // event log); a driver script that fails before its first job is an application.
+        path.join(PACKAGE_ROOT, 'test', 'observability', 'fixtures', 'jobs', 'fails-before-jobs-driver.ts'),
         '--executors',
         '1',
         '--slots',
@@ -115,7 +117,9 @@ describe('the local copy of an embedded run’s event log', () => {
     expect(events.filter((e) => e.type === 'job-start')).toEqual([]);
     const end = events.at(-1);
     expect(end).toMatchObject({ type: 'app-end', status: 'failed' });
-    expect(end?.type === 'app-end' ? end.error?.message : undefined).toBe('textFile: path must be a string');
+    expect(end?.type === 'app-end' ? end.error?.message : undefined).toBe(
+      'no inputs were given: pass --param inputs=<file>',
+    );
   }, 120_000);
 
   it('stratus ui with nothing to show says where it looked and what to give', async () => {
