@@ -1,7 +1,10 @@
 import { defineConfig } from 'vitest/config';
 
-/** Pure logic: the engine and the scheduler (fakes, manual clock). No server, no build needed. */
-const UNIT = ['test/engine/**/*.test.ts', 'test/scheduler/**/*.test.ts'];
+/**
+ * Pure logic: the engine and the scheduler (fakes, manual clock), and DataFrames run in one process
+ * with DuckDB (test/sql). No server, no build needed.
+ */
+const UNIT = ['test/engine/**/*.test.ts', 'test/scheduler/**/*.test.ts', 'test/sql/**/*.test.ts'];
 /** Unit files that load the built package from dist/ (so they run after `npm run build`). */
 const NEEDS_BUILD = ['test/engine/module-loader.test.ts'];
 
@@ -22,7 +25,7 @@ export default defineConfig({
           name: 'integration',
           include: ['test/**/*.test.ts'],
           // Every other file, and the unit files that need dist/.
-          exclude: ['test/scheduler/**', 'test/engine/!(module-loader).test.ts'],
+          exclude: ['test/scheduler/**', 'test/sql/**', 'test/engine/!(module-loader).test.ts'],
           // One Azurite for these files, started by the same launcher as `stratus local`.
           globalSetup: ['test/global-setup.ts'],
         },

@@ -388,7 +388,7 @@ export async function resolveSourceInput(
   const splits = await resolveInput(source.uri, {
     ...options,
     minPartitions: source.minPartitions,
-    wholeFiles: source.csv?.multiLine === true,
+    wholeFiles: source.csv?.multiLine === true || source.kind === 'parquet',
   });
   const columns = await readCsvColumns(source, splits, options.blobs);
   return splits.map((s) => [columns ? { ...s, columns } : s]);

@@ -32,7 +32,11 @@ export type ActionOp =
   | 'saveAsTextFile'
   | 'saveAsJsonLines'
   | 'saveAsCsv'
-  | 'sampleSortKeys';
+  | 'sampleSortKeys'
+  | 'show'
+  | 'schema'
+  | 'printSchema'
+  | 'explain';
 
 /** True for the actions that write one part file per partition (committed by the driver). */
 export function isSaveOp(op: string): boolean {

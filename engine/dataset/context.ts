@@ -9,6 +9,9 @@ import type { OptionValue } from '../plan/option-value.js';
 import { type CsvFormat, csvFormatOf, csvFormatOptions } from '../records/csv.js';
 import { badRecordsAccumulatorName } from '../records/record-formats.js';
 import { checkRecordSchema, type RecordSchema, recordSchemaVendor } from '../records/record-schema.js';
+import type { DataFrame } from '../sql/dataframe.js';
+import { type DataFrameReader, type RuntimeConfig, sqlSession } from '../sql/session.js';
+import type { SchemaInput } from '../sql/types.js';
 import { Dataset } from './dataset.js';
 import { checkPartitionCount, type GraphBuilder } from './graph-builder.js';
 import { type Accumulator, type Broadcast, createAccumulator, createBroadcast } from './shared-variables.js';
@@ -50,6 +53,12 @@ export interface JobContext {
   broadcast<T>(value: T): Broadcast<T>;
   /** A named accumulator: `.add` in tasks, `.value` on the driver after the run. */
   accumulator<T>(name: string, initial: T, merge?: (a: T, b: T) => T): Accumulator<T>;
+  /** Reads Parquet, CSV and JSON Lines files into DataFrames (Spark's spark.read). */
+  readonly read: DataFrameReader;
+  /** The job's SQL settings (`conf.set('spark.sql.shuffle.partitions', 8)`). */
+  readonly conf: RuntimeConfig;
+  /** A DataFrame of `rows` (objects or arrays) with `schema` (`'id INT, name STRING'`), in `numSlices` partitions. */
+  createDataFrame(rows: readonly unknown[], schema: SchemaInput, numSlices?: number): DataFrame;
 }
 
 /** The JobContext implementation over a GraphBuilder. */
@@ -148,5 +157,17 @@ export class GraphJobContext implements JobContext {
 
   accumulator<T>(name: string, initial: T, merge?: (a: T, b: T) => T): Accumulator<T> {
     return createAccumulator(this.builder, name, initial, merge);
+  }
+
+  get read(): DataFrameReader {
+    return sqlSession(this.builder).read;
+  }
+
+  get conf(): RuntimeConfig {
+    return sqlSession(this.builder).conf;
+  }
+
+  createDataFrame(rows: readonly unknown[], schema: SchemaInput, numSlices?: number): DataFrame {
+    return sqlSession(this.builder).createDataFrame(rows, schema, numSlices);
   }
 }

@@ -10,6 +10,8 @@ import { Action, type ActionRef, actionImpls } from '../dataset/actions.js';
 import { GraphJobContext } from '../dataset/context.js';
 import { GraphBuilder, type TaskBinding } from '../dataset/graph-builder.js';
 import type { JobDefinition } from '../dataset/job.js';
+import { sortSampleImpl } from '../sql/df-actions.js';
+import { exchangeOrders, exchangeSpecOf } from '../sql/planner.js';
 import { operatorLabel } from './call-site.js';
 import { hashValues } from './content-hash.js';
 import { type GraphNode, nodeLabel, type ShuffleDependency, shuffleDepsOf } from './nodes.js';
@@ -89,11 +91,14 @@ export class JobGraph {
     let action = this.sampleActions.get(key);
     if (!action) {
       const sort = this.node(ref.sampleSortKeys);
+      const exchange = exchangeSpecOf(sort);
       action = new Action(
         'sampleSortKeys',
         sort.parents[0]!,
         { sortNodeId: sort.id, perPartition: ref.perPartition },
-        actionImpls.sampleSortKeys(sort.id, ref.perPartition),
+        exchange
+          ? sortSampleImpl(exchangeOrders(exchange))
+          : actionImpls.sampleSortKeys(sort.id, ref.perPartition),
         this.builder,
       );
       this.sampleActions.set(key, action);

@@ -9,6 +9,7 @@
 import type { CsvFormat } from '../records/csv.js';
 import type { BadRecordPolicy } from '../records/record-formats.js';
 import type { RecordSchema } from '../records/record-schema.js';
+import type { RelationalFragment } from '../sql/fragment.js';
 import type { OptionValue } from './option-value.js';
 
 /** Spark's Aggregator: how values of one key fold into a combiner. Combiners are owned and may be mutated. */
@@ -76,7 +77,9 @@ export type NodeImpl =
       /** Reduce side: sort records by key (range partitioning), ascending or not. */
       readonly sort?: { readonly ascending: boolean };
     }
-  | { readonly type: 'cogroup'; readonly deps: readonly ShuffleDependency[] };
+  | { readonly type: 'cogroup'; readonly deps: readonly ShuffleDependency[] }
+  /** A DataFrame fragment (engine/sql): its tasks run it as one DuckDB query, not as closures. */
+  | { readonly type: 'relational'; readonly fragment: RelationalFragment };
 
 /** One node of the logical graph (one dataset). */
 export interface GraphNode {

@@ -10,7 +10,7 @@ import type { GraphNode } from './nodes.js';
 /** A file source the driver must resolve and split before planning (its partition count is known then). */
 export interface SourceNodeInfo {
   nodeId: number;
-  kind: 'textFile' | 'jsonLines' | 'csv';
+  kind: 'textFile' | 'jsonLines' | 'csv' | 'parquet';
   /** The path or glob exactly as the builder gave it. */
   uri: string;
   minPartitions: number;
@@ -23,6 +23,13 @@ export interface SourceNodeInfo {
 /** The SourceNodeInfo of a file node (undefined for other nodes). */
 export function sourceNodeInfo(node: GraphNode): SourceNodeInfo | undefined {
   const impl = node.impl;
+  if (impl.type === 'relational') {
+    // A DataFrame scan: Parquet files are one split each; CSV and JSON Lines split on lines.
+    const input = impl.fragment.input;
+    if (input.kind !== 'scan') return undefined;
+    const kind = input.format === 'parquet' ? 'parquet' : input.format === 'csv' ? 'csv' : 'jsonLines';
+    return { nodeId: node.id, kind, uri: input.uri, minPartitions: node.requestedPartitions ?? 1 };
+  }
   if (impl.type !== 'file') return undefined;
   const kind = impl.format === 'text' ? 'textFile' : impl.format === 'csv' ? 'csv' : 'jsonLines';
   const info: SourceNodeInfo = {

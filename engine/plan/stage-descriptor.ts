@@ -98,6 +98,8 @@ export const StageDescriptorSchema = z.object({
   /** Results whose JSON is at most this many bytes travel inline in the success event. */
   inlineResultMaxBytes: int,
   save: SaveTargetSchema.optional(),
+  /** A DataFrame stage: the program its tasks run with DuckDB (engine/sql/program.ts) instead of the plan's closures. */
+  relational: z.record(z.string(), z.unknown()).optional(),
 });
 
 export type InputSplit = z.infer<typeof InputSplitSchema>;

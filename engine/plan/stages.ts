@@ -151,6 +151,18 @@ export class PartitionCounter {
         return node.requestedPartitions!;
       case 'cogroup':
         return node.requestedPartitions!;
+      case 'relational':
+        // A DataFrame fragment: a file scan is split by the driver, local rows are sliced, and a
+        // fragment after an exchange has the exchange's partitions.
+        if (impl.fragment.input.kind === 'scan') {
+          const n = this.options.sourcePartitions?.get(node.id);
+          if (n === undefined) {
+            throw new StratusError('SOURCE_UNRESOLVED', `${nodeLabel(node)}: the driver has not split ${impl.fragment.input.uri} yet`);
+          }
+          return n;
+        }
+        if (impl.fragment.input.kind === 'local') return node.requestedPartitions!;
+        return this.of(node.parents[0]!);
       default:
         return this.of(node.parents[0]!);
     }

@@ -1,0 +1,164 @@
+/**
+ * The driver's analysis of every DataFrame of a run (Spark's analyzer, done by DuckDB's binder):
+ * before any job is planned, each relational fragment is bound operator by operator against an
+ * empty table with its input's columns — `DESCRIBE <query>` resolves every column, function and
+ * type without reading data — and gets its final SQL and output schema (RelationalFragment.bound).
+ * A missing column, a type mismatch or a SQL syntax error fails the run here, naming the user's
+ * call (`filter at sales.ts:9`) and quoting DuckDB's message with its position in the SQL.
+ * File schemas come from the driver's sample of each scan (the first file), unless given.
+ */
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { ConfigError, StratusError } from '../contract/errors.js';
+import type { JobGraph } from '../engine/plan/graph.js';
+import type { GraphNode } from '../engine/plan/nodes.js';
+import { columnName, columnSql, sortOrderOf } from '../engine/sql/column.js';
+import type { FragmentInput, RelationalFragment } from '../engine/sql/fragment.js';
+import { exchangeSpecOf } from '../engine/sql/planner.js';
+import { castColumnsSql, INPUT_QUERY, INPUT_RELATION, operatorSql } from '../engine/sql/sql-gen.js';
+import { quoteIdent, type StructField, type StructType } from '../engine/sql/types.js';
+import { scanRelationSql } from './scan-sql.js';
+import { withSession } from './session.js';
+
+/** Where the binder finds a local copy of a scan's first input file (undefined when the input is empty). */
+export type ScanSampler = (nodeId: number, input: Extract<FragmentInput, { kind: 'scan' }>) => Promise<string | undefined>;
+
+/** Thrown when a DataFrame's plan does not bind: a column, a type, an expression. Not retryable. */
+export class AnalysisError extends StratusError {
+  constructor(message: string) {
+    super('DATAFRAME_ANALYSIS', message);
+    this.name = 'AnalysisError';
+  }
+}
+
+/** DuckDB's message without its error-class prefix noise, one line per line. */
+function duckMessage(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).trim();
+}
+
+async function describe(connection: DuckDBConnection, query: string): Promise<StructType> {
+  const reader = await connection.runAndReadAll(`DESCRIBE ${query}`);
+  const rows = reader.getRowObjectsJson() as { column_name: string; column_type: string; null: string }[];
+  return { fields: rows.map((r) => ({ name: r.column_name, type: r.column_type, nullable: r.null !== 'NO' })) };
+}
+
+async function createInput(connection: DuckDBConnection, schema: StructType): Promise<void> {
+  const columns = schema.fields.map((f) => `${quoteIdent(f.name)} ${f.type}`).join(', ');
+  await connection.run(`CREATE OR REPLACE TEMP TABLE ${INPUT_RELATION} (${columns})`);
+}
+
+/** The schema of a file: Parquet's own, CSV's header and (with inferSchema) sniffed types, JSON's sniffed fields. */
+async function fileSchema(connection: DuckDBConnection, path: string, input: Extract<FragmentInput, { kind: 'scan' }>): Promise<StructType> {
+  const sql = scanRelationSql(input.format, [{ path, skipHeader: false }], undefined, input.csv);
+  const schema = await describe(connection, `SELECT * FROM ${sql}`);
+  if (input.format === 'csv' && input.csv && !input.csv.header) {
+    // Spark names headerless CSV columns _c0, _c1, …
+    return { fields: schema.fields.map((f, i) => ({ ...f, name: `_c${i}`, nullable: true })) };
+  }
+  return { fields: schema.fields.map((f) => ({ ...f, nullable: true })) };
+}
+
+/** The Spark long of DuckDB's HUGEINT sums: every HUGEINT column of a query's output becomes BIGINT. */
+function hugeintCasts(schema: StructType): { name: string; type: string }[] {
+  return schema.fields.filter((f) => f.type === 'HUGEINT').map((f) => ({ name: f.name, type: 'BIGINT' }));
+}
+
+/** Bind one fragment over `input`; sets `fragment.bound`. */
+async function bindFragment(connection: DuckDBConnection, fragment: RelationalFragment, input: StructType): Promise<void> {
+  await createInput(connection, input);
+  let sql = INPUT_QUERY;
+  let schema = input;
+  for (const op of fragment.ops) {
+    let next: string;
+    try {
+      next = operatorSql(op, sql, schema);
+    } catch (error) {
+      if (error instanceof ConfigError) throw new AnalysisError(error.message);
+      throw error;
+    }
+    let described: StructType;
+    try {
+      described = await describe(connection, next);
+    } catch (error) {
+      throw new AnalysisError(`${op.label}: ${duckMessage(error)}\n  over columns: ${schema.fields.map((f) => f.name).join(', ')}`);
+    }
+    const casts = hugeintCasts(described);
+    if (casts.length > 0) {
+      next = castColumnsSql(next, casts);
+      described = await describe(connection, next);
+    }
+    sql = next;
+    schema = described;
+  }
+  fragment.bound = { input, sql, output: schema };
+}
+
+/** Check the keys of an exchange over its parent fragment's output (they are evaluated on the map side). */
+async function bindExchange(connection: DuckDBConnection, exchange: GraphNode, parent: RelationalFragment): Promise<void> {
+  const spec = exchangeSpecOf(exchange);
+  if (!spec || spec.mode === 'single' || !parent.bound) return;
+  const keys = spec.mode === 'hash' ? spec.keys : spec.orders.map((o) => sortOrderOf(o).expr);
+  await createInput(connection, parent.bound.input);
+  try {
+    await describe(connection, `SELECT ${keys.map((k) => `${columnSql(k)} AS ${quoteIdent(columnName(k))}`).join(', ')} FROM (${parent.bound.sql})`);
+  } catch (error) {
+    throw new AnalysisError(`${String(exchange.options.for ?? exchange.op)}: ${duckMessage(error)}\n  over columns: ${parent.bound.output.fields.map((f) => f.name).join(', ')}`);
+  }
+}
+
+/** True when the graph has DataFrame nodes (the driver binds only then). */
+export function hasDataFrames(graph: JobGraph): boolean {
+  return graph.nodes.some((n) => n.impl.type === 'relational');
+}
+
+/**
+ * Bind every relational node of `graph` in construction order (an exchange's input before its
+ * reader); throws AnalysisError for the first operator that does not bind.
+ */
+export async function bindDataFrames(graph: JobGraph, sampleScan: ScanSampler, memoryLimitBytes = 256 * 1024 * 1024): Promise<void> {
+  await withSession({ memoryLimitBytes }, async (connection) => {
+    for (const node of graph.nodes) {
+      if (node.impl.type === 'shuffled') {
+        const parent = graph.node(node.parents[0]!);
+        if (parent.impl.type === 'relational') await bindExchange(connection, node, parent.impl.fragment);
+        continue;
+      }
+      if (node.impl.type !== 'relational') continue;
+      const fragment = node.impl.fragment;
+      await bindFragment(connection, fragment, await inputSchema(connection, graph, node, fragment, sampleScan));
+    }
+  });
+}
+
+async function inputSchema(
+  connection: DuckDBConnection,
+  graph: JobGraph,
+  node: GraphNode,
+  fragment: RelationalFragment,
+  sampleScan: ScanSampler,
+): Promise<StructType> {
+  const input = fragment.input;
+  if (input.kind === 'local') return input.schema;
+  if (input.kind === 'exchange') {
+    const exchange = graph.node(node.parents[0]!);
+    const upstream = graph.node(exchange.parents[0]!);
+    if (upstream.impl.type !== 'relational' || !upstream.impl.fragment.bound) {
+      throw new Error(`internal: the input of relational node ${node.id} is not bound`);
+    }
+    return upstream.impl.fragment.bound.output;
+  }
+  if (input.schema) return input.schema;
+  const path = await sampleScan(node.id, input);
+  if (path === undefined) {
+    throw new AnalysisError(`read.${input.format}(${input.uri}): the input has no data to read a schema from; give the schema (read.${input.format}(path, { schema }))`);
+  }
+  try {
+    return await fileSchema(connection, path, input);
+  } catch (error) {
+    throw new AnalysisError(`read.${input.format}(${input.uri}): cannot read the schema of ${path}: ${duckMessage(error)}`);
+  }
+}
+
+/** The fields of a schema, for messages: `id: BIGINT, name: VARCHAR`. */
+export function fieldsText(fields: readonly StructField[]): string {
+  return fields.map((f) => `${f.name}: ${f.type}`).join(', ');
+}

@@ -1,0 +1,139 @@
+/**
+ * Runs one task of a DataFrame stage: its relational program (engine/sql/program.ts) over
+ * local files the caller fetched — the partition's input splits, or this reduce partition's
+ * segments of every map output. The fragment's SQL runs in the task's DuckDB session; the sink
+ * then either writes the exchange — every row tagged with its reduce partition and written with
+ * one `COPY … (FORMAT parquet, PARTITION_BY …)`, giving one Parquet file per non-empty reduce
+ * partition, which the caller stores back to back as the map output's R segments — or computes
+ * the action's partial (rows, a count, a reservoir sample of sort keys).
+ */
+import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { PARTITION_COLUMN, type RelationalProgram } from '../engine/sql/program.js';
+import { INPUT_RELATION } from '../engine/sql/sql-gen.js';
+import { quoteIdent, quoteString } from '../engine/sql/types.js';
+import { type ScanFile, scanRelationSql } from './scan-sql.js';
+import { withSession } from './session.js';
+import { rowsOf } from './values.js';
+
+/** The local inputs of one relational task. */
+export interface RelationalTaskInputs {
+  /** A scan: the local copies of the partition's splits. */
+  scanFiles?: readonly ScanFile[];
+  /** An exchange: this reduce partition's segment of each map output (Parquet files), in map order. */
+  segmentFiles?: readonly string[];
+}
+
+/** What a relational task produced. */
+export type RelationalTaskOutput =
+  | {
+      kind: 'exchange';
+      /** Per reduce partition: the Parquet file of its segment, or undefined when no row went there. */
+      segments: (string | undefined)[];
+      rowsWritten: number;
+    }
+  | { kind: 'result'; result: unknown; rowsWritten: number };
+
+/** Options of runRelationalTask. */
+export interface RelationalTaskOptions {
+  /** A directory private to the task: local rows, exchange files and DuckDB's spills go there. */
+  tempDir: string;
+  /** The task's memory budget, DuckDB's memory_limit (bytes). */
+  memoryBudgetBytes: number;
+}
+
+async function defineInput(connection: DuckDBConnection, program: RelationalProgram, partition: number, inputs: RelationalTaskInputs, tempDir: string): Promise<void> {
+  const { input } = program;
+  const columns = input.columns;
+  let relation: string;
+  if (input.kind === 'scan') {
+    const files = inputs.scanFiles ?? [];
+    relation = files.length > 0 ? `SELECT * FROM ${scanRelationSql(input.format, files, columns, input.csv)}` : emptyRelation(columns);
+  } else if (input.kind === 'exchange') {
+    const files = inputs.segmentFiles ?? [];
+    relation = files.length > 0 ? `SELECT * FROM ${scanRelationSql('parquet', files.map((p) => ({ path: p, skipHeader: false })), columns, undefined)}` : emptyRelation(columns);
+  } else {
+    // Local rows, sliced as parallelize slices: [floor(i·n/k), floor((i+1)·n/k)).
+    const n = input.rows.length;
+    const rows = input.rows.slice(Math.floor((partition * n) / input.numSlices), Math.floor(((partition + 1) * n) / input.numSlices));
+    const file = path.join(tempDir, 'local-rows.jsonl');
+    const lines = rows.map((r) => JSON.stringify(Object.fromEntries(columns.map((c, i) => [c.name, r[i] ?? null]))));
+    await writeFile(file, lines.length > 0 ? `${lines.join('\n')}\n` : '');
+    relation = `SELECT * FROM ${scanRelationSql('json', [{ path: file, skipHeader: false }], columns, undefined)}`;
+  }
+  await connection.run(`CREATE OR REPLACE TEMP VIEW ${INPUT_RELATION} AS ${relation}`);
+}
+
+function emptyRelation(columns: RelationalProgram['input']['columns']): string {
+  return `SELECT ${columns.map((c) => `CAST(NULL AS ${c.type}) AS ${quoteIdent(c.name)}`).join(', ')} WHERE FALSE`;
+}
+
+async function writeExchange(connection: DuckDBConnection, program: RelationalProgram, numPartitions: number, partitionSql: string, tempDir: string) {
+  const dir = path.join(tempDir, 'exchange');
+  const copied = await connection.runAndReadAll(
+    `COPY (SELECT *, ${partitionSql} AS ${PARTITION_COLUMN} FROM (${program.sql})) TO ${quoteString(dir)} (FORMAT parquet, PARTITION_BY (${PARTITION_COLUMN}), OVERWRITE_OR_IGNORE)`,
+  );
+  const rowsWritten = Number(copied.getRowsJson()[0]?.[0] ?? 0);
+  const segments: (string | undefined)[] = new Array(numPartitions).fill(undefined);
+  for (let p = 0; p < numPartitions; p++) {
+    const partDir = path.join(dir, `${PARTITION_COLUMN}=${p}`);
+    const files = (await readdir(partDir).catch(() => [] as string[])).filter((f) => f.endsWith('.parquet')).sort();
+    if (files.length === 0) continue;
+    if (files.length === 1) {
+      segments[p] = path.join(partDir, files[0]!);
+      continue;
+    }
+    // A segment is exactly one Parquet file: merge when DuckDB wrote several.
+    const merged = path.join(dir, `segment-${p}.parquet`);
+    const list = `[${files.map((f) => quoteString(path.join(partDir, f))).join(', ')}]`;
+    await connection.run(`COPY (SELECT * FROM read_parquet(${list})) TO ${quoteString(merged)} (FORMAT parquet)`);
+    segments[p] = merged;
+  }
+  return { segments, rowsWritten };
+}
+
+/** Run one relational task; throws DuckDB's error (with the SQL position) when the query fails. */
+export async function runRelationalTask(
+  program: RelationalProgram,
+  partition: number,
+  inputs: RelationalTaskInputs,
+  options: RelationalTaskOptions,
+): Promise<RelationalTaskOutput> {
+  const spill = path.join(options.tempDir, 'duckdb-spill');
+  await mkdir(spill, { recursive: true });
+  return withSession({ memoryLimitBytes: options.memoryBudgetBytes, tempDir: spill }, async (connection) => {
+    await defineInput(connection, program, partition, inputs, options.tempDir);
+    const { sink } = program;
+    if (sink.kind === 'exchange') {
+      const written = await writeExchange(connection, program, sink.numPartitions, sink.partitionSql, options.tempDir);
+      return { kind: 'exchange', ...written };
+    }
+    if (sink.kind === 'count') {
+      const reader = await connection.runAndReadAll(`SELECT count(*) FROM (${program.sql})`);
+      return { kind: 'result', result: Number(reader.getRowsJson()[0]?.[0] ?? 0), rowsWritten: 1 };
+    }
+    if (sink.kind === 'sample') {
+      await connection.run(`CREATE OR REPLACE TEMP TABLE __fragment AS ${program.sql}`);
+      const counted = await connection.runAndReadAll('SELECT count(*) FROM __fragment');
+      const count = Number(counted.getRowsJson()[0]?.[0] ?? 0);
+      const sampled = await connection.runAndReadAll(
+        `SELECT ${sink.keys.join(', ')} FROM __fragment USING SAMPLE reservoir(${sink.perPartition} ROWS) REPEATABLE (${sink.seed})`,
+      );
+      return { kind: 'result', result: { count, keys: rowsOf(sampled) }, rowsWritten: 0 };
+    }
+    const limit = sink.limit !== undefined ? ` LIMIT ${sink.limit}` : '';
+    const reader = await connection.runAndReadAll(`SELECT * FROM (${program.sql})${limit}`);
+    const rows = rowsOf(reader);
+    return {
+      kind: 'result',
+      result: { columns: reader.columnNames(), types: reader.columnTypes().map(String), rows },
+      rowsWritten: rows.length,
+    };
+  });
+}
+
+/** The byte size of a local file (segment sizes of a map output). */
+export async function fileSize(file: string): Promise<number> {
+  return (await stat(file)).size;
+}

@@ -1,0 +1,49 @@
+/**
+ * The embedded DuckDB that runs DataFrame fragments: one in-process database per task thread
+ * (and one for the driver's binder), created on first use. A task gets a fresh connection with
+ * the task's settings — `threads = 1` (a slot is one core: concurrent tasks get their
+ * parallelism from the task threads, not from DuckDB), `memory_limit` from the task's memory
+ * budget, and its own temp directory for DuckDB's spills — and temp tables and views it makes
+ * are dropped with the connection. `@duckdb/node-api` is loaded lazily: only code that runs a
+ * DataFrame pays for the native library.
+ */
+import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+
+/** Settings of one session (a task, or the driver's binder). */
+export interface SessionOptions {
+  /** DuckDB's memory_limit for the session, bytes (at least 64 MiB is used). */
+  memoryLimitBytes: number;
+  /** Where DuckDB spills operators that exceed the memory limit. */
+  tempDir?: string;
+}
+
+let instance: Promise<DuckDBInstance> | undefined;
+
+async function sharedInstance(): Promise<DuckDBInstance> {
+  instance ??= (async () => {
+    const { DuckDBInstance } = await import('@duckdb/node-api');
+    // No extensions are installed or downloaded at run time: Parquet, CSV and JSON are built in.
+    return DuckDBInstance.create(':memory:', {
+      threads: '1',
+      autoinstall_known_extensions: 'false',
+      autoload_known_extensions: 'false',
+    });
+  })();
+  return instance;
+}
+
+/** Run `fn` with a connection configured by `options`; the connection is closed after. */
+export async function withSession<T>(options: SessionOptions, fn: (connection: DuckDBConnection) => Promise<T>): Promise<T> {
+  const db = await sharedInstance();
+  const connection = await db.connect();
+  try {
+    const mib = Math.max(64, Math.floor(options.memoryLimitBytes / (1024 * 1024)));
+    await connection.run(`SET memory_limit = '${mib}MiB'`);
+    await connection.run('SET threads = 1');
+    await connection.run('SET preserve_insertion_order = true');
+    if (options.tempDir !== undefined) await connection.run(`SET temp_directory = '${options.tempDir.replace(/'/g, "''")}'`);
+    return await fn(connection);
+  } finally {
+    connection.closeSync();
+  }
+}

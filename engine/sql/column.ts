@@ -1,0 +1,388 @@
+/**
+ * Column expressions, as Spark's Column: `col('amount').gt(100)`, `sum('amount').as('total')`,
+ * `expr('amount * 2')`. A Column is an immutable tree that renders to DuckDB SQL text (what the
+ * tasks run) and has Spark's output name (`(amount > 100)`, `sum(amount)`). Names are resolved
+ * on the driver by DuckDB's binder, not here: a Column never checks that its columns exist.
+ */
+import { ConfigError } from '../../contract/errors.js';
+import { duckdbTypeOf, quoteIdent, quoteString } from './types.js';
+
+/** Aggregate functions a groupBy splits into a map-side partial and a reduce-side final. */
+export type AggregateFunction = 'sum' | 'count' | 'avg' | 'min' | 'max' | 'count_distinct';
+
+/** A JSON-like literal value. */
+export type LiteralValue = string | number | boolean | null;
+
+/** The expression tree of a Column. */
+export type ColumnNode =
+  | { readonly k: 'col'; readonly name: string }
+  | { readonly k: 'lit'; readonly value: LiteralValue }
+  | { readonly k: 'sql'; readonly text: string }
+  | { readonly k: 'binary'; readonly op: string; readonly left: ColumnNode; readonly right: ColumnNode }
+  | { readonly k: 'unary'; readonly op: 'not' | 'negate' | 'isNull' | 'isNotNull'; readonly child: ColumnNode }
+  | { readonly k: 'cast'; readonly child: ColumnNode; readonly type: string; readonly sparkType: string }
+  | { readonly k: 'call'; readonly fn: string; readonly args: readonly ColumnNode[] }
+  | { readonly k: 'agg'; readonly fn: AggregateFunction; readonly child: ColumnNode | '*' }
+  | { readonly k: 'alias'; readonly child: ColumnNode; readonly name: string }
+  | {
+      readonly k: 'sort';
+      readonly child: ColumnNode;
+      readonly ascending: boolean;
+      readonly nullsFirst: boolean;
+    };
+
+/** What a Column method accepts besides a Column: a literal value. */
+export type ColumnOrLiteral = Column | LiteralValue;
+
+function toNode(value: ColumnOrLiteral): ColumnNode {
+  return value instanceof Column ? value.node : { k: 'lit', value };
+}
+
+/** A column expression of a DataFrame (Spark's Column). Immutable: every method returns a new one. */
+export class Column {
+  /** @internal Built by col(), lit(), expr() and the aggregate functions. */
+  constructor(
+    /** @internal */
+    readonly node: ColumnNode,
+  ) {}
+
+  private binary(op: string, other: ColumnOrLiteral): Column {
+    return new Column({ k: 'binary', op, left: this.node, right: toNode(other) });
+  }
+
+  /** `this + other`. */
+  plus(other: ColumnOrLiteral): Column {
+    return this.binary('+', other);
+  }
+  /** `this - other`. */
+  minus(other: ColumnOrLiteral): Column {
+    return this.binary('-', other);
+  }
+  /** `this * other`. */
+  multiply(other: ColumnOrLiteral): Column {
+    return this.binary('*', other);
+  }
+  /** `this / other`: always fractional, null when `other` is 0 (as Spark without ANSI mode). */
+  divide(other: ColumnOrLiteral): Column {
+    return this.binary('/', other);
+  }
+  /** `this % other`. */
+  mod(other: ColumnOrLiteral): Column {
+    return this.binary('%', other);
+  }
+  /** `this > other`. */
+  gt(other: ColumnOrLiteral): Column {
+    return this.binary('>', other);
+  }
+  /** `this >= other`. */
+  geq(other: ColumnOrLiteral): Column {
+    return this.binary('>=', other);
+  }
+  /** `this < other`. */
+  lt(other: ColumnOrLiteral): Column {
+    return this.binary('<', other);
+  }
+  /** `this <= other`. */
+  leq(other: ColumnOrLiteral): Column {
+    return this.binary('<=', other);
+  }
+  /** `this = other` (null when either side is null). */
+  equalTo(other: ColumnOrLiteral): Column {
+    return this.binary('=', other);
+  }
+  /** Alias of equalTo. */
+  eq(other: ColumnOrLiteral): Column {
+    return this.equalTo(other);
+  }
+  /** `this != other`. */
+  notEqual(other: ColumnOrLiteral): Column {
+    return this.binary('!=', other);
+  }
+  /** Null-safe equality (`<=>`): true when both are null. */
+  eqNullSafe(other: ColumnOrLiteral): Column {
+    return this.binary('<=>', other);
+  }
+  /** `this AND other`. */
+  and(other: ColumnOrLiteral): Column {
+    return this.binary('AND', other);
+  }
+  /** `this OR other`. */
+  or(other: ColumnOrLiteral): Column {
+    return this.binary('OR', other);
+  }
+  /** `NOT this`. */
+  not(): Column {
+    return new Column({ k: 'unary', op: 'not', child: this.node });
+  }
+  /** True when the value is null. */
+  isNull(): Column {
+    return new Column({ k: 'unary', op: 'isNull', child: this.node });
+  }
+  /** True when the value is not null. */
+  isNotNull(): Column {
+    return new Column({ k: 'unary', op: 'isNotNull', child: this.node });
+  }
+  /** True when the value equals one of `values`. */
+  isin(...values: ColumnOrLiteral[]): Column {
+    return new Column({ k: 'call', fn: 'isin', args: [this.node, ...values.map(toNode)] });
+  }
+  /** `lower <= this <= upper`. */
+  between(lower: ColumnOrLiteral, upper: ColumnOrLiteral): Column {
+    return this.geq(lower).and(this.leq(upper));
+  }
+  /** SQL LIKE with `%` and `_`. */
+  like(pattern: string): Column {
+    return this.binary('LIKE', pattern);
+  }
+  /** The value converted to a Spark type (`'double'`, `'decimal(10,2)'`…). */
+  cast(sparkType: string): Column {
+    return new Column({ k: 'cast', child: this.node, type: duckdbTypeOf(sparkType, 'cast'), sparkType });
+  }
+  /** The same expression under another output name. */
+  as(name: string): Column {
+    if (typeof name !== 'string' || name.length === 0) throw new ConfigError('as: a column name must be a non-empty string');
+    return new Column({ k: 'alias', child: this.node, name });
+  }
+  /** Alias of `as`. */
+  alias(name: string): Column {
+    return this.as(name);
+  }
+  /** Ascending sort order, nulls first (Spark's default). */
+  asc(): Column {
+    return new Column({ k: 'sort', child: unsorted(this.node), ascending: true, nullsFirst: true });
+  }
+  /** Ascending, nulls last. */
+  asc_nulls_last(): Column {
+    return new Column({ k: 'sort', child: unsorted(this.node), ascending: true, nullsFirst: false });
+  }
+  /** Descending sort order, nulls last (Spark's default). */
+  desc(): Column {
+    return new Column({ k: 'sort', child: unsorted(this.node), ascending: false, nullsFirst: false });
+  }
+  /** Descending, nulls first. */
+  desc_nulls_first(): Column {
+    return new Column({ k: 'sort', child: unsorted(this.node), ascending: false, nullsFirst: true });
+  }
+  /** Spark's name of this column when it is not aliased: `(amount > 100)`, `sum(amount)`. */
+  toString(): string {
+    return columnName(this.node);
+  }
+}
+
+function unsorted(node: ColumnNode): ColumnNode {
+  return node.k === 'sort' ? node.child : node;
+}
+
+/** The column named `name` (`'*'` for every column). */
+export function col(name: string): Column {
+  if (typeof name !== 'string' || name.length === 0) throw new ConfigError('col: a column name must be a non-empty string');
+  return new Column({ k: 'col', name });
+}
+
+/** Alias of col. */
+export const column = col;
+
+/** A literal value. */
+export function lit(value: LiteralValue): Column {
+  return new Column({ k: 'lit', value });
+}
+
+/** A SQL expression string (`expr('amount * 2')`), checked on the driver before any task runs. */
+export function expr(sql: string): Column {
+  if (typeof sql !== 'string' || sql.trim().length === 0) throw new ConfigError('expr: the expression must be a non-empty string');
+  return new Column({ k: 'sql', text: sql.trim() });
+}
+
+/** A column given as a name or a Column. */
+export type ColumnLike = string | Column;
+
+/** A Column from a name or a Column. */
+export function toColumn(c: ColumnLike): Column {
+  return typeof c === 'string' ? col(c) : c;
+}
+
+function aggregate(fn: AggregateFunction, c: ColumnLike | '*'): Column {
+  const child: ColumnNode | '*' = c === '*' ? '*' : toColumn(c).node;
+  return new Column({ k: 'agg', fn, child });
+}
+
+/** Sum of the values (integers sum to long, decimals to decimal(38,s), others to double). */
+export function sum(c: ColumnLike): Column {
+  return aggregate('sum', c);
+}
+/** Number of non-null values; `count('*')` counts rows. */
+export function count(c: ColumnLike | '*'): Column {
+  return aggregate('count', c);
+}
+/** Mean of the values (double). */
+export function avg(c: ColumnLike): Column {
+  return aggregate('avg', c);
+}
+/** Alias of avg. */
+export const mean = avg;
+/** Smallest value. */
+export function min(c: ColumnLike): Column {
+  return aggregate('min', c);
+}
+/** Largest value. */
+export function max(c: ColumnLike): Column {
+  return aggregate('max', c);
+}
+/** Number of distinct non-null values. */
+export function countDistinct(c: ColumnLike): Column {
+  return aggregate('count_distinct', c);
+}
+
+/** Functions applied to columns, by Spark name (a small set; `expr` reaches any DuckDB function). */
+export function upper(c: ColumnLike): Column {
+  return new Column({ k: 'call', fn: 'upper', args: [toColumn(c).node] });
+}
+/** Lower-case a string column. */
+export function lower(c: ColumnLike): Column {
+  return new Column({ k: 'call', fn: 'lower', args: [toColumn(c).node] });
+}
+/** Absolute value. */
+export function abs(c: ColumnLike): Column {
+  return new Column({ k: 'call', fn: 'abs', args: [toColumn(c).node] });
+}
+/** Round half up to `scale` decimals. */
+export function round(c: ColumnLike, scale = 0): Column {
+  return new Column({ k: 'call', fn: 'round', args: [toColumn(c).node, { k: 'lit', value: scale }] });
+}
+/** The first non-null of the columns. */
+export function coalesce(...cs: ColumnLike[]): Column {
+  return new Column({ k: 'call', fn: 'coalesce', args: cs.map((c) => toColumn(c).node) });
+}
+
+const BINARY_SQL: Readonly<Record<string, string>> = { '!=': '<>', '<=>': 'IS NOT DISTINCT FROM' };
+
+function literalSql(value: LiteralValue): string {
+  if (value === null) return 'NULL';
+  if (typeof value === 'string') return quoteString(value);
+  if (typeof value === 'boolean') return value ? 'TRUE' : 'FALSE';
+  if (!Number.isFinite(value)) throw new ConfigError(`lit: ${value} is not a finite number`);
+  return Number.isInteger(value) ? String(value) : `${value}::DOUBLE`;
+}
+
+/** The DuckDB SQL of an expression (a sort order renders its child; see sortSql). */
+export function columnSql(node: ColumnNode): string {
+  switch (node.k) {
+    case 'col':
+      return node.name === '*' ? '*' : quoteIdent(node.name);
+    case 'lit':
+      return literalSql(node.value);
+    case 'sql':
+      return `(${node.text})`;
+    case 'binary':
+      // Spark (without ANSI mode) divides to null by zero; DuckDB would give ±Infinity.
+      if (node.op === '/') return `(${columnSql(node.left)} / NULLIF(${columnSql(node.right)}, 0))`;
+      return `(${columnSql(node.left)} ${BINARY_SQL[node.op] ?? node.op} ${columnSql(node.right)})`;
+    case 'unary':
+      if (node.op === 'not') return `(NOT ${columnSql(node.child)})`;
+      if (node.op === 'negate') return `(- ${columnSql(node.child)})`;
+      return `(${columnSql(node.child)} ${node.op === 'isNull' ? 'IS NULL' : 'IS NOT NULL'})`;
+    case 'cast':
+      return `CAST(${columnSql(node.child)} AS ${node.type})`;
+    case 'call':
+      if (node.fn === 'isin') {
+        const [first, ...rest] = node.args;
+        return `(${columnSql(first!)} IN (${rest.map(columnSql).join(', ')}))`;
+      }
+      return `${node.fn}(${node.args.map(columnSql).join(', ')})`;
+    case 'agg':
+      return aggregateSql(node.fn, node.child === '*' ? '*' : columnSql(node.child));
+    case 'alias':
+      return columnSql(node.child);
+    case 'sort':
+      return columnSql(node.child);
+  }
+}
+
+/**
+ * One aggregate in one pass (no split): Spark's result types — sums of integers are long,
+ * of decimals decimal(38,s), of anything else double; counts are long; averages double.
+ */
+export function aggregateSql(fn: AggregateFunction, arg: string): string {
+  switch (fn) {
+    case 'sum':
+      return `sum(${arg})`;
+    case 'count':
+      return arg === '*' ? 'count(*)' : `count(${arg})`;
+    case 'avg':
+      return `avg(${arg})`;
+    case 'min':
+      return `min(${arg})`;
+    case 'max':
+      return `max(${arg})`;
+    case 'count_distinct':
+      return `count(DISTINCT ${arg})`;
+  }
+}
+
+/** `expr ASC NULLS FIRST` for a sort order (a plain column sorts ascending, nulls first). */
+export function sortSql(node: ColumnNode): string {
+  if (node.k === 'sort') {
+    return `${columnSql(node.child)} ${node.ascending ? 'ASC' : 'DESC'} NULLS ${node.nullsFirst ? 'FIRST' : 'LAST'}`;
+  }
+  return `${columnSql(node)} ASC NULLS FIRST`;
+}
+
+/** A sort order's parts (a plain column: ascending, nulls first). */
+export function sortOrderOf(node: ColumnNode): { expr: ColumnNode; ascending: boolean; nullsFirst: boolean } {
+  return node.k === 'sort'
+    ? { expr: node.child, ascending: node.ascending, nullsFirst: node.nullsFirst }
+    : { expr: node, ascending: true, nullsFirst: true };
+}
+
+/** Spark's output name of an expression. */
+export function columnName(node: ColumnNode): string {
+  switch (node.k) {
+    case 'col':
+      return node.name;
+    case 'lit':
+      return node.value === null ? 'NULL' : String(node.value);
+    case 'sql':
+      return node.text;
+    case 'binary':
+      return `(${columnName(node.left)} ${node.op} ${columnName(node.right)})`;
+    case 'unary':
+      if (node.op === 'not') return `(NOT ${columnName(node.child)})`;
+      if (node.op === 'negate') return `(- ${columnName(node.child)})`;
+      return `(${columnName(node.child)} ${node.op === 'isNull' ? 'IS NULL' : 'IS NOT NULL'})`;
+    case 'cast':
+      return `CAST(${columnName(node.child)} AS ${node.sparkType.toUpperCase()})`;
+    case 'call':
+      if (node.fn === 'isin') {
+        const [first, ...rest] = node.args;
+        return `(${columnName(first!)} IN (${rest.map(columnName).join(', ')}))`;
+      }
+      return `${node.fn}(${node.args.map(columnName).join(', ')})`;
+    case 'agg': {
+      const arg = node.child === '*' ? '1' : columnName(node.child);
+      return node.fn === 'count_distinct' ? `count(DISTINCT ${arg})` : `${node.fn}(${arg})`;
+    }
+    case 'alias':
+      return node.name;
+    case 'sort':
+      return `${columnName(node.child)} ${node.ascending ? 'ASC' : 'DESC'} NULLS ${node.nullsFirst ? 'FIRST' : 'LAST'}`;
+  }
+}
+
+/** True when the expression contains an aggregate function call (of ours; `expr` text is opaque). */
+export function hasAggregate(node: ColumnNode): boolean {
+  switch (node.k) {
+    case 'agg':
+      return true;
+    case 'binary':
+      return hasAggregate(node.left) || hasAggregate(node.right);
+    case 'unary':
+    case 'cast':
+    case 'alias':
+    case 'sort':
+      return hasAggregate(node.child);
+    case 'call':
+      return node.args.some(hasAggregate);
+    default:
+      return false;
+  }
+}

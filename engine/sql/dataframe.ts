@@ -1,0 +1,238 @@
+/**
+ * DataFrame: Spark's untyped Dataset[Row] over the job graph. Transformations build a logical
+ * plan (logical-plan.ts) and return a new DataFrame; actions lower the plan into graph nodes
+ * (planner.ts) and return an Action, as Dataset actions do. Nothing is checked here beyond the
+ * shape of the arguments: the driver binds every plan with DuckDB before any task runs, and a
+ * missing column or a type error fails the run there, naming the call (`filter at sales.ts:9`).
+ */
+import { ConfigError } from '../../contract/errors.js';
+import { Action } from '../dataset/actions.js';
+import type { GraphBuilder } from '../dataset/graph-builder.js';
+import { currentCallSite } from '../plan/call-site.js';
+import {
+  type Column,
+  type ColumnLike,
+  type ColumnNode,
+  col,
+  columnName,
+  count,
+  expr,
+  hasAggregate,
+  toColumn,
+  avg as avgOf,
+  max as maxOf,
+  min as minOf,
+  sum as sumOf,
+} from './column.js';
+import { DATAFRAME_ACTION_OPTION, type DataFrameActionKind, dataFrameActionImpl, type Row } from './df-actions.js';
+import type { LogicalPlan } from './logical-plan.js';
+import { rememberLogicalPlan } from './logical-plans.js';
+import type { DataFramePlanner } from './planner.js';
+import type { StructType } from './types.js';
+
+/** `select at sales.ts:8`, or `select` when the stack does not name the user's file. */
+function labelOf(op: string): string {
+  const site = currentCallSite();
+  return site === undefined ? op : `${op} at ${site}`;
+}
+
+function checkCount(n: number, what: string): void {
+  if (!Number.isInteger(n) || n < 0) throw new ConfigError(`${what}: n must be a non-negative integer, got ${n}`);
+}
+
+/** What a DataFrame needs from its job: the graph under construction and the planner. */
+export interface DataFrameEnv {
+  readonly builder: GraphBuilder;
+  readonly planner: DataFramePlanner;
+}
+
+/** A distributed table of rows with a schema (Spark's DataFrame). Immutable. */
+export class DataFrame {
+  /** @internal Built by ctx.read, ctx.createDataFrame and DataFrame transformations. */
+  constructor(
+    /** @internal */
+    readonly env: DataFrameEnv,
+    /** @internal */
+    readonly plan: LogicalPlan,
+  ) {}
+
+  private with(plan: LogicalPlan): DataFrame {
+    return new DataFrame(this.env, plan);
+  }
+
+  /** The columns or expressions given (names, `'*'`, Columns). */
+  select(...columns: ColumnLike[]): DataFrame {
+    if (columns.length === 0) throw new ConfigError('select: name at least one column');
+    return this.with({ kind: 'select', child: this.plan, columns: columns.map((c) => toColumn(c).node), label: labelOf('select') });
+  }
+
+  /** The SQL expressions given (`selectExpr('amount * 2 AS double')`). */
+  selectExpr(...sql: string[]): DataFrame {
+    if (sql.length === 0) throw new ConfigError('selectExpr: give at least one expression');
+    return this.with({ kind: 'select', child: this.plan, columns: sql.map((s) => expr(s).node), label: labelOf('selectExpr') });
+  }
+
+  /** Rows where `condition` is true (a Column, or SQL text such as `'amount > 100'`). */
+  where(condition: Column | string): DataFrame {
+    return this.filterAs('where', condition);
+  }
+
+  /** Alias of where. */
+  filter(condition: Column | string): DataFrame {
+    return this.filterAs('filter', condition);
+  }
+
+  private filterAs(op: string, condition: Column | string): DataFrame {
+    const node = typeof condition === 'string' ? expr(condition).node : condition.node;
+    return this.with({ kind: 'filter', child: this.plan, condition: node, label: labelOf(op) });
+  }
+
+  /** Add a column, or replace the one of that name in place. */
+  withColumn(name: string, column: Column): DataFrame {
+    if (typeof name !== 'string' || name.length === 0) throw new ConfigError('withColumn: the name must be a non-empty string');
+    return this.with({ kind: 'withColumn', child: this.plan, name, column: column.node, label: labelOf('withColumn') });
+  }
+
+  /** Rename a column (nothing happens when there is none of that name, as in Spark). */
+  withColumnRenamed(existing: string, name: string): DataFrame {
+    return this.with({ kind: 'withColumnRenamed', child: this.plan, from: existing, to: name, label: labelOf('withColumnRenamed') });
+  }
+
+  /** Without the named columns (names that do not exist are ignored, as in Spark). */
+  drop(...names: string[]): DataFrame {
+    return this.with({ kind: 'drop', child: this.plan, names, label: labelOf('drop') });
+  }
+
+  /** Group rows by the columns given, for `agg` and the shorthand aggregations. */
+  groupBy(...columns: ColumnLike[]): GroupedData {
+    return new GroupedData(this, columns.map((c) => toColumn(c).node), labelOf('groupBy'));
+  }
+
+  /** Aggregate the whole DataFrame (no grouping): `df.agg(sum('amount'))`. */
+  agg(...columns: Column[]): DataFrame {
+    return new GroupedData(this, [], labelOf('agg')).agg(...columns);
+  }
+
+  /** Sorted by the columns given (names sort ascending; `col('x').desc()` for descending). */
+  orderBy(...columns: ColumnLike[]): DataFrame {
+    return this.sortAs('orderBy', columns);
+  }
+
+  /** Alias of orderBy. */
+  sort(...columns: ColumnLike[]): DataFrame {
+    return this.sortAs('sort', columns);
+  }
+
+  private sortAs(op: string, columns: ColumnLike[]): DataFrame {
+    if (columns.length === 0) throw new ConfigError(`${op}: name at least one column`);
+    return this.with({ kind: 'sort', child: this.plan, orders: columns.map((c) => toColumn(c).node), label: labelOf(op) });
+  }
+
+  /** The first `n` rows (in the DataFrame's order: after an orderBy, the top n). */
+  limit(n: number): DataFrame {
+    checkCount(n, 'limit');
+    return this.with({ kind: 'limit', child: this.plan, n, label: labelOf('limit') });
+  }
+
+  private action<R>(kind: DataFrameActionKind, n = 0, truncate = true): Action<R> {
+    const nodeId = this.env.planner.nodeOf(this.plan, kind);
+    const options = { [DATAFRAME_ACTION_OPTION]: kind, n, truncate };
+    const action = new Action<R>(kind, nodeId, options, dataFrameActionImpl(kind, n, truncate), this.env.builder);
+    rememberLogicalPlan(action, this.plan);
+    return action;
+  }
+
+  /** Every row, as objects by column name, in the DataFrame's order. */
+  collect(): Action<Row[]> {
+    return this.action('collect');
+  }
+
+  /** The number of rows. */
+  count(): Action<number> {
+    return this.action('count');
+  }
+
+  /** The first `n` rows. */
+  take(n: number): Action<Row[]> {
+    checkCount(n, 'take');
+    return this.limit(n).action('take', n);
+  }
+
+  /** Alias of take (Spark's head(n)). */
+  head(n = 1): Action<Row[]> {
+    return this.take(n);
+  }
+
+  /** The first row, or null when there is none. */
+  first(): Action<Row | null> {
+    return this.limit(1).action('first', 1);
+  }
+
+  /** Spark's table printout of the first `n` rows (the run prints it). Strings over 20 characters are cut unless `truncate` is false. */
+  show(n = 20, truncate = true): Action<string> {
+    checkCount(n, 'show');
+    return this.limit(n + 1).action('show', n, truncate);
+  }
+
+  /** The schema: column names, types and nullability, found by the driver (no task runs). */
+  get schema(): Action<StructType> {
+    return this.action('schema');
+  }
+
+  /** Spark's printSchema tree, as text (no task runs). */
+  printSchema(): Action<string> {
+    return this.action('printSchema');
+  }
+
+  /** The logical plan, the stages with their exchanges, and the SQL each stage's tasks run (no task runs). */
+  explain(): Action<string> {
+    return this.action('explain');
+  }
+}
+
+/** A DataFrame grouped by keys, waiting for its aggregations (Spark's RelationalGroupedDataset). */
+export class GroupedData {
+  /** @internal */
+  constructor(
+    private readonly df: DataFrame,
+    private readonly keys: readonly ColumnNode[],
+    private readonly label: string,
+  ) {}
+
+  /** One row per group: the keys, then each aggregate (`sum('amount').as('total')`, `count('*')`…). */
+  agg(...columns: Column[]): DataFrame {
+    if (columns.length === 0) throw new ConfigError(`${this.label}: agg needs at least one aggregate`);
+    const nodes = columns.map((c) => c.node);
+    for (const node of nodes) {
+      if (node.k !== 'sql' && !(node.k === 'alias' && node.child.k === 'sql') && !hasAggregate(node)) {
+        throw new ConfigError(`${this.label}: agg(${columnName(node)}) is not an aggregate (use sum, count, avg, min, max or countDistinct)`);
+      }
+    }
+    return new DataFrame(this.df.env, { kind: 'aggregate', child: this.df.plan, keys: this.keys, columns: nodes, label: this.label });
+  }
+
+  /** The number of rows per group, in a column named `count`. */
+  count(): DataFrame {
+    return this.agg(count('*').as('count'));
+  }
+
+  /** Sum of each named column per group. */
+  sum(...names: string[]): DataFrame {
+    return this.agg(...names.map((n) => sumOf(col(n))));
+  }
+
+  /** Mean of each named column per group. */
+  avg(...names: string[]): DataFrame {
+    return this.agg(...names.map((n) => avgOf(col(n))));
+  }
+
+  /** Smallest value of each named column per group. */
+  min(...names: string[]): DataFrame {
+    return this.agg(...names.map((n) => minOf(col(n))));
+  }
+
+  /** Largest value of each named column per group. */
+  max(...names: string[]): DataFrame {
+    return this.agg(...names.map((n) => maxOf(col(n))));
+  }
+}

@@ -1,0 +1,90 @@
+/**
+ * The payload of a relational node of the job graph: one fragment of a DataFrame's plan that
+ * a task runs as one DuckDB query — an input (a file scan, local rows, or the exchange the
+ * node reads) followed by narrow operators and at most one aggregation step. Fragments are cut
+ * at exchanges by the planner (planner.ts), so every fragment is pipelined within one stage.
+ * The driver's binder fills `bound` (the SQL and the schemas) on the driver's graph only;
+ * executors never rebuild fragments: they run the SQL their stage program carries.
+ * A leaf: the plan's node types import it, so it imports nothing of the plan.
+ */
+import type { ColumnNode } from './column.js';
+import type { StructType } from './types.js';
+
+/** The file formats a DataFrame reads. */
+export type ScanFormat = 'parquet' | 'csv' | 'json';
+
+/** CSV read options (Spark's names). */
+export interface CsvReadOptions {
+  /** The first line of every file names the columns. */
+  readonly header: boolean;
+  readonly sep: string;
+  readonly quote: string;
+  readonly escape: string;
+  /** The text read as null (Spark's `nullValue`, default empty). */
+  readonly nullValue: string;
+  /** Infer column types from the data (else every column is a string, as Spark). */
+  readonly inferSchema: boolean;
+}
+
+/** Where a fragment's rows come from. */
+export type FragmentInput =
+  | {
+      readonly kind: 'scan';
+      readonly format: ScanFormat;
+      readonly uri: string;
+      /** The user's schema, when given (else the driver reads it from the first file). */
+      readonly schema?: StructType;
+      readonly csv?: CsvReadOptions;
+    }
+  | { readonly kind: 'local'; readonly rows: readonly unknown[]; readonly schema: StructType }
+  /** The rows of the exchange node that is this node's only parent. */
+  | { readonly kind: 'exchange' };
+
+/** An aggregate call of a split aggregation: its function, argument SQL node and output name. */
+export interface AggregateCall {
+  readonly fn: 'sum' | 'count' | 'avg' | 'min' | 'max';
+  /** The argument, or '*' for count(*). */
+  readonly arg: ColumnNode | '*';
+  readonly name: string;
+}
+
+/** One narrow operator of a fragment; `label` names the user's call (`select at sales.ts:8`) in errors. */
+export type FragmentOp = { readonly label: string } & (
+  | { readonly op: 'select'; readonly columns: readonly ColumnNode[] }
+  | { readonly op: 'filter'; readonly condition: ColumnNode }
+  | { readonly op: 'withColumn'; readonly name: string; readonly column: ColumnNode }
+  | { readonly op: 'withColumnRenamed'; readonly from: string; readonly to: string }
+  | { readonly op: 'drop'; readonly names: readonly string[] }
+  /** Map side of a split aggregation: group keys, then each call's partial columns. */
+  | { readonly op: 'partialAggregate'; readonly keys: readonly ColumnNode[]; readonly calls: readonly AggregateCall[] }
+  /** Reduce side: merge the partials of the keys named in the partial step. */
+  | { readonly op: 'finalAggregate'; readonly keyNames: readonly string[]; readonly calls: readonly AggregateCall[] }
+  /** An aggregation in one step, over rows that an exchange grouped by key. */
+  | { readonly op: 'aggregate'; readonly keys: readonly ColumnNode[]; readonly columns: readonly ColumnNode[] }
+  | { readonly op: 'sort'; readonly orders: readonly ColumnNode[] }
+  | { readonly op: 'limit'; readonly n: number }
+);
+
+/** What the driver's binder found for a fragment: the columns it reads and makes, and its SQL. */
+export interface BoundFragment {
+  /** The columns of the input relation (`__input`). */
+  readonly input: StructType;
+  /** The fragment's query over `__input`. */
+  readonly sql: string;
+  /** The columns the query returns. */
+  readonly output: StructType;
+}
+
+/** A relational node's fragment. */
+export interface RelationalFragment {
+  readonly input: FragmentInput;
+  readonly ops: readonly FragmentOp[];
+  /** Set on the driver by the binder before any job is planned. */
+  bound?: BoundFragment;
+}
+
+/** How an exchange redistributes the rows of its parent fragment (kept in the exchange node's options). */
+export type ExchangeSpec =
+  | { readonly mode: 'hash'; readonly keys: readonly ColumnNode[] }
+  | { readonly mode: 'range'; readonly orders: readonly ColumnNode[] }
+  | { readonly mode: 'single' };

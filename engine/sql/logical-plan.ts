@@ -1,0 +1,75 @@
+/**
+ * The logical plan of a DataFrame, as Spark's analyzed plan before physical planning: a tree of
+ * operators with the user's expressions and call sites. It is built by DataFrame methods and
+ * lowered into job-graph nodes (fragments and exchanges) by planner.ts when an action is taken.
+ */
+import type { ColumnNode } from './column.js';
+import type { FragmentInput } from './fragment.js';
+
+/** Fields every logical operator has: where the user called it. */
+interface PlanBase {
+  /** `select at sales.ts:8` (or `select` when the stack does not say): names the call in errors. */
+  readonly label: string;
+}
+
+/** A DataFrame's logical plan. */
+export type LogicalPlan = PlanBase &
+  (
+    | {
+        readonly kind: 'source';
+        readonly input: Exclude<FragmentInput, { kind: 'exchange' }>;
+        /** Partitions asked for: minPartitions of a file scan, numSlices of local rows. */
+        readonly partitions: number;
+      }
+    | { readonly kind: 'select'; readonly child: LogicalPlan; readonly columns: readonly ColumnNode[] }
+    | { readonly kind: 'filter'; readonly child: LogicalPlan; readonly condition: ColumnNode }
+    | { readonly kind: 'withColumn'; readonly child: LogicalPlan; readonly name: string; readonly column: ColumnNode }
+    | { readonly kind: 'withColumnRenamed'; readonly child: LogicalPlan; readonly from: string; readonly to: string }
+    | { readonly kind: 'drop'; readonly child: LogicalPlan; readonly names: readonly string[] }
+    | {
+        readonly kind: 'aggregate';
+        readonly child: LogicalPlan;
+        readonly keys: readonly ColumnNode[];
+        readonly columns: readonly ColumnNode[];
+      }
+    | { readonly kind: 'sort'; readonly child: LogicalPlan; readonly orders: readonly ColumnNode[] }
+    | { readonly kind: 'limit'; readonly child: LogicalPlan; readonly n: number }
+  );
+
+/** Spark's `explain` tree of a logical plan (the parsed plan: operators and expressions as written). */
+export function logicalPlanString(plan: LogicalPlan, render: (node: ColumnNode) => string): string {
+  const lines: string[] = [];
+  const visit = (p: LogicalPlan, depth: number) => {
+    const pad = depth === 0 ? '' : `${'   '.repeat(depth - 1)}+- `;
+    lines.push(`${pad}${describe(p, render)}`);
+    if (p.kind !== 'source') visit(p.child, depth + 1);
+  };
+  visit(plan, 0);
+  return lines.join('\n');
+}
+
+function describe(p: LogicalPlan, render: (node: ColumnNode) => string): string {
+  const list = (nodes: readonly ColumnNode[]) => `[${nodes.map(render).join(', ')}]`;
+  switch (p.kind) {
+    case 'source':
+      return p.input.kind === 'scan'
+        ? `Relation ${p.input.format} ${p.input.uri}`
+        : `LocalRelation (${p.input.rows.length} rows)`;
+    case 'select':
+      return `Project ${list(p.columns)}`;
+    case 'filter':
+      return `Filter ${render(p.condition)}`;
+    case 'withColumn':
+      return `Project [*, ${render(p.column)} AS ${p.name}]`;
+    case 'withColumnRenamed':
+      return `Project [* RENAME ${p.from} AS ${p.to}]`;
+    case 'drop':
+      return `Project [* EXCEPT ${p.names.join(', ')}]`;
+    case 'aggregate':
+      return `Aggregate ${list(p.keys)}, ${list(p.columns)}`;
+    case 'sort':
+      return `Sort ${list(p.orders)}, true`;
+    case 'limit':
+      return `GlobalLimit ${p.n}`;
+  }
+}

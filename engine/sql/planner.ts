@@ -1,0 +1,214 @@
+/**
+ * Physical planning of a DataFrame (Spark's planner, reduced to what stages need): the logical
+ * plan is lowered into job-graph nodes when an action is taken. Narrow operators (select,
+ * filter, withColumn, …) are pipelined into one relational fragment; an aggregation, a sort or
+ * a global limit ends the fragment at an **exchange** — a `shuffled` graph node, so the
+ * engine's stage splitter cuts stages there as it does for datasets:
+ *
+ * - groupBy/agg: a partial aggregation in the map-side fragment, a hash exchange on the group
+ *   keys, the final aggregation after it (avg travels as sum + count). Aggregates that cannot be
+ *   split (countDistinct, aggregates inside `expr` text) exchange the rows and aggregate once.
+ *   Without keys the exchange has one partition.
+ * - orderBy: a range exchange whose bounds come from a sampling job (as the RDD sort), then a
+ *   sort within each partition; partitions are in range order.
+ * - limit: a local limit, a single-partition exchange, the global limit; after an orderBy the
+ *   map side keeps its own top n (Spark's TakeOrderedAndProject).
+ * A fragment known to have one partition needs no exchange. Exchanges are memoised per logical
+ * operator, so two actions on one DataFrame share its shuffles (the second job skips them).
+ */
+import type { GraphBuilder } from '../dataset/graph-builder.js';
+import { type ColumnNode, columnName, sortOrderOf } from './column.js';
+import type { AggregateCall, ExchangeSpec, FragmentInput, FragmentOp } from './fragment.js';
+import type { LogicalPlan } from './logical-plan.js';
+
+/** The key under which an exchange node keeps its ExchangeSpec (JSON) in its options. */
+export const EXCHANGE_OPTION = 'exchange';
+/** The key under which a relational node keeps its fragment's description (JSON) in its options. */
+export const FRAGMENT_OPTION = 'fragment';
+
+/** A fragment being built: its input, operators so far, and whether it has one partition. */
+interface PendingFragment {
+  readonly input: FragmentInput;
+  /** The exchange node it reads (input kind 'exchange'). */
+  readonly parent?: number;
+  readonly ops: FragmentOp[];
+  readonly single: boolean;
+  /** Partitions asked for by a source. */
+  readonly partitions?: number;
+}
+
+/** Per-builder planner state: the shuffle partition count and the memoised exchanges. */
+export class DataFramePlanner {
+  private readonly exchanges = new WeakMap<LogicalPlan, PendingFragment>();
+
+  constructor(
+    private readonly builder: GraphBuilder,
+    /** Partitions of hash and range exchanges (Spark's spark.sql.shuffle.partitions). */
+    private readonly shufflePartitions: () => number,
+  ) {}
+
+  /** The graph node computing `plan`'s rows (a relational node), added now. */
+  nodeOf(plan: LogicalPlan, op: string): number {
+    return this.close(this.lower(plan), op);
+  }
+
+  private lower(plan: LogicalPlan): PendingFragment {
+    switch (plan.kind) {
+      case 'source':
+        return {
+          input: plan.input,
+          ops: [],
+          single: plan.input.kind === 'local' && plan.partitions === 1,
+          partitions: plan.partitions,
+        };
+      case 'select':
+        return this.narrow(plan.child, { op: 'select', columns: plan.columns, label: plan.label });
+      case 'filter':
+        return this.narrow(plan.child, { op: 'filter', condition: plan.condition, label: plan.label });
+      case 'withColumn':
+        return this.narrow(plan.child, { op: 'withColumn', name: plan.name, column: plan.column, label: plan.label });
+      case 'withColumnRenamed':
+        return this.narrow(plan.child, { op: 'withColumnRenamed', from: plan.from, to: plan.to, label: plan.label });
+      case 'drop':
+        return this.narrow(plan.child, { op: 'drop', names: plan.names, label: plan.label });
+      default:
+        return this.memoised(plan);
+    }
+  }
+
+  private narrow(child: LogicalPlan, op: FragmentOp): PendingFragment {
+    const pending = this.lower(child);
+    pending.ops.push(op);
+    return pending;
+  }
+
+  /** Lower an operator that may exchange, once per logical operator; callers get their own copy. */
+  private memoised(plan: LogicalPlan): PendingFragment {
+    let done = this.exchanges.get(plan);
+    if (!done) {
+      done = this.lowerWide(plan);
+      this.exchanges.set(plan, done);
+    }
+    return { ...done, ops: [...done.ops] };
+  }
+
+  private lowerWide(plan: LogicalPlan): PendingFragment {
+    if (plan.kind === 'aggregate') return this.aggregate(plan);
+    if (plan.kind === 'sort') {
+      const pending = this.lower(plan.child);
+      const sort: FragmentOp = { op: 'sort', orders: plan.orders, label: plan.label };
+      if (pending.single) return { ...pending, ops: [...pending.ops, sort] };
+      const out = this.exchange(pending, { mode: 'range', orders: plan.orders }, this.shufflePartitions(), plan.label);
+      out.ops.push(sort);
+      return out;
+    }
+    if (plan.kind === 'limit') {
+      const limit: FragmentOp = { op: 'limit', n: plan.n, label: plan.label };
+      const child = plan.child;
+      if (child.kind === 'sort') {
+        // Top n: each map task sorts and keeps n, one task merges them.
+        const pending = this.lower(child.child);
+        const sort: FragmentOp = { op: 'sort', orders: child.orders, label: child.label };
+        pending.ops.push(sort, limit);
+        if (pending.single) return pending;
+        const out = this.exchange(pending, { mode: 'single' }, 1, plan.label);
+        out.ops.push(sort, limit);
+        return out;
+      }
+      const pending = this.lower(child);
+      pending.ops.push(limit);
+      if (pending.single) return pending;
+      const out = this.exchange(pending, { mode: 'single' }, 1, plan.label);
+      out.ops.push(limit);
+      return out;
+    }
+    throw new Error(`internal: ${plan.kind} is not a wide operator`);
+  }
+
+  private aggregate(plan: Extract<LogicalPlan, { kind: 'aggregate' }>): PendingFragment {
+    const pending = this.lower(plan.child);
+    const keys = plan.keys;
+    if (pending.single) {
+      pending.ops.push({ op: 'aggregate', keys, columns: plan.columns, label: plan.label });
+      return pending;
+    }
+    const calls = splittableCalls(plan.columns);
+    const partitions = keys.length === 0 ? 1 : this.shufflePartitions();
+    if (calls) {
+      const keyNames = keys.map(columnName);
+      pending.ops.push({ op: 'partialAggregate', keys, calls, label: plan.label });
+      const spec: ExchangeSpec =
+        keys.length === 0 ? { mode: 'single' } : { mode: 'hash', keys: keyNames.map((name) => ({ k: 'col', name })) };
+      const out = this.exchange(pending, spec, partitions, plan.label);
+      out.ops.push({ op: 'finalAggregate', keyNames, calls, label: plan.label });
+      return out;
+    }
+    const spec: ExchangeSpec = keys.length === 0 ? { mode: 'single' } : { mode: 'hash', keys };
+    const out = this.exchange(pending, spec, partitions, plan.label);
+    out.ops.push({ op: 'aggregate', keys, columns: plan.columns, label: plan.label });
+    return out;
+  }
+
+  /** Close `pending` into a node, add the exchange reading it; returns the fragment after the exchange. */
+  private exchange(pending: PendingFragment, spec: ExchangeSpec, partitions: number, label: string): PendingFragment {
+    const mapSide = this.close(pending, 'exchange input');
+    const shuffleId = this.builder.nextShuffleId();
+    const op = spec.mode === 'range' ? 'rangeExchange' : spec.mode === 'hash' ? 'hashExchange' : 'singleExchange';
+    const id = this.builder.addNode({
+      op,
+      parents: [mapSide],
+      requestedPartitions: partitions,
+      options: { [EXCHANGE_OPTION]: JSON.stringify(spec), numPartitions: partitions, for: label },
+      impl: {
+        type: 'shuffled',
+        dep: { shuffleId, parent: mapSide, keyed: true, mapSideCombine: false },
+        partitioning: spec.mode === 'range' ? 'range' : 'hash',
+        ...(spec.mode === 'range' ? { sort: { ascending: true } } : {}),
+      },
+    });
+    return { input: { kind: 'exchange' }, parent: id, ops: [], single: partitions === 1 };
+  }
+
+  private close(pending: PendingFragment, op: string): number {
+    const { input } = pending;
+    const description = {
+      input:
+        input.kind === 'local'
+          ? { kind: 'local', rows: input.rows.length, schema: input.schema }
+          : input.kind === 'scan'
+            ? input
+            : { kind: 'exchange' },
+      ops: pending.ops,
+    };
+    const opName = pending.ops.length > 0 ? pending.ops.map((o) => o.op).join('+') : op;
+    return this.builder.addNode({
+      op: input.kind === 'scan' ? `read.${input.format}${pending.ops.length > 0 ? `+${opName}` : ''}` : opName,
+      parents: pending.parent !== undefined ? [pending.parent] : [],
+      ...(pending.partitions !== undefined ? { requestedPartitions: pending.partitions } : {}),
+      options: { [FRAGMENT_OPTION]: JSON.stringify(description) },
+      impl: { type: 'relational', fragment: { input, ops: pending.ops } },
+    });
+  }
+}
+
+/** The calls of an aggregation whose every column is a split-able aggregate (maybe aliased); else undefined. */
+export function splittableCalls(columns: readonly ColumnNode[]): AggregateCall[] | undefined {
+  const calls: AggregateCall[] = [];
+  for (const column of columns) {
+    const inner = column.k === 'alias' ? column.child : column;
+    if (inner.k !== 'agg' || inner.fn === 'count_distinct') return undefined;
+    calls.push({ fn: inner.fn, arg: inner.child, name: columnName(column) });
+  }
+  return calls;
+}
+
+/** The sort orders of a range exchange as (expression, ascending, nulls first). */
+export function exchangeOrders(spec: ExchangeSpec): { expr: ColumnNode; ascending: boolean; nullsFirst: boolean }[] {
+  return spec.mode === 'range' ? spec.orders.map(sortOrderOf) : [];
+}
+
+/** The ExchangeSpec of a DataFrame exchange node, or undefined for any other node. */
+export function exchangeSpecOf(node: { readonly options: Readonly<Record<string, unknown>> }): ExchangeSpec | undefined {
+  const text = node.options[EXCHANGE_OPTION];
+  return typeof text === 'string' ? (JSON.parse(text) as ExchangeSpec) : undefined;
+}

@@ -1,0 +1,154 @@
+/**
+ * The relational stage program: what a DataFrame stage's tasks run, built by the driver from
+ * its bound graph and shipped in the stage descriptor (`relational`). It names the task's
+ * input (a scan of the partition's input splits, a slice of local rows, or this reduce
+ * partition's segments of an exchange), the fragment's SQL over `__input`, and its sink: the
+ * partition id expression of the exchange it feeds (hash of the keys, range against sampled
+ * bounds, or a single partition), or the action's partial (rows, a count, a sort-key sample).
+ * Executors run the program as it is; they never rebuild DataFrames.
+ */
+import { StratusError } from '../../contract/errors.js';
+import type { JobGraph } from '../plan/graph.js';
+import type { GraphNode } from '../plan/nodes.js';
+import type { JobPlan, StagePlan } from '../plan/stages.js';
+import { type ColumnNode, columnSql, sortOrderOf } from './column.js';
+import { boundTuple, dataFrameActionKind } from './df-actions.js';
+import type { CsvReadOptions, ExchangeSpec, RelationalFragment, ScanFormat } from './fragment.js';
+import { exchangeSpecOf } from './planner.js';
+import { quoteString, type StructField } from './types.js';
+
+/** Version of the program format. */
+export const RELATIONAL_PROGRAM_VERSION = 1;
+
+/** The column a map task adds to route each row to its reduce partition. */
+export const PARTITION_COLUMN = '__stratus_partition';
+
+/** Where a relational task's rows come from. */
+export type ProgramInput =
+  | { kind: 'scan'; nodeId: number; format: ScanFormat; columns: StructField[]; csv?: CsvReadOptions }
+  | { kind: 'local'; rows: unknown[][]; numSlices: number; columns: StructField[] }
+  | { kind: 'exchange'; shuffleId: number; columns: StructField[] };
+
+/** What a relational task does with its fragment's rows. */
+export type ProgramSink =
+  /** Write R segments; `partitionSql` gives each row's reduce partition in [0, numPartitions). */
+  | { kind: 'exchange'; numPartitions: number; partitionSql: string }
+  | { kind: 'rows'; limit?: number }
+  | { kind: 'count' }
+  | { kind: 'sample'; keys: string[]; perPartition: number; seed: number };
+
+/** One stage's program (JSON, in the stage descriptor). */
+export interface RelationalProgram {
+  v: typeof RELATIONAL_PROGRAM_VERSION;
+  input: ProgramInput;
+  /** The fragment's query over `__input`. */
+  sql: string;
+  /** The columns `sql` returns. */
+  output: StructField[];
+  sink: ProgramSink;
+}
+
+/** The fragment of a relational node, bound; throws when the driver did not bind it. */
+export function boundFragmentOf(node: GraphNode): RelationalFragment & { bound: NonNullable<RelationalFragment['bound']> } {
+  if (node.impl.type !== 'relational') throw new Error(`internal: node ${node.id} is not relational`);
+  const fragment = node.impl.fragment;
+  if (!fragment.bound) throw new Error(`internal: relational node ${node.id} was not bound on the driver`);
+  return fragment as RelationalFragment & { bound: NonNullable<RelationalFragment['bound']> };
+}
+
+/** A JSON value as a SQL literal; DuckDB casts it to the type it is compared with. */
+export function literalOf(value: unknown): string {
+  if (value === null || value === undefined) return 'NULL';
+  if (typeof value === 'number') return Number.isInteger(value) ? String(value) : `${value}::DOUBLE`;
+  if (typeof value === 'boolean') return value ? 'TRUE' : 'FALSE';
+  if (typeof value === 'string') return quoteString(value);
+  throw new StratusError('UNSUPPORTED_SORT_KEY', `a sort key value of type ${typeof value} cannot be a range bound (sort by scalar columns)`);
+}
+
+/** SQL true when the row's sort key (orders) comes strictly after `tuple` in the sort order. */
+export function rowAfterSql(orders: readonly ColumnNode[], tuple: readonly unknown[]): string {
+  const parts = orders.map((order, i) => {
+    const { expr, ascending, nullsFirst } = sortOrderOf(order);
+    const e = columnSql(expr);
+    const b = tuple[i] ?? null;
+    const cmp = ascending ? '>' : '<';
+    if (b === null) return { after: nullsFirst ? `(${e} IS NOT NULL)` : 'FALSE', equal: `(${e} IS NULL)` };
+    const lit = literalOf(b);
+    return {
+      after: nullsFirst ? `coalesce(${e} ${cmp} ${lit}, FALSE)` : `(${e} IS NULL OR ${e} ${cmp} ${lit})`,
+      equal: `coalesce(${e} = ${lit}, FALSE)`,
+    };
+  });
+  let sql = 'FALSE';
+  for (let i = parts.length - 1; i >= 0; i--) sql = `(${parts[i]!.after} OR (${parts[i]!.equal} AND ${sql}))`;
+  return sql;
+}
+
+/** The SQL of a row's reduce partition for an exchange (`bounds`: a range exchange's sampled bounds). */
+export function partitionSql(spec: ExchangeSpec, numPartitions: number, bounds: readonly unknown[][]): string {
+  if (spec.mode === 'single' || numPartitions === 1) return '0';
+  if (spec.mode === 'hash') {
+    return `CAST(hash(${spec.keys.map(columnSql).join(', ')}) % ${numPartitions} AS INTEGER)`;
+  }
+  // Range: the number of bounds the row's key is after (Spark's RangePartitioner: the first bound >= key).
+  if (bounds.length === 0) return '0';
+  return `(${bounds.map((b) => `CAST(${rowAfterSql(spec.orders, b)} AS INTEGER)`).join(' + ')})`;
+}
+
+function inputOf(graph: JobGraph, node: GraphNode, stage: StagePlan): ProgramInput {
+  const fragment = boundFragmentOf(node);
+  const columns = [...fragment.bound.input.fields];
+  const input = fragment.input;
+  if (input.kind === 'scan') {
+    return { kind: 'scan', nodeId: node.id, format: input.format, columns, ...(input.csv ? { csv: input.csv } : {}) };
+  }
+  if (input.kind === 'local') {
+    return { kind: 'local', rows: input.rows as unknown[][], numSlices: stage.nodePartitions[node.id] ?? node.requestedPartitions ?? 1, columns };
+  }
+  const exchange = graph.node(node.parents[0]!);
+  if (exchange.impl.type !== 'shuffled') throw new Error(`internal: node ${node.id} reads no exchange`);
+  return { kind: 'exchange', shuffleId: exchange.impl.dep.shuffleId, columns };
+}
+
+function sinkOf(graph: JobGraph, plan: JobPlan, stage: StagePlan): ProgramSink {
+  if (stage.kind === 'shuffle-map') {
+    const info = stage.shuffle!;
+    const { node } = graph.shuffleDependency(info.shuffleId);
+    const spec = exchangeSpecOf(node);
+    if (!spec) throw new Error(`internal: shuffle ${info.shuffleId} is not a DataFrame exchange`);
+    const bounds = info.partitioner.kind === 'range' ? info.partitioner.bounds.map(boundTuple) : [];
+    return { kind: 'exchange', numPartitions: info.numReducePartitions, partitionSql: partitionSql(spec, info.numReducePartitions, bounds) };
+  }
+  const ref = plan.action;
+  if ('sampleSortKeys' in ref) {
+    const spec = exchangeSpecOf(graph.node(ref.sampleSortKeys));
+    if (spec?.mode !== 'range') throw new Error(`internal: node ${ref.sampleSortKeys} is not a range exchange`);
+    return {
+      kind: 'sample',
+      keys: spec.orders.map((o) => columnSql(sortOrderOf(o).expr)),
+      perPartition: ref.perPartition,
+      seed: ref.sampleSortKeys,
+    };
+  }
+  const action = graph.resolveAction(ref);
+  const kind = dataFrameActionKind(action);
+  if (kind === 'count') return { kind: 'count' };
+  if (kind === 'take' || kind === 'first' || kind === 'show') return { kind: 'rows', limit: Number(action.options.n) + (kind === 'show' ? 1 : 0) };
+  // schema, printSchema and explain never run; explain shows their plan as a collect's.
+  if (kind === 'collect' || kind === 'schema' || kind === 'printSchema' || kind === 'explain') return { kind: 'rows' };
+  throw new StratusError('PLAN_MISMATCH', `${action.op} cannot end a DataFrame job`);
+}
+
+/** The program of `stage` when it computes a DataFrame fragment (undefined for a Dataset stage). */
+export function relationalStageProgram(graph: JobGraph, plan: JobPlan, stage: StagePlan): RelationalProgram | undefined {
+  const node = graph.node(stage.rddNodeId);
+  if (node.impl.type !== 'relational') return undefined;
+  const fragment = boundFragmentOf(node);
+  return {
+    v: RELATIONAL_PROGRAM_VERSION,
+    input: inputOf(graph, node, stage),
+    sql: fragment.bound.sql,
+    output: [...fragment.bound.output.fields],
+    sink: sinkOf(graph, plan, stage),
+  };
+}

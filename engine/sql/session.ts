@@ -1,0 +1,163 @@
+/**
+ * The DataFrame side of a job's context (Spark's SparkSession, reduced to a job builder): the
+ * reader of files (`ctx.read`), `ctx.createDataFrame`, and the run's SQL settings (`ctx.conf`).
+ * One session per graph builder, so the driver and every executor build the same nodes.
+ */
+import { ConfigError } from '../../contract/errors.js';
+import { checkPartitionCount, type GraphBuilder } from '../dataset/graph-builder.js';
+import { currentCallSite } from '../plan/call-site.js';
+import { DataFrame } from './dataframe.js';
+import type { CsvReadOptions, ScanFormat } from './fragment.js';
+import { DataFramePlanner } from './planner.js';
+import { type SchemaInput, type StructType, toStructType } from './types.js';
+
+/** Options of every file read. */
+export interface ReadOptions {
+  /** At least this many partitions when the input is large enough (default as textFile's). */
+  minPartitions?: number;
+  /** The columns and their types; without it the driver reads the schema from the first file. */
+  schema?: SchemaInput;
+}
+
+/** Options of `ctx.read.csv` (Spark's names and defaults). */
+export interface CsvReadOptionsInput extends ReadOptions {
+  /** The first line of each file names the columns (default false: `_c0`, `_c1`, …). */
+  header?: boolean;
+  /** Infer column types from the data (default false: every column is a string). */
+  inferSchema?: boolean;
+  /** The field separator (default `,`); `delimiter` is accepted too. */
+  sep?: string;
+  delimiter?: string;
+  quote?: string;
+  escape?: string;
+  /** The text read as null (default: the empty field). */
+  nullValue?: string;
+}
+
+/** Spark's spark.sql.* settings a job may set: only the shuffle partition count so far. */
+export class RuntimeConfig {
+  private shufflePartitions: number | undefined;
+  /** @internal */
+  constructor(private readonly builder: GraphBuilder) {}
+
+  /** Set `spark.sql.shuffle.partitions` (the partitions of groupBy and orderBy exchanges; default: total slots). */
+  set(key: string, value: string | number): this {
+    if (key !== 'spark.sql.shuffle.partitions') {
+      throw new ConfigError(`conf.set: ${key} is not supported (only spark.sql.shuffle.partitions)`);
+    }
+    const n = Number(value);
+    checkPartitionCount(n, key);
+    this.shufflePartitions = n;
+    return this;
+  }
+
+  /** The value of a setting, as a string. */
+  get(key: string): string {
+    if (key !== 'spark.sql.shuffle.partitions') throw new ConfigError(`conf.get: ${key} is not supported`);
+    return String(this.partitions());
+  }
+
+  /** @internal */
+  partitions(): number {
+    return this.shufflePartitions ?? this.builder.defaultParallelism;
+  }
+}
+
+/** Reads files into DataFrames: `ctx.read.parquet(path)`, `ctx.read.csv(path, { header: true })`, `ctx.read.json(path)`. */
+export class DataFrameReader {
+  /** @internal */
+  constructor(private readonly session: SqlSession) {}
+
+  /** Parquet files (a path, a folder or a glob; local or `az://container/prefix`). One partition per file. */
+  parquet(path: string, options: ReadOptions = {}): DataFrame {
+    return this.session.scan('parquet', path, options);
+  }
+
+  /** CSV files, split on line boundaries (multi-line quoted fields are not supported). */
+  csv(path: string, options: CsvReadOptionsInput = {}): DataFrame {
+    const sep = options.sep ?? options.delimiter ?? ',';
+    const csv: CsvReadOptions = {
+      header: options.header === true,
+      sep,
+      quote: options.quote ?? '"',
+      escape: options.escape ?? '"',
+      nullValue: options.nullValue ?? '',
+      inferSchema: options.inferSchema === true,
+    };
+    return this.session.scan('csv', path, options, csv);
+  }
+
+  /** JSON Lines files (one object per line), split on line boundaries; the schema is inferred unless given. */
+  json(path: string, options: ReadOptions = {}): DataFrame {
+    return this.session.scan('json', path, options);
+  }
+}
+
+/** The DataFrame session of one graph builder. */
+export class SqlSession {
+  readonly conf: RuntimeConfig;
+  readonly read: DataFrameReader;
+  private readonly planner: DataFramePlanner;
+
+  constructor(private readonly builder: GraphBuilder) {
+    this.conf = new RuntimeConfig(builder);
+    this.read = new DataFrameReader(this);
+    this.planner = new DataFramePlanner(builder, () => this.conf.partitions());
+  }
+
+  /** @internal A file scan. */
+  scan(format: ScanFormat, uri: string, options: ReadOptions, csv?: CsvReadOptions): DataFrame {
+    const where = `read.${format}(${JSON.stringify(uri)})`;
+    if (typeof uri !== 'string' || uri.length === 0) throw new ConfigError(`read.${format}: the path must be a non-empty string`);
+    checkPartitionCount(options.minPartitions, where);
+    const schema: StructType | undefined = options.schema !== undefined ? toStructType(options.schema, where) : undefined;
+    const site = currentCallSite();
+    return new DataFrame(this.env(), {
+      kind: 'source',
+      input: { kind: 'scan', format, uri, ...(schema ? { schema } : {}), ...(csv ? { csv } : {}) },
+      partitions: options.minPartitions ?? Math.min(this.builder.defaultParallelism, 2),
+      label: site === undefined ? `read.${format}` : `read.${format} at ${site}`,
+    });
+  }
+
+  /** A DataFrame of `rows` (objects by column name, or arrays in schema order) cut into `numSlices` partitions. */
+  createDataFrame(rows: readonly unknown[], schema: SchemaInput, numSlices?: number): DataFrame {
+    if (!Array.isArray(rows)) throw new ConfigError('createDataFrame: rows must be an array');
+    checkPartitionCount(numSlices, 'createDataFrame');
+    const struct = toStructType(schema, 'createDataFrame');
+    const names = struct.fields.map((f) => f.name);
+    const normalised = rows.map((row, i) => {
+      if (Array.isArray(row)) {
+        if (row.length !== names.length) {
+          throw new ConfigError(`createDataFrame: row ${i} has ${row.length} values, the schema ${names.length} columns`);
+        }
+        return row;
+      }
+      if (row === null || typeof row !== 'object') throw new ConfigError(`createDataFrame: row ${i} is not an object or an array`);
+      return names.map((n) => (row as Record<string, unknown>)[n] ?? null);
+    });
+    const site = currentCallSite();
+    return new DataFrame(this.env(), {
+      kind: 'source',
+      input: { kind: 'local', rows: normalised, schema: struct },
+      partitions: numSlices ?? this.builder.defaultParallelism,
+      label: site === undefined ? 'createDataFrame' : `createDataFrame at ${site}`,
+    });
+  }
+
+  private env() {
+    return { builder: this.builder, planner: this.planner };
+  }
+}
+
+const sessions = new WeakMap<GraphBuilder, SqlSession>();
+
+/** The DataFrame session of `builder` (made on first use). */
+export function sqlSession(builder: GraphBuilder): SqlSession {
+  let session = sessions.get(builder);
+  if (!session) {
+    session = new SqlSession(builder);
+    sessions.set(builder, session);
+  }
+  return session;
+}

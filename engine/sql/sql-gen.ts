@@ -1,0 +1,120 @@
+/**
+ * The DuckDB SQL of a fragment's operators. Each operator wraps the query before it as a
+ * subquery, starting from the fragment's input relation `__input`; the driver's binder calls
+ * `operatorSql` one operator at a time with the schema DuckDB found for the query so far, so
+ * Spark's name-dependent rules (withColumn replaces a column in place, withColumnRenamed and
+ * drop of a missing column do nothing) are decided on the driver and the SQL a task runs is
+ * final. DuckDB then prunes columns and pushes filters down into the scan of each task.
+ */
+import { ConfigError } from '../../contract/errors.js';
+import { type ColumnNode, columnName, columnSql, sortSql } from './column.js';
+import type { AggregateCall, FragmentOp } from './fragment.js';
+import { fieldOf, quoteIdent, type StructType } from './types.js';
+
+/** The relation a fragment's query reads: the task defines it over its input files or segments. */
+export const INPUT_RELATION = '__input';
+
+/** The query of a fragment before its first operator. */
+export const INPUT_QUERY = `SELECT * FROM ${INPUT_RELATION}`;
+
+function selectItem(node: ColumnNode): string {
+  if (node.k === 'col' && node.name === '*') return '*';
+  if (node.k === 'col') return quoteIdent(node.name);
+  return `${columnSql(node)} AS ${quoteIdent(columnName(node))}`;
+}
+
+function groupBy(keys: number): string {
+  return keys === 0 ? '' : ` GROUP BY ${Array.from({ length: keys }, (_, i) => i + 1).join(', ')}`;
+}
+
+/** Partial column names of call `i` of a split aggregation. */
+function partialNames(i: number): { sum: string; count: string; value: string } {
+  return { sum: `__agg${i}_sum`, count: `__agg${i}_count`, value: `__agg${i}` };
+}
+
+function partialItems(call: AggregateCall, i: number): string[] {
+  const arg = call.arg === '*' ? '*' : columnSql(call.arg);
+  const names = partialNames(i);
+  switch (call.fn) {
+    case 'sum':
+      return [`sum(${arg}) AS ${quoteIdent(names.value)}`];
+    case 'count':
+      return [`count(${arg}) AS ${quoteIdent(names.value)}`];
+    case 'avg':
+      return [`sum(CAST(${arg} AS DOUBLE)) AS ${quoteIdent(names.sum)}`, `count(${arg}) AS ${quoteIdent(names.count)}`];
+    case 'min':
+    case 'max':
+      return [`${call.fn}(${arg}) AS ${quoteIdent(names.value)}`];
+  }
+}
+
+function finalItem(call: AggregateCall, i: number): string {
+  const names = partialNames(i);
+  const v = quoteIdent(names.value);
+  const out = quoteIdent(call.name);
+  switch (call.fn) {
+    case 'sum':
+      return `sum(${v}) AS ${out}`;
+    case 'count':
+      return `CAST(coalesce(sum(${v}), 0) AS BIGINT) AS ${out}`;
+    case 'avg':
+      return `sum(${quoteIdent(names.sum)}) / NULLIF(sum(${quoteIdent(names.count)}), 0) AS ${out}`;
+    case 'min':
+    case 'max':
+      return `${call.fn}(${v}) AS ${out}`;
+  }
+}
+
+/** The query of `op` applied to the query `previous`, whose columns are `input`. */
+export function operatorSql(op: FragmentOp, previous: string, input: StructType): string {
+  const from = `FROM (${previous})`;
+  switch (op.op) {
+    case 'select':
+      return `SELECT ${op.columns.map(selectItem).join(', ')} ${from}`;
+    case 'filter':
+      return `SELECT * ${from} WHERE ${columnSql(op.condition)}`;
+    case 'withColumn': {
+      const existing = fieldOf(input, op.name);
+      const value = columnSql(op.column);
+      return existing
+        ? `SELECT * REPLACE (${value} AS ${quoteIdent(existing.name)}) ${from}`
+        : `SELECT *, ${value} AS ${quoteIdent(op.name)} ${from}`;
+    }
+    case 'withColumnRenamed': {
+      const existing = fieldOf(input, op.from);
+      if (!existing) return previous; // Spark: a no-op when the column does not exist
+      return `SELECT * RENAME (${quoteIdent(existing.name)} AS ${quoteIdent(op.to)}) ${from}`;
+    }
+    case 'drop': {
+      const present = [...new Set(op.names.map((n) => fieldOf(input, n)?.name).filter((n) => n !== undefined))];
+      if (present.length === 0) return previous; // Spark: dropping a missing column does nothing
+      if (present.length === input.fields.length) {
+        throw new ConfigError(`${op.label}: dropping every column leaves a DataFrame with no columns`);
+      }
+      return `SELECT * EXCLUDE (${present.map(quoteIdent).join(', ')}) ${from}`;
+    }
+    case 'partialAggregate': {
+      const items = [...op.keys.map(selectItem), ...op.calls.flatMap(partialItems)];
+      return `SELECT ${items.join(', ')} ${from}${groupBy(op.keys.length)}`;
+    }
+    case 'finalAggregate': {
+      const items = [...op.keyNames.map(quoteIdent), ...op.calls.map(finalItem)];
+      return `SELECT ${items.join(', ')} ${from}${groupBy(op.keyNames.length)}`;
+    }
+    case 'aggregate': {
+      const items = [...op.keys.map(selectItem), ...op.columns.map(selectItem)];
+      return `SELECT ${items.join(', ')} ${from}${groupBy(op.keys.length)}`;
+    }
+    case 'sort':
+      return `SELECT * ${from} ORDER BY ${op.orders.map(sortSql).join(', ')}`;
+    case 'limit':
+      return `SELECT * ${from} LIMIT ${op.n}`;
+  }
+}
+
+/** `query` with some columns cast (the binder turns DuckDB's HUGEINT sums into Spark's long). */
+export function castColumnsSql(query: string, casts: readonly { name: string; type: string }[]): string {
+  if (casts.length === 0) return query;
+  const items = casts.map((c) => `CAST(${quoteIdent(c.name)} AS ${c.type}) AS ${quoteIdent(c.name)}`);
+  return `SELECT * REPLACE (${items.join(', ')}) FROM (${query})`;
+}

@@ -1,0 +1,133 @@
+/**
+ * Runs a DataFrame job module in one process the way the scheduler does — bind on the driver,
+ * planJob (with the sampling job of a range sort), every task of every stage through
+ * duckdb/runner.ts, map outputs as Parquet segment files, partials merged by the action — with
+ * files instead of blobs. Input files are cut into `splitsPerFile` line-aligned pieces (CSV and
+ * JSON Lines; Parquet is one split per file), so tests can vary partition counts and make empty
+ * partitions. The real scheduler is proven by the integration test; this proves the planner and
+ * the SQL across many partitionings quickly.
+ */
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { mergeActionResults } from '../../engine/dataset/actions.js';
+import type { JobDefinition } from '../../engine/dataset/job.js';
+import { buildJobGraph, type JobGraph } from '../../engine/plan/graph.js';
+import { isSamplingRequest, planJob } from '../../engine/plan/stages.js';
+import type { Key } from '../../engine/records/keys.js';
+import { computeRangeBounds, type RangeSample } from '../../engine/shuffle/partitioner.js';
+import { driverSideResult } from '../../engine/sql/explain.js';
+import { relationalStageProgram } from '../../engine/sql/program.js';
+import { bindDataFrames } from '../../duckdb/binder.js';
+import type { ScanFile } from '../../duckdb/scan-sql.js';
+import { runRelationalTask } from '../../duckdb/runner.js';
+import { resolveInputFiles } from '../../driver/data/input-splitter.js';
+
+/** Options of a local DataFrame run. */
+export interface LocalRunOptions {
+  defaultParallelism?: number;
+  /** Line-aligned pieces each CSV / JSON Lines file is cut into (default 2). */
+  splitsPerFile?: number;
+}
+
+/** Cut a text file into `k` line-aligned pieces (some may be empty). */
+async function splitLines(file: string, k: number, dir: string, header: boolean): Promise<ScanFile[][]> {
+  const text = await readFile(file, 'utf8');
+  const lines = text.split('\n');
+  if (lines.at(-1) === '') lines.pop();
+  const out: ScanFile[][] = [];
+  for (let i = 0; i < k; i++) {
+    const piece = lines.slice(Math.floor((i * lines.length) / k), Math.floor(((i + 1) * lines.length) / k));
+    const target = path.join(dir, `${path.basename(file)}.${i}`);
+    await writeFile(target, piece.length > 0 ? `${piece.join('\n')}\n` : '');
+    out.push([{ path: target, skipHeader: header && i === 0 && piece.length > 0 }]);
+  }
+  return out;
+}
+
+/** Run every action of `job` with `params`; returns results by action name (or the single result). */
+export async function runDataFrameJob<P>(job: JobDefinition<P>, params: P, options: LocalRunOptions = {}): Promise<unknown> {
+  const work = await mkdtemp(path.join(tmpdir(), 'stratus-df-'));
+  try {
+    return await run(job, params, options, work);
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+async function run<P>(job: JobDefinition<P>, params: P, options: LocalRunOptions, work: string): Promise<unknown> {
+  const graph: JobGraph = buildJobGraph(job, params, { defaultParallelism: options.defaultParallelism ?? 2 });
+  const scans = new Map<number, ScanFile[][]>();
+  const sourcePartitions = new Map<number, number>();
+  const firstFiles = new Map<number, string>();
+  for (const source of graph.sources()) {
+    const files = await resolveInputFiles(source.uri);
+    const node = graph.node(source.nodeId);
+    const header = node.impl.type === 'relational' && node.impl.fragment.input.kind === 'scan' && node.impl.fragment.input.csv?.header === true;
+    const parts: ScanFile[][] = [];
+    for (const file of files) {
+      if (source.kind === 'parquet') parts.push([{ path: file, skipHeader: false }]);
+      else parts.push(...(await splitLines(file, options.splitsPerFile ?? 2, work, header)));
+    }
+    if (files[0]) firstFiles.set(source.nodeId, files[0]);
+    scans.set(source.nodeId, parts);
+    sourcePartitions.set(source.nodeId, parts.length);
+  }
+  await bindDataFrames(graph, async (nodeId) => firstFiles.get(nodeId));
+
+  const segments = new Map<number, (string | undefined)[][]>(); // shuffle → map partition → reduce partition → file
+  const rangeBounds = new Map<number, Key[]>();
+  let taskCount = 0;
+  const runAction = async (ref: Parameters<typeof planJob>[1]): Promise<unknown> => {
+    for (;;) {
+      const planned = planJob(graph, ref, { rangeBounds, sourcePartitions });
+      if (isSamplingRequest(planned)) {
+        const { nodeId, sampleAction, numPartitions } = planned.needsSampling;
+        const samples = (await runAction(sampleAction)) as RangeSample[];
+        rangeBounds.set(nodeId, computeRangeBounds(samples, numPartitions));
+        continue;
+      }
+      let partials: unknown[] = [];
+      for (const stage of planned.stages) {
+        if (stage.shuffle && segments.has(stage.shuffle.shuffleId)) continue;
+        const program = relationalStageProgram(graph, planned, stage);
+        if (!program) throw new Error(`stage ${stage.stageId} is not relational`);
+        const outputs: (string | undefined)[][] = [];
+        partials = [];
+        for (let p = 0; p < stage.numPartitions; p++) {
+          const tempDir = path.join(work, `task-${taskCount++}`);
+          await mkdir(tempDir, { recursive: true });
+          const input = program.input;
+          const inputs =
+            input.kind === 'scan'
+              ? { scanFiles: scans.get(input.nodeId)![p]! }
+              : input.kind === 'exchange'
+                ? { segmentFiles: segments.get(input.shuffleId)!.map((m) => m[p]).filter((f): f is string => f !== undefined) }
+                : {};
+          const out = await runRelationalTask(program, p, inputs, { tempDir, memoryBudgetBytes: 128 * 1024 * 1024 });
+          if (out.kind === 'exchange') {
+            // Keep the segments beyond the task's temp dir, as a map output blob outlives its task.
+            const kept = await Promise.all(
+              out.segments.map(async (file, r) => {
+                if (!file) return undefined;
+                const target = path.join(work, `shuffle-${stage.shuffle!.shuffleId}-m${p}-r${r}.parquet`);
+                await copyFile(file, target);
+                return target;
+              }),
+            );
+            outputs.push(kept);
+          } else partials.push(out.result);
+        }
+        if (stage.shuffle) segments.set(stage.shuffle.shuffleId, outputs);
+      }
+      return mergeActionResults(graph.resolveAction(planned.action), partials);
+    }
+  };
+
+  const results: Record<string, unknown> = {};
+  for (const name of graph.actionNames) {
+    const action = graph.action(name);
+    results[name] = driverSideResult(graph, action, name, sourcePartitions) ?? (await runAction({ name }));
+  }
+  return graph.singleAction ? results[graph.actionNames[0]!] : results;
+}
