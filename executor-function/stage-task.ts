@@ -41,10 +41,11 @@ import {
   type StageDescriptor,
 } from '../engine/plan/stage-descriptor.js';
 import type { TaskIO } from '../engine/task/task-io.js';
-import { runTask } from '../engine/task/task-runtime.js';
+import { runTask, type TaskOutput } from '../engine/task/task-runtime.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { BlobNotFoundError } from '../storage/blob-store.js';
 import { readPartitionSplits } from '../storage/split-reader.js';
+import { runRelationalStage } from './relational-task.js';
 import { BlobTamperedError, NonRetryableTaskError } from './task-errors.js';
 import { SavedPartWriter, writeMapOutput } from './task-outputs.js';
 import { TempFileSpillStore } from './temp-spill-store.js';
@@ -344,28 +345,42 @@ export const runStageTask: WorkKindRunner<StageWork> = async (work, context): Pr
   // Every blob the driver wrote for this stage, verified before any code of the job loads.
   const broadcasts = await loadBroadcasts(blobs, descriptor);
   const shuffleTables = await loadShuffleTables(blobs, descriptor);
-  const definition = await loadBundle(blobs, work.codeHash);
-  let graph: ReturnType<typeof buildJobGraph>;
-  try {
-    graph = buildJobGraph(definition, descriptor.params as never, {
-      defaultParallelism: descriptor.defaultParallelism,
-    });
-  } catch (error) {
-    throw new NonRetryableTaskError(
-      `the job builder threw on the executor but not on the driver (builders must be deterministic): ${coerceError(error).message}`,
-      { cause: error },
-    );
-  }
   const plan = descriptorPlan(descriptor);
-  // The driver's broadcast values, never the ones this rebuild of the builder computed.
   let savedPart: SavedPartWriter | undefined;
-  const io = makeTaskIO(context, descriptor, broadcasts, shuffleTables, (part) => {
-    savedPart = part;
-  });
-  const output = await runTask(graph, plan, message.partition, io, {
-    fingerprint: descriptor.fingerprint,
-    parallelizeDigests: descriptor.parallelizeDigests,
-  });
+  // A DataFrame stage runs the SQL program the driver bound (no bundle, no graph rebuild).
+  const output: TaskOutput = descriptor.relational
+    ? await runRelationalStage(
+        blobs,
+        descriptor,
+        message.partition,
+        shuffleTables,
+        (table, p) => fetchSegments(blobs, table, p, SHUFFLE_FETCH_CONCURRENCY),
+        context.tempDir,
+      )
+    : await runGraphStage();
+
+  async function runGraphStage(): Promise<TaskOutput> {
+    const definition = await loadBundle(blobs, work.codeHash);
+    let graph: ReturnType<typeof buildJobGraph>;
+    try {
+      graph = buildJobGraph(definition, descriptor.params as never, {
+        defaultParallelism: descriptor.defaultParallelism,
+      });
+    } catch (error) {
+      throw new NonRetryableTaskError(
+        `the job builder threw on the executor but not on the driver (builders must be deterministic): ${coerceError(error).message}`,
+        { cause: error },
+      );
+    }
+    // The driver's broadcast values, never the ones this rebuild of the builder computed.
+    const io = makeTaskIO(context, descriptor, broadcasts, shuffleTables, (part) => {
+      savedPart = part;
+    });
+    return runTask(graph, plan, message.partition, io, {
+      fingerprint: descriptor.fingerprint,
+      parallelizeDigests: descriptor.parallelizeDigests,
+    });
+  }
 
   const written: string[] = [];
   const cachedPartitions: CachedPartition[] = [];

@@ -6,12 +6,15 @@
 import path from 'node:path';
 import { ConfigError, coerceError, StratusError } from '../../contract/errors.js';
 import { bundleBlobName, CODE_CONTAINER } from '../../contract/names.js';
+import { bindDataFrames, hasDataFrames } from '../../duckdb/binder.js';
 import { type ActionRef, isSaveOp } from '../../engine/dataset/actions.js';
 import type { JobActions, JobDefinition, JobResults } from '../../engine/dataset/job.js';
 import { validateJobParams } from '../../engine/dataset/job-params.js';
 import { buildJobGraph, type JobGraph } from '../../engine/plan/graph.js';
 import { loadJobBundle } from '../../engine/plan/module-loader.js';
+import { driverSideResult } from '../../engine/sql/explain.js';
 import type { BlobStore } from '../../storage/blob-store.js';
+import { scanSampler } from '../data/dataframe-inputs.js';
 import { checkOutputTarget, commitSavedOutput } from '../data/output-committer.js';
 import { prepareRunInputs, UploadProgressLog } from '../data/run-inputs.js';
 import type { DAGScheduler } from '../scheduler/dag-scheduler.js';
@@ -95,6 +98,15 @@ export class JobRunner {
       scope,
       progress: this.uploads,
     });
+    if (hasDataFrames(graph)) {
+      // Every DataFrame is bound (columns, types, SQL) before any job starts.
+      const sampler = await scanSampler(blobs, inputs);
+      try {
+        await bindDataFrames(graph, sampler.sample);
+      } finally {
+        await sampler.close();
+      }
+    }
     const state = newRunState(
       { blobs },
       {
@@ -115,6 +127,12 @@ export class JobRunner {
     for (const name of graph.actionNames) {
       const ref: ActionRef = { name };
       const action = graph.resolveAction(ref);
+      // A DataFrame's schema, printSchema and explain are answered from the bound plan: no job.
+      const answered = driverSideResult(graph, action, name, sourcePartitions);
+      if (answered !== undefined) {
+        results[name] = answered;
+        continue;
+      }
       const isSave = isSaveOp(action.op);
       if (isSave) await checkOutputTarget(blobs, String(action.options.path), options.overwrite === true);
       const outcome: JobOutcome = await scheduler.runAction(state, ref, name);

@@ -12,6 +12,7 @@ import { encodeBroadcastValue } from '../../engine/dataset/shared-variables.js';
 import type { JobGraph } from '../../engine/plan/graph.js';
 import type { InputSplit, SaveTarget, StageDescriptorInput } from '../../engine/plan/stage-descriptor.js';
 import type { JobPlan, StagePlan } from '../../engine/plan/stages.js';
+import { relationalStageProgram } from '../../engine/sql/program.js';
 import { parseBlobTarget } from '../data/output-committer.js';
 import type { BlobPort } from './ports.js';
 import type { PinnedBlob, RunState } from './run-state.js';
@@ -88,6 +89,7 @@ export function buildStageDescriptor(
   const broadcasts: Record<string, { blob: string; sha256: string }> = {};
   for (const [id, pinned] of state.broadcasts) broadcasts[String(id)] = { ...pinned };
   const action = stage.kind === 'result' ? state.graph.resolveAction(plan.action) : undefined;
+  const relational = relationalStageProgram(state.graph, plan, stage);
   const isSave = action !== undefined && isSaveOp(action.op);
   return {
     v: 1,
@@ -108,6 +110,7 @@ export function buildStageDescriptor(
     memoryBudgetBytes: env.memoryBudgetBytes,
     inlineResultMaxBytes: env.inlineResultMaxBytes,
     ...(isSave ? { save: saveTarget(state, jobId, String(action.options.path)) } : {}),
+    ...(relational ? { relational: relational as unknown as Record<string, unknown> } : {}),
   };
 }
 

@@ -157,7 +157,10 @@ export class PartitionCounter {
         if (impl.fragment.input.kind === 'scan') {
           const n = this.options.sourcePartitions?.get(node.id);
           if (n === undefined) {
-            throw new StratusError('SOURCE_UNRESOLVED', `${nodeLabel(node)}: the driver has not split ${impl.fragment.input.uri} yet`);
+            throw new StratusError(
+              'SOURCE_UNRESOLVED',
+              `${nodeLabel(node)}: the driver has not split ${impl.fragment.input.uri} yet`,
+            );
           }
           return n;
         }

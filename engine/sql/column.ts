@@ -19,7 +19,11 @@ export type ColumnNode =
   | { readonly k: 'lit'; readonly value: LiteralValue }
   | { readonly k: 'sql'; readonly text: string }
   | { readonly k: 'binary'; readonly op: string; readonly left: ColumnNode; readonly right: ColumnNode }
-  | { readonly k: 'unary'; readonly op: 'not' | 'negate' | 'isNull' | 'isNotNull'; readonly child: ColumnNode }
+  | {
+      readonly k: 'unary';
+      readonly op: 'not' | 'negate' | 'isNull' | 'isNotNull';
+      readonly child: ColumnNode;
+    }
   | { readonly k: 'cast'; readonly child: ColumnNode; readonly type: string; readonly sparkType: string }
   | { readonly k: 'call'; readonly fn: string; readonly args: readonly ColumnNode[] }
   | { readonly k: 'agg'; readonly fn: AggregateFunction; readonly child: ColumnNode | '*' }
@@ -140,7 +144,8 @@ export class Column {
   }
   /** The same expression under another output name. */
   as(name: string): Column {
-    if (typeof name !== 'string' || name.length === 0) throw new ConfigError('as: a column name must be a non-empty string');
+    if (typeof name !== 'string' || name.length === 0)
+      throw new ConfigError('as: a column name must be a non-empty string');
     return new Column({ k: 'alias', child: this.node, name });
   }
   /** Alias of `as`. */
@@ -175,7 +180,8 @@ function unsorted(node: ColumnNode): ColumnNode {
 
 /** The column named `name` (`'*'` for every column). */
 export function col(name: string): Column {
-  if (typeof name !== 'string' || name.length === 0) throw new ConfigError('col: a column name must be a non-empty string');
+  if (typeof name !== 'string' || name.length === 0)
+    throw new ConfigError('col: a column name must be a non-empty string');
   return new Column({ k: 'col', name });
 }
 
@@ -189,7 +195,8 @@ export function lit(value: LiteralValue): Column {
 
 /** A SQL expression string (`expr('amount * 2')`), checked on the driver before any task runs. */
 export function expr(sql: string): Column {
-  if (typeof sql !== 'string' || sql.trim().length === 0) throw new ConfigError('expr: the expression must be a non-empty string');
+  if (typeof sql !== 'string' || sql.trim().length === 0)
+    throw new ConfigError('expr: the expression must be a non-empty string');
   return new Column({ k: 'sql', text: sql.trim() });
 }
 

@@ -10,6 +10,7 @@ import { Action } from '../dataset/actions.js';
 import type { GraphBuilder } from '../dataset/graph-builder.js';
 import { currentCallSite } from '../plan/call-site.js';
 import {
+  avg as avgOf,
   type Column,
   type ColumnLike,
   type ColumnNode,
@@ -18,13 +19,17 @@ import {
   count,
   expr,
   hasAggregate,
-  toColumn,
-  avg as avgOf,
   max as maxOf,
   min as minOf,
   sum as sumOf,
+  toColumn,
 } from './column.js';
-import { DATAFRAME_ACTION_OPTION, type DataFrameActionKind, dataFrameActionImpl, type Row } from './df-actions.js';
+import {
+  DATAFRAME_ACTION_OPTION,
+  type DataFrameActionKind,
+  dataFrameActionImpl,
+  type Row,
+} from './df-actions.js';
 import type { LogicalPlan } from './logical-plan.js';
 import { rememberLogicalPlan } from './logical-plans.js';
 import type { DataFramePlanner } from './planner.js';
@@ -37,7 +42,8 @@ function labelOf(op: string): string {
 }
 
 function checkCount(n: number, what: string): void {
-  if (!Number.isInteger(n) || n < 0) throw new ConfigError(`${what}: n must be a non-negative integer, got ${n}`);
+  if (!Number.isInteger(n) || n < 0)
+    throw new ConfigError(`${what}: n must be a non-negative integer, got ${n}`);
 }
 
 /** What a DataFrame needs from its job: the graph under construction and the planner. */
@@ -63,13 +69,23 @@ export class DataFrame {
   /** The columns or expressions given (names, `'*'`, Columns). */
   select(...columns: ColumnLike[]): DataFrame {
     if (columns.length === 0) throw new ConfigError('select: name at least one column');
-    return this.with({ kind: 'select', child: this.plan, columns: columns.map((c) => toColumn(c).node), label: labelOf('select') });
+    return this.with({
+      kind: 'select',
+      child: this.plan,
+      columns: columns.map((c) => toColumn(c).node),
+      label: labelOf('select'),
+    });
   }
 
   /** The SQL expressions given (`selectExpr('amount * 2 AS double')`). */
   selectExpr(...sql: string[]): DataFrame {
     if (sql.length === 0) throw new ConfigError('selectExpr: give at least one expression');
-    return this.with({ kind: 'select', child: this.plan, columns: sql.map((s) => expr(s).node), label: labelOf('selectExpr') });
+    return this.with({
+      kind: 'select',
+      child: this.plan,
+      columns: sql.map((s) => expr(s).node),
+      label: labelOf('selectExpr'),
+    });
   }
 
   /** Rows where `condition` is true (a Column, or SQL text such as `'amount > 100'`). */
@@ -89,13 +105,26 @@ export class DataFrame {
 
   /** Add a column, or replace the one of that name in place. */
   withColumn(name: string, column: Column): DataFrame {
-    if (typeof name !== 'string' || name.length === 0) throw new ConfigError('withColumn: the name must be a non-empty string');
-    return this.with({ kind: 'withColumn', child: this.plan, name, column: column.node, label: labelOf('withColumn') });
+    if (typeof name !== 'string' || name.length === 0)
+      throw new ConfigError('withColumn: the name must be a non-empty string');
+    return this.with({
+      kind: 'withColumn',
+      child: this.plan,
+      name,
+      column: column.node,
+      label: labelOf('withColumn'),
+    });
   }
 
   /** Rename a column (nothing happens when there is none of that name, as in Spark). */
   withColumnRenamed(existing: string, name: string): DataFrame {
-    return this.with({ kind: 'withColumnRenamed', child: this.plan, from: existing, to: name, label: labelOf('withColumnRenamed') });
+    return this.with({
+      kind: 'withColumnRenamed',
+      child: this.plan,
+      from: existing,
+      to: name,
+      label: labelOf('withColumnRenamed'),
+    });
   }
 
   /** Without the named columns (names that do not exist are ignored, as in Spark). */
@@ -105,7 +134,11 @@ export class DataFrame {
 
   /** Group rows by the columns given, for `agg` and the shorthand aggregations. */
   groupBy(...columns: ColumnLike[]): GroupedData {
-    return new GroupedData(this, columns.map((c) => toColumn(c).node), labelOf('groupBy'));
+    return new GroupedData(
+      this,
+      columns.map((c) => toColumn(c).node),
+      labelOf('groupBy'),
+    );
   }
 
   /** Aggregate the whole DataFrame (no grouping): `df.agg(sum('amount'))`. */
@@ -125,7 +158,12 @@ export class DataFrame {
 
   private sortAs(op: string, columns: ColumnLike[]): DataFrame {
     if (columns.length === 0) throw new ConfigError(`${op}: name at least one column`);
-    return this.with({ kind: 'sort', child: this.plan, orders: columns.map((c) => toColumn(c).node), label: labelOf(op) });
+    return this.with({
+      kind: 'sort',
+      child: this.plan,
+      orders: columns.map((c) => toColumn(c).node),
+      label: labelOf(op),
+    });
   }
 
   /** The first `n` rows (in the DataFrame's order: after an orderBy, the top n). */
@@ -137,7 +175,13 @@ export class DataFrame {
   private action<R>(kind: DataFrameActionKind, n = 0, truncate = true): Action<R> {
     const nodeId = this.env.planner.nodeOf(this.plan, kind);
     const options = { [DATAFRAME_ACTION_OPTION]: kind, n, truncate };
-    const action = new Action<R>(kind, nodeId, options, dataFrameActionImpl(kind, n, truncate), this.env.builder);
+    const action = new Action<R>(
+      kind,
+      nodeId,
+      options,
+      dataFrameActionImpl(kind, n, truncate),
+      this.env.builder,
+    );
     rememberLogicalPlan(action, this.plan);
     return action;
   }
@@ -205,10 +249,18 @@ export class GroupedData {
     const nodes = columns.map((c) => c.node);
     for (const node of nodes) {
       if (node.k !== 'sql' && !(node.k === 'alias' && node.child.k === 'sql') && !hasAggregate(node)) {
-        throw new ConfigError(`${this.label}: agg(${columnName(node)}) is not an aggregate (use sum, count, avg, min, max or countDistinct)`);
+        throw new ConfigError(
+          `${this.label}: agg(${columnName(node)}) is not an aggregate (use sum, count, avg, min, max or countDistinct)`,
+        );
       }
     }
-    return new DataFrame(this.df.env, { kind: 'aggregate', child: this.df.plan, keys: this.keys, columns: nodes, label: this.label });
+    return new DataFrame(this.df.env, {
+      kind: 'aggregate',
+      child: this.df.plan,
+      keys: this.keys,
+      columns: nodes,
+      label: this.label,
+    });
   }
 
   /** The number of rows per group, in a column named `count`. */

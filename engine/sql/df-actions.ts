@@ -5,7 +5,7 @@
  * driver answers them from its binding of the plan (driver-actions on the driver side).
  */
 import { StratusError } from '../../contract/errors.js';
-import { type Action, type ActionImpl } from '../dataset/actions.js';
+import type { Action, ActionImpl } from '../dataset/actions.js';
 import type { Key } from '../records/keys.js';
 import type { RangeSample } from '../shuffle/partitioner.js';
 
@@ -30,7 +30,15 @@ export interface SortKeySample {
 }
 
 /** The kinds of DataFrame action. */
-export type DataFrameActionKind = 'collect' | 'count' | 'take' | 'first' | 'show' | 'schema' | 'printSchema' | 'explain';
+export type DataFrameActionKind =
+  | 'collect'
+  | 'count'
+  | 'take'
+  | 'first'
+  | 'show'
+  | 'schema'
+  | 'printSchema'
+  | 'explain';
 
 /** True for actions the driver answers from the plan, without a job. */
 export function isDriverSideKind(kind: unknown): boolean {
@@ -160,7 +168,11 @@ function compareValues(a: unknown, b: unknown): number {
 }
 
 /** Compare two sort-key tuples as ORDER BY does with `directions`. */
-export function compareSortKeys(a: readonly unknown[], b: readonly unknown[], directions: readonly SortDirection[]): number {
+export function compareSortKeys(
+  a: readonly unknown[],
+  b: readonly unknown[],
+  directions: readonly SortDirection[],
+): number {
   for (let i = 0; i < directions.length; i++) {
     const { ascending, nullsFirst } = directions[i]!;
     const x = a[i] ?? null;
@@ -206,7 +218,10 @@ export function sortSampleImpl(directions: readonly SortDirection[]): ActionImpl
 /** The tuple of a range bound made by sortSampleImpl (`[rank, tuple]`). */
 export function boundTuple(bound: Key): unknown[] {
   if (!Array.isArray(bound) || bound.length !== 2 || !Array.isArray(bound[1])) {
-    throw new StratusError('PLAN_MISMATCH', `a DataFrame range bound must be [rank, values], got ${JSON.stringify(bound)}`);
+    throw new StratusError(
+      'PLAN_MISMATCH',
+      `a DataFrame range bound must be [rank, values], got ${JSON.stringify(bound)}`,
+    );
   }
   return bound[1] as unknown[];
 }

@@ -16,7 +16,12 @@ import { exchangeSpecOf } from './planner.js';
 import { boundFragmentOf, relationalStageProgram } from './program.js';
 import { type StructType, schemaTreeString } from './types.js';
 
-function physicalPlan(graph: JobGraph, action: Action<unknown>, actionName: string, sourcePartitions: ReadonlyMap<number, number>): string {
+function physicalPlan(
+  graph: JobGraph,
+  action: Action<unknown>,
+  actionName: string,
+  sourcePartitions: ReadonlyMap<number, number>,
+): string {
   // Range bounds are sampled at run time; plan with placeholders of the asked-for partition count.
   const rangeBounds = new Map<number, Key[]>();
   let plan: JobPlan | undefined;
@@ -25,7 +30,10 @@ function physicalPlan(graph: JobGraph, action: Action<unknown>, actionName: stri
     if (!isSamplingRequest(planned)) plan = planned;
     else {
       const { nodeId, numPartitions } = planned.needsSampling;
-      rangeBounds.set(nodeId, Array.from({ length: numPartitions - 1 }, (_, k) => [k, []] as Key));
+      rangeBounds.set(
+        nodeId,
+        Array.from({ length: numPartitions - 1 }, (_, k) => [k, []] as Key),
+      );
     }
   }
   if (!plan) return '(the plan could not be built)';
@@ -35,16 +43,30 @@ function physicalPlan(graph: JobGraph, action: Action<unknown>, actionName: stri
     if (stage.shuffle) {
       const spec = exchangeSpecOf(graph.shuffleDependency(stage.shuffle.shuffleId).node);
       const n = stage.shuffle.numReducePartitions;
-      if (spec?.mode === 'hash') head += ` → hash exchange into ${n} partitions on [${spec.keys.map(columnName).join(', ')}]`;
-      else if (spec?.mode === 'range') head += ` → range exchange into ${n} partitions on [${spec.orders.map(columnName).join(', ')}] (bounds from a sampling job)`;
+      if (spec?.mode === 'hash')
+        head += ` → hash exchange into ${n} partitions on [${spec.keys.map(columnName).join(', ')}]`;
+      else if (spec?.mode === 'range')
+        head += ` → range exchange into ${n} partitions on [${spec.orders.map(columnName).join(', ')}] (bounds from a sampling job)`;
       else head += ' → single-partition exchange';
     } else head += ` → ${action.op}`;
     lines.push(head);
     const node = graph.node(stage.rddNodeId);
     if (node.impl.type === 'relational') {
-      const program = relationalStageProgram(graph, plan, { ...stage, ...(stage.shuffle?.partitioner.kind === 'range' ? { shuffle: { ...stage.shuffle, partitioner: { kind: 'hash', n: stage.shuffle.numReducePartitions } } } : {}) });
+      const program = relationalStageProgram(graph, plan, {
+        ...stage,
+        ...(stage.shuffle?.partitioner.kind === 'range'
+          ? {
+              shuffle: {
+                ...stage.shuffle,
+                partitioner: { kind: 'hash', n: stage.shuffle.numReducePartitions },
+              },
+            }
+          : {}),
+      });
       const input = program?.input;
-      lines.push(`  input: ${input?.kind === 'scan' ? `${input.format} scan of node ${input.nodeId}` : input?.kind === 'exchange' ? `shuffle ${input.shuffleId}` : 'local rows'}`);
+      lines.push(
+        `  input: ${input?.kind === 'scan' ? `${input.format} scan of node ${input.nodeId}` : input?.kind === 'exchange' ? `shuffle ${input.shuffleId}` : 'local rows'}`,
+      );
       lines.push(`  SQL: ${boundFragmentOf(node).bound.sql}`);
     }
   }

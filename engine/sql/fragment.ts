@@ -56,11 +56,23 @@ export type FragmentOp = { readonly label: string } & (
   | { readonly op: 'withColumnRenamed'; readonly from: string; readonly to: string }
   | { readonly op: 'drop'; readonly names: readonly string[] }
   /** Map side of a split aggregation: group keys, then each call's partial columns. */
-  | { readonly op: 'partialAggregate'; readonly keys: readonly ColumnNode[]; readonly calls: readonly AggregateCall[] }
+  | {
+      readonly op: 'partialAggregate';
+      readonly keys: readonly ColumnNode[];
+      readonly calls: readonly AggregateCall[];
+    }
   /** Reduce side: merge the partials of the keys named in the partial step. */
-  | { readonly op: 'finalAggregate'; readonly keyNames: readonly string[]; readonly calls: readonly AggregateCall[] }
+  | {
+      readonly op: 'finalAggregate';
+      readonly keyNames: readonly string[];
+      readonly calls: readonly AggregateCall[];
+    }
   /** An aggregation in one step, over rows that an exchange grouped by key. */
-  | { readonly op: 'aggregate'; readonly keys: readonly ColumnNode[]; readonly columns: readonly ColumnNode[] }
+  | {
+      readonly op: 'aggregate';
+      readonly keys: readonly ColumnNode[];
+      readonly columns: readonly ColumnNode[];
+    }
   | { readonly op: 'sort'; readonly orders: readonly ColumnNode[] }
   | { readonly op: 'limit'; readonly n: number }
 );

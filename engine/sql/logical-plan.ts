@@ -23,8 +23,18 @@ export type LogicalPlan = PlanBase &
       }
     | { readonly kind: 'select'; readonly child: LogicalPlan; readonly columns: readonly ColumnNode[] }
     | { readonly kind: 'filter'; readonly child: LogicalPlan; readonly condition: ColumnNode }
-    | { readonly kind: 'withColumn'; readonly child: LogicalPlan; readonly name: string; readonly column: ColumnNode }
-    | { readonly kind: 'withColumnRenamed'; readonly child: LogicalPlan; readonly from: string; readonly to: string }
+    | {
+        readonly kind: 'withColumn';
+        readonly child: LogicalPlan;
+        readonly name: string;
+        readonly column: ColumnNode;
+      }
+    | {
+        readonly kind: 'withColumnRenamed';
+        readonly child: LogicalPlan;
+        readonly from: string;
+        readonly to: string;
+      }
     | { readonly kind: 'drop'; readonly child: LogicalPlan; readonly names: readonly string[] }
     | {
         readonly kind: 'aggregate';

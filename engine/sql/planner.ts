@@ -66,9 +66,19 @@ export class DataFramePlanner {
       case 'filter':
         return this.narrow(plan.child, { op: 'filter', condition: plan.condition, label: plan.label });
       case 'withColumn':
-        return this.narrow(plan.child, { op: 'withColumn', name: plan.name, column: plan.column, label: plan.label });
+        return this.narrow(plan.child, {
+          op: 'withColumn',
+          name: plan.name,
+          column: plan.column,
+          label: plan.label,
+        });
       case 'withColumnRenamed':
-        return this.narrow(plan.child, { op: 'withColumnRenamed', from: plan.from, to: plan.to, label: plan.label });
+        return this.narrow(plan.child, {
+          op: 'withColumnRenamed',
+          from: plan.from,
+          to: plan.to,
+          label: plan.label,
+        });
       case 'drop':
         return this.narrow(plan.child, { op: 'drop', names: plan.names, label: plan.label });
       default:
@@ -98,7 +108,12 @@ export class DataFramePlanner {
       const pending = this.lower(plan.child);
       const sort: FragmentOp = { op: 'sort', orders: plan.orders, label: plan.label };
       if (pending.single) return { ...pending, ops: [...pending.ops, sort] };
-      const out = this.exchange(pending, { mode: 'range', orders: plan.orders }, this.shufflePartitions(), plan.label);
+      const out = this.exchange(
+        pending,
+        { mode: 'range', orders: plan.orders },
+        this.shufflePartitions(),
+        plan.label,
+      );
       out.ops.push(sort);
       return out;
     }
@@ -138,7 +153,9 @@ export class DataFramePlanner {
       const keyNames = keys.map(columnName);
       pending.ops.push({ op: 'partialAggregate', keys, calls, label: plan.label });
       const spec: ExchangeSpec =
-        keys.length === 0 ? { mode: 'single' } : { mode: 'hash', keys: keyNames.map((name) => ({ k: 'col', name })) };
+        keys.length === 0
+          ? { mode: 'single' }
+          : { mode: 'hash', keys: keyNames.map((name) => ({ k: 'col', name })) };
       const out = this.exchange(pending, spec, partitions, plan.label);
       out.ops.push({ op: 'finalAggregate', keyNames, calls, label: plan.label });
       return out;
@@ -150,10 +167,16 @@ export class DataFramePlanner {
   }
 
   /** Close `pending` into a node, add the exchange reading it; returns the fragment after the exchange. */
-  private exchange(pending: PendingFragment, spec: ExchangeSpec, partitions: number, label: string): PendingFragment {
+  private exchange(
+    pending: PendingFragment,
+    spec: ExchangeSpec,
+    partitions: number,
+    label: string,
+  ): PendingFragment {
     const mapSide = this.close(pending, 'exchange input');
     const shuffleId = this.builder.nextShuffleId();
-    const op = spec.mode === 'range' ? 'rangeExchange' : spec.mode === 'hash' ? 'hashExchange' : 'singleExchange';
+    const op =
+      spec.mode === 'range' ? 'rangeExchange' : spec.mode === 'hash' ? 'hashExchange' : 'singleExchange';
     const id = this.builder.addNode({
       op,
       parents: [mapSide],
@@ -182,7 +205,8 @@ export class DataFramePlanner {
     };
     const opName = pending.ops.length > 0 ? pending.ops.map((o) => o.op).join('+') : op;
     return this.builder.addNode({
-      op: input.kind === 'scan' ? `read.${input.format}${pending.ops.length > 0 ? `+${opName}` : ''}` : opName,
+      op:
+        input.kind === 'scan' ? `read.${input.format}${pending.ops.length > 0 ? `+${opName}` : ''}` : opName,
       parents: pending.parent !== undefined ? [pending.parent] : [],
       ...(pending.partitions !== undefined ? { requestedPartitions: pending.partitions } : {}),
       options: { [FRAGMENT_OPTION]: JSON.stringify(description) },
@@ -203,12 +227,16 @@ export function splittableCalls(columns: readonly ColumnNode[]): AggregateCall[]
 }
 
 /** The sort orders of a range exchange as (expression, ascending, nulls first). */
-export function exchangeOrders(spec: ExchangeSpec): { expr: ColumnNode; ascending: boolean; nullsFirst: boolean }[] {
+export function exchangeOrders(
+  spec: ExchangeSpec,
+): { expr: ColumnNode; ascending: boolean; nullsFirst: boolean }[] {
   return spec.mode === 'range' ? spec.orders.map(sortOrderOf) : [];
 }
 
 /** The ExchangeSpec of a DataFrame exchange node, or undefined for any other node. */
-export function exchangeSpecOf(node: { readonly options: Readonly<Record<string, unknown>> }): ExchangeSpec | undefined {
+export function exchangeSpecOf(node: {
+  readonly options: Readonly<Record<string, unknown>>;
+}): ExchangeSpec | undefined {
   const text = node.options[EXCHANGE_OPTION];
   return typeof text === 'string' ? (JSON.parse(text) as ExchangeSpec) : undefined;
 }

@@ -49,7 +49,9 @@ export interface RelationalProgram {
 }
 
 /** The fragment of a relational node, bound; throws when the driver did not bind it. */
-export function boundFragmentOf(node: GraphNode): RelationalFragment & { bound: NonNullable<RelationalFragment['bound']> } {
+export function boundFragmentOf(
+  node: GraphNode,
+): RelationalFragment & { bound: NonNullable<RelationalFragment['bound']> } {
   if (node.impl.type !== 'relational') throw new Error(`internal: node ${node.id} is not relational`);
   const fragment = node.impl.fragment;
   if (!fragment.bound) throw new Error(`internal: relational node ${node.id} was not bound on the driver`);
@@ -62,7 +64,10 @@ export function literalOf(value: unknown): string {
   if (typeof value === 'number') return Number.isInteger(value) ? String(value) : `${value}::DOUBLE`;
   if (typeof value === 'boolean') return value ? 'TRUE' : 'FALSE';
   if (typeof value === 'string') return quoteString(value);
-  throw new StratusError('UNSUPPORTED_SORT_KEY', `a sort key value of type ${typeof value} cannot be a range bound (sort by scalar columns)`);
+  throw new StratusError(
+    'UNSUPPORTED_SORT_KEY',
+    `a sort key value of type ${typeof value} cannot be a range bound (sort by scalar columns)`,
+  );
 }
 
 /** SQL true when the row's sort key (orders) comes strictly after `tuple` in the sort order. */
@@ -85,7 +90,11 @@ export function rowAfterSql(orders: readonly ColumnNode[], tuple: readonly unkno
 }
 
 /** The SQL of a row's reduce partition for an exchange (`bounds`: a range exchange's sampled bounds). */
-export function partitionSql(spec: ExchangeSpec, numPartitions: number, bounds: readonly unknown[][]): string {
+export function partitionSql(
+  spec: ExchangeSpec,
+  numPartitions: number,
+  bounds: readonly unknown[][],
+): string {
   if (spec.mode === 'single' || numPartitions === 1) return '0';
   if (spec.mode === 'hash') {
     return `CAST(hash(${spec.keys.map(columnSql).join(', ')}) % ${numPartitions} AS INTEGER)`;
@@ -100,10 +109,21 @@ function inputOf(graph: JobGraph, node: GraphNode, stage: StagePlan): ProgramInp
   const columns = [...fragment.bound.input.fields];
   const input = fragment.input;
   if (input.kind === 'scan') {
-    return { kind: 'scan', nodeId: node.id, format: input.format, columns, ...(input.csv ? { csv: input.csv } : {}) };
+    return {
+      kind: 'scan',
+      nodeId: node.id,
+      format: input.format,
+      columns,
+      ...(input.csv ? { csv: input.csv } : {}),
+    };
   }
   if (input.kind === 'local') {
-    return { kind: 'local', rows: input.rows as unknown[][], numSlices: stage.nodePartitions[node.id] ?? node.requestedPartitions ?? 1, columns };
+    return {
+      kind: 'local',
+      rows: input.rows as unknown[][],
+      numSlices: stage.nodePartitions[node.id] ?? node.requestedPartitions ?? 1,
+      columns,
+    };
   }
   const exchange = graph.node(node.parents[0]!);
   if (exchange.impl.type !== 'shuffled') throw new Error(`internal: node ${node.id} reads no exchange`);
@@ -117,12 +137,17 @@ function sinkOf(graph: JobGraph, plan: JobPlan, stage: StagePlan): ProgramSink {
     const spec = exchangeSpecOf(node);
     if (!spec) throw new Error(`internal: shuffle ${info.shuffleId} is not a DataFrame exchange`);
     const bounds = info.partitioner.kind === 'range' ? info.partitioner.bounds.map(boundTuple) : [];
-    return { kind: 'exchange', numPartitions: info.numReducePartitions, partitionSql: partitionSql(spec, info.numReducePartitions, bounds) };
+    return {
+      kind: 'exchange',
+      numPartitions: info.numReducePartitions,
+      partitionSql: partitionSql(spec, info.numReducePartitions, bounds),
+    };
   }
   const ref = plan.action;
   if ('sampleSortKeys' in ref) {
     const spec = exchangeSpecOf(graph.node(ref.sampleSortKeys));
-    if (spec?.mode !== 'range') throw new Error(`internal: node ${ref.sampleSortKeys} is not a range exchange`);
+    if (spec?.mode !== 'range')
+      throw new Error(`internal: node ${ref.sampleSortKeys} is not a range exchange`);
     return {
       kind: 'sample',
       keys: spec.orders.map((o) => columnSql(sortOrderOf(o).expr)),
@@ -133,14 +158,20 @@ function sinkOf(graph: JobGraph, plan: JobPlan, stage: StagePlan): ProgramSink {
   const action = graph.resolveAction(ref);
   const kind = dataFrameActionKind(action);
   if (kind === 'count') return { kind: 'count' };
-  if (kind === 'take' || kind === 'first' || kind === 'show') return { kind: 'rows', limit: Number(action.options.n) + (kind === 'show' ? 1 : 0) };
+  if (kind === 'take' || kind === 'first' || kind === 'show')
+    return { kind: 'rows', limit: Number(action.options.n) + (kind === 'show' ? 1 : 0) };
   // schema, printSchema and explain never run; explain shows their plan as a collect's.
-  if (kind === 'collect' || kind === 'schema' || kind === 'printSchema' || kind === 'explain') return { kind: 'rows' };
+  if (kind === 'collect' || kind === 'schema' || kind === 'printSchema' || kind === 'explain')
+    return { kind: 'rows' };
   throw new StratusError('PLAN_MISMATCH', `${action.op} cannot end a DataFrame job`);
 }
 
 /** The program of `stage` when it computes a DataFrame fragment (undefined for a Dataset stage). */
-export function relationalStageProgram(graph: JobGraph, plan: JobPlan, stage: StagePlan): RelationalProgram | undefined {
+export function relationalStageProgram(
+  graph: JobGraph,
+  plan: JobPlan,
+  stage: StagePlan,
+): RelationalProgram | undefined {
   const node = graph.node(stage.rddNodeId);
   if (node.impl.type !== 'relational') return undefined;
   const fragment = boundFragmentOf(node);

@@ -108,9 +108,11 @@ export class SqlSession {
   /** @internal A file scan. */
   scan(format: ScanFormat, uri: string, options: ReadOptions, csv?: CsvReadOptions): DataFrame {
     const where = `read.${format}(${JSON.stringify(uri)})`;
-    if (typeof uri !== 'string' || uri.length === 0) throw new ConfigError(`read.${format}: the path must be a non-empty string`);
+    if (typeof uri !== 'string' || uri.length === 0)
+      throw new ConfigError(`read.${format}: the path must be a non-empty string`);
     checkPartitionCount(options.minPartitions, where);
-    const schema: StructType | undefined = options.schema !== undefined ? toStructType(options.schema, where) : undefined;
+    const schema: StructType | undefined =
+      options.schema !== undefined ? toStructType(options.schema, where) : undefined;
     const site = currentCallSite();
     return new DataFrame(this.env(), {
       kind: 'source',
@@ -129,11 +131,14 @@ export class SqlSession {
     const normalised = rows.map((row, i) => {
       if (Array.isArray(row)) {
         if (row.length !== names.length) {
-          throw new ConfigError(`createDataFrame: row ${i} has ${row.length} values, the schema ${names.length} columns`);
+          throw new ConfigError(
+            `createDataFrame: row ${i} has ${row.length} values, the schema ${names.length} columns`,
+          );
         }
         return row;
       }
-      if (row === null || typeof row !== 'object') throw new ConfigError(`createDataFrame: row ${i} is not an object or an array`);
+      if (row === null || typeof row !== 'object')
+        throw new ConfigError(`createDataFrame: row ${i} is not an object or an array`);
       return names.map((n) => (row as Record<string, unknown>)[n] ?? null);
     });
     const site = currentCallSite();

@@ -41,7 +41,10 @@ function partialItems(call: AggregateCall, i: number): string[] {
     case 'count':
       return [`count(${arg}) AS ${quoteIdent(names.value)}`];
     case 'avg':
-      return [`sum(CAST(${arg} AS DOUBLE)) AS ${quoteIdent(names.sum)}`, `count(${arg}) AS ${quoteIdent(names.count)}`];
+      return [
+        `sum(CAST(${arg} AS DOUBLE)) AS ${quoteIdent(names.sum)}`,
+        `count(${arg}) AS ${quoteIdent(names.count)}`,
+      ];
     case 'min':
     case 'max':
       return [`${call.fn}(${arg}) AS ${quoteIdent(names.value)}`];
@@ -86,7 +89,9 @@ export function operatorSql(op: FragmentOp, previous: string, input: StructType)
       return `SELECT * RENAME (${quoteIdent(existing.name)} AS ${quoteIdent(op.to)}) ${from}`;
     }
     case 'drop': {
-      const present = [...new Set(op.names.map((n) => fieldOf(input, n)?.name).filter((n) => n !== undefined))];
+      const present = [
+        ...new Set(op.names.map((n) => fieldOf(input, n)?.name).filter((n) => n !== undefined)),
+      ];
       if (present.length === 0) return previous; // Spark: dropping a missing column does nothing
       if (present.length === input.fields.length) {
         throw new ConfigError(`${op.label}: dropping every column leaves a DataFrame with no columns`);

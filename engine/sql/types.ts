@@ -143,7 +143,8 @@ function checkFields(fields: StructField[], where: string): StructType {
   const seen = new Set<string>();
   for (const f of fields) {
     const key = f.name.toLowerCase();
-    if (seen.has(key)) throw new ConfigError(`${where}: column ${JSON.stringify(f.name)} appears twice in the schema`);
+    if (seen.has(key))
+      throw new ConfigError(`${where}: column ${JSON.stringify(f.name)} appears twice in the schema`);
     seen.add(key);
   }
   return { fields };
@@ -158,7 +159,8 @@ export function fieldOf(schema: StructType, name: string): StructField | undefin
 /** Spark's printSchema tree: `root` then ` |-- name: type (nullable = true)` per column. */
 export function schemaTreeString(schema: StructType): string {
   const lines = ['root'];
-  for (const f of schema.fields) lines.push(` |-- ${f.name}: ${sparkTypeOf(f.type)} (nullable = ${f.nullable})`);
+  for (const f of schema.fields)
+    lines.push(` |-- ${f.name}: ${sparkTypeOf(f.type)} (nullable = ${f.nullable})`);
   return `${lines.join('\n')}\n`;
 }
 

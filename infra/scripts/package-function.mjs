@@ -7,14 +7,18 @@
  *   task-thread.js   the task-thread entry the app's worker pool starts
  *
  * `@azure/functions-core` stays external: the Functions Node worker provides it at runtime by
- * intercepting `require` (and so does stratus' local host). Every other dependency is bundled, so
- * the artifact needs no `npm install` on Azure (azd deploys this folder as is).
+ * intercepting `require` (and so does stratus' local host). `@duckdb/node-api` stays external too:
+ * its native binding (a `.node` addon and libduckdb.so) cannot be bundled, so the package ships it
+ * in node_modules/ — the API, the bindings loader, the Linux x64 glibc binary the Functions host
+ * runs on, and detect-libc, which the loader requires — copied from this install as they are.
+ * Every other dependency is bundled, so the artifact needs no `npm install` on Azure (azd deploys
+ * this folder as is).
  *
  * Beside the artifact, dist/function-app.meta.json records which source files went into each
  * bundle (esbuild's metafile), so tests can prove no devDependency was bundled.
  * Usage: `npm run package:function`.
  */
-import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -43,7 +47,7 @@ const result = await build({
   sourcesContent: false,
   logLevel: 'warning',
   metafile: true,
-  external: ['@azure/functions-core'],
+  external: ['@azure/functions-core', '@duckdb/node-api'],
   // The sources are ESM and find their neighbours (host.json, task-thread.js) through
   // import.meta.url; in a CommonJS bundle that is the bundle file's own URL.
   define: { 'import.meta.url': '__stratusModuleUrl' },
@@ -63,6 +67,17 @@ const appPackage = {
   dependencies: {},
 };
 await writeFile(path.join(outdir, 'package.json'), `${JSON.stringify(appPackage, null, 2)}\n`);
+
+/** The packages the DuckDB binding needs at run time, shipped as installed (see the file comment). */
+export const SHIPPED_PACKAGES = [
+  '@duckdb/node-api',
+  '@duckdb/node-bindings',
+  '@duckdb/node-bindings-linux-x64',
+  'detect-libc',
+];
+for (const name of SHIPPED_PACKAGES) {
+  await cp(path.join(root, 'node_modules', name), path.join(outdir, 'node_modules', name), { recursive: true });
+}
 
 const sizes = Object.entries(result.metafile.outputs)
   .filter(([file]) => file.endsWith('.js'))

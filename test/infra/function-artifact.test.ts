@@ -4,7 +4,9 @@
  * self-contained (no node_modules, nothing to install, no devDependency bundled), and the local
  * host loads it with the app settings the Bicep writes and reports the deployed slot count.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { builtinModules } from 'node:module';
 import path from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
@@ -49,27 +51,59 @@ describe('the packaged function app', () => {
     expect(pkg.scripts).toBeUndefined();
   });
 
-  it('holds only the bundles, their source maps, host.json and package.json', () => {
+  it('holds only the bundles, their source maps, host.json, package.json and the shipped DuckDB packages', () => {
     const files = readdirSync(appDir).sort();
     expect(files).toEqual([
       'app.js',
       'app.js.map',
       'host.json',
+      'node_modules',
       'package.json',
       'task-thread.js',
       'task-thread.js.map',
     ]);
+    const shipped = readdirSync(path.join(appDir, 'node_modules'), { recursive: true, withFileTypes: true })
+      .filter((e) => e.isFile() && e.name === 'package.json')
+      .map((e) => JSON.parse(readFileSync(path.join(e.parentPath, e.name), 'utf8')).name as string)
+      .sort();
+    expect(shipped).toEqual(['@duckdb/node-api', '@duckdb/node-bindings', '@duckdb/node-bindings-linux-x64', 'detect-libc']);
   });
 
-  it('requires nothing at run time but Node built-ins and the worker-provided @azure/functions-core', () => {
+  it('loads at run time only Node built-ins, the worker-provided @azure/functions-core and the shipped @duckdb/node-api', () => {
     const builtins = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
+    // DuckDB's native binding cannot be bundled: the package ships it (node_modules/) and the
+    // task thread imports it lazily, the first time a DataFrame task runs.
+    const shipped = new Set(['@azure/functions-core', '@duckdb/node-api']);
     for (const bundle of ['app.js', 'task-thread.js']) {
       const text = readFileSync(path.join(appDir, bundle), 'utf8');
-      const required = new Set([...text.matchAll(/\brequire\(\s*["']([^"']+)["']\s*\)/g)].map((m) => m[1]!));
-      const external = [...required].filter(
-        (name) => !builtins.has(name) && name !== '@azure/functions-core',
+      const loaded = new Set(
+        [...text.matchAll(/\b(?:require|import)\(\s*["']([^"']+)["']\s*\)/g)].map((m) => m[1]!),
+      );
+      // Relative specifiers are text inside bundled libraries (their own dynamic imports were bundled).
+      const external = [...loaded].filter(
+        (name) => !name.startsWith('.') && !builtins.has(name) && !shipped.has(name),
       );
       expect(external, bundle).toEqual([]);
+    }
+  });
+
+  it('runs a DuckDB query with the binding it ships, resolved from the package folder alone', () => {
+    const script =
+      "import('@duckdb/node-api').then(async ({ DuckDBInstance }) => { const db = await DuckDBInstance.create(':memory:'); " +
+      "const c = await db.connect(); const r = await c.runAndReadAll('SELECT 6 * 7 AS answer'); " +
+      "process.stdout.write(JSON.stringify(r.getRowObjectsJson())); })";
+    // A copy outside the repository, so module resolution cannot reach the repository's node_modules.
+    const copy = mkdtempSync(path.join(tmpdir(), 'stratus-app-'));
+    try {
+      cpSync(appDir, copy, { recursive: true });
+      const out = execFileSync(process.execPath, ['--input-type=commonjs', '-e', script], {
+        cwd: copy,
+        env: { PATH: process.env.PATH ?? '' },
+        encoding: 'utf8',
+      });
+      expect(JSON.parse(out)).toEqual([{ answer: 42 }]);
+    } finally {
+      rmSync(copy, { recursive: true, force: true });
     }
   });
 

@@ -10,6 +10,10 @@
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { resolveInputFiles } from '../../driver/data/input-splitter.js';
+import { bindDataFrames } from '../../duckdb/binder.js';
+import { runRelationalTask } from '../../duckdb/runner.js';
+import type { ScanFile } from '../../duckdb/scan-sql.js';
 import { mergeActionResults } from '../../engine/dataset/actions.js';
 import type { JobDefinition } from '../../engine/dataset/job.js';
 import { buildJobGraph, type JobGraph } from '../../engine/plan/graph.js';
@@ -18,10 +22,6 @@ import type { Key } from '../../engine/records/keys.js';
 import { computeRangeBounds, type RangeSample } from '../../engine/shuffle/partitioner.js';
 import { driverSideResult } from '../../engine/sql/explain.js';
 import { relationalStageProgram } from '../../engine/sql/program.js';
-import { bindDataFrames } from '../../duckdb/binder.js';
-import type { ScanFile } from '../../duckdb/scan-sql.js';
-import { runRelationalTask } from '../../duckdb/runner.js';
-import { resolveInputFiles } from '../../driver/data/input-splitter.js';
 
 /** Options of a local DataFrame run. */
 export interface LocalRunOptions {
@@ -46,7 +46,11 @@ async function splitLines(file: string, k: number, dir: string, header: boolean)
 }
 
 /** Run every action of `job` with `params`; returns results by action name (or the single result). */
-export async function runDataFrameJob<P>(job: JobDefinition<P>, params: P, options: LocalRunOptions = {}): Promise<unknown> {
+export async function runDataFrameJob<P>(
+  job: JobDefinition<P>,
+  params: P,
+  options: LocalRunOptions = {},
+): Promise<unknown> {
   const work = await mkdtemp(path.join(tmpdir(), 'stratus-df-'));
   try {
     return await run(job, params, options, work);
@@ -55,7 +59,12 @@ export async function runDataFrameJob<P>(job: JobDefinition<P>, params: P, optio
   }
 }
 
-async function run<P>(job: JobDefinition<P>, params: P, options: LocalRunOptions, work: string): Promise<unknown> {
+async function run<P>(
+  job: JobDefinition<P>,
+  params: P,
+  options: LocalRunOptions,
+  work: string,
+): Promise<unknown> {
   const graph: JobGraph = buildJobGraph(job, params, { defaultParallelism: options.defaultParallelism ?? 2 });
   const scans = new Map<number, ScanFile[][]>();
   const sourcePartitions = new Map<number, number>();
@@ -63,7 +72,10 @@ async function run<P>(job: JobDefinition<P>, params: P, options: LocalRunOptions
   for (const source of graph.sources()) {
     const files = await resolveInputFiles(source.uri);
     const node = graph.node(source.nodeId);
-    const header = node.impl.type === 'relational' && node.impl.fragment.input.kind === 'scan' && node.impl.fragment.input.csv?.header === true;
+    const header =
+      node.impl.type === 'relational' &&
+      node.impl.fragment.input.kind === 'scan' &&
+      node.impl.fragment.input.csv?.header === true;
     const parts: ScanFile[][] = [];
     for (const file of files) {
       if (source.kind === 'parquet') parts.push([{ path: file, skipHeader: false }]);
@@ -102,9 +114,17 @@ async function run<P>(job: JobDefinition<P>, params: P, options: LocalRunOptions
             input.kind === 'scan'
               ? { scanFiles: scans.get(input.nodeId)![p]! }
               : input.kind === 'exchange'
-                ? { segmentFiles: segments.get(input.shuffleId)!.map((m) => m[p]).filter((f): f is string => f !== undefined) }
+                ? {
+                    segmentFiles: segments
+                      .get(input.shuffleId)!
+                      .map((m) => m[p])
+                      .filter((f): f is string => f !== undefined),
+                  }
                 : {};
-          const out = await runRelationalTask(program, p, inputs, { tempDir, memoryBudgetBytes: 128 * 1024 * 1024 });
+          const out = await runRelationalTask(program, p, inputs, {
+            tempDir,
+            memoryBudgetBytes: 128 * 1024 * 1024,
+          });
           if (out.kind === 'exchange') {
             // Keep the segments beyond the task's temp dir, as a map output blob outlives its task.
             const kept = await Promise.all(

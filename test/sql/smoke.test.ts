@@ -17,7 +17,13 @@ describe('smoke', () => {
         3,
       );
       const g = df.groupBy('k').agg(sum('v').as('s'), count('*'), avg('v')).orderBy(col('s').desc());
-      return { rows: g.collect(), n: df.where(col('v').gt(1)).count(), show: g.show(), schema: g.printSchema(), explain: g.explain() };
+      return {
+        rows: g.collect(),
+        n: df.where(col('v').gt(1)).count(),
+        show: g.show(),
+        schema: g.printSchema(),
+        explain: g.explain(),
+      };
     });
     const r = (await runDataFrameJob(job, undefined, { defaultParallelism: 3 })) as Record<string, unknown>;
     console.log(r.show, r.schema, r.explain);

@@ -1,0 +1,62 @@
+/**
+ * What the driver reads of a DataFrame's input files before planning: a local copy of the
+ * first split of each scan, for the binder to take the schema from (Parquet's own schema, a
+ * CSV header and sniffed types, JSON Lines' fields). A local input is read where it lies; a blob
+ * input is downloaded — a Parquet file whole, a text file's first split up to 1 MiB cut at its
+ * last line break.
+ */
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { ScanSampler } from '../../duckdb/binder.js';
+import type { InputSplit } from '../../engine/plan/stage-descriptor.js';
+import type { BlobStore } from '../../storage/blob-store.js';
+
+const TEXT_SAMPLE_BYTES = 1024 * 1024;
+
+/** A scan sampler over a run's input splits, and the cleanup of its downloads. */
+export async function scanSampler(
+  blobs: BlobStore,
+  inputs: ReadonlyMap<number, readonly (readonly InputSplit[])[]>,
+): Promise<{ sample: ScanSampler; close: () => Promise<void> }> {
+  let dir: string | undefined;
+  const sample: ScanSampler = async (nodeId, input) => {
+    const split = inputs.get(nodeId)?.[0]?.[0];
+    if (!split) return undefined;
+    if (
+      split.source !== undefined &&
+      split.sourceOffset === 0 &&
+      !split.source.includes('://') &&
+      existsSync(split.source)
+    ) {
+      return split.source;
+    }
+    dir ??= await mkdtemp(path.join(tmpdir(), 'stratus-schema-'));
+    const file = path.join(dir, `node-${nodeId}`);
+    const start = split.start ?? 0;
+    if (input.format === 'parquet') {
+      await writeFile(
+        file,
+        await blobs.getRange(
+          split.container,
+          split.blob,
+          start,
+          split.end === undefined ? undefined : split.end - start,
+        ),
+      );
+    } else {
+      const length = Math.min(TEXT_SAMPLE_BYTES, (split.end ?? start + TEXT_SAMPLE_BYTES) - start);
+      const bytes = await blobs.getRange(split.container, split.blob, start, length);
+      const cut = length === TEXT_SAMPLE_BYTES ? bytes.lastIndexOf(10) + 1 : bytes.length;
+      await writeFile(file, bytes.subarray(0, cut > 0 ? cut : bytes.length));
+    }
+    return file;
+  };
+  return {
+    sample,
+    close: async () => {
+      if (dir) await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
