@@ -193,11 +193,20 @@ export function lit(value: LiteralValue): Column {
   return new Column({ k: 'lit', value });
 }
 
-/** A SQL expression string (`expr('amount * 2')`), checked on the driver before any task runs. */
+/**
+ * A SQL expression string (`expr('amount * 2')`, `expr('amount * 2 AS twice')`), checked on the
+ * driver before any task runs. A trailing `AS name` names the column, as in Spark.
+ */
 export function expr(sql: string): Column {
   if (typeof sql !== 'string' || sql.trim().length === 0)
     throw new ConfigError('expr: the expression must be a non-empty string');
-  return new Column({ k: 'sql', text: sql.trim() });
+  const text = sql.trim();
+  const aliased = /^(.*\S)\s+AS\s+(?:"([^"]+)"|`([^`]+)`|([A-Za-z_][A-Za-z0-9_]*))$/is.exec(text);
+  if (aliased) {
+    const name = aliased[2] ?? aliased[3] ?? aliased[4]!;
+    return new Column({ k: 'alias', child: { k: 'sql', text: aliased[1]! }, name });
+  }
+  return new Column({ k: 'sql', text });
 }
 
 /** A column given as a name or a Column. */
