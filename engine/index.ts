@@ -3,7 +3,9 @@
  * `defineJob((ctx, params) => action | {name: action})`; `ctx` (JobContext) makes datasets from
  * sources (parallelize, textFile, jsonLines, csv — with the record types their options give),
  * broadcasts and accumulators; a Dataset<T>
- * has Spark's RDD transformations and actions. Besides those: the params-schema types, the
+ * has Spark's RDD transformations and actions. `ctx.read` and `ctx.createDataFrame` make
+ * DataFrames, whose column expressions are built with `col`, `lit`, `expr` and the aggregate
+ * functions exported here (engine/sql, docs/dataframes.md). Besides those: the params-schema types, the
  * Key type and the key functions that define key equality and order (docs/concepts-keys.md),
  * and the errors a user can meet, each a StratusError with a stable `code`.
  *
@@ -66,3 +68,29 @@ export type { CsvColumnType } from './records/csv.js';
 export { canonicalKey, compareKeys, hashKey, InvalidKeyError, type Key } from './records/keys.js';
 export { BadRecordError, type BadRecordPolicy, type RecordPosition } from './records/record-formats.js';
 export type { RecordSchema, RecordSchemaOutput } from './records/record-schema.js';
+export {
+  abs,
+  avg,
+  coalesce,
+  type Column,
+  type ColumnLike,
+  type ColumnOrLiteral,
+  col,
+  column,
+  count,
+  countDistinct,
+  expr,
+  type LiteralValue,
+  lit,
+  lower,
+  max,
+  mean,
+  min,
+  round,
+  sum,
+  upper,
+} from './sql/column.js';
+export type { DataFrame, GroupedData } from './sql/dataframe.js';
+export type { Row } from './sql/df-actions.js';
+export type { CsvReadOptionsInput, DataFrameReader, ReadOptions, RuntimeConfig } from './sql/session.js';
+export type { SchemaInput, StructField, StructType } from './sql/types.js';
