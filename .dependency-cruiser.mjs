@@ -8,10 +8,10 @@
  */
 
 /** Every folder of ours; anything else resolved is an npm package or a Node builtin. */
-const OURS = '^(contract|engine|storage|driver|executor-function|test|bench|examples|infra)/';
+const OURS = '^(contract|engine|duckdb|storage|driver|executor-function|test|bench|examples|infra)/';
 
 /** The product folders: what ships in the package and runs on the driver or an executor. */
-const PRODUCT = '^(contract|engine|storage|driver|executor-function)/';
+const PRODUCT = '^(contract|engine|duckdb|storage|driver|executor-function)/';
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 export default {
@@ -52,8 +52,28 @@ export default {
         'engine/ does no I/O (DESIGN.md: "no Azure SDK imports"), nor does contract/, which engine ' +
         'imports; storage access lives in storage/, driver/ and executor-function/ behind small ' +
         'interfaces such as TaskIO.',
-      from: { path: '^(engine|contract)/' },
+      from: { path: '^(engine|contract|duckdb)/' },
       to: { path: '(^|/)node_modules/@azure/' },
+    },
+    {
+      name: 'duckdb-imports-engine-and-contract',
+      severity: 'error',
+      comment:
+        'duckdb/ runs DataFrame fragments in the embedded DuckDB for both sides (the driver binds plans with ' +
+        'it, executors run stage programs with it); it reads the plans and programs of engine/sql and local ' +
+        'files only, so it imports engine/ and contract/, never storage, the driver or the executor function.',
+      from: { path: '^duckdb/' },
+      to: { path: OURS, pathNot: '^(duckdb|engine|contract)/' },
+    },
+    {
+      name: 'duckdb-binding-only-in-duckdb',
+      severity: 'error',
+      comment:
+        'The native DuckDB binding is loaded by duckdb/ alone (lazily, so only DataFrame work pays for it); ' +
+        'the engine stays free of native code and the packaged function app ships the binding beside the ' +
+        'bundle. Tests may use it directly for their single-process references.',
+      from: { pathNot: '^(duckdb|test|bench)/' },
+      to: { path: '(^|/)node_modules/@duckdb/' },
     },
     {
       name: 'storage-imports-storage-contract-and-records',

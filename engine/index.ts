@@ -71,10 +71,10 @@ export type { RecordSchema, RecordSchemaOutput } from './records/record-schema.j
 export {
   abs,
   avg,
-  coalesce,
   type Column,
   type ColumnLike,
   type ColumnOrLiteral,
+  coalesce,
   col,
   column,
   count,

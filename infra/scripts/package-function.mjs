@@ -76,7 +76,9 @@ export const SHIPPED_PACKAGES = [
   'detect-libc',
 ];
 for (const name of SHIPPED_PACKAGES) {
-  await cp(path.join(root, 'node_modules', name), path.join(outdir, 'node_modules', name), { recursive: true });
+  await cp(path.join(root, 'node_modules', name), path.join(outdir, 'node_modules', name), {
+    recursive: true,
+  });
 }
 
 const sizes = Object.entries(result.metafile.outputs)

@@ -39,7 +39,9 @@ describe('DataFrames on executors', () => {
       shufflePartitions: 3,
     })) as Record<string, unknown>;
     const li = `read_parquet('${lineitem}')`;
-    const ordersTypes = `{${Object.entries(TPCH_TYPES.orders).map(([c, t]) => `'${c}': '${t}'`).join(', ')}}`;
+    const ordersTypes = `{${Object.entries(TPCH_TYPES.orders)
+      .map(([c, t]) => `'${c}': '${t}'`)
+      .join(', ')}}`;
     const od = `read_csv('${orders}', header = true, columns = ${ordersTypes})`;
     const pricing = await referenceRows(
       `SELECT l_returnflag, l_linestatus, sum(l_quantity) AS sum_qty, sum(l_extendedprice) AS sum_base_price,
@@ -54,13 +56,18 @@ describe('DataFrames on executors', () => {
     );
     expect(normalised(r.revenue as Record<string, unknown>[])).toEqual(normalised(revenue));
     expect(r.topOrders).toEqual(
-      await referenceRows(`SELECT o_orderkey, o_totalprice FROM ${od} ORDER BY o_totalprice DESC, o_orderkey LIMIT 5`),
+      await referenceRows(
+        `SELECT o_orderkey, o_totalprice FROM ${od} ORDER BY o_totalprice DESC, o_orderkey LIMIT 5`,
+      ),
     );
     expect(r.byDate).toEqual(
       await referenceRows(`SELECT o_orderkey, o_orderdate FROM ${od} ORDER BY o_orderdate DESC, o_orderkey`),
     );
     expect(normalised(r.priorities as Record<string, unknown>[], true)).toEqual(
-      normalised(await referenceRows(`SELECT o_orderpriority, count(*) AS count FROM ${od} GROUP BY 1`), true),
+      normalised(
+        await referenceRows(`SELECT o_orderpriority, count(*) AS count FROM ${od} GROUP BY 1`),
+        true,
+      ),
     );
     expect(r.schema).toContain(' |-- sum_qty: decimal(38,2) (nullable = true)');
     // Sampling jobs of the range sorts are real (hidden) jobs; printSchema ran none.

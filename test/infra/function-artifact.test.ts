@@ -6,8 +6,8 @@
  */
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { builtinModules } from 'node:module';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { type ExecutorHandle, spawnExecutorHost } from '../../driver/fabric/executor-process.js';
@@ -66,7 +66,12 @@ describe('the packaged function app', () => {
       .filter((e) => e.isFile() && e.name === 'package.json')
       .map((e) => JSON.parse(readFileSync(path.join(e.parentPath, e.name), 'utf8')).name as string)
       .sort();
-    expect(shipped).toEqual(['@duckdb/node-api', '@duckdb/node-bindings', '@duckdb/node-bindings-linux-x64', 'detect-libc']);
+    expect(shipped).toEqual([
+      '@duckdb/node-api',
+      '@duckdb/node-bindings',
+      '@duckdb/node-bindings-linux-x64',
+      'detect-libc',
+    ]);
   });
 
   it('loads at run time only Node built-ins, the worker-provided @azure/functions-core and the shipped @duckdb/node-api', () => {
@@ -91,7 +96,7 @@ describe('the packaged function app', () => {
     const script =
       "import('@duckdb/node-api').then(async ({ DuckDBInstance }) => { const db = await DuckDBInstance.create(':memory:'); " +
       "const c = await db.connect(); const r = await c.runAndReadAll('SELECT 6 * 7 AS answer'); " +
-      "process.stdout.write(JSON.stringify(r.getRowObjectsJson())); })";
+      'process.stdout.write(JSON.stringify(r.getRowObjectsJson())); })';
     // A copy outside the repository, so module resolution cannot reach the repository's node_modules.
     const copy = mkdtempSync(path.join(tmpdir(), 'stratus-app-'));
     try {

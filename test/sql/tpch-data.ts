@@ -32,7 +32,10 @@ function isoDate(ms: number): string {
 }
 
 /** The two tables as rows (objects), for `scale` × 1,500 orders. */
-export function tpchRows(scale: number, seed = 1): { lineitem: Record<string, unknown>[]; orders: Record<string, unknown>[] } {
+export function tpchRows(
+  scale: number,
+  seed = 1,
+): { lineitem: Record<string, unknown>[]; orders: Record<string, unknown>[] } {
   const random = rng(seed);
   const orders: Record<string, unknown>[] = [];
   const lineitem: Record<string, unknown>[] = [];
@@ -129,14 +132,21 @@ export async function writeTable(
   const db = await DuckDBInstance.create(':memory:', { threads: '1' });
   const connection = await db.connect();
   try {
-    const columns = `{${Object.entries(types).map(([c, t]) => `'${c}': '${t}'`).join(', ')}}`;
+    const columns = `{${Object.entries(types)
+      .map(([c, t]) => `'${c}': '${t}'`)
+      .join(', ')}}`;
     for (let f = 0; f < files; f++) {
       const part = rows.filter((_, i) => i % files === f);
       const jsonl = path.join(dir, `${name}-${f}.tmp.jsonl`);
       await writeFile(jsonl, part.map((r) => JSON.stringify(r)).join('\n') + (part.length > 0 ? '\n' : ''));
       const target = path.join(dir, `${name}-${f}.${format === 'json' ? 'jsonl' : format}`);
       const source = `read_json('${jsonl}', format = 'newline_delimited', columns = ${columns})`;
-      const options = format === 'parquet' ? "(FORMAT parquet, ROW_GROUP_SIZE 1000)" : format === 'csv' ? '(FORMAT csv, HEADER true)' : '(FORMAT json)';
+      const options =
+        format === 'parquet'
+          ? '(FORMAT parquet, ROW_GROUP_SIZE 1000)'
+          : format === 'csv'
+            ? '(FORMAT csv, HEADER true)'
+            : '(FORMAT json)';
       await connection.run(`COPY (SELECT * FROM ${source}) TO '${target}' ${options}`);
     }
     await connection.run('SELECT 1');
@@ -165,9 +175,16 @@ export async function referenceRows(sql: string): Promise<Record<string, unknown
 }
 
 /** Rows with numbers rounded to 6 significant fraction digits (float sums differ in the last bits by summation order). */
-export function normalised(rows: readonly Record<string, unknown>[], sorted = false): Record<string, unknown>[] {
-  const round = (v: unknown) => (typeof v === 'number' && !Number.isInteger(v) ? Number(v.toPrecision(10)) : v);
+export function normalised(
+  rows: readonly Record<string, unknown>[],
+  sorted = false,
+): Record<string, unknown>[] {
+  const round = (v: unknown) =>
+    typeof v === 'number' && !Number.isInteger(v) ? Number(v.toPrecision(10)) : v;
   const out = rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, round(v)])));
-  if (sorted) out.sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : JSON.stringify(a) > JSON.stringify(b) ? 1 : 0));
+  if (sorted)
+    out.sort((a, b) =>
+      JSON.stringify(a) < JSON.stringify(b) ? -1 : JSON.stringify(a) > JSON.stringify(b) ? 1 : 0,
+    );
   return out;
 }

@@ -11,7 +11,8 @@ export default defineJob((ctx, p: { lineitem: string; orders: string; shufflePar
   const lineitem = ctx.read.parquet(p.lineitem);
   const orders = ctx.read.csv(p.orders, {
     header: true,
-    schema: 'o_orderkey LONG, o_custkey LONG, o_orderstatus STRING, o_totalprice DECIMAL(15,2), o_orderdate DATE, o_orderpriority STRING, o_shippriority INT',
+    schema:
+      'o_orderkey LONG, o_custkey LONG, o_orderstatus STRING, o_totalprice DECIMAL(15,2), o_orderdate DATE, o_orderpriority STRING, o_shippriority INT',
     minPartitions: 3,
   });
   const pricing = lineitem
@@ -28,14 +29,25 @@ export default defineJob((ctx, p: { lineitem: string; orders: string; shufflePar
     )
     .orderBy('l_returnflag', 'l_linestatus');
   const revenue = lineitem
-    .where(col('l_shipdate').geq(expr("DATE '1994-01-01'")).and(col('l_shipdate').lt(expr("DATE '1995-01-01'"))))
+    .where(
+      col('l_shipdate')
+        .geq(expr("DATE '1994-01-01'"))
+        .and(col('l_shipdate').lt(expr("DATE '1995-01-01'"))),
+    )
     .where(col('l_discount').between(0.05, 0.07).and(col('l_quantity').lt(24)))
     .agg(sum(col('l_extendedprice').multiply(col('l_discount'))).as('revenue'));
   return {
     pricing: pricing.collect(),
     revenue: revenue.collect(),
-    topOrders: orders.orderBy(col('o_totalprice').desc(), 'o_orderkey').limit(5).select('o_orderkey', 'o_totalprice').collect(),
-    byDate: orders.select('o_orderkey', 'o_orderdate').orderBy(col('o_orderdate').desc(), 'o_orderkey').collect(),
+    topOrders: orders
+      .orderBy(col('o_totalprice').desc(), 'o_orderkey')
+      .limit(5)
+      .select('o_orderkey', 'o_totalprice')
+      .collect(),
+    byDate: orders
+      .select('o_orderkey', 'o_orderdate')
+      .orderBy(col('o_orderdate').desc(), 'o_orderkey')
+      .collect(),
     priorities: orders.groupBy('o_orderpriority').count().collect(),
     schema: pricing.printSchema(),
   };
