@@ -27,8 +27,11 @@ export interface CsvReadOptionsInput extends ReadOptions {
   inferSchema?: boolean;
   /** The field separator (default `,`); `delimiter` is accepted too. */
   sep?: string;
+  /** Alias of `sep`. */
   delimiter?: string;
+  /** The quote character (default `"`). */
   quote?: string;
+  /** The character escaping a quote inside a quoted field (default `"`). */
   escape?: string;
   /** The text read as null (default: the empty field). */
   nullValue?: string;

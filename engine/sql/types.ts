@@ -7,14 +7,17 @@ import { ConfigError } from '../../contract/errors.js';
 
 /** One column of a schema: its name, its DuckDB type (`BIGINT`, `DECIMAL(10,2)`…) and whether it may be null. */
 export interface StructField {
+  /** The column's name. */
   readonly name: string;
   /** The DuckDB type name as DuckDB spells it (`VARCHAR`, `BIGINT`, `DOUBLE`, `DATE`…). */
   readonly type: string;
+  /** Whether the column may hold null. */
   readonly nullable: boolean;
 }
 
 /** A DataFrame's schema: its columns in order (Spark's StructType). */
 export interface StructType {
+  /** The columns, in order. */
   readonly fields: readonly StructField[];
 }
 
