@@ -50,12 +50,22 @@ export function parseParam(raw: string, previous: Record<string, unknown> = {}):
   return { ...previous, [key]: value };
 }
 
-/** Human output: one `name: value` line per named action (compact JSON), else the value. */
+/** A multi-line text result (a DataFrame's show, printSchema or explain) is printed as text, not as JSON. */
+function isText(value: unknown): value is string {
+  return typeof value === 'string' && value.includes('\n');
+}
+
+/** Human output: one `name: value` line per named action (compact JSON; text results as text below their name), else the value. */
 export function formatResults(results: unknown): string {
+  if (isText(results)) return results.endsWith('\n') ? results : `${results}\n`;
   const isNamed = results !== null && typeof results === 'object' && !Array.isArray(results);
   if (!isNamed) return `${JSON.stringify(results ?? null)}\n`;
   return Object.entries(results as Record<string, unknown>)
-    .map(([name, value]) => `${name}: ${JSON.stringify(value)}\n`)
+    .map(([name, value]) =>
+      isText(value)
+        ? `${name}:\n${value.endsWith('\n') ? value : `${value}\n`}`
+        : `${name}: ${JSON.stringify(value)}\n`,
+    )
     .join('');
 }
 
