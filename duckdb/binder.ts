@@ -11,7 +11,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { ConfigError, StratusError } from '../contract/errors.js';
 import type { JobGraph } from '../engine/plan/graph.js';
 import type { GraphNode } from '../engine/plan/nodes.js';
-import { columnName, columnSql, sortOrderOf } from '../engine/sql/column.js';
+import { columnSql, sortOrderOf } from '../engine/sql/column.js';
 import type { FragmentInput, RelationalFragment } from '../engine/sql/fragment.js';
 import { exchangeSpecOf } from '../engine/sql/planner.js';
 import { castColumnsSql, INPUT_QUERY, INPUT_RELATION, operatorSql } from '../engine/sql/sql-gen.js';
@@ -20,7 +20,10 @@ import { scanRelationSql } from './scan-sql.js';
 import { withSession } from './session.js';
 
 /** Where the binder finds a local copy of a scan's first input file (undefined when the input is empty). */
-export type ScanSampler = (nodeId: number, input: Extract<FragmentInput, { kind: 'scan' }>) => Promise<string | undefined>;
+export type ScanSampler = (
+  nodeId: number,
+  input: Extract<FragmentInput, { kind: 'scan' }>,
+) => Promise<string | undefined>;
 
 /** Thrown when a DataFrame's plan does not bind: a column, a type, an expression. Not retryable. */
 export class AnalysisError extends StratusError {
@@ -38,7 +41,9 @@ function duckMessage(error: unknown): string {
 async function describe(connection: DuckDBConnection, query: string): Promise<StructType> {
   const reader = await connection.runAndReadAll(`DESCRIBE ${query}`);
   const rows = reader.getRowObjectsJson() as { column_name: string; column_type: string; null: string }[];
-  return { fields: rows.map((r) => ({ name: r.column_name, type: r.column_type, nullable: r.null !== 'NO' })) };
+  return {
+    fields: rows.map((r) => ({ name: r.column_name, type: r.column_type, nullable: r.null !== 'NO' })),
+  };
 }
 
 async function createInput(connection: DuckDBConnection, schema: StructType): Promise<void> {
@@ -47,7 +52,11 @@ async function createInput(connection: DuckDBConnection, schema: StructType): Pr
 }
 
 /** The schema of a file: Parquet's own, CSV's header and (with inferSchema) sniffed types, JSON's sniffed fields. */
-async function fileSchema(connection: DuckDBConnection, path: string, input: Extract<FragmentInput, { kind: 'scan' }>): Promise<StructType> {
+async function fileSchema(
+  connection: DuckDBConnection,
+  path: string,
+  input: Extract<FragmentInput, { kind: 'scan' }>,
+): Promise<StructType> {
   const sql = scanRelationSql(input.format, [{ path, skipHeader: false }], undefined, input.csv);
   const schema = await describe(connection, `SELECT * FROM ${sql}`);
   if (input.format === 'csv' && input.csv && !input.csv.header) {
@@ -63,7 +72,11 @@ function hugeintCasts(schema: StructType): { name: string; type: string }[] {
 }
 
 /** Bind one fragment over `input`; sets `fragment.bound`. */
-async function bindFragment(connection: DuckDBConnection, fragment: RelationalFragment, input: StructType): Promise<void> {
+async function bindFragment(
+  connection: DuckDBConnection,
+  fragment: RelationalFragment,
+  input: StructType,
+): Promise<void> {
   await createInput(connection, input);
   let sql = INPUT_QUERY;
   let schema = input;
@@ -79,7 +92,9 @@ async function bindFragment(connection: DuckDBConnection, fragment: RelationalFr
     try {
       described = await describe(connection, next);
     } catch (error) {
-      throw new AnalysisError(`${op.label}: ${duckMessage(error)}\n  over columns: ${schema.fields.map((f) => f.name).join(', ')}`);
+      throw new AnalysisError(
+        `${op.label}: ${duckMessage(error)}\n  over columns: ${schema.fields.map((f) => f.name).join(', ')}`,
+      );
     }
     const casts = hugeintCasts(described);
     if (casts.length > 0) {
@@ -93,15 +108,21 @@ async function bindFragment(connection: DuckDBConnection, fragment: RelationalFr
 }
 
 /** Check the keys of an exchange over its parent fragment's output (they are evaluated on the map side). */
-async function bindExchange(connection: DuckDBConnection, exchange: GraphNode, parent: RelationalFragment): Promise<void> {
+async function bindExchange(
+  connection: DuckDBConnection,
+  exchange: GraphNode,
+  parent: RelationalFragment,
+): Promise<void> {
   const spec = exchangeSpecOf(exchange);
   if (!spec || spec.mode === 'single' || !parent.bound) return;
   const keys = spec.mode === 'hash' ? spec.keys : spec.orders.map((o) => sortOrderOf(o).expr);
   await createInput(connection, parent.bound.input);
   try {
-    await describe(connection, `SELECT ${keys.map((k) => `${columnSql(k)} AS ${quoteIdent(columnName(k))}`).join(', ')} FROM (${parent.bound.sql})`);
+    await describe(connection, `SELECT ${keys.map(columnSql).join(', ')} FROM (${parent.bound.sql})`);
   } catch (error) {
-    throw new AnalysisError(`${String(exchange.options.for ?? exchange.op)}: ${duckMessage(error)}\n  over columns: ${parent.bound.output.fields.map((f) => f.name).join(', ')}`);
+    throw new AnalysisError(
+      `${String(exchange.options.for ?? exchange.op)}: ${duckMessage(error)}\n  over columns: ${parent.bound.output.fields.map((f) => f.name).join(', ')}`,
+    );
   }
 }
 
@@ -114,7 +135,11 @@ export function hasDataFrames(graph: JobGraph): boolean {
  * Bind every relational node of `graph` in construction order (an exchange's input before its
  * reader); throws AnalysisError for the first operator that does not bind.
  */
-export async function bindDataFrames(graph: JobGraph, sampleScan: ScanSampler, memoryLimitBytes = 256 * 1024 * 1024): Promise<void> {
+export async function bindDataFrames(
+  graph: JobGraph,
+  sampleScan: ScanSampler,
+  memoryLimitBytes = 256 * 1024 * 1024,
+): Promise<void> {
   await withSession({ memoryLimitBytes }, async (connection) => {
     for (const node of graph.nodes) {
       if (node.impl.type === 'shuffled') {
@@ -124,7 +149,11 @@ export async function bindDataFrames(graph: JobGraph, sampleScan: ScanSampler, m
       }
       if (node.impl.type !== 'relational') continue;
       const fragment = node.impl.fragment;
-      await bindFragment(connection, fragment, await inputSchema(connection, graph, node, fragment, sampleScan));
+      await bindFragment(
+        connection,
+        fragment,
+        await inputSchema(connection, graph, node, fragment, sampleScan),
+      );
     }
   });
 }
@@ -149,12 +178,16 @@ async function inputSchema(
   if (input.schema) return input.schema;
   const path = await sampleScan(node.id, input);
   if (path === undefined) {
-    throw new AnalysisError(`read.${input.format}(${input.uri}): the input has no data to read a schema from; give the schema (read.${input.format}(path, { schema }))`);
+    throw new AnalysisError(
+      `read.${input.format}(${input.uri}): the input has no data to read a schema from; give the schema (read.${input.format}(path, { schema }))`,
+    );
   }
   try {
     return await fileSchema(connection, path, input);
   } catch (error) {
-    throw new AnalysisError(`read.${input.format}(${input.uri}): cannot read the schema of ${path}: ${duckMessage(error)}`);
+    throw new AnalysisError(
+      `read.${input.format}(${input.uri}): cannot read the schema of ${path}: ${duckMessage(error)}`,
+    );
   }
 }
 

@@ -43,22 +43,44 @@ export interface RelationalTaskOptions {
   memoryBudgetBytes: number;
 }
 
-async function defineInput(connection: DuckDBConnection, program: RelationalProgram, partition: number, inputs: RelationalTaskInputs, tempDir: string): Promise<void> {
+async function defineInput(
+  connection: DuckDBConnection,
+  program: RelationalProgram,
+  partition: number,
+  inputs: RelationalTaskInputs,
+  tempDir: string,
+): Promise<void> {
   const { input } = program;
   const columns = input.columns;
   let relation: string;
   if (input.kind === 'scan') {
     const files = inputs.scanFiles ?? [];
-    relation = files.length > 0 ? `SELECT * FROM ${scanRelationSql(input.format, files, columns, input.csv)}` : emptyRelation(columns);
+    relation =
+      files.length > 0
+        ? `SELECT * FROM ${scanRelationSql(input.format, files, columns, input.csv)}`
+        : emptyRelation(columns);
   } else if (input.kind === 'exchange') {
     const files = inputs.segmentFiles ?? [];
-    relation = files.length > 0 ? `SELECT * FROM ${scanRelationSql('parquet', files.map((p) => ({ path: p, skipHeader: false })), columns, undefined)}` : emptyRelation(columns);
+    relation =
+      files.length > 0
+        ? `SELECT * FROM ${scanRelationSql(
+            'parquet',
+            files.map((p) => ({ path: p, skipHeader: false })),
+            columns,
+            undefined,
+          )}`
+        : emptyRelation(columns);
   } else {
     // Local rows, sliced as parallelize slices: [floor(i·n/k), floor((i+1)·n/k)).
     const n = input.rows.length;
-    const rows = input.rows.slice(Math.floor((partition * n) / input.numSlices), Math.floor(((partition + 1) * n) / input.numSlices));
+    const rows = input.rows.slice(
+      Math.floor((partition * n) / input.numSlices),
+      Math.floor(((partition + 1) * n) / input.numSlices),
+    );
     const file = path.join(tempDir, 'local-rows.jsonl');
-    const lines = rows.map((r) => JSON.stringify(Object.fromEntries(columns.map((c, i) => [c.name, r[i] ?? null]))));
+    const lines = rows.map((r) =>
+      JSON.stringify(Object.fromEntries(columns.map((c, i) => [c.name, r[i] ?? null]))),
+    );
     await writeFile(file, lines.length > 0 ? `${lines.join('\n')}\n` : '');
     relation = `SELECT * FROM ${scanRelationSql('json', [{ path: file, skipHeader: false }], columns, undefined)}`;
   }
@@ -69,7 +91,13 @@ function emptyRelation(columns: RelationalProgram['input']['columns']): string {
   return `SELECT ${columns.map((c) => `CAST(NULL AS ${c.type}) AS ${quoteIdent(c.name)}`).join(', ')} WHERE FALSE`;
 }
 
-async function writeExchange(connection: DuckDBConnection, program: RelationalProgram, numPartitions: number, partitionSql: string, tempDir: string) {
+async function writeExchange(
+  connection: DuckDBConnection,
+  program: RelationalProgram,
+  numPartitions: number,
+  partitionSql: string,
+  tempDir: string,
+) {
   const dir = path.join(tempDir, 'exchange');
   const copied = await connection.runAndReadAll(
     `COPY (SELECT *, ${partitionSql} AS ${PARTITION_COLUMN} FROM (${program.sql})) TO ${quoteString(dir)} (FORMAT parquet, PARTITION_BY (${PARTITION_COLUMN}), OVERWRITE_OR_IGNORE)`,
@@ -78,7 +106,9 @@ async function writeExchange(connection: DuckDBConnection, program: RelationalPr
   const segments: (string | undefined)[] = new Array(numPartitions).fill(undefined);
   for (let p = 0; p < numPartitions; p++) {
     const partDir = path.join(dir, `${PARTITION_COLUMN}=${p}`);
-    const files = (await readdir(partDir).catch(() => [] as string[])).filter((f) => f.endsWith('.parquet')).sort();
+    const files = (await readdir(partDir).catch(() => [] as string[]))
+      .filter((f) => f.endsWith('.parquet'))
+      .sort();
     if (files.length === 0) continue;
     if (files.length === 1) {
       segments[p] = path.join(partDir, files[0]!);
@@ -87,7 +117,9 @@ async function writeExchange(connection: DuckDBConnection, program: RelationalPr
     // A segment is exactly one Parquet file: merge when DuckDB wrote several.
     const merged = path.join(dir, `segment-${p}.parquet`);
     const list = `[${files.map((f) => quoteString(path.join(partDir, f))).join(', ')}]`;
-    await connection.run(`COPY (SELECT * FROM read_parquet(${list})) TO ${quoteString(merged)} (FORMAT parquet)`);
+    await connection.run(
+      `COPY (SELECT * FROM read_parquet(${list})) TO ${quoteString(merged)} (FORMAT parquet)`,
+    );
     segments[p] = merged;
   }
   return { segments, rowsWritten };
@@ -106,7 +138,13 @@ export async function runRelationalTask(
     await defineInput(connection, program, partition, inputs, options.tempDir);
     const { sink } = program;
     if (sink.kind === 'exchange') {
-      const written = await writeExchange(connection, program, sink.numPartitions, sink.partitionSql, options.tempDir);
+      const written = await writeExchange(
+        connection,
+        program,
+        sink.numPartitions,
+        sink.partitionSql,
+        options.tempDir,
+      );
       return { kind: 'exchange', ...written };
     }
     if (sink.kind === 'count') {

@@ -27,7 +27,12 @@ function csvCall(file: ScanFile, columns: readonly StructField[] | undefined, cs
     `nullstr = ${quoteString(csv.nullValue)}`,
   ];
   if (columns) {
-    args.push('header = false', `skip = ${file.skipHeader ? 1 : 0}`, 'auto_detect = false', `columns = ${columnsStruct(columns)}`);
+    args.push(
+      'header = false',
+      `skip = ${file.skipHeader ? 1 : 0}`,
+      'auto_detect = false',
+      `columns = ${columnsStruct(columns)}`,
+    );
   } else {
     args.push(`header = ${csv.header}`, `all_varchar = ${!csv.inferSchema}`);
   }
@@ -52,7 +57,14 @@ export function scanRelationSql(
     if (columns) args.push(`columns = ${columnsStruct(columns)}`);
     return `read_json(${args.join(', ')})`;
   }
-  const options = csv ?? { header: false, sep: ',', quote: '"', escape: '"', nullValue: '', inferSchema: false };
+  const options = csv ?? {
+    header: false,
+    sep: ',',
+    quote: '"',
+    escape: '"',
+    nullValue: '',
+    inferSchema: false,
+  };
   if (files.length === 1) return csvCall(files[0]!, columns, options);
   return `(${files.map((f) => `SELECT * FROM ${csvCall(f, columns, options)}`).join(' UNION ALL ')})`;
 }

@@ -33,7 +33,10 @@ async function sharedInstance(): Promise<DuckDBInstance> {
 }
 
 /** Run `fn` with a connection configured by `options`; the connection is closed after. */
-export async function withSession<T>(options: SessionOptions, fn: (connection: DuckDBConnection) => Promise<T>): Promise<T> {
+export async function withSession<T>(
+  options: SessionOptions,
+  fn: (connection: DuckDBConnection) => Promise<T>,
+): Promise<T> {
   const db = await sharedInstance();
   const connection = await db.connect();
   try {
@@ -41,7 +44,8 @@ export async function withSession<T>(options: SessionOptions, fn: (connection: D
     await connection.run(`SET memory_limit = '${mib}MiB'`);
     await connection.run('SET threads = 1');
     await connection.run('SET preserve_insertion_order = true');
-    if (options.tempDir !== undefined) await connection.run(`SET temp_directory = '${options.tempDir.replace(/'/g, "''")}'`);
+    if (options.tempDir !== undefined)
+      await connection.run(`SET temp_directory = '${options.tempDir.replace(/'/g, "''")}'`);
     return await fn(connection);
   } finally {
     connection.closeSync();
