@@ -71,8 +71,9 @@ export default {
       comment:
         'The native DuckDB binding is loaded by duckdb/ alone (lazily, so only DataFrame work pays for it); ' +
         'the engine stays free of native code and the packaged function app ships the binding beside the ' +
-        'bundle. Tests may use it directly for their single-process references.',
-      from: { pathNot: '^(duckdb|test|bench)/' },
+        'bundle. Tests may use it directly for their single-process references, and examples (user code) ' +
+        'to make their data on the driver.',
+      from: { pathNot: '^(duckdb|test|bench|examples)/' },
       to: { path: '(^|/)node_modules/@duckdb/' },
     },
     {
