@@ -14,7 +14,15 @@ import type { GraphNode } from '../engine/plan/nodes.js';
 import { columnSql, sortOrderOf } from '../engine/sql/column.js';
 import type { FragmentInput, RelationalFragment } from '../engine/sql/fragment.js';
 import { exchangeSpecOf } from '../engine/sql/planner.js';
-import { castColumnsSql, INPUT_QUERY, INPUT_RELATION, operatorSql } from '../engine/sql/sql-gen.js';
+import {
+  castColumnsSql,
+  INPUT_QUERY,
+  INPUT_RELATION,
+  joinSql,
+  LEFT_RELATION,
+  operatorSql,
+  RIGHT_RELATION,
+} from '../engine/sql/sql-gen.js';
 import { quoteIdent, type StructField, type StructType } from '../engine/sql/types.js';
 import { scanRelationSql } from './scan-sql.js';
 import { withSession } from './session.js';
@@ -46,9 +54,13 @@ async function describe(connection: DuckDBConnection, query: string): Promise<St
   };
 }
 
-async function createInput(connection: DuckDBConnection, schema: StructType): Promise<void> {
+async function createInput(
+  connection: DuckDBConnection,
+  schema: StructType,
+  name = INPUT_RELATION,
+): Promise<void> {
   const columns = schema.fields.map((f) => `${quoteIdent(f.name)} ${f.type}`).join(', ');
-  await connection.run(`CREATE OR REPLACE TEMP TABLE ${INPUT_RELATION} (${columns})`);
+  await connection.run(`CREATE OR REPLACE TEMP TABLE ${name} (${columns})`);
 }
 
 /** The schema of a file: Parquet's own, CSV's header and (with inferSchema) sniffed types, JSON's sniffed fields. */
@@ -71,15 +83,42 @@ function hugeintCasts(schema: StructType): { name: string; type: string }[] {
   return schema.fields.filter((f) => f.type === 'HUGEINT').map((f) => ({ name: f.name, type: 'BIGINT' }));
 }
 
-/** Bind one fragment over `input`; sets `fragment.bound`. */
+/** The join query of a join fragment over its two sides, and its schema. */
+async function bindJoin(
+  connection: DuckDBConnection,
+  input: Extract<FragmentInput, { kind: 'join' }>,
+  left: StructType,
+  right: StructType,
+  label: string,
+): Promise<{ sql: string; schema: StructType }> {
+  await createInput(connection, left, LEFT_RELATION);
+  await createInput(connection, right, RIGHT_RELATION);
+  let sql: string;
+  try {
+    sql = joinSql(input.how, input.on, left, right, label);
+  } catch (error) {
+    if (error instanceof ConfigError) throw new AnalysisError(error.message);
+    throw error;
+  }
+  try {
+    return { sql, schema: await describe(connection, sql) };
+  } catch (error) {
+    throw new AnalysisError(`${label}: ${duckMessage(error)}`);
+  }
+}
+
+/** Bind one fragment over `input` (for a join, over both sides); sets `fragment.bound`. */
 async function bindFragment(
   connection: DuckDBConnection,
   fragment: RelationalFragment,
   input: StructType,
+  join?: { right: StructType; label: string },
 ): Promise<void> {
-  await createInput(connection, input);
   let sql = INPUT_QUERY;
   let schema = input;
+  if (fragment.input.kind === 'join' && join) {
+    ({ sql, schema } = await bindJoin(connection, fragment.input, input, join.right, join.label));
+  } else await createInput(connection, input);
   for (const op of fragment.ops) {
     let next: string;
     try {
@@ -104,7 +143,49 @@ async function bindFragment(
     sql = next;
     schema = described;
   }
-  fragment.bound = { input, sql, output: schema };
+  fragment.bound = { input, sql, output: schema, ...(join ? { right: join.right } : {}) };
+}
+
+/** The bound fragment a join side's exchange reads. */
+function joinSide(
+  graph: JobGraph,
+  exchangeId: number,
+): RelationalFragment & { bound: NonNullable<RelationalFragment['bound']> } {
+  const upstream = graph.node(graph.node(exchangeId).parents[0]!);
+  if (upstream.impl.type !== 'relational' || !upstream.impl.fragment.bound) {
+    throw new Error(`internal: join input ${exchangeId} is not bound`);
+  }
+  return upstream.impl.fragment as RelationalFragment & { bound: NonNullable<RelationalFragment['bound']> };
+}
+
+/**
+ * Bind a join: both sides' outputs, the join itself, and the type each join column is hashed as
+ * on both sides (their common type, so equal keys of different types meet in one partition).
+ */
+async function bindJoinFragment(
+  connection: DuckDBConnection,
+  graph: JobGraph,
+  node: GraphNode,
+): Promise<void> {
+  if (node.impl.type !== 'relational' || node.impl.fragment.input.kind !== 'join') return;
+  const fragment = node.impl.fragment;
+  const input = fragment.input as Extract<FragmentInput, { kind: 'join' }>;
+  const left = joinSide(graph, node.parents[0]!);
+  const right = joinSide(graph, node.parents[1]!);
+  const label = String(graph.node(node.parents[0]!).options.for ?? 'join');
+  await bindFragment(connection, fragment, left.bound.output, { right: right.bound.output, label });
+  const types: string[] = [];
+  for (const name of input.on) {
+    await createInput(connection, left.bound.output, LEFT_RELATION);
+    await createInput(connection, right.bound.output, RIGHT_RELATION);
+    const common = await describe(
+      connection,
+      `SELECT ${quoteIdent(name)} FROM ${LEFT_RELATION} UNION ALL SELECT ${quoteIdent(name)} FROM ${RIGHT_RELATION}`,
+    );
+    types.push(common.fields[0]!.type);
+  }
+  left.exchangeKeyTypes = types;
+  right.exchangeKeyTypes = types;
 }
 
 /** Check the keys of an exchange over its parent fragment's output (they are evaluated on the map side). */
@@ -149,6 +230,10 @@ export async function bindDataFrames(
       }
       if (node.impl.type !== 'relational') continue;
       const fragment = node.impl.fragment;
+      if (fragment.input.kind === 'join') {
+        await bindJoinFragment(connection, graph, node);
+        continue;
+      }
       await bindFragment(
         connection,
         fragment,
@@ -167,6 +252,7 @@ async function inputSchema(
 ): Promise<StructType> {
   const input = fragment.input;
   if (input.kind === 'local') return input.schema;
+  if (input.kind === 'join') throw new Error('internal: joins are bound by bindJoinFragment');
   if (input.kind === 'exchange') {
     const exchange = graph.node(node.parents[0]!);
     const upstream = graph.node(exchange.parents[0]!);

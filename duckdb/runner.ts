@@ -11,7 +11,7 @@ import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { PARTITION_COLUMN, type RelationalProgram } from '../engine/sql/program.js';
-import { INPUT_RELATION } from '../engine/sql/sql-gen.js';
+import { INPUT_RELATION, LEFT_RELATION, RIGHT_RELATION } from '../engine/sql/sql-gen.js';
 import { quoteIdent, quoteString } from '../engine/sql/types.js';
 import { type ScanFile, scanRelationSql } from './scan-sql.js';
 import { withSession } from './session.js';
@@ -21,8 +21,10 @@ import { rowsOf } from './values.js';
 export interface RelationalTaskInputs {
   /** A scan: the local copies of the partition's splits. */
   scanFiles?: readonly ScanFile[];
-  /** An exchange: this reduce partition's segment of each map output (Parquet files), in map order. */
+  /** An exchange (a join's left side): this reduce partition's segment of each map output (Parquet files), in map order. */
   segmentFiles?: readonly string[];
+  /** A join's right side: its segments, in map order. */
+  rightSegmentFiles?: readonly string[];
 }
 
 /** What a relational task produced. */
@@ -60,16 +62,13 @@ async function defineInput(
         ? `SELECT * FROM ${scanRelationSql(input.format, files, columns, input.csv)}`
         : emptyRelation(columns);
   } else if (input.kind === 'exchange') {
-    const files = inputs.segmentFiles ?? [];
-    relation =
-      files.length > 0
-        ? `SELECT * FROM ${scanRelationSql(
-            'parquet',
-            files.map((p) => ({ path: p, skipHeader: false })),
-            columns,
-            undefined,
-          )}`
-        : emptyRelation(columns);
+    relation = segmentsRelation(inputs.segmentFiles ?? [], columns);
+  } else if (input.kind === 'join') {
+    const left = segmentsRelation(inputs.segmentFiles ?? [], input.left.columns);
+    const right = segmentsRelation(inputs.rightSegmentFiles ?? [], input.right.columns);
+    await connection.run(`CREATE OR REPLACE TEMP VIEW ${LEFT_RELATION} AS ${left}`);
+    await connection.run(`CREATE OR REPLACE TEMP VIEW ${RIGHT_RELATION} AS ${right}`);
+    return;
   } else {
     // Local rows, sliced as parallelize slices: [floor(i·n/k), floor((i+1)·n/k)).
     const n = input.rows.length;
@@ -85,6 +84,18 @@ async function defineInput(
     relation = `SELECT * FROM ${scanRelationSql('json', [{ path: file, skipHeader: false }], columns, undefined)}`;
   }
   await connection.run(`CREATE OR REPLACE TEMP VIEW ${INPUT_RELATION} AS ${relation}`);
+}
+
+/** The rows of an exchange's segments (or none), with exactly `columns`. */
+function segmentsRelation(files: readonly string[], columns: RelationalProgram['input']['columns']): string {
+  if (files.length === 0) return emptyRelation(columns);
+  const scan = scanRelationSql(
+    'parquet',
+    files.map((p) => ({ path: p, skipHeader: false })),
+    columns,
+    undefined,
+  );
+  return `SELECT * FROM ${scan}`;
 }
 
 function emptyRelation(columns: RelationalProgram['input']['columns']): string {

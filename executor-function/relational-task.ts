@@ -97,7 +97,7 @@ export async function runRelationalStage(
   const metrics = zeroTaskMetrics();
   const inputDir = path.join(tempDir, 'relational-input');
   await mkdir(inputDir, { recursive: true });
-  const inputs: { scanFiles?: ScanFile[]; segmentFiles?: string[] } = {};
+  const inputs: { scanFiles?: ScanFile[]; segmentFiles?: string[]; rightSegmentFiles?: string[] } = {};
   if (program.input.kind === 'scan') {
     const splits = descriptor.inputs[String(program.input.nodeId)]?.[partition];
     if (!splits)
@@ -107,21 +107,28 @@ export async function runRelationalStage(
     const fetched = await fetchScan(blobs, splits, program, inputDir);
     inputs.scanFiles = fetched.files;
     metrics.bytesRead += fetched.bytes;
-  } else if (program.input.kind === 'exchange') {
-    const table = shuffleTables.get(program.input.shuffleId);
-    if (!table)
-      throw new NonRetryableTaskError(
-        `stage descriptor has no map outputs for shuffle ${program.input.shuffleId}`,
-      );
-    const files: string[] = [];
-    for await (const segment of fetchSegments(table, partition)) {
-      const file = path.join(inputDir, `segment-${files.length}.parquet`);
-      await writeFile(file, segment);
-      files.push(file);
-      metrics.shuffleReadBytes += segment.length;
-      metrics.bytesRead += segment.length;
+  } else if (program.input.kind === 'exchange' || program.input.kind === 'join') {
+    const sides =
+      program.input.kind === 'join'
+        ? [program.input.left.shuffleId, program.input.right.shuffleId]
+        : [program.input.shuffleId];
+    const fetched: string[][] = [];
+    for (const [side, shuffleId] of sides.entries()) {
+      const table = shuffleTables.get(shuffleId);
+      if (!table)
+        throw new NonRetryableTaskError(`stage descriptor has no map outputs for shuffle ${shuffleId}`);
+      const files: string[] = [];
+      for await (const segment of fetchSegments(table, partition)) {
+        const file = path.join(inputDir, `segment-${side}-${files.length}.parquet`);
+        await writeFile(file, segment);
+        files.push(file);
+        metrics.shuffleReadBytes += segment.length;
+        metrics.bytesRead += segment.length;
+      }
+      fetched.push(files);
     }
-    inputs.segmentFiles = files;
+    inputs.segmentFiles = fetched[0]!;
+    if (fetched[1]) inputs.rightSegmentFiles = fetched[1];
   }
   const out = await runRelationalTask(program, partition, inputs, {
     tempDir,

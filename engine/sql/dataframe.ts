@@ -30,6 +30,7 @@ import {
   dataFrameActionImpl,
   type Row,
 } from './df-actions.js';
+import type { JoinType } from './fragment.js';
 import type { LogicalPlan } from './logical-plan.js';
 import { rememberLogicalPlan } from './logical-plans.js';
 import type { DataFramePlanner } from './planner.js';
@@ -45,6 +46,27 @@ function checkCount(n: number, what: string): void {
   if (!Number.isInteger(n) || n < 0)
     throw new ConfigError(`${what}: n must be a non-negative integer, got ${n}`);
 }
+
+/** Spark's join type names and aliases. */
+const JOIN_TYPES: Readonly<Record<string, JoinType>> = {
+  inner: 'inner',
+  left: 'left',
+  left_outer: 'left',
+  leftouter: 'left',
+  right: 'right',
+  right_outer: 'right',
+  rightouter: 'right',
+  full: 'full',
+  outer: 'full',
+  full_outer: 'full',
+  fullouter: 'full',
+  semi: 'semi',
+  left_semi: 'semi',
+  leftsemi: 'semi',
+  anti: 'anti',
+  left_anti: 'anti',
+  leftanti: 'anti',
+};
 
 /** What a DataFrame needs from its job: the graph under construction and the planner. */
 export interface DataFrameEnv {
@@ -163,6 +185,36 @@ export class DataFrame {
       child: this.plan,
       orders: columns.map((c) => toColumn(c).node),
       label: labelOf(op),
+    });
+  }
+
+  /**
+   * Join with `other` on the columns named in `on`, which both have (Spark's `join(other, on, how)`):
+   * `how` is inner (default), left, right, full (also `left_outer`, `right_outer`, `outer`,
+   * `full_outer`), semi or anti (also `left_semi`, `left_anti`). The join columns appear once.
+   */
+  join(other: DataFrame, on: string | readonly string[], how: string = 'inner'): DataFrame {
+    const names = typeof on === 'string' ? [on] : [...on];
+    if (names.length === 0 || names.some((n) => typeof n !== 'string' || n.length === 0)) {
+      throw new ConfigError(
+        'join: name at least one join column (joins on a condition are not supported yet)',
+      );
+    }
+    if (!(other instanceof DataFrame) || other.env.builder !== this.env.builder) {
+      throw new ConfigError('join: the other DataFrame must come from the same job');
+    }
+    const type = JOIN_TYPES[how.toLowerCase()];
+    if (!type)
+      throw new ConfigError(
+        `join: unknown join type ${JSON.stringify(how)} (use ${Object.keys(JOIN_TYPES).join(', ')})`,
+      );
+    return this.with({
+      kind: 'join',
+      left: this.plan,
+      right: other.plan,
+      on: names,
+      how: type,
+      label: labelOf('join'),
     });
   }
 

@@ -65,7 +65,7 @@ function physicalPlan(
       });
       const input = program?.input;
       lines.push(
-        `  input: ${input?.kind === 'scan' ? `${input.format} scan of node ${input.nodeId}` : input?.kind === 'exchange' ? `shuffle ${input.shuffleId}` : 'local rows'}`,
+        `  input: ${input?.kind === 'scan' ? `${input.format} scan of node ${input.nodeId}` : input?.kind === 'exchange' ? `shuffle ${input.shuffleId}` : input?.kind === 'join' ? `join of shuffles ${input.left.shuffleId} and ${input.right.shuffleId}` : 'local rows'}`,
       );
       lines.push(`  SQL: ${boundFragmentOf(node).bound.sql}`);
     }

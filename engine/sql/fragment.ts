@@ -38,7 +38,12 @@ export type FragmentInput =
     }
   | { readonly kind: 'local'; readonly rows: readonly unknown[]; readonly schema: StructType }
   /** The rows of the exchange node that is this node's only parent. */
-  | { readonly kind: 'exchange' };
+  | { readonly kind: 'exchange' }
+  /** An equi-join of the two exchanges that are this node's parents (left, right), co-partitioned on `on`. */
+  | { readonly kind: 'join'; readonly how: JoinType; readonly on: readonly string[] };
+
+/** Spark's join types (after normalising aliases such as `left_outer`, `outer`, `left_semi`). */
+export type JoinType = 'inner' | 'left' | 'right' | 'full' | 'semi' | 'anti';
 
 /** An aggregate call of a split aggregation: its function, argument SQL node and output name. */
 export interface AggregateCall {
@@ -79,8 +84,10 @@ export type FragmentOp = { readonly label: string } & (
 
 /** What the driver's binder found for a fragment: the columns it reads and makes, and its SQL. */
 export interface BoundFragment {
-  /** The columns of the input relation (`__input`). */
+  /** The columns of the input relation (`__input`; for a join, of its left side `__left`). */
   readonly input: StructType;
+  /** A join's right side (`__right`). */
+  readonly right?: StructType;
   /** The fragment's query over `__input`. */
   readonly sql: string;
   /** The columns the query returns. */
@@ -93,6 +100,11 @@ export interface RelationalFragment {
   readonly ops: readonly FragmentOp[];
   /** Set on the driver by the binder before any job is planned. */
   bound?: BoundFragment;
+  /**
+   * Set on the driver when this fragment feeds one side of a join: the type both sides' keys are
+   * cast to before hashing, so equal keys of different types (INTEGER, BIGINT) meet in one partition.
+   */
+  exchangeKeyTypes?: readonly string[];
 }
 
 /** How an exchange redistributes the rows of its parent fragment (kept in the exchange node's options). */

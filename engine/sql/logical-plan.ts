@@ -4,7 +4,7 @@
  * lowered into job-graph nodes (fragments and exchanges) by planner.ts when an action is taken.
  */
 import type { ColumnNode } from './column.js';
-import type { FragmentInput } from './fragment.js';
+import type { FragmentInput, JoinType } from './fragment.js';
 
 /** Fields every logical operator has: where the user called it. */
 interface PlanBase {
@@ -17,7 +17,7 @@ export type LogicalPlan = PlanBase &
   (
     | {
         readonly kind: 'source';
-        readonly input: Exclude<FragmentInput, { kind: 'exchange' }>;
+        readonly input: Extract<FragmentInput, { kind: 'scan' | 'local' }>;
         /** Partitions asked for: minPartitions of a file scan, numSlices of local rows. */
         readonly partitions: number;
       }
@@ -44,6 +44,13 @@ export type LogicalPlan = PlanBase &
       }
     | { readonly kind: 'sort'; readonly child: LogicalPlan; readonly orders: readonly ColumnNode[] }
     | { readonly kind: 'limit'; readonly child: LogicalPlan; readonly n: number }
+    | {
+        readonly kind: 'join';
+        readonly left: LogicalPlan;
+        readonly right: LogicalPlan;
+        readonly on: readonly string[];
+        readonly how: JoinType;
+      }
   );
 
 /** Spark's `explain` tree of a logical plan (the parsed plan: operators and expressions as written). */
@@ -52,7 +59,10 @@ export function logicalPlanString(plan: LogicalPlan, render: (node: ColumnNode) 
   const visit = (p: LogicalPlan, depth: number) => {
     const pad = depth === 0 ? '' : `${'   '.repeat(depth - 1)}+- `;
     lines.push(`${pad}${describe(p, render)}`);
-    if (p.kind !== 'source') visit(p.child, depth + 1);
+    if (p.kind === 'join') {
+      visit(p.left, depth + 1);
+      visit(p.right, depth + 1);
+    } else if (p.kind !== 'source') visit(p.child, depth + 1);
   };
   visit(plan, 0);
   return lines.join('\n');
@@ -81,5 +91,7 @@ function describe(p: LogicalPlan, render: (node: ColumnNode) => string): string 
       return `Sort ${list(p.orders)}, true`;
     case 'limit':
       return `GlobalLimit ${p.n}`;
+    case 'join':
+      return `Join ${p.how}, [${p.on.join(', ')}]`;
   }
 }

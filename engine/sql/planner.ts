@@ -29,8 +29,8 @@ export const FRAGMENT_OPTION = 'fragment';
 /** A fragment being built: its input, operators so far, and whether it has one partition. */
 interface PendingFragment {
   readonly input: FragmentInput;
-  /** The exchange node it reads (input kind 'exchange'). */
-  readonly parent?: number;
+  /** The exchange nodes it reads (input kind 'exchange': one; 'join': left, right). */
+  readonly parents: readonly number[];
   readonly ops: FragmentOp[];
   readonly single: boolean;
   /** Partitions asked for by a source. */
@@ -57,6 +57,7 @@ export class DataFramePlanner {
       case 'source':
         return {
           input: plan.input,
+          parents: [],
           ops: [],
           single: plan.input.kind === 'local' && plan.partitions === 1,
           partitions: plan.partitions,
@@ -104,6 +105,7 @@ export class DataFramePlanner {
 
   private lowerWide(plan: LogicalPlan): PendingFragment {
     if (plan.kind === 'aggregate') return this.aggregate(plan);
+    if (plan.kind === 'join') return this.join(plan);
     if (plan.kind === 'sort') {
       const pending = this.lower(plan.child);
       const sort: FragmentOp = { op: 'sort', orders: plan.orders, label: plan.label };
@@ -138,6 +140,23 @@ export class DataFramePlanner {
       return out;
     }
     throw new Error(`internal: ${plan.kind} is not a wide operator`);
+  }
+
+  /**
+   * An equi-join: both sides hash-exchanged on the join columns into the same partitions (a
+   * shuffled hash join; no broadcast join yet), then joined partition by partition.
+   */
+  private join(plan: Extract<LogicalPlan, { kind: 'join' }>): PendingFragment {
+    const partitions = this.shufflePartitions();
+    const keys = plan.on.map((name): ColumnNode => ({ k: 'col', name }));
+    const left = this.exchange(this.lower(plan.left), { mode: 'hash', keys }, partitions, plan.label);
+    const right = this.exchange(this.lower(plan.right), { mode: 'hash', keys }, partitions, plan.label);
+    return {
+      input: { kind: 'join', how: plan.how, on: plan.on },
+      parents: [...left.parents, ...right.parents],
+      ops: [],
+      single: partitions === 1,
+    };
   }
 
   private aggregate(plan: Extract<LogicalPlan, { kind: 'aggregate' }>): PendingFragment {
@@ -189,25 +208,21 @@ export class DataFramePlanner {
         ...(spec.mode === 'range' ? { sort: { ascending: true } } : {}),
       },
     });
-    return { input: { kind: 'exchange' }, parent: id, ops: [], single: partitions === 1 };
+    return { input: { kind: 'exchange' }, parents: [id], ops: [], single: partitions === 1 };
   }
 
   private close(pending: PendingFragment, op: string): number {
     const { input } = pending;
     const description = {
       input:
-        input.kind === 'local'
-          ? { kind: 'local', rows: input.rows.length, schema: input.schema }
-          : input.kind === 'scan'
-            ? input
-            : { kind: 'exchange' },
+        input.kind === 'local' ? { kind: 'local', rows: input.rows.length, schema: input.schema } : input,
       ops: pending.ops,
     };
     const opName = pending.ops.length > 0 ? pending.ops.map((o) => o.op).join('+') : op;
     return this.builder.addNode({
       op:
         input.kind === 'scan' ? `read.${input.format}${pending.ops.length > 0 ? `+${opName}` : ''}` : opName,
-      parents: pending.parent !== undefined ? [pending.parent] : [],
+      parents: pending.parents,
       ...(pending.partitions !== undefined ? { requestedPartitions: pending.partitions } : {}),
       options: { [FRAGMENT_OPTION]: JSON.stringify(description) },
       impl: { type: 'relational', fragment: { input, ops: pending.ops } },

@@ -27,7 +27,15 @@ export const PARTITION_COLUMN = '__stratus_partition';
 export type ProgramInput =
   | { kind: 'scan'; nodeId: number; format: ScanFormat; columns: StructField[]; csv?: CsvReadOptions }
   | { kind: 'local'; rows: unknown[][]; numSlices: number; columns: StructField[] }
-  | { kind: 'exchange'; shuffleId: number; columns: StructField[] };
+  | { kind: 'exchange'; shuffleId: number; columns: StructField[] }
+  /** A join: this reduce partition of both sides' exchanges (`__left`, `__right`). */
+  | {
+      kind: 'join';
+      /** The left side's columns (as `left.columns`). */
+      columns: StructField[];
+      left: { shuffleId: number; columns: StructField[] };
+      right: { shuffleId: number; columns: StructField[] };
+    };
 
 /** What a relational task does with its fragment's rows. */
 export type ProgramSink =
@@ -94,10 +102,15 @@ export function partitionSql(
   spec: ExchangeSpec,
   numPartitions: number,
   bounds: readonly unknown[][],
+  keyTypes?: readonly string[],
 ): string {
   if (spec.mode === 'single' || numPartitions === 1) return '0';
   if (spec.mode === 'hash') {
-    return `CAST(hash(${spec.keys.map(columnSql).join(', ')}) % ${numPartitions} AS INTEGER)`;
+    // Join sides hash their keys as one common type: DuckDB's hash of 1::INTEGER is not of 1::BIGINT.
+    const keys = spec.keys.map((k, i) =>
+      keyTypes?.[i] ? `CAST(${columnSql(k)} AS ${keyTypes[i]})` : columnSql(k),
+    );
+    return `CAST(hash(${keys.join(', ')}) % ${numPartitions} AS INTEGER)`;
   }
   // Range: the number of bounds the row's key is after (Spark's RangePartitioner: the first bound >= key).
   if (bounds.length === 0) return '0';
@@ -125,9 +138,20 @@ function inputOf(graph: JobGraph, node: GraphNode, stage: StagePlan): ProgramInp
       columns,
     };
   }
-  const exchange = graph.node(node.parents[0]!);
-  if (exchange.impl.type !== 'shuffled') throw new Error(`internal: node ${node.id} reads no exchange`);
-  return { kind: 'exchange', shuffleId: exchange.impl.dep.shuffleId, columns };
+  const shuffleOf = (id: number): number => {
+    const exchange = graph.node(id);
+    if (exchange.impl.type !== 'shuffled') throw new Error(`internal: node ${node.id} reads no exchange`);
+    return exchange.impl.dep.shuffleId;
+  };
+  if (input.kind === 'join') {
+    return {
+      kind: 'join',
+      columns,
+      left: { shuffleId: shuffleOf(node.parents[0]!), columns },
+      right: { shuffleId: shuffleOf(node.parents[1]!), columns: [...(fragment.bound.right?.fields ?? [])] },
+    };
+  }
+  return { kind: 'exchange', shuffleId: shuffleOf(node.parents[0]!), columns };
 }
 
 function sinkOf(graph: JobGraph, plan: JobPlan, stage: StagePlan): ProgramSink {
@@ -140,7 +164,12 @@ function sinkOf(graph: JobGraph, plan: JobPlan, stage: StagePlan): ProgramSink {
     return {
       kind: 'exchange',
       numPartitions: info.numReducePartitions,
-      partitionSql: partitionSql(spec, info.numReducePartitions, bounds),
+      partitionSql: partitionSql(
+        spec,
+        info.numReducePartitions,
+        bounds,
+        boundFragmentOf(graph.node(stage.rddNodeId)).exchangeKeyTypes,
+      ),
     };
   }
   const ref = plan.action;

@@ -8,7 +8,7 @@
  */
 import { ConfigError } from '../../contract/errors.js';
 import { type ColumnNode, columnName, columnSql, sortSql } from './column.js';
-import type { AggregateCall, FragmentOp } from './fragment.js';
+import type { AggregateCall, FragmentOp, JoinType } from './fragment.js';
 import { fieldOf, quoteIdent, type StructType } from './types.js';
 
 /** The relation a fragment's query reads: the task defines it over its input files or segments. */
@@ -115,6 +115,54 @@ export function operatorSql(op: FragmentOp, previous: string, input: StructType)
     case 'limit':
       return `SELECT * ${from} LIMIT ${op.n}`;
   }
+}
+
+/** The relations a join fragment reads: the left and the right exchange. */
+export const LEFT_RELATION = '__left';
+export const RIGHT_RELATION = '__right';
+
+/**
+ * The query of an equi-join on the columns `on`, as Spark's `join(other, on, how)`: the join
+ * columns once (from the left, the right for a right join, coalesced for a full join), then the
+ * left's other columns, then the right's; semi and anti joins return the left's columns only.
+ * Null keys never match.
+ */
+export function joinSql(
+  how: JoinType,
+  on: readonly string[],
+  left: StructType,
+  right: StructType,
+  label: string,
+): string {
+  const l = LEFT_RELATION;
+  const r = RIGHT_RELATION;
+  const pairs = on.map((name) => {
+    const a = fieldOf(left, name);
+    const b = fieldOf(right, name);
+    if (!a || !b) {
+      const side = a ? 'right' : 'left';
+      const names = (a ? right : left).fields.map((f) => f.name).join(', ');
+      throw new ConfigError(
+        `${label}: join column ${JSON.stringify(name)} does not exist on the ${side} side (columns: ${names})`,
+      );
+    }
+    return { name: a.name, left: `${l}.${quoteIdent(a.name)}`, right: `${r}.${quoteIdent(b.name)}` };
+  });
+  const condition = pairs.map((p) => `${p.left} = ${p.right}`).join(' AND ');
+  if (how === 'semi' || how === 'anti')
+    return `SELECT ${l}.* FROM ${l} ${how.toUpperCase()} JOIN ${r} ON ${condition}`;
+  const keyNames = new Set(pairs.map((p) => p.name.toLowerCase()));
+  const keys = pairs.map((p) => {
+    const value = how === 'right' ? p.right : how === 'full' ? `coalesce(${p.left}, ${p.right})` : p.left;
+    return `${value} AS ${quoteIdent(p.name)}`;
+  });
+  const rest = (schema: StructType, relation: string) =>
+    schema.fields
+      .filter((f) => !keyNames.has(f.name.toLowerCase()))
+      .map((f) => `${relation}.${quoteIdent(f.name)}`);
+  const items = [...keys, ...rest(left, l), ...rest(right, r)];
+  const type = { inner: 'INNER', left: 'LEFT', right: 'RIGHT', full: 'FULL' }[how];
+  return `SELECT ${items.join(', ')} FROM ${l} ${type} JOIN ${r} ON ${condition}`;
 }
 
 /** `query` with some columns cast (the binder turns DuckDB's HUGEINT sums into Spark's long). */

@@ -31,7 +31,7 @@ afterAll(async () => {
 });
 
 describe('DataFrames on executors', () => {
-  it('TPC-H-style queries over Parquet and CSV equal single-process DuckDB', async () => {
+  it('TPC-H-style queries over Parquet and CSV, a join among them, equal single-process DuckDB', async () => {
     e2e.events.clear();
     const r = (await e2e.driver.run(path.join(JOBS, 'dataframe-queries.ts'), {
       lineitem,
@@ -69,17 +69,25 @@ describe('DataFrames on executors', () => {
         true,
       ),
     );
+    const shipping = await referenceRows(
+      `SELECT l_orderkey AS orderkey, o_orderdate, o_shippriority, sum(l_extendedprice * (1 - l_discount)) AS revenue
+        FROM ${od} JOIN ${li} ON o_orderkey = l_orderkey
+        WHERE o_orderdate < DATE '1995-03-15' AND l_shipdate > DATE '1995-03-15'
+        GROUP BY 1, 2, 3 ORDER BY revenue DESC, o_orderdate, orderkey LIMIT 10`,
+    );
+    expect(shipping.length).toBe(10);
+    expect(normalised(r.shipping as Record<string, unknown>[])).toEqual(normalised(shipping));
     expect(r.schema).toContain(' |-- sum_qty: decimal(38,2) (nullable = true)');
     // Sampling jobs of the range sorts are real (hidden) jobs; printSchema ran none.
     const jobs = e2e.events.of('job-start');
     expect(jobs.filter((j) => j.hidden).length).toBeGreaterThanOrEqual(1);
-    expect(jobs.filter((j) => !j.hidden)).toHaveLength(5);
+    expect(jobs.filter((j) => !j.hidden)).toHaveLength(6);
   });
 
   it('a column that does not exist fails the run on the driver, naming it and the call site, before any job', async () => {
     e2e.events.clear();
     await expect(e2e.driver.run(path.join(JOBS, 'dataframe-bad-column.ts'), {})).rejects.toThrow(
-      /where at dataframe-bad-column\.ts:4: .*"amout" not found/s,
+      /where at dataframe-bad-column\.ts:\d+: .*"amout" not found/s,
     );
     expect(e2e.events.of('job-start')).toHaveLength(0);
   });

@@ -110,17 +110,22 @@ async function run<P>(
           const tempDir = path.join(work, `task-${taskCount++}`);
           await mkdir(tempDir, { recursive: true });
           const input = program.input;
+          const segmentsOf = (shuffleId: number) =>
+            segments
+              .get(shuffleId)!
+              .map((m) => m[p])
+              .filter((f): f is string => f !== undefined);
           const inputs =
             input.kind === 'scan'
               ? { scanFiles: scans.get(input.nodeId)![p]! }
               : input.kind === 'exchange'
-                ? {
-                    segmentFiles: segments
-                      .get(input.shuffleId)!
-                      .map((m) => m[p])
-                      .filter((f): f is string => f !== undefined),
-                  }
-                : {};
+                ? { segmentFiles: segmentsOf(input.shuffleId) }
+                : input.kind === 'join'
+                  ? {
+                      segmentFiles: segmentsOf(input.left.shuffleId),
+                      rightSegmentFiles: segmentsOf(input.right.shuffleId),
+                    }
+                  : {};
           const out = await runRelationalTask(program, p, inputs, {
             tempDir,
             memoryBudgetBytes: 128 * 1024 * 1024,

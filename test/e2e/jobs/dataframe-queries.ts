@@ -1,8 +1,9 @@
 /**
  * DataFrame queries over generated TPC-H-style Parquet and CSV files, for the end-to-end test:
  * the pricing summary (filter, groupBy with every split aggregate, orderBy), the revenue
- * forecast (a global aggregate), the top orders (orderBy + limit), an orderBy over a range
- * exchange, and the schema answered on the driver.
+ * forecast (a global aggregate), the shipping priority (a join of both inputs, then groupBy,
+ * orderBy and limit), the top orders (orderBy + limit), an orderBy over a range exchange, and the
+ * schema answered on the driver.
  */
 import { avg, col, count, defineJob, expr, sum } from 'stratus';
 
@@ -36,7 +37,20 @@ export default defineJob((ctx, p: { lineitem: string; orders: string; shufflePar
     )
     .where(col('l_discount').between(0.05, 0.07).and(col('l_quantity').lt(24)))
     .agg(sum(col('l_extendedprice').multiply(col('l_discount'))).as('revenue'));
+  // Shipping priority (TPC-H Q3 without its customer table): a join of both inputs on the order key.
+  const shipping = orders
+    .where("o_orderdate < DATE '1995-03-15'")
+    .withColumnRenamed('o_orderkey', 'orderkey')
+    .join(
+      lineitem.where("l_shipdate > DATE '1995-03-15'").withColumnRenamed('l_orderkey', 'orderkey'),
+      'orderkey',
+    )
+    .groupBy('orderkey', 'o_orderdate', 'o_shippriority')
+    .agg(sum(expr('l_extendedprice * (1 - l_discount)')).as('revenue'))
+    .orderBy(col('revenue').desc(), 'o_orderdate', 'orderkey')
+    .limit(10);
   return {
+    shipping: shipping.collect(),
     pricing: pricing.collect(),
     revenue: revenue.collect(),
     topOrders: orders
