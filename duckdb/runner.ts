@@ -35,7 +35,9 @@ export type RelationalTaskOutput =
       segments: (string | undefined)[];
       rowsWritten: number;
     }
-  | { kind: 'result'; result: unknown; rowsWritten: number };
+  | { kind: 'result'; result: unknown; rowsWritten: number }
+  /** A save task's part: a local Parquet file of the partition's rows. */
+  | { kind: 'part'; file: string; rowsWritten: number };
 
 /** Options of runRelationalTask. */
 export interface RelationalTaskOptions {
@@ -157,6 +159,13 @@ export async function runRelationalTask(
         options.tempDir,
       );
       return { kind: 'exchange', ...written };
+    }
+    if (sink.kind === 'parquet') {
+      const file = path.join(options.tempDir, 'part.parquet');
+      const copied = await connection.runAndReadAll(
+        `COPY (${program.sql}) TO ${quoteString(file)} (FORMAT parquet)`,
+      );
+      return { kind: 'part', file, rowsWritten: Number(copied.getRowsJson()[0]?.[0] ?? 0) };
     }
     if (sink.kind === 'count') {
       const reader = await connection.runAndReadAll(`SELECT count(*) FROM (${program.sql})`);

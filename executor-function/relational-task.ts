@@ -84,6 +84,12 @@ async function fileMapOutput(segments: readonly (string | undefined)[]): Promise
 /** The reduce side's segments: one range read per non-empty segment, kept in map order. */
 export type SegmentFetcher = (table: MapOutputTableData, reducePartition: number) => AsyncIterable<Buffer>;
 
+/** Where a save task's part file goes (the executor's SavedPartWriter). */
+export interface SavedPartBytes {
+  writeBytes(chunk: Buffer): Promise<void>;
+  close(): Promise<void>;
+}
+
 /** Run one task of a DataFrame stage. */
 export async function runRelationalStage(
   blobs: BlobStore,
@@ -92,6 +98,7 @@ export async function runRelationalStage(
   shuffleTables: ReadonlyMap<number, MapOutputTableData>,
   fetchSegments: SegmentFetcher,
   tempDir: string,
+  openSavedPart: (partition: number) => SavedPartBytes,
 ): Promise<TaskOutput> {
   const program = programOf(descriptor);
   const metrics = zeroTaskMetrics();
@@ -135,6 +142,18 @@ export async function runRelationalStage(
     memoryBudgetBytes: descriptor.memoryBudgetBytes,
   });
   const base = { accumulatorUpdates: {}, cachedOutputs: [], metrics };
+  if (out.kind === 'part') {
+    const part = openSavedPart(partition);
+    let bytes = 0;
+    for await (const chunk of createReadStream(out.file) as AsyncIterable<Buffer>) {
+      await part.writeBytes(chunk);
+      bytes += chunk.length;
+    }
+    await part.close();
+    metrics.recordsWritten += out.rowsWritten;
+    metrics.bytesWritten += bytes;
+    return { kind: 'saved-part', result: { records: out.rowsWritten, bytes }, ...base };
+  }
   if (out.kind === 'exchange') {
     const mapOutput = await fileMapOutput(out.segments);
     const written = mapOutput.segmentSizes.reduce((n, s) => n + s, 0);

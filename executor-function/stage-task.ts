@@ -356,6 +356,13 @@ export const runStageTask: WorkKindRunner<StageWork> = async (work, context): Pr
         shuffleTables,
         (table, p) => fetchSegments(blobs, table, p, SHUFFLE_FETCH_CONCURRENCY),
         context.tempDir,
+        (p) => {
+          if (!descriptor.save)
+            throw new NonRetryableTaskError('stage descriptor of a save stage has no save target');
+          const part = new SavedPartWriter(blobs, descriptor.save, p, context.executionId);
+          savedPart = part;
+          return part;
+        },
       )
     : await runGraphStage();
 

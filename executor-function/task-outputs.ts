@@ -61,6 +61,11 @@ export class SavedPartWriter implements SavedPartSink {
     return this.writer.write(Buffer.from(text, 'utf8'));
   }
 
+  /** Append bytes as they are (a DataFrame's Parquet part). */
+  writeBytes(chunk: Buffer): Promise<void> {
+    return this.writer.write(chunk);
+  }
+
   async close(): Promise<void> {
     this.staged = await this.writer.finish();
   }

@@ -134,11 +134,13 @@ export class JobRunner {
         continue;
       }
       const isSave = isSaveOp(action.op);
-      if (isSave) await checkOutputTarget(blobs, String(action.options.path), options.overwrite === true);
+      // A DataFrame's write.mode('overwrite') allows replacing its output, as --overwrite does.
+      const overwrite = options.overwrite === true || action.options.mode === 'overwrite';
+      if (isSave) await checkOutputTarget(blobs, String(action.options.path), overwrite);
       const outcome: JobOutcome = await scheduler.runAction(state, ref, name);
       if (isSave && outcome.savedParts) {
         await commitSavedOutput(blobs, String(action.options.path), outcome.savedParts, {
-          overwrite: options.overwrite === true,
+          overwrite,
         });
       }
       results[name] = outcome.result;

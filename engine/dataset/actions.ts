@@ -32,6 +32,7 @@ export type ActionOp =
   | 'saveAsTextFile'
   | 'saveAsJsonLines'
   | 'saveAsCsv'
+  | 'saveAsParquet'
   | 'sampleSortKeys'
   | 'show'
   | 'schema'
@@ -40,7 +41,7 @@ export type ActionOp =
 
 /** True for the actions that write one part file per partition (committed by the driver). */
 export function isSaveOp(op: string): boolean {
-  return op === 'saveAsTextFile' || op === 'saveAsJsonLines' || op === 'saveAsCsv';
+  return op === 'saveAsTextFile' || op === 'saveAsJsonLines' || op === 'saveAsCsv' || op === 'saveAsParquet';
 }
 
 /** JSON reference to an action of a graph: a named action, or the sampling job of sort node `sortNodeId`. */

@@ -6,7 +6,7 @@
  * missing column or a type error fails the run there, naming the call (`filter at sales.ts:9`).
  */
 import { ConfigError } from '../../contract/errors.js';
-import { Action } from '../dataset/actions.js';
+import { Action, actionImpls, type SaveResult } from '../dataset/actions.js';
 import type { GraphBuilder } from '../dataset/graph-builder.js';
 import { currentCallSite } from '../plan/call-site.js';
 import {
@@ -224,7 +224,7 @@ export class DataFrame {
     return this.with({ kind: 'limit', child: this.plan, n, label: labelOf('limit') });
   }
 
-  private action<R>(kind: DataFrameActionKind, n = 0, truncate = true): Action<R> {
+  private action<R>(kind: Exclude<DataFrameActionKind, 'write'>, n = 0, truncate = true): Action<R> {
     const nodeId = this.env.planner.nodeOf(this.plan, kind);
     const options = { [DATAFRAME_ACTION_OPTION]: kind, n, truncate };
     const action = new Action<R>(
@@ -236,6 +236,11 @@ export class DataFrame {
     );
     rememberLogicalPlan(action, this.plan);
     return action;
+  }
+
+  /** Saves the DataFrame's rows: `df.write.mode('overwrite').parquet(path)`. */
+  get write(): DataFrameWriter {
+    return new DataFrameWriter(this);
   }
 
   /** Every row, as objects by column name, in the DataFrame's order. */
@@ -338,5 +343,47 @@ export class GroupedData {
   /** Largest value of each named column per group. */
   max(...names: string[]): DataFrame {
     return this.agg(...names.map((n) => maxOf(col(n))));
+  }
+}
+
+/** How a write treats an output that already exists (Spark's SaveMode; `append` and `ignore` are not supported yet). */
+export type SaveMode = 'errorifexists' | 'overwrite';
+
+/**
+ * Writes a DataFrame's partitions as part files (Spark's DataFrameWriter): one Parquet file per
+ * partition, committed exactly once by the driver like the Dataset save actions (attempt-named
+ * parts, the winners committed, then `_SUCCESS`).
+ */
+export class DataFrameWriter {
+  private saveMode: SaveMode = 'errorifexists';
+
+  /** @internal */
+  constructor(private readonly df: DataFrame) {}
+
+  /** `'errorifexists'` (default; also `'error'`, `'default'`) refuses an existing output; `'overwrite'` replaces it. */
+  mode(mode: string): this {
+    const m = mode.toLowerCase();
+    if (m === 'overwrite') this.saveMode = 'overwrite';
+    else if (m === 'errorifexists' || m === 'error' || m === 'default') this.saveMode = 'errorifexists';
+    else
+      throw new ConfigError(
+        `write.mode: ${JSON.stringify(mode)} is not supported (use 'overwrite' or 'errorifexists')`,
+      );
+    return this;
+  }
+
+  /** Write one Parquet file per partition into the folder or `az://container/prefix` `path`. */
+  parquet(path: string): Action<SaveResult> {
+    if (typeof path !== 'string' || path.length === 0)
+      throw new ConfigError('write.parquet: the path must be a non-empty string');
+    const { env, plan } = this.df;
+    const nodeId = env.planner.nodeOf(plan, 'write');
+    const options = { [DATAFRAME_ACTION_OPTION]: 'write', path, mode: this.saveMode, format: 'parquet' };
+    const impl = actionImpls.save(path, {
+      toLine: () => {
+        throw new Error('internal: DataFrame parts are written by the relational task runner');
+      },
+    });
+    return new Action<SaveResult>('saveAsParquet', nodeId, options, impl, env.builder);
   }
 }

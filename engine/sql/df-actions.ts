@@ -38,7 +38,8 @@ export type DataFrameActionKind =
   | 'show'
   | 'schema'
   | 'printSchema'
-  | 'explain';
+  | 'explain'
+  | 'write';
 
 /** True for actions the driver answers from the plan, without a job. */
 export function isDriverSideKind(kind: unknown): boolean {

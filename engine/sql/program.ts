@@ -43,7 +43,9 @@ export type ProgramSink =
   | { kind: 'exchange'; numPartitions: number; partitionSql: string }
   | { kind: 'rows'; limit?: number }
   | { kind: 'count' }
-  | { kind: 'sample'; keys: string[]; perPartition: number; seed: number };
+  | { kind: 'sample'; keys: string[]; perPartition: number; seed: number }
+  /** Write the partition as one Parquet part file of a save action. */
+  | { kind: 'parquet' };
 
 /** One stage's program (JSON, in the stage descriptor). */
 export interface RelationalProgram {
@@ -185,6 +187,7 @@ function sinkOf(graph: JobGraph, plan: JobPlan, stage: StagePlan): ProgramSink {
     };
   }
   const action = graph.resolveAction(ref);
+  if (action.op === 'saveAsParquet') return { kind: 'parquet' };
   const kind = dataFrameActionKind(action);
   if (kind === 'count') return { kind: 'count' };
   if (kind === 'take' || kind === 'first' || kind === 'show')

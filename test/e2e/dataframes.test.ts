@@ -3,7 +3,7 @@
  * task's relational work run by the executors' DuckDB, exchanges through Blob Storage. Each
  * result equals DuckDB running the same SQL in one process over the same files.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -82,6 +82,27 @@ describe('DataFrames on executors', () => {
     const jobs = e2e.events.of('job-start');
     expect(jobs.filter((j) => j.hidden).length).toBeGreaterThanOrEqual(1);
     expect(jobs.filter((j) => !j.hidden)).toHaveLength(6);
+  });
+
+  it('write.parquet commits one Parquet part per partition and _SUCCESS; errorifexists refuses, overwrite replaces', async () => {
+    const output = path.join(dir, 'written');
+    const params = { lineitem, output, mode: 'errorifexists' };
+    const saved = (await e2e.driver.run(path.join(JOBS, 'dataframe-write.ts'), params)) as {
+      partitions: number;
+      records: number;
+    };
+    const expected = await referenceRows(
+      `SELECT l_orderkey, l_linenumber, l_quantity, l_shipdate FROM read_parquet('${lineitem}') WHERE l_quantity > 25`,
+    );
+    expect(saved.partitions).toBe(3);
+    expect(saved.records).toBe(expected.length);
+    const files = (await readdir(output)).sort();
+    expect(files).toEqual(['_SUCCESS', 'part-00000', 'part-00001', 'part-00002']);
+    const written = await referenceRows(`SELECT * FROM read_parquet('${output}/part-*')`);
+    expect(normalised(written, true)).toEqual(normalised(expected, true));
+    await expect(e2e.driver.run(path.join(JOBS, 'dataframe-write.ts'), params)).rejects.toThrow(/exists/);
+    await e2e.driver.run(path.join(JOBS, 'dataframe-write.ts'), { ...params, mode: 'overwrite' });
+    expect((await readdir(output)).sort()).toEqual(files);
   });
 
   it('a column that does not exist fails the run on the driver, naming it and the call site, before any job', async () => {

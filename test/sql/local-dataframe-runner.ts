@@ -141,6 +141,8 @@ async function run<P>(
               }),
             );
             outputs.push(kept);
+          } else if (out.kind === 'part') {
+            throw new Error('the local DataFrame runner does not run save actions (the e2e test does)');
           } else partials.push(out.result);
         }
         if (stage.shuffle) segments.set(stage.shuffle.shuffleId, outputs);
