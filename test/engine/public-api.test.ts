@@ -1,7 +1,7 @@
 /**
  * The `stratus` entry is the job-module API and nothing more (api/stratus.api.md has its types):
- * what a job bundle can import at run time is defineJob, the user-facing errors and the key
- * functions, and an engine internal imported from 'stratus' stops the bundle at build time.
+ * what a job bundle can import at run time is defineJob, the user-facing errors, the key
+ * functions and the DataFrame column functions (col, lit, expr, sum…), and an engine internal imported from 'stratus' stops the bundle at build time.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -21,7 +21,7 @@ afterAll(async () => {
 });
 
 describe('the stratus entry', () => {
-  it('offers at run time defineJob, the user-facing errors and the key functions, nothing else', () => {
+  it('offers at run time defineJob, the user-facing errors, the key functions and the DataFrame column functions, nothing else', () => {
     expect(Object.keys(stratus).sort()).toEqual([
       'BadRecordError',
       'ConfigError',
@@ -34,10 +34,26 @@ describe('the stratus entry', () => {
       'RecordEncodingError',
       'StratusError',
       'UserCodeError',
+      'abs',
+      'avg',
       'canonicalKey',
+      'coalesce',
+      'col',
+      'column',
       'compareKeys',
+      'count',
+      'countDistinct',
       'defineJob',
+      'expr',
       'hashKey',
+      'lit',
+      'lower',
+      'max',
+      'mean',
+      'min',
+      'round',
+      'sum',
+      'upper',
     ]);
   });
 
