@@ -7,9 +7,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateLinks, generateOrders, seededRandom } from '../../examples/lib/generate.js';
+import { writeLineitemParquet } from '../../examples/lib/lineitem-parquet.js';
 import pagerankDriver from '../../examples/pagerank-driver.js';
 import { checkNextKey, joinChecks, NO_KEYS, type OrderCheck, sortRecords } from '../../examples/sort.js';
 import { type E2EFabric, startE2E } from '../helpers/e2e.js';
+import { referenceRows } from '../sql/tpch-data.js';
 
 const EXAMPLES = path.resolve(import.meta.dirname, '../../examples');
 
@@ -187,4 +189,39 @@ describe('examples on executors', () => {
     for (const [i, [, rank]] of result.top.entries()) expect(rank).toBeCloseTo(expectedTop[i]![1], 9);
     // About a dozen jobs of three stages each: allow for a loaded 2-core machine.
   }, 180_000);
+
+  it('the DataFrame pricing summary over generated Parquet equals single-process DuckDB', async () => {
+    const file = path.join(dataDir, 'lineitem.parquet');
+    await writeLineitemParquet(file, 5000);
+    const result = (await e2e.driver.run(path.join(EXAMPLES, 'pricing-summary.ts'), { lineitem: file })) as {
+      lineItems: number;
+      revenue: { revenue: number };
+      pricingSummary: string;
+      schema: string;
+      plan: string;
+    };
+    expect(result.lineItems).toBe(5000);
+    const [revenue] = await referenceRows(
+      `SELECT sum(l_extendedprice * l_discount) AS revenue FROM read_parquet('${file}') WHERE l_shipdate >= DATE '1994-01-01'
+        AND l_shipdate < DATE '1995-01-01' AND l_discount BETWEEN 0.05 AND 0.07 AND l_quantity < 24`,
+    );
+    expect(result.revenue).toEqual(revenue);
+    const groups = await referenceRows(
+      `SELECT l_returnflag, l_linestatus, count(*) AS n FROM read_parquet('${file}') WHERE l_shipdate <= DATE '1998-09-02' GROUP BY 1, 2 ORDER BY 1, 2`,
+    );
+    // One table line per group, in order, with its count last.
+    const lines = result.pricingSummary.split('\n').filter((l) => /^\|\s+[ANR]\|/.test(l));
+    expect(lines.map((l) => l.split('|').map((c) => c.trim()))).toEqual(
+      groups.map((g) => [
+        '',
+        g.l_returnflag,
+        g.l_linestatus,
+        ...Array(7).fill(expect.any(String)),
+        String(g.n),
+        '',
+      ]),
+    );
+    expect(result.schema).toContain(' |-- l_shipdate: date (nullable = true)');
+    expect(result.plan).toContain('hash exchange into');
+  });
 });
