@@ -3,10 +3,12 @@
  * task's relational work run by the executors' DuckDB, exchanges through Blob Storage. Each
  * result equals DuckDB running the same SQL in one process over the same files.
  */
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BlobStore } from '../../storage/blob-store.js';
+import { connectStorage } from '../../storage/connection.js';
 import { type E2EFabric, startE2E } from '../helpers/e2e.js';
 import { normalised, referenceRows, TPCH_TYPES, tpchRows, writeTable } from '../sql/tpch-data.js';
 
@@ -30,6 +32,30 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
+/** The reference's scan of the orders CSV files, typed as the job reads them. */
+function ordersCsv(glob: string): string {
+  const types = Object.entries(TPCH_TYPES.orders)
+    .map(([c, t]) => `'${c}': '${t}'`)
+    .join(', ');
+  return `read_csv('${glob}', header = true, columns = {${types}})`;
+}
+
+/** TPC-H Q1 as the job computes it, over the relation `li`. */
+function pricingSql(li: string): string {
+  return `SELECT l_returnflag, l_linestatus, sum(l_quantity) AS sum_qty, sum(l_extendedprice) AS sum_base_price,
+    sum(l_extendedprice * (1 - l_discount)) AS sum_disc_price, avg(l_quantity) AS avg_qty, avg(l_discount) AS avg_disc,
+    count(*) AS count_order FROM ${li} WHERE l_shipdate <= DATE '1998-09-02'
+    GROUP BY l_returnflag, l_linestatus ORDER BY l_returnflag, l_linestatus`;
+}
+
+/** TPC-H Q3 without customers, as the job computes it. */
+function shippingSql(li: string, od: string): string {
+  return `SELECT l_orderkey AS orderkey, o_orderdate, o_shippriority, sum(l_extendedprice * (1 - l_discount)) AS revenue
+    FROM ${od} JOIN ${li} ON o_orderkey = l_orderkey
+    WHERE o_orderdate < DATE '1995-03-15' AND l_shipdate > DATE '1995-03-15'
+    GROUP BY 1, 2, 3 ORDER BY revenue DESC, o_orderdate, orderkey LIMIT 10`;
+}
+
 describe('DataFrames on executors', () => {
   it('TPC-H-style queries over Parquet and CSV, a join among them, equal single-process DuckDB', async () => {
     e2e.events.clear();
@@ -39,16 +65,8 @@ describe('DataFrames on executors', () => {
       shufflePartitions: 3,
     })) as Record<string, unknown>;
     const li = `read_parquet('${lineitem}')`;
-    const ordersTypes = `{${Object.entries(TPCH_TYPES.orders)
-      .map(([c, t]) => `'${c}': '${t}'`)
-      .join(', ')}}`;
-    const od = `read_csv('${orders}', header = true, columns = ${ordersTypes})`;
-    const pricing = await referenceRows(
-      `SELECT l_returnflag, l_linestatus, sum(l_quantity) AS sum_qty, sum(l_extendedprice) AS sum_base_price,
-        sum(l_extendedprice * (1 - l_discount)) AS sum_disc_price, avg(l_quantity) AS avg_qty, avg(l_discount) AS avg_disc,
-        count(*) AS count_order FROM ${li} WHERE l_shipdate <= DATE '1998-09-02'
-        GROUP BY l_returnflag, l_linestatus ORDER BY l_returnflag, l_linestatus`,
-    );
+    const od = ordersCsv(orders);
+    const pricing = await referenceRows(pricingSql(li));
     expect(normalised(r.pricing as Record<string, unknown>[])).toEqual(normalised(pricing));
     const revenue = await referenceRows(
       `SELECT sum(l_extendedprice * l_discount) AS revenue FROM ${li} WHERE l_shipdate >= DATE '1994-01-01'
@@ -69,12 +87,7 @@ describe('DataFrames on executors', () => {
         true,
       ),
     );
-    const shipping = await referenceRows(
-      `SELECT l_orderkey AS orderkey, o_orderdate, o_shippriority, sum(l_extendedprice * (1 - l_discount)) AS revenue
-        FROM ${od} JOIN ${li} ON o_orderkey = l_orderkey
-        WHERE o_orderdate < DATE '1995-03-15' AND l_shipdate > DATE '1995-03-15'
-        GROUP BY 1, 2, 3 ORDER BY revenue DESC, o_orderdate, orderkey LIMIT 10`,
-    );
+    const shipping = await referenceRows(shippingSql(li, od));
     expect(shipping.length).toBe(10);
     expect(normalised(r.shipping as Record<string, unknown>[])).toEqual(normalised(shipping));
     expect(r.schema).toContain(' |-- sum_qty: decimal(38,2) (nullable = true)');
@@ -103,6 +116,47 @@ describe('DataFrames on executors', () => {
     await expect(e2e.driver.run(path.join(JOBS, 'dataframe-write.ts'), params)).rejects.toThrow(/exists/);
     await e2e.driver.run(path.join(JOBS, 'dataframe-write.ts'), { ...params, mode: 'overwrite' });
     expect((await readdir(output)).sort()).toEqual(files);
+  });
+
+  it('reads Parquet and CSV from az:// blobs (schema read by the driver from a blob) and writes Parquet to az://', async () => {
+    const blobs = new BlobStore(connectStorage({ connectionString: e2e.fabric.connectionString }));
+    const container = `df-${Math.random().toString(36).slice(2, 8)}`;
+    await blobs.ensureContainers([container]);
+    for (const file of (await readdir(dir)).filter((f) =>
+      /^(lineitem-\d+\.parquet|orders-\d+\.csv)$/.test(f),
+    )) {
+      await blobs.put(container, `tpch/${file}`, await readFile(path.join(dir, file)));
+    }
+    const r = (await e2e.driver.run(path.join(JOBS, 'dataframe-queries.ts'), {
+      lineitem: `az://${container}/tpch/lineitem-*.parquet`,
+      orders: `az://${container}/tpch/orders-*.csv`,
+      shufflePartitions: 2,
+    })) as Record<string, unknown>;
+    const local = (await e2e.driver.run(path.join(JOBS, 'dataframe-queries.ts'), {
+      lineitem,
+      orders,
+      shufflePartitions: 2,
+    })) as Record<string, unknown>;
+    expect(normalised(r.pricing as Record<string, unknown>[])).toEqual(
+      normalised(local.pricing as Record<string, unknown>[]),
+    );
+    expect(r.topOrders).toEqual(local.topOrders);
+    expect(normalised(r.shipping as Record<string, unknown>[])).toEqual(
+      normalised(local.shipping as Record<string, unknown>[]),
+    );
+    const saved = (await e2e.driver.run(path.join(JOBS, 'dataframe-write.ts'), {
+      lineitem: `az://${container}/tpch/lineitem-*.parquet`,
+      output: `az://${container}/out/big`,
+      mode: 'errorifexists',
+    })) as { partitions: number };
+    expect(saved.partitions).toBe(3);
+    const names = (await blobs.list(container, 'out/big/')).map((b) => b.name).sort();
+    expect(names).toEqual([
+      'out/big/_SUCCESS',
+      'out/big/part-00000',
+      'out/big/part-00001',
+      'out/big/part-00002',
+    ]);
   });
 
   it('a column that does not exist fails the run on the driver, naming it and the call site, before any job', async () => {
