@@ -10,6 +10,7 @@
 import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { StratusError } from '../contract/errors.js';
 import { PARTITION_COLUMN, type RelationalProgram } from '../engine/sql/program.js';
 import { INPUT_RELATION, LEFT_RELATION, RIGHT_RELATION } from '../engine/sql/sql-gen.js';
 import { quoteIdent, quoteString } from '../engine/sql/types.js';
@@ -45,6 +46,32 @@ export interface RelationalTaskOptions {
   tempDir: string;
   /** The task's memory budget, DuckDB's memory_limit (bytes). */
   memoryBudgetBytes: number;
+  /** Interrupts the task's query when aborted. */
+  signal?: AbortSignal;
+  /** The user's names of the input files (scan tasks), for error messages. */
+  inputNames?: readonly string[];
+}
+
+/**
+ * Thrown when a task's query fails in DuckDB: a value that does not convert, a malformed or
+ * corrupt input file, an overflow. The same input fails the same way, so it is not retryable,
+ * except DuckDB running out of memory, which another executor with more room may not.
+ */
+export class RelationalTaskError extends StratusError {
+  constructor(message: string, retryable: boolean, cause: unknown) {
+    super('DATAFRAME_TASK', message, {}, { retryable, cause });
+    this.name = 'RelationalTaskError';
+  }
+}
+
+function taskError(error: unknown, program: RelationalProgram, options: RelationalTaskOptions): unknown {
+  if (!(error instanceof Error) || error instanceof StratusError || options.signal?.aborted) return error;
+  const reading =
+    program.input.kind === 'scan' && options.inputNames && options.inputNames.length > 0
+      ? ` reading ${options.inputNames.join(', ')}`
+      : '';
+  const retryable = /Out of Memory/i.test(error.message);
+  return new RelationalTaskError(`DataFrame task failed${reading}: ${error.message}`, retryable, error);
 }
 
 async function defineInput(
@@ -147,7 +174,26 @@ export async function runRelationalTask(
 ): Promise<RelationalTaskOutput> {
   const spill = path.join(options.tempDir, 'duckdb-spill');
   await mkdir(spill, { recursive: true });
-  return withSession({ memoryLimitBytes: options.memoryBudgetBytes, tempDir: spill }, async (connection) => {
+  const session = {
+    memoryLimitBytes: options.memoryBudgetBytes,
+    tempDir: spill,
+    ...(options.signal ? { signal: options.signal } : {}),
+  };
+  return withSession(session, (connection) =>
+    runInSession(connection, program, partition, inputs, options).catch((error: unknown) => {
+      throw taskError(error, program, options);
+    }),
+  );
+}
+
+async function runInSession(
+  connection: DuckDBConnection,
+  program: RelationalProgram,
+  partition: number,
+  inputs: RelationalTaskInputs,
+  options: RelationalTaskOptions,
+): Promise<RelationalTaskOutput> {
+  {
     await defineInput(connection, program, partition, inputs, options.tempDir);
     const { sink } = program;
     if (sink.kind === 'exchange') {
@@ -188,7 +234,7 @@ export async function runRelationalTask(
       result: { columns: reader.columnNames(), types: reader.columnTypes().map(String), rows },
       rowsWritten: rows.length,
     };
-  });
+  }
 }
 
 /** The byte size of a local file (segment sizes of a map output). */

@@ -15,6 +15,8 @@ export interface SessionOptions {
   memoryLimitBytes: number;
   /** Where DuckDB spills operators that exceed the memory limit. */
   tempDir?: string;
+  /** Interrupts the running query when aborted (the executor is shutting down). */
+  signal?: AbortSignal;
 }
 
 let instance: Promise<DuckDBInstance> | undefined;
@@ -39,7 +41,10 @@ export async function withSession<T>(
 ): Promise<T> {
   const db = await sharedInstance();
   const connection = await db.connect();
+  const interrupt = () => connection.interrupt();
+  options.signal?.addEventListener('abort', interrupt, { once: true });
   try {
+    options.signal?.throwIfAborted();
     const mib = Math.max(64, Math.floor(options.memoryLimitBytes / (1024 * 1024)));
     await connection.run(`SET memory_limit = '${mib}MiB'`);
     await connection.run('SET threads = 1');
@@ -48,6 +53,7 @@ export async function withSession<T>(
       await connection.run(`SET temp_directory = '${options.tempDir.replace(/'/g, "''")}'`);
     return await fn(connection);
   } finally {
+    options.signal?.removeEventListener('abort', interrupt);
     connection.closeSync();
   }
 }

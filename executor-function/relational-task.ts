@@ -99,6 +99,7 @@ export async function runRelationalStage(
   fetchSegments: SegmentFetcher,
   tempDir: string,
   openSavedPart: (partition: number) => SavedPartBytes,
+  signal: AbortSignal,
 ): Promise<TaskOutput> {
   const program = programOf(descriptor);
   const metrics = zeroTaskMetrics();
@@ -137,9 +138,17 @@ export async function runRelationalStage(
     inputs.segmentFiles = fetched[0]!;
     if (fetched[1]) inputs.rightSegmentFiles = fetched[1];
   }
+  const inputNames =
+    program.input.kind === 'scan'
+      ? (descriptor.inputs[String(program.input.nodeId)]?.[partition] ?? []).map(
+          (split) => split.source ?? split.blob,
+        )
+      : [];
   const out = await runRelationalTask(program, partition, inputs, {
     tempDir,
     memoryBudgetBytes: descriptor.memoryBudgetBytes,
+    signal,
+    inputNames,
   });
   const base = { accumulatorUpdates: {}, cachedOutputs: [], metrics };
   if (out.kind === 'part') {

@@ -363,6 +363,7 @@ export const runStageTask: WorkKindRunner<StageWork> = async (work, context): Pr
           savedPart = part;
           return part;
         },
+        context.signal,
       )
     : await runGraphStage();
 
