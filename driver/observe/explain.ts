@@ -17,6 +17,7 @@ import { buildJobGraph, type JobGraph } from '../../engine/plan/graph.js';
 import { loadJobBundle } from '../../engine/plan/module-loader.js';
 import { isSamplingRequest, type JobPlan, planJob } from '../../engine/plan/stages.js';
 import type { Key } from '../../engine/records/keys.js';
+import { dataFrameActionKind, isDriverSideKind } from '../../engine/sql/df-actions.js';
 import { BlobStore } from '../../storage/blob-store.js';
 import { bundleJobModule } from '../app/bundler.js';
 import { parseBlobLocation, resolveInput } from '../data/input-sources.js';
@@ -187,7 +188,16 @@ export function explainGraph(graph: JobGraph, options: ExplainGraphOptions): Exp
     }
   };
 
-  for (const name of graph.actionNames) runAction({ name }, name, false);
+  for (const name of graph.actionNames) {
+    // A DataFrame's schema, printSchema and explain are answered by the driver: no job.
+    if (isDriverSideKind(dataFrameActionKind(graph.action(name)))) {
+      notes.push(
+        `"${name}" (${graph.action(name).op}) is answered by the driver from the bound plan: no job`,
+      );
+      continue;
+    }
+    runAction({ name }, name, false);
+  }
   const allStages = jobs.flatMap((j) => j.stages);
   return {
     ...(options.module !== undefined ? { module: options.module } : {}),
@@ -247,7 +257,7 @@ export async function explainModule(
       sources.push({ nodeId: source.nodeId, uri: source.uri, files: 0, partitions: given });
       continue;
     }
-    const wholeFiles = source.csv?.multiLine === true;
+    const wholeFiles = source.csv?.multiLine === true || source.kind === 'parquet';
     if (parseBlobLocation(source.uri)) {
       if (!options.blobs) {
         throw new StratusError(
