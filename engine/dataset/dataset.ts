@@ -430,6 +430,7 @@ export class Dataset<T> {
     return this.cogroupRecords('subtract', other, numPartitions, keysOnlyHere);
   }
 
+  /** Records as keys on both sides, cogrouped, then `keep` picks the keys to emit (intersection, subtract). */
   private cogroupRecords(op: string, other: Dataset<T>, n: number | undefined, keep: BatchTransform) {
     this.sameGraph(other as Dataset<unknown>, op);
     const here = this.narrow(op, () => recordAsKey);
