@@ -8,7 +8,7 @@
  *
  * This file is longer than most: it is the whole user-facing RDD API on one class (the
  * `this: Dataset<[K, V]>` typing needs the pair methods on the class itself); the bodies
- * stay one-liners over wide-ops.ts and actions.ts.
+ * stay one-liners over wide-ops.ts, rdd-transforms.ts and actions.ts.
  */
 
 import { ConfigError, StratusError } from '../../contract/errors.js';
@@ -19,6 +19,15 @@ import type { Key } from '../records/keys.js';
 import { poisson, seededRandom } from '../records/rng.js';
 import { Action, actionImpls, type SaveResult } from './actions.js';
 import { checkPartitionCount, type GraphBuilder, type NodeSpec } from './graph-builder.js';
+import {
+  cellSampler,
+  type KeyFractions,
+  keysOnBothSides,
+  keysOnlyHere,
+  randomSplitCells,
+  recordAsKey,
+  sampleByKeySampler,
+} from './rdd-transforms.js';
 import {
   cogroupSpec,
   groupAggregator,
@@ -385,6 +394,111 @@ export class Dataset<T> {
   /** Hash partitioned into `numPartitions` by key. */
   partitionBy<K extends Key, V>(this: Dataset<[K, V]>, numPartitions: number): Dataset<[K, V]> {
     return this.add(shuffledSpec(this.builder, 'partitionBy', this.id, numPartitions, undefined));
+  }
+
+  // ── RDD transformations added in issue 13 (logic in rdd-transforms.ts) ────
+
+  /**
+   * Spark's `groupBy`: the records grouped by the key `f` computes, `[key, records]` (a keyBy then
+   * a groupByKey: shuffles, no map-side combine). The order of records within a group is not defined.
+   */
+  groupBy<K extends Key>(f: (record: T) => K, numPartitions?: number): Dataset<[K, T[]]> {
+    const g = asAny(f);
+    const keyed = this.narrow<[K, T]>('groupBy', () => (b) => b.map((r) => [g(r), r]));
+    return keyed.add(
+      shuffledSpec(this.builder, 'groupBy', keyed.id, numPartitions, {
+        aggregator: groupAggregator,
+        mapSideCombine: false,
+      }),
+    );
+  }
+
+  /**
+   * Spark's `intersection`: the records present in both datasets, each once (records must be
+   * Keys). Shuffles both sides: a cogroup of `[record, null]` pairs keeping keys seen on both.
+   */
+  intersection(other: Dataset<T>, numPartitions?: number): Dataset<T> {
+    return this.cogroupRecords('intersection', other, numPartitions, keysOnBothSides);
+  }
+
+  /**
+   * Spark's `subtract`: the records of this dataset that do not occur in `other`, duplicates
+   * kept (records must be Keys). Shuffles both sides into `numPartitions` (default: the default
+   * parallelism, as every wide operation here; Spark's defaults to this dataset's partition count).
+   */
+  subtract(other: Dataset<T>, numPartitions?: number): Dataset<T> {
+    return this.cogroupRecords('subtract', other, numPartitions, keysOnlyHere);
+  }
+
+  /** Records as keys on both sides, cogrouped, then `keep` picks the keys to emit (intersection, subtract). */
+  private cogroupRecords(op: string, other: Dataset<T>, n: number | undefined, keep: BatchTransform) {
+    this.sameGraph(other as Dataset<unknown>, op);
+    const here = this.narrow(op, () => recordAsKey);
+    const there = other.narrow(op, () => recordAsKey);
+    const grouped = this.add<unknown>(cogroupSpec(this.builder, op, [here.id, there.id], n));
+    return grouped.narrow<T>(op, () => keep);
+  }
+
+  /**
+   * Spark's `cartesian`: every pair `[t, u]` of a record of this dataset and one of `other`, in
+   * n1 × n2 partitions where partition `i * n2 + j` pairs partition i of this dataset with
+   * partition j of `other` (for each t in order, each u in order). No shuffle: both are narrow
+   * parents computed in the same task. Records are shared between pairs, not copied: do not
+   * mutate them (or values combined from them, in reduceByKey) in place.
+   */
+  cartesian<U>(other: Dataset<U>): Dataset<[T, U]> {
+    this.sameGraph(other as Dataset<unknown>, 'cartesian');
+    return this.add<[T, U]>({ op: 'cartesian', parents: [this.id, other.id], impl: { type: 'cartesian' } });
+  }
+
+  /** Spark's `glom`: each partition as one array of its records, in order (`[]` for an empty partition). */
+  glom(): Dataset<T[]> {
+    return this.add<T[]>({
+      op: 'glom',
+      parents: [this.id],
+      impl: { type: 'mapPartitions', fn: (records) => [records] },
+    });
+  }
+
+  /**
+   * Spark's `mapPartitionsWithIndex`: `f(index, records)` for each partition, index first as in
+   * Spark (mapPartitions passes the same two as `(records, partition)`); `records` is materialised.
+   */
+  mapPartitionsWithIndex<U>(f: (index: number, records: T[]) => Iterable<U>): Dataset<U> {
+    const g = f as unknown as (index: number, records: unknown[]) => Iterable<unknown>;
+    return this.add<U>({
+      op: 'mapPartitionsWithIndex',
+      parents: [this.id],
+      impl: { type: 'mapPartitions', fn: (records, partition) => g(partition, records) },
+    });
+  }
+
+  /**
+   * Spark's `sampleByKey`: a sample of each key's pairs at its own fraction — kept with
+   * probability `fractions[key]` (without replacement) or Poisson-repeated (with). Narrow and
+   * seeded per partition as `sample`. `fractions` must name every key (a Map for any keys, an
+   * object for string keys); a key without one fails the task with SAMPLE_FRACTION_MISSING.
+   */
+  sampleByKey<K extends Key, V>(
+    this: Dataset<[K, V]>,
+    withReplacement: boolean,
+    fractions: ReadonlyMap<K, number> | ([K] extends [string] ? Readonly<Record<K, number>> : never),
+    seed = 0,
+  ): Dataset<[K, V]> {
+    const sampler = sampleByKeySampler(withReplacement, fractions as KeyFractions<Key>, seed);
+    return this.narrow('sampleByKey', sampler.open, sampler.options);
+  }
+
+  /**
+   * Spark's `randomSplit`: splits with sizes in proportion to `weights` (normalised), each
+   * record in exactly one split. No shuffle: each split samples every partition with the same
+   * seeded stream, keeping the draws in its cell of [0, 1). Each split recomputes this dataset,
+   * so cache() it first when it is costly or its partitions' order may change between runs.
+   */
+  randomSplit(weights: readonly number[], seed = 0): Dataset<T>[] {
+    return randomSplitCells(weights).map(([lower, upper], split) =>
+      this.narrow<T>('randomSplit', cellSampler(lower, upper, seed), { split, lower, upper, seed }),
+    );
   }
 
   // ── actions ─────────────────────────────────────────────────────────────

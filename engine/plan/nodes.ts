@@ -67,6 +67,11 @@ export type NodeImpl =
     }
   | { readonly type: 'union' }
   | { readonly type: 'coalesce' }
+  /**
+   * Spark's CartesianRDD: narrow on both parents. Partition `i * n2 + j` pairs partition `i` of
+   * parents[0] with partition `j` of parents[1] (n2 = parents[1]'s partition count).
+   */
+  | { readonly type: 'cartesian' }
   | {
       readonly type: 'shuffled';
       readonly dep: ShuffleDependency;

@@ -60,7 +60,7 @@ export interface StagePlan {
   cacheReads: number[];
   /** cache()d nodes computed here, whose partitions a task returns as cachedOutputs. */
   cacheWrites: number[];
-  /** Partition count of every pipeline node and its parents (id → count), for union/coalesce mapping. */
+  /** Partition count of every pipeline node and its parents (id → count), for union/coalesce/cartesian mapping. */
   nodePartitions: Record<number, number>;
   /** The record codec of shuffle segments, cached partitions and spill runs. */
   codec: string;
@@ -146,6 +146,8 @@ export class PartitionCounter {
         return node.parents.reduce((sum, p) => sum + this.of(p), 0);
       case 'coalesce':
         return Math.min(node.requestedPartitions!, this.of(node.parents[0]!));
+      case 'cartesian':
+        return this.of(node.parents[0]!) * this.of(node.parents[1]!);
       case 'shuffled':
         if (impl.partitioning === 'range') return this.boundsOf(node).length + 1;
         return node.requestedPartitions!;

@@ -18,6 +18,7 @@ import { recordValidator } from '../records/record-schema.js';
 import { ExternalAggregator } from '../shuffle/external-aggregator.js';
 import { ExternalSorter } from '../shuffle/external-sorter.js';
 import { BATCH_SIZE, inBatches, type SpillEnv } from '../shuffle/spill.js';
+import { cartesianParents, cartesianProduct } from './cartesian.js';
 import type { MemoryTracker } from './memory.js';
 import type { TaskIO } from './task-io.js';
 
@@ -64,6 +65,11 @@ export interface PipelineContext {
   memory: MemoryTracker;
   metrics: TaskRunMetrics;
   cachedOutputs: CachedPartitionOutput[];
+  /**
+   * Set while computing a cartesian parent's partition that another task of the stage caches:
+   * every partition of a cache()d node is then written by exactly one task (see cartesian).
+   */
+  skipCacheWrites?: boolean;
 }
 
 function partitionsOf(ctx: PipelineContext, id: number): number {
@@ -179,6 +185,8 @@ async function* teeToCache(
     yield batch;
   }
   // Reached only when the partition was read to its end: a partial partition is never cached.
+  // A task that computed the same partition twice (ds.cartesian(ds)) returns it once.
+  if (ctx.cachedOutputs.some((c) => c.nodeId === node.id && c.partition === partition)) return;
   const data = Buffer.concat(chunks);
   ctx.metrics.bytesWritten += data.length;
   ctx.cachedOutputs.push({ nodeId: node.id, partition, data, records });
@@ -193,7 +201,9 @@ export function computePartition(
   const node = ctx.graph.node(id);
   if (ctx.stage.cacheReads.includes(id)) return readCachedBatches(ctx, node, partition);
   const computed = computeNode(ctx, node, partition);
-  return ctx.stage.cacheWrites.includes(id) ? teeToCache(ctx, node, partition, computed) : computed;
+  return ctx.stage.cacheWrites.includes(id) && !ctx.skipCacheWrites
+    ? teeToCache(ctx, node, partition, computed)
+    : computed;
 }
 
 async function* computeNode(
@@ -268,6 +278,20 @@ async function* computeNode(
       const from = Math.floor((partition * m) / n);
       const to = Math.floor(((partition + 1) * m) / n);
       for (let q = from; q < to; q++) yield* computePartition(ctx, parent, q);
+      return;
+    }
+    case 'cartesian': {
+      // Task i*n2+j computes partition i of this side and j of the other. Partition i is computed
+      // by n2 tasks and j by n1: only the tasks with j = 0 (resp. i = 0) cache them.
+      const other = node.parents[1]!;
+      const { left, right } = cartesianParents(partition, partitionsOf(ctx, other));
+      const quiet: PipelineContext = { ...ctx, skipCacheWrites: true };
+      yield* cartesianProduct(
+        computePartition(right === 0 ? ctx : quiet, parent, left),
+        computePartition(left === 0 ? ctx : quiet, other, right),
+        { codec: ctx.codec, spill: ctx.io.spill, memory: ctx.memory },
+        nodeLabel(node),
+      );
       return;
     }
     case 'shuffled': {
