@@ -21,14 +21,23 @@ export interface StatPartial {
 
 /** What a StatCounter prints as (JSON.stringify): every statistic, NaN as null. */
 export interface StatSummary {
+  /** How many values. */
   count: number;
+  /** Their mean. */
   mean: number;
+  /** Their sum. */
   sum: number;
+  /** Population standard deviation. */
   stdev: number;
+  /** Sample standard deviation. */
   sampleStdev: number;
+  /** Population variance. */
   variance: number;
+  /** Sample variance. */
   sampleVariance: number;
+  /** The largest value. */
   max: number;
+  /** The smallest value. */
   min: number;
 }
 
