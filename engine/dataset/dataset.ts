@@ -8,7 +8,9 @@
  *
  * This file is longer than most: it is the whole user-facing RDD API on one class (the
  * `this: Dataset<[K, V]>` typing needs the pair methods on the class itself); the bodies
- * stay one-liners over wide-ops.ts and actions.ts.
+ * stay one-liners over wide-ops.ts and actions.ts, and — in the delimited block at the end —
+ * over the files of the actions Spark users reach for next (numeric, ordered, pair, foreach,
+ * takeSample, tree aggregation) and the hidden jobs some of them run (hidden-jobs.ts).
  */
 
 import { ConfigError, StratusError } from '../../contract/errors.js';
