@@ -3,7 +3,7 @@
  * `defineJob((ctx, params) => action | {name: action})`; `ctx` (JobContext) makes datasets from
  * sources (parallelize, textFile, jsonLines, csv — with the record types their options give),
  * broadcasts and accumulators; a Dataset<T>
- * has Spark's RDD transformations and actions. Besides those: the params-schema types, the
+ * has Spark's RDD transformations and actions (stats() returns a StatCounter). Besides those: the params-schema types, the
  * Key type and the key functions that define key equality and order (docs/concepts-keys.md),
  * and the errors a user can meet, each a StratusError with a stable `code`.
  *
@@ -61,6 +61,7 @@ export type {
   SourceOption,
   SourceRecord,
 } from './dataset/source-options.js';
+export type { StatCounter, StatSummary } from './dataset/stat-counter.js';
 export { RecordDecodingError, RecordEncodingError } from './records/codec.js';
 export type { CsvColumnType } from './records/csv.js';
 export { canonicalKey, compareKeys, hashKey, InvalidKeyError, type Key } from './records/keys.js';

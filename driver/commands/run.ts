@@ -50,12 +50,27 @@ export function parseParam(raw: string, previous: Record<string, unknown> = {}):
   return { ...previous, [key]: value };
 }
 
+/**
+ * A result as compact JSON. A Map (collectAsMap) prints as an object when its keys are all
+ * strings, else as its `[key, value]` entries; a class with toJSON (stats()' StatCounter) as
+ * that.
+ */
+export function resultJson(value: unknown): string {
+  return JSON.stringify(value ?? null, (_key, v: unknown) => {
+    if (!(v instanceof Map)) return v;
+    const entries = [...v];
+    return entries.every(([k]) => typeof k === 'string') ? Object.fromEntries(entries) : entries;
+  });
+}
+
 /** Human output: one `name: value` line per named action (compact JSON), else the value. */
 export function formatResults(results: unknown): string {
-  const isNamed = results !== null && typeof results === 'object' && !Array.isArray(results);
-  if (!isNamed) return `${JSON.stringify(results ?? null)}\n`;
+  // Named actions come back as a plain object; a single action's Map or StatCounter is a value.
+  const proto = results !== null && typeof results === 'object' ? Object.getPrototypeOf(results) : undefined;
+  const isNamed = proto === Object.prototype || proto === null;
+  if (!isNamed) return `${resultJson(results)}\n`;
   return Object.entries(results as Record<string, unknown>)
-    .map(([name, value]) => `${name}: ${JSON.stringify(value)}\n`)
+    .map(([name, value]) => `${name}: ${resultJson(value)}\n`)
     .join('');
 }
 
@@ -130,7 +145,7 @@ export function registerRunCommand(program: Command): void {
       process.stderr.write(`${summary.text()}\n`);
       const seconds = ((performance.now() - started) / 1000).toFixed(1);
       if (flags.json) {
-        await writeStdout(`${JSON.stringify(outcome.results ?? null)}\n`);
+        await writeStdout(`${resultJson(outcome.results)}\n`);
       } else {
         await writeStdout(formatResults(outcome.results));
         process.stderr.write(`stratus run: ${path.basename(module.file)} finished in ${seconds} s\n`);

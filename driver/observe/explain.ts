@@ -1,11 +1,12 @@
 /**
  * `stratus explain`: what a job module will do, without running a task — the four numbers
- * of every program: partitions, slots, jobs (hidden sampling jobs included) and the stages
+ * of every program: partitions, slots, jobs (hidden jobs included: sampling, counting) and the stages
  * of each job, with shuffle boundaries and waves (⌈tasks / slots⌉). It plans the actions in
  * order exactly as the DAG scheduler does: a sort's sampling job first, then the job itself;
  * a shuffle computed by an earlier job is skipped later, and cached nodes are read, not
  * recomputed. Range bounds a sampling job would find are unknown, so a sorted dataset is
- * shown with its requested partitions (the most it can have).
+ * shown with its requested partitions (the most it can have); so are other hidden jobs'
+ * results, which change what tasks compute but not the stages.
  */
 
 import path from 'node:path';
@@ -15,7 +16,7 @@ import { validateJobParams } from '../../engine/dataset/job-params.js';
 import { describePlan } from '../../engine/plan/explain.js';
 import { buildJobGraph, type JobGraph } from '../../engine/plan/graph.js';
 import { loadJobBundle } from '../../engine/plan/module-loader.js';
-import { isSamplingRequest, type JobPlan, planJob } from '../../engine/plan/stages.js';
+import { computedPartitions, isSamplingRequest, type JobPlan, planJob } from '../../engine/plan/stages.js';
 import type { Key } from '../../engine/records/keys.js';
 import { BlobStore } from '../../storage/blob-store.js';
 import { bundleJobModule } from '../app/bundler.js';
@@ -41,8 +42,10 @@ export interface ExplainedStage {
   /** Node ids read from the cache / cached by this stage. */
   cacheReads: number[];
   cacheWrites: number[];
-  /** ⌈partitions / slots⌉ for a stage that runs, 0 when skipped. */
+  /** ⌈tasks / slots⌉ for a stage that runs, 0 when skipped. */
   waves: number;
+  /** The partitions a result stage computes when its action picked some (lookup): one task each. */
+  computedPartitions?: number[];
 }
 
 /** One job the module triggers. */
@@ -105,6 +108,7 @@ export interface ExplainGraphOptions {
 export function explainGraph(graph: JobGraph, options: ExplainGraphOptions): Explanation {
   const slots = Math.max(1, options.slots);
   const rangeBounds = new Map<number, Key[]>();
+  const hiddenResults = new Map<number, unknown>();
   const cachedNodes = new Set<number>();
   const writtenShuffles = new Set<number>();
   const jobs: ExplainedJob[] = [];
@@ -137,7 +141,8 @@ export function explainGraph(graph: JobGraph, options: ExplainGraphOptions): Exp
           : {}),
         cacheReads: [...s.cacheReads],
         cacheWrites: [...s.cacheWrites],
-        waves: skipped ? 0 : Math.ceil(s.numPartitions / slots),
+        waves: skipped ? 0 : Math.ceil(computedPartitions(s).length / slots),
+        ...(s.partitions ? { computedPartitions: [...s.partitions] } : {}),
       };
     });
     // After the job: its shuffles exist and its cached nodes are persisted (all partitions).
@@ -153,7 +158,7 @@ export function explainGraph(graph: JobGraph, options: ExplainGraphOptions): Exp
       hidden,
       ...(reason !== undefined ? { reason } : {}),
       stages,
-      tasks: stages.reduce((n, s) => n + (s.skipped ? 0 : s.partitions), 0),
+      tasks: stages.reduce((n, s) => n + (s.skipped ? 0 : (s.computedPartitions?.length ?? s.partitions)), 0),
       plan: describePlan(plan),
     });
   };
@@ -164,12 +169,20 @@ export function explainGraph(graph: JobGraph, options: ExplainGraphOptions): Exp
         cachedNodes,
         rangeBounds,
         sourcePartitions: options.sourcePartitions,
+        hiddenResults,
       });
       if (!isSamplingRequest(planned)) {
         addJob(planned, actionName, hidden, reason);
         return;
       }
-      const { nodeId, sampleAction, numPartitions } = planned.needsSampling;
+      if (planned.needsHiddenJob) {
+        const job = planned.needsHiddenJob;
+        runAction(job.action, actionName, true, `${job.reason} of "${actionName}"`);
+        // Its result only changes what tasks compute, never the stages: a placeholder will do.
+        hiddenResults.set(job.hiddenJobId, null);
+        continue;
+      }
+      const { nodeId, sampleAction, numPartitions } = planned.needsSampling!;
       runAction(
         sampleAction,
         actionName,
@@ -366,8 +379,11 @@ export function formatExplanation(e: Explanation): string {
         );
         continue;
       }
+      const only = s.computedPartitions
+        ? `, computing ${s.computedPartitions.length === 1 ? 'partition' : 'partitions'} ${s.computedPartitions.join(', ')} only`
+        : '';
       lines.push(
-        `  Stage ${s.stageId} (${s.kind}, ${plural(s.partitions, 'partition')}, ${plural(s.waves, 'wave')} on ${plural(e.slots, 'slot')})${after}`,
+        `  Stage ${s.stageId} (${s.kind}, ${plural(s.partitions, 'partition')}${only}, ${plural(s.waves, 'wave')} on ${plural(e.slots, 'slot')})${after}`,
       );
       lines.push(`    ${s.name}`);
       for (const r of s.shuffleReads)

@@ -1,7 +1,7 @@
 /**
  * The state of one `driver.run` as its jobs progress: the graph and bundle, the inputs, the
  * shuffles written and the partitions cached so far (reused by later jobs of the same run),
- * the sort bounds found by sampling jobs.
+ * the sort bounds found by sampling jobs and the results of other hidden jobs.
  */
 import type { JobGraph } from '../../engine/plan/graph.js';
 import type { InputSplit } from '../../engine/plan/stage-descriptor.js';
@@ -40,6 +40,8 @@ export interface RunState {
   cached: Map<number, (string | undefined)[]>;
   cachedNodes: Set<number>;
   rangeBounds: Map<number, Key[]>;
+  /** Merged results of the hidden jobs run so far (engine/dataset/hidden-jobs.ts), by hidden job id. */
+  hiddenResults: Map<number, unknown>;
   /** Where save actions' attempts write part files, per job. */
   savePrefix: (jobId: number) => string;
 }
@@ -76,6 +78,7 @@ export function newRunState(
     cached: new Map(),
     cachedNodes: new Set(),
     rangeBounds: new Map(),
+    hiddenResults: new Map(),
     savePrefix: (jobId) => `apps/${init.scope}/output-attempts/job-${jobId}/`,
   };
 }

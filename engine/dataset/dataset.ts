@@ -8,17 +8,26 @@
  *
  * This file is longer than most: it is the whole user-facing RDD API on one class (the
  * `this: Dataset<[K, V]>` typing needs the pair methods on the class itself); the bodies
- * stay one-liners over wide-ops.ts, rdd-transforms.ts and actions.ts.
+ * stay one-liners over wide-ops.ts, rdd-transforms.ts and actions.ts, and — in the delimited
+ * block at the end — over the files of the actions Spark users reach for next (numeric, ordered,
+ * pair, foreach, takeSample, tree aggregation) and the hidden jobs some of them run
+ * (hidden-jobs.ts).
  */
 
 import { ConfigError, StratusError } from '../../contract/errors.js';
 import type { BatchTransform } from '../plan/nodes.js';
 import type { OptionValue } from '../plan/option-value.js';
 import { jsonLinesCodec } from '../records/codec.js';
-import type { Key } from '../records/keys.js';
+import { canonicalKey, type Key } from '../records/keys.js';
 import { poisson, seededRandom } from '../records/rng.js';
 import { Action, actionImpls, type SaveResult } from './actions.js';
+import { foreachImpl, foreachPartitionImpl } from './foreach-actions.js';
 import { checkPartitionCount, type GraphBuilder, type NodeSpec } from './graph-builder.js';
+import { countPartitionsImpl, registerHiddenJob, startOffsets } from './hidden-jobs.js';
+import { knownHashPartitioner } from './known-partitioning.js';
+import { checkBuckets, histogramImpl, histogramRangeImpl, statsImpl, sumImpl } from './numeric-actions.js';
+import { extremeImpl, orderedImpl } from './ordered-actions.js';
+import { collectAsMapImpl, lookupImpl } from './pair-actions.js';
 import {
   cellSampler,
   type KeyFractions,
@@ -28,6 +37,9 @@ import {
   recordAsKey,
   sampleByKeySampler,
 } from './rdd-transforms.js';
+import type { StatCounter } from './stat-counter.js';
+import { checkTakeSample, takeSampleImpl } from './take-sample.js';
+import { checkDepth, treeAggregatePlan, treeReducePlan } from './tree-aggregate.js';
 import {
   cogroupSpec,
   groupAggregator,
@@ -59,13 +71,16 @@ export class Dataset<T> {
 
   private narrow<U>(
     op: string,
-    open: (partition: number) => BatchTransform,
+    open: (partition: number, numPartitions: number) => BatchTransform,
     options?: Record<string, OptionValue>,
+    preservesPartitioning = false,
   ) {
     return this.add<U>({
       op,
       parents: [this.id],
-      impl: { type: 'narrow', open },
+      impl: preservesPartitioning
+        ? { type: 'narrow', open, preservesPartitioning }
+        : { type: 'narrow', open },
       ...(options ? { options } : {}),
     });
   }
@@ -104,7 +119,7 @@ export class Dataset<T> {
   filter(f: (record: T) => boolean): Dataset<T>;
   filter(f: (record: T) => boolean): Dataset<T> {
     const g = asAny(f);
-    return this.narrow('filter', () => (b) => b.filter((r) => g(r)));
+    return this.narrow('filter', () => (b) => b.filter((r) => g(r)), undefined, true);
   }
 
   /** Transform a whole partition at once; `records` is the partition's records as an array (materialised). */
@@ -146,6 +161,7 @@ export class Dataset<T> {
         };
       },
       { withReplacement, fraction, seed },
+      true,
     );
   }
 
@@ -203,20 +219,30 @@ export class Dataset<T> {
   /** Transform each value, keeping its key (and the partitioning). */
   mapValues<K, V, W>(this: Dataset<[K, V]>, f: (value: V) => W): Dataset<[K, W]> {
     const g = asAny(f);
-    return this.narrow('mapValues', () => (b) => b.map((r) => [(r as unknown[])[0], g((r as unknown[])[1])]));
+    return this.narrow(
+      'mapValues',
+      () => (b) => b.map((r) => [(r as unknown[])[0], g((r as unknown[])[1])]),
+      undefined,
+      true,
+    );
   }
 
   /** Zero or more values per value, each paired with the key. */
   flatMapValues<K, V, W>(this: Dataset<[K, V]>, f: (value: V) => Iterable<W>): Dataset<[K, W]> {
     const g = asAny(f);
-    return this.narrow('flatMapValues', () => (b) => {
-      const out: unknown[] = [];
-      for (const r of b) {
-        const [k, v] = r as [unknown, unknown];
-        for (const w of g(v) as Iterable<unknown>) out.push([k, w]);
-      }
-      return out;
-    });
+    return this.narrow(
+      'flatMapValues',
+      () => (b) => {
+        const out: unknown[] = [];
+        for (const r of b) {
+          const [k, v] = r as [unknown, unknown];
+          for (const w of g(v) as Iterable<unknown>) out.push([k, w]);
+        }
+        return out;
+      },
+      undefined,
+      true,
+    );
   }
 
   /** The keys. */
@@ -312,16 +338,22 @@ export class Dataset<T> {
   ) {
     this.sameGraph(other, op);
     const grouped = this.add<unknown>(cogroupSpec(this.builder, op, [this.id, other.id], n));
-    return grouped.narrow<R>(op, () => (b) => {
-      const out: unknown[] = [];
-      for (const r of b) {
-        const [k, [vs, ws]] = r as [unknown, [unknown[], unknown[]]];
-        const pairs: unknown[] = [];
-        emit(vs, ws, pairs);
-        for (const p of pairs) out.push([k, p]);
-      }
-      return out;
-    });
+    // Keys stay in their cogroup partition (Spark's joins are flatMapValues over a cogroup).
+    return grouped.narrow<R>(
+      op,
+      () => (b) => {
+        const out: unknown[] = [];
+        for (const r of b) {
+          const [k, [vs, ws]] = r as [unknown, [unknown[], unknown[]]];
+          const pairs: unknown[] = [];
+          emit(vs, ws, pairs);
+          for (const p of pairs) out.push([k, p]);
+        }
+        return out;
+      },
+      undefined,
+      true,
+    );
   }
 
   /** Inner join: `[key, [v, w]]` for every pair of values with equal keys. */
@@ -486,7 +518,7 @@ export class Dataset<T> {
     seed = 0,
   ): Dataset<[K, V]> {
     const sampler = sampleByKeySampler(withReplacement, fractions as KeyFractions<Key>, seed);
-    return this.narrow('sampleByKey', sampler.open, sampler.options);
+    return this.narrow('sampleByKey', sampler.open, sampler.options, true);
   }
 
   /**
@@ -497,7 +529,7 @@ export class Dataset<T> {
    */
   randomSplit(weights: readonly number[], seed = 0): Dataset<T>[] {
     return randomSplitCells(weights).map(([lower, upper], split) =>
-      this.narrow<T>('randomSplit', cellSampler(lower, upper, seed), { split, lower, upper, seed }),
+      this.narrow<T>('randomSplit', cellSampler(lower, upper, seed), { split, lower, upper, seed }, true),
     );
   }
 
@@ -611,4 +643,243 @@ export class Dataset<T> {
       jsonLinesCodec.encode([r], `saveAsJsonLines(${path})`).toString('utf8').slice(0, -1);
     return this.action('saveAsJsonLines', actionImpls.save(path, { toLine }), { path });
   }
+
+  // ── Spark RDD actions and index transformations of issue 13 ─────────────
+  // Bodies stay one-liners over numeric-actions.ts, ordered-actions.ts, pair-actions.ts,
+  // foreach-actions.ts, take-sample.ts, tree-aggregate.ts and hidden-jobs.ts.
+
+  /**
+   * Spark's `countByValue`: how many times each distinct record occurs, as `[record, count]`
+   * pairs sorted by record (compareKeys) — like countByKey, an array rather than Spark's Map.
+   * Records must be Keys. One reduceByKey shuffle into defaultParallelism partitions.
+   */
+  countByValue<K extends Key>(this: Dataset<K>): Action<[K, number][]> {
+    const ones = this.narrow<[K, number]>('countByValue', () => (b) => b.map((r) => [r, 1]));
+    const counts = ones.add<[K, number]>(
+      shuffledSpec(this.builder, 'countByValue', ones.id, undefined, {
+        aggregator: reduceAggregator((a, b) => (a as number) + (b as number)),
+        mapSideCombine: true,
+      }),
+    );
+    return counts.action('countByValue', actionImpls.countByKey());
+  }
+
+  /**
+   * Spark's `collectAsMap`: the pairs as a Map; of pairs with equal keys (the engine's key
+   * equality) the later one in partition order wins, as in Spark. Keys equal as values share
+   * the first such key object, so look array keys up with the entry's own key.
+   */
+  collectAsMap<K extends Key, V>(this: Dataset<[K, V]>): Action<Map<K, V>> {
+    return this.action('collectAsMap', collectAsMapImpl());
+  }
+
+  /**
+   * Spark's `foreach`: run `f` on every record, on the executors; the result is nothing. A
+   * returned promise is awaited. Report back through accumulators (`ctx.accumulator`); side
+   * effects run again when a task is retried.
+   */
+  foreach(f: (record: T) => void | Promise<void>): Action<void> {
+    return this.action('foreach', foreachImpl(asAny(f)));
+  }
+
+  /** Spark's `foreachPartition`: run `f` once per partition with its records (an array); see foreach. */
+  foreachPartition(f: (records: T[], partition: number) => void | Promise<void>): Action<void> {
+    const g = f as unknown as (records: unknown[], partition: number) => unknown;
+    return this.action('foreachPartition', foreachPartitionImpl(g));
+  }
+
+  /**
+   * Spark's `takeOrdered`: the `n` smallest records in ascending order — by compareKeys over the
+   * records (which must be Keys) or over `key(record)`. Ties keep dataset order. Each partition
+   * keeps its best n; the driver merges them.
+   */
+  takeOrdered(n: number, key?: (record: T) => Key): Action<T[]> {
+    checkCount(n, 'takeOrdered');
+    return this.action('takeOrdered', orderedImpl(n, 1, key && asAny(key)), { n, byKey: key !== undefined });
+  }
+
+  /** Spark's `top`: the `n` largest records in descending order (see takeOrdered for the ordering). */
+  top(n: number, key?: (record: T) => Key): Action<T[]> {
+    checkCount(n, 'top');
+    return this.action('top', orderedImpl(n, -1, key && asAny(key)), { n, byKey: key !== undefined });
+  }
+
+  /**
+   * Spark's `max`: the largest record by compareKeys (records must be Keys) or by `key(record)`;
+   * the first of equals. Fails with EMPTY_COLLECTION on an empty dataset, as Spark.
+   */
+  max(key?: (record: T) => Key): Action<T> {
+    return this.action('max', extremeImpl('max()', -1, key && asAny(key)), { byKey: key !== undefined });
+  }
+
+  /** Spark's `min`: the smallest record (see max); fails with EMPTY_COLLECTION on an empty dataset. */
+  min(key?: (record: T) => Key): Action<T> {
+    return this.action('min', extremeImpl('min()', 1, key && asAny(key)), { byKey: key !== undefined });
+  }
+
+  /** Spark's `sum` (DoubleRDDFunctions): the sum of the numbers; 0 for an empty dataset. */
+  sum(this: Dataset<number>): Action<number> {
+    return this.action('sum', sumImpl());
+  }
+
+  /** Spark's `mean`: the mean of the numbers (stats().mean); NaN for an empty dataset, as Spark. */
+  mean(this: Dataset<number>): Action<number> {
+    return this.action('mean', statsImpl('mean'));
+  }
+
+  /**
+   * Spark's `stats`: count, mean, stdev (population), sampleStdev, variance, sampleVariance,
+   * sum, max and min of the numbers in one pass — a StatCounter per partition, merged on the
+   * driver. Empty: count 0, the others NaN (sum 0).
+   */
+  stats(this: Dataset<number>): Action<StatCounter> {
+    return this.action('stats', statsImpl('stats'));
+  }
+
+  /**
+   * Spark's `histogram(bucketCount)`: `bucketCount` evenly spaced buckets between the smallest
+   * and the largest number → `[boundaries, counts]` (one bucket [min, min] when all are equal).
+   * The range comes first from a hidden job, as in Spark; an empty dataset fails it with
+   * EMPTY_COLLECTION. Each bucket is [low, high) but the last, which is closed.
+   */
+  histogram(this: Dataset<number>, bucketCount: number): Action<[number[], number[]]>;
+  /**
+   * Spark's `histogram(buckets)`: counts of the numbers in the buckets between sorted boundaries
+   * (at least two); [low, high) but the last, which is closed; numbers outside are ignored.
+   */
+  histogram(this: Dataset<number>, buckets: readonly number[]): Action<number[]>;
+  histogram(this: Dataset<number>, buckets: number | readonly number[]): Action<unknown> {
+    if (typeof buckets !== 'number') {
+      checkBuckets(buckets);
+      return this.action('histogram', histogramImpl({ buckets: [...buckets] }, 'histogram()'), {
+        buckets: [...buckets],
+      });
+    }
+    if (!Number.isInteger(buckets) || buckets < 1)
+      throw new ConfigError(`histogram: bucketCount must be a positive integer, got ${buckets}`);
+    const label = `histogram(${buckets})`;
+    const rangeJob = registerHiddenJob(this.builder, {
+      op: 'histogramRange',
+      nodeId: this.id,
+      impl: histogramRangeImpl(label),
+      purpose: 'finding the range of the values',
+    });
+    return this.action('histogram', histogramImpl({ bucketCount: buckets, rangeJob }, label), {
+      bucketCount: buckets,
+    });
+  }
+
+  /**
+   * Spark's `treeAggregate`: aggregate, with the partials merged in up to `depth − 1` levels of
+   * shuffle stages before the driver (tree-aggregate.ts: the levels are sized from the partition
+   * count known when the builder runs). `zero` must be neutral for combOp and combOp associative
+   * and commutative; the result is then aggregate's.
+   */
+  treeAggregate<U>(
+    zero: U,
+    seqOp: (acc: U, record: T) => U,
+    combOp: (a: U, b: U) => U,
+    depth = 2,
+  ): Action<U> {
+    checkDepth(depth, 'treeAggregate');
+    const tree = treeAggregatePlan(this.builder, this.id, zero, asAny(seqOp), asAny(combOp), depth);
+    return new Dataset<U>(this.builder, tree.nodeId).action('treeAggregate', tree.impl, { depth });
+  }
+
+  /**
+   * Spark's `treeReduce`: reduce, with partials merged in levels as treeAggregate; fails with
+   * EMPTY_COLLECTION on an empty dataset.
+   */
+  treeReduce(f: (a: T, b: T) => T, depth = 2): Action<T> {
+    checkDepth(depth, 'treeReduce');
+    const tree = treeReducePlan(
+      this.builder,
+      this.id,
+      asAny(f) as (a: unknown, b: unknown) => unknown,
+      depth,
+    );
+    return new Dataset<T>(this.builder, tree.nodeId).action('treeReduce', tree.impl, { depth });
+  }
+
+  /**
+   * Spark's `lookup`: every value of `key`, in partition order. When the dataset is hash
+   * partitioned by key (reduceByKey, groupByKey, partitionBy, joins…, and mapValues or filter
+   * after them) only the key's partition is computed, one task; otherwise every partition is
+   * scanned.
+   */
+  lookup<K extends Key, V>(this: Dataset<[K, V]>, key: K): Action<V[]> {
+    canonicalKey(key); // an invalid key fails in the builder, naming it
+    const partitioner = knownHashPartitioner(this.builder.nodes, this.id);
+    const partition = partitioner?.getPartition(key);
+    return this.action('lookup', lookupImpl(key, partition), {
+      key,
+      ...(partition !== undefined ? { partition } : {}),
+    });
+  }
+
+  /**
+   * Spark's `takeSample`: exactly `num` records drawn at random (all of them, shuffled, when
+   * there are fewer and `withReplacement` is false), the same for the same `seed` (an integer;
+   * the default is fixed). A hidden job counts each partition's records first (take-sample.ts).
+   */
+  takeSample(withReplacement: boolean, num: number, seed = 0): Action<T[]> {
+    checkTakeSample(num, seed);
+    const countJob =
+      num === 0
+        ? undefined
+        : registerHiddenJob(this.builder, {
+            op: 'countPartitions',
+            nodeId: this.id,
+            impl: countPartitionsImpl(),
+            purpose: 'counting the records of each partition',
+          });
+    return this.action('takeSample', takeSampleImpl(withReplacement, num, seed, countJob), {
+      withReplacement,
+      num,
+      seed,
+    });
+  }
+
+  /**
+   * Spark's `zipWithIndex`: each record paired with its position in the dataset (partition
+   * order, then order within the partition), from 0. A transformation that runs a job: with more
+   * than one partition, a hidden job first counts the records of every partition but the last,
+   * as Spark's does; its counts are kept for the run.
+   */
+  zipWithIndex(): Dataset<[T, number]> {
+    const builder = this.builder;
+    let countJob = -1;
+    const zipped = this.narrow<[T, number]>('zipWithIndex', (partition, numPartitions) => {
+      const counts = builder.task!.hiddenJobResult(countJob) as number[];
+      let index = startOffsets(counts, numPartitions)[partition]!;
+      return (b) => b.map((r) => [r, index++]);
+    });
+    countJob = registerHiddenJob(builder, {
+      op: 'countPartitions',
+      nodeId: this.id,
+      options: { allButLast: true },
+      impl: countPartitionsImpl((n) => Array.from({ length: n - 1 }, (_, p) => p)),
+      purpose: 'counting the records of each partition',
+      neededByNode: zipped.id,
+      withoutJob: (n) => (n === 1 ? [] : undefined),
+    });
+    return zipped;
+  }
+
+  /**
+   * Spark's `zipWithUniqueId`: each record paired with a unique id — the k-th record of
+   * partition p of n gets `k·n + p` — without running a job; ids are not consecutive.
+   */
+  zipWithUniqueId(): Dataset<[T, number]> {
+    return this.narrow('zipWithUniqueId', (partition, numPartitions) => {
+      let k = 0;
+      return (b) => b.map((r) => [r, k++ * numPartitions + partition]);
+    });
+  }
+}
+
+/** Checks an action's count of records (take, top, takeOrdered): a non-negative integer. */
+function checkCount(n: number, op: string): void {
+  if (!Number.isInteger(n) || n < 0)
+    throw new ConfigError(`${op}: n must be a non-negative integer, got ${n}`);
 }

@@ -1,9 +1,17 @@
 /** Printable plans for `stratus explain`: each job, its stages, their partitions and pipelines. */
 import type { ActionRef } from '../dataset/actions.js';
-import type { JobPlan, SamplingRequest, StagePlan } from './stages.js';
+import {
+  computedPartitions,
+  isSamplingRequest,
+  type JobPlan,
+  type SamplingRequest,
+  type StagePlan,
+} from './stages.js';
 
 function describeAction(ref: ActionRef, op: string): string {
-  return 'name' in ref ? `action "${ref.name}" (${op})` : `sampling job of sort (node ${ref.sampleSortKeys})`;
+  if ('name' in ref) return `action "${ref.name}" (${op})`;
+  if ('hiddenJob' in ref) return `hidden job ${ref.hiddenJob} (${op})`;
+  return `sampling job of sort (node ${ref.sampleSortKeys})`;
 }
 
 function describeStage(plan: JobPlan, stage: StagePlan): string[] {
@@ -13,7 +21,9 @@ function describeStage(plan: JobPlan, stage: StagePlan): string[] {
   });
   const head = `  Stage ${stage.stageId} (${stage.kind}, ${stage.numPartitions} ${
     stage.numPartitions === 1 ? 'partition' : 'partitions'
-  })${stage.parents.length > 0 ? ` after stage ${stage.parents.join(', ')}` : ''}`;
+  }${stage.partitions ? `, computing ${stage.partitions.length === 1 ? 'partition' : 'partitions'} ${stage.partitions.join(', ')} only` : ''})${
+    stage.parents.length > 0 ? ` after stage ${stage.parents.join(', ')}` : ''
+  }`;
   const lines = [head, `    ${labels.join(' → ')}`];
   for (const read of stage.shuffleReads) {
     lines.push(`    reads shuffle ${read.shuffleId} (${read.numMapPartitions} map outputs)`);
@@ -36,11 +46,12 @@ function describeStage(plan: JobPlan, stage: StagePlan): string[] {
 
 /** Multi-line text describing a job plan (or a pending sampling request). */
 export function describePlan(plan: JobPlan | SamplingRequest): string {
-  if (plan.needsSampling) {
-    const s = plan.needsSampling;
+  if (isSamplingRequest(plan)) {
+    if (plan.needsHiddenJob) return `Needs a hidden job first: ${plan.needsHiddenJob.reason}`;
+    const s = plan.needsSampling!;
     return `Sort (node ${s.nodeId}) needs a sampling job first to find ${s.numPartitions - 1} range bounds`;
   }
-  const tasks = plan.stages.reduce((n, s) => n + s.numPartitions, 0);
+  const tasks = plan.stages.reduce((n, s) => n + computedPartitions(s).length, 0);
   const lines = [
     `Job for ${describeAction(plan.action, plan.actionOp)}: ${plan.stages.length} ${
       plan.stages.length === 1 ? 'stage' : 'stages'

@@ -60,7 +60,16 @@ export type NodeImpl =
       readonly badRecords?: BadRecordPolicy;
       readonly badRecordCounter?: BadRecordCounter;
     }
-  | { readonly type: 'narrow'; readonly open: (partition: number) => BatchTransform }
+  | {
+      readonly type: 'narrow';
+      /** The transform of partition `partition` of the node's `numPartitions`. */
+      readonly open: (partition: number, numPartitions: number) => BatchTransform;
+      /**
+       * Keys stay where they were (mapValues, filter…): a hash-partitioned parent's partitioner
+       * still holds, as Spark's `preservesPartitioning` (lookup scans one partition).
+       */
+      readonly preservesPartitioning?: boolean;
+    }
   | {
       readonly type: 'mapPartitions';
       readonly fn: (records: unknown[], partition: number) => Iterable<unknown>;

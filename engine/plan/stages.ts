@@ -10,11 +10,17 @@
  * A sort needs range bounds from a sampling job first: when a sort node has no bounds in
  * `rangeBounds`, planJob returns `{ needsSampling }` instead of a plan; the driver runs
  * the sampling action (planJob on it, run, mergeActionResults), calls
- * `computeRangeBounds(samples, numPartitions)` and plans again.
+ * `computeRangeBounds(samples, numPartitions)` and plans again. Hidden jobs of other kinds
+ * (dataset/hidden-jobs.ts: zipWithIndex's partition counts, histogram's range) work the same
+ * way: planJob returns `{ needsHiddenJob }`, the driver runs that action as a hidden job, keeps
+ * its merged result in `hiddenResults` and plans again; the plan then carries the results each
+ * stage's tasks read (StagePlan.hiddenResults). An action may also compute only some partitions
+ * of its dataset (StagePlan.partitions, Spark's runJob over a subset: lookup on a partitioned
+ * dataset).
  */
 
 import { StratusError } from '../../contract/errors.js';
-import type { ActionRef } from '../dataset/actions.js';
+import type { ActionRef, HiddenResults } from '../dataset/actions.js';
 import { DEFAULT_CODEC_NAME } from '../records/codec.js';
 import type { Key } from '../records/keys.js';
 import type { PartitionerDesc } from '../shuffle/partitioner.js';
@@ -64,11 +70,37 @@ export interface StagePlan {
   nodePartitions: Record<number, number>;
   /** The record codec of shuffle segments, cached partitions and spill runs. */
   codec: string;
+  /**
+   * Result stages of an action that computes only some partitions (ascending): one task each,
+   * and only their partials are merged. Absent: every partition.
+   */
+  partitions?: number[];
+  /** Merged results of the hidden jobs this stage's tasks read, by hidden job id. */
+  hiddenResults?: Record<string, unknown>;
+}
+
+/**
+ * The hidden job results a stage's tasks (or, for its result stage, the driver's merge) read:
+ * throws, naming the job, for one the plan did not carry.
+ */
+export function hiddenResultsOf(stage: Pick<StagePlan, 'stageId' | 'hiddenResults'>): HiddenResults {
+  return (id) => {
+    const results = stage.hiddenResults;
+    if (!results || !Object.hasOwn(results, String(id)))
+      throw new Error(`internal: stage ${stage.stageId} carries no result of hidden job ${id}`);
+    return results[String(id)];
+  };
+}
+
+/** The partitions a stage's tasks compute: `partitions` when the action picked some, else all. */
+export function computedPartitions(stage: Pick<StagePlan, 'numPartitions' | 'partitions'>): number[] {
+  return stage.partitions ?? Array.from({ length: stage.numPartitions }, (_, p) => p);
 }
 
 /** A job's plan: its stages, parents first; the last one is the result stage. */
 export interface JobPlan {
   needsSampling?: undefined;
+  needsHiddenJob?: undefined;
   action: ActionRef;
   actionOp: string;
   stages: StagePlan[];
@@ -79,15 +111,24 @@ export interface JobPlan {
   nodeLabels: Record<number, string>;
 }
 
-/** Returned instead of a plan when a sort's bounds must first be sampled. */
+/** Returned instead of a plan when a hidden job must run first: one of the two fields is set. */
 export interface SamplingRequest {
-  needsSampling: {
+  /** A sort's bounds must first be sampled. */
+  needsSampling?: {
     /** The sort node whose bounds are missing. */
     nodeId: number;
     /** Run this action as a hidden job; its merged result is RangeSample[]. */
     sampleAction: ActionRef;
     /** Pass to computeRangeBounds. */
     numPartitions: number;
+  };
+  /** A hidden job of dataset/hidden-jobs.ts must run: keep its merged result in `hiddenResults`. */
+  needsHiddenJob?: {
+    hiddenJobId: number;
+    /** Run this action as a hidden job. */
+    action: ActionRef;
+    /** Why, for run events and explain: `counting the records of each partition for zipWithIndex at job.ts:4`. */
+    reason: string;
   };
 }
 
@@ -101,6 +142,8 @@ export interface PlanOptions {
   sourcePartitions?: ReadonlyMap<number, number>;
   /** Record codec name (default json-batches). */
   codec?: string;
+  /** Merged results of the hidden jobs run so far, by hidden job id. */
+  hiddenResults?: ReadonlyMap<number, unknown>;
 }
 
 /** Spark samples ~20 keys per output partition, 3× oversampled; we cap it at 100 keys per input partition. */
@@ -209,8 +252,36 @@ export function planJob(
   const cached = options.cachedNodes ?? new Set<number>();
   const counter = new PartitionCounter(graph, options);
   const reachable = upstream(graph, resolved.nodeId, cached);
+  // Hidden job results this job's tasks read (node id or -1 for the action → id → result).
+  const hidden = new Map<number, Map<number, unknown>>();
+  const needHidden = (jobId: number, by: number): SamplingRequest | undefined => {
+    const job = graph.hiddenJob(jobId);
+    let result = options.hiddenResults?.get(jobId);
+    if (result === undefined && !options.hiddenResults?.has(jobId))
+      result = job.withoutJob?.(counter.of(job.action.nodeId));
+    if (result === undefined) {
+      const forWhat = by >= 0 ? graph.operatorLabel(by) : resolved.op;
+      return {
+        needsHiddenJob: {
+          hiddenJobId: jobId,
+          action: { hiddenJob: jobId },
+          reason: `${job.purpose} for ${forWhat}`,
+        },
+      };
+    }
+    const values = hidden.get(by) ?? new Map<number, unknown>();
+    values.set(jobId, result);
+    hidden.set(by, values);
+    return undefined;
+  };
   for (const id of reachable) {
     const node = graph.node(id);
+    if (!cached.has(id)) {
+      for (const job of graph.hiddenJobsNeededBy(id)) {
+        const request = needHidden(job.id, id);
+        if (request) return request;
+      }
+    }
     if (
       isSortNode(node) &&
       !cached.has(id) &&
@@ -224,6 +295,10 @@ export function planJob(
         needsSampling: { nodeId: id, sampleAction: { sampleSortKeys: id, perPartition }, numPartitions },
       };
     }
+  }
+  for (const jobId of resolved.impl.needs ?? []) {
+    const request = needHidden(jobId, -1);
+    if (request) return request;
   }
   const codec = options.codec ?? DEFAULT_CODEC_NAME;
   const stages: StagePlan[] = [];
@@ -263,6 +338,11 @@ export function planJob(
       pipeline.push(id);
     };
     visit(rddNodeId);
+    const hiddenResults: Record<string, unknown> = {};
+    const readers = pipeline.filter((id) => !cacheReads.includes(id));
+    if (tail.kind === 'result') readers.push(-1);
+    for (const by of readers)
+      for (const [jobId, result] of hidden.get(by) ?? []) hiddenResults[String(jobId)] = result;
     const stage: StagePlan = {
       stageId: stages.length,
       kind: tail.kind,
@@ -277,6 +357,8 @@ export function planJob(
       cacheWrites,
       nodePartitions,
       codec,
+      ...(tail.partitions ? { partitions: tail.partitions } : {}),
+      ...(Object.keys(hiddenResults).length > 0 ? { hiddenResults } : {}),
     };
     stages.push(stage);
     return stage;
@@ -297,7 +379,13 @@ export function planJob(
     return stage.stageId;
   };
 
-  const result = buildStage(resolved.nodeId, { kind: 'result', action: ref });
+  const partitions = resolved.impl.partitions?.(counter.of(resolved.nodeId));
+  if (partitions) checkComputedPartitions(partitions, counter.of(resolved.nodeId), resolved.op);
+  const result = buildStage(resolved.nodeId, {
+    kind: 'result',
+    action: ref,
+    ...(partitions ? { partitions: [...partitions] } : {}),
+  });
   const nodeLabels: Record<number, string> = {};
   for (const stage of stages) for (const id of stage.pipeline) nodeLabels[id] = graph.operatorLabel(id);
   return {
@@ -310,7 +398,14 @@ export function planJob(
   };
 }
 
-/** True when planJob asked for a sampling job first. */
+function checkComputedPartitions(partitions: readonly number[], n: number, op: string): void {
+  partitions.forEach((p, i) => {
+    if (!Number.isInteger(p) || p < 0 || p >= n || (i > 0 && p <= partitions[i - 1]!))
+      throw new Error(`internal: ${op} asked for partitions ${partitions.join(', ')} of ${n}`);
+  });
+}
+
+/** True when planJob asked for a hidden job first: a sort's sampling job or another (needsHiddenJob). */
 export function isSamplingRequest(plan: JobPlan | SamplingRequest): plan is SamplingRequest {
-  return plan.needsSampling !== undefined;
+  return plan.needsSampling !== undefined || plan.needsHiddenJob !== undefined;
 }

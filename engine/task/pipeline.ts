@@ -232,7 +232,7 @@ async function* computeNode(
       const label = nodeLabel(node);
       let transform: (batch: unknown[]) => unknown[];
       try {
-        transform = impl.open(partition);
+        transform = impl.open(partition, partitionsOf(ctx, node.id));
       } catch (error) {
         throw asUserCodeError(label, error);
       }

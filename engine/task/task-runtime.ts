@@ -16,7 +16,7 @@ import { type SavedPartSummary, writeSavedPart } from '../dataset/actions.js';
 import type { TaskBinding } from '../dataset/graph-builder.js';
 import type { JobGraph } from '../plan/graph.js';
 import { nodeLabel } from '../plan/nodes.js';
-import type { StagePlan } from '../plan/stages.js';
+import { hiddenResultsOf, type StagePlan } from '../plan/stages.js';
 import { getCodec, RecordEncodingError, unsupportedValue } from '../records/codec.js';
 import type { MapOutput } from '../shuffle/map-output.js';
 import { writeShuffle } from '../shuffle/shuffle-write.js';
@@ -108,12 +108,14 @@ export async function runTask(
     throw new StratusError('PLAN_MISMATCH', `stage ${stage.stageId} has no partition ${partition}`);
   }
   const broadcasts = new Map<number, unknown>();
+  const hidden = hiddenResultsOf(stage);
   const binding: TaskBinding = {
     accumulatorUpdates: new Map(),
     broadcastValue(id) {
       if (!broadcasts.has(id)) broadcasts.set(id, io.broadcastValue(id));
       return broadcasts.get(id);
     },
+    hiddenJobResult: hidden,
   };
   const memory = new MemoryTracker(io.memoryBudgetBytes);
   const ctx: PipelineContext = {
@@ -180,7 +182,7 @@ export async function runTask(
       }
       let result: unknown;
       try {
-        result = await action.impl.partial(records, partition);
+        result = await action.impl.partial(records, partition, hidden);
       } catch (error) {
         throw asUserCodeError(action.op, error);
       }

@@ -5,20 +5,28 @@
  * distributed scheduler, which must drive the engine the same way:
  *  1. build the graph once on the driver; resolve file sources into partition counts;
  *  2. per action (in order): planJob; on `needsSampling`, run that sampling job first
- *     (recursively), computeRangeBounds, remember the bounds, plan again;
+ *     (recursively), computeRangeBounds, remember the bounds, plan again; on `needsHiddenJob`,
+ *     run that hidden job, remember its merged result, plan again;
  *  3. run stages parents first, skipping a shuffle-map stage whose shuffle is already
  *     complete from an earlier job; each task builds its OWN graph (as an executor does),
  *     checks the fingerprint and calls runTask;
  *  4. keep map outputs per shuffle, persist cachedOutputs (a node is cached once all its
  *     partitions are), merge accumulator updates once per partition, merge the result
- *     stage's partials in partition order.
+ *     stage's partials in partition order (only the partitions the stage computes).
  */
 import { type ActionRef, isSaveOp, mergeActionResults } from '../dataset/actions.js';
 import type { JobActions, JobDefinition, JobResults } from '../dataset/job.js';
 import { validateJobParams } from '../dataset/job-params.js';
 import { decodeBroadcastValue, encodeBroadcastValue } from '../dataset/shared-variables.js';
 import { buildJobGraph, type JobGraph } from '../plan/graph.js';
-import { isSamplingRequest, type JobPlan, planJob, type StagePlan } from '../plan/stages.js';
+import {
+  computedPartitions,
+  hiddenResultsOf,
+  isSamplingRequest,
+  type JobPlan,
+  planJob,
+  type StagePlan,
+} from '../plan/stages.js';
 import type { Key } from '../records/keys.js';
 import { readSegments } from '../shuffle/map-output.js';
 import { computeRangeBounds, type RangeSample } from '../shuffle/partitioner.js';
@@ -75,6 +83,7 @@ export async function runJobInMemory<P, R extends JobActions>(
     sourcePartitions.set(source.nodeId, parts.length);
   }
   const rangeBounds = new Map<number, Key[]>();
+  const hiddenResults = new Map<number, unknown>();
   const cachedNodes = new Set<number>();
   const cache = new Map<number, Map<number, Buffer>>();
   const shuffles = new Map<number, Buffer[][]>();
@@ -131,7 +140,7 @@ export async function runJobInMemory<P, R extends JobActions>(
   const runStage = async (stage: StagePlan, fingerprint: string): Promise<TaskOutput[]> => {
     const outputs: TaskOutput[] = [];
     savedParts = [];
-    for (let p = 0; p < stage.numPartitions; p++) {
+    for (const p of computedPartitions(stage)) {
       // Each task builds its own graph from the module, as an executor does.
       const taskGraph: JobGraph = buildJobGraph(def, taskParams, { defaultParallelism });
       const wire = JSON.parse(JSON.stringify(stage)) as StagePlan; // the stage descriptor travels as JSON
@@ -150,9 +159,14 @@ export async function runJobInMemory<P, R extends JobActions>(
 
   const runAction = async (ref: ActionRef): Promise<unknown> => {
     for (;;) {
-      const planned = planJob(graph, ref, { cachedNodes, rangeBounds, sourcePartitions });
+      const planned = planJob(graph, ref, { cachedNodes, rangeBounds, sourcePartitions, hiddenResults });
       if (isSamplingRequest(planned)) {
-        const { nodeId, sampleAction, numPartitions } = planned.needsSampling;
+        if (planned.needsHiddenJob) {
+          const { hiddenJobId, action } = planned.needsHiddenJob;
+          hiddenResults.set(hiddenJobId, await runAction(action));
+          continue;
+        }
+        const { nodeId, sampleAction, numPartitions } = planned.needsSampling!;
         const samples = (await runAction(sampleAction)) as RangeSample[];
         rangeBounds.set(nodeId, computeRangeBounds(samples, numPartitions));
         continue;
@@ -182,7 +196,8 @@ export async function runJobInMemory<P, R extends JobActions>(
         }
       }
       const action = graph.resolveAction(ref);
-      const merged = mergeActionResults(action, partials);
+      const resultStage = planned.stages[planned.resultStageId]!;
+      const merged = mergeActionResults(action, partials, hiddenResultsOf(resultStage));
       if (isSaveOp(action.op)) {
         // Part files as lines (a CSV header included), as a reader of the files would see them.
         const lines = savedParts.map((text) => (text === '' ? [] : text.slice(0, -1).split('\n')));
