@@ -2,11 +2,12 @@
  * `stratus run <module> --param k=v …`: run a job module (default export `defineJob(...)`)
  * or a driver script (default export `defineDriverScript(...)`) on a local fabric it starts
  * (the default), on a running `stratus local`, or on any account by connection string.
- * Results go to stdout (`--json`: only the results, as JSON); progress and logs to stderr.
+ * Results go to stdout (`--json`: only the results, as tagged JSON); progress and logs to stderr.
  * Loading and running the module is driver/app/submit.ts; this file maps flags and prints.
  */
 import path from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
+import { stringifyTagged } from '../../engine/records/tagged-json.js';
 import { Driver, type DriverOptions } from '../app/driver.js';
 import type { ShuffleCompression } from '../app/options.js';
 import { preflightJobModule } from '../app/preflight.js';
@@ -50,12 +51,27 @@ export function parseParam(raw: string, previous: Record<string, unknown> = {}):
   return { ...previous, [key]: value };
 }
 
-/** Human output: one `name: value` line per named action (compact JSON), else the value. */
+/**
+ * Results as JSON text in tagged form (engine/records/tagged-json.ts: a Date is
+ * `{"$date": "…"}`, a bigint `{"$bigint": "…"}`, a Map `{"$map": [[k, v], …]}`), so nothing is
+ * lost or silently changed; a driver script's result that is no record value (a class instance)
+ * falls back to plain JSON.
+ */
+export function resultJson(value: unknown): string {
+  try {
+    return stringifyTagged(value ?? null);
+  } catch {
+    return JSON.stringify(value ?? null);
+  }
+}
+
+/** Human output: one `name: value` line per named action (compact tagged JSON), else the value. */
 export function formatResults(results: unknown): string {
-  const isNamed = results !== null && typeof results === 'object' && !Array.isArray(results);
-  if (!isNamed) return `${JSON.stringify(results ?? null)}\n`;
+  const isNamed =
+    results !== null && typeof results === 'object' && Object.getPrototypeOf(results) === Object.prototype;
+  if (!isNamed) return `${resultJson(results)}\n`;
   return Object.entries(results as Record<string, unknown>)
-    .map(([name, value]) => `${name}: ${JSON.stringify(value)}\n`)
+    .map(([name, value]) => `${name}: ${resultJson(value)}\n`)
     .join('');
 }
 
@@ -130,7 +146,7 @@ export function registerRunCommand(program: Command): void {
       process.stderr.write(`${summary.text()}\n`);
       const seconds = ((performance.now() - started) / 1000).toFixed(1);
       if (flags.json) {
-        await writeStdout(`${JSON.stringify(outcome.results ?? null)}\n`);
+        await writeStdout(`${resultJson(outcome.results)}\n`);
       } else {
         await writeStdout(formatResults(outcome.results));
         process.stderr.write(`stratus run: ${path.basename(module.file)} finished in ${seconds} s\n`);
