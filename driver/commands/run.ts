@@ -7,7 +7,7 @@
  */
 import path from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { stringifyTagged } from '../../engine/records/tagged-json.js';
+import { fromTaggedJson, type JsonValue, stringifyTagged } from '../../engine/records/tagged-json.js';
 import { Driver, type DriverOptions } from '../app/driver.js';
 import type { ShuffleCompression } from '../app/options.js';
 import { preflightJobModule } from '../app/preflight.js';
@@ -36,7 +36,10 @@ interface RunFlags extends FabricFlags {
   eventLogDir?: string | false;
 }
 
-/** Parse one `--param key=value`: the value is JSON when it parses as JSON, else the raw string. */
+/**
+ * Parse one `--param key=value`: the value is tagged JSON when it parses as JSON (so
+ * `since={"$date":"2024-01-01T00:00:00Z"}` is a Date, as `--json` prints one), else the raw string.
+ */
 export function parseParam(raw: string, previous: Record<string, unknown> = {}): Record<string, unknown> {
   const eq = raw.indexOf('=');
   if (eq <= 0) throw new InvalidArgumentError(`expected key=value, got '${raw}'`);
@@ -44,7 +47,7 @@ export function parseParam(raw: string, previous: Record<string, unknown> = {}):
   const text = raw.slice(eq + 1);
   let value: unknown = text;
   try {
-    value = JSON.parse(text);
+    value = fromTaggedJson(JSON.parse(text) as JsonValue);
   } catch {
     // not JSON: a plain string such as a path or a glob
   }
