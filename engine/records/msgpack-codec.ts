@@ -72,6 +72,13 @@ const options = {
 const packr = new Packr(options);
 const unpackr = new Unpackr(options);
 
+/**
+ * msgpackr packs into one buffer that it grows to 4× the largest value packed and keeps for
+ * later values. After a large frame (a big result or broadcast value) it gets a fresh small one,
+ * so the large one lives only as long as that frame does.
+ */
+const LARGE_FRAME_BYTES = 4 * 1024 * 1024;
+
 /** The records of one frame (one MessagePack array). */
 function decodeFrame(frame: Buffer): unknown[] {
   let batch: unknown;
@@ -115,6 +122,7 @@ export const msgpackCodec: RecordCodec = {
     // The frame header is reserved in msgpackr's own buffer, so the frame is never copied.
     const frame = packr.pack(packable(list, operator), RESERVE_START_SPACE | FRAME_HEADER);
     frame.writeUInt32BE(frame.length - FRAME_HEADER, 0);
+    if (frame.length > LARGE_FRAME_BYTES) packr.useBuffer(Buffer.allocUnsafeSlow(64 * 1024));
     return frame;
   },
   decode: (bytes: Uint8Array): unknown[] => decodeFrames(NAME, bytes, decodeFrame),

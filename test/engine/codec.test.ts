@@ -212,6 +212,14 @@ describe.each<[string, RecordCodec]>([
     expect(Object.hasOwn(decoded[18] as object, '__proto__')).toBe(true);
   });
 
+  it('frames encoded after a large one do not pin its buffer', () => {
+    const big = Array.from({ length: 60_000 }, (_, i) => [`k${i}`, 'x'.repeat(100)]);
+    const large = codec.encode(big, 'op');
+    const small = codec.encode([1, 2], 'op');
+    expect(small.buffer.byteLength).toBeLessThan(1024 * 1024);
+    expect(codec.decode(Buffer.concat([large, small]))).toEqual([...big, 1, 2]);
+  });
+
   it('a decoded Buffer is a copy, not a view of the bytes it was decoded from', () => {
     const bytes = codec.encode([Buffer.from([7, 7, 7])], 'op');
     const [buf] = codec.decode(bytes) as Buffer[];
