@@ -192,10 +192,10 @@ describe('faults', () => {
   it('a record the codec cannot encode fails the job on its first attempt, naming the operator', async () => {
     e2e.events.clear();
     const error = (await e2e.driver
-      .run(path.join(JOBS, 'bigint.ts'), {})
+      .run(path.join(JOBS, 'unencodable.ts'), {})
       .catch((e: unknown) => e)) as StratusError;
     expect(error.code).toBe('JOB_FAILED');
-    expect(error.message).toMatch(/map .*cannot be encoded/);
+    expect(error.message).toMatch(/map .*cannot be encoded: record\[1\]\.get\("h"\): an instance of Handle/);
     expect(error.message).toMatch(
       /failed with an error that retrying cannot fix \(on executor [^,]+, attempt 0\)/,
     );
