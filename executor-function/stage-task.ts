@@ -40,6 +40,8 @@ import {
   parseStageDescriptor,
   type StageDescriptor,
 } from '../engine/plan/stage-descriptor.js';
+import { getCodec } from '../engine/records/codec.js';
+import { fromTaggedJson, type JsonValue, toTaggedJson } from '../engine/records/tagged-json.js';
 import type { TaskIO } from '../engine/task/task-io.js';
 import { runTask } from '../engine/task/task-runtime.js';
 import type { BlobStore } from '../storage/blob-store.js';
@@ -78,7 +80,7 @@ class BlobValueCache<T> {
 
 const descriptors = new BlobValueCache<StageDescriptor>(64);
 const mapOutputTables = new BlobValueCache<MapOutputTableData>(64);
-const broadcastValues = new BlobValueCache<unknown>(16);
+const broadcastBlobs = new BlobValueCache<Buffer>(16);
 
 async function readBlobOrFail(blobs: BlobStore, container: string, name: string, what: string) {
   try {
@@ -164,20 +166,22 @@ async function loadShuffleTables(
 }
 
 /**
- * The driver's value of every broadcast the descriptor names, by id. Loaded before the task
- * runs because user code reads `.value` synchronously, and before the job's code is loaded,
+ * The driver's encoded value of every broadcast the descriptor names, by id. Loaded before the
+ * task runs because user code reads `.value` synchronously, and before the job's code is loaded,
  * since each blob is checked against the sha256 the descriptor pins it by; cached per thread by
- * blob name and hash, so each value is downloaded, verified and decoded once per thread and run.
+ * blob name and hash, so each value is downloaded and verified once per thread and run. Each task
+ * decodes its own copy (a structured clone would turn a Buffer into a Uint8Array).
  */
-async function loadBroadcasts(blobs: BlobStore, descriptor: StageDescriptor): Promise<Map<number, unknown>> {
+async function loadBroadcasts(blobs: BlobStore, descriptor: StageDescriptor): Promise<Map<number, Buffer>> {
   const entries = await Promise.all(
     Object.entries(descriptor.broadcasts).map(async ([id, { blob, sha256 }]) => {
-      const value = await broadcastValues.get(`${blob}@${sha256 ?? ''}`, async () => {
+      const bytes = await broadcastBlobs.get(`${blob}@${sha256 ?? ''}`, async () => {
         const bytes = await readBlobOrFail(blobs, DATA_CONTAINER, blob, 'broadcast value');
         verifyPinned(bytes, sha256, 'broadcast value', blob);
-        return decodeBroadcastValue(bytes);
+        decodeBroadcastValue(bytes); // a blob that does not decode fails here, before the job's code loads
+        return bytes;
       });
-      return [Number(id), value] as const;
+      return [Number(id), bytes] as const;
     }),
   );
   return new Map(entries);
@@ -283,7 +287,7 @@ async function* fetchSegments(
 function makeTaskIO(
   context: TaskContext,
   descriptor: StageDescriptor,
-  broadcasts: ReadonlyMap<number, unknown>,
+  broadcasts: ReadonlyMap<number, Buffer>,
   shuffleTables: ReadonlyMap<number, MapOutputTableData>,
   onSavedPart: (part: SavedPartWriter) => void,
 ): TaskIO {
@@ -312,11 +316,13 @@ function makeTaskIO(
       })();
     },
     broadcastValue: (id) => {
-      if (!broadcasts.has(id)) {
+      const bytes = broadcasts.get(id);
+      if (!bytes) {
         throw new NonRetryableTaskError(`stage descriptor names no blob for broadcast ${id}`);
       }
-      // A copy per task: a task that mutates its value must not change another task's.
-      return structuredClone(broadcasts.get(id));
+      // A copy per task (the runtime asks once per task): a task that mutates its value must not
+      // change another task's.
+      return decodeBroadcastValue(bytes);
     },
     openSavedPart(partition) {
       if (!descriptor.save) {
@@ -347,7 +353,7 @@ export const runStageTask: WorkKindRunner<StageWork> = async (work, context): Pr
   const definition = await loadBundle(blobs, work.codeHash);
   let graph: ReturnType<typeof buildJobGraph>;
   try {
-    graph = buildJobGraph(definition, descriptor.params as never, {
+    graph = buildJobGraph(definition, fromTaggedJson(descriptor.params as JsonValue) as never, {
       defaultParallelism: descriptor.defaultParallelism,
     });
   } catch (error) {
@@ -403,23 +409,34 @@ export const runStageTask: WorkKindRunner<StageWork> = async (work, context): Pr
     // (its staged blocks are invisible and Azure drops them; deleting it could drop old output).
     if (savedPart.container === DATA_CONTAINER) written.push(savedPart.blob);
   } else {
-    outcome.result = await packResult(context, descriptor, output.result);
+    outcome.result = await packResult(context, descriptor, plan.codec, output.result);
     if ('blob' in outcome.result) written.push(outcome.result.blob);
   }
   await discardIfApplicationEnded(blobs, message.appId, written);
   return outcome;
 };
 
-/** A result travels inline when its JSON is small, else through a blob named by the execution. */
+/**
+ * A result travels inline, as tagged JSON, when that is small, else through a blob named by the
+ * execution holding one record of the stage's codec (compressed when the stage's shuffles are).
+ * Either way Dates, bigints, Maps… arrive as they are.
+ */
 async function packResult(
   context: TaskContext,
   descriptor: StageDescriptor,
+  codecName: string | undefined,
   result: unknown,
 ): Promise<TaskResult> {
-  const json = JSON.stringify(result ?? null);
-  const bytes = Buffer.byteLength(json);
-  if (bytes <= descriptor.inlineResultMaxBytes) return { inline: result ?? null };
+  const codec = getCodec(codecName);
+  const bytes = codec.encode([result], 'result');
+  // Binary is smaller than JSON: only a result whose encoding fits can fit inline.
+  if (bytes.length <= descriptor.inlineResultMaxBytes) {
+    const tagged = toTaggedJson(result);
+    if (Buffer.byteLength(JSON.stringify(tagged)) <= descriptor.inlineResultMaxBytes) {
+      return { inline: tagged, tagged: true };
+    }
+  }
   const blob = resultBlobName(descriptor.scope, context.executionId);
-  await context.blobs.put(DATA_CONTAINER, blob, json);
-  return { blob, bytes };
+  await context.blobs.put(DATA_CONTAINER, blob, bytes);
+  return { blob, bytes: bytes.length, codec: codec.name };
 }

@@ -11,6 +11,7 @@ import type { JobActions, JobDefinition, JobResults } from '../../engine/dataset
 import { validateJobParams } from '../../engine/dataset/job-params.js';
 import { buildJobGraph, type JobGraph } from '../../engine/plan/graph.js';
 import { loadJobBundle } from '../../engine/plan/module-loader.js';
+import { checkParallelizeData } from '../../engine/plan/record-checks.js';
 import type { BlobStore } from '../../storage/blob-store.js';
 import { checkOutputTarget, commitSavedOutput } from '../data/output-committer.js';
 import { prepareRunInputs, UploadProgressLog } from '../data/run-inputs.js';
@@ -83,6 +84,8 @@ export class JobRunner {
       checkJobParams(runParams, `the output of ${path.basename(bundle.entry)}'s params schema`);
     await this.upload(bundle);
     const graph = this.buildGraph(definition, runParams, bundle.entry);
+    // Before anything is uploaded: data the record encoding cannot carry fails the run here.
+    checkParallelizeData(graph);
     const runIndex = this.runs++;
     const scope = `${this.env.appId}/run-${runIndex}`;
     // Broadcast values are the driver's: computed by this build, shipped before any task runs.

@@ -2,11 +2,12 @@
  * `stratus run <module> --param k=v …`: run a job module (default export `defineJob(...)`)
  * or a driver script (default export `defineDriverScript(...)`) on a local fabric it starts
  * (the default), on a running `stratus local`, or on any account by connection string.
- * Results go to stdout (`--json`: only the results, as JSON); progress and logs to stderr.
+ * Results go to stdout (`--json`: only the results, as tagged JSON); progress and logs to stderr.
  * Loading and running the module is driver/app/submit.ts; this file maps flags and prints.
  */
 import path from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
+import { fromTaggedJson, type JsonValue, stringifyTagged } from '../../engine/records/tagged-json.js';
 import { Driver, type DriverOptions } from '../app/driver.js';
 import type { ShuffleCompression } from '../app/options.js';
 import { preflightJobModule } from '../app/preflight.js';
@@ -35,7 +36,10 @@ interface RunFlags extends FabricFlags {
   eventLogDir?: string | false;
 }
 
-/** Parse one `--param key=value`: the value is JSON when it parses as JSON, else the raw string. */
+/**
+ * Parse one `--param key=value`: the value is tagged JSON when it parses as JSON (so
+ * `since={"$date":"2024-01-01T00:00:00Z"}` is a Date, as `--json` prints one), else the raw string.
+ */
 export function parseParam(raw: string, previous: Record<string, unknown> = {}): Record<string, unknown> {
   const eq = raw.indexOf('=');
   if (eq <= 0) throw new InvalidArgumentError(`expected key=value, got '${raw}'`);
@@ -43,7 +47,7 @@ export function parseParam(raw: string, previous: Record<string, unknown> = {}):
   const text = raw.slice(eq + 1);
   let value: unknown = text;
   try {
-    value = JSON.parse(text);
+    value = fromTaggedJson(JSON.parse(text) as JsonValue);
   } catch {
     // not JSON: a plain string such as a path or a glob
   }
@@ -51,19 +55,20 @@ export function parseParam(raw: string, previous: Record<string, unknown> = {}):
 }
 
 /**
- * A result as compact JSON. A Map (collectAsMap) prints as an object when its keys are all
- * strings, else as its `[key, value]` entries; a class with toJSON (stats()' StatCounter) as
- * that.
+ * Results as JSON text in tagged form (engine/records/tagged-json.ts: a Date is
+ * `{"$date": "…"}`, a bigint `{"$bigint": "…"}`, a Map `{"$map": [[k, v], …]}`), so nothing is
+ * lost or silently changed; a result that is no record value (stats()' StatCounter, a driver
+ * script's class instance) falls back to plain JSON, through its toJSON when it has one.
  */
 export function resultJson(value: unknown): string {
-  return JSON.stringify(value ?? null, (_key, v: unknown) => {
-    if (!(v instanceof Map)) return v;
-    const entries = [...v];
-    return entries.every(([k]) => typeof k === 'string') ? Object.fromEntries(entries) : entries;
-  });
+  try {
+    return stringifyTagged(value ?? null);
+  } catch {
+    return JSON.stringify(value ?? null);
+  }
 }
 
-/** Human output: one `name: value` line per named action (compact JSON), else the value. */
+/** Human output: one `name: value` line per named action (compact tagged JSON), else the value. */
 export function formatResults(results: unknown): string {
   // Named actions come back as a plain object; a single action's Map or StatCounter is a value.
   const proto = results !== null && typeof results === 'object' ? Object.getPrototypeOf(results) : undefined;

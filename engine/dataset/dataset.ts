@@ -808,11 +808,12 @@ export class Dataset<T> {
    * scanned.
    */
   lookup<K extends Key, V>(this: Dataset<[K, V]>, key: K): Action<V[]> {
-    canonicalKey(key); // an invalid key fails in the builder, naming it
+    const canonical = canonicalKey(key); // an invalid key fails in the builder, naming it
     const partitioner = knownHashPartitioner(this.builder.nodes, this.id);
     const partition = partitioner?.getPartition(key);
+    // The plan's options are JSON-like; a bigint, Date or binary key is named by its canonical form.
     return this.action('lookup', lookupImpl(key, partition), {
-      key,
+      key: canonical,
       ...(partition !== undefined ? { partition } : {}),
     });
   }

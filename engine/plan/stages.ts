@@ -23,7 +23,7 @@ import { StratusError } from '../../contract/errors.js';
 import type { ActionRef, HiddenResults } from '../dataset/actions.js';
 import { DEFAULT_CODEC_NAME } from '../records/codec.js';
 import type { Key } from '../records/keys.js';
-import type { PartitionerDesc } from '../shuffle/partitioner.js';
+import { type PartitionerDesc, rangePartitionerDesc } from '../shuffle/partitioner.js';
 import type { JobGraph } from './graph.js';
 import { type GraphNode, isShuffleNode, isSortNode, nodeLabel, shuffleDepsOf } from './nodes.js';
 
@@ -212,11 +212,7 @@ export class PartitionCounter {
   /** The partitioner a shuffle into node `node` uses. */
   partitionerOf(node: GraphNode): PartitionerDesc {
     if (isSortNode(node) && node.impl.type === 'shuffled') {
-      return {
-        kind: 'range',
-        bounds: this.boundsOf(node),
-        ascending: node.impl.sort?.ascending ?? true,
-      };
+      return rangePartitionerDesc(this.boundsOf(node), node.impl.sort?.ascending ?? true);
     }
     return { kind: 'hash', n: this.of(node.id) };
   }

@@ -154,18 +154,26 @@ async function* readCachedBatches(ctx: PipelineContext, node: GraphNode, partiti
     );
   }
   const decoder = ctx.codec.decoder();
-  const records: unknown[] = [];
+  // A cached partition may arrive as one blob of many frames: its records are handed on in
+  // batches, never spread into one call (a spread of 100 k records overflows the stack).
+  let records: unknown[] = [];
+  const take = function* (decoded: unknown[]): Iterable<unknown[]> {
+    for (let i = 0; i < decoded.length; i++) {
+      records.push(decoded[i]);
+      if (records.length >= BATCH_SIZE) {
+        ctx.metrics.recordsRead += records.length;
+        yield records;
+        records = [];
+      }
+    }
+  };
   for await (const item of source) {
     if (item instanceof Uint8Array) {
       ctx.metrics.bytesRead += item.byteLength;
-      records.push(...decoder.push(item));
-    } else records.push(item);
-    if (records.length >= BATCH_SIZE) {
-      ctx.metrics.recordsRead += records.length;
-      yield records.splice(0, records.length);
-    }
+      yield* take(decoder.push(item));
+    } else yield* take([item]);
   }
-  records.push(...decoder.end());
+  yield* take(decoder.end());
   ctx.metrics.recordsRead += records.length;
   if (records.length > 0) yield records;
 }

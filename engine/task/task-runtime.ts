@@ -17,7 +17,8 @@ import type { TaskBinding } from '../dataset/graph-builder.js';
 import type { JobGraph } from '../plan/graph.js';
 import { nodeLabel } from '../plan/nodes.js';
 import { hiddenResultsOf, type StagePlan } from '../plan/stages.js';
-import { getCodec, RecordEncodingError, unsupportedValue } from '../records/codec.js';
+import { getCodec, RecordEncodingError } from '../records/codec.js';
+import { unsupportedValue } from '../records/record-values.js';
 import type { MapOutput } from '../shuffle/map-output.js';
 import { writeShuffle } from '../shuffle/shuffle-write.js';
 import { MemoryTracker } from './memory.js';
@@ -186,9 +187,9 @@ export async function runTask(
       } catch (error) {
         throw asUserCodeError(action.op, error);
       }
-      const bad = unsupportedValue(result);
-      if (bad)
-        throw new RecordEncodingError(graph.label(stage.rddNodeId), `its ${action.op} result has ${bad}`);
+      // Refused here, where the operator is known, rather than when the executor packs the result.
+      const bad = unsupportedValue(result, `its ${action.op} result`);
+      if (bad) throw new RecordEncodingError(graph.label(stage.rddNodeId), bad);
       output = { kind: 'result', result };
     }
     return finish(output);

@@ -19,6 +19,7 @@ import type { JobActions, JobDefinition, JobResults } from '../dataset/job.js';
 import { validateJobParams } from '../dataset/job-params.js';
 import { decodeBroadcastValue, encodeBroadcastValue } from '../dataset/shared-variables.js';
 import { buildJobGraph, type JobGraph } from '../plan/graph.js';
+import { checkParallelizeData } from '../plan/record-checks.js';
 import {
   computedPartitions,
   hiddenResultsOf,
@@ -27,7 +28,9 @@ import {
   planJob,
   type StagePlan,
 } from '../plan/stages.js';
+import { getCodec } from '../records/codec.js';
 import type { Key } from '../records/keys.js';
+import { fromTaggedJson, type JsonValue, toTaggedJson } from '../records/tagged-json.js';
 import { readSegments } from '../shuffle/map-output.js';
 import { computeRangeBounds, type RangeSample } from '../shuffle/partitioner.js';
 import type { TaskIO } from '../task/task-io.js';
@@ -73,9 +76,10 @@ export async function runJobInMemory<P, R extends JobActions>(
   const budget = options.memoryBudgetBytes ?? 64 * 1024 * 1024;
   const files = options.files ?? {};
   const validated = (await validateJobParams(def.params, params, 'in-memory job')) as P;
-  // Executors get the params through the stage descriptor, as JSON.
-  const taskParams = (validated === undefined ? undefined : JSON.parse(JSON.stringify(validated))) as P;
+  // Executors get the params through the stage descriptor, as tagged JSON text.
+  const taskParams = fromTaggedJson(JSON.parse(JSON.stringify(toTaggedJson(validated))) as JsonValue) as P;
   const graph = buildJobGraph(def, validated, { defaultParallelism });
+  checkParallelizeData(graph);
   const sourcePartitions = new Map<number, number>();
   for (const source of graph.sources()) {
     const parts = files[source.uri];
@@ -190,8 +194,10 @@ export async function runJobInMemory<P, R extends JobActions>(
           }
           shuffles.set(stage.shuffle!.shuffleId, segments);
         } else {
+          // Results come back encoded, as from executors (here always through a "blob").
+          const codec = getCodec(stage.codec);
           partials = outputs.map((o) =>
-            o.kind === 'shuffle-map' ? undefined : JSON.parse(JSON.stringify(o.result)),
+            o.kind === 'shuffle-map' ? undefined : codec.decode(codec.encode([o.result], 'result'))[0],
           );
         }
       }
