@@ -19,7 +19,10 @@ import type { RangeSample } from '../shuffle/partitioner.js';
 import type { SavedPartSink } from '../task/task-io.js';
 import type { GraphBuilder } from './graph-builder.js';
 
-/** The kinds of action. `sampleSortKeys` is the hidden sampling job of a sort. */
+/**
+ * The kinds of action. `sampleSortKeys` is the hidden sampling job of a sort; `unpersist` runs
+ * no job: the driver releases a persisted dataset at that point of the action order.
+ */
 export type ActionOp =
   | 'collect'
   | 'count'
@@ -32,7 +35,9 @@ export type ActionOp =
   | 'saveAsTextFile'
   | 'saveAsJsonLines'
   | 'saveAsCsv'
-  | 'sampleSortKeys';
+  | 'sampleSortKeys'
+  // Not a job: a driver-side step between jobs (persist-ops.ts).
+  | 'unpersist';
 
 /** True for the actions that write one part file per partition (committed by the driver). */
 export function isSaveOp(op: string): boolean {

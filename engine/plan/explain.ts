@@ -6,11 +6,16 @@ function describeAction(ref: ActionRef, op: string): string {
   return 'name' in ref ? `action "${ref.name}" (${op})` : `sampling job of sort (node ${ref.sampleSortKeys})`;
 }
 
+/** `[cached]`, `[checkpoint]` (read from blobs, lineage truncated) or `[persisted: memory]` after a node's label. */
+function persistTag(stage: StagePlan, id: number): string {
+  if (stage.cacheReads.includes(id)) return stage.checkpoints?.includes(id) ? ' [checkpoint]' : ' [cached]';
+  const local = stage.localPersists?.find((l) => l.nodeId === id);
+  return local ? ` [persisted: ${local.level}]` : '';
+}
+
 function describeStage(plan: JobPlan, stage: StagePlan): string[] {
-  const labels = stage.pipeline.map((id) => {
-    const label = plan.nodeLabels[id] ?? `node ${id}`;
-    return stage.cacheReads.includes(id) ? `${label} [cached]` : label;
-  });
+  const name = (id: number) => plan.nodeLabels[id] ?? `node ${id}`;
+  const labels = stage.pipeline.map((id) => `${name(id)}${persistTag(stage, id)}`);
   const head = `  Stage ${stage.stageId} (${stage.kind}, ${stage.numPartitions} ${
     stage.numPartitions === 1 ? 'partition' : 'partitions'
   })${stage.parents.length > 0 ? ` after stage ${stage.parents.join(', ')}` : ''}`;
@@ -28,8 +33,19 @@ function describeStage(plan: JobPlan, stage: StagePlan): string[] {
       `    writes shuffle ${s.shuffleId} → ${s.numReducePartitions} partitions (${how}${s.mapSideCombine ? ', map-side combine' : ''})`,
     );
   }
-  if (stage.cacheWrites.length > 0) {
-    lines.push(`    caches ${stage.cacheWrites.map((id) => plan.nodeLabels[id] ?? `node ${id}`).join(', ')}`);
+  const checkpointed = (id: number) => stage.checkpoints?.includes(id) === true;
+  const reads = stage.cacheReads.filter(checkpointed);
+  if (reads.length > 0) {
+    lines.push(`    reads the checkpoint of ${reads.map(name).join(', ')} (lineage truncated)`);
+  }
+  const cached = stage.cacheWrites.filter((id) => !checkpointed(id));
+  if (cached.length > 0) lines.push(`    caches ${cached.map(name).join(', ')}`);
+  const checkpoints = stage.cacheWrites.filter(checkpointed);
+  if (checkpoints.length > 0) {
+    lines.push(`    checkpoints ${checkpoints.map(name).join(', ')} (later jobs read it; lineage truncated)`);
+  }
+  for (const local of stage.localPersists ?? []) {
+    lines.push(`    persists ${name(local.nodeId)} on executors (${local.level}; recomputed where missing)`);
   }
   return lines;
 }
