@@ -139,6 +139,7 @@ export class DAGScheduler {
     for (;;) {
       const planned = planJob(state.graph, ref, {
         cachedNodes: state.cachedNodes,
+        released: state.released,
         rangeBounds: state.rangeBounds,
         sourcePartitions: state.sourcePartitions,
         codec: this.env.codec,
@@ -381,6 +382,7 @@ export class DAGScheduler {
           state.cachedNodes.add(nodeId);
         }
       }
+      for (const { nodeId } of stage.localPersists ?? []) state.locallyPersisted.add(nodeId);
     } catch (error) {
       this.tasks.endStage(run, run.abortReason ?? `stage ${stageId} failed`);
       this.emit({
