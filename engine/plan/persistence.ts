@@ -58,7 +58,7 @@ export interface NodePersistence {
 /** How one stage treats a node: read from blobs, keep on the executor, or write to blobs. */
 export type PersistRole =
   | { kind: 'read-blob' }
-  | { kind: 'local'; level: LocalStorageLevel }
+  | { kind: 'on-executor'; level: LocalStorageLevel }
   | { kind: 'write-blob'; checkpoint: boolean }
   | { kind: 'none' };
 
@@ -75,6 +75,6 @@ export function persistRole(
   if (stored.has(node.id)) return { kind: 'read-blob' };
   const level = released.has(node.id) ? undefined : node.storageLevel;
   if (node.checkpoint || level === 'blob') return { kind: 'write-blob', checkpoint: node.checkpoint };
-  if (level === 'memory' || level === 'disk') return { kind: 'local', level };
+  if (level === 'memory' || level === 'disk') return { kind: 'on-executor', level };
   return { kind: 'none' };
 }

@@ -277,7 +277,7 @@ export function planJob(
         }
       }
       if (role.kind === 'write-blob') cacheWrites.push(id);
-      if (role.kind === 'local') localPersists.push({ nodeId: id, level: role.level });
+      if (role.kind === 'on-executor') localPersists.push({ nodeId: id, level: role.level });
       pipeline.push(id);
     };
     visit(rddNodeId);
