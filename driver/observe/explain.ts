@@ -15,7 +15,7 @@ import { StratusError } from '../../contract/errors.js';
 import type { ActionRef } from '../../engine/dataset/actions.js';
 import { validateJobParams } from '../../engine/dataset/job-params.js';
 import { isUnpersist } from '../../engine/dataset/persist-ops.js';
-import { describePlan } from '../../engine/plan/explain.js';
+import { describePlan, stagePipelineName } from '../../engine/plan/explain.js';
 import { buildJobGraph, type JobGraph } from '../../engine/plan/graph.js';
 import { loadJobBundle } from '../../engine/plan/module-loader.js';
 import { isSamplingRequest, type JobPlan, planJob } from '../../engine/plan/stages.js';
@@ -138,7 +138,7 @@ export function explainGraph(graph: JobGraph, options: ExplainGraphOptions): Exp
       return {
         stageId: ids.get(s.stageId)!,
         kind: s.kind,
-        name: s.pipeline.map((id) => plan.nodeLabels[id] ?? `node ${id}`).join(' → '),
+        name: stagePipelineName(plan, s),
         partitions: s.numPartitions,
         skipped,
         parentStageIds: s.parents.map((p) => ids.get(p)!),

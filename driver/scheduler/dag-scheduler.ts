@@ -20,7 +20,7 @@ import {
   mergeActionResults,
   type SaveResult,
 } from '../../engine/dataset/actions.js';
-import { describePlan } from '../../engine/plan/explain.js';
+import { describePlan, stagePipelineName } from '../../engine/plan/explain.js';
 import { isSamplingRequest, type JobPlan, planJob, type StagePlan } from '../../engine/plan/stages.js';
 import { computeRangeBounds, type RangeSample } from '../../engine/shuffle/partitioner.js';
 import { errorInfoOf, noticeEvent, type RunEvent } from '../observe/run-events.js';
@@ -51,9 +51,9 @@ function accumulatorsOf(state: RunState): { accumulators?: Record<string, unknow
   return Object.keys(values).length > 0 ? { accumulators: values } : {};
 }
 
-/** A stage's label in run events: the operators it pipelines. */
+/** A stage's label in run events: the operators it pipelines, persisted ones tagged. */
 function stageName(plan: JobPlan, stage: StagePlan): string {
-  return stage.pipeline.map((id) => plan.nodeLabels[id] ?? `node ${id}`).join(' → ');
+  return stagePipelineName(plan, stage);
 }
 
 /** Schedules the jobs of an application. */

@@ -13,13 +13,22 @@ function persistTag(stage: StagePlan, id: number): string {
   return local ? ` [persisted: ${local.level}]` : '';
 }
 
+/**
+ * A stage's name in run events, progress, explain and the UI: its pipelined operators, a node
+ * read from blobs or persisted on executors tagged (`reduceByKey at a.ts:4 [checkpoint] → map…`).
+ */
+export function stagePipelineName(plan: JobPlan, stage: StagePlan): string {
+  return stage.pipeline
+    .map((id) => `${plan.nodeLabels[id] ?? `node ${id}`}${persistTag(stage, id)}`)
+    .join(' → ');
+}
+
 function describeStage(plan: JobPlan, stage: StagePlan): string[] {
   const name = (id: number) => plan.nodeLabels[id] ?? `node ${id}`;
-  const labels = stage.pipeline.map((id) => `${name(id)}${persistTag(stage, id)}`);
   const head = `  Stage ${stage.stageId} (${stage.kind}, ${stage.numPartitions} ${
     stage.numPartitions === 1 ? 'partition' : 'partitions'
   })${stage.parents.length > 0 ? ` after stage ${stage.parents.join(', ')}` : ''}`;
-  const lines = [head, `    ${labels.join(' → ')}`];
+  const lines = [head, `    ${stagePipelineName(plan, stage)}`];
   for (const read of stage.shuffleReads) {
     lines.push(`    reads shuffle ${read.shuffleId} (${read.numMapPartitions} map outputs)`);
   }

@@ -117,6 +117,9 @@ describe('checkpoint', () => {
     for (const job of [jobs[1]!, ...jobs.slice(3)]) {
       expect(job.plan).toContain('[checkpoint]');
       expect(job.plan).toContain('(lineage truncated)');
+      // The stage names that progress, the event log and the UI show say so too.
+      expect(job.stages![0]!.name).toMatch(/^values at checkpointed-rounds\.ts:\d+ \[checkpoint\]/);
+      expect(job.stages![0]!.parentStageIds).toEqual([]);
     }
     // Between two checkpoints two rounds remain: a map stage per round's shuffle and a result.
     expect(jobs[4]!.stageIds).toHaveLength(3);
