@@ -1,7 +1,8 @@
 /**
  * `stratus`: the job-module API, and nothing else. A job module default-exports
  * `defineJob((ctx, params) => action | {name: action})`; `ctx` (JobContext) makes datasets from
- * sources (parallelize, textFile, jsonLines, csv — with the record types their options give),
+ * sources (parallelize, textFile, jsonLines, csv — with the record types their options give —
+ * wholeTextFiles, binaryFiles),
  * broadcasts and accumulators; a Dataset<T>
  * has Spark's RDD transformations and actions (stats() returns a StatCounter). Besides those: the params-schema types, the
  * Key type and the key functions that define key equality and order (docs/concepts-keys.md),
@@ -62,6 +63,7 @@ export type {
   SourceRecord,
 } from './dataset/source-options.js';
 export type { StatCounter, StatSummary } from './dataset/stat-counter.js';
+export type { StorageLevel } from './plan/persistence.js';
 export { RecordDecodingError, RecordEncodingError } from './records/codec.js';
 export type { CsvColumnType } from './records/csv.js';
 export { canonicalKey, compareKeys, hashKey, InvalidKeyError, type Key } from './records/keys.js';

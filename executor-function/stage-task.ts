@@ -4,7 +4,8 @@
  * once per thread, verified by hash), rebuilds the job graph with the job's
  * params, checks that it is the graph the driver planned, and runs the task through the
  * engine with a TaskIO over blobs: input splits, the shuffle's winning map outputs
- * (range reads of this reduce partition's segment only), cached partitions, the driver's
+ * (range reads of this reduce partition's segment only), cached and checkpointed partitions,
+ * this executor's own copies of partitions persisted at 'memory' / 'disk', the driver's
  * broadcast values (read once per thread; the rebuild's own values are ignored), and
  * spilled runs in the execution's temp folder. What decides what runs is checked by hash
  * before any code of the job is loaded: the descriptor against the sha256 the (signed) task
@@ -22,6 +23,7 @@ import {
   bundleBlobName,
   CODE_CONTAINER,
   cachedPartitionBlobName,
+  checkpointPartitionBlobName,
   DATA_CONTAINER,
   mapOutputBlobName,
   resultBlobName,
@@ -50,6 +52,7 @@ import { readPartitionSplits } from '../storage/split-reader.js';
 import { BlobTamperedError, NonRetryableTaskError } from './task-errors.js';
 import { SavedPartWriter, writeMapOutput } from './task-outputs.js';
 import { TempFileSpillStore } from './temp-spill-store.js';
+import { blockKey, nodeBlockPrefix } from './thread-blocks.js';
 import type { TaskContext, TaskOutcome, WorkKindRunner } from './work-kind-runner.js';
 
 /** Concurrent range reads of one reduce task (one per map output holding data for it). */
@@ -315,6 +318,8 @@ function makeTaskIO(
         yield await blobs.get(DATA_CONTAINER, blob);
       })();
     },
+    readLocalPartition: (nodeId, partition, level) =>
+      context.blocks.get(blockKey(descriptor.scope, nodeId, partition), level),
     broadcastValue: (id) => {
       const bytes = broadcasts.get(id);
       if (!bytes) {
@@ -363,6 +368,9 @@ export const runStageTask: WorkKindRunner<StageWork> = async (work, context): Pr
     );
   }
   const plan = descriptorPlan(descriptor);
+  // The driver cannot call executors: nodes the run unpersisted are dropped here, at its next task.
+  for (const nodeId of plan.releasedNodes ?? [])
+    context.blocks.release(nodeBlockPrefix(descriptor.scope, nodeId));
   // The driver's broadcast values, never the ones this rebuild of the builder computed.
   let savedPart: SavedPartWriter | undefined;
   const io = makeTaskIO(context, descriptor, broadcasts, shuffleTables, (part) => {
@@ -376,7 +384,13 @@ export const runStageTask: WorkKindRunner<StageWork> = async (work, context): Pr
   const written: string[] = [];
   const cachedPartitions: CachedPartition[] = [];
   for (const c of output.cachedOutputs) {
-    const blob = cachedPartitionBlobName(descriptor.scope, c.nodeId, c.partition, executionId);
+    if (c.storage === 'memory' || c.storage === 'disk') {
+      // Kept by this executor only (the driver is not told): a task elsewhere recomputes it.
+      await context.blocks.put(blockKey(descriptor.scope, c.nodeId, c.partition), c.storage, c.data);
+      continue;
+    }
+    const name = c.storage === 'checkpoint' ? checkpointPartitionBlobName : cachedPartitionBlobName;
+    const blob = name(descriptor.scope, c.nodeId, c.partition, executionId);
     written.push(blob);
     await blobs.put(DATA_CONTAINER, blob, c.data);
     cachedPartitions.push({

@@ -1,7 +1,8 @@
 /**
  * The run of one job module (`driver.run`): bundle and upload the module, validate its params,
  * build its graph, ship its broadcasts, prepare its inputs, then run each action as jobs
- * through the DAGScheduler and commit what save actions wrote.
+ * through the DAGScheduler (an `unpersist` entry is performed in its place, with no job) and
+ * commit what save actions wrote.
  */
 import path from 'node:path';
 import { ConfigError, coerceError, StratusError } from '../../contract/errors.js';
@@ -9,6 +10,7 @@ import { bundleBlobName, CODE_CONTAINER } from '../../contract/names.js';
 import { type ActionRef, isSaveOp } from '../../engine/dataset/actions.js';
 import type { JobActions, JobDefinition, JobResults } from '../../engine/dataset/job.js';
 import { validateJobParams } from '../../engine/dataset/job-params.js';
+import { isUnpersist } from '../../engine/dataset/persist-ops.js';
 import { buildJobGraph, type JobGraph } from '../../engine/plan/graph.js';
 import { loadJobBundle } from '../../engine/plan/module-loader.js';
 import { checkParallelizeData } from '../../engine/plan/record-checks.js';
@@ -20,6 +22,7 @@ import { type JobOutcome, newRunState } from '../scheduler/run-state.js';
 import { uploadBroadcasts } from '../scheduler/stage-io.js';
 import { bundleJobModule, type JobBundle, resolveModulePath } from './bundler.js';
 import { checkJobParams } from './params.js';
+import { unpersistNode } from './unpersist.js';
 
 /** Options of one run. */
 export interface RunOptions {
@@ -118,6 +121,11 @@ export class JobRunner {
     for (const name of graph.actionNames) {
       const ref: ActionRef = { name };
       const action = graph.resolveAction(ref);
+      if (isUnpersist(action)) {
+        // A driver step between jobs, not a job.
+        results[name] = (await unpersistNode(state, action.nodeId, blobs)).released;
+        continue;
+      }
       const isSave = isSaveOp(action.op);
       if (isSave) await checkOutputTarget(blobs, String(action.options.path), options.overwrite === true);
       const outcome: JobOutcome = await scheduler.runAction(state, ref, name);

@@ -21,7 +21,7 @@ import {
   mergeActionResults,
   type SaveResult,
 } from '../../engine/dataset/actions.js';
-import { describePlan } from '../../engine/plan/explain.js';
+import { describePlan, stagePipelineName } from '../../engine/plan/explain.js';
 import {
   computedPartitions,
   hiddenResultsOf,
@@ -59,9 +59,9 @@ function accumulatorsOf(state: RunState): { accumulators?: Record<string, unknow
   return Object.keys(values).length > 0 ? { accumulators: values } : {};
 }
 
-/** A stage's label in run events: the operators it pipelines. */
+/** A stage's label in run events: the operators it pipelines, persisted ones tagged. */
 function stageName(plan: JobPlan, stage: StagePlan): string {
-  return stage.pipeline.map((id) => plan.nodeLabels[id] ?? `node ${id}`).join(' → ');
+  return stagePipelineName(plan, stage);
 }
 
 /** Schedules the jobs of an application. */
@@ -148,6 +148,7 @@ export class DAGScheduler {
     for (;;) {
       const planned = planJob(state.graph, ref, {
         cachedNodes: state.cachedNodes,
+        released: state.released,
         rangeBounds: state.rangeBounds,
         sourcePartitions: state.sourcePartitions,
         codec: this.env.codec,
@@ -424,6 +425,7 @@ export class DAGScheduler {
           state.cachedNodes.add(nodeId);
         }
       }
+      for (const { nodeId } of stage.localPersists ?? []) state.locallyPersisted.add(nodeId);
     } catch (error) {
       this.tasks.endStage(run, run.abortReason ?? `stage ${stageId} failed`);
       this.emit({

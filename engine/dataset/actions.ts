@@ -26,7 +26,10 @@ import type { RangeSample } from '../shuffle/partitioner.js';
 import type { SavedPartSink } from '../task/task-io.js';
 import type { GraphBuilder } from './graph-builder.js';
 
-/** The kinds of action. `sampleSortKeys` is the hidden sampling job of a sort. */
+/**
+ * The kinds of action. `sampleSortKeys` is the hidden sampling job of a sort; `unpersist` runs
+ * no job: the driver releases a persisted dataset at that point of the action order.
+ */
 export type ActionOp =
   | 'collect'
   | 'count'
@@ -59,7 +62,9 @@ export type ActionOp =
   | 'takeSample'
   // Hidden jobs (hidden-jobs.ts): records per partition, and the range of a histogram.
   | 'countPartitions'
-  | 'histogramRange';
+  | 'histogramRange'
+  // Not a job: a driver-side step between jobs (persist-ops.ts).
+  | 'unpersist';
 
 /** True for the actions that write one part file per partition (committed by the driver). */
 export function isSaveOp(op: string): boolean {

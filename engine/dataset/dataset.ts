@@ -17,6 +17,7 @@
 import { ConfigError, StratusError } from '../../contract/errors.js';
 import type { BatchTransform } from '../plan/nodes.js';
 import type { OptionValue } from '../plan/option-value.js';
+import { DEFAULT_STORAGE_LEVEL, type StorageLevel } from '../plan/persistence.js';
 import { jsonLinesCodec } from '../records/codec.js';
 import { canonicalKey, type Key } from '../records/keys.js';
 import { poisson, seededRandom } from '../records/rng.js';
@@ -28,6 +29,7 @@ import { knownHashPartitioner } from './known-partitioning.js';
 import { checkBuckets, histogramImpl, histogramRangeImpl, statsImpl, sumImpl } from './numeric-actions.js';
 import { extremeImpl, orderedImpl } from './ordered-actions.js';
 import { collectAsMapImpl, lookupImpl } from './pair-actions.js';
+import { checkpointNode, persistNode, unpersistImpl } from './persist-ops.js';
 import {
   cellSampler,
   type KeyFractions,
@@ -184,11 +186,53 @@ export class Dataset<T> {
     return this.narrow('keyBy', () => (b) => b.map((r) => [g(r), r]));
   }
 
-  /** Keep this dataset's partitions once computed (persisted by the driver) for later jobs of the run. */
-  cache(): this {
-    this.builder.nodes[this.id]!.cached = true;
+  // ── persistence and checkpoints (issue 13; persist-ops.ts, plan/persistence.ts) ──
+
+  /**
+   * Spark's `persist(StorageLevel)`: keep this dataset's partitions once the next job computes
+   * them, so later jobs of the run read them instead of recomputing. Lazy: nothing happens
+   * until an action's job computes the dataset. `'blob'` (the default): in Blob Storage, read by
+   * any executor, and the stages that produced them are skipped. `'memory'` / `'disk'`: on the
+   * executor that computed a partition (its memory / local disk); a later task that lands on
+   * another executor recomputes the partition from its lineage. See docs/concepts.md.
+   */
+  persist(level: StorageLevel = DEFAULT_STORAGE_LEVEL): this {
+    persistNode(this.builder, this.id, level, `persist('${level}')`);
     return this;
   }
+
+  /** Spark's `cache()`: `persist()` at the default level, `'blob'` (Spark's is MEMORY_ONLY; see persist). */
+  cache(): this {
+    persistNode(this.builder, this.id, DEFAULT_STORAGE_LEVEL, 'cache()');
+    return this;
+  }
+
+  /**
+   * Spark's `unpersist()`: release this dataset's persisted partitions at this point of the
+   * run; later jobs recompute it (and do not persist it again). List it among the builder's
+   * named actions, where it should happen — `{ a: ds.count(), free: ds.unpersist(), b: … }`:
+   * the driver performs it between the jobs before and after it and runs no job for it. Its
+   * result is true when stored partitions were released. Blob copies are deleted at once;
+   * executors drop their memory and disk copies when they next run a task of the run. A
+   * checkpoint is not released.
+   */
+  unpersist(): Action<boolean> {
+    return this.action('unpersist', unpersistImpl());
+  }
+
+  /**
+   * Spark's `checkpoint()` (reliable, with the application's blobs as the checkpoint directory:
+   * there is no `setCheckpointDir`): the next job that computes this dataset saves its
+   * partitions in Blob Storage as it goes, and later jobs of the run read them as a source —
+   * the lineage above is truncated (no parent stages), as in long iterative builders. The
+   * blobs live under the application's prefix and are deleted with it; `unpersist` keeps them.
+   */
+  checkpoint(): this {
+    checkpointNode(this.builder, this.id);
+    return this;
+  }
+
+  // ── end of persistence and checkpoints ──
 
   // ── wide transformations on any dataset ────────────────────────────────
 

@@ -67,7 +67,8 @@ export class GraphBuilder {
       requestedPartitions: spec.requestedPartitions,
       options: spec.options ?? {},
       impl: spec.impl,
-      cached: false,
+      storageLevel: undefined,
+      checkpoint: false,
       ...(callSite !== undefined ? { callSite } : {}),
     });
     return id;

@@ -9,7 +9,9 @@
 import type { CsvFormat } from '../records/csv.js';
 import type { BadRecordPolicy } from '../records/record-formats.js';
 import type { RecordSchema } from '../records/record-schema.js';
+import type { WholeFileFormat } from '../records/whole-files.js';
 import type { OptionValue } from './option-value.js';
+import type { NodePersistence, StorageLevel } from './persistence.js';
 
 /** Spark's Aggregator: how values of one key fold into a combiner. Combiners are owned and may be mutated. */
 export interface Aggregator {
@@ -50,7 +52,8 @@ export type NodeImpl =
   | { readonly type: 'parallelize'; readonly data: readonly unknown[] }
   | {
       readonly type: 'file';
-      readonly format: 'text' | 'json-lines' | 'csv';
+      /** Line formats (a record per line), or whole files (a record per file: wholeTextFiles, binaryFiles). */
+      readonly format: 'text' | 'json-lines' | 'csv' | WholeFileFormat;
       readonly uri: string;
       /** The CSV format (format 'csv' only). */
       readonly csv?: CsvFormat;
@@ -93,7 +96,7 @@ export type NodeImpl =
   | { readonly type: 'cogroup'; readonly deps: readonly ShuffleDependency[] };
 
 /** One node of the logical graph (one dataset). */
-export interface GraphNode {
+export interface GraphNode extends NodePersistence {
   readonly id: number;
   /** The Dataset method that made it (`map`, `reduceByKey`, `textFile`…), shown in explain output. */
   readonly op: string;
@@ -103,8 +106,10 @@ export interface GraphNode {
   /** JSON options describing the node (no closures). */
   readonly options: Readonly<Record<string, OptionValue>>;
   readonly impl: NodeImpl;
-  /** Set by `cache()`. */
-  cached: boolean;
+  /** Set by `persist(level)` / `cache()` (persistence.ts). */
+  storageLevel: StorageLevel | undefined;
+  /** Set by `checkpoint()` (persistence.ts). */
+  checkpoint: boolean;
   /** Where the user's code called the operation (`sales.ts:8`), when the stack says: a label, never fingerprinted. */
   readonly callSite?: string;
 }

@@ -4,8 +4,10 @@
  * one stage, and stages are numbered 0..k-1 parents first, the result stage last.
  * Shuffle ids come from the graph (one per shuffle dependency, construction order), so a
  * shuffle computed by an earlier job of the same run can be reused: the driver skips a
- * shuffle-map stage whose shuffle outputs it already has. Cached nodes (in `cachedNodes`)
- * are read, not computed, so nothing above them is planned.
+ * shuffle-map stage whose shuffle outputs it already has. Nodes stored in blobs (in
+ * `cachedNodes`: persisted at 'blob', or checkpointed) are read, not computed, so nothing above
+ * them is planned; nodes persisted on executors ('memory', 'disk') keep their lineage in the
+ * stage, since a task that lands elsewhere recomputes them (persistence.ts).
  *
  * A sort needs range bounds from a sampling job first: when a sort node has no bounds in
  * `rangeBounds`, planJob returns `{ needsSampling }` instead of a plan; the driver runs
@@ -26,6 +28,7 @@ import type { Key } from '../records/keys.js';
 import { type PartitionerDesc, rangePartitionerDesc } from '../shuffle/partitioner.js';
 import type { JobGraph } from './graph.js';
 import { type GraphNode, isShuffleNode, isSortNode, nodeLabel, shuffleDepsOf } from './nodes.js';
+import { type LocalStorageLevel, persistRole } from './persistence.js';
 
 /** What a shuffle-map stage writes. */
 export interface ShuffleWriteInfo {
@@ -64,8 +67,17 @@ export interface StagePlan {
   shuffleReads: ShuffleReadInfo[];
   /** Cached nodes whose partitions are read through TaskIO.readCached. */
   cacheReads: number[];
-  /** cache()d nodes computed here, whose partitions a task returns as cachedOutputs. */
+  /** Nodes persisted at 'blob' or checkpointed, computed here, whose partitions a task returns as cachedOutputs. */
   cacheWrites: number[];
+  /**
+   * Nodes persisted on executors ('memory' / 'disk'): a task reads its executor's copy of the
+   * partition when there is one, else computes it and keeps it there (returned as cachedOutputs).
+   */
+  localPersists?: { nodeId: number; level: LocalStorageLevel }[];
+  /** Of cacheReads and cacheWrites, the checkpointed nodes (their blobs are the checkpoint). */
+  checkpoints?: number[];
+  /** Nodes `unpersist` released in the run so far: an executor running the task drops its copies of them. */
+  releasedNodes?: number[];
   /** Partition count of every pipeline node and its parents (id → count), for union/coalesce/cartesian mapping. */
   nodePartitions: Record<number, number>;
   /** The record codec of shuffle segments, cached partitions and spill runs. */
@@ -134,8 +146,10 @@ export interface SamplingRequest {
 
 /** What the driver knows when planning. */
 export interface PlanOptions {
-  /** Nodes whose partitions are all cached (persisted by an earlier job of the run). */
+  /** Nodes whose partitions are all in blobs (persisted at 'blob' or checkpointed by an earlier job of the run). */
   cachedNodes?: ReadonlySet<number>;
+  /** Nodes `unpersist` released: their storage level no longer applies (a checkpoint still does). */
+  released?: ReadonlySet<number>;
   /** Range bounds of sort nodes, from their sampling jobs. */
   rangeBounds?: ReadonlyMap<number, Key[]>;
   /** Partition counts of file sources, as the driver split them (graph.sources()). */
@@ -246,6 +260,7 @@ export function planJob(
   const ref = toRef(action);
   const resolved = graph.resolveAction(ref);
   const cached = options.cachedNodes ?? new Set<number>();
+  const released = options.released ?? new Set<number>();
   const counter = new PartitionCounter(graph, options);
   const reachable = upstream(graph, resolved.nodeId, cached);
   // Hidden job results this job's tasks read (node id or -1 for the action → id → result).
@@ -306,6 +321,8 @@ export function planJob(
     const shuffleReads: ShuffleReadInfo[] = [];
     const cacheReads: number[] = [];
     const cacheWrites: number[] = [];
+    const localPersists: { nodeId: number; level: LocalStorageLevel }[] = [];
+    const checkpoints: number[] = [];
     const nodePartitions: Record<number, number> = {};
     const seen = new Set<number>();
     const visit = (id: number) => {
@@ -313,7 +330,9 @@ export function planJob(
       seen.add(id);
       const node = graph.node(id);
       nodePartitions[id] = counter.of(id);
-      if (cached.has(id)) {
+      const role = persistRole(node, cached, released);
+      if (node.checkpoint && (role.kind === 'read-blob' || role.kind === 'write-blob')) checkpoints.push(id);
+      if (role.kind === 'read-blob') {
         cacheReads.push(id);
         pipeline.push(id);
         return;
@@ -330,7 +349,8 @@ export function planJob(
           nodePartitions[p] = counter.of(p);
         }
       }
-      if (node.cached) cacheWrites.push(id);
+      if (role.kind === 'write-blob') cacheWrites.push(id);
+      if (role.kind === 'on-executor') localPersists.push({ nodeId: id, level: role.level });
       pipeline.push(id);
     };
     visit(rddNodeId);
@@ -351,6 +371,9 @@ export function planJob(
       shuffleReads,
       cacheReads,
       cacheWrites,
+      ...(localPersists.length > 0 ? { localPersists } : {}),
+      ...(checkpoints.length > 0 ? { checkpoints } : {}),
+      ...(released.size > 0 ? { releasedNodes: [...released].sort((a, b) => a - b) } : {}),
       nodePartitions,
       codec,
       ...(tail.partitions ? { partitions: tail.partitions } : {}),

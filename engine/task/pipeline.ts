@@ -1,20 +1,24 @@
 /**
  * Computes one partition of a node inside a stage (Spark's RDD.compute): narrow operations
  * are chained as async streams of record batches; a shuffled/cogroup node reads its
- * shuffles and aggregates or sorts (spilling over the memory budget); a cached node is read
- * through TaskIO; a cache()d node computed here is teed into an encoded cached output.
+ * shuffles and aggregates or sorts (spilling over the memory budget); a node stored in blobs
+ * (persisted at 'blob', or checkpointed) is read through TaskIO; one persisted on executors is
+ * read from this executor's copy when it has one; a persisted node computed here is teed into
+ * an encoded cached output (engine/plan/persistence.ts).
  */
 
 import { asUserCodeError, StratusError } from '../../contract/errors.js';
 import { cogroupAggregator } from '../dataset/wide-ops.js';
 import type { JobGraph } from '../plan/graph.js';
 import { type GraphNode, nodeLabel } from '../plan/nodes.js';
+import type { LocalStorageLevel } from '../plan/persistence.js';
 import { sourceNodeInfo } from '../plan/source-node.js';
 import type { StagePlan } from '../plan/stages.js';
 import type { RecordCodec } from '../records/codec.js';
 import { CsvDecoder } from '../records/csv.js';
 import { BadRecords, type LineBatch, lineBatches, parseJsonLines } from '../records/record-formats.js';
 import { recordValidator } from '../records/record-schema.js';
+import { isWholeFileFormat, wholeFileRecords } from '../records/whole-files.js';
 import { ExternalAggregator } from '../shuffle/external-aggregator.js';
 import { ExternalSorter } from '../shuffle/external-sorter.js';
 import { BATCH_SIZE, inBatches, type SpillEnv } from '../shuffle/spill.js';
@@ -48,12 +52,17 @@ export function zeroTaskMetrics(): TaskRunMetrics {
   };
 }
 
-/** One partition of a cache()d node, encoded with the stage's codec, for the driver to persist. */
+/**
+ * One partition of a persisted node, encoded with the stage's codec: for the executor to write
+ * to a blob ('blob', 'checkpoint'; the driver records it) or keep itself ('memory', 'disk').
+ */
 export interface CachedPartitionOutput {
   nodeId: number;
   partition: number;
   data: Buffer;
   records: number;
+  /** Where it goes: a cache blob, a checkpoint blob, or the executor's memory or disk. */
+  storage: 'blob' | 'checkpoint' | LocalStorageLevel;
 }
 
 /** State shared by the nodes computed in one task. */
@@ -89,6 +98,17 @@ async function* readFileSource(ctx: PipelineContext, node: GraphNode, partition:
   const impl = node.impl;
   if (impl.type !== 'file') return;
   const info = sourceNodeInfo(node)!;
+  if (isWholeFileFormat(impl.format)) {
+    const files = ctx.io.readSource(info, partition);
+    const countBytes = (n: number) => {
+      ctx.metrics.bytesRead += n;
+    };
+    for await (const batch of wholeFileRecords(files, impl.format, impl.uri, BATCH_SIZE, countBytes)) {
+      ctx.metrics.recordsRead += batch.length;
+      yield batch;
+    }
+    return;
+  }
   const label = `${info.kind}(${impl.uri})`;
   const bad = new BadRecords(impl.badRecords ?? 'fail', label, partition);
   let decode: (batch: LineBatch) => unknown[];
@@ -153,6 +173,11 @@ async function* readCachedBatches(ctx: PipelineContext, node: GraphNode, partiti
       },
     );
   }
+  yield* decodeStored(ctx, source);
+}
+
+/** Decode a stored partition: encoded chunks (or ready records, from the in-memory runner). */
+async function* decodeStored(ctx: PipelineContext, source: AsyncIterable<unknown> | Iterable<unknown>) {
   const decoder = ctx.codec.decoder();
   // A cached partition may arrive as one blob of many frames: its records are handed on in
   // batches, never spread into one call (a spread of 100 k records overflows the stack).
@@ -178,11 +203,30 @@ async function* readCachedBatches(ctx: PipelineContext, node: GraphNode, partiti
   if (records.length > 0) yield records;
 }
 
+/**
+ * A node persisted on executors: this executor's copy of the partition when it has one, else
+ * the partition computed from its lineage and kept here for the next task that lands here.
+ */
+async function* readLocalOrCompute(
+  ctx: PipelineContext,
+  node: GraphNode,
+  partition: number,
+  level: LocalStorageLevel,
+) {
+  const stored = await ctx.io.readLocalPartition?.(node.id, partition, level);
+  if (stored) {
+    yield* decodeStored(ctx, [stored]);
+    return;
+  }
+  yield* teeToCache(ctx, node, partition, computeNode(ctx, node, partition), level);
+}
+
 async function* teeToCache(
   ctx: PipelineContext,
   node: GraphNode,
   partition: number,
   source: AsyncIterable<unknown[]>,
+  storage: CachedPartitionOutput['storage'],
 ) {
   const chunks: Buffer[] = [];
   let records = 0;
@@ -196,8 +240,9 @@ async function* teeToCache(
   // A task that computed the same partition twice (ds.cartesian(ds)) returns it once.
   if (ctx.cachedOutputs.some((c) => c.nodeId === node.id && c.partition === partition)) return;
   const data = Buffer.concat(chunks);
-  ctx.metrics.bytesWritten += data.length;
-  ctx.cachedOutputs.push({ nodeId: node.id, partition, data, records });
+  // Bytes kept on the executor are not written anywhere the metric counts.
+  if (storage === 'blob' || storage === 'checkpoint') ctx.metrics.bytesWritten += data.length;
+  ctx.cachedOutputs.push({ nodeId: node.id, partition, data, records, storage });
 }
 
 /** The record batches of partition `partition` of node `id`, computed within the task's stage. */
@@ -207,11 +252,14 @@ export function computePartition(
   partition: number,
 ): AsyncIterable<unknown[]> {
   const node = ctx.graph.node(id);
-  if (ctx.stage.cacheReads.includes(id)) return readCachedBatches(ctx, node, partition);
+  const stage = ctx.stage;
+  if (stage.cacheReads.includes(id)) return readCachedBatches(ctx, node, partition);
+  const local = stage.localPersists?.find((l) => l.nodeId === id);
+  if (local) return readLocalOrCompute(ctx, node, partition, local.level);
   const computed = computeNode(ctx, node, partition);
-  return ctx.stage.cacheWrites.includes(id) && !ctx.skipCacheWrites
-    ? teeToCache(ctx, node, partition, computed)
-    : computed;
+  if (!stage.cacheWrites.includes(id) || ctx.skipCacheWrites) return computed;
+  const storage = stage.checkpoints?.includes(id) ? 'checkpoint' : 'blob';
+  return teeToCache(ctx, node, partition, computed, storage);
 }
 
 async function* computeNode(

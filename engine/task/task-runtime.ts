@@ -8,7 +8,7 @@
  * contiguously into one blob; a save task streams its lines into TaskIO.openSavedPart and
  * returns their count and size; a result task returns its action's partial result
  * (JSON-serialisable; see actions.ts) for the driver's mergeActionResults. All return
- * accumulator updates, cached partitions and metrics.
+ * accumulator updates, persisted partitions and metrics.
  */
 
 import { asUserCodeError, StratusError } from '../../contract/errors.js';
@@ -37,7 +37,7 @@ export type { TaskIO } from './task-io.js';
 interface TaskOutputBase {
   /** Accumulator name → this task's merged update (absent when the task added nothing). */
   accumulatorUpdates: Record<string, unknown>;
-  /** Partitions of cache()d nodes this task computed in full. */
+  /** Partitions of persisted or checkpointed nodes this task computed in full (see CachedPartitionOutput.storage). */
   cachedOutputs: CachedPartitionOutput[];
   metrics: TaskRunMetrics;
 }
