@@ -16,6 +16,7 @@ import { StratusError } from '../../contract/errors.js';
 import type { ActionRef } from '../../engine/dataset/actions.js';
 import { validateJobParams } from '../../engine/dataset/job-params.js';
 import { isUnpersist } from '../../engine/dataset/persist-ops.js';
+import { actionLabel } from '../../engine/plan/call-site.js';
 import { describePlan, stagePipelineName } from '../../engine/plan/explain.js';
 import { buildJobGraph, type JobGraph } from '../../engine/plan/graph.js';
 import { loadJobBundle } from '../../engine/plan/module-loader.js';
@@ -63,6 +64,8 @@ export interface ExplainedJob {
   actionName: string;
   /** The action op (`collect`, `count`…; a sampling job's is `sampleSortKeys`). */
   action: string;
+  /** Where the module called the action (`wordcount.ts:12`); absent for hidden jobs. */
+  callSite?: string;
   hidden: boolean;
   reason?: string;
   stages: ExplainedStage[];
@@ -177,6 +180,7 @@ export function explainGraph(graph: JobGraph, options: ExplainGraphOptions): Exp
       jobId: jobs.length,
       actionName,
       action: plan.actionOp,
+      ...(plan.actionCallSite !== undefined ? { callSite: plan.actionCallSite } : {}),
       hidden,
       ...(reason !== undefined ? { reason } : {}),
       stages,
@@ -427,7 +431,7 @@ export function formatExplanation(e: Explanation): string {
     lines.push('');
     const tag = job.hidden ? ` [hidden: ${job.reason ?? 'engine job'}]` : '';
     lines.push(
-      `Job ${job.jobId}: ${job.action} "${job.actionName}"${tag} — ${plural(job.stages.length, 'stage')}, ${plural(job.tasks, 'task')}`,
+      `Job ${job.jobId}: ${actionLabel(job)} "${job.actionName}"${tag} — ${plural(job.stages.length, 'stage')}, ${plural(job.tasks, 'task')}`,
     );
     for (const s of job.stages) {
       const after = s.parentStageIds.length ? ` after stage ${s.parentStageIds.join(', ')}` : '';

@@ -213,6 +213,7 @@ export class DAGScheduler {
       appId,
       jobId,
       action: plan.actionOp,
+      ...(plan.actionCallSite !== undefined ? { callSite: plan.actionCallSite } : {}),
       actionName,
       hidden: how.hidden,
       ...(how.reason ? { reason: how.reason } : {}),

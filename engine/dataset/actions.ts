@@ -156,6 +156,8 @@ export class Action<R> {
     readonly impl: ActionImpl,
     /** @internal The graph under construction it belongs to (checked when the builder returns it). */
     readonly builder: GraphBuilder,
+    /** @internal Where the job module called it (`wordcount.ts:12`); a label, not in the fingerprint. */
+    readonly callSite?: string,
   ) {}
 }
 

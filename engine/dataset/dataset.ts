@@ -15,6 +15,7 @@
  */
 
 import { ConfigError, StratusError } from '../../contract/errors.js';
+import { currentCallSite } from '../plan/call-site.js';
 import type { BatchTransform } from '../plan/nodes.js';
 import type { OptionValue } from '../plan/option-value.js';
 import { DEFAULT_STORAGE_LEVEL, type StorageLevel } from '../plan/persistence.js';
@@ -94,7 +95,7 @@ export class Dataset<T> {
   }
 
   private action<R>(op: Action<R>['op'], impl: Action<R>['impl'], options: Record<string, OptionValue> = {}) {
-    return new Action<R>(op, this.id, options, impl, this.builder);
+    return new Action<R>(op, this.id, options, impl, this.builder, currentCallSite());
   }
 
   // ── narrow transformations ──────────────────────────────────────────────

@@ -115,6 +115,8 @@ export interface JobPlan {
   needsHiddenJob?: undefined;
   action: ActionRef;
   actionOp: string;
+  /** Where the job module called the action (`wordcount.ts:12`); absent for hidden jobs. */
+  actionCallSite?: string;
   stages: StagePlan[];
   resultStageId: number;
   /** The graph's fingerprint, to be checked by executors. */
@@ -410,6 +412,7 @@ export function planJob(
   return {
     action: ref,
     actionOp: resolved.op,
+    ...(resolved.callSite !== undefined ? { actionCallSite: resolved.callSite } : {}),
     stages,
     resultStageId: result.stageId,
     fingerprint: graph.fingerprint,
