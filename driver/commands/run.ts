@@ -61,11 +61,41 @@ export function parseParam(raw: string, previous: Record<string, unknown> = {}):
  * script's class instance) falls back to plain JSON, through its toJSON when it has one.
  */
 export function resultJson(value: unknown): string {
+  const plain = withToJson(value ?? null);
   try {
-    return stringifyTagged(value ?? null);
+    return stringifyTagged(plain);
   } catch {
-    return JSON.stringify(value ?? null);
+    // Not a record value at all (a driver script's own class, a cycle): the best JSON can do.
+    return JSON.stringify(plain, (_key, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
   }
+}
+
+/**
+ * `value` with every class instance that has a `toJSON` (stats()' StatCounter…) replaced by
+ * what it returns, at any depth, so the rest — Dates, bigints, Maps among the named results —
+ * keeps its tagged form next to it.
+ */
+function withToJson(value: unknown, seen = new Set<object>()): unknown {
+  if (value === null || typeof value !== 'object' || seen.has(value)) return value;
+  const proto = Object.getPrototypeOf(value);
+  const isRecordShape =
+    Array.isArray(value) ||
+    proto === Object.prototype ||
+    proto === null ||
+    value instanceof Map ||
+    value instanceof Set;
+  if (!isRecordShape) {
+    const toJSON = (value as { toJSON?: unknown }).toJSON;
+    return typeof toJSON === 'function' && !(value instanceof Date) ? toJSON.call(value) : value;
+  }
+  seen.add(value);
+  if (Array.isArray(value)) return value.map((v) => withToJson(v, seen));
+  if (value instanceof Map)
+    return new Map([...value].map(([k, v]) => [withToJson(k, seen), withToJson(v, seen)]));
+  if (value instanceof Set) return new Set([...value].map((v) => withToJson(v, seen)));
+  const out: Record<string, unknown> = proto === null ? Object.create(null) : {};
+  for (const [k, v] of Object.entries(value)) out[k] = withToJson(v, seen);
+  return out;
 }
 
 /** Human output: one `name: value` line per named action (compact tagged JSON), else the value. */
