@@ -4,7 +4,7 @@
  * printout, since named actions often mix them. Parsed back, it must equal the results.
  */
 import { describe, expect, it } from 'vitest';
-import { formatResults, resultJson } from '../../driver/commands/run.js';
+import { formatResults, resultJson } from '../../driver/observe/result-json.js';
 import { StatCounter } from '../../engine/dataset/stat-counter.js';
 import { fromTaggedJson, type JsonValue } from '../../engine/records/tagged-json.js';
 
