@@ -4,7 +4,7 @@
  * run; the output merges every run with the in-memory remainder.
  */
 import { compareKeys, InvalidKeyError } from '../records/keys.js';
-import { estimateSize, type MemoryConsumer } from '../task/memory.js';
+import { estimateRecordSize, type MemoryConsumer } from '../task/memory.js';
 import { inBatches, mergeSorted, readSortedRun, type SpillEnv, writeSortedRun } from './spill.js';
 
 /** Sorts records by their key (record[0]), spilling sorted runs over the memory share. */
@@ -26,13 +26,20 @@ export class ExternalSorter {
       : (a, b) => compareKeys((b as unknown[])[0], (a as unknown[])[0]);
   }
 
-  /** Buffer a batch, spilling when over the memory share. */
+  /**
+   * Buffer a batch, spilling when over the memory share. The estimate is added once per batch
+   * (at most BATCH_SIZE records, or one decoded frame), so the share may be passed by one batch.
+   */
   async insert(batch: readonly unknown[]): Promise<void> {
-    for (const record of batch) {
-      this.buffer.push(record);
-      this.memory.add(estimateSize(record));
-      if (this.memory.overLimit()) await this.spill();
+    const buffer = this.buffer;
+    let bytes = 0;
+    for (let i = 0; i < batch.length; i++) {
+      const record = batch[i];
+      buffer.push(record);
+      bytes += estimateRecordSize(record);
     }
+    this.memory.add(bytes);
+    if (this.memory.overLimit()) await this.spill();
   }
 
   private sortBuffer(): void {
