@@ -49,13 +49,12 @@ import { runTask } from '../engine/task/task-runtime.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { BlobNotFoundError } from '../storage/blob-store.js';
 import { readPartitionSplits } from '../storage/split-reader.js';
-import { BlobTamperedError, NonRetryableTaskError } from './task-errors.js';
 import { inputRangeBytes, outputBlockBytes, shuffleFetchConcurrency } from './task-buffers.js';
+import { BlobTamperedError, NonRetryableTaskError } from './task-errors.js';
 import { SavedPartWriter, writeMapOutput } from './task-outputs.js';
 import { TempFileSpillStore } from './temp-spill-store.js';
 import { blockKey, nodeBlockPrefix } from './thread-blocks.js';
 import type { TaskContext, TaskOutcome, WorkKindRunner } from './work-kind-runner.js';
-
 
 /** A small per-thread cache of values keyed by blob name and hash (descriptors, map-output tables, broadcasts). */
 class BlobValueCache<T> {

@@ -27,7 +27,10 @@ export async function writeMapOutput(
   blockBytes?: number,
 ): Promise<void> {
   try {
-    const writer = new BlockBlobWriter(blobs, DATA_CONTAINER, name, { commit: true, ...(blockBytes ? { blockBytes } : {}) });
+    const writer = new BlockBlobWriter(blobs, DATA_CONTAINER, name, {
+      commit: true,
+      ...(blockBytes ? { blockBytes } : {}),
+    });
     for (let p = 0; p < output.segmentSizes.length; p++) {
       for await (const chunk of output.readSegment(p)) await writer.write(chunk);
     }
