@@ -49,14 +49,12 @@ import { runTask } from '../engine/task/task-runtime.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { BlobNotFoundError } from '../storage/blob-store.js';
 import { readPartitionSplits } from '../storage/split-reader.js';
+import { inputRangeBytes, outputBlockBytes, shuffleFetchConcurrency } from './task-buffers.js';
 import { BlobTamperedError, NonRetryableTaskError } from './task-errors.js';
 import { SavedPartWriter, writeMapOutput } from './task-outputs.js';
 import { TempFileSpillStore } from './temp-spill-store.js';
 import { blockKey, nodeBlockPrefix } from './thread-blocks.js';
 import type { TaskContext, TaskOutcome, WorkKindRunner } from './work-kind-runner.js';
-
-/** Concurrent range reads of one reduce task (one per map output holding data for it). */
-export const SHUFFLE_FETCH_CONCURRENCY = 8;
 
 /** A small per-thread cache of values keyed by blob name and hash (descriptors, map-output tables, broadcasts). */
 class BlobValueCache<T> {
@@ -250,12 +248,15 @@ async function discardIfApplicationEnded(blobs: BlobStore, appId: string, writte
   );
 }
 
-/** Yield the segment of `reducePartition` from every map output, fetching up to `concurrency` at once. */
+/**
+ * Yield the segment of `reducePartition` from every map output, fetching several at once: as
+ * many average-sized segments as the task's budget allows (task-buffers.ts).
+ */
 async function* fetchSegments(
   blobs: BlobStore,
   table: MapOutputTableData,
   reducePartition: number,
-  concurrency: number,
+  budgetBytes: number,
 ): AsyncGenerator<Buffer> {
   const ranges: { blob: string; offset: number; count: number }[] = [];
   for (const output of table.outputs) {
@@ -265,6 +266,8 @@ async function* fetchSegments(
     for (let r = 0; r < reducePartition; r++) offset += output.segmentSizes[r] ?? 0;
     ranges.push({ blob: output.blob, offset, count });
   }
+  const total = ranges.reduce((n, r) => n + r.count, 0);
+  const concurrency = shuffleFetchConcurrency(budgetBytes, ranges.length > 0 ? total / ranges.length : 0);
   // Keep up to `concurrency` reads in flight; yield segments in the order they were requested.
   const inFlight: Promise<Buffer>[] = [];
   let next = 0;
@@ -303,13 +306,15 @@ function makeTaskIO(
           `stage descriptor has no input for ${source.kind}(${source.uri}) partition ${partition}`,
         );
       }
-      yield* readPartitionSplits(blobs, splits);
+      yield* readPartitionSplits(blobs, splits, {
+        chunkBytes: inputRangeBytes(descriptor.memoryBudgetBytes),
+      });
     },
     async *readShuffle(shuffleId, reducePartition) {
       const table = shuffleTables.get(shuffleId);
       if (!table)
         throw new NonRetryableTaskError(`stage descriptor has no map outputs for shuffle ${shuffleId}`);
-      yield* fetchSegments(blobs, table, reducePartition, SHUFFLE_FETCH_CONCURRENCY);
+      yield* fetchSegments(blobs, table, reducePartition, descriptor.memoryBudgetBytes);
     },
     readCached(nodeId, partition) {
       const blob = descriptor.cached[String(nodeId)]?.[partition];
@@ -333,7 +338,13 @@ function makeTaskIO(
       if (!descriptor.save) {
         throw new NonRetryableTaskError(`stage descriptor of a save stage has no save target`);
       }
-      const part = new SavedPartWriter(blobs, descriptor.save, partition, context.executionId);
+      const part = new SavedPartWriter(
+        blobs,
+        descriptor.save,
+        partition,
+        context.executionId,
+        outputBlockBytes(descriptor.memoryBudgetBytes),
+      );
       onSavedPart(part);
       return part;
     },
@@ -413,7 +424,7 @@ export const runStageTask: WorkKindRunner<StageWork> = async (work, context): Pr
     const blob = mapOutputBlobName(descriptor.scope, shuffleId, message.partition, execution);
     // One blob per map execution holding all R segments back to back; sizes index it.
     written.push(blob);
-    await writeMapOutput(blobs, blob, output.mapOutput);
+    await writeMapOutput(blobs, blob, output.mapOutput, outputBlockBytes(descriptor.memoryBudgetBytes));
     outcome.mapOutputBlob = blob;
     outcome.segmentSizes = [...output.mapOutput.segmentSizes];
   } else if (output.kind === 'saved-part') {

@@ -92,6 +92,23 @@ function decodeFrame(frame: Buffer): unknown[] {
 }
 
 /**
+ * A [string, string] record of well-formed strings (a keyed line: the sort's and most shuffles'
+ * records), which classifyValue would find PLAIN after a generic walk; checked directly.
+ */
+function isPlainStringPair(record: unknown): boolean {
+  if (!Array.isArray(record) || record.length !== 2) return false;
+  const k: unknown = record[0];
+  const v: unknown = record[1];
+  return (
+    typeof k === 'string' &&
+    typeof v === 'string' &&
+    Object.getPrototypeOf(record) === Array.prototype &&
+    k.isWellFormed() &&
+    v.isWellFormed()
+  );
+}
+
+/**
  * The records to pack: `list` itself when every record is written as it is, else a copy with the
  * records that need substitutes substituted. Throws RecordEncodingError naming the first
  * unsupported value's path.
@@ -100,6 +117,7 @@ function packable(list: readonly unknown[], operator: string): readonly unknown[
   let out: unknown[] | undefined;
   for (let i = 0; i < list.length; i++) {
     const record = list[i];
+    if (isPlainStringPair(record)) continue;
     const verdict = classifyValue(record);
     if (verdict === PLAIN) continue;
     if (verdict === UNSUPPORTED) {

@@ -135,8 +135,18 @@ async function* readFileSource(ctx: PipelineContext, node: GraphNode, partition:
   for await (const batch of batches) {
     const records = decode(batch);
     countSkipped();
-    for (const record of records) {
-      out.push(record);
+    // Whole batches are sliced off (one copy of the pointers); only the ends are pushed one by one.
+    const n = records.length;
+    let i = 0;
+    while (i < n) {
+      if (out.length === 0 && n - i >= BATCH_SIZE) {
+        const full = records.slice(i, i + BATCH_SIZE);
+        i += BATCH_SIZE;
+        ctx.metrics.recordsRead += full.length;
+        yield full;
+        continue;
+      }
+      out.push(records[i++]);
       if (out.length >= BATCH_SIZE) {
         ctx.metrics.recordsRead += out.length;
         yield out;
