@@ -105,7 +105,25 @@ export function cachedPartitionBlobName(
   partition: number,
   executionId: string,
 ): string {
-  return `apps/${scope}/cache/${nodeId}/part-${partition}-${executionId}.bin`;
+  return `${cachedNodePrefix(scope, nodeId)}part-${partition}-${executionId}.bin`;
+}
+
+/** The folder of every cached partition of a dataset node (`scope` as for map outputs), deleted by unpersist. */
+export function cachedNodePrefix(scope: string, nodeId: number): string {
+  return `apps/${scope}/cache/${nodeId}/`;
+}
+
+/**
+ * Where one execution saves a partition of a checkpointed dataset node (`scope` as for map
+ * outputs): under the application's prefix, so it is deleted with the application's blobs.
+ */
+export function checkpointPartitionBlobName(
+  scope: string,
+  nodeId: number,
+  partition: number,
+  executionId: string,
+): string {
+  return `apps/${scope}/checkpoint/${nodeId}/part-${partition}-${executionId}.bin`;
 }
 
 /** A broadcast value's blob, written once per run by the driver (`scope` as for map outputs). */

@@ -101,12 +101,18 @@ export const TaskErrorSchema = z.object({
  * with the part's.
  */
 export const TaskResultSchema = z.union([
-  z.object({ inline: z.unknown() }),
+  z.object({
+    inline: z.unknown(),
+    /** True when `inline` is tagged JSON (Dates, bigints, Maps… as `{"$date": …}`); plain JSON otherwise. */
+    tagged: z.boolean().optional(),
+  }),
   z.object({
     blob: z.string().min(1),
     bytes: nonNegInt,
     /** Save actions: records in the part file the blob holds. */
     records: nonNegInt.optional(),
+    /** Results: the record codec the blob is written in (one record); absent means JSON. */
+    codec: z.string().optional(),
   }),
   z.object({
     /** Save actions to az:// targets: the blocks this execution staged, uncommitted, on its part blob. */

@@ -1,11 +1,12 @@
 /**
  * `stratus`: the job-module API, and nothing else. A job module default-exports
  * `defineJob((ctx, params) => action | {name: action})`; `ctx` (JobContext) makes datasets from
- * sources (parallelize, textFile, jsonLines, csv — with the record types their options give),
+ * sources (parallelize, textFile, jsonLines, csv — with the record types their options give —
+ * wholeTextFiles, binaryFiles),
  * broadcasts and accumulators; a Dataset<T>
- * has Spark's RDD transformations and actions. `ctx.read` and `ctx.createDataFrame` make
- * DataFrames, whose column expressions are built with `col`, `lit`, `expr` and the aggregate
- * functions exported here (engine/sql, docs/dataframes.md). Besides those: the params-schema types, the
+ * has Spark's RDD transformations and actions (stats() returns a StatCounter). `ctx.read` and
+ * `ctx.createDataFrame` make DataFrames, whose column expressions are built with `col`, `lit`,
+ * `expr` and the aggregate functions exported here (engine/sql, docs/dataframes.md). Besides those: the params-schema types, the
  * Key type and the key functions that define key equality and order (docs/concepts-keys.md),
  * and the errors a user can meet, each a StratusError with a stable `code`.
  *
@@ -63,6 +64,8 @@ export type {
   SourceOption,
   SourceRecord,
 } from './dataset/source-options.js';
+export type { StatCounter, StatSummary } from './dataset/stat-counter.js';
+export type { StorageLevel } from './plan/persistence.js';
 export { RecordDecodingError, RecordEncodingError } from './records/codec.js';
 export type { CsvColumnType } from './records/csv.js';
 export { canonicalKey, compareKeys, hashKey, InvalidKeyError, type Key } from './records/keys.js';

@@ -4,7 +4,8 @@
  * once per thread, verified by hash), rebuilds the job graph with the job's
  * params, checks that it is the graph the driver planned, and runs the task through the
  * engine with a TaskIO over blobs: input splits, the shuffle's winning map outputs
- * (range reads of this reduce partition's segment only), cached partitions, the driver's
+ * (range reads of this reduce partition's segment only), cached and checkpointed partitions,
+ * this executor's own copies of partitions persisted at 'memory' / 'disk', the driver's
  * broadcast values (read once per thread; the rebuild's own values are ignored), and
  * spilled runs in the execution's temp folder. What decides what runs is checked by hash
  * before any code of the job is loaded: the descriptor against the sha256 the (signed) task
@@ -22,6 +23,7 @@ import {
   bundleBlobName,
   CODE_CONTAINER,
   cachedPartitionBlobName,
+  checkpointPartitionBlobName,
   DATA_CONTAINER,
   mapOutputBlobName,
   resultBlobName,
@@ -40,19 +42,20 @@ import {
   parseStageDescriptor,
   type StageDescriptor,
 } from '../engine/plan/stage-descriptor.js';
+import { getCodec } from '../engine/records/codec.js';
+import { fromTaggedJson, type JsonValue, toTaggedJson } from '../engine/records/tagged-json.js';
 import type { TaskIO } from '../engine/task/task-io.js';
 import { runTask, type TaskOutput } from '../engine/task/task-runtime.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { BlobNotFoundError } from '../storage/blob-store.js';
 import { readPartitionSplits } from '../storage/split-reader.js';
 import { runRelationalStage } from './relational-task.js';
+import { inputRangeBytes, outputBlockBytes, shuffleFetchConcurrency } from './task-buffers.js';
 import { BlobTamperedError, NonRetryableTaskError } from './task-errors.js';
 import { SavedPartWriter, writeMapOutput } from './task-outputs.js';
 import { TempFileSpillStore } from './temp-spill-store.js';
+import { blockKey, nodeBlockPrefix } from './thread-blocks.js';
 import type { TaskContext, TaskOutcome, WorkKindRunner } from './work-kind-runner.js';
-
-/** Concurrent range reads of one reduce task (one per map output holding data for it). */
-export const SHUFFLE_FETCH_CONCURRENCY = 8;
 
 /** A small per-thread cache of values keyed by blob name and hash (descriptors, map-output tables, broadcasts). */
 class BlobValueCache<T> {
@@ -79,7 +82,7 @@ class BlobValueCache<T> {
 
 const descriptors = new BlobValueCache<StageDescriptor>(64);
 const mapOutputTables = new BlobValueCache<MapOutputTableData>(64);
-const broadcastValues = new BlobValueCache<unknown>(16);
+const broadcastBlobs = new BlobValueCache<Buffer>(16);
 
 async function readBlobOrFail(blobs: BlobStore, container: string, name: string, what: string) {
   try {
@@ -165,20 +168,22 @@ async function loadShuffleTables(
 }
 
 /**
- * The driver's value of every broadcast the descriptor names, by id. Loaded before the task
- * runs because user code reads `.value` synchronously, and before the job's code is loaded,
+ * The driver's encoded value of every broadcast the descriptor names, by id. Loaded before the
+ * task runs because user code reads `.value` synchronously, and before the job's code is loaded,
  * since each blob is checked against the sha256 the descriptor pins it by; cached per thread by
- * blob name and hash, so each value is downloaded, verified and decoded once per thread and run.
+ * blob name and hash, so each value is downloaded and verified once per thread and run. Each task
+ * decodes its own copy (a structured clone would turn a Buffer into a Uint8Array).
  */
-async function loadBroadcasts(blobs: BlobStore, descriptor: StageDescriptor): Promise<Map<number, unknown>> {
+async function loadBroadcasts(blobs: BlobStore, descriptor: StageDescriptor): Promise<Map<number, Buffer>> {
   const entries = await Promise.all(
     Object.entries(descriptor.broadcasts).map(async ([id, { blob, sha256 }]) => {
-      const value = await broadcastValues.get(`${blob}@${sha256 ?? ''}`, async () => {
+      const bytes = await broadcastBlobs.get(`${blob}@${sha256 ?? ''}`, async () => {
         const bytes = await readBlobOrFail(blobs, DATA_CONTAINER, blob, 'broadcast value');
         verifyPinned(bytes, sha256, 'broadcast value', blob);
-        return decodeBroadcastValue(bytes);
+        decodeBroadcastValue(bytes); // a blob that does not decode fails here, before the job's code loads
+        return bytes;
       });
-      return [Number(id), value] as const;
+      return [Number(id), bytes] as const;
     }),
   );
   return new Map(entries);
@@ -244,12 +249,15 @@ async function discardIfApplicationEnded(blobs: BlobStore, appId: string, writte
   );
 }
 
-/** Yield the segment of `reducePartition` from every map output, fetching up to `concurrency` at once. */
+/**
+ * Yield the segment of `reducePartition` from every map output, fetching several at once: as
+ * many average-sized segments as the task's budget allows (task-buffers.ts).
+ */
 async function* fetchSegments(
   blobs: BlobStore,
   table: MapOutputTableData,
   reducePartition: number,
-  concurrency: number,
+  budgetBytes: number,
 ): AsyncGenerator<Buffer> {
   const ranges: { blob: string; offset: number; count: number }[] = [];
   for (const output of table.outputs) {
@@ -259,6 +267,8 @@ async function* fetchSegments(
     for (let r = 0; r < reducePartition; r++) offset += output.segmentSizes[r] ?? 0;
     ranges.push({ blob: output.blob, offset, count });
   }
+  const total = ranges.reduce((n, r) => n + r.count, 0);
+  const concurrency = shuffleFetchConcurrency(budgetBytes, ranges.length > 0 ? total / ranges.length : 0);
   // Keep up to `concurrency` reads in flight; yield segments in the order they were requested.
   const inFlight: Promise<Buffer>[] = [];
   let next = 0;
@@ -284,7 +294,7 @@ async function* fetchSegments(
 function makeTaskIO(
   context: TaskContext,
   descriptor: StageDescriptor,
-  broadcasts: ReadonlyMap<number, unknown>,
+  broadcasts: ReadonlyMap<number, Buffer>,
   shuffleTables: ReadonlyMap<number, MapOutputTableData>,
   onSavedPart: (part: SavedPartWriter) => void,
 ): TaskIO {
@@ -297,13 +307,15 @@ function makeTaskIO(
           `stage descriptor has no input for ${source.kind}(${source.uri}) partition ${partition}`,
         );
       }
-      yield* readPartitionSplits(blobs, splits);
+      yield* readPartitionSplits(blobs, splits, {
+        chunkBytes: inputRangeBytes(descriptor.memoryBudgetBytes),
+      });
     },
     async *readShuffle(shuffleId, reducePartition) {
       const table = shuffleTables.get(shuffleId);
       if (!table)
         throw new NonRetryableTaskError(`stage descriptor has no map outputs for shuffle ${shuffleId}`);
-      yield* fetchSegments(blobs, table, reducePartition, SHUFFLE_FETCH_CONCURRENCY);
+      yield* fetchSegments(blobs, table, reducePartition, descriptor.memoryBudgetBytes);
     },
     readCached(nodeId, partition) {
       const blob = descriptor.cached[String(nodeId)]?.[partition];
@@ -312,18 +324,28 @@ function makeTaskIO(
         yield await blobs.get(DATA_CONTAINER, blob);
       })();
     },
+    readLocalPartition: (nodeId, partition, level) =>
+      context.blocks.get(blockKey(descriptor.scope, nodeId, partition), level),
     broadcastValue: (id) => {
-      if (!broadcasts.has(id)) {
+      const bytes = broadcasts.get(id);
+      if (!bytes) {
         throw new NonRetryableTaskError(`stage descriptor names no blob for broadcast ${id}`);
       }
-      // A copy per task: a task that mutates its value must not change another task's.
-      return structuredClone(broadcasts.get(id));
+      // A copy per task (the runtime asks once per task): a task that mutates its value must not
+      // change another task's.
+      return decodeBroadcastValue(bytes);
     },
     openSavedPart(partition) {
       if (!descriptor.save) {
         throw new NonRetryableTaskError(`stage descriptor of a save stage has no save target`);
       }
-      const part = new SavedPartWriter(blobs, descriptor.save, partition, context.executionId);
+      const part = new SavedPartWriter(
+        blobs,
+        descriptor.save,
+        partition,
+        context.executionId,
+        outputBlockBytes(descriptor.memoryBudgetBytes),
+      );
       onSavedPart(part);
       return part;
     },
@@ -348,30 +370,32 @@ export const runStageTask: WorkKindRunner<StageWork> = async (work, context): Pr
   const plan = descriptorPlan(descriptor);
   let savedPart: SavedPartWriter | undefined;
   // A DataFrame stage runs the SQL program the driver bound (no bundle, no graph rebuild).
-  const output: TaskOutput = descriptor.relational
-    ? await runRelationalStage(
-        blobs,
-        descriptor,
-        message.partition,
-        shuffleTables,
-        (table, p) => fetchSegments(blobs, table, p, SHUFFLE_FETCH_CONCURRENCY),
-        context.tempDir,
-        (p) => {
-          if (!descriptor.save)
-            throw new NonRetryableTaskError('stage descriptor of a save stage has no save target');
-          const part = new SavedPartWriter(blobs, descriptor.save, p, context.executionId);
-          savedPart = part;
-          return part;
-        },
-        context.signal,
-      )
-    : await runGraphStage();
+  const output: TaskOutput = descriptor.relational ? await runDataFrameStage() : await runGraphStage();
+
+  async function runDataFrameStage(): Promise<TaskOutput> {
+    return runRelationalStage(
+      blobs,
+      descriptor,
+      message.partition,
+      shuffleTables,
+      (table, p) => fetchSegments(blobs, table, p, descriptor.memoryBudgetBytes),
+      context.tempDir,
+      (p) => {
+        if (!descriptor.save)
+          throw new NonRetryableTaskError('stage descriptor of a save stage has no save target');
+        const part = new SavedPartWriter(blobs, descriptor.save, p, context.executionId);
+        savedPart = part;
+        return part;
+      },
+      context.signal,
+    );
+  }
 
   async function runGraphStage(): Promise<TaskOutput> {
     const definition = await loadBundle(blobs, work.codeHash);
     let graph: ReturnType<typeof buildJobGraph>;
     try {
-      graph = buildJobGraph(definition, descriptor.params as never, {
+      graph = buildJobGraph(definition, fromTaggedJson(descriptor.params as JsonValue) as never, {
         defaultParallelism: descriptor.defaultParallelism,
       });
     } catch (error) {
@@ -380,6 +404,9 @@ export const runStageTask: WorkKindRunner<StageWork> = async (work, context): Pr
         { cause: error },
       );
     }
+    // The driver cannot call executors: nodes the run unpersisted are dropped here, at its next task.
+    for (const nodeId of plan.releasedNodes ?? [])
+      context.blocks.release(nodeBlockPrefix(descriptor.scope, nodeId));
     // The driver's broadcast values, never the ones this rebuild of the builder computed.
     const io = makeTaskIO(context, descriptor, broadcasts, shuffleTables, (part) => {
       savedPart = part;
@@ -390,10 +417,18 @@ export const runStageTask: WorkKindRunner<StageWork> = async (work, context): Pr
     });
   }
 
+  // Computed: its outputs are written even when shutdown began meanwhile (the shutdown grace
+  // bounds it), since a finished task that reports spares its partition a second run.
   const written: string[] = [];
   const cachedPartitions: CachedPartition[] = [];
   for (const c of output.cachedOutputs) {
-    const blob = cachedPartitionBlobName(descriptor.scope, c.nodeId, c.partition, executionId);
+    if (c.storage === 'memory' || c.storage === 'disk') {
+      // Kept by this executor only (the driver is not told): a task elsewhere recomputes it.
+      await context.blocks.put(blockKey(descriptor.scope, c.nodeId, c.partition), c.storage, c.data);
+      continue;
+    }
+    const name = c.storage === 'checkpoint' ? checkpointPartitionBlobName : cachedPartitionBlobName;
+    const blob = name(descriptor.scope, c.nodeId, c.partition, executionId);
     written.push(blob);
     await blobs.put(DATA_CONTAINER, blob, c.data);
     cachedPartitions.push({
@@ -416,7 +451,7 @@ export const runStageTask: WorkKindRunner<StageWork> = async (work, context): Pr
     const blob = mapOutputBlobName(descriptor.scope, shuffleId, message.partition, execution);
     // One blob per map execution holding all R segments back to back; sizes index it.
     written.push(blob);
-    await writeMapOutput(blobs, blob, output.mapOutput);
+    await writeMapOutput(blobs, blob, output.mapOutput, outputBlockBytes(descriptor.memoryBudgetBytes));
     outcome.mapOutputBlob = blob;
     outcome.segmentSizes = [...output.mapOutput.segmentSizes];
   } else if (output.kind === 'saved-part') {
@@ -426,23 +461,34 @@ export const runStageTask: WorkKindRunner<StageWork> = async (work, context): Pr
     // (its staged blocks are invisible and Azure drops them; deleting it could drop old output).
     if (savedPart.container === DATA_CONTAINER) written.push(savedPart.blob);
   } else {
-    outcome.result = await packResult(context, descriptor, output.result);
+    outcome.result = await packResult(context, descriptor, plan.codec, output.result);
     if ('blob' in outcome.result) written.push(outcome.result.blob);
   }
   await discardIfApplicationEnded(blobs, message.appId, written);
   return outcome;
 };
 
-/** A result travels inline when its JSON is small, else through a blob named by the execution. */
+/**
+ * A result travels inline, as tagged JSON, when that is small, else through a blob named by the
+ * execution holding one record of the stage's codec (compressed when the stage's shuffles are).
+ * Either way Dates, bigints, Maps… arrive as they are.
+ */
 async function packResult(
   context: TaskContext,
   descriptor: StageDescriptor,
+  codecName: string | undefined,
   result: unknown,
 ): Promise<TaskResult> {
-  const json = JSON.stringify(result ?? null);
-  const bytes = Buffer.byteLength(json);
-  if (bytes <= descriptor.inlineResultMaxBytes) return { inline: result ?? null };
+  const codec = getCodec(codecName);
+  const bytes = codec.encode([result], 'result');
+  // Binary is smaller than JSON: only a result whose encoding fits can fit inline.
+  if (bytes.length <= descriptor.inlineResultMaxBytes) {
+    const tagged = toTaggedJson(result);
+    if (Buffer.byteLength(JSON.stringify(tagged)) <= descriptor.inlineResultMaxBytes) {
+      return { inline: tagged, tagged: true };
+    }
+  }
   const blob = resultBlobName(descriptor.scope, context.executionId);
-  await context.blobs.put(DATA_CONTAINER, blob, json);
-  return { blob, bytes };
+  await context.blobs.put(DATA_CONTAINER, blob, bytes);
+  return { blob, bytes: bytes.length, codec: codec.name };
 }

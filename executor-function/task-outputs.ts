@@ -20,9 +20,17 @@ import { BlockBlobWriter, type StagedBlocks } from '../storage/block-writer.js';
  * Write `output`'s R segments back to back into blob `name` (data container), committed, and
  * delete its spilled runs. The blob holds exactly the bytes the segment sizes describe.
  */
-export async function writeMapOutput(blobs: BlobStore, name: string, output: MapOutput): Promise<void> {
+export async function writeMapOutput(
+  blobs: BlobStore,
+  name: string,
+  output: MapOutput,
+  blockBytes?: number,
+): Promise<void> {
   try {
-    const writer = new BlockBlobWriter(blobs, DATA_CONTAINER, name, { commit: true });
+    const writer = new BlockBlobWriter(blobs, DATA_CONTAINER, name, {
+      commit: true,
+      ...(blockBytes ? { blockBytes } : {}),
+    });
     for (let p = 0; p < output.segmentSizes.length; p++) {
       for await (const chunk of output.readSegment(p)) await writer.write(chunk);
     }
@@ -44,7 +52,13 @@ export class SavedPartWriter implements SavedPartSink {
   private readonly uncommitted: boolean;
   private staged: StagedBlocks | undefined;
 
-  constructor(blobs: BlobStore, save: SaveTarget, partition: number, executionId: string) {
+  constructor(
+    blobs: BlobStore,
+    save: SaveTarget,
+    partition: number,
+    executionId: string,
+    blockBytes?: number,
+  ) {
     if (save.blobTarget) {
       this.container = save.blobTarget.container;
       this.blob = `${save.blobTarget.prefix}${partFileName(partition)}`;
@@ -54,7 +68,10 @@ export class SavedPartWriter implements SavedPartSink {
       this.blob = `${save.attemptPrefix}${partFileName(partition)}-${executionId}`;
       this.uncommitted = false;
     }
-    this.writer = new BlockBlobWriter(blobs, this.container, this.blob, { commit: !this.uncommitted });
+    this.writer = new BlockBlobWriter(blobs, this.container, this.blob, {
+      commit: !this.uncommitted,
+      ...(blockBytes ? { blockBytes } : {}),
+    });
   }
 
   write(text: string): Promise<void> {

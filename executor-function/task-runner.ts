@@ -38,6 +38,7 @@ import {
 import { signingKeyFromEnv, verifyTaskMessage } from '../contract/signing.js';
 import { BlobStore } from '../storage/blob-store.js';
 import { StorageQueue } from '../storage/queues.js';
+import { blockLimitsFromEnv, ExecutorBlockManager } from './block-manager.js';
 import { EventReporter, EventsQueueGoneError } from './event-reporter.js';
 import { executorSlotCount, resolveExecutorId, SlotAllocator } from './executor-identity.js';
 import { DEFAULT_SHUTDOWN_GRACE_MS, ExecutorShutdown, ExecutorShutdownError } from './executor-shutdown.js';
@@ -60,6 +61,8 @@ interface Executor {
   executorId: string;
   slots: SlotAllocator;
   pool: TaskThreadPool;
+  /** Partitions of datasets persisted at 'memory' / 'disk' kept by this executor. */
+  blocks: ExecutorBlockManager;
   events: EventReporter;
   leases: LeaseWatch;
   heartbeatMs: number;
@@ -83,6 +86,7 @@ function currentExecutor(): Executor {
       executorId: resolveExecutorId(),
       slots: new SlotAllocator(),
       pool: new TaskThreadPool(executorSlotCount()),
+      blocks: new ExecutorBlockManager(blockLimitsFromEnv(process.env)),
       events: new EventReporter(connection),
       leases: new LeaseWatch(
         new BlobStore(connection),
@@ -268,6 +272,7 @@ async function runInvocation(input: unknown, trigger: TriggerInfo, sink: LogSink
         dequeueCount: trigger.dequeueCount,
         nonce: execution.nonce,
         tempDir,
+        blocks: ex.blocks.snapshot(message.appId),
       },
       kill.signal,
       (line) => log.info(line),
@@ -298,6 +303,13 @@ async function runInvocation(input: unknown, trigger: TriggerInfo, sink: LogSink
     }
     if (result.status === 'killed') throw new Error(`task ${attemptId} killed with no verdict`);
     if (result.status === 'succeeded') {
+      // Before the temp folder goes: the task's disk blocks are moved out of it.
+      try {
+        ex.blocks.accept(result.blocks);
+      } catch (error) {
+        // Only a cache: the partitions are recomputed where they are missing.
+        log.warn(`keeping the task's persisted partitions failed: ${String(error)}`);
+      }
       const { metrics, ...rest } = result.outcome;
       const durationMs = metrics.durationMs ?? performance.now() - started;
       // If this send fails the handler throws and the host retries: the driver must learn of
@@ -408,5 +420,6 @@ export async function closeTaskRunner(
 ): Promise<void> {
   await shutdown.drain(executor?.pool, graceMs);
   await executor?.pool.close();
+  executor?.blocks.close();
   executor = undefined;
 }

@@ -3,6 +3,7 @@
  * survive structured clone.
  */
 import type { SerializedTaskError } from './task-errors.js';
+import type { BlockChanges, BlockSnapshot } from './thread-blocks.js';
 import type { TaskOutcome } from './work-kind-runner.js';
 
 /** Main thread → task thread: run one task, or abort the one with this id. */
@@ -23,13 +24,15 @@ export type TaskThreadRequest =
        * thread — so it is removed even when the thread is terminated or crashes.
        */
       tempDir: string;
+      /** The executor's persisted blocks of the task's application (block-manager.ts). */
+      blocks?: BlockSnapshot;
     }
   | { type: 'abort'; id: number };
 
 /** Task thread → main thread: a log line of a run (TaskContext.log), or its outcome. */
 export type TaskThreadReply =
   | { type: 'log'; id: number; line: string }
-  | { type: 'done'; id: number; outcome: TaskOutcome }
+  | { type: 'done'; id: number; outcome: TaskOutcome; blocks?: BlockChanges }
   | { type: 'failed'; id: number; error: SerializedTaskError };
 
 /** What the pool needs to start a run (the pool assigns the id). */

@@ -11,6 +11,7 @@ import { BlobStore } from '../storage/blob-store.js';
 import { connectFromSetting } from './storage-binding.js';
 import { serializeTaskError } from './task-errors.js';
 import type { TaskThreadReply, TaskThreadRequest } from './task-thread-protocol.js';
+import { ThreadBlocks } from './thread-blocks.js';
 import type { TaskContext } from './work-kind-runner.js';
 import { loadWorkKind } from './work-kinds.js';
 
@@ -40,6 +41,7 @@ async function runOne(request: Extract<TaskThreadRequest, { type: 'run' }>): Pro
       nonce: request.nonce,
     };
     const executionId = taskExecutionId(message, execution);
+    const blocks = new ThreadBlocks(request.blocks, request.tempDir);
     const context: TaskContext = {
       message,
       attemptId,
@@ -53,6 +55,7 @@ async function runOne(request: Extract<TaskThreadRequest, { type: 'run' }>): Pro
       },
       signal: abort.signal,
       tempDir: request.tempDir,
+      blocks,
       // To the main thread, which writes it to the invocation's log (redacted there, with the
       // task's ids); the thread's own stderr is not tied to any invocation on Azure.
       log: (line) =>
@@ -64,7 +67,8 @@ async function runOne(request: Extract<TaskThreadRequest, { type: 'run' }>): Pro
     };
     const run = await loadWorkKind(message.work);
     const outcome = await run(message.work, context);
-    return { type: 'done', id: request.id, outcome };
+    const changes = blocks.collect();
+    return { type: 'done', id: request.id, outcome, ...(changes ? { blocks: changes } : {}) };
   } catch (error) {
     return { type: 'failed', id: request.id, error: serializeTaskError(error) };
   } finally {

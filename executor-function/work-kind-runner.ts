@@ -13,6 +13,7 @@ import type {
   TaskWork,
 } from '../contract/protocol.js';
 import type { BlobStore } from '../storage/blob-store.js';
+import type { ExecutorBlocks } from './thread-blocks.js';
 
 /** Everything a work kind may use while it runs one task attempt, inside a task thread. */
 export interface TaskContext {
@@ -39,6 +40,8 @@ export interface TaskContext {
   readonly signal: AbortSignal;
   /** A directory private to this execution, removed when the task ends (spills, downloads). */
   readonly tempDir: string;
+  /** This executor's persisted partitions ('memory' / 'disk' storage levels); kept only if the task succeeds. */
+  readonly blocks: ExecutorBlocks;
   /**
    * Write a diagnostic line to the invocation's log (InvocationContext.log, so Application
    * Insights on Azure; the local host prints it), prefixed with the executor and task ids.
@@ -61,7 +64,7 @@ export interface TaskOutcome {
   result?: TaskResult;
   /** Accumulator updates made by this attempt (name → value). */
   accumulators?: Record<string, unknown>;
-  /** Partitions of cache()d nodes the task persisted. */
+  /** Partitions of persisted ('blob') or checkpointed nodes the task wrote to blobs. */
   cachedPartitions?: CachedPartition[];
 }
 

@@ -12,11 +12,15 @@ import { Worker } from 'node:worker_threads';
 import { redactSecrets } from '../contract/redaction.js';
 import type { SerializedTaskError } from './task-errors.js';
 import type { TaskRunRequest, TaskThreadReply, TaskThreadRequest } from './task-thread-protocol.js';
+import type { BlockChanges } from './thread-blocks.js';
 import type { TaskOutcome } from './work-kind-runner.js';
 
-/** The result of one task run: the work kind's outcome, its serialized error, or killed before it ended. */
+/**
+ * The result of one task run: the work kind's outcome (and the persisted blocks it stored or
+ * released, for the executor's block manager), its serialized error, or killed before it ended.
+ */
 export type TaskRunResult =
-  | { status: 'succeeded'; outcome: TaskOutcome }
+  | { status: 'succeeded'; outcome: TaskOutcome; blocks?: BlockChanges }
   | { status: 'failed'; error: SerializedTaskError }
   | { status: 'killed' };
 
@@ -156,7 +160,7 @@ export class TaskThreadPool {
       this.idle.push(worker);
       run.resolve(
         reply.type === 'done'
-          ? { status: 'succeeded', outcome: reply.outcome }
+          ? { status: 'succeeded', outcome: reply.outcome, ...(reply.blocks ? { blocks: reply.blocks } : {}) }
           : { status: 'failed', error: reply.error },
       );
       this.dispatch();

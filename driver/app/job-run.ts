@@ -1,7 +1,8 @@
 /**
  * The run of one job module (`driver.run`): bundle and upload the module, validate its params,
  * build its graph, ship its broadcasts, prepare its inputs, then run each action as jobs
- * through the DAGScheduler and commit what save actions wrote.
+ * through the DAGScheduler (an `unpersist` entry is performed in its place, with no job) and
+ * commit what save actions wrote.
  */
 import path from 'node:path';
 import { ConfigError, coerceError, StratusError } from '../../contract/errors.js';
@@ -10,8 +11,10 @@ import { bindDataFrames, hasDataFrames } from '../../duckdb/binder.js';
 import { type ActionRef, isSaveOp } from '../../engine/dataset/actions.js';
 import type { JobActions, JobDefinition, JobResults } from '../../engine/dataset/job.js';
 import { validateJobParams } from '../../engine/dataset/job-params.js';
+import { isUnpersist } from '../../engine/dataset/persist-ops.js';
 import { buildJobGraph, type JobGraph } from '../../engine/plan/graph.js';
 import { loadJobBundle } from '../../engine/plan/module-loader.js';
+import { checkParallelizeData } from '../../engine/plan/record-checks.js';
 import { driverSideResult } from '../../engine/sql/explain.js';
 import type { BlobStore } from '../../storage/blob-store.js';
 import { scanSampler } from '../data/dataframe-inputs.js';
@@ -22,6 +25,7 @@ import { type JobOutcome, newRunState } from '../scheduler/run-state.js';
 import { uploadBroadcasts } from '../scheduler/stage-io.js';
 import { bundleJobModule, type JobBundle, resolveModulePath } from './bundler.js';
 import { checkJobParams } from './params.js';
+import { unpersistNode } from './unpersist.js';
 
 /** Options of one run. */
 export interface RunOptions {
@@ -86,6 +90,8 @@ export class JobRunner {
       checkJobParams(runParams, `the output of ${path.basename(bundle.entry)}'s params schema`);
     await this.upload(bundle);
     const graph = this.buildGraph(definition, runParams, bundle.entry);
+    // Before anything is uploaded: data the record encoding cannot carry fails the run here.
+    checkParallelizeData(graph);
     const runIndex = this.runs++;
     const scope = `${this.env.appId}/run-${runIndex}`;
     // Broadcast values are the driver's: computed by this build, shipped before any task runs.
@@ -131,6 +137,11 @@ export class JobRunner {
       const answered = driverSideResult(graph, action, name, sourcePartitions);
       if (answered !== undefined) {
         results[name] = answered;
+        continue;
+      }
+      if (isUnpersist(action)) {
+        // A driver step between jobs, not a job.
+        results[name] = (await unpersistNode(state, action.nodeId, blobs)).released;
         continue;
       }
       const isSave = isSaveOp(action.op);

@@ -2,11 +2,12 @@
  * `stratus run <module> --param k=v …`: run a job module (default export `defineJob(...)`)
  * or a driver script (default export `defineDriverScript(...)`) on a local fabric it starts
  * (the default), on a running `stratus local`, or on any account by connection string.
- * Results go to stdout (`--json`: only the results, as JSON); progress and logs to stderr.
+ * Results go to stdout (`--json`: only the results, as tagged JSON); progress and logs to stderr.
  * Loading and running the module is driver/app/submit.ts; this file maps flags and prints.
  */
 import path from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
+import { fromTaggedJson, type JsonValue } from '../../engine/records/tagged-json.js';
 import { Driver, type DriverOptions } from '../app/driver.js';
 import type { ShuffleCompression } from '../app/options.js';
 import { preflightJobModule } from '../app/preflight.js';
@@ -16,6 +17,7 @@ import { planSlots } from '../fabric/connection.js';
 import { type FabricFlags, fabricChoice } from '../fabric/fabric-flags.js';
 import { defaultEventLogDir } from '../observe/event-log.js';
 import { ConsoleProgress } from '../observe/progress.js';
+import { formatResults, resultJson } from '../observe/result-json.js';
 import { RunSummaryBuilder } from '../observe/run-summary.js';
 import { addFabricOptions } from './fabric.js';
 import { integerAtLeast, onShutdownSignal } from './options.js';
@@ -35,7 +37,10 @@ interface RunFlags extends FabricFlags {
   eventLogDir?: string | false;
 }
 
-/** Parse one `--param key=value`: the value is JSON when it parses as JSON, else the raw string. */
+/**
+ * Parse one `--param key=value`: the value is tagged JSON when it parses as JSON (so
+ * `since={"$date":"2024-01-01T00:00:00Z"}` is a Date, as `--json` prints one), else the raw string.
+ */
 export function parseParam(raw: string, previous: Record<string, unknown> = {}): Record<string, unknown> {
   const eq = raw.indexOf('=');
   if (eq <= 0) throw new InvalidArgumentError(`expected key=value, got '${raw}'`);
@@ -43,30 +48,11 @@ export function parseParam(raw: string, previous: Record<string, unknown> = {}):
   const text = raw.slice(eq + 1);
   let value: unknown = text;
   try {
-    value = JSON.parse(text);
+    value = fromTaggedJson(JSON.parse(text) as JsonValue);
   } catch {
     // not JSON: a plain string such as a path or a glob
   }
   return { ...previous, [key]: value };
-}
-
-/** A multi-line text result (a DataFrame's show, printSchema or explain) is printed as text, not as JSON. */
-function isText(value: unknown): value is string {
-  return typeof value === 'string' && value.includes('\n');
-}
-
-/** Human output: one `name: value` line per named action (compact JSON; text results as text below their name), else the value. */
-export function formatResults(results: unknown): string {
-  if (isText(results)) return results.endsWith('\n') ? results : `${results}\n`;
-  const isNamed = results !== null && typeof results === 'object' && !Array.isArray(results);
-  if (!isNamed) return `${JSON.stringify(results ?? null)}\n`;
-  return Object.entries(results as Record<string, unknown>)
-    .map(([name, value]) =>
-      isText(value)
-        ? `${name}:\n${value.endsWith('\n') ? value : `${value}\n`}`
-        : `${name}: ${JSON.stringify(value)}\n`,
-    )
-    .join('');
 }
 
 /** Add the `run` subcommand to `program`. */
@@ -140,7 +126,7 @@ export function registerRunCommand(program: Command): void {
       process.stderr.write(`${summary.text()}\n`);
       const seconds = ((performance.now() - started) / 1000).toFixed(1);
       if (flags.json) {
-        await writeStdout(`${JSON.stringify(outcome.results ?? null)}\n`);
+        await writeStdout(`${resultJson(outcome.results)}\n`);
       } else {
         await writeStdout(formatResults(outcome.results));
         process.stderr.write(`stratus run: ${path.basename(module.file)} finished in ${seconds} s\n`);

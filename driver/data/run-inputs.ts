@@ -1,6 +1,7 @@
 /**
  * The inputs of one `driver.run`: every file source of its graph cut into partition splits
- * (local files copied into per-run partition blobs, blob inputs split in place), and the
+ * (local files copied into per-run partition blobs, blob inputs split in place; whole-file
+ * sources packed whole, whole-file-inputs.ts), and the
  * progress lines of large uploads.
  */
 import type { JobGraph } from '../../engine/plan/graph.js';
@@ -8,6 +9,7 @@ import type { InputSplit } from '../../engine/plan/stage-descriptor.js';
 import type { BlobStore } from '../../storage/blob-store.js';
 import { resolveSourceInput } from './input-sources.js';
 import type { UploadProgress } from './input-splitter.js';
+import { resolveWholeFileInput } from './whole-file-inputs.js';
 
 /** A run's file sources as its RunState holds them: node id → partition → splits, and partition counts. */
 export interface RunInputs {
@@ -34,7 +36,9 @@ export async function prepareRunInputs(graph: JobGraph, options: RunInputOptions
   const inputs = new Map<number, InputSplit[][]>();
   const sourcePartitions = new Map<number, number>();
   for (const source of graph.sources()) {
-    const parts = await resolveSourceInput(source, {
+    // Whole-file sources (wholeTextFiles, binaryFiles) pack whole files; line sources split them.
+    const resolve = source.wholeFiles ? resolveWholeFileInput : resolveSourceInput;
+    const parts = await resolve(source, {
       blobs: options.blobs,
       ...(options.accountName !== undefined ? { accountName: options.accountName } : {}),
       ...(options.splitBytes !== undefined ? { splitBytes: options.splitBytes } : {}),

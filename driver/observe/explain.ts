@@ -1,27 +1,33 @@
 /**
  * `stratus explain`: what a job module will do, without running a task — the four numbers
- * of every program: partitions, slots, jobs (hidden sampling jobs included) and the stages
+ * of every program: partitions, slots, jobs (hidden jobs included: sampling, counting) and the stages
  * of each job, with shuffle boundaries and waves (⌈tasks / slots⌉). It plans the actions in
  * order exactly as the DAG scheduler does: a sort's sampling job first, then the job itself;
- * a shuffle computed by an earlier job is skipped later, and cached nodes are read, not
- * recomputed. Range bounds a sampling job would find are unknown, so a sorted dataset is
- * shown with its requested partitions (the most it can have).
+ * a shuffle computed by an earlier job is skipped later, nodes persisted to blobs or
+ * checkpointed are read, not recomputed (a checkpoint truncates the lineage), nodes persisted
+ * on executors are shown with their level, and an `unpersist` entry releases its node for the
+ * jobs after it (it runs no job). Range bounds a sampling job would find are unknown, so a
+ * sorted dataset is shown with its requested partitions (the most it can have); so are other
+ * hidden jobs' results, which change what tasks compute but not the stages.
  */
 
 import path from 'node:path';
 import { StratusError } from '../../contract/errors.js';
 import type { ActionRef } from '../../engine/dataset/actions.js';
 import { validateJobParams } from '../../engine/dataset/job-params.js';
-import { describePlan } from '../../engine/plan/explain.js';
+import { isUnpersist } from '../../engine/dataset/persist-ops.js';
+import { actionLabel } from '../../engine/plan/call-site.js';
+import { describePlan, stagePipelineName } from '../../engine/plan/explain.js';
 import { buildJobGraph, type JobGraph } from '../../engine/plan/graph.js';
 import { loadJobBundle } from '../../engine/plan/module-loader.js';
-import { isSamplingRequest, type JobPlan, planJob } from '../../engine/plan/stages.js';
+import { computedPartitions, isSamplingRequest, type JobPlan, planJob } from '../../engine/plan/stages.js';
 import type { Key } from '../../engine/records/keys.js';
 import { dataFrameActionKind, isDriverSideKind } from '../../engine/sql/df-actions.js';
 import { BlobStore } from '../../storage/blob-store.js';
 import { bundleJobModule } from '../app/bundler.js';
 import { parseBlobLocation, resolveInput } from '../data/input-sources.js';
 import { DEFAULT_SPLIT_BYTES, planFileSplits, resolveInputFiles } from '../data/input-splitter.js';
+import { listWholeFiles, wholeFilePartitions } from '../data/whole-file-inputs.js';
 import { type FabricChoice, type PlannedSlots, planSlots } from '../fabric/connection.js';
 
 /** One stage as it will run (or be skipped). */
@@ -39,11 +45,17 @@ export interface ExplainedStage {
   shuffleReads: { shuffleId: number; mapPartitions: number }[];
   /** The shuffle written at the end of the stage (shuffle-map stages). */
   shuffleWrite?: { shuffleId: number; reducePartitions: number; partitioner: 'hash' | 'range' };
-  /** Node ids read from the cache / cached by this stage. */
+  /** Node ids read from blobs (cache or checkpoint) / written to blobs by this stage. */
   cacheReads: number[];
   cacheWrites: number[];
-  /** ⌈partitions / slots⌉ for a stage that runs, 0 when skipped. */
+  /** Of those, the checkpointed nodes (lineage truncated after them). */
+  checkpoints: number[];
+  /** Nodes persisted on executors ('memory' / 'disk'), read there or recomputed. */
+  localPersists: { nodeId: number; level: 'memory' | 'disk' }[];
+  /** ⌈tasks / slots⌉ for a stage that runs, 0 when skipped. */
   waves: number;
+  /** The partitions a result stage computes when its action picked some (lookup): one task each. */
+  computedPartitions?: number[];
 }
 
 /** One job the module triggers. */
@@ -53,6 +65,8 @@ export interface ExplainedJob {
   actionName: string;
   /** The action op (`collect`, `count`…; a sampling job's is `sampleSortKeys`). */
   action: string;
+  /** Where the module called the action (`wordcount.ts:12`); absent for hidden jobs. */
+  callSite?: string;
   hidden: boolean;
   reason?: string;
   stages: ExplainedStage[];
@@ -60,6 +74,14 @@ export interface ExplainedJob {
   tasks: number;
   /** The engine's describePlan text. */
   plan: string;
+}
+
+/** An `unpersist` entry of the actions: no job; its node is released for the jobs after it. */
+export interface ExplainedUnpersist {
+  actionName: string;
+  nodeId: number;
+  /** Jobs planned before it (it comes after job `jobsBefore - 1`). */
+  jobsBefore: number;
 }
 
 /** A file source and the partitions the driver will cut it into. */
@@ -80,6 +102,8 @@ export interface Explanation {
   defaultParallelism: number;
   sources: ExplainedSource[];
   jobs: ExplainedJob[];
+  /** `unpersist` entries, in the order of the actions. */
+  unpersists: ExplainedUnpersist[];
   totals: {
     jobs: number;
     hiddenJobs: number;
@@ -106,7 +130,10 @@ export interface ExplainGraphOptions {
 export function explainGraph(graph: JobGraph, options: ExplainGraphOptions): Explanation {
   const slots = Math.max(1, options.slots);
   const rangeBounds = new Map<number, Key[]>();
+  const hiddenResults = new Map<number, unknown>();
   const cachedNodes = new Set<number>();
+  const released = new Set<number>();
+  const unpersists: ExplainedUnpersist[] = [];
   const writtenShuffles = new Set<number>();
   const jobs: ExplainedJob[] = [];
   const notes: string[] = [];
@@ -119,7 +146,7 @@ export function explainGraph(graph: JobGraph, options: ExplainGraphOptions): Exp
       return {
         stageId: ids.get(s.stageId)!,
         kind: s.kind,
-        name: s.pipeline.map((id) => plan.nodeLabels[id] ?? `node ${id}`).join(' → '),
+        name: stagePipelineName(plan, s),
         partitions: s.numPartitions,
         skipped,
         parentStageIds: s.parents.map((p) => ids.get(p)!),
@@ -138,7 +165,10 @@ export function explainGraph(graph: JobGraph, options: ExplainGraphOptions): Exp
           : {}),
         cacheReads: [...s.cacheReads],
         cacheWrites: [...s.cacheWrites],
-        waves: skipped ? 0 : Math.ceil(s.numPartitions / slots),
+        checkpoints: [...(s.checkpoints ?? [])],
+        localPersists: (s.localPersists ?? []).map((l) => ({ ...l })),
+        waves: skipped ? 0 : Math.ceil(computedPartitions(s).length / slots),
+        ...(s.partitions ? { computedPartitions: [...s.partitions] } : {}),
       };
     });
     // After the job: its shuffles exist and its cached nodes are persisted (all partitions).
@@ -151,26 +181,44 @@ export function explainGraph(graph: JobGraph, options: ExplainGraphOptions): Exp
       jobId: jobs.length,
       actionName,
       action: plan.actionOp,
+      ...(plan.actionCallSite !== undefined ? { callSite: plan.actionCallSite } : {}),
       hidden,
       ...(reason !== undefined ? { reason } : {}),
       stages,
-      tasks: stages.reduce((n, s) => n + (s.skipped ? 0 : s.partitions), 0),
+      tasks: stages.reduce((n, s) => n + (s.skipped ? 0 : (s.computedPartitions?.length ?? s.partitions)), 0),
       plan: describePlan(plan),
     });
   };
 
   const runAction = (ref: ActionRef, actionName: string, hidden: boolean, reason?: string): void => {
+    const action = graph.resolveAction(ref);
+    if (isUnpersist(action)) {
+      // As the driver's unpersist: the level no longer applies; blob copies (not a checkpoint) go.
+      released.add(action.nodeId);
+      if (!graph.node(action.nodeId).checkpoint) cachedNodes.delete(action.nodeId);
+      unpersists.push({ actionName, nodeId: action.nodeId, jobsBefore: jobs.length });
+      return;
+    }
     for (;;) {
       const planned = planJob(graph, ref, {
         cachedNodes,
+        released,
         rangeBounds,
         sourcePartitions: options.sourcePartitions,
+        hiddenResults,
       });
       if (!isSamplingRequest(planned)) {
         addJob(planned, actionName, hidden, reason);
         return;
       }
-      const { nodeId, sampleAction, numPartitions } = planned.needsSampling;
+      if (planned.needsHiddenJob) {
+        const job = planned.needsHiddenJob;
+        runAction(job.action, actionName, true, `${job.reason} of "${actionName}"`);
+        // Its result only changes what tasks compute, never the stages: a placeholder will do.
+        hiddenResults.set(job.hiddenJobId, null);
+        continue;
+      }
+      const { nodeId, sampleAction, numPartitions } = planned.needsSampling!;
       runAction(
         sampleAction,
         actionName,
@@ -206,6 +254,7 @@ export function explainGraph(graph: JobGraph, options: ExplainGraphOptions): Exp
     defaultParallelism: slots,
     sources: options.sources ?? [],
     jobs,
+    unpersists,
     totals: {
       jobs: jobs.length,
       hiddenJobs: jobs.filter((j) => j.hidden).length,
@@ -258,6 +307,23 @@ export async function explainModule(
       continue;
     }
     const wholeFiles = source.csv?.multiLine === true || source.kind === 'parquet';
+    if (source.wholeFiles) {
+      if (parseBlobLocation(source.uri) && !options.blobs) {
+        throw new StratusError(
+          'EXPLAIN_NEEDS_STORAGE',
+          `${source.uri} is a blob input: give --connection-string / --account so explain can list it, or --source-partitions ${source.nodeId}=<n>`,
+        );
+      }
+      const listed = await listWholeFiles(source.uri, {
+        ...(options.blobs ? { blobs: options.blobs } : {}),
+        ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
+      });
+      const partitions = wholeFilePartitions(listed, source.minPartitions, options.splitBytes).length;
+      sourcePartitions.set(source.nodeId, partitions);
+      const bytes = listed.reduce((n, f) => n + f.size, 0);
+      sources.push({ nodeId: source.nodeId, uri: source.uri, files: listed.length, bytes, partitions });
+      continue;
+    }
     if (parseBlobLocation(source.uri)) {
       if (!options.blobs) {
         throw new StratusError(
@@ -362,11 +428,20 @@ export function formatExplanation(e: Explanation): string {
   lines.push(
     `Jobs: ${t.jobs}${t.hiddenJobs ? ` (${t.hiddenJobs} hidden)` : ''}; stages: ${t.stages} (${t.stagesSkipped} skipped); tasks: ${t.tasks}; waves: ${t.waves}`,
   );
+  const unpersistsAfter = (jobs: number) => {
+    for (const u of e.unpersists.filter((x) => x.jobsBefore === jobs)) {
+      lines.push('');
+      lines.push(
+        `Unpersist "${u.actionName}": node ${u.nodeId} is released here (no job); later jobs recompute it`,
+      );
+    }
+  };
+  unpersistsAfter(0);
   for (const job of e.jobs) {
     lines.push('');
     const tag = job.hidden ? ` [hidden: ${job.reason ?? 'engine job'}]` : '';
     lines.push(
-      `Job ${job.jobId}: ${job.action} "${job.actionName}"${tag} — ${plural(job.stages.length, 'stage')}, ${plural(job.tasks, 'task')}`,
+      `Job ${job.jobId}: ${actionLabel(job)} "${job.actionName}"${tag} — ${plural(job.stages.length, 'stage')}, ${plural(job.tasks, 'task')}`,
     );
     for (const s of job.stages) {
       const after = s.parentStageIds.length ? ` after stage ${s.parentStageIds.join(', ')}` : '';
@@ -376,8 +451,11 @@ export function formatExplanation(e: Explanation): string {
         );
         continue;
       }
+      const only = s.computedPartitions
+        ? `, computing ${s.computedPartitions.length === 1 ? 'partition' : 'partitions'} ${s.computedPartitions.join(', ')} only`
+        : '';
       lines.push(
-        `  Stage ${s.stageId} (${s.kind}, ${plural(s.partitions, 'partition')}, ${plural(s.waves, 'wave')} on ${plural(e.slots, 'slot')})${after}`,
+        `  Stage ${s.stageId} (${s.kind}, ${plural(s.partitions, 'partition')}${only}, ${plural(s.waves, 'wave')} on ${plural(e.slots, 'slot')})${after}`,
       );
       lines.push(`    ${s.name}`);
       for (const r of s.shuffleReads)
@@ -387,9 +465,26 @@ export function formatExplanation(e: Explanation): string {
           `    ↓ writes shuffle ${s.shuffleWrite.shuffleId} → ${s.shuffleWrite.reducePartitions} partitions (${s.shuffleWrite.partitioner})`,
         );
       }
-      if (s.cacheReads.length) lines.push(`    reads cached node ${s.cacheReads.join(', ')}`);
-      if (s.cacheWrites.length) lines.push(`    caches node ${s.cacheWrites.join(', ')}`);
+      const checkpointed = (id: number) => s.checkpoints.includes(id);
+      const cachedReads = s.cacheReads.filter((id) => !checkpointed(id));
+      const checkpointReads = s.cacheReads.filter(checkpointed);
+      const cachedWrites = s.cacheWrites.filter((id) => !checkpointed(id));
+      const checkpointWrites = s.cacheWrites.filter(checkpointed);
+      if (cachedReads.length) lines.push(`    reads cached node ${cachedReads.join(', ')}`);
+      if (checkpointReads.length) {
+        lines.push(`    reads checkpointed node ${checkpointReads.join(', ')} (lineage truncated)`);
+      }
+      if (cachedWrites.length) lines.push(`    caches node ${cachedWrites.join(', ')}`);
+      if (checkpointWrites.length) {
+        lines.push(
+          `    checkpoints node ${checkpointWrites.join(', ')} (later jobs read it; lineage truncated)`,
+        );
+      }
+      for (const l of s.localPersists) {
+        lines.push(`    persists node ${l.nodeId} on executors (${l.level}; recomputed where missing)`);
+      }
     }
+    unpersistsAfter(job.jobId + 1);
   }
   if (e.notes.length) {
     lines.push('');

@@ -5,6 +5,7 @@
  * pipes) plain lines when jobs and stages start and finish, with counts and times.
  */
 import cliProgress from 'cli-progress';
+import { actionLabel } from '../../engine/plan/call-site.js';
 import type { RunEvent, RunListener } from './run-events.js';
 
 /**
@@ -113,7 +114,7 @@ export class ConsoleProgress implements RunListener {
         const hidden = event.hidden ? ` [hidden${event.reason ? `: ${event.reason}` : ''}]` : '';
         const skipped = event.skippedStageIds.length > 0 ? `, ${event.skippedStageIds.length} skipped` : '';
         this.line(
-          `job ${event.jobId} started: ${event.action} "${event.actionName}"${hidden} — ${event.stageIds.length} stage${event.stageIds.length === 1 ? '' : 's'}${skipped}`,
+          `job ${event.jobId} started: ${actionLabel(event)} "${event.actionName}"${hidden} — ${event.stageIds.length} stage${event.stageIds.length === 1 ? '' : 's'}${skipped}`,
         );
         return;
       }

@@ -87,6 +87,8 @@ export const JobStartEventSchema = z.object({
   jobId: int,
   /** The action that triggered the job: `collect`, `count`, `saveAsTextFile`… */
   action: z.string(),
+  /** Where the job module called the action (`wordcount.ts:12`), as Spark names jobs; absent for hidden jobs. */
+  callSite: z.string().optional(),
   /** The action's name in the job module's result object (`result` for a single action). */
   actionName: z.string(),
   /** True for jobs the engine runs on its own, such as the sampling job of a sort. */

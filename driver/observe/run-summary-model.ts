@@ -102,6 +102,8 @@ export interface StageSummary extends AttemptCounts, TaskRunMetrics {
 export interface JobSummary {
   jobId: number;
   action: string;
+  /** Where the module called the action (`wordcount.ts:12`); absent for hidden jobs. */
+  callSite?: string;
   actionName: string;
   hidden: boolean;
   reason?: string;

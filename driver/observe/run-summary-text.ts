@@ -1,6 +1,7 @@
 /**
  * The run summary as the console prints it after `stratus run` (RunSummaryBuilder.text()).
  */
+import { actionLabel } from '../../engine/plan/call-site.js';
 import { badRecordsAccumulatorName } from '../../engine/records/record-formats.js';
 import type { RunSummary } from './run-summary-model.js';
 
@@ -46,7 +47,7 @@ export function formatRunSummary(s: RunSummary): string {
   for (const job of s.jobs) {
     const tag = job.hidden ? ` [hidden${job.reason ? `: ${job.reason}` : ''}]` : '';
     lines.push(
-      `    job ${job.jobId} ${job.action} "${job.actionName}"${tag}: ${plural(job.stageIds.length, 'stage')} (${job.stagesRun} run, ${job.skippedStageIds.length} skipped), ${plural(job.tasks, 'task')}, ${job.status} in ${ms(job.durationMs)}${
+      `    job ${job.jobId} ${actionLabel(job)} "${job.actionName}"${tag}: ${plural(job.stageIds.length, 'stage')} (${job.stagesRun} run, ${job.skippedStageIds.length} skipped), ${plural(job.tasks, 'task')}, ${job.status} in ${ms(job.durationMs)}${
         job.error ? ` — ${job.error}` : ''
       }`,
     );

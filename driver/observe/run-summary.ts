@@ -146,6 +146,7 @@ export class RunSummaryBuilder implements RunListener {
         this.jobs.set(event.jobId, {
           jobId: event.jobId,
           action: event.action,
+          ...(event.callSite !== undefined ? { callSite: event.callSite } : {}),
           actionName: event.actionName,
           hidden: event.hidden,
           ...(event.reason !== undefined ? { reason: event.reason } : {}),

@@ -2,7 +2,8 @@
  * DAGScheduler: turns the actions of one job-module run into jobs, each job into stages
  * (the engine's planJob splits at shuffles), and submits a stage as one task set as soon
  * as its parents are done — independent parents (the two sides of a join) run at once.
- * Hidden jobs (the sampling job of a sort) are real jobs, reported as such. A shuffle
+ * Hidden jobs (the sampling job of a sort, zipWithIndex's partition counts, histogram's
+ * range…) are real jobs, reported as such; their results are kept for the run. A shuffle
  * computed by an earlier job of the run is reused (its map stage is skipped), as are
  * cached partitions. As Spark's DAGScheduler, it owns no storage of its own: the
  * TaskScheduler runs each stage's task set through the task queue, and completions arrive
@@ -20,8 +21,15 @@ import {
   mergeActionResults,
   type SaveResult,
 } from '../../engine/dataset/actions.js';
-import { describePlan } from '../../engine/plan/explain.js';
-import { isSamplingRequest, type JobPlan, planJob, type StagePlan } from '../../engine/plan/stages.js';
+import { describePlan, stagePipelineName } from '../../engine/plan/explain.js';
+import {
+  computedPartitions,
+  hiddenResultsOf,
+  isSamplingRequest,
+  type JobPlan,
+  planJob,
+  type StagePlan,
+} from '../../engine/plan/stages.js';
 import { computeRangeBounds, type RangeSample } from '../../engine/shuffle/partitioner.js';
 import { errorInfoOf, noticeEvent, type RunEvent } from '../observe/run-events.js';
 import { FetchFailedError, MAX_STAGE_ATTEMPTS } from './fetch-failed.js';
@@ -51,9 +59,9 @@ function accumulatorsOf(state: RunState): { accumulators?: Record<string, unknow
   return Object.keys(values).length > 0 ? { accumulators: values } : {};
 }
 
-/** A stage's label in run events: the operators it pipelines. */
+/** A stage's label in run events: the operators it pipelines, persisted ones tagged. */
 function stageName(plan: JobPlan, stage: StagePlan): string {
-  return stage.pipeline.map((id) => plan.nodeLabels[id] ?? `node ${id}`).join(' → ');
+  return stagePipelineName(plan, stage);
 }
 
 /** Schedules the jobs of an application. */
@@ -127,8 +135,9 @@ export class DAGScheduler {
   }
 
   /**
-   * Run the action `ref` of `state.graph` as a job — after any hidden sampling jobs its sorts
-   * need (each one a real job, itself possibly preceded by another) — and return its outcome.
+   * Run the action `ref` of `state.graph` as a job — after any hidden jobs it needs (the
+   * sampling job of a sort, the hidden jobs of hidden-jobs.ts: each one a real job, itself
+   * possibly preceded by another) — and return its outcome.
    */
   async runAction(
     state: RunState,
@@ -139,12 +148,23 @@ export class DAGScheduler {
     for (;;) {
       const planned = planJob(state.graph, ref, {
         cachedNodes: state.cachedNodes,
+        released: state.released,
         rangeBounds: state.rangeBounds,
         sourcePartitions: state.sourcePartitions,
         codec: this.env.codec,
+        hiddenResults: state.hiddenResults,
       });
       if (!isSamplingRequest(planned)) return this.runJob(state, planned, actionName, how);
-      const { nodeId, sampleAction, numPartitions } = planned.needsSampling;
+      if (planned.needsHiddenJob) {
+        const { hiddenJobId, action, reason } = planned.needsHiddenJob;
+        const outcome = await this.runAction(state, action, actionName, {
+          hidden: true,
+          reason: `${reason} of "${actionName}"`,
+        });
+        state.hiddenResults.set(hiddenJobId, outcome.result);
+        continue;
+      }
+      const { nodeId, sampleAction, numPartitions } = planned.needsSampling!;
       const sampled = await this.runAction(state, sampleAction, actionName, {
         hidden: true,
         reason: `sampling for the sort at node ${nodeId} (${numPartitions} range partitions) of "${actionName}"`,
@@ -193,6 +213,7 @@ export class DAGScheduler {
       appId,
       jobId,
       action: plan.actionOp,
+      ...(plan.actionCallSite !== undefined ? { callSite: plan.actionCallSite } : {}),
       actionName,
       hidden: how.hidden,
       ...(how.reason ? { reason: how.reason } : {}),
@@ -267,19 +288,21 @@ export class DAGScheduler {
       throw error;
     }
     if (!resultRun) throw new Error(`internal: job ${jobId} has no result stage`);
-    const action = state.graph.resolveAction(plan.action);
     let outcome: JobOutcome;
-    if (isSaveOp(action.op)) {
-      const parts = resultRun.saved;
-      const merged: SaveResult = {
-        path: String(action.options.path),
-        partitions: parts.length,
-        records: parts.reduce((n, p) => n + p.records, 0),
-      };
-      outcome = { jobId, result: merged, savedParts: parts };
-    } else {
-      const partials = await fetchResultPartials(this.env.blobs, resultRun.results, resultRun.resultBlobs);
-      outcome = { jobId, result: mergeActionResults(action, partials) };
+    try {
+      outcome = await this.mergeResults(state, plan, resultRun, jobId);
+    } catch (error) {
+      // The action's merge runs on the driver and may fail the job (first() of nothing).
+      this.emit({
+        type: 'job-end',
+        at: this.clock.now(),
+        appId,
+        jobId,
+        status: 'failed',
+        error: errorInfoOf(error),
+        ...accumulatorsOf(state),
+      });
+      throw error;
     }
     this.emit({
       type: 'job-end',
@@ -290,6 +313,28 @@ export class DAGScheduler {
       ...accumulatorsOf(state),
     });
     return outcome;
+  }
+
+  /** The job's outcome from its result stage: the merged result, or a save action's parts. */
+  private async mergeResults(
+    state: RunState,
+    plan: JobPlan,
+    resultRun: StageRun,
+    jobId: number,
+  ): Promise<JobOutcome> {
+    const action = state.graph.resolveAction(plan.action);
+    if (isSaveOp(action.op)) {
+      const parts = resultRun.saved;
+      const merged: SaveResult = {
+        path: String(action.options.path),
+        partitions: parts.length,
+        records: parts.reduce((n, p) => n + p.records, 0),
+      };
+      return { jobId, result: merged, savedParts: parts };
+    }
+    const all = await fetchResultPartials(this.env.blobs, resultRun.results, resultRun.resultBlobs);
+    const partials = computedPartitions(resultRun.plan).map((p) => all[p]);
+    return { jobId, result: mergeActionResults(action, partials, hiddenResultsOf(resultRun.plan)) };
   }
 
   /**
@@ -364,7 +409,7 @@ export class DAGScheduler {
       at: this.clock.now(),
       kind: stage.kind,
       name: stageName(plan, stage),
-      numTasks: stage.numPartitions,
+      numTasks: computedPartitions(stage).length,
       parentStageIds: stage.parents.map((p) => globalIds.get(p)!),
       ...(stage.shuffle ? { shuffleId: stage.shuffle.shuffleId } : {}),
     });
@@ -381,6 +426,7 @@ export class DAGScheduler {
           state.cachedNodes.add(nodeId);
         }
       }
+      for (const { nodeId } of stage.localPersists ?? []) state.locallyPersisted.add(nodeId);
     } catch (error) {
       this.tasks.endStage(run, run.abortReason ?? `stage ${stageId} failed`);
       this.emit({

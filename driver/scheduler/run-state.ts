@@ -1,7 +1,8 @@
 /**
  * The state of one `driver.run` as its jobs progress: the graph and bundle, the inputs, the
- * shuffles written and the partitions cached so far (reused by later jobs of the same run),
- * the sort bounds found by sampling jobs.
+ * shuffles written and the partitions persisted or checkpointed so far (reused by later jobs of
+ * the same run), the datasets unpersisted, the sort bounds found by sampling jobs and the
+ * results of other hidden jobs.
  */
 import type { JobGraph } from '../../engine/plan/graph.js';
 import type { InputSplit } from '../../engine/plan/stage-descriptor.js';
@@ -36,10 +37,17 @@ export interface RunState {
   shuffleTables: Map<number, PublishedTable>;
   /** Broadcast id → blob (and hash) of the driver's encoded value (uploaded once, before the run's first job). */
   broadcasts: ReadonlyMap<number, PinnedBlob>;
-  /** Cached node id → partition → blob. */
+  /** Node id → partition → blob, of nodes persisted at 'blob' and of checkpointed nodes. */
   cached: Map<number, (string | undefined)[]>;
+  /** Nodes every partition of which is in `cached`: later jobs read them (planJob's cachedNodes). */
   cachedNodes: Set<number>;
+  /** Nodes persisted at 'memory' / 'disk' that a stage computed (executors may hold copies). */
+  locallyPersisted: Set<number>;
+  /** Nodes `unpersist` released (planJob's `released`). */
+  released: Set<number>;
   rangeBounds: Map<number, Key[]>;
+  /** Merged results of the hidden jobs run so far (engine/dataset/hidden-jobs.ts), by hidden job id. */
+  hiddenResults: Map<number, unknown>;
   /** Where save actions' attempts write part files, per job. */
   savePrefix: (jobId: number) => string;
 }
@@ -75,7 +83,10 @@ export function newRunState(
     shuffleTables: new Map(),
     cached: new Map(),
     cachedNodes: new Set(),
+    locallyPersisted: new Set(),
+    released: new Set(),
     rangeBounds: new Map(),
+    hiddenResults: new Map(),
     savePrefix: (jobId) => `apps/${init.scope}/output-attempts/job-${jobId}/`,
   };
 }

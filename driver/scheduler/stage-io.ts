@@ -12,6 +12,8 @@ import { encodeBroadcastValue } from '../../engine/dataset/shared-variables.js';
 import type { JobGraph } from '../../engine/plan/graph.js';
 import type { InputSplit, SaveTarget, StageDescriptorInput } from '../../engine/plan/stage-descriptor.js';
 import type { JobPlan, StagePlan } from '../../engine/plan/stages.js';
+import { getCodec } from '../../engine/records/codec.js';
+import { fromTaggedJson, type JsonValue, toTaggedJson } from '../../engine/records/tagged-json.js';
 import { relationalStageProgram } from '../../engine/sql/program.js';
 import { parseBlobTarget } from '../data/output-committer.js';
 import type { BlobPort } from './ports.js';
@@ -100,7 +102,8 @@ export function buildStageDescriptor(
     codeHash: state.codeHash,
     fingerprint: plan.fingerprint,
     parallelizeDigests: state.graph.parallelizeDigests,
-    params: state.params,
+    // Tagged JSON: Dates, bigints, Maps… in params arrive as they are.
+    params: toTaggedJson(state.params),
     defaultParallelism: state.defaultParallelism,
     plan: stage as unknown as Record<string, unknown>,
     inputs,
@@ -120,11 +123,15 @@ function saveTarget(state: RunState, jobId: number, path: string): SaveTarget {
   return { attemptPrefix: state.savePrefix(jobId), ...(remote ? { blobTarget: remote } : {}) };
 }
 
-/** Download results that came through blobs (up to 8 at once); partials in partition order. */
+/**
+ * Download results that came through blobs (up to 8 at once); partials in partition order. A
+ * blob holds one record of the codec the executor named, or (`codec` undefined: an executor
+ * of an earlier release) the result's JSON.
+ */
 export async function fetchResultPartials(
   blobs: BlobPort,
   inline: readonly unknown[],
-  resultBlobs: readonly (string | undefined)[],
+  resultBlobs: readonly ({ blob: string; codec: string | undefined } | undefined)[],
 ): Promise<unknown[]> {
   const partials = inline.slice();
   const pending = resultBlobs.map((blob, p) => ({ blob, p })).filter((x) => x.blob !== undefined);
@@ -132,10 +139,23 @@ export async function fetchResultPartials(
   const worker = async () => {
     while (next < pending.length) {
       const { blob, p } = pending[next++]!;
-      const text = (await blobs.get(DATA_CONTAINER, blob!)).toString('utf8');
-      partials[p] = JSON.parse(text);
+      const bytes = await blobs.get(DATA_CONTAINER, blob!.blob);
+      partials[p] = decodeResultBlob(bytes, blob!.codec);
     }
   };
   await Promise.all(Array.from({ length: Math.min(8, pending.length) }, worker));
   return partials;
+}
+
+/** The result a result blob holds: one record of `codec`, or JSON when no codec is named. */
+export function decodeResultBlob(bytes: Buffer, codec: string | undefined): unknown {
+  if (codec === undefined) return JSON.parse(bytes.toString('utf8'));
+  const records = getCodec(codec).decode(bytes);
+  if (records.length !== 1) throw new Error(`internal: a result blob holds ${records.length} records, not 1`);
+  return records[0];
+}
+
+/** An inline result as the event carried it: tagged JSON (`tagged`), or plain JSON from an earlier executor. */
+export function decodeInlineResult(inline: unknown, tagged: boolean | undefined): unknown {
+  return tagged ? fromTaggedJson(inline as JsonValue) : inline;
 }

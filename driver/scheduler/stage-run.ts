@@ -11,6 +11,7 @@ import type { StagePlan } from '../../engine/plan/stages.js';
 import type { SavedPart } from '../data/output-committer.js';
 import { OpenAttempts } from './open-attempts.js';
 import type { RunState } from './run-state.js';
+import { decodeInlineResult } from './stage-io.js';
 import type { TaskSetManager } from './task-set.js';
 
 /** A stage of a running job, from submission to completion. */
@@ -29,8 +30,8 @@ export interface StageRun {
   startedAt: Map<string, number>;
   /** Result stages: inline results by partition. */
   results: unknown[];
-  /** Result stages: result blobs by partition (results too large to travel inline). */
-  resultBlobs: (string | undefined)[];
+  /** Result stages: result blobs by partition (results too large to travel inline) and their codec. */
+  resultBlobs: ({ blob: string; codec: string | undefined } | undefined)[];
   /** Result bytes received so far, checked against maxResultBytes. */
   resultBytes: number;
   /** Save actions: the winning part (staged blocks or attempt blob) and its record count by partition. */
@@ -118,7 +119,7 @@ export function recordTaskSuccess(state: RunState, run: StageRun, event: TaskSuc
   const result = event.result;
   if (!result) return;
   if ('inline' in result) {
-    run.results[event.partition] = result.inline;
+    run.results[event.partition] = decodeInlineResult(result.inline, result.tagged);
     run.resultBytes += JSON.stringify(result.inline ?? null).length;
   } else if ('stagedBlocks' in result) {
     run.saved[event.partition] = {
@@ -129,7 +130,7 @@ export function recordTaskSuccess(state: RunState, run: StageRun, event: TaskSuc
   } else if (result.records !== undefined) {
     run.saved[event.partition] = { attemptBlob: result.blob, records: result.records, bytes: result.bytes };
   } else {
-    run.resultBlobs[event.partition] = result.blob;
+    run.resultBlobs[event.partition] = { blob: result.blob, codec: result.codec };
     run.resultBytes += result.bytes;
   }
 }

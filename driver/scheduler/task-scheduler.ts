@@ -16,6 +16,7 @@ import {
   type TaskKilledEvent,
   type TaskSucceededEvent,
 } from '../../contract/protocol.js';
+import { computedPartitions } from '../../engine/plan/stages.js';
 import { type NoticeEvent, noticeEvent, type RunEvent, type RunListener } from '../observe/run-events.js';
 import { AttemptNumbers } from './attempt-numbers.js';
 import type { Clock, TaskQueue, TimerHandle } from './ports.js';
@@ -113,7 +114,8 @@ export class TaskScheduler {
   submit(run: StageRun, work: StageWorkRef, onTaskSucceeded: (event: TaskSucceededEvent) => void): void {
     const { appId } = this.env;
     const { jobId, stageId } = run;
-    const partitions = Array.from({ length: run.plan.numPartitions }, (_, p) => p);
+    // All partitions, or the ones the action picked (lookup on a partitioned dataset).
+    const partitions = computedPartitions(run.plan);
     run.taskSet = new TaskSetManager(
       jobId,
       stageId,

@@ -10,6 +10,13 @@
  * value; countByKey → [key, count][] of the partition; sampleSortKeys → RangeSample.
  * Outer-join misses are `null`. Save actions have no partial: their task streams the
  * partition's lines into its part file (writeSavedPart) and reports a SavedPartSummary.
+ * The actions of numeric-actions.ts, ordered-actions.ts, pair-actions.ts and take-sample.ts
+ * document their own partials.
+ *
+ * Two extensions of Spark's runJob reach here: an action may compute only some partitions
+ * (`partitions`, as `runJob(rdd, func, partitions)` — lookup on a partitioned dataset), and it
+ * may read the results of hidden jobs run before it (`needs`, see hidden-jobs.ts), which its
+ * partial and merge get through `HiddenResults`.
  */
 import { asUserCodeError, EmptyCollectionError, StratusError } from '../../contract/errors.js';
 import type { OptionValue } from '../plan/option-value.js';
@@ -19,7 +26,10 @@ import type { RangeSample } from '../shuffle/partitioner.js';
 import type { SavedPartSink } from '../task/task-io.js';
 import type { GraphBuilder } from './graph-builder.js';
 
-/** The kinds of action. `sampleSortKeys` is the hidden sampling job of a sort. */
+/**
+ * The kinds of action. `sampleSortKeys` is the hidden sampling job of a sort; `unpersist` runs
+ * no job: the driver releases a persisted dataset at that point of the action order.
+ */
 export type ActionOp =
   | 'collect'
   | 'count'
@@ -32,20 +42,61 @@ export type ActionOp =
   | 'saveAsTextFile'
   | 'saveAsJsonLines'
   | 'saveAsCsv'
-  | 'saveAsParquet'
   | 'sampleSortKeys'
+  // DataFrame actions (engine/sql): a Parquet save, show, and those answered by the driver.
+  | 'saveAsParquet'
   | 'show'
   | 'schema'
   | 'printSchema'
-  | 'explain';
+  | 'explain'
+  // Issue 13's actions (see the Dataset methods of the same names).
+  | 'countByValue'
+  | 'collectAsMap'
+  | 'foreach'
+  | 'foreachPartition'
+  | 'top'
+  | 'takeOrdered'
+  | 'max'
+  | 'min'
+  | 'sum'
+  | 'mean'
+  | 'stats'
+  | 'histogram'
+  | 'treeAggregate'
+  | 'treeReduce'
+  | 'lookup'
+  | 'takeSample'
+  // Hidden jobs (hidden-jobs.ts): records per partition, and the range of a histogram.
+  | 'countPartitions'
+  | 'histogramRange'
+  // Not a job: a driver-side step between jobs (persist-ops.ts).
+  | 'unpersist';
 
 /** True for the actions that write one part file per partition (committed by the driver). */
 export function isSaveOp(op: string): boolean {
   return op === 'saveAsTextFile' || op === 'saveAsJsonLines' || op === 'saveAsCsv' || op === 'saveAsParquet';
 }
 
-/** JSON reference to an action of a graph: a named action, or the sampling job of sort node `sortNodeId`. */
-export type ActionRef = { name: string } | { sampleSortKeys: number; perPartition: number };
+/**
+ * JSON reference to an action of a graph: a named action, the sampling job of sort node
+ * `sampleSortKeys`, or hidden job `hiddenJob` (hidden-jobs.ts).
+ */
+export type ActionRef =
+  | { name: string }
+  | { sampleSortKeys: number; perPartition: number }
+  | { hiddenJob: number };
+
+/**
+ * The merged result of hidden job `id`, as the driver computed it before this job (tasks read it
+ * from their stage plan, the driver's merge from the result stage's). Throws for a job the
+ * action did not declare in `needs`.
+ */
+export type HiddenResults = (id: number) => unknown;
+
+/** HiddenResults of a job that reads none. */
+export const noHiddenResults: HiddenResults = (id) => {
+  throw new Error(`internal: hidden job ${id} has no result here (not declared in the action's needs?)`);
+};
 
 /** What a save action's merged result reports. */
 export interface SaveResult {
@@ -74,11 +125,21 @@ export interface SavedPartSummary {
 /** The closures behind an action. */
 export interface ActionImpl {
   /** One partition's partial result (JSON-serialisable) from its record batches. */
-  partial(batches: AsyncIterable<unknown[]>, partition: number): Promise<unknown>;
-  /** Fold the partials of every partition, in partition order (SavedPartSummary[] for saves). */
-  merge(partials: readonly unknown[]): unknown;
+  partial(batches: AsyncIterable<unknown[]>, partition: number, hidden: HiddenResults): Promise<unknown>;
+  /**
+   * Fold the partials of every computed partition, in partition order (SavedPartSummary[] for
+   * saves). Runs on the driver; what it throws fails the job (EMPTY_COLLECTION…).
+   */
+  merge(partials: readonly unknown[], hidden: HiddenResults): unknown;
   /** Save actions: their line format; their tasks call writeSavedPart, never `partial`. */
   save?: SaveFormat;
+  /**
+   * Spark's `runJob(rdd, func, partitions)`: the partitions to compute, ascending, given the
+   * node's partition count; all of them when absent. merge gets only these partials.
+   */
+  partitions?(numPartitions: number): readonly number[];
+  /** Hidden jobs (ids in the graph) that must have run first: partial and merge read their results. */
+  needs?: readonly number[];
 }
 
 /** An action over dataset node `nodeId`; R is the type of its merged result. */
@@ -101,12 +162,21 @@ export class Action<R> {
     readonly impl: ActionImpl,
     /** @internal The graph under construction it belongs to (checked when the builder returns it). */
     readonly builder: GraphBuilder,
+    /** @internal Where the job module called it (`wordcount.ts:12`); a label, not in the fingerprint. */
+    readonly callSite?: string,
   ) {}
 }
 
-/** Merge per-partition partials (in partition order) into the action's result, on the driver. */
-export function mergeActionResults<R>(action: Action<R>, partials: readonly unknown[]): R {
-  return action.impl.merge(partials) as R;
+/**
+ * Merge per-partition partials (in partition order, computed partitions only) into the action's
+ * result, on the driver; `hidden` serves the results of the hidden jobs the action needs.
+ */
+export function mergeActionResults<R>(
+  action: Action<R>,
+  partials: readonly unknown[],
+  hidden: HiddenResults = noHiddenResults,
+): R {
+  return action.impl.merge(partials, hidden) as R;
 }
 
 function clone<T>(value: T): T {
@@ -164,13 +234,14 @@ export const actionImpls = {
       },
     };
   },
-  reduce(f: (a: unknown, b: unknown) => unknown): ActionImpl {
+  /** reduce, or another action that reduces (`op` names it in errors: treeReduce). */
+  reduce(f: (a: unknown, b: unknown) => unknown, op = 'reduce'): ActionImpl {
     const fold = (acc: { empty: boolean; value?: unknown }, r: unknown) => {
       if (acc.empty) return { empty: false, value: r };
       try {
         return { empty: false, value: f(acc.value, r) };
       } catch (error) {
-        throw asUserCodeError('reduce', error);
+        throw asUserCodeError(op, error);
       }
     };
     return {
@@ -185,7 +256,7 @@ export const actionImpls = {
         let acc: { empty: boolean; value?: unknown } = { empty: true };
         for (const p of partials as { empty: boolean; value?: unknown }[])
           if (!p.empty) acc = fold(acc, p.value);
-        if (acc.empty) throw new EmptyCollectionError('reduce()');
+        if (acc.empty) throw new EmptyCollectionError(`${op}()`);
         return acc.value;
       },
     };

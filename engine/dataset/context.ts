@@ -9,6 +9,7 @@ import type { OptionValue } from '../plan/option-value.js';
 import { type CsvFormat, csvFormatOf, csvFormatOptions } from '../records/csv.js';
 import { badRecordsAccumulatorName } from '../records/record-formats.js';
 import { checkRecordSchema, type RecordSchema, recordSchemaVendor } from '../records/record-schema.js';
+import type { WholeFileFormat } from '../records/whole-files.js';
 import type { DataFrame } from '../sql/dataframe.js';
 import { type DataFrameReader, type RuntimeConfig, sqlSession } from '../sql/session.js';
 import type { SchemaInput } from '../sql/types.js';
@@ -23,6 +24,11 @@ import type {
   JsonLinesSourceOptions,
   ParsedSourceOptions,
 } from './source-options.js';
+
+/** Options of the whole-file sources, whose partition count is positional as in Spark. */
+function minPartitionsOf(minPartitions: number | undefined): FileSourceOptions {
+  return minPartitions === undefined ? {} : { minPartitions };
+}
 
 /** The builder's handle on the job: sources, shared variables, default parallelism. */
 export interface JobContext {
@@ -49,6 +55,22 @@ export interface JobContext {
     pathOrGlob: string,
     options?: O,
   ): Dataset<CsvRecord<O>>;
+  // ── whole-file sources (issue 13; records/whole-files.ts) ──
+  /**
+   * Spark's `wholeTextFiles`: one `[path, content]` record per file matching a path, folder or
+   * glob (local files or `az://container/prefix`), the file's text decoded as UTF-8 (gzip files
+   * decompressed); `path` is the local file's absolute path or the blob's `az://` address.
+   * Files are never split: neighbouring files are packed into at least `minPartitions`
+   * partitions when there are that many files (default min(defaultParallelism, 2)).
+   */
+  wholeTextFiles(pathOrGlob: string, minPartitions?: number): Dataset<[string, string]>;
+  /**
+   * Spark's `binaryFiles`: one `[path, bytes]` record per file, its bytes as stored (never
+   * decompressed) in a Uint8Array; partitioned as `wholeTextFiles`. A record holds its whole
+   * file in memory, as in Spark.
+   */
+  binaryFiles(pathOrGlob: string, minPartitions?: number): Dataset<[string, Uint8Array]>;
+  // ── end of whole-file sources ──
   /** A read-only value for tasks; read `.value` inside closures only. */
   broadcast<T>(value: T): Broadcast<T>;
   /** A named accumulator: `.add` in tasks, `.value` on the driver after the run. */
@@ -85,7 +107,7 @@ export class GraphJobContext implements JobContext {
 
   private file<T>(
     op: string,
-    format: 'text' | 'json-lines' | 'csv',
+    format: 'text' | 'json-lines' | 'csv' | WholeFileFormat,
     uri: string,
     options: ParsedSourceOptions & { schema?: RecordSchema },
     csv?: CsvFormat,
@@ -150,6 +172,16 @@ export class GraphJobContext implements JobContext {
     const given: CsvSourceOptions = options ?? {};
     return this.file('csv', 'csv', pathOrGlob, given, csvFormatOf(pathOrGlob, given));
   }
+
+  // ── whole-file sources (issue 13) ──
+  wholeTextFiles(pathOrGlob: string, minPartitions?: number): Dataset<[string, string]> {
+    return this.file('wholeTextFiles', 'whole-text', pathOrGlob, minPartitionsOf(minPartitions));
+  }
+
+  binaryFiles(pathOrGlob: string, minPartitions?: number): Dataset<[string, Uint8Array]> {
+    return this.file('binaryFiles', 'binary', pathOrGlob, minPartitionsOf(minPartitions));
+  }
+  // ── end of whole-file sources ──
 
   broadcast<T>(value: T): Broadcast<T> {
     return createBroadcast(this.builder, value);

@@ -8,17 +8,41 @@
  *
  * This file is longer than most: it is the whole user-facing RDD API on one class (the
  * `this: Dataset<[K, V]>` typing needs the pair methods on the class itself); the bodies
- * stay one-liners over wide-ops.ts and actions.ts.
+ * stay one-liners over wide-ops.ts, rdd-transforms.ts and actions.ts, and — in the delimited
+ * block at the end — over the files of the actions Spark users reach for next (numeric, ordered,
+ * pair, foreach, takeSample, tree aggregation) and the hidden jobs some of them run
+ * (hidden-jobs.ts).
  */
 
 import { ConfigError, StratusError } from '../../contract/errors.js';
+import { currentCallSite } from '../plan/call-site.js';
 import type { BatchTransform } from '../plan/nodes.js';
 import type { OptionValue } from '../plan/option-value.js';
+import { DEFAULT_STORAGE_LEVEL, type StorageLevel } from '../plan/persistence.js';
 import { jsonLinesCodec } from '../records/codec.js';
-import type { Key } from '../records/keys.js';
+import { canonicalKey, type Key } from '../records/keys.js';
 import { poisson, seededRandom } from '../records/rng.js';
 import { Action, actionImpls, type SaveResult } from './actions.js';
+import { foreachImpl, foreachPartitionImpl } from './foreach-actions.js';
 import { checkPartitionCount, type GraphBuilder, type NodeSpec } from './graph-builder.js';
+import { countPartitionsImpl, registerHiddenJob, startOffsets } from './hidden-jobs.js';
+import { knownHashPartitioner } from './known-partitioning.js';
+import { checkBuckets, histogramImpl, histogramRangeImpl, statsImpl, sumImpl } from './numeric-actions.js';
+import { extremeImpl, orderedImpl } from './ordered-actions.js';
+import { collectAsMapImpl, lookupImpl } from './pair-actions.js';
+import { checkpointNode, persistNode, unpersistImpl } from './persist-ops.js';
+import {
+  cellSampler,
+  type KeyFractions,
+  keysOnBothSides,
+  keysOnlyHere,
+  randomSplitCells,
+  recordAsKey,
+  sampleByKeySampler,
+} from './rdd-transforms.js';
+import type { StatCounter } from './stat-counter.js';
+import { checkTakeSample, takeSampleImpl } from './take-sample.js';
+import { checkDepth, treeAggregatePlan, treeReducePlan } from './tree-aggregate.js';
 import {
   cogroupSpec,
   groupAggregator,
@@ -50,13 +74,16 @@ export class Dataset<T> {
 
   private narrow<U>(
     op: string,
-    open: (partition: number) => BatchTransform,
+    open: (partition: number, numPartitions: number) => BatchTransform,
     options?: Record<string, OptionValue>,
+    preservesPartitioning = false,
   ) {
     return this.add<U>({
       op,
       parents: [this.id],
-      impl: { type: 'narrow', open },
+      impl: preservesPartitioning
+        ? { type: 'narrow', open, preservesPartitioning }
+        : { type: 'narrow', open },
       ...(options ? { options } : {}),
     });
   }
@@ -68,7 +95,7 @@ export class Dataset<T> {
   }
 
   private action<R>(op: Action<R>['op'], impl: Action<R>['impl'], options: Record<string, OptionValue> = {}) {
-    return new Action<R>(op, this.id, options, impl, this.builder);
+    return new Action<R>(op, this.id, options, impl, this.builder, currentCallSite());
   }
 
   // ── narrow transformations ──────────────────────────────────────────────
@@ -95,7 +122,7 @@ export class Dataset<T> {
   filter(f: (record: T) => boolean): Dataset<T>;
   filter(f: (record: T) => boolean): Dataset<T> {
     const g = asAny(f);
-    return this.narrow('filter', () => (b) => b.filter((r) => g(r)));
+    return this.narrow('filter', () => (b) => b.filter((r) => g(r)), undefined, true);
   }
 
   /** Transform a whole partition at once; `records` is the partition's records as an array (materialised). */
@@ -137,6 +164,7 @@ export class Dataset<T> {
         };
       },
       { withReplacement, fraction, seed },
+      true,
     );
   }
 
@@ -159,11 +187,53 @@ export class Dataset<T> {
     return this.narrow('keyBy', () => (b) => b.map((r) => [g(r), r]));
   }
 
-  /** Keep this dataset's partitions once computed (persisted by the driver) for later jobs of the run. */
-  cache(): this {
-    this.builder.nodes[this.id]!.cached = true;
+  // ── persistence and checkpoints (issue 13; persist-ops.ts, plan/persistence.ts) ──
+
+  /**
+   * Spark's `persist(StorageLevel)`: keep this dataset's partitions once the next job computes
+   * them, so later jobs of the run read them instead of recomputing. Lazy: nothing happens
+   * until an action's job computes the dataset. `'blob'` (the default): in Blob Storage, read by
+   * any executor, and the stages that produced them are skipped. `'memory'` / `'disk'`: on the
+   * executor that computed a partition (its memory / local disk); a later task that lands on
+   * another executor recomputes the partition from its lineage. See docs/concepts.md.
+   */
+  persist(level: StorageLevel = DEFAULT_STORAGE_LEVEL): this {
+    persistNode(this.builder, this.id, level, `persist('${level}')`);
     return this;
   }
+
+  /** Spark's `cache()`: `persist()` at the default level, `'blob'` (Spark's is MEMORY_ONLY; see persist). */
+  cache(): this {
+    persistNode(this.builder, this.id, DEFAULT_STORAGE_LEVEL, 'cache()');
+    return this;
+  }
+
+  /**
+   * Spark's `unpersist()`: release this dataset's persisted partitions at this point of the
+   * run; later jobs recompute it (and do not persist it again). List it among the builder's
+   * named actions, where it should happen — `{ a: ds.count(), free: ds.unpersist(), b: … }`:
+   * the driver performs it between the jobs before and after it and runs no job for it. Its
+   * result is true when stored partitions were released. Blob copies are deleted at once;
+   * executors drop their memory and disk copies when they next run a task of the run. A
+   * checkpoint is not released.
+   */
+  unpersist(): Action<boolean> {
+    return this.action('unpersist', unpersistImpl());
+  }
+
+  /**
+   * Spark's `checkpoint()` (reliable, with the application's blobs as the checkpoint directory:
+   * there is no `setCheckpointDir`): the next job that computes this dataset saves its
+   * partitions in Blob Storage as it goes, and later jobs of the run read them as a source —
+   * the lineage above is truncated (no parent stages), as in long iterative builders. The
+   * blobs live under the application's prefix and are deleted with it; `unpersist` keeps them.
+   */
+  checkpoint(): this {
+    checkpointNode(this.builder, this.id);
+    return this;
+  }
+
+  // ── end of persistence and checkpoints ──
 
   // ── wide transformations on any dataset ────────────────────────────────
 
@@ -194,20 +264,30 @@ export class Dataset<T> {
   /** Transform each value, keeping its key (and the partitioning). */
   mapValues<K, V, W>(this: Dataset<[K, V]>, f: (value: V) => W): Dataset<[K, W]> {
     const g = asAny(f);
-    return this.narrow('mapValues', () => (b) => b.map((r) => [(r as unknown[])[0], g((r as unknown[])[1])]));
+    return this.narrow(
+      'mapValues',
+      () => (b) => b.map((r) => [(r as unknown[])[0], g((r as unknown[])[1])]),
+      undefined,
+      true,
+    );
   }
 
   /** Zero or more values per value, each paired with the key. */
   flatMapValues<K, V, W>(this: Dataset<[K, V]>, f: (value: V) => Iterable<W>): Dataset<[K, W]> {
     const g = asAny(f);
-    return this.narrow('flatMapValues', () => (b) => {
-      const out: unknown[] = [];
-      for (const r of b) {
-        const [k, v] = r as [unknown, unknown];
-        for (const w of g(v) as Iterable<unknown>) out.push([k, w]);
-      }
-      return out;
-    });
+    return this.narrow(
+      'flatMapValues',
+      () => (b) => {
+        const out: unknown[] = [];
+        for (const r of b) {
+          const [k, v] = r as [unknown, unknown];
+          for (const w of g(v) as Iterable<unknown>) out.push([k, w]);
+        }
+        return out;
+      },
+      undefined,
+      true,
+    );
   }
 
   /** The keys. */
@@ -303,16 +383,22 @@ export class Dataset<T> {
   ) {
     this.sameGraph(other, op);
     const grouped = this.add<unknown>(cogroupSpec(this.builder, op, [this.id, other.id], n));
-    return grouped.narrow<R>(op, () => (b) => {
-      const out: unknown[] = [];
-      for (const r of b) {
-        const [k, [vs, ws]] = r as [unknown, [unknown[], unknown[]]];
-        const pairs: unknown[] = [];
-        emit(vs, ws, pairs);
-        for (const p of pairs) out.push([k, p]);
-      }
-      return out;
-    });
+    // Keys stay in their cogroup partition (Spark's joins are flatMapValues over a cogroup).
+    return grouped.narrow<R>(
+      op,
+      () => (b) => {
+        const out: unknown[] = [];
+        for (const r of b) {
+          const [k, [vs, ws]] = r as [unknown, [unknown[], unknown[]]];
+          const pairs: unknown[] = [];
+          emit(vs, ws, pairs);
+          for (const p of pairs) out.push([k, p]);
+        }
+        return out;
+      },
+      undefined,
+      true,
+    );
   }
 
   /** Inner join: `[key, [v, w]]` for every pair of values with equal keys. */
@@ -385,6 +471,111 @@ export class Dataset<T> {
   /** Hash partitioned into `numPartitions` by key. */
   partitionBy<K extends Key, V>(this: Dataset<[K, V]>, numPartitions: number): Dataset<[K, V]> {
     return this.add(shuffledSpec(this.builder, 'partitionBy', this.id, numPartitions, undefined));
+  }
+
+  // ── RDD transformations added in issue 13 (logic in rdd-transforms.ts) ────
+
+  /**
+   * Spark's `groupBy`: the records grouped by the key `f` computes, `[key, records]` (a keyBy then
+   * a groupByKey: shuffles, no map-side combine). The order of records within a group is not defined.
+   */
+  groupBy<K extends Key>(f: (record: T) => K, numPartitions?: number): Dataset<[K, T[]]> {
+    const g = asAny(f);
+    const keyed = this.narrow<[K, T]>('groupBy', () => (b) => b.map((r) => [g(r), r]));
+    return keyed.add(
+      shuffledSpec(this.builder, 'groupBy', keyed.id, numPartitions, {
+        aggregator: groupAggregator,
+        mapSideCombine: false,
+      }),
+    );
+  }
+
+  /**
+   * Spark's `intersection`: the records present in both datasets, each once (records must be
+   * Keys). Shuffles both sides: a cogroup of `[record, null]` pairs keeping keys seen on both.
+   */
+  intersection(other: Dataset<T>, numPartitions?: number): Dataset<T> {
+    return this.cogroupRecords('intersection', other, numPartitions, keysOnBothSides);
+  }
+
+  /**
+   * Spark's `subtract`: the records of this dataset that do not occur in `other`, duplicates
+   * kept (records must be Keys). Shuffles both sides into `numPartitions` (default: the default
+   * parallelism, as every wide operation here; Spark's defaults to this dataset's partition count).
+   */
+  subtract(other: Dataset<T>, numPartitions?: number): Dataset<T> {
+    return this.cogroupRecords('subtract', other, numPartitions, keysOnlyHere);
+  }
+
+  /** Records as keys on both sides, cogrouped, then `keep` picks the keys to emit (intersection, subtract). */
+  private cogroupRecords(op: string, other: Dataset<T>, n: number | undefined, keep: BatchTransform) {
+    this.sameGraph(other as Dataset<unknown>, op);
+    const here = this.narrow(op, () => recordAsKey);
+    const there = other.narrow(op, () => recordAsKey);
+    const grouped = this.add<unknown>(cogroupSpec(this.builder, op, [here.id, there.id], n));
+    return grouped.narrow<T>(op, () => keep);
+  }
+
+  /**
+   * Spark's `cartesian`: every pair `[t, u]` of a record of this dataset and one of `other`, in
+   * n1 × n2 partitions where partition `i * n2 + j` pairs partition i of this dataset with
+   * partition j of `other` (for each t in order, each u in order). No shuffle: both are narrow
+   * parents computed in the same task. Records are shared between pairs, not copied: do not
+   * mutate them (or values combined from them, in reduceByKey) in place.
+   */
+  cartesian<U>(other: Dataset<U>): Dataset<[T, U]> {
+    this.sameGraph(other as Dataset<unknown>, 'cartesian');
+    return this.add<[T, U]>({ op: 'cartesian', parents: [this.id, other.id], impl: { type: 'cartesian' } });
+  }
+
+  /** Spark's `glom`: each partition as one array of its records, in order (`[]` for an empty partition). */
+  glom(): Dataset<T[]> {
+    return this.add<T[]>({
+      op: 'glom',
+      parents: [this.id],
+      impl: { type: 'mapPartitions', fn: (records) => [records] },
+    });
+  }
+
+  /**
+   * Spark's `mapPartitionsWithIndex`: `f(index, records)` for each partition, index first as in
+   * Spark (mapPartitions passes the same two as `(records, partition)`); `records` is materialised.
+   */
+  mapPartitionsWithIndex<U>(f: (index: number, records: T[]) => Iterable<U>): Dataset<U> {
+    const g = f as unknown as (index: number, records: unknown[]) => Iterable<unknown>;
+    return this.add<U>({
+      op: 'mapPartitionsWithIndex',
+      parents: [this.id],
+      impl: { type: 'mapPartitions', fn: (records, partition) => g(partition, records) },
+    });
+  }
+
+  /**
+   * Spark's `sampleByKey`: a sample of each key's pairs at its own fraction — kept with
+   * probability `fractions[key]` (without replacement) or Poisson-repeated (with). Narrow and
+   * seeded per partition as `sample`. `fractions` must name every key (a Map for any keys, an
+   * object for string keys); a key without one fails the task with SAMPLE_FRACTION_MISSING.
+   */
+  sampleByKey<K extends Key, V>(
+    this: Dataset<[K, V]>,
+    withReplacement: boolean,
+    fractions: ReadonlyMap<K, number> | ([K] extends [string] ? Readonly<Record<K, number>> : never),
+    seed = 0,
+  ): Dataset<[K, V]> {
+    const sampler = sampleByKeySampler(withReplacement, fractions as KeyFractions<Key>, seed);
+    return this.narrow('sampleByKey', sampler.open, sampler.options, true);
+  }
+
+  /**
+   * Spark's `randomSplit`: splits with sizes in proportion to `weights` (normalised), each
+   * record in exactly one split. No shuffle: each split samples every partition with the same
+   * seeded stream, keeping the draws in its cell of [0, 1). Each split recomputes this dataset,
+   * so cache() it first when it is costly or its partitions' order may change between runs.
+   */
+  randomSplit(weights: readonly number[], seed = 0): Dataset<T>[] {
+    return randomSplitCells(weights).map(([lower, upper], split) =>
+      this.narrow<T>('randomSplit', cellSampler(lower, upper, seed), { split, lower, upper, seed }, true),
+    );
   }
 
   // ── actions ─────────────────────────────────────────────────────────────
@@ -497,4 +688,244 @@ export class Dataset<T> {
       jsonLinesCodec.encode([r], `saveAsJsonLines(${path})`).toString('utf8').slice(0, -1);
     return this.action('saveAsJsonLines', actionImpls.save(path, { toLine }), { path });
   }
+
+  // ── Spark RDD actions and index transformations of issue 13 ─────────────
+  // Bodies stay one-liners over numeric-actions.ts, ordered-actions.ts, pair-actions.ts,
+  // foreach-actions.ts, take-sample.ts, tree-aggregate.ts and hidden-jobs.ts.
+
+  /**
+   * Spark's `countByValue`: how many times each distinct record occurs, as `[record, count]`
+   * pairs sorted by record (compareKeys) — like countByKey, an array rather than Spark's Map.
+   * Records must be Keys. One reduceByKey shuffle into defaultParallelism partitions.
+   */
+  countByValue<K extends Key>(this: Dataset<K>): Action<[K, number][]> {
+    const ones = this.narrow<[K, number]>('countByValue', () => (b) => b.map((r) => [r, 1]));
+    const counts = ones.add<[K, number]>(
+      shuffledSpec(this.builder, 'countByValue', ones.id, undefined, {
+        aggregator: reduceAggregator((a, b) => (a as number) + (b as number)),
+        mapSideCombine: true,
+      }),
+    );
+    return counts.action('countByValue', actionImpls.countByKey());
+  }
+
+  /**
+   * Spark's `collectAsMap`: the pairs as a Map; of pairs with equal keys (the engine's key
+   * equality) the later one in partition order wins, as in Spark. Keys equal as values share
+   * the first such key object, so look array keys up with the entry's own key.
+   */
+  collectAsMap<K extends Key, V>(this: Dataset<[K, V]>): Action<Map<K, V>> {
+    return this.action('collectAsMap', collectAsMapImpl());
+  }
+
+  /**
+   * Spark's `foreach`: run `f` on every record, on the executors; the result is nothing. A
+   * returned promise is awaited. Report back through accumulators (`ctx.accumulator`); side
+   * effects run again when a task is retried.
+   */
+  foreach(f: (record: T) => void | Promise<void>): Action<void> {
+    return this.action('foreach', foreachImpl(asAny(f)));
+  }
+
+  /** Spark's `foreachPartition`: run `f` once per partition with its records (an array); see foreach. */
+  foreachPartition(f: (records: T[], partition: number) => void | Promise<void>): Action<void> {
+    const g = f as unknown as (records: unknown[], partition: number) => unknown;
+    return this.action('foreachPartition', foreachPartitionImpl(g));
+  }
+
+  /**
+   * Spark's `takeOrdered`: the `n` smallest records in ascending order — by compareKeys over the
+   * records (which must be Keys) or over `key(record)`. Ties keep dataset order. Each partition
+   * keeps its best n; the driver merges them.
+   */
+  takeOrdered(n: number, key?: (record: T) => Key): Action<T[]> {
+    checkCount(n, 'takeOrdered');
+    return this.action('takeOrdered', orderedImpl(n, 1, key && asAny(key)), { n, byKey: key !== undefined });
+  }
+
+  /** Spark's `top`: the `n` largest records in descending order (see takeOrdered for the ordering). */
+  top(n: number, key?: (record: T) => Key): Action<T[]> {
+    checkCount(n, 'top');
+    return this.action('top', orderedImpl(n, -1, key && asAny(key)), { n, byKey: key !== undefined });
+  }
+
+  /**
+   * Spark's `max`: the largest record by compareKeys (records must be Keys) or by `key(record)`;
+   * the first of equals. Fails with EMPTY_COLLECTION on an empty dataset, as Spark.
+   */
+  max(key?: (record: T) => Key): Action<T> {
+    return this.action('max', extremeImpl('max()', -1, key && asAny(key)), { byKey: key !== undefined });
+  }
+
+  /** Spark's `min`: the smallest record (see max); fails with EMPTY_COLLECTION on an empty dataset. */
+  min(key?: (record: T) => Key): Action<T> {
+    return this.action('min', extremeImpl('min()', 1, key && asAny(key)), { byKey: key !== undefined });
+  }
+
+  /** Spark's `sum` (DoubleRDDFunctions): the sum of the numbers; 0 for an empty dataset. */
+  sum(this: Dataset<number>): Action<number> {
+    return this.action('sum', sumImpl());
+  }
+
+  /** Spark's `mean`: the mean of the numbers (stats().mean); NaN for an empty dataset, as Spark. */
+  mean(this: Dataset<number>): Action<number> {
+    return this.action('mean', statsImpl('mean'));
+  }
+
+  /**
+   * Spark's `stats`: count, mean, stdev (population), sampleStdev, variance, sampleVariance,
+   * sum, max and min of the numbers in one pass — a StatCounter per partition, merged on the
+   * driver. Empty: count 0, the others NaN (sum 0).
+   */
+  stats(this: Dataset<number>): Action<StatCounter> {
+    return this.action('stats', statsImpl('stats'));
+  }
+
+  /**
+   * Spark's `histogram(bucketCount)`: `bucketCount` evenly spaced buckets between the smallest
+   * and the largest number → `[boundaries, counts]` (one bucket [min, min] when all are equal).
+   * The range comes first from a hidden job, as in Spark; an empty dataset fails it with
+   * EMPTY_COLLECTION. Each bucket is [low, high) but the last, which is closed.
+   */
+  histogram(this: Dataset<number>, bucketCount: number): Action<[number[], number[]]>;
+  /**
+   * Spark's `histogram(buckets)`: counts of the numbers in the buckets between sorted boundaries
+   * (at least two); [low, high) but the last, which is closed; numbers outside are ignored.
+   */
+  histogram(this: Dataset<number>, buckets: readonly number[]): Action<number[]>;
+  histogram(this: Dataset<number>, buckets: number | readonly number[]): Action<unknown> {
+    if (typeof buckets !== 'number') {
+      checkBuckets(buckets);
+      return this.action('histogram', histogramImpl({ buckets: [...buckets] }, 'histogram()'), {
+        buckets: [...buckets],
+      });
+    }
+    if (!Number.isInteger(buckets) || buckets < 1)
+      throw new ConfigError(`histogram: bucketCount must be a positive integer, got ${buckets}`);
+    const label = `histogram(${buckets})`;
+    const rangeJob = registerHiddenJob(this.builder, {
+      op: 'histogramRange',
+      nodeId: this.id,
+      impl: histogramRangeImpl(label),
+      purpose: 'finding the range of the values',
+    });
+    return this.action('histogram', histogramImpl({ bucketCount: buckets, rangeJob }, label), {
+      bucketCount: buckets,
+    });
+  }
+
+  /**
+   * Spark's `treeAggregate`: aggregate, with the partials merged in up to `depth − 1` levels of
+   * shuffle stages before the driver (tree-aggregate.ts: the levels are sized from the partition
+   * count known when the builder runs). `zero` must be neutral for combOp and combOp associative
+   * and commutative; the result is then aggregate's.
+   */
+  treeAggregate<U>(
+    zero: U,
+    seqOp: (acc: U, record: T) => U,
+    combOp: (a: U, b: U) => U,
+    depth = 2,
+  ): Action<U> {
+    checkDepth(depth, 'treeAggregate');
+    const tree = treeAggregatePlan(this.builder, this.id, zero, asAny(seqOp), asAny(combOp), depth);
+    return new Dataset<U>(this.builder, tree.nodeId).action('treeAggregate', tree.impl, { depth });
+  }
+
+  /**
+   * Spark's `treeReduce`: reduce, with partials merged in levels as treeAggregate; fails with
+   * EMPTY_COLLECTION on an empty dataset.
+   */
+  treeReduce(f: (a: T, b: T) => T, depth = 2): Action<T> {
+    checkDepth(depth, 'treeReduce');
+    const tree = treeReducePlan(
+      this.builder,
+      this.id,
+      asAny(f) as (a: unknown, b: unknown) => unknown,
+      depth,
+    );
+    return new Dataset<T>(this.builder, tree.nodeId).action('treeReduce', tree.impl, { depth });
+  }
+
+  /**
+   * Spark's `lookup`: every value of `key`, in partition order. When the dataset is hash
+   * partitioned by key (reduceByKey, groupByKey, partitionBy, joins…, and mapValues or filter
+   * after them) only the key's partition is computed, one task; otherwise every partition is
+   * scanned.
+   */
+  lookup<K extends Key, V>(this: Dataset<[K, V]>, key: K): Action<V[]> {
+    const canonical = canonicalKey(key); // an invalid key fails in the builder, naming it
+    const partitioner = knownHashPartitioner(this.builder.nodes, this.id);
+    const partition = partitioner?.getPartition(key);
+    // The plan's options are JSON-like; a bigint, Date or binary key is named by its canonical form.
+    return this.action('lookup', lookupImpl(key, partition), {
+      key: canonical,
+      ...(partition !== undefined ? { partition } : {}),
+    });
+  }
+
+  /**
+   * Spark's `takeSample`: exactly `num` records drawn at random (all of them, shuffled, when
+   * there are fewer and `withReplacement` is false), the same for the same `seed` (an integer;
+   * the default is fixed). A hidden job counts each partition's records first (take-sample.ts).
+   */
+  takeSample(withReplacement: boolean, num: number, seed = 0): Action<T[]> {
+    checkTakeSample(num, seed);
+    const countJob =
+      num === 0
+        ? undefined
+        : registerHiddenJob(this.builder, {
+            op: 'countPartitions',
+            nodeId: this.id,
+            impl: countPartitionsImpl(),
+            purpose: 'counting the records of each partition',
+          });
+    return this.action('takeSample', takeSampleImpl(withReplacement, num, seed, countJob), {
+      withReplacement,
+      num,
+      seed,
+    });
+  }
+
+  /**
+   * Spark's `zipWithIndex`: each record paired with its position in the dataset (partition
+   * order, then order within the partition), from 0. A transformation that runs a job: with more
+   * than one partition, a hidden job first counts the records of every partition but the last,
+   * as Spark's does; its counts are kept for the run.
+   */
+  zipWithIndex(): Dataset<[T, number]> {
+    const builder = this.builder;
+    let countJob = -1;
+    const zipped = this.narrow<[T, number]>('zipWithIndex', (partition, numPartitions) => {
+      const counts = builder.task!.hiddenJobResult(countJob) as number[];
+      let index = startOffsets(counts, numPartitions)[partition]!;
+      return (b) => b.map((r) => [r, index++]);
+    });
+    countJob = registerHiddenJob(builder, {
+      op: 'countPartitions',
+      nodeId: this.id,
+      options: { allButLast: true },
+      impl: countPartitionsImpl((n) => Array.from({ length: n - 1 }, (_, p) => p)),
+      purpose: 'counting the records of each partition',
+      neededByNode: zipped.id,
+      withoutJob: (n) => (n === 1 ? [] : undefined),
+    });
+    return zipped;
+  }
+
+  /**
+   * Spark's `zipWithUniqueId`: each record paired with a unique id — the k-th record of
+   * partition p of n gets `k·n + p` — without running a job; ids are not consecutive.
+   */
+  zipWithUniqueId(): Dataset<[T, number]> {
+    return this.narrow('zipWithUniqueId', (partition, numPartitions) => {
+      let k = 0;
+      return (b) => b.map((r) => [r, k++ * numPartitions + partition]);
+    });
+  }
+}
+
+/** Checks an action's count of records (take, top, takeOrdered): a non-negative integer. */
+function checkCount(n: number, op: string): void {
+  if (!Number.isInteger(n) || n < 0)
+    throw new ConfigError(`${op}: n must be a non-negative integer, got ${n}`);
 }

@@ -13,6 +13,8 @@ export interface TaskBinding {
   broadcastValue(id: number): unknown;
   /** Task-local accumulator updates (name → merged update), reported to the driver. */
   readonly accumulatorUpdates: Map<string, unknown>;
+  /** The merged result of hidden job `id` (hidden-jobs.ts), from the task's stage plan. */
+  hiddenJobResult(id: number): unknown;
 }
 
 /** A node before it gets its id. */
@@ -65,7 +67,8 @@ export class GraphBuilder {
       requestedPartitions: spec.requestedPartitions,
       options: spec.options ?? {},
       impl: spec.impl,
-      cached: false,
+      storageLevel: undefined,
+      checkpoint: false,
       ...(callSite !== undefined ? { callSite } : {}),
     });
     return id;

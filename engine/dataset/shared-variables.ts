@@ -14,7 +14,8 @@
  */
 
 import { ConfigError, StratusError } from '../../contract/errors.js';
-import { DEFAULT_CODEC_NAME, getCodec, RecordEncodingError } from '../records/codec.js';
+import { DEFAULT_CODEC_NAME, getCodec } from '../records/codec.js';
+import { unsupportedValue } from '../records/record-values.js';
 import type { GraphBuilder } from './graph-builder.js';
 
 /** A read-only value computed on the driver and shipped once per run to executors; `.value` is available inside tasks only. */
@@ -85,23 +86,20 @@ function defaultMerge(name: string, initial: unknown): (a: unknown, b: unknown) 
 }
 
 /**
- * The blob bytes of broadcast `id`'s value: one record of the default record codec. Throws
- * BROADCAST_NOT_ENCODABLE (naming the broadcast and the bad part) for a value the codec cannot
- * carry, such as a Map, a Date or a class instance.
+ * The blob bytes of broadcast `id`'s value: one record of the default record codec, which
+ * carries every record value (docs/concepts.md, "Record values") exactly. Throws
+ * BROADCAST_NOT_ENCODABLE naming the broadcast and the path of the bad part (`value.f: a
+ * function`) for anything else: a function, a class instance, a cycle.
  */
 export function encodeBroadcastValue(id: number, value: unknown): Buffer {
-  try {
-    return getCodec(DEFAULT_CODEC_NAME).encode([value], `broadcast ${id}`);
-  } catch (error) {
-    if (!(error instanceof RecordEncodingError)) throw error;
+  const bad = unsupportedValue(value, 'value');
+  if (bad) {
     throw new StratusError(
       'BROADCAST_NOT_ENCODABLE',
-      `broadcast ${id}: its value cannot be shipped to executors (${error.message.replace(/^.*cannot be encoded: /, '')}); ` +
-        'broadcast values must be records: JSON-like values, arrays and plain objects (turn a Map into an object or an array of entries)',
-      {},
-      { cause: error },
+      `broadcast ${id}: its value cannot be shipped to executors: ${bad}`,
     );
   }
+  return getCodec(DEFAULT_CODEC_NAME).encode([value], `broadcast ${id}`);
 }
 
 /** The value of a broadcast blob written by encodeBroadcastValue. Throws RecordDecodingError for other bytes. */

@@ -45,6 +45,11 @@ export function currentCallSite(): string | undefined {
 }
 
 /** `map at sales.ts:8` when the call site is known, else `map (node 3)`: how plans and the UI name an operator. */
+/** A job's action as Spark names jobs: `collect at wordcount.ts:12`, or the bare op without a call site. */
+export function actionLabel(job: { action: string; callSite?: string | undefined }): string {
+  return job.callSite !== undefined ? `${job.action} at ${job.callSite}` : job.action;
+}
+
 export function operatorLabel(node: { op: string; id: number; callSite?: string | undefined }): string {
   return node.callSite !== undefined ? `${node.op} at ${node.callSite}` : `${node.op} (node ${node.id})`;
 }

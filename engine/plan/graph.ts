@@ -9,6 +9,7 @@ import { ConfigError, StratusError } from '../../contract/errors.js';
 import { Action, type ActionRef, actionImpls } from '../dataset/actions.js';
 import { GraphJobContext } from '../dataset/context.js';
 import { GraphBuilder, type TaskBinding } from '../dataset/graph-builder.js';
+import { type HiddenJob, hiddenJobsOf } from '../dataset/hidden-jobs.js';
 import type { JobDefinition } from '../dataset/job.js';
 import { sortSampleImpl } from '../sql/df-actions.js';
 import { exchangeOrders, exchangeSpecOf } from '../sql/planner.js';
@@ -84,9 +85,10 @@ export class JobGraph {
     return action;
   }
 
-  /** The action a plan or stage refers to: a named one or a sort's sampling action. */
+  /** The action a plan or stage refers to: a named one, a sort's sampling action or a hidden job's. */
   resolveAction(ref: ActionRef): Action<unknown> {
     if ('name' in ref) return this.action(ref.name);
+    if ('hiddenJob' in ref) return this.hiddenJob(ref.hiddenJob).action;
     const key = `${ref.sampleSortKeys}/${ref.perPartition}`;
     let action = this.sampleActions.get(key);
     if (!action) {
@@ -104,6 +106,18 @@ export class JobGraph {
       this.sampleActions.set(key, action);
     }
     return action;
+  }
+
+  /** Hidden job `id` (hidden-jobs.ts); throws when there is none (a plan from another graph). */
+  hiddenJob(id: number): HiddenJob {
+    const job = hiddenJobsOf(this.builder)[id];
+    if (!job) throw new StratusError('PLAN_MISMATCH', `the job graph has no hidden job ${id}`);
+    return job;
+  }
+
+  /** The hidden jobs whose results the tasks of node `nodeId` read (zipWithIndex's counts). */
+  hiddenJobsNeededBy(nodeId: number): HiddenJob[] {
+    return hiddenJobsOf(this.builder).filter((j) => j.neededByNode === nodeId);
   }
 
   /** The shuffled/cogroup node that reads shuffle `shuffleId`, and the dependency. */
@@ -180,7 +194,8 @@ function computeFingerprint(
       n.parents,
       n.requestedPartitions ?? null,
       n.options,
-      n.cached,
+      n.storageLevel ?? null,
+      n.checkpoint,
       shuffleDepsOf(n).map((d) => [d.shuffleId, d.parent, d.keyed, d.mapSideCombine]),
     ]),
     actions: [...actions].map(([name, a]) => [name, a.op, a.nodeId, a.options]),
@@ -188,6 +203,17 @@ function computeFingerprint(
     // The count only: tasks use the driver's broadcast values, so executors' may differ.
     broadcasts: builder.broadcastValues.length,
     accumulators: [...builder.accumulators.keys()],
+    // Only when there are some, so graphs without hidden jobs keep their fingerprints.
+    ...(hiddenJobsOf(builder).length > 0
+      ? {
+          hiddenJobs: hiddenJobsOf(builder).map((j) => [
+            j.action.op,
+            j.action.nodeId,
+            j.action.options,
+            j.neededByNode ?? null,
+          ]),
+        }
+      : {}),
   };
   return createHash('sha256').update(JSON.stringify(shape)).digest('hex').slice(0, 32);
 }

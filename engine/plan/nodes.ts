@@ -9,8 +9,10 @@
 import type { CsvFormat } from '../records/csv.js';
 import type { BadRecordPolicy } from '../records/record-formats.js';
 import type { RecordSchema } from '../records/record-schema.js';
+import type { WholeFileFormat } from '../records/whole-files.js';
 import type { RelationalFragment } from '../sql/fragment.js';
 import type { OptionValue } from './option-value.js';
+import type { NodePersistence, StorageLevel } from './persistence.js';
 
 /** Spark's Aggregator: how values of one key fold into a combiner. Combiners are owned and may be mutated. */
 export interface Aggregator {
@@ -51,7 +53,8 @@ export type NodeImpl =
   | { readonly type: 'parallelize'; readonly data: readonly unknown[] }
   | {
       readonly type: 'file';
-      readonly format: 'text' | 'json-lines' | 'csv';
+      /** Line formats (a record per line), or whole files (a record per file: wholeTextFiles, binaryFiles). */
+      readonly format: 'text' | 'json-lines' | 'csv' | WholeFileFormat;
       readonly uri: string;
       /** The CSV format (format 'csv' only). */
       readonly csv?: CsvFormat;
@@ -61,13 +64,27 @@ export type NodeImpl =
       readonly badRecords?: BadRecordPolicy;
       readonly badRecordCounter?: BadRecordCounter;
     }
-  | { readonly type: 'narrow'; readonly open: (partition: number) => BatchTransform }
+  | {
+      readonly type: 'narrow';
+      /** The transform of partition `partition` of the node's `numPartitions`. */
+      readonly open: (partition: number, numPartitions: number) => BatchTransform;
+      /**
+       * Keys stay where they were (mapValues, filter…): a hash-partitioned parent's partitioner
+       * still holds, as Spark's `preservesPartitioning` (lookup scans one partition).
+       */
+      readonly preservesPartitioning?: boolean;
+    }
   | {
       readonly type: 'mapPartitions';
       readonly fn: (records: unknown[], partition: number) => Iterable<unknown>;
     }
   | { readonly type: 'union' }
   | { readonly type: 'coalesce' }
+  /**
+   * Spark's CartesianRDD: narrow on both parents. Partition `i * n2 + j` pairs partition `i` of
+   * parents[0] with partition `j` of parents[1] (n2 = parents[1]'s partition count).
+   */
+  | { readonly type: 'cartesian' }
   | {
       readonly type: 'shuffled';
       readonly dep: ShuffleDependency;
@@ -82,7 +99,7 @@ export type NodeImpl =
   | { readonly type: 'relational'; readonly fragment: RelationalFragment };
 
 /** One node of the logical graph (one dataset). */
-export interface GraphNode {
+export interface GraphNode extends NodePersistence {
   readonly id: number;
   /** The Dataset method that made it (`map`, `reduceByKey`, `textFile`…), shown in explain output. */
   readonly op: string;
@@ -92,8 +109,10 @@ export interface GraphNode {
   /** JSON options describing the node (no closures). */
   readonly options: Readonly<Record<string, OptionValue>>;
   readonly impl: NodeImpl;
-  /** Set by `cache()`. */
-  cached: boolean;
+  /** Set by `persist(level)` / `cache()` (persistence.ts). */
+  storageLevel: StorageLevel | undefined;
+  /** Set by `checkpoint()` (persistence.ts). */
+  checkpoint: boolean;
   /** Where the user's code called the operation (`sales.ts:8`), when the stack says: a label, never fingerprinted. */
   readonly callSite?: string;
 }

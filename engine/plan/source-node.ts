@@ -5,12 +5,13 @@
  * which imports the Dataset API, whose save actions import the task I/O port.
  */
 import type { CsvFormat } from '../records/csv.js';
+import { isWholeFileFormat } from '../records/whole-files.js';
 import type { GraphNode } from './nodes.js';
 
 /** A file source the driver must resolve and split before planning (its partition count is known then). */
 export interface SourceNodeInfo {
   nodeId: number;
-  kind: 'textFile' | 'jsonLines' | 'csv' | 'parquet';
+  kind: 'textFile' | 'jsonLines' | 'csv' | 'wholeTextFiles' | 'binaryFiles' | 'parquet';
   /** The path or glob exactly as the builder gave it. */
   uri: string;
   minPartitions: number;
@@ -18,7 +19,20 @@ export interface SourceNodeInfo {
   csv?: CsvFormat;
   /** The accumulator counting skipped bad records, for sources with `badRecords: 'skip'`. */
   badRecordsAccumulator?: string;
+  /**
+   * Whole-file sources: files are never split but packed into partitions (whole-file-partitions.ts);
+   * `binary` files are read as stored (a `.gz` is not decompressed).
+   */
+  wholeFiles?: { binary: boolean };
 }
+
+const KINDS = {
+  text: 'textFile',
+  'json-lines': 'jsonLines',
+  csv: 'csv',
+  'whole-text': 'wholeTextFiles',
+  binary: 'binaryFiles',
+} as const satisfies Record<string, SourceNodeInfo['kind']>;
 
 /** The SourceNodeInfo of a file node (undefined for other nodes). */
 export function sourceNodeInfo(node: GraphNode): SourceNodeInfo | undefined {
@@ -31,7 +45,7 @@ export function sourceNodeInfo(node: GraphNode): SourceNodeInfo | undefined {
     return { nodeId: node.id, kind, uri: input.uri, minPartitions: node.requestedPartitions ?? 1 };
   }
   if (impl.type !== 'file') return undefined;
-  const kind = impl.format === 'text' ? 'textFile' : impl.format === 'csv' ? 'csv' : 'jsonLines';
+  const kind = KINDS[impl.format];
   const info: SourceNodeInfo = {
     nodeId: node.id,
     kind,
@@ -40,5 +54,6 @@ export function sourceNodeInfo(node: GraphNode): SourceNodeInfo | undefined {
   };
   if (impl.csv) info.csv = impl.csv;
   if (impl.badRecordCounter) info.badRecordsAccumulator = impl.badRecordCounter.name;
+  if (isWholeFileFormat(impl.format)) info.wholeFiles = { binary: impl.format === 'binary' };
   return info;
 }

@@ -4,22 +4,31 @@
  * one stage, and stages are numbered 0..k-1 parents first, the result stage last.
  * Shuffle ids come from the graph (one per shuffle dependency, construction order), so a
  * shuffle computed by an earlier job of the same run can be reused: the driver skips a
- * shuffle-map stage whose shuffle outputs it already has. Cached nodes (in `cachedNodes`)
- * are read, not computed, so nothing above them is planned.
+ * shuffle-map stage whose shuffle outputs it already has. Nodes stored in blobs (in
+ * `cachedNodes`: persisted at 'blob', or checkpointed) are read, not computed, so nothing above
+ * them is planned; nodes persisted on executors ('memory', 'disk') keep their lineage in the
+ * stage, since a task that lands elsewhere recomputes them (persistence.ts).
  *
  * A sort needs range bounds from a sampling job first: when a sort node has no bounds in
  * `rangeBounds`, planJob returns `{ needsSampling }` instead of a plan; the driver runs
  * the sampling action (planJob on it, run, mergeActionResults), calls
- * `computeRangeBounds(samples, numPartitions)` and plans again.
+ * `computeRangeBounds(samples, numPartitions)` and plans again. Hidden jobs of other kinds
+ * (dataset/hidden-jobs.ts: zipWithIndex's partition counts, histogram's range) work the same
+ * way: planJob returns `{ needsHiddenJob }`, the driver runs that action as a hidden job, keeps
+ * its merged result in `hiddenResults` and plans again; the plan then carries the results each
+ * stage's tasks read (StagePlan.hiddenResults). An action may also compute only some partitions
+ * of its dataset (StagePlan.partitions, Spark's runJob over a subset: lookup on a partitioned
+ * dataset).
  */
 
 import { StratusError } from '../../contract/errors.js';
-import type { ActionRef } from '../dataset/actions.js';
+import type { ActionRef, HiddenResults } from '../dataset/actions.js';
 import { DEFAULT_CODEC_NAME } from '../records/codec.js';
 import type { Key } from '../records/keys.js';
-import type { PartitionerDesc } from '../shuffle/partitioner.js';
+import { type PartitionerDesc, rangePartitionerDesc } from '../shuffle/partitioner.js';
 import type { JobGraph } from './graph.js';
 import { type GraphNode, isShuffleNode, isSortNode, nodeLabel, shuffleDepsOf } from './nodes.js';
+import { type LocalStorageLevel, persistRole } from './persistence.js';
 
 /** What a shuffle-map stage writes. */
 export interface ShuffleWriteInfo {
@@ -58,19 +67,56 @@ export interface StagePlan {
   shuffleReads: ShuffleReadInfo[];
   /** Cached nodes whose partitions are read through TaskIO.readCached. */
   cacheReads: number[];
-  /** cache()d nodes computed here, whose partitions a task returns as cachedOutputs. */
+  /** Nodes persisted at 'blob' or checkpointed, computed here, whose partitions a task returns as cachedOutputs. */
   cacheWrites: number[];
-  /** Partition count of every pipeline node and its parents (id → count), for union/coalesce mapping. */
+  /**
+   * Nodes persisted on executors ('memory' / 'disk'): a task reads its executor's copy of the
+   * partition when there is one, else computes it and keeps it there (returned as cachedOutputs).
+   */
+  localPersists?: { nodeId: number; level: LocalStorageLevel }[];
+  /** Of cacheReads and cacheWrites, the checkpointed nodes (their blobs are the checkpoint). */
+  checkpoints?: number[];
+  /** Nodes `unpersist` released in the run so far: an executor running the task drops its copies of them. */
+  releasedNodes?: number[];
+  /** Partition count of every pipeline node and its parents (id → count), for union/coalesce/cartesian mapping. */
   nodePartitions: Record<number, number>;
   /** The record codec of shuffle segments, cached partitions and spill runs. */
   codec: string;
+  /**
+   * Result stages of an action that computes only some partitions (ascending): one task each,
+   * and only their partials are merged. Absent: every partition.
+   */
+  partitions?: number[];
+  /** Merged results of the hidden jobs this stage's tasks read, by hidden job id. */
+  hiddenResults?: Record<string, unknown>;
+}
+
+/**
+ * The hidden job results a stage's tasks (or, for its result stage, the driver's merge) read:
+ * throws, naming the job, for one the plan did not carry.
+ */
+export function hiddenResultsOf(stage: Pick<StagePlan, 'stageId' | 'hiddenResults'>): HiddenResults {
+  return (id) => {
+    const results = stage.hiddenResults;
+    if (!results || !Object.hasOwn(results, String(id)))
+      throw new Error(`internal: stage ${stage.stageId} carries no result of hidden job ${id}`);
+    return results[String(id)];
+  };
+}
+
+/** The partitions a stage's tasks compute: `partitions` when the action picked some, else all. */
+export function computedPartitions(stage: Pick<StagePlan, 'numPartitions' | 'partitions'>): number[] {
+  return stage.partitions ?? Array.from({ length: stage.numPartitions }, (_, p) => p);
 }
 
 /** A job's plan: its stages, parents first; the last one is the result stage. */
 export interface JobPlan {
   needsSampling?: undefined;
+  needsHiddenJob?: undefined;
   action: ActionRef;
   actionOp: string;
+  /** Where the job module called the action (`wordcount.ts:12`); absent for hidden jobs. */
+  actionCallSite?: string;
   stages: StagePlan[];
   resultStageId: number;
   /** The graph's fingerprint, to be checked by executors. */
@@ -79,9 +125,10 @@ export interface JobPlan {
   nodeLabels: Record<number, string>;
 }
 
-/** Returned instead of a plan when a sort's bounds must first be sampled. */
+/** Returned instead of a plan when a hidden job must run first: one of the two fields is set. */
 export interface SamplingRequest {
-  needsSampling: {
+  /** A sort's bounds must first be sampled. */
+  needsSampling?: {
     /** The sort node whose bounds are missing. */
     nodeId: number;
     /** Run this action as a hidden job; its merged result is RangeSample[]. */
@@ -89,18 +136,30 @@ export interface SamplingRequest {
     /** Pass to computeRangeBounds. */
     numPartitions: number;
   };
+  /** A hidden job of dataset/hidden-jobs.ts must run: keep its merged result in `hiddenResults`. */
+  needsHiddenJob?: {
+    hiddenJobId: number;
+    /** Run this action as a hidden job. */
+    action: ActionRef;
+    /** Why, for run events and explain: `counting the records of each partition for zipWithIndex at job.ts:4`. */
+    reason: string;
+  };
 }
 
 /** What the driver knows when planning. */
 export interface PlanOptions {
-  /** Nodes whose partitions are all cached (persisted by an earlier job of the run). */
+  /** Nodes whose partitions are all in blobs (persisted at 'blob' or checkpointed by an earlier job of the run). */
   cachedNodes?: ReadonlySet<number>;
+  /** Nodes `unpersist` released: their storage level no longer applies (a checkpoint still does). */
+  released?: ReadonlySet<number>;
   /** Range bounds of sort nodes, from their sampling jobs. */
   rangeBounds?: ReadonlyMap<number, Key[]>;
   /** Partition counts of file sources, as the driver split them (graph.sources()). */
   sourcePartitions?: ReadonlyMap<number, number>;
   /** Record codec name (default json-batches). */
   codec?: string;
+  /** Merged results of the hidden jobs run so far, by hidden job id. */
+  hiddenResults?: ReadonlyMap<number, unknown>;
 }
 
 /** Spark samples ~20 keys per output partition, 3× oversampled; we cap it at 100 keys per input partition. */
@@ -146,6 +205,8 @@ export class PartitionCounter {
         return node.parents.reduce((sum, p) => sum + this.of(p), 0);
       case 'coalesce':
         return Math.min(node.requestedPartitions!, this.of(node.parents[0]!));
+      case 'cartesian':
+        return this.of(node.parents[0]!) * this.of(node.parents[1]!);
       case 'shuffled':
         if (impl.partitioning === 'range') return this.boundsOf(node).length + 1;
         return node.requestedPartitions!;
@@ -182,11 +243,7 @@ export class PartitionCounter {
   /** The partitioner a shuffle into node `node` uses. */
   partitionerOf(node: GraphNode): PartitionerDesc {
     if (isSortNode(node) && node.impl.type === 'shuffled') {
-      return {
-        kind: 'range',
-        bounds: this.boundsOf(node),
-        ascending: node.impl.sort?.ascending ?? true,
-      };
+      return rangePartitionerDesc(this.boundsOf(node), node.impl.sort?.ascending ?? true);
     }
     return { kind: 'hash', n: this.of(node.id) };
   }
@@ -220,10 +277,39 @@ export function planJob(
   const ref = toRef(action);
   const resolved = graph.resolveAction(ref);
   const cached = options.cachedNodes ?? new Set<number>();
+  const released = options.released ?? new Set<number>();
   const counter = new PartitionCounter(graph, options);
   const reachable = upstream(graph, resolved.nodeId, cached);
+  // Hidden job results this job's tasks read (node id or -1 for the action → id → result).
+  const hidden = new Map<number, Map<number, unknown>>();
+  const needHidden = (jobId: number, by: number): SamplingRequest | undefined => {
+    const job = graph.hiddenJob(jobId);
+    let result = options.hiddenResults?.get(jobId);
+    if (result === undefined && !options.hiddenResults?.has(jobId))
+      result = job.withoutJob?.(counter.of(job.action.nodeId));
+    if (result === undefined) {
+      const forWhat = by >= 0 ? graph.operatorLabel(by) : resolved.op;
+      return {
+        needsHiddenJob: {
+          hiddenJobId: jobId,
+          action: { hiddenJob: jobId },
+          reason: `${job.purpose} for ${forWhat}`,
+        },
+      };
+    }
+    const values = hidden.get(by) ?? new Map<number, unknown>();
+    values.set(jobId, result);
+    hidden.set(by, values);
+    return undefined;
+  };
   for (const id of reachable) {
     const node = graph.node(id);
+    if (!cached.has(id)) {
+      for (const job of graph.hiddenJobsNeededBy(id)) {
+        const request = needHidden(job.id, id);
+        if (request) return request;
+      }
+    }
     if (
       isSortNode(node) &&
       !cached.has(id) &&
@@ -238,6 +324,10 @@ export function planJob(
       };
     }
   }
+  for (const jobId of resolved.impl.needs ?? []) {
+    const request = needHidden(jobId, -1);
+    if (request) return request;
+  }
   const codec = options.codec ?? DEFAULT_CODEC_NAME;
   const stages: StagePlan[] = [];
   const mapStageOf = new Map<number, number>();
@@ -248,6 +338,8 @@ export function planJob(
     const shuffleReads: ShuffleReadInfo[] = [];
     const cacheReads: number[] = [];
     const cacheWrites: number[] = [];
+    const localPersists: { nodeId: number; level: LocalStorageLevel }[] = [];
+    const checkpoints: number[] = [];
     const nodePartitions: Record<number, number> = {};
     const seen = new Set<number>();
     const visit = (id: number) => {
@@ -255,7 +347,9 @@ export function planJob(
       seen.add(id);
       const node = graph.node(id);
       nodePartitions[id] = counter.of(id);
-      if (cached.has(id)) {
+      const role = persistRole(node, cached, released);
+      if (node.checkpoint && (role.kind === 'read-blob' || role.kind === 'write-blob')) checkpoints.push(id);
+      if (role.kind === 'read-blob') {
         cacheReads.push(id);
         pipeline.push(id);
         return;
@@ -272,10 +366,16 @@ export function planJob(
           nodePartitions[p] = counter.of(p);
         }
       }
-      if (node.cached) cacheWrites.push(id);
+      if (role.kind === 'write-blob') cacheWrites.push(id);
+      if (role.kind === 'on-executor') localPersists.push({ nodeId: id, level: role.level });
       pipeline.push(id);
     };
     visit(rddNodeId);
+    const hiddenResults: Record<string, unknown> = {};
+    const readers = pipeline.filter((id) => !cacheReads.includes(id));
+    if (tail.kind === 'result') readers.push(-1);
+    for (const by of readers)
+      for (const [jobId, result] of hidden.get(by) ?? []) hiddenResults[String(jobId)] = result;
     const stage: StagePlan = {
       stageId: stages.length,
       kind: tail.kind,
@@ -288,8 +388,13 @@ export function planJob(
       shuffleReads,
       cacheReads,
       cacheWrites,
+      ...(localPersists.length > 0 ? { localPersists } : {}),
+      ...(checkpoints.length > 0 ? { checkpoints } : {}),
+      ...(released.size > 0 ? { releasedNodes: [...released].sort((a, b) => a - b) } : {}),
       nodePartitions,
       codec,
+      ...(tail.partitions ? { partitions: tail.partitions } : {}),
+      ...(Object.keys(hiddenResults).length > 0 ? { hiddenResults } : {}),
     };
     stages.push(stage);
     return stage;
@@ -310,12 +415,19 @@ export function planJob(
     return stage.stageId;
   };
 
-  const result = buildStage(resolved.nodeId, { kind: 'result', action: ref });
+  const partitions = resolved.impl.partitions?.(counter.of(resolved.nodeId));
+  if (partitions) checkComputedPartitions(partitions, counter.of(resolved.nodeId), resolved.op);
+  const result = buildStage(resolved.nodeId, {
+    kind: 'result',
+    action: ref,
+    ...(partitions ? { partitions: [...partitions] } : {}),
+  });
   const nodeLabels: Record<number, string> = {};
   for (const stage of stages) for (const id of stage.pipeline) nodeLabels[id] = graph.operatorLabel(id);
   return {
     action: ref,
     actionOp: resolved.op,
+    ...(resolved.callSite !== undefined ? { actionCallSite: resolved.callSite } : {}),
     stages,
     resultStageId: result.stageId,
     fingerprint: graph.fingerprint,
@@ -323,7 +435,14 @@ export function planJob(
   };
 }
 
-/** True when planJob asked for a sampling job first. */
+function checkComputedPartitions(partitions: readonly number[], n: number, op: string): void {
+  partitions.forEach((p, i) => {
+    if (!Number.isInteger(p) || p < 0 || p >= n || (i > 0 && p <= partitions[i - 1]!))
+      throw new Error(`internal: ${op} asked for partitions ${partitions.join(', ')} of ${n}`);
+  });
+}
+
+/** True when planJob asked for a hidden job first: a sort's sampling job or another (needsHiddenJob). */
 export function isSamplingRequest(plan: JobPlan | SamplingRequest): plan is SamplingRequest {
-  return plan.needsSampling !== undefined;
+  return plan.needsSampling !== undefined || plan.needsHiddenJob !== undefined;
 }

@@ -1,69 +1,40 @@
 /**
- * Record codecs: how records travel in shuffle segments, cached partitions, spill runs and
- * results. A codec is named, so a stage descriptor can say which one its blobs use and a
- * faster codec (MessagePack…) can be swapped in later behind the same interface.
+ * Record codecs: how records travel in shuffle segments, cached partitions, spill runs, broadcast
+ * blobs and result blobs. A codec is named, so a stage descriptor says which one its blobs use.
  *
- * Two codecs share one record set and one framing: `json-lines` writes each record as one
- * line of JSON; `json-batches` (the default) writes each encoded batch as one line holding a
- * JSON array of its records. Both are UTF-8 with '\n' after every line, and JSON never
- * writes a raw newline inside a value, so a stream can be cut at any '\n' byte. Supported
- * record values, exactly:
+ * `msgpack` (the default; msgpack-codec.ts) is binary and carries every record value of
+ * record-values.ts exactly. The JSON codecs remain for what must be JSON: `json-lines` writes
+ * each record as one line of JSON (saveAsJsonLines writes this format); `json-batches` writes
+ * each encoded batch as one line holding a JSON array of its records. Both are UTF-8 with '\n'
+ * after every line, and JSON never writes a raw newline inside a value, so a stream can be cut
+ * at any '\n' byte. The JSON codecs carry exactly:
  *   - null, booleans, finite numbers (-0 arrives as 0), strings (any UTF-16, lone
  *     surrogates included);
  *   - arrays of supported values (no holes, no `undefined` elements);
  *   - plain objects (prototype Object.prototype or null) whose property values are
  *     supported; a property whose value is `undefined` is dropped, as JSON does.
- * Anything else — undefined as a record, NaN, Infinity, bigint, functions, symbols, Date,
- * Map, Set, Buffer, typed arrays, class instances, cycles — is rejected with a
- * RecordEncodingError naming the operator that produced the record.
+ * and reject anything else with a RecordEncodingError naming the operator that produced it.
+ * `brotliFramed` wraps any codec so that each encoded batch is compressed as its own frame.
  */
 import { brotliCompressSync, brotliDecompressSync, constants as zlib } from 'node:zlib';
 import { StratusError } from '../../contract/errors.js';
+import { msgpackCodec } from './msgpack-codec.js';
+import {
+  decodeFrames,
+  FRAME_HEADER,
+  framedStreamDecoder,
+  type RecordCodec,
+  RecordDecodingError,
+  RecordEncodingError,
+  type RecordStreamDecoder,
+} from './record-codec.js';
 
-/**
- * A record the codec cannot encode; `operator` names the dataset operation that produced it.
- * Not retryable: the operation produces the same record on every attempt.
- */
-export class RecordEncodingError extends StratusError {
-  /** The dataset operation that produced the record (`map`, `broadcast 0`…). */
-  readonly operator: string;
-  constructor(operator: string, message: string) {
-    super('RECORD_NOT_ENCODABLE', `${operator} produced a record that cannot be encoded: ${message}`);
-    this.name = 'RecordEncodingError';
-    this.operator = operator;
-  }
-}
-
-/**
- * Bytes that do not decode as records of the codec (a truncated or foreign blob). Retryable:
- * the bytes came from storage, and a read cut short decodes on the next attempt (a blob that
- * is truly foreign fails maxFailures times).
- */
-export class RecordDecodingError extends StratusError {
-  constructor(codec: string, message: string) {
-    super('RECORD_NOT_DECODABLE', `${codec} codec: ${message}`, {}, { retryable: true });
-    this.name = 'RecordDecodingError';
-  }
-}
-
-/** Incremental decoder: push chunks in order (a record may straddle chunks), then end(). */
-export interface RecordStreamDecoder {
-  /** Decode every record completed by `chunk`. */
-  push(chunk: Uint8Array): unknown[];
-  /** The records left at end of stream; throws RecordDecodingError on a truncated record. */
-  end(): unknown[];
-}
-
-/** A named, swappable record codec. Encoded batches concatenate: encode(a) + encode(b) decodes to a ++ b. */
-export interface RecordCodec {
-  readonly name: string;
-  /** Encode records; `operator` labels the producer in errors. Throws RecordEncodingError. */
-  encode(records: Iterable<unknown>, operator: string): Buffer;
-  /** Decode a whole buffer (concatenated batches allowed). */
-  decode(bytes: Uint8Array): unknown[];
-  /** A streaming decoder over chunks. */
-  decoder(): RecordStreamDecoder;
-}
+export {
+  type RecordCodec,
+  RecordDecodingError,
+  RecordEncodingError,
+  type RecordStreamDecoder,
+} from './record-codec.js';
 
 function describe(value: unknown): string {
   if (typeof value === 'function') return `a function (${value.name || 'anonymous'})`;
@@ -79,8 +50,8 @@ function pathText(path: string[]): string {
   return path.length === 0 ? 'the record itself' : path.map((p) => `[${JSON.stringify(p)}]`).join('');
 }
 
-/** Check one record against the supported set; returns a message when it is not supported. */
-export function unsupportedValue(record: unknown): string | undefined {
+/** Check one record against the JSON codecs' set; returns a message when it is not supported. */
+function unsupportedJsonValue(record: unknown): string | undefined {
   const path: string[] = [];
   const seen = new Set<object>();
   const visit = (value: unknown, inArrayOrTop: boolean): string | undefined => {
@@ -155,7 +126,7 @@ function recordJson(record: unknown, operator: string): string {
     // JSON.stringify several times slower); anything else takes the checking path.
     text = isPlainRecord(record, 0) ? JSON.stringify(record) : JSON.stringify(record, checkingReplacer);
   } catch (error) {
-    const bad = unsupportedValue(record);
+    const bad = unsupportedJsonValue(record);
     throw new RecordEncodingError(operator, bad ?? (error as Error).message);
   }
   if (text === undefined) throw new RecordEncodingError(operator, `${describe(record)} is not a record`);
@@ -328,9 +299,6 @@ function checkingReplacer(this: unknown, key: string, value: unknown): unknown {
   }
 }
 
-/** Bytes of a compressed frame's length prefix (uint32, big-endian). */
-const FRAME_HEADER = 4;
-
 /**
  * Brotli parameters of shuffle compression: quality 1 (the fastest; the bench's records compress
  * about 3× at ~160 MB/s) and a 256 KiB window, enough for one batch of records, so each call
@@ -350,29 +318,15 @@ const BROTLI_PARAMS = {
  */
 export function brotliFramed(inner: RecordCodec): RecordCodec {
   const name = `${inner.name}+brotli`;
-  const inflate = (frame: Uint8Array): Buffer => {
+  const decodeFrame = (frame: Buffer): unknown[] => {
+    let plain: Buffer;
     try {
-      return brotliDecompressSync(frame);
+      plain = brotliDecompressSync(frame);
     } catch (error) {
       throw new RecordDecodingError(name, `a frame does not decompress: ${(error as Error).message}`);
     }
+    return inner.decode(plain);
   };
-  /** Split whole frames off `bytes`; returns where the first incomplete frame starts. */
-  const eachFrame = (bytes: Buffer, visit: (frame: Buffer) => void): number => {
-    let at = 0;
-    while (bytes.length - at >= FRAME_HEADER) {
-      const size = bytes.readUInt32BE(at);
-      if (bytes.length - at - FRAME_HEADER < size) break;
-      visit(bytes.subarray(at + FRAME_HEADER, at + FRAME_HEADER + size));
-      at += FRAME_HEADER + size;
-    }
-    return at;
-  };
-  const decodeWhole = (bytes: Buffer, out: unknown[]): number =>
-    eachFrame(bytes, (frame) => {
-      const records = inner.decode(inflate(frame));
-      for (let i = 0; i < records.length; i++) out.push(records[i]);
-    });
   return {
     name,
     encode(records: Iterable<unknown>, operator: string): Buffer {
@@ -386,61 +340,32 @@ export function brotliFramed(inner: RecordCodec): RecordCodec {
       packed.copy(frame, FRAME_HEADER);
       return frame;
     },
-    decode(bytes: Uint8Array): unknown[] {
-      const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-      const out: unknown[] = [];
-      if (decodeWhole(buf, out) !== buf.length) {
-        throw new RecordDecodingError(name, 'the stream ends inside a compressed frame');
-      }
-      return out;
-    },
-    decoder(): RecordStreamDecoder {
-      // Chunks of an incomplete frame wait in a list and are joined once the frame is whole, so a
-      // frame far larger than the chunks is copied once, not once per chunk.
-      let pending: Buffer[] = [];
-      let pendingBytes = 0;
-      /** Bytes the first pending frame needs, header included; undefined until its header arrived. */
-      const needed = (): number | undefined => {
-        if (pendingBytes < FRAME_HEADER) return undefined;
-        const head = pending[0]!.length >= FRAME_HEADER ? pending[0]! : Buffer.concat(pending);
-        return FRAME_HEADER + head.readUInt32BE(0);
-      };
-      return {
-        push(chunk: Uint8Array): unknown[] {
-          if (chunk.byteLength === 0) return [];
-          pending.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-          pendingBytes += chunk.byteLength;
-          const need = needed();
-          if (need === undefined || pendingBytes < need) return [];
-          const bytes = pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes);
-          const out: unknown[] = [];
-          const used = decodeWhole(bytes, out);
-          // Keep only the incomplete frame's bytes (copied, so the chunk can be released).
-          pending = used < bytes.length ? [Buffer.from(bytes.subarray(used))] : [];
-          pendingBytes = bytes.length - used;
-          return out;
-        },
-        end(): unknown[] {
-          if (pendingBytes > 0)
-            throw new RecordDecodingError(name, 'the stream ends inside a compressed frame');
-          return [];
-        },
-      };
-    },
+    decode: (bytes: Uint8Array): unknown[] => decodeFrames(name, bytes, decodeFrame),
+    decoder: (): RecordStreamDecoder => framedStreamDecoder(name, decodeFrame),
   };
 }
 
 /** json-batches compressed with brotli: the codec of compressed shuffle segments, spills and caches. */
 export const jsonBatchesBrotliCodec: RecordCodec = brotliFramed(jsonBatchesCodec);
 
+/** msgpack compressed with brotli: the codec of compressed shuffle segments, spills and caches. */
+export const msgpackBrotliCodec: RecordCodec = brotliFramed(msgpackCodec);
+
+export { msgpackCodec } from './msgpack-codec.js';
+
 const codecs = new Map<string, RecordCodec>([
   [jsonLinesCodec.name, jsonLinesCodec],
   [jsonBatchesCodec.name, jsonBatchesCodec],
   [jsonBatchesBrotliCodec.name, jsonBatchesBrotliCodec],
+  [msgpackCodec.name, msgpackCodec],
+  [msgpackBrotliCodec.name, msgpackBrotliCodec],
 ]);
 
-/** The codec used when a stage descriptor names none. */
-export const DEFAULT_CODEC_NAME = jsonBatchesCodec.name;
+/**
+ * The codec used when a stage descriptor names none, and for broadcast values and result blobs:
+ * binary MessagePack (docs/decisions.md), which carries every record value exactly.
+ */
+export const DEFAULT_CODEC_NAME = msgpackCodec.name;
 
 /** Look a codec up by name; throws StratusError('UNKNOWN_CODEC') when this build does not have it. */
 export function getCodec(name: string = DEFAULT_CODEC_NAME): RecordCodec {
@@ -449,7 +374,7 @@ export function getCodec(name: string = DEFAULT_CODEC_NAME): RecordCodec {
   return codec;
 }
 
-/** Register another codec (e.g. a MessagePack codec under performance work). */
+/** Register another codec (tests, experiments). */
 export function registerCodec(codec: RecordCodec): void {
   codecs.set(codec.name, codec);
 }

@@ -1,7 +1,9 @@
 /**
  * Partitioners decide which reduce partition a key goes to. They are described by plain
  * JSON (`PartitionerDesc`) because the description travels in stage descriptor blobs; an
- * executor rebuilds the partitioner from it with `createPartitioner`.
+ * executor rebuilds the partitioner from it with `createPartitioner`. A range partitioner's
+ * bounds are keys, which may be bigints, Dates or bytes: the description holds them in tagged
+ * JSON (tagged-json.ts), so they arrive exactly.
  *
  * - hash: partition = hashKey(key) mod n (hashKey is stable across processes and versions).
  * - range: `bounds` are sorted ascending (compareKeys) and strictly increasing; with
@@ -12,6 +14,7 @@
  */
 import { ConfigError } from '../../contract/errors.js';
 import { compareKeys, hashKey, type Key } from '../records/keys.js';
+import { fromTaggedJson, type JsonValue, toTaggedJson } from '../records/tagged-json.js';
 
 /** JSON description of a hash partitioner over `n` partitions. */
 export interface HashPartitionerDesc {
@@ -19,11 +22,17 @@ export interface HashPartitionerDesc {
   n: number;
 }
 
-/** JSON description of a range partitioner; `bounds` ascending, `bounds.length + 1` partitions. */
+/** JSON description of a range partitioner; `bounds` ascending (in tagged JSON), `bounds.length + 1` partitions. */
 export interface RangePartitionerDesc {
   kind: 'range';
-  bounds: Key[];
+  /** The bounds, each in tagged JSON (rangePartitionerDesc writes them). */
+  bounds: JsonValue[];
   ascending: boolean;
+}
+
+/** The description of a range partitioner over `bounds` (ascending keys). */
+export function rangePartitionerDesc(bounds: readonly Key[], ascending: boolean): RangePartitionerDesc {
+  return { kind: 'range', bounds: bounds.map(toTaggedJson), ascending };
 }
 
 /** A JSON-serialisable partitioner description, stored in stage descriptors. */
@@ -66,7 +75,7 @@ export class RangePartitioner implements Partitioner {
         throw new ConfigError('range partitioner bounds must be strictly increasing');
       }
     }
-    this.desc = { kind: 'range', bounds, ascending };
+    this.desc = rangePartitionerDesc(bounds, ascending);
     this.numPartitions = bounds.length + 1;
   }
   getPartition(key: unknown): number {
@@ -88,7 +97,7 @@ export class RangePartitioner implements Partitioner {
 export function createPartitioner(desc: PartitionerDesc): Partitioner {
   return desc.kind === 'hash'
     ? new HashPartitioner(desc.n)
-    : new RangePartitioner(desc.bounds, desc.ascending);
+    : new RangePartitioner(desc.bounds.map(fromTaggedJson) as Key[], desc.ascending);
 }
 
 /** Number of partitions a description yields. */

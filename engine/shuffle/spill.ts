@@ -67,7 +67,11 @@ export function* inBatches(records: readonly unknown[]): Iterable<unknown[]> {
   for (let i = 0; i < records.length; i += BATCH_SIZE) yield records.slice(i, i + BATCH_SIZE);
 }
 
-/** Pulls records one by one from batches (async only at batch boundaries). */
+/**
+ * Pulls records one by one from batches. `step` is synchronous and only reports that the batch
+ * is used up; `refill` (async) is awaited at batch boundaries only — an await per record was
+ * most of the merge's cost (one promise and microtask per record of every spilled run).
+ */
 class Cursor {
   private batch: unknown[] = [];
   private index = 0;
@@ -75,8 +79,16 @@ class Cursor {
   done = false;
   constructor(private readonly source: AsyncIterator<unknown[]>) {}
 
-  async advance(): Promise<void> {
-    while (this.index >= this.batch.length) {
+  /** Move to the next record of the current batch; false when the batch is exhausted (then call refill). */
+  step(): boolean {
+    if (this.index >= this.batch.length) return false;
+    this.head = this.batch[this.index++];
+    return true;
+  }
+
+  /** Load the next non-empty batch and its first record, or mark the cursor done. */
+  async refill(): Promise<void> {
+    for (;;) {
       const next = await this.source.next();
       if (next.done) {
         this.done = true;
@@ -85,8 +97,8 @@ class Cursor {
       }
       this.batch = next.value;
       this.index = 0;
+      if (this.step()) return;
     }
-    this.head = this.batch[this.index++];
   }
 }
 
@@ -96,22 +108,24 @@ export async function* mergeSorted(
   compare: (a: unknown, b: unknown) => number,
 ): AsyncIterable<unknown[]> {
   const heap: Cursor[] = [];
-  const less = (a: Cursor, b: Cursor) => compare(a.head, b.head) < 0;
   const siftDown = (i: number) => {
+    const n = heap.length;
+    const item = heap[i]!;
     for (;;) {
       const l = 2 * i + 1;
+      if (l >= n) break;
       const r = l + 1;
-      let m = i;
-      if (l < heap.length && less(heap[l]!, heap[m]!)) m = l;
-      if (r < heap.length && less(heap[r]!, heap[m]!)) m = r;
-      if (m === i) return;
-      [heap[i], heap[m]] = [heap[m]!, heap[i]!];
+      let m = l;
+      if (r < n && compare(heap[r]!.head, heap[l]!.head) < 0) m = r;
+      if (compare(heap[m]!.head, item.head) >= 0) break;
+      heap[i] = heap[m]!;
       i = m;
     }
+    heap[i] = item;
   };
   for (const source of sources) {
     const cursor = new Cursor(source[Symbol.asyncIterator]());
-    await cursor.advance();
+    await cursor.refill();
     if (!cursor.done) heap.push(cursor);
   }
   for (let i = (heap.length >> 1) - 1; i >= 0; i--) siftDown(i);
@@ -123,10 +137,13 @@ export async function* mergeSorted(
       yield out;
       out = [];
     }
-    await top.advance();
-    if (top.done) {
-      const last = heap.pop()!;
-      if (heap.length > 0) heap[0] = last;
+    if (!top.step()) {
+      await top.refill();
+      if (top.done) {
+        const last = heap.pop()!;
+        if (heap.length === 0) break;
+        heap[0] = last;
+      }
     }
     siftDown(0);
   }

@@ -29,6 +29,7 @@ function physicalPlan(
     const planned = planJob(graph, { name: actionName }, { rangeBounds, sourcePartitions });
     if (!isSamplingRequest(planned)) plan = planned;
     else {
+      if (!planned.needsSampling) return '(a hidden job other than a sort sample: not a DataFrame plan)';
       const { nodeId, numPartitions } = planned.needsSampling;
       rangeBounds.set(
         nodeId,

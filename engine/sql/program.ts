@@ -11,6 +11,8 @@ import { StratusError } from '../../contract/errors.js';
 import type { JobGraph } from '../plan/graph.js';
 import type { GraphNode } from '../plan/nodes.js';
 import type { JobPlan, StagePlan } from '../plan/stages.js';
+import type { Key } from '../records/keys.js';
+import { fromTaggedJson } from '../records/tagged-json.js';
 import { type ColumnNode, columnSql, sortOrderOf } from './column.js';
 import { boundTuple, dataFrameActionKind } from './df-actions.js';
 import type { CsvReadOptions, ExchangeSpec, RelationalFragment, ScanFormat } from './fragment.js';
@@ -162,7 +164,10 @@ function sinkOf(graph: JobGraph, plan: JobPlan, stage: StagePlan): ProgramSink {
     const { node } = graph.shuffleDependency(info.shuffleId);
     const spec = exchangeSpecOf(node);
     if (!spec) throw new Error(`internal: shuffle ${info.shuffleId} is not a DataFrame exchange`);
-    const bounds = info.partitioner.kind === 'range' ? info.partitioner.bounds.map(boundTuple) : [];
+    const bounds =
+      info.partitioner.kind === 'range'
+        ? info.partitioner.bounds.map((b) => boundTuple(fromTaggedJson(b) as Key))
+        : [];
     return {
       kind: 'exchange',
       numPartitions: info.numReducePartitions,

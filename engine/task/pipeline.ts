@@ -1,23 +1,28 @@
 /**
  * Computes one partition of a node inside a stage (Spark's RDD.compute): narrow operations
  * are chained as async streams of record batches; a shuffled/cogroup node reads its
- * shuffles and aggregates or sorts (spilling over the memory budget); a cached node is read
- * through TaskIO; a cache()d node computed here is teed into an encoded cached output.
+ * shuffles and aggregates or sorts (spilling over the memory budget); a node stored in blobs
+ * (persisted at 'blob', or checkpointed) is read through TaskIO; one persisted on executors is
+ * read from this executor's copy when it has one; a persisted node computed here is teed into
+ * an encoded cached output (engine/plan/persistence.ts).
  */
 
 import { asUserCodeError, StratusError } from '../../contract/errors.js';
 import { cogroupAggregator } from '../dataset/wide-ops.js';
 import type { JobGraph } from '../plan/graph.js';
 import { type GraphNode, nodeLabel } from '../plan/nodes.js';
+import type { LocalStorageLevel } from '../plan/persistence.js';
 import { sourceNodeInfo } from '../plan/source-node.js';
 import type { StagePlan } from '../plan/stages.js';
 import type { RecordCodec } from '../records/codec.js';
 import { CsvDecoder } from '../records/csv.js';
 import { BadRecords, type LineBatch, lineBatches, parseJsonLines } from '../records/record-formats.js';
 import { recordValidator } from '../records/record-schema.js';
+import { isWholeFileFormat, wholeFileRecords } from '../records/whole-files.js';
 import { ExternalAggregator } from '../shuffle/external-aggregator.js';
 import { ExternalSorter } from '../shuffle/external-sorter.js';
 import { BATCH_SIZE, inBatches, type SpillEnv } from '../shuffle/spill.js';
+import { cartesianParents, cartesianProduct } from './cartesian.js';
 import type { MemoryTracker } from './memory.js';
 import type { TaskIO } from './task-io.js';
 
@@ -47,12 +52,17 @@ export function zeroTaskMetrics(): TaskRunMetrics {
   };
 }
 
-/** One partition of a cache()d node, encoded with the stage's codec, for the driver to persist. */
+/**
+ * One partition of a persisted node, encoded with the stage's codec: for the executor to write
+ * to a blob ('blob', 'checkpoint'; the driver records it) or keep itself ('memory', 'disk').
+ */
 export interface CachedPartitionOutput {
   nodeId: number;
   partition: number;
   data: Buffer;
   records: number;
+  /** Where it goes: a cache blob, a checkpoint blob, or the executor's memory or disk. */
+  storage: 'blob' | 'checkpoint' | LocalStorageLevel;
 }
 
 /** State shared by the nodes computed in one task. */
@@ -64,6 +74,11 @@ export interface PipelineContext {
   memory: MemoryTracker;
   metrics: TaskRunMetrics;
   cachedOutputs: CachedPartitionOutput[];
+  /**
+   * Set while computing a cartesian parent's partition that another task of the stage caches:
+   * every partition of a cache()d node is then written by exactly one task (see cartesian).
+   */
+  skipCacheWrites?: boolean;
 }
 
 function partitionsOf(ctx: PipelineContext, id: number): number {
@@ -83,6 +98,17 @@ async function* readFileSource(ctx: PipelineContext, node: GraphNode, partition:
   const impl = node.impl;
   if (impl.type !== 'file') return;
   const info = sourceNodeInfo(node)!;
+  if (isWholeFileFormat(impl.format)) {
+    const files = ctx.io.readSource(info, partition);
+    const countBytes = (n: number) => {
+      ctx.metrics.bytesRead += n;
+    };
+    for await (const batch of wholeFileRecords(files, impl.format, impl.uri, BATCH_SIZE, countBytes)) {
+      ctx.metrics.recordsRead += batch.length;
+      yield batch;
+    }
+    return;
+  }
   const label = `${info.kind}(${impl.uri})`;
   const bad = new BadRecords(impl.badRecords ?? 'fail', label, partition);
   let decode: (batch: LineBatch) => unknown[];
@@ -109,8 +135,18 @@ async function* readFileSource(ctx: PipelineContext, node: GraphNode, partition:
   for await (const batch of batches) {
     const records = decode(batch);
     countSkipped();
-    for (const record of records) {
-      out.push(record);
+    // Whole batches are sliced off (one copy of the pointers); only the ends are pushed one by one.
+    const n = records.length;
+    let i = 0;
+    while (i < n) {
+      if (out.length === 0 && n - i >= BATCH_SIZE) {
+        const full = records.slice(i, i + BATCH_SIZE);
+        i += BATCH_SIZE;
+        ctx.metrics.recordsRead += full.length;
+        yield full;
+        continue;
+      }
+      out.push(records[i++]);
       if (out.length >= BATCH_SIZE) {
         ctx.metrics.recordsRead += out.length;
         yield out;
@@ -147,21 +183,52 @@ async function* readCachedBatches(ctx: PipelineContext, node: GraphNode, partiti
       },
     );
   }
+  yield* decodeStored(ctx, source);
+}
+
+/** Decode a stored partition: encoded chunks (or ready records, from the in-memory runner). */
+async function* decodeStored(ctx: PipelineContext, source: AsyncIterable<unknown> | Iterable<unknown>) {
   const decoder = ctx.codec.decoder();
-  const records: unknown[] = [];
+  // A cached partition may arrive as one blob of many frames: its records are handed on in
+  // batches, never spread into one call (a spread of 100 k records overflows the stack).
+  let records: unknown[] = [];
+  const take = function* (decoded: unknown[]): Iterable<unknown[]> {
+    for (let i = 0; i < decoded.length; i++) {
+      records.push(decoded[i]);
+      if (records.length >= BATCH_SIZE) {
+        ctx.metrics.recordsRead += records.length;
+        yield records;
+        records = [];
+      }
+    }
+  };
   for await (const item of source) {
     if (item instanceof Uint8Array) {
       ctx.metrics.bytesRead += item.byteLength;
-      records.push(...decoder.push(item));
-    } else records.push(item);
-    if (records.length >= BATCH_SIZE) {
-      ctx.metrics.recordsRead += records.length;
-      yield records.splice(0, records.length);
-    }
+      yield* take(decoder.push(item));
+    } else yield* take([item]);
   }
-  records.push(...decoder.end());
+  yield* take(decoder.end());
   ctx.metrics.recordsRead += records.length;
   if (records.length > 0) yield records;
+}
+
+/**
+ * A node persisted on executors: this executor's copy of the partition when it has one, else
+ * the partition computed from its lineage and kept here for the next task that lands here.
+ */
+async function* readLocalOrCompute(
+  ctx: PipelineContext,
+  node: GraphNode,
+  partition: number,
+  level: LocalStorageLevel,
+) {
+  const stored = await ctx.io.readLocalPartition?.(node.id, partition, level);
+  if (stored) {
+    yield* decodeStored(ctx, [stored]);
+    return;
+  }
+  yield* teeToCache(ctx, node, partition, computeNode(ctx, node, partition), level);
 }
 
 async function* teeToCache(
@@ -169,6 +236,7 @@ async function* teeToCache(
   node: GraphNode,
   partition: number,
   source: AsyncIterable<unknown[]>,
+  storage: CachedPartitionOutput['storage'],
 ) {
   const chunks: Buffer[] = [];
   let records = 0;
@@ -179,9 +247,12 @@ async function* teeToCache(
     yield batch;
   }
   // Reached only when the partition was read to its end: a partial partition is never cached.
+  // A task that computed the same partition twice (ds.cartesian(ds)) returns it once.
+  if (ctx.cachedOutputs.some((c) => c.nodeId === node.id && c.partition === partition)) return;
   const data = Buffer.concat(chunks);
-  ctx.metrics.bytesWritten += data.length;
-  ctx.cachedOutputs.push({ nodeId: node.id, partition, data, records });
+  // Bytes kept on the executor are not written anywhere the metric counts.
+  if (storage === 'blob' || storage === 'checkpoint') ctx.metrics.bytesWritten += data.length;
+  ctx.cachedOutputs.push({ nodeId: node.id, partition, data, records, storage });
 }
 
 /** The record batches of partition `partition` of node `id`, computed within the task's stage. */
@@ -191,9 +262,14 @@ export function computePartition(
   partition: number,
 ): AsyncIterable<unknown[]> {
   const node = ctx.graph.node(id);
-  if (ctx.stage.cacheReads.includes(id)) return readCachedBatches(ctx, node, partition);
+  const stage = ctx.stage;
+  if (stage.cacheReads.includes(id)) return readCachedBatches(ctx, node, partition);
+  const local = stage.localPersists?.find((l) => l.nodeId === id);
+  if (local) return readLocalOrCompute(ctx, node, partition, local.level);
   const computed = computeNode(ctx, node, partition);
-  return ctx.stage.cacheWrites.includes(id) ? teeToCache(ctx, node, partition, computed) : computed;
+  if (!stage.cacheWrites.includes(id) || ctx.skipCacheWrites) return computed;
+  const storage = stage.checkpoints?.includes(id) ? 'checkpoint' : 'blob';
+  return teeToCache(ctx, node, partition, computed, storage);
 }
 
 async function* computeNode(
@@ -222,7 +298,7 @@ async function* computeNode(
       const label = nodeLabel(node);
       let transform: (batch: unknown[]) => unknown[];
       try {
-        transform = impl.open(partition);
+        transform = impl.open(partition, partitionsOf(ctx, node.id));
       } catch (error) {
         throw asUserCodeError(label, error);
       }
@@ -268,6 +344,20 @@ async function* computeNode(
       const from = Math.floor((partition * m) / n);
       const to = Math.floor(((partition + 1) * m) / n);
       for (let q = from; q < to; q++) yield* computePartition(ctx, parent, q);
+      return;
+    }
+    case 'cartesian': {
+      // Task i*n2+j computes partition i of this side and j of the other. Partition i is computed
+      // by n2 tasks and j by n1: only the tasks with j = 0 (resp. i = 0) cache them.
+      const other = node.parents[1]!;
+      const { left, right } = cartesianParents(partition, partitionsOf(ctx, other));
+      const quiet: PipelineContext = { ...ctx, skipCacheWrites: true };
+      yield* cartesianProduct(
+        computePartition(right === 0 ? ctx : quiet, parent, left),
+        computePartition(left === 0 ? ctx : quiet, other, right),
+        { codec: ctx.codec, spill: ctx.io.spill, memory: ctx.memory },
+        nodeLabel(node),
+      );
       return;
     }
     case 'shuffled': {

@@ -2,6 +2,7 @@
  * TaskIO: everything a task needs from outside the engine, implemented by the executor
  * over blobs (and by the in-memory runner in tests). The engine never touches storage.
  */
+import type { LocalStorageLevel } from '../plan/persistence.js';
 import type { SourceNodeInfo } from '../plan/source-node.js';
 import type { SpillStore } from '../shuffle/spill.js';
 
@@ -36,6 +37,17 @@ export interface TaskIO {
    * Buffer chunks) or as decoded records; undefined when it is not cached.
    */
   readCached(nodeId: number, partition: number): AsyncIterable<unknown> | undefined;
+  /**
+   * This executor's copy of a partition of a node persisted at 'memory' or 'disk' (as a task
+   * returned it in cachedOutputs), or undefined when it has none — the partition was computed
+   * on another executor, evicted, or this instance is new — and the task recomputes it. Absent:
+   * never a copy.
+   */
+  readLocalPartition?(
+    nodeId: number,
+    partition: number,
+    level: LocalStorageLevel,
+  ): Promise<Uint8Array | undefined>;
   /**
    * The driver's value of broadcast `id` (executors download its blob once per thread, before
    * the task runs: this is called synchronously from user code). Never the value of the

@@ -8,7 +8,7 @@
  * contiguously into one blob; a save task streams its lines into TaskIO.openSavedPart and
  * returns their count and size; a result task returns its action's partial result
  * (JSON-serialisable; see actions.ts) for the driver's mergeActionResults. All return
- * accumulator updates, cached partitions and metrics.
+ * accumulator updates, persisted partitions and metrics.
  */
 
 import { asUserCodeError, StratusError } from '../../contract/errors.js';
@@ -16,8 +16,9 @@ import { type SavedPartSummary, writeSavedPart } from '../dataset/actions.js';
 import type { TaskBinding } from '../dataset/graph-builder.js';
 import type { JobGraph } from '../plan/graph.js';
 import { nodeLabel } from '../plan/nodes.js';
-import type { StagePlan } from '../plan/stages.js';
-import { getCodec, RecordEncodingError, unsupportedValue } from '../records/codec.js';
+import { hiddenResultsOf, type StagePlan } from '../plan/stages.js';
+import { getCodec, RecordEncodingError } from '../records/codec.js';
+import { unsupportedValue } from '../records/record-values.js';
 import type { MapOutput } from '../shuffle/map-output.js';
 import { writeShuffle } from '../shuffle/shuffle-write.js';
 import { MemoryTracker } from './memory.js';
@@ -36,7 +37,7 @@ export type { TaskIO } from './task-io.js';
 interface TaskOutputBase {
   /** Accumulator name → this task's merged update (absent when the task added nothing). */
   accumulatorUpdates: Record<string, unknown>;
-  /** Partitions of cache()d nodes this task computed in full. */
+  /** Partitions of persisted or checkpointed nodes this task computed in full (see CachedPartitionOutput.storage). */
   cachedOutputs: CachedPartitionOutput[];
   metrics: TaskRunMetrics;
 }
@@ -108,12 +109,14 @@ export async function runTask(
     throw new StratusError('PLAN_MISMATCH', `stage ${stage.stageId} has no partition ${partition}`);
   }
   const broadcasts = new Map<number, unknown>();
+  const hidden = hiddenResultsOf(stage);
   const binding: TaskBinding = {
     accumulatorUpdates: new Map(),
     broadcastValue(id) {
       if (!broadcasts.has(id)) broadcasts.set(id, io.broadcastValue(id));
       return broadcasts.get(id);
     },
+    hiddenJobResult: hidden,
   };
   const memory = new MemoryTracker(io.memoryBudgetBytes);
   const ctx: PipelineContext = {
@@ -180,13 +183,13 @@ export async function runTask(
       }
       let result: unknown;
       try {
-        result = await action.impl.partial(records, partition);
+        result = await action.impl.partial(records, partition, hidden);
       } catch (error) {
         throw asUserCodeError(action.op, error);
       }
-      const bad = unsupportedValue(result);
-      if (bad)
-        throw new RecordEncodingError(graph.label(stage.rddNodeId), `its ${action.op} result has ${bad}`);
+      // Refused here, where the operator is known, rather than when the executor packs the result.
+      const bad = unsupportedValue(result, `its ${action.op} result`);
+      if (bad) throw new RecordEncodingError(graph.label(stage.rddNodeId), bad);
       output = { kind: 'result', result };
     }
     return finish(output);

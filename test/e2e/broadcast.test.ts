@@ -45,10 +45,12 @@ describe('broadcast values on executors', () => {
   it('a broadcast value the record codec cannot carry fails the run before any task, naming the broadcast', async () => {
     e2e.events.clear();
     const error = await e2e.driver
-      .run(path.join(JOBS, 'broadcast-map.ts'), {})
+      .run(path.join(JOBS, 'broadcast-class.ts'), {})
       .catch((e: unknown) => e as { code?: string; message: string });
     expect(error).toMatchObject({ code: 'BROADCAST_NOT_ENCODABLE' });
-    expect((error as Error).message).toContain('broadcast 0');
+    expect((error as Error).message).toContain(
+      'broadcast 0: its value cannot be shipped to executors: value.table: an instance of Table',
+    );
     expect(e2e.events.of('job-start')).toHaveLength(0);
   });
 });

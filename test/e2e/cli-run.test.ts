@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fromTaggedJson, type JsonValue } from '../../engine/records/tagged-json.js';
 import { builtFile, PACKAGE_ROOT } from '../helpers/dist.js';
 import { descendantPids, killIfAlive, waitFor, waitUntilGone } from '../helpers/processes.js';
 
@@ -38,6 +39,50 @@ afterAll(async () => {
 });
 
 describe('stratus run', () => {
+  it('prints results JSON cannot hold in tagged JSON with --json, and reads tagged --param values', async () => {
+    const result = await stratus(
+      'run',
+      'test/e2e/jobs/typed-results.ts',
+      '--json',
+      '--executors',
+      '1',
+      '--slots',
+      '2',
+      '--param',
+      'since={"$date":"2024-05-01T12:00:00.000Z"}',
+    );
+    expect(result.code, result.stderr).toBe(0);
+    const printed = JSON.parse(result.stdout) as JsonValue;
+    expect((printed as { values: JsonValue[] }).values[0]).toEqual({
+      i: 0,
+      since: { $date: '2024-05-01T12:00:00.000Z' },
+      big: { $bigint: '1180591620717411303424' },
+      nan: { $number: 'NaN' },
+      inf: { $number: '-Infinity' },
+      negZero: { $number: '-0' },
+      nothing: { $undefined: true },
+      bytes: { $Buffer: 'AAE=' },
+      tags: { $set: ['a'] },
+      index: { $map: [[{ $bigint: '1' }, { $date: '1970-01-01T00:00:00.000Z' }]] },
+      $date: 'not a tag',
+    });
+    const values = (fromTaggedJson(printed) as { values: Record<string, unknown>[] }).values;
+    expect(values[1]).toStrictEqual({
+      i: 1,
+      since: new Date('2024-05-01T12:00:00.000Z'),
+      big: 2n ** 70n + 1n,
+      nan: Number.NaN,
+      inf: Number.NEGATIVE_INFINITY,
+      negZero: -0,
+      nothing: undefined,
+      bytes: Buffer.from([1, 1]),
+      tags: new Set(['a']),
+      index: new Map([[1n, new Date(0)]]),
+      $date: 'not a tag',
+    });
+    expect(Object.is(values[1]!.negZero, -0)).toBe(true);
+  });
+
   it('runs word count on a local fabric and prints only the results as JSON with --json (shuffle compressed)', async () => {
     const text = ['to be or not to be', 'that is the question', 'to be is to do'].join('\n');
     await writeFile(path.join(dir, 'words.txt'), text);

@@ -35,11 +35,11 @@ function shuffleWriteBytes(events: RecordingListener): number {
 
 describe('compressed shuffle', () => {
   it('picks brotli against an Azure account and none against Azurite, unless told', () => {
-    expect(shuffleCodecName(undefined, 'https://acct.blob.core.windows.net')).toBe('json-batches+brotli');
-    expect(shuffleCodecName(undefined, 'http://127.0.0.1:10000/devstoreaccount1')).toBe('json-batches');
-    expect(shuffleCodecName(undefined, 'http://localhost:10000/devstoreaccount1')).toBe('json-batches');
-    expect(shuffleCodecName('none', 'https://acct.blob.core.windows.net')).toBe('json-batches');
-    expect(shuffleCodecName('brotli', 'http://127.0.0.1:10000/devstoreaccount1')).toBe('json-batches+brotli');
+    expect(shuffleCodecName(undefined, 'https://acct.blob.core.windows.net')).toBe('msgpack+brotli');
+    expect(shuffleCodecName(undefined, 'http://127.0.0.1:10000/devstoreaccount1')).toBe('msgpack');
+    expect(shuffleCodecName(undefined, 'http://localhost:10000/devstoreaccount1')).toBe('msgpack');
+    expect(shuffleCodecName('none', 'https://acct.blob.core.windows.net')).toBe('msgpack');
+    expect(shuffleCodecName('brotli', 'http://127.0.0.1:10000/devstoreaccount1')).toBe('msgpack+brotli');
     expect(() => shuffleCodecName('zstd' as never, 'http://127.0.0.1:1/a')).toThrow(/shuffleCompression/);
   });
 

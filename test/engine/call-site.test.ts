@@ -52,6 +52,9 @@ describe('call sites of dataset operations', () => {
     expect('stages' in plan && Object.values(plan.nodeLabels).join(' | ')).toMatch(
       /parallelize at call-site\.test\.ts:\d+ \| map at call-site\.test\.ts:\d+/,
     );
+    // The job is named by its action's line too, as Spark names jobs (`count at …`).
+    expect('stages' in plan && plan.actionCallSite).toMatch(/^call-site\.test\.ts:\d+$/);
+    expect('stages' in plan && plan.actionCallSite).not.toBe(line('map'));
   });
 
   it('the call site is a label, not part of the fingerprint: the same shape from other lines fingerprints the same', () => {

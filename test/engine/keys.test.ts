@@ -24,13 +24,54 @@ describe('keys', () => {
     expect(compareKeys('1', 1)).toBeGreaterThan(0);
   });
 
-  it('rejects NaN, Infinity, undefined, objects and functions with an error naming the key', () => {
-    for (const bad of [Number.NaN, Number.POSITIVE_INFINITY, undefined, { a: 1 }, () => 1, new Date(0)]) {
-      expect(() => canonicalKey(bad)).toThrow(InvalidKeyError);
+  it('rejects undefined, objects, Maps, Sets, invalid Dates, other typed arrays and functions with an error naming the key', () => {
+    const bad = [
+      undefined,
+      { a: 1 },
+      new Map(),
+      new Set(),
+      new Date(Number.NaN),
+      new Float64Array(1),
+      () => 1,
+      Symbol('s'),
+    ];
+    for (const key of bad) {
+      expect(() => canonicalKey(key)).toThrow(InvalidKeyError);
+      expect(() => compareKeys(key, 1)).toThrow(InvalidKeyError);
     }
-    expect(() => canonicalKey(['x', Number.NaN])).toThrow(/invalid key NaN \(in key/);
-    expect(() => compareKeys(1, { a: 1 })).toThrow(InvalidKeyError);
+    expect(() => canonicalKey(['x', new Map()])).toThrow(/invalid key Map \{\} \(in key/);
+    expect(() => canonicalKey([new Date(Number.NaN)])).toThrow(/invalid key an invalid Date/);
     expect(() => hashKey(undefined)).toThrow(/INVALID|invalid key undefined/);
+  });
+
+  it('NaN, Infinity, bigints, Dates and bytes are keys; NaNs are one key, 1, 1n and "1" three', () => {
+    expect(canonicalKey(Number.NaN)).toBe(canonicalKey(0 / 0));
+    expect(compareKeys(Number.NaN, Number.NaN)).toBe(0);
+    expect(new Set([1, 1n, '1'].map(canonicalKey)).size).toBe(3);
+    expect(canonicalKey(new Date(5))).toBe(canonicalKey(new Date(5)));
+    expect(hashKey(new Date(5))).toBe(hashKey(new Date(5)));
+    expect(canonicalKey(Buffer.from([1, 2]))).toBe(canonicalKey(new Uint8Array([1, 2])));
+    expect(canonicalKey(2n ** 70n)).toBe('1180591620717411303424n');
+    expect([canonicalKey(Number.POSITIVE_INFINITY), canonicalKey(Number.NEGATIVE_INFINITY)]).toEqual([
+      'Infinity',
+      '-Infinity',
+    ]);
+  });
+
+  it('the canonical strings of the new key types can never be those of JSON keys', () => {
+    fc.assert(
+      fc.property(keyArb, (k) => {
+        const text = canonicalKey(k);
+        let json: unknown;
+        try {
+          json = JSON.parse(text);
+        } catch {
+          return; // not JSON at all: a NaN, a bigint, a Date, bytes, or an array holding one
+        }
+        // Whatever is JSON text is the canonical form of exactly that JSON value.
+        expect(canonicalKey(json)).toBe(text);
+      }),
+    );
   });
 
   it('hashKey is a uint32 and equal keys hash equally', () => {
@@ -38,7 +79,7 @@ describe('keys', () => {
       fc.property(keyArb, (k) => {
         const h = hashKey(k);
         expect(Number.isInteger(h) && h >= 0 && h < 2 ** 32).toBe(true);
-        expect(hashKey(JSON.parse(JSON.stringify(k)) as Key)).toBe(h);
+        expect(hashKey(structuredClone(k))).toBe(h);
       }),
     );
   });
@@ -72,10 +113,53 @@ describe('keys', () => {
     );
   });
 
-  it('orders mixed types null < boolean < number < string < array', () => {
+  it('orders mixed types null < boolean < number < bigint < Date < string < binary < array', () => {
     const keys: Key[] = [['a'], 'b', 2, true, null, false, -1, 'a', [], [1, 0], [1]];
     keys.sort(compareKeys);
     expect(keys).toEqual([null, false, true, -1, 2, 'a', 'b', [], [1], [1, 0], ['a']]);
+    const mixed: Key[] = [
+      Buffer.from([1]),
+      new Date(1),
+      'z',
+      Number.NaN,
+      5n,
+      Number.POSITIVE_INFINITY,
+      new Uint8Array([0, 9]),
+      -3n,
+      new Date(-1),
+      Number.NEGATIVE_INFINITY,
+      [Number.NaN],
+      new Uint8Array([]),
+    ];
+    mixed.sort(compareKeys);
+    expect(mixed).toEqual([
+      Number.NEGATIVE_INFINITY,
+      Number.POSITIVE_INFINITY,
+      Number.NaN,
+      -3n,
+      5n,
+      new Date(-1),
+      new Date(1),
+      'z',
+      new Uint8Array([]),
+      new Uint8Array([0, 9]),
+      Buffer.from([1]),
+      [Number.NaN],
+    ]);
+  });
+
+  it('orders bigints and Dates numerically and bytes as unsigned bytes, a prefix first', () => {
+    fc.assert(
+      fc.property(fc.bigInt(), fc.bigInt(), (a, b) => {
+        expect(Math.sign(compareKeys(a, b))).toBe(a < b ? -1 : a > b ? 1 : 0);
+      }),
+    );
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 5 }), fc.uint8Array({ maxLength: 5 }), (a, b) => {
+        expect(Math.sign(compareKeys(a, b))).toBe(Math.sign(Buffer.compare(a, b)));
+      }),
+    );
+    expect(compareKeys(new Date(-5), new Date(3))).toBeLessThan(0);
   });
 
   it('orders strings by UTF-16 code units like JavaScript <', () => {

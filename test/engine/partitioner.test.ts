@@ -15,7 +15,7 @@ describe('partitioners', () => {
       fc.property(keyArb, fc.integer({ min: 1, max: 64 }), (k, n) => {
         const p = new HashPartitioner(n).getPartition(k);
         expect(p >= 0 && p < n && Number.isInteger(p)).toBe(true);
-        expect(new HashPartitioner(n).getPartition(JSON.parse(JSON.stringify(k)))).toBe(p);
+        expect(new HashPartitioner(n).getPartition(structuredClone(k))).toBe(p);
       }),
     );
   });

@@ -44,9 +44,9 @@ describe('stage splitting', () => {
     const first = planJob(graph, 'top', { sourcePartitions });
     expect(isSamplingRequest(first)).toBe(true);
     if (!isSamplingRequest(first)) return;
-    const sortNode = first.needsSampling.nodeId;
+    const sortNode = first.needsSampling!.nodeId;
     expect(graph.node(sortNode).op).toBe('sortByKey');
-    const sampling = plan(planJob(graph, first.needsSampling.sampleAction, { sourcePartitions }));
+    const sampling = plan(planJob(graph, first.needsSampling!.sampleAction, { sourcePartitions }));
     expect(sampling.stages.at(-1)!.rddNodeId).toBe(graph.node(sortNode).parents[0]);
     const p = plan(planJob(graph, 'top', { sourcePartitions, rangeBounds: new Map([[sortNode, [-5, -2]]]) }));
     expect(p.stages.map((s) => s.kind)).toEqual(['shuffle-map', 'shuffle-map', 'result']);

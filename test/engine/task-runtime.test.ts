@@ -215,14 +215,18 @@ describe('task failures name their cause', () => {
     await expect(runJobInMemory(job, undefined)).rejects.toThrow(
       /map \(node 1\) produced a record that cannot be encoded/,
     );
+    class Point {
+      x = 1;
+    }
     const collected = defineJob((ctx) =>
       ctx
         .parallelize([1], 1)
-        .map((x) => new Date(x))
+        .map(() => ({ at: new Point() }))
         .collect(),
     );
     await expect(runJobInMemory(collected, undefined)).rejects.toMatchObject({
       code: 'RECORD_NOT_ENCODABLE',
+      message: expect.stringContaining('its collect result[0].at: an instance of Point'),
     });
   });
 

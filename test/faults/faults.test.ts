@@ -157,12 +157,12 @@ describe('faults', () => {
     expect(e2e.events.of('task-end').filter((t) => t.status === 'succeeded')).toHaveLength(0);
   });
 
-  it('params that are not JSON are refused before anything runs, naming the value', async () => {
+  it('params the record encoding cannot carry are refused before anything runs, naming the value', async () => {
     const error = (await e2e.driver
-      .run(path.join(JOBS, 'slow.ts'), { tasks: 1, ms: 0, when: new Date() } as never)
+      .run(path.join(JOBS, 'slow.ts'), { tasks: 1, ms: 0, when: () => 1 } as never)
       .catch((e: unknown) => e)) as StratusError;
     expect(error.code).toBe('PARAMS_INVALID');
-    expect(error.message).toContain('params.when (a Date)');
+    expect(error.message).toContain('params.when: a function (when)');
   });
 
   it("params that do not match the module's schema are refused before anything runs, naming each param", async () => {
@@ -192,10 +192,10 @@ describe('faults', () => {
   it('a record the codec cannot encode fails the job on its first attempt, naming the operator', async () => {
     e2e.events.clear();
     const error = (await e2e.driver
-      .run(path.join(JOBS, 'bigint.ts'), {})
+      .run(path.join(JOBS, 'unencodable.ts'), {})
       .catch((e: unknown) => e)) as StratusError;
     expect(error.code).toBe('JOB_FAILED');
-    expect(error.message).toMatch(/map .*cannot be encoded/);
+    expect(error.message).toMatch(/map .*cannot be encoded: record\[1\]\.get\("h"\): an instance of Handle/);
     expect(error.message).toMatch(
       /failed with an error that retrying cannot fix \(on executor [^,]+, attempt 0\)/,
     );

@@ -195,7 +195,8 @@ describe('secrets are never logged', () => {
       'connecting with DefaultEndpointsProtocol=http;AccountName=stratusredact;AccountKey=***',
     );
     expectNoSecret(executorOutput, 'executor output');
-  });
+    // Six CLI runs, each type-checking its module first: more than the default minute on a busy machine.
+  }, 180_000);
 
   it('errors the library throws carry no secret in message, stack, context or causes', async () => {
     const driver = await Driver.connect({

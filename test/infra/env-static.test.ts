@@ -68,6 +68,10 @@ const OPTIONAL_EXECUTOR_SETTINGS: Record<string, string> = {
     'how often an instance re-reads a lease to stop killed attempts, default 2 s; raise it past ~1,000 instances',
   STRATUS_SHUTDOWN_GRACE_MS:
     'on shutdown, how long running tasks get to stop after their signal before their threads end, default 5 s',
+  STRATUS_PERSIST_MEMORY_MB:
+    "bound of the partitions an instance keeps for persist('memory'), default 512 MiB; a miss is recomputed",
+  STRATUS_PERSIST_DISK_MB:
+    "bound of the partitions an instance keeps on its temp disk for persist('disk'), default 2 GiB",
   // The connection-string form is for Azurite only: the deployment must not hold a key (bicep-static).
   [STORAGE_CONNECTION_SETTING]: 'connection string (Azurite); Azure uses the identity-based form',
   [`${STORAGE_CONNECTION_SETTING}__managedIdentityResourceId`]:

@@ -47,6 +47,7 @@ describe('console progress', () => {
         appId,
         jobId: 0,
         action: 'collect',
+        callSite: 'wordcount.ts:12',
         actionName: 'result',
         hidden: false,
         stageIds: [0, 1],
@@ -73,7 +74,7 @@ describe('console progress', () => {
     for (const e of events) progress.onEvent(e);
     await progress.close();
     expect(out.text.split('\n')).toEqual([
-      'job 0 started: collect "result" — 2 stages, 1 skipped',
+      'job 0 started: collect at wordcount.ts:12 "result" — 2 stages, 1 skipped',
       'stage 1 submitted (job 0, result): 2 tasks — reduceByKey (node 2)',
       'stage 1 succeeded in 1.50 s: 2/2 tasks, 3 attempts (1 failed, 1 speculative)',
       'warn: executor-2 went silent',

@@ -94,6 +94,7 @@ async function run<P>(
     for (;;) {
       const planned = planJob(graph, ref, { rangeBounds, sourcePartitions });
       if (isSamplingRequest(planned)) {
+        if (!planned.needsSampling) throw new Error('DataFrames run no hidden job but sort sampling');
         const { nodeId, sampleAction, numPartitions } = planned.needsSampling;
         const samples = (await runAction(sampleAction)) as RangeSample[];
         rangeBounds.set(nodeId, computeRangeBounds(samples, numPartitions));

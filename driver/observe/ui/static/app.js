@@ -358,7 +358,7 @@ async function jobPage(appId, jobId) {
   ]);
   const stages = job.stageIds.map((id) => s.stages.find((st) => st.stageId === id)).filter(Boolean);
   view.innerHTML =
-    `<h2>Job ${job.jobId}: ${esc(job.action)} "${esc(job.actionName)}" ${job.hidden ? '<span class="badge hidden-job">hidden</span>' : ''} ${status(job.status)}</h2>` +
+    `<h2>Job ${job.jobId}: ${esc(job.action)}${job.callSite ? ` at ${esc(job.callSite)}` : ''} "${esc(job.actionName)}" ${job.hidden ? '<span class="badge hidden-job">hidden</span>' : ''} ${status(job.status)}</h2>` +
     failure('job-error', job.error, job.errorStack) +
     (job.reason ? `<p>${esc(job.reason)}</p>` : '') +
     `<div class="stats">${stat('job-stages', 'stages', job.stageIds.length)}${stat('job-skipped', 'skipped', job.skippedStageIds.length)}${stat('job-tasks', 'tasks', job.tasks)}${stat('job-duration', 'duration', fmtMs(job.durationMs))}</div>` +
