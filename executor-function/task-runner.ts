@@ -245,10 +245,20 @@ async function runInvocation(input: unknown, trigger: TriggerInfo, sink: LogSink
   // run the task again for nothing; the invocation settles and the host deletes the message.
   const logApplicationEnded = () => log.info('dropped after it ran: its application has ended');
   const warn = (what: string) => (error: unknown) => log.warn(`${what} failed: ${String(error)}`);
+  // A heartbeat or task-started that finds the events queue gone is the same normal end of an
+  // application as an outcome that does: information, said once per invocation (a long task
+  // would otherwise repeat it every heartbeat); later ones are dropped on purpose.
+  let applicationEndSaid = false;
+  const progressNotSent = (what: string) => (error: unknown) => {
+    if (!(error instanceof EventsQueueGoneError)) return warn(what)(error);
+    if (applicationEndSaid) return;
+    applicationEndSaid = true;
+    log.info(`${what} not sent: ${error.message}`);
+  };
 
   const started = performance.now();
   const heartbeat = setInterval(
-    () => void report({ type: 'task-heartbeat' }).catch(warn('heartbeat')),
+    () => void report({ type: 'task-heartbeat' }).catch(progressNotSent('heartbeat')),
     ex.heartbeatMs,
   );
   const kill = new AbortController();
@@ -263,7 +273,7 @@ async function runInvocation(input: unknown, trigger: TriggerInfo, sink: LogSink
   const unregisterHardStop = shutdown.onHardStop(() => kill.abort());
   try {
     // A lost task-started is not fatal: the driver also learns from heartbeats and the outcome.
-    await report({ type: 'task-started' }).catch(warn('task-started'));
+    await report({ type: 'task-started' }).catch(progressNotSent('task-started'));
     const result = await ex.pool.run(
       {
         message,
