@@ -35,7 +35,8 @@ const result = await build({
   outdir,
   bundle: true,
   platform: 'node',
-  target: 'node20',
+  // The Node major the function app runs on (infra/main.bicep's nodeVersion; node-version.test.ts).
+  target: 'node22',
   format: 'cjs',
   sourcemap: 'linked',
   // Stacks need only the mappings; without the sources' text the maps are a fraction of the size,
@@ -59,7 +60,8 @@ const appPackage = {
   private: true,
   type: 'commonjs',
   main: 'app.js',
-  engines: { node: '>=20' },
+  // The root package's range: one Node LTS everywhere (test/infra/node-version.test.ts).
+  engines: { node: rootPackage.engines.node },
   dependencies: {},
 };
 await writeFile(path.join(outdir, 'package.json'), `${JSON.stringify(appPackage, null, 2)}\n`);
