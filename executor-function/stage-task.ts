@@ -15,6 +15,8 @@
  * event names each blob, and the driver commits exactly the blobs its winner reported. The
  * one exception is a part file of an az:// save target: every execution stages its own
  * uncommitted blocks on the final part blob, and the event names them (task-outputs.ts).
+ * When the executor shuts down, the task stops at its next record batch (TaskIO.throwIfInterrupted,
+ * Spark's killTaskIfInterrupted) and its invocation fails, so the message runs elsewhere.
  */
 import { createHash } from 'node:crypto';
 import { type AppLease, AppLeaseSchema, appLeaseBlobName } from '../contract/app-lease.js';
@@ -350,6 +352,10 @@ function makeTaskIO(
     },
     spill: new TempFileSpillStore(context.tempDir),
     memoryBudgetBytes: descriptor.memoryBudgetBytes,
+    // Between record batches: a CPU-bound map stops at its next batch when the executor shuts
+    // down. Reads in flight are not raced with the signal: a blob read ends well within the
+    // shutdown grace, and the thread's termination after it covers one that hangs.
+    throwIfInterrupted: () => context.throwIfInterrupted(),
   };
 }
 
@@ -382,6 +388,8 @@ export const runStageTask: WorkKindRunner<StageWork> = async (work, context): Pr
   // The driver cannot call executors: nodes the run unpersisted are dropped here, at its next task.
   for (const nodeId of plan.releasedNodes ?? [])
     context.blocks.release(nodeBlockPrefix(descriptor.scope, nodeId));
+  // Loading took its time: a task whose executor began shutting down meanwhile does not start.
+  context.throwIfInterrupted();
   // The driver's broadcast values, never the ones this rebuild of the builder computed.
   let savedPart: SavedPartWriter | undefined;
   const io = makeTaskIO(context, descriptor, broadcasts, shuffleTables, (part) => {
@@ -392,6 +400,8 @@ export const runStageTask: WorkKindRunner<StageWork> = async (work, context): Pr
     parallelizeDigests: descriptor.parallelizeDigests,
   });
 
+  // Computed: its outputs are written even when shutdown began meanwhile (the shutdown grace
+  // bounds it), since a finished task that reports spares its partition a second run.
   const written: string[] = [];
   const cachedPartitions: CachedPartition[] = [];
   for (const c of output.cachedOutputs) {

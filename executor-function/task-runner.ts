@@ -41,7 +41,12 @@ import { StorageQueue } from '../storage/queues.js';
 import { blockLimitsFromEnv, ExecutorBlockManager } from './block-manager.js';
 import { EventReporter, EventsQueueGoneError } from './event-reporter.js';
 import { executorSlotCount, resolveExecutorId, SlotAllocator } from './executor-identity.js';
-import { DEFAULT_SHUTDOWN_GRACE_MS, ExecutorShutdown, ExecutorShutdownError } from './executor-shutdown.js';
+import {
+  DEFAULT_SHUTDOWN_GRACE_MS,
+  ExecutorShutdown,
+  ExecutorShutdownError,
+  WORKER_TERMINATE_GRACE_MS,
+} from './executor-shutdown.js';
 import { ExecutorLog, type LogSink, stderrSink } from './invocation-log.js';
 import { DEFAULT_LEASE_CHECK_MS, LeaseWatch, type StopVerdict } from './lease-watch.js';
 import { connectFromSetting } from './storage-binding.js';
@@ -421,13 +426,19 @@ async function moveToPoison(raw: unknown): Promise<void> {
 
 /**
  * Shut the executor down (the app's appTerminate hook): refuse new tasks, abort every running
- * task's signal, wait up to `graceMs` (default `STRATUS_SHUTDOWN_GRACE_MS`, else 5 s) for their
+ * task's signal, wait up to `graceMs` (default `STRATUS_SHUTDOWN_GRACE_MS`, else 3 s) for their
  * invocations to end, terminate the threads still running, then close the pool. Resolves once
- * no invocation of this process is running.
+ * no invocation of this process is running. The host kills the process 5 s after it asked it to
+ * stop (WORKER_TERMINATE_GRACE_MS), so a grace that does not fit under that is said on stderr.
  */
 export async function closeTaskRunner(
   graceMs = envMs('STRATUS_SHUTDOWN_GRACE_MS', DEFAULT_SHUTDOWN_GRACE_MS),
 ): Promise<void> {
+  if (executor && graceMs >= WORKER_TERMINATE_GRACE_MS) {
+    ExecutorLog.forExecutor(executor.executorId, stderrSink).warn(
+      `STRATUS_SHUTDOWN_GRACE_MS=${graceMs} is not under the Functions host's ${WORKER_TERMINATE_GRACE_MS} ms terminate grace: the host may kill this process before its tasks are interrupted, leaving their messages to the host`,
+    );
+  }
   await shutdown.drain(executor?.pool, graceMs);
   await executor?.pool.close();
   executor?.blocks.close();
