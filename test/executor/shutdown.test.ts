@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HOST_ENV } from '../../contract/local-host-process.js';
+import { WORKER_TERMINATE_GRACE_MS } from '../../executor-function/executor-shutdown.js';
 import { HostFleet, TaskChannels, TestStorage, waitFor } from './harness.js';
 
 let storage: TestStorage;
@@ -67,6 +68,32 @@ describe('executor shutdown', () => {
     expect(host.stderr).toMatch(
       /interrupted after \d+ ms by the executor's shutdown \(its thread was terminated\)/,
     );
+    await waitFor('the message to be visible again', async () => (await c.tasks.approximateLength()) === 1);
+  });
+
+  it('as the Functions host, the local host kills a worker still running 5 s after SIGTERM and releases its messages', async () => {
+    const c = await channels.open('kill');
+    // A grace the host's 5 s terminate grace cannot hold: the executor says so, and is killed.
+    const host = fleet.start({
+      queue: c.name,
+      slots: 1,
+      env: { [HOST_ENV.shutdownGraceMs]: '20000' },
+    });
+    await host.ready();
+    await c.sendNoop(0, { busyMs: 60_000 });
+    await c.waitForEvents('task-started', 1);
+    const signalledAt = Date.now();
+    host.signal('SIGTERM');
+    expect(await host.exited(20_000)).toBe(1);
+    expect(Date.now() - signalledAt).toBeGreaterThanOrEqual(WORKER_TERMINATE_GRACE_MS);
+    expect(host.stderr).toContain(
+      "STRATUS_SHUTDOWN_GRACE_MS=20000 is not under the Functions host's 5000 ms terminate grace",
+    );
+    expect(host.stderr).toMatch(
+      /the worker did not exit within the host's 5000 ms terminate grace after SIGTERM: killing it, as the Functions host does; 1 in-flight invocation\(s\) failed, their messages released/,
+    );
+    // Failed by the host, not by the task: no task-failed event, and the message is back.
+    expect(c.eventsOf('task-failed')).toHaveLength(0);
     await waitFor('the message to be visible again', async () => (await c.tasks.approximateLength()) === 1);
   });
 });
