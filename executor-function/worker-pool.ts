@@ -62,6 +62,8 @@ export class TaskThreadPool {
   private readonly waiting: Run[] = [];
   private nextId = 1;
   private closed = false;
+  /** Set by abortAll: a run that starts afterwards is interrupted from its start. */
+  private aborting = false;
 
   /** @param size most threads at once (the executor's slot count); @param entry the task-thread script. */
   constructor(
@@ -89,6 +91,8 @@ export class TaskThreadPool {
     if (kill?.aborted) return Promise.resolve(KILLED);
     return new Promise((resolve) => {
       const interrupt = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT));
+      // The executor began shutting down between taking this task and starting it.
+      if (this.aborting) Atomics.store(interrupt, 0, 1);
       const run: Run = { id: this.nextId++, request, resolve, log, interrupt };
       kill?.addEventListener('abort', () => this.kill(run), { once: true });
       this.waiting.push(run);
@@ -119,9 +123,10 @@ export class TaskThreadPool {
   /**
    * Ask every running task to stop early: its signal aborts when its thread next turns its event
    * loop, and its `throwIfInterrupted` throws at once (the shared flag), so a CPU-bound stage task
-   * stops at its next record batch. Queued runs start already interrupted.
+   * stops at its next record batch. Queued runs, and runs started from now on, start interrupted.
    */
   abortAll(): void {
+    this.aborting = true;
     for (const run of this.waiting) Atomics.store(run.interrupt, 0, 1);
     for (const [worker, run] of this.busy) {
       Atomics.store(run.interrupt, 0, 1);
