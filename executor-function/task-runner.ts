@@ -8,14 +8,16 @@
  * the instance's LeaseWatch checks its lease; when the driver no longer needs the attempt, the
  * runner terminates its thread, reports `task-killed` and returns: the message is settled as done.
  * When the executor shuts down (executor-shutdown.ts) a running task is told through its signal
- * and, if it does not finish, fails its invocation without a `task-failed` event: the message
- * returns to the queue and the attempt runs elsewhere, not counted against the task.
+ * and, if it does not finish, fails its invocation without a `task-failed` event (a
+ * `task-interrupted` one instead): the message returns to the queue and the attempt runs
+ * elsewhere, not counted against the task.
  * Every diagnostic goes to the invocation's log (invocation-log.ts), naming the task.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { coerceError, ProtocolError } from '../contract/errors.js';
 import {
   DEFAULT_TASK_QUEUE,
@@ -61,6 +63,13 @@ export interface TriggerInfo {
 
 /** Default interval between `task-heartbeat` events (ms); `STRATUS_HEARTBEAT_MS` overrides it. */
 export const DEFAULT_HEARTBEAT_MS = 3000;
+
+/**
+ * How long an interrupted invocation waits for its `task-interrupted` event to be sent (ms)
+ * before it fails anyway: the event is a courtesy, the invocation's failure within the host's
+ * terminate grace is what gives the message back.
+ */
+const INTERRUPTED_REPORT_BOUND_MS = 1000;
 
 interface Executor {
   executorId: string;
@@ -311,9 +320,20 @@ async function runInvocation(input: unknown, trigger: TriggerInfo, sink: LogSink
       // task-failed event counts against it. The invocation fails, the host keeps the message,
       // and it becomes visible again for another executor.
       const how = result.status === 'killed' ? 'its thread was terminated' : result.error.message;
+      const runMs = performance.now() - started;
       log.warn(
-        `interrupted after ${Math.round(performance.now() - started)} ms by the executor's shutdown (${how}); the message returns to the queue`,
+        `interrupted after ${Math.round(runMs)} ms by the executor's shutdown (${how}); the message returns to the queue`,
       );
+      // Tell the driver this delivery ended, so it is not shown running until its stage ends.
+      // Best effort and bounded: the host kills the process soon (WORKER_TERMINATE_GRACE_MS).
+      const reason =
+        result.status === 'killed'
+          ? 'executor is shutting down (its thread was terminated after the grace)'
+          : 'executor is shutting down';
+      const told = report({ type: 'task-interrupted', reason, runMs }).catch(
+        progressNotSent('task-interrupted'),
+      );
+      await Promise.race([told, delay(INTERRUPTED_REPORT_BOUND_MS, undefined, { ref: false })]);
       throw new ExecutorShutdownError(`task ${attemptId} interrupted`);
     }
     if (result.status === 'killed') throw new Error(`task ${attemptId} killed with no verdict`);
