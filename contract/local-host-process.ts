@@ -11,7 +11,9 @@
  * SIGTERM/SIGINT stop fetching and run the app's appTerminate hooks at once, as the worker does
  * on WorkerTerminate: the executor app tells in-flight tasks to stop, and within its shutdown grace
  * (`STRATUS_SHUTDOWN_GRACE_MS`) their invocations end, failed ones' messages are released, and the
- * host exits 0. A host that cannot start (no function registered, bad settings) exits non-zero.
+ * host exits 0. As the Functions host, it kills the worker 5 s after the signal: invocations still
+ * running then fail, their messages are released, and the host exits 1. A host that cannot start
+ * (no function registered, bad settings) exits non-zero.
  */
 import path from 'node:path';
 import { packageRoot } from './package-root.js';
@@ -26,7 +28,10 @@ export const HOST_ENV = {
   executorId: 'STRATUS_EXECUTOR_ID',
   /** Interval between task heartbeats (ms). */
   heartbeatMs: 'STRATUS_HEARTBEAT_MS',
-  /** On shutdown, how long (ms) running tasks get to stop after their signal before their threads are terminated (default 5000). */
+  /**
+   * On shutdown, how long (ms) running tasks get to stop after their signal before their threads
+   * are terminated (default 3000); it must stay under the host's 5 s terminate grace.
+   */
   shutdownGraceMs: 'STRATUS_SHUTDOWN_GRACE_MS',
   /** `1` prints poll / invocation / poison lines on stdout. */
   verbose: 'STRATUS_HOST_VERBOSE',

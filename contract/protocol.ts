@@ -213,6 +213,23 @@ export const TaskKilledEventSchema = z.object({
   runMs: z.number().nonnegative(),
 });
 
+/**
+ * The executor's shutdown interrupted a running delivery of the attempt (sent best-effort, before
+ * its invocation fails). Not the task's failure and not its end: the invocation fails without a
+ * `task-failed` event, so the queue gives the same message to another executor — the same
+ * attempt, the next delivery. The driver ends only this delivery (Spark's task lost with a
+ * decommissioned executor, not counted against the task). Drivers older than this event drop it
+ * as invalid and learn of the delivery's end from the next one.
+ */
+export const TaskInterruptedEventSchema = z.object({
+  ...eventBase,
+  type: z.literal('task-interrupted'),
+  /** How it was stopped ("executor is shutting down", with "its thread was terminated" when it did not stop in time). */
+  reason: z.string(),
+  /** How long the delivery had run on the executor when it was stopped (ms). */
+  runMs: z.number().nonnegative(),
+});
+
 /** An event an executor sends to the driver's events queue. */
 export const ExecutorEventSchema = z.discriminatedUnion('type', [
   TaskStartedEventSchema,
@@ -221,6 +238,7 @@ export const ExecutorEventSchema = z.discriminatedUnion('type', [
   TaskFailedEventSchema,
   TaskRejectedEventSchema,
   TaskKilledEventSchema,
+  TaskInterruptedEventSchema,
 ]);
 
 export type NoopWork = z.infer<typeof NoopWorkSchema>;
@@ -239,6 +257,7 @@ export type TaskSucceededEvent = z.infer<typeof TaskSucceededEventSchema>;
 export type TaskFailedEvent = z.infer<typeof TaskFailedEventSchema>;
 export type TaskRejectedEvent = z.infer<typeof TaskRejectedEventSchema>;
 export type TaskKilledEvent = z.infer<typeof TaskKilledEventSchema>;
+export type TaskInterruptedEvent = z.infer<typeof TaskInterruptedEventSchema>;
 
 /** Whether retrying a failed attempt can help: its `retryable`, else (an older executor's) not `fatal`. */
 export function failureIsRetryable(event: Pick<TaskFailedEvent, 'retryable' | 'fatal'>): boolean {

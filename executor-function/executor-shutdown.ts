@@ -11,8 +11,34 @@
 import { StratusError } from '../contract/errors.js';
 import type { TaskThreadPool } from './worker-pool.js';
 
-/** Default bound (ms) between telling tasks to stop and terminating their threads; `STRATUS_SHUTDOWN_GRACE_MS` overrides it. */
-export const DEFAULT_SHUTDOWN_GRACE_MS = 5_000;
+/**
+ * How long the Functions host waits for the worker process to exit after WorkerTerminate before
+ * it kills it (ms): `GrpcWorkerChannel` sends `WorkerTerminate` with
+ * `WorkerConstants.WorkerTerminateGracePeriodInSeconds` (5), waits `WaitForProcessExitInMilliSeconds(5000)`,
+ * then `Process.Kill()`, and fails the invocations that got no response. The worker does not
+ * pass the grace to the app (`terminateWorker(_msg)`), so the executor must know it.
+ */
+export const WORKER_TERMINATE_GRACE_MS = 5_000;
+
+/**
+ * Default bound (ms) between telling tasks to stop and terminating their threads;
+ * `STRATUS_SHUTDOWN_GRACE_MS` overrides it. It must stay well under WORKER_TERMINATE_GRACE_MS:
+ * after it come the thread terminations, the `task-interrupted` events, the pool's close and the
+ * invocations' responses, all before the host's kill (they took 0.6–1.4 s on a loaded machine).
+ */
+export const DEFAULT_SHUTDOWN_GRACE_MS = 3_000;
+
+/**
+ * What a running task's signal aborts with when its executor shuts down (and what
+ * `TaskContext.throwIfInterrupted` throws): Spark's TaskKilledException. A retryable StratusError,
+ * so the engine hands it on unwrapped even when user code was running (asUserCodeError).
+ */
+export class TaskInterruptedError extends StratusError {
+  constructor() {
+    super('TASK_INTERRUPTED', 'executor is shutting down', {}, { retryable: true });
+    this.name = 'TaskInterruptedError';
+  }
+}
 
 /**
  * The executor is shutting down and did not run (or finish) this task. Retryable: the

@@ -15,6 +15,8 @@
  * event names each blob, and the driver commits exactly the blobs its winner reported. The
  * one exception is a part file of an az:// save target: every execution stages its own
  * uncommitted blocks on the final part blob, and the event names them (task-outputs.ts).
+ * When the executor shuts down, the task stops at its next record batch (TaskIO.throwIfInterrupted,
+ * Spark's killTaskIfInterrupted) and its invocation fails, so the message runs elsewhere.
  */
 import { createHash } from 'node:crypto';
 import { type AppLease, AppLeaseSchema, appLeaseBlobName } from '../contract/app-lease.js';
@@ -351,6 +353,10 @@ function makeTaskIO(
     },
     spill: new TempFileSpillStore(context.tempDir),
     memoryBudgetBytes: descriptor.memoryBudgetBytes,
+    // Between record batches: a CPU-bound map stops at its next batch when the executor shuts
+    // down. Reads in flight are not raced with the signal: a blob read ends well within the
+    // shutdown grace, and the thread's termination after it covers one that hangs.
+    throwIfInterrupted: () => context.throwIfInterrupted(),
   };
 }
 
@@ -373,6 +379,7 @@ export const runStageTask: WorkKindRunner<StageWork> = async (work, context): Pr
   const output: TaskOutput = descriptor.relational ? await runDataFrameStage() : await runGraphStage();
 
   async function runDataFrameStage(): Promise<TaskOutput> {
+    context.throwIfInterrupted();
     return runRelationalStage(
       blobs,
       descriptor,
@@ -407,6 +414,8 @@ export const runStageTask: WorkKindRunner<StageWork> = async (work, context): Pr
     // The driver cannot call executors: nodes the run unpersisted are dropped here, at its next task.
     for (const nodeId of plan.releasedNodes ?? [])
       context.blocks.release(nodeBlockPrefix(descriptor.scope, nodeId));
+    // Loading took its time: a task whose executor began shutting down meanwhile does not start.
+    context.throwIfInterrupted();
     // The driver's broadcast values, never the ones this rebuild of the builder computed.
     const io = makeTaskIO(context, descriptor, broadcasts, shuffleTables, (part) => {
       savedPart = part;

@@ -8,14 +8,16 @@
  * the instance's LeaseWatch checks its lease; when the driver no longer needs the attempt, the
  * runner terminates its thread, reports `task-killed` and returns: the message is settled as done.
  * When the executor shuts down (executor-shutdown.ts) a running task is told through its signal
- * and, if it does not finish, fails its invocation without a `task-failed` event: the message
- * returns to the queue and the attempt runs elsewhere, not counted against the task.
+ * and, if it does not finish, fails its invocation without a `task-failed` event (a
+ * `task-interrupted` one instead): the message returns to the queue and the attempt runs
+ * elsewhere, not counted against the task.
  * Every diagnostic goes to the invocation's log (invocation-log.ts), naming the task.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { coerceError, ProtocolError } from '../contract/errors.js';
 import {
   DEFAULT_TASK_QUEUE,
@@ -41,7 +43,12 @@ import { StorageQueue } from '../storage/queues.js';
 import { blockLimitsFromEnv, ExecutorBlockManager } from './block-manager.js';
 import { EventReporter, EventsQueueGoneError } from './event-reporter.js';
 import { executorSlotCount, resolveExecutorId, SlotAllocator } from './executor-identity.js';
-import { DEFAULT_SHUTDOWN_GRACE_MS, ExecutorShutdown, ExecutorShutdownError } from './executor-shutdown.js';
+import {
+  DEFAULT_SHUTDOWN_GRACE_MS,
+  ExecutorShutdown,
+  ExecutorShutdownError,
+  WORKER_TERMINATE_GRACE_MS,
+} from './executor-shutdown.js';
 import { ExecutorLog, type LogSink, stderrSink } from './invocation-log.js';
 import { DEFAULT_LEASE_CHECK_MS, LeaseWatch, type StopVerdict } from './lease-watch.js';
 import { connectFromSetting } from './storage-binding.js';
@@ -56,6 +63,13 @@ export interface TriggerInfo {
 
 /** Default interval between `task-heartbeat` events (ms); `STRATUS_HEARTBEAT_MS` overrides it. */
 export const DEFAULT_HEARTBEAT_MS = 3000;
+
+/**
+ * How long an interrupted invocation waits for its `task-interrupted` event to be sent (ms)
+ * before it fails anyway: the event is a courtesy, the invocation's failure within the host's
+ * terminate grace is what gives the message back.
+ */
+const INTERRUPTED_REPORT_BOUND_MS = 1000;
 
 interface Executor {
   executorId: string;
@@ -245,10 +259,20 @@ async function runInvocation(input: unknown, trigger: TriggerInfo, sink: LogSink
   // run the task again for nothing; the invocation settles and the host deletes the message.
   const logApplicationEnded = () => log.info('dropped after it ran: its application has ended');
   const warn = (what: string) => (error: unknown) => log.warn(`${what} failed: ${String(error)}`);
+  // A heartbeat or task-started that finds the events queue gone is the same normal end of an
+  // application as an outcome that does: information, said once per invocation (a long task
+  // would otherwise repeat it every heartbeat); later ones are dropped on purpose.
+  let applicationEndSaid = false;
+  const progressNotSent = (what: string) => (error: unknown) => {
+    if (!(error instanceof EventsQueueGoneError)) return warn(what)(error);
+    if (applicationEndSaid) return;
+    applicationEndSaid = true;
+    log.info(`${what} not sent: ${error.message}`);
+  };
 
   const started = performance.now();
   const heartbeat = setInterval(
-    () => void report({ type: 'task-heartbeat' }).catch(warn('heartbeat')),
+    () => void report({ type: 'task-heartbeat' }).catch(progressNotSent('heartbeat')),
     ex.heartbeatMs,
   );
   const kill = new AbortController();
@@ -263,7 +287,7 @@ async function runInvocation(input: unknown, trigger: TriggerInfo, sink: LogSink
   const unregisterHardStop = shutdown.onHardStop(() => kill.abort());
   try {
     // A lost task-started is not fatal: the driver also learns from heartbeats and the outcome.
-    await report({ type: 'task-started' }).catch(warn('task-started'));
+    await report({ type: 'task-started' }).catch(progressNotSent('task-started'));
     const result = await ex.pool.run(
       {
         message,
@@ -296,9 +320,20 @@ async function runInvocation(input: unknown, trigger: TriggerInfo, sink: LogSink
       // task-failed event counts against it. The invocation fails, the host keeps the message,
       // and it becomes visible again for another executor.
       const how = result.status === 'killed' ? 'its thread was terminated' : result.error.message;
+      const runMs = performance.now() - started;
       log.warn(
-        `interrupted after ${Math.round(performance.now() - started)} ms by the executor's shutdown (${how}); the message returns to the queue`,
+        `interrupted after ${Math.round(runMs)} ms by the executor's shutdown (${how}); the message returns to the queue`,
       );
+      // Tell the driver this delivery ended, so it is not shown running until its stage ends.
+      // Best effort and bounded: the host kills the process soon (WORKER_TERMINATE_GRACE_MS).
+      const reason =
+        result.status === 'killed'
+          ? 'executor is shutting down (its thread was terminated after the grace)'
+          : 'executor is shutting down';
+      const told = report({ type: 'task-interrupted', reason, runMs }).catch(
+        progressNotSent('task-interrupted'),
+      );
+      await Promise.race([told, delay(INTERRUPTED_REPORT_BOUND_MS, undefined, { ref: false })]);
       throw new ExecutorShutdownError(`task ${attemptId} interrupted`);
     }
     if (result.status === 'killed') throw new Error(`task ${attemptId} killed with no verdict`);
@@ -411,13 +446,19 @@ async function moveToPoison(raw: unknown): Promise<void> {
 
 /**
  * Shut the executor down (the app's appTerminate hook): refuse new tasks, abort every running
- * task's signal, wait up to `graceMs` (default `STRATUS_SHUTDOWN_GRACE_MS`, else 5 s) for their
+ * task's signal, wait up to `graceMs` (default `STRATUS_SHUTDOWN_GRACE_MS`, else 3 s) for their
  * invocations to end, terminate the threads still running, then close the pool. Resolves once
- * no invocation of this process is running.
+ * no invocation of this process is running. The host kills the process 5 s after it asked it to
+ * stop (WORKER_TERMINATE_GRACE_MS), so a grace that does not fit under that is said on stderr.
  */
 export async function closeTaskRunner(
   graceMs = envMs('STRATUS_SHUTDOWN_GRACE_MS', DEFAULT_SHUTDOWN_GRACE_MS),
 ): Promise<void> {
+  if (executor && graceMs >= WORKER_TERMINATE_GRACE_MS) {
+    ExecutorLog.forExecutor(executor.executorId, stderrSink).warn(
+      `STRATUS_SHUTDOWN_GRACE_MS=${graceMs} is not under the Functions host's ${WORKER_TERMINATE_GRACE_MS} ms terminate grace: the host may kill this process before its tasks are interrupted, leaving their messages to the host`,
+    );
+  }
   await shutdown.drain(executor?.pool, graceMs);
   await executor?.pool.close();
   executor?.blocks.close();

@@ -26,6 +26,12 @@ export type TaskThreadRequest =
       tempDir: string;
       /** The executor's persisted blocks of the task's application (block-manager.ts). */
       blocks?: BlockSnapshot;
+      /**
+       * One Int32 over a SharedArrayBuffer, set to 1 by the pool when the run must stop: the
+       * thread reads it between record batches, where a CPU-bound task never returns to its
+       * event loop to receive the `abort` message.
+       */
+      interrupt: Int32Array;
     }
   | { type: 'abort'; id: number };
 
@@ -35,5 +41,5 @@ export type TaskThreadReply =
   | { type: 'done'; id: number; outcome: TaskOutcome; blocks?: BlockChanges }
   | { type: 'failed'; id: number; error: SerializedTaskError };
 
-/** What the pool needs to start a run (the pool assigns the id). */
-export type TaskRunRequest = Omit<Extract<TaskThreadRequest, { type: 'run' }>, 'type' | 'id'>;
+/** What the pool needs to start a run (the pool assigns the id and the interrupt flag). */
+export type TaskRunRequest = Omit<Extract<TaskThreadRequest, { type: 'run' }>, 'type' | 'id' | 'interrupt'>;

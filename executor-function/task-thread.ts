@@ -8,6 +8,7 @@ import { parentPort } from 'node:worker_threads';
 import { type TaskExecution, taskExecutionId } from '../contract/names.js';
 import { parseTaskMessage, taskAttemptId } from '../contract/protocol.js';
 import { BlobStore } from '../storage/blob-store.js';
+import { TaskInterruptedError } from './executor-shutdown.js';
 import { connectFromSetting } from './storage-binding.js';
 import { serializeTaskError } from './task-errors.js';
 import type { TaskThreadReply, TaskThreadRequest } from './task-thread-protocol.js';
@@ -32,7 +33,15 @@ function blobs(): BlobStore {
 async function runOne(request: Extract<TaskThreadRequest, { type: 'run' }>): Promise<TaskThreadReply> {
   const abort = new AbortController();
   aborts.set(request.id, abort);
+  // The pool's abort message reaches the signal only when this thread turns its event loop; the
+  // shared flag is seen at once, by whoever asks (the pipeline, between record batches).
+  const throwIfInterrupted = () => {
+    if (!abort.signal.aborted && Atomics.load(request.interrupt, 0) !== 0)
+      abort.abort(new TaskInterruptedError());
+    abort.signal.throwIfAborted();
+  };
   try {
+    if (Atomics.load(request.interrupt, 0) !== 0) abort.abort(new TaskInterruptedError());
     const message = parseTaskMessage(request.message);
     const attemptId = taskAttemptId(message);
     const execution: TaskExecution = {
@@ -54,6 +63,7 @@ async function runOne(request: Extract<TaskThreadRequest, { type: 'run' }>): Pro
         return blobs();
       },
       signal: abort.signal,
+      throwIfInterrupted,
       tempDir: request.tempDir,
       blocks,
       // To the main thread, which writes it to the invocation's log (redacted there, with the
@@ -80,7 +90,7 @@ if (!parentPort) throw new Error('task-thread.js must run as a worker thread');
 const port = parentPort;
 port.on('message', (request: TaskThreadRequest) => {
   if (request.type === 'abort') {
-    aborts.get(request.id)?.abort(new Error('executor is shutting down'));
+    aborts.get(request.id)?.abort(new TaskInterruptedError());
     return;
   }
   void runOne(request).then((reply) => port.postMessage(reply));

@@ -38,6 +38,13 @@ export interface TaskContext {
   readonly blobs: BlobStore;
   /** Aborted when the executor is shutting down and the task should stop early. */
   readonly signal: AbortSignal;
+  /**
+   * Throw (TaskInterruptedError) when the task must stop, as Spark's
+   * `TaskContext.killTaskIfInterrupted`. Unlike `signal`, which aborts only when the task thread
+   * next turns its event loop, this sees the executor's shutdown at once: call it between units
+   * of CPU-bound work (the stage pipeline does, between record batches).
+   */
+  throwIfInterrupted(): void;
   /** A directory private to this execution, removed when the task ends (spills, downloads). */
   readonly tempDir: string;
   /** This executor's persisted partitions ('memory' / 'disk' storage levels); kept only if the task succeeds. */

@@ -30,6 +30,8 @@ interface Run {
   resolve: (result: TaskRunResult) => void;
   /** Where the task's TaskContext.log lines go (the invocation's log). */
   log: ((line: string) => void) | undefined;
+  /** Shared with the run's thread: 1 once the run must stop (see TaskThreadRequest). */
+  interrupt: Int32Array;
 }
 
 const KILLED: TaskRunResult = { status: 'killed' };
@@ -60,6 +62,8 @@ export class TaskThreadPool {
   private readonly waiting: Run[] = [];
   private nextId = 1;
   private closed = false;
+  /** Set by abortAll: a run that starts afterwards is interrupted from its start. */
+  private aborting = false;
 
   /** @param size most threads at once (the executor's slot count); @param entry the task-thread script. */
   constructor(
@@ -86,7 +90,10 @@ export class TaskThreadPool {
     if (this.closed) return Promise.resolve(crashed('the task thread pool is closed'));
     if (kill?.aborted) return Promise.resolve(KILLED);
     return new Promise((resolve) => {
-      const run: Run = { id: this.nextId++, request, resolve, log };
+      const interrupt = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT));
+      // The executor began shutting down between taking this task and starting it.
+      if (this.aborting) Atomics.store(interrupt, 0, 1);
+      const run: Run = { id: this.nextId++, request, resolve, log, interrupt };
       kill?.addEventListener('abort', () => this.kill(run), { once: true });
       this.waiting.push(run);
       this.dispatch();
@@ -113,10 +120,18 @@ export class TaskThreadPool {
     // Not found: the run already ended; its result stands.
   }
 
-  /** Ask every running task to stop early (their signals abort). */
+  /**
+   * Ask every running task to stop early: its signal aborts when its thread next turns its event
+   * loop, and its `throwIfInterrupted` throws at once (the shared flag), so a CPU-bound stage task
+   * stops at its next record batch. Queued runs, and runs started from now on, start interrupted.
+   */
   abortAll(): void {
-    for (const [worker, run] of this.busy)
+    this.aborting = true;
+    for (const run of this.waiting) Atomics.store(run.interrupt, 0, 1);
+    for (const [worker, run] of this.busy) {
+      Atomics.store(run.interrupt, 0, 1);
       worker.postMessage({ type: 'abort', id: run.id } satisfies TaskThreadRequest);
+    }
   }
 
   /** Stop accepting work, fail queued runs, wait for running ones, then end every thread. */
@@ -136,7 +151,12 @@ export class TaskThreadPool {
       this.busy.set(worker, run);
       // A busy thread keeps the process alive; an idle one must not.
       worker.ref();
-      worker.postMessage({ type: 'run', id: run.id, ...run.request } satisfies TaskThreadRequest);
+      worker.postMessage({
+        type: 'run',
+        id: run.id,
+        ...run.request,
+        interrupt: run.interrupt,
+      } satisfies TaskThreadRequest);
     }
   }
 

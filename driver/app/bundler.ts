@@ -66,7 +66,8 @@ export async function bundleJobModule(entry: string): Promise<JobBundle> {
       bundle: true,
       format: 'esm',
       platform: 'node',
-      target: 'node20',
+      // Executors run Node 22 (infra/main.bicep's nodeVersion; test/infra/node-version.test.ts).
+      target: 'node22',
       write: false,
       logLevel: 'silent',
       sourcemap: 'inline',

@@ -43,7 +43,7 @@ export async function load(url: string, context: unknown, nextLoad: NextLoad) {
   const result = await transform(source, {
     loader: file.endsWith('x') ? 'tsx' : 'ts',
     format: 'esm',
-    target: 'node20',
+    target: 'node22', // the project's one Node LTS (test/infra/node-version.test.ts)
     sourcemap: 'inline',
     sourcefile: file,
   });

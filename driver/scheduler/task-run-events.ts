@@ -2,11 +2,11 @@
  * Turns executor events of one stage's task attempts into run events (task-start, task-end)
  * for listeners: scheduling delay from the driver's launch time, the executor's start time,
  * the attempt's outcome — `ignored` for a late or duplicate success, `killed` when the
- * executor stopped it. Each delivery of a task message is its own attempt: its `attempt` is the
+ * executor stopped it or its shutdown interrupted the delivery. Each delivery of a task message is its own attempt: its `attempt` is the
  * delivery's number (attempt-numbers.ts), its `messageAttempt` and `delivery` say which message
  * and which dequeue it was.
  */
-import type { ExecutorEvent } from '../../contract/protocol.js';
+import type { ExecutorEvent, TaskInterruptedEvent } from '../../contract/protocol.js';
 import type { RunEvent } from '../observe/run-events.js';
 import type { AttemptNumbers } from './attempt-numbers.js';
 
@@ -111,6 +111,10 @@ export function taskRunEvent(
       return ended({ status: ignored ? 'ignored' : 'succeeded', metrics: event.metrics });
     case 'task-killed':
       return ended({ status: 'killed', reason: event.reason });
+    case 'task-interrupted':
+      // Only this delivery ended: the message is back on the queue and its next delivery is the
+      // attempt's next run (a new attempt number), not a relaunch by the driver.
+      return ended({ status: 'killed', reason: interruptedReason(event) });
     case 'task-failed':
       return ended({
         status: 'failed',
@@ -125,6 +129,11 @@ export function taskRunEvent(
         error: { name: 'TaskRejected', message: `${event.reason}: ${event.message}` },
       };
   }
+}
+
+/** What the run events say of a delivery its executor's shutdown interrupted. */
+export function interruptedReason(event: Pick<TaskInterruptedEvent, 'reason'>): string {
+  return `interrupted: ${event.reason}; its task message returns to the queue`;
 }
 
 /**

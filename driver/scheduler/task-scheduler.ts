@@ -311,8 +311,14 @@ export class TaskScheduler {
       return;
     }
     // A late attempt of a stage that already finished: its outcome cannot change anything.
-    // (A late task-rejected is a redelivery of a message whose first refusal ended the stage.)
-    if (event.type === 'task-started' || event.type === 'task-heartbeat' || event.type === 'task-rejected') {
+    // (A late task-rejected is a redelivery of a message whose first refusal ended the stage; a
+    // late task-interrupted, a delivery the stage's end already reported killed.)
+    if (
+      event.type === 'task-started' ||
+      event.type === 'task-heartbeat' ||
+      event.type === 'task-rejected' ||
+      event.type === 'task-interrupted'
+    ) {
       return;
     }
     if (

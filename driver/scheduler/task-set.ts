@@ -235,6 +235,14 @@ export class TaskSetManager {
           this.send([partition]).catch((error: unknown) => this.abort(coerceError(error)));
         return;
       }
+      case 'task-interrupted': {
+        // Its executor shut down: this delivery no longer runs, but the message is back on the
+        // queue and another executor will run the same attempt, so nothing is relaunched (the
+        // vanished-message check covers a message that never comes back). Only the executor that
+        // was running it may say so: a redelivery may have started before this event arrived.
+        if (attempts.get(event.attempt)?.executorId === event.executorId) attempts.delete(event.attempt);
+        return;
+      }
       case 'task-failed': {
         attempts.delete(event.attempt);
         // A map output this task reads is gone: only rerunning the map stage helps, which the

@@ -65,6 +65,14 @@ export class FakeTaskQueue implements TaskQueue {
     return this.waiting.splice(index, 1)[0]!;
   }
 
+  /**
+   * A taken message becomes visible again, as the host releases the message of an invocation
+   * that failed (a task interrupted by its executor's shutdown): last in line.
+   */
+  release(message: TaskMessage): void {
+    this.waiting.push(message);
+  }
+
   /** Executors receive every waiting message matching `filter`, oldest first. */
   takeAll(filter: TaskMessageFilter = {}): TaskMessage[] {
     const taken = this.waiting.filter((m) => matches(m, filter));

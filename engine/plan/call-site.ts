@@ -22,7 +22,8 @@ function baseName(file: string): string {
 
 /**
  * The user's call site in `stack` (an `Error().stack`): `file:line` of the first frame that is
- * neither in the engine (`engineDir`) nor in Node's internals, or undefined when there is none.
+ * neither in the engine (`engineDir`, or `stratus:` in the packaged executor) nor in Node's
+ * internals, or undefined when there is none.
  */
 export function callSiteFromStack(stack: string | undefined, engineDir = ENGINE_DIR): string | undefined {
   if (!stack) return undefined;
@@ -31,7 +32,9 @@ export function callSiteFromStack(stack: string | undefined, engineDir = ENGINE_
     if (!match) continue;
     const file = match[1]!;
     const filePath = file.startsWith('file://') ? new URL(file).pathname : file;
-    if (filePath.startsWith(engineDir) || file.startsWith('node:') || !filePath.includes('/')) continue;
+    // `stratus:…`: the packaged executor's own frames (infra/scripts/package-function.mjs).
+    if (filePath.startsWith(engineDir) || /^(?:node|stratus):/.test(file) || !filePath.includes('/'))
+      continue;
     const name = baseName(filePath);
     if (name === '') continue;
     return `${name}:${match[2]}`;

@@ -255,12 +255,28 @@ async function* teeToCache(
   ctx.cachedOutputs.push({ nodeId: node.id, partition, data, records, storage });
 }
 
+/**
+ * Spark's InterruptibleIterator: ask the task whether it must stop before handing on each batch.
+ * A CPU-bound user function then runs at most one more batch once its executor shuts down.
+ */
+async function* interruptible(source: AsyncIterable<unknown[]>, io: TaskIO) {
+  for await (const batch of source) {
+    io.throwIfInterrupted?.();
+    yield batch;
+  }
+}
+
 /** The record batches of partition `partition` of node `id`, computed within the task's stage. */
 export function computePartition(
   ctx: PipelineContext,
   id: number,
   partition: number,
 ): AsyncIterable<unknown[]> {
+  const batches = computeBatches(ctx, id, partition);
+  return ctx.io.throwIfInterrupted ? interruptible(batches, ctx.io) : batches;
+}
+
+function computeBatches(ctx: PipelineContext, id: number, partition: number): AsyncIterable<unknown[]> {
   const node = ctx.graph.node(id);
   const stage = ctx.stage;
   if (stage.cacheReads.includes(id)) return readCachedBatches(ctx, node, partition);

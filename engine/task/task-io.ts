@@ -64,4 +64,11 @@ export interface TaskIO {
   spill: SpillStore;
   /** Memory the task's aggregations and sorts may hold before spilling (bytes, estimated). */
   memoryBudgetBytes: number;
+  /**
+   * Throws when the task must stop (its executor is shutting down), as Spark's
+   * `TaskContext.killTaskIfInterrupted`; the pipeline calls it before every record batch a node
+   * hands on, so a task stops at the next batch however CPU-bound its user functions are.
+   * Absent: the task is never interrupted.
+   */
+  throwIfInterrupted?(): void;
 }

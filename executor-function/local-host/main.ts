@@ -15,6 +15,7 @@ import { DEFAULT_TASK_QUEUE } from '../../contract/names.js';
 import { readHostJson, resolveQueueTriggerOptions, slotCount } from '../../contract/queue-trigger-options.js';
 import { redactDeep, redactSecrets } from '../../contract/redaction.js';
 import { resolveExecutorId } from '../executor-identity.js';
+import { WORKER_TERMINATE_GRACE_MS } from '../executor-shutdown.js';
 import { connectFromSetting } from '../storage-binding.js';
 import { HostStartError, loadFunctionApp } from './app-loader.js';
 import { FunctionsCore } from './functions-core.js';
@@ -117,10 +118,14 @@ async function main(): Promise<void> {
     },
   });
 
-  // Shutdown, as the worker's WorkerTerminate: stop fetching, then run the appTerminate hooks at
-  // once, while invocations are still in flight (the executor app tells its tasks to stop and
-  // waits, bounded, for their invocations to end); the listener then settles what they returned.
+  // Shutdown, as the host disposes of its worker channel: stop fetching, then run the
+  // appTerminate hooks at once (WorkerTerminate), while invocations are still in flight — the
+  // executor app tells its tasks to stop and waits, bounded by its own grace, for their
+  // invocations to end; the listener then settles what they returned. The host gives the worker
+  // 5 s (WORKER_TERMINATE_GRACE_MS) to exit, then kills it and fails the invocations that got no
+  // response: so does this host, so a grace that does not fit fails here as it would on Azure.
   let terminating: Promise<void> | undefined;
+  let workerKilled = false;
   const shutdown = (signal: string) => {
     if (terminating) return;
     warn(
@@ -130,12 +135,18 @@ async function main(): Promise<void> {
     terminating = core
       .runHooks('appTerminate', { hookData: {}, appHookData: core.appHookData })
       .catch((error: unknown) => warn(`an appTerminate hook failed: ${describe(error)}`));
-    // The hooks bound their own wait; this only keeps a stuck host from outliving its stop.
-    const boundMs = 2 * positiveNumber(HOST_ENV.shutdownGraceMs, 5_000) + 10_000;
     setTimeout(() => {
-      warn(`in-flight invocations did not end within ${boundMs} ms of ${signal}; exiting`);
-      process.exit(1);
-    }, boundMs).unref();
+      workerKilled = true;
+      const failed =
+        listener?.failInFlight(
+          new Error(`the worker was killed ${WORKER_TERMINATE_GRACE_MS} ms after ${signal}`),
+        ) ?? 0;
+      warn(
+        `the worker did not exit within the host's ${WORKER_TERMINATE_GRACE_MS} ms terminate grace after ${signal}: killing it, as the Functions host does; ${failed} in-flight invocation(s) failed, their messages released`,
+      );
+      // The listener settles those messages, then `main` exits; this only bounds a stuck settle.
+      setTimeout(() => process.exit(1), 10_000).unref();
+    }, WORKER_TERMINATE_GRACE_MS).unref();
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
@@ -149,6 +160,8 @@ async function main(): Promise<void> {
     pid: process.pid,
   });
   await running;
+  // A killed worker runs no more of the app: its hooks may never end, and the host says it failed.
+  if (workerKilled) process.exit(1);
   await (terminating ?? core.runHooks('appTerminate', { hookData: {}, appHookData: core.appHookData }));
   process.exit(0);
 }

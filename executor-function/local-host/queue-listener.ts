@@ -10,7 +10,8 @@
  * - success deletes the message; failure makes it visible again after visibilityTimeout;
  * - failure at dequeueCount ≥ maxDequeueCount, a message received already past it, or a body
  *   that does not decode per messageEncoding moves it to `<queue>-poison` (created if needed);
- * - the trigger queue itself is never created by the listener.
+ * - the trigger queue itself is never created by the listener;
+ * - when the worker is killed, the invocations that got no response fail (failInFlight).
  */
 
 import type { HostVerboseLine } from '../../contract/local-host-process.js';
@@ -69,6 +70,11 @@ export class QueueListener {
   private wake: (() => void) | undefined;
   private poisonQueueReady = false;
   private warnedMissingQueue = false;
+  private killWorker: ((outcome: InvocationOutcome) => void) | undefined;
+  /** Resolves (failed) when the worker is killed: every invocation still running ends with it. */
+  private readonly workerKilled = new Promise<InvocationOutcome>((resolve) => {
+    this.killWorker = resolve;
+  });
 
   constructor(private readonly config: QueueListenerConfig) {
     this.queue = new StorageQueue(config.connection, config.queueName);
@@ -86,6 +92,17 @@ export class QueueListener {
   stop(): void {
     this.stopping = true;
     this.wake?.();
+  }
+
+  /**
+   * The worker process was killed (its terminate grace ran out): fail every invocation still
+   * running, as the host's `TryFailExecutions` does, so each message is settled as a failure —
+   * visible again, or poisoned at maxDequeueCount — instead of waiting out its lease. Whatever
+   * the invocations return later is ignored. Returns how many were failed.
+   */
+  failInFlight(error: Error): number {
+    this.killWorker?.({ ok: false, error });
+    return this.inFlight.size;
   }
 
   /** Poll until stopped, then wait for in-flight invocations. */
@@ -175,7 +192,7 @@ export class QueueListener {
       const lease = new MessageLease(this.queue, message, this.config.timings.leaseSeconds, this.config.warn);
       let outcome: InvocationOutcome;
       try {
-        outcome = await this.config.invoke({
+        const invocation = this.config.invoke({
           messageId: message.messageId,
           popReceipt: message.popReceipt,
           dequeueCount: message.dequeueCount,
@@ -184,6 +201,7 @@ export class QueueListener {
           nextVisibleOn: message.nextVisibleOn,
           body,
         });
+        outcome = await Promise.race([invocation, this.workerKilled]);
       } finally {
         await lease.stop();
       }

@@ -5,6 +5,7 @@
  *   package.json     `main: app.js`, CommonJS
  *   app.js           the entry point, @azure/functions bundled in
  *   task-thread.js   the task-thread entry the app's worker pool starts
+ *   *.js.map         their source maps, naming each source `stratus:<path in the package>`
  *
  * `@azure/functions-core` stays external: the Functions Node worker provides it at runtime by
  * intercepting `require` (and so does stratus' local host). `@duckdb/node-api` stays external too:
@@ -23,6 +24,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
+/** What the bundles' source maps put before each source's path in the package (see nameSourcesFromRoot). */
+const SOURCE_ROOT = 'stratus:';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const outdir = path.join(root, 'dist', 'function-app');
 const rootPackage = JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8'));
@@ -39,7 +42,8 @@ const result = await build({
   outdir,
   bundle: true,
   platform: 'node',
-  target: 'node20',
+  // The Node major the function app runs on (infra/main.bicep's nodeVersion; node-version.test.ts).
+  target: 'node22',
   format: 'cjs',
   sourcemap: 'linked',
   // Stacks need only the mappings; without the sources' text the maps are a fraction of the size,
@@ -55,6 +59,8 @@ const result = await build({
 });
 
 await writeFile(`${outdir}.meta.json`, `${JSON.stringify(result.metafile)}\n`);
+for (const bundle of ['app.js', 'task-thread.js'])
+  await nameSourcesFromRoot(path.join(outdir, `${bundle}.map`));
 await copyFile(path.join(root, 'executor-function', 'host.json'), path.join(outdir, 'host.json'));
 const appPackage = {
   name: 'stratus-executor',
@@ -63,7 +69,8 @@ const appPackage = {
   private: true,
   type: 'commonjs',
   main: 'app.js',
-  engines: { node: '>=20' },
+  // The root package's range: one Node LTS everywhere (test/infra/node-version.test.ts).
+  engines: { node: rootPackage.engines.node },
   dependencies: {},
 };
 await writeFile(path.join(outdir, 'package.json'), `${JSON.stringify(appPackage, null, 2)}\n`);
@@ -85,3 +92,23 @@ const sizes = Object.entries(result.metafile.outputs)
   .filter(([file]) => file.endsWith('.js'))
   .map(([file, info]) => `${path.relative(root, file)} ${(info.bytes / 1024).toFixed(0)} KiB`);
 console.log(`function app packaged in ${path.relative(root, outdir)}: ${sizes.join(', ')}`);
+
+/**
+ * Name a bundle's sources by their path in the package under the `stratus:` scheme
+ * (`stratus:engine/task/pipeline.ts`), as Node names its own frames `node:internal/…`. esbuild
+ * writes them relative to the map (`../../engine/…`), and Node resolves relative sources against
+ * wherever the app sits: on Azure (`/home/site/wwwroot`) a frame read `/home/engine/…`, a file
+ * that exists nowhere. A source with a scheme is printed as is.
+ */
+async function nameSourcesFromRoot(mapFile) {
+  const map = JSON.parse(await readFile(mapFile, 'utf8'));
+  const base = path.dirname(mapFile);
+  map.sources = map.sources.map((source) =>
+    path
+      .relative(root, path.resolve(base, map.sourceRoot ?? '', source))
+      .split(path.sep)
+      .join('/'),
+  );
+  map.sourceRoot = SOURCE_ROOT;
+  await writeFile(mapFile, JSON.stringify(map));
+}

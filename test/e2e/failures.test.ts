@@ -56,7 +56,7 @@ describe('failing jobs', () => {
       const stack = error.context.userStack ?? '';
       // Line 14 of the job module is its `throw new NonRetryableError(…)`.
       expect(stack).toMatch(/at rejectRecord \(.*test\/e2e\/jobs\/non-retryable\.ts:14:\d+\)/);
-      expect(stack).toMatch(/\((?:.*\/)?(?:engine|executor-function)\/[\w/-]+\.ts:\d+:\d+\)/);
+      expect(stack).toMatch(/\(stratus:(?:engine|executor-function)\/[\w/-]+\.ts:\d+:\d+\)/);
       expect(stack).not.toMatch(/function-app\/task-thread\.js:\d+/);
     } finally {
       await rm(markers, { recursive: true, force: true });

@@ -24,6 +24,19 @@ describe('call sites of dataset operations', () => {
     expect(callSiteFromStack(stack, ENGINE)).toBe('sales.ts:8');
   });
 
+  it("in the packaged executor the engine's frames are stratus:…, and the user's frame is still found", () => {
+    // Where dist/function-app sits is not where the engine's sources were: its map names them
+    // stratus:engine/… (infra/scripts/package-function.mjs), whatever engineDir the bundle has.
+    const stack = [
+      'Error',
+      '    at currentCallSite (stratus:engine/plan/call-site.ts:44:10)',
+      '    at GraphBuilder.addNode (stratus:engine/dataset/graph-builder.ts:62:22)',
+      '    at Dataset.map (stratus:engine/dataset/dataset.ts:79:17)',
+      '    at file:///home/me/jobs/sales.ts:8:6',
+    ].join('\n');
+    expect(callSiteFromStack(stack, '/home/site/')).toBe('sales.ts:8');
+  });
+
   it('a stack with no user frame gives no call site, and the label falls back to the node id', () => {
     const stack = [
       'Error',

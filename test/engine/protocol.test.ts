@@ -115,6 +115,12 @@ const events = {
     reason: 'another attempt of partition 4 succeeded',
     runMs: 5344.5,
   },
+  interrupted: {
+    ...eventBase,
+    type: 'task-interrupted',
+    reason: 'executor is shutting down',
+    runMs: 2210.25,
+  },
 } as const;
 
 /** The ProtocolError that `run` throws (fails the test when it does not throw one). */
@@ -404,7 +410,7 @@ describe('property: any valid message survives the wire', () => {
     }),
     fc.record({
       ...base,
-      type: fc.constant('task-killed' as const),
+      type: fc.constantFrom('task-killed' as const, 'task-interrupted' as const),
       reason: fc.string(),
       runMs: fc.double({ min: 0, max: 1e9, noNaN: true }),
     }),

@@ -67,7 +67,7 @@ const OPTIONAL_EXECUTOR_SETTINGS: Record<string, string> = {
   STRATUS_LEASE_CHECK_MS:
     'how often an instance re-reads a lease to stop killed attempts, default 2 s; raise it past ~1,000 instances',
   STRATUS_SHUTDOWN_GRACE_MS:
-    'on shutdown, how long running tasks get to stop after their signal before their threads end, default 5 s',
+    'on shutdown, how long running tasks get to stop after their signal before their threads end, default 3 s (under the host’s 5 s kill)',
   STRATUS_PERSIST_MEMORY_MB:
     "bound of the partitions an instance keeps for persist('memory'), default 512 MiB; a miss is recomputed",
   STRATUS_PERSIST_DISK_MB:

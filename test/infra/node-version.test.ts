@@ -2,13 +2,14 @@
  * One Node LTS everywhere: the executors' runtime on Azure (infra/main.bicep's `nodeVersion`, the
  * only value the function-app module allows), package.json `engines`, the README's "Node 22" and the
  * getting-started and deploy pages, `.ci/run`'s pinned Node (which it fetches and runs every step on),
- * the major of @types/node (the API the code is type-checked against), and the Node running this very
- * test. A change to one of them without the others fails here, in CI.
+ * the major of @types/node (the API the code is type-checked against), the packaged function app's
+ * `engines`, the esbuild target of that app, of job bundles and of the driver's TypeScript loader,
+ * and the Node running this very test. A change to one of them without the others fails here, in CI.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { PACKAGE_ROOT } from '../helpers/dist.js';
+import { builtFile, PACKAGE_ROOT } from '../helpers/dist.js';
 import { FUNCTION_APP_BICEP } from './app-settings.js';
 import { params, readBicep } from './bicep-text.js';
 
@@ -80,6 +81,23 @@ describe('one supported Node LTS everywhere', () => {
     );
     for (const doc of ['README.md', 'docs/getting-started.md', 'docs/deploy.md']) {
       expect(read(doc), doc).not.toMatch(otherMajor);
+    }
+  });
+
+  it('the packaged function app declares that range, and both bundlers target that major', () => {
+    // What `npm run package:function` wrote (azd deploys this folder): the root range as is.
+    const app = JSON.parse(readFileSync(builtFile('function-app/package.json'), 'utf8')) as typeof pkg;
+    expect(app.engines).toEqual({ node: pkg.engines.node });
+    // esbuild's target for the function app, for job bundles (driver/app/bundler.ts) and for the
+    // driver's TypeScript loader: code lowered for an older Node would run, but says the wrong
+    // runtime; a newer one might not run.
+    for (const file of [
+      'infra/scripts/package-function.mjs',
+      'driver/app/bundler.ts',
+      'driver/app/ts-hooks.ts',
+    ]) {
+      const targets = [...read(file).matchAll(/\btarget: '([^']+)'/g)].map((m) => m[1]);
+      expect(targets, file).toEqual([`node${supported}`]);
     }
   });
 

@@ -184,6 +184,24 @@ export class SchedulerHarness {
     this.feed(message, executorId, { type: 'task-heartbeat' });
   }
 
+  /**
+   * The executor's shutdown interrupted this delivery of the attempt (`dequeueCount`: which
+   * delivery, default the latest started); its message goes back to the queue for the caller to
+   * release, as the host does.
+   */
+  interrupt(
+    message: TaskMessage,
+    executorId = 'executor-0',
+    options: { dequeueCount?: number; reason?: string } = {},
+  ): void {
+    this.feed(message, executorId, {
+      type: 'task-interrupted',
+      reason: options.reason ?? 'executor is shutting down',
+      runMs: 100,
+      ...(options.dequeueCount !== undefined ? { dequeueCount: options.dequeueCount } : {}),
+    });
+  }
+
   /** The attempt succeeded: a map task reports its output blob and segment sizes, a result task its partial. */
   succeed(message: TaskMessage, options: SuccessOptions = {}, executorId = 'executor-0'): void {
     const stage = this.stageInfo(message);
