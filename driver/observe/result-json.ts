@@ -36,7 +36,9 @@ function withToJson(value: unknown, seen = new Set<object>()): unknown {
     value instanceof Set;
   if (!isRecordShape) {
     const toJSON = (value as { toJSON?: unknown }).toJSON;
-    return typeof toJSON === 'function' && !(value instanceof Date) ? toJSON.call(value) : value;
+    // Dates and bytes (a Buffer has a toJSON too) are record values with tags of their own.
+    if (value instanceof Date || ArrayBuffer.isView(value)) return value;
+    return typeof toJSON === 'function' ? toJSON.call(value) : value;
   }
   seen.add(value);
   if (Array.isArray(value)) return value.map((v) => withToJson(v, seen));

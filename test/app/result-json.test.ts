@@ -14,6 +14,7 @@ describe('run results as JSON', () => {
   const results = {
     stats,
     when: [[new Date(Date.UTC(2026, 11, 7)), 2n ** 70n]],
+    bytes: Buffer.from([0, 1, 254, 255]),
     byKey: new Map<unknown, number>([
       [1n, 2],
       ['a', 3],
@@ -25,13 +26,16 @@ describe('run results as JSON', () => {
     const back = fromTaggedJson(JSON.parse(text) as JsonValue) as typeof results & { stats: unknown };
     expect(back.when).toEqual(results.when);
     expect(back.byKey).toEqual(results.byKey);
+    // A Buffer has a toJSON of its own; its bytes must keep their tag, not become {type, data}.
+    expect(new Uint8Array(back.bytes)).toEqual(new Uint8Array(results.bytes));
+    expect(text).not.toContain('"type":"Buffer"');
     const mean = numbers.reduce((a, b) => a + b, 0) / numbers.length;
     expect(back.stats).toMatchObject({ count: numbers.length, mean, max: 9, min: 1 });
   });
 
   it('prints one line per named action, each parseable alone', () => {
     const lines = formatResults(results).trimEnd().split('\n');
-    expect(lines.map((l) => l.slice(0, l.indexOf(':')))).toEqual(['stats', 'when', 'byKey']);
+    expect(lines.map((l) => l.slice(0, l.indexOf(':')))).toEqual(['stats', 'when', 'bytes', 'byKey']);
     const when = lines[1]!.slice('when: '.length);
     expect(fromTaggedJson(JSON.parse(when) as JsonValue)).toEqual(results.when);
   });
