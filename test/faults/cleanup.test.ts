@@ -49,7 +49,9 @@ describe('cleanup at close', () => {
     const tasks = 8;
     const result = (await driver.run(path.join(JOBS, 'retry-and-straggle.ts'), {
       tasks,
-      slowMs: 12_000,
+      // Long enough that, even on a loaded machine, the other tasks finish and a speculative
+      // copy starts and wins while the original still sleeps.
+      slowMs: 20_000,
       failOnce: 3,
       markers: dir,
     })) as [number, number][];
@@ -70,7 +72,7 @@ describe('cleanup at close', () => {
     expect(await new StorageQueue(storage, eventsQueueName(appId)).exists()).toBe(false);
 
     // Once it has finished and its executor dropped it, still nothing is left.
-    await waitFor('the straggler to finish', () => existsSync(path.join(dir, 'straggler-done')), 30_000);
+    await waitFor('the straggler to finish', () => existsSync(path.join(dir, 'straggler-done')), 45_000);
     const dropped = await waitFor('the executor to drop the late attempt', () =>
       e2e.fabric.executors
         .map((e) => e.stderrTail())
@@ -80,5 +82,5 @@ describe('cleanup at close', () => {
     );
     expect(await blobs.list(DATA_CONTAINER, appPrefix(appId))).toEqual([]);
     expect(dropped).toContain('discarded the 1 blob(s) it wrote');
-  }, 90_000);
+  }, 150_000);
 });
