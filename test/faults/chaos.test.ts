@@ -165,5 +165,7 @@ describe('chaos', () => {
       await storage.blobService.getContainerClient(container).deleteIfExists();
     }
     expect(kills).toBeGreaterThan(0);
-  }, 180_000);
+    // 50 s on a quiet 2-core machine; over 180 s at load 10, when kills every 2.5 s outpace
+    // the slowed tasks. The bound is there to catch a hang, not to time the run.
+  }, 400_000);
 });
