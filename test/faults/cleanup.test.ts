@@ -61,7 +61,12 @@ describe('cleanup at close', () => {
     // The run had a retry and a speculative copy that won …
     const ends = events.of('task-end');
     expect(ends.some((t) => t.partition === 3 && t.status === 'failed')).toBe(true);
-    expect(ends.some((t) => t.partition === 0 && t.speculative && t.status === 'succeeded')).toBe(true);
+    // Whichever of the two attempts reached the map first sleeps (on a cold thread the copy can
+    // overtake the original), so the other one wins; either way one of them won and one lost.
+    expect(ends.some((t) => t.partition === 0 && t.speculative)).toBe(true);
+    expect(ends.filter((t) => t.partition === 0 && t.stageId === 0 && t.status === 'succeeded')).toHaveLength(
+      1,
+    );
     // … while it wrote blobs of its own under the application's prefix.
     expect((await blobs.list(DATA_CONTAINER, appPrefix(appId))).length).toBeGreaterThan(0);
 
@@ -78,7 +83,7 @@ describe('cleanup at close', () => {
         .map((e) => e.stderrTail())
         .join('\n')
         .split('\n')
-        .find((l) => l.includes('-p0-a0 (') && l.includes(': dropped: ') && l.includes(appId)),
+        .find((l) => /-p0-a\d+ \(/.test(l) && l.includes(': dropped: ') && l.includes(appId)),
     );
     expect(await blobs.list(DATA_CONTAINER, appPrefix(appId))).toEqual([]);
     expect(dropped).toContain('discarded the 1 blob(s) it wrote');
