@@ -11,7 +11,7 @@ import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { StratusError } from '../contract/errors.js';
-import { PARTITION_COLUMN, type RelationalProgram } from '../engine/sql/program.js';
+import { PARTITION_COLUMN, type RelationalProgram, roundRobinSql } from '../engine/sql/program.js';
 import { INPUT_RELATION, LEFT_RELATION, RIGHT_RELATION } from '../engine/sql/sql-gen.js';
 import { quoteIdent, quoteString } from '../engine/sql/types.js';
 import { type ScanFile, scanRelationSql } from './scan-sql.js';
@@ -201,7 +201,7 @@ async function runInSession(
         connection,
         program,
         sink.numPartitions,
-        sink.partitionSql,
+        sink.roundRobin ? roundRobinSql(sink.numPartitions, partition) : sink.partitionSql,
         options.tempDir,
       );
       return { kind: 'exchange', ...written };
