@@ -287,6 +287,16 @@ export class DataFrame {
     });
   }
 
+  /**
+   * Spark's `coalesce(n)`: at most `n` partitions without a shuffle — each task reads a range of
+   * consecutive input partitions (their order kept). Fewer partitions than `n` stay as they are.
+   */
+  coalesce(n: number): DataFrame {
+    if (!Number.isInteger(n) || n < 1)
+      throw new ConfigError(`coalesce: the number of partitions must be a positive integer, got ${n}`);
+    return this.with({ kind: 'coalesce', child: this.plan, n, label: labelOf('coalesce') });
+  }
+
   /** The first `n` rows (in the DataFrame's order: after an orderBy, the top n). */
   limit(n: number): DataFrame {
     checkCount(n, 'limit');

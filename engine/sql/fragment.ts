@@ -104,6 +104,11 @@ export interface BoundFragment {
 export interface RelationalFragment {
   readonly input: FragmentInput;
   readonly ops: readonly FragmentOp[];
+  /**
+   * coalesce(n): the node has min(n, input partitions) partitions, task p reading the input
+   * partitions coalescedInputs(p) gives (consecutive ranges), as Spark's CoalescedRDD without locality.
+   */
+  readonly coalesce?: number;
   /** Set on the driver by the binder before any job is planned. */
   bound?: BoundFragment;
   /**

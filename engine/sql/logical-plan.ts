@@ -60,6 +60,8 @@ export type LogicalPlan = PlanBase &
         readonly n: number;
         readonly keys: readonly ColumnNode[];
       }
+    /** coalesce(n): at most n partitions, each task reading a range of its input's partitions (no shuffle). */
+    | { readonly kind: 'coalesce'; readonly child: LogicalPlan; readonly n: number }
     /** union (by position) or unionByName; duplicates are kept (Spark's UNION ALL). */
     | {
         readonly kind: 'union';
@@ -116,6 +118,8 @@ function describe(p: LogicalPlan, render: (node: ColumnNode) => string): string 
       return p.keys.length > 0
         ? `RepartitionByExpression ${list(p.keys)}, ${p.n}`
         : `Repartition ${p.n}, true`;
+    case 'coalesce':
+      return `Repartition ${p.n}, false`;
     case 'union':
       return p.byName ? `Union false, ${p.allowMissingColumns}` : 'Union';
   }

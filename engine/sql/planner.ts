@@ -40,6 +40,8 @@ interface PendingFragment {
   readonly single: boolean;
   /** Partitions asked for by a source. */
   readonly partitions?: number;
+  /** coalesce(n) of the fragment's input partitions (the smallest n asked). */
+  readonly coalesce?: number;
 }
 
 /** Per-builder planner state: the shuffle partition count and the memoised exchanges. */
@@ -87,6 +89,15 @@ export class DataFramePlanner {
         });
       case 'drop':
         return this.narrow(plan.child, { op: 'drop', names: plan.names, label: plan.label });
+      case 'coalesce': {
+        // Narrow: the fragment's tasks read ranges of its input's partitions. Every operator of a
+        // fragment is right over any union of its input partitions (exchanges co-partition), so
+        // the operators before the coalesce may run after the merge.
+        const pending = this.lower(plan.child);
+        if (pending.single) return pending;
+        const n = Math.min(pending.coalesce ?? plan.n, plan.n);
+        return { ...pending, coalesce: n, single: n === 1 };
+      }
       default:
         return this.memoised(plan);
     }
@@ -273,6 +284,7 @@ export class DataFramePlanner {
       input:
         input.kind === 'local' ? { kind: 'local', rows: input.rows.length, schema: input.schema } : input,
       ops: pending.ops,
+      ...(pending.coalesce !== undefined ? { coalesce: pending.coalesce } : {}),
     };
     const opName = pending.ops.length > 0 ? pending.ops.map((o) => o.op).join('+') : op;
     return this.builder.addNode({
@@ -281,7 +293,14 @@ export class DataFramePlanner {
       parents: pending.parents,
       ...(pending.partitions !== undefined ? { requestedPartitions: pending.partitions } : {}),
       options: { [FRAGMENT_OPTION]: JSON.stringify(description) },
-      impl: { type: 'relational', fragment: { input, ops: pending.ops } },
+      impl: {
+        type: 'relational',
+        fragment: {
+          input,
+          ops: pending.ops,
+          ...(pending.coalesce !== undefined ? { coalesce: pending.coalesce } : {}),
+        },
+      },
     });
   }
 }

@@ -64,6 +64,23 @@ export interface RelationalProgram {
   /** The columns `sql` returns. */
   output: StructField[];
   sink: ProgramSink;
+  /** A coalesced stage: its task count and its input's partition count (taskInputPartitions). */
+  coalesce?: { partitions: number; inputPartitions: number };
+}
+
+/**
+ * The input partitions task `partition` reads: its own, or for a coalesced stage a consecutive
+ * range of them (Spark's CoalescedRDD without locality preferences), possibly empty.
+ */
+export function taskInputPartitions(
+  program: Pick<RelationalProgram, 'coalesce'>,
+  partition: number,
+): number[] {
+  const c = program.coalesce;
+  if (!c) return [partition];
+  const from = Math.floor((partition * c.inputPartitions) / c.partitions);
+  const to = Math.floor(((partition + 1) * c.inputPartitions) / c.partitions);
+  return Array.from({ length: to - from }, (_, i) => from + i);
 }
 
 /** The fragment of a relational node, bound; throws when the driver did not bind it. */
@@ -160,7 +177,8 @@ function inputOf(graph: JobGraph, node: GraphNode, stage: StagePlan): ProgramInp
     return {
       kind: 'local',
       rows: input.rows as unknown[][],
-      numSlices: stage.nodePartitions[node.id] ?? node.requestedPartitions ?? 1,
+      // The slices of the rows, not the stage's tasks (fewer when coalesced).
+      numSlices: node.requestedPartitions ?? stage.nodePartitions[node.id] ?? 1,
       columns,
     };
   }
@@ -243,5 +261,8 @@ export function relationalStageProgram(
     sql: fragment.bound.sql,
     output: [...fragment.bound.output.fields],
     sink: sinkOf(graph, plan, stage),
+    ...(stage.relationalInputPartitions !== undefined
+      ? { coalesce: { partitions: stage.numPartitions, inputPartitions: stage.relationalInputPartitions } }
+      : {}),
   };
 }

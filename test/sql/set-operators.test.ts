@@ -144,6 +144,28 @@ const CASES: Case[] = [
     ordered: true,
   },
   {
+    name: 'coalesce keeps every row',
+    df: (s) => s.coalesce(2),
+    sql: 'SELECT * FROM {t}',
+  },
+  {
+    name: 'coalesce of an aggregation',
+    df: (s) => s.groupBy('region').agg(count('*').as('n')).coalesce(2),
+    sql: 'SELECT region, count(*) AS n FROM {t} GROUP BY region',
+  },
+  {
+    name: 'orderBy then coalesce keeps the order',
+    df: (s) => s.orderBy(col('qty').desc(), 'id').coalesce(2),
+    sql: 'SELECT * FROM {t} ORDER BY qty DESC, id',
+    ordered: true,
+  },
+  {
+    name: 'coalesce(1) then orderBy sorts in one task',
+    df: (s) => s.coalesce(1).orderBy('id'),
+    sql: 'SELECT * FROM {t} ORDER BY id',
+    ordered: true,
+  },
+  {
     name: 'first of a value constant in its group',
     df: (s) => s.groupBy('qty').agg(first(col('qty').multiply(2)).as('f'), count('*').as('n')),
     sql: 'SELECT qty, qty * 2 AS f, count(*) AS n FROM {t} GROUP BY qty',
@@ -220,6 +242,7 @@ describe('set operators, repartition, first and collect_list equal single-proces
         regions: df.dropDuplicates('region').count(),
         union: df.union(df.where('id > 100')).count(),
         roundRobin: df.repartition(7).count(),
+        coalesced: df.coalesce(3).count(),
         hashed: df.repartition(6, col('qty')).select('id').orderBy('id').collect(),
         lists: df.agg(collect_list('id').as('ids'), first('region', true).as('r')).collect(),
       };
@@ -229,6 +252,7 @@ describe('set operators, repartition, first and collect_list equal single-proces
     expect(r.regions).toBe(new Set(rows.map((x) => x.region)).size);
     expect(r.union).toBe(5);
     expect(r.roundRobin).toBe(5);
+    expect(r.coalesced).toBe(5);
     expect((r.hashed as { id: number }[]).map((x) => x.id)).toEqual([0, 1, 2, 3, 4]);
     const [lists] = r.lists as { ids: number[]; r: string }[];
     // Longs inside lists come back as strings (values.ts keeps every nested long exact).
@@ -288,6 +312,24 @@ describe('planning of set operators and repartition', () => {
       ['shuffle-map', 3],
       ['result', 4],
     ]);
+  });
+
+  it('coalesce is narrow: min(n, input partitions) tasks in the same stage', () => {
+    const g = graphOf((ctx) => {
+      const df = ctx.createDataFrame(small(10), SCHEMA, 5);
+      return { result: df.coalesce(2).collect(), more: df.coalesce(9).collect() };
+    });
+    const p = plan(g);
+    expect(p.stages.map((s) => [s.kind, s.numPartitions])).toEqual([['result', 2]]);
+    const more = planJob(g, 'more', {});
+    if (isSamplingRequest(more)) throw new Error('needs sampling');
+    expect(more.stages.map((s) => s.numPartitions)).toEqual([5]);
+  });
+
+  it('coalesce into no partitions fails where it is called', () => {
+    expect(() => graphOf((ctx) => ctx.createDataFrame(small(3), SCHEMA, 1).coalesce(0).collect())).toThrow(
+      /coalesce: the number of partitions must be a positive integer, got 0/,
+    );
   });
 
   it('explain names the new exchanges', async () => {
