@@ -22,6 +22,7 @@ import {
   LEFT_RELATION,
   operatorSql,
   RIGHT_RELATION,
+  unionSql,
 } from '../engine/sql/sql-gen.js';
 import { quoteIdent, type StructField, type StructType } from '../engine/sql/types.js';
 import { scanRelationSql } from './scan-sql.js';
@@ -83,10 +84,10 @@ function hugeintCasts(schema: StructType): { name: string; type: string }[] {
   return schema.fields.filter((f) => f.type === 'HUGEINT').map((f) => ({ name: f.name, type: 'BIGINT' }));
 }
 
-/** The join query of a join fragment over its two sides, and its schema. */
+/** The query of a join or union fragment over its two sides, and its schema. */
 async function bindJoin(
   connection: DuckDBConnection,
-  input: Extract<FragmentInput, { kind: 'join' }>,
+  input: Extract<FragmentInput, { kind: 'join' | 'union' }>,
   left: StructType,
   right: StructType,
   label: string,
@@ -95,7 +96,10 @@ async function bindJoin(
   await createInput(connection, right, RIGHT_RELATION);
   let sql: string;
   try {
-    sql = joinSql(input.how, input.on, left, right, label);
+    sql =
+      input.kind === 'join'
+        ? joinSql(input.how, input.on, left, right, label)
+        : unionSql(input.byName, input.allowMissingColumns, left, right, label);
   } catch (error) {
     if (error instanceof ConfigError) throw new AnalysisError(error.message);
     throw error;
@@ -116,7 +120,7 @@ async function bindFragment(
 ): Promise<void> {
   let sql = INPUT_QUERY;
   let schema = input;
-  if (fragment.input.kind === 'join' && join) {
+  if ((fragment.input.kind === 'join' || fragment.input.kind === 'union') && join) {
     ({ sql, schema } = await bindJoin(connection, fragment.input, input, join.right, join.label));
   } else await createInput(connection, input);
   for (const op of fragment.ops) {
@@ -159,7 +163,7 @@ function joinSide(
 }
 
 /**
- * Bind a join: both sides' outputs, the join itself, and the type each join column is hashed as
+ * Bind a join or a union: both sides' outputs, the join itself, and the type each join column is hashed as
  * on both sides (their common type, so equal keys of different types meet in one partition).
  */
 async function bindJoinFragment(
@@ -167,13 +171,15 @@ async function bindJoinFragment(
   graph: JobGraph,
   node: GraphNode,
 ): Promise<void> {
-  if (node.impl.type !== 'relational' || node.impl.fragment.input.kind !== 'join') return;
+  if (node.impl.type !== 'relational') return;
   const fragment = node.impl.fragment;
-  const input = fragment.input as Extract<FragmentInput, { kind: 'join' }>;
+  const input = fragment.input;
+  if (input.kind !== 'join' && input.kind !== 'union') return;
   const left = joinSide(graph, node.parents[0]!);
   const right = joinSide(graph, node.parents[1]!);
-  const label = String(graph.node(node.parents[0]!).options.for ?? 'join');
+  const label = String(graph.node(node.parents[0]!).options.for ?? input.kind);
   await bindFragment(connection, fragment, left.bound.output, { right: right.bound.output, label });
+  if (input.kind === 'union') return; // round-robin sides: no keys to hash alike
   const types: string[] = [];
   for (const name of input.on) {
     await createInput(connection, left.bound.output, LEFT_RELATION);
@@ -195,7 +201,8 @@ async function bindExchange(
   parent: RelationalFragment,
 ): Promise<void> {
   const spec = exchangeSpecOf(exchange);
-  if (!spec || spec.mode === 'single' || !parent.bound) return;
+  if (!spec || !parent.bound) return;
+  if (spec.mode === 'single' || spec.mode === 'hashAll' || spec.mode === 'roundRobin') return;
   const keys = spec.mode === 'hash' ? spec.keys : spec.orders.map((o) => sortOrderOf(o).expr);
   await createInput(connection, parent.bound.input);
   try {
@@ -230,7 +237,7 @@ export async function bindDataFrames(
       }
       if (node.impl.type !== 'relational') continue;
       const fragment = node.impl.fragment;
-      if (fragment.input.kind === 'join') {
+      if (fragment.input.kind === 'join' || fragment.input.kind === 'union') {
         await bindJoinFragment(connection, graph, node);
         continue;
       }
@@ -252,7 +259,8 @@ async function inputSchema(
 ): Promise<StructType> {
   const input = fragment.input;
   if (input.kind === 'local') return input.schema;
-  if (input.kind === 'join') throw new Error('internal: joins are bound by bindJoinFragment');
+  if (input.kind === 'join' || input.kind === 'union')
+    throw new Error('internal: joins and unions are bound by bindJoinFragment');
   if (input.kind === 'exchange') {
     const exchange = graph.node(node.parents[0]!);
     const upstream = graph.node(exchange.parents[0]!);

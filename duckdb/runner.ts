@@ -11,7 +11,12 @@ import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { StratusError } from '../contract/errors.js';
-import { PARTITION_COLUMN, type RelationalProgram } from '../engine/sql/program.js';
+import {
+  PARTITION_COLUMN,
+  type RelationalProgram,
+  roundRobinSql,
+  taskInputPartitions,
+} from '../engine/sql/program.js';
 import { INPUT_RELATION, LEFT_RELATION, RIGHT_RELATION } from '../engine/sql/sql-gen.js';
 import { quoteIdent, quoteString } from '../engine/sql/types.js';
 import { type ScanFile, scanRelationSql } from './scan-sql.js';
@@ -99,11 +104,13 @@ async function defineInput(
     await connection.run(`CREATE OR REPLACE TEMP VIEW ${RIGHT_RELATION} AS ${right}`);
     return;
   } else {
-    // Local rows, sliced as parallelize slices: [floor(i·n/k), floor((i+1)·n/k)).
+    // Local rows, sliced as parallelize slices: [floor(i·n/k), floor((i+1)·n/k)), for each slice the task reads.
     const n = input.rows.length;
-    const rows = input.rows.slice(
-      Math.floor((partition * n) / input.numSlices),
-      Math.floor(((partition + 1) * n) / input.numSlices),
+    const rows = taskInputPartitions(program, partition).flatMap((slice) =>
+      input.rows.slice(
+        Math.floor((slice * n) / input.numSlices),
+        Math.floor(((slice + 1) * n) / input.numSlices),
+      ),
     );
     const file = path.join(tempDir, 'local-rows.jsonl');
     const lines = rows.map((r) =>
@@ -201,7 +208,7 @@ async function runInSession(
         connection,
         program,
         sink.numPartitions,
-        sink.partitionSql,
+        sink.roundRobin ? roundRobinSql(sink.numPartitions, partition) : sink.partitionSql,
         options.tempDir,
       );
       return { kind: 'exchange', ...written };

@@ -15,7 +15,11 @@ import { fileSize, runRelationalTask } from '../duckdb/runner.js';
 import type { ScanFile } from '../duckdb/scan-sql.js';
 import type { InputSplit, MapOutputTableData, StageDescriptor } from '../engine/plan/stage-descriptor.js';
 import type { MapOutput } from '../engine/shuffle/map-output.js';
-import { RELATIONAL_PROGRAM_VERSION, type RelationalProgram } from '../engine/sql/program.js';
+import {
+  RELATIONAL_PROGRAM_VERSION,
+  type RelationalProgram,
+  taskInputPartitions,
+} from '../engine/sql/program.js';
 import { zeroTaskMetrics } from '../engine/task/pipeline.js';
 import type { TaskOutput } from '../engine/task/task-runtime.js';
 import type { BlobStore } from '../storage/blob-store.js';
@@ -106,12 +110,15 @@ export async function runRelationalStage(
   const inputDir = path.join(tempDir, 'relational-input');
   await mkdir(inputDir, { recursive: true });
   const inputs: { scanFiles?: ScanFile[]; segmentFiles?: string[]; rightSegmentFiles?: string[] } = {};
+  const inputPartitions = taskInputPartitions(program, partition);
   if (program.input.kind === 'scan') {
-    const splits = descriptor.inputs[String(program.input.nodeId)]?.[partition];
-    if (!splits)
-      throw new NonRetryableTaskError(
-        `stage descriptor has no input for node ${program.input.nodeId} partition ${partition}`,
-      );
+    const nodeId = program.input.nodeId;
+    const splits = inputPartitions.flatMap((q) => {
+      const own = descriptor.inputs[String(nodeId)]?.[q];
+      if (!own)
+        throw new NonRetryableTaskError(`stage descriptor has no input for node ${nodeId} partition ${q}`);
+      return own;
+    });
     const fetched = await fetchScan(blobs, splits, program, inputDir);
     inputs.scanFiles = fetched.files;
     metrics.bytesRead += fetched.bytes;
@@ -126,12 +133,14 @@ export async function runRelationalStage(
       if (!table)
         throw new NonRetryableTaskError(`stage descriptor has no map outputs for shuffle ${shuffleId}`);
       const files: string[] = [];
-      for await (const segment of fetchSegments(table, partition)) {
-        const file = path.join(inputDir, `segment-${side}-${files.length}.parquet`);
-        await writeFile(file, segment);
-        files.push(file);
-        metrics.shuffleReadBytes += segment.length;
-        metrics.bytesRead += segment.length;
+      for (const q of inputPartitions) {
+        for await (const segment of fetchSegments(table, q)) {
+          const file = path.join(inputDir, `segment-${side}-${files.length}.parquet`);
+          await writeFile(file, segment);
+          files.push(file);
+          metrics.shuffleReadBytes += segment.length;
+          metrics.bytesRead += segment.length;
+        }
       }
       fetched.push(files);
     }
@@ -140,8 +149,10 @@ export async function runRelationalStage(
   }
   const inputNames =
     program.input.kind === 'scan'
-      ? (descriptor.inputs[String(program.input.nodeId)]?.[partition] ?? []).map(
-          (split) => split.source ?? split.blob,
+      ? inputPartitions.flatMap((q) =>
+          (descriptor.inputs[String((program.input as { nodeId: number }).nodeId)]?.[q] ?? []).map(
+            (split) => split.source ?? split.blob,
+          ),
         )
       : [];
   const out = await runRelationalTask(program, partition, inputs, {

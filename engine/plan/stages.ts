@@ -80,6 +80,8 @@ export interface StagePlan {
   releasedNodes?: number[];
   /** Partition count of every pipeline node and its parents (id → count), for union/coalesce/cartesian mapping. */
   nodePartitions: Record<number, number>;
+  /** A coalesced DataFrame stage: its input's partition count, which its tasks read ranges of. */
+  relationalInputPartitions?: number;
   /** The record codec of shuffle segments, cached partitions and spill runs. */
   codec: string;
   /**
@@ -212,24 +214,34 @@ export class PartitionCounter {
         return node.requestedPartitions!;
       case 'cogroup':
         return node.requestedPartitions!;
-      case 'relational':
-        // A DataFrame fragment: a file scan is split by the driver, local rows are sliced, and a
-        // fragment after an exchange has the exchange's partitions.
-        if (impl.fragment.input.kind === 'scan') {
-          const n = this.options.sourcePartitions?.get(node.id);
-          if (n === undefined) {
-            throw new StratusError(
-              'SOURCE_UNRESOLVED',
-              `${nodeLabel(node)}: the driver has not split ${impl.fragment.input.uri} yet`,
-            );
-          }
-          return n;
-        }
-        if (impl.fragment.input.kind === 'local') return node.requestedPartitions!;
-        return this.of(node.parents[0]!);
+      case 'relational': {
+        const input = this.relationalInputPartitions(node);
+        return impl.fragment.coalesce === undefined ? input : Math.min(impl.fragment.coalesce, input);
+      }
       default:
         return this.of(node.parents[0]!);
     }
+  }
+
+  /**
+   * The partitions of a DataFrame fragment's input (before a coalesce): a file scan is split by
+   * the driver, local rows are sliced, and a fragment after an exchange has the exchange's partitions.
+   */
+  relationalInputPartitions(node: GraphNode): number {
+    const impl = node.impl;
+    if (impl.type !== 'relational') throw new Error(`internal: node ${node.id} is not relational`);
+    if (impl.fragment.input.kind === 'scan') {
+      const n = this.options.sourcePartitions?.get(node.id);
+      if (n === undefined) {
+        throw new StratusError(
+          'SOURCE_UNRESOLVED',
+          `${nodeLabel(node)}: the driver has not split ${impl.fragment.input.uri} yet`,
+        );
+      }
+      return n;
+    }
+    if (impl.fragment.input.kind === 'local') return node.requestedPartitions!;
+    return this.of(node.parents[0]!);
   }
 
   /** Range bounds of a sort node: sampled, or none at all when it asks for one partition (as Spark). */
@@ -332,6 +344,12 @@ export function planJob(
   const stages: StagePlan[] = [];
   const mapStageOf = new Map<number, number>();
 
+  const coalescedInput = (id: number): { relationalInputPartitions?: number } => {
+    const node = graph.node(id);
+    return node.impl.type === 'relational' && node.impl.fragment.coalesce !== undefined
+      ? { relationalInputPartitions: counter.relationalInputPartitions(node) }
+      : {};
+  };
   const buildStage = (rddNodeId: number, tail: Pick<StagePlan, 'kind'> & Partial<StagePlan>): StagePlan => {
     const pipeline: number[] = [];
     const parents: number[] = [];
@@ -392,6 +410,7 @@ export function planJob(
       ...(checkpoints.length > 0 ? { checkpoints } : {}),
       ...(released.size > 0 ? { releasedNodes: [...released].sort((a, b) => a - b) } : {}),
       nodePartitions,
+      ...coalescedInput(rddNodeId),
       codec,
       ...(tail.partitions ? { partitions: tail.partitions } : {}),
       ...(Object.keys(hiddenResults).length > 0 ? { hiddenResults } : {}),

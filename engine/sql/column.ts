@@ -7,8 +7,20 @@
 import { ConfigError } from '../../contract/errors.js';
 import { duckdbTypeOf, quoteIdent, quoteString } from './types.js';
 
-/** Aggregate functions a groupBy splits into a map-side partial and a reduce-side final. */
-export type AggregateFunction = 'sum' | 'count' | 'avg' | 'min' | 'max' | 'count_distinct';
+/**
+ * Aggregate functions of a groupBy. sum, count, avg, min and max split into a map-side partial and
+ * a reduce-side final; count_distinct, first and collect_list aggregate once after the exchange.
+ */
+export type AggregateFunction =
+  | 'sum'
+  | 'count'
+  | 'avg'
+  | 'min'
+  | 'max'
+  | 'count_distinct'
+  | 'first'
+  | 'first_ignore_nulls'
+  | 'collect_list';
 
 /** A JSON-like literal value. */
 export type LiteralValue = string | number | boolean | null;
@@ -248,6 +260,17 @@ export function max(c: ColumnLike): Column {
 export function countDistinct(c: ColumnLike): Column {
   return aggregate('count_distinct', c);
 }
+/**
+ * Spark's `first(col, ignoreNulls)`: a value of the group — which one depends on the partitioning,
+ * as in Spark (it is not ordered). With `ignoreNulls`, a non-null value when the group has one.
+ */
+export function first(c: ColumnLike, ignoreNulls = false): Column {
+  return aggregate(ignoreNulls ? 'first_ignore_nulls' : 'first', c);
+}
+/** Spark's `collect_list`: the group's non-null values as an array (empty, not null, when there are none), in no set order. */
+export function collect_list(c: ColumnLike): Column {
+  return aggregate('collect_list', c);
+}
 
 /** Functions applied to columns, by Spark name (a small set; `expr` reaches any DuckDB function). */
 export function upper(c: ColumnLike): Column {
@@ -332,6 +355,13 @@ export function aggregateSql(fn: AggregateFunction, arg: string): string {
       return `max(${arg})`;
     case 'count_distinct':
       return `count(DISTINCT ${arg})`;
+    case 'first':
+      return `first(${arg})`;
+    case 'first_ignore_nulls':
+      return `first(${arg}) FILTER (WHERE ${arg} IS NOT NULL)`;
+    case 'collect_list':
+      // Spark skips nulls and gives [] for a group with no value, where DuckDB's list keeps nulls and gives null.
+      return `coalesce(list(${arg}) FILTER (WHERE ${arg} IS NOT NULL), [])`;
   }
 }
 
@@ -375,7 +405,8 @@ export function columnName(node: ColumnNode): string {
       return `${node.fn}(${node.args.map(columnName).join(', ')})`;
     case 'agg': {
       const arg = node.child === '*' ? '1' : columnName(node.child);
-      return node.fn === 'count_distinct' ? `count(DISTINCT ${arg})` : `${node.fn}(${arg})`;
+      if (node.fn === 'count_distinct') return `count(DISTINCT ${arg})`;
+      return node.fn === 'first_ignore_nulls' ? `first(${arg})` : `${node.fn}(${arg})`;
     }
     case 'alias':
       return node.name;

@@ -218,6 +218,85 @@ export class DataFrame {
     });
   }
 
+  /** Spark's `distinct`: the rows without duplicates (two rows are equal when every column is, nulls included). */
+  distinct(): DataFrame {
+    return this.with({ kind: 'distinct', child: this.plan, label: labelOf('distinct') });
+  }
+
+  /**
+   * Spark's `dropDuplicates(cols)`: one row of each set of rows equal on the columns named (all
+   * columns when none are named, as distinct). Which row of a set is kept is not defined, as in Spark.
+   */
+  dropDuplicates(...columns: (string | readonly string[])[]): DataFrame {
+    const names = columns.flat();
+    if (names.some((n) => typeof n !== 'string' || n.length === 0))
+      throw new ConfigError('dropDuplicates: the columns must be non-empty names');
+    const label = labelOf('dropDuplicates');
+    if (names.length === 0) return this.with({ kind: 'distinct', child: this.plan, label });
+    return this.with({ kind: 'distinct', child: this.plan, columns: names, label });
+  }
+
+  /**
+   * Spark's `union` (also `unionAll`): the rows of both DataFrames, duplicates kept, columns matched
+   * by **position** (the left's names; types widened to a common type). Both need as many columns.
+   */
+  union(other: DataFrame): DataFrame {
+    return this.unionAs('union', other, false, false);
+  }
+
+  /** Alias of union (Spark's unionAll, which also keeps duplicates). */
+  unionAll(other: DataFrame): DataFrame {
+    return this.unionAs('unionAll', other, false, false);
+  }
+
+  /**
+   * Spark's `unionByName`: as union, but columns matched by name (the left's order). A column on one
+   * side only is an error, unless `allowMissingColumns`, which fills it with nulls.
+   */
+  unionByName(other: DataFrame, allowMissingColumns = false): DataFrame {
+    return this.unionAs('unionByName', other, true, allowMissingColumns);
+  }
+
+  private unionAs(op: string, other: DataFrame, byName: boolean, allowMissingColumns: boolean): DataFrame {
+    if (!(other instanceof DataFrame) || other.env.builder !== this.env.builder) {
+      throw new ConfigError(`${op}: the other DataFrame must come from the same job`);
+    }
+    return this.with({
+      kind: 'union',
+      left: this.plan,
+      right: other.plan,
+      byName,
+      allowMissingColumns,
+      label: labelOf(op),
+    });
+  }
+
+  /**
+   * Spark's `repartition(n, ...cols)`: exactly `n` partitions through a shuffle — by hash of the
+   * columns given (equal keys in one partition), or round-robin (even sizes) without columns.
+   */
+  repartition(n: number, ...columns: ColumnLike[]): DataFrame {
+    if (!Number.isInteger(n) || n < 1)
+      throw new ConfigError(`repartition: the number of partitions must be a positive integer, got ${n}`);
+    return this.with({
+      kind: 'repartition',
+      child: this.plan,
+      n,
+      keys: columns.map((c) => toColumn(c).node),
+      label: labelOf('repartition'),
+    });
+  }
+
+  /**
+   * Spark's `coalesce(n)`: at most `n` partitions without a shuffle — each task reads a range of
+   * consecutive input partitions (their order kept). Fewer partitions than `n` stay as they are.
+   */
+  coalesce(n: number): DataFrame {
+    if (!Number.isInteger(n) || n < 1)
+      throw new ConfigError(`coalesce: the number of partitions must be a positive integer, got ${n}`);
+    return this.with({ kind: 'coalesce', child: this.plan, n, label: labelOf('coalesce') });
+  }
+
   /** The first `n` rows (in the DataFrame's order: after an orderBy, the top n). */
   limit(n: number): DataFrame {
     checkCount(n, 'limit');
@@ -307,7 +386,7 @@ export class GroupedData {
     for (const node of nodes) {
       if (node.k !== 'sql' && !(node.k === 'alias' && node.child.k === 'sql') && !hasAggregate(node)) {
         throw new ConfigError(
-          `${this.label}: agg(${columnName(node)}) is not an aggregate (use sum, count, avg, min, max or countDistinct)`,
+          `${this.label}: agg(${columnName(node)}) is not an aggregate (use sum, count, avg, min, max, countDistinct, first or collect_list)`,
         );
       }
     }

@@ -46,6 +46,8 @@ function physicalPlan(
       const n = stage.shuffle.numReducePartitions;
       if (spec?.mode === 'hash')
         head += ` → hash exchange into ${n} partitions on [${spec.keys.map(columnName).join(', ')}]`;
+      else if (spec?.mode === 'hashAll') head += ` → hash exchange into ${n} partitions on every column`;
+      else if (spec?.mode === 'roundRobin') head += ` → round-robin exchange into ${n} partitions`;
       else if (spec?.mode === 'range')
         head += ` → range exchange into ${n} partitions on [${spec.orders.map(columnName).join(', ')}] (bounds from a sampling job)`;
       else head += ' → single-partition exchange';
@@ -66,7 +68,7 @@ function physicalPlan(
       });
       const input = program?.input;
       lines.push(
-        `  input: ${input?.kind === 'scan' ? `${input.format} scan of node ${input.nodeId}` : input?.kind === 'exchange' ? `shuffle ${input.shuffleId}` : input?.kind === 'join' ? `join of shuffles ${input.left.shuffleId} and ${input.right.shuffleId}` : 'local rows'}`,
+        `  input: ${input?.kind === 'scan' ? `${input.format} scan of node ${input.nodeId}` : input?.kind === 'exchange' ? `shuffle ${input.shuffleId}` : input?.kind === 'join' ? `shuffles ${input.left.shuffleId} (left) and ${input.right.shuffleId} (right)` : 'local rows'}`,
       );
       lines.push(`  SQL: ${boundFragmentOf(node).bound.sql}`);
     }

@@ -40,7 +40,9 @@ export type FragmentInput =
   /** The rows of the exchange node that is this node's only parent. */
   | { readonly kind: 'exchange' }
   /** An equi-join of the two exchanges that are this node's parents (left, right), co-partitioned on `on`. */
-  | { readonly kind: 'join'; readonly how: JoinType; readonly on: readonly string[] };
+  | { readonly kind: 'join'; readonly how: JoinType; readonly on: readonly string[] }
+  /** The rows of both exchanges that are this node's parents (left, right): union or unionByName. */
+  | { readonly kind: 'union'; readonly byName: boolean; readonly allowMissingColumns: boolean };
 
 /** Spark's join types (after normalising aliases such as `left_outer`, `outer`, `left_semi`). */
 export type JoinType = 'inner' | 'left' | 'right' | 'full' | 'semi' | 'anti';
@@ -80,13 +82,17 @@ export type FragmentOp = { readonly label: string } & (
     }
   | { readonly op: 'sort'; readonly orders: readonly ColumnNode[] }
   | { readonly op: 'limit'; readonly n: number }
+  /** Spark's distinct: one row of each set of equal rows (nulls equal). */
+  | { readonly op: 'distinct' }
+  /** Spark's dropDuplicates(names): one row (any) of each set of rows equal on `names`. */
+  | { readonly op: 'dropDuplicates'; readonly names: readonly string[] }
 );
 
 /** What the driver's binder found for a fragment: the columns it reads and makes, and its SQL. */
 export interface BoundFragment {
-  /** The columns of the input relation (`__input`; for a join, of its left side `__left`). */
+  /** The columns of the input relation (`__input`; for a join or a union, of its left side `__left`). */
   readonly input: StructType;
-  /** A join's right side (`__right`). */
+  /** A join's or a union's right side (`__right`). */
   readonly right?: StructType;
   /** The fragment's query over `__input`. */
   readonly sql: string;
@@ -98,6 +104,11 @@ export interface BoundFragment {
 export interface RelationalFragment {
   readonly input: FragmentInput;
   readonly ops: readonly FragmentOp[];
+  /**
+   * coalesce(n): the node has min(n, input partitions) partitions, task p reading the input
+   * partitions coalescedInputs(p) gives (consecutive ranges), as Spark's CoalescedRDD without locality.
+   */
+  readonly coalesce?: number;
   /** Set on the driver by the binder before any job is planned. */
   bound?: BoundFragment;
   /**
@@ -110,5 +121,9 @@ export interface RelationalFragment {
 /** How an exchange redistributes the rows of its parent fragment (kept in the exchange node's options). */
 export type ExchangeSpec =
   | { readonly mode: 'hash'; readonly keys: readonly ColumnNode[] }
+  /** Hash of every column of the row (distinct): the columns are known once the binder has run. */
+  | { readonly mode: 'hashAll' }
+  /** Rows dealt in turn to the reduce partitions (repartition(n) without columns, union). */
+  | { readonly mode: 'roundRobin' }
   | { readonly mode: 'range'; readonly orders: readonly ColumnNode[] }
   | { readonly mode: 'single' };

@@ -51,6 +51,25 @@ export type LogicalPlan = PlanBase &
         readonly on: readonly string[];
         readonly how: JoinType;
       }
+    /** distinct (`columns` undefined) or dropDuplicates(columns). */
+    | { readonly kind: 'distinct'; readonly child: LogicalPlan; readonly columns?: readonly string[] }
+    /** repartition(n, ...keys): a hash exchange on the keys, round-robin without keys. */
+    | {
+        readonly kind: 'repartition';
+        readonly child: LogicalPlan;
+        readonly n: number;
+        readonly keys: readonly ColumnNode[];
+      }
+    /** coalesce(n): at most n partitions, each task reading a range of its input's partitions (no shuffle). */
+    | { readonly kind: 'coalesce'; readonly child: LogicalPlan; readonly n: number }
+    /** union (by position) or unionByName; duplicates are kept (Spark's UNION ALL). */
+    | {
+        readonly kind: 'union';
+        readonly left: LogicalPlan;
+        readonly right: LogicalPlan;
+        readonly byName: boolean;
+        readonly allowMissingColumns: boolean;
+      }
   );
 
 /** Spark's `explain` tree of a logical plan (the parsed plan: operators and expressions as written). */
@@ -59,7 +78,7 @@ export function logicalPlanString(plan: LogicalPlan, render: (node: ColumnNode) 
   const visit = (p: LogicalPlan, depth: number) => {
     const pad = depth === 0 ? '' : `${'   '.repeat(depth - 1)}+- `;
     lines.push(`${pad}${describe(p, render)}`);
-    if (p.kind === 'join') {
+    if (p.kind === 'join' || p.kind === 'union') {
       visit(p.left, depth + 1);
       visit(p.right, depth + 1);
     } else if (p.kind !== 'source') visit(p.child, depth + 1);
@@ -93,5 +112,15 @@ function describe(p: LogicalPlan, render: (node: ColumnNode) => string): string 
       return `GlobalLimit ${p.n}`;
     case 'join':
       return `Join ${p.how}, [${p.on.join(', ')}]`;
+    case 'distinct':
+      return p.columns ? `Deduplicate [${p.columns.join(', ')}]` : 'Distinct';
+    case 'repartition':
+      return p.keys.length > 0
+        ? `RepartitionByExpression ${list(p.keys)}, ${p.n}`
+        : `Repartition ${p.n}, true`;
+    case 'coalesce':
+      return `Repartition ${p.n}, false`;
+    case 'union':
+      return p.byName ? `Union false, ${p.allowMissingColumns}` : 'Union';
   }
 }

@@ -13,6 +13,11 @@
  *   sort within each partition; partitions are in range order.
  * - limit: a local limit, a single-partition exchange, the global limit; after an orderBy the
  *   map side keeps its own top n (Spark's TakeOrderedAndProject).
+ * - distinct / dropDuplicates: duplicates dropped in the map task, a hash exchange on the compared
+ *   columns (every column for distinct), duplicates dropped again after it.
+ * - repartition(n, cols): a hash exchange on the columns into n partitions; round-robin without.
+ * - union / unionByName: each side dealt round-robin into the shuffle partitions, both read by
+ *   one fragment (Spark needs no shuffle here; a stage reads one input, see docs/decisions.md).
  * A fragment known to have one partition needs no exchange. Exchanges are memoised per logical
  * operator, so two actions on one DataFrame share its shuffles (the second job skips them).
  */
@@ -35,6 +40,8 @@ interface PendingFragment {
   readonly single: boolean;
   /** Partitions asked for by a source. */
   readonly partitions?: number;
+  /** coalesce(n) of the fragment's input partitions (the smallest n asked). */
+  readonly coalesce?: number;
 }
 
 /** Per-builder planner state: the shuffle partition count and the memoised exchanges. */
@@ -82,6 +89,15 @@ export class DataFramePlanner {
         });
       case 'drop':
         return this.narrow(plan.child, { op: 'drop', names: plan.names, label: plan.label });
+      case 'coalesce': {
+        // Narrow: the fragment's tasks read ranges of its input's partitions. Every operator of a
+        // fragment is right over any union of its input partitions (exchanges co-partition), so
+        // the operators before the coalesce may run after the merge.
+        const pending = this.lower(plan.child);
+        if (pending.single) return pending;
+        const n = Math.min(pending.coalesce ?? plan.n, plan.n);
+        return { ...pending, coalesce: n, single: n === 1 };
+      }
       default:
         return this.memoised(plan);
     }
@@ -106,6 +122,14 @@ export class DataFramePlanner {
   private lowerWide(plan: LogicalPlan): PendingFragment {
     if (plan.kind === 'aggregate') return this.aggregate(plan);
     if (plan.kind === 'join') return this.join(plan);
+    if (plan.kind === 'distinct') return this.distinct(plan);
+    if (plan.kind === 'union') return this.union(plan);
+    if (plan.kind === 'repartition') {
+      // Spark's repartition always shuffles, even a single partition into n.
+      const spec: ExchangeSpec =
+        plan.keys.length > 0 ? { mode: 'hash', keys: plan.keys } : { mode: 'roundRobin' };
+      return this.exchange(this.lower(plan.child), spec, plan.n, plan.label);
+    }
     if (plan.kind === 'sort') {
       const pending = this.lower(plan.child);
       const sort: FragmentOp = { op: 'sort', orders: plan.orders, label: plan.label };
@@ -159,6 +183,44 @@ export class DataFramePlanner {
     };
   }
 
+  /**
+   * distinct / dropDuplicates: each map task drops its own duplicates, a hash exchange on the
+   * compared columns (every column for distinct) brings equal rows together, and the reduce side
+   * drops the rest (Spark plans both as an aggregation with a partial step).
+   */
+  private distinct(plan: Extract<LogicalPlan, { kind: 'distinct' }>): PendingFragment {
+    const pending = this.lower(plan.child);
+    const op: FragmentOp = plan.columns
+      ? { op: 'dropDuplicates', names: plan.columns, label: plan.label }
+      : { op: 'distinct', label: plan.label };
+    pending.ops.push(op);
+    if (pending.single) return pending;
+    const spec: ExchangeSpec = plan.columns
+      ? { mode: 'hash', keys: plan.columns.map((name): ColumnNode => ({ k: 'col', name })) }
+      : { mode: 'hashAll' };
+    const out = this.exchange(pending, spec, this.shufflePartitions(), plan.label);
+    out.ops.push(op);
+    return out;
+  }
+
+  /**
+   * union / unionByName: both sides dealt round-robin into the shuffle partitions and read side by
+   * side (`__left`, `__right`) by one fragment. Spark unions without a shuffle (the result has the
+   * partitions of both sides); a stage here reads one kind of input, so each side pays an exchange.
+   */
+  private union(plan: Extract<LogicalPlan, { kind: 'union' }>): PendingFragment {
+    const partitions = this.shufflePartitions();
+    const spec: ExchangeSpec = { mode: 'roundRobin' };
+    const left = this.exchange(this.lower(plan.left), spec, partitions, plan.label);
+    const right = this.exchange(this.lower(plan.right), spec, partitions, plan.label);
+    return {
+      input: { kind: 'union', byName: plan.byName, allowMissingColumns: plan.allowMissingColumns },
+      parents: [...left.parents, ...right.parents],
+      ops: [],
+      single: partitions === 1,
+    };
+  }
+
   private aggregate(plan: Extract<LogicalPlan, { kind: 'aggregate' }>): PendingFragment {
     const pending = this.lower(plan.child);
     const keys = plan.keys;
@@ -194,8 +256,13 @@ export class DataFramePlanner {
   ): PendingFragment {
     const mapSide = this.close(pending, 'exchange input');
     const shuffleId = this.builder.nextShuffleId();
-    const op =
-      spec.mode === 'range' ? 'rangeExchange' : spec.mode === 'hash' ? 'hashExchange' : 'singleExchange';
+    const op = {
+      range: 'rangeExchange',
+      hash: 'hashExchange',
+      hashAll: 'hashExchange',
+      roundRobin: 'roundRobinExchange',
+      single: 'singleExchange',
+    }[spec.mode];
     const id = this.builder.addNode({
       op,
       parents: [mapSide],
@@ -217,6 +284,7 @@ export class DataFramePlanner {
       input:
         input.kind === 'local' ? { kind: 'local', rows: input.rows.length, schema: input.schema } : input,
       ops: pending.ops,
+      ...(pending.coalesce !== undefined ? { coalesce: pending.coalesce } : {}),
     };
     const opName = pending.ops.length > 0 ? pending.ops.map((o) => o.op).join('+') : op;
     return this.builder.addNode({
@@ -225,7 +293,14 @@ export class DataFramePlanner {
       parents: pending.parents,
       ...(pending.partitions !== undefined ? { requestedPartitions: pending.partitions } : {}),
       options: { [FRAGMENT_OPTION]: JSON.stringify(description) },
-      impl: { type: 'relational', fragment: { input, ops: pending.ops } },
+      impl: {
+        type: 'relational',
+        fragment: {
+          input,
+          ops: pending.ops,
+          ...(pending.coalesce !== undefined ? { coalesce: pending.coalesce } : {}),
+        },
+      },
     });
   }
 }
@@ -235,8 +310,10 @@ export function splittableCalls(columns: readonly ColumnNode[]): AggregateCall[]
   const calls: AggregateCall[] = [];
   for (const column of columns) {
     const inner = column.k === 'alias' ? column.child : column;
-    if (inner.k !== 'agg' || inner.fn === 'count_distinct') return undefined;
-    calls.push({ fn: inner.fn, arg: inner.child, name: columnName(column) });
+    if (inner.k !== 'agg') return undefined;
+    const fn = inner.fn;
+    if (fn !== 'sum' && fn !== 'count' && fn !== 'avg' && fn !== 'min' && fn !== 'max') return undefined;
+    calls.push({ fn, arg: inner.child, name: columnName(column) });
   }
   return calls;
 }

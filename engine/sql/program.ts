@@ -30,7 +30,10 @@ export type ProgramInput =
   | { kind: 'scan'; nodeId: number; format: ScanFormat; columns: StructField[]; csv?: CsvReadOptions }
   | { kind: 'local'; rows: unknown[][]; numSlices: number; columns: StructField[] }
   | { kind: 'exchange'; shuffleId: number; columns: StructField[] }
-  /** A join: this reduce partition of both sides' exchanges (`__left`, `__right`). */
+  /**
+   * A join or a union: this reduce partition of both sides' exchanges (`__left`, `__right`); the
+   * fragment's SQL says which (the task only defines the two relations).
+   */
   | {
       kind: 'join';
       /** The left side's columns (as `left.columns`). */
@@ -41,8 +44,11 @@ export type ProgramInput =
 
 /** What a relational task does with its fragment's rows. */
 export type ProgramSink =
-  /** Write R segments; `partitionSql` gives each row's reduce partition in [0, numPartitions). */
-  | { kind: 'exchange'; numPartitions: number; partitionSql: string }
+  /**
+   * Write R segments; `partitionSql` gives each row's reduce partition in [0, numPartitions), or
+   * with `roundRobin` the task deals its rows in turn (roundRobinSql, which needs its partition).
+   */
+  | { kind: 'exchange'; numPartitions: number; partitionSql: string; roundRobin?: boolean }
   | { kind: 'rows'; limit?: number }
   | { kind: 'count' }
   | { kind: 'sample'; keys: string[]; perPartition: number; seed: number }
@@ -58,6 +64,23 @@ export interface RelationalProgram {
   /** The columns `sql` returns. */
   output: StructField[];
   sink: ProgramSink;
+  /** A coalesced stage: its task count and its input's partition count (taskInputPartitions). */
+  coalesce?: { partitions: number; inputPartitions: number };
+}
+
+/**
+ * The input partitions task `partition` reads: its own, or for a coalesced stage a consecutive
+ * range of them (Spark's CoalescedRDD without locality preferences), possibly empty.
+ */
+export function taskInputPartitions(
+  program: Pick<RelationalProgram, 'coalesce'>,
+  partition: number,
+): number[] {
+  const c = program.coalesce;
+  if (!c) return [partition];
+  const from = Math.floor((partition * c.inputPartitions) / c.partitions);
+  const to = Math.floor(((partition + 1) * c.inputPartitions) / c.partitions);
+  return Array.from({ length: to - from }, (_, i) => from + i);
 }
 
 /** The fragment of a relational node, bound; throws when the driver did not bind it. */
@@ -101,17 +124,33 @@ export function rowAfterSql(orders: readonly ColumnNode[], tuple: readonly unkno
   return sql;
 }
 
-/** The SQL of a row's reduce partition for an exchange (`bounds`: a range exchange's sampled bounds). */
+/**
+ * The reduce partition of a round-robin exchange's rows: map task `mapPartition` deals its rows in
+ * turn starting at its own index (Spark starts at a random position seeded by the partition), so
+ * small map tasks do not all fill reduce partition 0 first.
+ */
+export function roundRobinSql(numPartitions: number, mapPartition: number): string {
+  return `CAST((row_number() OVER () - 1 + ${mapPartition % numPartitions}) % ${numPartitions} AS INTEGER)`;
+}
+
+/**
+ * The SQL of a row's reduce partition for an exchange (`bounds`: a range exchange's sampled
+ * bounds; `columns`: the map side's output columns, hashed by a `hashAll` exchange). A
+ * round-robin exchange's SQL depends on the map task (roundRobinSql); this gives its task 0's.
+ */
 export function partitionSql(
   spec: ExchangeSpec,
   numPartitions: number,
   bounds: readonly unknown[][],
   keyTypes?: readonly string[],
+  columns: readonly string[] = [],
 ): string {
   if (spec.mode === 'single' || numPartitions === 1) return '0';
-  if (spec.mode === 'hash') {
+  if (spec.mode === 'roundRobin') return roundRobinSql(numPartitions, 0);
+  if (spec.mode === 'hash' || spec.mode === 'hashAll') {
+    const nodes = spec.mode === 'hash' ? spec.keys : columns.map((name): ColumnNode => ({ k: 'col', name }));
     // Join sides hash their keys as one common type: DuckDB's hash of 1::INTEGER is not of 1::BIGINT.
-    const keys = spec.keys.map((k, i) =>
+    const keys = nodes.map((k, i) =>
       keyTypes?.[i] ? `CAST(${columnSql(k)} AS ${keyTypes[i]})` : columnSql(k),
     );
     return `CAST(hash(${keys.join(', ')}) % ${numPartitions} AS INTEGER)`;
@@ -138,7 +177,8 @@ function inputOf(graph: JobGraph, node: GraphNode, stage: StagePlan): ProgramInp
     return {
       kind: 'local',
       rows: input.rows as unknown[][],
-      numSlices: stage.nodePartitions[node.id] ?? node.requestedPartitions ?? 1,
+      // The slices of the rows, not the stage's tasks (fewer when coalesced).
+      numSlices: node.requestedPartitions ?? stage.nodePartitions[node.id] ?? 1,
       columns,
     };
   }
@@ -147,7 +187,7 @@ function inputOf(graph: JobGraph, node: GraphNode, stage: StagePlan): ProgramInp
     if (exchange.impl.type !== 'shuffled') throw new Error(`internal: node ${node.id} reads no exchange`);
     return exchange.impl.dep.shuffleId;
   };
-  if (input.kind === 'join') {
+  if (input.kind === 'join' || input.kind === 'union') {
     return {
       kind: 'join',
       columns,
@@ -168,6 +208,7 @@ function sinkOf(graph: JobGraph, plan: JobPlan, stage: StagePlan): ProgramSink {
       info.partitioner.kind === 'range'
         ? info.partitioner.bounds.map((b) => boundTuple(fromTaggedJson(b) as Key))
         : [];
+    const mapSide = boundFragmentOf(graph.node(stage.rddNodeId));
     return {
       kind: 'exchange',
       numPartitions: info.numReducePartitions,
@@ -175,8 +216,10 @@ function sinkOf(graph: JobGraph, plan: JobPlan, stage: StagePlan): ProgramSink {
         spec,
         info.numReducePartitions,
         bounds,
-        boundFragmentOf(graph.node(stage.rddNodeId)).exchangeKeyTypes,
+        mapSide.exchangeKeyTypes,
+        mapSide.bound.output.fields.map((f) => f.name),
       ),
+      ...(spec.mode === 'roundRobin' && info.numReducePartitions > 1 ? { roundRobin: true } : {}),
     };
   }
   const ref = plan.action;
@@ -218,5 +261,8 @@ export function relationalStageProgram(
     sql: fragment.bound.sql,
     output: [...fragment.bound.output.fields],
     sink: sinkOf(graph, plan, stage),
+    ...(stage.relationalInputPartitions !== undefined
+      ? { coalesce: { partitions: stage.numPartitions, inputPartitions: stage.relationalInputPartitions } }
+      : {}),
   };
 }

@@ -114,6 +114,21 @@ export function operatorSql(op: FragmentOp, previous: string, input: StructType)
       return `SELECT * ${from} ORDER BY ${op.orders.map(sortSql).join(', ')}`;
     case 'limit':
       return `SELECT * ${from} LIMIT ${op.n}`;
+    case 'distinct':
+      return `SELECT DISTINCT * ${from}`;
+    case 'dropDuplicates': {
+      const names = op.names.map((n) => {
+        const field = fieldOf(input, n);
+        if (!field) {
+          throw new ConfigError(
+            `${op.label}: cannot resolve column name ${JSON.stringify(n)} among (${input.fields.map((f) => f.name).join(', ')})`,
+          );
+        }
+        return quoteIdent(field.name);
+      });
+      // PARTITION BY groups nulls together, as Spark's dropDuplicates treats null keys as equal.
+      return `SELECT * ${from} QUALIFY row_number() OVER (PARTITION BY ${[...new Set(names)].join(', ')}) = 1`;
+    }
   }
 }
 
@@ -170,4 +185,42 @@ export function castColumnsSql(query: string, casts: readonly { name: string; ty
   if (casts.length === 0) return query;
   const items = casts.map((c) => `CAST(${quoteIdent(c.name)} AS ${c.type}) AS ${quoteIdent(c.name)}`);
   return `SELECT * REPLACE (${items.join(', ')}) FROM (${query})`;
+}
+
+/**
+ * The query of a union of `__left` and `__right` (Spark's UNION ALL: duplicates kept): by position
+ * with the left's names (`union`), or by name (`unionByName`), where a column on one side only is
+ * an error unless `allowMissingColumns`, which fills it with nulls. Columns are widened to a
+ * common type, as Spark does.
+ */
+export function unionSql(
+  byName: boolean,
+  allowMissingColumns: boolean,
+  left: StructType,
+  right: StructType,
+  label: string,
+): string {
+  const names = (schema: StructType) => schema.fields.map((f) => f.name).join(', ');
+  if (!byName) {
+    if (left.fields.length !== right.fields.length) {
+      throw new ConfigError(
+        `${label}: union needs the same number of columns on both sides (union is by position): the left has ${left.fields.length} (${names(left)}), the right ${right.fields.length} (${names(right)})`,
+      );
+    }
+    return `SELECT * FROM ${LEFT_RELATION} UNION ALL SELECT * FROM ${RIGHT_RELATION}`;
+  }
+  if (!allowMissingColumns) {
+    const missing = (a: StructType, b: StructType) =>
+      a.fields.filter((f) => !fieldOf(b, f.name)).map((f) => f.name);
+    const onlyLeft = missing(left, right);
+    const onlyRight = missing(right, left);
+    if (onlyLeft.length > 0 || onlyRight.length > 0) {
+      const side = onlyLeft.length > 0 ? `${onlyLeft.join(', ')} only on the left` : '';
+      const other = onlyRight.length > 0 ? `${onlyRight.join(', ')} only on the right` : '';
+      throw new ConfigError(
+        `${label}: unionByName needs the same column names on both sides: ${[side, other].filter(Boolean).join('; ')} (pass allowMissingColumns to fill them with nulls)`,
+      );
+    }
+  }
+  return `SELECT * FROM ${LEFT_RELATION} UNION ALL BY NAME SELECT * FROM ${RIGHT_RELATION}`;
 }

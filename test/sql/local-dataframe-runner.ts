@@ -21,7 +21,7 @@ import { isSamplingRequest, planJob } from '../../engine/plan/stages.js';
 import type { Key } from '../../engine/records/keys.js';
 import { computeRangeBounds, type RangeSample } from '../../engine/shuffle/partitioner.js';
 import { driverSideResult } from '../../engine/sql/explain.js';
-import { relationalStageProgram } from '../../engine/sql/program.js';
+import { relationalStageProgram, taskInputPartitions } from '../../engine/sql/program.js';
 
 /** Options of a local DataFrame run. */
 export interface LocalRunOptions {
@@ -111,14 +111,17 @@ async function run<P>(
           const tempDir = path.join(work, `task-${taskCount++}`);
           await mkdir(tempDir, { recursive: true });
           const input = program.input;
+          const own = taskInputPartitions(program, p);
           const segmentsOf = (shuffleId: number) =>
-            segments
-              .get(shuffleId)!
-              .map((m) => m[p])
-              .filter((f): f is string => f !== undefined);
+            own.flatMap((q) =>
+              segments
+                .get(shuffleId)!
+                .map((m) => m[q])
+                .filter((f): f is string => f !== undefined),
+            );
           const inputs =
             input.kind === 'scan'
-              ? { scanFiles: scans.get(input.nodeId)![p]! }
+              ? { scanFiles: own.flatMap((q) => scans.get(input.nodeId)![q]!) }
               : input.kind === 'exchange'
                 ? { segmentFiles: segmentsOf(input.shuffleId) }
                 : input.kind === 'join'

@@ -8,26 +8,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { JobContext } from '../../engine/dataset/context.js';
 import { defineJob } from '../../engine/dataset/job.js';
 import { avg, col, count, countDistinct, expr, lit, max, min, sum } from '../../engine/sql/column.js';
 import type { DataFrame } from '../../engine/sql/dataframe.js';
 import { runDataFrameJob } from './local-dataframe-runner.js';
+import { read, SALES_TYPES, SCHEMA, salesRows, scanSql } from './sales-table.js';
 import { normalised, referenceRows, type TableFormat, writeTable } from './tpch-data.js';
-
-const SALES_TYPES = { id: 'BIGINT', region: 'VARCHAR', amount: 'DOUBLE', qty: 'INTEGER', day: 'DATE' };
-const SCHEMA = 'id LONG, region STRING, amount DOUBLE, qty INT, day DATE';
-const REGIONS = ['north', 'south', 'east', 'west', null];
-
-function salesRows(n: number): Record<string, unknown>[] {
-  return Array.from({ length: n }, (_, i) => ({
-    id: i,
-    region: REGIONS[(i * 7) % REGIONS.length],
-    amount: i % 11 === 0 ? null : ((i * 37) % 500) + (i % 4) * 0.25,
-    qty: (i * 13) % 9,
-    day: `2024-0${1 + (i % 9)}-${String(1 + (i % 28)).padStart(2, '0')}`,
-  }));
-}
 
 let dir: string;
 const globs = new Map<string, string>();
@@ -62,21 +48,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
-
-function read(ctx: JobContext, format: TableFormat, glob: string): DataFrame {
-  if (format === 'parquet') return ctx.read.parquet(glob);
-  if (format === 'csv') return ctx.read.csv(glob, { header: true, schema: SCHEMA });
-  return ctx.read.json(glob, { schema: SCHEMA });
-}
-
-function scanSql(format: TableFormat, glob: string): string {
-  if (format === 'parquet') return `read_parquet('${glob}')`;
-  const columns = `{${Object.entries(SALES_TYPES)
-    .map(([c, t]) => `'${c}': '${t}'`)
-    .join(', ')}}`;
-  if (format === 'csv') return `read_csv('${glob}', header = true, columns = ${columns})`;
-  return `read_json('${glob}', format = 'newline_delimited', columns = ${columns})`;
-}
 
 /** An operator case: the DataFrame side, the SQL side (over `{t}`), and whether row order is part of the answer. */
 interface Case {
