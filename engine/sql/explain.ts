@@ -50,7 +50,8 @@ function physicalPlan(
       else if (spec?.mode === 'roundRobin') head += ` → round-robin exchange into ${n} partitions`;
       else if (spec?.mode === 'range')
         head += ` → range exchange into ${n} partitions on [${spec.orders.map(columnName).join(', ')}] (bounds from a sampling job)`;
-      else head += ' → single-partition exchange';
+      else
+        head += ` → single-partition exchange${spec?.mode === 'single' && spec.note ? ` (${spec.note})` : ''}`;
     } else head += ` → ${action.op}`;
     lines.push(head);
     const node = graph.node(stage.rddNodeId);

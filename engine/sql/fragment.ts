@@ -126,4 +126,5 @@ export type ExchangeSpec =
   /** Rows dealt in turn to the reduce partitions (repartition(n) without columns, union). */
   | { readonly mode: 'roundRobin' }
   | { readonly mode: 'range'; readonly orders: readonly ColumnNode[] }
-  | { readonly mode: 'single' };
+  /** Every row to one partition; `note` says why when it is a cost the user should know of (explain shows it). */
+  | { readonly mode: 'single'; readonly note?: string };

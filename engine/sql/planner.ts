@@ -25,6 +25,7 @@ import type { GraphBuilder } from '../dataset/graph-builder.js';
 import { type ColumnNode, columnName, sortOrderOf } from './column.js';
 import type { AggregateCall, ExchangeSpec, FragmentInput, FragmentOp } from './fragment.js';
 import type { LogicalPlan } from './logical-plan.js';
+import { hasWindowColumn, windowExchange } from './window.js';
 
 /** The key under which an exchange node keeps its ExchangeSpec (JSON) in its options. */
 export const EXCHANGE_OPTION = 'exchange';
@@ -70,10 +71,12 @@ export class DataFramePlanner {
           partitions: plan.partitions,
         };
       case 'select':
+        if (hasWindowColumn(plan.columns)) return this.memoised(plan);
         return this.narrow(plan.child, { op: 'select', columns: plan.columns, label: plan.label });
       case 'filter':
         return this.narrow(plan.child, { op: 'filter', condition: plan.condition, label: plan.label });
       case 'withColumn':
+        if (hasWindowColumn([plan.column])) return this.memoised(plan);
         return this.narrow(plan.child, {
           op: 'withColumn',
           name: plan.name,
@@ -124,6 +127,7 @@ export class DataFramePlanner {
     if (plan.kind === 'join') return this.join(plan);
     if (plan.kind === 'distinct') return this.distinct(plan);
     if (plan.kind === 'union') return this.union(plan);
+    if (plan.kind === 'select' || plan.kind === 'withColumn') return this.window(plan);
     if (plan.kind === 'repartition') {
       // Spark's repartition always shuffles, even a single partition into n.
       const spec: ExchangeSpec =
@@ -181,6 +185,26 @@ export class DataFramePlanner {
       ops: [],
       single: partitions === 1,
     };
+  }
+
+  /**
+   * A select or withColumn computing window columns: the rows are exchanged so that each window
+   * partition is whole in one task (window.ts says on which keys), then the task computes the
+   * windows. A fragment with one partition needs no exchange.
+   */
+  private window(plan: Extract<LogicalPlan, { kind: 'select' | 'withColumn' }>): PendingFragment {
+    const columns = plan.kind === 'select' ? plan.columns : [plan.column];
+    const op: FragmentOp =
+      plan.kind === 'select'
+        ? { op: 'select', columns: plan.columns, label: plan.label }
+        : { op: 'withColumn', name: plan.name, column: plan.column, label: plan.label };
+    const pending = this.lower(plan.child);
+    if (pending.single) return { ...pending, ops: [...pending.ops, op] };
+    const spec = windowExchange(columns);
+    const partitions = spec.mode === 'hash' ? this.shufflePartitions() : 1;
+    const out = this.exchange(pending, spec, partitions, plan.label);
+    out.ops.push(op);
+    return out;
   }
 
   /**
