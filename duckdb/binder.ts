@@ -98,7 +98,7 @@ async function bindJoin(
   try {
     sql =
       input.kind === 'join'
-        ? joinSql(input.how, input.on, left, right, label)
+        ? joinSql(input.how, input.on, left, right, label, input.distinctColumns === true)
         : unionSql(input.byName, input.allowMissingColumns, left, right, label);
   } catch (error) {
     if (error instanceof ConfigError) throw new AnalysisError(error.message);

@@ -40,7 +40,13 @@ export type FragmentInput =
   /** The rows of the exchange node that is this node's only parent. */
   | { readonly kind: 'exchange' }
   /** An equi-join of the two exchanges that are this node's parents (left, right), co-partitioned on `on`. */
-  | { readonly kind: 'join'; readonly how: JoinType; readonly on: readonly string[] }
+  | {
+      readonly kind: 'join';
+      readonly how: JoinType;
+      readonly on: readonly string[];
+      /** A column name on both sides besides `on` is an error (joins of ctx.sql queries). */
+      readonly distinctColumns?: boolean;
+    }
   /** The rows of both exchanges that are this node's parents (left, right): union or unionByName. */
   | { readonly kind: 'union'; readonly byName: boolean; readonly allowMissingColumns: boolean };
 

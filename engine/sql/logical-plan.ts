@@ -50,6 +50,8 @@ export type LogicalPlan = PlanBase &
         readonly right: LogicalPlan;
         readonly on: readonly string[];
         readonly how: JoinType;
+        /** From ctx.sql: a column name on both sides besides `on` is an error (SQL names columns by table, the join's output cannot). */
+        readonly distinctColumns?: boolean;
       }
     /** distinct (`columns` undefined) or dropDuplicates(columns). */
     | { readonly kind: 'distinct'; readonly child: LogicalPlan; readonly columns?: readonly string[] }

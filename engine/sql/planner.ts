@@ -176,7 +176,12 @@ export class DataFramePlanner {
     const left = this.exchange(this.lower(plan.left), { mode: 'hash', keys }, partitions, plan.label);
     const right = this.exchange(this.lower(plan.right), { mode: 'hash', keys }, partitions, plan.label);
     return {
-      input: { kind: 'join', how: plan.how, on: plan.on },
+      input: {
+        kind: 'join',
+        how: plan.how,
+        on: plan.on,
+        ...(plan.distinctColumns === true ? { distinctColumns: true } : {}),
+      },
       parents: [...left.parents, ...right.parents],
       ops: [],
       single: partitions === 1,

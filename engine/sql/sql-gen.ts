@@ -148,6 +148,7 @@ export function joinSql(
   left: StructType,
   right: StructType,
   label: string,
+  distinctColumns = false,
 ): string {
   const l = LEFT_RELATION;
   const r = RIGHT_RELATION;
@@ -163,6 +164,15 @@ export function joinSql(
     }
     return { name: a.name, left: `${l}.${quoteIdent(a.name)}`, right: `${r}.${quoteIdent(b.name)}` };
   });
+  if (distinctColumns && how !== 'semi' && how !== 'anti') {
+    const keys = new Set(pairs.map((p) => p.name.toLowerCase()));
+    const both = left.fields.filter((f) => !keys.has(f.name.toLowerCase()) && fieldOf(right, f.name));
+    if (both.length > 0) {
+      throw new ConfigError(
+        `${label}: column ${both.map((f) => f.name).join(', ')} is on both sides of the join; select it under another name on one side (a subquery such as (SELECT ${both[0]!.name} AS other_${both[0]!.name}, … FROM t) t), or join USING it`,
+      );
+    }
+  }
   const condition = pairs.map((p) => `${p.left} = ${p.right}`).join(' AND ');
   if (how === 'semi' || how === 'anti')
     return `SELECT ${l}.* FROM ${l} ${how.toUpperCase()} JOIN ${r} ON ${condition}`;
