@@ -9,13 +9,28 @@
  * expression it needs printed, and the caller has DuckDB print them (`json_deserialize_sql`).
  * Anything else is refused with SqlRefusal naming the construct and its place in the text.
  * Pure: no DuckDB here, so the rules are testable and the driver's parse is the only I/O.
+ * Longer than most files: the clauses of a SELECT share one translator's state (the FROM's
+ * table aliases, the CTE scopes, the expressions waiting to be printed).
  */
 import type { ColumnNode } from './column.js';
 import type { JoinType } from './fragment.js';
+import {
+  type Ast,
+  child,
+  columnRef,
+  conjuncts,
+  integerConstant,
+  list,
+  present,
+  replace,
+  shapeKey,
+  str,
+  stripped,
+  visit,
+} from './sql-ast-tree.js';
 import { type SqlPlan, type SqlQueryPlan, sqlExcerpt } from './sql-plan.js';
 
-/** A node of DuckDB's JSON parse tree. */
-export type Ast = { readonly [key: string]: unknown };
+export type { Ast } from './sql-ast-tree.js';
 
 /** An expression whose SQL text DuckDB must print (`node.text` is filled in then). */
 export interface PendingText {
@@ -53,61 +68,6 @@ const JOIN_TYPES: Readonly<Record<string, JoinType>> = {
   SEMI: 'semi',
   ANTI: 'anti',
 };
-
-function str(value: unknown): string | undefined {
-  return typeof value === 'string' && value !== '' ? value : undefined;
-}
-
-/** True when a field of the parse tree holds something (DuckDB writes absent ones as null, '' or []). */
-function present(value: unknown): boolean {
-  if (value === undefined || value === null || value === '' || value === false) return false;
-  if (Array.isArray(value)) return value.length > 0;
-  if (typeof value === 'object') return Object.keys(value).length > 0;
-  return true;
-}
-
-function list(value: unknown): Ast[] {
-  return Array.isArray(value) ? (value as Ast[]) : [];
-}
-
-function child(ast: Ast, key: string): Ast | undefined {
-  const v = ast[key];
-  return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Ast) : undefined;
-}
-
-/** A deep copy of `ast` without positions and aliases, for comparing two expressions. */
-function shapeKey(ast: Ast, aliases: ReadonlySet<string>): string {
-  return JSON.stringify(stripped(ast, aliases, true));
-}
-
-/** A deep copy of `ast` with column references' table qualifiers (of `aliases`) removed. */
-function stripped(value: unknown, aliases: ReadonlySet<string>, forKey = false): unknown {
-  if (Array.isArray(value)) return value.map((v) => stripped(v, aliases, forKey));
-  if (value === null || typeof value !== 'object') return value;
-  const ast = value as Ast;
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(ast)) {
-    if (forKey && (k === 'query_location' || k === 'alias')) continue;
-    out[k] = stripped(v, aliases, forKey);
-  }
-  if (ast.class === 'COLUMN_REF') {
-    const names = list(ast.column_names) as unknown as string[];
-    if (names.length === 2 && aliases.has(names[0]!.toLowerCase())) out.column_names = [names[1]];
-    if (forKey) out.column_names = (out.column_names as string[]).map((n) => n.toLowerCase());
-  }
-  return out;
-}
-
-function columnRef(name: string): Ast {
-  return { class: 'COLUMN_REF', type: 'COLUMN_REF', alias: '', query_location: 0, column_names: [name] };
-}
-
-function integerConstant(ast: Ast | undefined): number | undefined {
-  if (ast?.class !== 'CONSTANT') return undefined;
-  const value = child(ast, 'value');
-  const n = value?.value;
-  return typeof n === 'number' && Number.isInteger(n) ? n : undefined;
-}
 
 const col = (name: string): ColumnNode => ({ k: 'col', name });
 const alias = (node: ColumnNode, name: string): ColumnNode => ({ k: 'alias', child: node, name });
@@ -351,8 +311,6 @@ class Translator {
           return false;
         });
       for (const e of [...items, ...(having ? [having] : []), ...orderExprs]) collect(e);
-      if (columns.length === 0)
-        this.refuse('GROUP BY without an aggregate function (use SELECT DISTINCT)', node);
       plan = {
         kind: 'aggregate',
         child: plan,
@@ -622,39 +580,6 @@ class Translator {
       plan = { kind: 'filter', child: plan, condition: this.expr(extra, aliases), clause };
     return { plan, aliases };
   }
-}
-
-function conjuncts(ast: Ast): Ast[] {
-  if (ast.class === 'CONJUNCTION' && ast.type === 'CONJUNCTION_AND')
-    return list(ast.children).flatMap(conjuncts);
-  return [ast];
-}
-
-/** Visit every node of an expression, depth first; `fn` returning false skips the node's children. */
-function visit(ast: unknown, fn: (node: Ast) => unknown): void {
-  if (Array.isArray(ast)) {
-    for (const a of ast) visit(a, fn);
-    return;
-  }
-  if (ast === null || typeof ast !== 'object') return;
-  const node = ast as Ast;
-  if (typeof node.class === 'string' && fn(node) === false) return;
-  for (const v of Object.values(node)) if (v !== null && typeof v === 'object') visit(v, fn);
-}
-
-/** A copy of an expression with the nodes `fn` maps replaced (their children are not visited). */
-function replace(ast: Ast, fn: (node: Ast) => Ast | undefined): Ast {
-  const walk = (value: unknown): unknown => {
-    if (Array.isArray(value)) return value.map(walk);
-    if (value === null || typeof value !== 'object') return value;
-    const node = value as Ast;
-    if (typeof node.class === 'string') {
-      const mapped = fn(node);
-      if (mapped) return mapped;
-    }
-    return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, walk(v)]));
-  };
-  return walk(ast) as Ast;
 }
 
 /**
