@@ -160,3 +160,21 @@ describe('ctx.sql errors are raised on the driver before any task, naming the ca
     });
   });
 });
+
+describe('ctx.sql GROUP BY without an aggregate', () => {
+  it('groups, as SELECT DISTINCT of the keys (plain-JS reference)', async () => {
+    const { runDataFrameJob } = await import('./local-dataframe-runner.js');
+    const job = defineJob((ctx) => {
+      ctx.createDataFrame(ROWS, SCHEMA, 3).createOrReplaceTempView('sales');
+      return ctx.sql('SELECT qty, region FROM sales GROUP BY region, qty').collect();
+    });
+    const rows = (await runDataFrameJob(job, undefined, { defaultParallelism: 2 })) as Record<
+      string,
+      unknown
+    >[];
+    const key = (r: Record<string, unknown>) => JSON.stringify([r.qty, r.region]);
+    const expected = [...new Set(ROWS.map(key))].sort();
+    expect(rows.map(key).sort()).toEqual(expected);
+    expect(Object.keys(rows[0]!)).toEqual(['qty', 'region']);
+  });
+});
