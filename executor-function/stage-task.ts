@@ -46,6 +46,7 @@ import {
 } from '../engine/plan/stage-descriptor.js';
 import { getCodec } from '../engine/records/codec.js';
 import { fromTaggedJson, type JsonValue, toTaggedJson } from '../engine/records/tagged-json.js';
+import type { ParsedSql } from '../engine/sql/sql-plan.js';
 import type { TaskIO } from '../engine/task/task-io.js';
 import { runTask, type TaskOutput } from '../engine/task/task-runtime.js';
 import type { BlobStore } from '../storage/blob-store.js';
@@ -404,6 +405,8 @@ export const runStageTask: WorkKindRunner<StageWork> = async (work, context): Pr
     try {
       graph = buildJobGraph(definition, fromTaggedJson(descriptor.params as JsonValue) as never, {
         defaultParallelism: descriptor.defaultParallelism,
+        // The driver's parses of the builder's ctx.sql texts: executors never parse SQL.
+        sql: { parsed: (descriptor.sql ?? {}) as Readonly<Record<string, ParsedSql>> },
       });
     } catch (error) {
       throw new NonRetryableTaskError(

@@ -8,11 +8,12 @@ import path from 'node:path';
 import { ConfigError, coerceError, StratusError } from '../../contract/errors.js';
 import { bundleBlobName, CODE_CONTAINER } from '../../contract/names.js';
 import { bindDataFrames, hasDataFrames } from '../../duckdb/binder.js';
+import { buildJobGraphWithSql } from '../../duckdb/sql-graph.js';
 import { type ActionRef, isSaveOp } from '../../engine/dataset/actions.js';
 import type { JobActions, JobDefinition, JobResults } from '../../engine/dataset/job.js';
 import { validateJobParams } from '../../engine/dataset/job-params.js';
 import { isUnpersist } from '../../engine/dataset/persist-ops.js';
-import { buildJobGraph, type JobGraph } from '../../engine/plan/graph.js';
+import type { JobGraph } from '../../engine/plan/graph.js';
 import { loadJobBundle } from '../../engine/plan/module-loader.js';
 import { checkParallelizeData } from '../../engine/plan/record-checks.js';
 import { driverSideResult } from '../../engine/sql/explain.js';
@@ -89,7 +90,7 @@ export class JobRunner {
     if (runParams !== params)
       checkJobParams(runParams, `the output of ${path.basename(bundle.entry)}'s params schema`);
     await this.upload(bundle);
-    const graph = this.buildGraph(definition, runParams, bundle.entry);
+    const graph = await this.buildGraph(definition, runParams, bundle.entry);
     // Before anything is uploaded: data the record encoding cannot carry fails the run here.
     checkParallelizeData(graph);
     const runIndex = this.runs++;
@@ -188,23 +189,24 @@ export class JobRunner {
     this.uploaded.add(bundle.codeHash);
   }
 
-  private buildGraph(definition: JobDefinition, params: unknown, entry: string): JobGraph {
+  private buildGraph(definition: JobDefinition, params: unknown, entry: string): Promise<JobGraph> {
     return buildRunGraph(definition, params, entry, this.env.totalSlots);
   }
 }
 
 /**
  * Build the graph of a job module's `definition` with `params` (the schema's output) and
- * `defaultParallelism`; a builder that throws becomes BUILDER_FAILED carrying the user's stack.
+ * `defaultParallelism`, its `ctx.sql` texts parsed by DuckDB on the way (duckdb/sql-graph.ts);
+ * a builder that throws becomes BUILDER_FAILED carrying the user's stack.
  */
-export function buildRunGraph(
+export async function buildRunGraph(
   definition: JobDefinition,
   params: unknown,
   entry: string,
   defaultParallelism: number,
-): JobGraph {
+): Promise<JobGraph> {
   try {
-    return buildJobGraph(definition, params as never, { defaultParallelism });
+    return await buildJobGraphWithSql(definition, params as never, { defaultParallelism });
   } catch (error) {
     if (error instanceof StratusError) throw error;
     // Only a thrown Error's stack is the user's; a coerced value's would point here.

@@ -30,7 +30,7 @@ export async function preflightJobModule(
   const runParams = await validateJobParams(definition.params, params, path.basename(bundle.entry));
   if (runParams !== params)
     checkJobParams(runParams, `the output of ${path.basename(bundle.entry)}'s params schema`);
-  const graph = buildRunGraph(definition, runParams, bundle.entry, defaultParallelism);
+  const graph = await buildRunGraph(definition, runParams, bundle.entry, defaultParallelism);
   for (const source of graph.sources()) {
     if (parseBlobLocation(source.uri)) continue;
     await resolveInputFiles(localInputPath(source.uri));

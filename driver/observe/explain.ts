@@ -13,12 +13,13 @@
 
 import path from 'node:path';
 import { StratusError } from '../../contract/errors.js';
+import { buildJobGraphWithSql } from '../../duckdb/sql-graph.js';
 import type { ActionRef } from '../../engine/dataset/actions.js';
 import { validateJobParams } from '../../engine/dataset/job-params.js';
 import { isUnpersist } from '../../engine/dataset/persist-ops.js';
 import { actionLabel } from '../../engine/plan/call-site.js';
 import { describePlan, stagePipelineName } from '../../engine/plan/explain.js';
-import { buildJobGraph, type JobGraph } from '../../engine/plan/graph.js';
+import type { JobGraph } from '../../engine/plan/graph.js';
 import { loadJobBundle } from '../../engine/plan/module-loader.js';
 import { computedPartitions, isSamplingRequest, type JobPlan, planJob } from '../../engine/plan/stages.js';
 import type { Key } from '../../engine/records/keys.js';
@@ -296,7 +297,9 @@ export async function explainModule(
   process.setSourceMapsEnabled(true);
   const definition = await loadJobBundle(bundle.codeHash, bundle.code);
   const runParams = await validateJobParams(definition.params, params, path.basename(bundle.entry));
-  const graph = buildJobGraph(definition, runParams as never, { defaultParallelism: options.slots });
+  const graph = await buildJobGraphWithSql(definition, runParams as never, {
+    defaultParallelism: options.slots,
+  });
   const sourcePartitions = new Map<number, number>();
   const sources: ExplainedSource[] = [];
   for (const source of graph.sources()) {

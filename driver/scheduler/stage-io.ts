@@ -61,7 +61,14 @@ export interface StageDescriptorEnv {
   inlineResultMaxBytes: number;
 }
 
+/** The descriptor's `sql` field: the parses a rebuild of the graph needs, when the builder ran ctx.sql. */
+function sqlParsesOf(graph: JobGraph): { sql?: Record<string, unknown> } {
+  const parses = graph.sqlParses();
+  return Object.keys(parses).length > 0 ? { sql: { ...parses } } : {};
+}
+
 /** The descriptor of one stage of `plan` for application-wide ids `jobId` / `stageId`. */
+
 export function buildStageDescriptor(
   env: StageDescriptorEnv,
   state: RunState,
@@ -102,6 +109,7 @@ export function buildStageDescriptor(
     codeHash: state.codeHash,
     fingerprint: plan.fingerprint,
     parallelizeDigests: state.graph.parallelizeDigests,
+    ...sqlParsesOf(state.graph),
     // Tagged JSON: Dates, bigints, Maps… in params arrive as they are.
     params: toTaggedJson(state.params),
     defaultParallelism: state.defaultParallelism,

@@ -81,6 +81,8 @@ export interface JobContext {
   readonly conf: RuntimeConfig;
   /** A DataFrame of `rows` (objects or arrays) with `schema` (`'id INT, name STRING'`), in `numSlices` partitions. */
   createDataFrame(rows: readonly unknown[], schema: SchemaInput, numSlices?: number): DataFrame;
+  /** Spark's `spark.sql`: a DataFrame of a SELECT query over the temp views this job defined (`df.createOrReplaceTempView('sales')`). */
+  sql(query: string): DataFrame;
 }
 
 /** The JobContext implementation over a GraphBuilder. */
@@ -201,5 +203,9 @@ export class GraphJobContext implements JobContext {
 
   createDataFrame(rows: readonly unknown[], schema: SchemaInput, numSlices?: number): DataFrame {
     return sqlSession(this.builder).createDataFrame(rows, schema, numSlices);
+  }
+
+  sql(query: string): DataFrame {
+    return sqlSession(this.builder).sql(query);
   }
 }

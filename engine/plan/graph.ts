@@ -13,6 +13,8 @@ import { type HiddenJob, hiddenJobsOf } from '../dataset/hidden-jobs.js';
 import type { JobDefinition } from '../dataset/job.js';
 import { sortSampleImpl } from '../sql/df-actions.js';
 import { exchangeOrders, exchangeSpecOf } from '../sql/planner.js';
+import type { ParsedSql } from '../sql/sql-plan.js';
+import { attachSqlParses, type SqlParses, usedSqlParses } from '../sql/temp-views.js';
 import { operatorLabel } from './call-site.js';
 import { hashValues } from './content-hash.js';
 import { type GraphNode, nodeLabel, type ShuffleDependency, shuffleDepsOf } from './nodes.js';
@@ -25,6 +27,8 @@ export const SINGLE_ACTION_NAME = 'result';
 export interface BuildOptions {
   /** Partitions of wide ops that name none, and of parallelize without numSlices (the driver: total slots). */
   defaultParallelism: number;
+  /** The driver's parses of the SQL texts the builder passes to `ctx.sql` (duckdb/sql-graph.ts makes them). */
+  sql?: SqlParses;
 }
 
 /** A built job graph. Bind it to at most one running task at a time (the task runtime does). */
@@ -155,6 +159,11 @@ export class JobGraph {
     }
   }
 
+  /** The parses of the SQL texts the builder passed to `ctx.sql` (a rebuild of the graph needs them). */
+  sqlParses(): Readonly<Record<string, ParsedSql>> {
+    return usedSqlParses(this.builder);
+  }
+
   /** The driver values of every accumulator, by name. */
   accumulatorValues(): Record<string, unknown> {
     return Object.fromEntries([...this.builder.accumulators].map(([name, s]) => [name, s.value]));
@@ -228,6 +237,7 @@ function isAction(value: unknown): value is Action<unknown> {
 /** Run the job builder with `params` and return its graph. Throws JOB_BUILDER_INVALID for a bad builder. */
 export function buildJobGraph<P>(def: JobDefinition<P>, params: P, options: BuildOptions): JobGraph {
   const builder = new GraphBuilder(options.defaultParallelism);
+  if (options.sql) attachSqlParses(builder, options.sql);
   const returned: unknown = def.builder(new GraphJobContext(builder), params);
   builder.open = false;
   if (

@@ -80,6 +80,8 @@ export const StageDescriptorSchema = z.object({
   fingerprint: z.string(),
   /** The driver's parallelize node id → content hash, to name the array that differs on a mismatch. */
   parallelizeDigests: z.record(z.string(), z.string()).default({}),
+  /** The driver's parses of the builder's `ctx.sql` texts, by text (a rebuild of the graph uses them). */
+  sql: z.record(z.string(), z.unknown()).optional(),
   /** The params the builder is called with (JSON). */
   params: z.unknown(),
   defaultParallelism: z.number().int().positive(),

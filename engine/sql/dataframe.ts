@@ -35,6 +35,7 @@ import { qualifierOf } from './join-plan.js';
 import type { LogicalPlan } from './logical-plan.js';
 import { rememberLogicalPlan } from './logical-plans.js';
 import type { DataFramePlanner } from './planner.js';
+import { defineTempView } from './temp-views.js';
 import type { StructType } from './types.js';
 
 /** `select at sales.ts:8`, or `select` when the stack does not name the user's file. */
@@ -326,6 +327,16 @@ export class DataFrame {
   limit(n: number): DataFrame {
     checkCount(n, 'limit');
     return this.with({ kind: 'limit', child: this.plan, n, label: labelOf('limit') });
+  }
+
+  /** Spark's `createOrReplaceTempView`: name this DataFrame for `ctx.sql` queries of the same job (replacing a view of that name). */
+  createOrReplaceTempView(name: string): void {
+    defineTempView(this.env.builder, name, this.plan, true, labelOf('createOrReplaceTempView'));
+  }
+
+  /** Spark's `createTempView`: as createOrReplaceTempView, but a name already defined is an error. */
+  createTempView(name: string): void {
+    defineTempView(this.env.builder, name, this.plan, false, labelOf('createTempView'));
   }
 
   private action<R>(kind: Exclude<DataFrameActionKind, 'write'>, n = 0, truncate = true): Action<R> {

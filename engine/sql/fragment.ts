@@ -58,6 +58,8 @@ export interface JoinSpec {
   /** The sides' own aliases (`df.alias('a')`), which name their copies of a column both sides have. */
   readonly leftAlias?: string;
   readonly rightAlias?: string;
+  /** A column name on both sides besides the using columns is an error (joins of ctx.sql queries). */
+  readonly distinctColumns?: boolean;
 }
 
 /** Spark's join types (after normalising aliases such as `left_outer`, `outer`, `left_semi`). */

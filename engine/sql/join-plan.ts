@@ -391,6 +391,12 @@ export function joinQuery(
       .map((f) => f.name.toLowerCase())
       .filter((n) => rightRest.some((f) => f.name.toLowerCase() === n)),
   );
+  if (spec.distinctColumns === true && shared.size > 0) {
+    const both = leftRest.filter((f) => shared.has(f.name.toLowerCase())).map((f) => f.name);
+    throw new ConfigError(
+      `${label}: column ${both.join(', ')} is on both sides of the join; select it under another name on one side (a subquery such as (SELECT ${both[0]} AS other_${both[0]}, … FROM t) t), or join USING it`,
+    );
+  }
   const item = (relation: string, name: string, side: Side) => {
     let out = name;
     if (shared.has(name.toLowerCase())) {

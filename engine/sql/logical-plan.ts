@@ -52,6 +52,8 @@ export type LogicalPlan = PlanBase &
         readonly on: readonly string[];
         readonly condition?: ColumnNode;
         readonly how: JoinType;
+        /** From ctx.sql: a column name on both sides besides `on` is an error (SQL names columns by table, the join's output cannot). */
+        readonly distinctColumns?: boolean;
       }
     /** df.alias(name): names the DataFrame for qualified columns (`col('a.k')`); no operator. */
     | { readonly kind: 'alias'; readonly child: LogicalPlan; readonly name: string }

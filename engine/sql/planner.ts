@@ -202,6 +202,7 @@ export class DataFramePlanner {
         : {}),
       ...(leftAlias !== undefined ? { leftAlias } : {}),
       ...(rightAlias !== undefined ? { rightAlias } : {}),
+      ...(plan.distinctColumns === true ? { distinctColumns: true } : {}),
     };
     const side = broadcastSideOf(plan.how, plan.left, plan.right, this.broadcastThreshold());
     if (side) {

@@ -10,6 +10,8 @@ import { DataFrame } from './dataframe.js';
 import type { CsvReadOptions, ScanFormat } from './fragment.js';
 import { parseByteSize } from './join-plan.js';
 import { DataFramePlanner, DEFAULT_BROADCAST_THRESHOLD } from './planner.js';
+import { sqlError, sqlLogicalPlan } from './sql-plan.js';
+import { sqlParseOf, tempViews } from './temp-views.js';
 import { type SchemaInput, type StructType, toStructType } from './types.js';
 
 /** Options of every file read. */
@@ -174,6 +176,30 @@ export class SqlSession {
       partitions: numSlices ?? this.builder.defaultParallelism,
       label: site === undefined ? 'createDataFrame' : `createDataFrame at ${site}`,
     });
+  }
+
+  /**
+   * Spark's `spark.sql(query)`: a DataFrame of one SELECT query over the job's temp views, planned
+   * into the same operators (and so the same exchanges) as the equivalent DataFrame calls. The
+   * driver parsed the text before this build; a syntax error, a missing view or a construct not
+   * supported yet is raised here, naming this call.
+   */
+  sql(text: string): DataFrame {
+    if (typeof text !== 'string' || text.trim().length === 0)
+      throw new ConfigError('sql: the query must be a non-empty string');
+    const site = currentCallSite();
+    const label = site === undefined ? 'sql' : `sql at ${site}`;
+    const parsed = sqlParseOf(this.builder, text, label);
+    if (parsed === undefined) {
+      // The driver's first pass: a stand-in until the text is parsed (this graph is thrown away).
+      return this.createDataFrame(
+        [],
+        { fields: [{ name: '__unparsed', type: 'INTEGER', nullable: true }] },
+        1,
+      );
+    }
+    if (!parsed.ok) throw sqlError(label, parsed.error);
+    return new DataFrame(this.env(), sqlLogicalPlan(parsed.plan, text, tempViews(this.builder), label));
   }
 
   private env() {

@@ -140,50 +140,6 @@ export function operatorSql(op: FragmentOp, previous: string, input: StructType)
 export const LEFT_RELATION = '__left';
 export const RIGHT_RELATION = '__right';
 
-/**
- * The query of an equi-join on the columns `on`, as Spark's `join(other, on, how)`: the join
- * columns once (from the left, the right for a right join, coalesced for a full join), then the
- * left's other columns, then the right's; semi and anti joins return the left's columns only.
- * Null keys never match.
- */
-export function joinSql(
-  how: JoinType,
-  on: readonly string[],
-  left: StructType,
-  right: StructType,
-  label: string,
-): string {
-  const l = LEFT_RELATION;
-  const r = RIGHT_RELATION;
-  const pairs = on.map((name) => {
-    const a = fieldOf(left, name);
-    const b = fieldOf(right, name);
-    if (!a || !b) {
-      const side = a ? 'right' : 'left';
-      const names = (a ? right : left).fields.map((f) => f.name).join(', ');
-      throw new ConfigError(
-        `${label}: join column ${JSON.stringify(name)} does not exist on the ${side} side (columns: ${names})`,
-      );
-    }
-    return { name: a.name, left: `${l}.${quoteIdent(a.name)}`, right: `${r}.${quoteIdent(b.name)}` };
-  });
-  const condition = pairs.map((p) => `${p.left} = ${p.right}`).join(' AND ');
-  if (how === 'semi' || how === 'anti')
-    return `SELECT ${l}.* FROM ${l} ${how.toUpperCase()} JOIN ${r} ON ${condition}`;
-  const keyNames = new Set(pairs.map((p) => p.name.toLowerCase()));
-  const keys = pairs.map((p) => {
-    const value = how === 'right' ? p.right : how === 'full' ? `coalesce(${p.left}, ${p.right})` : p.left;
-    return `${value} AS ${quoteIdent(p.name)}`;
-  });
-  const rest = (schema: StructType, relation: string) =>
-    schema.fields
-      .filter((f) => !keyNames.has(f.name.toLowerCase()))
-      .map((f) => `${relation}.${quoteIdent(f.name)}`);
-  const items = [...keys, ...rest(left, l), ...rest(right, r)];
-  const type = { inner: 'INNER', left: 'LEFT', right: 'RIGHT', full: 'FULL' }[how];
-  return `SELECT ${items.join(', ')} FROM ${l} ${type} JOIN ${r} ON ${condition}`;
-}
-
 /** `query` with some columns cast (the binder turns DuckDB's HUGEINT sums into Spark's long). */
 export function castColumnsSql(query: string, casts: readonly { name: string; type: string }[]): string {
   if (casts.length === 0) return query;

@@ -14,9 +14,10 @@ import { resolveInputFiles } from '../../driver/data/input-splitter.js';
 import { bindDataFrames } from '../../duckdb/binder.js';
 import { runRelationalTask } from '../../duckdb/runner.js';
 import type { ScanFile } from '../../duckdb/scan-sql.js';
+import { buildJobGraphWithSql } from '../../duckdb/sql-graph.js';
 import { mergeActionResults } from '../../engine/dataset/actions.js';
 import type { JobDefinition } from '../../engine/dataset/job.js';
-import { buildJobGraph, type JobGraph } from '../../engine/plan/graph.js';
+import type { JobGraph } from '../../engine/plan/graph.js';
 import { isSamplingRequest, planJob } from '../../engine/plan/stages.js';
 import type { Key } from '../../engine/records/keys.js';
 import { computeRangeBounds, type RangeSample } from '../../engine/shuffle/partitioner.js';
@@ -65,7 +66,9 @@ async function run<P>(
   options: LocalRunOptions,
   work: string,
 ): Promise<unknown> {
-  const graph: JobGraph = buildJobGraph(job, params, { defaultParallelism: options.defaultParallelism ?? 2 });
+  const graph: JobGraph = await buildJobGraphWithSql(job, params, {
+    defaultParallelism: options.defaultParallelism ?? 2,
+  });
   const scans = new Map<number, ScanFile[][]>();
   const sourcePartitions = new Map<number, number>();
   const firstFiles = new Map<number, string>();
