@@ -213,6 +213,7 @@ export class PartitionCounter {
         if (impl.partitioning === 'range') return this.boundsOf(node).length + 1;
         return node.requestedPartitions!;
       case 'cogroup':
+      case 'handle':
         return node.requestedPartitions!;
       case 'relational': {
         const input = this.relationalInputPartitions(node);
@@ -288,7 +289,9 @@ export function planJob(
 ): JobPlan | SamplingRequest {
   const ref = toRef(action);
   const resolved = graph.resolveAction(ref);
-  const cached = options.cachedNodes ?? new Set<number>();
+  // A handle's dataset is stored by definition: read from its blobs, never planned above.
+  const cached = new Set<number>(options.cachedNodes ?? []);
+  for (const node of graph.nodes) if (node.impl.type === 'handle') cached.add(node.id);
   const released = options.released ?? new Set<number>();
   const counter = new PartitionCounter(graph, options);
   const reachable = upstream(graph, resolved.nodeId, cached);
@@ -377,6 +380,12 @@ export function planJob(
           const parentStage = mapStage(dep.shuffleId);
           if (!parents.includes(parentStage)) parents.push(parentStage);
           shuffleReads.push({ shuffleId: dep.shuffleId, numMapPartitions: counter.of(dep.parent) });
+        }
+        // A co-partitioned cogroup parent is read one-to-one: its lineage is in this stage.
+        for (const index of node.impl.type === 'cogroup' ? (node.impl.narrowParents ?? []) : []) {
+          const p = node.parents[index]!;
+          visit(p);
+          nodePartitions[p] = counter.of(p);
         }
       } else {
         for (const p of node.parents) {
