@@ -74,6 +74,8 @@ export interface StagePlan {
    * partition when there is one, else computes it and keeps it there (returned as cachedOutputs).
    */
   localPersists?: { nodeId: number; level: LocalStorageLevel }[];
+  /** Of cacheReads, the nodes read from a dataset handle an earlier run made (engine/dataset/handles.ts). */
+  handleReads?: number[];
   /** Of cacheReads and cacheWrites, the checkpointed nodes (their blobs are the checkpoint). */
   checkpoints?: number[];
   /** Nodes `unpersist` released in the run so far: an executor running the task drops its copies of them. */
@@ -361,6 +363,7 @@ export function planJob(
     const cacheWrites: number[] = [];
     const localPersists: { nodeId: number; level: LocalStorageLevel }[] = [];
     const checkpoints: number[] = [];
+    const handleReads: number[] = [];
     const nodePartitions: Record<number, number> = {};
     const seen = new Set<number>();
     const visit = (id: number) => {
@@ -371,6 +374,7 @@ export function planJob(
       const role = persistRole(node, cached, released);
       if (node.checkpoint && (role.kind === 'read-blob' || role.kind === 'write-blob')) checkpoints.push(id);
       if (role.kind === 'read-blob') {
+        if (node.impl.type === 'handle') handleReads.push(id);
         cacheReads.push(id);
         pipeline.push(id);
         return;
@@ -417,6 +421,7 @@ export function planJob(
       cacheWrites,
       ...(localPersists.length > 0 ? { localPersists } : {}),
       ...(checkpoints.length > 0 ? { checkpoints } : {}),
+      ...(handleReads.length > 0 ? { handleReads } : {}),
       ...(released.size > 0 ? { releasedNodes: [...released].sort((a, b) => a - b) } : {}),
       nodePartitions,
       ...coalescedInput(rddNodeId),
