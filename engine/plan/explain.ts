@@ -55,7 +55,9 @@ function describeStage(plan: JobPlan, stage: StagePlan): string[] {
   }
   const handles = stage.handleReads ?? [];
   if (handles.length > 0) {
-    lines.push(`    reads the handle of ${handles.map(name).join(', ')} (stored by an earlier run; no parent stage)`);
+    lines.push(
+      `    reads the handle of ${handles.map(name).join(', ')} (stored by an earlier run; no parent stage)`,
+    );
   }
   const checkpointed = (id: number) => stage.checkpoints?.includes(id) === true;
   const reads = stage.cacheReads.filter(checkpointed);
