@@ -98,3 +98,15 @@ export function linksOfPage(page: number, pages: number, maxLinks: number, seed:
   }
   return [...targets];
 }
+
+/** `edges` undirected edges `[a, b]` (a ≠ b) among `vertices` vertices, from `seed`: a random graph of many components. */
+export function generateEdges(vertices: number, edges: number, seed: number): [number, number][] {
+  const random = seededRandom(seed);
+  const out: [number, number][] = [];
+  while (out.length < edges) {
+    const a = Math.floor(random() * vertices);
+    const b = Math.floor(random() * vertices);
+    if (a !== b) out.push([a, b]);
+  }
+  return out;
+}
