@@ -37,6 +37,7 @@ export {
 export type { Action, SaveResult } from './dataset/actions.js';
 export type { JobContext } from './dataset/context.js';
 export type { Dataset } from './dataset/dataset.js';
+export type { DatasetHandle } from './dataset/handles.js';
 export { defineJob, type JobActions, type JobDefinition, type JobResults } from './dataset/job.js';
 export type {
   ParamsInput,
@@ -65,6 +66,7 @@ export type {
   SourceRecord,
 } from './dataset/source-options.js';
 export type { StatCounter, StatSummary } from './dataset/stat-counter.js';
+export type { DatasetHandleData } from './plan/handle-data.js';
 export type { StorageLevel } from './plan/persistence.js';
 export { RecordDecodingError, RecordEncodingError } from './records/codec.js';
 export type { CsvColumnType } from './records/csv.js';

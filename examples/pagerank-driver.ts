@@ -1,41 +1,51 @@
 /**
- * A driver script: runs the PageRank job (pagerank.ts) repeatedly, feeding each iteration's
- * ranks into the next, until no rank moves by more than `tolerance` (or `maxIterations`).
- * Control flow between jobs lives here, in plain TypeScript, as in a Spark driver program.
+ * A driver script in the shape of Spark's PageRank: the link graph is partitioned once
+ * (pagerank-links.ts), then each iteration (pagerank.ts) joins the ranks to it and returns the
+ * new ranks as a dataset handle. Ranks never pass through the driver — only the largest change
+ * of an iteration does, to decide when to stop — and the top pages are read at the end.
  *
  *   stratus run examples/pagerank-driver.ts --param pages=200
  */
 import { defineDriverScript } from 'stratus/driver';
 import pagerank from './pagerank.js';
+import pagerankLinks from './pagerank-links.js';
+import pagerankTop from './pagerank-top.js';
 
 export interface PageRankDriverParams {
-  pages: number;
+  /** Generate this many pages (ignored with `input`). */
+  pages?: number;
+  /** Edge list `src dst` per line (a local file or az:// blob) instead of generated pages. */
+  input?: string;
   maxLinks?: number;
   seed?: number;
+  partitions?: number;
+  /** Stop once no rank moves by more than this (default 1e-4)… */
   tolerance?: number;
+  /** …or after this many iterations (default 50). */
   maxIterations?: number;
 }
 
 export default defineDriverScript(async (driver, p: PageRankDriverParams) => {
   const tolerance = p.tolerance ?? 1e-4;
   const maxIterations = p.maxIterations ?? 50;
-  let ranks: [number, number][] | undefined;
-  for (let iteration = 1; iteration <= maxIterations; iteration++) {
-    const next = await driver.run(pagerank, {
-      pages: p.pages,
-      ...(p.maxLinks !== undefined ? { maxLinks: p.maxLinks } : {}),
-      ...(p.seed !== undefined ? { seed: p.seed } : {}),
-      ...(ranks ? { ranks } : {}),
-    });
-    const before = new Map(ranks ?? []);
-    const delta = Math.max(...next.map(([page, rank]) => Math.abs(rank - (before.get(page) ?? 1))));
-    ranks = next;
-    process.stderr.write(`pagerank: iteration ${iteration}, largest change ${delta.toExponential(2)}\n`);
-    if (delta < tolerance) return { iterations: iteration, converged: true, top: topPages(ranks) };
+  const partitions = p.partitions ?? driver.totalSlots;
+  let { links, ranks } = await driver.run(pagerankLinks, {
+    ...(p.input !== undefined ? { input: p.input } : { pages: p.pages ?? 1000 }),
+    ...(p.maxLinks !== undefined ? { maxLinks: p.maxLinks } : {}),
+    ...(p.seed !== undefined ? { seed: p.seed } : {}),
+    partitions,
+  });
+  let iterations = 0;
+  let converged = false;
+  while (iterations < maxIterations && !converged) {
+    const step = await driver.run(pagerank, { links, ranks, partitions });
+    ranks = step.ranks;
+    iterations++;
+    converged = step.change < tolerance;
+    process.stderr.write(
+      `pagerank: iteration ${iterations}, largest change ${step.change.toExponential(2)}\n`,
+    );
   }
-  return { iterations: maxIterations, converged: false, top: topPages(ranks ?? []) };
+  const top = await driver.run(pagerankTop, { ranks, n: 10 });
+  return { iterations, converged, pages: links.records, top };
 });
-
-function topPages(ranks: [number, number][]): [number, number][] {
-  return [...ranks].sort((a, b) => b[1] - a[1] || a[0] - b[0]).slice(0, 10);
-}

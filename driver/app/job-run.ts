@@ -25,7 +25,9 @@ import type { DAGScheduler } from '../scheduler/dag-scheduler.js';
 import { type JobOutcome, newRunState } from '../scheduler/run-state.js';
 import { uploadBroadcasts } from '../scheduler/stage-io.js';
 import { bundleJobModule, type JobBundle, resolveModulePath } from './bundler.js';
+import { attachHandles, handleOf } from './handles.js';
 import { checkJobParams } from './params.js';
+import { SessionCache } from './session-cache.js';
 import { unpersistNode } from './unpersist.js';
 
 /** Options of one run. */
@@ -68,6 +70,7 @@ export interface JobRunnerEnv {
 export class JobRunner {
   private readonly bundles = new Map<string, Promise<JobBundle>>();
   private readonly uploaded = new Set<string>();
+  private readonly sessionCache = new SessionCache();
   private readonly uploads: UploadProgressLog;
   private runs = 0;
 
@@ -129,6 +132,9 @@ export class JobRunner {
         sourcePartitions,
       },
     );
+    // Handles read as sources must be this application's and still stored.
+    await attachHandles(state, this.env.appId, blobs);
+    this.sessionCache.restore(state);
     const results: Record<string, unknown> = {};
     const before = scheduler.jobsRun;
     for (const name of graph.actionNames) {
@@ -155,8 +161,12 @@ export class JobRunner {
           overwrite,
         });
       }
-      results[name] = outcome.result;
+      results[name] =
+        action.op === 'handle'
+          ? handleOf(state, this.env.appId, action.nodeId, outcome.result as number)
+          : outcome.result;
     }
+    this.sessionCache.remember(state);
     const allJobs = Array.from({ length: scheduler.jobsRun - before }, (_, i) => before + i);
     const value = graph.singleAction ? results[graph.actionNames[0]!] : results;
     return { results: value as JobResults<R>, accumulators: graph.accumulatorValues(), jobs: allJobs };

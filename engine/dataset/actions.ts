@@ -69,6 +69,8 @@ export type ActionOp =
   // Hidden jobs (hidden-jobs.ts): records per partition, and the range of a histogram.
   | 'countPartitions'
   | 'histogramRange'
+  // Persist and hand the dataset to a later run (handles.ts).
+  | 'handle'
   // Not a job: a driver-side step between jobs (persist-ops.ts).
   | 'unpersist';
 

@@ -15,6 +15,7 @@ import { type DataFrameReader, type RuntimeConfig, sqlSession } from '../sql/ses
 import type { SchemaInput } from '../sql/types.js';
 import { Dataset } from './dataset.js';
 import { checkPartitionCount, type GraphBuilder } from './graph-builder.js';
+import { addHandleSource, type DatasetHandle } from './handles.js';
 import { type Accumulator, type Broadcast, createAccumulator, createBroadcast } from './shared-variables.js';
 import type {
   CsvRecord,
@@ -71,6 +72,13 @@ export interface JobContext {
    */
   binaryFiles(pathOrGlob: string, minPartitions?: number): Dataset<[string, Uint8Array]>;
   // ── end of whole-file sources ──
+  /**
+   * The dataset an earlier `driver.run` of this application handed over with `ds.handle()`
+   * (pass the handle in params). Its partitions are read from their blobs, and a dataset that was
+   * partitioned by key keeps its partitioner: joined with a dataset partitioned the same way, it is
+   * not shuffled again. The driver refuses a handle of another application or whose blobs are gone.
+   */
+  fromHandle<T>(handle: DatasetHandle<T>): Dataset<T>;
   /** A read-only value for tasks; read `.value` inside closures only. */
   broadcast<T>(value: T): Broadcast<T>;
   /** A named accumulator: `.add` in tasks, `.value` on the driver after the run. */
@@ -184,6 +192,10 @@ export class GraphJobContext implements JobContext {
     return this.file('binaryFiles', 'binary', pathOrGlob, minPartitionsOf(minPartitions));
   }
   // ── end of whole-file sources ──
+
+  fromHandle<T>(handle: DatasetHandle<T>): Dataset<T> {
+    return new Dataset<T>(this.builder, addHandleSource(this.builder, handle));
+  }
 
   broadcast<T>(value: T): Broadcast<T> {
     return createBroadcast(this.builder, value);

@@ -25,6 +25,7 @@ import { poisson, seededRandom } from '../records/rng.js';
 import { Action, actionImpls, type SaveResult } from './actions.js';
 import { foreachImpl, foreachPartitionImpl } from './foreach-actions.js';
 import { checkPartitionCount, type GraphBuilder, type NodeSpec } from './graph-builder.js';
+import { type DatasetHandle, handleImpl } from './handles.js';
 import { countPartitionsImpl, registerHiddenJob, startOffsets } from './hidden-jobs.js';
 import { knownHashPartitioner } from './known-partitioning.js';
 import { checkBuckets, histogramImpl, histogramRangeImpl, statsImpl, sumImpl } from './numeric-actions.js';
@@ -231,6 +232,18 @@ export class Dataset<T> {
   checkpoint(): this {
     checkpointNode(this.builder, this.id);
     return this;
+  }
+
+  /**
+   * Hand this dataset to a later `driver.run` of the application without it passing through
+   * the driver: the job checkpoints it (each task stores its partition in Blob Storage) and the
+   * run's result is a DatasetHandle<T> — the blobs and the partitioner, a few hundred bytes.
+   * The later job reads it with `ctx.fromHandle(handle)`; a dataset partitioned by key keeps its
+   * partitioner, so joining it with one partitioned the same way shuffles only the other side.
+   */
+  handle(): Action<DatasetHandle<T>> {
+    checkpointNode(this.builder, this.id);
+    return this.action('handle', handleImpl());
   }
 
   // ── end of persistence and checkpoints ──

@@ -20,6 +20,7 @@ export function buildTimePartitionCount(nodes: readonly GraphNode[], id: number)
     case 'file':
     case 'shuffled':
     case 'cogroup':
+    case 'handle':
       return node.requestedPartitions ?? 1;
     case 'union':
       return node.parents.reduce((n, p) => n + buildTimePartitionCount(nodes, p), 0);
@@ -40,6 +41,8 @@ export function knownHashPartitioner(nodes: readonly GraphNode[], id: number): H
       : undefined;
   }
   if (impl.type === 'cogroup') return new HashPartitioner(node.requestedPartitions!);
+  if (impl.type === 'handle')
+    return impl.handle.hashPartitions === null ? undefined : new HashPartitioner(impl.handle.hashPartitions);
   if (impl.type === 'narrow' && impl.preservesPartitioning)
     return knownHashPartitioner(nodes, node.parents[0]!);
   return undefined;

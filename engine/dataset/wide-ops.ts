@@ -5,9 +5,10 @@
  * followed by a narrow flatMapValues.
  */
 
-import type { Aggregator } from '../plan/nodes.js';
+import type { Aggregator, ShuffleDependency } from '../plan/nodes.js';
 import type { GraphBuilder, NodeSpec } from './graph-builder.js';
 import { checkPartitionCount } from './graph-builder.js';
+import { knownHashPartitioner } from './known-partitioning.js';
 
 function clone<T>(value: T): T {
   return value === null || typeof value !== 'object' ? value : structuredClone(value);
@@ -115,25 +116,34 @@ export function sortSpec(
   };
 }
 
-/** Spec of a cogroup of `parents` into `[key, [values of parent 0, values of parent 1, …]]`. */
+/**
+ * Spec of a cogroup of `parents` into `[key, [values of parent 0, values of parent 1, …]]`.
+ * As Spark's CoGroupedRDD: without `n`, the partitioner of a hash-partitioned parent is used
+ * (Spark's defaultPartitioner, the largest such parent); a parent already hash-partitioned into
+ * the cogroup's partition count is then read one-to-one (a narrow dependency), and only the
+ * other parents are shuffled — the partitioned side of a join moves no data.
+ */
 export function cogroupSpec(
   builder: GraphBuilder,
   op: string,
   parents: number[],
   n: number | undefined,
 ): NodeSpec {
-  const numPartitions = widePartitions(builder, op, n);
-  const deps = parents.map((parent) => ({
-    shuffleId: builder.nextShuffleId(),
-    parent,
-    keyed: true,
-    mapSideCombine: false,
-  }));
+  checkPartitionCount(n, op);
+  const partitioned = parents.map((p) => knownHashPartitioner(builder.nodes, p)?.numPartitions);
+  const inherited = Math.max(0, ...partitioned.map((k) => k ?? 0));
+  const numPartitions = n ?? (inherited > 0 ? inherited : builder.defaultParallelism);
+  const narrowParents: number[] = [];
+  const deps: ShuffleDependency[] = [];
+  parents.forEach((parent, index) => {
+    if (partitioned[index] === numPartitions) narrowParents.push(index);
+    else deps.push({ shuffleId: builder.nextShuffleId(), parent, keyed: true, mapSideCombine: false });
+  });
   return {
     op,
     parents,
     requestedPartitions: numPartitions,
-    options: { numPartitions },
-    impl: { type: 'cogroup', deps },
+    options: narrowParents.length > 0 ? { numPartitions, narrowParents } : { numPartitions },
+    impl: narrowParents.length > 0 ? { type: 'cogroup', deps, narrowParents } : { type: 'cogroup', deps },
   };
 }

@@ -14,8 +14,9 @@ function describeAction(ref: ActionRef, op: string): string {
   return `sampling job of sort (node ${ref.sampleSortKeys})`;
 }
 
-/** `[cached]`, `[checkpoint]` (read from blobs, lineage truncated) or `[persisted: memory]` after a node's label. */
+/** `[handle]`, `[cached]`, `[checkpoint]` (read from blobs, lineage truncated) or `[persisted: memory]` after a node's label. */
 function persistTag(stage: StagePlan, id: number): string {
+  if (stage.handleReads?.includes(id)) return ' [handle]';
   if (stage.cacheReads.includes(id)) return stage.checkpoints?.includes(id) ? ' [checkpoint]' : ' [cached]';
   const local = stage.localPersists?.find((l) => l.nodeId === id);
   return local ? ` [persisted: ${local.level}]` : '';
@@ -50,6 +51,12 @@ function describeStage(plan: JobPlan, stage: StagePlan): string[] {
         : `range, ${s.partitioner.ascending ? 'ascending' : 'descending'}, ${s.partitioner.bounds.length} bounds`;
     lines.push(
       `    writes shuffle ${s.shuffleId} → ${s.numReducePartitions} partitions (${how}${s.mapSideCombine ? ', map-side combine' : ''})`,
+    );
+  }
+  const handles = stage.handleReads ?? [];
+  if (handles.length > 0) {
+    lines.push(
+      `    reads the handle of ${handles.map(name).join(', ')} (stored by an earlier run; no parent stage)`,
     );
   }
   const checkpointed = (id: number) => stage.checkpoints?.includes(id) === true;

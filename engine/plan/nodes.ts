@@ -11,6 +11,7 @@ import type { BadRecordPolicy } from '../records/record-formats.js';
 import type { RecordSchema } from '../records/record-schema.js';
 import type { WholeFileFormat } from '../records/whole-files.js';
 import type { RelationalFragment } from '../sql/fragment.js';
+import type { DatasetHandleData } from './handle-data.js';
 import type { OptionValue } from './option-value.js';
 import type { NodePersistence, StorageLevel } from './persistence.js';
 
@@ -94,7 +95,21 @@ export type NodeImpl =
       /** Reduce side: sort records by key (range partitioning), ascending or not. */
       readonly sort?: { readonly ascending: boolean };
     }
-  | { readonly type: 'cogroup'; readonly deps: readonly ShuffleDependency[] }
+  /**
+   * Spark's CoGroupedRDD. A parent already hash-partitioned as the cogroup (same partition count,
+   * same hash partitioner) is read one-to-one, without a shuffle: its index into `parents` is in
+   * `narrowParents`; `deps` holds the shuffle dependencies of the other parents, in parent order.
+   */
+  | {
+      readonly type: 'cogroup';
+      readonly deps: readonly ShuffleDependency[];
+      readonly narrowParents?: readonly number[];
+    }
+  /**
+   * A dataset an earlier `driver.run` of the application persisted and handed over as a
+   * DatasetHandle (engine/dataset/handles.ts): always read from its blobs, never computed.
+   */
+  | { readonly type: 'handle'; readonly handle: DatasetHandleData }
   /** A DataFrame fragment (engine/sql): its tasks run it as one DuckDB query, not as closures. */
   | { readonly type: 'relational'; readonly fragment: RelationalFragment };
 

@@ -74,6 +74,8 @@ export interface StagePlan {
    * partition when there is one, else computes it and keeps it there (returned as cachedOutputs).
    */
   localPersists?: { nodeId: number; level: LocalStorageLevel }[];
+  /** Of cacheReads, the nodes read from a dataset handle an earlier run made (engine/dataset/handles.ts). */
+  handleReads?: number[];
   /** Of cacheReads and cacheWrites, the checkpointed nodes (their blobs are the checkpoint). */
   checkpoints?: number[];
   /** Nodes `unpersist` released in the run so far: an executor running the task drops its copies of them. */
@@ -213,6 +215,7 @@ export class PartitionCounter {
         if (impl.partitioning === 'range') return this.boundsOf(node).length + 1;
         return node.requestedPartitions!;
       case 'cogroup':
+      case 'handle':
         return node.requestedPartitions!;
       case 'relational': {
         const input = this.relationalInputPartitions(node);
@@ -288,7 +291,9 @@ export function planJob(
 ): JobPlan | SamplingRequest {
   const ref = toRef(action);
   const resolved = graph.resolveAction(ref);
-  const cached = options.cachedNodes ?? new Set<number>();
+  // A handle's dataset is stored by definition: read from its blobs, never planned above.
+  const cached = new Set<number>(options.cachedNodes ?? []);
+  for (const node of graph.nodes) if (node.impl.type === 'handle') cached.add(node.id);
   const released = options.released ?? new Set<number>();
   const counter = new PartitionCounter(graph, options);
   const reachable = upstream(graph, resolved.nodeId, cached);
@@ -358,6 +363,7 @@ export function planJob(
     const cacheWrites: number[] = [];
     const localPersists: { nodeId: number; level: LocalStorageLevel }[] = [];
     const checkpoints: number[] = [];
+    const handleReads: number[] = [];
     const nodePartitions: Record<number, number> = {};
     const seen = new Set<number>();
     const visit = (id: number) => {
@@ -368,6 +374,7 @@ export function planJob(
       const role = persistRole(node, cached, released);
       if (node.checkpoint && (role.kind === 'read-blob' || role.kind === 'write-blob')) checkpoints.push(id);
       if (role.kind === 'read-blob') {
+        if (node.impl.type === 'handle') handleReads.push(id);
         cacheReads.push(id);
         pipeline.push(id);
         return;
@@ -377,6 +384,12 @@ export function planJob(
           const parentStage = mapStage(dep.shuffleId);
           if (!parents.includes(parentStage)) parents.push(parentStage);
           shuffleReads.push({ shuffleId: dep.shuffleId, numMapPartitions: counter.of(dep.parent) });
+        }
+        // A co-partitioned cogroup parent is read one-to-one: its lineage is in this stage.
+        for (const index of node.impl.type === 'cogroup' ? (node.impl.narrowParents ?? []) : []) {
+          const p = node.parents[index]!;
+          visit(p);
+          nodePartitions[p] = counter.of(p);
         }
       } else {
         for (const p of node.parents) {
@@ -408,6 +421,7 @@ export function planJob(
       cacheWrites,
       ...(localPersists.length > 0 ? { localPersists } : {}),
       ...(checkpoints.length > 0 ? { checkpoints } : {}),
+      ...(handleReads.length > 0 ? { handleReads } : {}),
       ...(released.size > 0 ? { releasedNodes: [...released].sort((a, b) => a - b) } : {}),
       nodePartitions,
       ...coalescedInput(rddNodeId),

@@ -395,9 +395,15 @@ async function* computeNode(
     }
     case 'cogroup': {
       const env: SpillEnv = { codec: ctx.codec, spill: ctx.io.spill, memory: ctx.memory };
-      const agg = new ExternalAggregator(env, cogroupAggregator(impl.deps.length), nodeLabel(node));
-      for (const [tag, dep] of impl.deps.entries()) {
-        for await (const batch of readShuffleBatches(ctx, dep.shuffleId, partition)) {
+      const agg = new ExternalAggregator(env, cogroupAggregator(node.parents.length), nodeLabel(node));
+      const narrow = impl.narrowParents ?? [];
+      let nextDep = 0;
+      for (const [tag, parentId] of node.parents.entries()) {
+        // A co-partitioned parent's partition `partition` holds exactly this partition's keys.
+        const input = narrow.includes(tag)
+          ? computePartition(ctx, parentId, partition)
+          : readShuffleBatches(ctx, impl.deps[nextDep++]!.shuffleId, partition);
+        for await (const batch of input) {
           const tagged = batch.map((r) => {
             const pair = r as [unknown, unknown];
             return [pair[0], [tag, pair[1]]];
@@ -408,5 +414,7 @@ async function* computeNode(
       yield* agg.result();
       return;
     }
+    case 'handle':
+      throw new Error(`internal: ${nodeLabel(node)} is read from its handle's blobs, never computed`);
   }
 }

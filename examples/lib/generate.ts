@@ -82,3 +82,31 @@ export function generateLinks(nodes: number, maxLinks: number, seed: number): [n
   }
   return edges;
 }
+
+/**
+ * The pages page `page` links to, among `pages` pages: 1–`maxLinks` distinct others, from a
+ * generator seeded by (`seed`, `page`) — so any task can produce any page's links alone, in
+ * any order, and a test can produce the same graph in plain JS.
+ */
+export function linksOfPage(page: number, pages: number, maxLinks: number, seed: number): number[] {
+  const random = seededRandom((seed * 0x9e3779b1 + page * 0x85ebca6b) >>> 0);
+  const n = 1 + Math.floor(random() * maxLinks);
+  const targets = new Set<number>();
+  for (let i = 0; i < n; i++) {
+    const dst = Math.floor(random() * pages);
+    if (dst !== page) targets.add(dst);
+  }
+  return [...targets];
+}
+
+/** `edges` undirected edges `[a, b]` (a ≠ b) among `vertices` vertices, from `seed`: a random graph of many components. */
+export function generateEdges(vertices: number, edges: number, seed: number): [number, number][] {
+  const random = seededRandom(seed);
+  const out: [number, number][] = [];
+  while (out.length < edges) {
+    const a = Math.floor(random() * vertices);
+    const b = Math.floor(random() * vertices);
+    if (a !== b) out.push([a, b]);
+  }
+  return out;
+}

@@ -6,7 +6,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateLinks, generateOrders, seededRandom } from '../../examples/lib/generate.js';
+import componentsDriver from '../../examples/components-driver.js';
+import { generateEdges, generateOrders, linksOfPage, seededRandom } from '../../examples/lib/generate.js';
 import { writeLineitemParquet } from '../../examples/lib/lineitem-parquet.js';
 import { generateTpch } from '../../examples/lib/tpch-gen.js';
 import pagerankDriver from '../../examples/pagerank-driver.js';
@@ -161,14 +162,18 @@ describe('examples on executors', () => {
     });
   });
 
-  it('the PageRank driver script converges to the plain-JS ranks', async () => {
+  it('the PageRank driver script converges to the plain-JS ranks, ranks never leaving the executors', async () => {
     const pages = 40;
     const tolerance = 1e-3;
-    const result = await pagerankDriver.main(e2e.driver, { pages, tolerance, maxIterations: 30 });
-    // Reference: the same iteration in plain JS (pages without in-links drop out, as in Spark's example).
-    const edges = generateLinks(pages, 8, 3);
+    const partitions = 3;
+    e2e.events.clear();
+    const result = await pagerankDriver.main(e2e.driver, { pages, tolerance, maxIterations: 30, partitions });
+    // Reference: Spark's example in plain JS over the same links (pages without in-links drop out).
     const links = new Map<number, number[]>();
-    for (const [s, d] of edges) links.set(s, [...(links.get(s) ?? []), d]);
+    for (let page = 0; page < pages; page++) {
+      const targets = linksOfPage(page, pages, 8, 3);
+      if (targets.length > 0) links.set(page, targets);
+    }
     let ranks = new Map<number, number>([...links.keys()].map((p) => [p, 1]));
     let iterations = 0;
     for (let i = 1; i <= 30; i++) {
@@ -179,19 +184,57 @@ describe('examples on executors', () => {
         for (const t of targets) sums.set(t, (sums.get(t) ?? 0) + rank / targets.length);
       }
       const next = new Map([...sums].map(([p, s]) => [p, 0.15 + 0.85 * s]));
-      const delta = Math.max(...[...next].map(([p, r]) => Math.abs(r - (ranks.get(p) ?? 1))));
+      const change = Math.max(0, ...[...next].map(([p, r]) => Math.abs(r - (ranks.get(p) ?? 1))));
       ranks = next;
       iterations = i;
-      if (delta < tolerance) break;
+      if (change < tolerance) break;
     }
     expect(result.iterations).toBe(iterations);
     expect(result.converged).toBe(true);
+    expect(result.pages).toBe(links.size);
     const expectedTop = [...ranks].sort((a, b) => b[1] - a[1] || a[0] - b[0]).slice(0, 10);
     expect(result.top.map(([p]) => p)).toEqual(expectedTop.map(([p]) => p));
     // Sums of the same floats in a different order may differ in the last bits.
     for (const [i, [, rank]] of result.top.entries()) expect(rank).toBeCloseTo(expectedTop[i]![1], 9);
-    // About a dozen jobs of three stages each: allow for a loaded 2-core machine.
-  }, 180_000);
+    // Every job of the driver script is one application's; each iteration's ranks job reads both
+    // handles in place and shuffles once (the contributions), its change job shuffles nothing.
+    const jobs = e2e.events.of('job-start');
+    expect(new Set(jobs.map((j) => j.appId))).toEqual(new Set([e2e.driver.appId]));
+    const steps = jobs.filter((j) => j.module === 'pagerank.ts');
+    expect(steps).toHaveLength(2 * iterations);
+    for (const job of steps) {
+      expect(job.plan).toContain('[handle]');
+      expect(job.stageIds).toHaveLength(job.actionName === 'ranks' ? 2 : 1);
+    }
+  }, 300_000);
+
+  it('the connected-components driver script finds the plain-JS components, in as many rounds', async () => {
+    const params = { vertices: 300, edges: 220, seed: 5, partitions: 3, top: 200 };
+    const result = await componentsDriver.main(e2e.driver, params);
+    const edges = generateEdges(params.vertices, params.edges, params.seed);
+    const neighbours = new Map<number, number[]>();
+    for (const [a, b] of edges) {
+      neighbours.set(a, [...(neighbours.get(a) ?? []), b]);
+      neighbours.set(b, [...(neighbours.get(b) ?? []), a]);
+    }
+    // Reference: the same label propagation in plain JS, rounds counted until nothing changes.
+    let labels = new Map([...neighbours.keys()].map((v) => [v, v]));
+    let rounds = 0;
+    for (let changed = true; changed; rounds++) {
+      const next = new Map(labels);
+      for (const [v, ns] of neighbours)
+        for (const n of ns) next.set(n, Math.min(next.get(n)!, labels.get(v)!));
+      changed = [...next].some(([v, l]) => l !== labels.get(v));
+      labels = next;
+    }
+    const sizes = new Map<number, number>();
+    for (const label of labels.values()) sizes.set(label, (sizes.get(label) ?? 0) + 1);
+    const expected = [...sizes].sort((a, b) => b[1] - a[1] || a[0] - b[0]).slice(0, params.top);
+    expect(result.vertices).toBe(neighbours.size);
+    expect(result.converged).toBe(true);
+    expect(result.iterations).toBe(rounds);
+    expect(result.largest).toEqual(expected);
+  }, 300_000);
 
   it('the DataFrame pricing summary over generated Parquet equals single-process DuckDB', async () => {
     const file = path.join(dataDir, 'lineitem.parquet');

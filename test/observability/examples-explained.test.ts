@@ -184,7 +184,7 @@ describe('explain, the run summary and the UI agree on every example', () => {
     ['join.ts', { orders: 300 }],
     ['sort.ts', { records: 2000, partitions: 4 }],
     ['orders.ts', { orders: 300 }],
-    ['pagerank.ts', { pages: 30 }],
+    ['pagerank-links.ts', { pages: 30, partitions: 3 }],
   ];
   for (const [file, params] of modules) {
     it(`${file}: the same slots, jobs, stages per job and partitions per stage`, async () => {
@@ -193,19 +193,44 @@ describe('explain, the run summary and the UI agree on every example', () => {
       const s = await runApplication(file, (driver) => driver.run(module, params as never));
       expect(s.status).toBe('succeeded');
       await agree([explained], s);
-    });
+    }, 180_000);
   }
 
-  it('pagerank-driver.ts: each iteration is one run of pagerank.ts, as explain plans it', async () => {
+  it('pagerank-driver.ts: the links run, one run of pagerank.ts per iteration and the top run, as explain plans them', async () => {
     const iterations = 2;
-    const module = path.join(EXAMPLES, 'pagerank.ts');
-    const first = await explainModule(module, { pages: 30 }, { slots: plannedSlots });
-    // Later iterations pass the ranks in: a different graph, whatever the rank values.
-    const later = await explainModule(module, { pages: 30, ranks: [[0, 1]] }, { slots: plannedSlots });
-    const s = await runApplication('pagerank-driver.ts', (driver) =>
-      pagerankDriver.main(driver, { pages: 30, tolerance: 0, maxIterations: iterations }),
+    const partitions = 3;
+    // Explain plans from the graph alone: a handle's blobs are never read, only its partitioning.
+    const handle = {
+      kind: 'stratus-dataset-handle',
+      appId: 'app-explain',
+      id: 'app-explain/run-0/node-0',
+      blobs: Array.from({ length: partitions }, (_, i) => `explain/part-${i}`),
+      hashPartitions: partitions,
+      records: 0,
+    };
+    const links = await explainModule(
+      path.join(EXAMPLES, 'pagerank-links.ts'),
+      { pages: 30, partitions },
+      {
+        slots: plannedSlots,
+      },
     );
-    expect(new Set(s.jobs.map((j) => j.run)).size).toBe(iterations);
-    await agree([first, ...Array.from({ length: iterations - 1 }, () => later)], s);
-  });
+    const step = await explainModule(
+      path.join(EXAMPLES, 'pagerank.ts'),
+      { links: handle, ranks: handle, partitions },
+      { slots: plannedSlots },
+    );
+    const top = await explainModule(
+      path.join(EXAMPLES, 'pagerank-top.ts'),
+      { ranks: handle, n: 10 },
+      {
+        slots: plannedSlots,
+      },
+    );
+    const s = await runApplication('pagerank-driver.ts', (driver) =>
+      pagerankDriver.main(driver, { pages: 30, tolerance: 0, maxIterations: iterations, partitions }),
+    );
+    expect(new Set(s.jobs.map((j) => j.run)).size).toBe(iterations + 2);
+    await agree([links, ...Array.from({ length: iterations }, () => step), top], s);
+  }, 300_000);
 });
