@@ -9,6 +9,7 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { benchChaos } from './chaos.js';
+import { benchJobLatency } from './job-latency.js';
 import { type BenchReport, captureContext, recordReport } from './lib/report.js';
 import { benchRequests } from './requests.js';
 import { benchSlots } from './slots.js';
@@ -34,11 +35,22 @@ const { values, positionals } = parseArgs({
     'poll-ms': { type: 'string' },
     'cpu-prof': { type: 'string' },
     'executor-node-options': { type: 'string' },
+    'no-pagerank': { type: 'boolean', default: false },
+    'no-demo': { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
 });
 
-const BENCHES = ['throughput', 'stages', 'wordcount', 'slots', 'sort', 'requests', 'chaos'] as const;
+const BENCHES = [
+  'throughput',
+  'stages',
+  'latency',
+  'wordcount',
+  'slots',
+  'sort',
+  'requests',
+  'chaos',
+] as const;
 type BenchName = (typeof BENCHES)[number];
 
 if (values.help) {
@@ -55,6 +67,7 @@ if (values.help) {
       '  --slots N     slots per executor for word count and sort (default 1 = one per core here; 2 executors)',
       '  --poll-ms     executor maxPollingInterval override for every bench (default: host.json)',
       '  --executor-node-options O   extra NODE_OPTIONS for executor hosts (e.g. --max-old-space-size=160)',
+      '  --no-pagerank / --no-demo   latency: skip the PageRank driver script / the README demo CLI runs',
       '  --cpu-prof D  write V8 CPU profiles of every executor host (and its task threads) to folder D',
       '',
     ].join('\n'),
@@ -115,6 +128,13 @@ const runners: Record<BenchName, () => Promise<BenchReport | BenchReport[]>> = {
   throughput: () =>
     benchThroughput({ tasks: int(values.tasks, small ? 200 : 2000), executors: 2, slots: 4, hostEnv }),
   stages: () => benchStageLatency({ repeats: int(values.repeats, small ? 1 : 5), hostEnv }),
+  latency: () =>
+    benchJobLatency({
+      repeats: int(values.repeats, small ? 3 : 10),
+      pagerank: values['no-pagerank'] !== true,
+      demo: values['no-demo'] !== true,
+      hostEnv,
+    }),
   wordcount: () =>
     benchWordCount({
       megabytes: int(values['wordcount-mb'], small ? 16 : 256),
