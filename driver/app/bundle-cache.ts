@@ -51,7 +51,9 @@ export class BundleCache {
   misses = 0;
 
   constructor(options: BundleCacheOptions = {}) {
-    this.dir = path.resolve(options.dir ?? (process.env.STRATUS_BUNDLE_CACHE_DIR || DEFAULT_BUNDLE_CACHE_DIR));
+    this.dir = path.resolve(
+      options.dir ?? (process.env.STRATUS_BUNDLE_CACHE_DIR || DEFAULT_BUNDLE_CACHE_DIR),
+    );
     this.persist = options.persist !== false;
   }
 
