@@ -25,6 +25,7 @@ import { BlobStore } from '../storage/blob-store.js';
 import { connectStorage } from '../storage/connection.js';
 import { StorageQueue } from '../storage/queues.js';
 import { hostEnvWith, startBenchFabric } from './lib/fabric.js';
+import { pickupWait } from './lib/poll-floor.js';
 import { type BenchReport, type Row, ratio, verdict } from './lib/report.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -391,6 +392,21 @@ export async function benchJobLatency(options: JobLatencyOptions): Promise<Bench
     } finally {
       await rm(home, { recursive: true, force: true });
     }
+  }
+  // 7. The poll floor, from the listener's back-off itself: local (host.json) and on Azure.
+  const idles = [300, 1500, 5000, 120_000];
+  for (const [maxMs, what] of [
+    [2000, 'host.json as shipped (2 s)'],
+    [60_000, 'Azure default, no host.json setting (1 min)'],
+    [500, 'host.json 00:00:00.500'],
+    [100, 'the minimum, 100 ms'],
+  ] as const) {
+    const waits = idles.map((idle) => pickupWait(idle, maxMs).meanMs);
+    rows.push({
+      metric: `poll floor, maxPollingInterval ${what}`,
+      value: `${waits.map((w) => `${Math.round(w)}`).join(' / ')} ms`,
+      note: 'mean wait for a message sent 0.3 s / 1.5 s / 5 s / 2 min after the listener last found one',
+    });
   }
   return {
     title:
