@@ -309,7 +309,7 @@ export async function benchJobLatency(options: JobLatencyOptions): Promise<Bench
       note: `${verdict(total <= 1000)} (≤ 1 s); ${ratio(total, floorJobMs)} the storage floor; max ${ms(Math.max(...runs.map((r) => r.totalMs)))}`,
     });
     const part = (name: string, f: (r: RunPhases) => number, note: string) =>
-      rows.push({ metric: `  ${name}`, value: ms(p50(f)), note });
+      rows.push({ metric: `↳ ${name}`, value: ms(p50(f)), note });
     part('prepare', (r) => r.prepareMs, 'run() → job-start: bundle (cached), upload check, params, graph');
     part('submit', (r) => r.submitMs, 'job-start → last task sent: stage descriptor put, queue sends');
     part('pick-up', (r) => r.pickupMs, 'sent → executor started it: listener poll back-off + receive');
@@ -320,7 +320,7 @@ export async function benchJobLatency(options: JobLatencyOptions): Promise<Bench
     for (const r of runs)
       for (const [k, v] of Object.entries(r.requests)) kinds.set(k, [...(kinds.get(k) ?? []), v]);
     rows.push({
-      metric: '  storage requests per run (p50, by kind)',
+      metric: '↳ storage requests per run (p50, by kind)',
       value: String(Math.round(p50((r) => Object.values(r.requests).reduce((a, b) => a + b, 0)))),
       note: [...kinds]
         .sort()
