@@ -10,6 +10,7 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { benchChaos } from './chaos.js';
+import { benchJobLatency } from './job-latency.js';
 import { type BenchReport, captureContext, recordReport } from './lib/report.js';
 import { benchRequests } from './requests.js';
 import { benchSlots } from './slots.js';
@@ -39,6 +40,8 @@ const { values, positionals } = parseArgs({
     'poll-ms': { type: 'string' },
     'cpu-prof': { type: 'string' },
     'executor-node-options': { type: 'string' },
+    'no-pagerank': { type: 'boolean', default: false },
+    'no-demo': { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
 });
@@ -46,6 +49,7 @@ const { values, positionals } = parseArgs({
 const BENCHES = [
   'throughput',
   'stages',
+  'latency',
   'wordcount',
   'slots',
   'sort',
@@ -72,6 +76,7 @@ if (values.help) {
       '  --tpch-sf L   dataframes: TPC-H scale factors, comma-separated (default 0.1; --small 0.01)',
       '  --df-sort-mb N  dataframes: DataFrame sort input (default 1024; --small 32; 0 skips it)',
       '  --df-memory-mb N  dataframes: memory budget per task, DuckDB memory_limit (default 256)',
+      '  --no-pagerank / --no-demo   latency: skip the PageRank driver script / the README demo CLI runs',
       '  --cpu-prof D  write V8 CPU profiles of every executor host (and its task threads) to folder D',
       '',
     ].join('\n'),
@@ -132,6 +137,13 @@ const runners: Record<BenchName, () => Promise<BenchReport | BenchReport[]>> = {
   throughput: () =>
     benchThroughput({ tasks: int(values.tasks, small ? 200 : 2000), executors: 2, slots: 4, hostEnv }),
   stages: () => benchStageLatency({ repeats: int(values.repeats, small ? 1 : 5), hostEnv }),
+  latency: () =>
+    benchJobLatency({
+      repeats: int(values.repeats, small ? 3 : 10),
+      pagerank: values['no-pagerank'] !== true,
+      demo: values['no-demo'] !== true,
+      hostEnv,
+    }),
   wordcount: () =>
     benchWordCount({
       megabytes: int(values['wordcount-mb'], small ? 16 : 256),

@@ -63,13 +63,25 @@ export class BlobStore {
     return this.getRange(container, name, 0);
   }
 
-  /** Read `count` bytes from `offset` (to the end when count is omitted); throws BlobNotFoundError. */
+  /**
+   * Read `count` bytes from `offset` (to the end when count is omitted); throws BlobNotFoundError.
+   * To the end is one GET streamed into a buffer: the SDK's downloadToBuffer would first ask for
+   * the blob's properties to learn its size, a second round trip on every whole-blob read (stage
+   * descriptors, map-output tables, results) and on the critical path of each stage boundary.
+   */
   async getRange(container: string, name: string, offset: number, count?: number): Promise<Buffer> {
     if (count === 0) return Buffer.alloc(0);
+    const blob = this.container(container).getBlobClient(name);
     try {
-      return await this.container(container).getBlobClient(name).downloadToBuffer(offset, count, {
-        concurrency: 1,
-      });
+      if (count !== undefined) return await blob.downloadToBuffer(offset, count, { concurrency: 1 });
+      // maxRetryRequests: a body cut mid-way is resumed from where it broke, as downloadToBuffer does.
+      const response = await blob.download(offset, undefined, { maxRetryRequests: 5 });
+      const body = response.readableStreamBody;
+      if (!body) throw new Error(`internal: no body streaming ${container}/${name}`);
+      const chunks: Buffer[] = [];
+      for await (const chunk of body)
+        chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
+      return Buffer.concat(chunks);
     } catch (error) {
       if (isNotFound(error)) throw new BlobNotFoundError(container, name);
       throw error;

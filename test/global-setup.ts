@@ -18,6 +18,7 @@ declare module 'vitest' {
 
 let azurite: AzuriteHandle | undefined;
 let eventLogDir: string | undefined;
+let stratusHome: string | undefined;
 
 /**
  * Start the suite's Azurite and provide its connection string to every test file. Local runs
@@ -27,13 +28,19 @@ let eventLogDir: string | undefined;
 export async function setup(project: TestProject): Promise<void> {
   eventLogDir = mkdtempSync(path.join(tmpdir(), 'stratus-suite-event-logs-'));
   process.env.STRATUS_EVENT_LOG_DIR = eventLogDir;
+  // Per-user state (the records of running `stratus local`s, bundles) in a folder of the suite's:
+  // a test's `stratus run` never joins a `stratus local` of the developer's, nor theirs one of ours.
+  stratusHome = mkdtempSync(path.join(tmpdir(), 'stratus-suite-home-'));
+  process.env.STRATUS_HOME = stratusHome;
+  process.env.STRATUS_BUNDLE_CACHE_DIR = path.join(stratusHome, 'bundle-cache');
   azurite = await startAzurite();
   project.provide('connectionString', azurite.connectionString);
 }
 
-/** Stop the suite's Azurite and remove its data folder and the suite's event-log folder. */
+/** Stop the suite's Azurite and remove its data folder and the suite's event-log and home folders. */
 export async function teardown(): Promise<void> {
   await azurite?.stop();
   azurite = undefined;
   if (eventLogDir) rmSync(eventLogDir, { recursive: true, force: true });
+  if (stratusHome) rmSync(stratusHome, { recursive: true, force: true });
 }

@@ -10,9 +10,10 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { build, type Plugin } from 'esbuild';
+import { build, version as esbuildVersion, type Plugin } from 'esbuild';
 import { StratusError } from '../../contract/errors.js';
 import * as engine from '../../engine/index.js';
+import { BundleCache } from './bundle-cache.js';
 
 /** A bundled job module: its code and the sha256 that names it in the code container. */
 export interface JobBundle {
@@ -56,9 +57,38 @@ export function resolveModulePath(ref: string, cwd = process.cwd()): string {
   return file;
 }
 
-/** Bundle the job module at `entry`; throws a StratusError with esbuild's messages when it does not build. */
-export async function bundleJobModule(entry: string): Promise<JobBundle> {
+let sharedCache: BundleCache | undefined;
+
+/** The process' bundle cache (in memory and in `.stratus/bundle-cache` of the working folder). */
+function defaultBundleCache(): BundleCache {
+  sharedCache ??= new BundleCache();
+  return sharedCache;
+}
+
+/**
+ * Bundle the job module at `entry`, or take the bundle from the content-addressed cache when
+ * every file the last build read still has the same bytes (bundle-cache.ts); throws a
+ * StratusError with esbuild's messages when it does not build. `cache: false` always builds.
+ */
+export async function bundleJobModule(
+  entry: string,
+  options: { cache?: BundleCache | false } = {},
+): Promise<JobBundle> {
   const file = resolveModulePath(entry);
+  if (options.cache === false) return (await buildBundle(file)).bundle;
+  const cache = options.cache ?? defaultBundleCache();
+  // The build's own settings are part of the key: a new esbuild or engine API builds afresh.
+  const settings = `${esbuildVersion}\n${engineShimSource()}`;
+  const hit = cache.lookup(file, settings);
+  if (hit) return { code: hit.code, codeHash: hit.codeHash, entry: file };
+  const builtFrom = performance.timeOrigin + performance.now();
+  const { bundle, inputs } = await buildBundle(file);
+  cache.store(file, settings, inputs, bundle, builtFrom);
+  return bundle;
+}
+
+/** Build with esbuild: the bundle and the absolute paths of the files it read. */
+async function buildBundle(file: string): Promise<{ bundle: JobBundle; inputs: string[] }> {
   let result: Awaited<ReturnType<typeof build>>;
   try {
     result = await build({
@@ -69,6 +99,7 @@ export async function bundleJobModule(entry: string): Promise<JobBundle> {
       // Executors run Node 22 (infra/main.bicep's nodeVersion; test/infra/node-version.test.ts).
       target: 'node22',
       write: false,
+      metafile: true,
       logLevel: 'silent',
       sourcemap: 'inline',
       sourcesContent: false,
@@ -95,5 +126,9 @@ export async function bundleJobModule(entry: string): Promise<JobBundle> {
   const code = result.outputFiles?.[0]?.text;
   if (code === undefined) throw new Error(`esbuild produced no output for ${file}`);
   const codeHash = createHash('sha256').update(code).digest('hex');
-  return { code, codeHash, entry: file };
+  // Metafile inputs are relative to absWorkingDir; the engine shim (a namespace, not a file) is not one.
+  const inputs = Object.keys(result.metafile?.inputs ?? {})
+    .filter((input) => !input.includes(':'))
+    .map((input) => path.resolve(path.dirname(file), input));
+  return { bundle: { code, codeHash, entry: file }, inputs };
 }

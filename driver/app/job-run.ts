@@ -65,7 +65,7 @@ export interface JobRunnerEnv {
 
 /**
  * Runs job modules for one driver, one `run` call at a time or several at once. It keeps what
- * its runs share: bundles by module file, the code hashes already uploaded, the run count.
+ * its runs share: bundles being built, the code hashes already uploaded, the run count.
  */
 export class JobRunner {
   private readonly bundles = new Map<string, Promise<JobBundle>>();
@@ -181,10 +181,13 @@ export class JobRunner {
         'driver.run needs a job module: its default export (defineJob(...)) or the path to the module file',
       );
     }
+    // Every run asks the content-addressed bundle cache (bundle-cache.ts): unchanged files cost a
+    // hash of each, an edited one a new build. Concurrent runs of one module share one lookup.
     let pending = this.bundles.get(entry);
     if (!pending) {
       pending = bundleJobModule(entry);
-      pending.catch(() => this.bundles.delete(entry));
+      const forget = () => this.bundles.delete(entry);
+      pending.then(forget, forget);
       this.bundles.set(entry, pending);
     }
     return pending;

@@ -6,7 +6,7 @@
  */
 import { type Command, InvalidArgumentError } from 'commander';
 import { assertModuleTypeChecks } from '../app/typecheck.js';
-import { type FabricFlags, fabricChoice } from '../fabric/fabric-flags.js';
+import { type FabricFlags, fabricChoice, joinRunningLocal } from '../fabric/fabric-flags.js';
 import { explainForFabric, formatExplanation } from '../observe/explain.js';
 import { addFabricOptions } from './fabric.js';
 import { integerAtLeast } from './options.js';
@@ -54,7 +54,11 @@ export function registerExplainCommand(program: Command): void {
     .option('--json', 'print the explanation as JSON')
     .action(async (modulePath: string, flags: ExplainFlags) => {
       if (flags.typecheck) assertModuleTypeChecks(modulePath);
-      const explanation = await explainForFabric(modulePath, flags.param, fabricChoice(flags), {
+      // Plan for the fabric `stratus run` would use: a running `stratus local` when there is one.
+      const join = await joinRunningLocal(flags, fabricChoice(flags));
+      if (join.line)
+        process.stderr.write(`stratus explain: ${join.line.replace('joining', 'planning for')}\n`);
+      const explanation = await explainForFabric(modulePath, flags.param, join.choice, {
         ...(flags.splitMb ? { splitBytes: flags.splitMb * 1024 * 1024 } : {}),
         sourcePartitions: flags.sourcePartitions,
       });

@@ -9,7 +9,11 @@ import { integerAtLeast } from './options.js';
 /** Add the fabric flags to `command`; `verb` words the help ("run on", "plan for"). */
 export function addFabricOptions(command: Command, verb: string): Command {
   return command
-    .option('--local', `${verb} a local fabric (Azurite + executors) started for the run (the default)`)
+    .option(
+      '--local',
+      `${verb} a local fabric (the default): the running \`stratus local\` for the task queue if there is one, else one started for the run`,
+    )
+    .option('--own-fabric', 'with --local: start a fabric for the run even when a `stratus local` is running')
     .option(
       '--azure',
       `${verb} a deployment: the storage account of --account / STRATUS_ACCOUNT, with your Entra identity`,

@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import { DEFAULT_TASK_QUEUE } from '../../contract/names.js';
 import { startLocalFabric } from '../fabric/local-fabric.js';
+import { removeLocalFabricRecord, writeLocalFabricRecord } from '../fabric/local-registry.js';
 import { integerAtLeast, onShutdownSignal } from './options.js';
 
 interface LocalFlags {
@@ -30,6 +31,8 @@ export function registerLocalCommand(program: Command): void {
         log,
       });
       onShutdownSignal(async () => {
+        // First: a `stratus run` starting now must not join a fabric that is going away.
+        removeLocalFabricRecord(fabric.queue, process.pid);
         log('stopping executors (in-flight tasks go back to the queue) and Azurite…');
         await fabric.stop();
       });
@@ -42,6 +45,18 @@ export function registerLocalCommand(program: Command): void {
       log(`export STRATUS_CONNECTION='${fabric.connectionString}'`);
       // Drivers (and stratus explain) that join this fabric read its size for their default parallelism.
       await fabric.publish();
+      // `stratus run` (--local, the default) on this queue joins this fabric instead of starting one.
+      const record = writeLocalFabricRecord({
+        v: 1,
+        pid: process.pid,
+        connectionString: fabric.connectionString,
+        queue: fabric.queue,
+        executors: fabric.executors.length,
+        slotsPerExecutor: fabric.slots,
+        totalSlots: fabric.totalSlots,
+        startedAt: Date.now(),
+      });
+      log(`recorded:  ${record} (\`stratus run\` on queue ${fabric.queue} joins this fabric)`);
       log('running; press Ctrl-C to stop');
       fabric.on('executor-exited', (executor, exit) =>
         log(`executor:  ${executor.executorId}  pid ${executor.pid}  exited (${exit.signal ?? exit.code})`),

@@ -14,7 +14,7 @@ import { preflightJobModule } from '../app/preflight.js';
 import { loadSubmittedModule, runSubmittedModule } from '../app/submit.js';
 import { assertModuleTypeChecks } from '../app/typecheck.js';
 import { planSlots } from '../fabric/connection.js';
-import { type FabricFlags, fabricChoice } from '../fabric/fabric-flags.js';
+import { type FabricFlags, fabricChoice, joinRunningLocal } from '../fabric/fabric-flags.js';
 import { defaultEventLogDir } from '../observe/event-log.js';
 import { ConsoleProgress } from '../observe/progress.js';
 import { formatResults, resultJson } from '../observe/result-json.js';
@@ -87,7 +87,10 @@ export function registerRunCommand(program: Command): void {
     .action(async (modulePath: string, flags: RunFlags) => {
       if (flags.typecheck) assertModuleTypeChecks(modulePath);
       const module = await loadSubmittedModule(modulePath);
-      const choice = fabricChoice(flags);
+      // A running `stratus local` for the task queue is joined rather than a fabric started.
+      const join = await joinRunningLocal(flags, fabricChoice(flags));
+      if (join.line) process.stderr.write(`stratus run: ${join.line}\n`);
+      const choice = join.choice;
       // A bad param or a missing input file fails now, not after the local fabric has started.
       if (module.kind === 'job' && choice.local !== undefined)
         await preflightJobModule(module.file, flags.param, (await planSlots(choice)).totalSlots);

@@ -5,7 +5,9 @@
  * local`), `--azure` / `--account` / STRATUS_ACCOUNT (a deployment), `--total-slots` to override.
  */
 import { ConfigError } from '../../contract/errors.js';
+import { DEFAULT_TASK_QUEUE } from '../../contract/names.js';
 import type { FabricChoice } from './connection.js';
+import { findRunningLocalFabric, type LocalFabricLookup } from './local-registry.js';
 
 /** The parsed fabric flags (commander has already filled `account` / `connectionString` from the environment). */
 export interface FabricFlags {
@@ -16,6 +18,8 @@ export interface FabricFlags {
   executors?: number;
   slots?: number;
   totalSlots?: number;
+  /** --own-fabric: start a fabric for the run even when a `stratus local` is running. */
+  ownFabric?: boolean;
 }
 
 /**
@@ -44,4 +48,56 @@ export function fabricChoice(flags: FabricFlags, env: NodeJS.ProcessEnv = proces
     };
   }
   return { connectionString: flags.connectionString, ...totalSlots };
+}
+
+/** What `joinRunningLocal` decided, and the line that tells the user. */
+export interface LocalJoin {
+  choice: FabricChoice;
+  /** The status line to print (joined, not joined and why, a stale record ignored); undefined: nothing to say. */
+  line: string | undefined;
+  lookup: LocalFabricLookup;
+}
+
+/**
+ * For a run that would start its own local fabric, join the `stratus local` already running for
+ * its task queue instead (local-registry.ts), unless `--own-fabric` was given or the flags ask
+ * for a shape (`--executors`, `--slots`) the running one does not have. Other choices pass through.
+ */
+export async function joinRunningLocal(
+  flags: FabricFlags,
+  choice: FabricChoice,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<LocalJoin> {
+  if (choice.local === undefined || flags.ownFabric === true)
+    return { choice, line: undefined, lookup: { found: 'none' } };
+  const queue = env.STRATUS_TASK_QUEUE || DEFAULT_TASK_QUEUE;
+  const lookup = await findRunningLocalFabric(queue, { env });
+  if (lookup.found === 'stale')
+    return {
+      choice,
+      lookup,
+      line: `a stratus local was recorded for queue ${queue} but is gone (${lookup.reason}); record ${lookup.file} removed, starting a local fabric for this run`,
+    };
+  if (lookup.found === 'none') return { choice, lookup, line: undefined };
+  const r = lookup.record;
+  const shape = `${r.executors} executors × ${r.slotsPerExecutor} slots`;
+  const mismatch = [
+    flags.executors !== undefined && flags.executors !== r.executors ? `--executors ${flags.executors}` : '',
+    flags.slots !== undefined && flags.slots !== r.slotsPerExecutor ? `--slots ${flags.slots}` : '',
+  ].filter(Boolean);
+  if (mismatch.length > 0)
+    return {
+      choice,
+      lookup,
+      line: `not joining the running stratus local (pid ${r.pid}, ${shape}): ${mismatch.join(' ')} asks for another shape; starting a local fabric for this run`,
+    };
+  return {
+    choice: {
+      connectionString: r.connectionString,
+      taskQueue: r.queue,
+      totalSlots: flags.totalSlots ?? r.totalSlots,
+    },
+    lookup,
+    line: `joining the running stratus local (pid ${r.pid}, ${shape}, queue ${r.queue}); --own-fabric starts a fresh one for this run`,
+  };
 }

@@ -238,7 +238,7 @@ describe('stratus run gives exactly the reference answers', () => {
     expect(await sharedFabricRan(await appIdOf(eventLog))).toBe(true);
   }, 180_000);
 
-  it('groupByKey with one key holding most records, on its own --local fabric despite STRATUS_CONNECTION, spilling the hot group', async () => {
+  it('groupByKey with one key holding most records, on its own fabric (--local --own-fabric) despite STRATUS_CONNECTION and the running stratus local, spilling the hot group', async () => {
     const random = seededRandom(404);
     const lines = Array.from({ length: 120_000 }, () => {
       const key = random() < 0.9 ? 'hot' : `k${Math.floor(random() * 40)}`;
@@ -256,6 +256,8 @@ describe('stratus run gives exactly the reference answers', () => {
     const eventLog = path.join(dir, 'hot-key-events.jsonl');
     const result = await stratusRun('test/e2e/jobs/hot-key-file.ts', [
       '--local',
+      // --local alone would join the `stratus local` of this file, which is recorded for QUEUE.
+      '--own-fabric',
       '--executors',
       '2',
       '--slots',
@@ -275,7 +277,7 @@ describe('stratus run gives exactly the reference answers', () => {
       .filter((e) => e.type === 'task-end')
       .reduce((n, e) => n + ((e as { metrics?: { spillCount?: number } }).metrics?.spillCount ?? 0), 0);
     expect(spills).toBeGreaterThan(0);
-    // `--local` won over the STRATUS_CONNECTION of its environment: the shared fabric never saw it.
+    // `--local --own-fabric` won over STRATUS_CONNECTION and the record: the shared fabric never saw it.
     expect(await sharedFabricRan(await appIdOf(eventLog))).toBe(false);
   }, 180_000);
 

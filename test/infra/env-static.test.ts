@@ -127,6 +127,9 @@ const DRIVER_ONLY_SETTINGS: Record<string, string> = {
   AzureWebJobsStorage: 'read only so a connection string in it, if set, is redacted from driver output',
   AZURE_STORAGE_CONNECTION_STRING: 'read only so its key, if set, is redacted from driver output',
   STRATUS_EVENT_LOG_DIR: 'where local runs keep a copy of their event log (default ./.stratus/event-logs)',
+  STRATUS_HOME:
+    'per-user state: the records of running `stratus local`s that `stratus run` joins (default ~/.stratus)',
+  STRATUS_BUNDLE_CACHE_DIR: "the bundler's content-addressed cache (default ./.stratus/bundle-cache)",
 };
 
 /** Outputs azd itself reads (the resource group it deploys to, the region and tenant of the environment). */
