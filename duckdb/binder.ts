@@ -28,11 +28,14 @@ import { quoteIdent, type StructField, type StructType } from '../engine/sql/typ
 import { scanRelationSql } from './scan-sql.js';
 import { withSession } from './session.js';
 
-/** Where the binder finds a local copy of a scan's first input file (undefined when the input is empty). */
+/**
+ * Where the binder finds a local copy of a scan's first input file (undefined when the input is
+ * empty), or the scan's schema when the driver read it already (Parquet footers).
+ */
 export type ScanSampler = (
   nodeId: number,
   input: Extract<FragmentInput, { kind: 'scan' }>,
-) => Promise<string | undefined>;
+) => Promise<string | StructType | undefined>;
 
 /** Thrown when a DataFrame's plan does not bind: a column, a type, an expression. Not retryable. */
 export class AnalysisError extends StratusError {
@@ -271,6 +274,7 @@ async function inputSchema(
   }
   if (input.schema) return input.schema;
   const path = await sampleScan(node.id, input);
+  if (typeof path === 'object') return path;
   if (path === undefined) {
     throw new AnalysisError(
       `read.${input.format}(${input.uri}): the input has no data to read a schema from; give the schema (read.${input.format}(path, { schema }))`,

@@ -97,5 +97,11 @@ export {
 } from './sql/column.js';
 export type { DataFrame, DataFrameWriter, GroupedData, SaveMode } from './sql/dataframe.js';
 export type { Row } from './sql/df-actions.js';
-export type { CsvReadOptionsInput, DataFrameReader, ReadOptions, RuntimeConfig } from './sql/session.js';
+export type {
+  CsvReadOptionsInput,
+  DataFrameReader,
+  ParquetReadOptions,
+  ReadOptions,
+  RuntimeConfig,
+} from './sql/session.js';
 export type { SchemaInput, StructField, StructType } from './sql/types.js';

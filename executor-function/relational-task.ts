@@ -24,6 +24,7 @@ import { zeroTaskMetrics } from '../engine/task/pipeline.js';
 import type { TaskOutput } from '../engine/task/task-runtime.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { readPartitionSplits } from '../storage/split-reader.js';
+import { fetchParquetSplit } from './parquet-fetch.js';
 import { NonRetryableTaskError } from './task-errors.js';
 
 /** The descriptor's program, checked for its version. */
@@ -49,6 +50,18 @@ async function fetchScan(
   const header = program.input.kind === 'scan' && program.input.csv?.header === true;
   for (const [i, split] of splits.entries()) {
     const file = path.join(dir, `input-${i}`);
+    if (program.input.kind === 'scan' && split.parquet) {
+      // Some row groups of a Parquet file: a sparse copy of their bytes and the footer.
+      const fetched = await fetchParquetSplit(
+        blobs,
+        { ...split, parquet: split.parquet },
+        file,
+        program.input.columns,
+      );
+      bytes += fetched.bytes;
+      if (fetched.scanFile) files.push(fetched.scanFile);
+      continue;
+    }
     if (program.input.kind === 'scan' && program.input.format === 'parquet') {
       const data = await blobs.getRange(
         split.container,
@@ -66,7 +79,11 @@ async function fetchScan(
       await writeFile(file, data);
       bytes += data.length;
     }
-    files.push({ path: file, skipHeader: header && (split.sourceOffset ?? split.start) === 0 });
+    files.push({
+      path: file,
+      skipHeader: header && (split.sourceOffset ?? split.start) === 0,
+      name: split.source ?? split.blob,
+    });
   }
   return { files, bytes };
 }
