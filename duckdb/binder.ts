@@ -249,8 +249,36 @@ export async function bindDataFrames(
         fragment,
         await inputSchema(connection, graph, node, fragment, sampleScan),
       );
+      if (fragment.input.kind === 'scan' && fragment.input.format === 'parquet' && fragment.bound) {
+        fragment.bound = { ...fragment.bound, readColumns: await readColumns(connection, fragment.bound) };
+      }
     }
   });
+}
+
+/**
+ * The input columns a bound fragment's query reads: a column is read when the query does not
+ * bind without it, or binds to other output columns (a `SELECT *` passes it on). Parquet tasks
+ * fetch only these columns' chunks, as Spark's Parquet reader asks for the required schema.
+ */
+async function readColumns(
+  connection: DuckDBConnection,
+  bound: NonNullable<RelationalFragment['bound']>,
+): Promise<string[]> {
+  const output = JSON.stringify(bound.output.fields.map((f) => [f.name, f.type]));
+  const read: string[] = [];
+  for (const column of bound.input.fields) {
+    await createInput(connection, { fields: bound.input.fields.filter((f) => f !== column) });
+    let same = false;
+    try {
+      const without = await describe(connection, bound.sql);
+      same = JSON.stringify(without.fields.map((f) => [f.name, f.type])) === output;
+    } catch {
+      // Does not bind without the column: the query reads it.
+    }
+    if (!same) read.push(column.name);
+  }
+  return read;
 }
 
 async function inputSchema(

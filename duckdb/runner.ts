@@ -206,7 +206,7 @@ export async function runRelationalTask(
 
 /**
  * After a Parquet scan failed: the first file and row group that does not read on its own
- * (every row group is read alone, all of the scan's columns), so the error names it; undefined
+ * (every row group is read alone, the columns the fragment reads), so the error names it; undefined
  * when each reads (the failure was elsewhere).
  */
 async function unreadableRowGroup(
@@ -219,9 +219,14 @@ async function unreadableRowGroup(
   for (const file of inputs.scanFiles ?? []) {
     for (const group of file.rowGroups ?? []) {
       try {
-        await connection.run(
-          `CREATE OR REPLACE TEMP TABLE __probe AS ${parquetFileSql({ ...file, rowGroups: [group] }, input.columns)}`,
-        );
+        // Only the columns the fragment reads: the others' chunks were not fetched.
+        const read = input.readColumns ? new Set(input.readColumns) : undefined;
+        const columns = read ? input.columns.filter((c) => read.has(c.name.toLowerCase())) : input.columns;
+        const probe =
+          columns.length > 0
+            ? parquetFileSql({ ...file, rowGroups: [group] }, columns)
+            : `SELECT count(*) FROM (${parquetFileSql({ ...file, rowGroups: [group] }, input.columns)})`;
+        await connection.run(`CREATE OR REPLACE TEMP TABLE __probe AS ${probe}`);
       } catch {
         // This row group is the one that fails: named in the task's error.
         return `${file.name ?? file.path}, row group ${group.index}`;

@@ -1,8 +1,8 @@
 /**
  * A task's read of a Parquet split (some row groups of one file, as the driver planned them
  * from the file's footer): a sparse local copy of the file, as long as the blob, holding only the
- * footer and the column chunks of the split's row groups, each fetched by one range read
- * (adjacent chunks in one request). DuckDB then reads the copy restricted to those row groups'
+ * footer and the column chunks of the split's row groups — only the columns its fragment reads —
+ * each fetched by one range read (adjacent chunks in one request). DuckDB then reads the copy restricted to those row groups'
  * rows (duckdb/scan-sql.ts), so the holes are never read. The bytes fetched are the task's
  * bytesRead: for one row group of many, a small part of the blob.
  */
@@ -12,9 +12,15 @@ import type { InputSplit } from '../engine/plan/stage-descriptor.js';
 import type { BlobStore } from '../storage/blob-store.js';
 
 /** The byte ranges a split needs, sorted and merged where they touch. */
-export function parquetSplitRanges(parquet: NonNullable<InputSplit['parquet']>): [number, number][] {
+export function parquetSplitRanges(
+  parquet: NonNullable<InputSplit['parquet']>,
+  /** Lower-case names of the columns the fragment reads; every column when undefined. */
+  readColumns?: readonly string[],
+): [number, number][] {
+  const wanted = readColumns ? new Set(readColumns) : undefined;
   const ranges: [number, number][] = [parquet.footer];
-  for (const group of parquet.rowGroups) for (const chunk of group.chunks) ranges.push(chunk.range);
+  for (const group of parquet.rowGroups)
+    for (const chunk of group.chunks) if (!wanted || wanted.has(chunk.column)) ranges.push(chunk.range);
   ranges.sort((a, b) => a[0] - b[0]);
   const merged: [number, number][] = [];
   for (const [start, end] of ranges) {
@@ -36,6 +42,7 @@ export async function fetchParquetSplit(
   split: InputSplit & { parquet: NonNullable<InputSplit['parquet']> },
   file: string,
   columns: readonly { name: string }[],
+  readColumns?: readonly string[],
 ): Promise<{ scanFile?: ScanFile; bytes: number }> {
   const { parquet } = split;
   if (parquet.rowGroups.length === 0) return { bytes: 0 };
@@ -45,7 +52,7 @@ export async function fetchParquetSplit(
   try {
     await handle.truncate(size);
     await handle.write(MAGIC, 0, MAGIC.length, 0);
-    for (const [start, end] of parquetSplitRanges(parquet)) {
+    for (const [start, end] of parquetSplitRanges(parquet, readColumns)) {
       const data = await blobs.getRange(split.container, split.blob, start, end - start);
       await handle.write(data, 0, data.length, start);
       bytes += data.length;

@@ -57,6 +57,7 @@ async function fetchScan(
         { ...split, parquet: split.parquet },
         file,
         program.input.columns,
+        program.input.readColumns,
       );
       bytes += fetched.bytes;
       if (fetched.scanFile) files.push(fetched.scanFile);

@@ -100,6 +100,8 @@ export interface BoundFragment {
   readonly sql: string;
   /** The columns the query returns. */
   readonly output: StructType;
+  /** A Parquet scan: the input columns the query reads (tasks fetch only their column chunks). */
+  readonly readColumns?: readonly string[];
 }
 
 /** A relational node's fragment. */
