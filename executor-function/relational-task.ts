@@ -1,8 +1,9 @@
 /**
  * A task of a DataFrame stage (the stage descriptor carries a relational program): its inputs
- * are fetched into the execution's temp folder — the partition's input splits (a Parquet split's
- * footer and row groups into a sparse copy, parquet-fetch.ts; CSV and JSON Lines line-aligned, as storage/split-reader.ts cuts them, the header
- * skipped in a file's first split), or this reduce partition's segment of every map output by
+ * are fetched into the execution's temp folder — the partition's input splits (a Parquet
+ * split's footer and row groups into a sparse copy, parquet-fetch.ts; CSV and JSON Lines
+ * line-aligned, as storage/split-reader.ts cuts them, the header skipped in a file's first
+ * split), or this reduce partition's segment of every map output by
  * range read — and the program runs in the task thread's DuckDB (duckdb/runner.ts). The output
  * has the engine's TaskOutput shape, so the stage task writes map outputs and packs results
  * exactly as for Dataset stages: one map-output blob of R contiguous Parquet segments.
