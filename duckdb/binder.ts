@@ -33,11 +33,14 @@ import { quoteIdent, type StructField, type StructType } from '../engine/sql/typ
 import { scanRelationSql } from './scan-sql.js';
 import { withSession } from './session.js';
 
-/** Where the binder finds a local copy of a scan's first input file (undefined when the input is empty). */
+/**
+ * Where the binder finds a local copy of a scan's first input file (undefined when the input is
+ * empty), or the scan's schema when the driver read it already (Parquet footers).
+ */
 export type ScanSampler = (
   nodeId: number,
   input: Extract<FragmentInput, { kind: 'scan' }>,
-) => Promise<string | undefined>;
+) => Promise<string | StructType | undefined>;
 
 /** Thrown when a DataFrame's plan does not bind: a column, a type, an expression. Not retryable. */
 export class AnalysisError extends StratusError {
@@ -316,8 +319,36 @@ export async function bindDataFrames(
         fragment,
         await inputSchema(connection, graph, node, fragment, sampleScan),
       );
+      if (fragment.input.kind === 'scan' && fragment.input.format === 'parquet' && fragment.bound) {
+        fragment.bound = { ...fragment.bound, readColumns: await readColumns(connection, fragment.bound) };
+      }
     }
   });
+}
+
+/**
+ * The input columns a bound fragment's query reads: a column is read when the query does not
+ * bind without it, or binds to other output columns (a `SELECT *` passes it on). Parquet tasks
+ * fetch only these columns' chunks, as Spark's Parquet reader asks for the required schema.
+ */
+async function readColumns(
+  connection: DuckDBConnection,
+  bound: NonNullable<RelationalFragment['bound']>,
+): Promise<string[]> {
+  const output = JSON.stringify(bound.output.fields.map((f) => [f.name, f.type]));
+  const read: string[] = [];
+  for (const column of bound.input.fields) {
+    await createInput(connection, { fields: bound.input.fields.filter((f) => f !== column) });
+    let same = false;
+    try {
+      const without = await describe(connection, bound.sql);
+      same = JSON.stringify(without.fields.map((f) => [f.name, f.type])) === output;
+    } catch {
+      // Does not bind without the column: the query reads it.
+    }
+    if (!same) read.push(column.name);
+  }
+  return read;
 }
 
 async function inputSchema(
@@ -341,6 +372,7 @@ async function inputSchema(
   }
   if (input.schema) return input.schema;
   const path = await sampleScan(node.id, input);
+  if (typeof path === 'object') return path;
   if (path === undefined) {
     throw new AnalysisError(
       `read.${input.format}(${input.uri}): the input has no data to read a schema from; give the schema (read.${input.format}(path, { schema }))`,

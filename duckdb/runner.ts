@@ -19,7 +19,7 @@ import {
 } from '../engine/sql/program.js';
 import { INPUT_RELATION, LEFT_RELATION, RIGHT_RELATION } from '../engine/sql/sql-gen.js';
 import { quoteIdent, quoteString } from '../engine/sql/types.js';
-import { type ScanFile, scanRelationSql } from './scan-sql.js';
+import { parquetFileSql, type ScanFile, scanRelationSql } from './scan-sql.js';
 import { withSession } from './session.js';
 import { rowsOf } from './values.js';
 
@@ -71,12 +71,19 @@ export class RelationalTaskError extends StratusError {
   }
 }
 
-function taskError(error: unknown, program: RelationalProgram, options: RelationalTaskOptions): unknown {
+function taskError(
+  error: unknown,
+  program: RelationalProgram,
+  options: RelationalTaskOptions,
+  corrupt?: string,
+): unknown {
   if (!(error instanceof Error) || error instanceof StratusError || options.signal?.aborted) return error;
   const reading =
-    program.input.kind === 'scan' && options.inputNames && options.inputNames.length > 0
-      ? ` reading ${options.inputNames.join(', ')}`
-      : '';
+    corrupt !== undefined
+      ? ` reading ${corrupt}`
+      : program.input.kind === 'scan' && options.inputNames && options.inputNames.length > 0
+        ? ` reading ${options.inputNames.join(', ')}`
+        : '';
   const retryable = /Out of Memory/i.test(error.message);
   return new RelationalTaskError(`DataFrame task failed${reading}: ${error.message}`, retryable, error);
 }
@@ -194,10 +201,46 @@ export async function runRelationalTask(
     ...(options.signal ? { signal: options.signal } : {}),
   };
   return withSession(session, (connection) =>
-    runInSession(connection, program, partition, inputs, options).catch((error: unknown) => {
-      throw taskError(error, program, options);
+    runInSession(connection, program, partition, inputs, options).catch(async (error: unknown) => {
+      const corrupt =
+        error instanceof Error && !(error instanceof StratusError) && !options.signal?.aborted
+          ? await unreadableRowGroup(connection, program, inputs)
+          : undefined;
+      throw taskError(error, program, options, corrupt);
     }),
   );
+}
+
+/**
+ * After a Parquet scan failed: the first file and row group that does not read on its own
+ * (every row group is read alone, the columns the fragment reads), so the error names it; undefined
+ * when each reads (the failure was elsewhere).
+ */
+async function unreadableRowGroup(
+  connection: DuckDBConnection,
+  program: RelationalProgram,
+  inputs: RelationalTaskInputs,
+): Promise<string | undefined> {
+  const input = program.input;
+  if (input.kind !== 'scan' || input.format !== 'parquet') return undefined;
+  for (const file of inputs.scanFiles ?? []) {
+    for (const group of file.rowGroups ?? []) {
+      try {
+        // Only the columns the fragment reads: the others' chunks were not fetched.
+        const read = input.readColumns ? new Set(input.readColumns) : undefined;
+        const columns = read ? input.columns.filter((c) => read.has(c.name.toLowerCase())) : input.columns;
+        const probe =
+          columns.length > 0
+            ? parquetFileSql({ ...file, rowGroups: [group] }, columns)
+            : `SELECT count(*) FROM (${parquetFileSql({ ...file, rowGroups: [group] }, input.columns)})`;
+        await connection.run(`CREATE OR REPLACE TEMP TABLE __probe AS ${probe}`);
+      } catch {
+        // This row group is the one that fails: named in the task's error.
+        return `${file.name ?? file.path}, row group ${group.index}`;
+      }
+    }
+  }
+  return undefined;
 }
 
 async function runInSession(

@@ -12,6 +12,44 @@ import { quoteIdent, quoteString, type StructField } from '../engine/sql/types.j
 export interface ScanFile {
   path: string;
   skipHeader: boolean;
+  /** The user's name of the file (local path or az:// address), for errors. */
+  name?: string;
+  /** A Parquet split: the row groups to read (the copy is sparse: only their bytes are there). */
+  rowGroups?: readonly { index: number; firstRow: number; numRows: number }[];
+  /** Lower-case names of scan columns this Parquet file lacks (mergeSchema): read as nulls. */
+  missingColumns?: readonly string[];
+}
+
+/** Rows [from, to) of a file, merged where row groups follow each other. */
+function rowRanges(groups: NonNullable<ScanFile['rowGroups']>): [number, number][] {
+  const ranges: [number, number][] = [];
+  for (const g of [...groups].sort((a, b) => a.firstRow - b.firstRow)) {
+    const last = ranges[ranges.length - 1];
+    if (last && last[1] === g.firstRow) last[1] = g.firstRow + g.numRows;
+    else ranges.push([g.firstRow, g.firstRow + g.numRows]);
+  }
+  return ranges;
+}
+
+/**
+ * One Parquet file read as the scan's columns: missing ones as typed nulls, and only the rows of
+ * its split's row groups. DuckDB skips every row group whose file_row_number range the filter
+ * rules out, so it never reads the holes of a sparse copy.
+ */
+export function parquetFileSql(file: ScanFile, columns: readonly StructField[]): string {
+  const missing = new Set(file.missingColumns ?? []);
+  const list = columns
+    .map((c) =>
+      missing.has(c.name.toLowerCase())
+        ? `CAST(NULL AS ${c.type}) AS ${quoteIdent(c.name)}`
+        : `CAST(${quoteIdent(c.name)} AS ${c.type}) AS ${quoteIdent(c.name)}`,
+    )
+    .join(', ');
+  if (!file.rowGroups) return `SELECT ${list} FROM read_parquet(${quoteString(file.path)})`;
+  const where = rowRanges(file.rowGroups)
+    .map(([from, to]) => `(file_row_number >= ${from} AND file_row_number < ${to})`)
+    .join(' OR ');
+  return `SELECT ${list} FROM read_parquet(${quoteString(file.path)}, file_row_number = true) WHERE ${where || 'FALSE'}`;
 }
 
 function columnsStruct(columns: readonly StructField[]): string {
@@ -50,6 +88,8 @@ export function scanRelationSql(
   if (format === 'parquet') {
     const read = `read_parquet(${list})`;
     if (!columns) return read;
+    if (files.some((f) => f.rowGroups || f.missingColumns))
+      return `(${files.map((f) => parquetFileSql(f, columns)).join(' UNION ALL ')})`;
     return `(SELECT ${columns.map((c) => `CAST(${quoteIdent(c.name)} AS ${c.type}) AS ${quoteIdent(c.name)}`).join(', ')} FROM ${read})`;
   }
   if (format === 'json') {

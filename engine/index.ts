@@ -106,7 +106,13 @@ export {
   type SaveMode,
 } from './sql/dataframe.js';
 export type { Row } from './sql/df-actions.js';
-export type { CsvReadOptionsInput, DataFrameReader, ReadOptions, RuntimeConfig } from './sql/session.js';
+export type {
+  CsvReadOptionsInput,
+  DataFrameReader,
+  ParquetReadOptions,
+  ReadOptions,
+  RuntimeConfig,
+} from './sql/session.js';
 export type { SchemaInput, StructField, StructType } from './sql/types.js';
 export {
   cume_dist,

@@ -1,8 +1,9 @@
 /**
  * A task of a DataFrame stage (the stage descriptor carries a relational program): its inputs
- * are fetched into the execution's temp folder — the partition's input splits (a Parquet file
- * whole; CSV and JSON Lines line-aligned, as storage/split-reader.ts cuts them, the header
- * skipped in a file's first split), or this reduce partition's segment of every map output by
+ * are fetched into the execution's temp folder — the partition's input splits (a Parquet
+ * split's footer and row groups into a sparse copy, parquet-fetch.ts; CSV and JSON Lines
+ * line-aligned, as storage/split-reader.ts cuts them, the header skipped in a file's first
+ * split), or this reduce partition's segment of every map output by
  * range read — and the program runs in the task thread's DuckDB (duckdb/runner.ts). The output
  * has the engine's TaskOutput shape, so the stage task writes map outputs and packs results
  * exactly as for Dataset stages: one map-output blob of R contiguous Parquet segments.
@@ -24,6 +25,7 @@ import { zeroTaskMetrics } from '../engine/task/pipeline.js';
 import type { TaskOutput } from '../engine/task/task-runtime.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { readPartitionSplits } from '../storage/split-reader.js';
+import { fetchParquetSplit } from './parquet-fetch.js';
 import { NonRetryableTaskError } from './task-errors.js';
 
 /** The descriptor's program, checked for its version. */
@@ -49,6 +51,19 @@ async function fetchScan(
   const header = program.input.kind === 'scan' && program.input.csv?.header === true;
   for (const [i, split] of splits.entries()) {
     const file = path.join(dir, `input-${i}`);
+    if (program.input.kind === 'scan' && split.parquet) {
+      // Some row groups of a Parquet file: a sparse copy of their bytes and the footer.
+      const fetched = await fetchParquetSplit(
+        blobs,
+        { ...split, parquet: split.parquet },
+        file,
+        program.input.columns,
+        program.input.readColumns,
+      );
+      bytes += fetched.bytes;
+      if (fetched.scanFile) files.push(fetched.scanFile);
+      continue;
+    }
     if (program.input.kind === 'scan' && program.input.format === 'parquet') {
       const data = await blobs.getRange(
         split.container,
@@ -66,7 +81,11 @@ async function fetchScan(
       await writeFile(file, data);
       bytes += data.length;
     }
-    files.push({ path: file, skipHeader: header && (split.sourceOffset ?? split.start) === 0 });
+    files.push({
+      path: file,
+      skipHeader: header && (split.sourceOffset ?? split.start) === 0,
+      name: split.source ?? split.blob,
+    });
   }
   return { files, bytes };
 }

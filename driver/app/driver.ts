@@ -26,7 +26,7 @@ import {
   registerSecret,
 } from '../../contract/redaction.js';
 import { asStorageUnreachable } from '../../storage/unreachable.js';
-import type { RunEvent, RunListener } from '../observe/run-events.js';
+import { noticeEvent, type RunEvent, type RunListener } from '../observe/run-events.js';
 import { JobRunner, type RunOptions, type RunReport } from './job-run.js';
 import type { DriverOptions } from './options.js';
 import { AppServices, type DriverMode } from './services.js';
@@ -74,6 +74,7 @@ export class Driver {
       // One status line of the driver (options.log, else stderr), redacted: an input URL may carry a SAS.
       log: (line: string) =>
         (options.log ?? ((l: string) => process.stderr.write(`${l}\n`)))(redactSecrets(line)),
+      notice: (message: string) => app.bus.onEvent(noticeEvent(app.appId, 'info', redactSecrets(message))),
     });
   }
 

@@ -20,6 +20,7 @@ import { driverSideResult } from '../../engine/sql/explain.js';
 import type { BlobStore } from '../../storage/blob-store.js';
 import { scanSampler } from '../data/dataframe-inputs.js';
 import { checkOutputTarget, commitSavedOutput } from '../data/output-committer.js';
+import { parquetScanNote } from '../data/parquet-inputs.js';
 import { prepareRunInputs, UploadProgressLog } from '../data/run-inputs.js';
 import type { DAGScheduler } from '../scheduler/dag-scheduler.js';
 import { type JobOutcome, newRunState } from '../scheduler/run-state.js';
@@ -61,6 +62,8 @@ export interface JobRunnerEnv {
   uploadBlockBytes?: number;
   /** Where the driver's own status lines go. */
   log: (line: string) => void;
+  /** Puts an info notice in the event log (what input planning found, e.g. row groups skipped). */
+  notice?: (message: string) => void;
 }
 
 /**
@@ -100,7 +103,7 @@ export class JobRunner {
     const scope = `${this.env.appId}/run-${runIndex}`;
     // Broadcast values are the driver's: computed by this build, shipped before any task runs.
     const broadcasts = await uploadBroadcasts(blobs, scope, graph);
-    const { inputs, sourcePartitions } = await prepareRunInputs(graph, {
+    const { inputs, sourcePartitions, parquetScans } = await prepareRunInputs(graph, {
       blobs,
       ...(this.env.accountName !== undefined ? { accountName: this.env.accountName } : {}),
       ...(this.env.splitBytes !== undefined ? { splitBytes: this.env.splitBytes } : {}),
@@ -110,12 +113,20 @@ export class JobRunner {
     });
     if (hasDataFrames(graph)) {
       // Every DataFrame is bound (columns, types, SQL) before any job starts.
-      const sampler = await scanSampler(blobs, inputs);
+      const sampler = await scanSampler(
+        blobs,
+        inputs,
+        new Map([...parquetScans].map(([nodeId, scan]) => [nodeId, scan.schema])),
+      );
       try {
         await bindDataFrames(graph, sampler.sample);
       } finally {
         await sampler.close();
       }
+    }
+    const scanNotes = new Map([...parquetScans].map(([nodeId, scan]) => [nodeId, parquetScanNote(scan)]));
+    for (const [nodeId, note] of scanNotes) {
+      this.env.notice?.(`node ${nodeId} read.parquet: ${note}`);
     }
     const state = newRunState(
       { blobs },
@@ -141,7 +152,7 @@ export class JobRunner {
       const ref: ActionRef = { name };
       const action = graph.resolveAction(ref);
       // A DataFrame's schema, printSchema and explain are answered from the bound plan: no job.
-      const answered = driverSideResult(graph, action, name, sourcePartitions);
+      const answered = driverSideResult(graph, action, name, sourcePartitions, scanNotes);
       if (answered !== undefined) {
         results[name] = answered;
         continue;

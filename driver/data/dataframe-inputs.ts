@@ -1,9 +1,9 @@
 /**
  * What the driver reads of a DataFrame's input files before planning: a local copy of the
- * first split of each scan, for the binder to take the schema from (Parquet's own schema, a
- * CSV header and sniffed types, JSON Lines' fields). A local input is read where it lies; a blob
- * input is downloaded — a Parquet file whole, a text file's first split up to 1 MiB cut at its
- * last line break.
+ * first split of each scan, for the binder to take the schema from (a CSV header and sniffed
+ * types, JSON Lines' fields). A local input is read where it lies; a blob input's first split is
+ * downloaded up to 1 MiB, cut at its last line break. Parquet scans need no sample: their schema
+ * was read from the footers when their splits were planned (parquet-inputs.ts).
  */
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { ScanSampler } from '../../duckdb/binder.js';
 import type { InputSplit } from '../../engine/plan/stage-descriptor.js';
+import type { StructType } from '../../engine/sql/types.js';
 import type { BlobStore } from '../../storage/blob-store.js';
 
 const TEXT_SAMPLE_BYTES = 1024 * 1024;
@@ -19,9 +20,13 @@ const TEXT_SAMPLE_BYTES = 1024 * 1024;
 export async function scanSampler(
   blobs: BlobStore,
   inputs: ReadonlyMap<number, readonly (readonly InputSplit[])[]>,
+  /** Parquet scans' schemas, read from their footers (parquet-inputs.ts). */
+  parquetSchemas: ReadonlyMap<number, StructType> = new Map(),
 ): Promise<{ sample: ScanSampler; close: () => Promise<void> }> {
   let dir: string | undefined;
   const sample: ScanSampler = async (nodeId, input) => {
+    const known = parquetSchemas.get(nodeId);
+    if (known) return known;
     const split = inputs.get(nodeId)?.[0]?.[0];
     if (!split) return undefined;
     if (

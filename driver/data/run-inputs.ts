@@ -9,12 +9,15 @@ import type { InputSplit } from '../../engine/plan/stage-descriptor.js';
 import type { BlobStore } from '../../storage/blob-store.js';
 import { resolveSourceInput } from './input-sources.js';
 import type { UploadProgress } from './input-splitter.js';
+import { type ParquetScanPlan, resolveParquetInput } from './parquet-inputs.js';
 import { resolveWholeFileInput } from './whole-file-inputs.js';
 
 /** A run's file sources as its RunState holds them: node id → partition → splits, and partition counts. */
 export interface RunInputs {
   inputs: Map<number, InputSplit[][]>;
   sourcePartitions: Map<number, number>;
+  /** DataFrame Parquet scans by node id: their schema and what the footers and statistics gave. */
+  parquetScans: Map<number, ParquetScanPlan>;
 }
 
 /** Where and how a run's inputs are prepared. */
@@ -35,10 +38,9 @@ export interface RunInputOptions {
 export async function prepareRunInputs(graph: JobGraph, options: RunInputOptions): Promise<RunInputs> {
   const inputs = new Map<number, InputSplit[][]>();
   const sourcePartitions = new Map<number, number>();
+  const parquetScans = new Map<number, ParquetScanPlan>();
   for (const source of graph.sources()) {
-    // Whole-file sources (wholeTextFiles, binaryFiles) pack whole files; line sources split them.
-    const resolve = source.wholeFiles ? resolveWholeFileInput : resolveSourceInput;
-    const parts = await resolve(source, {
+    const resolveOptions = {
       blobs: options.blobs,
       ...(options.accountName !== undefined ? { accountName: options.accountName } : {}),
       ...(options.splitBytes !== undefined ? { splitBytes: options.splitBytes } : {}),
@@ -46,13 +48,29 @@ export async function prepareRunInputs(graph: JobGraph, options: RunInputOptions
         scope: options.scope,
         nodeId: source.nodeId,
         ...(options.blockBytes !== undefined ? { blockBytes: options.blockBytes } : {}),
-        onProgress: (p) => options.progress.report(source.uri, p),
+        onProgress: (p: UploadProgress) => options.progress.report(source.uri, p),
       },
-    });
-    inputs.set(source.nodeId, parts as unknown as InputSplit[][]);
+    };
+    let parts: InputSplit[][];
+    if (source.kind === 'parquet') {
+      // A DataFrame's Parquet scan: split by row groups from the footers, statistics applied.
+      const impl = graph.node(source.nodeId).impl;
+      const resolved = await resolveParquetInput(
+        source,
+        impl.type === 'relational' ? impl.fragment : undefined,
+        resolveOptions,
+      );
+      parts = resolved.partitions;
+      parquetScans.set(source.nodeId, resolved.plan);
+    } else {
+      // Whole-file sources (wholeTextFiles, binaryFiles) pack whole files; line sources split them.
+      const resolve = source.wholeFiles ? resolveWholeFileInput : resolveSourceInput;
+      parts = (await resolve(source, resolveOptions)) as unknown as InputSplit[][];
+    }
+    inputs.set(source.nodeId, parts);
     sourcePartitions.set(source.nodeId, parts.length);
   }
-  return { inputs, sourcePartitions };
+  return { inputs, sourcePartitions, parquetScans };
 }
 
 /**

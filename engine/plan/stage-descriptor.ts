@@ -13,6 +13,30 @@ export const STAGE_DESCRIPTOR_VERSION = 1;
 
 const int = z.number().int().nonnegative();
 
+/** A byte range [start, end) of a blob. */
+const ByteRangeSchema = z.tuple([int, int]);
+
+/**
+ * The row groups of one Parquet file that a split reads, as the driver found them in the file's
+ * footer: the task fetches the footer and these column chunks by range into a sparse local copy
+ * of the file, and reads only rows [firstRow, firstRow + numRows) of each.
+ */
+export const ParquetSplitSchema = z.object({
+  /** The footer, its 4-byte length and the closing magic: the file's last bytes. */
+  footer: ByteRangeSchema,
+  rowGroups: z.array(
+    z.object({
+      index: int,
+      firstRow: int,
+      numRows: int,
+      /** Each column chunk of the row group: its top-level column (lower case) and bytes. */
+      chunks: z.array(z.object({ column: z.string(), range: ByteRangeSchema })),
+    }),
+  ),
+  /** The file's top-level columns, when the scan reads columns it lacks (mergeSchema): those are null. */
+  fileColumns: z.array(z.string()).optional(),
+});
+
 /**
  * One piece of an input partition: a byte range of a blob whose records are the ones that
  * START inside [start, end) (a record straddling `end` is read to its end; one straddling
@@ -36,6 +60,8 @@ export const InputSplitSchema = z.object({
   sourceLine: z.number().int().positive().optional(),
   /** CSV column names the driver read from the source's header. */
   columns: z.array(z.string()).optional(),
+  /** A Parquet split: some row groups of one file, read by range (engine/sql/parquet-split.ts). */
+  parquet: ParquetSplitSchema.optional(),
 });
 
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/);

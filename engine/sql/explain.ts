@@ -21,6 +21,7 @@ function physicalPlan(
   action: Action<unknown>,
   actionName: string,
   sourcePartitions: ReadonlyMap<number, number>,
+  scanNotes: ReadonlyMap<number, string>,
 ): string {
   // Range bounds are sampled at run time; plan with placeholders of the asked-for partition count.
   const rangeBounds = new Map<number, Key[]>();
@@ -79,7 +80,7 @@ function physicalPlan(
       });
       const input = program?.input;
       lines.push(
-        `  input: ${input?.kind === 'scan' ? `${input.format} scan of node ${input.nodeId}` : input?.kind === 'exchange' ? `shuffle ${input.shuffleId}` : input?.kind === 'join' ? `shuffles ${input.left.shuffleId} (left) and ${input.right.shuffleId} (right)` : 'local rows'}`,
+        `  input: ${input?.kind === 'scan' ? `${input.format} scan of node ${input.nodeId}${scanNotes.has(input.nodeId) ? ` (${scanNotes.get(input.nodeId)})` : ''}` : input?.kind === 'exchange' ? `shuffle ${input.shuffleId}` : input?.kind === 'join' ? `shuffles ${input.left.shuffleId} (left) and ${input.right.shuffleId} (right)` : 'local rows'}`,
       );
       for (const b of program?.broadcasts ?? [])
         lines.push(
@@ -97,6 +98,8 @@ export function driverSideResult(
   action: Action<unknown>,
   actionName: string,
   sourcePartitions: ReadonlyMap<number, number>,
+  /** A line per scan node saying what input planning found (Parquet row groups read and skipped). */
+  scanNotes: ReadonlyMap<number, string> = new Map(),
 ): unknown {
   const kind = dataFrameActionKind(action);
   if (kind !== 'schema' && kind !== 'printSchema' && kind !== 'explain') return undefined;
@@ -105,5 +108,5 @@ export function driverSideResult(
   if (kind === 'printSchema') return schemaTreeString(schema);
   const logical = logicalPlanOf(action);
   const parsed = logical ? logicalPlanString(logical, columnName) : '(unknown)';
-  return `== Parsed Logical Plan ==\n${parsed}\n\n== Physical Plan ==\n${physicalPlan(graph, action, actionName, sourcePartitions)}\n`;
+  return `== Parsed Logical Plan ==\n${parsed}\n\n== Physical Plan ==\n${physicalPlan(graph, action, actionName, sourcePartitions, scanNotes)}\n`;
 }

@@ -35,6 +35,8 @@ export type FragmentInput =
       /** The user's schema, when given (else the driver reads it from the first file). */
       readonly schema?: StructType;
       readonly csv?: CsvReadOptions;
+      /** Parquet: the union of the files' columns (Spark's mergeSchema) instead of requiring one schema. */
+      readonly mergeSchema?: boolean;
     }
   | { readonly kind: 'local'; readonly rows: readonly unknown[]; readonly schema: StructType }
   /** The rows of the exchange node that is this node's only parent. */
@@ -133,6 +135,8 @@ export interface BoundFragment {
   readonly output: StructType;
   /** The broadcast sides the query reads, by broadcast exchange node, with their columns. */
   readonly broadcasts?: readonly { readonly exchange: number; readonly columns: StructType }[];
+  /** A Parquet scan: the input columns the query reads (tasks fetch only their column chunks). */
+  readonly readColumns?: readonly string[];
 }
 
 /** A relational node's fragment. */

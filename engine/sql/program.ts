@@ -33,7 +33,15 @@ export const PARTITION_COLUMN = '__stratus_partition';
 
 /** Where a relational task's rows come from. */
 export type ProgramInput =
-  | { kind: 'scan'; nodeId: number; format: ScanFormat; columns: StructField[]; csv?: CsvReadOptions }
+  | {
+      kind: 'scan';
+      nodeId: number;
+      format: ScanFormat;
+      columns: StructField[];
+      csv?: CsvReadOptions;
+      /** Parquet: the columns the fragment reads (lower case); the others' chunks are not fetched. */
+      readColumns?: string[];
+    }
   | { kind: 'local'; rows: unknown[][]; numSlices: number; columns: StructField[] }
   | { kind: 'exchange'; shuffleId: number; columns: StructField[] }
   /**
@@ -182,6 +190,9 @@ function inputOf(graph: JobGraph, node: GraphNode, stage: StagePlan): ProgramInp
       format: input.format,
       columns,
       ...(input.csv ? { csv: input.csv } : {}),
+      ...(fragment.bound.readColumns
+        ? { readColumns: fragment.bound.readColumns.map((c) => c.toLowerCase()) }
+        : {}),
     };
   }
   if (input.kind === 'local') {

@@ -22,6 +22,16 @@ export interface ReadOptions {
   schema?: SchemaInput;
 }
 
+/** Options of `ctx.read.parquet`. */
+export interface ParquetReadOptions extends ReadOptions {
+  /**
+   * Take the union of the files' columns (Spark's mergeSchema): a column a file lacks reads as
+   * null there; integer widths and float/double widen; other type differences are refused.
+   * Without it, files whose columns or types differ fail the run before any task.
+   */
+  mergeSchema?: boolean;
+}
+
 /** Options of `ctx.read.csv` (Spark's names and defaults). */
 export interface CsvReadOptionsInput extends ReadOptions {
   /** The first line of each file names the columns (default false: `_c0`, `_c1`, …). */
@@ -92,9 +102,13 @@ export class DataFrameReader {
   /** @internal */
   constructor(private readonly session: SqlSession) {}
 
-  /** Parquet files (a path, a folder or a glob; local or `az://container/prefix`). One partition per file. */
-  parquet(path: string, options: ReadOptions = {}): DataFrame {
-    return this.session.scan('parquet', path, options);
+  /**
+   * Parquet files (a path, a folder or a glob; local or `az://container/prefix`), split by row
+   * groups into partitions of about the split size; row groups whose statistics rule out the
+   * DataFrame's leading filters are not read. The files must share one schema unless `mergeSchema`.
+   */
+  parquet(path: string, options: ParquetReadOptions = {}): DataFrame {
+    return this.session.scan('parquet', path, options, undefined, options.mergeSchema === true);
   }
 
   /** CSV files, split on line boundaries (multi-line quoted fields are not supported). */
@@ -134,7 +148,13 @@ export class SqlSession {
   }
 
   /** @internal A file scan. */
-  scan(format: ScanFormat, uri: string, options: ReadOptions, csv?: CsvReadOptions): DataFrame {
+  scan(
+    format: ScanFormat,
+    uri: string,
+    options: ReadOptions,
+    csv?: CsvReadOptions,
+    mergeSchema = false,
+  ): DataFrame {
     const where = `read.${format}(${JSON.stringify(uri)})`;
     if (typeof uri !== 'string' || uri.length === 0)
       throw new ConfigError(`read.${format}: the path must be a non-empty string`);
@@ -144,7 +164,14 @@ export class SqlSession {
     const site = currentCallSite();
     return new DataFrame(this.env(), {
       kind: 'source',
-      input: { kind: 'scan', format, uri, ...(schema ? { schema } : {}), ...(csv ? { csv } : {}) },
+      input: {
+        kind: 'scan',
+        format,
+        uri,
+        ...(schema ? { schema } : {}),
+        ...(csv ? { csv } : {}),
+        ...(mergeSchema ? { mergeSchema } : {}),
+      },
       partitions: options.minPartitions ?? Math.min(this.builder.defaultParallelism, 2),
       label: site === undefined ? `read.${format}` : `read.${format} at ${site}`,
     });
