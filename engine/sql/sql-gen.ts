@@ -8,7 +8,7 @@
  */
 import { ConfigError } from '../../contract/errors.js';
 import { type ColumnNode, columnName, columnSql, sortSql } from './column.js';
-import type { AggregateCall, FragmentOp, JoinType } from './fragment.js';
+import type { AggregateCall, FragmentOp } from './fragment.js';
 import { fieldOf, quoteIdent, type StructType } from './types.js';
 
 /** The relation a fragment's query reads: the task defines it over its input files or segments. */
