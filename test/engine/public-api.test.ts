@@ -21,7 +21,7 @@ afterAll(async () => {
 });
 
 describe('the stratus entry', () => {
-  it('offers at run time defineJob, the user-facing errors, the key functions and the DataFrame column functions, nothing else', () => {
+  it('offers at run time defineJob, the user-facing errors, the key functions, the DataFrame column and window functions, nothing else', () => {
     expect(Object.keys(stratus).sort()).toEqual([
       'BadRecordError',
       'ConfigError',
@@ -34,8 +34,10 @@ describe('the stratus entry', () => {
       'RecordEncodingError',
       'StratusError',
       'UserCodeError',
+      'Window',
       'abs',
       'avg',
+      'broadcast',
       'canonicalKey',
       'coalesce',
       'col',
@@ -44,16 +46,24 @@ describe('the stratus entry', () => {
       'compareKeys',
       'count',
       'countDistinct',
+      'cume_dist',
       'defineJob',
+      'dense_rank',
       'expr',
       'first',
       'hashKey',
+      'lag',
+      'lead',
       'lit',
       'lower',
       'max',
       'mean',
       'min',
+      'ntile',
+      'percent_rank',
+      'rank',
       'round',
+      'row_number',
       'sum',
       'upper',
     ]);
