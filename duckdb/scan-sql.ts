@@ -12,6 +12,29 @@ import { quoteIdent, quoteString, type StructField } from '../engine/sql/types.j
 export interface ScanFile {
   path: string;
   skipHeader: boolean;
+  /** Hive partition scans: the file's values of the partition columns (text from its folders; null for the default partition). */
+  partitionValues?: (string | null)[];
+}
+
+/**
+ * A scan of Hive-partitioned files: each file's rows with its partition values appended as
+ * typed constants (`columns`: the files' own; `partitions`: names and types), one SELECT per file.
+ */
+export function partitionedScanSql(
+  format: ScanFormat,
+  files: readonly ScanFile[],
+  columns: readonly StructField[],
+  partitions: readonly { name: string; type: string }[],
+  csv: CsvReadOptions | undefined,
+): string {
+  const selects = files.map((f) => {
+    const constants = partitions.map((p, i) => {
+      const v = f.partitionValues?.[i] ?? null;
+      return `CAST(${v === null ? 'NULL' : quoteString(v)} AS ${p.type}) AS ${quoteIdent(p.name)}`;
+    });
+    return `SELECT *, ${constants.join(', ')} FROM ${scanRelationSql(format, [f], columns, csv)}`;
+  });
+  return `(${selects.join(' UNION ALL ')})`;
 }
 
 function columnsStruct(columns: readonly StructField[]): string {
@@ -21,6 +44,8 @@ function columnsStruct(columns: readonly StructField[]): string {
 function csvCall(file: ScanFile, columns: readonly StructField[] | undefined, csv: CsvReadOptions): string {
   const args = [
     quoteString(file.path),
+    // Partition columns are the driver's to discover (write-spec.ts), never DuckDB's from a path.
+    'hive_partitioning = false',
     `delim = ${quoteString(csv.sep)}`,
     `quote = ${quoteString(csv.quote)}`,
     `escape = ${quoteString(csv.escape)}`,
@@ -48,12 +73,12 @@ export function scanRelationSql(
 ): string {
   const list = `[${files.map((f) => quoteString(f.path)).join(', ')}]`;
   if (format === 'parquet') {
-    const read = `read_parquet(${list})`;
+    const read = `read_parquet(${list}, hive_partitioning = false)`;
     if (!columns) return read;
     return `(SELECT ${columns.map((c) => `CAST(${quoteIdent(c.name)} AS ${c.type}) AS ${quoteIdent(c.name)}`).join(', ')} FROM ${read})`;
   }
   if (format === 'json') {
-    const args = [list, "format = 'newline_delimited'"];
+    const args = [list, "format = 'newline_delimited'", 'hive_partitioning = false'];
     if (columns) args.push(`columns = ${columnsStruct(columns)}`);
     return `read_json(${args.join(', ')})`;
   }

@@ -20,10 +20,12 @@ import {
   type RelationalProgram,
   taskInputPartitions,
 } from '../engine/sql/program.js';
+import { dataFramePartName, partitionValuesOf, writeIdOf } from '../engine/sql/write-spec.js';
 import { zeroTaskMetrics } from '../engine/task/pipeline.js';
 import type { TaskOutput } from '../engine/task/task-runtime.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { readPartitionSplits } from '../storage/split-reader.js';
+import type { LocalPartFile } from './saved-files.js';
 import { NonRetryableTaskError } from './task-errors.js';
 
 /** The descriptor's program, checked for its version. */
@@ -46,6 +48,8 @@ async function fetchScan(
 ) {
   const files: ScanFile[] = [];
   let bytes = 0;
+  // CSV and JSON Lines: a record is a non-empty line (no multi-line records), the header excepted.
+  let lines = 0;
   const header = program.input.kind === 'scan' && program.input.csv?.header === true;
   for (const [i, split] of splits.entries()) {
     const file = path.join(dir, `input-${i}`);
@@ -65,10 +69,36 @@ async function fetchScan(
       const data = Buffer.concat(chunks);
       await writeFile(file, data);
       bytes += data.length;
+      lines += nonEmptyLines(data) - (header && (split.sourceOffset ?? split.start) === 0 ? 1 : 0);
     }
-    files.push({ path: file, skipHeader: header && (split.sourceOffset ?? split.start) === 0 });
+    const partitions = program.input.kind === 'scan' ? (program.input.partitionColumns ?? []) : [];
+    files.push({
+      path: file,
+      skipHeader: header && (split.sourceOffset ?? split.start) === 0,
+      ...(partitions.length > 0
+        ? {
+            partitionValues: partitionValuesOf(
+              split.source ?? split.blob,
+              partitions.map((c) => c.name),
+            ),
+          }
+        : {}),
+    });
   }
-  return { files, bytes };
+  return { files, bytes, lines: Math.max(0, lines) };
+}
+
+/** Lines of `data` holding more than whitespace (what DuckDB's CSV and JSON readers make a row of). */
+function nonEmptyLines(data: Buffer): number {
+  let count = 0;
+  let start = 0;
+  while (start < data.length) {
+    let end = data.indexOf(10, start);
+    if (end < 0) end = data.length;
+    if (data.subarray(start, end).toString('latin1').trim().length > 0) count++;
+    start = end + 1;
+  }
+  return count;
 }
 
 /** A map output whose R segments are local Parquet files (undefined: an empty segment). */
@@ -88,11 +118,11 @@ async function fileMapOutput(segments: readonly (string | undefined)[]): Promise
 /** The reduce side's segments: one range read per non-empty segment, kept in map order. */
 export type SegmentFetcher = (table: MapOutputTableData, reducePartition: number) => AsyncIterable<Buffer>;
 
-/** Where a save task's part file goes (the executor's SavedPartWriter). */
-export interface SavedPartBytes {
-  writeBytes(chunk: Buffer): Promise<void>;
-  close(): Promise<void>;
-}
+/** Stores a write task's part files (the executor's SavedFilesWriter); returns their records and bytes. */
+export type SaveFiles = (
+  files: readonly LocalPartFile[],
+  writeId: string,
+) => Promise<{ records: number; bytes: number }>;
 
 /** Run one task of a DataFrame stage. */
 export async function runRelationalStage(
@@ -102,7 +132,7 @@ export async function runRelationalStage(
   shuffleTables: ReadonlyMap<number, MapOutputTableData>,
   fetchSegments: SegmentFetcher,
   tempDir: string,
-  openSavedPart: (partition: number) => SavedPartBytes,
+  saveFiles: SaveFiles,
   signal: AbortSignal,
 ): Promise<TaskOutput> {
   const program = programOf(descriptor);
@@ -111,6 +141,7 @@ export async function runRelationalStage(
   await mkdir(inputDir, { recursive: true });
   const inputs: { scanFiles?: ScanFile[]; segmentFiles?: string[]; rightSegmentFiles?: string[] } = {};
   const inputPartitions = taskInputPartitions(program, partition);
+  let textLines = 0;
   if (program.input.kind === 'scan') {
     const nodeId = program.input.nodeId;
     const splits = inputPartitions.flatMap((q) => {
@@ -122,6 +153,7 @@ export async function runRelationalStage(
     const fetched = await fetchScan(blobs, splits, program, inputDir);
     inputs.scanFiles = fetched.files;
     metrics.bytesRead += fetched.bytes;
+    textLines = fetched.lines;
   } else if (program.input.kind === 'exchange' || program.input.kind === 'join') {
     const sides =
       program.input.kind === 'join'
@@ -161,18 +193,23 @@ export async function runRelationalStage(
     signal,
     inputNames,
   });
+  // Rows in: DuckDB's count, or the text lines fetched (see RelationalTaskOutput).
+  metrics.recordsRead += out.rowsRead ?? textLines;
   const base = { accumulatorUpdates: {}, cachedOutputs: [], metrics };
-  if (out.kind === 'part') {
-    const part = openSavedPart(partition);
-    let bytes = 0;
-    for await (const chunk of createReadStream(out.file) as AsyncIterable<Buffer>) {
-      await part.writeBytes(chunk);
-      bytes += chunk.length;
-    }
-    await part.close();
-    metrics.recordsWritten += out.rowsWritten;
-    metrics.bytesWritten += bytes;
-    return { kind: 'saved-part', result: { records: out.rowsWritten, bytes }, ...base };
+  if (out.kind === 'files') {
+    const sink = program.sink;
+    if (sink.kind !== 'write' || !descriptor.save)
+      throw new NonRetryableTaskError(`stage ${descriptor.stageId} wrote part files without a save target`);
+    const writeId = writeIdOf(descriptor.save.attemptPrefix);
+    const files = out.files.map((f) => ({
+      relativePath: `${f.folder}${dataFramePartName(partition, writeId, f.index, sink.format, sink.compression)}`,
+      file: f.file,
+      rows: f.rows,
+    }));
+    const stored = await saveFiles(files, writeId);
+    metrics.recordsWritten += stored.records;
+    metrics.bytesWritten += stored.bytes;
+    return { kind: 'saved-part', result: stored, ...base };
   }
   if (out.kind === 'exchange') {
     const mapOutput = await fileMapOutput(out.segments);

@@ -3,14 +3,15 @@
  * first split of each scan, for the binder to take the schema from (Parquet's own schema, a
  * CSV header and sniffed types, JSON Lines' fields). A local input is read where it lies; a blob
  * input is downloaded — a Parquet file whole, a text file's first split up to 1 MiB cut at its
- * last line break.
+ * last line break. And the Hive partition columns in the folder names above a scan's files.
  */
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { ScanSampler } from '../../duckdb/binder.js';
+import type { PartitionDiscovery, ScanSampler } from '../../duckdb/binder.js';
 import type { InputSplit } from '../../engine/plan/stage-descriptor.js';
+import { discoverPartitions } from '../../engine/sql/write-spec.js';
 import type { BlobStore } from '../../storage/blob-store.js';
 
 const TEXT_SAMPLE_BYTES = 1024 * 1024;
@@ -19,7 +20,7 @@ const TEXT_SAMPLE_BYTES = 1024 * 1024;
 export async function scanSampler(
   blobs: BlobStore,
   inputs: ReadonlyMap<number, readonly (readonly InputSplit[])[]>,
-): Promise<{ sample: ScanSampler; close: () => Promise<void> }> {
+): Promise<{ sample: ScanSampler; partitions: PartitionDiscovery; close: () => Promise<void> }> {
   let dir: string | undefined;
   const sample: ScanSampler = async (nodeId, input) => {
     const split = inputs.get(nodeId)?.[0]?.[0];
@@ -53,8 +54,13 @@ export async function scanSampler(
     }
     return file;
   };
+  const partitions: PartitionDiscovery = (nodeId) => {
+    const sources = (inputs.get(nodeId) ?? []).flatMap((splits) => splits.map((s) => s.source ?? s.blob));
+    return discoverPartitions([...new Set(sources)]).columns;
+  };
   return {
     sample,
+    partitions,
     close: async () => {
       if (dir) await rm(dir, { recursive: true, force: true });
     },
