@@ -5,6 +5,7 @@
  *
  *   npm run bench -- throughput stages
  *   npm run bench -- sort --sort-mb 1024
+ *   npm run bench -- dataframes --tpch-sf 0.1,1 --df-sort-mb 1024
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -15,6 +16,7 @@ import { benchSlots } from './slots.js';
 import { benchSort } from './sort.js';
 import { benchStageLatency } from './stage-latency.js';
 import { benchThroughput } from './throughput.js';
+import { benchDataFrames } from './tpch.js';
 import { benchWordCount } from './wordcount.js';
 
 const { values, positionals } = parseArgs({
@@ -31,6 +33,9 @@ const { values, positionals } = parseArgs({
     'memory-mb': { type: 'string' },
     compression: { type: 'string' },
     'chaos-runs': { type: 'string' },
+    'tpch-sf': { type: 'string' },
+    'df-sort-mb': { type: 'string' },
+    'df-memory-mb': { type: 'string' },
     'poll-ms': { type: 'string' },
     'cpu-prof': { type: 'string' },
     'executor-node-options': { type: 'string' },
@@ -38,7 +43,16 @@ const { values, positionals } = parseArgs({
   },
 });
 
-const BENCHES = ['throughput', 'stages', 'wordcount', 'slots', 'sort', 'requests', 'chaos'] as const;
+const BENCHES = [
+  'throughput',
+  'stages',
+  'wordcount',
+  'slots',
+  'sort',
+  'requests',
+  'chaos',
+  'dataframes',
+] as const;
 type BenchName = (typeof BENCHES)[number];
 
 if (values.help) {
@@ -55,6 +69,9 @@ if (values.help) {
       '  --slots N     slots per executor for word count and sort (default 1 = one per core here; 2 executors)',
       '  --poll-ms     executor maxPollingInterval override for every bench (default: host.json)',
       '  --executor-node-options O   extra NODE_OPTIONS for executor hosts (e.g. --max-old-space-size=160)',
+      '  --tpch-sf L   dataframes: TPC-H scale factors, comma-separated (default 0.1; --small 0.01)',
+      '  --df-sort-mb N  dataframes: DataFrame sort input (default 1024; --small 32; 0 skips it)',
+      '  --df-memory-mb N  dataframes: memory budget per task, DuckDB memory_limit (default 256)',
       '  --cpu-prof D  write V8 CPU profiles of every executor host (and its task threads) to folder D',
       '',
     ].join('\n'),
@@ -134,6 +151,14 @@ const runners: Record<BenchName, () => Promise<BenchReport | BenchReport[]>> = {
     }),
   requests: () => benchRequests({ small, hostEnv }),
   chaos: () => benchChaos({ runs: int(values['chaos-runs'], small ? 1 : 5) }),
+  dataframes: () =>
+    benchDataFrames({
+      scales: (values['tpch-sf'] ?? (small ? '0.01' : '0.1')).split(',').map((v) => int(v, 0.1)),
+      sortMb: values['df-sort-mb'] === '0' ? 0 : int(values['df-sort-mb'], small ? 32 : 1024),
+      memoryMb: int(values['df-memory-mb'], 256),
+      slots: int(values.slots, 1),
+      hostEnv,
+    }),
 };
 
 const context = captureContext();

@@ -12,13 +12,18 @@ import { ConfigError, StratusError } from '../contract/errors.js';
 import type { JobGraph } from '../engine/plan/graph.js';
 import type { GraphNode } from '../engine/plan/nodes.js';
 import { columnSql, sortOrderOf } from '../engine/sql/column.js';
-import type { FragmentInput, RelationalFragment } from '../engine/sql/fragment.js';
+import {
+  broadcastRelation,
+  type FragmentInput,
+  type FragmentOp,
+  type RelationalFragment,
+} from '../engine/sql/fragment.js';
+import { joinQuery, type ResolvedJoin } from '../engine/sql/join-plan.js';
 import { exchangeSpecOf } from '../engine/sql/planner.js';
 import {
   castColumnsSql,
   INPUT_QUERY,
   INPUT_RELATION,
-  joinSql,
   LEFT_RELATION,
   operatorSql,
   RIGHT_RELATION,
@@ -94,45 +99,79 @@ async function bindJoin(
   left: StructType,
   right: StructType,
   label: string,
-): Promise<{ sql: string; schema: StructType }> {
+): Promise<{ sql: string; schema: StructType; keys?: Pick<ResolvedJoin, 'leftKeys' | 'rightKeys'> }> {
   await createInput(connection, left, LEFT_RELATION);
   await createInput(connection, right, RIGHT_RELATION);
   let sql: string;
+  let keys: Pick<ResolvedJoin, 'leftKeys' | 'rightKeys'> | undefined;
   try {
-    sql =
-      input.kind === 'join'
-        ? joinSql(input.how, input.on, left, right, label)
-        : unionSql(input.byName, input.allowMissingColumns, left, right, label);
+    if (input.kind === 'join') {
+      const resolved = joinQuery(input, left, right, label);
+      sql = resolved.sql;
+      keys = resolved;
+    } else sql = unionSql(input.byName, input.allowMissingColumns, left, right, label);
   } catch (error) {
     if (error instanceof ConfigError) throw new AnalysisError(error.message);
     throw error;
   }
   try {
-    return { sql, schema: await describe(connection, sql) };
+    return { sql, schema: await describe(connection, sql), ...(keys ? { keys } : {}) };
   } catch (error) {
     throw new AnalysisError(`${label}: ${duckMessage(error)}`);
+  }
+}
+
+/** The query of a broadcast join op over the query so far (`previous`, the stream side). */
+async function bindBroadcastJoin(
+  connection: DuckDBConnection,
+  graph: JobGraph,
+  op: Extract<FragmentOp, { op: 'broadcastJoin' }>,
+  previous: string,
+  schema: StructType,
+): Promise<{ sql: string; broadcast: StructType }> {
+  const small = joinSide(graph, op.exchange).bound.output;
+  const relation = broadcastRelation(op.exchange);
+  await createInput(connection, small, relation);
+  const stream = `(${previous}) AS ${op.stream === 'left' ? LEFT_RELATION : RIGHT_RELATION}`;
+  const built = `${relation} AS ${op.stream === 'left' ? RIGHT_RELATION : LEFT_RELATION}`;
+  const [left, right] = op.stream === 'left' ? [schema, small] : [small, schema];
+  const [leftFrom, rightFrom] = op.stream === 'left' ? [stream, built] : [built, stream];
+  try {
+    return { sql: joinQuery(op.join, left, right, op.label, leftFrom, rightFrom).sql, broadcast: small };
+  } catch (error) {
+    if (error instanceof ConfigError) throw new AnalysisError(error.message);
+    throw error;
   }
 }
 
 /** Bind one fragment over `input` (for a join, over both sides); sets `fragment.bound`. */
 async function bindFragment(
   connection: DuckDBConnection,
+  graph: JobGraph,
   fragment: RelationalFragment,
   input: StructType,
   join?: { right: StructType; label: string },
-): Promise<void> {
+): Promise<Pick<ResolvedJoin, 'leftKeys' | 'rightKeys'> | undefined> {
   let sql = INPUT_QUERY;
   let schema = input;
+  let keys: Pick<ResolvedJoin, 'leftKeys' | 'rightKeys'> | undefined;
+  const broadcasts: { exchange: number; columns: StructType }[] = [];
   if ((fragment.input.kind === 'join' || fragment.input.kind === 'union') && join) {
-    ({ sql, schema } = await bindJoin(connection, fragment.input, input, join.right, join.label));
+    ({ sql, schema, keys } = await bindJoin(connection, fragment.input, input, join.right, join.label));
   } else await createInput(connection, input);
   for (const op of fragment.ops) {
     let next: string;
-    try {
-      next = operatorSql(op, sql, schema);
-    } catch (error) {
-      if (error instanceof ConfigError) throw new AnalysisError(error.message);
-      throw error;
+    if (op.op === 'broadcastJoin') {
+      const bound = await bindBroadcastJoin(connection, graph, op, sql, schema);
+      next = bound.sql;
+      broadcasts.push({ exchange: op.exchange, columns: bound.broadcast });
+    } else {
+      try {
+        next = operatorSql(op, sql, schema);
+      } catch (error) {
+        if (error instanceof ConfigError) throw new AnalysisError(error.message);
+        throw error;
+      }
     }
     let described: StructType;
     try {
@@ -150,7 +189,14 @@ async function bindFragment(
     sql = next;
     schema = described;
   }
-  fragment.bound = { input, sql, output: schema, ...(join ? { right: join.right } : {}) };
+  fragment.bound = {
+    input,
+    sql,
+    output: schema,
+    ...(join ? { right: join.right } : {}),
+    ...(broadcasts.length > 0 ? { broadcasts } : {}),
+  };
+  return keys;
 }
 
 /** The bound fragment a join side's exchange reads. */
@@ -181,20 +227,40 @@ async function bindJoinFragment(
   const left = joinSide(graph, node.parents[0]!);
   const right = joinSide(graph, node.parents[1]!);
   const label = String(graph.node(node.parents[0]!).options.for ?? input.kind);
-  await bindFragment(connection, fragment, left.bound.output, { right: right.bound.output, label });
-  if (input.kind === 'union') return; // round-robin sides: no keys to hash alike
-  const types: string[] = [];
-  for (const name of input.on) {
-    await createInput(connection, left.bound.output, LEFT_RELATION);
-    await createInput(connection, right.bound.output, RIGHT_RELATION);
-    const common = await describe(
-      connection,
-      `SELECT ${quoteIdent(name)} FROM ${LEFT_RELATION} UNION ALL SELECT ${quoteIdent(name)} FROM ${RIGHT_RELATION}`,
+  const keys = await bindFragment(connection, graph, fragment, left.bound.output, {
+    right: right.bound.output,
+    label,
+  });
+  if (input.kind === 'union' || !keys) return; // round-robin sides: no keys to hash alike
+  if (keys.leftKeys.length === 0) {
+    throw new AnalysisError(
+      `${label}: the join condition has no equality between a column of each side, so its sides cannot be hash-partitioned; add one, or broadcast a side (broadcast(df))`,
     );
+  }
+  const types: string[] = [];
+  await createInput(connection, left.bound.output, LEFT_RELATION);
+  await createInput(connection, right.bound.output, RIGHT_RELATION);
+  for (const [i, leftKey] of keys.leftKeys.entries()) {
+    const rightKey = keys.rightKeys[i]!;
+    let common: StructType;
+    try {
+      common = await describe(
+        connection,
+        `SELECT ${columnSql(leftKey)} FROM ${LEFT_RELATION} UNION ALL SELECT ${columnSql(rightKey)} FROM ${RIGHT_RELATION}`,
+      );
+    } catch (error) {
+      throw new AnalysisError(
+        `${label}: the join keys ${columnSql(leftKey)} and ${columnSql(rightKey)}: ${duckMessage(error)}`,
+      );
+    }
     types.push(common.fields[0]!.type);
   }
   left.exchangeKeyTypes = types;
   right.exchangeKeyTypes = types;
+  if (input.condition !== undefined) {
+    left.exchangeKeys = keys.leftKeys;
+    right.exchangeKeys = keys.rightKeys;
+  }
 }
 
 /** Check the keys of an exchange over its parent fragment's output (they are evaluated on the map side). */
@@ -206,6 +272,9 @@ async function bindExchange(
   const spec = exchangeSpecOf(exchange);
   if (!spec || !parent.bound) return;
   if (spec.mode === 'single' || spec.mode === 'hashAll' || spec.mode === 'roundRobin') return;
+  if (spec.mode === 'broadcast') return;
+  // A join on a condition: its keys are found when the join binds (bindJoinFragment).
+  if (spec.mode === 'hash' && spec.keys.length === 0) return;
   const keys = spec.mode === 'hash' ? spec.keys : spec.orders.map((o) => sortOrderOf(o).expr);
   await createInput(connection, parent.bound.input);
   try {
@@ -255,7 +324,7 @@ export async function bindDataFrames(
           schema = { fields: [...schema.fields, ...extra.map((c) => ({ ...c, nullable: true }))] };
         }
       }
-      await bindFragment(connection, fragment, schema);
+      await bindFragment(connection, graph, fragment, schema);
     }
   });
 }

@@ -32,6 +32,8 @@ export interface RelationalTaskInputs {
   segmentFiles?: readonly string[];
   /** A join's right side: its segments, in map order. */
   rightSegmentFiles?: readonly string[];
+  /** Broadcast join sides: by relation name, the one reduce partition's segments of every map output. */
+  broadcastFiles?: Readonly<Record<string, readonly string[]>>;
 }
 
 /**
@@ -97,6 +99,11 @@ async function defineInput(
 ): Promise<void> {
   const { input } = program;
   const columns = input.columns;
+  for (const b of program.broadcasts ?? []) {
+    // A table, not a view: the build side is read once however the join is planned.
+    const rows = segmentsRelation(inputs.broadcastFiles?.[b.relation] ?? [], b.columns);
+    await connection.run(`CREATE OR REPLACE TEMP TABLE ${b.relation} AS ${rows}`);
+  }
   let relation: string;
   if (input.kind === 'scan') {
     const files = inputs.scanFiles ?? [];

@@ -94,8 +94,26 @@ export {
   round,
   sum,
   upper,
+  type WindowSpec,
 } from './sql/column.js';
-export type { DataFrame, DataFrameWriter, GroupedData, SaveMode } from './sql/dataframe.js';
+export {
+  broadcast,
+  type DataFrame,
+  type DataFrameWriter,
+  type GroupedData,
+  type SaveMode,
+} from './sql/dataframe.js';
 export type { Row } from './sql/df-actions.js';
 export type { CsvReadOptionsInput, DataFrameReader, ReadOptions, RuntimeConfig } from './sql/session.js';
 export type { SchemaInput, StructField, StructType } from './sql/types.js';
+export {
+  cume_dist,
+  dense_rank,
+  lag,
+  lead,
+  ntile,
+  percent_rank,
+  rank,
+  row_number,
+  Window,
+} from './sql/window.js';

@@ -139,9 +139,31 @@ export async function runRelationalStage(
   const metrics = zeroTaskMetrics();
   const inputDir = path.join(tempDir, 'relational-input');
   await mkdir(inputDir, { recursive: true });
-  const inputs: { scanFiles?: ScanFile[]; segmentFiles?: string[]; rightSegmentFiles?: string[] } = {};
+  const inputs: {
+    scanFiles?: ScanFile[];
+    segmentFiles?: string[];
+    rightSegmentFiles?: string[];
+    broadcastFiles?: Record<string, string[]>;
+  } = {};
   const inputPartitions = taskInputPartitions(program, partition);
   let textLines = 0;
+  for (const [i, b] of (program.broadcasts ?? []).entries()) {
+    // A broadcast side has one reduce partition, which every task of the stage reads whole.
+    const table = shuffleTables.get(b.shuffleId);
+    if (!table)
+      throw new NonRetryableTaskError(
+        `stage descriptor has no map outputs for broadcast shuffle ${b.shuffleId}`,
+      );
+    const files: string[] = [];
+    for await (const segment of fetchSegments(table, 0)) {
+      const file = path.join(inputDir, `broadcast-${i}-${files.length}.parquet`);
+      await writeFile(file, segment);
+      files.push(file);
+      metrics.shuffleReadBytes += segment.length;
+      metrics.bytesRead += segment.length;
+    }
+    inputs.broadcastFiles = { ...inputs.broadcastFiles, [b.relation]: files };
+  }
   if (program.input.kind === 'scan') {
     const nodeId = program.input.nodeId;
     const splits = inputPartitions.flatMap((q) => {

@@ -27,7 +27,8 @@ export type LiteralValue = string | number | boolean | null;
 
 /** The expression tree of a Column. */
 export type ColumnNode =
-  | { readonly k: 'col'; readonly name: string }
+  /** A column by name; `qualifier` names the DataFrame it was taken from (`df.col('k')`, `col('a.k')` after `alias('a')`), for join conditions. */
+  | { readonly k: 'col'; readonly name: string; readonly qualifier?: string }
   | { readonly k: 'lit'; readonly value: LiteralValue }
   | { readonly k: 'sql'; readonly text: string }
   | { readonly k: 'binary'; readonly op: string; readonly left: ColumnNode; readonly right: ColumnNode }
@@ -45,7 +46,52 @@ export type ColumnNode =
       readonly child: ColumnNode;
       readonly ascending: boolean;
       readonly nullsFirst: boolean;
-    };
+    }
+  /** A window function or an aggregate over a window (`row_number().over(w)`, `sum('x').over(w)`). */
+  | { readonly k: 'window'; readonly fn: ColumnNode; readonly spec: WindowSpecNode };
+
+/**
+ * A window's definition (Spark's WindowSpec) as plain JSON: partition keys, sort orders and an
+ * optional frame whose bounds are row or value offsets from the current row (null: unbounded).
+ */
+export interface WindowSpecNode {
+  readonly partitionBy: readonly ColumnNode[];
+  readonly orderBy: readonly ColumnNode[];
+  readonly frame?: {
+    readonly kind: 'rows' | 'range';
+    readonly start: number | null;
+    readonly end: number | null;
+  };
+}
+
+/**
+ * A window (Spark's WindowSpec), made by `Window.partitionBy(...)` / `Window.orderBy(...)` and
+ * given to `Column.over`. Immutable: every method returns a new one.
+ */
+export interface WindowSpec {
+  /** @internal The window's definition. */
+  readonly spec: WindowSpecNode;
+  /** The window partitioned by these columns (rows with equal keys are one window partition). */
+  partitionBy(...columns: (ColumnLike | readonly ColumnLike[])[]): WindowSpec;
+  /** Rows ordered by these columns within each window partition (names ascending; `col('t').desc()`). */
+  orderBy(...columns: (ColumnLike | readonly ColumnLike[])[]): WindowSpec;
+  /** A frame of rows relative to the current row (`Window.unboundedPreceding`, `Window.currentRow`, -1, 1…). */
+  rowsBetween(start: number, end: number): WindowSpec;
+  /** A frame of order-column values relative to the current row's value (one numeric order column). */
+  rangeBetween(start: number, end: number): WindowSpec;
+}
+
+/** Functions that rank rows within an ordered window (Spark refuses them over an unordered one). */
+export const RANKING_FUNCTIONS: ReadonlySet<string> = new Set([
+  'row_number',
+  'rank',
+  'dense_rank',
+  'percent_rank',
+  'cume_dist',
+  'ntile',
+  'lag',
+  'lead',
+]);
 
 /** What a Column method accepts besides a Column: a literal value. */
 export type ColumnOrLiteral = Column | LiteralValue;
@@ -179,6 +225,25 @@ export class Column {
   /** Descending, nulls first. */
   desc_nulls_first(): Column {
     return new Column({ k: 'sort', child: unsorted(this.node), ascending: false, nullsFirst: true });
+  }
+  /**
+   * This window function or aggregate computed over a window (`row_number().over(w)`,
+   * `sum('x').over(w)`); ranking functions and lag/lead need a window with an orderBy, as in Spark.
+   */
+  over(window: WindowSpec): Column {
+    const fn = this.node;
+    const ranking = fn.k === 'call' && RANKING_FUNCTIONS.has(fn.fn);
+    if (!ranking && fn.k !== 'agg')
+      throw new ConfigError(
+        `over: ${columnName(fn)} is not a window function or an aggregate (use row_number, rank, dense_rank, lag, lead, sum, avg, min, max, count…)`,
+      );
+    if (fn.k === 'agg' && fn.fn === 'count_distinct')
+      throw new ConfigError('over: countDistinct over a window is not supported (as in Spark)');
+    if (ranking && window.spec.orderBy.length === 0)
+      throw new ConfigError(
+        `over: ${columnName(fn)} needs a window with an orderBy (Window.partitionBy(...).orderBy(...))`,
+      );
+    return new Column({ k: 'window', fn, spec: window.spec });
   }
   /** Spark's name of this column when it is not aliased: `(amount > 100)`, `sum(amount)`. */
   toString(): string {
@@ -334,7 +399,50 @@ export function columnSql(node: ColumnNode): string {
       return columnSql(node.child);
     case 'sort':
       return columnSql(node.child);
+    case 'window':
+      return `${columnSql(node.fn)} OVER (${windowSpecSql(node.spec)})`;
   }
+}
+
+function frameBound(value: number | null, start: boolean): string {
+  if (value === null) return start ? 'UNBOUNDED PRECEDING' : 'UNBOUNDED FOLLOWING';
+  if (value === 0) return 'CURRENT ROW';
+  return value < 0 ? `${-value} PRECEDING` : `${value} FOLLOWING`;
+}
+
+/** The SQL inside a window's `OVER (…)`: PARTITION BY, ORDER BY (Spark's null order) and the frame. */
+export function windowSpecSql(spec: WindowSpecNode): string {
+  const parts: string[] = [];
+  if (spec.partitionBy.length > 0) parts.push(`PARTITION BY ${spec.partitionBy.map(columnSql).join(', ')}`);
+  if (spec.orderBy.length > 0) parts.push(`ORDER BY ${spec.orderBy.map(sortSql).join(', ')}`);
+  if (spec.frame) {
+    const f = spec.frame;
+    parts.push(
+      `${f.kind === 'rows' ? 'ROWS' : 'RANGE'} BETWEEN ${frameBound(f.start, true)} AND ${frameBound(f.end, false)}`,
+    );
+  }
+  return parts.join(' ');
+}
+
+function frameName(value: number | null, start: boolean): string {
+  if (value === null) return start ? 'unboundedpreceding$()' : 'unboundedfollowing$()';
+  return value === 0 ? 'currentrow$()' : String(value);
+}
+
+/** Spark's text of a window in a column name: `PARTITION BY a ORDER BY t DESC NULLS LAST ROWS BETWEEN …`. */
+function windowSpecName(spec: WindowSpecNode): string {
+  const parts: string[] = [];
+  if (spec.partitionBy.length > 0) parts.push(`PARTITION BY ${spec.partitionBy.map(columnName).join(', ')}`);
+  if (spec.orderBy.length > 0)
+    parts.push(
+      `ORDER BY ${spec.orderBy.map((o) => columnName(o.k === 'sort' ? o : { k: 'sort', child: o, ascending: true, nullsFirst: true })).join(', ')}`,
+    );
+  const f = spec.frame;
+  if (f)
+    parts.push(
+      `${f.kind === 'rows' ? 'ROWS' : 'RANGE'} BETWEEN ${frameName(f.start, true)} AND ${frameName(f.end, false)}`,
+    );
+  return parts.join(' ');
 }
 
 /**
@@ -412,6 +520,46 @@ export function columnName(node: ColumnNode): string {
       return node.name;
     case 'sort':
       return `${columnName(node.child)} ${node.ascending ? 'ASC' : 'DESC'} NULLS ${node.nullsFirst ? 'FIRST' : 'LAST'}`;
+    case 'window':
+      return `${columnName(node.fn)} OVER (${windowSpecName(node.spec)})`;
+  }
+}
+
+/** True when the expression contains a window function (`….over(w)`). */
+export function hasWindow(node: ColumnNode): boolean {
+  switch (node.k) {
+    case 'window':
+      return true;
+    case 'binary':
+      return hasWindow(node.left) || hasWindow(node.right);
+    case 'unary':
+    case 'cast':
+    case 'alias':
+    case 'sort':
+      return hasWindow(node.child);
+    case 'call':
+      return node.args.some(hasWindow);
+    default:
+      return false;
+  }
+}
+
+/** The window specs of an expression, outermost first. */
+export function windowSpecsOf(node: ColumnNode): WindowSpecNode[] {
+  switch (node.k) {
+    case 'window':
+      return [node.spec];
+    case 'binary':
+      return [...windowSpecsOf(node.left), ...windowSpecsOf(node.right)];
+    case 'unary':
+    case 'cast':
+    case 'alias':
+    case 'sort':
+      return windowSpecsOf(node.child);
+    case 'call':
+      return node.args.flatMap(windowSpecsOf);
+    default:
+      return [];
   }
 }
 

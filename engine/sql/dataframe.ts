@@ -11,7 +11,7 @@ import type { GraphBuilder } from '../dataset/graph-builder.js';
 import { currentCallSite } from '../plan/call-site.js';
 import {
   avg as avgOf,
-  type Column,
+  Column,
   type ColumnLike,
   type ColumnNode,
   col,
@@ -31,6 +31,7 @@ import {
   type Row,
 } from './df-actions.js';
 import type { JoinType } from './fragment.js';
+import { qualifierOf } from './join-plan.js';
 import type { LogicalPlan } from './logical-plan.js';
 import { rememberLogicalPlan } from './logical-plans.js';
 import type { DataFramePlanner } from './planner.js';
@@ -197,33 +198,57 @@ export class DataFrame {
   }
 
   /**
-   * Join with `other` on the columns named in `on`, which both have (Spark's `join(other, on, how)`):
+   * Join with `other` (Spark's `join(other, on, how)`): `on` names columns both sides have (they
+   * appear once), or is a condition Column — `left.col('k').equalTo(right.col('k2')).and(…)`, or
+   * with aliases `col('a.k').equalTo(col('b.k2'))` — after which every column of both sides is kept.
    * `how` is inner (default), left, right, full (also `left_outer`, `right_outer`, `outer`,
-   * `full_outer`), semi or anti (also `left_semi`, `left_anti`). The join columns appear once.
+   * `full_outer`), semi or anti (also `left_semi`, `left_anti`). A side is broadcast when hinted
+   * (`broadcast(df)`) or smaller than `spark.sql.autoBroadcastJoinThreshold`; else both are shuffled
+   * on the equality keys, and a condition without one is refused.
    */
-  join(other: DataFrame, on: string | readonly string[], how: string = 'inner'): DataFrame {
-    const names = typeof on === 'string' ? [on] : [...on];
-    if (names.length === 0 || names.some((n) => typeof n !== 'string' || n.length === 0)) {
-      throw new ConfigError(
-        'join: name at least one join column (joins on a condition are not supported yet)',
-      );
-    }
+  join(other: DataFrame, on: string | readonly string[] | Column, how: string = 'inner'): DataFrame {
     if (!(other instanceof DataFrame) || other.env.builder !== this.env.builder) {
       throw new ConfigError('join: the other DataFrame must come from the same job');
     }
-    const type = JOIN_TYPES[how.toLowerCase()];
+    const type = JOIN_TYPES[typeof how === 'string' ? how.toLowerCase() : ''];
     if (!type)
       throw new ConfigError(
         `join: unknown join type ${JSON.stringify(how)} (use ${Object.keys(JOIN_TYPES).join(', ')})`,
       );
-    return this.with({
-      kind: 'join',
-      left: this.plan,
-      right: other.plan,
-      on: names,
-      how: type,
-      label: labelOf('join'),
-    });
+    const label = labelOf('join');
+    if (on instanceof Column) {
+      return this.with({
+        kind: 'join',
+        left: this.plan,
+        right: other.plan,
+        on: [],
+        condition: on.node,
+        how: type,
+        label,
+      });
+    }
+    const names = typeof on === 'string' ? [on] : [...on];
+    if (names.length === 0 || names.some((n) => typeof n !== 'string' || n.length === 0)) {
+      throw new ConfigError('join: name at least one join column, or give a condition Column');
+    }
+    return this.with({ kind: 'join', left: this.plan, right: other.plan, on: names, how: type, label });
+  }
+
+  /** This DataFrame under a name, for qualified columns in join conditions (`col('a.k')`) and after the join. */
+  alias(name: string): DataFrame {
+    if (typeof name !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
+      throw new ConfigError(`alias: ${JSON.stringify(name)} is not a plain name (letters, digits, _)`);
+    return this.with({ kind: 'alias', child: this.plan, name, label: labelOf('alias') });
+  }
+
+  /**
+   * The column `name` of this DataFrame (Spark's `df("k")` / `df.col("k")`): in a join condition it
+   * names this side even when both sides have a column of that name.
+   */
+  col(name: string): Column {
+    if (typeof name !== 'string' || name.length === 0)
+      throw new ConfigError('col: a column name must be a non-empty string');
+    return new Column({ k: 'col', name, qualifier: qualifierOf(this.env.builder, this.plan) });
   }
 
   /** Spark's `distinct`: the rows without duplicates (two rows are equal when every column is, nulls included). */
@@ -376,6 +401,15 @@ export class DataFrame {
   explain(): Action<string> {
     return this.action('explain');
   }
+}
+
+/**
+ * Spark's `broadcast(df)` hint: a join with `df` as a side computes it once and gives all of it to
+ * every task of the other side, which is then not shuffled (where the join type allows it).
+ */
+export function broadcast(df: DataFrame): DataFrame {
+  if (!(df instanceof DataFrame)) throw new ConfigError('broadcast: give a DataFrame');
+  return new DataFrame(df.env, { kind: 'broadcast', child: df.plan, label: labelOf('broadcast') });
 }
 
 /** A DataFrame grouped by keys, waiting for its aggregations (Spark's RelationalGroupedDataset). */

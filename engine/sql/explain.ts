@@ -44,13 +44,24 @@ function physicalPlan(
     if (stage.shuffle) {
       const spec = exchangeSpecOf(graph.shuffleDependency(stage.shuffle.shuffleId).node);
       const n = stage.shuffle.numReducePartitions;
+      const mapSide = graph.node(stage.rddNodeId);
+      // A join on a condition: its keys were found by the binder.
+      const keys =
+        spec?.mode === 'hash' && spec.keys.length === 0 && mapSide.impl.type === 'relational'
+          ? (mapSide.impl.fragment.exchangeKeys ?? [])
+          : spec?.mode === 'hash'
+            ? spec.keys
+            : [];
       if (spec?.mode === 'hash')
-        head += ` → hash exchange into ${n} partitions on [${spec.keys.map(columnName).join(', ')}]`;
+        head += ` → hash exchange into ${n} partitions on [${keys.map(columnName).join(', ')}]`;
+      else if (spec?.mode === 'broadcast')
+        head += ' → BroadcastExchange (one partition, read whole by every task of the join stage)';
       else if (spec?.mode === 'hashAll') head += ` → hash exchange into ${n} partitions on every column`;
       else if (spec?.mode === 'roundRobin') head += ` → round-robin exchange into ${n} partitions`;
       else if (spec?.mode === 'range')
         head += ` → range exchange into ${n} partitions on [${spec.orders.map(columnName).join(', ')}] (bounds from a sampling job)`;
-      else head += ' → single-partition exchange';
+      else
+        head += ` → single-partition exchange${spec?.mode === 'single' && spec.note ? ` (${spec.note})` : ''}`;
     } else head += ` → ${action.op}`;
     lines.push(head);
     const node = graph.node(stage.rddNodeId);
@@ -70,6 +81,10 @@ function physicalPlan(
       lines.push(
         `  input: ${input?.kind === 'scan' ? `${input.format} scan of node ${input.nodeId}` : input?.kind === 'exchange' ? `shuffle ${input.shuffleId}` : input?.kind === 'join' ? `shuffles ${input.left.shuffleId} (left) and ${input.right.shuffleId} (right)` : 'local rows'}`,
       );
+      for (const b of program?.broadcasts ?? [])
+        lines.push(
+          `  broadcast: shuffle ${b.shuffleId} as ${b.relation} (BroadcastHashJoin, this side not exchanged)`,
+        );
       lines.push(`  SQL: ${boundFragmentOf(node).bound.sql}`);
     }
   }

@@ -39,10 +39,26 @@ export type FragmentInput =
   | { readonly kind: 'local'; readonly rows: readonly unknown[]; readonly schema: StructType }
   /** The rows of the exchange node that is this node's only parent. */
   | { readonly kind: 'exchange' }
-  /** An equi-join of the two exchanges that are this node's parents (left, right), co-partitioned on `on`. */
-  | { readonly kind: 'join'; readonly how: JoinType; readonly on: readonly string[] }
+  /** A join of the two exchanges that are this node's parents (left, right), co-partitioned on its keys. */
+  | ({ readonly kind: 'join' } & JoinSpec)
   /** The rows of both exchanges that are this node's parents (left, right): union or unionByName. */
   | { readonly kind: 'union'; readonly byName: boolean; readonly allowMissingColumns: boolean };
+
+/**
+ * What a join computes: on same-named columns (`on`, with no condition) or on a condition, whose
+ * qualified columns name a side by the qualifiers found in that side's plan (join-plan.ts).
+ */
+export interface JoinSpec {
+  readonly how: JoinType;
+  /** Using columns (`join(other, ['k'])`); empty with a condition. */
+  readonly on: readonly string[];
+  readonly condition?: ColumnNode;
+  readonly leftQualifiers?: readonly string[];
+  readonly rightQualifiers?: readonly string[];
+  /** The sides' own aliases (`df.alias('a')`), which name their copies of a column both sides have. */
+  readonly leftAlias?: string;
+  readonly rightAlias?: string;
+}
 
 /** Spark's join types (after normalising aliases such as `left_outer`, `outer`, `left_semi`). */
 export type JoinType = 'inner' | 'left' | 'right' | 'full' | 'semi' | 'anti';
@@ -86,7 +102,22 @@ export type FragmentOp = { readonly label: string } & (
   | { readonly op: 'distinct' }
   /** Spark's dropDuplicates(names): one row (any) of each set of rows equal on `names`. */
   | { readonly op: 'dropDuplicates'; readonly names: readonly string[] }
+  /**
+   * A broadcast join: the rows so far are the `stream` side, joined in this task with every row of
+   * the broadcast exchange node `exchange` (one partition, which every task of the stage reads whole).
+   */
+  | {
+      readonly op: 'broadcastJoin';
+      readonly join: JoinSpec;
+      readonly stream: 'left' | 'right';
+      readonly exchange: number;
+    }
 );
+
+/** The relation a task defines over the whole output of broadcast exchange node `exchange`. */
+export function broadcastRelation(exchange: number): string {
+  return `__broadcast_${exchange}`;
+}
 
 /** What the driver's binder found for a fragment: the columns it reads and makes, and its SQL. */
 export interface BoundFragment {
@@ -98,6 +129,8 @@ export interface BoundFragment {
   readonly sql: string;
   /** The columns the query returns. */
   readonly output: StructType;
+  /** The broadcast sides the query reads, by broadcast exchange node, with their columns. */
+  readonly broadcasts?: readonly { readonly exchange: number; readonly columns: StructType }[];
 }
 
 /** A relational node's fragment. */
@@ -121,6 +154,11 @@ export interface RelationalFragment {
    * cast to before hashing, so equal keys of different types (INTEGER, BIGINT) meet in one partition.
    */
   exchangeKeyTypes?: readonly string[];
+  /**
+   * Set on the driver when this fragment feeds one side of a join on a condition: the side's hash
+   * keys, which only the binder can find (a plain column's side depends on both schemas).
+   */
+  exchangeKeys?: readonly ColumnNode[];
 }
 
 /** How an exchange redistributes the rows of its parent fragment (kept in the exchange node's options). */
@@ -131,4 +169,7 @@ export type ExchangeSpec =
   /** Rows dealt in turn to the reduce partitions (repartition(n) without columns, union). */
   | { readonly mode: 'roundRobin' }
   | { readonly mode: 'range'; readonly orders: readonly ColumnNode[] }
-  | { readonly mode: 'single' };
+  /** Every row to one partition; `note` says why when it is a cost the user should know of (explain shows it). */
+  | { readonly mode: 'single'; readonly note?: string }
+  /** The small side of a broadcast join: one partition that every task of the join's stage reads whole. */
+  | { readonly mode: 'broadcast' };

@@ -48,9 +48,15 @@ export type LogicalPlan = PlanBase &
         readonly kind: 'join';
         readonly left: LogicalPlan;
         readonly right: LogicalPlan;
+        /** Using columns; empty when the join has a condition. */
         readonly on: readonly string[];
+        readonly condition?: ColumnNode;
         readonly how: JoinType;
       }
+    /** df.alias(name): names the DataFrame for qualified columns (`col('a.k')`); no operator. */
+    | { readonly kind: 'alias'; readonly child: LogicalPlan; readonly name: string }
+    /** broadcast(df): the hint that a join above should broadcast this side. */
+    | { readonly kind: 'broadcast'; readonly child: LogicalPlan }
     /** distinct (`columns` undefined) or dropDuplicates(columns). */
     | { readonly kind: 'distinct'; readonly child: LogicalPlan; readonly columns?: readonly string[] }
     /** repartition(n, ...keys): a hash exchange on the keys, round-robin without keys. */
@@ -111,7 +117,11 @@ function describe(p: LogicalPlan, render: (node: ColumnNode) => string): string 
     case 'limit':
       return `GlobalLimit ${p.n}`;
     case 'join':
-      return `Join ${p.how}, [${p.on.join(', ')}]`;
+      return p.condition ? `Join ${p.how}, ${render(p.condition)}` : `Join ${p.how}, [${p.on.join(', ')}]`;
+    case 'alias':
+      return `SubqueryAlias ${p.name}`;
+    case 'broadcast':
+      return 'ResolvedHint (strategy=broadcast)';
     case 'distinct':
       return p.columns ? `Deduplicate [${p.columns.join(', ')}]` : 'Distinct';
     case 'repartition':

@@ -23,8 +23,13 @@
  */
 import type { GraphBuilder } from '../dataset/graph-builder.js';
 import { type ColumnNode, columnName, sortOrderOf } from './column.js';
-import type { AggregateCall, ExchangeSpec, FragmentInput, FragmentOp } from './fragment.js';
+import type { AggregateCall, ExchangeSpec, FragmentInput, FragmentOp, JoinSpec } from './fragment.js';
+import { broadcastSideOf, qualifiersIn, userAliasOf } from './join-plan.js';
 import type { LogicalPlan } from './logical-plan.js';
+import { hasWindowColumn, windowExchange } from './window.js';
+
+/** Spark's default spark.sql.autoBroadcastJoinThreshold: 10 MB. */
+export const DEFAULT_BROADCAST_THRESHOLD = 10 * 1024 * 1024;
 
 /** The key under which an exchange node keeps its ExchangeSpec (JSON) in its options. */
 export const EXCHANGE_OPTION = 'exchange';
@@ -52,6 +57,8 @@ export class DataFramePlanner {
     private readonly builder: GraphBuilder,
     /** Partitions of hash and range exchanges (Spark's spark.sql.shuffle.partitions). */
     private readonly shufflePartitions: () => number,
+    /** Bytes under which a join side is broadcast (spark.sql.autoBroadcastJoinThreshold; -1: never). */
+    private readonly broadcastThreshold: () => number = () => DEFAULT_BROADCAST_THRESHOLD,
   ) {}
 
   /** The graph node computing `plan`'s rows (a relational node), added now. */
@@ -70,10 +77,12 @@ export class DataFramePlanner {
           partitions: plan.partitions,
         };
       case 'select':
+        if (hasWindowColumn(plan.columns)) return this.memoised(plan);
         return this.narrow(plan.child, { op: 'select', columns: plan.columns, label: plan.label });
       case 'filter':
         return this.narrow(plan.child, { op: 'filter', condition: plan.condition, label: plan.label });
       case 'withColumn':
+        if (hasWindowColumn([plan.column])) return this.memoised(plan);
         return this.narrow(plan.child, {
           op: 'withColumn',
           name: plan.name,
@@ -89,6 +98,10 @@ export class DataFramePlanner {
         });
       case 'drop':
         return this.narrow(plan.child, { op: 'drop', names: plan.names, label: plan.label });
+      case 'alias':
+      case 'broadcast':
+        // A name for qualified columns, a hint for the join above: no operator of their own.
+        return this.lower(plan.child);
       case 'coalesce': {
         // Narrow: the fragment's tasks read ranges of its input's partitions. Every operator of a
         // fragment is right over any union of its input partitions (exchanges co-partition), so
@@ -124,6 +137,7 @@ export class DataFramePlanner {
     if (plan.kind === 'join') return this.join(plan);
     if (plan.kind === 'distinct') return this.distinct(plan);
     if (plan.kind === 'union') return this.union(plan);
+    if (plan.kind === 'select' || plan.kind === 'withColumn') return this.window(plan);
     if (plan.kind === 'repartition') {
       // Spark's repartition always shuffles, even a single partition into n.
       const spec: ExchangeSpec =
@@ -167,20 +181,79 @@ export class DataFramePlanner {
   }
 
   /**
-   * An equi-join: both sides hash-exchanged on the join columns into the same partitions (a
-   * shuffled hash join; no broadcast join yet), then joined partition by partition.
+   * A join. With a side to broadcast (join-plan.ts decides: a hint, or a small estimate), that side
+   * goes through a one-partition broadcast exchange and the other side is not exchanged at all: its
+   * fragment goes on with the join, each task reading the whole broadcast side. Otherwise both
+   * sides are hash-exchanged into the same partitions (a shuffled hash join) on the join columns,
+   * or on a condition's equality keys, which the driver's binder finds (exchangeKeys).
    */
   private join(plan: Extract<LogicalPlan, { kind: 'join' }>): PendingFragment {
+    const leftAlias = userAliasOf(plan.left);
+    const rightAlias = userAliasOf(plan.right);
+    const spec: JoinSpec = {
+      how: plan.how,
+      on: plan.on,
+      ...(plan.condition
+        ? {
+            condition: plan.condition,
+            leftQualifiers: qualifiersIn(plan.left),
+            rightQualifiers: qualifiersIn(plan.right),
+          }
+        : {}),
+      ...(leftAlias !== undefined ? { leftAlias } : {}),
+      ...(rightAlias !== undefined ? { rightAlias } : {}),
+    };
+    const side = broadcastSideOf(plan.how, plan.left, plan.right, this.broadcastThreshold());
+    if (side) {
+      const small = this.lower(side === 'left' ? plan.left : plan.right);
+      const exchanged = this.exchange(small, { mode: 'broadcast' }, 1, plan.label);
+      const exchange = exchanged.parents[0]!;
+      const stream = this.lower(side === 'left' ? plan.right : plan.left);
+      return {
+        ...stream,
+        parents: [...stream.parents, exchange],
+        ops: [
+          ...stream.ops,
+          {
+            op: 'broadcastJoin',
+            join: spec,
+            stream: side === 'left' ? 'right' : 'left',
+            exchange,
+            label: plan.label,
+          },
+        ],
+      };
+    }
     const partitions = this.shufflePartitions();
     const keys = plan.on.map((name): ColumnNode => ({ k: 'col', name }));
     const left = this.exchange(this.lower(plan.left), { mode: 'hash', keys }, partitions, plan.label);
     const right = this.exchange(this.lower(plan.right), { mode: 'hash', keys }, partitions, plan.label);
     return {
-      input: { kind: 'join', how: plan.how, on: plan.on },
+      input: { kind: 'join', ...spec },
       parents: [...left.parents, ...right.parents],
       ops: [],
       single: partitions === 1,
     };
+  }
+
+  /**
+   * A select or withColumn computing window columns: the rows are exchanged so that each window
+   * partition is whole in one task (window.ts says on which keys), then the task computes the
+   * windows. A fragment with one partition needs no exchange.
+   */
+  private window(plan: Extract<LogicalPlan, { kind: 'select' | 'withColumn' }>): PendingFragment {
+    const columns = plan.kind === 'select' ? plan.columns : [plan.column];
+    const op: FragmentOp =
+      plan.kind === 'select'
+        ? { op: 'select', columns: plan.columns, label: plan.label }
+        : { op: 'withColumn', name: plan.name, column: plan.column, label: plan.label };
+    const pending = this.lower(plan.child);
+    if (pending.single) return { ...pending, ops: [...pending.ops, op] };
+    const spec = windowExchange(columns);
+    const partitions = spec.mode === 'hash' ? this.shufflePartitions() : 1;
+    const out = this.exchange(pending, spec, partitions, plan.label);
+    out.ops.push(op);
+    return out;
   }
 
   /**
@@ -262,6 +335,7 @@ export class DataFramePlanner {
       hashAll: 'hashExchange',
       roundRobin: 'roundRobinExchange',
       single: 'singleExchange',
+      broadcast: 'broadcastExchange',
     }[spec.mode];
     const id = this.builder.addNode({
       op,

@@ -15,7 +15,13 @@ import type { Key } from '../records/keys.js';
 import { fromTaggedJson } from '../records/tagged-json.js';
 import { type ColumnNode, columnSql, sortOrderOf } from './column.js';
 import { boundTuple, dataFrameActionKind } from './df-actions.js';
-import type { CsvReadOptions, ExchangeSpec, RelationalFragment, ScanFormat } from './fragment.js';
+import {
+  broadcastRelation,
+  type CsvReadOptions,
+  type ExchangeSpec,
+  type RelationalFragment,
+  type ScanFormat,
+} from './fragment.js';
 import { exchangeSpecOf } from './planner.js';
 import { quoteString, type StructField } from './types.js';
 import {
@@ -125,6 +131,11 @@ export interface RelationalProgram {
   sink: ProgramSink;
   /** A coalesced stage: its task count and its input's partition count (taskInputPartitions). */
   coalesce?: { partitions: number; inputPartitions: number };
+  /**
+   * Broadcast join sides the SQL reads: every task defines `relation` over all of the one reduce
+   * partition (0) of shuffle `shuffleId`, whatever its own partition.
+   */
+  broadcasts?: { relation: string; shuffleId: number; columns: StructField[] }[];
 }
 
 /**
@@ -204,7 +215,7 @@ export function partitionSql(
   keyTypes?: readonly string[],
   columns: readonly string[] = [],
 ): string {
-  if (spec.mode === 'single' || numPartitions === 1) return '0';
+  if (spec.mode === 'single' || spec.mode === 'broadcast' || numPartitions === 1) return '0';
   if (spec.mode === 'roundRobin') return roundRobinSql(numPartitions, 0);
   if (spec.mode === 'hash' || spec.mode === 'hashAll') {
     const nodes = spec.mode === 'hash' ? spec.keys : columns.map((name): ColumnNode => ({ k: 'col', name }));
@@ -270,11 +281,14 @@ function sinkOf(graph: JobGraph, plan: JobPlan, stage: StagePlan): ProgramSink {
         ? info.partitioner.bounds.map((b) => boundTuple(fromTaggedJson(b) as Key))
         : [];
     const mapSide = boundFragmentOf(graph.node(stage.rddNodeId));
+    // A side of a join on a condition hashes the keys the binder found for it.
+    const keyed: ExchangeSpec =
+      spec.mode === 'hash' && mapSide.exchangeKeys ? { mode: 'hash', keys: mapSide.exchangeKeys } : spec;
     return {
       kind: 'exchange',
       numPartitions: info.numReducePartitions,
       partitionSql: partitionSql(
-        spec,
+        keyed,
         info.numReducePartitions,
         bounds,
         mapSide.exchangeKeyTypes,
@@ -327,6 +341,15 @@ export function relationalStageProgram(
   const node = graph.node(stage.rddNodeId);
   if (node.impl.type !== 'relational') return undefined;
   const fragment = boundFragmentOf(node);
+  const broadcasts = (fragment.bound.broadcasts ?? []).map((b) => {
+    const exchange = graph.node(b.exchange);
+    if (exchange.impl.type !== 'shuffled') throw new Error(`internal: node ${b.exchange} is not an exchange`);
+    return {
+      relation: broadcastRelation(b.exchange),
+      shuffleId: exchange.impl.dep.shuffleId,
+      columns: [...b.columns.fields],
+    };
+  });
   return {
     v: RELATIONAL_PROGRAM_VERSION,
     input: inputOf(graph, node, stage),
@@ -336,5 +359,6 @@ export function relationalStageProgram(
     ...(stage.relationalInputPartitions !== undefined
       ? { coalesce: { partitions: stage.numPartitions, inputPartitions: stage.relationalInputPartitions } }
       : {}),
+    ...(broadcasts.length > 0 ? { broadcasts } : {}),
   };
 }

@@ -8,7 +8,8 @@ import { checkPartitionCount, type GraphBuilder } from '../dataset/graph-builder
 import { currentCallSite } from '../plan/call-site.js';
 import { DataFrame } from './dataframe.js';
 import type { CsvReadOptions, ScanFormat } from './fragment.js';
-import { DataFramePlanner } from './planner.js';
+import { parseByteSize } from './join-plan.js';
+import { DataFramePlanner, DEFAULT_BROADCAST_THRESHOLD } from './planner.js';
 import { type SchemaInput, type StructType, toStructType } from './types.js';
 
 /** Options of every file read. */
@@ -37,16 +38,26 @@ export interface CsvReadOptionsInput extends ReadOptions {
   nullValue?: string;
 }
 
-/** Spark's spark.sql.* settings a job may set: only the shuffle partition count so far. */
+/** Spark's spark.sql.* settings a job may set: the shuffle partition count and the broadcast join threshold. */
 export class RuntimeConfig {
   private shufflePartitions: number | undefined;
+  private broadcastThreshold: number | undefined;
   /** @internal */
   constructor(private readonly builder: GraphBuilder) {}
 
-  /** Set `spark.sql.shuffle.partitions` (the partitions of groupBy and orderBy exchanges; default: total slots). */
+  /**
+   * Set `spark.sql.shuffle.partitions` (the partitions of groupBy, join and orderBy exchanges;
+   * default: total slots) or `spark.sql.autoBroadcastJoinThreshold` (bytes, `'10m'`; -1 disables; default 10 MB).
+   */
   set(key: string, value: string | number): this {
+    if (key === AUTO_BROADCAST) {
+      this.broadcastThreshold = parseByteSize(value, key);
+      return this;
+    }
     if (key !== 'spark.sql.shuffle.partitions') {
-      throw new ConfigError(`conf.set: ${key} is not supported (only spark.sql.shuffle.partitions)`);
+      throw new ConfigError(
+        `conf.set: ${key} is not supported (only spark.sql.shuffle.partitions and ${AUTO_BROADCAST})`,
+      );
     }
     const n = Number(value);
     checkPartitionCount(n, key);
@@ -56,6 +67,7 @@ export class RuntimeConfig {
 
   /** The value of a setting, as a string. */
   get(key: string): string {
+    if (key === AUTO_BROADCAST) return String(this.autoBroadcastJoinThreshold());
     if (key !== 'spark.sql.shuffle.partitions') throw new ConfigError(`conf.get: ${key} is not supported`);
     return String(this.partitions());
   }
@@ -64,7 +76,14 @@ export class RuntimeConfig {
   partitions(): number {
     return this.shufflePartitions ?? this.builder.defaultParallelism;
   }
+
+  /** @internal */
+  autoBroadcastJoinThreshold(): number {
+    return this.broadcastThreshold ?? DEFAULT_BROADCAST_THRESHOLD;
+  }
 }
+
+const AUTO_BROADCAST = 'spark.sql.autoBroadcastJoinThreshold';
 
 /** Reads files into DataFrames: `ctx.read.parquet(path)`, `ctx.read.csv(path, { header: true })`, `ctx.read.json(path)`. */
 export class DataFrameReader {
@@ -105,7 +124,11 @@ export class SqlSession {
   constructor(private readonly builder: GraphBuilder) {
     this.conf = new RuntimeConfig(builder);
     this.read = new DataFrameReader(this);
-    this.planner = new DataFramePlanner(builder, () => this.conf.partitions());
+    this.planner = new DataFramePlanner(
+      builder,
+      () => this.conf.partitions(),
+      () => this.conf.autoBroadcastJoinThreshold(),
+    );
   }
 
   /** @internal A file scan. */

@@ -129,6 +129,10 @@ export function operatorSql(op: FragmentOp, previous: string, input: StructType)
       // PARTITION BY groups nulls together, as Spark's dropDuplicates treats null keys as equal.
       return `SELECT * ${from} QUALIFY row_number() OVER (PARTITION BY ${[...new Set(names)].join(', ')}) = 1`;
     }
+    case 'broadcastJoin':
+      throw new Error(
+        'internal: a broadcast join needs its broadcast side schema (the binder builds its SQL)',
+      );
   }
 }
 

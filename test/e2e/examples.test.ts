@@ -8,9 +8,12 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateLinks, generateOrders, seededRandom } from '../../examples/lib/generate.js';
 import { writeLineitemParquet } from '../../examples/lib/lineitem-parquet.js';
+import { generateTpch } from '../../examples/lib/tpch-gen.js';
 import pagerankDriver from '../../examples/pagerank-driver.js';
 import { checkNextKey, joinChecks, NO_KEYS, type OrderCheck, sortRecords } from '../../examples/sort.js';
+import tpchDriver from '../../examples/tpch-driver.js';
 import { type E2EFabric, startE2E } from '../helpers/e2e.js';
+import { expectSameRows, tpchReference } from '../helpers/tpch.js';
 import { referenceRows } from '../sql/tpch-data.js';
 
 const EXAMPLES = path.resolve(import.meta.dirname, '../../examples');
@@ -224,4 +227,19 @@ describe('examples on executors', () => {
     expect(result.schema).toContain(' |-- l_shipdate: date (nullable = true)');
     expect(result.plan).toContain('hash exchange into');
   });
+
+  it('the TPC-H driver script generates the tables and runs Q3 and Q5, equal single-process DuckDB', async () => {
+    const dir = path.join(dataDir, 'tpch');
+    const result = (await tpchDriver.main(e2e.driver, { scale: 0.005, dir })) as Record<
+      string,
+      Record<string, unknown>[]
+    >;
+    expect(Object.keys(result).sort()).toEqual(['q3', 'q5']);
+    const data = await generateTpch({ dir, scale: 0.005 }); // reuses the driver's generation
+    for (const q of ['q3', 'q5'] as const) {
+      const expected = await tpchReference(q, data);
+      expect(expected.length).toBeGreaterThan(0);
+      expectSameRows(q, result[q], expected);
+    }
+  }, 180_000);
 });

@@ -9,7 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
 import {
   HOST_ENV,
   type HostLine,
@@ -341,4 +341,40 @@ let counter = 0;
 export function uniqueQueueName(label: string): string {
   counter += 1;
   return `t-${label}-${process.pid}-${counter}-${Date.now().toString(36)}`.slice(0, 40).replace(/-+$/, '');
+}
+
+/** One test file's storage, executor hosts and task queues: opened before its tests, all stopped after. */
+export interface HostFleetEnv {
+  readonly storage: TestStorage;
+  readonly fleet: HostFleet;
+  readonly channels: TaskChannels;
+}
+
+/** Register the file's `beforeAll`/`afterAll` for a `HostFleetEnv`; read its fields inside tests. */
+export function useHostFleet(): HostFleetEnv {
+  let opened: HostFleetEnv | undefined;
+  const ready = (): HostFleetEnv => {
+    if (!opened) throw new Error('useHostFleet: read the environment inside a test, after beforeAll');
+    return opened;
+  };
+  beforeAll(async () => {
+    const storage = await TestStorage.open();
+    opened = { storage, fleet: new HostFleet(storage), channels: new TaskChannels(storage) };
+  });
+  afterAll(async () => {
+    await opened?.fleet.killAll();
+    await opened?.channels.closeAll();
+    await opened?.storage.close();
+  });
+  return {
+    get storage() {
+      return ready().storage;
+    },
+    get fleet() {
+      return ready().fleet;
+    },
+    get channels() {
+      return ready().channels;
+    },
+  };
 }

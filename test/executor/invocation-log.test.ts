@@ -4,31 +4,17 @@
  * line names the executor and the task (job, stage, partition, attempt, delivery), and the local
  * host prints it on stderr too.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { eventsQueueName } from '../../contract/names.js';
 import { encodeTaskMessage } from '../../contract/protocol.js';
-import { HostFleet, TaskChannels, TestStorage, uniqueQueueName, waitFor } from './harness.js';
+import { uniqueQueueName, useHostFleet, waitFor } from './harness.js';
 
-let storage: TestStorage;
-let fleet: HostFleet;
-let channels: TaskChannels;
-
-beforeAll(async () => {
-  storage = await TestStorage.open();
-  fleet = new HostFleet(storage);
-  channels = new TaskChannels(storage);
-});
-
-afterAll(async () => {
-  await fleet?.killAll();
-  await channels?.closeAll();
-  await storage?.close();
-});
+const env = useHostFleet();
 
 describe('executor diagnostics', () => {
   it("a task's log line reaches its invocation's log, naming the task; an ended application is information, not a warning", async () => {
-    const c = await channels.open('logs');
-    const host = fleet.start({ queue: c.name, slots: 1, executorId: 'logger' });
+    const c = await env.channels.open('logs');
+    const host = env.fleet.start({ queue: c.name, slots: 1, executorId: 'logger' });
     await host.ready();
     // An application whose events queue is gone: the task runs, but its events cannot be sent.
     const appId = uniqueQueueName('gone');

@@ -3,32 +3,18 @@
  * lease) and is never delivered twice; an executor killed mid-task loses its lease, and the
  * message is delivered to another executor once the lease expires.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HostFleet, TaskChannels, TestStorage, waitFor } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { useHostFleet, waitFor } from './harness.js';
 
-let storage: TestStorage;
-let fleet: HostFleet;
-let channels: TaskChannels;
-
-beforeAll(async () => {
-  storage = await TestStorage.open();
-  fleet = new HostFleet(storage);
-  channels = new TaskChannels(storage);
-});
-
-afterAll(async () => {
-  await fleet?.killAll();
-  await channels?.closeAll();
-  await storage?.close();
-});
+const env = useHostFleet();
 
 const shortLease = { STRATUS_HOST_LEASE_SECONDS: '2', STRATUS_HEARTBEAT_MS: '1000' };
 
 describe('message leases', () => {
   it('keeps the lease of a task that runs longer than it, so the task is delivered once', async () => {
-    const c = await channels.open('lease');
-    const a = fleet.start({ queue: c.name, slots: 1, env: shortLease });
-    const b = fleet.start({ queue: c.name, slots: 1, env: shortLease });
+    const c = await env.channels.open('lease');
+    const a = env.fleet.start({ queue: c.name, slots: 1, env: shortLease });
+    const b = env.fleet.start({ queue: c.name, slots: 1, env: shortLease });
     await Promise.all([a.ready(), b.ready()]);
     await c.sendNoop(0, { sleepMs: 7000 });
     const [done] = await c.waitForEvents('task-succeeded', 1, 30_000);
@@ -42,8 +28,8 @@ describe('message leases', () => {
   });
 
   it('delivers the task of an executor killed mid-task to another executor after the lease expires', async () => {
-    const c = await channels.open('kill');
-    const victim = fleet.start({
+    const c = await env.channels.open('kill');
+    const victim = env.fleet.start({
       queue: c.name,
       slots: 1,
       executorId: `${c.name}-victim`,
@@ -55,7 +41,7 @@ describe('message leases', () => {
     expect(started?.executorId).toBe(`${c.name}-victim`);
     victim.signal('SIGKILL');
     await victim.exited();
-    const survivor = fleet.start({ queue: c.name, slots: 1, executorId: `${c.name}-survivor` });
+    const survivor = env.fleet.start({ queue: c.name, slots: 1, executorId: `${c.name}-survivor` });
     await survivor.ready();
     // The message reappears when the victim's 3 s lease runs out, and the survivor runs it.
     const [done] = await waitFor(

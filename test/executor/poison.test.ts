@@ -3,32 +3,11 @@
  * `<queue>-poison`; a body that is not base64, or a message already past maxDequeueCount, is
  * poisoned without invoking the function.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { PROTOCOL_VERSION } from '../../contract/protocol.js';
-import {
-  type ExecutorHost,
-  HostFleet,
-  type TaskChannel,
-  TaskChannels,
-  TestStorage,
-  waitFor,
-} from './harness.js';
+import { type ExecutorHost, type TaskChannel, useHostFleet, waitFor } from './harness.js';
 
-let storage: TestStorage;
-let fleet: HostFleet;
-let channels: TaskChannels;
-
-beforeAll(async () => {
-  storage = await TestStorage.open();
-  fleet = new HostFleet(storage);
-  channels = new TaskChannels(storage);
-});
-
-afterAll(async () => {
-  await fleet?.killAll();
-  await channels?.closeAll();
-  await storage?.close();
-});
+const env = useHostFleet();
 
 /** Wait until the poison queue holds a message; returns its text. */
 async function poisoned(c: TaskChannel): Promise<string> {
@@ -41,7 +20,7 @@ async function poisoned(c: TaskChannel): Promise<string> {
 
 /** A ready one-slot host on `c`'s queue; with `maxDequeueCount`, the host.json override of it. */
 async function readyHost(c: TaskChannel, maxDequeueCount?: number): Promise<ExecutorHost> {
-  const host = fleet.start({
+  const host = env.fleet.start({
     queue: c.name,
     slots: 1,
     ...(maxDequeueCount !== undefined
@@ -72,7 +51,7 @@ async function sendRawTask(c: TaskChannel, fields: Record<string, unknown>): Pro
 
 describe('retries and the poison queue', () => {
   it('retries a failing task and moves it to <queue>-poison after maxDequeueCount deliveries', async () => {
-    const c = await channels.open('retry');
+    const c = await env.channels.open('retry');
     await readyHost(c, 3);
     const wire = await c.sendNoop(0, { failUntilDequeue: 1000 });
     expect(await poisoned(c)).toBe(wire);
@@ -83,7 +62,7 @@ describe('retries and the poison queue', () => {
   });
 
   it('succeeds on a retry when the failure is transient', async () => {
-    const c = await channels.open('transient');
+    const c = await env.channels.open('transient');
     await readyHost(c);
     await c.sendNoop(0, { failUntilDequeue: 2 });
     const [done] = await c.waitForEvents('task-succeeded', 1);
@@ -93,7 +72,7 @@ describe('retries and the poison queue', () => {
   });
 
   it('poisons a body that is not valid base64 without invoking the function', async () => {
-    const c = await channels.open('nob64');
+    const c = await env.channels.open('nob64');
     const host = await readyHost(c);
     await c.tasks.send('this is {not} base64!');
     expect(await poisoned(c)).toBe('this is {not} base64!');
@@ -102,7 +81,7 @@ describe('retries and the poison queue', () => {
   });
 
   it('poisons a message received already past maxDequeueCount without invoking the function', async () => {
-    const c = await channels.open('past');
+    const c = await env.channels.open('past');
     const wire = await c.sendNoop(0);
     // Deliver it twice by hand (lease 1 s each), so the host receives it with dequeueCount 3 > 2.
     for (let i = 0; i < 2; i++) {
@@ -117,7 +96,7 @@ describe('retries and the poison queue', () => {
   });
 
   it('reports a message that fails validation as task-rejected naming the field, then the host poisons it', async () => {
-    const c = await channels.open('invalid');
+    const c = await env.channels.open('invalid');
     await readyHost(c, 1);
     await sendRawTask(c, { partition: 7, work: { kind: 'teleport' } });
     const [rejected] = await c.waitForEvents('task-rejected', 1);
@@ -127,7 +106,7 @@ describe('retries and the poison queue', () => {
   });
 
   it('answers a message of another protocol version in its own version, naming the field and both versions', async () => {
-    const c = await channels.open('version');
+    const c = await env.channels.open('version');
     const host = await readyHost(c, 1);
     await sendRawTask(c, {
       v: 2,
@@ -154,8 +133,8 @@ describe('retries and the poison queue', () => {
   });
 
   it('sends a rejection only to the events queue of the application the message names', async () => {
-    const c = await channels.open('elsewhere');
-    const other = storage.queue(`${c.name}-other`);
+    const c = await env.channels.open('elsewhere');
+    const other = env.storage.queue(`${c.name}-other`);
     await other.ensure();
     try {
       const host = await readyHost(c, 1);
@@ -170,7 +149,7 @@ describe('retries and the poison queue', () => {
   });
 
   it('drops a task whose application ended (its events queue is gone) after it ran, instead of retrying it', async () => {
-    const c = await channels.open('app-ended');
+    const c = await env.channels.open('app-ended');
     const host = await readyHost(c);
     await sendRawTask(c, { eventsQueue: `${c.eventsQueue.name}-gone` });
     const end = await waitFor('the host to finish the invocation', () => host.linesOf('invocation-end')[0]);

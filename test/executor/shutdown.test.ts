@@ -9,35 +9,21 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { HOST_ENV } from '../../contract/local-host-process.js';
 import { Driver } from '../../driver/app/driver.js';
 import { RecordingListener } from '../../driver/testing/recording-listener.js';
 import { WORKER_TERMINATE_GRACE_MS } from '../../executor-function/executor-shutdown.js';
-import { HostFleet, TaskChannels, TestStorage, uniqueQueueName, waitFor } from './harness.js';
+import { uniqueQueueName, useHostFleet, waitFor } from './harness.js';
 
 const BUSY_MAP = path.resolve(import.meta.dirname, 'jobs', 'busy-map.ts');
 
-let storage: TestStorage;
-let fleet: HostFleet;
-let channels: TaskChannels;
-
-beforeAll(async () => {
-  storage = await TestStorage.open();
-  fleet = new HostFleet(storage);
-  channels = new TaskChannels(storage);
-});
-
-afterAll(async () => {
-  await fleet?.killAll();
-  await channels?.closeAll();
-  await storage?.close();
-});
+const env = useHostFleet();
 
 describe('executor shutdown', () => {
   it('SIGTERM tells a long task to stop, the host exits promptly, and the task completes on another host', async () => {
-    const c = await channels.open('drain');
-    const first = fleet.start({ queue: c.name, slots: 1, executorId: 'drained' });
+    const c = await env.channels.open('drain');
+    const first = env.fleet.start({ queue: c.name, slots: 1, executorId: 'drained' });
     await first.ready();
     // A first task starts the slot's thread, so the signal, not a thread still loading (seconds
     // on a loaded machine, longer than the grace), is what this test measures.
@@ -65,7 +51,7 @@ describe('executor shutdown', () => {
       reason: 'executor is shutting down',
     });
 
-    const second = fleet.start({ queue: c.name, slots: 1, executorId: 'successor' });
+    const second = env.fleet.start({ queue: c.name, slots: 1, executorId: 'successor' });
     const [, done] = await c.waitForEvents('task-succeeded', 2, 60_000);
     expect(done).toMatchObject({ partition: 0, executorId: 'successor', dequeueCount: 2 });
     await waitFor('the message to be deleted', async () => (await c.tasks.approximateLength()) === 0);
@@ -78,7 +64,7 @@ describe('executor shutdown', () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'stratus-stage-drain-'));
     const events = new RecordingListener();
     const driver = await Driver.connect({
-      connectionString: storage.connectionString,
+      connectionString: env.storage.connectionString,
       taskQueue: queue,
       totalSlots: 1,
       listeners: [events],
@@ -86,7 +72,7 @@ describe('executor shutdown', () => {
     });
     try {
       // Default grace (3 s): stopping at a batch boundary (~1 s) must beat the thread's termination.
-      const first = fleet.start({ queue, slots: 1, executorId: 'drained-stage' });
+      const first = env.fleet.start({ queue, slots: 1, executorId: 'drained-stage' });
       await first.ready();
       const records = 20 * 1024; // ~20 s of spinning at 1 ms per record, batches of ~1 s
       const answer = driver.run(BUSY_MAP, { records, spinMs: 1, dir });
@@ -101,7 +87,7 @@ describe('executor shutdown', () => {
       expect(first.stderr).not.toContain('its thread was terminated');
       expect(first.linesOf('invocation-end').map((e) => e.ok)).toEqual([false]);
 
-      const second = fleet.start({ queue, slots: 1, executorId: 'successor-stage' });
+      const second = env.fleet.start({ queue, slots: 1, executorId: 'successor-stage' });
       expect(await answer).toBe(records * (records - 1));
       const ends = events.of('task-end').filter((e) => e.partition === 0);
       expect(ends.map((e) => [e.delivery, e.status, e.executorId, e.reason])).toEqual([
@@ -122,8 +108,8 @@ describe('executor shutdown', () => {
   }, 180_000);
 
   it('a task that ignores its signal has its thread terminated after the shutdown grace', async () => {
-    const c = await channels.open('grace');
-    const host = fleet.start({
+    const c = await env.channels.open('grace');
+    const host = env.fleet.start({
       queue: c.name,
       slots: 1,
       env: { [HOST_ENV.shutdownGraceMs]: '300' },
@@ -142,9 +128,9 @@ describe('executor shutdown', () => {
   });
 
   it('as the Functions host, the local host kills a worker still running 5 s after SIGTERM and releases its messages', async () => {
-    const c = await channels.open('kill');
+    const c = await env.channels.open('kill');
     // A grace the host's 5 s terminate grace cannot hold: the executor says so, and is killed.
-    const host = fleet.start({
+    const host = env.fleet.start({
       queue: c.name,
       slots: 1,
       env: { [HOST_ENV.shutdownGraceMs]: '20000' },

@@ -2,25 +2,11 @@
  * Slots: an executor runs at most batchSize + newBatchThreshold tasks at once, reaches that
  * concurrency under load, and runs CPU-bound task bodies in parallel on separate cores.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ExecutorEvent } from '../../contract/protocol.js';
-import { HostFleet, TaskChannels, TestStorage } from './harness.js';
+import { useHostFleet } from './harness.js';
 
-let storage: TestStorage;
-let fleet: HostFleet;
-let channels: TaskChannels;
-
-beforeAll(async () => {
-  storage = await TestStorage.open();
-  fleet = new HostFleet(storage);
-  channels = new TaskChannels(storage);
-});
-
-afterAll(async () => {
-  await fleet?.killAll();
-  await channels?.closeAll();
-  await storage?.close();
-});
+const env = useHostFleet();
 
 /** The largest number of tasks running at once, from started/succeeded timestamps (executor clock). */
 function maxConcurrency(events: ExecutorEvent[]): number {
@@ -40,10 +26,10 @@ function maxConcurrency(events: ExecutorEvent[]): number {
 
 describe('executor slots', () => {
   it('runs at most S tasks at once and reaches S under load', async () => {
-    const c = await channels.open('slots');
+    const c = await env.channels.open('slots');
     const slots = 3;
     for (let p = 0; p < 9; p++) await c.sendNoop(p, { sleepMs: 1200 });
-    const host = fleet.start({ queue: c.name, slots });
+    const host = env.fleet.start({ queue: c.name, slots });
     await host.ready();
     const done = await c.waitForEvents('task-succeeded', 9, 40_000);
     expect(new Set(done.map((e) => e.partition)).size).toBe(9);
@@ -56,9 +42,9 @@ describe('executor slots', () => {
   });
 
   it('runs two CPU-bound tasks on two slots in parallel, not one after the other', async () => {
-    const c = await channels.open('cpu');
+    const c = await env.channels.open('cpu');
     const busyMs = 2000;
-    const host = fleet.start({ queue: c.name, slots: 2 });
+    const host = env.fleet.start({ queue: c.name, slots: 2 });
     await host.ready();
     await c.sendNoop(0, { busyMs });
     await c.sendNoop(1, { busyMs });

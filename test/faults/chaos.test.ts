@@ -3,19 +3,25 @@
  * heartbeats stop (not after the 10-minute queue lease), and the fabric replaces the dead
  * executor. The chaos run: a global sort and a join while a random executor is killed every
  * few seconds and a quarter of the task messages are delivered twice — the same answers as plain
- * JS, compared in full: every sorted record in its global position, every joined customer.
+ * JS, compared in full: every sorted record in its global position, every joined customer. The
+ * same chaos over DataFrames: TPC-H Q3 and Q5 (shuffled joins and aggregations, each task in the
+ * executors' DuckDB) give the answers of one DuckDB process over the same Parquet files.
  */
 import { createHash } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { customerTable } from '../../examples/join.js';
 import { generateOrders, seededRandom } from '../../examples/lib/generate.js';
+import { generateTpch } from '../../examples/lib/tpch-gen.js';
 import { type OrderCheck, sortRecords } from '../../examples/sort.js';
 import { BlobStore } from '../../storage/blob-store.js';
 import { connectStorage } from '../../storage/connection.js';
 import { type E2EFabric, startE2E } from '../helpers/e2e.js';
 import { waitFor } from '../helpers/processes.js';
 import { sendTwice } from '../helpers/queue-faults.js';
+import { expectSameRows, tpchReference } from '../helpers/tpch.js';
 
 const EXAMPLES = path.resolve(import.meta.dirname, '../../examples');
 const JOBS = path.resolve(import.meta.dirname, 'jobs');
@@ -35,6 +41,43 @@ function sha256(lines: readonly string[]): string {
 function duplicateSends(queueName: string, share: number, seed: number): () => void {
   const random = seededRandom(seed);
   return sendTwice(queueName, () => random() < share);
+}
+
+/**
+ * Kill a random executor every 2.5 s — with `aimAtTasks`, one running a task when there is one —
+ * as long as two are alive so the fabric can make progress while replacements start. Returns the
+ * kill count and the stop.
+ */
+function killEvery2500ms(
+  fabric: E2EFabric,
+  seed: number,
+  aimAtTasks = false,
+): { kills: () => number; stop: () => void } {
+  const random = seededRandom(seed);
+  let kills = 0;
+  const timer = setInterval(() => {
+    const live = fabric.fabric.executors;
+    if (live.length < 2) return;
+    type Attempt = { appId: string; stageId: number; partition: number; attempt: number; executorId: string };
+    const id = (t: Attempt) => `${t.appId}/${t.stageId}/${t.partition}/${t.attempt}/${t.executorId}`;
+    const ended = new Set(fabric.events.of('task-end').map(id));
+    const busy = new Set(
+      fabric.events
+        .of('task-start')
+        .filter((t) => !ended.has(id(t)))
+        .map((t) => t.executorId),
+    );
+    const running = live.filter((e) => busy.has(e.executorId));
+    const pool = aimAtTasks && running.length > 0 ? running : live;
+    const victim = pool[Math.floor(random() * pool.length)]!;
+    try {
+      fabric.fabric.killExecutor(victim.executorId);
+      kills++;
+    } catch {
+      // it died on its own meanwhile
+    }
+  }, 2500);
+  return { kills: () => kills, stop: () => clearInterval(timer) };
 }
 
 describe('lost executors', () => {
@@ -85,19 +128,7 @@ describe('chaos', () => {
     const container = `chaos-${Date.now().toString(36)}`;
     await blobs.ensureContainers([container]);
     const restore = duplicateSends(fabric.fabric.queue, 0.25, 99);
-    const random = seededRandom(5);
-    let kills = 0;
-    const killer = setInterval(() => {
-      const live = fabric.fabric.executors;
-      if (live.length < 2) return; // keep the fabric able to make progress while replacements start
-      const victim = live[Math.floor(random() * live.length)]!;
-      try {
-        fabric.fabric.killExecutor(victim.executorId);
-        kills++;
-      } catch {
-        // it died on its own meanwhile
-      }
-    }, 2500);
+    const killer = killEvery2500ms(fabric, 5);
     try {
       // The sort, saved: every record of the output, in the order of its part files.
       const records = 20_000;
@@ -160,12 +191,48 @@ describe('chaos', () => {
       expect(joined.customers).toBe(reference.length);
       expect(joined.top).toEqual(reference);
     } finally {
-      clearInterval(killer);
+      killer.stop();
       restore();
       await storage.blobService.getContainerClient(container).deleteIfExists();
     }
-    expect(kills).toBeGreaterThan(0);
+    expect(killer.kills()).toBeGreaterThan(0);
     // 50 s on a quiet 2-core machine; over 180 s at load 10, when kills every 2.5 s outpace
     // the slowed tasks. The bound is there to catch a hang, not to time the run.
   }, 400_000);
+
+  it("DataFrame joins and aggregations (TPC-H Q3, Q5) give single-process DuckDB's answers while executors are killed and messages duplicated", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'stratus-chaos-tpch-'));
+    const fabric = await startE2E({
+      label: 'chaos-df',
+      executors: 3,
+      slots: 2,
+      driver: { heartbeatTimeoutMs: 3000 },
+    });
+    e2e = fabric;
+    const data = await generateTpch({ dir, scale: 0.01, files: 3 });
+    const restore = duplicateSends(fabric.fabric.queue, 0.25, 17);
+    const killer = killEvery2500ms(fabric, 11, true);
+    try {
+      const results = (await fabric.driver.run(path.join(EXAMPLES, 'tpch.ts'), {
+        dir,
+        queries: 'q3,q5',
+        shufflePartitions: 4,
+      })) as Record<string, Record<string, unknown>[]>;
+      killer.stop();
+      for (const q of ['q3', 'q5'] as const) {
+        const expected = await tpchReference(q, data);
+        expect(expected.length).toBeGreaterThan(0);
+        expectSameRows(`${q} under chaos`, results[q], expected);
+      }
+    } finally {
+      killer.stop();
+      restore();
+      await rm(dir, { recursive: true, force: true });
+    }
+    expect(killer.kills()).toBeGreaterThan(0);
+    // The killer aims at executors running a task: some DataFrame attempts were lost and redone.
+    const ends = fabric.events.of('task-end');
+    expect(ends.filter((t) => t.status === 'lost').length).toBeGreaterThan(0);
+    // A hang is caught by the bound; a quiet machine runs this in well under a minute.
+  }, 300_000);
 });

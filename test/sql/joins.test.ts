@@ -90,6 +90,7 @@ describe('joins equal single-process DuckDB', () => {
 
   it('a join column missing on one side fails on the driver, naming the column and the call', async () => {
     const job = defineJob((ctx) => {
+      ctx.conf.set('spark.sql.autoBroadcastJoinThreshold', -1); // the shuffled join's check
       const a = ctx.createDataFrame([{ k: 1 }], 'k INT', 2);
       const b = ctx.createDataFrame([{ id: 1 }], 'id INT', 2);
       return a.join(b, 'k').count();

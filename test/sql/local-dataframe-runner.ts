@@ -130,10 +130,25 @@ async function run<P>(
                       rightSegmentFiles: segmentsOf(input.right.shuffleId),
                     }
                   : {};
-          const out = await runRelationalTask(program, p, inputs, {
-            tempDir,
-            memoryBudgetBytes: 128 * 1024 * 1024,
-          });
+          // Broadcast sides: every task reads their one reduce partition whole.
+          const broadcastFiles = Object.fromEntries(
+            (program.broadcasts ?? []).map((b) => [
+              b.relation,
+              segments
+                .get(b.shuffleId)!
+                .map((m) => m[0])
+                .filter((f): f is string => f !== undefined),
+            ]),
+          );
+          const out = await runRelationalTask(
+            program,
+            p,
+            { ...inputs, broadcastFiles },
+            {
+              tempDir,
+              memoryBudgetBytes: 128 * 1024 * 1024,
+            },
+          );
           if (out.kind === 'exchange') {
             // Keep the segments beyond the task's temp dir, as a map output blob outlives its task.
             const kept = await Promise.all(

@@ -1,0 +1,65 @@
+/**
+ * Window functions, joins on a condition and broadcast joins on the real scheduler: executor
+ * processes on Azurite, exchanges (and the broadcast side's one partition) through Blob Storage.
+ * Each result equals DuckDB running the same SQL in one process over the same files.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type E2EFabric, startE2E } from '../helpers/e2e.js';
+import { normalised, referenceRows, TPCH_TYPES, tpchRows, writeTable } from '../sql/tpch-data.js';
+
+const JOBS = path.resolve(import.meta.dirname, 'jobs');
+
+let e2e: E2EFabric;
+let dir: string;
+let lineitem: string;
+let orders: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'stratus-e2e-windows-'));
+  const rows = tpchRows(0.1, 11);
+  lineitem = await writeTable(dir, 'lineitem', rows.lineitem, TPCH_TYPES.lineitem, 'parquet', 3);
+  orders = await writeTable(dir, 'orders', rows.orders, TPCH_TYPES.orders, 'csv', 2);
+  e2e = await startE2E({ label: 'df-windows' });
+});
+
+afterAll(async () => {
+  await e2e?.close();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe('windows and joins on executors', () => {
+  it('a window, a join on a condition and a broadcast join equal single-process DuckDB', async () => {
+    const r = (await e2e.driver.run(path.join(JOBS, 'dataframe-windows-joins.ts'), {
+      lineitem,
+      orders,
+      shufflePartitions: 3,
+    })) as Record<string, unknown>;
+    const li = `read_parquet('${lineitem}')`;
+    const types = Object.entries(TPCH_TYPES.orders)
+      .map(([c, t]) => `'${c}': '${t}'`)
+      .join(', ');
+    const od = `read_csv('${orders}', header = true, columns = {${types}})`;
+    const over =
+      'PARTITION BY l_orderkey ORDER BY l_extendedprice DESC NULLS LAST, l_linenumber ASC NULLS FIRST';
+    const ranked = await referenceRows(
+      `SELECT l_orderkey, l_linenumber, row_number() OVER (${over}) AS rn, sum(l_quantity) OVER (${over} ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS running_qty FROM ${li}`,
+    );
+    expect(ranked.length).toBeGreaterThan(100);
+    expect(normalised(r.ranked as Record<string, unknown>[], true)).toEqual(normalised(ranked, true));
+    const late = await referenceRows(
+      `SELECT o.o_orderstatus, count(*) AS count FROM ${od} o LEFT JOIN ${li} l ON o.o_orderkey = l.l_orderkey AND l.l_shipdate > o.o_orderdate GROUP BY 1`,
+    );
+    expect(normalised(r.late as Record<string, unknown>[], true)).toEqual(normalised(late, true));
+    const labelled = await referenceRows(
+      `SELECT f.label, sum(l.l_quantity) AS qty FROM ${li} l LEFT JOIN (VALUES ('A', 'accepted'), ('R', 'returned')) f(l_returnflag, label) ON l.l_returnflag = f.l_returnflag GROUP BY 1`,
+    );
+    expect(normalised(r.labelled as Record<string, unknown>[], true)).toEqual(normalised(labelled, true));
+    // The line items are not exchanged for the broadcast join: the aggregation's is the only hash exchange.
+    expect(r.labelledPlan).toMatch(/BroadcastExchange/);
+    expect((r.labelledPlan as string).match(/hash exchange/g)).toHaveLength(1);
+    expect(r.rankedPlan).toMatch(/hash exchange into 3 partitions on \[l_orderkey\]/);
+  }, 300_000); // a bound for a hang under a loaded machine (seven jobs), not a timing
+});
