@@ -115,6 +115,16 @@ export const TaskResultSchema = z.union([
     codec: z.string().optional(),
   }),
   z.object({
+    /**
+     * DataFrame writes: the manifest blob (data container) listing the part files this execution
+     * stored — attempt blobs, or uncommitted blocks on the final blobs of an az:// target.
+     */
+    manifest: z.string().min(1),
+    files: nonNegInt,
+    bytes: nonNegInt,
+    records: nonNegInt,
+  }),
+  z.object({
     /** Save actions to az:// targets: the blocks this execution staged, uncommitted, on its part blob. */
     stagedBlocks: z.object({ token: z.string().regex(/^[0-9a-f]{16}$/), count: nonNegInt }),
     bytes: nonNegInt,

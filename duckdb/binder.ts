@@ -42,6 +42,9 @@ export type ScanSampler = (
   input: Extract<FragmentInput, { kind: 'scan' }>,
 ) => Promise<string | StructType | undefined>;
 
+/** The Hive partition columns found above a scan's files (none for a flat folder). */
+export type PartitionDiscovery = (nodeId: number) => readonly { name: string; type: string }[];
+
 /** Thrown when a DataFrame's plan does not bind: a column, a type, an expression. Not retryable. */
 export class AnalysisError extends StratusError {
   constructor(message: string) {
@@ -299,6 +302,7 @@ export async function bindDataFrames(
   graph: JobGraph,
   sampleScan: ScanSampler,
   memoryLimitBytes = 256 * 1024 * 1024,
+  partitionsOf: PartitionDiscovery = () => [],
 ): Promise<void> {
   await withSession({ memoryLimitBytes }, async (connection) => {
     for (const node of graph.nodes) {
@@ -313,12 +317,17 @@ export async function bindDataFrames(
         await bindJoinFragment(connection, graph, node);
         continue;
       }
-      await bindFragment(
-        connection,
-        graph,
-        fragment,
-        await inputSchema(connection, graph, node, fragment, sampleScan),
-      );
+      let schema = await inputSchema(connection, graph, node, fragment, sampleScan);
+      if (fragment.input.kind === 'scan') {
+        // Spark appends the partition columns a file does not hold itself, in folder order.
+        const have = new Set(schema.fields.map((f) => f.name.toLowerCase()));
+        const extra = partitionsOf(node.id).filter((c) => !have.has(c.name.toLowerCase()));
+        if (extra.length > 0) {
+          fragment.partitionColumns = extra;
+          schema = { fields: [...schema.fields, ...extra.map((c) => ({ ...c, nullable: true }))] };
+        }
+      }
+      await bindFragment(connection, graph, fragment, schema);
       if (fragment.input.kind === 'scan' && fragment.input.format === 'parquet' && fragment.bound) {
         fragment.bound = { ...fragment.bound, readColumns: await readColumns(connection, fragment.bound) };
       }

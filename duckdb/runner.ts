@@ -19,9 +19,10 @@ import {
 } from '../engine/sql/program.js';
 import { INPUT_RELATION, LEFT_RELATION, RIGHT_RELATION } from '../engine/sql/sql-gen.js';
 import { quoteIdent, quoteString } from '../engine/sql/types.js';
-import { parquetFileSql, type ScanFile, scanRelationSql } from './scan-sql.js';
+import { parquetFileSql, partitionedScanSql, type ScanFile, scanRelationSql } from './scan-sql.js';
 import { withSession } from './session.js';
 import { rowsOf } from './values.js';
+import { type WrittenFile, writeParts } from './writer.js';
 
 /** The local inputs of one relational task. */
 export interface RelationalTaskInputs {
@@ -35,8 +36,16 @@ export interface RelationalTaskInputs {
   broadcastFiles?: Readonly<Record<string, readonly string[]>>;
 }
 
-/** What a relational task produced. */
-export type RelationalTaskOutput =
+/**
+ * What a relational task produced, and the rows it read: counted by DuckDB for Parquet inputs
+ * (file metadata, no data read), local rows and exchange segments; undefined for CSV and JSON
+ * Lines scans, whose rows the caller counts as it fetches their lines (a second parse would
+ * double the scan's cost).
+ */
+export type RelationalTaskOutput = { rowsRead?: number } & RelationalTaskWork;
+
+/** What a relational task's sink produced. */
+type RelationalTaskWork =
   | {
       kind: 'exchange';
       /** Per reduce partition: the Parquet file of its segment, or undefined when no row went there. */
@@ -44,8 +53,8 @@ export type RelationalTaskOutput =
       rowsWritten: number;
     }
   | { kind: 'result'; result: unknown; rowsWritten: number }
-  /** A save task's part: a local Parquet file of the partition's rows. */
-  | { kind: 'part'; file: string; rowsWritten: number };
+  /** A write task's part files (one, or one per partition value tuple), local. */
+  | { kind: 'files'; files: WrittenFile[]; rowsWritten: number };
 
 /** Options of runRelationalTask. */
 export interface RelationalTaskOptions {
@@ -105,10 +114,14 @@ async function defineInput(
   let relation: string;
   if (input.kind === 'scan') {
     const files = inputs.scanFiles ?? [];
-    relation =
-      files.length > 0
-        ? `SELECT * FROM ${scanRelationSql(input.format, files, columns, input.csv)}`
-        : emptyRelation(columns);
+    const partitions = input.partitionColumns ?? [];
+    if (files.length === 0) {
+      relation = emptyRelation([...columns, ...partitions.map((p) => ({ ...p, nullable: true }))]);
+    } else if (partitions.length > 0) {
+      relation = `SELECT * FROM ${partitionedScanSql(input.format, files, columns, partitions, input.csv)}`;
+    } else {
+      relation = `SELECT * FROM ${scanRelationSql(input.format, files, columns, input.csv)}`;
+    }
   } else if (input.kind === 'exchange') {
     relation = segmentsRelation(inputs.segmentFiles ?? [], columns);
   } else if (input.kind === 'join') {
@@ -250,8 +263,35 @@ async function runInSession(
   inputs: RelationalTaskInputs,
   options: RelationalTaskOptions,
 ): Promise<RelationalTaskOutput> {
+  await defineInput(connection, program, partition, inputs, options.tempDir);
+  const rowsRead = await countInputRows(connection, program);
+  const work = await runSink(connection, program, partition, options);
+  return rowsRead === undefined ? work : { ...work, rowsRead };
+}
+
+/** The rows of the task's input relations, when DuckDB can count them without a second parse. */
+async function countInputRows(
+  connection: DuckDBConnection,
+  program: RelationalProgram,
+): Promise<number | undefined> {
+  const { input } = program;
+  if (input.kind === 'scan' && input.format !== 'parquet') return undefined;
+  const relations = input.kind === 'join' ? [LEFT_RELATION, RIGHT_RELATION] : [INPUT_RELATION];
+  let rows = 0;
+  for (const relation of relations) {
+    const counted = await connection.runAndReadAll(`SELECT count(*) FROM ${relation}`);
+    rows += Number(counted.getRowsJson()[0]?.[0] ?? 0);
+  }
+  return rows;
+}
+
+async function runSink(
+  connection: DuckDBConnection,
+  program: RelationalProgram,
+  partition: number,
+  options: RelationalTaskOptions,
+): Promise<RelationalTaskWork> {
   {
-    await defineInput(connection, program, partition, inputs, options.tempDir);
     const { sink } = program;
     if (sink.kind === 'exchange') {
       const written = await writeExchange(
@@ -263,12 +303,11 @@ async function runInSession(
       );
       return { kind: 'exchange', ...written };
     }
-    if (sink.kind === 'parquet') {
-      const file = path.join(options.tempDir, 'part.parquet');
-      const copied = await connection.runAndReadAll(
-        `COPY (${program.sql}) TO ${quoteString(file)} (FORMAT parquet)`,
-      );
-      return { kind: 'part', file, rowsWritten: Number(copied.getRowsJson()[0]?.[0] ?? 0) };
+    if (sink.kind === 'write') {
+      const dir = path.join(options.tempDir, 'write');
+      await mkdir(dir, { recursive: true });
+      const files = await writeParts(connection, program.sql, sink, dir);
+      return { kind: 'files', files, rowsWritten: files.reduce((n, f) => n + f.rows, 0) };
     }
     if (sink.kind === 'count') {
       const reader = await connection.runAndReadAll(`SELECT count(*) FROM (${program.sql})`);

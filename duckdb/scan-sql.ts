@@ -18,6 +18,8 @@ export interface ScanFile {
   rowGroups?: readonly { index: number; firstRow: number; numRows: number }[];
   /** Lower-case names of scan columns this Parquet file lacks (mergeSchema): read as nulls. */
   missingColumns?: readonly string[];
+  /** Hive partition scans: the file's values of the partition columns (text from its folders; null for the default partition). */
+  partitionValues?: (string | null)[];
 }
 
 /** Rows [from, to) of a file, merged where row groups follow each other. */
@@ -45,11 +47,33 @@ export function parquetFileSql(file: ScanFile, columns: readonly StructField[]):
         : `CAST(${quoteIdent(c.name)} AS ${c.type}) AS ${quoteIdent(c.name)}`,
     )
     .join(', ');
-  if (!file.rowGroups) return `SELECT ${list} FROM read_parquet(${quoteString(file.path)})`;
+  if (!file.rowGroups)
+    return `SELECT ${list} FROM read_parquet(${quoteString(file.path)}, hive_partitioning = false)`;
   const where = rowRanges(file.rowGroups)
     .map(([from, to]) => `(file_row_number >= ${from} AND file_row_number < ${to})`)
     .join(' OR ');
-  return `SELECT ${list} FROM read_parquet(${quoteString(file.path)}, file_row_number = true) WHERE ${where || 'FALSE'}`;
+  return `SELECT ${list} FROM read_parquet(${quoteString(file.path)}, file_row_number = true, hive_partitioning = false) WHERE ${where || 'FALSE'}`;
+}
+
+/**
+ * A scan of Hive-partitioned files: each file's rows with its partition values appended as
+ * typed constants (`columns`: the files' own; `partitions`: names and types), one SELECT per file.
+ */
+export function partitionedScanSql(
+  format: ScanFormat,
+  files: readonly ScanFile[],
+  columns: readonly StructField[],
+  partitions: readonly { name: string; type: string }[],
+  csv: CsvReadOptions | undefined,
+): string {
+  const selects = files.map((f) => {
+    const constants = partitions.map((p, i) => {
+      const v = f.partitionValues?.[i] ?? null;
+      return `CAST(${v === null ? 'NULL' : quoteString(v)} AS ${p.type}) AS ${quoteIdent(p.name)}`;
+    });
+    return `SELECT *, ${constants.join(', ')} FROM ${scanRelationSql(format, [f], columns, csv)}`;
+  });
+  return `(${selects.join(' UNION ALL ')})`;
 }
 
 function columnsStruct(columns: readonly StructField[]): string {
@@ -59,6 +83,8 @@ function columnsStruct(columns: readonly StructField[]): string {
 function csvCall(file: ScanFile, columns: readonly StructField[] | undefined, csv: CsvReadOptions): string {
   const args = [
     quoteString(file.path),
+    // Partition columns are the driver's to discover (write-spec.ts), never DuckDB's from a path.
+    'hive_partitioning = false',
     `delim = ${quoteString(csv.sep)}`,
     `quote = ${quoteString(csv.quote)}`,
     `escape = ${quoteString(csv.escape)}`,
@@ -86,14 +112,14 @@ export function scanRelationSql(
 ): string {
   const list = `[${files.map((f) => quoteString(f.path)).join(', ')}]`;
   if (format === 'parquet') {
-    const read = `read_parquet(${list})`;
+    const read = `read_parquet(${list}, hive_partitioning = false)`;
     if (!columns) return read;
     if (files.some((f) => f.rowGroups || f.missingColumns))
       return `(${files.map((f) => parquetFileSql(f, columns)).join(' UNION ALL ')})`;
     return `(SELECT ${columns.map((c) => `CAST(${quoteIdent(c.name)} AS ${c.type}) AS ${quoteIdent(c.name)}`).join(', ')} FROM ${read})`;
   }
   if (format === 'json') {
-    const args = [list, "format = 'newline_delimited'"];
+    const args = [list, "format = 'newline_delimited'", 'hive_partitioning = false'];
     if (columns) args.push(`columns = ${columnsStruct(columns)}`);
     return `read_json(${args.join(', ')})`;
   }

@@ -21,11 +21,13 @@ import {
   type RelationalProgram,
   taskInputPartitions,
 } from '../engine/sql/program.js';
+import { dataFramePartName, partitionValuesOf, writeIdOf } from '../engine/sql/write-spec.js';
 import { zeroTaskMetrics } from '../engine/task/pipeline.js';
 import type { TaskOutput } from '../engine/task/task-runtime.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { readPartitionSplits } from '../storage/split-reader.js';
 import { fetchParquetSplit } from './parquet-fetch.js';
+import type { LocalPartFile } from './saved-files.js';
 import { NonRetryableTaskError } from './task-errors.js';
 
 /** The descriptor's program, checked for its version. */
@@ -48,7 +50,19 @@ async function fetchScan(
 ) {
   const files: ScanFile[] = [];
   let bytes = 0;
+  // CSV and JSON Lines: a record is a non-empty line (no multi-line records), the header excepted.
+  let lines = 0;
   const header = program.input.kind === 'scan' && program.input.csv?.header === true;
+  const partitions = program.input.kind === 'scan' ? (program.input.partitionColumns ?? []) : [];
+  const partitionValues = (split: InputSplit) =>
+    partitions.length > 0
+      ? {
+          partitionValues: partitionValuesOf(
+            split.source ?? split.blob,
+            partitions.map((c) => c.name),
+          ),
+        }
+      : {};
   for (const [i, split] of splits.entries()) {
     const file = path.join(dir, `input-${i}`);
     if (program.input.kind === 'scan' && split.parquet) {
@@ -61,7 +75,7 @@ async function fetchScan(
         program.input.readColumns,
       );
       bytes += fetched.bytes;
-      if (fetched.scanFile) files.push(fetched.scanFile);
+      if (fetched.scanFile) files.push({ ...fetched.scanFile, ...partitionValues(split) });
       continue;
     }
     if (program.input.kind === 'scan' && program.input.format === 'parquet') {
@@ -80,14 +94,29 @@ async function fetchScan(
       const data = Buffer.concat(chunks);
       await writeFile(file, data);
       bytes += data.length;
+      lines += nonEmptyLines(data) - (header && (split.sourceOffset ?? split.start) === 0 ? 1 : 0);
     }
     files.push({
       path: file,
       skipHeader: header && (split.sourceOffset ?? split.start) === 0,
       name: split.source ?? split.blob,
+      ...partitionValues(split),
     });
   }
-  return { files, bytes };
+  return { files, bytes, lines: Math.max(0, lines) };
+}
+
+/** Lines of `data` holding more than whitespace (what DuckDB's CSV and JSON readers make a row of). */
+function nonEmptyLines(data: Buffer): number {
+  let count = 0;
+  let start = 0;
+  while (start < data.length) {
+    let end = data.indexOf(10, start);
+    if (end < 0) end = data.length;
+    if (data.subarray(start, end).toString('latin1').trim().length > 0) count++;
+    start = end + 1;
+  }
+  return count;
 }
 
 /** A map output whose R segments are local Parquet files (undefined: an empty segment). */
@@ -107,11 +136,11 @@ async function fileMapOutput(segments: readonly (string | undefined)[]): Promise
 /** The reduce side's segments: one range read per non-empty segment, kept in map order. */
 export type SegmentFetcher = (table: MapOutputTableData, reducePartition: number) => AsyncIterable<Buffer>;
 
-/** Where a save task's part file goes (the executor's SavedPartWriter). */
-export interface SavedPartBytes {
-  writeBytes(chunk: Buffer): Promise<void>;
-  close(): Promise<void>;
-}
+/** Stores a write task's part files (the executor's SavedFilesWriter); returns their records and bytes. */
+export type SaveFiles = (
+  files: readonly LocalPartFile[],
+  writeId: string,
+) => Promise<{ records: number; bytes: number }>;
 
 /** Run one task of a DataFrame stage. */
 export async function runRelationalStage(
@@ -121,7 +150,7 @@ export async function runRelationalStage(
   shuffleTables: ReadonlyMap<number, MapOutputTableData>,
   fetchSegments: SegmentFetcher,
   tempDir: string,
-  openSavedPart: (partition: number) => SavedPartBytes,
+  saveFiles: SaveFiles,
   signal: AbortSignal,
 ): Promise<TaskOutput> {
   const program = programOf(descriptor);
@@ -135,6 +164,7 @@ export async function runRelationalStage(
     broadcastFiles?: Record<string, string[]>;
   } = {};
   const inputPartitions = taskInputPartitions(program, partition);
+  let textLines = 0;
   for (const [i, b] of (program.broadcasts ?? []).entries()) {
     // A broadcast side has one reduce partition, which every task of the stage reads whole.
     const table = shuffleTables.get(b.shuffleId);
@@ -163,6 +193,7 @@ export async function runRelationalStage(
     const fetched = await fetchScan(blobs, splits, program, inputDir);
     inputs.scanFiles = fetched.files;
     metrics.bytesRead += fetched.bytes;
+    textLines = fetched.lines;
   } else if (program.input.kind === 'exchange' || program.input.kind === 'join') {
     const sides =
       program.input.kind === 'join'
@@ -202,18 +233,23 @@ export async function runRelationalStage(
     signal,
     inputNames,
   });
+  // Rows in: DuckDB's count, or the text lines fetched (see RelationalTaskOutput).
+  metrics.recordsRead += out.rowsRead ?? textLines;
   const base = { accumulatorUpdates: {}, cachedOutputs: [], metrics };
-  if (out.kind === 'part') {
-    const part = openSavedPart(partition);
-    let bytes = 0;
-    for await (const chunk of createReadStream(out.file) as AsyncIterable<Buffer>) {
-      await part.writeBytes(chunk);
-      bytes += chunk.length;
-    }
-    await part.close();
-    metrics.recordsWritten += out.rowsWritten;
-    metrics.bytesWritten += bytes;
-    return { kind: 'saved-part', result: { records: out.rowsWritten, bytes }, ...base };
+  if (out.kind === 'files') {
+    const sink = program.sink;
+    if (sink.kind !== 'write' || !descriptor.save)
+      throw new NonRetryableTaskError(`stage ${descriptor.stageId} wrote part files without a save target`);
+    const writeId = writeIdOf(descriptor.save.attemptPrefix);
+    const files = out.files.map((f) => ({
+      relativePath: `${f.folder}${dataFramePartName(partition, writeId, f.index, sink.format, sink.compression)}`,
+      file: f.file,
+      rows: f.rows,
+    }));
+    const stored = await saveFiles(files, writeId);
+    metrics.recordsWritten += stored.records;
+    metrics.bytesWritten += stored.bytes;
+    return { kind: 'saved-part', result: stored, ...base };
   }
   if (out.kind === 'exchange') {
     const mapOutput = await fileMapOutput(out.segments);

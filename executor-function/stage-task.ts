@@ -53,6 +53,7 @@ import type { BlobStore } from '../storage/blob-store.js';
 import { BlobNotFoundError } from '../storage/blob-store.js';
 import { readPartitionSplits } from '../storage/split-reader.js';
 import { runRelationalStage } from './relational-task.js';
+import { SavedFilesWriter } from './saved-files.js';
 import { inputRangeBytes, outputBlockBytes, shuffleFetchConcurrency } from './task-buffers.js';
 import { BlobTamperedError, NonRetryableTaskError } from './task-errors.js';
 import { SavedPartWriter, writeMapOutput } from './task-outputs.js';
@@ -376,6 +377,7 @@ export const runStageTask: WorkKindRunner<StageWork> = async (work, context): Pr
   const shuffleTables = await loadShuffleTables(blobs, descriptor);
   const plan = descriptorPlan(descriptor);
   let savedPart: SavedPartWriter | undefined;
+  let savedFiles: SavedFilesWriter | undefined;
   // A DataFrame stage runs the SQL program the driver bound (no bundle, no graph rebuild).
   const output: TaskOutput = descriptor.relational ? await runDataFrameStage() : await runGraphStage();
 
@@ -388,12 +390,11 @@ export const runStageTask: WorkKindRunner<StageWork> = async (work, context): Pr
       shuffleTables,
       (table, p) => fetchSegments(blobs, table, p, descriptor.memoryBudgetBytes),
       context.tempDir,
-      (p) => {
+      (files) => {
         if (!descriptor.save)
           throw new NonRetryableTaskError('stage descriptor of a save stage has no save target');
-        const part = new SavedPartWriter(blobs, descriptor.save, p, context.executionId);
-        savedPart = part;
-        return part;
+        savedFiles = new SavedFilesWriter(blobs, descriptor.save, message.partition, context.executionId);
+        return savedFiles.store(files);
       },
       context.signal,
     );
@@ -466,6 +467,9 @@ export const runStageTask: WorkKindRunner<StageWork> = async (work, context): Pr
     await writeMapOutput(blobs, blob, output.mapOutput, outputBlockBytes(descriptor.memoryBudgetBytes));
     outcome.mapOutputBlob = blob;
     outcome.segmentSizes = [...output.mapOutput.segmentSizes];
+  } else if (output.kind === 'saved-part' && savedFiles) {
+    outcome.result = savedFiles.result();
+    written.push(...savedFiles.attemptBlobs());
   } else if (output.kind === 'saved-part') {
     if (!savedPart) throw new Error('internal: a save task finished without opening its part file');
     outcome.result = savedPart.result(output.result);

@@ -17,6 +17,7 @@ import type { JobGraph } from '../../engine/plan/graph.js';
 import { loadJobBundle } from '../../engine/plan/module-loader.js';
 import { checkParallelizeData } from '../../engine/plan/record-checks.js';
 import { driverSideResult } from '../../engine/sql/explain.js';
+import { writeSpecOf } from '../../engine/sql/write-spec.js';
 import type { BlobStore } from '../../storage/blob-store.js';
 import { scanSampler } from '../data/dataframe-inputs.js';
 import { checkOutputTarget, commitSavedOutput } from '../data/output-committer.js';
@@ -26,6 +27,7 @@ import type { DAGScheduler } from '../scheduler/dag-scheduler.js';
 import { type JobOutcome, newRunState } from '../scheduler/run-state.js';
 import { uploadBroadcasts } from '../scheduler/stage-io.js';
 import { bundleJobModule, type JobBundle, resolveModulePath } from './bundler.js';
+import { runDataFrameWrite } from './dataframe-write.js';
 import { attachHandles, handleOf } from './handles.js';
 import { checkJobParams } from './params.js';
 import { SessionCache } from './session-cache.js';
@@ -119,7 +121,7 @@ export class JobRunner {
         new Map([...parquetScans].map(([nodeId, scan]) => [nodeId, scan.schema])),
       );
       try {
-        await bindDataFrames(graph, sampler.sample);
+        await bindDataFrames(graph, sampler.sample, undefined, sampler.partitions);
       } finally {
         await sampler.close();
       }
@@ -160,6 +162,12 @@ export class JobRunner {
       if (isUnpersist(action)) {
         // A driver step between jobs, not a job.
         results[name] = (await unpersistNode(state, action.nodeId, blobs)).released;
+        continue;
+      }
+      const write = writeSpecOf(action.options);
+      if (write) {
+        // A DataFrame write: its mode decides before the job (errorifexists, ignore) and at commit.
+        results[name] = await runDataFrameWrite(scheduler, state, blobs, graph, ref, name, write);
         continue;
       }
       const isSave = isSaveOp(action.op);

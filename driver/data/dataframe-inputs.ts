@@ -3,15 +3,17 @@
  * first split of each scan, for the binder to take the schema from (a CSV header and sniffed
  * types, JSON Lines' fields). A local input is read where it lies; a blob input's first split is
  * downloaded up to 1 MiB, cut at its last line break. Parquet scans need no sample: their schema
- * was read from the footers when their splits were planned (parquet-inputs.ts).
+ * was read from the footers when their splits were planned (parquet-inputs.ts). And the Hive
+ * partition columns in the folder names above a scan's files.
  */
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { ScanSampler } from '../../duckdb/binder.js';
+import type { PartitionDiscovery, ScanSampler } from '../../duckdb/binder.js';
 import type { InputSplit } from '../../engine/plan/stage-descriptor.js';
 import type { StructType } from '../../engine/sql/types.js';
+import { discoverPartitions } from '../../engine/sql/write-spec.js';
 import type { BlobStore } from '../../storage/blob-store.js';
 
 const TEXT_SAMPLE_BYTES = 1024 * 1024;
@@ -22,7 +24,7 @@ export async function scanSampler(
   inputs: ReadonlyMap<number, readonly (readonly InputSplit[])[]>,
   /** Parquet scans' schemas, read from their footers (parquet-inputs.ts). */
   parquetSchemas: ReadonlyMap<number, StructType> = new Map(),
-): Promise<{ sample: ScanSampler; close: () => Promise<void> }> {
+): Promise<{ sample: ScanSampler; partitions: PartitionDiscovery; close: () => Promise<void> }> {
   let dir: string | undefined;
   const sample: ScanSampler = async (nodeId, input) => {
     const known = parquetSchemas.get(nodeId);
@@ -58,8 +60,13 @@ export async function scanSampler(
     }
     return file;
   };
+  const partitions: PartitionDiscovery = (nodeId) => {
+    const sources = (inputs.get(nodeId) ?? []).flatMap((splits) => splits.map((s) => s.source ?? s.blob));
+    return discoverPartitions([...new Set(sources)]).columns;
+  };
   return {
     sample,
+    partitions,
     close: async () => {
       if (dir) await rm(dir, { recursive: true, force: true });
     },

@@ -56,8 +56,24 @@ export function isHiddenName(name: string): boolean {
 }
 
 /**
+ * A folder's files, hidden ones skipped, and those of its Hive partition folders (`col=value`,
+ * at any depth, as Spark's partition discovery reads them); other sub-folders are not read.
+ */
+async function folderFiles(dir: string): Promise<string[]> {
+  const files: string[] = [];
+  for (const e of await readdir(dir, { withFileTypes: true })) {
+    if (isHiddenName(e.name)) continue;
+    if (e.isFile()) files.push(path.join(dir, e.name));
+    else if (e.isDirectory() && e.name.indexOf('=') > 0)
+      files.push(...(await folderFiles(path.join(dir, e.name))));
+  }
+  return files;
+}
+
+/**
  * Files matching a path, folder or glob, sorted by name; throws INPUT_NOT_FOUND naming the
- * pattern when nothing matches. A folder means its files (not recursive, hidden ones skipped).
+ * pattern when nothing matches. A folder means its files (hidden ones skipped) and those of its
+ * `col=value` partition folders.
  */
 export async function resolveInputFiles(pattern: string, cwd = process.cwd()): Promise<string[]> {
   let files: string[];
@@ -66,12 +82,7 @@ export async function resolveInputFiles(pattern: string, cwd = process.cwd()): P
   } else {
     const target = path.resolve(cwd, pattern);
     const info = await stat(target).catch(() => undefined);
-    files = info?.isDirectory()
-      ? (await readdir(target, { withFileTypes: true }))
-          .filter((e) => e.isFile() && !isHiddenName(e.name))
-          .map((e) => path.join(target, e.name))
-          .sort()
-      : [target];
+    files = info?.isDirectory() ? (await folderFiles(target)).sort() : [target];
   }
   const existing: string[] = [];
   for (const file of files) {

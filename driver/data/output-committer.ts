@@ -27,6 +27,10 @@ export type SavedPart = { records: number; bytes: number } & (
       /** az:// targets: the uncommitted blocks the execution staged on the final part blob. */
       stagedBlocks: { token: string; count: number };
     }
+  | {
+      /** DataFrame writes: the execution's manifest of part files (dataframe-output-committer.ts). */
+      manifestBlob: string;
+    }
 );
 
 /** The marker written last into a committed output. */

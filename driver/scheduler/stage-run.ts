@@ -121,6 +121,12 @@ export function recordTaskSuccess(state: RunState, run: StageRun, event: TaskSuc
   if ('inline' in result) {
     run.results[event.partition] = decodeInlineResult(result.inline, result.tagged);
     run.resultBytes += JSON.stringify(result.inline ?? null).length;
+  } else if ('manifest' in result) {
+    run.saved[event.partition] = {
+      manifestBlob: result.manifest,
+      records: result.records,
+      bytes: result.bytes,
+    };
   } else if ('stagedBlocks' in result) {
     run.saved[event.partition] = {
       stagedBlocks: result.stagedBlocks,

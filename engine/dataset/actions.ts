@@ -43,8 +43,8 @@ export type ActionOp =
   | 'saveAsJsonLines'
   | 'saveAsCsv'
   | 'sampleSortKeys'
-  // DataFrame actions (engine/sql): a Parquet save, show, and those answered by the driver.
-  | 'saveAsParquet'
+  // DataFrame actions (engine/sql): a write (Parquet, CSV, JSON), show, and those answered by the driver.
+  | 'write'
   | 'show'
   | 'schema'
   | 'printSchema'
@@ -76,7 +76,7 @@ export type ActionOp =
 
 /** True for the actions that write one part file per partition (committed by the driver). */
 export function isSaveOp(op: string): boolean {
-  return op === 'saveAsTextFile' || op === 'saveAsJsonLines' || op === 'saveAsCsv' || op === 'saveAsParquet';
+  return op === 'saveAsTextFile' || op === 'saveAsJsonLines' || op === 'saveAsCsv' || op === 'write';
 }
 
 /**

@@ -37,6 +37,14 @@ import { rememberLogicalPlan } from './logical-plans.js';
 import type { DataFramePlanner } from './planner.js';
 import { defineTempView } from './temp-views.js';
 import type { StructType } from './types.js';
+import {
+  checkWriteOptions,
+  type SaveMode,
+  saveModeOf,
+  type WriteFormat,
+  type WriteOptions,
+  type WriteSpec,
+} from './write-spec.js';
 
 /** `select at sales.ts:8`, or `select` when the stack does not name the user's file. */
 function labelOf(op: string): string {
@@ -470,44 +478,112 @@ export class GroupedData {
   }
 }
 
-/** How a write treats an output that already exists (Spark's SaveMode; `append` and `ignore` are not supported yet). */
-export type SaveMode = 'errorifexists' | 'overwrite';
+export type { SaveMode, WriteFormat, WriteOptions } from './write-spec.js';
 
 /**
- * Writes a DataFrame's partitions as part files (Spark's DataFrameWriter): one Parquet file per
- * partition, committed exactly once by the driver like the Dataset save actions (attempt-named
- * parts, the winners committed, then `_SUCCESS`).
+ * Writes a DataFrame's partitions as part files (Spark's DataFrameWriter): Parquet, CSV or JSON
+ * Lines, optionally into Hive-style `col=value/` folders (`partitionBy`), committed exactly once
+ * by the driver like the Dataset save actions (attempt-named parts, the winners committed, then
+ * `_SUCCESS`). Each setter returns the writer; `parquet`, `csv`, `json` (or `save`) is the action.
  */
 export class DataFrameWriter {
   private saveMode: SaveMode = 'errorifexists';
+  private partitionColumns: string[] = [];
+  private formatName: WriteFormat = 'parquet';
+  private readonly writeOptions: WriteOptions = {};
 
   /** @internal */
   constructor(private readonly df: DataFrame) {}
 
-  /** `'errorifexists'` (default; also `'error'`, `'default'`) refuses an existing output; `'overwrite'` replaces it. */
+  /**
+   * `'errorifexists'` (default; also `'error'`, `'default'`) refuses an existing output;
+   * `'overwrite'` replaces it; `'append'` adds new part files beside the old; `'ignore'` writes
+   * nothing (and runs no job) when the output exists.
+   */
   mode(mode: string): this {
-    const m = mode.toLowerCase();
-    if (m === 'overwrite') this.saveMode = 'overwrite';
-    else if (m === 'errorifexists' || m === 'error' || m === 'default') this.saveMode = 'errorifexists';
-    else
-      throw new ConfigError(
-        `write.mode: ${JSON.stringify(mode)} is not supported (use 'overwrite' or 'errorifexists')`,
-      );
+    this.saveMode = saveModeOf(mode);
     return this;
   }
 
-  /** Write one Parquet file per partition into the folder or `az://container/prefix` `path`. */
+  /** Write each distinct value tuple of `columns` into its own `col=value/` folder, without those columns in the files. */
+  partitionBy(...columns: (string | string[])[]): this {
+    const names = columns.flat();
+    for (const c of names)
+      if (typeof c !== 'string' || c.length === 0)
+        throw new ConfigError(
+          `write.partitionBy: column names must be non-empty strings, got ${JSON.stringify(c)}`,
+        );
+    this.partitionColumns = names;
+    return this;
+  }
+
+  /** The format `save(path)` writes: `'parquet'` (default), `'csv'` or `'json'`. */
+  format(format: string): this {
+    const f = format.toLowerCase();
+    if (f !== 'parquet' && f !== 'csv' && f !== 'json')
+      throw new ConfigError(
+        `write.format: ${JSON.stringify(format)} is not supported (use parquet, csv or json)`,
+      );
+    this.formatName = f;
+    return this;
+  }
+
+  /** One option: `header`, `sep`, `quote`, `escape`, `nullValue` (CSV), `compression` (all formats). */
+  option(name: string, value: string | number | boolean): this {
+    const key = name === 'delimiter' ? 'sep' : name;
+    if (key === 'header') this.writeOptions.header = value === true || String(value).toLowerCase() === 'true';
+    else (this.writeOptions as Record<string, unknown>)[key] = String(value);
+    return this;
+  }
+
+  /** Several options at once (as `option`). */
+  options(options: Readonly<Record<string, string | number | boolean>>): this {
+    for (const [k, v] of Object.entries(options)) this.option(k, v);
+    return this;
+  }
+
+  /** Write Parquet part files into the folder or `az://container/prefix` `path`. */
   parquet(path: string): Action<SaveResult> {
+    return this.format('parquet').save(path);
+  }
+
+  /** Write CSV part files (`option('header', true)` for a header line in each). */
+  csv(path: string): Action<SaveResult> {
+    return this.format('csv').save(path);
+  }
+
+  /** Write JSON Lines part files (one object per row). */
+  json(path: string): Action<SaveResult> {
+    return this.format('json').save(path);
+  }
+
+  /** Write in the `format` set (Parquet by default) into `path`. */
+  save(path: string): Action<SaveResult> {
+    const format = this.formatName;
     if (typeof path !== 'string' || path.length === 0)
-      throw new ConfigError('write.parquet: the path must be a non-empty string');
+      throw new ConfigError(`write.${format}: the path must be a non-empty string`);
+    checkWriteOptions(format, this.writeOptions);
     const { env, plan } = this.df;
     const nodeId = env.planner.nodeOf(plan, 'write');
-    const options = { [DATAFRAME_ACTION_OPTION]: 'write', path, mode: this.saveMode, format: 'parquet' };
+    const spec: WriteSpec = {
+      format,
+      mode: this.saveMode,
+      partitionBy: [...this.partitionColumns],
+      options: { ...this.writeOptions },
+    };
+    const options = {
+      [DATAFRAME_ACTION_OPTION]: 'write',
+      path,
+      mode: this.saveMode,
+      format,
+      // Options are flat JSON-like values: the spec travels as its JSON text (writeSpecOf reads it).
+      write: JSON.stringify(spec),
+    };
     const impl = actionImpls.save(path, {
       toLine: () => {
         throw new Error('internal: DataFrame parts are written by the relational task runner');
       },
     });
-    return new Action<SaveResult>('saveAsParquet', nodeId, options, impl, env.builder);
+    return new Action<SaveResult>('write', nodeId, options, impl, env.builder);
   }
 }

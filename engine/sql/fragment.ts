@@ -151,6 +151,11 @@ export interface RelationalFragment {
   /** Set on the driver by the binder before any job is planned. */
   bound?: BoundFragment;
   /**
+   * Set on the driver by the binder for a scan of Hive-partitioned folders: the partition columns
+   * (at the end of `bound.input`), whose values each task takes from its files' `col=value` folders.
+   */
+  partitionColumns?: readonly { name: string; type: string }[];
+  /**
    * Set on the driver when this fragment feeds one side of a join: the type both sides' keys are
    * cast to before hashing, so equal keys of different types (INTEGER, BIGINT) meet in one partition.
    */

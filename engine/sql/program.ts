@@ -24,6 +24,46 @@ import {
 } from './fragment.js';
 import { exchangeSpecOf } from './planner.js';
 import { quoteString, type StructField } from './types.js';
+import {
+  compressionOf,
+  type WriteFormat,
+  type WriteOptions,
+  type WriteSpec,
+  writeSpecOf,
+} from './write-spec.js';
+
+/**
+ * A write's partition columns as the DataFrame names them (case-insensitive match, as Spark);
+ * throws DATAFRAME_ANALYSIS for a missing column, a repeated one, or when no column would be left.
+ */
+export function resolvePartitionColumns(spec: WriteSpec, output: readonly StructField[]): string[] {
+  const names = spec.partitionBy.map((wanted) => {
+    const field = output.find((f) => f.name.toLowerCase() === wanted.toLowerCase());
+    if (!field)
+      throw new StratusError(
+        'DATAFRAME_ANALYSIS',
+        `write.partitionBy: column "${wanted}" not found; the DataFrame has ${output.map((f) => f.name).join(', ')}`,
+        {},
+        { retryable: false },
+      );
+    return field.name;
+  });
+  if (new Set(names.map((n) => n.toLowerCase())).size !== names.length)
+    throw new StratusError(
+      'DATAFRAME_ANALYSIS',
+      `write.partitionBy: a column is named twice (${names.join(', ')})`,
+      {},
+      { retryable: false },
+    );
+  if (names.length > 0 && names.length >= output.length)
+    throw new StratusError(
+      'DATAFRAME_ANALYSIS',
+      `write.partitionBy(${names.join(', ')}): cannot use all columns for partition columns (no column would be left in the files)`,
+      {},
+      { retryable: false },
+    );
+  return names;
+}
 
 /** Version of the program format. */
 export const RELATIONAL_PROGRAM_VERSION = 1;
@@ -37,8 +77,11 @@ export type ProgramInput =
       kind: 'scan';
       nodeId: number;
       format: ScanFormat;
+      /** The columns read from the files (the partition columns excluded). */
       columns: StructField[];
       csv?: CsvReadOptions;
+      /** Hive partition columns, appended after the file's columns from each file's folder names. */
+      partitionColumns?: { name: string; type: string }[];
       /** Parquet: the columns the fragment reads (lower case); the others' chunks are not fetched. */
       readColumns?: string[];
     }
@@ -66,8 +109,18 @@ export type ProgramSink =
   | { kind: 'rows'; limit?: number }
   | { kind: 'count' }
   | { kind: 'sample'; keys: string[]; perPartition: number; seed: number }
-  /** Write the partition as one Parquet part file of a save action. */
-  | { kind: 'parquet' };
+  /**
+   * Write the partition's rows as part files of a DataFrame write: one file, or with
+   * `partitionBy` (resolved column names) one per value tuple in its `col=value/` folder.
+   */
+  | {
+      kind: 'write';
+      format: WriteFormat;
+      partitionBy: string[];
+      options: WriteOptions;
+      /** The codec (compressionOf). */
+      compression: string;
+    };
 
 /** One stage's program (JSON, in the stage descriptor). */
 export interface RelationalProgram {
@@ -184,15 +237,17 @@ function inputOf(graph: JobGraph, node: GraphNode, stage: StagePlan): ProgramInp
   const columns = [...fragment.bound.input.fields];
   const input = fragment.input;
   if (input.kind === 'scan') {
+    const partitionColumns = fragment.partitionColumns ?? [];
     return {
       kind: 'scan',
       nodeId: node.id,
       format: input.format,
-      columns,
+      columns: columns.slice(0, columns.length - partitionColumns.length),
       ...(input.csv ? { csv: input.csv } : {}),
       ...(fragment.bound.readColumns
         ? { readColumns: fragment.bound.readColumns.map((c) => c.toLowerCase()) }
         : {}),
+      ...(partitionColumns.length > 0 ? { partitionColumns: [...partitionColumns] } : {}),
     };
   }
   if (input.kind === 'local') {
@@ -260,7 +315,18 @@ function sinkOf(graph: JobGraph, plan: JobPlan, stage: StagePlan): ProgramSink {
     };
   }
   const action = graph.resolveAction(ref);
-  if (action.op === 'saveAsParquet') return { kind: 'parquet' };
+  if (action.op === 'write') {
+    const spec = writeSpecOf(action.options);
+    if (!spec) throw new Error('internal: a DataFrame write action without its spec');
+    const output = boundFragmentOf(graph.node(stage.rddNodeId)).bound.output.fields;
+    return {
+      kind: 'write',
+      format: spec.format,
+      partitionBy: resolvePartitionColumns(spec, output),
+      options: spec.options,
+      compression: compressionOf(spec.format, spec.options),
+    };
+  }
   const kind = dataFrameActionKind(action);
   if (kind === 'count') return { kind: 'count' };
   if (kind === 'take' || kind === 'first' || kind === 'show')

@@ -163,7 +163,7 @@ async function run<P>(
               }),
             );
             outputs.push(kept);
-          } else if (out.kind === 'part') {
+          } else if (out.kind === 'files') {
             throw new Error('the local DataFrame runner does not run save actions (the e2e test does)');
           } else partials.push(out.result);
         }
