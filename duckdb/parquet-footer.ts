@@ -21,6 +21,11 @@ export interface ParquetChunk {
   nullCount?: number;
   /** A leaf of a nested column: its statistics do not describe the top-level value. */
   nested: boolean;
+  /**
+   * The chunk's bloom filter, [start, end): writers put them after the row groups, and a reader
+   * with an equality filter on the column reads it, so a task fetching the chunk fetches it too.
+   */
+  bloom?: [number, number];
 }
 
 /** One row group of a file, in file order. */
@@ -57,6 +62,8 @@ interface MetadataRow {
   dictionary_page_offset: string | null;
   data_page_offset: string | null;
   total_compressed_size: string | null;
+  bloom_filter_offset: string | null;
+  bloom_filter_length: string | null;
   stats_null_count: string | null;
   stats_min_value: string | null;
   stats_max_value: string | null;
@@ -79,7 +86,7 @@ export async function readParquetFooter(localPath: string, fileName: string): Pr
       const fields = described.getRowObjectsJson() as { column_name: string; column_type: string }[];
       schema = { fields: fields.map((f) => ({ name: f.column_name, type: f.column_type, nullable: true })) };
       const meta = await connection.runAndReadAll(
-        `SELECT row_group_id, row_group_num_rows, column_id, path_in_schema, dictionary_page_offset, data_page_offset, total_compressed_size, stats_null_count, stats_min_value, stats_max_value FROM parquet_metadata(${quoteString(localPath)}) ORDER BY row_group_id, column_id`,
+        `SELECT row_group_id, row_group_num_rows, column_id, path_in_schema, dictionary_page_offset, data_page_offset, total_compressed_size, stats_null_count, stats_min_value, stats_max_value, bloom_filter_offset, bloom_filter_length FROM parquet_metadata(${quoteString(localPath)}) ORDER BY row_group_id, column_id`,
       );
       rows = meta.getRowObjectsJson() as unknown as MetadataRow[];
     } catch (error) {
@@ -108,6 +115,10 @@ export async function readParquetFooter(localPath: string, fileName: string): Pr
         end: start + (num(r.total_compressed_size) ?? 0),
         nested: !whole,
       };
+      const bloomStart = num(r.bloom_filter_offset);
+      const bloomLength = num(r.bloom_filter_length);
+      if (bloomStart !== undefined && bloomLength !== undefined && bloomLength > 0)
+        chunk.bloom = [bloomStart, bloomStart + bloomLength];
       if (r.stats_min_value !== null) chunk.min = r.stats_min_value;
       if (r.stats_max_value !== null) chunk.max = r.stats_max_value;
       const nulls = num(r.stats_null_count);

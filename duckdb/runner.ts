@@ -112,8 +112,14 @@ async function defineInput(
     await connection.run(`CREATE OR REPLACE TEMP TABLE ${b.relation} AS ${rows}`);
   }
   let relation: string;
+  // A Parquet split is a sparse copy (its row groups' chunks of the columns read, and the footer).
+  // DuckDB restricted by file_row_number alone reads only those row groups, but a filter of the
+  // query pushed into the same scan makes it consult other row groups' pages and bloom filters, so
+  // the split's rows are read into a table first and the query runs over that.
+  let sparse = false;
   if (input.kind === 'scan') {
     const files = inputs.scanFiles ?? [];
+    sparse = input.format === 'parquet' && files.some((f) => f.rowGroups !== undefined);
     const partitions = input.partitionColumns ?? [];
     if (files.length === 0) {
       relation = emptyRelation([...columns, ...partitions.map((p) => ({ ...p, nullable: true }))]);
@@ -146,7 +152,8 @@ async function defineInput(
     await writeFile(file, lines.length > 0 ? `${lines.join('\n')}\n` : '');
     relation = `SELECT * FROM ${scanRelationSql('json', [{ path: file, skipHeader: false }], columns, undefined)}`;
   }
-  await connection.run(`CREATE OR REPLACE TEMP VIEW ${INPUT_RELATION} AS ${relation}`);
+  const kind = sparse ? 'TABLE' : 'VIEW';
+  await connection.run(`CREATE OR REPLACE TEMP ${kind} ${INPUT_RELATION} AS ${relation}`);
 }
 
 /** The rows of an exchange's segments (or none), with exactly `columns`. */
@@ -264,7 +271,7 @@ async function runInSession(
   options: RelationalTaskOptions,
 ): Promise<RelationalTaskOutput> {
   await defineInput(connection, program, partition, inputs, options.tempDir);
-  const rowsRead = await countInputRows(connection, program);
+  const rowsRead = await countInputRows(connection, program, inputs);
   const work = await runSink(connection, program, partition, options);
   return rowsRead === undefined ? work : { ...work, rowsRead };
 }
@@ -273,9 +280,26 @@ async function runInSession(
 async function countInputRows(
   connection: DuckDBConnection,
   program: RelationalProgram,
+  inputs: RelationalTaskInputs,
 ): Promise<number | undefined> {
   const { input } = program;
   if (input.kind === 'scan' && input.format !== 'parquet') return undefined;
+  if (input.kind === 'scan') {
+    // From the footers, never through the scan: a split's copy is sparse (only the column chunks
+    // its query reads were fetched), and counting through the scan's casts could read the others.
+    let rows = 0;
+    for (const file of inputs.scanFiles ?? []) {
+      if (file.rowGroups) {
+        for (const group of file.rowGroups) rows += group.numRows;
+        continue;
+      }
+      const counted = await connection.runAndReadAll(
+        `SELECT count(*) FROM read_parquet(${quoteString(file.path)}, hive_partitioning = false)`,
+      );
+      rows += Number(counted.getRowsJson()[0]?.[0] ?? 0);
+    }
+    return rows;
+  }
   const relations = input.kind === 'join' ? [LEFT_RELATION, RIGHT_RELATION] : [INPUT_RELATION];
   let rows = 0;
   for (const relation of relations) {

@@ -20,7 +20,12 @@ export function parquetSplitRanges(
   const wanted = readColumns ? new Set(readColumns) : undefined;
   const ranges: [number, number][] = [parquet.footer];
   for (const group of parquet.rowGroups)
-    for (const chunk of group.chunks) if (!wanted || wanted.has(chunk.column)) ranges.push(chunk.range);
+    for (const chunk of group.chunks) {
+      if (wanted && !wanted.has(chunk.column)) continue;
+      ranges.push(chunk.range);
+      // DuckDB reads a column's bloom filter for an equality filter on it.
+      if (chunk.bloom) ranges.push(chunk.bloom);
+    }
   ranges.sort((a, b) => a[0] - b[0]);
   const merged: [number, number][] = [];
   for (const [start, end] of ranges) {
@@ -61,7 +66,12 @@ export async function fetchParquetSplit(
     await handle.close();
   }
   const present = parquet.fileColumns ? new Set(parquet.fileColumns) : undefined;
-  const missing = present ? columns.map((c) => c.name.toLowerCase()).filter((c) => !present.has(c)) : [];
+  // Columns the file lacks (mergeSchema), and columns whose chunks were not fetched (the query does
+  // not read them), are read as typed nulls: reading the holes of the sparse copy would fail.
+  const fetched = readColumns ? new Set(readColumns) : undefined;
+  const missing = columns
+    .map((c) => c.name.toLowerCase())
+    .filter((c) => (present !== undefined && !present.has(c)) || (fetched !== undefined && !fetched.has(c)));
   return {
     scanFile: {
       path: file,

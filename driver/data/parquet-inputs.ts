@@ -313,7 +313,11 @@ export async function resolveParquetInput(
             index: g.index,
             firstRow: g.firstRow,
             numRows: g.numRows,
-            chunks: g.chunks.map((c) => ({ column: c.column, range: [c.start, c.end] as [number, number] })),
+            chunks: g.chunks.map((c) => ({
+              column: c.column,
+              range: [c.start, c.end] as [number, number],
+              ...(c.bloom ? { bloom: c.bloom } : {}),
+            })),
           })),
           ...(lacks ? { fileColumns: present } : {}),
         },

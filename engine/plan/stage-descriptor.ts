@@ -30,7 +30,9 @@ export const ParquetSplitSchema = z.object({
       firstRow: int,
       numRows: int,
       /** Each column chunk of the row group: its top-level column (lower case) and bytes. */
-      chunks: z.array(z.object({ column: z.string(), range: ByteRangeSchema })),
+      chunks: z.array(
+        z.object({ column: z.string(), range: ByteRangeSchema, bloom: ByteRangeSchema.optional() }),
+      ),
     }),
   ),
   /** The file's top-level columns, when the scan reads columns it lacks (mergeSchema): those are null. */

@@ -11,7 +11,9 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packRowGroups, scanSchema, widerType } from '../../driver/data/parquet-inputs.js';
 import { type ParquetFooter, readParquetFooter } from '../../duckdb/parquet-footer.js';
+import { runRelationalTask } from '../../duckdb/runner.js';
 import { parquetFileSql } from '../../duckdb/scan-sql.js';
+import type { RelationalProgram } from '../../engine/sql/program.js';
 import { parquetSplitRanges } from '../../executor-function/parquet-fetch.js';
 import { referenceRows } from './tpch-data.js';
 
@@ -110,6 +112,69 @@ describe('Parquet footers and row-group reads', () => {
     expect(await referenceRows(`SELECT sum(id) AS total FROM (${ids})`)).toEqual(
       await referenceRows(`SELECT sum(id) AS total FROM (${sql})`),
     );
+  });
+
+  it('a sparse copy of the columns a query reads holds their bloom filters, which an equality filter reads', async () => {
+    // DuckDB writes bloom filters for dictionary-encoded columns after the row groups, outside the
+    // column chunks; an equality filter on the column reads it (a TPC-H customer scan found this).
+    const bloomFile = path.join(dir, 'bloom.parquet');
+    await referenceRows(
+      `COPY (SELECT range AS id, ['AUTO', 'BUILDING', 'MACHINERY'][range % 3 + 1] AS seg, 'c' || range AS comment FROM range(3000))
+         TO '${bloomFile}' (FORMAT parquet, ROW_GROUP_SIZE 1024)`,
+    );
+    const whole = await readFile(bloomFile);
+    const length = whole.readUInt32LE(whole.length - 8);
+    const footerCopy = path.join(dir, 'bloom-footer.parquet');
+    const write = async (target: string, ranges: readonly [number, number][]) => {
+      const handle = await open(target, 'w');
+      await handle.truncate(whole.length);
+      for (const [start, end] of ranges) await handle.write(whole, start, end - start, start);
+      await handle.close();
+    };
+    await write(footerCopy, [[whole.length - 8 - length, whole.length]]);
+    const bloomFooter = await readParquetFooter(footerCopy, 'bloom.parquet');
+    expect(bloomFooter.rowGroups.some((g) => g.chunks.some((c) => c.column === 'seg' && c.bloom))).toBe(true);
+    const chosen = bloomFooter.rowGroups.slice(1);
+    const split = {
+      footer: [whole.length - 8 - length, whole.length] as [number, number],
+      rowGroups: chosen.map((g) => ({
+        index: g.index,
+        firstRow: g.firstRow,
+        numRows: g.numRows,
+        chunks: g.chunks.map((c) => ({
+          column: c.column,
+          range: [c.start, c.end] as [number, number],
+          ...(c.bloom ? { bloom: c.bloom } : {}),
+        })),
+      })),
+    };
+    const copy = path.join(dir, 'bloom-sparse.parquet');
+    await write(copy, parquetSplitRanges(split, ['id', 'seg']));
+    // The task runner's path: the split's file, the fragment's query filtering on seg.
+    const columns = bloomFooter.schema.fields.map((f) => ({ ...f, nullable: true }));
+    const program: RelationalProgram = {
+      v: 1,
+      input: { kind: 'scan', nodeId: 0, format: 'parquet', columns, readColumns: ['id', 'seg'] },
+      sql: "SELECT id FROM __input WHERE seg = 'BUILDING'",
+      output: [columns[0]!],
+      sink: { kind: 'rows' },
+    };
+    const output = await runRelationalTask(
+      program,
+      0,
+      {
+        scanFiles: [
+          { path: copy, skipHeader: false, rowGroups: split.rowGroups, missingColumns: ['comment'] },
+        ],
+      },
+      { tempDir: await mkdtemp(path.join(dir, 'task-')), memoryBudgetBytes: 64 * 1024 * 1024 },
+    );
+    const firstRow = chosen[0]!.firstRow;
+    const expected = Array.from({ length: 3000 }, (_, i) => i).filter((i) => i >= firstRow && i % 3 === 1);
+    expect(output.rowsRead).toBe(3000 - firstRow);
+    if (output.kind !== 'result') throw new Error(`expected rows, got ${output.kind}`);
+    const ids = (output.result as { rows: unknown[][] }).rows.map((row) => Number(row[0]));
+    expect(ids.sort((a, b) => a - b)).toEqual(expected);
   });
 
   it('packs row groups into splits of about the goal, never across files, each row group once', () => {
