@@ -1,8 +1,9 @@
 /**
  * Translation of DuckDB's parse tree of a SELECT statement (`json_serialize_sql`) into the
  * operators of a SqlQueryPlan (sql-plan.ts), as Spark's analyzer turns a parsed query into the
- * Dataset operators: FROM (views, CTEs, subqueries, equi-joins) → WHERE → GROUP BY aggregation →
- * HAVING → SELECT → DISTINCT → ORDER BY → LIMIT; UNION [ALL | BY NAME] between queries.
+ * Dataset operators: FROM (views, CTEs, subqueries, joins on keys or on a condition) → WHERE →
+ * GROUP BY aggregation → HAVING → SELECT (window functions as the DataFrame API's window columns)
+ * → DISTINCT → ORDER BY → LIMIT; UNION [ALL | BY NAME] between queries.
  * Aggregates of the DataFrame API (sum, count, avg, min, max, count(DISTINCT), first) become
  * the same aggregate nodes as `groupBy().agg(...)`, so they split into partial and final steps
  * around the same hash exchange. Other expressions stay SQL text: the translation records each

@@ -55,8 +55,8 @@ const CASES: Case[] = [
     sql: 'SELECT id, lag(t, 2, -1) OVER (ORDER BY id) AS before, lead(x) OVER (ORDER BY id) AS after, min(x) OVER (ORDER BY id ROWS BETWEEN 2 PRECEDING AND 1 FOLLOWING) AS m, count(x) OVER (ORDER BY id ROWS BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING) AS rest FROM events',
   },
   {
-    name: 'ntile, percent_rank, cume_dist, first_value, unaliased',
-    sql: 'SELECT id, ntile(3) OVER (PARTITION BY grp ORDER BY id), percent_rank() OVER (PARTITION BY grp ORDER BY t), cume_dist() OVER (PARTITION BY grp ORDER BY t), first_value(x) OVER (PARTITION BY grp ORDER BY id) FROM events',
+    name: 'ntile, percent_rank, cume_dist, first_value, a DuckDB aggregate, unaliased',
+    sql: 'SELECT id, ntile(3) OVER (PARTITION BY grp ORDER BY id), percent_rank() OVER (PARTITION BY grp ORDER BY t), cume_dist() OVER (PARTITION BY grp ORDER BY t), first_value(x) OVER (PARTITION BY grp ORDER BY id), stddev_samp(x) OVER (PARTITION BY grp) FROM events',
   },
   {
     name: 'a window over an aggregation, ordered by the window',
