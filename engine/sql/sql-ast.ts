@@ -708,7 +708,7 @@ class Translator {
       if (names.length !== 2) this.refuse('a column reference with a schema in a join condition', ast);
       const q = names[0]!.toLowerCase();
       const side = l.name === q ? l : r.name === q ? r : undefined;
-      if (side) return { k: 'col', name: names[1]!, qualifier: q };
+      if (side) return col(`${q}.${names[1]!}`); // as col('a.k') after df.alias('a')
       if (all.has(q)) return col(names[1]!);
       return this.fail(`${names[0]!} in the join condition is not a table of this join`, ast);
     };
