@@ -128,8 +128,8 @@ class Translator {
   }
 
   /** SQL text DuckDB will print for `ast` (qualifiers of `aliases` removed). */
-  textOf(ast: Ast, aliases: ReadonlySet<string>, windowAtTop = false): { k: 'sql'; text: string } {
-    this.checkExpression(ast, windowAtTop);
+  textOf(ast: Ast, aliases: ReadonlySet<string>, selectItem = false): { k: 'sql'; text: string } {
+    this.checkExpression(ast, selectItem);
     const node = { k: 'sql' as const, text: '' };
     const printable = stripped(ast, aliases) as Record<string, unknown>;
     delete printable.alias;
@@ -137,17 +137,22 @@ class Translator {
     return node;
   }
 
-  /** Refuse what an expression may not contain here: window functions (but a select item's own) and subqueries. */
-  checkExpression(ast: Ast, windowAtTop = false): void {
+  /** Refuse what an expression may not contain here: subqueries, and window functions but in a SELECT item (not nested). */
+  checkExpression(ast: Ast, selectItem = false, insideWindow = false): void {
     visit(ast, (node) => {
-      if (node.class === 'WINDOW' && !(windowAtTop && node === ast))
-        this.refuse(
-          windowAtTop
-            ? 'a window function inside an expression (select it in a subquery, then use its column)'
-            : 'a window function outside the SELECT list (select it in a subquery, then use its column)',
-          node,
-        );
+      if (node.class === 'WINDOW') {
+        if (insideWindow) this.refuse('a window function inside a window function', node);
+        if (!selectItem)
+          this.refuse(
+            'a window function outside the SELECT list (select it in a subquery, then use its column)',
+            node,
+          );
+        for (const v of Object.values(node))
+          if (v !== null && typeof v === 'object') this.checkExpression(v as Ast, false, true);
+        return false;
+      }
       if (node.class === 'SUBQUERY') this.refuse('a subquery inside an expression', node);
+      return true;
     });
   }
 
@@ -369,6 +374,22 @@ class Translator {
         };
     }
 
+    // A window inside an item's expression is computed first under a hidden name (as withColumn), then read by name.
+    const windowNames = new Map<string, string>();
+    const windowColumns: ColumnNode[] = [];
+    const lifted = (ast: Ast): Ast =>
+      replace(ast, (n) => {
+        if (n.class !== 'WINDOW') return undefined;
+        const key = shapeKey(n, aliases);
+        let name = windowNames.get(key);
+        if (name === undefined) {
+          name = `__win${windowNames.size}`;
+          windowNames.set(key, name);
+          windowColumns.push(alias(this.window(n, aliases), name));
+        }
+        return { ...columnRef(name), query_location: n.query_location };
+      });
+
     // SELECT: each item under its output name (Spark's names when unaliased).
     const outputs: { name: string; key: string; star: boolean }[] = [];
     const columns: ColumnNode[] = items.map((item) => {
@@ -388,8 +409,9 @@ class Translator {
       }
       const output = { name: '', key: shapeKey(item, aliases), star: false };
       outputs.push(output);
+      const posted = post(item);
       const value =
-        item.class === 'WINDOW' ? this.window(post(item), aliases) : this.expr(post(item), aliases);
+        posted.class === 'WINDOW' ? this.window(posted, aliases) : this.expr(lifted(posted), aliases);
       const node = { k: 'alias' as const, child: value, name: '' };
       this.outputName(item, aliases, (name) => {
         output.name = name;
@@ -432,8 +454,17 @@ class Translator {
     });
 
     const only = columns.length === 1 && columns[0]!.k === 'col' && columns[0]!.name === '*';
+    if (windowColumns.length > 0)
+      plan = {
+        kind: 'select',
+        child: plan,
+        columns: [col('*'), ...windowColumns],
+        clause: this.clause('SELECT', items[0]),
+      };
     if (!only || aggregated)
       plan = { kind: 'select', child: plan, columns, clause: this.clause('SELECT', items[0]) };
+    if (windowColumns.length > 0 && outputs.some((o) => o.star))
+      plan = { kind: 'drop', child: plan, names: [...windowNames.values()], clause: 'SELECT' };
     if (mods.distinct) plan = { kind: 'distinct', child: plan, clause: 'SELECT DISTINCT' };
     if (orders.length > 0)
       plan = { kind: 'sort', child: plan, orders, clause: this.clause('ORDER BY', orderExprs[0]) };

@@ -71,6 +71,19 @@ const CASES: Case[] = [
     ordered: true,
   },
   {
+    name: 'windows inside expressions',
+    sql: 'SELECT id, x - lag(x) OVER (PARTITION BY grp ORDER BY id) AS diff, 100.0 * x / sum(x) OVER (PARTITION BY grp) AS pct, row_number() OVER (ORDER BY id) + lag(x) OVER (PARTITION BY grp ORDER BY id) FROM events',
+  },
+  {
+    name: 'SELECT * with a window inside an expression',
+    sql: 'SELECT *, rank() OVER (PARTITION BY grp ORDER BY t) * 2 AS r2 FROM events',
+  },
+  {
+    name: 'a window over aggregates inside an expression',
+    sql: 'SELECT grp, sum(t) - lag(sum(t)) OVER (ORDER BY grp) AS delta, count(*) FROM events GROUP BY grp ORDER BY grp',
+    ordered: true,
+  },
+  {
     name: 'inner join on a key and a range',
     sql: 'SELECT e.id, d.label FROM events e JOIN dims d ON e.grp = d.k AND e.t >= d.lo AND e.t < d.hi',
   },
