@@ -179,7 +179,7 @@ class Translator {
     const split = SPLIT_AGGREGATES[fn];
     if (plain && split && args.length === 1) {
       for (const arg of args)
-        visit(arg, (n) => this.isAggregate(n) && this.fail('an aggregate inside an aggregate', n));
+        visit(arg, (n) => !this.isAggregate(n) || this.fail('an aggregate inside an aggregate', n));
       const arg = this.expr(args[0]!, aliases);
       if (ast.distinct === true) {
         if (split === 'count') return { k: 'agg', fn: 'count_distinct', child: arg };
@@ -281,7 +281,10 @@ class Translator {
     let plan = source;
     const where = child(node, 'where_clause');
     if (where) {
-      visit(where, (n) => this.isAggregate(n) && this.fail('an aggregate function in WHERE (use HAVING)', n));
+      visit(
+        where,
+        (n) => !this.isAggregate(n) || this.fail('an aggregate function in WHERE (use HAVING)', n),
+      );
       plan = {
         kind: 'filter',
         child: plan,
@@ -520,7 +523,7 @@ class Translator {
       value = { k: 'call', fn, args: args.map((a) => this.expr(a, aliases)) };
     else return this.refuse(`the window function ${fn}(${args.length > 0 ? '…' : ''})`, ast);
     for (const a of [...args, ...list(ast.partitions)])
-      visit(a, (n) => this.isAggregate(n) && this.fail('an aggregate inside a window function', n));
+      visit(a, (n) => !this.isAggregate(n) || this.fail('an aggregate inside a window function', n));
     const spec: WindowSpecNode = {
       partitionBy: list(ast.partitions).map((p) => this.expr(p, aliases)),
       orderBy: list(ast.orders).map(
@@ -744,7 +747,6 @@ class Translator {
       return this.fail(`${names[0]!} in the join condition is not a table of this join`, ast);
     };
     const translate = (ast: Ast): ColumnNode => {
-      visit(ast, (n) => this.isAggregate(n) && this.fail('an aggregate function in a join condition', n));
       const kids = list(ast.children);
       if (ast.class === 'COLUMN_REF') return reference(ast);
       if (ast.class === 'CONJUNCTION' && kids.length >= 2) {
@@ -783,6 +785,10 @@ class Translator {
       // Anything else stays SQL text, its columns unqualified (each is on one side: see distinctColumns).
       return this.textOf(ast, all);
     };
+    visit(
+      condition,
+      (n) => !this.isAggregate(n) || this.fail('an aggregate function in a join condition', n),
+    );
     const on = translate(condition);
     const plan: SqlPlan = { kind: 'join', left: l.plan, right: r.plan, on: [], condition: on, how, clause };
     return { plan, aliases };

@@ -130,6 +130,16 @@ describe('ctx.sql errors are raised on the driver before any task, naming the ca
       /a window function outside the SELECT list .* is not supported yet/,
     ],
     [
+      'an aggregate in a join condition',
+      'SELECT s.id FROM sales s LEFT JOIN regions r ON s.region = r.region AND s.id < max(s.qty)',
+      /an aggregate function in a join condition at line 1, column \d+/,
+    ],
+    [
+      'an aggregate inside a WHERE condition',
+      'SELECT id FROM sales WHERE qty > 1 AND id < max(qty)',
+      /an aggregate function in WHERE \(use HAVING\) at line 1, column 45/,
+    ],
+    [
       'a GROUPS frame',
       'SELECT id, sum(qty) OVER (ORDER BY id GROUPS BETWEEN 1 PRECEDING AND CURRENT ROW) FROM sales',
       /a GROUPS frame is not supported yet/,
