@@ -1,8 +1,9 @@
 /**
  * Translation of DuckDB's parse tree of a SELECT statement (`json_serialize_sql`) into the
  * operators of a SqlQueryPlan (sql-plan.ts), as Spark's analyzer turns a parsed query into the
- * Dataset operators: FROM (views, CTEs, subqueries, equi-joins) → WHERE → GROUP BY aggregation →
- * HAVING → SELECT → DISTINCT → ORDER BY → LIMIT; UNION [ALL | BY NAME] between queries.
+ * Dataset operators: FROM (views, CTEs, subqueries, joins on keys or on a condition) → WHERE →
+ * GROUP BY aggregation → HAVING → SELECT (window functions as the DataFrame API's window columns)
+ * → DISTINCT → ORDER BY → LIMIT; UNION [ALL | BY NAME] between queries.
  * Aggregates of the DataFrame API (sum, count, avg, min, max, count(DISTINCT), first) become
  * the same aggregate nodes as `groupBy().agg(...)`, so they split into partial and final steps
  * around the same hash exchange. Other expressions stay SQL text: the translation records each
@@ -12,7 +13,7 @@
  * Longer than most files: the clauses of a SELECT share one translator's state (the FROM's
  * table aliases, the CTE scopes, the expressions waiting to be printed).
  */
-import type { ColumnNode } from './column.js';
+import type { ColumnNode, WindowSpecNode } from './column.js';
 import type { JoinType } from './fragment.js';
 import {
   type Ast,
@@ -69,6 +70,22 @@ const JOIN_TYPES: Readonly<Record<string, JoinType>> = {
   ANTI: 'anti',
 };
 
+/** Window functions planned as the DataFrame API's (window.ts); DuckDB's aggregates are allowed too. */
+const RANKING = new Set(['row_number', 'rank', 'dense_rank', 'percent_rank', 'cume_dist']);
+const VALUE_WINDOWS = new Set(['first_value', 'last_value']);
+
+/** Comparisons of a join condition as the Column operators (`=`, `<`, `<=>`, …). */
+const COMPARISONS: Readonly<Record<string, string>> = {
+  COMPARE_EQUAL: '=',
+  COMPARE_NOTEQUAL: '!=',
+  COMPARE_LESSTHAN: '<',
+  COMPARE_GREATERTHAN: '>',
+  COMPARE_LESSTHANOREQUALTO: '<=',
+  COMPARE_GREATERTHANOREQUALTO: '>=',
+  COMPARE_NOT_DISTINCT_FROM: '<=>',
+};
+const ARITHMETIC = new Set(['+', '-', '*', '/', '%']);
+
 const col = (name: string): ColumnNode => ({ k: 'col', name });
 const alias = (node: ColumnNode, name: string): ColumnNode => ({ k: 'alias', child: node, name });
 
@@ -111,8 +128,8 @@ class Translator {
   }
 
   /** SQL text DuckDB will print for `ast` (qualifiers of `aliases` removed). */
-  textOf(ast: Ast, aliases: ReadonlySet<string>): { k: 'sql'; text: string } {
-    this.checkExpression(ast);
+  textOf(ast: Ast, aliases: ReadonlySet<string>, selectItem = false): { k: 'sql'; text: string } {
+    this.checkExpression(ast, selectItem);
     const node = { k: 'sql' as const, text: '' };
     const printable = stripped(ast, aliases) as Record<string, unknown>;
     delete printable.alias;
@@ -120,11 +137,22 @@ class Translator {
     return node;
   }
 
-  /** Refuse what an expression may not contain here: window functions and subqueries. */
-  checkExpression(ast: Ast): void {
+  /** Refuse what an expression may not contain here: subqueries, and window functions but in a SELECT item (not nested). */
+  checkExpression(ast: Ast, selectItem = false, insideWindow = false): void {
     visit(ast, (node) => {
-      if (node.class === 'WINDOW') this.refuse('a window function', node);
+      if (node.class === 'WINDOW') {
+        if (insideWindow) this.refuse('a window function inside a window function', node);
+        if (!selectItem)
+          this.refuse(
+            'a window function outside the SELECT list (select it in a subquery, then use its column)',
+            node,
+          );
+        for (const v of Object.values(node))
+          if (v !== null && typeof v === 'object') this.checkExpression(v as Ast, false, true);
+        return false;
+      }
       if (node.class === 'SUBQUERY') this.refuse('a subquery inside an expression', node);
+      return true;
     });
   }
 
@@ -151,7 +179,7 @@ class Translator {
     const split = SPLIT_AGGREGATES[fn];
     if (plain && split && args.length === 1) {
       for (const arg of args)
-        visit(arg, (n) => this.isAggregate(n) && this.fail('an aggregate inside an aggregate', n));
+        visit(arg, (n) => !this.isAggregate(n) || this.fail('an aggregate inside an aggregate', n));
       const arg = this.expr(args[0]!, aliases);
       if (ast.distinct === true) {
         if (split === 'count') return { k: 'agg', fn: 'count_distinct', child: arg };
@@ -185,7 +213,7 @@ class Translator {
       set(known);
       return;
     }
-    const text = this.textOf(ast, aliases);
+    const text = this.textOf(ast, aliases, true);
     this.fixups.push(() => set(text.text));
   }
 
@@ -253,7 +281,10 @@ class Translator {
     let plan = source;
     const where = child(node, 'where_clause');
     if (where) {
-      visit(where, (n) => this.isAggregate(n) && this.fail('an aggregate function in WHERE (use HAVING)', n));
+      visit(
+        where,
+        (n) => !this.isAggregate(n) || this.fail('an aggregate function in WHERE (use HAVING)', n),
+      );
       plan = {
         kind: 'filter',
         child: plan,
@@ -272,7 +303,7 @@ class Translator {
         this.fail(`GROUP BY ${position} is not a position in the SELECT list`, g);
       return item;
     });
-    for (const item of items) this.checkExpression(item);
+    for (const item of items) this.checkExpression(item, true);
     const orderExprs = mods.orders.map((o) => child(o, 'expression')!);
     let aggregated = groups.length > 0;
     for (const e of [...items, ...(having ? [having] : []), ...orderExprs])
@@ -346,6 +377,22 @@ class Translator {
         };
     }
 
+    // A window inside an item's expression is computed first under a hidden name (as withColumn), then read by name.
+    const windowNames = new Map<string, string>();
+    const windowColumns: ColumnNode[] = [];
+    const lifted = (ast: Ast): Ast =>
+      replace(ast, (n) => {
+        if (n.class !== 'WINDOW') return undefined;
+        const key = shapeKey(n, aliases);
+        let name = windowNames.get(key);
+        if (name === undefined) {
+          name = `__win${windowNames.size}`;
+          windowNames.set(key, name);
+          windowColumns.push(alias(this.window(n, aliases), name));
+        }
+        return { ...columnRef(name), query_location: n.query_location };
+      });
+
     // SELECT: each item under its output name (Spark's names when unaliased).
     const outputs: { name: string; key: string; star: boolean }[] = [];
     const columns: ColumnNode[] = items.map((item) => {
@@ -365,7 +412,9 @@ class Translator {
       }
       const output = { name: '', key: shapeKey(item, aliases), star: false };
       outputs.push(output);
-      const value = this.expr(post(item), aliases);
+      const posted = post(item);
+      const value =
+        posted.class === 'WINDOW' ? this.window(posted, aliases) : this.expr(lifted(posted), aliases);
       const node = { k: 'alias' as const, child: value, name: '' };
       this.outputName(item, aliases, (name) => {
         output.name = name;
@@ -408,8 +457,17 @@ class Translator {
     });
 
     const only = columns.length === 1 && columns[0]!.k === 'col' && columns[0]!.name === '*';
+    if (windowColumns.length > 0)
+      plan = {
+        kind: 'select',
+        child: plan,
+        columns: [col('*'), ...windowColumns],
+        clause: this.clause('SELECT', items[0]),
+      };
     if (!only || aggregated)
       plan = { kind: 'select', child: plan, columns, clause: this.clause('SELECT', items[0]) };
+    if (windowColumns.length > 0 && outputs.some((o) => o.star))
+      plan = { kind: 'drop', child: plan, names: [...windowNames.values()], clause: 'SELECT' };
     if (mods.distinct) plan = { kind: 'distinct', child: plan, clause: 'SELECT DISTINCT' };
     if (orders.length > 0)
       plan = { kind: 'sort', child: plan, orders, clause: this.clause('ORDER BY', orderExprs[0]) };
@@ -426,6 +484,83 @@ class Translator {
     const column = { k: 'col' as const, name: output.name };
     if (column.name === '') this.fixups.push(() => (column.name = output.name));
     return { k: 'sort', child: column, ...direction };
+  }
+
+  /** A window function as the DataFrame API builds it: `fn.over(Window.partitionBy(…).orderBy(…).rowsBetween(…))`. */
+  private window(ast: Ast, aliases: ReadonlySet<string>): ColumnNode {
+    const fn = String(ast.function_name).toLowerCase();
+    if (ast.ignore_nulls === true) this.refuse('IGNORE NULLS in a window function', ast);
+    if (present(ast.filter_expr)) this.refuse('FILTER in a window function', ast);
+    if (ast.distinct === true) this.refuse('DISTINCT in a window function', ast);
+    if (list(ast.arg_orders).length > 0) this.refuse('ORDER BY inside a window function call', ast);
+    if (present(ast.exclude_clause) && ast.exclude_clause !== 'NO_OTHER')
+      this.refuse('EXCLUDE in a window frame', ast);
+    const args = list(ast.children);
+    let value: ColumnNode;
+    if (RANKING.has(fn) && args.length === 0) value = { k: 'call', fn, args: [] };
+    else if (fn === 'ntile' && args.length === 1) {
+      const n = integerConstant(args[0]);
+      if (n === undefined || n < 1) this.refuse('ntile of anything but a positive integer', args[0]);
+      value = { k: 'call', fn, args: [{ k: 'lit', value: n }] };
+    } else if ((fn === 'lag' || fn === 'lead') && args.length === 1) {
+      const offsetAst = child(ast, 'offset_expr');
+      const offset = offsetAst ? integerConstant(offsetAst) : 1;
+      if (offset === undefined) this.refuse(`a ${fn} offset that is not an integer`, offsetAst);
+      const fallback = child(ast, 'default_expr');
+      value = {
+        k: 'call',
+        fn,
+        args: [
+          this.expr(args[0]!, aliases),
+          { k: 'lit', value: offset },
+          fallback ? this.expr(fallback, aliases) : { k: 'lit', value: null },
+        ],
+      };
+    } else if (fn === 'count' && args.length === 0) value = { k: 'agg', fn: 'count', child: '*' };
+    else if (SPLIT_AGGREGATES[fn] && SPLIT_AGGREGATES[fn] !== 'first' && args.length === 1)
+      value = { k: 'agg', fn: SPLIT_AGGREGATES[fn], child: this.expr(args[0]!, aliases) };
+    else if ((VALUE_WINDOWS.has(fn) && args.length === 1) || (this.aggregates.has(fn) && args.length > 0))
+      value = { k: 'call', fn, args: args.map((a) => this.expr(a, aliases)) };
+    else return this.refuse(`the window function ${fn}(${args.length > 0 ? '…' : ''})`, ast);
+    for (const a of [...args, ...list(ast.partitions)])
+      visit(a, (n) => !this.isAggregate(n) || this.fail('an aggregate inside a window function', n));
+    const spec: WindowSpecNode = {
+      partitionBy: list(ast.partitions).map((p) => this.expr(p, aliases)),
+      orderBy: list(ast.orders).map(
+        (o): ColumnNode => ({
+          k: 'sort',
+          child: this.expr(child(o, 'expression')!, aliases),
+          ...this.orderDirection(o),
+        }),
+      ),
+    };
+    const frame = this.frame(ast);
+    return { k: 'window', fn: value, spec: frame ? { ...spec, frame } : spec };
+  }
+
+  /** The frame of a window (undefined: DuckDB's and Spark's default frame). */
+  private frame(ast: Ast): WindowSpecNode['frame'] {
+    const start = String(ast.start);
+    const end = String(ast.end);
+    if (start === 'UNBOUNDED_PRECEDING' && end === 'CURRENT_ROW_RANGE') return undefined;
+    const kinds = new Set(
+      [start, end].map((b) => /_(ROWS|RANGE|GROUPS)$/.exec(b)?.[1]).filter((k) => k !== undefined),
+    );
+    if (kinds.has('GROUPS')) this.refuse('a GROUPS frame', ast);
+    const kind = kinds.has('RANGE') ? 'range' : 'rows';
+    const bound = (b: string, expression: Ast | undefined): number | null => {
+      if (b === 'UNBOUNDED_PRECEDING' || b === 'UNBOUNDED_FOLLOWING') return null;
+      if (b.startsWith('CURRENT_ROW')) return 0;
+      const n = integerConstant(expression);
+      if (n === undefined || n < 0)
+        this.refuse('a frame offset that is not a non-negative integer', expression ?? ast);
+      return b.startsWith('EXPR_PRECEDING') ? -n : n;
+    };
+    return {
+      kind,
+      start: bound(start, child(ast, 'start_expr')),
+      end: bound(end, child(ast, 'end_expr')),
+    };
   }
 
   private setOperation(node: Ast): SqlPlan {
@@ -539,10 +674,9 @@ class Translator {
       }
       residual.push(conjunct);
     }
-    if (pairs.length === 0)
-      this.refuse('a join without an equality of a column of each side (a non-equi join)', condition);
-    if (residual.length > 0 && how !== 'inner')
-      this.refuse(`a ${how} join condition other than equalities of columns`, residual[0]);
+    // Further conditions of an inner join filter after the equi-join; any other join is a join on the condition.
+    if (pairs.length === 0 || (residual.length > 0 && how !== 'inner'))
+      return this.conditionJoin(left, right, condition, how, clause, aliases);
     let plan: SqlPlan;
     if (pairs.every((p) => p.left.toLowerCase() === p.right.toLowerCase())) {
       // Keys of one name on both sides: the DataFrame join on those columns (each key once).
@@ -578,6 +712,85 @@ class Translator {
     }
     for (const extra of residual)
       plan = { kind: 'filter', child: plan, condition: this.expr(extra, aliases), clause };
+    return { plan, aliases };
+  }
+
+  /**
+   * `df.alias('a').join(other.alias('b'), condition, how)`: a side that is one table or subquery
+   * is named by its alias and its columns are qualified with it; a side that is itself a join
+   * leaves its columns unqualified (each belongs to the side that has it).
+   */
+  private conditionJoin(
+    left: Relation,
+    right: Relation,
+    condition: Ast,
+    how: JoinType,
+    clause: string,
+    aliases: ReadonlySet<string>,
+  ): Relation {
+    const named = (side: Relation): { plan: SqlPlan; name?: string } => {
+      if (side.aliases.size !== 1) return { plan: side.plan };
+      const name = [...side.aliases][0]!;
+      return { plan: { kind: 'alias', child: side.plan, name, clause }, name };
+    };
+    const l = named(left);
+    const r = named(right);
+    const all = new Set([...left.aliases, ...right.aliases]);
+    const reference = (ast: Ast): ColumnNode => {
+      const names = list(ast.column_names) as unknown as string[];
+      if (names.length === 1) return col(names[0]!);
+      if (names.length !== 2) this.refuse('a column reference with a schema in a join condition', ast);
+      const q = names[0]!.toLowerCase();
+      const side = l.name === q ? l : r.name === q ? r : undefined;
+      if (side) return col(`${q}.${names[1]!}`); // as col('a.k') after df.alias('a')
+      if (all.has(q)) return col(names[1]!);
+      return this.fail(`${names[0]!} in the join condition is not a table of this join`, ast);
+    };
+    const translate = (ast: Ast): ColumnNode => {
+      const kids = list(ast.children);
+      if (ast.class === 'COLUMN_REF') return reference(ast);
+      if (ast.class === 'CONJUNCTION' && kids.length >= 2) {
+        const op = ast.type === 'CONJUNCTION_AND' ? 'AND' : 'OR';
+        return kids.map(translate).reduce((a, b): ColumnNode => ({ k: 'binary', op, left: a, right: b }));
+      }
+      if (ast.class === 'COMPARISON') {
+        const a = translate(child(ast, 'left')!);
+        const b = translate(child(ast, 'right')!);
+        if (ast.type === 'COMPARE_DISTINCT_FROM')
+          return { k: 'unary', op: 'not', child: { k: 'binary', op: '<=>', left: a, right: b } };
+        const op = COMPARISONS[String(ast.type)];
+        if (op) return { k: 'binary', op, left: a, right: b };
+      }
+      if (ast.class === 'OPERATOR' && kids.length === 1) {
+        const op =
+          ast.type === 'OPERATOR_NOT'
+            ? 'not'
+            : ast.type === 'OPERATOR_IS_NULL'
+              ? 'isNull'
+              : ast.type === 'OPERATOR_IS_NOT_NULL'
+                ? 'isNotNull'
+                : undefined;
+        if (op) return { k: 'unary', op, child: translate(kids[0]!) };
+      }
+      if (ast.class === 'FUNCTION' && ast.is_operator === true && kids.length === 2) {
+        const fn = String(ast.function_name);
+        if (ARITHMETIC.has(fn) || fn === '~~')
+          return {
+            k: 'binary',
+            op: fn === '~~' ? 'LIKE' : fn,
+            left: translate(kids[0]!),
+            right: translate(kids[1]!),
+          };
+      }
+      // Anything else stays SQL text, its columns unqualified (each is on one side: see distinctColumns).
+      return this.textOf(ast, all);
+    };
+    visit(
+      condition,
+      (n) => !this.isAggregate(n) || this.fail('an aggregate function in a join condition', n),
+    );
+    const on = translate(condition);
+    const plan: SqlPlan = { kind: 'join', left: l.plan, right: r.plan, on: [], condition: on, how, clause };
     return { plan, aliases };
   }
 }

@@ -42,7 +42,11 @@ export type SqlPlan = SqlPlanBase &
         readonly right: SqlPlan;
         readonly on: readonly string[];
         readonly how: JoinType;
+        /** `ON` a condition (columns qualified by the sides' `alias` names); `on` is empty then. */
+        readonly condition?: ColumnNode;
       }
+    /** A FROM item's name for qualified columns of a join condition (df.alias(name)). */
+    | { readonly kind: 'alias'; readonly child: SqlPlan; readonly name: string }
     | {
         readonly kind: 'union';
         readonly left: SqlPlan;
@@ -133,10 +137,13 @@ export function sqlLogicalPlan(
           left: lower(p.left),
           right: lower(p.right),
           on: p.on,
+          ...(p.condition ? { condition: p.condition } : {}),
           how: p.how,
           distinctColumns: true,
           label: at,
         };
+      case 'alias':
+        return { kind: 'alias', child: lower(p.child), name: p.name, label: at };
       case 'union':
         return {
           kind: 'union',

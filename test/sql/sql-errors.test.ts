@@ -91,16 +91,63 @@ describe('ctx.sql errors are raised on the driver before any task, naming the ca
     );
   });
 
+  it('an outer join on a condition refuses a column name on both sides, the join key too', async () => {
+    const error = await failure(
+      analyse((ctx) =>
+        ctx
+          .sql(
+            'SELECT s.id FROM sales s LEFT JOIN regions r ON s.region = r.region AND r.manager <> s.region',
+          )
+          .collect(),
+      ),
+    );
+    expect(error.code).toBe('DATAFRAME_ANALYSIS');
+    expect(error.message).toMatch(/\(JOIN at line 1, column \d+\): column region is on both sides/);
+  });
+
+  it('a full outer join without an equality (which no side can be broadcast for) is refused when planned', async () => {
+    const error = await failure(
+      analyse((ctx) =>
+        ctx
+          .sql('SELECT s.id, r.manager FROM sales s FULL JOIN (SELECT manager FROM regions) r ON s.id > 3')
+          .collect(),
+      ),
+    );
+    expect(error.message).toMatch(
+      /sql at sql-errors\.test\.ts:\d+ \(JOIN at line 1, column \d+\): the join condition has no equality between a column of each side/,
+    );
+  });
+
   const refused: [string, string, RegExp][] = [
     [
-      'a window function',
-      'SELECT id, row_number() OVER (ORDER BY id) FROM sales',
-      /a window function is not supported yet/,
+      'a window function inside a window function',
+      'SELECT id, sum(row_number() OVER (ORDER BY id)) OVER () FROM sales',
+      /a window function inside a window function is not supported yet/,
     ],
     [
-      'a non-equi join',
-      'SELECT s.id FROM sales s JOIN regions r ON s.id > 3',
-      /a non-equi join\) is not supported yet/,
+      'a window function in WHERE',
+      'SELECT id FROM sales WHERE row_number() OVER (ORDER BY id) > 2',
+      /a window function outside the SELECT list .* is not supported yet/,
+    ],
+    [
+      'an aggregate in a join condition',
+      'SELECT s.id FROM sales s LEFT JOIN regions r ON s.region = r.region AND s.id < max(s.qty)',
+      /an aggregate function in a join condition at line 1, column \d+/,
+    ],
+    [
+      'an aggregate inside a WHERE condition',
+      'SELECT id FROM sales WHERE qty > 1 AND id < max(qty)',
+      /an aggregate function in WHERE \(use HAVING\) at line 1, column 45/,
+    ],
+    [
+      'a GROUPS frame',
+      'SELECT id, sum(qty) OVER (ORDER BY id GROUPS BETWEEN 1 PRECEDING AND CURRENT ROW) FROM sales',
+      /a GROUPS frame is not supported yet/,
+    ],
+    [
+      'IGNORE NULLS',
+      'SELECT id, lag(qty IGNORE NULLS) OVER (ORDER BY id) FROM sales',
+      /IGNORE NULLS in a window function is not supported yet/,
     ],
     [
       'a comma join',
