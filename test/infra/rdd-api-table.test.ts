@@ -43,9 +43,12 @@ describe('the RDD API table in docs/concepts.md', () => {
 
   it('has a row for every dataset source of JobContext', () => {
     // Shared variables are not sources, and DataFrame sources are docs/dataframes.md's.
-    const sources = membersOf(report, /^export interface JobContext\b/m).filter(
-      (m) => !['accumulator', 'broadcast', 'createDataFrame'].includes(m),
-    );
+    const dataFrameSources = ['createDataFrame', 'sql'];
+    const members = membersOf(report, /^export interface JobContext\b/m);
+    const dataFrames = read('docs/dataframes.md');
+    for (const m of dataFrameSources.filter((m) => members.includes(m)))
+      expect(dataFrames, `ctx.${m} in docs/dataframes.md`).toContain(`ctx.${m}(`);
+    const sources = members.filter((m) => !['accumulator', 'broadcast', ...dataFrameSources].includes(m));
     expect(sources).toEqual(
       expect.arrayContaining(['parallelize', 'textFile', 'wholeTextFiles', 'binaryFiles']),
     );
