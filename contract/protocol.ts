@@ -166,7 +166,12 @@ export const TaskSucceededEventSchema = z.object({
   mapOutputBlob: z.string().optional(),
   result: TaskResultSchema.optional(),
   /** Accumulator updates made by this attempt (name → value), merged by the driver once per partition. */
-  accumulators: z.record(z.string(), z.unknown()).optional(),
+  // Kept as parsed (z.record would drop a "__proto__" key, which JSON.parse makes an own property).
+  accumulators: z
+    .custom<Record<string, unknown>>((v) => typeof v === 'object' && v !== null && !Array.isArray(v), {
+      message: 'expected an object of accumulator updates',
+    })
+    .optional(),
   /** Partitions of cache()d nodes this attempt computed and persisted. */
   cachedPartitions: z.array(CachedPartitionSchema).optional(),
 });

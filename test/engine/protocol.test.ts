@@ -427,6 +427,16 @@ describe('property: any valid message survives the wire', () => {
     );
   });
 
+  it('keeps an accumulator update whose name is "__proto__" (fast-check found it dropped)', () => {
+    const text = JSON.stringify({ ...events.succeededMap, accumulators: {} }).replace(
+      '"accumulators":{}',
+      '"accumulators":{"__proto__":5}',
+    );
+    const parsed = parseExecutorEvent(JSON.parse(text)) as { accumulators?: Record<string, unknown> };
+    expect(Object.hasOwn(parsed.accumulators ?? {}, '__proto__')).toBe(true);
+    expect(Object.getOwnPropertyDescriptor(parsed.accumulators, '__proto__')?.value).toBe(5);
+  });
+
   it('executor events', () => {
     fc.assert(
       fc.property(eventArb, (event) => {
