@@ -15,7 +15,13 @@ import { DATA_CONTAINER } from '../../contract/names.js';
 import type { SavedFileEntry, SavedFilesManifest, SaveMode } from '../../engine/sql/write-spec.js';
 import type { BlobStore } from '../../storage/blob-store.js';
 import { blockIds } from '../../storage/block-writer.js';
-import { checkOutputTarget, parseBlobTarget, type SavedPart, SUCCESS_MARKER } from './output-committer.js';
+import {
+  checkOutputTarget,
+  moveStagedOutput,
+  parseBlobTarget,
+  type SavedPart,
+  SUCCESS_MARKER,
+} from './output-committer.js';
 
 /** True when `target` holds data: a non-empty local folder (or a file), or any blob under an az:// prefix. */
 export async function outputExists(blobs: BlobStore, target: string): Promise<boolean> {
@@ -142,19 +148,11 @@ export async function commitDataFrameOutput(
       await rm(staging, { recursive: true, force: true });
       return;
     }
-    await writeFile(path.join(staging, SUCCESS_MARKER), '');
-    const existing = await stat(final).catch(() => undefined);
-    if (existing) {
-      if (mode === 'errorifexists' && (await outputExists(blobs, final))) {
-        throw new StratusError(
-          'OUTPUT_EXISTS',
-          `output ${final} appeared while the job ran; not replacing it`,
-        );
-      }
-      await rm(final, { recursive: true, force: true });
-    }
-    await mkdir(path.dirname(final), { recursive: true });
-    await rename(staging, final);
+    await moveStagedOutput(
+      staging,
+      final,
+      async () => mode === 'errorifexists' && (await outputExists(blobs, final)),
+    );
   } catch (error) {
     await rm(staging, { recursive: true, force: true });
     throw error;

@@ -141,19 +141,10 @@ export async function commitSavedOutput(
         throw new Error(`internal: part ${p} of local output ${final} has no blob`);
       await blobs.downloadToFile(DATA_CONTAINER, part.attemptBlob, path.join(staging, partFileName(p)));
     });
-    await writeFile(path.join(staging, SUCCESS_MARKER), '');
-    const existing = await localEntries(final);
-    if (existing !== undefined) {
-      if (existing.length > 0 && !options.overwrite) {
-        throw new StratusError(
-          'OUTPUT_EXISTS',
-          `output ${final} appeared while the job ran; not replacing it`,
-        );
-      }
-      await rm(final, { recursive: true, force: true });
-    }
-    await mkdir(path.dirname(final), { recursive: true });
-    await rename(staging, final);
+    await moveStagedOutput(staging, final, async () => {
+      const existing = await localEntries(final);
+      return existing !== undefined && existing.length > 0 && !options.overwrite;
+    });
   } catch (error) {
     await rm(staging, { recursive: true, force: true });
     throw error;
@@ -203,4 +194,23 @@ async function commitToContainer(
     }
   }
   await blobs.put(remote.container, success, '');
+}
+
+/**
+ * The last step of a local commit: mark the finished staging folder `_SUCCESS` and move it to
+ * `final`, replacing what is there unless `mustKeep` says an output appeared there that the save
+ * may not replace (then OUTPUT_EXISTS, and the caller removes the staging folder).
+ */
+export async function moveStagedOutput(
+  staging: string,
+  final: string,
+  mustKeep: () => Promise<boolean>,
+): Promise<void> {
+  await writeFile(path.join(staging, SUCCESS_MARKER), '');
+  if (await mustKeep()) {
+    throw new StratusError('OUTPUT_EXISTS', `output ${final} appeared while the job ran; not replacing it`);
+  }
+  await rm(final, { recursive: true, force: true });
+  await mkdir(path.dirname(final), { recursive: true });
+  await rename(staging, final);
 }
