@@ -12,6 +12,7 @@ import { parseArgs } from 'node:util';
 import { benchChaos } from './chaos.js';
 import { benchJobLatency } from './job-latency.js';
 import { type BenchReport, captureContext, recordReport } from './lib/report.js';
+import { benchMemoryCache } from './memory-cache.js';
 import { benchRequests } from './requests.js';
 import { benchSlots } from './slots.js';
 import { benchSort } from './sort.js';
@@ -56,6 +57,7 @@ const BENCHES = [
   'requests',
   'chaos',
   'dataframes',
+  'memcache',
 ] as const;
 type BenchName = (typeof BENCHES)[number];
 
@@ -162,6 +164,14 @@ const runners: Record<BenchName, () => Promise<BenchReport | BenchReport[]>> = {
       hostEnv,
     }),
   requests: () => benchRequests({ small, hostEnv }),
+  memcache: () =>
+    benchMemoryCache({
+      records: small ? 20_000 : 200_000,
+      partitions: 4,
+      reads: 5,
+      repeats: int(values.repeats, small ? 1 : 3),
+      hostEnv,
+    }),
   chaos: () => benchChaos({ runs: int(values['chaos-runs'], small ? 1 : 5) }),
   dataframes: () =>
     benchDataFrames({

@@ -82,6 +82,14 @@ export const TaskMetricsSchema = z.object({
   shuffleWriteBytes: nonNegInt.default(0),
   peakMemoryBytes: nonNegInt.default(0),
   spillCount: nonNegInt.default(0),
+  /** Persisted partitions read from the executor's memory (a 'memory' block, or its copy of a cache blob). */
+  cachedFromMemory: nonNegInt.default(0),
+  /** Persisted partitions read from the executor's disk ('disk' level). */
+  cachedFromDisk: nonNegInt.default(0),
+  /** Partitions of cached, checkpointed or handle datasets read from their blob. */
+  cachedFromBlob: nonNegInt.default(0),
+  /** Partitions of persisted datasets this task computed and stored. */
+  cachedComputed: nonNegInt.default(0),
 });
 
 export const TaskErrorSchema = z.object({

@@ -62,6 +62,15 @@ export class LeaseWatch {
   }
 
   /**
+   * Whether `appId` has ended (its lease is gone or expired), as far as a read within `cacheMs`
+   * says; false when the lease cannot be read (nothing is known).
+   */
+  async hasEnded(appId: string): Promise<boolean> {
+    const cached = await this.lease(appId);
+    return cached.known && (cached.lease === undefined || cached.lease.expiresAt <= Date.now());
+  }
+
+  /**
    * Check `task` while it runs; `onStop` is called at most once, when its verdict says stop.
    * Returns the function that stops watching (call it when the task ends).
    */

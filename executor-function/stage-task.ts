@@ -24,6 +24,7 @@ import { coerceError, ShuffleOutputMissingError, StratusError } from '../contrac
 import {
   bundleBlobName,
   CODE_CONTAINER,
+  cachedNodePrefix,
   cachedPartitionBlobName,
   checkpointPartitionBlobName,
   DATA_CONTAINER,
@@ -58,7 +59,7 @@ import { inputRangeBytes, outputBlockBytes, shuffleFetchConcurrency } from './ta
 import { BlobTamperedError, NonRetryableTaskError } from './task-errors.js';
 import { SavedPartWriter, writeMapOutput } from './task-outputs.js';
 import { TempFileSpillStore } from './temp-spill-store.js';
-import { blockKey, nodeBlockPrefix } from './thread-blocks.js';
+import { blockKey, copyKey, nodeBlockPrefix } from './thread-blocks.js';
 import type { TaskContext, TaskOutcome, WorkKindRunner } from './work-kind-runner.js';
 
 /** A small per-thread cache of values keyed by blob name and hash (descriptors, map-output tables, broadcasts). */
@@ -295,14 +296,28 @@ async function* fetchSegments(
   }
 }
 
+/**
+ * Where a task's persisted partitions came from (task metrics, Spark's "cached" marks): read from
+ * this executor's memory (a 'memory' block or a copy of a blob), its disk, a blob, or computed
+ * and stored by this task.
+ */
+export interface CacheSources {
+  cachedFromMemory: number;
+  cachedFromDisk: number;
+  cachedFromBlob: number;
+  cachedComputed: number;
+}
+
 function makeTaskIO(
   context: TaskContext,
   descriptor: StageDescriptor,
   broadcasts: ReadonlyMap<number, Buffer>,
   shuffleTables: ReadonlyMap<number, MapOutputTableData>,
   onSavedPart: (part: SavedPartWriter) => void,
+  sources: CacheSources,
 ): TaskIO {
   const { blobs } = context;
+  const appId = context.message.appId;
   return {
     async *readSource(source, partition) {
       const splits: InputSplit[] | undefined = descriptor.inputs[String(source.nodeId)]?.[partition];
@@ -324,12 +339,27 @@ function makeTaskIO(
     readCached(nodeId, partition) {
       const blob = descriptor.cached[String(nodeId)]?.[partition];
       if (blob === undefined) return undefined;
+      // This executor's copy when an earlier task here wrote or read the same blob: no Blob read.
+      const key = copyKey(appId, blob);
+      const copy = context.blocks.getCopy(key);
+      if (copy) sources.cachedFromMemory++;
+      else sources.cachedFromBlob++;
       return (async function* () {
-        yield await blobs.get(DATA_CONTAINER, blob);
+        if (copy) {
+          yield copy;
+          return;
+        }
+        const bytes = await blobs.get(DATA_CONTAINER, blob);
+        context.blocks.putCopy(key, bytes);
+        yield bytes;
       })();
     },
-    readLocalPartition: (nodeId, partition, level) =>
-      context.blocks.get(blockKey(descriptor.scope, nodeId, partition), level),
+    async readLocalPartition(nodeId, partition, level) {
+      const block = await context.blocks.get(blockKey(descriptor.scope, nodeId, partition), level);
+      if (block && level === 'memory') sources.cachedFromMemory++;
+      else if (block) sources.cachedFromDisk++;
+      return block;
+    },
     broadcastValue: (id) => {
       const bytes = broadcasts.get(id);
       if (!bytes) {
@@ -378,6 +408,12 @@ export const runStageTask: WorkKindRunner<StageWork> = async (work, context): Pr
   const plan = descriptorPlan(descriptor);
   let savedPart: SavedPartWriter | undefined;
   let savedFiles: SavedFilesWriter | undefined;
+  const sources: CacheSources = {
+    cachedFromMemory: 0,
+    cachedFromDisk: 0,
+    cachedFromBlob: 0,
+    cachedComputed: 0,
+  };
   // A DataFrame stage runs the SQL program the driver bound (no bundle, no graph rebuild).
   const output: TaskOutput = descriptor.relational ? await runDataFrameStage() : await runGraphStage();
 
@@ -416,14 +452,23 @@ export const runStageTask: WorkKindRunner<StageWork> = async (work, context): Pr
       );
     }
     // The driver cannot call executors: nodes the run unpersisted are dropped here, at its next task.
-    for (const nodeId of plan.releasedNodes ?? [])
+    for (const nodeId of plan.releasedNodes ?? []) {
       context.blocks.release(nodeBlockPrefix(descriptor.scope, nodeId));
+      context.blocks.release(copyKey(message.appId, cachedNodePrefix(descriptor.scope, nodeId)));
+    }
     // Loading took its time: a task whose executor began shutting down meanwhile does not start.
     context.throwIfInterrupted();
     // The driver's broadcast values, never the ones this rebuild of the builder computed.
-    const io = makeTaskIO(context, descriptor, broadcasts, shuffleTables, (part) => {
-      savedPart = part;
-    });
+    const io = makeTaskIO(
+      context,
+      descriptor,
+      broadcasts,
+      shuffleTables,
+      (part) => {
+        savedPart = part;
+      },
+      sources,
+    );
     return runTask(graph, plan, message.partition, io, {
       fingerprint: descriptor.fingerprint,
       parallelizeDigests: descriptor.parallelizeDigests,
@@ -435,6 +480,7 @@ export const runStageTask: WorkKindRunner<StageWork> = async (work, context): Pr
   const written: string[] = [];
   const cachedPartitions: CachedPartition[] = [];
   for (const c of output.cachedOutputs) {
+    sources.cachedComputed++;
     if (c.storage === 'memory' || c.storage === 'disk') {
       // Kept by this executor only (the driver is not told): a task elsewhere recomputes it.
       await context.blocks.put(blockKey(descriptor.scope, c.nodeId, c.partition), c.storage, c.data);
@@ -444,6 +490,8 @@ export const runStageTask: WorkKindRunner<StageWork> = async (work, context): Pr
     const blob = name(descriptor.scope, c.nodeId, c.partition, executionId);
     written.push(blob);
     await blobs.put(DATA_CONTAINER, blob, c.data);
+    // Kept here too: a later task on this executor naming this blob reads memory, not Blob.
+    context.blocks.putCopy(copyKey(message.appId, blob), c.data);
     cachedPartitions.push({
       nodeId: c.nodeId,
       partition: c.partition,
@@ -453,7 +501,7 @@ export const runStageTask: WorkKindRunner<StageWork> = async (work, context): Pr
     });
   }
   const outcome: TaskOutcome = {
-    metrics: { ...output.metrics, durationMs: performance.now() - started },
+    metrics: { ...output.metrics, ...sources, durationMs: performance.now() - started },
     accumulators: output.accumulatorUpdates,
   };
   if (cachedPartitions.length > 0) outcome.cachedPartitions = cachedPartitions;

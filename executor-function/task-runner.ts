@@ -82,6 +82,22 @@ interface Executor {
   heartbeatMs: number;
 }
 
+/**
+ * Drop the blocks and cache copies of applications other than `current` whose lease has ended
+ * (the driver cannot call executors, so this is how they learn). One lease read per such
+ * application per lease-check period at most (LeaseWatch caches them).
+ */
+async function releaseEndedApps(ex: Executor, current: string): Promise<void> {
+  for (const appId of ex.blocks.appIds()) {
+    if (appId === current) continue;
+    try {
+      if (await ex.leases.hasEnded(appId)) ex.blocks.release(`${appId}/`);
+    } catch {
+      // Deliberately ignored: the blocks stay until a later task checks again or LRU evicts them.
+    }
+  }
+}
+
 /** A positive number of milliseconds from the environment, else `fallback`. */
 function envMs(name: string, fallback: number): number {
   const value = Number(process.env[name] ?? fallback);
@@ -229,9 +245,12 @@ async function runInvocation(input: unknown, trigger: TriggerInfo, sink: LogSink
   if (leased) {
     const verdict = await ex.leases.verdict(leased);
     if (!verdict.run) {
+      if (verdict.kind === 'app-ended') ex.blocks.release(`${message.appId}/`);
       log.info(`dropped: ${verdict.reason}`);
       return;
     }
+    // Blocks and cache copies die with their application; not awaited: a cache, not this task's work.
+    void releaseEndedApps(ex, message.appId);
   }
   // Two deliveries of one message can share attempt and dequeueCount; the nonce never does.
   const execution = {

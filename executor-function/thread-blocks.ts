@@ -15,6 +15,11 @@ import type { LocalStorageLevel } from '../engine/plan/persistence.js';
 export interface BlockSnapshot {
   /** Key → 'memory' block. */
   memory: Record<string, SharedArrayBuffer>;
+  /**
+   * Copy key (`copyKey`) → this executor's in-memory copy of a partition stored in a blob
+   * (`cache()`, checkpoint, handle), so a later task naming the same blob does not read it.
+   */
+  copies?: Record<string, SharedArrayBuffer>;
   /** Keys of 'disk' blocks (files in `diskDir`). */
   disk: string[];
   diskDir: string;
@@ -31,10 +36,33 @@ export interface StoredBlockChange {
   file?: string;
 }
 
+/** A copy of a blob-stored partition a task read from its blob or wrote to it. */
+export interface StoredCopyChange {
+  key: string;
+  bytes: number;
+  memory: SharedArrayBuffer;
+}
+
 /** What a task thread sends back: blocks stored, and key prefixes (released nodes) to drop. */
 export interface BlockChanges {
   stored: StoredBlockChange[];
   released: string[];
+  /** Copies of blob-stored partitions to keep (absent when none). */
+  copies?: StoredCopyChange[];
+  /** Copy keys the task read from memory: the most recently used now (LRU). */
+  copiesRead?: string[];
+}
+
+/**
+ * The key of this executor's memory copy of the blob-stored partition `blob` of application
+ * `appId`. A blob of a cached, checkpointed or handle partition is named by the run's scope, the
+ * node, the partition and the execution that wrote it, and is written once, never overwritten:
+ * its name is its version, so a copy can be stale only if the driver named a deleted blob again,
+ * which it never does (unpersist forgets the blobs it deletes). The application leads the key so
+ * a task is only ever handed its own application's copies.
+ */
+export function copyKey(appId: string, blob: string): string {
+  return `${appId}/copy/${blob}`;
 }
 
 /** The key of a partition of a node persisted in run `scope`. */
@@ -60,11 +88,17 @@ export interface ExecutorBlocks {
   put(key: string, level: LocalStorageLevel, data: Uint8Array): Promise<void>;
   /** Drop every block whose key starts with `prefix` (a node the run released). */
   release(prefix: string): void;
+  /** This executor's memory copy of a blob-stored partition (`copyKey`), or undefined. */
+  getCopy(key: string): Uint8Array | undefined;
+  /** Keep a memory copy of a blob-stored partition, if the task succeeds. */
+  putCopy(key: string, data: Uint8Array): void;
 }
 
 /** ExecutorBlocks inside a task thread, over the run's snapshot. */
 export class ThreadBlocks implements ExecutorBlocks {
   private readonly changes: BlockChanges = { stored: [], released: [] };
+  private readonly copies: StoredCopyChange[] = [];
+  private readonly copiesRead: string[] = [];
 
   constructor(
     private readonly snapshot: BlockSnapshot | undefined,
@@ -104,9 +138,30 @@ export class ThreadBlocks implements ExecutorBlocks {
     if (!this.changes.released.includes(prefix)) this.changes.released.push(prefix);
   }
 
+  getCopy(key: string): Uint8Array | undefined {
+    if (this.changes.released.some((p) => key.startsWith(p))) return undefined;
+    const copy = this.snapshot?.copies?.[key];
+    if (!copy) return undefined;
+    this.copiesRead.push(key);
+    // A Buffer over the shared memory, no copy: readers decode it and never write to it.
+    return Buffer.from(copy);
+  }
+
+  putCopy(key: string, data: Uint8Array): void {
+    const memory = new SharedArrayBuffer(data.byteLength);
+    new Uint8Array(memory).set(data);
+    this.copies.push({ key, bytes: data.byteLength, memory });
+  }
+
   /** What to send back with the task's outcome (undefined when nothing changed). */
   collect(): BlockChanges | undefined {
+    const { copies, copiesRead } = this;
     const { stored, released } = this.changes;
-    return stored.length > 0 || released.length > 0 ? this.changes : undefined;
+    if (stored.length + released.length + copies.length + copiesRead.length === 0) return undefined;
+    return {
+      ...this.changes,
+      ...(copies.length > 0 ? { copies } : {}),
+      ...(copiesRead.length > 0 ? { copiesRead } : {}),
+    };
   }
 }

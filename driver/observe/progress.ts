@@ -7,6 +7,8 @@
 import cliProgress from 'cli-progress';
 import { actionLabel } from '../../engine/plan/call-site.js';
 import type { RunEvent, RunListener } from './run-events.js';
+import { type CacheSourceCounts, noCacheSources } from './run-summary-model.js';
+import { formatCacheSources } from './run-summary-text.js';
 
 /**
  * One stage's bar exactly as Spark draws it: `[Stage N:` + `=`×done + `>` + spaces +
@@ -39,6 +41,8 @@ interface StageProgress {
   attempts: number;
   failed: number;
   speculative: number;
+  /** Where the winning attempts got persisted partitions (task metrics). */
+  cache: CacheSourceCounts;
 }
 
 /** Options of ConsoleProgress. */
@@ -136,6 +140,7 @@ export class ConsoleProgress implements RunListener {
           attempts: 0,
           failed: 0,
           speculative: 0,
+          cache: noCacheSources(),
         });
         if (!this.tty) {
           this.line(
@@ -152,8 +157,9 @@ export class ConsoleProgress implements RunListener {
             ? `: ${s.done.size}/${s.numTasks} tasks, ${s.attempts} attempt${s.attempts === 1 ? '' : 's'} (${s.failed} failed, ${s.speculative} speculative)`
             : '';
           const time = s ? ` in ${seconds(event.at - s.submittedAt)}` : '';
+          const cached = s ? formatCacheSources(s.cache) : '';
           this.line(
-            `stage ${event.stageId} ${event.status}${time}${counts}${event.error ? ` — ${event.error.message}` : ''}`,
+            `stage ${event.stageId} ${event.status}${time}${counts}${cached ? `; cached partitions: ${cached}` : ''}${event.error ? ` — ${event.error.message}` : ''}`,
           );
         }
         this.redraw();
@@ -171,7 +177,13 @@ export class ConsoleProgress implements RunListener {
         if (!s) return;
         s.running.delete(`${event.partition}/${event.attempt}/${event.executorId}`);
         s.attempts++;
-        if (event.status === 'succeeded') s.done.add(event.partition);
+        if (event.status === 'succeeded') {
+          s.done.add(event.partition);
+          s.cache.cachedFromMemory += event.metrics?.cachedFromMemory ?? 0;
+          s.cache.cachedFromDisk += event.metrics?.cachedFromDisk ?? 0;
+          s.cache.cachedFromBlob += event.metrics?.cachedFromBlob ?? 0;
+          s.cache.cachedComputed += event.metrics?.cachedComputed ?? 0;
+        }
         if (event.status === 'failed') s.failed++;
         if (event.speculative) s.speculative++;
         this.redraw();

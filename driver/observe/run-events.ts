@@ -25,6 +25,11 @@ export const RunTaskMetricsSchema = z.object({
   shuffleWriteBytes: int,
   peakMemoryBytes: int,
   spillCount: int,
+  /** Where persisted partitions came from (absent in logs written before these were reported). */
+  cachedFromMemory: int.optional(),
+  cachedFromDisk: int.optional(),
+  cachedFromBlob: int.optional(),
+  cachedComputed: int.optional(),
 });
 
 const ErrorInfoSchema = z.object({

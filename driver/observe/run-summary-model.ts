@@ -73,7 +73,24 @@ function noAttempts(): AttemptCounts {
   return { attempts: 0, succeeded: 0, failed: 0, ignored: 0, lost: 0, killed: 0, speculative: 0 };
 }
 
-export interface StageSummary extends AttemptCounts, TaskRunMetrics {
+/**
+ * Where the winning attempts got the partitions of persisted datasets (Spark's storage tab and
+ * "cached" marks): the executor's memory (a 'memory' block or its copy of a cache blob), its
+ * disk, a cache/checkpoint/handle blob, or computed (and stored) by the task.
+ */
+export interface CacheSourceCounts {
+  cachedFromMemory: number;
+  cachedFromDisk: number;
+  cachedFromBlob: number;
+  cachedComputed: number;
+}
+
+/** All four counts at 0. */
+export function noCacheSources(): CacheSourceCounts {
+  return { cachedFromMemory: 0, cachedFromDisk: 0, cachedFromBlob: 0, cachedComputed: 0 };
+}
+
+export interface StageSummary extends AttemptCounts, TaskRunMetrics, CacheSourceCounts {
   stageId: number;
   jobId: number;
   kind?: 'shuffle-map' | 'result';
@@ -183,7 +200,7 @@ export interface RunSummary {
     recordsWritten: number;
     shuffleReadBytes: number;
     shuffleWriteBytes: number;
-  };
+  } & CacheSourceCounts;
   /** Accumulator values per run, bad-record counts included (runs without accumulators omitted). */
   accumulators: RunAccumulators[];
   notices: { at: number; level: string; message: string }[];
@@ -202,5 +219,6 @@ export function emptyStage(stageId: number, jobId: number): StageSummary {
     partitions: 0,
     ...noAttempts(),
     ...zeroTaskMetrics(),
+    ...noCacheSources(),
   };
 }

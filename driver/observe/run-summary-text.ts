@@ -3,7 +3,7 @@
  */
 import { actionLabel } from '../../engine/plan/call-site.js';
 import { badRecordsAccumulatorName } from '../../engine/records/record-formats.js';
-import type { RunSummary } from './run-summary-model.js';
+import type { CacheSourceCounts, RunSummary } from './run-summary-model.js';
 
 const ms = (n: number | undefined) =>
   n === undefined ? '–' : n < 1000 ? `${Math.round(n)} ms` : `${(n / 1000).toFixed(n < 10_000 ? 2 : 1)} s`;
@@ -25,6 +25,21 @@ const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? o
 
 /** Accumulators counting a source's skipped bad records are named `badRecords:<uri>`. */
 const BAD_RECORDS_PREFIX = badRecordsAccumulatorName('');
+
+/**
+ * Where persisted partitions came from (`4 from executor memory, 2 from blob, 4 computed`), or
+ * '' when the counts are all 0 (nothing persisted was read or stored).
+ */
+export function formatCacheSources(c: CacheSourceCounts): string {
+  return [
+    c.cachedFromMemory ? `${c.cachedFromMemory} from executor memory` : '',
+    c.cachedFromDisk ? `${c.cachedFromDisk} from executor disk` : '',
+    c.cachedFromBlob ? `${c.cachedFromBlob} from blob` : '',
+    c.cachedComputed ? `${c.cachedComputed} computed and stored` : '',
+  ]
+    .filter(Boolean)
+    .join(', ');
+}
 
 /** The run summary as the console prints it after a run. */
 export function formatRunSummary(s: RunSummary): string {
@@ -77,6 +92,8 @@ export function formatRunSummary(s: RunSummary): string {
           extra.length ? ` (${extra.join(', ')})` : ''
         }${skew}, ${ms(st.durationMs)} — ${st.name ?? ''}`,
       );
+      const cached = formatCacheSources(st);
+      if (cached) lines.push(`        cached partitions: ${cached}`);
     }
   }
   lines.push(
@@ -88,6 +105,8 @@ export function formatRunSummary(s: RunSummary): string {
   lines.push(
     `  data:      ${t.recordsRead} records read, ${t.recordsWritten} written; shuffle ${formatBytes(t.shuffleWriteBytes)} written, ${formatBytes(t.shuffleReadBytes)} read`,
   );
+  const cached = formatCacheSources(t);
+  if (cached) lines.push(`  cache:     partitions ${cached}`);
   const severalRuns = s.accumulators.length > 1;
   for (const acc of s.accumulators) {
     const where = severalRuns ? ` (run ${acc.run ?? '?'}${acc.module ? `, ${acc.module}` : ''})` : '';

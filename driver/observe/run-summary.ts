@@ -296,6 +296,10 @@ export class RunSummaryBuilder implements RunListener {
         s.shuffleWriteBytes += a.metrics.shuffleWriteBytes;
         s.peakMemoryBytes = Math.max(s.peakMemoryBytes, a.metrics.peakMemoryBytes);
         s.spillCount += a.metrics.spillCount;
+        s.cachedFromMemory += a.metrics.cachedFromMemory ?? 0;
+        s.cachedFromDisk += a.metrics.cachedFromDisk ?? 0;
+        s.cachedFromBlob += a.metrics.cachedFromBlob ?? 0;
+        s.cachedComputed += a.metrics.cachedComputed ?? 0;
       }
     }
     for (const s of stageById.values()) {
@@ -369,6 +373,10 @@ export class RunSummaryBuilder implements RunListener {
         recordsWritten: sum((s) => s.recordsWritten),
         shuffleReadBytes: sum((s) => s.shuffleReadBytes),
         shuffleWriteBytes: sum((s) => s.shuffleWriteBytes),
+        cachedFromMemory: sum((s) => s.cachedFromMemory),
+        cachedFromDisk: sum((s) => s.cachedFromDisk),
+        cachedFromBlob: sum((s) => s.cachedFromBlob),
+        cachedComputed: sum((s) => s.cachedComputed),
       },
       accumulators: runAccumulators(jobs),
       notices: [...this.notices],

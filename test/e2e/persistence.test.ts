@@ -1,7 +1,9 @@
 /**
  * Persistence, checkpoints and whole-file sources on real executors against the suite's
- * Azurite: persist('blob') read back by a later job of the run (its stages not planned) and
- * released by unpersist (its blobs deleted); persist('memory' / 'disk') read from the
+ * Azurite (through a request counter): persist('blob') read back by a later job of the run (its
+ * stages not planned) and released by unpersist (its blobs deleted); cache()d partitions read by
+ * later jobs and runs of the session from the executor's memory copy, not Blob, when the task
+ * lands where they were computed; persist('memory' / 'disk') read from the
  * executor's own store when the task lands there; checkpoints in a driver script of several
  * jobs, each later job starting from the checkpoint; wholeTextFiles and binaryFiles over local
  * files and blobs. Results are compared with plain JS.
@@ -12,11 +14,15 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DATA_CONTAINER } from '../../contract/names.js';
+import { RunSummaryBuilder } from '../../driver/observe/run-summary.js';
 import { BlobStore } from '../../storage/blob-store.js';
 import { connectStorage } from '../../storage/connection.js';
-import { type E2EFabric, startE2E } from '../helpers/e2e.js';
+import { RequestCounter } from '../../storage/testing/request-counter.js';
+import { connectDriver, type E2EFabric, startE2E } from '../helpers/e2e.js';
+import { suiteConnectionString } from '../helpers/fabric.js';
 import checkpointDriver from './jobs/checkpoint-driver.js';
 import { checkpointedRoundsReference } from './jobs/checkpointed-rounds.js';
+import { type MemoryCachedParams, memoryCachedReference } from './jobs/memory-cached.js';
 import { type Level, persistLevelsReference } from './jobs/persist-levels.js';
 
 const JOBS = path.resolve(import.meta.dirname, 'jobs');
@@ -25,11 +31,21 @@ let pair: E2EFabric;
 let single: E2EFabric;
 let blobs: BlobStore;
 let dir: string;
+/** Both fabrics reach Azurite through it: tests count the Blob reads of cached partitions. */
+let counter: RequestCounter;
+
+function azuritePort(service: 'Blob' | 'Queue'): number {
+  const match = new RegExp(`${service}Endpoint=http://[^:]+:(\\d+)`).exec(suiteConnectionString());
+  if (!match) throw new Error(`no ${service} endpoint in the suite's connection string`);
+  return Number(match[1]);
+}
 
 beforeAll(async () => {
+  counter = await RequestCounter.start(azuritePort('Blob'), azuritePort('Queue'));
+  const connectionString = counter.connectionString;
   [pair, single] = await Promise.all([
-    startE2E({ label: 'persist', executors: 2, slots: 2 }),
-    startE2E({ label: 'persist1', executors: 1, slots: 2 }),
+    startE2E({ label: 'persist', executors: 2, slots: 2, connectionString }),
+    startE2E({ label: 'persist1', executors: 1, slots: 2, connectionString }),
   ]);
   blobs = new BlobStore(connectStorage({ connectionString: pair.fabric.connectionString }));
   dir = await mkdtemp(path.join(tmpdir(), 'stratus-whole-files-'));
@@ -37,6 +53,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all([pair?.close(), single?.close()]);
+  await counter?.stop();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
@@ -90,6 +107,145 @@ describe('persist and unpersist on executors', () => {
       expect(two.accumulators.computed as number).toBeLessThanOrEqual(21);
     });
   }
+});
+
+/** Blob GETs of application `appId`'s cached partitions while `body` runs. */
+async function countingCacheReads<T>(
+  appId: string,
+  body: () => Promise<T>,
+): Promise<{ value: T; gets: number }> {
+  let gets = 0;
+  const stop = counter.onRequest((request) => {
+    if (
+      request.kind.startsWith('blob:read') &&
+      request.path.includes(`/apps/${appId}/`) &&
+      request.path.includes('/cache/')
+    )
+      gets++;
+  });
+  try {
+    return { value: await body(), gets };
+  } finally {
+    stop();
+  }
+}
+
+interface JobCacheSources {
+  memory: number;
+  blob: number;
+  computed: number;
+}
+
+/** Where each job's tasks got their cached partitions (task metrics of the events seen), in job order; `all` counts every attempt. */
+function cacheSourcesByJob(e2e: E2EFabric, all = false): JobCacheSources[] {
+  const jobs = e2e.events.of('job-start').map((j) => j.jobId);
+  const sources = new Map<number, JobCacheSources>(
+    jobs.map((id) => [id, { memory: 0, blob: 0, computed: 0 }]),
+  );
+  for (const t of e2e.events.of('task-end')) {
+    if (!t.metrics || (!all && t.status !== 'succeeded')) continue;
+    const s = sources.get(t.jobId);
+    if (!s) continue;
+    s.memory += t.metrics.cachedFromMemory ?? 0;
+    s.blob += t.metrics.cachedFromBlob ?? 0;
+    s.computed += t.metrics.cachedComputed ?? 0;
+  }
+  return jobs.map((id) => sources.get(id)!);
+}
+
+const memoryCachedModule = path.join(JOBS, 'memory-cached.ts');
+
+/** The run summary of the events `e2e` recorded (as the event log would give it). */
+function summaryOf(e2e: E2EFabric) {
+  const builder = new RunSummaryBuilder();
+  for (const event of e2e.events.events) builder.onEvent(event);
+  return builder.summary();
+}
+
+/** Runs memory-cached.ts and checks its results against plain JS; returns the report. */
+async function runMemoryCached(e2e: E2EFabric, params: MemoryCachedParams, driver = e2e.driver) {
+  const report = await driver.runWithReport(memoryCachedModule, params);
+  const records = memoryCachedReference(params.n);
+  const sums = new Map<number, number>();
+  for (const [k, v] of records) sums.set(k, (sums.get(k) ?? 0) + v);
+  const results = report.results as {
+    count: number;
+    sums: [number, number][];
+    total: number;
+    again?: number;
+  };
+  expect(results.count).toBe(records.length);
+  expect(sorted(results.sums)).toEqual(sorted([...sums]));
+  expect(results.total).toBe(records.reduce((a, [, v]) => a + v, 0));
+  if (params.release) expect(results.again).toBe(records.length);
+  return report;
+}
+
+describe('cached partitions in executor memory across jobs and runs of one driver session', () => {
+  it('one executor: later jobs and a later run read every cached partition from memory, never from Blob', async () => {
+    const params = { n: 280, slices: 4, release: false };
+    single.events.clear();
+    const first = await countingCacheReads(single.driver.appId, () => runMemoryCached(single, params));
+    expect(first.value.accumulators.computed).toBe(params.n);
+    // Job 0 computes and stores the 4 partitions (blob + memory copy); jobs 1 and 2 read them.
+    expect(cacheSourcesByJob(single)).toEqual([
+      { memory: 0, blob: 0, computed: 4 },
+      { memory: 4, blob: 0, computed: 0 },
+      { memory: 4, blob: 0, computed: 0 },
+    ]);
+    single.events.clear();
+    // The same graph and params in a later run of the session: the session cache names the same
+    // blobs, and the executor still holds their copies.
+    const second = await countingCacheReads(single.driver.appId, () => runMemoryCached(single, params));
+    expect(second.value.accumulators.computed).toBe(0);
+    expect(cacheSourcesByJob(single)).toEqual(Array(3).fill({ memory: 4, blob: 0, computed: 0 }));
+    expect(first.gets + second.gets).toBe(0);
+    // The run summary totals what the task metrics said.
+    expect(summaryOf(single).totals).toMatchObject({
+      cachedFromMemory: 12,
+      cachedFromBlob: 0,
+      cachedComputed: 0,
+    });
+  });
+
+  it('one executor: after unpersist, and in another application, no copy is used: the partitions are computed', async () => {
+    const params = { n: 210, slices: 3, release: true };
+    single.events.clear();
+    const report = await runMemoryCached(single, params);
+    // Computed by job 0, read from memory by jobs 1 and 2, computed again (not stored) after unpersist.
+    expect(report.accumulators.computed).toBe(2 * params.n);
+    expect(cacheSourcesByJob(single)).toEqual([
+      { memory: 0, blob: 0, computed: 3 },
+      { memory: 3, blob: 0, computed: 0 },
+      { memory: 3, blob: 0, computed: 0 },
+      { memory: 0, blob: 0, computed: 0 },
+    ]);
+    // Another application on the same executor, same job and params: its own partitions.
+    const other = await connectDriver(single.fabric, { listeners: [single.events] });
+    try {
+      single.events.clear();
+      const theirs = await runMemoryCached(single, { ...params, release: false }, other);
+      expect(theirs.accumulators.computed).toBe(params.n);
+      expect(cacheSourcesByJob(single)[0]).toEqual({ memory: 0, blob: 0, computed: 3 });
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('two executors: each cached partition of a later job comes from memory or Blob, and only the Blob ones are read there', async () => {
+    const params = { n: 360, slices: 6, release: false };
+    pair.events.clear();
+    const { value, gets } = await countingCacheReads(pair.driver.appId, () => runMemoryCached(pair, params));
+    expect(value.accumulators.computed).toBe(params.n);
+    const [computing, ...reading] = cacheSourcesByJob(pair);
+    expect(computing).toEqual({ memory: 0, blob: 0, computed: 6 });
+    for (const job of reading) expect(job.memory + job.blob).toBe(params.slices);
+    // Every Blob GET of a cached partition is one an attempt reported as read from Blob.
+    expect(gets).toBe(cacheSourcesByJob(pair, true).reduce((n, j) => n + j.blob, 0));
+    const totals = summaryOf(pair).totals;
+    expect(totals.cachedFromMemory + totals.cachedFromBlob).toBe(12);
+    expect(totals.cachedComputed).toBe(6);
+  });
 });
 
 describe('checkpoint', () => {

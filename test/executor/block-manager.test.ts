@@ -8,15 +8,19 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { cachedNodePrefix, cachedPartitionBlobName } from '../../contract/names.js';
 import { ExecutorBlockManager } from '../../executor-function/block-manager.js';
-import { blockKey, nodeBlockPrefix, ThreadBlocks } from '../../executor-function/thread-blocks.js';
+import { blockKey, copyKey, nodeBlockPrefix, ThreadBlocks } from '../../executor-function/thread-blocks.js';
 
 let root: string;
 let manager: ExecutorBlockManager;
 
 beforeEach(async () => {
   root = await mkdtemp(path.join(tmpdir(), 'stratus-blocks-test-'));
-  manager = new ExecutorBlockManager({ memoryBytes: 100, diskBytes: 100 }, path.join(root, 'store'));
+  manager = new ExecutorBlockManager(
+    { memoryBytes: 100, diskBytes: 100, copyBytes: 100 },
+    path.join(root, 'store'),
+  );
 });
 afterEach(async () => {
   manager.close();
@@ -81,5 +85,78 @@ describe('executor block manager', () => {
     expect(manager.snapshot('app-a').disk).toEqual([]);
     expect(Object.keys(manager.snapshot('app-a').memory)).toEqual([blockKey('app-a/run-0', 4, 0)]);
     expect(await reader.get(key(0), 'disk')).toBeUndefined();
+  });
+
+  describe('memory copies of blob-stored partitions', () => {
+    const blob = (p: number, app = 'app-a', node = 3) =>
+      cachedPartitionBlobName(`${app}/run-0`, node, p, `exec-${p}`);
+    /** One "task" that keeps copies of the blobs `sizes` names and reads `read`; returns what it read. */
+    function copyTask(appId: string, keep: [blob: string, size: number][], read: string[] = []) {
+      const thread = new ThreadBlocks(manager.snapshot(appId), root);
+      for (const [b, size] of keep) thread.putCopy(copyKey(appId, b), new Uint8Array(size).fill(size));
+      const got = read.map((b) => {
+        const copy = thread.getCopy(copyKey(appId, b));
+        return copy && Array.from(copy);
+      });
+      manager.accept(thread.collect());
+      return got;
+    }
+
+    it("a later task finds the copy of the same blob, never another blob's or another application's", () => {
+      copyTask('app-a', [[blob(0), 7]]);
+      copyTask('app-b', [[blob(0, 'app-b'), 9]]);
+      expect(copyTask('app-a', [], [blob(0), blob(1), blob(0, 'app-b')])).toEqual([
+        Array(7).fill(7),
+        undefined,
+        undefined,
+      ]);
+      // Another application's task cannot even name app-a's copy: its key carries its own appId.
+      expect(copyTask('app-b', [], [blob(0)])).toEqual([undefined]);
+    });
+
+    it('copies stay under their bound, evicting the least recently used first (a read counts as a use)', () => {
+      copyTask('app-a', [
+        [blob(0), 40],
+        [blob(1), 40],
+      ]);
+      copyTask('app-a', [], [blob(0)]); // blob 0 is now more recent than blob 1
+      copyTask('app-a', [[blob(2), 40]]);
+      const keys = (ids: number[]) => ids.map((p) => manager.hasCopy(copyKey('app-a', blob(p))));
+      expect(keys([0, 1, 2])).toEqual([true, false, true]);
+      expect(manager.copyBytes).toBe(80);
+      expect(manager.copiesEvicted).toBe(1);
+      copyTask('app-a', [[blob(3), 101]]); // larger than the bound: not kept, nothing evicted
+      expect(keys([0, 1, 2, 3])).toEqual([true, false, true, false]);
+      expect(manager.copyBytes).toBe(80);
+    });
+
+    it("an unpersisted node's copies and an ended application's blocks and copies are dropped", () => {
+      copyTask('app-a', [
+        [blob(0), 10],
+        [blob(0, 'app-a', 4), 10],
+      ]);
+      copyTask('app-b', [[blob(0, 'app-b'), 10]]);
+      const releaser = new ThreadBlocks(manager.snapshot('app-a'), root);
+      releaser.release(copyKey('app-a', cachedNodePrefix('app-a/run-0', 3)));
+      // Released within the task itself: the task does not read it either.
+      expect(releaser.getCopy(copyKey('app-a', blob(0)))).toBeUndefined();
+      manager.accept(releaser.collect());
+      expect(manager.hasCopy(copyKey('app-a', blob(0)))).toBe(false);
+      expect(manager.hasCopy(copyKey('app-a', blob(0, 'app-a', 4)))).toBe(true);
+      expect(manager.appIds().sort()).toEqual(['app-a', 'app-b']);
+      manager.release('app-a/');
+      expect(manager.appIds()).toEqual(['app-b']);
+      expect(manager.copyBytes).toBe(10);
+    });
+
+    it('a setting of 0 keeps no copies', () => {
+      manager.close();
+      manager = new ExecutorBlockManager(
+        { memoryBytes: 100, diskBytes: 100, copyBytes: 0 },
+        path.join(root, 'store'),
+      );
+      copyTask('app-a', [[blob(0), 1]]);
+      expect(manager.hasCopy(copyKey('app-a', blob(0)))).toBe(false);
+    });
   });
 });

@@ -70,6 +70,8 @@ const OPTIONAL_EXECUTOR_SETTINGS: Record<string, string> = {
     'on shutdown, how long running tasks get to stop after their signal before their threads end, default 3 s (under the host’s 5 s kill)',
   STRATUS_PERSIST_MEMORY_MB:
     "bound of the partitions an instance keeps for persist('memory'), default 512 MiB; a miss is recomputed",
+  STRATUS_CACHE_MEMORY_MB:
+    'bound of the in-memory copies an instance keeps of cache()d, checkpointed and handle partitions, default 256 MiB; a miss reads the blob',
   STRATUS_PERSIST_DISK_MB:
     "bound of the partitions an instance keeps on its temp disk for persist('disk'), default 2 GiB",
   // The connection-string form is for Azurite only: the deployment must not hold a key (bicep-static).

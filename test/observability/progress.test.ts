@@ -83,6 +83,61 @@ describe('console progress', () => {
     ]);
   });
 
+  it("says where a stage's persisted partitions came from when its tasks report any", async () => {
+    const out = new TextSink();
+    const progress = new ConsoleProgress({ stream: out, tty: false });
+    const base = {
+      appId,
+      jobId: 0,
+      stageId: 0,
+      attempt: 0,
+      executorId: 'executor-1',
+      slot: 0,
+      launchedAt: 1000,
+    };
+    const metrics = (cache: Record<string, number>) => ({
+      durationMs: 10,
+      recordsRead: 0,
+      recordsWritten: 0,
+      bytesRead: 0,
+      bytesWritten: 0,
+      shuffleReadBytes: 0,
+      shuffleWriteBytes: 0,
+      peakMemoryBytes: 0,
+      spillCount: 0,
+      ...cache,
+    });
+    const events: RunEvent[] = [
+      {
+        type: 'stage-submitted',
+        at: 1000,
+        appId,
+        jobId: 0,
+        stageId: 0,
+        kind: 'result',
+        name: 'count',
+        numTasks: 3,
+        parentStageIds: [],
+      },
+      ...[{ cachedFromMemory: 1 }, { cachedFromMemory: 1 }, { cachedFromBlob: 1 }].map(
+        (cache, partition): RunEvent => ({
+          ...base,
+          partition,
+          type: 'task-end',
+          at: 1200,
+          status: 'succeeded',
+          metrics: metrics(cache),
+        }),
+      ),
+      { type: 'stage-completed', at: 1500, appId, jobId: 0, stageId: 0, status: 'succeeded' },
+    ];
+    for (const e of events) progress.onEvent(e);
+    await progress.close();
+    expect(out.text).toContain(
+      'stage 0 succeeded in 0.50 s: 3/3 tasks, 3 attempts (0 failed, 0 speculative); cached partitions: 2 from executor memory, 1 from blob',
+    );
+  });
+
   it('draws the bar through cli-progress on a terminal and clears it when the stages end', async () => {
     const out = Object.assign(new TextSink(), {
       isTTY: true,

@@ -205,6 +205,11 @@ describe('the run summary', () => {
       recordsWritten: 35,
       shuffleReadBytes: 49,
       shuffleWriteBytes: 21,
+      // No task reported persisted partitions.
+      cachedFromMemory: 0,
+      cachedFromDisk: 0,
+      cachedFromBlob: 0,
+      cachedComputed: 0,
     });
     expect(
       s.jobs.map((j) => [j.jobId, j.hidden, j.stagesRun, j.skippedStageIds.length, j.tasks, j.durationMs]),
@@ -300,5 +305,62 @@ describe('the run summary', () => {
     const text = formatRunSummary(s);
     expect(text).toContain(`  failed:    JobFailedError: ${error.message}`);
     expect(text).toMatch(/job 1 take "top": .* failed in .* — JobFailedError: job 1 aborted/);
+  });
+
+  it('counts where persisted partitions came from, per stage and in total, from winning attempts only, and prints them', () => {
+    // Stage 0 computes 2 cached partitions; stage 1's winners read one from executor memory and
+    // one from blob; a late duplicate (ignored) that read from blob is not counted.
+    const sources: [
+      stage: number,
+      partition: number,
+      status: 'succeeded' | 'ignored',
+      cache: Record<string, number>,
+    ][] = [
+      [0, 0, 'succeeded', { cachedComputed: 1 }],
+      [0, 1, 'succeeded', { cachedComputed: 1 }],
+      [1, 0, 'succeeded', { cachedFromMemory: 1 }],
+      [1, 1, 'succeeded', { cachedFromBlob: 1 }],
+      [1, 1, 'ignored', { cachedFromBlob: 1 }],
+    ];
+    const builder = new RunSummaryBuilder();
+    for (const jobId of [0, 1]) {
+      builder.onEvent({
+        type: 'job-start',
+        at: 5 + jobId,
+        appId,
+        jobId,
+        action: 'count',
+        actionName: 'count',
+        hidden: false,
+        stageIds: [jobId],
+        skippedStageIds: [],
+      });
+    }
+    builder.onEvent(stage(0, 0, 2, [], 10));
+    builder.onEvent(stage(1, 1, 2, [], 20));
+    sources.forEach(([stageId, partition, status, cache], i) => {
+      const [start, end] = attemptEvents([stageId, stageId, partition, i, 'executor-1', 0, 100, 200, status]);
+      builder.onEvent(start!);
+      const ended = end as Extract<RunEvent, { type: 'task-end' }>;
+      builder.onEvent({ ...ended, metrics: { ...ended.metrics!, ...cache } });
+    });
+    const summary = builder.summary();
+    const [computing, reading] = summary.stages;
+    expect(computing).toMatchObject({ cachedComputed: 2, cachedFromMemory: 0, cachedFromBlob: 0 });
+    expect(reading).toMatchObject({ cachedComputed: 0, cachedFromMemory: 1, cachedFromBlob: 1 });
+    expect(summary.totals).toMatchObject({
+      cachedComputed: 2,
+      cachedFromMemory: 1,
+      cachedFromBlob: 1,
+      cachedFromDisk: 0,
+    });
+    const text = formatRunSummary(summary);
+    expect(text).toContain('cached partitions: 2 computed and stored');
+    expect(text).toContain('cached partitions: 1 from executor memory, 1 from blob');
+    expect(text).toContain(
+      'cache:     partitions 1 from executor memory, 1 from blob, 2 computed and stored',
+    );
+    // A summary without persisted partitions prints no cache line.
+    expect(formatRunSummary(build().summary())).not.toMatch(/cache/);
   });
 });

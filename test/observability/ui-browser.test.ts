@@ -126,6 +126,38 @@ describe('stratus ui in headless Chromium', () => {
     }
   });
 
+  it("shows where a stage's persisted partitions came from, per task and for the stage", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'stratus-ui-cache-'));
+    try {
+      const file = path.join(dir, 'cache.jsonl');
+      // Stage 0's winning attempts: the first two read executor memory, the rest read blobs.
+      let winners = 0;
+      const withSources = lines.map((l) => {
+        const e = JSON.parse(l) as { type: string; stageId?: number; status?: string; metrics?: object };
+        if (e.type !== 'task-end' || e.stageId !== 0 || e.status !== 'succeeded' || !e.metrics) return l;
+        const source = winners++ < 2 ? { cachedFromMemory: 1 } : { cachedFromBlob: 1 };
+        return JSON.stringify({ ...e, metrics: { ...e.metrics, ...source } });
+      });
+      await writeFile(file, `${withSources.join('\n')}\n`);
+      const served = await startUiServer({ port: 0, source: { file } });
+      try {
+        const page = await open(`${served.url}#/app/${appId}/stage/0`);
+        expect(winners).toBeGreaterThan(2);
+        expect(await statValue(page, 'stage-cached')).toBe(`2 memory · ${winners - 2} blob`);
+        const cells = await page
+          .locator('#tasks tbody tr[data-status="succeeded"] td.cached')
+          .allInnerTexts();
+        expect(cells.filter((c) => c === '1 memory')).toHaveLength(2);
+        expect(cells.filter((c) => c === '1 blob')).toHaveLength(winners - 2);
+        await page.close();
+      } finally {
+        await served.close();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('follows a running application: new events in the log appear without a reload', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'stratus-ui-live-'));
     try {

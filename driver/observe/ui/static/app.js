@@ -396,6 +396,17 @@ async function stagePage(appId, stageId) {
     ([label, q, f]) =>
       `<tr><td>${label}</td>${['min', 'p25', 'median', 'p75', 'max'].map((k) => `<td class="num">${q ? f(q[k]) : '–'}</td>`).join('')}</tr>`,
   );
+  // Where persisted partitions came from (Spark's storage tab): executor memory, disk, blob, computed.
+  const cacheText = (m) =>
+    [
+      [m?.cachedFromMemory, 'memory'],
+      [m?.cachedFromDisk, 'disk'],
+      [m?.cachedFromBlob, 'blob'],
+      [m?.cachedComputed, 'computed'],
+    ]
+      .filter(([n]) => n)
+      .map(([n, where]) => `${n} ${where}`)
+      .join(' · ') || '–';
   const taskRows = attempts
     .slice()
     .sort((a, b) => a.partition - b.partition || a.attempt - b.attempt)
@@ -405,19 +416,20 @@ async function stagePage(appId, stageId) {
         `<td>${esc(a.executorId)}</td><td class="num">${a.slot}</td><td>${status(a.status)}</td>` +
         `<td class="num">${fmtMs(a.durationMs)}</td><td class="num">${a.metrics?.recordsRead ?? '–'}</td><td class="num">${a.metrics?.recordsWritten ?? '–'}</td>` +
         `<td class="num">${fmtBytes(a.metrics?.shuffleReadBytes)}</td><td class="num">${fmtBytes(a.metrics?.shuffleWriteBytes)}</td>` +
+        `<td class="cached">${esc(cacheText(a.metrics))}</td>` +
         `<td class="reason">${a.error ? failure(`attempt-${a.partition}-${a.attempt}-error`, `${a.error.name}: ${a.error.message}`, a.error.stack) : esc(a.reason ?? '')}</td></tr>`,
     );
   view.innerHTML =
     `<h2>Stage ${stage.stageId} (${esc(stage.kind ?? '')}) ${status(stage.status)}</h2><p class="ops">${esc(stage.name ?? '')}</p>` +
     failure('stage-error', stage.error, stage.errorStack) +
-    `<div class="stats">${stat('stage-tasks', 'tasks', stage.numTasks)}${stat('stage-attempts', 'attempts', stage.attempts)}${stat('stage-duration', 'duration', fmtMs(stage.durationMs))}${stat('stage-skew', 'skew (max/median)', stage.skew ? `${stage.skew.toFixed(2)}×` : '–')}</div>` +
+    `<div class="stats">${stat('stage-tasks', 'tasks', stage.numTasks)}${stat('stage-attempts', 'attempts', stage.attempts)}${stat('stage-duration', 'duration', fmtMs(stage.durationMs))}${stat('stage-skew', 'skew (max/median)', stage.skew ? `${stage.skew.toFixed(2)}×` : '–')}${stat('stage-cached', 'cached partitions', cacheText(stage))}</div>` +
     `<h2>Summary of ${attempts.filter((a) => a.status === 'succeeded').length} completed tasks</h2>` +
     table(
       'quantiles',
       ['metric', '#min', '#25th percentile', '#median', '#75th percentile', '#max'],
       quantileRows,
     ) +
-    `<h2>Tasks</h2>${table('tasks', ['#partition', '#attempt', 'executor', '#slot', 'status', '#duration', '#records read', '#records written', '#shuffle read', '#shuffle write', 'failure reason'], taskRows)}`;
+    `<h2>Tasks</h2>${table('tasks', ['#partition', '#attempt', 'executor', '#slot', 'status', '#duration', '#records read', '#records written', '#shuffle read', '#shuffle write', 'cached partitions from', 'failure reason'], taskRows)}`;
   return stage.status === 'running' || stage.status === 'pending';
 }
 
