@@ -45,7 +45,7 @@ export interface ExplainedStage {
   /** Shuffles read at the start of the stage (its boundary with the parents). */
   shuffleReads: { shuffleId: number; mapPartitions: number }[];
   /** The shuffle written at the end of the stage (shuffle-map stages). */
-  shuffleWrite?: { shuffleId: number; reducePartitions: number; partitioner: 'hash' | 'range' };
+  shuffleWrite?: { shuffleId: number; reducePartitions: number; partitioner: 'hash' | 'range' | 'direct' };
   /** Node ids read from blobs (cache or checkpoint) / written to blobs by this stage. */
   cacheReads: number[];
   cacheWrites: number[];
