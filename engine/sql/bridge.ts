@@ -17,12 +17,13 @@
  */
 import { StratusError } from '../../contract/errors.js';
 import type { GraphBuilder } from '../dataset/graph-builder.js';
+import type { Row } from './df-actions.js';
 import type { ExchangeSpec } from './fragment.js';
 import { EXCHANGE_OPTION } from './planner.js';
 import type { StructField, StructType } from './types.js';
 
-/** A row of `df.rdd()`: the row's values by column name (Spark's Row). */
-export type Row = Record<string, unknown>;
+/** A record of `df.rdd()`: the row collect() gives (Spark's Row ≈ an object by column name). */
+export type { Row };
 
 const INTEGER_RANGES: Readonly<Record<string, readonly [number, number]>> = {
   TINYINT: [-128, 127],
