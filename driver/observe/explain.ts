@@ -465,7 +465,7 @@ export function formatExplanation(e: Explanation): string {
         lines.push(`    ↑ reads shuffle ${r.shuffleId} (${r.mapPartitions} map outputs)`);
       if (s.shuffleWrite) {
         lines.push(
-          `    ↓ writes shuffle ${s.shuffleWrite.shuffleId} → ${s.shuffleWrite.reducePartitions} partitions (${s.shuffleWrite.partitioner})`,
+          `    ↓ writes shuffle ${s.shuffleWrite.shuffleId} → ${s.shuffleWrite.reducePartitions} partitions (${s.shuffleWrite.partitioner === 'direct' ? 'direct: the Dataset ⇄ DataFrame bridge, each partition to its own index' : s.shuffleWrite.partitioner})`,
         );
       }
       const checkpointed = (id: number) => s.checkpoints.includes(id);
