@@ -254,6 +254,30 @@ describe('df.rdd()', () => {
     }
   });
 
+  it('costs each task across the bridge one segment read at most, in both directions', async () => {
+    const job = defineJob((ctx, p: { glob: string }) => ({
+      toDF: ctx
+        .parallelize(
+          Array.from({ length: 50 }, (_, i) => ({ k: `k${i}` })),
+          7,
+        )
+        .toDF('k STRING')
+        .count(),
+      rdd: ctx.read.parquet(p.glob).rdd().count(),
+    }));
+    const reads: [number, number, number][] = [];
+    const out = await runDataFrameJob(
+      job,
+      { glob },
+      { onSegmentReads: (shuffle, partition, segments) => reads.push([shuffle, partition, segments]) },
+    );
+    expect(out).toEqual({ toDF: 50, rdd: 240 });
+    // 7 toDF tasks and 3 rdd() tasks (one per Parquet file), each reading its own map task's segment only.
+    expect(reads).toHaveLength(10);
+    expect(reads.every(([, , segments]) => segments === 1)).toBe(true);
+    expect(new Set(reads.map(([shuffle, partition]) => `${shuffle}/${partition}`)).size).toBe(10);
+  });
+
   it('shows the bridge in explain(): the Dataset stage and the direct exchange', async () => {
     const job = defineJob((ctx) =>
       ctx

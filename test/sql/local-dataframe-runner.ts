@@ -35,6 +35,11 @@ export interface LocalRunOptions {
   defaultParallelism?: number;
   /** Line-aligned pieces each CSV / JSON Lines file is cut into (default 2). */
   splitsPerFile?: number;
+  /**
+   * Told of every read of a record-codec shuffle (Dataset stages, toDF's input): the shuffle, the
+   * reduce partition and how many non-empty segments — each one storage request on executors.
+   */
+  onSegmentReads?: (shuffleId: number, reducePartition: number, segments: number) => void;
 }
 
 /** Cut a text file into `k` line-aligned pieces (some may be empty). */
@@ -106,14 +111,14 @@ async function run<P>(
     else await writeFile(target, bytes);
     return target;
   };
-  const segmentBytes = (shuffleId: number, reducePartition: number) =>
-    Promise.all(
-      segments
-        .get(shuffleId)!
-        .map((m) => m[reducePartition])
-        .filter((f): f is string => f !== undefined)
-        .map((f) => readFile(f)),
-    );
+  const segmentBytes = (shuffleId: number, reducePartition: number) => {
+    const files = segments
+      .get(shuffleId)!
+      .map((m) => m[reducePartition])
+      .filter((f): f is string => f !== undefined);
+    options.onSegmentReads?.(shuffleId, reducePartition, files.length);
+    return Promise.all(files.map((f) => readFile(f)));
+  };
   const datasetIO: TaskIO = {
     readSource() {
       throw new Error('the local DataFrame runner reads no Dataset file source (parallelize only)');
