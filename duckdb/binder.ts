@@ -275,7 +275,7 @@ async function bindExchange(
   const spec = exchangeSpecOf(exchange);
   if (!spec || !parent.bound) return;
   if (spec.mode === 'single' || spec.mode === 'hashAll' || spec.mode === 'roundRobin') return;
-  if (spec.mode === 'broadcast') return;
+  if (spec.mode === 'broadcast' || spec.mode === 'rows') return;
   // A join on a condition: its keys are found when the join binds (bindJoinFragment).
   if (spec.mode === 'hash' && spec.keys.length === 0) return;
   const keys = spec.mode === 'hash' ? spec.keys : spec.orders.map((o) => sortOrderOf(o).expr);
@@ -368,7 +368,7 @@ async function inputSchema(
   sampleScan: ScanSampler,
 ): Promise<StructType> {
   const input = fragment.input;
-  if (input.kind === 'local') return input.schema;
+  if (input.kind === 'local' || input.kind === 'records') return input.schema;
   if (input.kind === 'join' || input.kind === 'union')
     throw new Error('internal: joins and unions are bound by bindJoinFragment');
   if (input.kind === 'exchange') {

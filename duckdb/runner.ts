@@ -11,6 +11,8 @@ import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { StratusError } from '../contract/errors.js';
+import { getCodec } from '../engine/records/codec.js';
+import { BATCH_SIZE } from '../engine/shuffle/spill.js';
 import {
   PARTITION_COLUMN,
   type RelationalProgram,
@@ -34,6 +36,8 @@ export interface RelationalTaskInputs {
   rightSegmentFiles?: readonly string[];
   /** Broadcast join sides: by relation name, the one reduce partition's segments of every map output. */
   broadcastFiles?: Readonly<Record<string, readonly string[]>>;
+  /** ds.toDF: this partition's segments of the bridge exchange (record codec bytes, in map order). */
+  recordSegments?: readonly Uint8Array[];
 }
 
 /**
@@ -53,6 +57,8 @@ type RelationalTaskWork =
       rowsWritten: number;
     }
   | { kind: 'result'; result: unknown; rowsWritten: number }
+  /** df.rdd: the task's rows as row objects in the record codec, all for reduce partition `partition`. */
+  | { kind: 'records'; segment: Buffer; partition: number; numPartitions: number; rowsWritten: number }
   /** A write task's part files (one, or one per partition value tuple), local. */
   | { kind: 'files'; files: WrittenFile[]; rowsWritten: number };
 
@@ -137,14 +143,12 @@ async function defineInput(
     await connection.run(`CREATE OR REPLACE TEMP VIEW ${RIGHT_RELATION} AS ${right}`);
     return;
   } else {
-    // Local rows, sliced as parallelize slices: [floor(i·n/k), floor((i+1)·n/k)), for each slice the task reads.
-    const n = input.rows.length;
-    const rows = taskInputPartitions(program, partition).flatMap((slice) =>
-      input.rows.slice(
-        Math.floor((slice * n) / input.numSlices),
-        Math.floor(((slice + 1) * n) / input.numSlices),
-      ),
-    );
+    // Local rows, sliced as parallelize slices: [floor(i·n/k), floor((i+1)·n/k)), for each slice the
+    // task reads; or the rows a Dataset's tasks checked for toDF, as [partition, values] records.
+    const rows =
+      input.kind === 'records'
+        ? bridgeRows(input.codec, inputs.recordSegments ?? [])
+        : localRows(input, program, partition);
     const file = path.join(tempDir, 'local-rows.jsonl');
     const lines = rows.map((r) =>
       JSON.stringify(Object.fromEntries(columns.map((c, i) => [c.name, r[i] ?? null]))),
@@ -154,6 +158,32 @@ async function defineInput(
   }
   const kind = sparse ? 'TABLE' : 'VIEW';
   await connection.run(`CREATE OR REPLACE TEMP ${kind} ${INPUT_RELATION} AS ${relation}`);
+}
+
+function localRows(
+  input: Extract<RelationalProgram['input'], { kind: 'local' }>,
+  program: RelationalProgram,
+  partition: number,
+): unknown[][] {
+  const n = input.rows.length;
+  return taskInputPartitions(program, partition).flatMap((slice) =>
+    input.rows.slice(
+      Math.floor((slice * n) / input.numSlices),
+      Math.floor(((slice + 1) * n) / input.numSlices),
+    ),
+  );
+}
+
+/** The values of the [partition, values] records of the toDF bridge's segments. */
+function bridgeRows(codecName: string, segments: readonly Uint8Array[]): unknown[][] {
+  const codec = getCodec(codecName);
+  const rows: unknown[][] = [];
+  for (const segment of segments) {
+    const decoder = codec.decoder();
+    const records = [...decoder.push(segment), ...decoder.end()];
+    for (const record of records) rows.push((record as [number, unknown[]])[1]);
+  }
+  return rows;
 }
 
 /** The rows of an exchange's segments (or none), with exactly `columns`. */
@@ -345,6 +375,23 @@ async function runSink(
         `SELECT ${sink.keys.join(', ')} FROM __fragment USING SAMPLE reservoir(${sink.perPartition} ROWS) REPEATABLE (${sink.seed})`,
       );
       return { kind: 'result', result: { count, keys: rowsOf(sampled) }, rowsWritten: 0 };
+    }
+    if (sink.kind === 'records') {
+      // df.rdd(): row objects by column name, values as collect() gives them (values.ts).
+      const reader = await connection.runAndReadAll(program.sql);
+      const names = reader.columnNames();
+      const rows = rowsOf(reader).map((row) => Object.fromEntries(names.map((n, i) => [n, row[i]])));
+      const codec = getCodec(sink.codec);
+      const chunks: Uint8Array[] = [];
+      for (let i = 0; i < rows.length; i += BATCH_SIZE)
+        chunks.push(codec.encode(rows.slice(i, i + BATCH_SIZE), 'rdd'));
+      return {
+        kind: 'records',
+        segment: Buffer.concat(chunks),
+        partition,
+        numPartitions: sink.numPartitions,
+        rowsWritten: rows.length,
+      };
     }
     const limit = sink.limit !== undefined ? ` LIMIT ${sink.limit}` : '';
     const reader = await connection.runAndReadAll(`SELECT * FROM (${program.sql})${limit}`);

@@ -133,6 +133,24 @@ async function fileMapOutput(segments: readonly (string | undefined)[]): Promise
   };
 }
 
+/** The map output of an rdd() bridge task: its rows in segment `partition`, the others empty. */
+export function bridgeMapOutput(out: {
+  segment: Buffer;
+  partition: number;
+  numPartitions: number;
+}): MapOutput {
+  return {
+    segmentSizes: Array.from({ length: out.numPartitions }, (_, p) =>
+      p === out.partition ? out.segment.length : 0,
+    ),
+    async *readSegment(p: number) {
+      if (p === out.partition && out.segment.length > 0) yield out.segment;
+    },
+    // In memory: nothing to remove.
+    discard: async () => {},
+  };
+}
+
 /** The reduce side's segments: one range read per non-empty segment, kept in map order. */
 export type SegmentFetcher = (table: MapOutputTableData, reducePartition: number) => AsyncIterable<Buffer>;
 
@@ -162,6 +180,7 @@ export async function runRelationalStage(
     segmentFiles?: string[];
     rightSegmentFiles?: string[];
     broadcastFiles?: Record<string, string[]>;
+    recordSegments?: Buffer[];
   } = {};
   const inputPartitions = taskInputPartitions(program, partition);
   let textLines = 0;
@@ -194,6 +213,22 @@ export async function runRelationalStage(
     inputs.scanFiles = fetched.files;
     metrics.bytesRead += fetched.bytes;
     textLines = fetched.lines;
+  } else if (program.input.kind === 'records') {
+    // ds.toDF: the Dataset side's segment for this partition (the direct exchange: one map output has it).
+    const table = shuffleTables.get(program.input.shuffleId);
+    if (!table)
+      throw new NonRetryableTaskError(
+        `stage descriptor has no map outputs for shuffle ${program.input.shuffleId}`,
+      );
+    const segments: Buffer[] = [];
+    for (const q of inputPartitions) {
+      for await (const segment of fetchSegments(table, q)) {
+        segments.push(segment);
+        metrics.shuffleReadBytes += segment.length;
+        metrics.bytesRead += segment.length;
+      }
+    }
+    inputs.recordSegments = segments;
   } else if (program.input.kind === 'exchange' || program.input.kind === 'join') {
     const sides =
       program.input.kind === 'join'
@@ -258,6 +293,13 @@ export async function runRelationalStage(
     metrics.shuffleWriteBytes += written;
     metrics.bytesWritten += written;
     return { kind: 'shuffle-map', mapOutput, ...base };
+  }
+  if (out.kind === 'records') {
+    // df.rdd: the direct exchange's map output, whose only non-empty segment is this partition's.
+    metrics.recordsWritten += out.rowsWritten;
+    metrics.shuffleWriteBytes += out.segment.length;
+    metrics.bytesWritten += out.segment.length;
+    return { kind: 'shuffle-map', mapOutput: bridgeMapOutput(out), ...base };
   }
   metrics.recordsWritten += out.rowsWritten;
   return { kind: 'result', result: out.result, ...base };

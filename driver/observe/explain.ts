@@ -45,7 +45,7 @@ export interface ExplainedStage {
   /** Shuffles read at the start of the stage (its boundary with the parents). */
   shuffleReads: { shuffleId: number; mapPartitions: number }[];
   /** The shuffle written at the end of the stage (shuffle-map stages). */
-  shuffleWrite?: { shuffleId: number; reducePartitions: number; partitioner: 'hash' | 'range' };
+  shuffleWrite?: { shuffleId: number; reducePartitions: number; partitioner: 'hash' | 'range' | 'direct' };
   /** Node ids read from blobs (cache or checkpoint) / written to blobs by this stage. */
   cacheReads: number[];
   cacheWrites: number[];
@@ -465,7 +465,7 @@ export function formatExplanation(e: Explanation): string {
         lines.push(`    ↑ reads shuffle ${r.shuffleId} (${r.mapPartitions} map outputs)`);
       if (s.shuffleWrite) {
         lines.push(
-          `    ↓ writes shuffle ${s.shuffleWrite.shuffleId} → ${s.shuffleWrite.reducePartitions} partitions (${s.shuffleWrite.partitioner})`,
+          `    ↓ writes shuffle ${s.shuffleWrite.shuffleId} → ${s.shuffleWrite.reducePartitions} partitions (${s.shuffleWrite.partitioner === 'direct' ? 'direct: the Dataset ⇄ DataFrame bridge, each partition to its own index' : s.shuffleWrite.partitioner})`,
         );
       }
       const checkpointed = (id: number) => s.checkpoints.includes(id);

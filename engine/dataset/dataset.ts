@@ -22,6 +22,10 @@ import { DEFAULT_STORAGE_LEVEL, type StorageLevel } from '../plan/persistence.js
 import { jsonLinesCodec } from '../records/codec.js';
 import { canonicalKey, type Key } from '../records/keys.js';
 import { poisson, seededRandom } from '../records/rng.js';
+import { addBridgeExchange, checkedRow, type Row } from '../sql/bridge.js';
+import { DataFrame } from '../sql/dataframe.js';
+import { sqlSession } from '../sql/session.js';
+import { type SchemaInput, toStructType } from '../sql/types.js';
 import { Action, actionImpls, type SaveResult } from './actions.js';
 import { foreachImpl, foreachPartitionImpl } from './foreach-actions.js';
 import { checkPartitionCount, type GraphBuilder, type NodeSpec } from './graph-builder.js';
@@ -186,6 +190,25 @@ export class Dataset<T> {
   keyBy<K extends Key>(f: (record: T) => K): Dataset<[K, T]> {
     const g = asAny(f);
     return this.narrow('keyBy', () => (b) => b.map((r) => [g(r), r]));
+  }
+
+  /**
+   * Spark's `rdd.toDF(schema)`: a DataFrame of these records, one row each — objects by column
+   * name, or arrays by position — in the same partitions. Each task checks its records against the
+   * schema (the form createDataFrame takes): a missing column or a value of another type fails the
+   * task naming the partition, column, value and this call; nothing is coerced (sql/bridge.ts).
+   */
+  toDF(schema: SchemaInput): DataFrame {
+    const site = currentCallSite();
+    const label = site === undefined ? 'toDF' : `toDF at ${site}`;
+    const struct = toStructType(schema, label);
+    const checked = this.narrow(
+      'toDF',
+      (partition) => (b) => b.map((r) => [partition, checkedRow(r, struct, { label, partition })]),
+      { schema: JSON.stringify(struct) },
+    );
+    const exchange = addBridgeExchange(this.builder, checked.id, 'toDF', label);
+    return sqlSession(this.builder).fromDataset(struct, exchange, label);
   }
 
   // ── persistence and checkpoints (issue 13; persist-ops.ts, plan/persistence.ts) ──
@@ -936,6 +959,25 @@ export class Dataset<T> {
     });
   }
 }
+
+declare module '../sql/dataframe.js' {
+  interface DataFrame {
+    /**
+     * Spark's `df.rdd`: a Dataset of the rows as plain objects by column name, in the DataFrame's
+     * partitions; values as `collect()` gives them (docs/dataframes.md, "Datasets and DataFrames").
+     */
+    rdd(): Dataset<Row>;
+  }
+}
+
+// Declared here, not in dataframe.ts: the DataFrame must not import the Dataset (one-way imports),
+// and every graph that has a DataFrame has loaded this file (the job context imports it).
+DataFrame.prototype.rdd = function rdd(this: DataFrame): Dataset<Row> {
+  const site = currentCallSite();
+  const label = site === undefined ? 'rdd' : `rdd at ${site}`;
+  const node = this.env.planner.nodeOf(this.plan, 'rdd input');
+  return new Dataset<Row>(this.env.builder, addBridgeExchange(this.env.builder, node, 'rdd', label));
+};
 
 /** Checks an action's count of records (take, top, takeOrdered): a non-negative integer. */
 function checkCount(n: number, op: string): void {

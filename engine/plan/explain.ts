@@ -48,7 +48,9 @@ function describeStage(plan: JobPlan, stage: StagePlan): string[] {
     const how =
       s.partitioner.kind === 'hash'
         ? 'hash'
-        : `range, ${s.partitioner.ascending ? 'ascending' : 'descending'}, ${s.partitioner.bounds.length} bounds`;
+        : s.partitioner.kind === 'direct'
+          ? 'direct: each partition to its own index, the Dataset ⇄ DataFrame bridge'
+          : `range, ${s.partitioner.ascending ? 'ascending' : 'descending'}, ${s.partitioner.bounds.length} bounds`;
     lines.push(
       `    writes shuffle ${s.shuffleId} → ${s.numReducePartitions} partitions (${how}${s.mapSideCombine ? ', map-side combine' : ''})`,
     );

@@ -89,7 +89,8 @@ export type NodeImpl =
   | {
       readonly type: 'shuffled';
       readonly dep: ShuffleDependency;
-      readonly partitioning: 'hash' | 'range';
+      /** 'direct': records keyed by their reduce partition (the Dataset ⇄ DataFrame bridge, partitioner.ts). */
+      readonly partitioning: 'hash' | 'range' | 'direct';
       /** Reduce side: fold values per key (output one [key, combiner] per key). */
       readonly aggregator?: Aggregator;
       /** Reduce side: sort records by key (range partitioning), ascending or not. */

@@ -213,6 +213,8 @@ export class PartitionCounter {
         return this.of(node.parents[0]!) * this.of(node.parents[1]!);
       case 'shuffled':
         if (impl.partitioning === 'range') return this.boundsOf(node).length + 1;
+        // The bridge keeps its parent's partitions, known only once sources are split.
+        if (impl.partitioning === 'direct') return this.of(node.parents[0]!);
         return node.requestedPartitions!;
       case 'cogroup':
       case 'handle':
@@ -260,6 +262,8 @@ export class PartitionCounter {
     if (isSortNode(node) && node.impl.type === 'shuffled') {
       return rangePartitionerDesc(this.boundsOf(node), node.impl.sort?.ascending ?? true);
     }
+    if (node.impl.type === 'shuffled' && node.impl.partitioning === 'direct')
+      return { kind: 'direct', n: this.of(node.id) };
     return { kind: 'hash', n: this.of(node.id) };
   }
 }

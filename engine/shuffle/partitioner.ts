@@ -11,6 +11,9 @@
  *   (the last partition when none), as Spark's RangePartitioner does; descending
  *   order mirrors it (partition = bounds.length - i). A range partitioner has
  *   bounds.length + 1 partitions.
+ * - direct: the key is the reduce partition itself (an integer in [0, n)). The Dataset ⇄
+ *   DataFrame bridge (engine/sql/bridge.ts) keys each record by its map partition, so every
+ *   partition crosses the bridge whole and in place, as Spark's toDF / rdd keep partitions.
  */
 import { ConfigError } from '../../contract/errors.js';
 import { compareKeys, hashKey, type Key } from '../records/keys.js';
@@ -35,8 +38,14 @@ export function rangePartitionerDesc(bounds: readonly Key[], ascending: boolean)
   return { kind: 'range', bounds: bounds.map(toTaggedJson), ascending };
 }
 
+/** JSON description of a direct partitioner over `n` partitions: the key is the partition. */
+export interface DirectPartitionerDesc {
+  kind: 'direct';
+  n: number;
+}
+
 /** A JSON-serialisable partitioner description, stored in stage descriptors. */
-export type PartitionerDesc = HashPartitionerDesc | RangePartitionerDesc;
+export type PartitionerDesc = HashPartitionerDesc | RangePartitionerDesc | DirectPartitionerDesc;
 
 /** A partitioner ready to use: maps a key to a partition in [0, numPartitions). */
 export interface Partitioner {
@@ -93,16 +102,30 @@ export class RangePartitioner implements Partitioner {
   }
 }
 
+/** The direct partitioner: a record keyed `p` goes to partition `p` (see the file comment). */
+export class DirectPartitioner implements Partitioner {
+  readonly desc: DirectPartitionerDesc;
+  constructor(readonly numPartitions: number) {
+    checkCount(numPartitions);
+    this.desc = { kind: 'direct', n: numPartitions };
+  }
+  getPartition(key: unknown): number {
+    if (typeof key !== 'number' || !Number.isInteger(key) || key < 0 || key >= this.numPartitions)
+      throw new Error(`internal: direct partitioner of ${this.numPartitions} got key ${String(key)}`);
+    return key;
+  }
+}
+
 /** Rebuild a partitioner from its JSON description. */
 export function createPartitioner(desc: PartitionerDesc): Partitioner {
-  return desc.kind === 'hash'
-    ? new HashPartitioner(desc.n)
-    : new RangePartitioner(desc.bounds.map(fromTaggedJson) as Key[], desc.ascending);
+  if (desc.kind === 'hash') return new HashPartitioner(desc.n);
+  if (desc.kind === 'direct') return new DirectPartitioner(desc.n);
+  return new RangePartitioner(desc.bounds.map(fromTaggedJson) as Key[], desc.ascending);
 }
 
 /** Number of partitions a description yields. */
 export function partitionCount(desc: PartitionerDesc): number {
-  return desc.kind === 'hash' ? desc.n : desc.bounds.length + 1;
+  return desc.kind === 'range' ? desc.bounds.length + 1 : desc.n;
 }
 
 /** True when two descriptions partition every key identically. */

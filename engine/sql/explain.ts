@@ -53,7 +53,9 @@ function physicalPlan(
           : spec?.mode === 'hash'
             ? spec.keys
             : [];
-      if (spec?.mode === 'hash')
+      if (stage.shuffle.partitioner.kind === 'direct')
+        head += ` → Dataset ⇄ DataFrame bridge (direct exchange: each of ${n} partitions to its own index, rows in the record codec)`;
+      else if (spec?.mode === 'hash')
         head += ` → hash exchange into ${n} partitions on [${keys.map(columnName).join(', ')}]`;
       else if (spec?.mode === 'broadcast')
         head += ' → BroadcastExchange (one partition, read whole by every task of the join stage)';
@@ -66,6 +68,8 @@ function physicalPlan(
     } else head += ` → ${action.op}`;
     lines.push(head);
     const node = graph.node(stage.rddNodeId);
+    if (node.impl.type !== 'relational')
+      lines.push(`  Dataset pipeline: ${stage.pipeline.map((id) => graph.operatorLabel(id)).join(' → ')}`);
     if (node.impl.type === 'relational') {
       const program = relationalStageProgram(graph, plan, {
         ...stage,
@@ -80,7 +84,7 @@ function physicalPlan(
       });
       const input = program?.input;
       lines.push(
-        `  input: ${input?.kind === 'scan' ? `${input.format} scan of node ${input.nodeId}${scanNotes.has(input.nodeId) ? ` (${scanNotes.get(input.nodeId)})` : ''}` : input?.kind === 'exchange' ? `shuffle ${input.shuffleId}` : input?.kind === 'join' ? `shuffles ${input.left.shuffleId} (left) and ${input.right.shuffleId} (right)` : 'local rows'}`,
+        `  input: ${input?.kind === 'scan' ? `${input.format} scan of node ${input.nodeId}${scanNotes.has(input.nodeId) ? ` (${scanNotes.get(input.nodeId)})` : ''}` : input?.kind === 'exchange' ? `shuffle ${input.shuffleId}` : input?.kind === 'join' ? `shuffles ${input.left.shuffleId} (left) and ${input.right.shuffleId} (right)` : input?.kind === 'records' ? `Dataset rows of shuffle ${input.shuffleId} (toDF, checked against the schema)` : 'local rows'}`,
       );
       for (const b of program?.broadcasts ?? [])
         lines.push(

@@ -39,6 +39,11 @@ export type FragmentInput =
       readonly mergeSchema?: boolean;
     }
   | { readonly kind: 'local'; readonly rows: readonly unknown[]; readonly schema: StructType }
+  /**
+   * ds.toDF(schema): the rows a Dataset's tasks checked against `schema`, read from the bridge's
+   * direct exchange node `exchange` (this node's only parent; engine/sql/bridge.ts).
+   */
+  | { readonly kind: 'records'; readonly schema: StructType; readonly exchange: number }
   /** The rows of the exchange node that is this node's only parent. */
   | { readonly kind: 'exchange' }
   /** A join of the two exchanges that are this node's parents (left, right), co-partitioned on its keys. */
@@ -178,4 +183,6 @@ export type ExchangeSpec =
   /** Every row to one partition; `note` says why when it is a cost the user should know of (explain shows it). */
   | { readonly mode: 'single'; readonly note?: string }
   /** The small side of a broadcast join: one partition that every task of the join's stage reads whole. */
-  | { readonly mode: 'broadcast' };
+  | { readonly mode: 'broadcast' }
+  /** df.rdd(): each map task's rows, as objects in the record codec, to its own partition (bridge.ts). */
+  | { readonly mode: 'rows' };

@@ -17,7 +17,7 @@ export type LogicalPlan = PlanBase &
   (
     | {
         readonly kind: 'source';
-        readonly input: Extract<FragmentInput, { kind: 'scan' | 'local' }>;
+        readonly input: Extract<FragmentInput, { kind: 'scan' | 'local' | 'records' }>;
         /** Partitions asked for: minPartitions of a file scan, numSlices of local rows. */
         readonly partitions: number;
       }
@@ -99,9 +99,10 @@ function describe(p: LogicalPlan, render: (node: ColumnNode) => string): string 
   const list = (nodes: readonly ColumnNode[]) => `[${nodes.map(render).join(', ')}]`;
   switch (p.kind) {
     case 'source':
-      return p.input.kind === 'scan'
-        ? `Relation ${p.input.format} ${p.input.uri}`
-        : `LocalRelation (${p.input.rows.length} rows)`;
+      if (p.input.kind === 'scan') return `Relation ${p.input.format} ${p.input.uri}`;
+      if (p.input.kind === 'records')
+        return `LogicalRDD [${p.input.schema.fields.map((f) => f.name).join(', ')}] (${p.label})`;
+      return `LocalRelation (${p.input.rows.length} rows)`;
     case 'select':
       return `Project ${list(p.columns)}`;
     case 'filter':

@@ -71,10 +71,10 @@ export class DataFramePlanner {
       case 'source':
         return {
           input: plan.input,
-          parents: [],
+          parents: plan.input.kind === 'records' ? [plan.input.exchange] : [],
           ops: [],
           single: plan.input.kind === 'local' && plan.partitions === 1,
-          partitions: plan.partitions,
+          ...(plan.input.kind !== 'records' ? { partitions: plan.partitions } : {}),
         };
       case 'select':
         if (hasWindowColumn(plan.columns)) return this.memoised(plan);
@@ -337,6 +337,7 @@ export class DataFramePlanner {
       roundRobin: 'roundRobinExchange',
       single: 'singleExchange',
       broadcast: 'broadcastExchange',
+      rows: 'rdd',
     }[spec.mode];
     const id = this.builder.addNode({
       op,

@@ -88,6 +88,11 @@ export type ProgramInput =
   | { kind: 'local'; rows: unknown[][]; numSlices: number; columns: StructField[] }
   | { kind: 'exchange'; shuffleId: number; columns: StructField[] }
   /**
+   * ds.toDF(schema): this partition's segment of the bridge's direct exchange, records of the
+   * Dataset shuffle's `codec`: [partition, values in column order] (engine/sql/bridge.ts).
+   */
+  | { kind: 'records'; shuffleId: number; codec: string; columns: StructField[] }
+  /**
    * A join or a union: this reduce partition of both sides' exchanges (`__left`, `__right`); the
    * fragment's SQL says which (the task only defines the two relations).
    */
@@ -107,6 +112,11 @@ export type ProgramSink =
    */
   | { kind: 'exchange'; numPartitions: number; partitionSql: string; roundRobin?: boolean }
   | { kind: 'rows'; limit?: number }
+  /**
+   * df.rdd(): every row, as an object by column name, encoded in the record `codec` into this
+   * task's own segment of `numPartitions` (the bridge's direct exchange; engine/sql/bridge.ts).
+   */
+  | { kind: 'records'; numPartitions: number; codec: string }
   | { kind: 'count' }
   | { kind: 'sample'; keys: string[]; perPartition: number; seed: number }
   /**
@@ -217,6 +227,7 @@ export function partitionSql(
   keyTypes?: readonly string[],
   columns: readonly string[] = [],
 ): string {
+  if (spec.mode === 'rows') throw new Error('internal: the rdd() bridge routes rows by task, not by SQL');
   if (spec.mode === 'single' || spec.mode === 'broadcast' || numPartitions === 1) return '0';
   if (spec.mode === 'roundRobin') return roundRobinSql(numPartitions, 0);
   if (spec.mode === 'hash' || spec.mode === 'hashAll') {
@@ -272,6 +283,8 @@ function inputOf(graph: JobGraph, node: GraphNode, stage: StagePlan): ProgramInp
       right: { shuffleId: shuffleOf(node.parents[1]!), columns: [...(fragment.bound.right?.fields ?? [])] },
     };
   }
+  if (input.kind === 'records')
+    return { kind: 'records', shuffleId: shuffleOf(node.parents[0]!), codec: stage.codec, columns };
   return { kind: 'exchange', shuffleId: shuffleOf(node.parents[0]!), columns };
 }
 
@@ -281,6 +294,8 @@ function sinkOf(graph: JobGraph, plan: JobPlan, stage: StagePlan): ProgramSink {
     const { node } = graph.shuffleDependency(info.shuffleId);
     const spec = exchangeSpecOf(node);
     if (!spec) throw new Error(`internal: shuffle ${info.shuffleId} is not a DataFrame exchange`);
+    if (spec.mode === 'rows')
+      return { kind: 'records', numPartitions: info.numReducePartitions, codec: stage.codec };
     const bounds =
       info.partitioner.kind === 'range'
         ? info.partitioner.bounds.map((b) => boundTuple(fromTaggedJson(b) as Key))

@@ -205,6 +205,17 @@ export class SqlSession {
     });
   }
 
+  /** @internal ds.toDF(schema): the DataFrame of the rows the bridge's exchange node `exchange` carries (bridge.ts). */
+  fromDataset(schema: StructType, exchange: number, label: string): DataFrame {
+    return new DataFrame(this.env(), {
+      kind: 'source',
+      input: { kind: 'records', schema, exchange },
+      // The Dataset's partitions, known when the job is planned (the exchange keeps them).
+      partitions: 0,
+      label,
+    });
+  }
+
   /**
    * Spark's `spark.sql(query)`: a DataFrame of one SELECT query over the job's temp views, planned
    * into the same operators (and so the same exchanges) as the equivalent DataFrame calls. The

@@ -165,6 +165,59 @@ describe('DataFrames on executors', () => {
     });
   });
 
+  it('Parquet reaches the RDD API through rdd(), and back through toDF into SQL joined with the scan: equals single-process DuckDB', async () => {
+    e2e.events.clear();
+    const r = (await e2e.driver.run(path.join(JOBS, 'dataframe-bridge.ts'), {
+      lineitem,
+      shufflePartitions: 3,
+    })) as { joined: Record<string, unknown>[]; partitions: number[]; plan: string };
+    const li = `read_parquet('${lineitem}')`;
+    const expected = await referenceRows(
+      `WITH per_order AS (SELECT l_orderkey AS orderkey, count(*) AS lines, sum(l_quantity) AS quantity FROM ${li} GROUP BY 1)
+       SELECT l.l_returnflag, count(*) AS n, sum(q.lines) AS lines, sum(q.quantity) AS quantity
+       FROM (SELECT DISTINCT l_orderkey, l_returnflag FROM ${li}) l JOIN per_order q ON l.l_orderkey = q.orderkey
+       GROUP BY l.l_returnflag ORDER BY l.l_returnflag`,
+    );
+    expect(normalised(r.joined)).toEqual(normalised(expected));
+    // rdd() keeps the scan's partitions: one per Parquet split, together every row.
+    const total = await referenceRows(`SELECT count(*) AS n FROM ${li}`);
+    expect(r.partitions.reduce((a, b) => a + b, 0)).toBe(total[0]!.n);
+    expect(r.plan).toMatch(/Dataset ⇄ DataFrame bridge/);
+    // Across the bridge each task reads exactly what one map task wrote (its own partition's one
+    // segment: the other map outputs' segments for it are empty and cost no request).
+    const stages = e2e.events.of('stage-submitted');
+    const ends = e2e.events.of('task-end').filter((t) => t.status === 'succeeded');
+    // Bridge exchanges: written by a Dataset stage ending in toDF, or read by a stage starting at rdd.
+    const pairs: [(typeof stages)[number], (typeof stages)[number]][] = [];
+    for (const map of stages.filter((s) => / → toDF at /.test(s.name) && s.kind === 'shuffle-map'))
+      pairs.push([map, stages.find((s) => s.jobId === map.jobId && s.parentStageIds.includes(map.stageId))!]);
+    for (const reader of stages.filter((s) => /^rdd at /.test(s.name))) {
+      // A later job reuses the shuffle an earlier one wrote (its map stage is skipped, not submitted).
+      const map = stages.find((s) => s.jobId === reader.jobId && s.stageId === reader.parentStageIds[0]);
+      if (map) pairs.push([map, reader]);
+    }
+    expect(pairs.map(([, reader]) => reader.name.split(' ')[0])).toEqual(['toDF', 'rdd']);
+    for (const [map, reader] of pairs) {
+      const written = ends.filter((t) => t.jobId === map.jobId && t.stageId === map.stageId);
+      const read = ends.filter((t) => t.jobId === reader.jobId && t.stageId === reader.stageId);
+      expect(read.length).toBe(written.length);
+      for (const w of written) {
+        const r2 = read.find((t) => t.partition === w.partition)!;
+        expect(r2.metrics!.shuffleReadBytes).toBe(w.metrics!.shuffleWriteBytes);
+      }
+    }
+  });
+
+  it('a record that does not match the toDF schema fails its task once, naming the job, stage, partition, column, value and call', async () => {
+    e2e.events.clear();
+    await expect(e2e.driver.run(path.join(JOBS, 'dataframe-bridge-bad.ts'), {})).rejects.toThrow(
+      /job \d+ aborted: stage \d+, partition 2 failed .*toDF at dataframe-bridge-bad\.ts:\d+: partition 2: column "v" \(INTEGER\) cannot hold "three"/,
+    );
+    const failed = e2e.events.of('task-end').filter((t) => t.status === 'failed');
+    expect(failed).toHaveLength(1);
+    expect(failed[0]!.partition).toBe(2);
+  });
+
   it('a column that does not exist fails the run on the driver, naming it and the call site, before any job', async () => {
     e2e.events.clear();
     await expect(e2e.driver.run(path.join(JOBS, 'dataframe-bad-column.ts'), {})).rejects.toThrow(

@@ -4,6 +4,7 @@ import { compareKeys } from '../../engine/records/keys.js';
 import {
   computeRangeBounds,
   createPartitioner,
+  DirectPartitioner,
   HashPartitioner,
   RangePartitioner,
 } from '../../engine/shuffle/partitioner.js';
@@ -18,6 +19,18 @@ describe('partitioners', () => {
         expect(new HashPartitioner(n).getPartition(structuredClone(k))).toBe(p);
       }),
     );
+  });
+
+  it('the direct partitioner (the Dataset ⇄ DataFrame bridge) sends key p to partition p, refusing any other key', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 64 }), fc.nat(), (n, k) => {
+        const direct = createPartitioner(new DirectPartitioner(n).desc);
+        if (k < n) expect(direct.getPartition(k)).toBe(k);
+        else expect(() => direct.getPartition(k)).toThrow(/direct partitioner/);
+      }),
+    );
+    for (const bad of [-1, 1.5, '0', null])
+      expect(() => new DirectPartitioner(4).getPartition(bad)).toThrow();
   });
 
   it('the range partitioner is monotone in the key and stays in [0, n)', () => {

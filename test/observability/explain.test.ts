@@ -84,3 +84,27 @@ describe('stratus explain', () => {
     expect(e.totals).toMatchObject({ jobs: 1, stages: 2, tasks: 9, waves: 3 });
   });
 });
+
+describe('stratus explain of the Dataset ⇄ DataFrame bridge', () => {
+  it('shows toDF and rdd() as direct exchanges that keep the partitions of the side they leave', async () => {
+    const e = await explainModule(path.join(JOBS, 'bridge.ts'), {}, { slots: 2 });
+    expect(e.jobs).toHaveLength(1);
+    const stages = e.jobs[0]!.stages;
+    // parallelize → toDF | DuckDB: partial aggregate | final aggregate | rdd → map → collect.
+    expect(stages.map((s) => s.shuffleWrite?.partitioner ?? 'result')).toEqual([
+      'direct',
+      'hash',
+      'direct',
+      'result',
+    ]);
+    // toDF keeps parallelize's 4 slices; rdd() keeps the aggregation's shuffle partitions (the slots).
+    expect(stages[0]).toMatchObject({ partitions: 4, shuffleWrite: { reducePartitions: 4 } });
+    expect(stages[1]).toMatchObject({ partitions: 4 });
+    expect(stages[2]).toMatchObject({ partitions: 2, shuffleWrite: { reducePartitions: 2 } });
+    expect(stages[3]).toMatchObject({ partitions: 2 });
+    const text = formatExplanation(e);
+    expect(text).toContain('direct: the Dataset ⇄ DataFrame bridge, each partition to its own index');
+    expect(text).toMatch(/toDF at bridge\.ts:\d+/);
+    expect(text).toMatch(/rdd at bridge\.ts:\d+/);
+  });
+});

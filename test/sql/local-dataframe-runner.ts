@@ -5,7 +5,8 @@
  * files instead of blobs. Input files are cut into `splitsPerFile` line-aligned pieces (CSV and
  * JSON Lines; Parquet is one split per file), so tests can vary partition counts and make empty
  * partitions. The real scheduler is proven by the integration test; this proves the planner and
- * the SQL across many partitionings quickly.
+ * the SQL across many partitionings quickly. Dataset stages (the JavaScript side of ds.toDF and
+ * df.rdd) run through the engine's runTask, their shuffle segments kept as files too.
  */
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -18,17 +19,27 @@ import { buildJobGraphWithSql } from '../../duckdb/sql-graph.js';
 import { mergeActionResults } from '../../engine/dataset/actions.js';
 import type { JobDefinition } from '../../engine/dataset/job.js';
 import type { JobGraph } from '../../engine/plan/graph.js';
-import { isSamplingRequest, planJob } from '../../engine/plan/stages.js';
+import { computedPartitions, isSamplingRequest, planJob, type StagePlan } from '../../engine/plan/stages.js';
+import { getCodec } from '../../engine/records/codec.js';
 import type { Key } from '../../engine/records/keys.js';
+import { readSegments } from '../../engine/shuffle/map-output.js';
 import { computeRangeBounds, type RangeSample } from '../../engine/shuffle/partitioner.js';
 import { driverSideResult } from '../../engine/sql/explain.js';
 import { relationalStageProgram, taskInputPartitions } from '../../engine/sql/program.js';
+import type { TaskIO } from '../../engine/task/task-io.js';
+import { runTask } from '../../engine/task/task-runtime.js';
+import { InMemorySpillStore } from '../../engine/testing/in-memory-spill.js';
 
 /** Options of a local DataFrame run. */
 export interface LocalRunOptions {
   defaultParallelism?: number;
   /** Line-aligned pieces each CSV / JSON Lines file is cut into (default 2). */
   splitsPerFile?: number;
+  /**
+   * Told of every read of a record-codec shuffle (Dataset stages, toDF's input): the shuffle, the
+   * reduce partition and how many non-empty segments — each one storage request on executors.
+   */
+  onSegmentReads?: (shuffleId: number, reducePartition: number, segments: number) => void;
 }
 
 /** Cut a text file into `k` line-aligned pieces (some may be empty). */
@@ -93,6 +104,60 @@ async function run<P>(
   const segments = new Map<number, (string | undefined)[][]>(); // shuffle → map partition → reduce partition → file
   const rangeBounds = new Map<number, Key[]>();
   let taskCount = 0;
+  /** Keep segment `r` of map task `m` of `shuffleId` as a file beyond its task (as a map output blob outlives it). */
+  const keepSegment = async (shuffleId: number, m: number, r: number, bytes: Uint8Array | string) => {
+    const target = path.join(work, `shuffle-${shuffleId}-m${m}-r${r}.seg`);
+    if (typeof bytes === 'string') await copyFile(bytes, target);
+    else await writeFile(target, bytes);
+    return target;
+  };
+  const segmentBytes = (shuffleId: number, reducePartition: number) => {
+    const files = segments
+      .get(shuffleId)!
+      .map((m) => m[reducePartition])
+      .filter((f): f is string => f !== undefined);
+    options.onSegmentReads?.(shuffleId, reducePartition, files.length);
+    return Promise.all(files.map((f) => readFile(f)));
+  };
+  const datasetIO: TaskIO = {
+    readSource() {
+      throw new Error('the local DataFrame runner reads no Dataset file source (parallelize only)');
+    },
+    async *readShuffle(shuffleId, reducePartition) {
+      yield* await segmentBytes(shuffleId, reducePartition);
+    },
+    readCached: () => undefined,
+    broadcastValue() {
+      throw new Error('the local DataFrame runner has no broadcast variables');
+    },
+    openSavedPart() {
+      throw new Error('the local DataFrame runner does not run save actions (the e2e test does)');
+    },
+    spill: new InMemorySpillStore(),
+    memoryBudgetBytes: 64 * 1024 * 1024,
+  };
+  /** A Dataset stage: every task through the engine's runTask; returns the partials of a result stage. */
+  const runDatasetStage = async (stage: StagePlan, fingerprint: string): Promise<unknown[]> => {
+    const outputs: (string | undefined)[][] = [];
+    const partials: unknown[] = [];
+    const codec = getCodec(stage.codec);
+    for (const p of computedPartitions(stage)) {
+      const wire = JSON.parse(JSON.stringify(stage)) as StagePlan; // the descriptor travels as JSON
+      const out = await runTask(graph, wire, p, datasetIO, { fingerprint });
+      if (out.kind === 'shuffle-map') {
+        const kept = await Promise.all(
+          (await readSegments(out.mapOutput)).map((bytes, r) =>
+            bytes.length > 0 ? keepSegment(stage.shuffle!.shuffleId, p, r, bytes) : undefined,
+          ),
+        );
+        await out.mapOutput.discard();
+        outputs.push(kept);
+      } else if (out.kind === 'result') partials.push(codec.decode(codec.encode([out.result], 'result'))[0]);
+      else throw new Error('the local DataFrame runner does not run save actions (the e2e test does)');
+    }
+    if (stage.shuffle) segments.set(stage.shuffle.shuffleId, outputs);
+    return partials;
+  };
   const runAction = async (ref: Parameters<typeof planJob>[1]): Promise<unknown> => {
     for (;;) {
       const planned = planJob(graph, ref, { rangeBounds, sourcePartitions });
@@ -107,7 +172,10 @@ async function run<P>(
       for (const stage of planned.stages) {
         if (stage.shuffle && segments.has(stage.shuffle.shuffleId)) continue;
         const program = relationalStageProgram(graph, planned, stage);
-        if (!program) throw new Error(`stage ${stage.stageId} is not relational`);
+        if (!program) {
+          partials = await runDatasetStage(stage, planned.fingerprint);
+          continue;
+        }
         const outputs: (string | undefined)[][] = [];
         partials = [];
         for (let p = 0; p < stage.numPartitions; p++) {
@@ -132,7 +200,13 @@ async function run<P>(
                       segmentFiles: segmentsOf(input.left.shuffleId),
                       rightSegmentFiles: segmentsOf(input.right.shuffleId),
                     }
-                  : {};
+                  : input.kind === 'records'
+                    ? {
+                        recordSegments: (
+                          await Promise.all(own.map((q) => segmentBytes(input.shuffleId, q)))
+                        ).flat(),
+                      }
+                    : {};
           // Broadcast sides: every task reads their one reduce partition whole.
           const broadcastFiles = Object.fromEntries(
             (program.broadcasts ?? []).map((b) => [
@@ -162,6 +236,16 @@ async function run<P>(
                 return target;
               }),
             );
+            outputs.push(kept);
+          } else if (out.kind === 'records') {
+            const kept: (string | undefined)[] = new Array(out.numPartitions).fill(undefined);
+            if (out.segment.length > 0)
+              kept[out.partition] = await keepSegment(
+                stage.shuffle!.shuffleId,
+                p,
+                out.partition,
+                out.segment,
+              );
             outputs.push(kept);
           } else if (out.kind === 'files') {
             throw new Error('the local DataFrame runner does not run save actions (the e2e test does)');
