@@ -171,7 +171,7 @@ describe('the local fabric', () => {
     fabrics.push(f);
     pids.push(...spawned, f.azuritePid!);
     expect(f.azuritePid).toBeGreaterThan(0);
-    expect(f.executors.map((e) => e.pid)).toEqual(spawned);
+    expect(f.executors.map((e) => e.pid).sort()).toEqual([...spawned].sort());
     const summary = await runNoop({
       tasks: 8,
       connectionString: f.connectionString,
