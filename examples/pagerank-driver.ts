@@ -1,8 +1,9 @@
 /**
  * A driver script in the shape of Spark's PageRank: the link graph is partitioned once
  * (pagerank-links.ts), then each iteration (pagerank.ts) joins the ranks to it and returns the
- * new ranks as a dataset handle. Ranks never pass through the driver — only the largest change
- * of an iteration does, to decide when to stop — and the top pages are read at the end.
+ * new ranks as a dataset handle, and its accumulator the largest change of the iteration, in one
+ * job. Ranks never pass through the driver — only that change does, to decide when to stop — and
+ * the top pages are read at the end.
  *
  *   stratus run examples/pagerank-driver.ts --param pages=200
  */
@@ -38,13 +39,13 @@ export default defineDriverScript(async (driver, p: PageRankDriverParams) => {
   let iterations = 0;
   let converged = false;
   while (iterations < maxIterations && !converged) {
-    const step = await driver.run(pagerank, { links, ranks, partitions });
-    ranks = step.ranks;
+    // One job per iteration: it stores the new ranks and its accumulator gathers the largest change.
+    const step = await driver.runWithReport(pagerank, { links, ranks, partitions });
+    ranks = step.results.ranks;
+    const change = step.accumulators.change as number;
     iterations++;
-    converged = step.change < tolerance;
-    process.stderr.write(
-      `pagerank: iteration ${iterations}, largest change ${step.change.toExponential(2)}\n`,
-    );
+    converged = change < tolerance;
+    process.stderr.write(`pagerank: iteration ${iterations}, largest change ${change.toExponential(2)}\n`);
   }
   const top = await driver.run(pagerankTop, { ranks, n: 10 });
   return { iterations, converged, pages: links.records, top };

@@ -30,6 +30,11 @@ export interface AzuriteOptions {
    * which disables the default account); the handle's connection string names it.
    */
   account?: AzuriteAccount;
+  /**
+   * Called with the connection string as soon as an Azurite process is spawned, before it serves
+   * (again for each retry on new ports): lets a caller start what will use storage meanwhile.
+   */
+  onSpawned?: (connectionString: string) => void;
 }
 
 /** A running Azurite. `stop()` is idempotent. */
@@ -133,6 +138,7 @@ async function startOnce(
   const connectionString = azuriteConnectionString(blobPort, queuePort, '127.0.0.1', options.account);
   try {
     const pid = await azurite.started;
+    options.onSpawned?.(connectionString);
     await waitUntilServing(connectionString, azurite, output, options.startTimeoutMs ?? 30_000);
     let stopped: Promise<void> | undefined;
     return {

@@ -5,6 +5,9 @@
  * an executor whose process dies unexpectedly is replaced by a fresh one — during start too: a
  * host that dies before it is ready is started again (bounded), and a fabric whose executors
  * could not all start goes on with those that did; only a fabric left with none fails to start.
+ * The parts start in parallel: the executor hosts are spawned as soon as Azurite's process
+ * exists, as a Functions host starts whatever the state of its storage, and their listeners wait
+ * for storage to answer.
  */
 import { EventEmitter } from 'node:events';
 import { ConfigError } from '../../contract/errors.js';
@@ -78,6 +81,8 @@ export class LocalFabric extends EventEmitter<LocalFabricEvents> {
   private readonly deliberate = new Set<ExecutorHandle>();
   /** Executors that reached ready: only those are replaced, so a host that cannot start does not loop. */
   private readonly started = new Set<ExecutorHandle>();
+  /** Hosts being spawned (not yet in `executors`): stop() waits for them so none is left behind. */
+  private readonly spawning = new Set<Promise<ExecutorHandle>>();
 
   /** @internal Made by `startLocalFabric`. */
   constructor(
@@ -88,7 +93,7 @@ export class LocalFabric extends EventEmitter<LocalFabricEvents> {
     /** Slots per executor. */
     readonly slots: number,
     private readonly options: LocalFabricOptions,
-    private readonly ownAzurite: AzuriteHandle | undefined,
+    private ownAzurite: AzuriteHandle | undefined,
   ) {
     super();
   }
@@ -128,7 +133,8 @@ export class LocalFabric extends EventEmitter<LocalFabricEvents> {
   /** One start: spawn a host, wait for its ready line, stop it again when it never gets there. */
   private async startOneExecutor(): Promise<ExecutorHandle> {
     const executorId = `executor-${this.nextIndex++}`;
-    const handle = await spawnExecutorHost({
+    if (this.stopping) throw new ExecutorStartError(executorId, 'the fabric is stopping');
+    const spawned = spawnExecutorHost({
       connectionString: this.connectionString,
       executorId,
       slots: this.slots,
@@ -138,12 +144,21 @@ export class LocalFabric extends EventEmitter<LocalFabricEvents> {
       ...(this.options.onExecutorOutput
         ? { onOutput: (stream, chunk) => this.options.onExecutorOutput!(executorId, stream, chunk) }
         : {}),
+    }).then((handle) => {
+      this.executors.push(handle);
+      // Started in parallel, they arrive in any order; keep the list in id order for status lines.
+      this.executors.sort((a, b) => executorNumber(a) - executorNumber(b));
+      void handle.exited.then((exit) => this.onExit(handle, exit));
+      this.options.onExecutorSpawned?.(handle);
+      return handle;
     });
-    this.executors.push(handle);
-    // Started in parallel, they arrive in any order; keep the list in id order for status lines.
-    this.executors.sort((a, b) => executorNumber(a) - executorNumber(b));
-    void handle.exited.then((exit) => this.onExit(handle, exit));
-    this.options.onExecutorSpawned?.(handle);
+    this.spawning.add(spawned);
+    let handle: ExecutorHandle;
+    try {
+      handle = await spawned;
+    } finally {
+      this.spawning.delete(spawned);
+    }
     try {
       await handle.ready;
       this.started.add(handle);
@@ -210,8 +225,15 @@ export class LocalFabric extends EventEmitter<LocalFabricEvents> {
   /** Stop every executor gracefully, then the Azurite the fabric started. Idempotent. */
   async stop(timeoutMs = 15_000): Promise<void> {
     this.stopping = true;
+    // A host being spawned joins `executors` when its process exists: wait for it, then stop all.
+    await Promise.allSettled([...this.spawning]);
     await Promise.all([...this.executors].map((e) => e.stop(timeoutMs)));
     await this.ownAzurite?.stop();
+  }
+
+  /** @internal The Azurite this fabric started, once it serves (startLocalFabric); stopped with the fabric. */
+  adoptAzurite(azurite: AzuriteHandle): void {
+    this.ownAzurite = azurite;
   }
 
   /** @internal A status line of the fabric's start (startLocalFabric). */
@@ -230,7 +252,9 @@ export class LocalFabric extends EventEmitter<LocalFabricEvents> {
  * its poison queue and the stratus containers — what the Bicep deployment creates, so `stratus
  * doctor` and `status` find the same queues locally (the queue listener never creates its queue;
  * it creates the poison queue only at the first poisoned message, as the Functions host does) —
- * then the executors, all ready.
+ * and the executors, all ready. The executor hosts are spawned as soon as Azurite's process
+ * exists, not once it serves: the two slow parts of the start overlap. A start that fails
+ * (Azurite does not come up, no executor does) stops every process it began.
  */
 export async function startLocalFabric(options: LocalFabricOptions): Promise<LocalFabric> {
   if (!Number.isInteger(options.executors) || options.executors < 0)
@@ -239,32 +263,51 @@ export async function startLocalFabric(options: LocalFabricOptions): Promise<Loc
     throw new ConfigError(`slots must be an integer ≥ 1, got ${options.slots}`);
   const reuse = options.connectionString;
   if (reuse !== undefined) registerConnectionString(reuse);
-  const ownAzurite = reuse === undefined ? await startAzurite() : undefined;
-  const connectionString = reuse ?? ownAzurite!.connectionString;
   const queue = options.queue ?? DEFAULT_TASK_QUEUE;
-  const fabric = new LocalFabric(connectionString, queue, options.slots, options, ownAzurite);
+  let fabric: LocalFabric | undefined;
+  let starts: Promise<PromiseSettledResult<ExecutorHandle>[]> | undefined;
+  // Each executor has its own bounded tries; the fabric starts with whichever executors came up.
+  const spawnExecutors = (connectionString: string) => {
+    fabric = new LocalFabric(connectionString, queue, options.slots, options, undefined);
+    const own = fabric;
+    starts = Promise.allSettled(Array.from({ length: options.executors }, () => own.addExecutor()));
+  };
+  let ownAzurite: AzuriteHandle | undefined;
   try {
-    const storage = connectStorage({ connectionString });
+    if (reuse !== undefined) spawnExecutors(reuse);
+    else {
+      ownAzurite = await startAzurite({
+        onSpawned: (connectionString) => {
+          if (fabric === undefined) spawnExecutors(connectionString);
+        },
+      });
+      if (fabric === undefined || fabric.connectionString !== ownAzurite.connectionString) {
+        // Azurite had to move to other ports (a port taken in a race): the early hosts point
+        // nowhere; stop them and start the executors again on the ports it serves.
+        await fabric?.stop(2_000);
+        spawnExecutors(ownAzurite.connectionString);
+      }
+      fabric!.adoptAzurite(ownAzurite);
+    }
+    const storage = connectStorage({ connectionString: fabric!.connectionString });
     await Promise.all([
       new StorageQueue(storage, queue).ensure(),
       new StorageQueue(storage, poisonQueueName(queue)).ensure(),
       new BlobStore(storage).ensureContainers([CODE_CONTAINER, DATA_CONTAINER, LOGS_CONTAINER]),
     ]);
-    // Each executor has its own bounded tries; the fabric starts with whichever executors came
-    // up, as Azure runs on the instances it has, and fails only when there is none at all.
-    const starts = await Promise.allSettled(
-      Array.from({ length: options.executors }, () => fabric.addExecutor()),
-    );
-    const failures = starts.flatMap((s) => (s.status === 'rejected' ? [s.reason as unknown] : []));
+    // As Azure runs on the instances it has, the fabric fails only when no executor started.
+    const settled = await starts!;
+    const failures = settled.flatMap((s) => (s.status === 'rejected' ? [s.reason as unknown] : []));
     if (options.executors > 0 && failures.length === options.executors) throw failures[0];
     for (const failure of failures)
-      fabric.statusLine(
+      fabric!.statusLine(
         `going on without an executor that did not start in ${EXECUTOR_START_TRIES} tries: ${(failure as Error).message.split('\n')[0]}`,
       );
   } catch (error) {
-    await fabric.stop(2_000);
+    await (fabric as LocalFabric | undefined)?.stop(2_000);
+    await ownAzurite?.stop();
     // Start errors carry executors' and Azurite's output: never a secret in them.
     throw redactError(error);
   }
-  return fabric;
+  return fabric!;
 }

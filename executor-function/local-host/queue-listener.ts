@@ -12,6 +12,12 @@
  *   that does not decode per messageEncoding moves it to `<queue>-poison` (created if needed);
  * - the trigger queue itself is never created by the listener;
  * - when the worker is killed, the invocations that got no response fail (failInFlight).
+ *
+ * One addition of the local host: a host starts whatever the state of its storage account (as a
+ * Functions host does), so the local fabric spawns hosts while Azurite is still starting. Before
+ * its first poll the listener waits, bounded, for the queue endpoint to answer any HTTP request
+ * (a probe every minPollMs without the SDK's retries), so its first poll does not sit in SDK
+ * retry delays or a grown backoff when storage comes up a moment after the host.
  */
 
 import type { HostVerboseLine } from '../../contract/local-host-process.js';
@@ -42,6 +48,9 @@ export interface QueueListenerConfig {
   line?: (line: HostVerboseLine) => void;
   warn: (text: string) => void;
 }
+
+/** How long the listener waits for the queue endpoint to answer before polling regardless. */
+export const STORAGE_WAIT_MS = 60_000;
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
@@ -105,9 +114,33 @@ export class QueueListener {
     return this.inFlight.size;
   }
 
+  /**
+   * Wait until the queue endpoint answers an HTTP request (any status: the service is up), a
+   * probe every minPollMs, for at most STORAGE_WAIT_MS; after that the polls below report what fails.
+   */
+  private async waitForStorage(): Promise<void> {
+    const url = this.config.connection.queueService.url;
+    const deadline = Date.now() + STORAGE_WAIT_MS;
+    let warned = false;
+    while (!this.stopping && Date.now() < deadline) {
+      try {
+        const response = await fetch(url, { method: 'GET', signal: AbortSignal.timeout(2_000) });
+        await response.body?.cancel();
+        return;
+      } catch {
+        if (!warned) {
+          this.config.warn(`storage at ${this.config.connection.description} does not answer yet; waiting`);
+          warned = true;
+        }
+      }
+      await this.sleep(this.config.timings.minPollMs);
+    }
+  }
+
   /** Poll until stopped, then wait for in-flight invocations. */
   async run(): Promise<void> {
     const { options } = this.config;
+    await this.waitForStorage();
     let queueExists = false;
     let foundSinceLastDelay = false;
     while (!this.stopping) {

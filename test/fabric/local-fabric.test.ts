@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -156,6 +156,66 @@ describe('the local fabric', () => {
     const hostPids = f.executors.map((e) => e.pid);
     await f.stop();
     await waitUntilGone(hostPids);
+  });
+
+  it('with no connection string it starts its own Azurite and the hosts beside it, runs a job, and stop ends all', async () => {
+    const spawned: number[] = [];
+    const f = await startLocalFabric({
+      executors: 2,
+      slots: 1,
+      queue: uniqueTaskQueue('own'),
+      hostEnv: FAST_HOST_ENV,
+      log: () => undefined,
+      onExecutorSpawned: (handle) => spawned.push(handle.pid),
+    });
+    fabrics.push(f);
+    pids.push(...spawned, f.azuritePid!);
+    expect(f.azuritePid).toBeGreaterThan(0);
+    expect(f.executors.map((e) => e.pid).sort()).toEqual([...spawned].sort());
+    const summary = await runNoop({
+      tasks: 8,
+      connectionString: f.connectionString,
+      queue: f.queue,
+      timeoutMs: 60_000,
+    });
+    expect(summary.succeeded).toBe(8);
+    expect(summary.executorsSeen).toEqual(['executor-1', 'executor-2']);
+    await f.stop();
+    await waitUntilGone([...spawned, f.azuritePid!]);
+  });
+
+  it('a fabric whose Azurite cannot start fails fast with its error and leaves no executor host behind', async () => {
+    const spawned: number[] = [];
+    // Azurite runs as a child node process with this process's environment: a preload makes it
+    // exit with code 7 a moment after its process started. The hosts get a clean NODE_OPTIONS.
+    const dir = await mkdtemp(path.join(tmpdir(), 'stratus-azurite-dies-'));
+    const preload = path.join(dir, 'exit-soon.cjs');
+    await writeFile(preload, 'setTimeout(() => process.exit(7), 300);\n');
+    const saved = process.env.NODE_OPTIONS;
+    process.env.NODE_OPTIONS = `--require=${preload}`;
+    const began = performance.now();
+    try {
+      const start = startLocalFabric({
+        executors: 2,
+        slots: 1,
+        queue: uniqueTaskQueue('noazurite'),
+        hostEnv: { ...FAST_HOST_ENV, NODE_OPTIONS: '' },
+        log: () => undefined,
+        onExecutorSpawned: (handle) => {
+          spawned.push(handle.pid);
+          pids.push(handle.pid);
+        },
+      });
+      await expect(start).rejects.toThrow(/Azurite exited during start \(code 7, signal null\)/);
+    } finally {
+      if (saved === undefined) delete process.env.NODE_OPTIONS;
+      else process.env.NODE_OPTIONS = saved;
+      await rm(dir, { recursive: true, force: true });
+    }
+    // The hosts were spawned beside the starting Azurite, and the failed start stopped them.
+    expect(spawned.length).toBe(2);
+    expect(spawned.filter(isProcessAlive)).toEqual([]);
+    expect(performance.now() - began).toBeLessThan(20_000);
   });
 
   it('executors and Azurite die with the driver process, even when it is SIGKILLed', async () => {
