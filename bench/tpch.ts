@@ -303,7 +303,7 @@ async function benchSort(
   try {
     const parts = (await blobs.list(CONTAINER, `${prefix}/output/`))
       .map((b) => b.name)
-      .filter((n) => /part-\d+$/.test(n))
+      .filter((n) => /\/part-\d{5}-[^/]*\.parquet$/.test(n))
       .sort();
     for (const [i, name] of parts.entries()) {
       await writeFile(
