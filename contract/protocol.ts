@@ -82,6 +82,8 @@ export const TaskMetricsSchema = z.object({
   shuffleWriteBytes: nonNegInt.default(0),
   peakMemoryBytes: nonNegInt.default(0),
   spillCount: nonNegInt.default(0),
+  /** Bytes spilled to local temp storage: an RDD task's runs, a DataFrame task's DuckDB temp files at their peak. */
+  spillBytes: nonNegInt.default(0),
 });
 
 export const TaskErrorSchema = z.object({

@@ -235,6 +235,9 @@ export async function runRelationalStage(
   });
   // Rows in: DuckDB's count, or the text lines fetched (see RelationalTaskOutput).
   metrics.recordsRead += out.rowsRead ?? textLines;
+  // DuckDB's spill: its temp files seen and their peak total (duckdb/runner.ts's SpillWatch).
+  metrics.spillCount += out.spill?.files ?? 0;
+  metrics.spillBytes += out.spill?.bytes ?? 0;
   const base = { accumulatorUpdates: {}, cachedOutputs: [], metrics };
   if (out.kind === 'files') {
     const sink = program.sink;

@@ -25,6 +25,8 @@ export const RunTaskMetricsSchema = z.object({
   shuffleWriteBytes: int,
   peakMemoryBytes: int,
   spillCount: int,
+  /** Bytes spilled to temp storage (absent in logs written before it was added: 0). */
+  spillBytes: int.default(0),
 });
 
 const ErrorInfoSchema = z.object({

@@ -241,7 +241,7 @@ export class RunSummaryBuilder implements RunListener {
         if (event.startedAt !== undefined) record.startedAt ??= event.startedAt;
         if (event.speculative) record.speculative = true;
         if (event.metrics) {
-          record.metrics = event.metrics;
+          record.metrics = { ...event.metrics, spillBytes: event.metrics.spillBytes ?? 0 };
           record.durationMs = event.metrics.durationMs;
         } else if (record.startedAt !== undefined) {
           record.durationMs = event.at - record.startedAt;
@@ -296,6 +296,7 @@ export class RunSummaryBuilder implements RunListener {
         s.shuffleWriteBytes += a.metrics.shuffleWriteBytes;
         s.peakMemoryBytes = Math.max(s.peakMemoryBytes, a.metrics.peakMemoryBytes);
         s.spillCount += a.metrics.spillCount;
+        s.spillBytes += a.metrics.spillBytes;
       }
     }
     for (const s of stageById.values()) {
@@ -369,6 +370,8 @@ export class RunSummaryBuilder implements RunListener {
         recordsWritten: sum((s) => s.recordsWritten),
         shuffleReadBytes: sum((s) => s.shuffleReadBytes),
         shuffleWriteBytes: sum((s) => s.shuffleWriteBytes),
+        spillCount: sum((s) => s.spillCount),
+        spillBytes: sum((s) => s.spillBytes),
       },
       accumulators: runAccumulators(jobs),
       notices: [...this.notices],
