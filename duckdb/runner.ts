@@ -403,11 +403,15 @@ async function runSink(
       return { kind: 'result', result: Number(reader.getRowsJson()[0]?.[0] ?? 0), rowsWritten: 1 };
     }
     if (sink.kind === 'sample') {
-      await connection.run(`CREATE OR REPLACE TEMP TABLE __fragment AS ${program.sql}`);
+      // Only the sort keys are kept: the sample needs no other column.
+      const keys = sink.keys.map((k, i) => `${k} AS __key${i}`);
+      await connection.run(
+        `CREATE OR REPLACE TEMP TABLE __fragment AS SELECT ${keys.join(', ')} FROM (${program.sql})`,
+      );
       const counted = await connection.runAndReadAll('SELECT count(*) FROM __fragment');
       const count = Number(counted.getRowsJson()[0]?.[0] ?? 0);
       const sampled = await connection.runAndReadAll(
-        `SELECT ${sink.keys.join(', ')} FROM __fragment USING SAMPLE reservoir(${sink.perPartition} ROWS) REPEATABLE (${sink.seed})`,
+        `SELECT * FROM __fragment USING SAMPLE reservoir(${sink.perPartition} ROWS) REPEATABLE (${sink.seed})`,
       );
       return { kind: 'result', result: { count, keys: rowsOf(sampled) }, rowsWritten: 0 };
     }
