@@ -75,7 +75,7 @@ if (values.help) {
       '  --slots N     slots per executor for word count and sort (default 1 = one per core here; 2 executors)',
       '  --poll-ms     executor maxPollingInterval override for every bench (default: host.json)',
       '  --executor-node-options O   extra NODE_OPTIONS for executor hosts (e.g. --max-old-space-size=160)',
-      '  --tpch-sf L   dataframes: TPC-H scale factors, comma-separated (default 0.1; --small 0.01)',
+      '  --tpch-sf L   dataframes: TPC-H scale factors, comma-separated (default 0.1; --small 0.01; 0 skips TPC-H)',
       '  --df-sort-mb N  dataframes: DataFrame sort input (default 1024; --small 32; 0 skips it)',
       '  --df-memory-mb N  dataframes: memory budget per task, DuckDB memory_limit (default 256)',
       '  --no-pagerank / --no-demo   latency: skip the PageRank driver script / the README demo CLI runs',
@@ -175,7 +175,10 @@ const runners: Record<BenchName, () => Promise<BenchReport | BenchReport[]>> = {
   chaos: () => benchChaos({ runs: int(values['chaos-runs'], small ? 1 : 5) }),
   dataframes: () =>
     benchDataFrames({
-      scales: (values['tpch-sf'] ?? (small ? '0.01' : '0.1')).split(',').map((v) => int(v, 0.1)),
+      scales:
+        values['tpch-sf'] === '0'
+          ? []
+          : (values['tpch-sf'] ?? (small ? '0.01' : '0.1')).split(',').map((v) => int(v, 0.1)),
       sortMb: values['df-sort-mb'] === '0' ? 0 : int(values['df-sort-mb'], small ? 32 : 1024),
       memoryMb: int(values['df-memory-mb'], 256),
       slots: int(values.slots, 1),

@@ -90,6 +90,8 @@ export const TaskMetricsSchema = z.object({
   cachedFromBlob: nonNegInt.default(0),
   /** Partitions of persisted datasets this task computed and stored. */
   cachedComputed: nonNegInt.default(0),
+  /** Bytes spilled to local temp storage: an RDD task's runs, a DataFrame task's DuckDB temp files at their peak. */
+  spillBytes: nonNegInt.default(0),
 });
 
 export const TaskErrorSchema = z.object({

@@ -280,12 +280,21 @@ async function bindExchange(
   if (spec.mode === 'hash' && spec.keys.length === 0) return;
   const keys = spec.mode === 'hash' ? spec.keys : spec.orders.map((o) => sortOrderOf(o).expr);
   await createInput(connection, parent.bound.input);
+  const keySql = `SELECT ${keys.map(columnSql).join(', ')} FROM (${parent.bound.sql})`;
+  let keyFields: StructType;
   try {
-    await describe(connection, `SELECT ${keys.map(columnSql).join(', ')} FROM (${parent.bound.sql})`);
+    keyFields = await describe(connection, keySql);
   } catch (error) {
     throw new AnalysisError(
       `${String(exchange.options.for ?? exchange.op)}: ${duckMessage(error)}\n  over columns: ${parent.bound.output.fields.map((f) => f.name).join(', ')}`,
     );
+  }
+  if (spec.mode === 'range' && parent.input.kind === 'scan' && parent.input.format === 'parquet') {
+    // The sort's sampling job reads only what its keys need (Spark's column pruning of the sample).
+    parent.bound = {
+      ...parent.bound,
+      sampleColumns: await columnsRead(connection, parent.bound.input, keySql, keyFields),
+    };
   }
 }
 
@@ -344,19 +353,31 @@ async function readColumns(
   connection: DuckDBConnection,
   bound: NonNullable<RelationalFragment['bound']>,
 ): Promise<string[]> {
-  const output = JSON.stringify(bound.output.fields.map((f) => [f.name, f.type]));
+  return columnsRead(connection, bound.input, bound.sql, bound.output);
+}
+
+/** The columns of `input` that query `sql` (returning `output`) reads, as readColumns finds them. */
+async function columnsRead(
+  connection: DuckDBConnection,
+  input: StructType,
+  sql: string,
+  output: StructType,
+): Promise<string[]> {
+  const wanted = JSON.stringify(output.fields.map((f) => [f.name, f.type]));
   const read: string[] = [];
-  for (const column of bound.input.fields) {
-    await createInput(connection, { fields: bound.input.fields.filter((f) => f !== column) });
+  for (const column of input.fields) {
+    await createInput(connection, { fields: input.fields.filter((f) => f !== column) });
     let same = false;
     try {
-      const without = await describe(connection, bound.sql);
-      same = JSON.stringify(without.fields.map((f) => [f.name, f.type])) === output;
+      const without = await describe(connection, sql);
+      same = JSON.stringify(without.fields.map((f) => [f.name, f.type])) === wanted;
     } catch {
       // Does not bind without the column: the query reads it.
     }
     if (!same) read.push(column.name);
   }
+  // Leave the input as the next binding expects it.
+  await createInput(connection, input);
   return read;
 }
 

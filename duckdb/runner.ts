@@ -22,7 +22,7 @@ import {
 import { INPUT_RELATION, LEFT_RELATION, RIGHT_RELATION } from '../engine/sql/sql-gen.js';
 import { quoteIdent, quoteString } from '../engine/sql/types.js';
 import { parquetFileSql, partitionedScanSql, type ScanFile, scanRelationSql } from './scan-sql.js';
-import { withSession } from './session.js';
+import { spillDirectory, withSession } from './session.js';
 import { rowsOf } from './values.js';
 import { type WrittenFile, writeParts } from './writer.js';
 
@@ -46,7 +46,68 @@ export interface RelationalTaskInputs {
  * Lines scans, whose rows the caller counts as it fetches their lines (a second parse would
  * double the scan's cost).
  */
-export type RelationalTaskOutput = { rowsRead?: number } & RelationalTaskWork;
+export type RelationalTaskOutput = { rowsRead?: number; spill?: SpillFigures } & RelationalTaskWork;
+
+/** What DuckDB spilled to the task's temp directory: the peak bytes of its temp files, and the files seen. */
+export interface SpillFigures {
+  bytes: number;
+  files: number;
+}
+
+/** How often the spill watch looks at DuckDB's temp directory while a task's queries run (ms). */
+const SPILL_WATCH_MS = 25;
+
+/**
+ * Watches DuckDB's temp directory while a task runs: DuckDB deletes or truncates its temp files
+ * as soon as it frees the blocks, so after the query nothing is left to measure. The watch lists
+ * the directory every SPILL_WATCH_MS and keeps the highest total size (the spill's high-water mark)
+ * and the names of the files seen. A spill shorter than the interval can be missed (a few MiB
+ * written and freed within 25 ms); the figures are a lower bound.
+ */
+class SpillWatch {
+  private peak = 0;
+  private readonly seen = new Set<string>();
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private stopped: Promise<SpillFigures> | undefined;
+
+  constructor(private readonly dir: string) {}
+
+  start(): void {
+    const tick = () => {
+      this.running = this.sample().finally(() => {
+        this.running = undefined;
+        if (this.timer !== undefined) this.timer = setTimeout(tick, SPILL_WATCH_MS);
+      });
+    };
+    this.timer = setTimeout(tick, SPILL_WATCH_MS);
+  }
+
+  /** Stop watching, after one last look; returns the figures. */
+  stop(): Promise<SpillFigures> {
+    this.stopped ??= (async () => {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+      await this.running;
+      await this.sample();
+      return { bytes: this.peak, files: this.seen.size };
+    })();
+    return this.stopped;
+  }
+
+  private async sample(): Promise<void> {
+    let total = 0;
+    for (const name of await readdir(this.dir).catch(() => [] as string[])) {
+      const size = await stat(path.join(this.dir, name)).then(
+        (s) => (s.isFile() ? s.size : 0),
+        () => 0,
+      );
+      if (size > 0) this.seen.add(name);
+      total += size;
+    }
+    this.peak = Math.max(this.peak, total);
+  }
+}
 
 /** What a relational task's sink produced. */
 type RelationalTaskWork =
@@ -243,22 +304,26 @@ export async function runRelationalTask(
   inputs: RelationalTaskInputs,
   options: RelationalTaskOptions,
 ): Promise<RelationalTaskOutput> {
-  const spill = path.join(options.tempDir, 'duckdb-spill');
-  await mkdir(spill, { recursive: true });
   const session = {
     memoryLimitBytes: options.memoryBudgetBytes,
-    tempDir: spill,
     ...(options.signal ? { signal: options.signal } : {}),
   };
-  return withSession(session, (connection) =>
-    runInSession(connection, program, partition, inputs, options).catch(async (error: unknown) => {
-      const corrupt =
-        error instanceof Error && !(error instanceof StratusError) && !options.signal?.aborted
-          ? await unreadableRowGroup(connection, program, inputs)
-          : undefined;
-      throw taskError(error, program, options, corrupt);
-    }),
-  );
+  const watch = new SpillWatch(spillDirectory());
+  watch.start();
+  try {
+    const out = await withSession(session, (connection) =>
+      runInSession(connection, program, partition, inputs, options).catch(async (error: unknown) => {
+        const corrupt =
+          error instanceof Error && !(error instanceof StratusError) && !options.signal?.aborted
+            ? await unreadableRowGroup(connection, program, inputs)
+            : undefined;
+        throw taskError(error, program, options, corrupt);
+      }),
+    );
+    return { ...out, spill: await watch.stop() };
+  } finally {
+    await watch.stop();
+  }
 }
 
 /**
@@ -368,11 +433,15 @@ async function runSink(
       return { kind: 'result', result: Number(reader.getRowsJson()[0]?.[0] ?? 0), rowsWritten: 1 };
     }
     if (sink.kind === 'sample') {
-      await connection.run(`CREATE OR REPLACE TEMP TABLE __fragment AS ${program.sql}`);
+      // Only the sort keys are kept: the sample needs no other column.
+      const keys = sink.keys.map((k, i) => `${k} AS __key${i}`);
+      await connection.run(
+        `CREATE OR REPLACE TEMP TABLE __fragment AS SELECT ${keys.join(', ')} FROM (${program.sql})`,
+      );
       const counted = await connection.runAndReadAll('SELECT count(*) FROM __fragment');
       const count = Number(counted.getRowsJson()[0]?.[0] ?? 0);
       const sampled = await connection.runAndReadAll(
-        `SELECT ${sink.keys.join(', ')} FROM __fragment USING SAMPLE reservoir(${sink.perPartition} ROWS) REPEATABLE (${sink.seed})`,
+        `SELECT * FROM __fragment USING SAMPLE reservoir(${sink.perPartition} ROWS) REPEATABLE (${sink.seed})`,
       );
       return { kind: 'result', result: { count, keys: rowsOf(sampled) }, rowsWritten: 0 };
     }

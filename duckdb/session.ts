@@ -3,23 +3,34 @@
  * (and one for the driver's binder), created on first use. A task gets a fresh connection with
  * the task's settings — `threads = 1` (a slot is one core: concurrent tasks get their
  * parallelism from the task threads, not from DuckDB), `memory_limit` from the task's memory
- * budget, and its own temp directory for DuckDB's spills — and temp tables and views it makes
- * are dropped with the connection. `@duckdb/node-api` is loaded lazily: only code that runs a
- * DataFrame pays for the native library.
+ * budget — and temp tables and views it makes are dropped with the connection. DuckDB spills to
+ * one temp directory per database (spillDirectory): it refuses to switch directories once it has
+ * spilled, so a per-task directory would fail every task after the first spill of its thread.
+ * `@duckdb/node-api` is loaded lazily: only code that runs a DataFrame pays for the native library.
  */
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { threadId } from 'node:worker_threads';
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 
 /** Settings of one session (a task, or the driver's binder). */
 export interface SessionOptions {
   /** DuckDB's memory_limit for the session, bytes (at least 64 MiB is used). */
   memoryLimitBytes: number;
-  /** Where DuckDB spills operators that exceed the memory limit. */
-  tempDir?: string;
   /** Interrupts the running query when aborted (the executor is shutting down). */
   signal?: AbortSignal;
 }
 
 let instance: Promise<DuckDBInstance> | undefined;
+
+/**
+ * Where this thread's DuckDB spills operators that exceed the memory limit: a directory of its
+ * own under the OS temp folder (one task runs in a thread at a time, so its spills are the task's).
+ * DuckDB creates it on the first spill and deletes its files as it frees them.
+ */
+export function spillDirectory(): string {
+  return path.join(tmpdir(), `stratus-duckdb-${process.pid}-${threadId}`);
+}
 
 async function sharedInstance(): Promise<DuckDBInstance> {
   instance ??= (async () => {
@@ -29,6 +40,7 @@ async function sharedInstance(): Promise<DuckDBInstance> {
       threads: '1',
       autoinstall_known_extensions: 'false',
       autoload_known_extensions: 'false',
+      temp_directory: spillDirectory(),
     });
   })();
   return instance;
@@ -49,8 +61,6 @@ export async function withSession<T>(
     await connection.run(`SET memory_limit = '${mib}MiB'`);
     await connection.run('SET threads = 1');
     await connection.run('SET preserve_insertion_order = true');
-    if (options.tempDir !== undefined)
-      await connection.run(`SET temp_directory = '${options.tempDir.replace(/'/g, "''")}'`);
     return await fn(connection);
   } finally {
     options.signal?.removeEventListener('abort', interrupt);

@@ -48,11 +48,29 @@ export function copyOptions(sink: WriteSink): string {
       `NULLSTR ${quoteString(o.nullValue ?? '')}`,
       `COMPRESSION ${sink.compression}`,
     );
-  } else {
+  } else if (o.ignoreNullFields === false) {
     options.push('FORMAT json', `COMPRESSION ${sink.compression}`);
+  } else {
+    // Each row is one JSON text made by jsonLineSql: written as it is, one per line.
+    options.push('FORMAT csv', 'HEADER false', "QUOTE ''", "ESCAPE ''", `COMPRESSION ${sink.compression}`);
   }
   return options.join(', ');
 }
+
+/**
+ * The query whose rows a COPY writes for the sink: `sql` itself, or for JSON without null fields
+ * (Spark's default, ignoreNullFields) each row as one JSON text with its null fields left out, in
+ * nested structs too (array elements stay, as Spark's). DuckDB's JSON writer has no such option;
+ * an RFC 7396 merge patch of the row's JSON onto `{}` drops exactly the null members, keeping the
+ * order of the others, and to_json formats values as DuckDB's JSON writer does. to_json escapes
+ * line breaks, so the line is written raw (copyOptions: CSV without quotes).
+ */
+export function copySql(sink: WriteSink, sql: string): string {
+  if (sink.format !== 'json' || sink.options.ignoreNullFields === false) return sql;
+  return `SELECT json_merge_patch('{}', to_json(${ROW_ALIAS})) AS line FROM (${sql}) AS ${ROW_ALIAS}`;
+}
+
+const ROW_ALIAS = '__stratus_row';
 
 /** Write the rows of `sql` into `dir` as the sink asks; returns the files written (none for no rows with partition columns). */
 export async function writeParts(
@@ -66,7 +84,7 @@ export async function writeParts(
     // One file, even for no rows: a reader of the output finds the schema in it (as Spark writes one).
     const file = path.join(dir, `part.${extension}`);
     const copied = await connection.runAndReadAll(
-      `COPY (${sql}) TO ${quoteString(file)} (${copyOptions(sink)})`,
+      `COPY (${copySql(sink, sql)}) TO ${quoteString(file)} (${copyOptions(sink)})`,
     );
     return [{ folder: '', index: 0, file, rows: Number(copied.getRowsJson()[0]?.[0] ?? 0) }];
   }
@@ -86,7 +104,7 @@ export async function writeParts(
     for (const [tuple, count, ...values] of rows) {
       const file = path.join(folderDir, `tuple-${tuple}.json`);
       await connection.run(
-        `COPY (SELECT * EXCLUDE (${keys.join(', ')}, ${TUPLE_COLUMN}) FROM __write WHERE ${TUPLE_COLUMN} = ${Number(tuple)}) TO ${quoteString(file)} (${copyOptions(sink)})`,
+        `COPY (${copySql(sink, `SELECT * EXCLUDE (${keys.join(', ')}, ${TUPLE_COLUMN}) FROM __write WHERE ${TUPLE_COLUMN} = ${Number(tuple)}`)}) TO ${quoteString(file)} (${copyOptions(sink)})`,
       );
       written.push({
         folder: partitionFolder(sink.partitionBy, values),

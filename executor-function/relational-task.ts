@@ -41,6 +41,24 @@ function programOf(descriptor: StageDescriptor): RelationalProgram {
   return program;
 }
 
+/**
+ * A sort's sampling task over CSV or JSON Lines reads at most this many bytes of each split (its
+ * first whole lines), as Spark's sample need not see every row; its row count is scaled up by
+ * the bytes it skipped. Parquet samples read every row but only the sort keys' columns.
+ */
+export const SAMPLE_TEXT_BYTES = 1024 * 1024;
+
+/** The split a sampling task reads: the split's first SAMPLE_TEXT_BYTES, when its length is known and longer. */
+function sampledSplit(split: InputSplit): { split: InputSplit; length?: number; sampled?: number } {
+  const end = split.end ?? split.fileSize;
+  if (split.gzip || end === undefined || end - split.start <= SAMPLE_TEXT_BYTES) return { split };
+  return {
+    split: { ...split, end: split.start + SAMPLE_TEXT_BYTES },
+    length: end - split.start,
+    sampled: SAMPLE_TEXT_BYTES,
+  };
+}
+
 /** Copy the partition's splits into local files; returns them and the bytes read. */
 async function fetchScan(
   blobs: BlobStore,
@@ -52,6 +70,10 @@ async function fetchScan(
   let bytes = 0;
   // CSV and JSON Lines: a record is a non-empty line (no multi-line records), the header excepted.
   let lines = 0;
+  // A sampling task's text splits: their bytes, and the bytes it read of them (the count's scale).
+  let textBytes = 0;
+  let textSampled = 0;
+  const sampling = program.sink.kind === 'sample';
   const header = program.input.kind === 'scan' && program.input.csv?.header === true;
   const partitions = program.input.kind === 'scan' ? (program.input.partitionColumns ?? []) : [];
   const partitionValues = (split: InputSplit) =>
@@ -88,8 +110,13 @@ async function fetchScan(
       await writeFile(file, data);
       bytes += data.length;
     } else {
+      const cut = sampling ? sampledSplit(split) : { split };
+      if (cut.length !== undefined) {
+        textBytes += cut.length;
+        textSampled += cut.sampled!;
+      }
       const chunks: Buffer[] = [];
-      for await (const item of readPartitionSplits(blobs, [split]))
+      for await (const item of readPartitionSplits(blobs, [cut.split]))
         if (Buffer.isBuffer(item)) chunks.push(item);
       const data = Buffer.concat(chunks);
       await writeFile(file, data);
@@ -103,7 +130,12 @@ async function fetchScan(
       ...partitionValues(split),
     });
   }
-  return { files, bytes, lines: Math.max(0, lines) };
+  return {
+    files,
+    bytes,
+    lines: Math.max(0, lines),
+    countScale: textSampled > 0 ? textBytes / textSampled : 1,
+  };
 }
 
 /** Lines of `data` holding more than whitespace (what DuckDB's CSV and JSON readers make a row of). */
@@ -184,6 +216,8 @@ export async function runRelationalStage(
   } = {};
   const inputPartitions = taskInputPartitions(program, partition);
   let textLines = 0;
+  // A sampling task that read part of its text splits: its row count is scaled to the whole.
+  let countScale = 1;
   for (const [i, b] of (program.broadcasts ?? []).entries()) {
     // A broadcast side has one reduce partition, which every task of the stage reads whole.
     const table = shuffleTables.get(b.shuffleId);
@@ -213,6 +247,7 @@ export async function runRelationalStage(
     inputs.scanFiles = fetched.files;
     metrics.bytesRead += fetched.bytes;
     textLines = fetched.lines;
+    countScale = fetched.countScale;
   } else if (program.input.kind === 'records') {
     // ds.toDF: the Dataset side's segment for this partition (the direct exchange: one map output has it).
     const table = shuffleTables.get(program.input.shuffleId);
@@ -270,6 +305,9 @@ export async function runRelationalStage(
   });
   // Rows in: DuckDB's count, or the text lines fetched (see RelationalTaskOutput).
   metrics.recordsRead += out.rowsRead ?? textLines;
+  // DuckDB's spill: its temp files seen and their peak total (duckdb/runner.ts's SpillWatch).
+  metrics.spillCount += out.spill?.files ?? 0;
+  metrics.spillBytes += out.spill?.bytes ?? 0;
   const base = { accumulatorUpdates: {}, cachedOutputs: [], metrics };
   if (out.kind === 'files') {
     const sink = program.sink;
@@ -302,5 +340,10 @@ export async function runRelationalStage(
     return { kind: 'shuffle-map', mapOutput: bridgeMapOutput(out), ...base };
   }
   metrics.recordsWritten += out.rowsWritten;
+  if (program.sink.kind === 'sample' && countScale !== 1) {
+    // The rows of the whole partition, estimated from the part read: the weight of its keys.
+    const sample = out.result as { count: number; keys: unknown[] };
+    return { kind: 'result', result: { ...sample, count: Math.round(sample.count * countScale) }, ...base };
+  }
   return { kind: 'result', result: out.result, ...base };
 }

@@ -30,6 +30,8 @@ export const RunTaskMetricsSchema = z.object({
   cachedFromDisk: int.optional(),
   cachedFromBlob: int.optional(),
   cachedComputed: int.optional(),
+  /** Bytes spilled to temp storage (absent in logs written before it was added: 0). */
+  spillBytes: int.default(0),
 });
 
 const ErrorInfoSchema = z.object({

@@ -200,6 +200,9 @@ export interface RunSummary {
     recordsWritten: number;
     shuffleReadBytes: number;
     shuffleWriteBytes: number;
+    /** Spills of the winning attempts (RDD runs, DuckDB temp files) and their bytes. */
+    spillCount: number;
+    spillBytes: number;
   } & CacheSourceCounts;
   /** Accumulator values per run, bad-record counts included (runs without accumulators omitted). */
   accumulators: RunAccumulators[];

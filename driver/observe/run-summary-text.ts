@@ -86,6 +86,7 @@ export function formatRunSummary(s: RunSummary): string {
         st.lost ? `${st.lost} lost` : '',
         st.ignored ? `${st.ignored} ignored` : '',
         st.killed ? `${st.killed} killed` : '',
+        st.spillCount > 0 ? `spilled ${formatBytes(st.spillBytes)} in ${plural(st.spillCount, 'spill')}` : '',
       ].filter(Boolean);
       lines.push(
         `      stage ${id} ${st.kind ?? ''}: ${plural(st.numTasks, 'partition')}, ${plural(st.attempts, 'attempt')}${
@@ -103,7 +104,9 @@ export function formatRunSummary(s: RunSummary): string {
     `  attempts:  ${t.attempts}: ${t.succeeded} succeeded, ${t.failed} failed, ${t.ignored} ignored, ${t.lost} lost, ${t.killed} killed; ${t.speculative} speculative`,
   );
   lines.push(
-    `  data:      ${t.recordsRead} records read, ${t.recordsWritten} written; shuffle ${formatBytes(t.shuffleWriteBytes)} written, ${formatBytes(t.shuffleReadBytes)} read`,
+    `  data:      ${t.recordsRead} records read, ${t.recordsWritten} written; shuffle ${formatBytes(t.shuffleWriteBytes)} written, ${formatBytes(t.shuffleReadBytes)} read${
+      t.spillCount > 0 ? `; spilled ${formatBytes(t.spillBytes)} in ${plural(t.spillCount, 'spill')}` : ''
+    }`,
   );
   const cached = formatCacheSources(t);
   if (cached) lines.push(`  cache:     partitions ${cached}`);

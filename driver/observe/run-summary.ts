@@ -241,7 +241,7 @@ export class RunSummaryBuilder implements RunListener {
         if (event.startedAt !== undefined) record.startedAt ??= event.startedAt;
         if (event.speculative) record.speculative = true;
         if (event.metrics) {
-          record.metrics = event.metrics;
+          record.metrics = { ...event.metrics, spillBytes: event.metrics.spillBytes ?? 0 };
           record.durationMs = event.metrics.durationMs;
         } else if (record.startedAt !== undefined) {
           record.durationMs = event.at - record.startedAt;
@@ -300,6 +300,7 @@ export class RunSummaryBuilder implements RunListener {
         s.cachedFromDisk += a.metrics.cachedFromDisk ?? 0;
         s.cachedFromBlob += a.metrics.cachedFromBlob ?? 0;
         s.cachedComputed += a.metrics.cachedComputed ?? 0;
+        s.spillBytes += a.metrics.spillBytes;
       }
     }
     for (const s of stageById.values()) {
@@ -377,6 +378,8 @@ export class RunSummaryBuilder implements RunListener {
         cachedFromDisk: sum((s) => s.cachedFromDisk),
         cachedFromBlob: sum((s) => s.cachedFromBlob),
         cachedComputed: sum((s) => s.cachedComputed),
+        spillCount: sum((s) => s.spillCount),
+        spillBytes: sum((s) => s.spillBytes),
       },
       accumulators: runAccumulators(jobs),
       notices: [...this.notices],

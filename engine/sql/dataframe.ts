@@ -46,6 +46,14 @@ import {
   type WriteSpec,
 } from './write-spec.js';
 
+/** A write option that is a boolean: true, false, or their text (any case); throws ConfigError otherwise. */
+function booleanOption(name: string, value: string | number | boolean): boolean {
+  if (typeof value === 'boolean') return value;
+  const text = String(value).toLowerCase();
+  if (text === 'true' || text === 'false') return text === 'true';
+  throw new ConfigError(`write.option: ${name} must be true or false, got ${JSON.stringify(value)}`);
+}
+
 /** `select at sales.ts:8`, or `select` when the stack does not name the user's file. */
 function labelOf(op: string): string {
   const site = currentCallSite();
@@ -528,10 +536,14 @@ export class DataFrameWriter {
     return this;
   }
 
-  /** One option: `header`, `sep`, `quote`, `escape`, `nullValue` (CSV), `compression` (all formats). */
+  /**
+   * One option: `header`, `sep`, `quote`, `escape`, `nullValue` (CSV), `ignoreNullFields` (JSON;
+   * true by default, as Spark: null fields are left out), `compression` (all formats).
+   */
   option(name: string, value: string | number | boolean): this {
     const key = name === 'delimiter' ? 'sep' : name;
     if (key === 'header') this.writeOptions.header = value === true || String(value).toLowerCase() === 'true';
+    else if (key === 'ignoreNullFields') this.writeOptions.ignoreNullFields = booleanOption(key, value);
     else (this.writeOptions as Record<string, unknown>)[key] = String(value);
     return this;
   }

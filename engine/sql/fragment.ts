@@ -142,6 +142,11 @@ export interface BoundFragment {
   readonly broadcasts?: readonly { readonly exchange: number; readonly columns: StructType }[];
   /** A Parquet scan: the input columns the query reads (tasks fetch only their column chunks). */
   readonly readColumns?: readonly string[];
+  /**
+   * A Parquet scan feeding a range exchange (a sort): the input columns its sort keys need — the
+   * keys' own columns and those the fragment's filters read. The sort's sampling job fetches only these.
+   */
+  readonly sampleColumns?: readonly string[];
 }
 
 /** A relational node's fragment. */

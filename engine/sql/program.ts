@@ -370,12 +370,18 @@ export function relationalStageProgram(
       columns: [...b.columns.fields],
     };
   });
+  const sink = sinkOf(graph, plan, stage);
+  let input = inputOf(graph, node, stage);
+  if (sink.kind === 'sample' && input.kind === 'scan' && fragment.bound.sampleColumns) {
+    // A sort's sampling job over Parquet fetches only the columns its keys need; the others read as nulls.
+    input = { ...input, readColumns: fragment.bound.sampleColumns.map((c) => c.toLowerCase()) };
+  }
   return {
     v: RELATIONAL_PROGRAM_VERSION,
-    input: inputOf(graph, node, stage),
+    input,
     sql: fragment.bound.sql,
     output: [...fragment.bound.output.fields],
-    sink: sinkOf(graph, plan, stage),
+    sink,
     ...(stage.relationalInputPartitions !== undefined
       ? { coalesce: { partitions: stage.numPartitions, inputPartitions: stage.relationalInputPartitions } }
       : {}),

@@ -28,6 +28,11 @@ export interface WriteOptions {
   nullValue?: string;
   /** The codec: Parquet snappy (default), gzip, zstd, none; CSV and JSON none (default), gzip, zstd. */
   compression?: string;
+  /**
+   * JSON: leave out the fields whose value is null, in nested structs too (Spark's default: true);
+   * false writes them as `"x":null`.
+   */
+  ignoreNullFields?: boolean;
 }
 
 /** A write, as the write action's options carry it (JSON). */
@@ -82,7 +87,11 @@ export function compressionOf(format: WriteFormat, options: WriteOptions): strin
 /** Check a write's options once, on the driver: unknown option names and bad values fail there. */
 export function checkWriteOptions(format: WriteFormat, options: WriteOptions): void {
   const allowed =
-    format === 'csv' ? ['header', 'sep', 'quote', 'escape', 'nullValue', 'compression'] : ['compression'];
+    format === 'csv'
+      ? ['header', 'sep', 'quote', 'escape', 'nullValue', 'compression']
+      : format === 'json'
+        ? ['compression', 'ignoreNullFields']
+        : ['compression'];
   for (const name of Object.keys(options)) {
     if (!allowed.includes(name))
       throw new ConfigError(

@@ -36,6 +36,8 @@ export interface TaskRunMetrics {
   shuffleWriteBytes: number;
   peakMemoryBytes: number;
   spillCount: number;
+  /** Bytes spilled to the execution's temp folder (an RDD task's runs; a DataFrame task's DuckDB temp files at their peak). */
+  spillBytes: number;
 }
 
 /** Metrics of a task that has done nothing yet. */
@@ -49,6 +51,7 @@ export function zeroTaskMetrics(): TaskRunMetrics {
     shuffleWriteBytes: 0,
     peakMemoryBytes: 0,
     spillCount: 0,
+    spillBytes: 0,
   };
 }
 

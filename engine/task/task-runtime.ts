@@ -119,6 +119,26 @@ export async function runTask(
     hiddenJobResult: hidden,
   };
   const memory = new MemoryTracker(io.memoryBudgetBytes);
+  // Spilled bytes as written to the spill store (encoded), for the task's metrics.
+  let spillBytes = 0;
+  const spill = io.spill;
+  io = {
+    ...io,
+    spill: {
+      writeRun: (chunks) =>
+        spill.writeRun(
+          (function* () {
+            for (const chunk of chunks) {
+              spillBytes += chunk.length;
+              yield chunk;
+            }
+          })(),
+        ),
+      readRun: (runId) => spill.readRun(runId),
+      readRunRange: (runId, offset, length) => spill.readRunRange(runId, offset, length),
+      deleteRun: (runId) => spill.deleteRun(runId),
+    },
+  };
   const ctx: PipelineContext = {
     graph,
     stage,
@@ -131,6 +151,7 @@ export async function runTask(
   const finish = <O extends object>(output: O): O & TaskOutputBase => {
     ctx.metrics.peakMemoryBytes = Math.round(memory.peakBytes);
     ctx.metrics.spillCount = memory.spillCount;
+    ctx.metrics.spillBytes = spillBytes;
     return {
       ...output,
       accumulatorUpdates: Object.fromEntries(binding.accumulatorUpdates),

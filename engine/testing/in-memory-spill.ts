@@ -7,11 +7,15 @@ export class InMemorySpillStore implements SpillStore {
   private next = 0;
   /** Runs ever written. */
   written = 0;
+  /** Bytes of the runs ever written. */
+  bytesWritten = 0;
 
   async writeRun(chunks: Iterable<Buffer>): Promise<string> {
     const id = `run-${this.next++}`;
-    this.runs.set(id, [...chunks]);
+    const list = [...chunks];
+    this.runs.set(id, list);
     this.written++;
+    for (const chunk of list) this.bytesWritten += chunk.length;
     return id;
   }
 

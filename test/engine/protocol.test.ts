@@ -71,6 +71,7 @@ const metrics = {
   shuffleWriteBytes: 90,
   peakMemoryBytes: 4096,
   spillCount: 0,
+  spillBytes: 0,
 };
 
 const events = {
@@ -363,6 +364,7 @@ describe('property: any valid message survives the wire', () => {
     shuffleWriteBytes: nat,
     peakMemoryBytes: nat,
     spillCount: nat,
+    spillBytes: nat,
   });
   const eventArb = fc.oneof(
     fc.record({ ...base, type: fc.constantFrom('task-started' as const, 'task-heartbeat' as const) }),

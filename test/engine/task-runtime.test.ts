@@ -38,7 +38,13 @@ async function mapTaskSegments(job: Parameters<typeof buildJobGraph>[0], partiti
   if (out.kind !== 'shuffle-map') throw new Error('expected a map output');
   const segments = await readSegments(out.mapOutput);
   await out.mapOutput.discard();
-  return { segments, sizes: [...out.mapOutput.segmentSizes], metrics: out.metrics, liveRuns: spill.live };
+  return {
+    segments,
+    sizes: [...out.mapOutput.segmentSizes],
+    metrics: out.metrics,
+    liveRuns: spill.live,
+    spilledBytes: spill.bytesWritten,
+  };
 }
 
 describe('memory budget and spill', () => {
@@ -76,6 +82,10 @@ describe('memory budget and spill', () => {
       const tiny = await mapTaskSegments(job, partition, TINY);
       expect(roomy.metrics.spillCount).toBe(0);
       expect(tiny.metrics.spillCount).toBeGreaterThan(3);
+      // The bytes of the runs the store received, as the task's metrics report them.
+      expect(roomy.metrics.spillBytes).toBe(0);
+      expect(tiny.metrics.spillBytes).toBeGreaterThan(0);
+      expect(tiny.metrics.spillBytes).toBe(tiny.spilledBytes);
       expect(tiny.sizes).toEqual(roomy.sizes);
       expect(tiny.sizes).toEqual(tiny.segments.map((s) => s.length));
       expect(tiny.segments.map((s) => s.toString('base64'))).toEqual(

@@ -210,6 +210,9 @@ describe('the run summary', () => {
       cachedFromDisk: 0,
       cachedFromBlob: 0,
       cachedComputed: 0,
+      // The events' metrics carry no spillBytes (an older log): read as 0.
+      spillCount: 0,
+      spillBytes: 0,
     });
     expect(
       s.jobs.map((j) => [j.jobId, j.hidden, j.stagesRun, j.skippedStageIds.length, j.tasks, j.durationMs]),
@@ -276,6 +279,37 @@ describe('the run summary', () => {
     } finally {
       delete process.env.STRATUS_COST_USD_PER_GB_SECOND;
     }
+  });
+
+  it("sums the spills of a stage's winning attempts (an ignored attempt's do not count) and prints them", () => {
+    const spilled: Record<string, { spillCount: number; spillBytes: number }> = {
+      // stage/partition/attempt/status → the spill that attempt reports
+      '3/0/0/succeeded': { spillCount: 2, spillBytes: 3 * 1024 * 1024 },
+      '3/1/1/succeeded': { spillCount: 1, spillBytes: 1024 * 1024 },
+    };
+    const builder = new RunSummaryBuilder();
+    let ignoredWithSpill = 0;
+    for (const e of events) {
+      if (e.type !== 'task-end' || !e.metrics) {
+        builder.onEvent(e);
+        continue;
+      }
+      const own = spilled[`${e.stageId}/${e.partition}/${e.attempt}/${e.status}`];
+      // Every ignored attempt spilled too: a duplicate's figures must not be added.
+      const extra = own ?? (e.status === 'ignored' ? { spillCount: 5, spillBytes: 999 } : undefined);
+      if (e.status === 'ignored') ignoredWithSpill++;
+      builder.onEvent(extra ? { ...e, metrics: { ...e.metrics, ...extra } } : e);
+    }
+    expect(ignoredWithSpill).toBe(1);
+    const s = builder.summary();
+    const want = Object.values(spilled);
+    expect(s.totals.spillCount).toBe(want.reduce((n, x) => n + x.spillCount, 0));
+    expect(s.totals.spillBytes).toBe(want.reduce((n, x) => n + x.spillBytes, 0));
+    const stage3 = s.stages.find((x) => x.stageId === 3)!;
+    expect([stage3.spillCount, stage3.spillBytes]).toEqual([3, 4 * 1024 * 1024]);
+    const text = formatRunSummary(s);
+    expect(text).toMatch(/stage 3 shuffle-map: .*spilled 4(\.0)? MiB in 3 spills/);
+    expect(text).toMatch(/data: .*; spilled 4(\.0)? MiB in 3 spills/);
   });
 
   it('prints the hidden job, the skipped stage and the attempt outcomes', () => {

@@ -70,6 +70,7 @@ export function stageQuantiles(attempts: readonly TaskAttemptRecord[]) {
     shuffleReadBytes: of((a) => a.metrics?.shuffleReadBytes),
     shuffleWriteBytes: of((a) => a.metrics?.shuffleWriteBytes),
     peakMemoryBytes: of((a) => a.metrics?.peakMemoryBytes),
+    spillBytes: of((a) => a.metrics?.spillBytes),
   };
 }
 

@@ -391,6 +391,7 @@ async function stagePage(appId, stageId) {
     ['Shuffle read', quantiles.shuffleReadBytes, fmtBytes],
     ['Shuffle write', quantiles.shuffleWriteBytes, fmtBytes],
     ['Peak memory', quantiles.peakMemoryBytes, fmtBytes],
+    ['Spill (disk)', quantiles.spillBytes, fmtBytes],
   ];
   const quantileRows = metrics.map(
     ([label, q, f]) =>
