@@ -1,6 +1,7 @@
 /**
  * The run of one job module (`driver.run`): bundle and upload the module, validate its params,
- * build its graph, ship its broadcasts, prepare its inputs, then run each action as jobs
+ * build its graph, ship its broadcasts, prepare its inputs (and rebuild the graph with the scans'
+ * listed sizes when a join then broadcasts a small scan), then run each action as jobs
  * through the DAGScheduler (an `unpersist` entry is performed in its place, with no job) and
  * commit what save actions wrote.
  */
