@@ -22,12 +22,16 @@ export interface TpchParams {
   queries?: string;
   /** `spark.sql.shuffle.partitions` (default: the total slots). */
   shufflePartitions?: number;
+  /** `spark.sql.autoBroadcastJoinThreshold` (default 10 MB; -1: every join shuffled). */
+  autoBroadcastJoinThreshold?: number | string;
 }
 
 const discounted = 'l_extendedprice * (1 - l_discount)';
 
 export default defineJob((ctx, p: TpchParams) => {
   if (p.shufflePartitions !== undefined) ctx.conf.set('spark.sql.shuffle.partitions', p.shufflePartitions);
+  if (p.autoBroadcastJoinThreshold !== undefined)
+    ctx.conf.set('spark.sql.autoBroadcastJoinThreshold', p.autoBroadcastJoinThreshold);
   const table = (name: string): DataFrame => ctx.read.parquet(`${p.dir}/${name}/*.parquet`);
   const wanted = new Set((p.queries ?? 'q1,q3,q5,q6').split(',').map((q) => q.trim()));
 

@@ -444,6 +444,8 @@ export const runStageTask: WorkKindRunner<StageWork> = async (work, context): Pr
         defaultParallelism: descriptor.defaultParallelism,
         // The driver's parses of the builder's ctx.sql texts: executors never parse SQL.
         sql: { parsed: (descriptor.sql ?? {}) as Readonly<Record<string, ParsedSql>> },
+        // The driver's scan sizes: its broadcast joins of file scans are planned the same here.
+        ...(descriptor.scanSizes ? { scanSizes: descriptor.scanSizes } : {}),
       });
     } catch (error) {
       throw new NonRetryableTaskError(

@@ -1,6 +1,7 @@
 /**
  * The run of one job module (`driver.run`): bundle and upload the module, validate its params,
- * build its graph, ship its broadcasts, prepare its inputs, then run each action as jobs
+ * build its graph, ship its broadcasts, prepare its inputs (and rebuild the graph with the scans'
+ * listed sizes when a join then broadcasts a small scan), then run each action as jobs
  * through the DAGScheduler (an `unpersist` entry is performed in its place, with no job) and
  * commit what save actions wrote.
  */
@@ -13,16 +14,18 @@ import { type ActionRef, isSaveOp } from '../../engine/dataset/actions.js';
 import type { JobActions, JobDefinition, JobResults } from '../../engine/dataset/job.js';
 import { validateJobParams } from '../../engine/dataset/job-params.js';
 import { isUnpersist } from '../../engine/dataset/persist-ops.js';
-import type { JobGraph } from '../../engine/plan/graph.js';
+import { buildJobGraph, type JobGraph } from '../../engine/plan/graph.js';
 import { loadJobBundle } from '../../engine/plan/module-loader.js';
 import { checkParallelizeData } from '../../engine/plan/record-checks.js';
 import { driverSideResult } from '../../engine/sql/explain.js';
+import type { ScanSizes } from '../../engine/sql/scan-sizes.js';
 import { writeSpecOf } from '../../engine/sql/write-spec.js';
 import type { BlobStore } from '../../storage/blob-store.js';
 import { scanSampler } from '../data/dataframe-inputs.js';
 import { checkOutputTarget, commitSavedOutput } from '../data/output-committer.js';
 import { parquetScanNote } from '../data/parquet-inputs.js';
-import { prepareRunInputs, UploadProgressLog } from '../data/run-inputs.js';
+import { prepareRunInputs, type RunInputs, UploadProgressLog } from '../data/run-inputs.js';
+import { remapSourceInputs, scanSizesFromListing, splitBytes, withScanSizes } from '../data/scan-sizes.js';
 import type { DAGScheduler } from '../scheduler/dag-scheduler.js';
 import { type JobOutcome, newRunState } from '../scheduler/run-state.js';
 import { uploadBroadcasts } from '../scheduler/stage-io.js';
@@ -98,21 +101,33 @@ export class JobRunner {
     if (runParams !== params)
       checkJobParams(runParams, `the output of ${path.basename(bundle.entry)}'s params schema`);
     await this.upload(bundle);
-    const graph = await this.buildGraph(definition, runParams, bundle.entry);
+    const first = await this.buildGraph(definition, runParams, bundle.entry);
     // Before anything is uploaded: data the record encoding cannot carry fails the run here.
-    checkParallelizeData(graph);
+    checkParallelizeData(first);
     const runIndex = this.runs++;
     const scope = `${this.env.appId}/run-${runIndex}`;
     // Broadcast values are the driver's: computed by this build, shipped before any task runs.
-    const broadcasts = await uploadBroadcasts(blobs, scope, graph);
-    const { inputs, sourcePartitions, parquetScans } = await prepareRunInputs(graph, {
+    const broadcasts = await uploadBroadcasts(blobs, scope, first);
+    const inputOptions = {
       blobs,
       ...(this.env.accountName !== undefined ? { accountName: this.env.accountName } : {}),
       ...(this.env.splitBytes !== undefined ? { splitBytes: this.env.splitBytes } : {}),
       ...(this.env.uploadBlockBytes !== undefined ? { blockBytes: this.env.uploadBlockBytes } : {}),
       scope,
       progress: this.uploads,
-    });
+    };
+    // Joins of small file scans are broadcast once the listing gave their sizes (scan-sizes.ts).
+    const { graph, inputs, sourcePartitions, parquetScans } = await planWithListedSizes(
+      first,
+      await prepareRunInputs(first, inputOptions),
+      (sizes) =>
+        buildJobGraph(definition, runParams as never, {
+          defaultParallelism: this.env.totalSlots,
+          sql: { parsed: first.sqlParses() },
+          scanSizes: sizes,
+        }),
+      (rebuilt, nodes) => prepareRunInputs(rebuilt, { ...inputOptions, nodes }),
+    );
     if (hasDataFrames(graph)) {
       // Every DataFrame is bound (columns, types, SQL) before any job starts.
       const sampler = await scanSampler(
@@ -224,6 +239,38 @@ export class JobRunner {
   private buildGraph(definition: JobDefinition, params: unknown, entry: string): Promise<JobGraph> {
     return buildRunGraph(definition, params, entry, this.env.totalSlots);
   }
+}
+
+/**
+ * The graph a run executes and its inputs: `first` and its listing, or — when the scan sizes that
+ * listing gave make a join broadcast a small scanned side — the graph rebuilt with those sizes,
+ * with the listing carried over to its node ids (a source the carry-over cannot match is listed
+ * by `listMore`; none is expected).
+ */
+export async function planWithListedSizes(
+  first: JobGraph,
+  listed: RunInputs,
+  rebuild: (sizes: ScanSizes) => JobGraph,
+  listMore: (graph: JobGraph, nodes: ReadonlySet<number>) => Promise<RunInputs>,
+): Promise<RunInputs & { graph: JobGraph }> {
+  const sizes = scanSizesFromListing(first, (nodeId) => {
+    const parquet = listed.parquetScans.get(nodeId);
+    if (parquet) return parquet.estimatedBytes;
+    const parts = listed.inputs.get(nodeId);
+    return parts ? splitBytes(parts) : undefined;
+  });
+  const { graph, rebuilt } = await withScanSizes(first, sizes, rebuild);
+  if (!rebuilt) return { graph, ...listed };
+  const inputs = remapSourceInputs(first, graph, listed.inputs);
+  const sourcePartitions = remapSourceInputs(first, graph, listed.sourcePartitions).mapped;
+  const parquetScans = remapSourceInputs(first, graph, listed.parquetScans).mapped;
+  if (inputs.unmatched.length > 0) {
+    const more = await listMore(graph, new Set(inputs.unmatched));
+    for (const [id, v] of more.inputs) inputs.mapped.set(id, v);
+    for (const [id, v] of more.sourcePartitions) sourcePartitions.set(id, v);
+    for (const [id, v] of more.parquetScans) parquetScans.set(id, v);
+  }
+  return { graph, inputs: inputs.mapped, sourcePartitions, parquetScans };
 }
 
 /**

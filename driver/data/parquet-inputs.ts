@@ -38,6 +38,11 @@ export interface ParquetScanPlan {
   splits: number;
   /** Footer bytes the driver read, all files together. */
   footerBytes: number;
+  /**
+   * The scan's size estimate for broadcast joins: the bytes of every column chunk of the row
+   * groups not skipped (compressed, as stored), which is what the scan's tasks fetch at most.
+   */
+  estimatedBytes: number;
 }
 
 /** One file of the input: where it is read from, its size and footer. */
@@ -346,6 +351,7 @@ export async function resolveParquetInput(
       skippedRowGroups: skipped,
       splits: packed.length,
       footerBytes: files.reduce((n, f) => n + (f.footerRange[1] - f.footerRange[0]), 0),
+      estimatedBytes: total,
     },
   };
 }

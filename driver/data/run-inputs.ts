@@ -32,6 +32,8 @@ export interface RunInputOptions {
   /** `<appId>/run-<n>`: input blobs are per run, as two runs may read different files under one node id. */
   scope: string;
   progress: UploadProgressLog;
+  /** Only these source nodes (default: every source of the graph). */
+  nodes?: ReadonlySet<number>;
 }
 
 /** Cut every file source of `graph` into partition splits; returns the splits and partition counts. */
@@ -40,6 +42,7 @@ export async function prepareRunInputs(graph: JobGraph, options: RunInputOptions
   const sourcePartitions = new Map<number, number>();
   const parquetScans = new Map<number, ParquetScanPlan>();
   for (const source of graph.sources()) {
+    if (options.nodes && !options.nodes.has(source.nodeId)) continue;
     const resolveOptions = {
       blobs: options.blobs,
       ...(options.accountName !== undefined ? { accountName: options.accountName } : {}),

@@ -19,7 +19,7 @@ import { validateJobParams } from '../../engine/dataset/job-params.js';
 import { isUnpersist } from '../../engine/dataset/persist-ops.js';
 import { actionLabel } from '../../engine/plan/call-site.js';
 import { describePlan, stagePipelineName } from '../../engine/plan/explain.js';
-import type { JobGraph } from '../../engine/plan/graph.js';
+import { buildJobGraph, type JobGraph } from '../../engine/plan/graph.js';
 import { loadJobBundle } from '../../engine/plan/module-loader.js';
 import { computedPartitions, isSamplingRequest, type JobPlan, planJob } from '../../engine/plan/stages.js';
 import type { Key } from '../../engine/records/keys.js';
@@ -28,6 +28,7 @@ import { BlobStore } from '../../storage/blob-store.js';
 import { bundleJobModule } from '../app/bundler.js';
 import { parseBlobLocation, resolveInput } from '../data/input-sources.js';
 import { DEFAULT_SPLIT_BYTES, planFileSplits, resolveInputFiles } from '../data/input-splitter.js';
+import { remapSourceInputs, scanSizesFromListing, withScanSizes } from '../data/scan-sizes.js';
 import { listWholeFiles, wholeFilePartitions } from '../data/whole-file-inputs.js';
 import { type FabricChoice, type PlannedSlots, planSlots } from '../fabric/connection.js';
 
@@ -366,10 +367,32 @@ export async function explainModule(
       partitions: splits.length,
     });
   }
-  return explainGraph(graph, {
+  // As a run does: a join of a small file scan is broadcast by its listed size. Explain sizes a
+  // Parquet scan by its files (it reads no footer), at least what a run estimates.
+  const listed = new Map(sources.map((s) => [s.nodeId, s]));
+  const planned = await withScanSizes(
+    graph,
+    scanSizesFromListing(graph, (nodeId) => listed.get(nodeId)?.bytes),
+    (scanSizes) =>
+      buildJobGraph(definition, runParams as never, {
+        defaultParallelism: options.slots,
+        sql: { parsed: graph.sqlParses() },
+        scanSizes,
+      }),
+  );
+  let plannedPartitions = sourcePartitions;
+  let plannedSources = sources;
+  if (planned.rebuilt) {
+    plannedPartitions = remapSourceInputs(graph, planned.graph, sourcePartitions).mapped;
+    plannedSources = [...remapSourceInputs(graph, planned.graph, listed).mapped].map(([nodeId, s]) => ({
+      ...s,
+      nodeId,
+    }));
+  }
+  return explainGraph(planned.graph, {
     slots: options.slots,
-    sourcePartitions,
-    sources,
+    sourcePartitions: plannedPartitions,
+    sources: plannedSources,
     module: bundle.entry,
     ...(options.slotsFrom !== undefined ? { slotsFrom: options.slotsFrom } : {}),
   });

@@ -67,6 +67,12 @@ function sqlParsesOf(graph: JobGraph): { sql?: Record<string, unknown> } {
   return Object.keys(parses).length > 0 ? { sql: { ...parses } } : {};
 }
 
+/** The descriptor's `scanSizes` field: the scan sizes the graph was built with, when it was. */
+function scanSizesOf(graph: JobGraph): { scanSizes?: Record<string, number> } {
+  const sizes = graph.scanSizes();
+  return Object.keys(sizes).length > 0 ? { scanSizes: { ...sizes } } : {};
+}
+
 /** The descriptor of one stage of `plan` for application-wide ids `jobId` / `stageId`. */
 
 export function buildStageDescriptor(
@@ -110,6 +116,7 @@ export function buildStageDescriptor(
     fingerprint: plan.fingerprint,
     parallelizeDigests: state.graph.parallelizeDigests,
     ...sqlParsesOf(state.graph),
+    ...scanSizesOf(state.graph),
     // Tagged JSON: Dates, bigints, Maps… in params arrive as they are.
     params: toTaggedJson(state.params),
     defaultParallelism: state.defaultParallelism,

@@ -13,6 +13,7 @@ import { type HiddenJob, hiddenJobsOf } from '../dataset/hidden-jobs.js';
 import type { JobDefinition } from '../dataset/job.js';
 import { sortSampleImpl } from '../sql/df-actions.js';
 import { exchangeOrders, exchangeSpecOf } from '../sql/planner.js';
+import { attachedScanSizes, attachScanSizes, type ScanSizes } from '../sql/scan-sizes.js';
 import type { ParsedSql } from '../sql/sql-plan.js';
 import { attachSqlParses, type SqlParses, usedSqlParses } from '../sql/temp-views.js';
 import { operatorLabel } from './call-site.js';
@@ -29,6 +30,8 @@ export interface BuildOptions {
   defaultParallelism: number;
   /** The driver's parses of the SQL texts the builder passes to `ctx.sql` (duckdb/sql-graph.ts makes them). */
   sql?: SqlParses;
+  /** The driver's size estimates of the file scans, by scan ordinal, once it has listed them (engine/sql/scan-sizes.ts). */
+  scanSizes?: ScanSizes;
 }
 
 /** A built job graph. Bind it to at most one running task at a time (the task runtime does). */
@@ -164,6 +167,11 @@ export class JobGraph {
     return usedSqlParses(this.builder);
   }
 
+  /** The scan sizes this graph was built with (a rebuild of the graph needs them to plan the same joins). */
+  scanSizes(): ScanSizes {
+    return attachedScanSizes(this.builder);
+  }
+
   /** The driver values of every accumulator, by name. */
   accumulatorValues(): Record<string, unknown> {
     return Object.fromEntries([...this.builder.accumulators].map(([name, s]) => [name, s.value]));
@@ -238,6 +246,7 @@ function isAction(value: unknown): value is Action<unknown> {
 export function buildJobGraph<P>(def: JobDefinition<P>, params: P, options: BuildOptions): JobGraph {
   const builder = new GraphBuilder(options.defaultParallelism);
   if (options.sql) attachSqlParses(builder, options.sql);
+  if (options.scanSizes) attachScanSizes(builder, options.scanSizes);
   const returned: unknown = def.builder(new GraphJobContext(builder), params);
   builder.open = false;
   if (

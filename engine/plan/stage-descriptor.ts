@@ -110,6 +110,8 @@ export const StageDescriptorSchema = z.object({
   parallelizeDigests: z.record(z.string(), z.string()).default({}),
   /** The driver's parses of the builder's `ctx.sql` texts, by text (a rebuild of the graph uses them). */
   sql: z.record(z.string(), z.unknown()).optional(),
+  /** The driver's size estimates of the file scans, by scan ordinal, when its graph was built with them (broadcast joins). */
+  scanSizes: z.record(z.string(), z.number()).optional(),
   /** The params the builder is called with (JSON). */
   params: z.unknown(),
   defaultParallelism: z.number().int().positive(),

@@ -57,9 +57,13 @@ function physicalPlan(
         head += ` → Dataset ⇄ DataFrame bridge (direct exchange: each of ${n} partitions to its own index, rows in the record codec)`;
       else if (spec?.mode === 'hash')
         head += ` → hash exchange into ${n} partitions on [${keys.map(columnName).join(', ')}]`;
-      else if (spec?.mode === 'broadcast')
-        head += ' → BroadcastExchange (one partition, read whole by every task of the join stage)';
-      else if (spec?.mode === 'hashAll') head += ` → hash exchange into ${n} partitions on every column`;
+      else if (spec?.mode === 'broadcast') {
+        const why =
+          spec.reason === 'hint' ? 'broadcast(df) hint' : 'at most spark.sql.autoBroadcastJoinThreshold';
+        const size =
+          spec.estimatedBytes !== undefined ? `estimated ${bytesText(spec.estimatedBytes)}, ${why}` : why;
+        head += ` → BroadcastExchange (one partition, read whole by every task of the join stage; ${size})`;
+      } else if (spec?.mode === 'hashAll') head += ` → hash exchange into ${n} partitions on every column`;
       else if (spec?.mode === 'roundRobin') head += ` → round-robin exchange into ${n} partitions`;
       else if (spec?.mode === 'range')
         head += ` → range exchange into ${n} partitions on [${spec.orders.map(columnName).join(', ')}] (bounds from a sampling job)`;
@@ -94,6 +98,19 @@ function physicalPlan(
     }
   }
   return lines.join('\n');
+}
+
+/** A size estimate as explain() prints it: bytes exactly, and in KiB / MiB / GiB when larger. */
+function bytesText(bytes: number): string {
+  const units = ['KiB', 'MiB', 'GiB'];
+  let value = bytes;
+  let unit = '';
+  for (const u of units) {
+    if (value < 1024) break;
+    value /= 1024;
+    unit = u;
+  }
+  return unit === '' ? `${bytes} bytes` : `${value.toFixed(1)} ${unit} (${bytes} bytes)`;
 }
 
 /** The result of a driver-side DataFrame action (schema, printSchema, explain); undefined for any other action. */

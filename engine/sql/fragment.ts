@@ -187,7 +187,10 @@ export type ExchangeSpec =
   | { readonly mode: 'range'; readonly orders: readonly ColumnNode[] }
   /** Every row to one partition; `note` says why when it is a cost the user should know of (explain shows it). */
   | { readonly mode: 'single'; readonly note?: string }
-  /** The small side of a broadcast join: one partition that every task of the join's stage reads whole. */
-  | { readonly mode: 'broadcast' }
+  /**
+   * The small side of a broadcast join: one partition that every task of the join's stage reads
+   * whole; why it was chosen (a hint, or its size estimate) and the estimate, for explain().
+   */
+  | { readonly mode: 'broadcast'; readonly reason?: 'hint' | 'size'; readonly estimatedBytes?: number }
   /** df.rdd(): each map task's rows, as objects in the record codec, to its own partition (bridge.ts). */
   | { readonly mode: 'rows' };

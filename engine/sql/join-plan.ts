@@ -6,7 +6,8 @@
  *   belongs to the one side that has it (on both: ambiguous, as in Spark).
  * - The equality conjuncts of the condition between an expression of each side become the hash
  *   exchange keys of a shuffled join; the whole condition is the join's ON clause in each task.
- * - A side is broadcast when hinted (`broadcast(df)`) or when its estimated size is below
+ * - A side is broadcast when hinted (`broadcast(df)`) or when its estimated size (local rows by
+ *   Spark's type widths, a file scan by what the driver's listing found) is at most
  *   `spark.sql.autoBroadcastJoinThreshold`, and only where Spark can build it: the right side of
  *   inner, left, semi and anti joins, the left side of inner and right joins.
  * Everything here is pure: the planner decides broadcasts, the driver's binder resolves the
@@ -93,35 +94,50 @@ function typeWidth(type: string): number {
   return 8;
 }
 
+/** The estimated bytes of a file scan, once the driver has listed it (scan-sizes.ts); undefined before. */
+export type ScanSizeLookup = (input: Extract<LogicalPlan, { kind: 'source' }>['input']) => number | undefined;
+
 /**
  * The estimated size of a plan's output in bytes (Spark's sizeInBytes without statistics): local
- * rows count × row width; a narrow operator, an aggregation or a sort keeps its input's; a join
- * multiplies (semi and anti keep the left); a union adds. Undefined when unknown: a file scan,
- * whose files the driver lists only after the job's graph is built.
+ * rows count × row width; a file scan what the driver's listing found (`scanSize`: undefined
+ * before the listing); a narrow operator, an aggregation or a sort keeps its input's; a join
+ * multiplies (semi and anti keep the left); a union adds. Undefined when unknown.
  */
-export function estimatedSizeBytes(plan: LogicalPlan): number | undefined {
+export function estimatedSizeBytes(
+  plan: LogicalPlan,
+  scanSize: ScanSizeLookup = () => undefined,
+): number | undefined {
   switch (plan.kind) {
     case 'source':
-      if (plan.input.kind !== 'local') return undefined;
+      if (plan.input.kind !== 'local') return scanSize(plan.input);
       return plan.input.rows.length * plan.input.schema.fields.reduce((n, f) => n + typeWidth(f.type), 8);
     case 'join': {
-      const left = estimatedSizeBytes(plan.left);
+      const left = estimatedSizeBytes(plan.left, scanSize);
       if (plan.how === 'semi' || plan.how === 'anti') return left;
-      const right = estimatedSizeBytes(plan.right);
+      const right = estimatedSizeBytes(plan.right, scanSize);
       return left === undefined || right === undefined ? undefined : left * right;
     }
     case 'union': {
-      const left = estimatedSizeBytes(plan.left);
-      const right = estimatedSizeBytes(plan.right);
+      const left = estimatedSizeBytes(plan.left, scanSize);
+      const right = estimatedSizeBytes(plan.right, scanSize);
       return left === undefined || right === undefined ? undefined : left + right;
     }
     default:
-      return estimatedSizeBytes(plan.child);
+      return estimatedSizeBytes(plan.child, scanSize);
   }
 }
 
 /** Which side of a join a task builds once and every task of the other side reads (Spark's BuildSide). */
 export type BroadcastSide = 'left' | 'right';
+
+/** A join's broadcast choice: the side, why, and its size estimate when one is known. */
+export interface BroadcastChoice {
+  readonly side: BroadcastSide;
+  /** `hint`: broadcast(df); `size`: the estimate is at most spark.sql.autoBroadcastJoinThreshold. */
+  readonly reason: 'hint' | 'size';
+  /** The side's estimated bytes (Spark's sizeInBytes), when known. */
+  readonly estimatedBytes?: number;
+}
 
 function buildable(how: JoinType, side: BroadcastSide): boolean {
   if (side === 'right') return how === 'inner' || how === 'left' || how === 'semi' || how === 'anti';
@@ -131,32 +147,40 @@ function buildable(how: JoinType, side: BroadcastSide): boolean {
 /**
  * The side to broadcast (Spark's JoinSelection): a hinted side it can build, else a side whose
  * estimate is at most `threshold` bytes (-1: never); the smaller when both qualify. Undefined: a
- * shuffled join. A full outer join is never broadcast (Spark plans it as a sort-merge join too).
+ * shuffled join. A full outer join is never broadcast (Spark plans it as a sort-merge join too),
+ * nor the preserved side of a left or right join.
  */
 export function broadcastSideOf(
   how: JoinType,
   left: LogicalPlan,
   right: LogicalPlan,
   threshold: number,
-): BroadcastSide | undefined {
-  const pick = (sides: BroadcastSide[]): BroadcastSide | undefined => {
+  scanSize: ScanSizeLookup = () => undefined,
+): BroadcastChoice | undefined {
+  const l = estimatedSizeBytes(left, scanSize);
+  const r = estimatedSizeBytes(right, scanSize);
+  const choice = (side: BroadcastSide, reason: 'hint' | 'size'): BroadcastChoice => {
+    const bytes = side === 'left' ? l : r;
+    return { side, reason, ...(bytes !== undefined ? { estimatedBytes: bytes } : {}) };
+  };
+  const pick = (sides: BroadcastSide[], reason: 'hint' | 'size'): BroadcastChoice | undefined => {
     const ok = sides.filter((s) => buildable(how, s));
-    if (ok.length <= 1) return ok[0];
-    const l = estimatedSizeBytes(left) ?? Number.POSITIVE_INFINITY;
-    const r = estimatedSizeBytes(right) ?? Number.POSITIVE_INFINITY;
-    return l < r ? 'left' : 'right';
+    if (ok.length === 0) return undefined;
+    if (ok.length === 1) return choice(ok[0]!, reason);
+    return choice(
+      (l ?? Number.POSITIVE_INFINITY) < (r ?? Number.POSITIVE_INFINITY) ? 'left' : 'right',
+      reason,
+    );
   };
   const hintedSides: BroadcastSide[] = [];
   if (hinted(left)) hintedSides.push('left');
   if (hinted(right)) hintedSides.push('right');
-  const byHint = pick(hintedSides);
+  const byHint = pick(hintedSides, 'hint');
   if (byHint || threshold < 0) return byHint;
   const small: BroadcastSide[] = [];
-  const l = estimatedSizeBytes(left);
-  const r = estimatedSizeBytes(right);
   if (l !== undefined && l <= threshold) small.push('left');
   if (r !== undefined && r <= threshold) small.push('right');
-  return pick(small);
+  return pick(small, 'size');
 }
 
 /** Spark's size settings: a number of bytes, or text such as `10485760`, `10m`, `10MB`, `1g`, `-1`. */

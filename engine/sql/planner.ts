@@ -26,6 +26,7 @@ import { type ColumnNode, columnName, sortOrderOf } from './column.js';
 import type { AggregateCall, ExchangeSpec, FragmentInput, FragmentOp, JoinSpec } from './fragment.js';
 import { broadcastSideOf, qualifiersIn, userAliasOf } from './join-plan.js';
 import type { LogicalPlan } from './logical-plan.js';
+import { scanSizeOf } from './scan-sizes.js';
 import { hasWindowColumn, windowExchange } from './window.js';
 
 /** Spark's default spark.sql.autoBroadcastJoinThreshold: 10 MB. */
@@ -204,10 +205,18 @@ export class DataFramePlanner {
       ...(rightAlias !== undefined ? { rightAlias } : {}),
       ...(plan.distinctColumns === true ? { distinctColumns: true } : {}),
     };
-    const side = broadcastSideOf(plan.how, plan.left, plan.right, this.broadcastThreshold());
-    if (side) {
+    const choice = broadcastSideOf(plan.how, plan.left, plan.right, this.broadcastThreshold(), (input) =>
+      scanSizeOf(this.builder, input),
+    );
+    if (choice) {
+      const side = choice.side;
       const small = this.lower(side === 'left' ? plan.left : plan.right);
-      const exchanged = this.exchange(small, { mode: 'broadcast' }, 1, plan.label);
+      const broadcastSpec: ExchangeSpec = {
+        mode: 'broadcast',
+        reason: choice.reason,
+        ...(choice.estimatedBytes !== undefined ? { estimatedBytes: choice.estimatedBytes } : {}),
+      };
+      const exchanged = this.exchange(small, broadcastSpec, 1, plan.label);
       const exchange = exchanged.parents[0]!;
       const stream = this.lower(side === 'left' ? plan.right : plan.left);
       return {

@@ -10,6 +10,7 @@ import { DataFrame } from './dataframe.js';
 import type { CsvReadOptions, ScanFormat } from './fragment.js';
 import { parseByteSize } from './join-plan.js';
 import { DataFramePlanner, DEFAULT_BROADCAST_THRESHOLD } from './planner.js';
+import { registerScan } from './scan-sizes.js';
 import { sqlError, sqlLogicalPlan } from './sql-plan.js';
 import { sqlParseOf, tempViews } from './temp-views.js';
 import { type SchemaInput, type StructType, toStructType } from './types.js';
@@ -162,16 +163,19 @@ export class SqlSession {
     const schema: StructType | undefined =
       options.schema !== undefined ? toStructType(options.schema, where) : undefined;
     const site = currentCallSite();
+    const input = {
+      kind: 'scan' as const,
+      format,
+      uri,
+      ...(schema ? { schema } : {}),
+      ...(csv ? { csv } : {}),
+      ...(mergeSchema ? { mergeSchema } : {}),
+    };
+    // Its size, once the driver has listed it, is found by this ordinal (scan-sizes.ts).
+    registerScan(this.builder, input);
     return new DataFrame(this.env(), {
       kind: 'source',
-      input: {
-        kind: 'scan',
-        format,
-        uri,
-        ...(schema ? { schema } : {}),
-        ...(csv ? { csv } : {}),
-        ...(mergeSchema ? { mergeSchema } : {}),
-      },
+      input,
       partitions: options.minPartitions ?? Math.min(this.builder.defaultParallelism, 2),
       label: site === undefined ? `read.${format}` : `read.${format} at ${site}`,
     });

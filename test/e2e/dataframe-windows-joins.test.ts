@@ -16,12 +16,23 @@ let e2e: E2EFabric;
 let dir: string;
 let lineitem: string;
 let orders: string;
+let flags: string;
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'stratus-e2e-windows-'));
   const rows = tpchRows(0.1, 11);
   lineitem = await writeTable(dir, 'lineitem', rows.lineitem, TPCH_TYPES.lineitem, 'parquet', 3);
   orders = await writeTable(dir, 'orders', rows.orders, TPCH_TYPES.orders, 'csv', 2);
+  flags = await writeTable(
+    dir,
+    'flags',
+    [
+      { l_returnflag: 'A', label: 'accepted' },
+      { l_returnflag: 'R', label: 'returned' },
+    ],
+    { l_returnflag: 'VARCHAR', label: 'VARCHAR' },
+    'parquet',
+  );
   e2e = await startE2E({ label: 'df-windows' });
 });
 
@@ -62,4 +73,28 @@ describe('windows and joins on executors', () => {
     expect((r.labelledPlan as string).match(/hash exchange/g)).toHaveLength(1);
     expect(r.rankedPlan).toMatch(/hash exchange into 3 partitions on \[l_orderkey\]/);
   }, 300_000); // a bound for a hang under a loaded machine (seven jobs), not a timing
+
+  it('a small Parquet dimension is broadcast by its listed size: the fact table is not exchanged', async () => {
+    const r = (await e2e.driver.run(path.join(JOBS, 'dataframe-auto-broadcast.ts'), {
+      lineitem,
+      flags,
+      shufflePartitions: 3,
+    })) as { labelled: Record<string, unknown>[]; plan: string };
+    const labelled = await referenceRows(
+      `SELECT f.label, sum(l.l_quantity) AS qty FROM read_parquet('${lineitem}') l LEFT JOIN read_parquet('${flags}') f ON l.l_returnflag = f.l_returnflag GROUP BY 1`,
+    );
+    expect(labelled.length).toBe(3); // accepted, returned, and null for the flag the table lacks
+    expect(normalised(r.labelled, true)).toEqual(normalised(labelled, true));
+    // The driver's estimate of a Parquet scan: the column chunks of the row groups it reads.
+    const [chunks] = await referenceRows(
+      `SELECT sum(total_compressed_size)::BIGINT AS bytes FROM parquet_metadata('${flags}')`,
+    );
+    const flagBytes = Number(chunks!.bytes);
+    expect(flagBytes).toBeGreaterThan(0);
+    expect(r.plan).toContain(
+      `BroadcastExchange (one partition, read whole by every task of the join stage; estimated ${flagBytes} bytes, at most spark.sql.autoBroadcastJoinThreshold)`,
+    );
+    // The aggregation's is the only hash exchange: the line items reach the join unexchanged.
+    expect(r.plan.match(/hash exchange/g)).toHaveLength(1);
+  }, 300_000);
 });

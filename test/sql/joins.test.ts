@@ -57,6 +57,8 @@ describe('joins equal single-process DuckDB', () => {
     it(`every join type on a column, ${shuffle} shuffle partition(s)`, async () => {
       const job = defineJob((ctx) => {
         ctx.conf.set('spark.sql.shuffle.partitions', shuffle);
+        // Both files are small enough to broadcast by size (auto-broadcast.test.ts): shuffle them here.
+        ctx.conf.set('spark.sql.autoBroadcastJoinThreshold', -1);
         const o = ctx.read.parquet(orders);
         const c = ctx.read.json(customers, { schema: CUSTOMER_TYPES });
         const joins = Object.fromEntries(HOWS.map((how) => [how, o.join(c, 'cust', how).collect()]));

@@ -8,17 +8,18 @@
  * the SQL across many partitionings quickly. Dataset stages (the JavaScript side of ds.toDF and
  * df.rdd) run through the engine's runTask, their shuffle segments kept as files too.
  */
-import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { resolveInputFiles } from '../../driver/data/input-splitter.js';
+import { remapSourceInputs, scanSizesFromListing, withScanSizes } from '../../driver/data/scan-sizes.js';
 import { bindDataFrames } from '../../duckdb/binder.js';
 import { runRelationalTask } from '../../duckdb/runner.js';
 import type { ScanFile } from '../../duckdb/scan-sql.js';
 import { buildJobGraphWithSql } from '../../duckdb/sql-graph.js';
 import { mergeActionResults } from '../../engine/dataset/actions.js';
 import type { JobDefinition } from '../../engine/dataset/job.js';
-import type { JobGraph } from '../../engine/plan/graph.js';
+import { buildJobGraph, type JobGraph } from '../../engine/plan/graph.js';
 import { computedPartitions, isSamplingRequest, planJob, type StagePlan } from '../../engine/plan/stages.js';
 import { getCodec } from '../../engine/records/codec.js';
 import type { Key } from '../../engine/records/keys.js';
@@ -57,6 +58,13 @@ async function splitLines(file: string, k: number, dir: string, header: boolean)
   return out;
 }
 
+let lastGraph: JobGraph | undefined;
+
+/** The graph the last runDataFrameJob ran (after any rebuild with scan sizes), for tests of its plan. */
+export function lastRunGraph(): JobGraph | undefined {
+  return lastGraph;
+}
+
 /** Run every action of `job` with `params`; returns results by action name (or the single result). */
 export async function runDataFrameJob<P>(
   job: JobDefinition<P>,
@@ -77,15 +85,19 @@ async function run<P>(
   options: LocalRunOptions,
   work: string,
 ): Promise<unknown> {
-  const graph: JobGraph = await buildJobGraphWithSql(job, params, {
-    defaultParallelism: options.defaultParallelism ?? 2,
-  });
-  const scans = new Map<number, ScanFile[][]>();
-  const sourcePartitions = new Map<number, number>();
-  const firstFiles = new Map<number, string>();
-  for (const source of graph.sources()) {
+  const defaultParallelism = options.defaultParallelism ?? 2;
+  const first: JobGraph = await buildJobGraphWithSql(job, params, { defaultParallelism });
+  let scans = new Map<number, ScanFile[][]>();
+  let sourcePartitions = new Map<number, number>();
+  let firstFiles = new Map<number, string>();
+  const fileBytes = new Map<number, number>();
+  for (const source of first.sources()) {
     const files = await resolveInputFiles(source.uri);
-    const node = graph.node(source.nodeId);
+    fileBytes.set(
+      source.nodeId,
+      (await Promise.all(files.map((f) => stat(f)))).reduce((n, st) => n + st.size, 0),
+    );
+    const node = first.node(source.nodeId);
     const header =
       node.impl.type === 'relational' &&
       node.impl.fragment.input.kind === 'scan' &&
@@ -99,6 +111,25 @@ async function run<P>(
     scans.set(source.nodeId, parts);
     sourcePartitions.set(source.nodeId, parts.length);
   }
+  // As the driver does: scans' sizes from the listing (here the files' sizes), then a rebuild when
+  // they make a join broadcast a scanned side, the listing carried over to the new node ids.
+  const { graph, rebuilt } = await withScanSizes(
+    first,
+    scanSizesFromListing(first, (nodeId) => fileBytes.get(nodeId)),
+    (scanSizes) =>
+      buildJobGraph(job, params, { defaultParallelism, sql: { parsed: first.sqlParses() }, scanSizes }),
+  );
+  if (rebuilt) {
+    const remap = <T>(byNode: Map<number, T>) => {
+      const { mapped, unmatched } = remapSourceInputs(first, graph, byNode);
+      if (unmatched.length > 0) throw new Error(`scan nodes ${unmatched.join(', ')} have no listing`);
+      return mapped;
+    };
+    scans = remap(scans);
+    sourcePartitions = remap(sourcePartitions);
+    firstFiles = remap(firstFiles);
+  }
+  lastGraph = graph;
   await bindDataFrames(graph, async (nodeId) => firstFiles.get(nodeId));
 
   const segments = new Map<number, (string | undefined)[][]>(); // shuffle → map partition → reduce partition → file

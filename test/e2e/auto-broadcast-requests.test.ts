@@ -1,0 +1,81 @@
+/**
+ * The automatic broadcast of a small file scan costs no storage request: the driver takes the
+ * scans' sizes from the listing it makes anyway and carries that listing over to the graph it
+ * rebuilds. Counted at a pass-through proxy in front of Azurite (no mock): every request to the
+ * input container — the driver's listing and footer reads, the tasks' row-group reads — is the
+ * same whether the join broadcasts the dimension (default threshold) or shuffles both sides (-1).
+ */
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BlobStore } from '../../storage/blob-store.js';
+import { connectStorage } from '../../storage/connection.js';
+import { RequestCounter } from '../../storage/testing/request-counter.js';
+import { type E2EFabric, startE2E } from '../helpers/e2e.js';
+import { suiteConnectionString } from '../helpers/fabric.js';
+import { referenceRows, writeTable } from '../sql/tpch-data.js';
+
+const JOBS = path.resolve(import.meta.dirname, 'jobs');
+const CONTAINER = `lake-${process.pid}-${Date.now().toString(36)}`;
+
+let counter: RequestCounter;
+let e2e: E2EFabric;
+let dir: string;
+
+beforeAll(async () => {
+  const port = (name: string) =>
+    Number(new RegExp(`${name}=http://[^:]+:(\\d+)/`).exec(suiteConnectionString())![1]);
+  counter = await RequestCounter.start(port('BlobEndpoint'), port('QueueEndpoint'));
+  dir = await mkdtemp(path.join(tmpdir(), 'stratus-e2e-autobcast-'));
+  const fact = Array.from({ length: 4000 }, (_, i) => ({ f_id: i, dim: i % 9, amount: i * 0.5 }));
+  const dim = Array.from({ length: 6 }, (_, i) => ({ dim: i, label: `d${i}` }));
+  await writeTable(dir, 'fact', fact, { f_id: 'BIGINT', dim: 'INTEGER', amount: 'DOUBLE' }, 'parquet', 2);
+  await writeTable(dir, 'dim', dim, { dim: 'INTEGER', label: 'VARCHAR' }, 'parquet', 1);
+  const blobs = new BlobStore(connectStorage({ connectionString: suiteConnectionString() }));
+  await blobs.ensureContainers([CONTAINER]);
+  for (const file of ['fact-0.parquet', 'fact-1.parquet', 'dim-0.parquet'])
+    await blobs.put(CONTAINER, `tables/${file}`, await readFile(path.join(dir, file)));
+  e2e = await startE2E({ label: 'autobcast-req', connectionString: counter.connectionString });
+});
+
+afterAll(async () => {
+  await e2e?.close();
+  await counter?.stop();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe('broadcast by listed size', () => {
+  it('asks storage nothing more of the inputs than the shuffled plan does', async () => {
+    const run = async (threshold: number) => {
+      const requests: Record<string, number> = {};
+      const stop = counter.onRequest((r) => {
+        if (r.path.includes(`/${CONTAINER}`)) requests[r.kind] = (requests[r.kind] ?? 0) + 1;
+      });
+      try {
+        const result = (await e2e.driver.run(path.join(JOBS, 'dataframe-auto-broadcast-blobs.ts'), {
+          fact: `az://${CONTAINER}/tables/fact-*.parquet`,
+          dim: `az://${CONTAINER}/tables/dim-*.parquet`,
+          threshold,
+        })) as { count: number; plan: string };
+        return { ...result, requests };
+      } finally {
+        stop();
+      }
+    };
+    const broadcast = await run(10 * 1024 * 1024);
+    const shuffled = await run(-1);
+    expect(broadcast.plan).toMatch(/BroadcastExchange \(.*estimated \d+ bytes, at most/);
+    expect(broadcast.plan).not.toMatch(/hash exchange/);
+    expect(shuffled.plan).toMatch(/hash exchange/);
+    const [expected] = await referenceRows(
+      `SELECT count(*)::BIGINT AS n FROM read_parquet('${path.join(dir, 'fact-*.parquet')}') f LEFT JOIN read_parquet('${path.join(dir, 'dim-*.parquet')}') d ON f.dim = d.dim`,
+    );
+    expect(broadcast.count).toBe(Number(expected!.n));
+    expect(shuffled.count).toBe(Number(expected!.n));
+    // Listing (container-list) and reads of the input blobs: the same requests, kind by kind.
+    expect(broadcast.requests['blob:container-list']).toBeGreaterThan(0);
+    expect(broadcast.requests['blob:read:other']).toBeGreaterThan(0);
+    expect(broadcast.requests).toEqual(shuffled.requests);
+  }, 300_000);
+});
