@@ -72,6 +72,10 @@ const metrics = {
   peakMemoryBytes: 4096,
   spillCount: 0,
   spillBytes: 0,
+  cachedFromMemory: 0,
+  cachedFromDisk: 0,
+  cachedFromBlob: 2,
+  cachedComputed: 1,
 };
 
 const events = {
@@ -365,6 +369,10 @@ describe('property: any valid message survives the wire', () => {
     peakMemoryBytes: nat,
     spillCount: nat,
     spillBytes: nat,
+    cachedFromMemory: nat,
+    cachedFromDisk: nat,
+    cachedFromBlob: nat,
+    cachedComputed: nat,
   });
   const eventArb = fc.oneof(
     fc.record({ ...base, type: fc.constantFrom('task-started' as const, 'task-heartbeat' as const) }),
