@@ -7,6 +7,9 @@ import { defineJob } from 'stratus';
 
 export default defineJob((ctx, p: { lineitem: string; shufflePartitions: number }) => {
   ctx.conf.set('spark.sql.shuffle.partitions', p.shufflePartitions);
+  // Every join shuffled: the stage reading toDF's rows then reads nothing else (the test counts its
+  // bytes against what the Dataset side wrote), where a broadcast side would be read there too.
+  ctx.conf.set('spark.sql.autoBroadcastJoinThreshold', -1);
   const lineitem = ctx.read.parquet(p.lineitem);
   lineitem.createOrReplaceTempView('lineitem');
   const rows = lineitem.rdd();
