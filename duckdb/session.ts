@@ -8,6 +8,7 @@
  * spilled, so a per-task directory would fail every task after the first spill of its thread.
  * `@duckdb/node-api` is loaded lazily: only code that runs a DataFrame pays for the native library.
  */
+import { readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { threadId } from 'node:worker_threads';
@@ -30,6 +31,23 @@ let instance: Promise<DuckDBInstance> | undefined;
  */
 export function spillDirectory(): string {
   return path.join(tmpdir(), `stratus-duckdb-${process.pid}-${threadId}`);
+}
+
+/**
+ * Remove the spill directories of this process's threads (the executor is shutting down and its
+ * task threads have ended); DuckDB leaves them behind, empty, when a thread ends.
+ */
+export function removeSpillDirectories(): void {
+  const prefix = `stratus-duckdb-${process.pid}-`;
+  let names: string[];
+  try {
+    names = readdirSync(tmpdir());
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (name.startsWith(prefix)) rmSync(path.join(tmpdir(), name), { recursive: true, force: true });
+  }
 }
 
 async function sharedInstance(): Promise<DuckDBInstance> {

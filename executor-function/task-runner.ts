@@ -38,6 +38,7 @@ import {
   taskAttemptId,
 } from '../contract/protocol.js';
 import { signingKeyFromEnv, verifyTaskMessage } from '../contract/signing.js';
+import { removeSpillDirectories } from '../duckdb/session.js';
 import { BlobStore } from '../storage/blob-store.js';
 import { StorageQueue } from '../storage/queues.js';
 import { blockLimitsFromEnv, ExecutorBlockManager } from './block-manager.js';
@@ -481,5 +482,6 @@ export async function closeTaskRunner(
   await shutdown.drain(executor?.pool, graceMs);
   await executor?.pool.close();
   executor?.blocks.close();
+  removeSpillDirectories();
   executor = undefined;
 }

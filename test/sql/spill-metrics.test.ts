@@ -5,12 +5,14 @@
  * is read back by a separate DuckDB: every row is there, in order. The small sort runs after the
  * big one in the same DuckDB: a database that has spilled once still runs (and measures) the next task.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runRelationalTask } from '../../duckdb/runner.js';
+import { removeSpillDirectories, spillDirectory } from '../../duckdb/session.js';
 import type { RelationalProgram } from '../../engine/sql/program.js';
 
 let dir: string;
@@ -89,5 +91,20 @@ describe('DuckDB spill in a DataFrame task’s metrics', () => {
     expect(r.rows).toBe(SMALL_ROWS);
     expect(r.disorder).toBe(0);
     expect(r.spill).toEqual({ bytes: 0, files: 0 });
+  });
+
+  it("an executor's shutdown removes its threads' spill directories, and only its own", async () => {
+    // After the sorts above this thread's directory exists (DuckDB made it); add another thread's,
+    // and one of another process that must stay.
+    const ours = [spillDirectory(), path.join(tmpdir(), `stratus-duckdb-${process.pid}-9999`)];
+    const theirs = path.join(tmpdir(), `stratus-duckdb-${process.pid + 100000}-1`);
+    for (const d of [...ours, theirs]) await mkdir(path.join(d, 'left'), { recursive: true });
+    try {
+      removeSpillDirectories();
+      expect(ours.map(existsSync)).toEqual([false, false]);
+      expect(existsSync(theirs)).toBe(true);
+    } finally {
+      await rm(theirs, { recursive: true, force: true });
+    }
   });
 });
