@@ -8,7 +8,7 @@ import cliProgress from 'cli-progress';
 import { actionLabel } from '../../engine/plan/call-site.js';
 import type { RunEvent, RunListener } from './run-events.js';
 import { type CacheSourceCounts, noCacheSources } from './run-summary-model.js';
-import { formatCacheSources } from './run-summary-text.js';
+import { formatBytes, formatCacheSources } from './run-summary-text.js';
 
 /**
  * One stage's bar exactly as Spark draws it: `[Stage N:` + `=`×done + `>` + spaces +
@@ -43,6 +43,9 @@ interface StageProgress {
   speculative: number;
   /** Where the winning attempts got persisted partitions (task metrics). */
   cache: CacheSourceCounts;
+  /** Spills of the winning attempts (RDD runs, DuckDB temp files) and their bytes. */
+  spillCount: number;
+  spillBytes: number;
 }
 
 /** Options of ConsoleProgress. */
@@ -141,6 +144,8 @@ export class ConsoleProgress implements RunListener {
           failed: 0,
           speculative: 0,
           cache: noCacheSources(),
+          spillCount: 0,
+          spillBytes: 0,
         });
         if (!this.tty) {
           this.line(
@@ -158,8 +163,12 @@ export class ConsoleProgress implements RunListener {
             : '';
           const time = s ? ` in ${seconds(event.at - s.submittedAt)}` : '';
           const cached = s ? formatCacheSources(s.cache) : '';
+          const spilled =
+            s && s.spillCount > 0
+              ? `; spilled ${formatBytes(s.spillBytes)} in ${s.spillCount} spill${s.spillCount === 1 ? '' : 's'}`
+              : '';
           this.line(
-            `stage ${event.stageId} ${event.status}${time}${counts}${cached ? `; cached partitions: ${cached}` : ''}${event.error ? ` — ${event.error.message}` : ''}`,
+            `stage ${event.stageId} ${event.status}${time}${counts}${cached ? `; cached partitions: ${cached}` : ''}${spilled}${event.error ? ` — ${event.error.message}` : ''}`,
           );
         }
         this.redraw();
@@ -183,6 +192,8 @@ export class ConsoleProgress implements RunListener {
           s.cache.cachedFromDisk += event.metrics?.cachedFromDisk ?? 0;
           s.cache.cachedFromBlob += event.metrics?.cachedFromBlob ?? 0;
           s.cache.cachedComputed += event.metrics?.cachedComputed ?? 0;
+          s.spillCount += event.metrics?.spillCount ?? 0;
+          s.spillBytes += event.metrics?.spillBytes ?? 0;
         }
         if (event.status === 'failed') s.failed++;
         if (event.speculative) s.speculative++;

@@ -83,7 +83,7 @@ describe('console progress', () => {
     ]);
   });
 
-  it("says where a stage's persisted partitions came from when its tasks report any", async () => {
+  it("says where a stage's persisted partitions came from, and what its tasks spilled, when they report any", async () => {
     const out = new TextSink();
     const progress = new ConsoleProgress({ stream: out, tty: false });
     const base = {
@@ -119,7 +119,11 @@ describe('console progress', () => {
         numTasks: 3,
         parentStageIds: [],
       },
-      ...[{ cachedFromMemory: 1 }, { cachedFromMemory: 1 }, { cachedFromBlob: 1 }].map(
+      ...[
+        { cachedFromMemory: 1, spillCount: 2, spillBytes: 2 * 1024 * 1024 },
+        { cachedFromMemory: 1 },
+        { cachedFromBlob: 1, spillCount: 1, spillBytes: 1024 * 1024 },
+      ].map(
         (cache, partition): RunEvent => ({
           ...base,
           partition,
@@ -134,7 +138,7 @@ describe('console progress', () => {
     for (const e of events) progress.onEvent(e);
     await progress.close();
     expect(out.text).toContain(
-      'stage 0 succeeded in 0.50 s: 3/3 tasks, 3 attempts (0 failed, 0 speculative); cached partitions: 2 from executor memory, 1 from blob',
+      'stage 0 succeeded in 0.50 s: 3/3 tasks, 3 attempts (0 failed, 0 speculative); cached partitions: 2 from executor memory, 1 from blob; spilled 3.0 MiB in 3 spills',
     );
   });
 
