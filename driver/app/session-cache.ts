@@ -43,7 +43,11 @@ export class SessionCache {
       const parts = state.cached.get(nodeId);
       if (parts && !parts.includes(undefined)) stored.set(nodeId, parts as string[]);
     }
-    if (stored.size > 0) this.byGraph.set(SessionCache.keyOf(state), stored);
+    // A run that stored nothing (it unpersisted what an earlier run had stored) replaces the entry
+    // too: a later run must not be handed blobs this one deleted.
+    const key = SessionCache.keyOf(state);
+    if (stored.size > 0) this.byGraph.set(key, stored);
+    else this.byGraph.delete(key);
   }
 
   /** The number of graphs with stored partitions (for tests and the run summary). */

@@ -31,9 +31,18 @@ export async function unpersistNode(
   if (node.storageLevel !== 'blob') return { released: state.locallyPersisted.has(nodeId), blobsDeleted: 0 };
   // A checkpointed node's blobs are its checkpoint: they stay (and the plan keeps reading them).
   if (node.checkpoint) return { released: false, blobsDeleted: 0 };
-  const stored = state.cached.has(nodeId);
+  const storedBlobs = state.cached.get(nodeId) ?? [];
   state.cached.delete(nodeId);
   state.cachedNodes.delete(nodeId);
-  const blobsDeleted = await blobs.deletePrefix(DATA_CONTAINER, cachedNodePrefix(state.scope, nodeId));
-  return { released: stored || blobsDeleted > 0, blobsDeleted };
+  // This run's cache folder of the node, and the folders of the blobs an earlier run of the same
+  // graph stored and this run was handed (session-cache.ts): they are under that run's scope.
+  const folders = new Set([cachedNodePrefix(state.scope, nodeId)]);
+  const marker = `/cache/${nodeId}/`;
+  for (const blob of storedBlobs) {
+    const at = blob?.indexOf(marker) ?? -1;
+    if (blob && at >= 0) folders.add(blob.slice(0, at + marker.length));
+  }
+  let blobsDeleted = 0;
+  for (const folder of folders) blobsDeleted += await blobs.deletePrefix(DATA_CONTAINER, folder);
+  return { released: storedBlobs.length > 0 || blobsDeleted > 0, blobsDeleted };
 }

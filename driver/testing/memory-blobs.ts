@@ -34,6 +34,18 @@ export class MemoryBlobs implements BlobPort {
     return JSON.parse(bytes.toString('utf8'));
   }
 
+  /** Delete every blob of `container` whose name starts with `prefix`; returns how many. */
+  async deletePrefix(container: string, prefix: string): Promise<number> {
+    let deleted = 0;
+    for (const key of [...this.blobs.keys()]) {
+      if (key.startsWith(`${container}/${prefix}`)) {
+        this.blobs.delete(key);
+        deleted++;
+      }
+    }
+    return deleted;
+  }
+
   /** Names (`container/name`) of every blob, in the order first written. */
   names(): string[] {
     return [...this.blobs.keys()];

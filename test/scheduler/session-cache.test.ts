@@ -4,7 +4,9 @@
  * params, released nodes and handle sources are not carried over.
  */
 import { describe, expect, it } from 'vitest';
+import { DATA_CONTAINER } from '../../contract/names.js';
 import { SessionCache } from '../../driver/app/session-cache.js';
+import { unpersistNode } from '../../driver/app/unpersist.js';
 import { newRunState, type RunState } from '../../driver/scheduler/run-state.js';
 import { MemoryBlobs } from '../../driver/testing/memory-blobs.js';
 import { defineJob } from '../../engine/dataset/job.js';
@@ -78,5 +80,27 @@ describe('caches across the runs of one driver', () => {
     cache.restore(second);
     expect(second.cachedNodes.size).toBe(0);
     expect(cache.size).toBe(0);
+  });
+
+  it('a later run that unpersists a node an earlier run stored deletes those blobs, and no third run is handed them', async () => {
+    const blobStore = new MemoryBlobs();
+    const cache = new SessionCache();
+    const first = stateFor({ n: 4 }, 0);
+    const blobs = store(first, 1);
+    for (const name of blobs) await blobStore.put(DATA_CONTAINER, name, 'partition');
+    // Another node's blobs of the first run stay.
+    await blobStore.put(DATA_CONTAINER, `apps/${first.scope}/cache/2/part-0-x.bin`, 'other');
+    cache.remember(first);
+    const second = stateFor({ n: 4 }, 1);
+    cache.restore(second);
+    const released = await unpersistNode(second, 1, blobStore);
+    expect(released).toEqual({ released: true, blobsDeleted: 2 });
+    expect(blobs.map((name) => blobStore.has(DATA_CONTAINER, name))).toEqual([false, false]);
+    expect(blobStore.has(DATA_CONTAINER, `apps/${first.scope}/cache/2/part-0-x.bin`)).toBe(true);
+    cache.remember(second);
+    expect(cache.size).toBe(0);
+    const third = stateFor({ n: 4 }, 2);
+    cache.restore(third);
+    expect(third.cachedNodes.size).toBe(0);
   });
 });
