@@ -93,10 +93,11 @@ describe('killed task attempts', () => {
 
   it('a failed job ends the attempts still running killed', async () => {
     e2e.events.clear();
-    // Partition 0 fails once the other three have started; they hold their slots 8 s, longer than
-    // partition 0's four attempts take, so they are running when the job fails.
+    const stoppedBefore = e2e.driver.killedAttemptsStopped;
+    // Partition 0 fails once the other three have started; they hold their slots up to 40 s, far
+    // longer than partition 0's four attempts take, so they are running when the job fails.
     const error = await e2e.driver
-      .run(JOB, { tasks: 4, ms: 8000, fails: 0, marker: path.join(dir, 'fails') })
+      .run(JOB, { tasks: 4, ms: 40_000, fails: 0, marker: path.join(dir, 'fails') })
       .catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'JOB_FAILED' });
     const killed = e2e.events.of('task-end').filter((e) => e.status === 'killed');
@@ -109,7 +110,13 @@ describe('killed task attempts', () => {
       .of('task-start')
       .filter((s) => !e2e.events.of('task-end').some((e) => attempt(e) === attempt(s)));
     expect(open).toEqual([]);
-  }, 60_000);
+    // Their executors stop them (the failed job's stage left the lease), freeing the slots.
+    await waitFor(
+      'the executors to stop the killed attempts',
+      () => e2e.driver.killedAttemptsStopped - stoppedBefore >= killed.length,
+      30_000,
+    );
+  }, 90_000);
 
   it('an application that ends while tasks run ends them killed before app-end', async () => {
     const events = new RecordingListener();
