@@ -101,19 +101,18 @@ describe('killed task attempts', () => {
       .catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'JOB_FAILED' });
     const killed = e2e.events.of('task-end').filter((e) => e.status === 'killed');
-    expect(killed.length).toBeGreaterThanOrEqual(1);
-    for (const end of killed) {
-      expect(end.partition).not.toBe(0);
-      expect(end.reason).toMatch(/^stage \d+ failed$/);
-    }
+    // Partitions 1–3 were holding their slots; an attempt of partition 0 may be killed too (the
+    // host's redelivery of a failed message can run beside the driver's relaunch of it).
+    expect(new Set(killed.map((e) => e.partition).filter((p) => p !== 0))).toEqual(new Set([1, 2, 3]));
+    for (const end of killed) expect(end.reason).toMatch(/^stage \d+ failed$/);
     const open = e2e.events
       .of('task-start')
       .filter((s) => !e2e.events.of('task-end').some((e) => attempt(e) === attempt(s)));
     expect(open).toEqual([]);
-    // Their executors stop them (the failed job's stage left the lease), freeing the slots.
+    // Their executors stop the three holders (the failed job's stage left the lease), freeing the slots.
     await waitFor(
       'the executors to stop the killed attempts',
-      () => e2e.driver.killedAttemptsStopped - stoppedBefore >= killed.length,
+      () => e2e.driver.killedAttemptsStopped - stoppedBefore >= 3,
       30_000,
     );
   }, 90_000);
