@@ -90,6 +90,19 @@ async function partsInOrder(output: string): Promise<string[][]> {
   return parts;
 }
 
+/**
+ * Globally ordered: the parts in order, concatenated, are DuckDB's ORDER BY. Balanced: every one
+ * of the range partitions holds between half and 1.5 times its share.
+ */
+function expectOrderedAndBalanced(parts: string[][], expected: string[]): void {
+  expect(parts.flat()).toEqual(expected);
+  expect(parts).toHaveLength(PARTITIONS);
+  const share = expected.length / PARTITIONS;
+  for (const part of parts) {
+    expect(part.length).toBeGreaterThan(0.5 * share);
+    expect(part.length).toBeLessThan(1.5 * share);
+  }
+}
 describe('the sampling job of a DataFrame sort', () => {
   it.each([
     ['no filter', false, 'TRUE'],
@@ -103,16 +116,7 @@ describe('the sampling job of a DataFrame sort', () => {
       const expected = (
         await referenceRows(`SELECT key FROM read_parquet('${glob}') WHERE ${where} ORDER BY key`)
       ).map((r) => String(r.key));
-      const parts = await partsInOrder(output);
-      // Globally ordered: the parts in order, concatenated, are DuckDB's ORDER BY.
-      expect(parts.flat()).toEqual(expected);
-      // Balanced: every one of the range partitions holds between half and 1.5 times its share.
-      expect(parts).toHaveLength(PARTITIONS);
-      const share = expected.length / PARTITIONS;
-      for (const part of parts) {
-        expect(part.length).toBeGreaterThan(0.5 * share);
-        expect(part.length).toBeLessThan(1.5 * share);
-      }
+      expectOrderedAndBalanced(await partsInOrder(output), expected);
       // The key (and n for the filter) is about a sixth of the bytes: the sample fetches only those
       // columns' chunks, where the map stage fetches every column.
       const read = bytesReadByJob();
@@ -131,14 +135,7 @@ describe('the sampling job of a DataFrame sort', () => {
       await referenceRows(`SELECT column0 AS key FROM read_csv('${csv}', header = false) ORDER BY key`)
     ).map((r) => String(r.key));
     expect(expected).toHaveLength(FILES * ROWS_PER_FILE);
-    const parts = await partsInOrder(output);
-    expect(parts.flat()).toEqual(expected);
-    expect(parts).toHaveLength(PARTITIONS);
-    const share = expected.length / PARTITIONS;
-    for (const part of parts) {
-      expect(part.length).toBeGreaterThan(0.5 * share);
-      expect(part.length).toBeLessThan(1.5 * share);
-    }
+    expectOrderedAndBalanced(await partsInOrder(output), expected);
     // A sampling task reads SAMPLE_TEXT_BYTES of each split longer than that (plus the rest of its
     // last line); the map stage reads every byte of the ~5.8 MiB files.
     const read = bytesReadByJob();

@@ -5,6 +5,7 @@
  * the cached partitions and which computed them.
  */
 import { defineJob } from 'stratus';
+import { countedSquares } from './lib/counted-squares.js';
 
 export interface MemoryCachedParams {
   n: number;
@@ -18,17 +19,7 @@ export function memoryCachedReference(n: number): [number, number][] {
 }
 
 export default defineJob((ctx, p: MemoryCachedParams) => {
-  const computed = ctx.accumulator('computed', 0);
-  const squares = ctx
-    .parallelize(
-      Array.from({ length: p.n }, (_, i) => i),
-      p.slices,
-    )
-    .map((i) => {
-      computed.add(1);
-      return [i % 7, i * i] as [number, number];
-    })
-    .cache();
+  const squares = countedSquares(ctx, p.n, p.slices);
   return {
     count: squares.count(),
     sums: squares.reduceByKey((a, b) => a + b, 3).collect(),

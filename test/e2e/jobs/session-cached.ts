@@ -3,18 +3,9 @@
  * run (same params) made twice in one driver session computes them in the first run only.
  */
 import { defineJob } from 'stratus';
+import { countedSquares } from './lib/counted-squares.js';
 
 export default defineJob((ctx, p: { n: number; slices: number; partitions: number }) => {
-  const computed = ctx.accumulator('computed', 0);
-  const squares = ctx
-    .parallelize(
-      Array.from({ length: p.n }, (_, i) => i),
-      p.slices,
-    )
-    .map((i) => {
-      computed.add(1);
-      return [i % 7, i * i] as [number, number];
-    })
-    .cache();
+  const squares = countedSquares(ctx, p.n, p.slices);
   return squares.reduceByKey((a, b) => a + b, p.partitions).collect();
 });
