@@ -152,20 +152,11 @@ async function benchQueries(
   const rows: BenchReport['rows'] = [];
   const notes: string[] = [];
   let allEqual = true;
-  // One untimed run first, so every executor has loaded DuckDB's binding (the cold start is reported apart).
-  const warm = await Driver.connect({
-    connectionString: fabric.connectionString,
-    taskQueue: fabric.local.queue,
-    totalSlots: slots,
-    log: () => undefined,
-  });
-  try {
-    await warm.run(TPCH_JOB, { dir: `az://${CONTAINER}/${prefix}`, queries: 'q6' });
-  } finally {
-    await warm.close();
-  }
-  for (const q of TPCH_QUERIES) {
-    const events = new EventRecorder();
+  /** One run of the TPC-H job on a driver of its own (its events recorded); its results and wall time. */
+  const runQueries = async (
+    params: { queries: string; autoBroadcastJoinThreshold?: number },
+    events = new EventRecorder(),
+  ): Promise<{ result: Record<TpchQuery, Rows>; ms: number; events: EventRecorder }> => {
     const driver = await Driver.connect({
       connectionString: fabric.connectionString,
       taskQueue: fabric.local.queue,
@@ -174,17 +165,21 @@ async function benchQueries(
       listeners: [events],
       log: () => undefined,
     });
-    let result: Record<TpchQuery, Rows>;
     const started = performance.now();
     try {
-      result = (await driver.run(TPCH_JOB, { dir: `az://${CONTAINER}/${prefix}`, queries: q })) as Record<
-        TpchQuery,
-        Rows
-      >;
+      const result = (await driver.run(TPCH_JOB, {
+        dir: `az://${CONTAINER}/${prefix}`,
+        ...params,
+      })) as Record<TpchQuery, Rows>;
+      return { result, ms: performance.now() - started, events };
     } finally {
       await driver.close();
     }
-    const runMs = performance.now() - started;
+  };
+  // One untimed run first, so every executor has loaded DuckDB's binding (the cold start is reported apart).
+  await runQueries({ queries: 'q6' });
+  for (const q of TPCH_QUERIES) {
+    const { result, ms: runMs, events } = await runQueries({ queries: q });
     const alone = await duckdbAlone(tpchSql(q, relations), slots);
     const equal = sameRows(result[q], alone.rows);
     allEqual &&= equal;
@@ -204,27 +199,10 @@ async function benchQueries(
     notes.push(...stageLines(events).map((l) => `${q}: ${l}`));
     if (q === 'q3' || q === 'q5') {
       // The same query with every join shuffled, in this run: what broadcasting the small tables saves.
-      const shuffledEvents = new EventRecorder();
-      const shuffledDriver = await Driver.connect({
-        connectionString: fabric.connectionString,
-        taskQueue: fabric.local.queue,
-        totalSlots: slots,
-        memoryBudgetBytes: options.memoryMb * 1024 * 1024,
-        listeners: [shuffledEvents],
-        log: () => undefined,
-      });
-      const shuffledStart = performance.now();
-      try {
-        const shuffled = (await shuffledDriver.run(TPCH_JOB, {
-          dir: `az://${CONTAINER}/${prefix}`,
-          queries: q,
-          autoBroadcastJoinThreshold: -1,
-        })) as Record<TpchQuery, Rows>;
-        allEqual &&= sameRows(shuffled[q], alone.rows);
-      } finally {
-        await shuffledDriver.close();
-      }
-      const shuffledMs = performance.now() - shuffledStart;
+      const shuffled = await runQueries({ queries: q, autoBroadcastJoinThreshold: -1 });
+      allEqual &&= sameRows(shuffled.result[q], alone.rows);
+      const shuffledMs = shuffled.ms;
+      const shuffledEvents = shuffled.events;
       const shuffledMoved = bytesMoved(shuffledEvents);
       const shuffledTasks = shuffledEvents.of('task-end').filter((t) => t.status === 'succeeded').length;
       rows.push({
