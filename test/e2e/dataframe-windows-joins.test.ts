@@ -1,14 +1,8 @@
-/**
- * Window functions, joins on a condition and broadcast joins on the real scheduler: executor
- * processes on Azurite, exchanges (and the broadcast side's one partition) through Blob Storage.
- * Each result equals DuckDB running the same SQL in one process over the same files.
- */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type E2EFabric, startE2E } from '../helpers/e2e.js';
-import { normalised, referenceRows, TPCH_TYPES, tpchRows, writeTable } from '../sql/tpch-data.js';
+import type { E2EFabric } from '../helpers/e2e.js';
+import { closeTpchE2E, ordersCsv, startTpchE2E } from '../helpers/tpch-e2e.js';
+import { normalised, referenceRows, writeTable } from '../sql/tpch-data.js';
 
 const JOBS = path.resolve(import.meta.dirname, 'jobs');
 
@@ -19,10 +13,7 @@ let orders: string;
 let flags: string;
 
 beforeAll(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), 'stratus-e2e-windows-'));
-  const rows = tpchRows(0.1, 11);
-  lineitem = await writeTable(dir, 'lineitem', rows.lineitem, TPCH_TYPES.lineitem, 'parquet', 3);
-  orders = await writeTable(dir, 'orders', rows.orders, TPCH_TYPES.orders, 'csv', 2);
+  ({ e2e, dir, lineitem, orders } = await startTpchE2E('df-windows', 0.1, 11));
   flags = await writeTable(
     dir,
     'flags',
@@ -33,12 +24,10 @@ beforeAll(async () => {
     { l_returnflag: 'VARCHAR', label: 'VARCHAR' },
     'parquet',
   );
-  e2e = await startE2E({ label: 'df-windows' });
 });
 
 afterAll(async () => {
-  await e2e?.close();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await closeTpchE2E({ e2e, dir });
 });
 
 describe('windows and joins on executors', () => {
@@ -49,10 +38,7 @@ describe('windows and joins on executors', () => {
       shufflePartitions: 3,
     })) as Record<string, unknown>;
     const li = `read_parquet('${lineitem}')`;
-    const types = Object.entries(TPCH_TYPES.orders)
-      .map(([c, t]) => `'${c}': '${t}'`)
-      .join(', ');
-    const od = `read_csv('${orders}', header = true, columns = {${types}})`;
+    const od = ordersCsv(orders);
     const over =
       'PARTITION BY l_orderkey ORDER BY l_extendedprice DESC NULLS LAST, l_linenumber ASC NULLS FIRST';
     const ranked = await referenceRows(

@@ -3,14 +3,14 @@
  * task's relational work run by the executors' DuckDB, exchanges through Blob Storage. Each
  * result equals DuckDB running the same SQL in one process over the same files.
  */
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BlobStore } from '../../storage/blob-store.js';
 import { connectStorage } from '../../storage/connection.js';
-import { type E2EFabric, startE2E } from '../helpers/e2e.js';
-import { normalised, referenceRows, TPCH_TYPES, tpchRows, writeTable } from '../sql/tpch-data.js';
+import type { E2EFabric } from '../helpers/e2e.js';
+import { closeTpchE2E, ordersCsv, startTpchE2E } from '../helpers/tpch-e2e.js';
+import { normalised, referenceRows } from '../sql/tpch-data.js';
 
 const JOBS = path.resolve(import.meta.dirname, 'jobs');
 
@@ -20,25 +20,12 @@ let lineitem: string;
 let orders: string;
 
 beforeAll(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), 'stratus-e2e-df-'));
-  const rows = tpchRows(0.5, 7);
-  lineitem = await writeTable(dir, 'lineitem', rows.lineitem, TPCH_TYPES.lineitem, 'parquet', 3);
-  orders = await writeTable(dir, 'orders', rows.orders, TPCH_TYPES.orders, 'csv', 2);
-  e2e = await startE2E({ label: 'df' });
+  ({ e2e, dir, lineitem, orders } = await startTpchE2E('df', 0.5, 7));
 });
 
 afterAll(async () => {
-  await e2e?.close();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await closeTpchE2E({ e2e, dir });
 });
-
-/** The reference's scan of the orders CSV files, typed as the job reads them. */
-function ordersCsv(glob: string): string {
-  const types = Object.entries(TPCH_TYPES.orders)
-    .map(([c, t]) => `'${c}': '${t}'`)
-    .join(', ');
-  return `read_csv('${glob}', header = true, columns = {${types}})`;
-}
 
 /** TPC-H Q1 as the job computes it, over the relation `li`. */
 function pricingSql(li: string): string {

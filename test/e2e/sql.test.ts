@@ -1,16 +1,8 @@
-/**
- * ctx.sql on the real scheduler: a local fabric of executor processes on Azurite, each SQL
- * query planned by the driver into DataFrame stages whose tasks run in the executors' DuckDB,
- * exchanges through Blob Storage. Each result equals DuckDB running the same SQL in one process
- * over the same files; a Dataset stage of the same job rebuilds the graph on an executor
- * without parsing SQL.
- */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type E2EFabric, startE2E } from '../helpers/e2e.js';
-import { normalised, referenceRows, TPCH_TYPES, tpchRows, writeTable } from '../sql/tpch-data.js';
+import type { E2EFabric } from '../helpers/e2e.js';
+import { closeTpchE2E, ordersCsv, startTpchE2E } from '../helpers/tpch-e2e.js';
+import { normalised, referenceRows } from '../sql/tpch-data.js';
 
 const JOBS = path.resolve(import.meta.dirname, 'jobs');
 
@@ -20,16 +12,11 @@ let lineitem: string;
 let orders: string;
 
 beforeAll(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), 'stratus-e2e-sql-'));
-  const rows = tpchRows(0.3, 11);
-  lineitem = await writeTable(dir, 'lineitem', rows.lineitem, TPCH_TYPES.lineitem, 'parquet', 3);
-  orders = await writeTable(dir, 'orders', rows.orders, TPCH_TYPES.orders, 'csv', 2);
-  e2e = await startE2E({ label: 'sql' });
+  ({ e2e, dir, lineitem, orders } = await startTpchE2E('sql', 0.3, 11));
 });
 
 afterAll(async () => {
-  await e2e?.close();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await closeTpchE2E({ e2e, dir });
 });
 
 describe('ctx.sql on executors', () => {
@@ -40,11 +27,8 @@ describe('ctx.sql on executors', () => {
       orders,
       shufflePartitions: 3,
     })) as Record<string, unknown>;
-    const types = Object.entries(TPCH_TYPES.orders)
-      .map(([c, t]) => `'${c}': '${t}'`)
-      .join(', ');
     const views = `WITH lineitem AS (SELECT * FROM read_parquet('${lineitem}')),
-      orders AS (SELECT * FROM read_csv('${orders}', header = true, columns = {${types}}))`;
+      orders AS (SELECT * FROM ${ordersCsv(orders)})`;
     const flags = await referenceRows(`${views}
       SELECT l_returnflag, l_linestatus, sum(l_quantity) AS sum_qty, avg(l_discount) AS avg_disc, count(*) AS n
       FROM lineitem WHERE l_shipdate <= DATE '1998-09-02' AND l_shipmode IN ('AIR', 'MAIL', 'SHIP')
