@@ -13,7 +13,12 @@ import { mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { AnalysisError, fieldsText } from '../../duckdb/binder.js';
-import { ParquetCorruptError, type ParquetFooter, readParquetFooter } from '../../duckdb/parquet-footer.js';
+import {
+  ParquetCorruptError,
+  type ParquetFooter,
+  type ParquetRowGroup,
+  readParquetFooter,
+} from '../../duckdb/parquet-footer.js';
 import type { SourceNodeInfo } from '../../engine/plan/source-node.js';
 import type { InputSplit } from '../../engine/plan/stage-descriptor.js';
 import type { RelationalFragment } from '../../engine/sql/fragment.js';
@@ -239,6 +244,20 @@ export function packRowGroups(
   return out;
 }
 
+/** A split's row groups as a task reads them: each column chunk's byte range (and bloom filter). */
+export function rowGroupSplits(groups: readonly ParquetRowGroup[]) {
+  return groups.map((g) => ({
+    index: g.index,
+    firstRow: g.firstRow,
+    numRows: g.numRows,
+    chunks: g.chunks.map((c) => ({
+      column: c.column,
+      range: [c.start, c.end] as [number, number],
+      ...(c.bloom ? { bloom: c.bloom } : {}),
+    })),
+  }));
+}
+
 /**
  * Resolve a DataFrame's Parquet source into partitions of one split each (a stage descriptor's
  * `inputs[nodeId]`), with what planning found. `fragment` is the scan's fragment (its leading
@@ -314,16 +333,7 @@ export async function resolveParquetInput(
         fileSize: file.size,
         parquet: {
           footer: file.footerRange,
-          rowGroups: chosen.map((g) => ({
-            index: g.index,
-            firstRow: g.firstRow,
-            numRows: g.numRows,
-            chunks: g.chunks.map((c) => ({
-              column: c.column,
-              range: [c.start, c.end] as [number, number],
-              ...(c.bloom ? { bloom: c.bloom } : {}),
-            })),
-          })),
+          rowGroups: rowGroupSplits(chosen),
           ...(lacks ? { fileColumns: present } : {}),
         },
       },

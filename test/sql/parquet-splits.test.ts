@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { packRowGroups, scanSchema, widerType } from '../../driver/data/parquet-inputs.js';
+import { packRowGroups, rowGroupSplits, scanSchema, widerType } from '../../driver/data/parquet-inputs.js';
 import { type ParquetFooter, readParquetFooter } from '../../duckdb/parquet-footer.js';
 import { runRelationalTask } from '../../duckdb/runner.js';
 import { parquetFileSql } from '../../duckdb/scan-sql.js';
@@ -137,16 +137,7 @@ describe('Parquet footers and row-group reads', () => {
     const chosen = bloomFooter.rowGroups.slice(1);
     const split = {
       footer: [whole.length - 8 - length, whole.length] as [number, number],
-      rowGroups: chosen.map((g) => ({
-        index: g.index,
-        firstRow: g.firstRow,
-        numRows: g.numRows,
-        chunks: g.chunks.map((c) => ({
-          column: c.column,
-          range: [c.start, c.end] as [number, number],
-          ...(c.bloom ? { bloom: c.bloom } : {}),
-        })),
-      })),
+      rowGroups: rowGroupSplits(chosen),
     };
     const copy = path.join(dir, 'bloom-sparse.parquet');
     await write(copy, parquetSplitRanges(split, ['id', 'seg']));
