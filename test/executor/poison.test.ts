@@ -58,7 +58,11 @@ describe('retries and the poison queue', () => {
     const failures = await c.waitForEvents('task-failed', 3);
     expect(failures.map((e) => e.dequeueCount)).toEqual([1, 2, 3]);
     expect(failures[0]?.error.name).toBe('NoopTaskFailure');
-    expect(await c.tasks.approximateLength()).toBe(0);
+    // The host copies a message to the poison queue, then deletes it from the task queue.
+    await waitFor(
+      'the host to delete the poisoned message',
+      async () => (await c.tasks.approximateLength()) === 0,
+    );
   });
 
   it('succeeds on a retry when the failure is transient', async () => {
