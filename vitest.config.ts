@@ -6,7 +6,7 @@ import { defineConfig } from 'vitest/config';
  */
 const UNIT = ['test/engine/**/*.test.ts', 'test/scheduler/**/*.test.ts', 'test/sql/**/*.test.ts'];
 /** Unit files that load the built package from dist/ (so they run after `npm run build`). */
-const NEEDS_BUILD = ['test/engine/module-loader.test.ts'];
+const NEEDS_BUILD = ['test/engine/module-loader.test.ts', 'test/engine/call-site-mapped.test.ts'];
 
 export default defineConfig({
   test: {
@@ -25,7 +25,11 @@ export default defineConfig({
           name: 'integration',
           include: ['test/**/*.test.ts'],
           // Every other file, and the unit files that need dist/.
-          exclude: ['test/scheduler/**', 'test/sql/**', 'test/engine/!(module-loader).test.ts'],
+          exclude: [
+            'test/scheduler/**',
+            'test/sql/**',
+            'test/engine/!(module-loader|call-site-mapped).test.ts',
+          ],
           // One Azurite for these files, started by the same launcher as `stratus local`.
           globalSetup: ['test/global-setup.ts'],
         },

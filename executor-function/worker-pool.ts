@@ -8,6 +8,7 @@
  */
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { redactSecrets } from '../contract/redaction.js';
 import type { SerializedTaskError } from './task-errors.js';
@@ -36,21 +37,33 @@ interface Run {
 
 const KILLED: TaskRunResult = { status: 'killed' };
 
+/**
+ * Whether this code runs as CommonJS: the packaged function app (app.js and its task-thread.js,
+ * one format, infra/scripts/package-function.mjs), where the module wrapper defines `module`;
+ * the ES modules of dist/ have none.
+ */
+const BUNDLED_AS_COMMONJS = typeof module !== 'undefined';
+
 /** Where the task-thread entry lives: next to this module, both in `dist/` and in the function bundle. */
 export function defaultTaskThreadEntry(): URL {
   return new URL('./task-thread.js', import.meta.url);
 }
 
 /**
- * The code a task thread starts with: it turns source maps on, then imports `entry`. Node reads a
+ * The code a task thread starts with: it turns source maps on, then loads `entry`. Node reads a
  * file's source map when it compiles the file, and only if source maps are on at that moment; the
  * task-thread entry is one bundle, compiled before its first statement could turn them on, so its
  * own frames (executor-function/*.ts, engine/*.ts) would stay `task-thread.js:<line>`. Job
  * bundles are imported later and were mapped either way. The Functions host starts the Node
  * worker with arguments we do not choose, so the thread does it rather than `--enable-source-maps`.
  */
-export function taskThreadBootstrap(entry: URL): string {
-  return `process.setSourceMapsEnabled(true);\nimport(${JSON.stringify(entry.href)});\n`;
+export function taskThreadBootstrap(entry: URL, commonJs = BUNDLED_AS_COMMONJS): string {
+  // A CommonJS entry is required, not imported: import() of CommonJS runs Node's export lexer
+  // over the whole file first (the packaged task-thread bundle is 4 MB: ~100 ms per thread).
+  const load = commonJs
+    ? `require(${JSON.stringify(fileURLToPath(entry))})`
+    : `import(${JSON.stringify(entry.href)})`;
+  return `process.setSourceMapsEnabled(true);\n${load};\n`;
 }
 
 /** A bounded pool of task threads; one task per thread at a time. */

@@ -82,11 +82,22 @@ export function defineJob(
       'defineJob({ params }, builder): params must be a Standard Schema (a zod, valibot or arktype schema…)',
     );
   }
-  const moduleUrl = callerModuleUrl(new Error().stack);
-  return {
+  // Made now, read only if asked: V8 formats a stack (and maps its frames through source maps)
+  // when `.stack` is first read, and only the driver asks, to bundle the module. An executor
+  // importing a job bundle never does, so it never decodes its own bundle's source map for it.
+  const site = new Error();
+  const definition: JobDefinition = {
     kind: 'stratus-job',
     builder,
     ...(schema !== undefined ? { params: schema } : {}),
-    ...(moduleUrl !== undefined ? { moduleUrl } : {}),
   };
+  let moduleUrl: string | undefined | null = null;
+  Object.defineProperty(definition, 'moduleUrl', {
+    enumerable: true,
+    get: () => {
+      if (moduleUrl === null) moduleUrl = callerModuleUrl(site.stack);
+      return moduleUrl;
+    },
+  });
+  return definition;
 }

@@ -37,6 +37,16 @@ describe('call sites of dataset operations', () => {
     expect(callSiteFromStack(stack, '/home/site/')).toBe('sales.ts:8');
   });
 
+  it("with the built engine's frames mapped to its sources (a driver run with --enable-source-maps), they are still the engine's", () => {
+    const stack = [
+      'Error',
+      '    at currentCallSite (/srv/app/node_modules/stratus/engine/plan/call-site.ts:44:10)',
+      '    at Dataset.map (file:///srv/app/node_modules/stratus/engine/dataset/dataset.ts:79:17)',
+      '    at file:///home/me/jobs/sales.ts:8:6',
+    ].join('\n');
+    expect(callSiteFromStack(stack, ENGINE)).toBe('sales.ts:8');
+  });
+
   it('a stack with no user frame gives no call site, and the label falls back to the node id', () => {
     const stack = [
       'Error',

@@ -65,6 +65,7 @@ describe('co-partitioned joins', () => {
 
   it('two sides partitioned alike join with no shuffle into the join at all', async () => {
     const job = defineJob((ctx) => {
+      // biome-ignore lint/complexity/useMathMinMax: the values are strings
       const a = ctx.parallelize(left, 3).reduceByKey((x, y) => (x < y ? x : y), 4);
       const b = ctx
         .parallelize(right, 2)

@@ -24,7 +24,6 @@ const LAYOUTS = [
   { files: 3, splits: 2, shuffle: 4 },
   { files: 2, splits: 6, shuffle: 7 },
 ];
-const FORMATS: TableFormat[] = ['parquet', 'csv', 'json'];
 /** Each format with the layouts that vary what it splits by (Parquet: files; text: lines), kept few for the suite's time. */
 const COMBINATIONS: [TableFormat, (typeof LAYOUTS)[number]][] = [
   ['parquet', LAYOUTS[0]!],
