@@ -6,6 +6,9 @@
  * killed: its thread is terminated (V8 stops it even inside a busy loop) and a new thread
  * takes its place on demand, so the slot's CPU and memory are free once the run resolves.
  */
+import { readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
@@ -38,11 +41,22 @@ interface Run {
 const KILLED: TaskRunResult = { status: 'killed' };
 
 /**
- * Whether this code runs as CommonJS: the packaged function app (app.js and its task-thread.js,
- * one format, infra/scripts/package-function.mjs), where the module wrapper defines `module`;
- * the ES modules of dist/ have none.
+ * Whether Node loads `file` as CommonJS: `.cjs`, or `.js` under a package.json whose `type` is
+ * not `module` — the packaged function app's task-thread.js is, dist/'s ES modules are not.
  */
-const BUNDLED_AS_COMMONJS = typeof module !== 'undefined';
+export function isCommonJsFile(file: string): boolean {
+  if (file.endsWith('.cjs')) return true;
+  if (file.endsWith('.mjs')) return false;
+  for (let dir = path.dirname(file); ; dir = path.dirname(dir)) {
+    try {
+      const { type } = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { type?: unknown };
+      return type !== 'module';
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+    if (path.dirname(dir) === dir) return true;
+  }
+}
 
 /** Where the task-thread entry lives: next to this module, both in `dist/` and in the function bundle. */
 export function defaultTaskThreadEntry(): URL {
@@ -57,13 +71,35 @@ export function defaultTaskThreadEntry(): URL {
  * bundles are imported later and were mapped either way. The Functions host starts the Node
  * worker with arguments we do not choose, so the thread does it rather than `--enable-source-maps`.
  */
-export function taskThreadBootstrap(entry: URL, commonJs = BUNDLED_AS_COMMONJS): string {
+export function taskThreadBootstrap(
+  entry: URL,
+  commonJs = isCommonJsFile(fileURLToPath(entry)),
+  compileCache = taskThreadCompileCache(),
+): string {
   // A CommonJS entry is required, not imported: import() of CommonJS runs Node's export lexer
   // over the whole file first (the packaged task-thread bundle is 4 MB: ~100 ms per thread).
   const load = commonJs
-    ? `require(${JSON.stringify(fileURLToPath(entry))})`
+    ? `Promise.resolve(require(${JSON.stringify(fileURLToPath(entry))}))`
     : `import(${JSON.stringify(entry.href)})`;
-  return `process.setSourceMapsEnabled(true);\n${load};\n`;
+  // V8's compiled code for the entry, kept on disk by Node: the instance's later threads (and
+  // instances sharing the disk) skip compiling the bundle again. Node checks each cached entry
+  // against the file's content; a cache it cannot write is only slower, never an error.
+  const cache =
+    compileCache === undefined
+      ? ''
+      : `try { require('node:module').enableCompileCache?.(${JSON.stringify(compileCache)}); } catch {}\n`;
+  const flush = compileCache === undefined ? '' : `.then(() => require('node:module').flushCompileCache?.())`;
+  return `${cache}process.setSourceMapsEnabled(true);\n${load}${flush};\n`;
+}
+
+/**
+ * The folder of the task threads' compile cache: NODE_COMPILE_CACHE when set (Node then keeps it
+ * for the whole process already), else `stratus-compile-cache` in the instance's temp folder;
+ * `STRATUS_COMPILE_CACHE=0` turns it off.
+ */
+function taskThreadCompileCache(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (env.STRATUS_COMPILE_CACHE === '0') return undefined;
+  return env.NODE_COMPILE_CACHE || path.join(tmpdir(), 'stratus-compile-cache');
 }
 
 /** A bounded pool of task threads; one task per thread at a time. */
@@ -75,6 +111,8 @@ export class TaskThreadPool {
   private readonly waiting: Run[] = [];
   private nextId = 1;
   private closed = false;
+  /** The threads' start code, made at the first thread (it reads the entry's package.json). */
+  private bootstrap: string | undefined;
   /** Set by abortAll: a run that starts afterwards is interrupted from its start. */
   private aborting = false;
 
@@ -178,7 +216,8 @@ export class TaskThreadPool {
     // own streams only through redaction, line by line.
     // An entry that fails to import rejects inside the thread: an unhandled rejection, which ends
     // the thread with an 'error' event like a throwing entry file would.
-    const worker = new Worker(taskThreadBootstrap(this.entry), { eval: true, stdout: true, stderr: true });
+    this.bootstrap ??= taskThreadBootstrap(this.entry);
+    const worker = new Worker(this.bootstrap, { eval: true, stdout: true, stderr: true });
     forwardRedacted(worker.stdout, process.stdout);
     forwardRedacted(worker.stderr, process.stderr);
     worker.on('message', (reply: TaskThreadReply) => {

@@ -4,14 +4,14 @@
  * thread takes its place for the next run, and a run killed while queued never starts. A failing
  * task's stack from the packaged task thread names stratus:executor-function/*.ts, not the bundle.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NoopWork } from '../../contract/protocol.js';
 import type { TaskRunRequest } from '../../executor-function/task-thread-protocol.js';
-import { TaskThreadPool } from '../../executor-function/worker-pool.js';
+import { isCommonJsFile, TaskThreadPool } from '../../executor-function/worker-pool.js';
 import { builtFile } from '../helpers/dist.js';
 import { waitFor } from '../helpers/processes.js';
 
@@ -103,6 +103,33 @@ describe('task threads', () => {
       expect(stack).not.toMatch(/\(\/[^)]*\/(?:engine|executor-function|contract)\//);
     } finally {
       await pool.close();
+    }
+  });
+
+  it('the packaged thread bundle loads as CommonJS and leaves its compiled code in the compile cache', async () => {
+    const packaged = builtFile('function-app/task-thread.js');
+    expect(isCommonJsFile(packaged)).toBe(true);
+    expect(isCommonJsFile(builtFile('executor-function/task-thread.js'))).toBe(false);
+    const cache = path.join(tempDir, 'compile-cache');
+    const before = process.env.NODE_COMPILE_CACHE;
+    process.env.NODE_COMPILE_CACHE = cache;
+    const pool = new TaskThreadPool(1, pathToFileURL(packaged));
+    try {
+      const result = await pool.run(noop(0, {}));
+      expect(result.status).toBe('succeeded');
+      // Node keeps one folder per Node version and V8 flags, with an entry per compiled file.
+      const entries = await readdir(cache, { recursive: true, withFileTypes: true });
+      const files = entries.filter((e) => e.isFile());
+      expect(files.length).toBeGreaterThan(0);
+      const sizes = await Promise.all(
+        files.map((f) => stat(path.join(f.parentPath, f.name)).then((s) => s.size)),
+      );
+      // The bundle's code is in it: more than a megabyte of compiled code.
+      expect(Math.max(...sizes)).toBeGreaterThan(1 << 20);
+    } finally {
+      await pool.close();
+      if (before === undefined) delete process.env.NODE_COMPILE_CACHE;
+      else process.env.NODE_COMPILE_CACHE = before;
     }
   });
 });
