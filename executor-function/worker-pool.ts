@@ -7,12 +7,12 @@
  * takes its place on demand, so the slot's CPU and memory are free once the run resolves.
  */
 import { readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { compileCacheDir } from '../contract/compile-cache.js';
 import { redactSecrets } from '../contract/redaction.js';
 import type { SerializedTaskError } from './task-errors.js';
 import type { TaskRunRequest, TaskThreadReply, TaskThreadRequest } from './task-thread-protocol.js';
@@ -74,7 +74,7 @@ export function defaultTaskThreadEntry(): URL {
 export function taskThreadBootstrap(
   entry: URL,
   commonJs = isCommonJsFile(fileURLToPath(entry)),
-  compileCache = taskThreadCompileCache(),
+  compileCache = compileCacheDir(),
 ): string {
   // A CommonJS entry is required, not imported: import() of CommonJS runs Node's export lexer
   // over the whole file first (the packaged task-thread bundle is 4 MB: ~100 ms per thread).
@@ -90,16 +90,6 @@ export function taskThreadBootstrap(
       : `try { require('node:module').enableCompileCache?.(${JSON.stringify(compileCache)}); } catch {}\n`;
   const flush = compileCache === undefined ? '' : `.then(() => require('node:module').flushCompileCache?.())`;
   return `${cache}process.setSourceMapsEnabled(true);\n${load}${flush};\n`;
-}
-
-/**
- * The folder of the task threads' compile cache: NODE_COMPILE_CACHE when set (Node then keeps it
- * for the whole process already), else `stratus-compile-cache` in the instance's temp folder;
- * `STRATUS_COMPILE_CACHE=0` turns it off.
- */
-function taskThreadCompileCache(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  if (env.STRATUS_COMPILE_CACHE === '0') return undefined;
-  return env.NODE_COMPILE_CACHE || path.join(tmpdir(), 'stratus-compile-cache');
 }
 
 /** A bounded pool of task threads; one task per thread at a time. */

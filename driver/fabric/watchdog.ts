@@ -9,6 +9,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
+import { withCompileCache } from '../../contract/compile-cache.js';
 
 /**
  * The watchdog itself, plain CommonJS so it runs from sources and from `dist/` alike.
@@ -196,7 +197,11 @@ export function spawnWatched(
       ...args,
     ],
     {
-      env: options.env ?? process.env,
+      // A Node child (Azurite, an executor host) loads faster from Node's compile cache.
+      env:
+        command === process.execPath
+          ? withCompileCache(options.env ?? process.env)
+          : (options.env ?? process.env),
       ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
       stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
       // Its own process group: a Ctrl-C in the terminal reaches only the parent, which then

@@ -1,8 +1,9 @@
 import { once } from 'node:events';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { compileCacheDir } from '../../contract/compile-cache.js';
 import { CODE_CONTAINER, DATA_CONTAINER, LOGS_CONTAINER } from '../../contract/names.js';
 import type { ExecutorHandle } from '../../driver/fabric/executor-process.js';
 import { type LocalFabric, startLocalFabric } from '../../driver/fabric/local-fabric.js';
@@ -180,6 +181,14 @@ describe('the local fabric', () => {
     });
     expect(summary.succeeded).toBe(8);
     expect(summary.executorsSeen).toEqual(['executor-1', 'executor-2']);
+    // Azurite and the hosts load their modules through Node's compile cache (see compile-cache.ts).
+    const cacheOf = async (pid: number) =>
+      (await readFile(`/proc/${pid}/environ`, 'utf8'))
+        .split('\0')
+        .find((v) => v.startsWith('NODE_COMPILE_CACHE='));
+    const expected = `NODE_COMPILE_CACHE=${compileCacheDir()}`;
+    expect(await cacheOf(f.azuritePid!)).toBe(expected);
+    for (const pid of spawned) expect(await cacheOf(pid)).toBe(expected);
     await f.stop();
     await waitUntilGone([...spawned, f.azuritePid!]);
   });
