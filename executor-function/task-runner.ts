@@ -273,8 +273,12 @@ async function runInvocation(input: unknown, trigger: TriggerInfo, sink: LogSink
     slot,
     dequeueCount: trigger.dequeueCount,
   };
-  const report = (event: Record<string, unknown>) =>
+  const send = (event: Record<string, unknown>) =>
     ex.events.send(message.eventsQueue, { ...base, at: Date.now(), ...event } as ExecutorEventInput);
+  // task-started goes out while the task runs (a queue send off its critical path, once per
+  // task); every later event waits for that send to end, so none overtakes it.
+  let startSent: Promise<unknown> = Promise.resolve();
+  const report = (event: Record<string, unknown>) => startSent.then(() => send(event));
   // The events queue is gone: the application ended, nobody reads the outcome, and a retry would
   // run the task again for nothing; the invocation settles and the host deletes the message.
   const logApplicationEnded = () => log.info('dropped after it ran: its application has ended');
@@ -307,7 +311,7 @@ async function runInvocation(input: unknown, trigger: TriggerInfo, sink: LogSink
   const unregisterHardStop = shutdown.onHardStop(() => kill.abort());
   try {
     // A lost task-started is not fatal: the driver also learns from heartbeats and the outcome.
-    await report({ type: 'task-started' }).catch(progressNotSent('task-started'));
+    startSent = send({ type: 'task-started' }).catch(progressNotSent('task-started'));
     const result = await ex.pool.run(
       {
         message,
