@@ -35,6 +35,7 @@ beforeAll(async () => {
   const dim = Array.from({ length: 6 }, (_, i) => ({ dim: i, label: `d${i}` }));
   await writeTable(dir, 'fact', fact, { f_id: 'BIGINT', dim: 'INTEGER', amount: 'DOUBLE' }, 'parquet', 2);
   await writeTable(dir, 'dim', dim, { dim: 'INTEGER', label: 'VARCHAR' }, 'parquet', 1);
+  await writeTable(dir, 'dim', dim, { dim: 'INTEGER', label: 'VARCHAR' }, 'json', 1);
   const blobs = new BlobStore(connectStorage({ connectionString: suiteConnectionString() }));
   await blobs.ensureContainers([CONTAINER]);
   // A wide dimension (2 + 24 columns, 3 row groups), written by DuckDB.
@@ -56,6 +57,7 @@ beforeAll(async () => {
     'fact-0.parquet',
     'fact-1.parquet',
     'dim-0.parquet',
+    'dim-0.jsonl',
     'wide-0.parquet',
     'facts-0.parquet',
     'facts-1.parquet',
@@ -72,7 +74,7 @@ afterAll(async () => {
 
 describe('broadcast by listed size', () => {
   it('asks storage nothing more of the inputs than the shuffled plan does', async () => {
-    const run = async (threshold: number) => {
+    const run = async (threshold: number, dimFormat: 'parquet' | 'json' = 'parquet') => {
       const requests: Record<string, number> = {};
       const stop = counter.onRequest((r) => {
         if (r.path.includes(`/${CONTAINER}`)) requests[r.kind] = (requests[r.kind] ?? 0) + 1;
@@ -80,8 +82,9 @@ describe('broadcast by listed size', () => {
       try {
         const result = (await e2e.driver.run(path.join(JOBS, 'dataframe-auto-broadcast-blobs.ts'), {
           fact: `az://${CONTAINER}/tables/fact-*.parquet`,
-          dim: `az://${CONTAINER}/tables/dim-*.parquet`,
+          dim: `az://${CONTAINER}/tables/dim-*.${dimFormat === 'json' ? 'jsonl' : 'parquet'}`,
           threshold,
+          dimFormat,
         })) as { count: number; plan: string };
         return { ...result, requests };
       } finally {
@@ -102,6 +105,16 @@ describe('broadcast by listed size', () => {
     expect(broadcast.requests['blob:container-list']).toBeGreaterThan(0);
     expect(broadcast.requests['blob:read:other']).toBeGreaterThan(0);
     expect(broadcast.requests).toEqual(shuffled.requests);
+    // A JSON Lines dimension: the driver binds both graphs of the broadcast run, and samples the
+    // dimension's first split once for both.
+    const jsonBroadcast = await run(10 * 1024 * 1024, 'json');
+    const jsonShuffled = await run(-1, 'json');
+    expect(jsonBroadcast.plan).toMatch(/BroadcastExchange \(.*estimated \d+ bytes, at most/);
+    expect(jsonShuffled.plan).toMatch(/hash exchange/);
+    expect(jsonBroadcast.count).toBe(Number(expected!.n));
+    expect(jsonShuffled.count).toBe(Number(expected!.n));
+    expect(jsonBroadcast.requests['blob:read:other']).toBeGreaterThan(0);
+    expect(jsonBroadcast.requests).toEqual(jsonShuffled.requests);
   }, 300_000);
 
   it('estimates a dimension by the two columns it reads of a wide file: broadcast, the same requests, the rows of DuckDB', async () => {
