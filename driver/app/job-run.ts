@@ -256,8 +256,9 @@ export class JobRunner {
  * by `listMore`; none is expected). With `bind`, the graph returned is bound; and when the listing
  * has Parquet scans, `first` is bound before it is sized, so each Parquet scan counts only the
  * columns it reads (scan-sizes.ts parquetScanBytes). Should `first` not bind (a join on a
- * condition that only a broadcast can plan), its Parquet scans count every column, and its error
- * is thrown only if `first` is the graph to run.
+ * condition that only a broadcast can plan), the scans bound before the failure (a scan binds
+ * before the joins above it) count their columns, any other every column, and its error is
+ * thrown only if `first` is the graph to run.
  */
 export async function planWithListedSizes(
   first: JobGraph,

@@ -528,4 +528,38 @@ describe('the driver binds the first graph to size its Parquet scans by the colu
     ]);
     expect(bound).toEqual([first, planned.graph]);
   });
+
+  it("a join on a condition with no equality binds only once broadcast: its scans, bound before the join fails, count their columns; else the binder's error", async () => {
+    const inequality = defineJob((ctx) => {
+      const f = ctx.read.parquet('az://lake/fact/*.parquet');
+      const w = ctx.read.parquet('az://lake/wide/*.parquet').select('dim', 'label');
+      return f.join(w, f.col('amount').gt(w.col('dim')), 'left').collect();
+    });
+    const buildInequality = (scanSizes?: Record<string, number>) =>
+      buildJobGraph(inequality, undefined, { defaultParallelism: 2, ...(scanSizes ? { scanSizes } : {}) });
+    const first = buildInequality();
+    const bound: JobGraph[] = [];
+    // The first graph (both sides shuffled) does not bind past its scans; the rebuild does.
+    const planned = await planWithListedSizes(
+      first,
+      listing(first, WIDE_COLUMNS),
+      buildInequality,
+      noMoreListing,
+      binder(bound),
+    );
+    expect(exchanges(planned.graph)).toEqual([
+      {
+        mode: 'broadcast',
+        reason: 'size',
+        estimatedBytes: WIDE_COLUMNS.get('dim')! + WIDE_COLUMNS.get('label')!,
+      },
+    ]);
+    expect(bound).toEqual([first, planned.graph]);
+    // The two columns read too large: not broadcast, and the first graph's refusal is the run's error.
+    const again = buildInequality();
+    const large = new Map([...WIDE_COLUMNS, ['label', 20 * 1024 * 1024]]);
+    await expect(
+      planWithListedSizes(again, listing(again, large), buildInequality, noMoreListing, binder([])),
+    ).rejects.toThrow(/the join condition has no equality between a column of each side/);
+  });
 });
