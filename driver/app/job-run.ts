@@ -25,7 +25,14 @@ import { scanSampler } from '../data/dataframe-inputs.js';
 import { checkOutputTarget, commitSavedOutput } from '../data/output-committer.js';
 import { parquetScanNote } from '../data/parquet-inputs.js';
 import { prepareRunInputs, type RunInputs, UploadProgressLog } from '../data/run-inputs.js';
-import { remapSourceInputs, scanSizesFromListing, splitBytes, withScanSizes } from '../data/scan-sizes.js';
+import {
+  parquetScanBytes,
+  remapSourceInputs,
+  scanReadColumns,
+  scanSizesFromListing,
+  splitBytes,
+  withScanSizes,
+} from '../data/scan-sizes.js';
 import type { DAGScheduler } from '../scheduler/dag-scheduler.js';
 import { type JobOutcome, newRunState } from '../scheduler/run-state.js';
 import { uploadBroadcasts } from '../scheduler/stage-io.js';
@@ -116,31 +123,32 @@ export class JobRunner {
       scope,
       progress: this.uploads,
     };
-    // Joins of small file scans are broadcast once the listing gave their sizes (scan-sizes.ts).
-    const { graph, inputs, sourcePartitions, parquetScans } = await planWithListedSizes(
-      first,
-      await prepareRunInputs(first, inputOptions),
-      (sizes) =>
-        buildJobGraph(definition, runParams as never, {
-          defaultParallelism: this.env.totalSlots,
-          sql: { parsed: first.sqlParses() },
-          scanSizes: sizes,
-        }),
-      (rebuilt, nodes) => prepareRunInputs(rebuilt, { ...inputOptions, nodes }),
-    );
-    if (hasDataFrames(graph)) {
-      // Every DataFrame is bound (columns, types, SQL) before any job starts.
-      const sampler = await scanSampler(
-        blobs,
-        inputs,
-        new Map([...parquetScans].map(([nodeId, scan]) => [nodeId, scan.schema])),
+    // Joins of small file scans are broadcast once the listing gave their sizes (scan-sizes.ts);
+    // every DataFrame is bound (columns, types, SQL) before any job starts.
+    const sampler = scanSampler(blobs);
+    let planned: RunInputs & { graph: JobGraph };
+    try {
+      planned = await planWithListedSizes(
+        first,
+        await prepareRunInputs(first, inputOptions),
+        (sizes) =>
+          buildJobGraph(definition, runParams as never, {
+            defaultParallelism: this.env.totalSlots,
+            sql: { parsed: first.sqlParses() },
+            scanSizes: sizes,
+          }),
+        (rebuilt, nodes) => prepareRunInputs(rebuilt, { ...inputOptions, nodes }),
+        async (graph, listed) => {
+          if (!hasDataFrames(graph)) return;
+          const schemas = new Map([...listed.parquetScans].map(([nodeId, scan]) => [nodeId, scan.schema]));
+          const { sample, partitions } = sampler.over(listed.inputs, schemas);
+          await bindDataFrames(graph, sample, undefined, partitions);
+        },
       );
-      try {
-        await bindDataFrames(graph, sampler.sample, undefined, sampler.partitions);
-      } finally {
-        await sampler.close();
-      }
+    } finally {
+      await sampler.close();
     }
+    const { graph, inputs, sourcePartitions, parquetScans } = planned;
     const scanNotes = new Map([...parquetScans].map(([nodeId, scan]) => [nodeId, parquetScanNote(scan)]));
     for (const [nodeId, note] of scanNotes) {
       this.env.notice?.(`node ${nodeId} read.parquet: ${note}`);
@@ -245,22 +253,43 @@ export class JobRunner {
  * The graph a run executes and its inputs: `first` and its listing, or — when the scan sizes that
  * listing gave make a join broadcast a small scanned side — the graph rebuilt with those sizes,
  * with the listing carried over to its node ids (a source the carry-over cannot match is listed
- * by `listMore`; none is expected).
+ * by `listMore`; none is expected). With `bind`, the graph returned is bound; and when the listing
+ * has Parquet scans, `first` is bound before it is sized, so each Parquet scan counts only the
+ * columns it reads (scan-sizes.ts parquetScanBytes). Should `first` not bind (a join on a
+ * condition that only a broadcast can plan), the scans bound before the failure (a scan binds
+ * before the joins above it) count their columns, any other every column, and its error is
+ * thrown only if `first` is the graph to run.
  */
 export async function planWithListedSizes(
   first: JobGraph,
   listed: RunInputs,
   rebuild: (sizes: ScanSizes) => JobGraph,
   listMore: (graph: JobGraph, nodes: ReadonlySet<number>) => Promise<RunInputs>,
+  bind?: (graph: JobGraph, listed: RunInputs) => Promise<void>,
 ): Promise<RunInputs & { graph: JobGraph }> {
+  let firstBound = false;
+  let firstError: { error: unknown } | undefined;
+  if (bind && listed.parquetScans.size > 0) {
+    try {
+      await bind(first, listed);
+      firstBound = true;
+    } catch (error) {
+      // Kept, not swallowed: thrown below when `first` is the graph that runs.
+      firstError = { error };
+    }
+  }
   const sizes = scanSizesFromListing(first, (nodeId) => {
     const parquet = listed.parquetScans.get(nodeId);
-    if (parquet) return parquet.estimatedBytes;
+    if (parquet) return parquetScanBytes(parquet, scanReadColumns(first, nodeId));
     const parts = listed.inputs.get(nodeId);
     return parts ? splitBytes(parts) : undefined;
   });
   const { graph, rebuilt } = await withScanSizes(first, sizes, rebuild);
-  if (!rebuilt) return { graph, ...listed };
+  if (!rebuilt) {
+    if (firstError) throw firstError.error;
+    if (bind && !firstBound) await bind(first, listed);
+    return { graph, ...listed };
+  }
   const inputs = remapSourceInputs(first, graph, listed.inputs);
   const sourcePartitions = remapSourceInputs(first, graph, listed.sourcePartitions).mapped;
   const parquetScans = remapSourceInputs(first, graph, listed.parquetScans).mapped;
@@ -270,7 +299,9 @@ export async function planWithListedSizes(
     for (const [id, v] of more.sourcePartitions) sourcePartitions.set(id, v);
     for (const [id, v] of more.parquetScans) parquetScans.set(id, v);
   }
-  return { graph, inputs: inputs.mapped, sourcePartitions, parquetScans };
+  const planned = { graph, inputs: inputs.mapped, sourcePartitions, parquetScans };
+  if (bind) await bind(graph, planned);
+  return planned;
 }
 
 /**

@@ -18,31 +18,35 @@ import type { BlobStore } from '../../storage/blob-store.js';
 
 const TEXT_SAMPLE_BYTES = 1024 * 1024;
 
-/** A scan sampler over a run's input splits, and the cleanup of its downloads. */
-export async function scanSampler(
-  blobs: BlobStore,
-  inputs: ReadonlyMap<number, readonly (readonly InputSplit[])[]>,
-  /** Parquet scans' schemas, read from their footers (parquet-inputs.ts). */
-  parquetSchemas: ReadonlyMap<number, StructType> = new Map(),
-): Promise<{ sample: ScanSampler; partitions: PartitionDiscovery; close: () => Promise<void> }> {
+/** A scan's sampler and Hive-partition discovery over one graph's input splits (by its node ids). */
+export interface GraphSampler {
+  sample: ScanSampler;
+  partitions: PartitionDiscovery;
+}
+
+/**
+ * The scan samplers of a run, and the cleanup of their downloads. `over` gives the sampler of
+ * one graph of the run over that graph's listing; the graphs of one run (the first build, and its
+ * rebuild with scan sizes, whose node ids differ) share the downloads: a split sampled for the
+ * first graph is not downloaded again for the second.
+ */
+export function scanSampler(blobs: BlobStore): {
+  over: (
+    inputs: ReadonlyMap<number, readonly (readonly InputSplit[])[]>,
+    /** Parquet scans' schemas, read from their footers (parquet-inputs.ts). */
+    parquetSchemas: ReadonlyMap<number, StructType>,
+  ) => GraphSampler;
+  close: () => Promise<void>;
+} {
   let dir: string | undefined;
-  const sample: ScanSampler = async (nodeId, input) => {
-    const known = parquetSchemas.get(nodeId);
-    if (known) return known;
-    const split = inputs.get(nodeId)?.[0]?.[0];
-    if (!split) return undefined;
-    if (
-      split.source !== undefined &&
-      split.sourceOffset === 0 &&
-      !split.source.includes('://') &&
-      existsSync(split.source)
-    ) {
-      return split.source;
-    }
+  let downloads = 0;
+  // By split and format: the local copy of it, once per run whatever graph asks.
+  const sampled = new Map<string, Promise<string>>();
+  const download = async (split: InputSplit, format: string): Promise<string> => {
     dir ??= await mkdtemp(path.join(tmpdir(), 'stratus-schema-'));
-    const file = path.join(dir, `node-${nodeId}`);
+    const file = path.join(dir, `sample-${downloads++}`);
     const start = split.start ?? 0;
-    if (input.format === 'parquet') {
+    if (format === 'parquet') {
       await writeFile(
         file,
         await blobs.getRange(
@@ -60,13 +64,45 @@ export async function scanSampler(
     }
     return file;
   };
-  const partitions: PartitionDiscovery = (nodeId) => {
-    const sources = (inputs.get(nodeId) ?? []).flatMap((splits) => splits.map((s) => s.source ?? s.blob));
-    return discoverPartitions([...new Set(sources)]).columns;
+  const over = (
+    inputs: ReadonlyMap<number, readonly (readonly InputSplit[])[]>,
+    parquetSchemas: ReadonlyMap<number, StructType>,
+  ): GraphSampler => {
+    const sample: ScanSampler = async (nodeId, input) => {
+      const known = parquetSchemas.get(nodeId);
+      if (known) return known;
+      const split = inputs.get(nodeId)?.[0]?.[0];
+      if (!split) return undefined;
+      if (
+        split.source !== undefined &&
+        split.sourceOffset === 0 &&
+        !split.source.includes('://') &&
+        existsSync(split.source)
+      ) {
+        return split.source;
+      }
+      const key = JSON.stringify([
+        input.format,
+        split.container,
+        split.blob,
+        split.start ?? 0,
+        split.end ?? null,
+      ]);
+      let file = sampled.get(key);
+      if (!file) {
+        file = download(split, input.format);
+        sampled.set(key, file);
+      }
+      return file;
+    };
+    const partitions: PartitionDiscovery = (nodeId) => {
+      const sources = (inputs.get(nodeId) ?? []).flatMap((splits) => splits.map((s) => s.source ?? s.blob));
+      return discoverPartitions([...new Set(sources)]).columns;
+    };
+    return { sample, partitions };
   };
   return {
-    sample,
-    partitions,
+    over,
     close: async () => {
       if (dir) await rm(dir, { recursive: true, force: true });
     },

@@ -44,10 +44,15 @@ export interface ParquetScanPlan {
   /** Footer bytes the driver read, all files together. */
   footerBytes: number;
   /**
-   * The scan's size estimate for broadcast joins: the bytes of every column chunk of the row
-   * groups not skipped (compressed, as stored), which is what the scan's tasks fetch at most.
+   * The bytes of every column chunk of the row groups not skipped (compressed, as stored): what
+   * the scan's tasks fetch at most, and its size estimate when the columns it reads are unknown.
    */
   estimatedBytes: number;
+  /**
+   * The same bytes by top-level column (lower case; a nested column's leaves summed): a scan's
+   * size estimate for broadcast joins is the sum over the columns it reads (scan-sizes.ts).
+   */
+  columnBytes: ReadonlyMap<string, number>;
 }
 
 /** One file of the input: where it is read from, its size and footer. */
@@ -218,6 +223,18 @@ function rowGroupBytes(group: ParquetFooter['rowGroups'][number]): number {
 }
 
 /**
+ * The compressed bytes of `groups`' column chunks by top-level column (lower case), as the
+ * footers give them: what a task fetches of each column (parquet-fetch.ts).
+ */
+export function columnChunkBytes(groups: readonly ParquetRowGroup[]): Map<string, number> {
+  const bytes = new Map<string, number>();
+  for (const group of groups)
+    for (const chunk of group.chunks)
+      bytes.set(chunk.column, (bytes.get(chunk.column) ?? 0) + (chunk.end - chunk.start));
+  return bytes;
+}
+
+/**
  * Pack the kept row groups of each file (in file order) into splits: a split takes row groups of
  * one file until the next would pass `goal` bytes; a row group larger than the goal is a split
  * alone. Returns, per split, its file and row-group positions in that file's list.
@@ -362,6 +379,7 @@ export async function resolveParquetInput(
       splits: packed.length,
       footerBytes: files.reduce((n, f) => n + (f.footerRange[1] - f.footerRange[0]), 0),
       estimatedBytes: total,
+      columnBytes: columnChunkBytes(kept.flat()),
     },
   };
 }

@@ -6,12 +6,15 @@
  * (engine/sql/scan-sizes.ts); when a join now broadcasts a side, the second graph replaces the
  * first and the listing is carried over to the second graph's node ids (remapSourceInputs) —
  * no storage request is repeated. The sizes then travel in every stage descriptor, so executors
- * rebuild the same graph.
+ * rebuild the same graph. A Parquet scan is sized by the columns it reads (parquetScanBytes): the
+ * driver binds the first graph to learn them (the binder's readColumns), as Spark sizes a pruned
+ * file relation by the columns it keeps.
  */
 import type { JobGraph } from '../../engine/plan/graph.js';
 import type { InputSplit } from '../../engine/plan/stage-descriptor.js';
 import { pushedFilters } from '../../engine/sql/parquet-pruning.js';
 import { type ScanSizes, scanOrdinalOf } from '../../engine/sql/scan-sizes.js';
+import type { ParquetScanPlan } from './parquet-inputs.js';
 
 /** Bytes a listed partition's splits cover: each split's byte range (a whole file when it has no end). */
 export function splitBytes(partitions: readonly (readonly InputSplit[])[]): number {
@@ -19,6 +22,29 @@ export function splitBytes(partitions: readonly (readonly InputSplit[])[]): numb
   for (const splits of partitions)
     for (const split of splits) bytes += Math.max(0, (split.end ?? split.fileSize ?? 0) - (split.start ?? 0));
   return bytes;
+}
+
+/**
+ * The columns a bound Parquet scan node's fragment reads (lower case), as its tasks fetch them;
+ * undefined when the node is not a bound Parquet scan (the graph was not bound, or failed to bind).
+ */
+export function scanReadColumns(graph: JobGraph, nodeId: number): string[] | undefined {
+  const impl = graph.node(nodeId).impl;
+  if (impl.type !== 'relational') return undefined;
+  return impl.fragment.bound?.readColumns?.map((c) => c.toLowerCase());
+}
+
+/**
+ * A Parquet scan's size estimate: the compressed bytes of the column chunks of the columns it
+ * reads in the row groups it keeps (a column its files lack, such as a Hive partition column,
+ * adds nothing); every column's (`estimatedBytes`) when the columns read are unknown.
+ */
+export function parquetScanBytes(
+  plan: Pick<ParquetScanPlan, 'estimatedBytes' | 'columnBytes'>,
+  readColumns: readonly string[] | undefined,
+): number {
+  if (readColumns === undefined) return plan.estimatedBytes;
+  return [...new Set(readColumns)].reduce((n, c) => n + (plan.columnBytes.get(c) ?? 0), 0);
 }
 
 /**

@@ -12,8 +12,16 @@ import { copyFile, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { resolveInputFiles } from '../../driver/data/input-splitter.js';
-import { remapSourceInputs, scanSizesFromListing, withScanSizes } from '../../driver/data/scan-sizes.js';
+import { columnChunkBytes, type ParquetScanPlan } from '../../driver/data/parquet-inputs.js';
+import {
+  parquetScanBytes,
+  remapSourceInputs,
+  scanReadColumns,
+  scanSizesFromListing,
+  withScanSizes,
+} from '../../driver/data/scan-sizes.js';
 import { bindDataFrames } from '../../duckdb/binder.js';
+import { readParquetFooter } from '../../duckdb/parquet-footer.js';
 import { runRelationalTask } from '../../duckdb/runner.js';
 import type { ScanFile } from '../../duckdb/scan-sql.js';
 import { buildJobGraphWithSql } from '../../duckdb/sql-graph.js';
@@ -91,12 +99,22 @@ async function run<P>(
   let sourcePartitions = new Map<number, number>();
   let firstFiles = new Map<number, string>();
   const fileBytes = new Map<number, number>();
+  const parquetBytes = new Map<number, Pick<ParquetScanPlan, 'estimatedBytes' | 'columnBytes'>>();
   for (const source of first.sources()) {
     const files = await resolveInputFiles(source.uri);
     fileBytes.set(
       source.nodeId,
       (await Promise.all(files.map((f) => stat(f)))).reduce((n, st) => n + st.size, 0),
     );
+    if (source.kind === 'parquet') {
+      // As the driver's listing: the column chunks of the files' row groups (none skipped here).
+      const groups = (await Promise.all(files.map((f) => readParquetFooter(f, f)))).flatMap(
+        (f) => f.rowGroups,
+      );
+      const columnBytes = columnChunkBytes(groups);
+      const estimatedBytes = [...columnBytes.values()].reduce((n, b) => n + b, 0);
+      parquetBytes.set(source.nodeId, { estimatedBytes, columnBytes });
+    }
     const node = first.node(source.nodeId);
     const header =
       node.impl.type === 'relational' &&
@@ -111,11 +129,28 @@ async function run<P>(
     scans.set(source.nodeId, parts);
     sourcePartitions.set(source.nodeId, parts.length);
   }
-  // As the driver does: scans' sizes from the listing (here the files' sizes), then a rebuild when
-  // they make a join broadcast a scanned side, the listing carried over to the new node ids.
+  // As the driver does (job-run.ts planWithListedSizes): bind the first graph for the columns its
+  // Parquet scans read, size the scans from the listing (here the files and their footers), then
+  // rebuild when the sizes make a join broadcast a scanned side, the listing carried over to the
+  // new node ids, and bind the graph that runs.
+  const bind = (g: JobGraph, files: Map<number, string>) =>
+    bindDataFrames(g, async (nodeId) => files.get(nodeId));
+  let firstError: { error: unknown } | undefined;
+  let firstBound = false;
+  if (parquetBytes.size > 0) {
+    try {
+      await bind(first, firstFiles);
+      firstBound = true;
+    } catch (error) {
+      firstError = { error };
+    }
+  }
   const { graph, rebuilt } = await withScanSizes(
     first,
-    scanSizesFromListing(first, (nodeId) => fileBytes.get(nodeId)),
+    scanSizesFromListing(first, (nodeId) => {
+      const parquet = parquetBytes.get(nodeId);
+      return parquet ? parquetScanBytes(parquet, scanReadColumns(first, nodeId)) : fileBytes.get(nodeId);
+    }),
     (scanSizes) =>
       buildJobGraph(job, params, { defaultParallelism, sql: { parsed: first.sqlParses() }, scanSizes }),
   );
@@ -128,9 +163,10 @@ async function run<P>(
     scans = remap(scans);
     sourcePartitions = remap(sourcePartitions);
     firstFiles = remap(firstFiles);
-  }
+    await bind(graph, firstFiles);
+  } else if (firstError) throw firstError.error;
+  else if (!firstBound) await bind(graph, firstFiles);
   lastGraph = graph;
-  await bindDataFrames(graph, async (nodeId) => firstFiles.get(nodeId));
 
   const segments = new Map<number, (string | undefined)[][]>(); // shuffle → map partition → reduce partition → file
   const rangeBounds = new Map<number, Key[]>();
