@@ -124,11 +124,9 @@ async function appsPage() {
 
 // ---- one application ----------------------------------------------------------------------
 
-// Why a skipped stage did not run, from its job's stage infos (older logs do not say).
+// Why a skipped stage did not run, from its job's stage infos (logs written before them do not say).
 function skipReasonText(st) {
-  if (st.skipReason === 'above-cached-dataset') return 'above a cached dataset';
-  if (st.skipReason === 'shuffle-output-exists') return 'its shuffle output exists';
-  return 'output reused';
+  return st.skipReason === 'above-cached-dataset' ? 'above a cached dataset' : 'its shuffle output exists';
 }
 
 // A stage's partitions: its tasks when it ran; a skipped stage's from its job's stage infos
@@ -228,7 +226,7 @@ async function appPage(appId) {
     (st) =>
       `<tr class="${st.skipped ? 'skipped' : ''}" data-stage-id="${st.stageId}" data-job-id="${st.jobId}" data-partitions="${partitionsOf(st)}" data-skipped="${st.skipped}" data-skip-reason="${st.skipReason ?? ''}">` +
       `<td>${st.skipped ? `stage ${st.stageId}` : `<a href="${appLink(s.appId, `/stage/${st.stageId}`)}">stage ${st.stageId}</a>`}</td>` +
-      `<td class="num">${st.jobId}</td><td>${esc(st.kind ?? '')}</td><td>${status(st.status)}${st.skipped ? ` <span class="skip-reason">(${skipReasonText(st)})</span>` : ''}</td>` +
+      `<td class="num">${st.jobId}</td><td>${esc(st.kind ?? '')}</td><td>${status(st.status)}${st.skipped && st.skipReason ? ` <span class="skip-reason">(${skipReasonText(st)})</span>` : ''}</td>` +
       `<td class="num">${partitionsOf(st) || '–'}</td><td class="num">${st.attempts}</td>` +
       `<td class="num">${st.taskTime ? fmtMs(st.taskTime.median) : '–'}</td><td class="num">${st.skew ? `${st.skew.toFixed(1)}×` : '–'}</td>` +
       `<td class="num">${fmtBytes(st.shuffleReadBytes)}</td><td class="num">${fmtBytes(st.shuffleWriteBytes)}</td>` +
@@ -343,7 +341,7 @@ function dagSvg(appId, stages) {
     const line2 = s.skipped ? `skipped${size}` : `${s.kind}${size}`;
     const box =
       `<g class="stage${s.skipped ? ' skipped' : ''}${s.status === 'failed' ? ' failed' : ''}" data-stage="${s.stageId}" data-partitions="${n}" data-skip-reason="${s.skipReason ?? ''}">` +
-      `<rect x="${x}" y="${y}" width="${boxW}" height="${boxH}" rx="6">${s.skipped ? `<title>skipped: ${esc(skipReasonText(s))}</title>` : ''}</rect>` +
+      `<rect x="${x}" y="${y}" width="${boxW}" height="${boxH}" rx="6">${s.skipped && s.skipReason ? `<title>skipped: ${esc(skipReasonText(s))}</title>` : ''}</rect>` +
       `<text x="${x + 10}" y="${y + 20}" font-weight="600">Stage ${s.stageId}</text>` +
       `<text x="${x + 10}" y="${y + 38}">${esc(line2)}</text>` +
       `<text class="ops" x="${x + 10}" y="${y + 56}"><title>${esc(name)}</title>${lines.map((l, i) => `<tspan x="${x + 10}" dy="${i === 0 ? 0 : 16}">${esc(l)}</tspan>`).join('')}</text></g>`;
