@@ -58,6 +58,8 @@ function describeStage(plan: JobPlan, stage: StagePlan): string[] {
       `    writes shuffle ${s.shuffleId} → ${s.numReducePartitions} partitions (${how}${s.mapSideCombine ? ', map-side combine' : ''})`,
     );
   }
+  // A stage listed above a cached dataset never runs: it reads, caches and persists nothing.
+  if (stage.aboveCache !== undefined) return lines;
   const handles = stage.handleReads ?? [];
   if (handles.length > 0) {
     lines.push(

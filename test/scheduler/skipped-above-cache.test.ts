@@ -30,7 +30,58 @@ function storeNode(state: RunState, nodeId: number, partitions: number): void {
   state.cachedNodes.add(nodeId);
 }
 
+/** A cached reduceByKey (shuffle 0) unioned with another (shuffle 1): the result stage reads both. */
+const cachedUnion = defineJob((ctx) => {
+  const cached = ctx
+    .parallelize([1, 2, 3, 4], 2)
+    .map((x) => [x % 2, x] as [number, number])
+    .reduceByKey((a, b) => a + b, 2)
+    .cache();
+  const other = ctx
+    .parallelize([5, 6, 7], 2)
+    .map((x) => [x % 2, x] as [number, number])
+    .reduceByKey((a, b) => a + b, 2);
+  return cached.union(other).count();
+});
+
 describe('stages above a cached dataset on the scheduler', () => {
+  it('a fetch failure that names no shuffle resubmits the map stage the reader reads, never the one listed above its cache', async () => {
+    const h = new SchedulerHarness();
+    const state = h.runState(cachedUnion);
+    const cachedNode = state.graph.nodes.find((n) => n.storageLevel === 'blob')!.id;
+    storeNode(state, cachedNode, 2);
+    const job = h.runAction(state);
+    await h.settle();
+    const [start] = h.listener.of('job-start');
+    const listed = start!.stages!.find((s) => s.skipReason === 'above-cached-dataset')!;
+    expect(listed).toMatchObject({ kind: 'shuffle-map', shuffleId: 0 });
+    const mapStage = start!.stages!.find((s) => s.kind === 'shuffle-map' && s.shuffleId === 1)!;
+    const reader = start!.stages!.find((s) => s.kind === 'result')!;
+    expect(reader.parentStageIds).toEqual([listed.stageId, mapStage.stageId]);
+
+    h.runWaitingTasks(mapStage.stageId);
+    await h.settle();
+    const [task] = h.queue.takeAll({ stageId: reader.stageId });
+    h.start(task!);
+    h.fail(
+      task!,
+      { name: 'ShuffleOutputMissingError', message: 'a map output is gone', code: 'SHUFFLE_OUTPUT_MISSING' },
+      { retryable: false },
+    );
+    await h.settle();
+    const resubmitted = h.listener.of('stage-submitted').at(-1)!;
+    expect(resubmitted).toMatchObject({ kind: 'shuffle-map', shuffleId: 1 });
+    expect(h.listener.of('stage-submitted').filter((e) => e.shuffleId === 0)).toEqual([]);
+
+    h.runWaitingTasks(resubmitted.stageId);
+    await h.settle();
+    const rerun = h.listener.of('stage-submitted').at(-1)!;
+    expect(rerun).toMatchObject({ kind: 'result', parentStageIds: [listed.stageId, resubmitted.stageId] });
+    h.runWaitingTasks(rerun.stageId, { result: 1 });
+    await expect(job).resolves.toMatchObject({ result: 4 });
+    h.scheduler.close();
+  });
+
   it('job-start lists the stage above the stored node as skipped (above a cached dataset); no task or descriptor is sent for it', async () => {
     const h = new SchedulerHarness();
     const state = h.runState(cachedAfterShuffle);
