@@ -75,7 +75,6 @@ async function runCounted(params: CachedAfterShuffleParams): Promise<CountedRun>
   const requests: Record<string, number> = {};
   const appId = e2e.driver.appId;
   const stop = counter.onRequest((r) => {
-    if (process.env.DEBUG_REQUESTS) console.log(r.kind, r.path);
     if (planned(r.kind, r.path, appId)) requests[r.kind] = (requests[r.kind] ?? 0) + 1;
   });
   let report: Awaited<ReturnType<typeof e2e.driver.runWithReport>>;
