@@ -31,6 +31,7 @@ import { DEFAULT_SPLIT_BYTES, planFileSplits, resolveInputFiles } from '../data/
 import { remapSourceInputs, scanSizesFromListing, withScanSizes } from '../data/scan-sizes.js';
 import { listWholeFiles, wholeFilePartitions } from '../data/whole-file-inputs.js';
 import { type FabricChoice, type PlannedSlots, planSlots } from '../fabric/connection.js';
+import type { SkipReason } from './run-events.js';
 
 /** One stage as it will run (or be skipped). */
 export interface ExplainedStage {
@@ -40,8 +41,12 @@ export interface ExplainedStage {
   /** The pipelined operators, as the run's stage names them. */
   name: string;
   partitions: number;
-  /** Skipped: its shuffle was written by an earlier job. */
+  /** Skipped: its shuffle was written by an earlier job, or it is listed above a cached dataset. */
   skipped: boolean;
+  /** Why it is skipped (absent when it runs). */
+  skipReason?: SkipReason;
+  /** For a stage listed above a cached dataset: that dataset's node id. */
+  aboveCachedNode?: number;
   parentStageIds: number[];
   /** Shuffles read at the start of the stage (its boundary with the parents). */
   shuffleReads: { shuffleId: number; mapPartitions: number }[];
@@ -144,13 +149,21 @@ export function explainGraph(graph: JobGraph, options: ExplainGraphOptions): Exp
   const addJob = (plan: JobPlan, actionName: string, hidden: boolean, reason?: string) => {
     const ids = new Map(plan.stages.map((s) => [s.stageId, nextStageId++]));
     const stages = plan.stages.map((s): ExplainedStage => {
-      const skipped = s.kind === 'shuffle-map' && writtenShuffles.has(s.shuffle!.shuffleId);
+      const skipReason: SkipReason | undefined =
+        s.aboveCache !== undefined
+          ? 'above-cached-dataset'
+          : s.kind === 'shuffle-map' && writtenShuffles.has(s.shuffle!.shuffleId)
+            ? 'shuffle-output-exists'
+            : undefined;
+      const skipped = skipReason !== undefined;
       return {
         stageId: ids.get(s.stageId)!,
         kind: s.kind,
         name: stagePipelineName(plan, s),
         partitions: s.numPartitions,
         skipped,
+        ...(skipReason !== undefined ? { skipReason } : {}),
+        ...(s.aboveCache !== undefined ? { aboveCachedNode: s.aboveCache } : {}),
         parentStageIds: s.parents.map((p) => ids.get(p)!),
         shuffleReads: s.shuffleReads.map((r) => ({
           shuffleId: r.shuffleId,
@@ -472,8 +485,12 @@ export function formatExplanation(e: Explanation): string {
     for (const s of job.stages) {
       const after = s.parentStageIds.length ? ` after stage ${s.parentStageIds.join(', ')}` : '';
       if (s.skipped) {
+        const why =
+          s.skipReason === 'above-cached-dataset'
+            ? `above cached node ${s.aboveCachedNode} (its partitions are read from blobs)`
+            : `shuffle ${s.shuffleWrite?.shuffleId} exists`;
         lines.push(
-          `  Stage ${s.stageId} (${s.kind}, ${plural(s.partitions, 'partition')}) skipped: shuffle ${s.shuffleWrite?.shuffleId} exists${after}`,
+          `  Stage ${s.stageId} (${s.kind}, ${plural(s.partitions, 'partition')}) skipped: ${why}${after}`,
         );
         continue;
       }

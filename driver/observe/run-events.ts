@@ -85,7 +85,16 @@ export const StageInfoSchema = z.object({
   parentStageIds: z.array(int),
   /** The shuffle a shuffle-map stage writes. */
   shuffleId: int.optional(),
+  /**
+   * Why a stage of skippedStageIds does not run: its shuffle output exists (an earlier job wrote
+   * it), or it is in the lineage above a dataset read from blobs (cache() / persist('blob')).
+   * Absent for stages that run, and in logs written before it was added.
+   */
+  skipReason: z.enum(['shuffle-output-exists', 'above-cached-dataset']).optional(),
 });
+
+/** Why a skipped stage does not run (StageInfo.skipReason). */
+export type SkipReason = NonNullable<z.infer<typeof StageInfoSchema>['skipReason']>;
 
 export const JobStartEventSchema = z.object({
   type: z.literal('job-start'),
@@ -102,7 +111,10 @@ export const JobStartEventSchema = z.object({
   hidden: z.boolean(),
   /** Why a hidden job runs ("sampling for sortBy at node 7"). */
   reason: z.string().optional(),
-  /** Every stage of the job, parents first, including stages skipped because their output exists. */
+  /**
+   * Every stage of the job, parents first, including skipped ones: those whose shuffle output
+   * exists and those above a cached dataset (the reason is in `stages`).
+   */
   stageIds: z.array(int),
   skippedStageIds: z.array(int),
   /** Every stage of the job, as stageIds orders them (absent in logs written before it was added). */

@@ -5,7 +5,7 @@
  */
 import { type TaskRunMetrics, zeroTaskMetrics } from '../../engine/task/pipeline.js';
 import type { CostEstimate } from './cost-model.js';
-import type { RunTaskMetrics } from './run-events.js';
+import type { RunTaskMetrics, SkipReason } from './run-events.js';
 
 type Outcome = 'succeeded' | 'failed' | 'cancelled';
 type AttemptStatus = 'running' | 'succeeded' | 'failed' | 'ignored' | 'lost' | 'killed';
@@ -98,6 +98,8 @@ export interface StageSummary extends AttemptCounts, TaskRunMetrics, CacheSource
   parentStageIds: number[];
   shuffleId?: number;
   skipped: boolean;
+  /** Why it was skipped (from job-start; absent when it ran, or in logs that predate it). */
+  skipReason?: SkipReason;
   status: 'pending' | 'running' | 'skipped' | Outcome;
   /** Tasks run: its partitions, 0 for a skipped stage. */
   numTasks: number;

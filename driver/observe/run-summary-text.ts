@@ -72,7 +72,7 @@ export function formatRunSummary(s: RunSummary): string {
       if (st.skipped) {
         const size = st.partitions > 0 ? ` ${st.kind ?? ''}: ${plural(st.partitions, 'partition')},` : ':';
         lines.push(
-          `      stage ${id}${size} skipped (its shuffle output exists)${st.name ? ` — ${st.name}` : ''}`,
+          `      stage ${id}${size} skipped (${st.skipReason === 'above-cached-dataset' ? 'above a cached dataset' : 'its shuffle output exists'})${st.name ? ` — ${st.name}` : ''}`,
         );
         continue;
       }

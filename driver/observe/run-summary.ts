@@ -174,6 +174,7 @@ export class RunSummaryBuilder implements RunListener {
           if (skipped.has(stageId)) {
             stage.skipped = true;
             stage.status = 'skipped';
+            if (info?.skipReason !== undefined) stage.skipReason = info.skipReason;
           }
           this.stages.set(stageId, stage);
         }

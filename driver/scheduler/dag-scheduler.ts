@@ -5,7 +5,8 @@
  * Hidden jobs (the sampling job of a sort, zipWithIndex's partition counts, histogram's
  * range…) are real jobs, reported as such; their results are kept for the run. A shuffle
  * computed by an earlier job of the run is reused (its map stage is skipped), as are
- * cached partitions. As Spark's DAGScheduler, it owns no storage of its own: the
+ * cached partitions; the map stages the plan lists above a cached dataset (StagePlan.aboveCache)
+ * are skipped too, whether their shuffle still exists or not, and no task of theirs is sent. As Spark's DAGScheduler, it owns no storage of its own: the
  * TaskScheduler runs each stage's task set through the task queue, and completions arrive
  * from the events queue via `handleEvent`.
  */
@@ -31,7 +32,7 @@ import {
   type StagePlan,
 } from '../../engine/plan/stages.js';
 import { computeRangeBounds, type RangeSample } from '../../engine/shuffle/partitioner.js';
-import { errorInfoOf, noticeEvent, type RunEvent } from '../observe/run-events.js';
+import { errorInfoOf, noticeEvent, type RunEvent, type SkipReason } from '../observe/run-events.js';
 import { FetchFailedError, MAX_STAGE_ATTEMPTS } from './fetch-failed.js';
 import type { BlobPort, Clock } from './ports.js';
 import type { JobOutcome, RunState } from './run-state.js';
@@ -62,6 +63,16 @@ function accumulatorsOf(state: RunState): { accumulators?: Record<string, unknow
 /** A stage's label in run events: the operators it pipelines, persisted ones tagged. */
 function stageName(plan: JobPlan, stage: StagePlan): string {
   return stagePipelineName(plan, stage);
+}
+
+/** The partition count of each stored node, as its blobs were recorded (planJob's cachedPartitions). */
+function storedPartitionCounts(state: RunState): Map<number, number> {
+  const counts = new Map<number, number>();
+  for (const nodeId of state.cachedNodes) {
+    const parts = state.cached.get(nodeId);
+    if (parts) counts.set(nodeId, parts.length);
+  }
+  return counts;
 }
 
 /** Schedules the jobs of an application. */
@@ -148,6 +159,7 @@ export class DAGScheduler {
     for (;;) {
       const planned = planJob(state.graph, ref, {
         cachedNodes: state.cachedNodes,
+        cachedPartitions: storedPartitionCounts(state),
         released: state.released,
         rangeBounds: state.rangeBounds,
         sourcePartitions: state.sourcePartitions,
@@ -200,10 +212,11 @@ export class DAGScheduler {
   ): Promise<JobOutcome> {
     const globalIds = new Map<number, number>();
     for (const stage of plan.stages) globalIds.set(stage.stageId, this.nextStageId++);
-    const skipped = new Set<number>();
+    const skipped = new Map<number, SkipReason>();
     for (const stage of plan.stages) {
-      if (stage.kind === 'shuffle-map' && state.shuffleTables.has(stage.shuffle!.shuffleId)) {
-        skipped.add(stage.stageId);
+      if (stage.aboveCache !== undefined) skipped.set(stage.stageId, 'above-cached-dataset');
+      else if (stage.kind === 'shuffle-map' && state.shuffleTables.has(stage.shuffle!.shuffleId)) {
+        skipped.set(stage.stageId, 'shuffle-output-exists');
       }
     }
     const { appId } = this.env;
@@ -218,7 +231,7 @@ export class DAGScheduler {
       hidden: how.hidden,
       ...(how.reason ? { reason: how.reason } : {}),
       stageIds: plan.stages.map((s) => globalIds.get(s.stageId)!),
-      skippedStageIds: [...skipped].map((s) => globalIds.get(s)!),
+      skippedStageIds: [...skipped.keys()].map((s) => globalIds.get(s)!),
       stages: plan.stages.map((s) => ({
         stageId: globalIds.get(s.stageId)!,
         kind: s.kind,
@@ -226,13 +239,14 @@ export class DAGScheduler {
         numPartitions: s.numPartitions,
         parentStageIds: s.parents.map((p) => globalIds.get(p)!),
         ...(s.shuffle ? { shuffleId: s.shuffle.shuffleId } : {}),
+        ...(skipped.has(s.stageId) ? { skipReason: skipped.get(s.stageId)! } : {}),
       })),
       plan: describePlan(plan),
       run: state.runIndex,
       module: state.module,
     });
 
-    const done = new Set<number>(skipped);
+    const done = new Set<number>(skipped.keys());
     const running = new Map<number, Promise<StageRun>>();
     /** Runs of each plan stage so far, for the consecutive-attempts limit of fetch failures. */
     const stageRuns = new Map<number, number>();
@@ -349,12 +363,14 @@ export class DAGScheduler {
     plan: JobPlan,
     failedStageId: number,
     error: FetchFailedError,
-    job: { done: Set<number>; skipped: Set<number>; globalIds: Map<number, number> },
+    job: { done: Set<number>; skipped: Map<number, SkipReason>; globalIds: Map<number, number> },
   ): void {
     const failed = plan.stages.find((s) => s.stageId === failedStageId)!;
+    // A stage listed above a cached dataset is a parent for display only: it writes nothing read here.
     const mapStages = plan.stages.filter(
       (s) =>
         s.shuffle !== undefined &&
+        s.aboveCache === undefined &&
         failed.parents.includes(s.stageId) &&
         (error.shuffleId === undefined || s.shuffle.shuffleId === error.shuffleId),
     );

@@ -40,6 +40,9 @@ function describeStage(plan: JobPlan, stage: StagePlan): string[] {
     stage.parents.length > 0 ? ` after stage ${stage.parents.join(', ')}` : ''
   }`;
   const lines = [head, `    ${stagePipelineName(plan, stage)}`];
+  if (stage.aboveCache !== undefined) {
+    lines.push(`    skipped: above the cached ${name(stage.aboveCache)} (listed, never run)`);
+  }
   for (const read of stage.shuffleReads) {
     lines.push(`    reads shuffle ${read.shuffleId} (${read.numMapPartitions} map outputs)`);
   }
@@ -55,6 +58,8 @@ function describeStage(plan: JobPlan, stage: StagePlan): string[] {
       `    writes shuffle ${s.shuffleId} → ${s.numReducePartitions} partitions (${how}${s.mapSideCombine ? ', map-side combine' : ''})`,
     );
   }
+  // A stage listed above a cached dataset never runs: it reads, caches and persists nothing.
+  if (stage.aboveCache !== undefined) return lines;
   const handles = stage.handleReads ?? [];
   if (handles.length > 0) {
     lines.push(
@@ -85,11 +90,13 @@ export function describePlan(plan: JobPlan | SamplingRequest): string {
     const s = plan.needsSampling!;
     return `Sort (node ${s.nodeId}) needs a sampling job first to find ${s.numPartitions - 1} range bounds`;
   }
-  const tasks = plan.stages.reduce((n, s) => n + computedPartitions(s).length, 0);
+  const runnable = plan.stages.filter((s) => s.aboveCache === undefined);
+  const tasks = runnable.reduce((n, s) => n + computedPartitions(s).length, 0);
+  const above = plan.stages.length - runnable.length;
   const lines = [
     `Job for ${describeAction(plan.action, plan.actionOp)}: ${plan.stages.length} ${
       plan.stages.length === 1 ? 'stage' : 'stages'
-    }, ${tasks} tasks`,
+    }${above > 0 ? ` (${above} above a cached dataset, skipped)` : ''}, ${tasks} tasks`,
   ];
   for (const stage of plan.stages) lines.push(...describeStage(plan, stage));
   return lines.join('\n');

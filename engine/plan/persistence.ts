@@ -5,8 +5,9 @@
  *
  *  - `'blob'` (the default, and what `cache()` means here): the task that computes a
  *    partition writes it to Blob Storage; once every partition is stored, later jobs of the
- *    run read the blobs and the stages that produced them are not planned at all. Any
- *    executor can read them, so it does not matter which instance picks a later task.
+ *    run read the blobs and the stages that produced them never run (planJob lists their
+ *    shuffle-map stages, flagged `aboveCache`, as Spark lists them skipped). Any executor can
+ *    read them, so it does not matter which instance picks a later task.
  *  - `'memory'` / `'disk'`: the partition stays on the executor that computed it (in its
  *    process memory / its local temp disk). A later task reads it only when it lands on that
  *    executor; anywhere else the partition is recomputed from its lineage (and kept there

@@ -5,9 +5,13 @@
  * Shuffle ids come from the graph (one per shuffle dependency, construction order), so a
  * shuffle computed by an earlier job of the same run can be reused: the driver skips a
  * shuffle-map stage whose shuffle outputs it already has. Nodes stored in blobs (in
- * `cachedNodes`: persisted at 'blob', or checkpointed) are read, not computed, so nothing above
- * them is planned; nodes persisted on executors ('memory', 'disk') keep their lineage in the
- * stage, since a task that lands elsewhere recomputes them (persistence.ts).
+ * `cachedNodes`: persisted at 'blob', or checkpointed) are read, not computed. Above a node
+ * persisted at 'blob' the shuffle-map stages of its lineage are still listed, flagged
+ * `aboveCache`, as Spark's DAGScheduler lists every stage of the lineage and shows those above a
+ * cached RDD as skipped: they are for display and never run. Above a checkpoint or a handle
+ * nothing is planned (lineage truncated, as Spark's checkpointed RDD has no dependencies left).
+ * Nodes persisted on executors ('memory', 'disk') keep their lineage in the stage, since a task
+ * that lands elsewhere recomputes them (persistence.ts).
  *
  * A sort needs range bounds from a sampling job first: when a sort node has no bounds in
  * `rangeBounds`, planJob returns `{ needsSampling }` instead of a plan; the driver runs
@@ -59,6 +63,12 @@ export interface StagePlan {
   parents: number[];
   /** Shuffle-map stages: what to write. */
   shuffle?: ShuffleWriteInfo;
+  /**
+   * Set on a shuffle-map stage of the lineage above a dataset read from blobs (cache() /
+   * persist('blob')): the id of that cached node. The stage is listed, as Spark lists it, and is
+   * always skipped: no task runs it. (Its partition count over an unsampled sort is the one asked for.)
+   */
+  aboveCache?: number;
   /** Result stages: which action's partial to compute. */
   action?: ActionRef;
   /** Node ids computed by this stage's tasks, upstream first. */
@@ -154,6 +164,11 @@ export interface SamplingRequest {
 export interface PlanOptions {
   /** Nodes whose partitions are all in blobs (persisted at 'blob' or checkpointed by an earlier job of the run). */
   cachedNodes?: ReadonlySet<number>;
+  /**
+   * The partition count of cached nodes, as stored (node id → count). A cache handed on from an
+   * earlier run may sit above a sort this run has not sampled: its stored count is the answer.
+   */
+  cachedPartitions?: ReadonlyMap<number, number>;
   /** Nodes `unpersist` released: their storage level no longer applies (a checkpoint still does). */
   released?: ReadonlySet<number>;
   /** Range bounds of sort nodes, from their sampling jobs. */
@@ -175,9 +190,14 @@ export function sampleSizePerPartition(numOutputPartitions: number, numInputPart
 /** Partition counts of nodes, memoised. */
 export class PartitionCounter {
   private readonly counts = new Map<number, number>();
+  /**
+   * `estimateUnsampled`: a sort without sampled bounds counts the partitions it asks for instead of
+   * throwing (for stages listed above a cached dataset, which never run and need no sampling job).
+   */
   constructor(
     private readonly graph: JobGraph,
     private readonly options: PlanOptions,
+    private readonly estimateUnsampled = false,
   ) {}
 
   /** The number of partitions of node `id`. */
@@ -191,6 +211,10 @@ export class PartitionCounter {
   }
 
   private compute(node: GraphNode): number {
+    const stored = this.options.cachedNodes?.has(node.id)
+      ? this.options.cachedPartitions?.get(node.id)
+      : undefined;
+    if (stored !== undefined) return stored;
     const impl = node.impl;
     switch (impl.type) {
       case 'parallelize':
@@ -212,7 +236,11 @@ export class PartitionCounter {
       case 'cartesian':
         return this.of(node.parents[0]!) * this.of(node.parents[1]!);
       case 'shuffled':
-        if (impl.partitioning === 'range') return this.boundsOf(node).length + 1;
+        if (impl.partitioning === 'range') {
+          if (this.estimateUnsampled && !this.options.rangeBounds?.has(node.id))
+            return node.requestedPartitions!;
+          return this.boundsOf(node).length + 1;
+        }
         // The bridge keeps its parent's partitions, known only once sources are split.
         if (impl.partitioning === 'direct') return this.of(node.parents[0]!);
         return node.requestedPartitions!;
@@ -254,6 +282,7 @@ export class PartitionCounter {
     const bounds = this.options.rangeBounds?.get(node.id);
     if (bounds) return bounds;
     if (node.requestedPartitions === 1) return [];
+    if (this.estimateUnsampled) return [];
     throw new Error(`internal: sort node ${node.id} has no bounds`);
   }
 
@@ -300,6 +329,8 @@ export function planJob(
   for (const node of graph.nodes) if (node.impl.type === 'handle') cached.add(node.id);
   const released = options.released ?? new Set<number>();
   const counter = new PartitionCounter(graph, options);
+  // Stages listed above a cached dataset never run: an unsampled sort there needs no sampling job.
+  const displayCounter = new PartitionCounter(graph, options, true);
   const reachable = upstream(graph, resolved.nodeId, cached);
   // Hidden job results this job's tasks read (node id or -1 for the action → id → result).
   const hidden = new Map<number, Map<number, unknown>>();
@@ -359,7 +390,35 @@ export function planJob(
       ? { relationalInputPartitions: counter.relationalInputPartitions(node) }
       : {};
   };
+  /**
+   * The shuffles the lineage of cached node `id` (neither a handle nor a checkpoint) reads to
+   * compute it, through narrow operations and other cached nodes, stopping where lineage is
+   * truncated: a handle, a stored checkpoint.
+   */
+  const shufflesAbove = (id: number): number[] => {
+    const found: number[] = [];
+    const seen = new Set<number>();
+    const walk = (n: number) => {
+      if (seen.has(n)) return;
+      seen.add(n);
+      const node = graph.node(n);
+      if (node.impl.type === 'handle' || (cached.has(n) && node.checkpoint)) return;
+      if (isShuffleNode(node)) {
+        for (const dep of shuffleDepsOf(node)) if (!found.includes(dep.shuffleId)) found.push(dep.shuffleId);
+        for (const index of node.impl.type === 'cogroup' ? (node.impl.narrowParents ?? []) : [])
+          walk(node.parents[index]!);
+        return;
+      }
+      for (const p of node.parents) walk(p);
+    };
+    // The cached node may itself be the shuffle (`groupByKey(2).cache()`): its own dependency counts.
+    walk(id);
+    return found;
+  };
   const buildStage = (rddNodeId: number, tail: Pick<StagePlan, 'kind'> & Partial<StagePlan>): StagePlan => {
+    // A stage listed above a cached dataset: its shuffle reads are listed the same way.
+    const aboveCache = tail.aboveCache;
+    const count = aboveCache === undefined ? counter : displayCounter;
     const pipeline: number[] = [];
     const parents: number[] = [];
     const shuffleReads: ShuffleReadInfo[] = [];
@@ -374,31 +433,39 @@ export function planJob(
       if (seen.has(id)) return;
       seen.add(id);
       const node = graph.node(id);
-      nodePartitions[id] = counter.of(id);
+      nodePartitions[id] = count.of(id);
       const role = persistRole(node, cached, released);
       if (node.checkpoint && (role.kind === 'read-blob' || role.kind === 'write-blob')) checkpoints.push(id);
       if (role.kind === 'read-blob') {
         if (node.impl.type === 'handle') handleReads.push(id);
         cacheReads.push(id);
         pipeline.push(id);
+        // A cached dataset keeps its lineage (Spark lists its stages, skipped); a checkpoint or a
+        // handle has none left.
+        if (node.impl.type !== 'handle' && !node.checkpoint) {
+          for (const shuffleId of shufflesAbove(id)) {
+            const parentStage = mapStage(shuffleId, id);
+            if (!parents.includes(parentStage)) parents.push(parentStage);
+          }
+        }
         return;
       }
       if (isShuffleNode(node)) {
         for (const dep of shuffleDepsOf(node)) {
-          const parentStage = mapStage(dep.shuffleId);
+          const parentStage = mapStage(dep.shuffleId, aboveCache);
           if (!parents.includes(parentStage)) parents.push(parentStage);
-          shuffleReads.push({ shuffleId: dep.shuffleId, numMapPartitions: counter.of(dep.parent) });
+          shuffleReads.push({ shuffleId: dep.shuffleId, numMapPartitions: count.of(dep.parent) });
         }
         // A co-partitioned cogroup parent is read one-to-one: its lineage is in this stage.
         for (const index of node.impl.type === 'cogroup' ? (node.impl.narrowParents ?? []) : []) {
           const p = node.parents[index]!;
           visit(p);
-          nodePartitions[p] = counter.of(p);
+          nodePartitions[p] = count.of(p);
         }
       } else {
         for (const p of node.parents) {
           visit(p);
-          nodePartitions[p] = counter.of(p);
+          nodePartitions[p] = count.of(p);
         }
       }
       if (role.kind === 'write-blob') cacheWrites.push(id);
@@ -415,9 +482,10 @@ export function planJob(
       stageId: stages.length,
       kind: tail.kind,
       rddNodeId,
-      numPartitions: counter.of(rddNodeId),
+      numPartitions: count.of(rddNodeId),
       parents: parents.sort((a, b) => a - b),
       ...(tail.shuffle ? { shuffle: tail.shuffle } : {}),
+      ...(aboveCache !== undefined ? { aboveCache } : {}),
       ...(tail.action ? { action: tail.action } : {}),
       pipeline,
       shuffleReads,
@@ -437,17 +505,33 @@ export function planJob(
     return stage;
   };
 
-  const mapStage = (shuffleId: number): number => {
+  /** A stage listed above a cached dataset that a stage which runs reads after all runs too, and so do its parents. */
+  const promote = (stageId: number): void => {
+    const stage = stages[stageId]!;
+    if (stage.aboveCache === undefined) return;
+    delete stage.aboveCache;
+    for (const read of stage.shuffleReads) promote(mapStageOf.get(read.shuffleId)!);
+  };
+  /** The map stage writing `shuffleId`; `aboveCache`: wanted only to list the lineage of that cached node. */
+  const mapStage = (shuffleId: number, aboveCache?: number): number => {
     const existing = mapStageOf.get(shuffleId);
-    if (existing !== undefined) return existing;
+    if (existing !== undefined) {
+      if (aboveCache === undefined) promote(existing);
+      return existing;
+    }
     const { node, dep } = graph.shuffleDependency(shuffleId);
+    const count = aboveCache === undefined ? counter : displayCounter;
     const shuffle: ShuffleWriteInfo = {
       shuffleId,
-      numReducePartitions: counter.of(node.id),
-      partitioner: counter.partitionerOf(node),
+      numReducePartitions: count.of(node.id),
+      partitioner: count.partitionerOf(node),
       mapSideCombine: dep.mapSideCombine,
     };
-    const stage = buildStage(dep.parent, { kind: 'shuffle-map', shuffle });
+    const stage = buildStage(dep.parent, {
+      kind: 'shuffle-map',
+      shuffle,
+      ...(aboveCache !== undefined ? { aboveCache } : {}),
+    });
     mapStageOf.set(shuffleId, stage.stageId);
     return stage.stageId;
   };

@@ -242,7 +242,11 @@ export async function runJobInMemory<P, R extends JobActions>(
       jobs.push(record);
       let partials: unknown[] = [];
       for (const stage of planned.stages) {
-        if (stage.kind === 'shuffle-map' && shuffles.has(stage.shuffle!.shuffleId)) {
+        // Listed above a cached dataset (never run), or its shuffle was written by an earlier job.
+        if (
+          stage.aboveCache !== undefined ||
+          (stage.kind === 'shuffle-map' && shuffles.has(stage.shuffle!.shuffleId))
+        ) {
           record.stagesSkipped.push(stage.stageId);
           continue;
         }

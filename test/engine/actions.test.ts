@@ -248,8 +248,11 @@ describe('shared variables and cache', () => {
     expect(run.results).toEqual({ first: 7, second: 50 });
     expect(run.accumulators.computed).toBe(50);
     const second = run.jobs[1]!;
-    expect(second.plan.stages).toHaveLength(1);
-    expect(second.plan.stages[0]!.cacheReads).toHaveLength(1);
+    // The stage above the cache is listed (as Spark lists it) and skipped; only the reader runs.
+    expect(second.plan.stages).toHaveLength(2);
+    expect(second.stagesSkipped).toEqual([0]);
+    expect(second.stagesRun).toEqual([1]);
+    expect(second.plan.stages[1]!.cacheReads).toHaveLength(1);
   });
 
   it('a shuffle computed by an earlier job is reused, its map stage skipped', async () => {

@@ -70,7 +70,7 @@ describe('persist', () => {
     });
   }
 
-  it("persist('blob') and cache() read the blobs in later jobs: the stages that produced them are not planned", async () => {
+  it("persist('blob') and cache() read the blobs in later jobs: the stages that produced them are listed above the cache and never run", async () => {
     const job = defineJob((ctx, p: { level?: StorageLevel }) => {
       const sums = ctx
         .parallelize(
@@ -86,9 +86,11 @@ describe('persist', () => {
       expect(bag(run.results.keys)).toEqual([0, 1, 2, 3, 4]);
       expect(run.results.total).toBe(780);
       const second = run.jobs[1]!.plan;
-      expect(second.stages).toHaveLength(1);
-      expect(second.stages[0]!.parents).toEqual([]);
-      expect(second.stages[0]!.cacheReads).toEqual([1]);
+      expect(second.stages).toHaveLength(2);
+      expect(second.stages[0]!.aboveCache).toBe(1);
+      expect(run.jobs[1]!.stagesRun).toEqual([1]);
+      expect(second.stages[1]!.parents).toEqual([0]);
+      expect(second.stages[1]!.cacheReads).toEqual([1]);
       expect(describePlan(second)).toMatch(/reduceByKey at persistence\.test\.ts:\d+ \[cached\]/);
     }
   });

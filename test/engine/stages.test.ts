@@ -57,7 +57,7 @@ describe('stage splitting', () => {
     expect(describePlan(p)).toContain('Stage 2 (result, 3 partitions) after stage 1');
   });
 
-  it('a cached node is read, not recomputed: nothing above it is planned', () => {
+  it('a cached node is read, not recomputed: the stage above it is listed, flagged, and the reader waits on nothing else', () => {
     const job = defineJob((ctx) => {
       const pairs = ctx.parallelize([1, 2, 3], 2).map((x) => [x % 2, x] as [number, number]);
       const grouped = pairs.groupByKey(2).cache();
@@ -68,8 +68,10 @@ describe('stage splitting', () => {
     expect(cold.stages).toHaveLength(2);
     expect(cold.stages[1]!.cacheWrites).toEqual([2]);
     const warm = plan(planJob(g, 'result', { cachedNodes: new Set([2]) }));
-    expect(warm.stages).toHaveLength(1);
-    expect(warm.stages[0]!.cacheReads).toEqual([2]);
+    expect(warm.stages).toHaveLength(2);
+    expect(warm.stages[0]!.aboveCache).toBe(2);
+    expect(warm.stages[1]!.cacheReads).toEqual([2]);
+    expect(warm.stages[1]!.pipeline).toEqual([2, 3]);
   });
 
   it('a join plans one map stage per side and one result stage', () => {

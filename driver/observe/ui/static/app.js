@@ -124,6 +124,11 @@ async function appsPage() {
 
 // ---- one application ----------------------------------------------------------------------
 
+// Why a skipped stage did not run, from its job's stage infos (logs written before them do not say).
+function skipReasonText(st) {
+  return st.skipReason === 'above-cached-dataset' ? 'above a cached dataset' : 'its shuffle output exists';
+}
+
 // A stage's partitions: its tasks when it ran; a skipped stage's from its job's stage infos
 // (0 in logs written before job-start carried them).
 function partitionsOf(stage) {
@@ -216,12 +221,12 @@ async function appPage(appId) {
       `<td class="num">${j.tasks}</td><td class="num">${fmtMs(j.durationMs)}</td>` +
       `<td class="reason">${failure(`job-${j.jobId}-error`, j.error, j.errorStack)}</td></tr>`,
   );
-  // Skipped stages are listed greyed, with the partitions they would have run.
+  // Skipped stages are listed greyed, with the partitions they would have run and why they did not.
   const stageRows = s.stages.map(
     (st) =>
-      `<tr class="${st.skipped ? 'skipped' : ''}" data-stage-id="${st.stageId}" data-job-id="${st.jobId}" data-partitions="${partitionsOf(st)}" data-skipped="${st.skipped}">` +
+      `<tr class="${st.skipped ? 'skipped' : ''}" data-stage-id="${st.stageId}" data-job-id="${st.jobId}" data-partitions="${partitionsOf(st)}" data-skipped="${st.skipped}" data-skip-reason="${st.skipReason ?? ''}">` +
       `<td>${st.skipped ? `stage ${st.stageId}` : `<a href="${appLink(s.appId, `/stage/${st.stageId}`)}">stage ${st.stageId}</a>`}</td>` +
-      `<td class="num">${st.jobId}</td><td>${esc(st.kind ?? '')}</td><td>${status(st.status)}</td>` +
+      `<td class="num">${st.jobId}</td><td>${esc(st.kind ?? '')}</td><td>${status(st.status)}${st.skipped && st.skipReason ? ` <span class="skip-reason">(${skipReasonText(st)})</span>` : ''}</td>` +
       `<td class="num">${partitionsOf(st) || '–'}</td><td class="num">${st.attempts}</td>` +
       `<td class="num">${st.taskTime ? fmtMs(st.taskTime.median) : '–'}</td><td class="num">${st.skew ? `${st.skew.toFixed(1)}×` : '–'}</td>` +
       `<td class="num">${fmtBytes(st.shuffleReadBytes)}</td><td class="num">${fmtBytes(st.shuffleWriteBytes)}</td>` +
@@ -335,8 +340,8 @@ function dagSvg(appId, stages) {
     const size = n ? ` · ${n} partition${n === 1 ? '' : 's'}` : '';
     const line2 = s.skipped ? `skipped${size}` : `${s.kind}${size}`;
     const box =
-      `<g class="stage${s.skipped ? ' skipped' : ''}${s.status === 'failed' ? ' failed' : ''}" data-stage="${s.stageId}" data-partitions="${n}">` +
-      `<rect x="${x}" y="${y}" width="${boxW}" height="${boxH}" rx="6"/>` +
+      `<g class="stage${s.skipped ? ' skipped' : ''}${s.status === 'failed' ? ' failed' : ''}" data-stage="${s.stageId}" data-partitions="${n}" data-skip-reason="${s.skipReason ?? ''}">` +
+      `<rect x="${x}" y="${y}" width="${boxW}" height="${boxH}" rx="6">${s.skipped && s.skipReason ? `<title>skipped: ${esc(skipReasonText(s))}</title>` : ''}</rect>` +
       `<text x="${x + 10}" y="${y + 20}" font-weight="600">Stage ${s.stageId}</text>` +
       `<text x="${x + 10}" y="${y + 38}">${esc(line2)}</text>` +
       `<text class="ops" x="${x + 10}" y="${y + 56}"><title>${esc(name)}</title>${lines.map((l, i) => `<tspan x="${x + 10}" dy="${i === 0 ? 0 : 16}">${esc(l)}</tspan>`).join('')}</text></g>`;
