@@ -4,7 +4,8 @@
  * It registers the queue-triggered `executor` function before doing anything else: an entry
  * point that throws before `app.storageQueue(...)` leaves the Functions host with no functions,
  * consuming nothing and saying little. Everything heavy (protocol schemas, storage SDK, the task
- * thread pool) is loaded lazily at the first invocation.
+ * thread pool) is loaded after registration: at appStart, which starts the task threads ahead of
+ * the first invocation.
  */
 import { app, type InvocationContext } from '@azure/functions';
 // Small and dependency-free: the registration below still comes first in effect.
@@ -45,6 +46,13 @@ app.storageQueue(EXECUTOR_FUNCTION_NAME, {
 });
 
 // Registered after the function, so a failure here cannot leave the host without it.
+app.hook.appStart(() => {
+  // Task threads load while the host starts listening, not when the first task arrives. Not
+  // awaited: the host would wait for it before fetching messages.
+  taskRunner ??= import('./task-runner.js');
+  taskRunner.then(({ prewarmTaskThreads }) => prewarmTaskThreads()).catch(() => undefined);
+});
+
 app.hook.appTerminate(async () => {
   // No invocation ever ran: no task thread, nothing to stop.
   if (!taskRunner) return;

@@ -123,6 +123,18 @@ export class TaskThreadPool {
   threadsTerminated = 0;
 
   /**
+   * Start up to `count` threads (at most the pool's size) before any run needs them: each loads
+   * its entry, then waits idle. A run given to a thread still loading waits for it there.
+   */
+  prewarm(count = this.size): void {
+    while (!this.closed && this.threadCount < Math.min(count, this.size)) {
+      const worker = this.startThread();
+      worker.unref();
+      this.idle.push(worker);
+    }
+  }
+
+  /**
    * Run one task in a thread; never rejects (a thread crash becomes a failed result). When
    * `kill` aborts, the run resolves `killed` — once its thread has exited, if it had one. The
    * task's own log lines (TaskContext.log) are handed to `log` as they come.

@@ -132,4 +132,21 @@ describe('task threads', () => {
       else process.env.NODE_COMPILE_CACHE = before;
     }
   });
+
+  it('prewarmed threads are started before any run, capped at the pool size, and the runs use them', async () => {
+    const pool = new TaskThreadPool(2, pathToFileURL(builtFile('function-app/task-thread.js')));
+    try {
+      pool.prewarm(5);
+      expect(pool.threadCount).toBe(2);
+      const results = await Promise.all([pool.run(noop(0, {})), pool.run(noop(1, {}))]);
+      expect(results.map((r) => r.status)).toEqual(['succeeded', 'succeeded']);
+      // No thread was started for the runs: they ran on the two already there.
+      expect(pool.threadCount).toBe(2);
+      pool.prewarm();
+      expect(pool.threadCount).toBe(2);
+    } finally {
+      await pool.close();
+    }
+    expect(pool.threadCount).toBe(0);
+  });
 });
