@@ -433,9 +433,15 @@ export async function benchJobLatency(options: JobLatencyOptions): Promise<Bench
         const joined = await timeCli(demoArgs, demoEnv);
         const said = /joining|joined|running `?stratus local/i.exec(joined.stderr)?.[0];
         rows.push({
-          metric: 'README demo, `stratus local` running (same command)',
+          metric: 'README demo, `stratus local` running (same command), its first run',
           value: ms(joined.ms),
           note: `${verdict(joined.ms <= 4000)} (≤ 4 s); ${said ? 'joined it' : 'did not join it'}`,
+        });
+        const again = await timeCli(demoArgs, demoEnv);
+        rows.push({
+          metric: 'README demo, `stratus local` running, the next run',
+          value: ms(again.ms),
+          note: `${verdict(again.ms <= 4000)} (≤ 4 s)`,
         });
         const byConnection = await timeCli(demoArgs, { ...demoEnv, STRATUS_CONNECTION: local.connection });
         rows.push({ metric: 'README demo, STRATUS_CONNECTION set to it', value: ms(byConnection.ms) });
