@@ -137,11 +137,11 @@ function currentExecutor(): Executor {
  * `STRATUS_PREWARM_THREADS` threads (default: one per slot; `0` none). Never throws: a setting
  * that breaks the executor fails its first invocation, where the host reports it.
  */
-export function prewarmTaskThreads(env: NodeJS.ProcessEnv = process.env): void {
+export function prewarmTaskThreads(): void {
   try {
     const ex = currentExecutor();
-    const wanted =
-      env.STRATUS_PREWARM_THREADS === undefined ? ex.pool.size : Number(env.STRATUS_PREWARM_THREADS);
+    const setting = process.env.STRATUS_PREWARM_THREADS;
+    const wanted = setting === undefined ? ex.pool.size : Number(setting);
     if (Number.isInteger(wanted) && wanted > 0) ex.pool.prewarm(wanted);
   } catch {
     // Said by the first invocation, which builds the executor again.

@@ -74,6 +74,9 @@ const OPTIONAL_EXECUTOR_SETTINGS: Record<string, string> = {
     'bound of the in-memory copies an instance keeps of cache()d, checkpointed and handle partitions, default 256 MiB; a miss reads the blob',
   STRATUS_PERSIST_DISK_MB:
     "bound of the partitions an instance keeps on its temp disk for persist('disk'), default 2 GiB",
+  STRATUS_COMPILE_CACHE: "0 turns off the task threads' compile cache; on by default, in the temp dir",
+  NODE_COMPILE_CACHE: "Node's own compile-cache folder; when set, the task threads use it",
+  STRATUS_PREWARM_THREADS: 'task threads started with the instance, default one per slot',
   // The connection-string form is for Azurite only: the deployment must not hold a key (bicep-static).
   [STORAGE_CONNECTION_SETTING]: 'connection string (Azurite); Azure uses the identity-based form',
   [`${STORAGE_CONNECTION_SETTING}__managedIdentityResourceId`]:
@@ -124,6 +127,8 @@ const DRIVER_ONLY_SETTINGS: Record<string, string> = {
   STRATUS_SIGNING_KEY:
     'a secret: deployment outputs are kept in plain text in the deployment history, so it is never one (the driver reads it from Key Vault by STRATUS_SIGNING_KEY_URI)',
   STRATUS_CODE_CACHE: "the driver's bundle cache folder (default the temp dir)",
+  STRATUS_COMPILE_CACHE: "0 turns off the compile cache of the local fabric's Azurite and hosts",
+  NODE_COMPILE_CACHE: "Node's own compile-cache folder; when set, the local fabric's children use it",
   STRATUS_FUNCTION_APP_SETTINGS: "the file doctor reads the app's settings from",
   STRATUS_SWEEP_GRACE_MINUTES: 'how long after its lease expired a crashed application is swept (default 60)',
   AzureWebJobsStorage: 'read only so a connection string in it, if set, is redacted from driver output',

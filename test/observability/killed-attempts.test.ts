@@ -120,7 +120,10 @@ describe('killed task attempts', () => {
   it('an application that ends while tasks run ends them killed before app-end', async () => {
     const events = new RecordingListener();
     const driver = await connectDriver(e2e.fabric, { listeners: [events] });
-    const run = driver.run(JOB, { tasks: 2, ms: 2500 }).catch((e: unknown) => e);
+    // Each holds its slot long enough for both to be running at once even when one executor picks
+    // its task up late (listener back-off on a loaded machine); close() kills them, so the test
+    // never waits this long.
+    const run = driver.run(JOB, { tasks: 2, ms: 15_000 }).catch((e: unknown) => e);
     await waitFor('2 attempts running', () => events.of('task-start').length === 2);
     await driver.close('cancelled');
     await run;
