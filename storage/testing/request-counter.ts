@@ -75,6 +75,16 @@ export class RequestCounter {
     private readonly agent: http.Agent,
   ) {}
 
+  /** Proxy the Azurite a connection string names (its BlobEndpoint and QueueEndpoint ports on 127.0.0.1). */
+  static startFor(connectionString: string): Promise<RequestCounter> {
+    const port = (service: 'Blob' | 'Queue') => {
+      const match = new RegExp(`${service}Endpoint=http://[^:;/]+:(\\d+)`).exec(connectionString);
+      if (!match) throw new Error(`no ${service}Endpoint with a port in the connection string`);
+      return Number(match[1]);
+    };
+    return RequestCounter.start(port('Blob'), port('Queue'));
+  }
+
   /** Proxy `blobPort` and `queuePort` of Azurite on 127.0.0.1 through fresh loopback ports. */
   static async start(blobPort: number, queuePort: number): Promise<RequestCounter> {
     const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });

@@ -27,9 +27,7 @@ let e2e: E2EFabric;
 let dir: string;
 
 beforeAll(async () => {
-  const port = (name: string) =>
-    Number(new RegExp(`${name}=http://[^:]+:(\\d+)/`).exec(suiteConnectionString())![1]);
-  counter = await RequestCounter.start(port('BlobEndpoint'), port('QueueEndpoint'));
+  counter = await RequestCounter.startFor(suiteConnectionString());
   dir = await mkdtemp(path.join(tmpdir(), 'stratus-e2e-autobcast-'));
   const fact = Array.from({ length: 4000 }, (_, i) => ({ f_id: i, dim: i % 9, amount: i * 0.5 }));
   const dim = Array.from({ length: 6 }, (_, i) => ({ dim: i, label: `d${i}` }));

@@ -34,14 +34,8 @@ let dir: string;
 /** Both fabrics reach Azurite through it: tests count the Blob reads of cached partitions. */
 let counter: RequestCounter;
 
-function azuritePort(service: 'Blob' | 'Queue'): number {
-  const match = new RegExp(`${service}Endpoint=http://[^:]+:(\\d+)`).exec(suiteConnectionString());
-  if (!match) throw new Error(`no ${service} endpoint in the suite's connection string`);
-  return Number(match[1]);
-}
-
 beforeAll(async () => {
-  counter = await RequestCounter.start(azuritePort('Blob'), azuritePort('Queue'));
+  counter = await RequestCounter.startFor(suiteConnectionString());
   const connectionString = counter.connectionString;
   [pair, single] = await Promise.all([
     startE2E({ label: 'persist', executors: 2, slots: 2, connectionString }),

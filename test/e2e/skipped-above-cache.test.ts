@@ -26,14 +26,8 @@ const MODULE = path.resolve(import.meta.dirname, 'jobs', 'cached-after-shuffle.t
 let counter: RequestCounter;
 let e2e: E2EFabric;
 
-function azuritePort(service: 'Blob' | 'Queue'): number {
-  const match = new RegExp(`${service}Endpoint=http://[^:]+:(\\d+)`).exec(suiteConnectionString());
-  if (!match) throw new Error(`no ${service} endpoint in the suite's connection string`);
-  return Number(match[1]);
-}
-
 beforeAll(async () => {
-  counter = await RequestCounter.start(azuritePort('Blob'), azuritePort('Queue'));
+  counter = await RequestCounter.startFor(suiteConnectionString());
   // One executor with one slot: every stored partition is read from its memory copy and each
   // stage descriptor is read once, whichever task comes first, so the counts are exact.
   e2e = await startE2E({

@@ -24,19 +24,11 @@ let fleet: HostFleet;
 let proxy: RequestCounter;
 let channels: TaskChannels;
 
-/** Azurite's blob and queue ports, from its connection string. */
-function azuritePorts(connectionString: string): { blob: number; queue: number } {
-  const port = (name: string) =>
-    Number(new RegExp(`${name}=http://[^:]+:(\\d+)`).exec(connectionString)?.[1]);
-  return { blob: port('BlobEndpoint'), queue: port('QueueEndpoint') };
-}
-
 beforeAll(async () => {
   storage = await TestStorage.open();
   fleet = new HostFleet(storage);
   channels = new TaskChannels(storage);
-  const ports = azuritePorts(storage.connectionString);
-  proxy = await RequestCounter.start(ports.blob, ports.queue);
+  proxy = await RequestCounter.startFor(storage.connectionString);
 });
 
 afterAll(async () => {

@@ -44,9 +44,7 @@ async function freshDir(label: string): Promise<string> {
 
 beforeAll(async () => {
   // Driver and executors reach Azurite through a counting proxy, to measure what stopping costs.
-  const port = (name: string) =>
-    Number(new RegExp(`${name}=http://[^:]+:(\\d+)/`).exec(suiteConnectionString())![1]);
-  counter = await RequestCounter.start(port('BlobEndpoint'), port('QueueEndpoint'));
+  counter = await RequestCounter.startFor(suiteConnectionString());
   // 2 × 2 slots; speculation after 300 ms so the straggler's copy launches at once.
   e2e = await startE2E({
     label: 'stop',

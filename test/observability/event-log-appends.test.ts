@@ -17,9 +17,7 @@ let counter: RequestCounter;
 let blobs: BlobStore;
 
 beforeAll(async () => {
-  const port = (name: string) =>
-    Number(new RegExp(`${name}=http://[^:]+:(\\d+)/`).exec(suiteConnectionString())![1]);
-  counter = await RequestCounter.start(port('BlobEndpoint'), port('QueueEndpoint'));
+  counter = await RequestCounter.startFor(suiteConnectionString());
   blobs = new BlobStore(connectStorage({ connectionString: counter.connectionString }));
   await blobs.ensureContainers([LOGS_CONTAINER]);
 });

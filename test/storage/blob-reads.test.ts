@@ -16,14 +16,8 @@ let counter: RequestCounter;
 let blobs: BlobStore;
 const prefix = `blob-reads-${process.pid}-${Date.now()}`;
 
-function port(service: 'Blob' | 'Queue'): number {
-  const match = new RegExp(`${service}Endpoint=http://[^:]+:(\\d+)`).exec(suiteConnectionString());
-  if (!match) throw new Error(`no ${service} endpoint in the suite's connection string`);
-  return Number(match[1]);
-}
-
 beforeAll(async () => {
-  counter = await RequestCounter.start(port('Blob'), port('Queue'));
+  counter = await RequestCounter.startFor(suiteConnectionString());
   blobs = new BlobStore(connectStorage({ connectionString: counter.connectionString }));
   await blobs.ensureContainers([DATA_CONTAINER]);
 });
