@@ -25,7 +25,7 @@ import { EventReceiver } from '../control/event-receiver.js';
 import { AppLeaseKeeper } from '../control/lease-keeper.js';
 import { PoisonWatch } from '../control/poison-watch.js';
 import { CONNECT_SWEEP_LIMITS, formatAge, sweepDeadApplications } from '../control/sweeper.js';
-import { connectFabric, envInt } from '../fabric/connection.js';
+import { connectFabric, envInt, type FabricStartedAhead } from '../fabric/connection.js';
 import type { LocalFabric } from '../fabric/local-fabric.js';
 import { resolveSigningKey } from '../fabric/signing-key.js';
 import { defaultEventLogDir, EventLogWriter } from '../observe/event-log.js';
@@ -158,9 +158,9 @@ export class AppServices {
    * containers, and start its lease, event receiver, poison watch and sweep. An embedded fabric
    * started here is stopped again when this throws.
    */
-  static async start(options: DriverOptions): Promise<AppServices> {
+  static async start(options: DriverOptions & FabricStartedAhead): Promise<AppServices> {
     const { fabric, storage, queueName, totalSlots, mode, instanceMemoryMb, credential } =
-      await connectFabric(options);
+      await (options.fabricStartedAhead ?? connectFabric(options));
     try {
       // Signing on a deployment: the key from the option, STRATUS_SIGNING_KEY, or its Key Vault.
       const { key: signingKey } = await resolveSigningKey({ explicit: options.signingKey, credential });
@@ -225,7 +225,7 @@ export class AppServices {
         mode,
         taskQueue: queueName,
         totalSlots,
-        ...(fabric ? { executors: fabric.executors.length, slotsPerExecutor: fabric.slots } : {}),
+        ...(fabric ? { executors: totalSlots / fabric.slots, slotsPerExecutor: fabric.slots } : {}),
         defaultParallelism: totalSlots,
         ...(instanceMemoryMb !== undefined ? { instanceMemoryMb } : {}),
       });
@@ -234,6 +234,10 @@ export class AppServices {
       app.poisonWatch.start(options.poisonCheckMs ?? 2000);
       if (mode !== 'local' && options.sweep !== false) app.startSweep(options.sweep);
       if (fabric) {
+        // The embedded fabric's hosts may still be starting: if none can, every run fails with why.
+        fabric.executorsReady.catch((error: unknown) =>
+          app.closeScheduler(error instanceof Error ? error : new Error(String(error))),
+        );
         fabric.on('executor-replaced', (dead, fresh) =>
           bus.onEvent(
             noticeEvent(
@@ -305,13 +309,16 @@ export class AppServices {
     // lease after writing deletes its own blobs (stage-task.ts); what was written while the lease
     // existed is in the listing below. The events queue goes after it too: an attempt whose
     // outcome finds the queue gone drops itself (task-runner.ts) rather than being retried.
-    const cleanup = [
-      ...(await Promise.allSettled([this.lease.remove()])),
-      ...(await Promise.allSettled([
-        this.events.destroy(),
-        this.blobs.deletePrefix(DATA_CONTAINER, appPrefix(this.appId)),
-      ])),
-    ];
+    // An embedded fabric that removes its storage when it stops takes all of it along: no request needed.
+    const cleanup = this.fabric?.discardsStorage
+      ? []
+      : [
+          ...(await Promise.allSettled([this.lease.remove()])),
+          ...(await Promise.allSettled([
+            this.events.destroy(),
+            this.blobs.deletePrefix(DATA_CONTAINER, appPrefix(this.appId)),
+          ])),
+        ];
     await this.bus.close();
     await this.fabric?.stop();
     for (const r of cleanup) {

@@ -26,6 +26,22 @@ export function shutdownExitCode(): number | undefined {
   return signalExitCode;
 }
 
+const finishing: Promise<unknown>[] = [];
+
+/**
+ * Work the command line finishes after it has reported a command's error and before it exits:
+ * stopping a local fabric begun ahead of a run whose module then failed its checks, so the user
+ * reads the error at once and no process is left behind.
+ */
+export function finishBeforeExit(work: Promise<unknown>): void {
+  finishing.push(work.catch(() => undefined));
+}
+
+/** Settles when everything given to finishBeforeExit has. */
+export async function finishedBeforeExit(): Promise<void> {
+  await Promise.all(finishing);
+}
+
 /**
  * Run `shutdown` once on the first SIGINT or SIGTERM, then exit with 130/143; a second signal
  * exits at once (the watchdogs still take every child process down with this one).

@@ -11,16 +11,16 @@ import { fromTaggedJson, type JsonValue } from '../../engine/records/tagged-json
 import { Driver, type DriverOptions } from '../app/driver.js';
 import type { ShuffleCompression } from '../app/options.js';
 import { preflightJobModule } from '../app/preflight.js';
-import { loadSubmittedModule, runSubmittedModule } from '../app/submit.js';
+import { loadSubmittedModule, runSubmittedModule, type SubmittedModule } from '../app/submit.js';
 import { assertModuleTypeChecks } from '../app/typecheck.js';
-import { planSlots } from '../fabric/connection.js';
+import { connectFabric, type FabricStartedAhead, planSlots } from '../fabric/connection.js';
 import { type FabricFlags, fabricChoice, joinRunningLocal } from '../fabric/fabric-flags.js';
 import { defaultEventLogDir } from '../observe/event-log.js';
 import { ConsoleProgress } from '../observe/progress.js';
 import { formatResults, resultJson } from '../observe/result-json.js';
 import { RunSummaryBuilder } from '../observe/run-summary.js';
 import { addFabricOptions } from './fabric.js';
-import { integerAtLeast, onShutdownSignal } from './options.js';
+import { finishBeforeExit, integerAtLeast, onShutdownSignal } from './options.js';
 import { writeStdout } from './stdout.js';
 
 interface RunFlags extends FabricFlags {
@@ -85,16 +85,33 @@ export function registerRunCommand(program: Command): void {
       integerAtLeast(1),
     )
     .action(async (modulePath: string, flags: RunFlags) => {
-      if (flags.typecheck) assertModuleTypeChecks(modulePath);
-      const module = await loadSubmittedModule(modulePath);
       // A running `stratus local` for the task queue is joined rather than a fabric started.
       const join = await joinRunningLocal(flags, fabricChoice(flags));
       if (join.line) process.stderr.write(`stratus run: ${join.line}\n`);
       const choice = join.choice;
-      // A bad param or a missing input file fails now, not after the local fabric has started.
-      if (module.kind === 'job' && choice.local !== undefined)
-        await preflightJobModule(module.file, flags.param, (await planSlots(choice)).totalSlots);
-      const options: DriverOptions = { name: path.basename(module.file), ...choice };
+      // An embedded fabric starts now, while the module is type-checked, bundled and checked;
+      // a module that fails those stops it again before the error is reported.
+      const giveUp = new AbortController();
+      const ahead = choice.local !== undefined ? connectFabric(choice, giveUp.signal) : undefined;
+      ahead?.catch(() => undefined);
+      let module: SubmittedModule;
+      try {
+        if (flags.typecheck) assertModuleTypeChecks(modulePath);
+        module = await loadSubmittedModule(modulePath);
+        // A bad param or a missing input file fails before any job is submitted.
+        if (module.kind === 'job' && choice.local !== undefined)
+          await preflightJobModule(module.file, flags.param, (await planSlots(choice)).totalSlots);
+      } catch (error) {
+        // Reported at once; the command line exits once the fabric is stopped.
+        giveUp.abort();
+        if (ahead) finishBeforeExit(ahead.then(({ fabric }) => fabric?.stop()));
+        throw error;
+      }
+      const options: DriverOptions & FabricStartedAhead = {
+        name: path.basename(module.file),
+        ...choice,
+        ...(ahead ? { fabricStartedAhead: ahead } : {}),
+      };
       if (flags.memoryMb) options.memoryBudgetBytes = flags.memoryMb * 1024 * 1024;
       if (flags.shuffleCompression) options.shuffleCompression = flags.shuffleCompression;
       if (flags.splitMb) options.splitBytes = flags.splitMb * 1024 * 1024;

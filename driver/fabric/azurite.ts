@@ -4,11 +4,13 @@
  * gets free loopback ports and a temp data folder, and runs under a watchdog so it dies with
  * the process that started it.
  */
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { QueueServiceClient } from '@azure/storage-queue';
 import { StratusError } from '../../contract/errors.js';
@@ -35,6 +37,8 @@ export interface AzuriteOptions {
    * (again for each retry on new ports): lets a caller start what will use storage meanwhile.
    */
   onSpawned?: (connectionString: string) => void;
+  /** Give the start up when aborted: the Azurite begun is stopped and the start rejects. */
+  signal?: AbortSignal;
 }
 
 /** A running Azurite. `stop()` is idempotent. */
@@ -46,6 +50,8 @@ export interface AzuriteHandle {
   readonly tablePort: number;
   /** The data folder. */
   readonly location: string;
+  /** True when stop() removes the data folder (a temp one): nothing stored outlives this Azurite. */
+  readonly discardsData: boolean;
   /** Azurite's own pid. */
   readonly pid: number;
   /** Resolves when Azurite exits, for whatever reason. */
@@ -63,6 +69,13 @@ export class AzuriteStartError extends StratusError {
     super('AZURITE_START', message, {}, { retryable: true });
     this.name = 'AzuriteStartError';
   }
+}
+
+/** The preload's URL: compiled beside this file in the package, its source when run from the repo's sources. */
+function azuritePreloadUrl(): string {
+  const compiled = path.join(import.meta.dirname, 'azurite-preload.js');
+  return pathToFileURL(existsSync(compiled) ? compiled : path.join(import.meta.dirname, 'azurite-preload.ts'))
+    .href;
 }
 
 /** Absolute path of the pinned Azurite's CLI entry (blob + queue + table in one process). */
@@ -112,6 +125,9 @@ async function startOnce(
     await freeLoopbackPort(),
   ];
   const args = [
+    // Azurite's telemetry library stays unloaded: it is a third of the start (azurite-preload.ts).
+    '--import',
+    azuritePreloadUrl(),
     azuriteEntryPath(),
     // Always: no telemetry; accept the API versions newer SDKs send; ignore unsupported headers.
     ...['--disableTelemetry', '--skipApiVersionCheck', '--loose'],
@@ -139,7 +155,13 @@ async function startOnce(
   try {
     const pid = await azurite.started;
     options.onSpawned?.(connectionString);
-    await waitUntilServing(connectionString, azurite, output, options.startTimeoutMs ?? 30_000);
+    await waitUntilServing(
+      connectionString,
+      azurite,
+      output,
+      options.startTimeoutMs ?? 30_000,
+      options.signal,
+    );
     let stopped: Promise<void> | undefined;
     return {
       connectionString,
@@ -147,6 +169,7 @@ async function startOnce(
       queuePort,
       tablePort,
       location,
+      discardsData: removeLocation,
       pid,
       exited: azurite.exited,
       stop(timeoutMs = 10_000) {
@@ -170,7 +193,11 @@ async function waitUntilServing(
   azurite: WatchedProcess,
   output: OutputTail,
   timeoutMs: number,
+  signal: AbortSignal | undefined,
 ): Promise<void> {
+  const aborted = new Promise<void>((resolve) =>
+    signal?.addEventListener('abort', () => resolve(), { once: true }),
+  );
   // One try per poll: the SDK's own retries would stretch each poll to seconds.
   const pipeline = { retryOptions: { maxTries: 1, tryTimeoutInMs: 2_000 } };
   const blob = BlobServiceClient.fromConnectionString(connectionString, pipeline);
@@ -178,6 +205,7 @@ async function waitUntilServing(
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {
+    if (signal?.aborted) throw new Error('its start was cancelled');
     if (azurite.hasExited) {
       const exit = await azurite.exited;
       throw new AzuriteStartError(
@@ -197,6 +225,6 @@ async function waitUntilServing(
       );
     }
     // Wait for the next poll, or for Azurite to exit, whichever comes first.
-    await Promise.race([new Promise((resolve) => setTimeout(resolve, 50)), azurite.exited]);
+    await Promise.race([new Promise((resolve) => setTimeout(resolve, 50)), azurite.exited, aborted]);
   }
 }

@@ -18,6 +18,15 @@ export type FabricChoice = Pick<
   'local' | 'connectionString' | 'account' | 'credential' | 'taskQueue' | 'totalSlots' | 'log'
 >;
 
+/**
+ * Options of `Driver.connect` whose fabric was started ahead (`stratus run` starts the embedded
+ * fabric while it type-checks and loads the module): the driver takes that connection instead of
+ * starting another. Not part of DriverOptions: only the command line starts a fabric this way.
+ */
+export interface FabricStartedAhead {
+  fabricStartedAhead?: Promise<FabricConnection>;
+}
+
 /** A connected fabric: its storage, task queue, slots, and the local fabric when we started one. */
 export interface FabricConnection {
   fabric: LocalFabric | undefined;
@@ -133,22 +142,28 @@ function resolveRemote(choice: FabricChoice): AzureConnection {
   });
 }
 
-/** Start or join the fabric `choice` names. */
-export async function connectFabric(choice: FabricChoice): Promise<FabricConnection> {
+/** Start or join the fabric `choice` names; `signal` gives up starting an embedded fabric. */
+export async function connectFabric(choice: FabricChoice, signal?: AbortSignal): Promise<FabricConnection> {
   if (!isRemote(choice)) {
     const local = typeof choice.local === 'object' ? choice.local : {};
     const queueName = choice.taskQueue ?? process.env.STRATUS_TASK_QUEUE ?? DEFAULT_TASK_QUEUE;
+    const shape = embeddedShape(choice);
+    // The driver submits as soon as storage serves, as to a deployment whose instances are still
+    // starting: the hosts' start overlaps the job's preparation, and their first poll finds its
+    // tasks. The driver plans for the fabric's shape; `executorsReady` fails it when none starts.
     const fabric = await startLocalFabric({
-      ...embeddedShape(choice),
+      ...shape,
       queue: queueName,
       log: choice.log ?? ((line: string) => process.stderr.write(`${line}\n`)),
       ...(local.hostEnv ? { hostEnv: local.hostEnv } : {}),
+      waitForExecutors: false,
+      ...(signal ? { signal } : {}),
     });
     return {
       fabric,
       storage: connectStorage({ connectionString: fabric.connectionString }),
       queueName,
-      totalSlots: fabric.totalSlots,
+      totalSlots: shape.executors * shape.slots,
       mode: 'local',
     };
   }

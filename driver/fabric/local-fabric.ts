@@ -62,6 +62,14 @@ export interface LocalFabricOptions {
    * processes; tests that kill a host while it starts). It must not throw.
    */
   onExecutorSpawned?: (handle: ExecutorHandle) => void;
+  /**
+   * Return once storage serves and the hosts are spawned, without waiting for them to be ready
+   * (default true: wait). A driver submits at once, as it does to a deployment whose instances
+   * are still starting; `executorsReady` says when they are, and rejects when none started.
+   */
+  waitForExecutors?: boolean;
+  /** Give the start up when aborted: every process begun is stopped and the start rejects. */
+  signal?: AbortSignal;
 }
 
 /** Events: `executor-exited` (handle, exit), `executor-replaced` (dead handle, new handle). */
@@ -83,6 +91,7 @@ export class LocalFabric extends EventEmitter<LocalFabricEvents> {
   private readonly started = new Set<ExecutorHandle>();
   /** Hosts being spawned (not yet in `executors`): stop() waits for them so none is left behind. */
   private readonly spawning = new Set<Promise<ExecutorHandle>>();
+  private startedExecutors: Promise<void> = Promise.resolve();
 
   /** @internal Made by `startLocalFabric`. */
   constructor(
@@ -101,6 +110,35 @@ export class LocalFabric extends EventEmitter<LocalFabricEvents> {
   /** Slots across the live executors: the default parallelism of a job. */
   get totalSlots(): number {
     return this.executors.length * this.slots;
+  }
+
+  /**
+   * Settles once the executors the fabric started with are ready (those that could start):
+   * rejects with the last start error when none did. Already settled when `startLocalFabric`
+   * waited for them (the default).
+   */
+  get executorsReady(): Promise<void> {
+    return this.startedExecutors;
+  }
+
+  /** @internal startLocalFabric: the start of the first executors. */
+  trackStart(ready: Promise<void>): void {
+    this.startedExecutors = ready;
+    // Observed by whoever asks; never an unhandled rejection when nobody does.
+    ready.catch(() => undefined);
+  }
+
+  /**
+   * True when stopping the fabric removes its storage (an Azurite it started in a temp folder):
+   * nothing an application leaves there outlives the fabric, so there is nothing to clean up.
+   */
+  get discardsStorage(): boolean {
+    return this.ownAzurite?.discardsData === true;
+  }
+
+  /** True once stop() was called. */
+  get isStopping(): boolean {
+    return this.stopping;
   }
 
   /** Pid of the Azurite this fabric started (undefined when it reuses storage). */
@@ -277,6 +315,7 @@ export async function startLocalFabric(options: LocalFabricOptions): Promise<Loc
     if (reuse !== undefined) spawnExecutors(reuse);
     else {
       ownAzurite = await startAzurite({
+        ...(options.signal ? { signal: options.signal } : {}),
         onSpawned: (connectionString) => {
           if (fabric === undefined) spawnExecutors(connectionString);
         },
@@ -289,6 +328,7 @@ export async function startLocalFabric(options: LocalFabricOptions): Promise<Loc
       }
       fabric!.adoptAzurite(ownAzurite);
     }
+    options.signal?.throwIfAborted();
     const storage = connectStorage({ connectionString: fabric!.connectionString });
     await Promise.all([
       new StorageQueue(storage, queue).ensure(),
@@ -296,13 +336,19 @@ export async function startLocalFabric(options: LocalFabricOptions): Promise<Loc
       new BlobStore(storage).ensureContainers([CODE_CONTAINER, DATA_CONTAINER, LOGS_CONTAINER]),
     ]);
     // As Azure runs on the instances it has, the fabric fails only when no executor started.
-    const settled = await starts!;
-    const failures = settled.flatMap((s) => (s.status === 'rejected' ? [s.reason as unknown] : []));
-    if (options.executors > 0 && failures.length === options.executors) throw failures[0];
-    for (const failure of failures)
-      fabric!.statusLine(
-        `going on without an executor that did not start in ${EXECUTOR_START_TRIES} tries: ${(failure as Error).message.split('\n')[0]}`,
-      );
+    const own = fabric!;
+    const ready = starts!.then((settled) => {
+      // Stopped while its hosts started (a run whose module failed its checks): nothing to say.
+      if (own.isStopping) throw new ConfigError('the local fabric was stopped while its executors started');
+      const failures = settled.flatMap((s) => (s.status === 'rejected' ? [s.reason as unknown] : []));
+      if (options.executors > 0 && failures.length === options.executors) throw redactError(failures[0]);
+      for (const failure of failures)
+        own.statusLine(
+          `going on without an executor that did not start in ${EXECUTOR_START_TRIES} tries: ${(failure as Error).message.split('\n')[0]}`,
+        );
+    });
+    own.trackStart(ready);
+    if (options.waitForExecutors !== false) await ready;
   } catch (error) {
     await (fabric as LocalFabric | undefined)?.stop(2_000);
     await ownAzurite?.stop();

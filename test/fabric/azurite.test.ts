@@ -1,7 +1,9 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type AzuriteHandle, startAzurite } from '../../driver/fabric/azurite.js';
+import { type AzuriteHandle, azuriteEntryPath, startAzurite } from '../../driver/fabric/azurite.js';
 import { connectStorage } from '../../storage/connection.js';
 import { StorageQueue } from '../../storage/queues.js';
 import { startChildScript } from '../helpers/child-script.js';
@@ -33,6 +35,30 @@ describe('the Azurite launcher', () => {
     expect(await queue.receive(1)).toHaveLength(1);
     await storage.blobService.getContainerClient('launcher-check').createIfNotExists();
     expect(isProcessAlive(azurite.pid)).toBe(true);
+  });
+
+  it('Azurite runs with its telemetry library replaced by an empty stub, and serves', async () => {
+    const azurite = await startAzurite();
+    started.push(azurite);
+    // Its own command line carries the preload, before Azurite's entry.
+    const argv = readFileSync(`/proc/${azurite.pid}/cmdline`, 'utf8').split('\0');
+    const preload = argv[argv.indexOf('--import') + 1];
+    expect(preload).toMatch(/azurite-preload\.(js|ts)$/);
+    expect(argv.indexOf('--import')).toBeLessThan(argv.findIndex((a) => a.endsWith('azurite.js')));
+    expect(azurite.discardsData).toBe(true);
+    // In a process with that preload, Azurite's require of the library gets the stub; without
+    // it, the real library (which has `setup`).
+    const probe =
+      "const ai = require('applicationinsights'); console.log(JSON.stringify({ keys: Object.keys(ai).length, setup: typeof ai.setup, frozen: Object.isFrozen(ai) }));";
+    const run = (args: string[]) =>
+      JSON.parse(
+        execFileSync(process.execPath, [...args, '-e', probe], {
+          cwd: path.dirname(azuriteEntryPath()),
+          encoding: 'utf8',
+        }),
+      );
+    expect(run(['--import', preload!])).toEqual({ keys: 0, setup: 'undefined', frozen: true });
+    expect(run([]).setup).toBe('function');
   });
 
   it('two launches get separate ports and data folders', async () => {

@@ -86,9 +86,10 @@ describe('the stratus CLI', () => {
     expect(result.stderr).not.toMatch(/RestError|\n\s+at /);
   });
 
-  // `stratus run: event log …` is printed as soon as the driver has connected, that is once the
-  // local fabric is up: an error without it was found before any fabric was started.
-  it('run reports a missing local input file before it starts a local fabric', async () => {
+  // The local fabric starts while the module is checked; `stratus run: event log …` is printed once
+  // the driver has connected. An error alone on stderr was found before the driver connected,
+  // and the fabric begun meanwhile was stopped without a word.
+  it('run reports a missing local input file before the driver connects, and nothing else', async () => {
     const result = await stratus('run', 'examples/wordcount.ts', '--param', 'input=/no/such/folder/*.txt');
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(
@@ -96,7 +97,7 @@ describe('the stratus CLI', () => {
     );
   });
 
-  it("run reports params that fail the module's schema before it starts a local fabric", async () => {
+  it("run reports params that fail the module's schema before the driver connects", async () => {
     const result = await stratus('run', 'test/faults/jobs/typed-params.ts', '--param', 'records=ten');
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(

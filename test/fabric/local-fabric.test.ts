@@ -125,6 +125,81 @@ describe('the local fabric', () => {
     expect(summary.succeeded).toBe(6);
   });
 
+  it('without waitForExecutors it returns once storage serves; tasks sent at once run when the hosts are up', async () => {
+    const queue = uniqueTaskQueue('nowait');
+    const started = await startLocalFabric({
+      executors: 2,
+      slots: 1,
+      queue,
+      connectionString: suiteConnectionString(),
+      hostEnv: FAST_HOST_ENV,
+      log: () => undefined,
+      waitForExecutors: false,
+    });
+    fabrics.push(started);
+    let ready = false;
+    void started.executorsReady.then(() => {
+      ready = true;
+    });
+    // The task queue exists already (the driver can send), and the hosts' processes are spawned.
+    expect(
+      await new StorageQueue(connectStorage({ connectionString: started.connectionString }), queue).exists(),
+    ).toBe(true);
+    const summary = await runNoop({
+      tasks: 4,
+      connectionString: started.connectionString,
+      queue,
+      timeoutMs: 60_000,
+    });
+    expect(summary.succeeded).toBe(4);
+    await started.executorsReady;
+    expect(ready).toBe(true);
+    pids.push(...started.executors.map((e) => e.pid));
+    expect(started.executors.map((e) => e.executorId)).toEqual(['executor-1', 'executor-2']);
+  });
+
+  it('without waitForExecutors, executorsReady rejects with the start error when no host starts', async () => {
+    const started = await startLocalFabric({
+      executors: 1,
+      slots: 1,
+      queue: uniqueTaskQueue('nowaitdead'),
+      connectionString: suiteConnectionString(),
+      hostEnv: FAST_HOST_ENV,
+      log: () => undefined,
+      waitForExecutors: false,
+      onExecutorSpawned: (handle) => {
+        pids.push(handle.pid);
+        process.kill(handle.pid, 'SIGKILL');
+      },
+    });
+    fabrics.push(started);
+    await expect(started.executorsReady).rejects.toThrow(
+      /executor executor-3: host exited before it was ready \(code null, signal SIGKILL\)/,
+    );
+  });
+
+  it('a start given up through its signal stops Azurite and every host it began, and rejects', async () => {
+    const giveUp = new AbortController();
+    const spawned: number[] = [];
+    const start = startLocalFabric({
+      executors: 2,
+      slots: 1,
+      queue: uniqueTaskQueue('giveup'),
+      hostEnv: FAST_HOST_ENV,
+      log: () => undefined,
+      signal: giveUp.signal,
+      onExecutorSpawned: (handle) => {
+        spawned.push(handle.pid);
+        pids.push(handle.pid);
+        // Both hosts exist and Azurite is still starting: the run's module failed its checks.
+        if (spawned.length === 2) giveUp.abort();
+      },
+    });
+    await expect(start).rejects.toThrow(/Azurite did not start: its start was cancelled/);
+    expect(spawned).toHaveLength(2);
+    await waitUntilGone(spawned);
+  });
+
   it('a fabric whose executors all die while starting fails to start, after bounded tries', async () => {
     const spawned: string[] = [];
     const start = startLocalFabric({

@@ -15,6 +15,12 @@ afterAll(() => {
   killIfAlive(started);
 });
 
+/** Azurite's own process: its entry among the arguments, and not its watchdog (`node -e <script> … azurite.js`). */
+function isAzurite(pid: number): boolean {
+  const argv = commandLine(pid);
+  return argv[1] !== '-e' && argv.some((a) => /azurite\.js$/.test(a));
+}
+
 function commandLine(pid: number): string[] {
   try {
     return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
@@ -73,7 +79,7 @@ describe('stratus local and Ctrl-C', () => {
     expect(printed).toHaveLength(executors);
     for (const pid of printed) expect(tree).toContain(pid);
     // Azurite itself, `node …/azurite.js …` (its watchdog, `node -e <script> …`, names it too).
-    const azurite = tree.filter((pid) => /azurite\.js$/.test(commandLine(pid)[1] ?? ''));
+    const azurite = tree.filter(isAzurite);
     expect(azurite).toHaveLength(1);
     const args = commandLine(azurite[0]!);
     const location = args[args.indexOf('--location') + 1]!;
@@ -128,7 +134,7 @@ describe('stratus local and Ctrl-C', () => {
     await waitFor('stratus local to be running', () => out.includes('running;'), 60_000);
     const tree = descendantPids(local.pid!);
     started.push(...tree);
-    const azurite = tree.find((pid) => /azurite\.js$/.test(commandLine(pid)[1] ?? ''));
+    const azurite = tree.find(isAzurite);
     expect(azurite).toBeDefined();
     const args = commandLine(azurite!);
     const location = args[args.indexOf('--location') + 1]!;
