@@ -260,13 +260,17 @@ export class LocalFabric extends EventEmitter<LocalFabricEvents> {
     );
   }
 
-  /** Stop every executor gracefully, then the Azurite the fabric started. Idempotent. */
+  /**
+   * Stop every executor gracefully, then the Azurite the fabric started (at once, SIGKILL, when
+   * its temp folder is removed with it). Idempotent.
+   */
   async stop(timeoutMs = 15_000): Promise<void> {
     this.stopping = true;
     // A host being spawned joins `executors` when its process exists: wait for it, then stop all.
     await Promise.allSettled([...this.spawning]);
     await Promise.all([...this.executors].map((e) => e.stop(timeoutMs)));
-    await this.ownAzurite?.stop();
+    // An Azurite whose folder is removed next has nothing worth persisting on its way out.
+    await this.ownAzurite?.stop(this.discardsStorage ? 0 : undefined);
   }
 
   /** @internal The Azurite this fabric started, once it serves (startLocalFabric); stopped with the fabric. */
