@@ -10,11 +10,26 @@
  * STRATUS_INSTANCE_MEMORY_MB, STRATUS_SIGNING_KEY_URI (signing-key.ts), and optionally STRATUS_BLOB_ENDPOINT / STRATUS_QUEUE_ENDPOINT for clouds
  * other than Azure's public one. Resolving does no I/O; credentials fetch tokens on first use.
  */
-import type { TokenCredential } from '@azure/core-auth';
-import { DefaultAzureCredential } from '@azure/identity';
+import type { AccessToken, GetTokenOptions, TokenCredential } from '@azure/core-auth';
 import { ConfigError } from '../../contract/errors.js';
 import { DEFAULT_TASK_QUEUE } from '../../contract/names.js';
 import { connectStorage, type StorageConnection } from '../../storage/connection.js';
+
+/**
+ * `DefaultAzureCredential`, loaded when the first token is asked for: `@azure/identity` and the
+ * MSAL library under it are a sixth of the command line's modules, and only a run or command
+ * reaching a deployment by account name uses them. Constructing it does no I/O either way.
+ */
+export class DeferredDefaultAzureCredential implements TokenCredential {
+  private credential: Promise<TokenCredential> | undefined;
+
+  getToken(scopes: string | string[], options?: GetTokenOptions): Promise<AccessToken | null> {
+    this.credential ??= import('@azure/identity').then(
+      ({ DefaultAzureCredential }) => new DefaultAzureCredential(),
+    );
+    return this.credential.then((credential) => credential.getToken(scopes, options));
+  }
+}
 
 /** Environment variables the driver reads to find a deployment. */
 export const AZURE_ENV = {
@@ -156,7 +171,7 @@ export function resolveAzureConnection(options: AzureConnectionOptions = {}): Az
   }
   const blobEndpoint = setting(env, AZURE_ENV.blobEndpoint);
   const queueEndpoint = setting(env, AZURE_ENV.queueEndpoint);
-  const credential = options.credential ?? new DefaultAzureCredential();
+  const credential = options.credential ?? new DeferredDefaultAzureCredential();
   const storage = connectStorage({
     accountName: account,
     credential,
@@ -173,7 +188,7 @@ export function resolveAzureConnection(options: AzureConnectionOptions = {}): Az
 export function connectStorageAccount(target: StorageAccountTarget, command: string): StorageConnection {
   if (target.connectionString) return connectStorage({ connectionString: target.connectionString });
   if (target.account) {
-    return connectStorage({ accountName: target.account, credential: new DefaultAzureCredential() });
+    return connectStorage({ accountName: target.account, credential: new DeferredDefaultAzureCredential() });
   }
   throw new ConfigError(
     `stratus ${command} needs a storage account: --connection-string (or STRATUS_CONNECTION, printed by stratus local) or --account`,

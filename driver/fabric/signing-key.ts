@@ -7,7 +7,6 @@
  * sides sign and verify with one key that no file, app setting or deployment output holds.
  */
 import type { TokenCredential } from '@azure/core-auth';
-import { parseKeyVaultSecretIdentifier, SecretClient } from '@azure/keyvault-secrets';
 import { ConfigError, StratusError } from '../../contract/errors.js';
 import { registerSecret } from '../../contract/redaction.js';
 import { MIN_SIGNING_KEY_LENGTH, signingKeyFromEnv } from '../../contract/signing.js';
@@ -50,6 +49,8 @@ export class SigningKeyUnavailableError extends StratusError {
 
 /** The SDK reader: the secret's latest version unless the URI names one. */
 export const keyVaultSecretReader: SecretReader = async (secretUri, credential) => {
+  // Loaded here, by the one run that reads the key from Key Vault, not by every command.
+  const { parseKeyVaultSecretIdentifier, SecretClient } = await import('@azure/keyvault-secrets');
   const id = parseKeyVaultSecretIdentifier(secretUri);
   const client = new SecretClient(id.vaultUrl, credential);
   const secret = await client.getSecret(id.name, id.version ? { version: id.version } : {});
