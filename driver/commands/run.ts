@@ -89,8 +89,9 @@ export function registerRunCommand(program: Command): void {
       const join = await joinRunningLocal(flags, fabricChoice(flags));
       if (join.line) process.stderr.write(`stratus run: ${join.line}\n`);
       const choice = join.choice;
-      // An embedded fabric starts now, while the module is type-checked, bundled and checked;
-      // a module that fails those stops it again before the error is reported.
+      // An embedded fabric starts now, while the module is type-checked, bundled and checked; a
+      // module that fails those has its error reported at once, and the fabric begun is given up
+      // (or stopped) before the command exits.
       const giveUp = new AbortController();
       const ahead = choice.local !== undefined ? connectFabric(choice, giveUp.signal) : undefined;
       ahead?.catch(() => undefined);
