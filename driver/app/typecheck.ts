@@ -98,6 +98,20 @@ function compilerManifest(moduleFile: string): string {
   );
 }
 
+/**
+ * The source folders of the stratus package itself (`contract/`, `engine/`… as its package.json
+ * ships them built under `dist/`), each ending in a separator. They hold TypeScript only in a
+ * checkout of stratus, where the package's self-reference resolves to them; an installed package
+ * has declarations there (`dist/`), which skipLibCheck already skips.
+ */
+export function stratusSourceDirs(): string[] {
+  const root = packageRoot();
+  const manifest = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { files?: string[] };
+  return (manifest.files ?? [])
+    .filter((entry) => entry.startsWith('dist/'))
+    .map((entry) => path.join(root, entry.slice('dist/'.length)) + path.sep);
+}
+
 /** Compiler options, roots and config problems for `moduleFile`, from `tsconfig` or the defaults. */
 function programSetup(ts: typeof TS, moduleFile: string, tsconfig: string | undefined) {
   if (!tsconfig) {
@@ -192,9 +206,15 @@ export function typeCheckModule(modulePath: string, options: TypeCheckOptions = 
     return text;
   };
   const program = ts.createProgram({ rootNames: setup.rootNames, options: setup.options, host });
+  // What `tsc --noEmit` reports, file by file, except for the stratus package's own sources: in a
+  // checkout of stratus its self-reference resolves to them, and its build checks them.
+  const own = stratusSourceDirs();
   const diagnostics = ts.sortAndDeduplicateDiagnostics([
     ...setup.configDiagnostics,
-    ...ts.getPreEmitDiagnostics(program),
+    ...program
+      .getSourceFiles()
+      .filter((file) => !own.some((dir) => path.resolve(file.fileName).startsWith(dir)))
+      .flatMap((file) => ts.getPreEmitDiagnostics(program, file)),
   ]);
   const errorCount = diagnostics.filter((d) => d.category === ts.DiagnosticCategory.Error).length;
   if (errorCount === 0) cache.recordPass(key, [...read, ...setup.configFiles, manifest]);

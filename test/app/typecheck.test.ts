@@ -12,7 +12,7 @@ import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { typeCheckModule } from '../../driver/app/typecheck.js';
+import { stratusSourceDirs, typeCheckModule } from '../../driver/app/typecheck.js';
 import { PACKAGE_ROOT, runBuiltCli } from '../helpers/dist.js';
 
 /** One diagnostic line as tsc prints it: `file:line:col - error TSxxxx: message`. */
@@ -124,6 +124,42 @@ describe('the type check of a job module', () => {
     expect(strict.report).toMatch(
       /^strict\/untyped\.ts:1:16 - error TS7006: Parameter 'n' implicitly has an 'any' type\.\n$/,
     );
+  });
+});
+
+describe('the type check inside a checkout of stratus', () => {
+  it("names the package's own source folders from its package.json, and still reports the module's errors there", async () => {
+    const dirs = stratusSourceDirs();
+    expect(dirs).toEqual(
+      expect.arrayContaining([
+        path.join(PACKAGE_ROOT, 'engine') + path.sep,
+        path.join(PACKAGE_ROOT, 'driver') + path.sep,
+      ]),
+    );
+    expect(dirs.every((d) => d.startsWith(PACKAGE_ROOT + path.sep))).toBe(true);
+    // A module in the checkout: `stratus` resolves by self-reference to the engine's sources,
+    // which are not checked per run; the module's own error is reported as tsc reports it.
+    const dir = await mkdtemp(path.join(PACKAGE_ROOT, 'test-artifacts', 'typecheck-'));
+    try {
+      await writeFile(
+        path.join(dir, 'bad.ts'),
+        [
+          "import { defineJob } from 'stratus';",
+          'export default defineJob((ctx) => ctx.parallelize([1, 2], 1).map((n) => n.toUpperCase()).collect());',
+          '',
+        ].join('\n'),
+      );
+      const verdict = typeCheckModule(path.join(dir, 'bad.ts'), {
+        cwd: dir,
+        cacheDir: path.join(dir, 'cache'),
+      });
+      expect(verdict).toMatchObject({ ok: false, source: 'compiler', errorCount: 1 });
+      expect(verdict.report).toMatch(
+        /^bad\.ts:2:\d+ - error TS2339: Property 'toUpperCase' does not exist on type 'number'\.\n$/,
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 
