@@ -3,8 +3,12 @@
  * driven by playwright-core. Without it those tests fail, they never skip.
  */
 import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { expect } from 'vitest';
+import { startUiServer, type UiServer } from '../../driver/observe/ui/server.js';
 
 const CHROMIUM = process.env.STRATUS_CHROMIUM ?? '/usr/bin/chromium';
 
@@ -30,4 +34,37 @@ export async function openUiPage(browser: Browser, url: string): Promise<Page> {
   expect(errors).toEqual([]);
   expect(await page.locator('p.error').count()).toBe(0);
   return page;
+}
+
+/** A `stratus ui` server over an event log written from `events`, and headless Chromium to look at it. */
+export interface UiFixture {
+  browser: Browser;
+  server: UiServer;
+  /** Close the browser and the server, and remove the log. */
+  close(): Promise<void>;
+}
+
+/** Write `events` as a JSON-lines event log in a temp folder, serve it, and launch Chromium. */
+export async function serveEventsInBrowser(label: string, events: readonly unknown[]): Promise<UiFixture> {
+  const dir = await mkdtemp(path.join(tmpdir(), `stratus-ui-${label}-`));
+  const file = path.join(dir, `${label}.jsonl`);
+  await writeFile(file, `${events.map((e) => JSON.stringify(e)).join('\n')}\n`);
+  const server = await startUiServer({ port: 0, source: { file } }).catch(async (error: unknown) => {
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  });
+  const browser = await launchChromium().catch(async (error: unknown) => {
+    await server.close();
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  });
+  return {
+    browser,
+    server,
+    async close() {
+      await browser.close();
+      await server.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
 }

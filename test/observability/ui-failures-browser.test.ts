@@ -1,18 +1,6 @@
-/**
- * `stratus ui` says why something failed, in headless Chromium over a written event log: an
- * application that failed before any job shows its reason (not empty tables and "No task has
- * started yet"); a failed job and stage show theirs; every failed attempt is a row of its own
- * with its stack behind a details view; and at 1400 px the operators column and the DAG's
- * labels — call sites, `map at sales.ts:8` — are shown whole, not cut off.
- */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunEvent } from '../../driver/observe/run-events.js';
-import { startUiServer, type UiServer } from '../../driver/observe/ui/server.js';
-import { launchChromium, openUiPage } from '../helpers/browser.js';
+import { openUiPage, serveEventsInBrowser, type UiFixture } from '../helpers/browser.js';
 
 const T = 1_800_000_000_000;
 const BAD_PARAMS = 'app-failed-params-0001';
@@ -130,37 +118,28 @@ function badParamsRun(): RunEvent[] {
   ];
 }
 
-let dir: string;
-let browser: Browser;
-let server: UiServer;
+let ui: UiFixture;
 
 beforeAll(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), 'stratus-ui-failures-'));
-  const file = path.join(dir, 'failures.jsonl');
-  const lines = [...failingRun(), ...badParamsRun()].map((e) => JSON.stringify(e));
-  await writeFile(file, `${lines.join('\n')}\n`);
-  browser = await launchChromium();
-  server = await startUiServer({ port: 0, source: { file } });
+  ui = await serveEventsInBrowser('failures', [...failingRun(), ...badParamsRun()]);
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await ui?.close();
 });
 
-const open = (url: string) => openUiPage(browser, url);
+const open = (url: string) => openUiPage(ui.browser, url);
 
 describe('stratus ui says why something failed', () => {
   it('an application that failed before any job shows its reason, in the list and on its page', async () => {
-    const list = await open(server.url);
+    const list = await open(ui.server.url);
     const row = list.locator('#apps tbody tr', { hasText: BAD_PARAMS });
     expect(await row.locator('td.reason').textContent()).toBe(
       'ConfigError: sales.ts: param "input" is required',
     );
     await list.close();
 
-    const page = await open(`${server.url}#/app/${BAD_PARAMS}`);
+    const page = await open(`${ui.server.url}#/app/${BAD_PARAMS}`);
     expect(await page.locator('[data-testid="app-error"]').textContent()).toContain(
       'param "input" is required',
     );
@@ -171,7 +150,7 @@ describe('stratus ui says why something failed', () => {
   });
 
   it('a failed job and its stage show their reason, the stack behind a details view', async () => {
-    const page = await open(`${server.url}#/app/${FAILED_JOB}`);
+    const page = await open(`${ui.server.url}#/app/${FAILED_JOB}`);
     const jobReason = page.locator('[data-testid="job-0-error"]');
     expect(await jobReason.locator('summary').textContent()).toContain('partition 1 failed 4 times');
     expect(await jobReason.locator('pre.stack').isVisible()).toBe(false);
@@ -185,7 +164,7 @@ describe('stratus ui says why something failed', () => {
   });
 
   it('every failed attempt is a row of its own, numbered, with its reason and stack', async () => {
-    const page = await open(`${server.url}#/app/${FAILED_JOB}/stage/0`);
+    const page = await open(`${ui.server.url}#/app/${FAILED_JOB}/stage/0`);
     expect(await page.locator('[data-testid="stat-stage-attempts"] b').textContent()).toBe('4');
     const rows = page.locator('#tasks tbody tr[data-status="failed"]');
     expect(await rows.count()).toBe(4);
@@ -199,7 +178,7 @@ describe('stratus ui says why something failed', () => {
   });
 
   it('at 1400 px the operators column and the DAG labels are shown whole', async () => {
-    const page = await open(`${server.url}#/app/${FAILED_JOB}`);
+    const page = await open(`${ui.server.url}#/app/${FAILED_JOB}`);
     const ops = page.locator('#stages td.ops').first();
     expect(await ops.textContent()).toBe(OPERATORS);
     // The page's viewport is 1400 px wide (openUiPage).
@@ -210,7 +189,7 @@ describe('stratus ui says why something failed', () => {
     expect(fits).toBe(true);
     await page.close();
 
-    const dag = await open(`${server.url}#/app/${FAILED_JOB}/job/0`);
+    const dag = await open(`${ui.server.url}#/app/${FAILED_JOB}/job/0`);
     const label = dag.locator('#dag text.ops').first();
     const shown = await label.evaluate((t) =>
       [...t.querySelectorAll('tspan')].map((s) => s.textContent).join(' '),

@@ -1,19 +1,6 @@
-/**
- * `stratus ui` shows why a stage was skipped, in headless Chromium over a written event log of
- * three jobs: a cached dataset computed after a shuffle (job 0), read by job 1 — whose job-start
- * lists the shuffle-map stage above the cache as skipped, `above-cached-dataset` — and job 2
- * reusing the shuffle an earlier job wrote (`shuffle-output-exists`). The stages table and the
- * job's DAG grey both and name each one's reason; a log written before the reason existed shows
- * none.
- */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunEvent, SkipReason } from '../../driver/observe/run-events.js';
-import { startUiServer, type UiServer } from '../../driver/observe/ui/server.js';
-import { launchChromium, openUiPage } from '../helpers/browser.js';
+import { openUiPage, serveEventsInBrowser, type UiFixture } from '../helpers/browser.js';
 
 const T = 1_800_000_000_000;
 const APP = 'app-skipped-stages-0001';
@@ -68,13 +55,9 @@ function job(jobId: number, at: number, reason?: SkipReason): RunEvent[] {
   ];
 }
 
-let dir: string;
-let browser: Browser;
-let server: UiServer;
+let ui: UiFixture;
 
 beforeAll(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), 'stratus-ui-skipped-'));
-  const file = path.join(dir, 'skipped.jsonl');
   const events: RunEvent[] = [
     {
       type: 'app-start',
@@ -94,20 +77,16 @@ beforeAll(async () => {
     ...job(2, T + 300, 'shuffle-output-exists'),
     { type: 'app-end', at: T + 400, appId: APP, status: 'succeeded' },
   ];
-  await writeFile(file, `${events.map((e) => JSON.stringify(e)).join('\n')}\n`);
-  browser = await launchChromium();
-  server = await startUiServer({ port: 0, source: { file } });
+  ui = await serveEventsInBrowser('skipped', events);
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await ui?.close();
 });
 
 describe('stratus ui names why a stage was skipped', () => {
   it('the stages table greys the stage above the cache and the reused one, each with its reason', async () => {
-    const page = await openUiPage(browser, `${server.url}#/app/${APP}`);
+    const page = await openUiPage(ui.browser, `${ui.server.url}#/app/${APP}`);
     const skipped = page.locator('#stages tbody tr.skipped');
     expect(await skipped.count()).toBe(2);
     const rows = await skipped.evaluateAll((trs) =>
@@ -127,7 +106,7 @@ describe('stratus ui names why a stage was skipped', () => {
   });
 
   it("the reading job's DAG draws the stage above the cache greyed, with its reason, and the edge to the reader", async () => {
-    const page = await openUiPage(browser, `${server.url}#/app/${APP}/job/1`);
+    const page = await openUiPage(ui.browser, `${ui.server.url}#/app/${APP}/job/1`);
     expect(await page.locator('[data-testid="stat-job-stages"] b').textContent()).toBe('2');
     expect(await page.locator('[data-testid="stat-job-skipped"] b').textContent()).toBe('1');
     const box = page.locator('#dag g.stage.skipped');
