@@ -1,7 +1,8 @@
 /**
- * The `stratus` command line (loaded by cli.ts once Node's compile cache is on). Each subcommand lives in its own thin `commands/<name>.ts` (flags
- * in, one call into its subsystem, lines out) and is registered by commands/program.ts; unknown
- * commands and flags fail with a clear message and a non-zero exit.
+ * The `stratus` command line, loaded by cli.ts once Node's compile cache is on. Each subcommand
+ * lives in its own thin `commands/<name>.ts` (flags in, one call into its subsystem, lines out)
+ * and is registered by commands/program.ts; unknown commands and flags fail with a clear message
+ * and a non-zero exit.
  */
 import { describeContext, StratusError } from '../contract/errors.js';
 import { redactSecrets } from '../storage/connection.js';
