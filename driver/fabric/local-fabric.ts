@@ -136,7 +136,7 @@ export class LocalFabric extends EventEmitter<LocalFabricEvents> {
     return this.ownAzurite?.discardsData === true;
   }
 
-  /** True once stop() was called. */
+  /** @internal True once stop() was called (startLocalFabric reads it). */
   get isStopping(): boolean {
     return this.stopping;
   }
