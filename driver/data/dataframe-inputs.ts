@@ -30,7 +30,7 @@ export interface GraphSampler {
  * rebuild with scan sizes, whose node ids differ) share the downloads: a split sampled for the
  * first graph is not downloaded again for the second.
  */
-export function scanSampler(blobs: BlobStore): {
+export function scanSampler(blobs: BlobStore | undefined): {
   over: (
     inputs: ReadonlyMap<number, readonly (readonly InputSplit[])[]>,
     /** Parquet scans' schemas, read from their footers (parquet-inputs.ts). */
@@ -43,6 +43,8 @@ export function scanSampler(blobs: BlobStore): {
   // By split and format: the local copy of it, once per run whatever graph asks.
   const sampled = new Map<string, Promise<string>>();
   const download = async (split: InputSplit, format: string): Promise<string> => {
+    // Without storage (`stratus explain` of local inputs) every sample is a local file read in place.
+    if (!blobs) throw new Error(`internal: sampling ${split.source ?? split.blob} needs a blob store`);
     dir ??= await mkdtemp(path.join(tmpdir(), 'stratus-schema-'));
     const file = path.join(dir, `sample-${downloads++}`);
     const start = split.start ?? 0;

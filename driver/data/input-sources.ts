@@ -21,6 +21,7 @@ import {
 } from '../../storage/split-reader.js';
 import {
   DEFAULT_SPLIT_BYTES,
+  type FileSplit,
   isGzipName,
   isHiddenName,
   planFileSplits,
@@ -288,17 +289,22 @@ export function localInputPath(uri: string): string {
   }
 }
 
+/** The splits of a local input as resolveInput cuts them (nothing is read but their sizes and line breaks). */
+function planLocalSplits(uri: string, options: Omit<ResolveInputOptions, 'blobs'>): Promise<FileSplit[]> {
+  return resolveInputFiles(localInputPath(uri), options.cwd).then((files) =>
+    planFileSplits(
+      files,
+      options.minPartitions,
+      options.splitBytes ?? DEFAULT_SPLIT_BYTES,
+      options.wholeFiles,
+    ),
+  );
+}
+
 async function resolveLocalInput(uri: string, options: ResolveInputOptions): Promise<InputSplit[]> {
   const { upload } = options;
   if (!upload) throw new Error(`internal: resolveInput of local ${uri} needs upload options`);
-  const local = localInputPath(uri);
-  const files = await resolveInputFiles(local, options.cwd);
-  const splits = await planFileSplits(
-    files,
-    options.minPartitions,
-    options.splitBytes ?? DEFAULT_SPLIT_BYTES,
-    options.wholeFiles,
-  );
+  const splits = await planLocalSplits(uri, options);
   const { names, firstLines } = await uploadSplits(options.blobs, upload.scope, upload.nodeId, splits, {
     ...(upload.concurrency !== undefined ? { concurrency: upload.concurrency } : {}),
     ...(upload.blockBytes !== undefined ? { blockBytes: upload.blockBytes } : {}),
@@ -326,6 +332,35 @@ async function resolveLocalInput(uri: string, options: ResolveInputOptions): Pro
 export async function resolveInput(uri: string, options: ResolveInputOptions): Promise<InputSplit[]> {
   const location = parseBlobLocation(uri);
   return location ? resolveBlobInput(location, uri, options) : resolveLocalInput(uri, options);
+}
+
+/**
+ * The splits resolveInput would give `uri`, without copying anything (`stratus explain`): a blob
+ * input's are the same byte ranges of its blobs; a local input's are cut by the same rule but not
+ * uploaded, so each names no blob (container and blob empty) and is read from its file
+ * (`source`, `sourceOffset`), its range relative to the partition as a run's uploaded one is.
+ */
+export async function listInputSplits(
+  uri: string,
+  options: Omit<ResolveInputOptions, 'upload' | 'blobs'> & { blobs?: BlobStore },
+): Promise<InputSplit[]> {
+  const location = parseBlobLocation(uri);
+  if (location) {
+    if (!options.blobs) throw new Error(`internal: listing ${uri} needs a blob store`);
+    return resolveBlobInput(location, uri, { ...options, blobs: options.blobs });
+  }
+  const splits = await planLocalSplits(uri, options);
+  return splits.map((split) => ({
+    kind: 'blob',
+    container: '',
+    blob: '',
+    start: 0,
+    end: split.end - split.start,
+    fileSize: split.end - split.start,
+    gzip: split.gzip === true,
+    source: split.file,
+    sourceOffset: split.start,
+  }));
 }
 
 /** Range reads of the driver's header search: a header is short, the split may be large. */

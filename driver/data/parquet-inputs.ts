@@ -67,13 +67,16 @@ interface FooterFile {
 
 /** Read `length` bytes at `offset` of a file: the local file when the user's path is local, else the blob. */
 async function readRange(
-  blobs: BlobStore,
+  blobs: BlobStore | undefined,
   split: FileInputSplit,
   offset: number,
   length: number,
 ): Promise<Buffer> {
   const local = !split.source.includes('://') && existsSync(split.source);
-  if (!local) return blobs.getRange(split.container, split.blob, offset, length);
+  if (!local) {
+    if (!blobs) throw new Error(`internal: reading the footer of ${split.source} needs a blob store`);
+    return blobs.getRange(split.container, split.blob, offset, length);
+  }
   const handle = await open(split.source, 'r');
   try {
     const buffer = Buffer.alloc(length);
@@ -86,7 +89,7 @@ async function readRange(
 
 /** Read one file's footer into a sparse copy in `dir` and decode it; throws ParquetCorruptError naming the file. */
 async function readFooter(
-  blobs: BlobStore,
+  blobs: BlobStore | undefined,
   split: FileInputSplit,
   dir: string,
   n: number,
@@ -285,8 +288,24 @@ export async function resolveParquetInput(
   fragment: RelationalFragment | undefined,
   options: Omit<ResolveInputOptions, 'minPartitions'>,
 ): Promise<{ partitions: InputSplit[][]; plan: ParquetScanPlan }> {
-  const input = fragment?.input.kind === 'scan' ? fragment.input : undefined;
   const whole = await resolveInput(source.uri, { ...options, minPartitions: 1, wholeFiles: true });
+  return planParquetScan(source, fragment, whole, options);
+}
+
+/**
+ * Plan a Parquet scan over its files, one whole-file split each (`whole`, as resolveInput or
+ * listInputSplits gives them): read every footer by range (a local file where it lies, a blob
+ * through `blobs`), check or merge the schemas, skip the row groups the pushed filters rule out
+ * and pack the others into splits. Shared by a run (resolveParquetInput) and `stratus explain`,
+ * which lists the files without uploading them, so both plan the same splits.
+ */
+export async function planParquetScan(
+  source: SourceNodeInfo,
+  fragment: RelationalFragment | undefined,
+  whole: readonly FileInputSplit[],
+  options: { blobs?: BlobStore; splitBytes?: number },
+): Promise<{ partitions: InputSplit[][]; plan: ParquetScanPlan }> {
+  const input = fragment?.input.kind === 'scan' ? fragment.input : undefined;
   const dir = await mkdtemp(path.join(tmpdir(), 'stratus-parquet-'));
   let files: FooterFile[];
   try {

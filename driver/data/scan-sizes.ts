@@ -15,6 +15,7 @@ import type { InputSplit } from '../../engine/plan/stage-descriptor.js';
 import { pushedFilters } from '../../engine/sql/parquet-pruning.js';
 import { type ScanSizes, scanOrdinalOf } from '../../engine/sql/scan-sizes.js';
 import type { ParquetScanPlan } from './parquet-inputs.js';
+import type { RunInputs } from './run-inputs.js';
 
 /** Bytes a listed partition's splits cover: each split's byte range (a whole file when it has no end). */
 export function splitBytes(partitions: readonly (readonly InputSplit[])[]): number {
@@ -130,4 +131,59 @@ export async function withScanSizes(
   // The same shape: keep the first graph, and the descriptors need not carry the sizes.
   if (second.fingerprint === first.fingerprint) return { graph: first, rebuilt: false };
   return { graph: second, rebuilt: true };
+}
+
+/**
+ * The graph a run executes and its inputs: `first` and its listing, or — when the scan sizes that
+ * listing gave make a join broadcast a small scanned side — the graph rebuilt with those sizes,
+ * with the listing carried over to its node ids (a source the carry-over cannot match is listed
+ * by `listMore`; none is expected). With `bind`, the graph returned is bound; and when the listing
+ * has Parquet scans, `first` is bound before it is sized, so each Parquet scan counts only the
+ * columns it reads (scan-sizes.ts parquetScanBytes). Should `first` not bind (a join on a
+ * condition that only a broadcast can plan), the scans bound before the failure (a scan binds
+ * before the joins above it) count their columns, any other every column, and its error is
+ * thrown only if `first` is the graph to run.
+ */
+export async function planWithListedSizes(
+  first: JobGraph,
+  listed: RunInputs,
+  rebuild: (sizes: ScanSizes) => JobGraph,
+  listMore: (graph: JobGraph, nodes: ReadonlySet<number>) => Promise<RunInputs>,
+  bind?: (graph: JobGraph, listed: RunInputs) => Promise<void>,
+): Promise<RunInputs & { graph: JobGraph }> {
+  let firstBound = false;
+  let firstError: { error: unknown } | undefined;
+  if (bind && listed.parquetScans.size > 0) {
+    try {
+      await bind(first, listed);
+      firstBound = true;
+    } catch (error) {
+      // Kept, not swallowed: thrown below when `first` is the graph that runs.
+      firstError = { error };
+    }
+  }
+  const sizes = scanSizesFromListing(first, (nodeId) => {
+    const parquet = listed.parquetScans.get(nodeId);
+    if (parquet) return parquetScanBytes(parquet, scanReadColumns(first, nodeId));
+    const parts = listed.inputs.get(nodeId);
+    return parts ? splitBytes(parts) : undefined;
+  });
+  const { graph, rebuilt } = await withScanSizes(first, sizes, rebuild);
+  if (!rebuilt) {
+    if (firstError) throw firstError.error;
+    if (bind && !firstBound) await bind(first, listed);
+    return { graph, ...listed };
+  }
+  const inputs = remapSourceInputs(first, graph, listed.inputs);
+  const sourcePartitions = remapSourceInputs(first, graph, listed.sourcePartitions).mapped;
+  const parquetScans = remapSourceInputs(first, graph, listed.parquetScans).mapped;
+  if (inputs.unmatched.length > 0) {
+    const more = await listMore(graph, new Set(inputs.unmatched));
+    for (const [id, v] of more.inputs) inputs.mapped.set(id, v);
+    for (const [id, v] of more.sourcePartitions) sourcePartitions.set(id, v);
+    for (const [id, v] of more.parquetScans) parquetScans.set(id, v);
+  }
+  const planned = { graph, inputs: inputs.mapped, sourcePartitions, parquetScans };
+  if (bind) await bind(graph, planned);
+  return planned;
 }

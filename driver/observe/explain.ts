@@ -13,6 +13,7 @@
 
 import path from 'node:path';
 import { StratusError } from '../../contract/errors.js';
+import { bindDataFrames, hasDataFrames } from '../../duckdb/binder.js';
 import { buildJobGraphWithSql } from '../../duckdb/sql-graph.js';
 import type { ActionRef } from '../../engine/dataset/actions.js';
 import { validateJobParams } from '../../engine/dataset/job-params.js';
@@ -21,14 +22,24 @@ import { actionLabel } from '../../engine/plan/call-site.js';
 import { describePlan, stagePipelineName } from '../../engine/plan/explain.js';
 import { buildJobGraph, type JobGraph } from '../../engine/plan/graph.js';
 import { loadJobBundle } from '../../engine/plan/module-loader.js';
+import type { InputSplit } from '../../engine/plan/stage-descriptor.js';
 import { computedPartitions, isSamplingRequest, type JobPlan, planJob } from '../../engine/plan/stages.js';
 import type { Key } from '../../engine/records/keys.js';
 import { dataFrameActionKind, isDriverSideKind } from '../../engine/sql/df-actions.js';
 import { BlobStore } from '../../storage/blob-store.js';
 import { bundleJobModule } from '../app/bundler.js';
-import { parseBlobLocation, resolveInput } from '../data/input-sources.js';
-import { DEFAULT_SPLIT_BYTES, planFileSplits, resolveInputFiles } from '../data/input-splitter.js';
-import { remapSourceInputs, scanSizesFromListing, withScanSizes } from '../data/scan-sizes.js';
+import { scanSampler } from '../data/dataframe-inputs.js';
+import { listInputSplits, parseBlobLocation } from '../data/input-sources.js';
+import { parquetScanNote, planParquetScan } from '../data/parquet-inputs.js';
+import type { RunInputs } from '../data/run-inputs.js';
+import {
+  parquetScanBytes,
+  planWithListedSizes,
+  remapSourceInputs,
+  scanReadColumns,
+  sourceListingKey,
+  splitBytes,
+} from '../data/scan-sizes.js';
 import { listWholeFiles, wholeFilePartitions } from '../data/whole-file-inputs.js';
 import { type FabricChoice, type PlannedSlots, planSlots } from '../fabric/connection.js';
 import type { SkipReason } from './run-events.js';
@@ -96,8 +107,32 @@ export interface ExplainedSource {
   nodeId: number;
   uri: string;
   files: number;
+  /**
+   * The bytes the run sizes the scan by: its splits' bytes; for a Parquet scan the compressed
+   * column chunks it reads (of the columns it reads, in the row groups it keeps).
+   */
   bytes?: number;
   partitions: number;
+  /** A DataFrame Parquet scan: what the run's planning finds in the footers (its event-log notice). */
+  parquet?: ExplainedParquetScan;
+}
+
+/** What planning a Parquet scan found, as a run finds it. */
+export interface ExplainedParquetScan {
+  rowGroups: number;
+  /** Row groups no task reads: their statistics rule out the filters pushed into the scan. */
+  skippedRowGroups: number;
+  splits: number;
+  /** Footer bytes read to plan it. */
+  footerBytes: number;
+  /** Every column chunk's bytes in the row groups kept. */
+  estimatedBytes: number;
+  /** Columns of the scan's schema. */
+  columns: number;
+  /** The columns it reads (lower case), when the graph was bound. */
+  readColumns?: string[];
+  /** The line a run's notice and df.explain() give the scan. */
+  note: string;
 }
 
 /** Everything `stratus explain` prints. */
@@ -298,8 +333,13 @@ export interface ExplainModuleOptions {
 
 /**
  * Bundle and load a job module, build its graph with `params` and `slots` as default
- * parallelism, split its local file sources as the driver would (nothing is uploaded), and
- * explain it. Throws what the driver would throw (module not found, builder error, no input).
+ * parallelism, plan its file sources as the driver would — nothing is uploaded: local files are
+ * read where they lie, az:// inputs listed (and Parquet footers read by range) in `blobs` — and
+ * explain it. A Parquet scan is planned by the run's own code (parquet-inputs.ts planParquetScan:
+ * footers, row groups skipped by the pushed filters, row-group splits), the graph bound to learn
+ * the columns each scan reads, and broadcast joins decided by the run's planWithListedSizes.
+ * Throws what the driver would throw before any job (module not found, builder error, no input,
+ * a corrupt Parquet footer, files of different schemas).
  */
 export async function explainModule(
   modulePath: string,
@@ -311,104 +351,172 @@ export async function explainModule(
   process.setSourceMapsEnabled(true);
   const definition = await loadJobBundle(bundle.codeHash, bundle.code);
   const runParams = await validateJobParams(definition.params, params, path.basename(bundle.entry));
-  const graph = await buildJobGraphWithSql(definition, runParams as never, {
+  const first = await buildJobGraphWithSql(definition, runParams as never, {
     defaultParallelism: options.slots,
   });
-  const sourcePartitions = new Map<number, number>();
-  const sources: ExplainedSource[] = [];
-  for (const source of graph.sources()) {
-    const given = options.sourcePartitions?.get(source.nodeId);
-    if (given !== undefined) {
-      sourcePartitions.set(source.nodeId, given);
-      sources.push({ nodeId: source.nodeId, uri: source.uri, files: 0, partitions: given });
-      continue;
-    }
-    const wholeFiles = source.csv?.multiLine === true || source.kind === 'parquet';
-    if (source.wholeFiles) {
-      if (parseBlobLocation(source.uri) && !options.blobs) {
-        throw new StratusError(
-          'EXPLAIN_NEEDS_STORAGE',
-          `${source.uri} is a blob input: give --connection-string / --account so explain can list it, or --source-partitions ${source.nodeId}=<n>`,
-        );
-      }
-      const listed = await listWholeFiles(source.uri, {
-        ...(options.blobs ? { blobs: options.blobs } : {}),
-        ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
-      });
-      const partitions = wholeFilePartitions(listed, source.minPartitions, options.splitBytes).length;
-      sourcePartitions.set(source.nodeId, partitions);
-      const bytes = listed.reduce((n, f) => n + f.size, 0);
-      sources.push({ nodeId: source.nodeId, uri: source.uri, files: listed.length, bytes, partitions });
-      continue;
-    }
-    if (parseBlobLocation(source.uri)) {
-      if (!options.blobs) {
-        throw new StratusError(
-          'EXPLAIN_NEEDS_STORAGE',
-          `${source.uri} is a blob input: give --connection-string / --account so explain can list it, or --source-partitions ${source.nodeId}=<n>`,
-        );
-      }
-      const blobSplits = await resolveInput(source.uri, {
-        blobs: options.blobs,
-        minPartitions: source.minPartitions,
-        wholeFiles,
-        ...(options.splitBytes !== undefined ? { splitBytes: options.splitBytes } : {}),
-      });
-      sourcePartitions.set(source.nodeId, blobSplits.length);
-      sources.push({
-        nodeId: source.nodeId,
-        uri: source.uri,
-        files: new Set(blobSplits.map((b) => b.blob)).size,
-        bytes: blobSplits.reduce((n, b) => n + (b.end - b.start), 0),
-        partitions: blobSplits.length,
-      });
-      continue;
-    }
-    const files = await resolveInputFiles(source.uri, options.cwd);
-    const splits = await planFileSplits(
-      files,
-      source.minPartitions,
-      options.splitBytes ?? DEFAULT_SPLIT_BYTES,
-      wholeFiles,
-    );
-    sourcePartitions.set(source.nodeId, splits.length);
-    sources.push({
-      nodeId: source.nodeId,
-      uri: source.uri,
-      files: files.length,
-      bytes: splits.reduce((n, s) => n + (s.end - s.start), 0),
-      partitions: splits.length,
-    });
+  // Partitions given for a source (--source-partitions, by the first graph's node ids), by
+  // listing key so that a rebuilt graph's node of the same source finds them too.
+  const given = new Map<string, number>();
+  for (const [nodeId, n] of options.sourcePartitions ?? []) {
+    if (first.sources().some((s) => s.nodeId === nodeId)) given.set(sourceListingKey(first, nodeId), n);
   }
-  // As a run does: a join of a small file scan is broadcast by its listed size. Explain sizes a
-  // Parquet scan by its files (it reads no footer), at least what a run estimates.
-  const listed = new Map(sources.map((s) => [s.nodeId, s]));
-  const planned = await withScanSizes(
-    graph,
-    scanSizesFromListing(graph, (nodeId) => listed.get(nodeId)?.bytes),
-    (scanSizes) =>
-      buildJobGraph(definition, runParams as never, {
-        defaultParallelism: options.slots,
-        sql: { parsed: graph.sqlParses() },
-        scanSizes,
-      }),
-  );
-  let plannedPartitions = sourcePartitions;
-  let plannedSources = sources;
-  if (planned.rebuilt) {
-    plannedPartitions = remapSourceInputs(graph, planned.graph, sourcePartitions).mapped;
-    plannedSources = [...remapSourceInputs(graph, planned.graph, listed).mapped].map(([nodeId, s]) => ({
+  const firstListing = await listSources(first, options, given);
+  let moreListing: SourceListing | undefined;
+  const sampler = scanSampler(options.blobs);
+  let planned: RunInputs & { graph: JobGraph };
+  try {
+    planned = await planWithListedSizes(
+      first,
+      firstListing.inputs,
+      (scanSizes) =>
+        buildJobGraph(definition, runParams as never, {
+          defaultParallelism: options.slots,
+          sql: { parsed: first.sqlParses() },
+          scanSizes,
+        }),
+      async (rebuilt, nodes) => {
+        moreListing = await listSources(rebuilt, options, given, nodes);
+        return moreListing.inputs;
+      },
+      async (graph, listed) => {
+        // Bound, as a run binds it, to learn the columns each Parquet scan reads; only when there is
+        // one, and every DataFrame scan was listed (a source given by --source-partitions cannot be
+        // sampled: its scans are then sized by every column, as a run sizes an unbound scan).
+        if (listed.parquetScans.size === 0 || !hasDataFrames(graph)) return;
+        if (graph.sources().some((s) => !listed.inputs.has(s.nodeId))) return;
+        const schemas = new Map([...listed.parquetScans].map(([nodeId, scan]) => [nodeId, scan.schema]));
+        const { sample, partitions } = sampler.over(listed.inputs, schemas);
+        await bindDataFrames(graph, sample, undefined, partitions);
+      },
+    );
+  } finally {
+    await sampler.close();
+  }
+  const { graph } = planned;
+  let explained = firstListing.sources;
+  if (graph !== first) {
+    explained = remapSourceInputs(first, graph, firstListing.sources).mapped;
+    for (const [nodeId, s] of moreListing?.sources ?? []) explained.set(nodeId, s);
+  }
+  const sources = [...explained].map(([nodeId, s]): ExplainedSource => {
+    const scan = planned.parquetScans.get(nodeId);
+    if (!scan) return { ...s, nodeId };
+    // What the run sizes the scan by (broadcast joins): the chunks of the columns it reads.
+    const readColumns = scanReadColumns(graph, nodeId);
+    return {
       ...s,
       nodeId,
-    }));
-  }
-  return explainGraph(planned.graph, {
+      bytes: parquetScanBytes(scan, readColumns),
+      parquet: {
+        rowGroups: scan.rowGroups,
+        skippedRowGroups: scan.skippedRowGroups,
+        splits: scan.splits,
+        footerBytes: scan.footerBytes,
+        estimatedBytes: scan.estimatedBytes,
+        columns: scan.schema.fields.length,
+        ...(readColumns !== undefined ? { readColumns: [...new Set(readColumns)] } : {}),
+        note: parquetScanNote(scan),
+      },
+    };
+  });
+  return explainGraph(graph, {
     slots: options.slots,
-    sourcePartitions: plannedPartitions,
-    sources: plannedSources,
+    sourcePartitions: planned.sourcePartitions,
+    sources,
     module: bundle.entry,
     ...(options.slotsFrom !== undefined ? { slotsFrom: options.slotsFrom } : {}),
   });
+}
+
+/** What explain lists of a graph's file sources: their splits (as a run's, not uploaded) and lines. */
+interface SourceListing {
+  inputs: RunInputs;
+  sources: Map<number, Omit<ExplainedSource, 'nodeId'>>;
+}
+
+/**
+ * List the file sources of `graph` (only `nodes` when given) as a run plans them, without
+ * uploading: the same splits, partition counts and Parquet scan plans a run's prepareRunInputs
+ * gives, each local split naming its file instead of an uploaded blob.
+ */
+async function listSources(
+  graph: JobGraph,
+  options: ExplainModuleOptions,
+  given: ReadonlyMap<string, number>,
+  nodes?: ReadonlySet<number>,
+): Promise<SourceListing> {
+  const inputs: RunInputs = { inputs: new Map(), sourcePartitions: new Map(), parquetScans: new Map() };
+  const sources = new Map<number, Omit<ExplainedSource, 'nodeId'>>();
+  for (const source of graph.sources()) {
+    if (nodes && !nodes.has(source.nodeId)) continue;
+    const assumed = given.get(sourceListingKey(graph, source.nodeId));
+    if (assumed !== undefined) {
+      inputs.sourcePartitions.set(source.nodeId, assumed);
+      sources.set(source.nodeId, { uri: source.uri, files: 0, partitions: assumed });
+      continue;
+    }
+    if (parseBlobLocation(source.uri) && !options.blobs) {
+      throw new StratusError(
+        'EXPLAIN_NEEDS_STORAGE',
+        `${source.uri} is a blob input: give --connection-string / --account so explain can list it, or --source-partitions ${source.nodeId}=<n>`,
+      );
+    }
+    const listOptions = {
+      ...(options.blobs ? { blobs: options.blobs } : {}),
+      ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
+      ...(options.splitBytes !== undefined ? { splitBytes: options.splitBytes } : {}),
+    };
+    let parts: InputSplit[][];
+    if (source.kind === 'parquet') {
+      // The run's planning of a Parquet scan, over the files listed in place.
+      const impl = graph.node(source.nodeId).impl;
+      const whole = await listInputSplits(source.uri, { ...listOptions, minPartitions: 1, wholeFiles: true });
+      const resolved = await planParquetScan(
+        source,
+        impl.type === 'relational' ? impl.fragment : undefined,
+        whole,
+        listOptions,
+      );
+      parts = resolved.partitions;
+      inputs.parquetScans.set(source.nodeId, resolved.plan);
+    } else if (source.wholeFiles) {
+      const listed = await listWholeFiles(source.uri, listOptions);
+      parts = wholeFilePartitions(listed, source.minPartitions, options.splitBytes).map((part) =>
+        part.map((i): InputSplit => {
+          const file = listed[i]!;
+          return {
+            kind: 'blob',
+            container: file.blob?.container ?? '',
+            blob: file.blob?.name ?? '',
+            start: 0,
+            end: file.size,
+            fileSize: file.size,
+            gzip: false,
+            source: file.source,
+            sourceOffset: 0,
+          };
+        }),
+      );
+    } else {
+      const splits = await listInputSplits(source.uri, {
+        ...listOptions,
+        minPartitions: source.minPartitions,
+        wholeFiles: source.csv?.multiLine === true,
+      });
+      parts = splits.map((s) => [s as InputSplit]);
+    }
+    inputs.inputs.set(source.nodeId, parts);
+    inputs.sourcePartitions.set(source.nodeId, parts.length);
+    const files = new Set(parts.flatMap((splits) => splits.map((s) => s.source ?? s.blob))).size;
+    const plan = inputs.parquetScans.get(source.nodeId);
+    sources.set(source.nodeId, {
+      uri: source.uri,
+      files: plan ? plan.files : files,
+      bytes: plan ? plan.estimatedBytes : splitBytes(parts),
+      partitions: parts.length,
+    });
+  }
+  return { inputs, sources };
 }
 
 /** How explain names where its slot count comes from. */
@@ -460,8 +568,11 @@ export function formatExplanation(e: Explanation): string {
     `Slots: ${e.slots} (default parallelism ${e.defaultParallelism})${e.slotsFrom ? ` — ${e.slotsFrom}` : ''}`,
   );
   for (const s of e.sources) {
+    const pq = s.parquet;
+    // A Parquet scan: the run's notice, and the columns its size (broadcast joins) counts.
+    const read = pq?.readColumns ? ` of ${pq.readColumns.length}/${pq.columns} columns read` : '';
     lines.push(
-      `Input node ${s.nodeId}: ${s.uri} → ${plural(s.partitions, 'partition')}${s.files ? ` from ${plural(s.files, 'file')}` : ''}${s.bytes !== undefined ? `, ${s.bytes} bytes` : ''}`,
+      `Input node ${s.nodeId}: ${s.uri} → ${plural(s.partitions, 'partition')}${s.files ? ` from ${plural(s.files, 'file')}` : ''}${s.bytes !== undefined ? `, ${s.bytes} bytes${read}` : ''}${pq ? ` (${pq.note})` : ''}`,
     );
   }
   lines.push(

@@ -1,14 +1,15 @@
 /**
  * `stratus explain` plans a join of a small file scan as a run does: the scans' sizes from its
- * listing (for Parquet the files' sizes: explain reads no footer), a broadcast of the small side
- * below spark.sql.autoBroadcastJoinThreshold, both sides shuffled at -1.
+ * listing (for Parquet the compressed chunks of the columns the scan reads, from the footers, as
+ * DuckDB's parquet_metadata reports them), a broadcast of the small side at most
+ * spark.sql.autoBroadcastJoinThreshold, both sides shuffled at -1.
  */
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { explainModule } from '../../driver/observe/explain.js';
-import { writeTable } from '../sql/tpch-data.js';
+import { referenceRows, writeTable } from '../sql/tpch-data.js';
 
 const JOB = path.resolve(import.meta.dirname, '../e2e/jobs/dataframe-auto-broadcast-blobs.ts');
 
@@ -36,8 +37,17 @@ afterAll(async () => {
 });
 
 describe('stratus explain and the automatic broadcast', () => {
-  it('shows the small Parquet side broadcast by its files’ size, and shuffles both sides at -1', async () => {
-    const dimBytes = (await stat(dim.replace('*', '0'))).size;
+  it('shows the small Parquet side broadcast by the chunks of the columns it reads, and shuffles both sides at -1', async () => {
+    // First planned far above any size, to learn the columns the dimension's scan reads.
+    const wide = await explainModule(JOB, { fact, dim, threshold: 1 << 30 }, { slots: 2 });
+    const read = wide.sources.find((s) => s.uri === dim)?.parquet?.readColumns;
+    expect(read?.length).toBeGreaterThan(0);
+    const quoted = read!.map((c) => `'${c}'`).join(', ');
+    const [chunks] = await referenceRows(
+      `SELECT sum(total_compressed_size)::BIGINT AS bytes FROM parquet_metadata('${dim}') WHERE lower(path_in_schema) IN (${quoted})`,
+    );
+    const dimBytes = Number(chunks!.bytes);
+    expect(dimBytes).toBeGreaterThan(0);
     const auto = await explainModule(JOB, { fact, dim, threshold: dimBytes }, { slots: 2 });
     const off = await explainModule(JOB, { fact, dim, threshold: -1 }, { slots: 2 });
     const partitioners = (e: typeof auto) =>
@@ -47,7 +57,7 @@ describe('stratus explain and the automatic broadcast', () => {
     expect(JSON.stringify(auto)).toContain('broadcastExchange');
     expect(JSON.stringify(off)).not.toContain('broadcastExchange');
     expect(partitioners(off).filter((p) => p === 'hash').length).toBeGreaterThanOrEqual(2);
-    // One byte under the dimension's files: not small enough.
+    // One byte under the dimension's chunks: not small enough.
     const under = await explainModule(JOB, { fact, dim, threshold: dimBytes - 1 }, { slots: 2 });
     expect(JSON.stringify(under)).not.toContain('broadcastExchange');
     // Each source node still names its own listing after the rebuild (the fact scan, not exchanged,
