@@ -134,7 +134,8 @@ export async function withScanSizes(
 }
 
 /**
- * The graph a run executes and its inputs: `first` and its listing, or — when the scan sizes that
+ * The graph a run executes and its inputs (`stratus explain` calls it too, over a listing that
+ * uploads nothing, so both decide the same broadcasts): `first` and its listing, or — when the scan sizes that
  * listing gave make a join broadcast a small scanned side — the graph rebuilt with those sizes,
  * with the listing carried over to its node ids (a source the carry-over cannot match is listed
  * by `listMore`; none is expected). With `bind`, the graph returned is bound; and when the listing
