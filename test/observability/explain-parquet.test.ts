@@ -11,6 +11,7 @@ import { copyFile, mkdir, mkdtemp, readFile, rm, stat, truncate } from 'node:fs/
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DATA_CONTAINER } from '../../contract/names.js';
 import { type Explanation, explainModule, formatExplanation } from '../../driver/observe/explain.js';
 import { BlobStore } from '../../storage/blob-store.js';
 import { connectStorage } from '../../storage/connection.js';
@@ -142,10 +143,15 @@ interface Params {
 
 /** Explain `params`, then run them; both with the fabric's slots. */
 async function explainAndRun(params: Params, withBlobs: boolean) {
+  // Given the storage, explain still writes nothing to it (local files are read where they lie).
+  const stored = async () =>
+    (await blobs.list(DATA_CONTAINER, '', { includeUncommitted: true })).map((b) => b.name).sort();
+  const before = withBlobs ? await stored() : [];
   const explained = await explainModule(JOB, params, {
     slots: e2e.fabric.totalSlots,
     ...(withBlobs ? { blobs } : {}),
   });
+  if (withBlobs) expect(await stored()).toEqual(before);
   e2e.events.clear();
   const run = (await e2e.driver.run(JOB, params)) as { count: number; plan: string };
   return { explained, run };
@@ -163,7 +169,7 @@ beforeAll(async () => {
   }));
   fact = await writeTable(dir, 'facts', facts, { f_id: 'BIGINT', k: 'INTEGER' }, 'parquet', 2);
   blobs = new BlobStore(connectStorage({ connectionString: suiteConnectionString() }));
-  await blobs.ensureContainers([CONTAINER]);
+  await blobs.ensureContainers([CONTAINER, DATA_CONTAINER]);
   for (const f of ['wide/wide-0.parquet', 'wide/wide-1.parquet', 'facts-0.parquet', 'facts-1.parquet'])
     await blobs.put(CONTAINER, `t/${f}`, await readFile(path.join(dir, f)));
   e2e = await startE2E({ label: 'explain-parquet' });
@@ -213,7 +219,7 @@ describe('stratus explain plans Parquet scans as a run does', () => {
   it('a filter that skips row groups: explain gives the run’s splits, partitions, skipped row groups and bytes', async () => {
     const filter = { from: 3000, to: 5000 };
     const params = { fact, wide, columns: ['k', 'name'], threshold: 1 << 30, minPartitions: 5, ...filter };
-    const { explained, run } = await explainAndRun(params, false);
+    const { explained, run } = await explainAndRun(params, true);
     const where = `k BETWEEN ${filter.from} AND ${filter.to}`;
     const dimension = explained.sources.filter((s) => s.uri === wide);
     expect(dimension.length).toBeGreaterThan(0);
