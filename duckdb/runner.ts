@@ -7,7 +7,7 @@
  * partition, which the caller stores back to back as the map output's R segments — or computes
  * the action's partial (rows, a count, a reservoir sample of sort keys).
  */
-import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { StratusError } from '../contract/errors.js';
@@ -21,9 +21,10 @@ import {
 } from '../engine/sql/program.js';
 import { INPUT_RELATION, LEFT_RELATION, RIGHT_RELATION } from '../engine/sql/sql-gen.js';
 import { quoteIdent, quoteString } from '../engine/sql/types.js';
+import { type RecordSegment, writeBridgeRows } from './bridge-rows.js';
 import { parquetFileSql, partitionedScanSql, type ScanFile, scanRelationSql } from './scan-sql.js';
 import { spillDirectory, withSession } from './session.js';
-import { rowsOf } from './values.js';
+import { rowConverter, rowsOf } from './values.js';
 import { type WrittenFile, writeParts } from './writer.js';
 
 /** The local inputs of one relational task. */
@@ -36,8 +37,13 @@ export interface RelationalTaskInputs {
   rightSegmentFiles?: readonly string[];
   /** Broadcast join sides: by relation name, the one reduce partition's segments of every map output. */
   broadcastFiles?: Readonly<Record<string, readonly string[]>>;
-  /** ds.toDF: this partition's segments of the bridge exchange (record codec bytes, in map order). */
-  recordSegments?: readonly Uint8Array[];
+  /**
+   * ds.toDF: this partition's segments of the bridge exchange (record codec bytes, in map order),
+   * each whole or streamed; read one after the other, each decoded as its bytes arrive.
+   */
+  recordSegments?: Iterable<RecordSegment> | AsyncIterable<RecordSegment>;
+  /** ds.toDF: the segments' rows already written by writeBridgeRows (the executor does, outside the session). */
+  recordRowsFile?: string;
 }
 
 /**
@@ -118,8 +124,18 @@ type RelationalTaskWork =
       rowsWritten: number;
     }
   | { kind: 'result'; result: unknown; rowsWritten: number }
-  /** df.rdd: the task's rows as row objects in the record codec, all for reduce partition `partition`. */
-  | { kind: 'records'; segment: Buffer; partition: number; numPartitions: number; rowsWritten: number }
+  /**
+   * df.rdd: the task's rows as row objects in the record codec, all for reduce partition
+   * `partition`: a local file of `segmentBytes` (none when no row was written).
+   */
+  | {
+      kind: 'records';
+      segmentFile?: string;
+      segmentBytes: number;
+      partition: number;
+      numPartitions: number;
+      rowsWritten: number;
+    }
   /** A write task's part files (one, or one per partition value tuple), local. */
   | { kind: 'files'; files: WrittenFile[]; rowsWritten: number };
 
@@ -205,16 +221,18 @@ async function defineInput(
     return;
   } else {
     // Local rows, sliced as parallelize slices: [floor(i·n/k), floor((i+1)·n/k)), for each slice the
-    // task reads; or the rows a Dataset's tasks checked for toDF, as [partition, values] records.
-    const rows =
-      input.kind === 'records'
-        ? bridgeRows(input.codec, inputs.recordSegments ?? [])
-        : localRows(input, program, partition);
-    const file = path.join(tempDir, 'local-rows.jsonl');
-    const lines = rows.map((r) =>
-      JSON.stringify(Object.fromEntries(columns.map((c, i) => [c.name, r[i] ?? null]))),
-    );
-    await writeFile(file, lines.length > 0 ? `${lines.join('\n')}\n` : '');
+    // task reads; or the rows a Dataset's tasks checked for toDF, as [partition, values] records,
+    // written as their segments decode (bridge-rows.ts) unless the caller already wrote them.
+    let file = path.join(tempDir, 'local-rows.jsonl');
+    if (input.kind === 'records') {
+      if (inputs.recordRowsFile !== undefined) file = inputs.recordRowsFile;
+      else await writeBridgeRows(input.codec, inputs.recordSegments ?? [], columns, file);
+    } else {
+      const lines = localRows(input, program, partition).map((r) =>
+        JSON.stringify(Object.fromEntries(columns.map((c, i) => [c.name, r[i] ?? null]))),
+      );
+      await writeFile(file, lines.length > 0 ? `${lines.join('\n')}\n` : '');
+    }
     relation = `SELECT * FROM ${scanRelationSql('json', [{ path: file, skipHeader: false }], columns, undefined)}`;
   }
   const kind = sparse ? 'TABLE' : 'VIEW';
@@ -233,18 +251,6 @@ function localRows(
       Math.floor(((slice + 1) * n) / input.numSlices),
     ),
   );
-}
-
-/** The values of the [partition, values] records of the toDF bridge's segments. */
-function bridgeRows(codecName: string, segments: readonly Uint8Array[]): unknown[][] {
-  const codec = getCodec(codecName);
-  const rows: unknown[][] = [];
-  for (const segment of segments) {
-    const decoder = codec.decoder();
-    const records = [...decoder.push(segment), ...decoder.end()];
-    for (const record of records) rows.push((record as [number, unknown[]])[1]);
-  }
-  return rows;
 }
 
 /** The rows of an exchange's segments (or none), with exactly `columns`. */
@@ -446,20 +452,45 @@ async function runSink(
       return { kind: 'result', result: { count, keys: rowsOf(sampled) }, rowsWritten: 0 };
     }
     if (sink.kind === 'records') {
-      // df.rdd(): row objects by column name, values as collect() gives them (values.ts).
-      const reader = await connection.runAndReadAll(program.sql);
-      const names = reader.columnNames();
-      const rows = rowsOf(reader).map((row) => Object.fromEntries(names.map((n, i) => [n, row[i]])));
+      // df.rdd(): row objects by column name, values as collect() gives them (values.ts). DuckDB's
+      // result is streamed a chunk at a time and encoded BATCH_SIZE rows at a time into the
+      // segment's local file (the same bytes as encoding the whole partition in BATCH_SIZE slices),
+      // so the task holds one chunk and one batch, never the partition.
+      const result = await connection.stream(program.sql);
+      const names = result.columnNames();
+      const convert = rowConverter(result.columnTypes());
       const codec = getCodec(sink.codec);
-      const chunks: Uint8Array[] = [];
-      for (let i = 0; i < rows.length; i += BATCH_SIZE)
-        chunks.push(codec.encode(rows.slice(i, i + BATCH_SIZE), 'rdd'));
+      const file = path.join(options.tempDir, 'rdd-segment');
+      const out = await open(file, 'w');
+      let rowsWritten = 0;
+      let bytes = 0;
+      let batch: Record<string, unknown>[] = [];
+      const flush = async () => {
+        const encoded = codec.encode(batch, 'rdd');
+        batch = [];
+        await out.appendFile(encoded);
+        bytes += encoded.length;
+      };
+      try {
+        for await (const chunk of result.yieldRowsJson()) {
+          for (const row of chunk) {
+            const values = convert(row);
+            batch.push(Object.fromEntries(names.map((n, i) => [n, values[i]])));
+            if (batch.length === BATCH_SIZE) await flush();
+          }
+          rowsWritten += chunk.length;
+        }
+        if (batch.length > 0) await flush();
+      } finally {
+        await out.close();
+      }
       return {
         kind: 'records',
-        segment: Buffer.concat(chunks),
+        ...(bytes > 0 ? { segmentFile: file } : {}),
+        segmentBytes: bytes,
         partition,
         numPartitions: sink.numPartitions,
-        rowsWritten: rows.length,
+        rowsWritten,
       };
     }
     const limit = sink.limit !== undefined ? ` LIMIT ${sink.limit}` : '';

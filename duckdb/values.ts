@@ -18,9 +18,18 @@ function toNumber(value: unknown): unknown {
   return n;
 }
 
+/**
+ * The conversion of one row of DuckDB's JSON values (`getRowsJson`, `yieldRowsJson`) for columns
+ * of `types`, as the file comment says: every result path, read whole or streamed, uses it.
+ */
+export function rowConverter(
+  types: readonly { toString(): string }[],
+): (row: readonly unknown[]) => unknown[] {
+  const numeric = types.map((t) => NUMERIC.test(String(t)));
+  return (row) => row.map((v, i) => (numeric[i] ? toNumber(v) : v));
+}
+
 /** The rows of a read result, each an array of values in column order (see the file comment). */
 export function rowsOf(reader: DuckDBResultReader): unknown[][] {
-  const types = reader.columnTypes().map(String);
-  const numeric = types.map((t) => NUMERIC.test(t));
-  return reader.getRowsJson().map((row) => row.map((v, i) => (numeric[i] ? toNumber(v) : v)));
+  return reader.getRowsJson().map(rowConverter(reader.columnTypes()));
 }

@@ -12,6 +12,7 @@ import { createReadStream } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ProtocolError } from '../contract/errors.js';
+import { writeBridgeRows } from '../duckdb/bridge-rows.js';
 import { fileSize, runRelationalTask } from '../duckdb/runner.js';
 import type { ScanFile } from '../duckdb/scan-sql.js';
 import type { InputSplit, MapOutputTableData, StageDescriptor } from '../engine/plan/stage-descriptor.js';
@@ -165,26 +166,17 @@ async function fileMapOutput(segments: readonly (string | undefined)[]): Promise
   };
 }
 
-/** The map output of an rdd() bridge task: its rows in segment `partition`, the others empty. */
-export function bridgeMapOutput(out: {
-  segment: Buffer;
-  partition: number;
-  numPartitions: number;
-}): MapOutput {
-  return {
-    segmentSizes: Array.from({ length: out.numPartitions }, (_, p) =>
-      p === out.partition ? out.segment.length : 0,
-    ),
-    async *readSegment(p: number) {
-      if (p === out.partition && out.segment.length > 0) yield out.segment;
-    },
-    // In memory: nothing to remove.
-    discard: async () => {},
-  };
-}
-
 /** The reduce side's segments: one range read per non-empty segment, kept in map order. */
 export type SegmentFetcher = (table: MapOutputTableData, reducePartition: number) => AsyncIterable<Buffer>;
+
+/**
+ * The reduce side's segments as their bytes arrive: one range read per non-empty segment, in map
+ * order, each read to its end before the next is requested.
+ */
+export type SegmentStreamer = (
+  table: MapOutputTableData,
+  reducePartition: number,
+) => AsyncIterable<AsyncIterable<Buffer>>;
 
 /** Stores a write task's part files (the executor's SavedFilesWriter); returns their records and bytes. */
 export type SaveFiles = (
@@ -199,6 +191,7 @@ export async function runRelationalStage(
   partition: number,
   shuffleTables: ReadonlyMap<number, MapOutputTableData>,
   fetchSegments: SegmentFetcher,
+  streamSegments: SegmentStreamer,
   tempDir: string,
   saveFiles: SaveFiles,
   signal: AbortSignal,
@@ -212,7 +205,7 @@ export async function runRelationalStage(
     segmentFiles?: string[];
     rightSegmentFiles?: string[];
     broadcastFiles?: Record<string, string[]>;
-    recordSegments?: Buffer[];
+    recordRowsFile?: string;
   } = {};
   const inputPartitions = taskInputPartitions(program, partition);
   let textLines = 0;
@@ -255,15 +248,22 @@ export async function runRelationalStage(
       throw new NonRetryableTaskError(
         `stage descriptor has no map outputs for shuffle ${program.input.shuffleId}`,
       );
-    const segments: Buffer[] = [];
-    for (const q of inputPartitions) {
-      for await (const segment of fetchSegments(table, q)) {
-        segments.push(segment);
-        metrics.shuffleReadBytes += segment.length;
-        metrics.bytesRead += segment.length;
+    // Each segment decoded and written as JSON Lines as its bytes arrive (duckdb/bridge-rows.ts),
+    // before DuckDB's session opens: the task never holds the partition's bytes or rows.
+    const counted = async function* (segment: AsyncIterable<Buffer>) {
+      for await (const chunk of segment) {
+        metrics.shuffleReadBytes += chunk.length;
+        metrics.bytesRead += chunk.length;
+        yield chunk;
       }
-    }
-    inputs.recordSegments = segments;
+    };
+    const segments = async function* () {
+      for (const q of inputPartitions)
+        for await (const segment of streamSegments(table, q)) yield counted(segment);
+    };
+    const file = path.join(inputDir, 'bridge-rows.jsonl');
+    await writeBridgeRows(program.input.codec, segments(), program.input.columns, file);
+    inputs.recordRowsFile = file;
   } else if (program.input.kind === 'exchange' || program.input.kind === 'join') {
     const sides =
       program.input.kind === 'join'
@@ -334,10 +334,13 @@ export async function runRelationalStage(
   }
   if (out.kind === 'records') {
     // df.rdd: the direct exchange's map output, whose only non-empty segment is this partition's.
+    // Its segment is the local file the task streamed DuckDB's rows into, uploaded as map outputs are.
+    const files: (string | undefined)[] = new Array(out.numPartitions).fill(undefined);
+    files[out.partition] = out.segmentFile;
     metrics.recordsWritten += out.rowsWritten;
-    metrics.shuffleWriteBytes += out.segment.length;
-    metrics.bytesWritten += out.segment.length;
-    return { kind: 'shuffle-map', mapOutput: bridgeMapOutput(out), ...base };
+    metrics.shuffleWriteBytes += out.segmentBytes;
+    metrics.bytesWritten += out.segmentBytes;
+    return { kind: 'shuffle-map', mapOutput: await fileMapOutput(files), ...base };
   }
   metrics.recordsWritten += out.rowsWritten;
   if (program.sink.kind === 'sample' && countScale !== 1) {

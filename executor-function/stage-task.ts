@@ -254,6 +254,51 @@ async function discardIfApplicationEnded(blobs: BlobStore, appId: string, writte
   );
 }
 
+/** The byte range of `reducePartition`'s segment in each map output where it is not empty. */
+function segmentRanges(table: MapOutputTableData, reducePartition: number) {
+  const ranges: { blob: string; offset: number; count: number }[] = [];
+  for (const output of table.outputs) {
+    const count = output.segmentSizes[reducePartition] ?? 0;
+    if (count === 0) continue; // an empty segment costs no request
+    let offset = 0;
+    for (let r = 0; r < reducePartition; r++) offset += output.segmentSizes[r] ?? 0;
+    ranges.push({ blob: output.blob, offset, count });
+  }
+  return ranges;
+}
+
+/** A read of a map output that is gone: ShuffleOutputMissingError, naming the shuffle and blob. */
+function missingOutput(table: MapOutputTableData, blob: string) {
+  return (error: unknown): never => {
+    if (error instanceof BlobNotFoundError) {
+      throw new ShuffleOutputMissingError(table.shuffleId, blob, error.message);
+    }
+    throw error;
+  };
+}
+
+/**
+ * The segment of `reducePartition` from every map output, one after the other, each streamed
+ * from one ranged GET (the requests fetchSegments makes) as its bytes arrive; each must be read
+ * to its end before the next. For a reader that decodes as it goes and must not hold a segment
+ * whole: the toDF bridge, whose one segment holds a whole partition.
+ */
+async function* streamSegments(
+  blobs: BlobStore,
+  table: MapOutputTableData,
+  reducePartition: number,
+): AsyncGenerator<AsyncIterable<Buffer>> {
+  for (const range of segmentRanges(table, reducePartition)) {
+    yield (async function* () {
+      try {
+        yield* blobs.streamRange(DATA_CONTAINER, range.blob, range.offset, range.count);
+      } catch (error) {
+        missingOutput(table, range.blob)(error);
+      }
+    })();
+  }
+}
+
 /**
  * Yield the segment of `reducePartition` from every map output, fetching several at once: as
  * many average-sized segments as the task's budget allows (task-buffers.ts).
@@ -264,14 +309,7 @@ async function* fetchSegments(
   reducePartition: number,
   budgetBytes: number,
 ): AsyncGenerator<Buffer> {
-  const ranges: { blob: string; offset: number; count: number }[] = [];
-  for (const output of table.outputs) {
-    const count = output.segmentSizes[reducePartition] ?? 0;
-    if (count === 0) continue; // an empty segment costs no request
-    let offset = 0;
-    for (let r = 0; r < reducePartition; r++) offset += output.segmentSizes[r] ?? 0;
-    ranges.push({ blob: output.blob, offset, count });
-  }
+  const ranges = segmentRanges(table, reducePartition);
   const total = ranges.reduce((n, r) => n + r.count, 0);
   const concurrency = shuffleFetchConcurrency(budgetBytes, ranges.length > 0 ? total / ranges.length : 0);
   // Keep up to `concurrency` reads in flight; yield segments in the order they were requested.
@@ -280,12 +318,9 @@ async function* fetchSegments(
   const startNext = () => {
     const range = ranges[next++]!;
     inFlight.push(
-      blobs.getRange(DATA_CONTAINER, range.blob, range.offset, range.count).catch((error: unknown) => {
-        if (error instanceof BlobNotFoundError) {
-          throw new ShuffleOutputMissingError(table.shuffleId, range.blob, error.message);
-        }
-        throw error;
-      }),
+      blobs
+        .getRange(DATA_CONTAINER, range.blob, range.offset, range.count)
+        .catch(missingOutput(table, range.blob)),
     );
   };
   while (next < ranges.length && inFlight.length < concurrency) startNext();
@@ -425,6 +460,7 @@ export const runStageTask: WorkKindRunner<StageWork> = async (work, context): Pr
       message.partition,
       shuffleTables,
       (table, p) => fetchSegments(blobs, table, p, descriptor.memoryBudgetBytes),
+      (table, p) => streamSegments(blobs, table, p),
       context.tempDir,
       (files) => {
         if (!descriptor.save)

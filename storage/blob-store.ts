@@ -88,6 +88,27 @@ export class BlobStore {
     }
   }
 
+  /**
+   * Read `count` bytes from `offset` as they arrive: one GET whose body is yielded in the chunks the
+   * socket delivers (a body cut mid-way is resumed from where it broke), so a reader that consumes
+   * as it goes never holds the range whole. Throws BlobNotFoundError when the blob does not exist.
+   */
+  async *streamRange(container: string, name: string, offset: number, count: number): AsyncGenerator<Buffer> {
+    if (count === 0) return;
+    let body: NodeJS.ReadableStream | undefined;
+    try {
+      const response = await this.container(container)
+        .getBlobClient(name)
+        .download(offset, count, { maxRetryRequests: 5 });
+      body = response.readableStreamBody;
+    } catch (error) {
+      if (isNotFound(error)) throw new BlobNotFoundError(container, name);
+      throw error;
+    }
+    if (!body) throw new Error(`internal: no body streaming ${container}/${name}`);
+    for await (const chunk of body) yield typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
+  }
+
   /** The blob's size in bytes, or undefined when it does not exist. */
   async size(container: string, name: string): Promise<number | undefined> {
     try {

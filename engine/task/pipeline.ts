@@ -163,13 +163,20 @@ async function* readFileSource(ctx: PipelineContext, node: GraphNode, partition:
   if (out.length > 0) yield out;
 }
 
+/** The bytes of a shuffle segment decoded at a time (readShuffleBatches). */
+const SHUFFLE_DECODE_SLICE_BYTES = 256 * 1024;
+
 async function* readShuffleBatches(ctx: PipelineContext, shuffleId: number, partition: number) {
   const decoder = ctx.codec.decoder();
   for await (const chunk of ctx.io.readShuffle(shuffleId, partition)) {
     ctx.metrics.shuffleReadBytes += chunk.length;
-    const records = decoder.push(chunk);
-    ctx.metrics.recordsRead += records.length;
-    if (records.length > 0) yield records;
+    // A segment arrives whole and can hold a whole partition (a bridge exchange from df.rdd()
+    // does): decoded a slice at a time, the records in memory at once are a slice's, not the segment's.
+    for (let offset = 0; offset < chunk.length; offset += SHUFFLE_DECODE_SLICE_BYTES) {
+      const records = decoder.push(chunk.subarray(offset, offset + SHUFFLE_DECODE_SLICE_BYTES));
+      ctx.metrics.recordsRead += records.length;
+      if (records.length > 0) yield records;
+    }
   }
   const rest = decoder.end();
   if (rest.length > 0) yield rest;

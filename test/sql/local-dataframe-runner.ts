@@ -306,12 +306,12 @@ async function run<P>(
             outputs.push(kept);
           } else if (out.kind === 'records') {
             const kept: (string | undefined)[] = new Array(out.numPartitions).fill(undefined);
-            if (out.segment.length > 0)
+            if (out.segmentFile !== undefined)
               kept[out.partition] = await keepSegment(
                 stage.shuffle!.shuffleId,
                 p,
                 out.partition,
-                out.segment,
+                out.segmentFile,
               );
             outputs.push(kept);
           } else if (out.kind === 'files') {

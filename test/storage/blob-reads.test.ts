@@ -58,3 +58,33 @@ describe('whole-blob reads', () => {
     await expect(blobs.get(DATA_CONTAINER, `${prefix}/missing`)).rejects.toThrow(`${prefix}/missing`);
   });
 });
+
+describe('streamed range reads', () => {
+  it('a range is yielded as it arrives, in several chunks, from one request, equal to the bytes written', async () => {
+    const bytes = randomBytes(6 * 1024 * 1024 + 5);
+    const name = `${prefix}/streamed`;
+    await blobs.put(DATA_CONTAINER, name, bytes);
+    counter.reset();
+    const chunks: Buffer[] = [];
+    for await (const chunk of blobs.streamRange(DATA_CONTAINER, name, 1_000, bytes.length - 2_000))
+      chunks.push(chunk);
+    expect(chunks.length).toBeGreaterThan(1);
+    expect(Buffer.concat(chunks).equals(bytes.subarray(1_000, bytes.length - 1_000))).toBe(true);
+    expect(counter.snapshot().total).toBe(1);
+  });
+
+  it('an empty range costs no request; a missing blob is a BlobNotFoundError naming it', async () => {
+    counter.reset();
+    const none: Buffer[] = [];
+    for await (const chunk of blobs.streamRange(DATA_CONTAINER, `${prefix}/missing`, 0, 0)) none.push(chunk);
+    expect(none).toEqual([]);
+    expect(counter.snapshot().total).toBe(0);
+    const read = async () => {
+      for await (const _ of blobs.streamRange(DATA_CONTAINER, `${prefix}/missing`, 0, 10)) {
+        // nothing arrives
+      }
+    };
+    await expect(read()).rejects.toThrow(BlobNotFoundError);
+    await expect(read()).rejects.toThrow(`${prefix}/missing`);
+  });
+});
