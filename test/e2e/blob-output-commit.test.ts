@@ -108,7 +108,7 @@ describe('saved output committed by block list', () => {
     await expectOneExecutionPerPart(prefix, 500, 4);
   });
 
-  it('a straggler that writes its part after its speculative copy won leaves the committed part unchanged', async () => {
+  it('a straggler that writes its part after the other attempt won leaves the committed part unchanged', async () => {
     e2e.events.clear();
     const prefix = uniquePrefix('speculation');
     const straggle = { marker: path.join(dir, 'marker'), release: path.join(dir, 'release') };
@@ -119,7 +119,10 @@ describe('saved output committed by block list', () => {
       straggle,
     };
     expect(await e2e.driver.run(JOB, params)).toMatchObject({ partitions: 8, records: 800 });
-    expect(e2e.events.of('task-end').some((t) => t.speculative && t.status === 'succeeded')).toBe(true);
+    // Whichever of partition 0's two attempts reaches the save first straggles (on a cold thread the
+    // copy can overtake the original); the other one wins.
+    expect(resultStageEnds(0).filter((t) => t.speculative)).toHaveLength(1);
+    expect(resultStageEnds(0).filter((t) => t.status === 'succeeded')).toHaveLength(1);
     const before = (await blobs.get(CONTAINER, partNames(prefix, 1)[0]!)).toString('utf8');
 
     // The driver ended the straggler `killed` when its copy won; now let it write its part, on the

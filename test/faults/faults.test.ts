@@ -204,7 +204,7 @@ describe('faults', () => {
     expect(failed).toHaveLength(1);
   });
 
-  it('a straggler gets a speculative copy that wins; the answer is unchanged', async () => {
+  it('a straggler gets a speculative copy, the attempt that does not straggle wins; the answer is unchanged', async () => {
     e2e.events.clear();
     const marker = path.join(dir, 'straggler-marker');
     const tasks = 8;
@@ -216,6 +216,11 @@ describe('faults', () => {
     const speculative = e2e.events.of('task-start').filter((t) => t.speculative);
     expect(speculative.length).toBeGreaterThanOrEqual(1);
     expect(speculative[0]!.partition).toBe(0);
-    expect(e2e.events.of('task-end').some((t) => t.speculative && t.status === 'succeeded')).toBe(true);
+    // Whichever of partition 0's two attempts reaches the map first straggles (on a cold thread the
+    // copy can overtake the original), so the other one wins: one original, one copy, one success.
+    const race = e2e.events.of('task-end').filter((t) => t.partition === 0);
+    expect(race).toHaveLength(2);
+    expect(race.filter((t) => t.speculative)).toHaveLength(1);
+    expect(race.filter((t) => t.status === 'succeeded')).toHaveLength(1);
   }, 60_000);
 });
