@@ -311,17 +311,27 @@ async function resolveLocalInput(uri: string, options: ResolveInputOptions): Pro
     ...(upload.onProgress !== undefined ? { onProgress: upload.onProgress } : {}),
   });
   return splits.map((split, p) => ({
+    ...localInputSplit(split, DATA_CONTAINER, names[p]!),
+    sourceLine: firstLines[p]!,
+  }));
+}
+
+/**
+ * A local file split as the input split of a partition blob `blob` (both empty when nothing was
+ * uploaded): its range relative to the partition, and where its bytes came from.
+ */
+function localInputSplit(split: FileSplit, container: string, blob: string): InputSplit {
+  return {
     kind: 'blob',
-    container: DATA_CONTAINER,
-    blob: names[p]!,
+    container,
+    blob,
     start: 0,
     end: split.end - split.start,
     fileSize: split.end - split.start,
     gzip: split.gzip === true,
     source: split.file,
     sourceOffset: split.start,
-    sourceLine: firstLines[p]!,
-  }));
+  };
 }
 
 /**
@@ -350,17 +360,7 @@ export async function listInputSplits(
     return resolveBlobInput(location, uri, { ...options, blobs: options.blobs });
   }
   const splits = await planLocalSplits(uri, options);
-  return splits.map((split) => ({
-    kind: 'blob',
-    container: '',
-    blob: '',
-    start: 0,
-    end: split.end - split.start,
-    fileSize: split.end - split.start,
-    gzip: split.gzip === true,
-    source: split.file,
-    sourceOffset: split.start,
-  }));
+  return splits.map((split) => localInputSplit(split, '', ''));
 }
 
 /** Range reads of the driver's header search: a header is short, the split may be large. */
