@@ -19,6 +19,7 @@ import { type E2EFabric, startE2E } from '../helpers/e2e.js';
 import { explainJson } from '../helpers/explain-cli.js';
 import { suiteConnectionString } from '../helpers/fabric.js';
 import { referenceRows, writeTable } from '../sql/tpch-data.js';
+import type { DimensionJoinParams } from './fixtures/jobs/parquet-dimension-join.js';
 
 const JOB = path.resolve(import.meta.dirname, 'fixtures/jobs/parquet-dimension-join.ts');
 const CONTAINER = `pq-explain-${process.pid}-${Date.now().toString(36)}`;
@@ -131,15 +132,7 @@ function printedEstimate(plan: string): number | undefined {
 const broadcasts = (e: Explanation) =>
   JSON.stringify(e.jobs.map((j) => j.plan)).includes('broadcastExchange');
 
-interface Params {
-  fact: string;
-  wide: string;
-  columns: string[];
-  threshold: number;
-  from?: number;
-  to?: number;
-  minPartitions?: number;
-}
+type Params = DimensionJoinParams;
 
 /** The writes of BlobStore: explain must call none of them. */
 const STORE_WRITES = new Set([
